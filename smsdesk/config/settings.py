@@ -1,0 +1,47 @@
+"""Typed application settings, saved as TOML in the data directory (never secrets)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything a person can set that is not per account and not secret."""
+
+    default_region: str = "GB"
+    receiver_host: str = "127.0.0.1"
+    receiver_port: int = 0  # 0: pick a free port each start
+    sandbox_port: int = 0
+    demo_mode: bool = True  # run the built-in sandbox provider inside the app
+    theme: str = "system"  # system | light | dark
+    overdue_limit_minutes: int = 60
+    tunnel_command: str = ""
+    tunnel_kind: str = "none"  # none | ngrok | command
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        if not path.exists():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(tomli_w.dumps(asdict(self)), encoding="utf-8")
+        os.replace(tmp, path)

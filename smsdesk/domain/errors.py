@@ -1,0 +1,73 @@
+"""The error tree. Every failure a person may see is one of these, with words they understand.
+
+Provider failures carry a ``kind`` that decides retries (ARCHITECTURE.md "Errors, retries"):
+``retryable`` (the request never reached the provider, 429, 5xx before acceptance),
+``ambiguous`` (the provider may have sent it), ``permanent`` (fix data, key or credit).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SmsdeskError(Exception):
+    """Base of everything smsdesk raises on purpose. ``str(err)`` is shown to the person."""
+
+
+class InvalidInput(SmsdeskError):
+    """Bad input from the person (CLI exit code 2)."""
+
+
+class InvalidNumber(InvalidInput):
+    """A phone number that cannot be used."""
+
+
+class OptedOut(InvalidInput):
+    """The recipient asked not to be messaged."""
+
+
+class NotFound(InvalidInput):
+    """A named thing (account, message, queue item) does not exist."""
+
+
+class StorageError(SmsdeskError):
+    """The database cannot be used (corrupt, newer version, locked)."""
+
+
+class SecretStoreUnavailable(SmsdeskError):
+    """No usable OS keyring backend."""
+
+
+class ErrorKind(StrEnum):
+    RETRYABLE = "retryable"
+    AMBIGUOUS = "ambiguous"
+    PERMANENT = "permanent"
+
+
+class ProviderError(SmsdeskError):
+    """A provider refused or failed a request.
+
+    Attributes:
+        kind: how the dispatcher treats it.
+        status_code: the HTTP status, when there was one.
+        retry_after: seconds the provider asked us to wait.
+        opted_out: the provider says the recipient opted out.
+        auth: the key was refused.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        kind: ErrorKind = ErrorKind.PERMANENT,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        opted_out: bool = False,
+        auth: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.opted_out = opted_out
+        self.auth = auth

@@ -1,0 +1,41 @@
+"""Change-sets: every mutation a service makes is announced as one ``Changes``.
+
+Views refresh from what changed (Anki's OpChanges) instead of polling. A ``Changes`` is
+cheap to merge, so bursts (a bulk run, a flood of receipts) reach the GUI as one refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Changes:
+    """What changed. Empty sets mean "nothing of this kind"; ``everything`` forces a full reload."""
+
+    message_ids: set[int] = field(default_factory=set)  # messages.id rows that changed
+    inbound_ids: set[int] = field(default_factory=set)  # new inbound message rows (notify)
+    accounts: bool = False
+    optouts: bool = False
+    contacts: bool = False
+    queue: bool = False
+    webhooks: bool = False
+    bulk: bool = False
+    everything: bool = False
+
+    def merge(self, other: Changes) -> None:
+        self.message_ids |= other.message_ids
+        self.inbound_ids |= other.inbound_ids
+        self.accounts |= other.accounts
+        self.optouts |= other.optouts
+        self.contacts |= other.contacts
+        self.queue |= other.queue
+        self.webhooks |= other.webhooks
+        self.bulk |= other.bulk
+        self.everything |= other.everything
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.message_ids or self.inbound_ids or self.accounts or self.optouts or self.contacts
+            or self.queue or self.webhooks or self.bulk or self.everything
+        )

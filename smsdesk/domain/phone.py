@@ -1,0 +1,113 @@
+"""Phone numbers: parse what a person typed into canonical +E.164, or say why not.
+
+Wraps ``phonenumbers``. Storage and every service use the canonical ``+E.164`` string;
+each provider adapter renders its own wire format from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+from smsdesk.domain.errors import InvalidNumber
+
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+# Ofcom reserves +44 7700 900000-900999 for drama; docs use them, phones never answer them.
+_UK_DRAMA = re.compile(r"^\+447700900\d{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A valid number. ``e164`` is canonical; ``region`` the ISO country; ``mobile`` when known."""
+
+    e164: str
+    region: str | None
+    mobile: bool | None
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+def is_reserved_for_drama(e164: str) -> bool:
+    return bool(_UK_DRAMA.match(e164))
+
+
+def parse(text: str, default_region: str | None = "GB") -> PhoneNumber:
+    """Parse ``text`` into a valid number.
+
+    Raises:
+        InvalidNumber: with a reason a person can act on.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise InvalidNumber("No number given.")
+    return _parse_cached(raw, (default_region or "").upper() or None)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(raw: str, region: str | None) -> PhoneNumber:
+    candidate = raw
+    if candidate.startswith("00"):
+        candidate = "+" + candidate[2:]
+    try:
+        num = phonenumbers.parse(candidate, region)
+    except NumberParseException as exc:
+        if region is None and not candidate.startswith("+"):
+            raise InvalidNumber(
+                f"'{raw}' has no country code; write it as +<country><number> or set a default country."
+            ) from exc
+        raise InvalidNumber(f"'{raw}' is not a phone number.") from exc
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    if is_reserved_for_drama(e164):
+        raise InvalidNumber(
+            f"'{raw}' is in the UK range reserved for TV and film (+44 7700 900xxx); no phone has it."
+        )
+    if not phonenumbers.is_valid_number(num):
+        if not phonenumbers.is_possible_number(num):
+            raise InvalidNumber(f"'{raw}' has the wrong number of digits for its country.")
+        raise InvalidNumber(f"'{raw}' is not an assigned number in its country.")
+    ntype = phonenumbers.number_type(num)
+    mobile: bool | None
+    if ntype in _MOBILE_TYPES:
+        mobile = True
+    elif ntype == PhoneNumberType.UNKNOWN:
+        mobile = None
+    else:
+        mobile = False
+    return PhoneNumber(e164, phonenumbers.region_code_for_number(num), mobile)
+
+
+def try_parse(text: str, default_region: str | None = "GB") -> PhoneNumber | None:
+    try:
+        return parse(text, default_region)
+    except InvalidNumber:
+        return None
+
+
+def canonical_inbound(digits_or_e164: str) -> str:
+    """A number a provider sent us (maybe without ``+`` or with ``00``) as ``+E.164``.
+
+    Alphanumeric senders (shortcodes, brand names) are returned unchanged.
+    """
+    s = (digits_or_e164 or "").strip().replace(" ", "")
+    if s.startswith("00"):
+        s = "+" + s[2:]
+    if s.isdigit():
+        s = "+" + s
+    return s
+
+
+def time_zones(e164: str) -> tuple[str, ...]:
+    """Candidate IANA zones for a number (several for big countries), empty when unknown."""
+    from phonenumbers import timezone as pn_tz
+
+    try:
+        num = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return ()
+    zones = tuple(z for z in pn_tz.time_zones_for_number(num) if z != "Etc/Unknown")
+    return zones

@@ -1,0 +1,113 @@
+"""GSM-7 / UCS-2 segment arithmetic (3GPP TS 23.038 / 23.040).
+
+A message is GSM-7 when every character is in the GSM 03.38 basic table or its extension
+table (extension characters cost two septets: ESC + code). Otherwise the whole message is
+UCS-2, counted in UTF-16 code units (an emoji outside the BMP costs two).
+
+Single segment: 160 septets / 70 units. Concatenated: 153 / 67 per part (6-octet UDH).
+A character is never split across two parts: an ESC pair or a surrogate pair that would
+straddle a boundary moves whole to the next part, which can add a part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+SINGLE_LIMIT = {GSM7: 160, UCS2: 70}
+MULTI_LIMIT = {GSM7: 153, UCS2: 67}
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """What a text costs to send.
+
+    Attributes:
+        encoding: ``"GSM-7"`` or ``"UCS-2"``.
+        segments: number of SMS parts (0 for an empty text).
+        units: septets (GSM-7) or UTF-16 code units (UCS-2) used.
+        characters: code points in the text, as a person counts them.
+        per_segment: the capacity of one part at this length (160/153 or 70/67).
+        remaining: units left in the last part before another part is needed.
+        ucs2_chars: the distinct characters that forced UCS-2, in order of appearance.
+    """
+
+    encoding: str
+    segments: int
+    units: int
+    characters: int
+    per_segment: int
+    remaining: int
+    ucs2_chars: tuple[str, ...]
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR become LF, so a pasted text costs what it will cost when sent."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _gsm_costs(text: str) -> list[int] | None:
+    costs: list[int] = []
+    for ch in text:
+        if ch in GSM7_BASIC:
+            costs.append(1)
+        elif ch in GSM7_EXTENSION:
+            costs.append(2)
+        else:
+            return None
+    return costs
+
+
+def _ucs2_costs(text: str) -> list[int]:
+    return [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+
+
+def _pack(costs: list[int], limit: int) -> tuple[int, int]:
+    """Parts needed when atoms of ``costs`` may not straddle parts; returns (parts, used in last)."""
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > limit:
+            parts += 1
+            used = 0
+        used += cost
+    return parts, used
+
+
+def non_gsm_chars(text: str) -> tuple[str, ...]:
+    """The distinct characters of ``text`` outside GSM-7, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for ch in text:
+        if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION:
+            seen.setdefault(ch, None)
+    return tuple(seen)
+
+
+def analyze(text: str) -> SegmentInfo:
+    """Encoding, segment count and units of ``text`` (newlines are not normalised here)."""
+    gsm = _gsm_costs(text)
+    if gsm is not None:
+        encoding, costs, forced = GSM7, gsm, ()
+    else:
+        encoding, costs, forced = UCS2, _ucs2_costs(text), non_gsm_chars(text)
+    units = sum(costs)
+    if units == 0:
+        return SegmentInfo(encoding, 0, 0, 0, SINGLE_LIMIT[encoding], SINGLE_LIMIT[encoding], forced)
+    if units <= SINGLE_LIMIT[encoding]:
+        limit = SINGLE_LIMIT[encoding]
+        return SegmentInfo(encoding, 1, units, len(text), limit, limit - units, forced)
+    limit = MULTI_LIMIT[encoding]
+    parts, used = _pack(costs, limit)
+    return SegmentInfo(encoding, parts, units, len(text), limit, limit - used, forced)
+
+
+def strip_to_gsm(text: str) -> str:
+    """Drop every character outside GSM-7 (PureSMS's unicode mode "Strip")."""
+    return "".join(ch for ch in text if ch in GSM7_BASIC or ch in GSM7_EXTENSION)

@@ -1,0 +1,74 @@
+"""The one status set every provider maps into, and the forward-only rule.
+
+Statuses move forward only: a receipt that arrives twice, late or out of order never moves
+a message backwards, and nothing leaves a final state. ``needs_review`` is where an
+ambiguous send waits for a person (or reconciliation); a real receipt may still settle it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    NEEDS_REVIEW = "needs_review"
+    RECEIVED = "received"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+FINAL = frozenset(
+    {Status.DELIVERED, Status.FAILED, Status.EXPIRED, Status.REJECTED, Status.CANCELLED, Status.RECEIVED}
+)
+
+# Rank orders the non-final states; any final state outranks all of them.
+_RANK = {
+    Status.SCHEDULED: 0,
+    Status.QUEUED: 1,
+    Status.NEEDS_REVIEW: 2,
+    Status.UNKNOWN: 3,
+    Status.SENT: 4,
+}
+
+_LABELS = {
+    Status.QUEUED: "Queued",
+    Status.SCHEDULED: "Scheduled",
+    Status.SENT: "Sent",
+    Status.DELIVERED: "Delivered",
+    Status.FAILED: "Failed",
+    Status.EXPIRED: "Expired",
+    Status.REJECTED: "Rejected",
+    Status.CANCELLED: "Cancelled",
+    Status.UNKNOWN: "Unknown",
+    Status.NEEDS_REVIEW: "Needs review",
+    Status.RECEIVED: "Received",
+}
+
+
+def can_move(current: Status, new: Status) -> bool:
+    """True when a message in ``current`` may take ``new`` (forward only, never out of final)."""
+    if current == new or current.is_final:
+        return False
+    if new.is_final:
+        return True
+    return _RANK[new] > _RANK[current]
+
+
+def can_retry(current: Status) -> bool:
+    """A person may resend a failed or undecided message (it becomes a new attempt)."""
+    return current in {Status.FAILED, Status.REJECTED, Status.EXPIRED, Status.NEEDS_REVIEW, Status.UNKNOWN}

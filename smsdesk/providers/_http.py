@@ -1,0 +1,164 @@
+"""HTTP plumbing shared by adapters: the client factory and HTTP failure -> ProviderError.
+
+Transport: httpx's default transport is several times slower than aiohttp under
+concurrency (encode/httpx#3215; ARCHITECTURE.md pitfall 2), so the client keeps the httpx
+API over ``httpx_aiohttp.AiohttpTransport``. ``SMSDESK_HTTP_TRANSPORT=httpx`` switches back
+(bench/ measures both).
+
+Classification (ARCHITECTURE.md): a request that provably never reached the provider
+(connect refused/timed out, pool exhausted) is retryable; one that may have been processed
+(read timeout, connection dropped after upload) is ambiguous.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import httpx
+
+from smsdesk.domain.errors import ErrorKind, ProviderError
+
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0, pool=30.0)
+
+
+def make_client(timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, transport: str | None = None) -> httpx.AsyncClient:
+    """The one way smsdesk builds an HTTP client for providers."""
+    kind = transport or os.environ.get("SMSDESK_HTTP_TRANSPORT", "aiohttp")
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    headers = {"Accept": "application/json", "User-Agent": "smsdesk"}
+    if kind == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        return httpx.AsyncClient(
+            transport=AiohttpTransport(limits=limits, trust_env=False), timeout=timeout, headers=headers
+        )
+    return httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers, trust_env=False)
+
+
+def _never_sent(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    if isinstance(exc, httpx.ConnectError | httpx.PoolTimeout):
+        return cause is None or isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    if isinstance(exc, httpx.ConnectTimeout):
+        # httpx_aiohttp maps every aiohttp connection error to ConnectTimeout; only a failed
+        # connect proves the request never left.
+        return cause is None or isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    if isinstance(exc, httpx.TimeoutException) and isinstance(cause, aiohttp.ConnectionTimeoutError):
+        return True
+    return False
+
+
+def classify_exception(exc: httpx.HTTPError, provider: str) -> ProviderError:
+    if _never_sent(exc):
+        return ProviderError(f"Could not reach {provider}: {exc or type(exc).__name__}.", ErrorKind.RETRYABLE)
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return ProviderError(f"The {provider} URL is not valid: {exc}.", ErrorKind.PERMANENT)
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError(
+            f"{provider} did not answer in time; the message may or may not have been sent.", ErrorKind.AMBIGUOUS
+        )
+    return ProviderError(
+        f"The connection to {provider} broke after the request was sent ({type(exc).__name__}); "
+        "the message may or may not have been sent.",
+        ErrorKind.AMBIGUOUS,
+    )
+
+
+async def request(
+    client: httpx.AsyncClient,
+    provider: str,
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """Send one request; network failures become classified :class:`ProviderError`."""
+    try:
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+            hdrs = {"Content-Type": "application/json", **(headers or {})}
+            return await client.request(method, url, content=content, headers=hdrs, params=params)
+        return await client.request(method, url, headers=headers, params=params)
+    except httpx.HTTPError as exc:
+        raise classify_exception(exc, provider) from exc
+
+
+def body_json(resp: httpx.Response) -> Any:
+    try:
+        return resp.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def error_text(resp: httpx.Response) -> str:
+    """The provider's own words, taken defensively: message, detail, title, error, errors."""
+    data = body_json(resp)
+    parts: list[str] = []
+    if isinstance(data, dict):
+        for key in ("message", "detail", "title", "error", "Message"):
+            val = data.get(key)
+            if isinstance(val, str) and val.strip():
+                parts.append(val.strip())
+                break
+            if isinstance(val, dict):
+                inner = val.get("message") or val.get("name")
+                if isinstance(inner, str):
+                    parts.append(inner)
+                    break
+        errs = data.get("errors")
+        if isinstance(errs, dict):
+            for fld, msgs in errs.items():
+                msg = "; ".join(map(str, msgs)) if isinstance(msgs, list) else str(msgs)
+                parts.append(f"{fld}: {msg}")
+        elif isinstance(errs, list):
+            parts += [str(e.get("error", e)) if isinstance(e, dict) else str(e) for e in errs[:5]]
+    if not parts:
+        text = resp.text.strip()[:300]
+        parts.append(text or (resp.reason_phrase or f"HTTP {resp.status_code}"))
+    return " - ".join(parts)
+
+
+def retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def generic_error(resp: httpx.Response, provider: str, *, idempotent: bool = False) -> ProviderError:
+    """Default mapping of a non-success answer (adapters refine it)."""
+    code = resp.status_code
+    text = error_text(resp)
+    if code == 429:
+        return ProviderError(
+            f"{provider} is rate limiting: {text}", ErrorKind.RETRYABLE, status_code=code, retry_after=retry_after(resp)
+        )
+    if code in (502, 503, 504):
+        return ProviderError(
+            f"{provider} is unavailable (HTTP {code}): {text}", ErrorKind.RETRYABLE,
+            status_code=code, retry_after=retry_after(resp),
+        )
+    if code >= 500:
+        kind = ErrorKind.RETRYABLE if idempotent else ErrorKind.AMBIGUOUS
+        return ProviderError(f"{provider} had an internal error (HTTP {code}): {text}", kind, status_code=code)
+    if code in (401, 403):
+        return ProviderError(f"{provider} refused the API key (HTTP {code}): {text}", status_code=code, auth=True)
+    return ProviderError(f"{provider} refused the message (HTTP {code}): {text}", status_code=code)

@@ -1,0 +1,103 @@
+"""The adapter contract every provider implements.
+
+An adapter turns :class:`OutboundMessage` into the provider's wire format and back, and
+raises :class:`ProviderError` with a ``kind`` for every failure. It never touches storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from smsdesk.domain.errors import ProviderError
+from smsdesk.domain.models import InboundMessage, OutboundMessage, ParsedWebhook, SendResult, StatusEvent
+from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.providers.spec import ProviderSpec
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """What an adapter needs of an account: its settings and its secrets (from the keyring)."""
+
+    name: str
+    base_url: str
+    sender: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    webhook_url: str = ""  # this account's public (or local) receiver URL
+
+    def setting(self, name: str, default: str = "") -> str:
+        value = self.settings.get(name, default)
+        return default if value is None else str(value)
+
+    def secret(self, name: str) -> str:
+        return self.secrets.get(name, "") or ""
+
+
+class Provider(Protocol):
+    spec: ProviderSpec
+    account: AccountConfig
+
+    async def send(self, msg: OutboundMessage) -> SendResult: ...
+
+    async def send_bulk(self, msgs: list[OutboundMessage]) -> list[SendResult]: ...
+
+    async def cancel(self, provider_message_id: str) -> None: ...
+
+    async def test(self) -> str: ...
+
+    def verify_webhook(self, req: WebhookRequest, now: float) -> None: ...
+
+    def webhook_dedupe_key(self, req: WebhookRequest) -> str: ...
+
+    def parse_webhook(self, req: WebhookRequest) -> ParsedWebhook: ...
+
+    async def poll_status(self, provider_message_id: str) -> StatusEvent | None: ...
+
+    async def poll_inbound(self, since: datetime) -> list[InboundMessage]: ...
+
+    async def reconcile(self, local_id: str, sent_after: datetime) -> SendResult | None: ...
+
+
+class BaseProvider:
+    """Defaults for optional capabilities; adapters override what their provider offers."""
+
+    spec: ProviderSpec
+
+    def __init__(self, account: AccountConfig, client: httpx.AsyncClient) -> None:
+        self.account = account
+        self.client = client
+
+    @property
+    def base_url(self) -> str:
+        return (self.account.base_url or self.spec.default_base_url).rstrip("/")
+
+    async def send_bulk(self, msgs: list[OutboundMessage]) -> list[SendResult]:
+        raise ProviderError(f"{self.spec.name} has no bulk endpoint.")
+
+    async def cancel(self, provider_message_id: str) -> None:
+        raise ProviderError(f"{self.spec.name} cannot cancel a scheduled message.")
+
+    def verify_webhook(self, req: WebhookRequest, now: float) -> None:
+        return None
+
+    def webhook_dedupe_key(self, req: WebhookRequest) -> str:
+        import hashlib
+
+        return hashlib.sha256(req.body).hexdigest()
+
+    def parse_webhook(self, req: WebhookRequest) -> ParsedWebhook:
+        return ParsedWebhook()
+
+    async def poll_status(self, provider_message_id: str) -> StatusEvent | None:
+        return None
+
+    async def poll_inbound(self, since: datetime) -> list[InboundMessage]:
+        return []
+
+    async def reconcile(self, local_id: str, sent_after: datetime) -> SendResult | None:
+        return None

@@ -1,0 +1,335 @@
+"""PureSMS (Divergent Connect): ``X-Api-Key``, single and bulk send, scheduling, HMAC webhooks.
+
+Facts: PROVIDERS.md section 1. Webhook payloads in the wild come camelCase or PascalCase,
+with ``eventType`` or ``event_type``, and statuses as strings or numbers: accept them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
+from smsdesk.domain.models import InboundMessage, OutboundMessage, ParsedWebhook, SendResult, StatusEvent
+from smsdesk.domain.phone import canonical_inbound
+from smsdesk.domain.segments import analyze, strip_to_gsm
+from smsdesk.domain.status import Status
+from smsdesk.domain.webhooks import WebhookRequest, WebhookRejected
+from smsdesk.providers import _http
+from smsdesk.providers.base import BaseProvider
+from smsdesk.providers.spec import (
+    API_KEY,
+    BASE_URL,
+    COMMON_TAIL,
+    SENDER,
+    Capabilities,
+    FieldSpec,
+    Limits,
+    ProviderSpec,
+)
+
+REPLAY_WINDOW_S = 300
+BULK_CHUNK = 1000
+
+STATUS_MAP = {
+    "queued": Status.QUEUED,
+    "dispatched": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "failed": Status.FAILED,
+    "deleted": Status.FAILED,
+    "expired": Status.EXPIRED,
+    "rejected": Status.REJECTED,
+    "cancelled": Status.CANCELLED,
+    "canceled": Status.CANCELLED,
+    "unknown": Status.UNKNOWN,
+}
+# Observed numeric codes (PROVIDERS.md 1, [T]): 1 processing, 2 failed, 7 delivered.
+NUMERIC_MAP = {1: Status.SENT, 2: Status.FAILED, 7: Status.DELIVERED}
+
+UNICODE_MODES = ("Allow", "Deny", "Strip")
+
+
+def map_status(raw: Any) -> tuple[Status, str]:
+    """(mapped status, raw text) for a string or numeric ``deliveryStatus``."""
+    if isinstance(raw, bool) or raw is None:
+        return Status.UNKNOWN, "" if raw is None else str(raw)
+    if isinstance(raw, int | float) or (isinstance(raw, str) and raw.strip().isdigit()):
+        code = int(raw)
+        return NUMERIC_MAP.get(code, Status.UNKNOWN), str(code)
+    text = str(raw).strip()
+    return STATUS_MAP.get(text.lower(), Status.UNKNOWN), text
+
+
+def _get(d: Any, *names: str) -> Any:
+    """Read a key in camelCase, PascalCase or snake_case."""
+    if not isinstance(d, dict):
+        return None
+    for name in names:
+        for key in (name, name[:1].upper() + name[1:], name.lower()):
+            if key in d:
+                return d[key]
+    return None
+
+
+def _sid(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _dt(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """PureSMS's signature: base64(HMAC-SHA256(secret, "{timestamp}.{raw body}"))."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def verify_signature(secret: str, req: WebhookRequest, now: float) -> None:
+    """Check the HMAC over the raw body and the ±5 minute window; raise WebhookRejected."""
+    sig = req.headers.get("x-webhook-signature", "")
+    ts = req.headers.get("x-webhook-timestamp", "")
+    if not sig or not ts:
+        raise WebhookRejected(401, "unsigned: X-Webhook-Signature or X-Webhook-Timestamp missing")
+    try:
+        ts_val = float(ts)
+    except ValueError as exc:
+        raise WebhookRejected(401, "malformed X-Webhook-Timestamp") from exc
+    if abs(now - ts_val) > REPLAY_WINDOW_S:
+        raise WebhookRejected(401, f"timestamp {int(now - ts_val)} s off (window ±{REPLAY_WINDOW_S} s)")
+    if not secret:
+        raise WebhookRejected(401, "no webhook_secret is configured for this account")
+    expected = sign(secret, ts, req.body)
+    if not hmac.compare_digest(expected.encode(), sig.strip().encode()):
+        raise WebhookRejected(401, "signature mismatch")
+
+
+def apply_unicode_mode(text: str, mode: str) -> str:
+    mode = (mode or "Allow").capitalize()
+    info = analyze(text)
+    if info.encoding == "GSM-7" or mode == "Allow":
+        return text
+    if mode == "Strip":
+        return strip_to_gsm(text)
+    shown = " ".join(info.ucs2_chars[:10])
+    raise InvalidInput(f"This account's unicode mode is Deny and the text contains {shown}.")
+
+
+class PureSmsProvider(BaseProvider):
+    spec: ProviderSpec
+
+    def _headers(self) -> dict[str, str]:
+        return {"X-Api-Key": self.account.secret("api_key")}
+
+    def _item(self, msg: OutboundMessage) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "sender": msg.sender or self.account.sender,
+            "recipient": msg.to if msg.to.startswith("+") else "+" + msg.to,
+            "content": apply_unicode_mode(msg.text, self.account.setting("unicode", "Allow")),
+            "clientReference": msg.local_id,
+        }
+        return item
+
+    def _error(self, resp: Any) -> ProviderError:
+        return _http.generic_error(resp, self.spec.name)
+
+    async def send(self, msg: OutboundMessage) -> SendResult:
+        body = self._item(msg)
+        if msg.send_at:
+            body["sendAtUtc"] = msg.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        resp = await _http.request(
+            self.client, self.spec.name, "POST", f"{self.base_url}/sms/send", json_body=body, headers=self._headers()
+        )
+        if resp.status_code not in (200, 201, 202):
+            raise self._error(resp)
+        data = _http.body_json(resp) or {}
+        pmid = _sid(_get(data, "id", "messageId"))
+        status = Status.SCHEDULED if msg.send_at else Status.SENT
+        return SendResult(msg.local_id, pmid, status, "Accepted")
+
+    async def send_bulk(self, msgs: list[OutboundMessage]) -> list[SendResult]:
+        """One call per chunk; a 207 answer's ``errors[{index, error}]`` fail just those items."""
+        results: list[SendResult] = []
+        for start in range(0, len(msgs), BULK_CHUNK):
+            chunk = msgs[start : start + BULK_CHUNK]
+            items = []
+            pre: dict[int, str] = {}
+            for i, m in enumerate(chunk):
+                try:
+                    items.append(self._item(m))
+                except InvalidInput as exc:
+                    pre[i] = str(exc)
+            body: dict[str, Any] = {"messages": items}
+            if chunk[0].send_at:
+                body["sendAtUtc"] = chunk[0].send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sent_idx = [i for i in range(len(chunk)) if i not in pre]
+            if not items:
+                results += [SendResult(m.local_id, None, Status.REJECTED, "", error=pre[i]) for i, m in enumerate(chunk)]
+                continue
+            resp = await _http.request(
+                self.client, self.spec.name, "POST", f"{self.base_url}/sms/send/bulk",
+                json_body=body, headers=self._headers(),
+            )
+            if resp.status_code not in (200, 201, 202, 207):
+                raise self._error(resp)
+            data = _http.body_json(resp) or {}
+            batch_id = _sid(_get(data, "batchId", "id"))
+            item_errors: dict[int, str] = {}
+            for err in _get(data, "errors") or []:
+                if isinstance(err, dict) and _get(err, "index") is not None:
+                    item_errors[int(_get(err, "index"))] = str(_get(err, "error", "message") or "rejected")
+            ids = _get(data, "messageIds", "ids") or []
+            status = Status.SCHEDULED if chunk[0].send_at else Status.SENT
+            for pos, i in enumerate(sent_idx):
+                m = chunk[i]
+                if pos in item_errors:
+                    results.append(SendResult(m.local_id, None, Status.REJECTED, "Rejected", error=item_errors[pos]))
+                else:
+                    pmid = _sid(ids[pos]) if pos < len(ids) else None
+                    results.append(SendResult(m.local_id, pmid, status, "Accepted", batch_id=batch_id))
+            for i, reason in pre.items():
+                results.append(SendResult(chunk[i].local_id, None, Status.REJECTED, "", error=reason))
+        return results
+
+    async def cancel(self, provider_message_id: str) -> None:
+        resp = await _http.request(
+            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/{provider_message_id}",
+            headers=self._headers(),
+        )
+        if resp.status_code == 400:
+            raise ProviderError(
+                f"{self.spec.name} could not cancel it: not found or already sending ({_http.error_text(resp)})."
+            )
+        if resp.status_code != 200:
+            raise self._error(resp)
+
+    async def cancel_batch(self, batch_id: str) -> int:
+        resp = await _http.request(
+            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/bulk/{batch_id}",
+            headers=self._headers(),
+        )
+        if resp.status_code != 200:
+            raise self._error(resp)
+        data = _http.body_json(resp) or {}
+        return int(_get(data, "cancelledCount") or 0)
+
+    async def test(self) -> str:
+        """PureSMS has no balance call; an unauthenticated-proof call is a cancel of id 0."""
+        resp = await _http.request(
+            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/0", headers=self._headers()
+        )
+        if resp.status_code in (401, 403):
+            raise ProviderError(
+                f"{self.spec.name} refused the API key (HTTP {resp.status_code}): {_http.error_text(resp)}",
+                auth=True, status_code=resp.status_code,
+            )
+        if resp.status_code >= 500:
+            raise self._error(resp)
+        return f"{self.spec.name} accepted the API key."
+
+    # ---- webhooks ----------------------------------------------------------------------
+    def verify_webhook(self, req: WebhookRequest, now: float) -> None:
+        verify_signature(self.account.secret("webhook_secret"), req, now)
+
+    def webhook_dedupe_key(self, req: WebhookRequest) -> str:
+        try:
+            env = json.loads(req.body)
+        except ValueError:
+            env = None
+        eid = _sid(_get(env, "id"))
+        return eid or hashlib.sha256(req.body).hexdigest()
+
+    def parse_webhook(self, req: WebhookRequest) -> ParsedWebhook:
+        env = json.loads(req.body)
+        events = env if isinstance(env, list) else [env]
+        receipts: list[StatusEvent] = []
+        inbound: list[InboundMessage] = []
+        for ev in events:
+            etype = _get(ev, "eventType", "event_type")
+            data = _get(ev, "data") or {}
+            try:
+                etype = int(etype)
+            except (TypeError, ValueError):
+                etype = 2 if _get(data, "body") is not None else 1
+            if etype == 1:
+                status, raw = map_status(_get(data, "deliveryStatus"))
+                raw_str = _get(data, "deliveryStatusStr")
+                if status == Status.UNKNOWN and isinstance(raw_str, str):
+                    status, raw = map_status(raw_str)
+                err = _get(data, "errorCode")
+                receipts.append(
+                    StatusEvent(
+                        _sid(_get(data, "messageId")), _sid(_get(data, "clientReference")), status, raw,
+                        None if err in (None, "") else f"Error code {err}",
+                        _dt(_get(data, "deliveredAt", "processedAt")),
+                    )
+                )
+            elif etype == 2:
+                inbound.append(
+                    InboundMessage(
+                        _sid(_get(data, "messageId")), canonical_inbound(str(_get(data, "sender") or "")),
+                        canonical_inbound(str(_get(data, "inboundNumber") or "")), str(_get(data, "body") or ""),
+                        _dt(_get(data, "receivedAt")),
+                    )
+                )
+        return ParsedWebhook(tuple(receipts), tuple(inbound))
+
+
+FIELDS = (
+    BASE_URL,
+    SENDER,
+    API_KEY,
+    FieldSpec("webhook_secret", "Webhook signing secret", secret=True,
+              help="From Settings -> Webhooks in the PureSMS workspace."),
+    FieldSpec("unicode", "Unicode mode", default="Allow", choices=UNICODE_MODES,
+              help="Allow sends UCS-2; Deny refuses; Strip removes non-GSM characters."),
+    *COMMON_TAIL,
+)
+
+CAPS = Capabilities(bulk=True, max_batch=BULK_CHUNK, schedule=True, cancel=True, webhooks=True, webhook_signed=True)
+
+SPEC = ProviderSpec(
+    id="puresms",
+    name="PureSMS",
+    fields=FIELDS,
+    caps=CAPS,
+    limits=Limits(concurrency=8, per_second=50),
+    default_base_url="https://connect-api.divergent.cloud",
+    factory=lambda acct, client: _make(SPEC, acct, client),
+)
+
+SANDBOX_SPEC = ProviderSpec(
+    id="sandbox",
+    name="Sandbox",
+    fields=(
+        BASE_URL, SENDER,
+        FieldSpec("api_key", "API key", secret=True, generated=True),
+        FieldSpec("webhook_secret", "Webhook signing secret", secret=True, generated=True),
+        FieldSpec("unicode", "Unicode mode", default="Allow", choices=UNICODE_MODES),
+        *COMMON_TAIL,
+    ),
+    caps=CAPS,
+    limits=Limits(concurrency=16, per_second=1000),
+    default_base_url="",
+    factory=lambda acct, client: _make(SANDBOX_SPEC, acct, client),
+    notes="The built-in simulated provider (PureSMS wire format); no account, no real SMS.",
+)
+
+
+def _make(spec: ProviderSpec, acct: Any, client: Any) -> PureSmsProvider:
+    p = PureSmsProvider(acct, client)
+    p.spec = spec
+    return p

@@ -1,0 +1,80 @@
+"""Providers declared as data: fields (which are secret), capabilities and limits.
+
+The Settings account form and ``smsdesk accounts add --set field=value`` are both built from
+these declarations, so a new field appears in both without more code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from smsdesk.providers.base import AccountConfig, Provider
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One account field. ``secret`` fields live in the keyring and show as password boxes."""
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = False
+    default: str = ""
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    generated: bool = False  # filled with a random token when left empty
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    bulk: bool = False
+    max_batch: int = 1
+    schedule: bool = False
+    cancel: bool = False
+    status_poll: bool = False
+    inbound_poll: bool = False
+    webhooks: bool = False
+    webhook_signed: bool = False
+    balance: bool = False
+    idempotent: bool = False  # the provider dedupes on our client reference
+    reconcile: bool = False  # an ambiguous send can be checked against the provider's log
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    concurrency: int = 8
+    per_second: float = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    id: str
+    name: str
+    fields: tuple[FieldSpec, ...]
+    caps: Capabilities
+    limits: Limits = Limits()
+    default_base_url: str = ""
+    factory: Callable[[AccountConfig, httpx.AsyncClient], Provider] | None = None
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.secret)
+
+
+BASE_URL = FieldSpec("base_url", "Base URL", help="API host; change for regional hosts, tests or the sandbox.")
+SENDER = FieldSpec("sender", "Sender ID", help="The name or number messages come from.")
+API_KEY = FieldSpec("api_key", "API key", secret=True, required=True)
+CONCURRENCY = FieldSpec("concurrency", "Sends in flight", default="8", help="Parallel single sends.")
+RATE = FieldSpec("rate_per_second", "Max sends per second", default="50")
+PRICE = FieldSpec("price_per_segment", "Price per segment", default="0", help="For cost estimates.")
+COMMON_TAIL = (CONCURRENCY, RATE, PRICE)

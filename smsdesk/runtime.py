@@ -1,0 +1,187 @@
+"""The shared composition root: builds and wires every concrete object for the GUI and CLI.
+
+``app.py`` (GUI) and ``cli`` both build a :class:`Runtime`; nothing else constructs services.
+Lifecycle: ``Runtime.open(home)`` opens storage and services (no sockets); ``await start()``
+starts the webhook receiver (own thread), the sandbox in demo mode (own thread) and the
+dispatcher (on the caller's loop); ``await stop()`` undoes it in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from smsdesk.config.paths import Paths, resolve
+from smsdesk.config.secrets import SecretStore
+from smsdesk.config.settings import Settings
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.providers._http import make_client
+from smsdesk.sandbox import SandboxConfig, SandboxThread
+from smsdesk.services.accounts import SANDBOX_NAME, AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.services.dispatcher import Dispatcher
+from smsdesk.services.inbound import InboundService
+from smsdesk.services.send import SendService
+from smsdesk.services.webhooks import WebhookService
+from smsdesk.storage.db import Database
+from smsdesk.webhook.receiver import ReceiverThread
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RuntimeStatus:
+    receiver_url: str = ""
+    receiver_error: str = ""
+    sandbox_url: str = ""
+    sandbox_error: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Runtime:
+    """Everything one smsdesk process runs. Build with :meth:`open`."""
+
+    def __init__(self, paths: Paths, settings: Settings, db: Database, secrets: SecretStore) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.db = db
+        self.secrets = secrets
+        self.bus = EventBus()
+        self.status = RuntimeStatus()
+        self.receiver: ReceiverThread | None = None
+        self.sandbox: SandboxThread | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
+        self.dispatcher = Dispatcher(db, self.accounts, self.bus)
+        self.sender = SendService(
+            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick
+        )
+        self.inbound = InboundService(db, self.accounts, self.bus)
+        self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
+
+    @classmethod
+    def open(cls, home: str | None = None, session_secrets: bool = False) -> Runtime:
+        """Open (creating on first start) the data directory, database and settings.
+
+        Raises:
+            StorageError: the database is damaged or from a newer smsdesk; nothing was changed.
+        """
+        paths = resolve(home).ensure()
+        settings = Settings.load(paths.settings)
+        if not paths.settings.exists():
+            settings.save(paths.settings)
+        db = Database(paths.database)
+        return cls(paths, settings, db, SecretStore(session_only=session_secrets))
+
+    def _receiver_base(self) -> str:
+        return self.receiver.url if self.receiver else f"http://127.0.0.1:{self.settings.receiver_port or 0}"
+
+    def save_settings(self) -> None:
+        self.settings.save(self.paths.settings)
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    async def start(self, *, receiver: bool = True, sandbox: bool | None = None, dispatcher: bool = True) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.bus.bind(self.loop)
+        self.webhooks.bind(self.loop)
+        if receiver:
+            self.start_receiver()
+        want_sandbox = self.settings.demo_mode if sandbox is None else sandbox
+        if want_sandbox:
+            await self.start_sandbox()
+        if dispatcher:
+            self.spawn(self.dispatcher.run())
+        self._process_events_soon()
+
+    def start_receiver(self) -> None:
+        host = self.settings.receiver_host or "127.0.0.1"
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            log.warning("the webhook receiver listens on %s, not only this computer", host)
+        try:
+            self.receiver = ReceiverThread(self.webhooks, host, self.settings.receiver_port)
+            self.status.receiver_url = self.receiver.start()
+            self.status.receiver_error = ""
+        except OSError as exc:
+            self.receiver = None
+            self.status.receiver_error = f"The webhook receiver could not listen on {host}: {exc}"
+            log.error(self.status.receiver_error)
+
+    async def start_sandbox(self) -> None:
+        """Start the built-in provider and point the Sandbox account at it (fresh keys per run)."""
+        account = await self.accounts.ensure_sandbox()
+        cfg = SandboxConfig(
+            api_key=pysecrets.token_urlsafe(24),
+            webhook_secret=pysecrets.token_urlsafe(24),
+            rate_reply=float(self.settings.extra.get("sandbox_reply_rate", 0.3)),
+            rate_stop=float(self.settings.extra.get("sandbox_stop_rate", 0.1)),
+        )
+        try:
+            self.sandbox = SandboxThread(cfg, "127.0.0.1", self.settings.sandbox_port)
+            self.status.sandbox_url = self.sandbox.start()
+            self.status.sandbox_error = ""
+        except OSError as exc:
+            self.sandbox = None
+            self.status.sandbox_error = f"The sandbox could not start: {exc}"
+            log.error(self.status.sandbox_error)
+            return
+        self.configure_sandbox_account(account.id)
+
+    def configure_sandbox_account(self, account_id: int) -> None:
+        """Hand a sandbox-provider account this run's sandbox keys and our webhook URL."""
+        if self.sandbox is None:
+            return
+        account = self.accounts.get(account_id)
+        cfg = self.sandbox.server.config
+        self.accounts.sandbox_url = self.sandbox.url
+        self.accounts.session_secrets[(account.name, "api_key")] = cfg.api_key
+        self.accounts.session_secrets[(account.name, "webhook_secret")] = cfg.webhook_secret
+        cfg.webhook_url = self.accounts.webhook_url(account)
+        self.accounts.forget_adapters()
+        self.bus.publish(Changes(accounts=True))
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    def _process_events_soon(self) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.spawn(self._process_events())
+
+    async def _process_events(self) -> None:
+        try:
+            await self.inbound.process_pending()
+        except SmsdeskError:
+            log.exception("processing stored webhook events failed")
+
+    async def stop(self) -> None:
+        self.dispatcher.stop()
+        if self.receiver is not None:
+            await asyncio.to_thread(self.receiver.stop)
+            self.receiver = None
+        if self.sandbox is not None:
+            await asyncio.to_thread(self.sandbox.stop)
+            self.sandbox = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.accounts.aclose()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def sandbox_account_name() -> str:
+    return SANDBOX_NAME

@@ -1,0 +1,480 @@
+"""Sandbox server: PureSMS (Divergent Connect) wire format, signed receipts, replies, faults.
+
+Routes (PureSMS): ``POST /sms/send``, ``POST /sms/send/bulk``, ``DELETE /sms/send/{id}``,
+``DELETE /sms/send/bulk/{id}``, authenticated by ``X-Api-Key``. After accepting a message it
+POSTs receipts to ``webhook_url`` signed as PureSMS signs them (``X-Webhook-Signature`` =
+base64 HMAC-SHA256 of ``"{timestamp}.{raw body}"``), moving Queued -> Dispatched -> a final
+status, and may answer with an inbound reply (some of them STOP).
+
+Control routes for demos and tests live under ``/_sandbox/``: ``GET messages`` (every
+accepted send, for counting), ``POST inbound`` (make a phone reply), ``GET/POST config``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+log = logging.getLogger("smsdesk.sandbox")
+
+REPLIES = (
+    "Thanks, see you then!",
+    "Can we make it half an hour later?",
+    "Yes please",
+    "Who is this?",
+    "Great, thank you 👍",
+)
+
+
+@dataclass
+class SandboxConfig:
+    """Knobs. Rates are probabilities in 0..1; delays are seconds."""
+
+    api_key: str = "sandbox-key"
+    webhook_url: str = ""
+    webhook_secret: str = "sandbox-secret"
+    inbound_number: str = "+447700900999"
+    # receipts
+    dispatch_delay: float = 0.2
+    final_delay: float = 0.6
+    rate_failed: float = 0.0
+    rate_rejected: float = 0.0
+    rate_expired: float = 0.0
+    # replies
+    rate_reply: float = 0.0
+    rate_stop: float = 0.0
+    reply_delay: float = 1.0
+    # faults
+    latency: float = 0.0
+    rate_429: float = 0.0
+    retry_after: int = 1
+    rate_500: float = 0.0
+    rate_timeout: float = 0.0
+    timeout_hang: float = 30.0
+    rate_drop: float = 0.0
+    rate_duplicate: float = 0.0
+    rate_out_of_order: float = 0.0
+    send_receipts: bool = True
+    seed: int | None = None
+
+    def update(self, data: dict[str, Any]) -> None:
+        names = {f.name: f.type for f in fields(self)}
+        for key, value in data.items():
+            if key in names:
+                current = getattr(self, key)
+                if isinstance(current, bool):
+                    value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+                elif isinstance(current, float):
+                    value = float(value)
+                elif isinstance(current, int) and not isinstance(current, bool):
+                    value = int(value)
+                setattr(self, key, value)
+
+
+@dataclass
+class SentRecord:
+    id: str
+    recipient: str
+    sender: str
+    content: str
+    client_reference: str | None
+    send_at: str | None
+    batch_id: str | None = None
+    status: str = "Queued"
+    accepted_at: float = field(default_factory=time.time)
+
+
+class SandboxServer:
+    """The server. ``await start()``, then ``url``; ``await stop()``."""
+
+    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or SandboxConfig()
+        self.host = host
+        self.port = port
+        self.sent: list[SentRecord] = []
+        self.by_id: dict[str, SentRecord] = {}
+        self.receipts_posted = 0
+        self.webhook_failures = 0
+        self._ids = itertools.count(int(time.time() * 1000) % 10_000_000 * 1000 + 1)
+        self._rng = random.Random(self.config.seed)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._lock = threading.Lock()
+        self.app = self._build_app()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def _build_app(self) -> web.Application:
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_post("/sms/send", self.h_send)
+        app.router.add_post("/sms/send/bulk", self.h_send_bulk)
+        app.router.add_delete("/sms/send/bulk/{id}", self.h_cancel_bulk)
+        app.router.add_delete("/sms/send/{id}", self.h_cancel)
+        app.router.add_get("/_sandbox/messages", self.h_list)
+        app.router.add_post("/_sandbox/inbound", self.h_inbound)
+        app.router.add_get("/_sandbox/config", self.h_get_config)
+        app.router.add_post("/_sandbox/config", self.h_set_config)
+        app.router.add_get("/health", self.h_health)
+        for register in EXTRA_ROUTES:
+            register(self, app)
+        return app
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        return self.url
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- helpers -----------------------------------------------------------------------
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    def roll(self, rate: float) -> bool:
+        return rate > 0 and self._rng.random() < rate
+
+    async def faults(self, request: web.Request) -> web.StreamResponse | None:
+        """Apply latency and injected faults; a response means "answer this instead"."""
+        c = self.config
+        if c.latency:
+            await asyncio.sleep(c.latency)
+        if self.roll(c.rate_429):
+            return web.json_response(
+                {"message": "Too many requests"}, status=429, headers={"Retry-After": str(c.retry_after)}
+            )
+        if self.roll(c.rate_500):
+            return web.json_response({"message": "Internal server error"}, status=500)
+        if self.roll(c.rate_timeout):
+            await asyncio.sleep(c.timeout_hang)
+        if self.roll(c.rate_drop):
+            if request.transport is not None:
+                request.transport.close()
+            raise asyncio.CancelledError
+        return None
+
+    def auth_ok(self, request: web.Request) -> bool:
+        return hmac.compare_digest(request.headers.get("X-Api-Key", ""), self.config.api_key)
+
+    @staticmethod
+    def unauthorized() -> web.Response:
+        return web.json_response({"message": "Invalid API key"}, status=401)
+
+    def record(self, rec: SentRecord) -> None:
+        with self._lock:
+            self.sent.append(rec)
+            self.by_id[rec.id] = rec
+
+    # ---- PureSMS routes ----------------------------------------------------------------
+    def _validate(self, item: Any) -> str | None:
+        if not isinstance(item, dict):
+            return "message must be an object"
+        for key in ("sender", "recipient", "content"):
+            if not isinstance(item.get(key), str) or not item.get(key):
+                return f"'{key}' is required"
+        recipient = item["recipient"]
+        if not (recipient.startswith("+") and recipient[1:].isdigit() and 8 <= len(recipient) <= 16):
+            return "'recipient' must be E.164 (+ and digits)"
+        return None
+
+    async def h_send(self, request: web.Request) -> web.StreamResponse:
+        if not self.auth_ok(request):
+            return self.unauthorized()
+        fault = await self.faults(request)
+        if fault is not None:
+            return fault
+        try:
+            item = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"message": "Body is not JSON"}, status=400)
+        problem = self._validate(item)
+        if problem:
+            return web.json_response(
+                {"message": "One or more errors occurred!", "errors": {"request": [problem]}}, status=400
+            )
+        rec = SentRecord(
+            self.next_id(), item["recipient"], item["sender"], item["content"],
+            item.get("clientReference"), item.get("sendAtUtc"),
+        )
+        self.record(rec)
+        self._spawn(self._lifecycle(rec))
+        return web.json_response({"id": rec.id, "countryCode": _country(rec.recipient)})
+
+    async def h_send_bulk(self, request: web.Request) -> web.StreamResponse:
+        if not self.auth_ok(request):
+            return self.unauthorized()
+        fault = await self.faults(request)
+        if fault is not None:
+            return fault
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"message": "Body is not JSON"}, status=400)
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return web.json_response({"message": "'messages' must be a non-empty array"}, status=400)
+        batch_id = self.next_id()
+        errors: list[dict[str, Any]] = []
+        ids: list[str | None] = []
+        for index, item in enumerate(messages):
+            problem = self._validate(item)
+            if problem:
+                errors.append({"index": index, "error": problem})
+                ids.append(None)
+                continue
+            rec = SentRecord(
+                self.next_id(), item["recipient"], item["sender"], item["content"],
+                item.get("clientReference"), body.get("sendAtUtc"), batch_id,
+            )
+            self.record(rec)
+            ids.append(rec.id)
+            self._spawn(self._lifecycle(rec))
+        accepted = len(messages) - len(errors)
+        if accepted == 0:
+            return web.json_response({"message": "No message was accepted", "errors": errors}, status=400)
+        payload = {"batchId": batch_id, "messageCount": accepted, "messageIds": ids}
+        if errors:
+            payload["errors"] = errors
+            return web.json_response(payload, status=207)
+        return web.json_response(payload)
+
+    async def h_cancel(self, request: web.Request) -> web.StreamResponse:
+        if not self.auth_ok(request):
+            return self.unauthorized()
+        rec = self.by_id.get(request.match_info["id"])
+        if rec is None or not rec.send_at or rec.status != "Queued":
+            return web.json_response({"message": "Message not found or can no longer be cancelled"}, status=400)
+        rec.status = "Cancelled"
+        self._spawn(self._post_receipt(rec, "Cancelled"))
+        return web.json_response({})
+
+    async def h_cancel_bulk(self, request: web.Request) -> web.StreamResponse:
+        if not self.auth_ok(request):
+            return self.unauthorized()
+        batch = request.match_info["id"]
+        count = 0
+        for rec in list(self.sent):
+            if rec.batch_id == batch and rec.send_at and rec.status == "Queued":
+                rec.status = "Cancelled"
+                count += 1
+        return web.json_response({"cancelledCount": count})
+
+    # ---- control routes ----------------------------------------------------------------
+    async def h_list(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response([asdict(r) for r in self.sent])
+
+    async def h_inbound(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        sender = str(data.get("from") or data.get("sender") or "")
+        body = str(data.get("body") or data.get("text") or "")
+        if not sender or not body:
+            return web.json_response({"message": "'from' and 'body' are required"}, status=400)
+        to = str(data.get("to") or self.config.inbound_number)
+        ok = await self._post_inbound(sender, to, body)
+        return web.json_response({"delivered": ok})
+
+    async def h_get_config(self, request: web.Request) -> web.StreamResponse:
+        cfg = asdict(self.config)
+        cfg.pop("api_key", None)
+        cfg.pop("webhook_secret", None)
+        return web.json_response(cfg)
+
+    async def h_set_config(self, request: web.Request) -> web.StreamResponse:
+        data = await request.json()
+        self.config.update(data)
+        if "seed" in data:
+            self._rng = random.Random(self.config.seed)
+        return await self.h_get_config(request)
+
+    async def h_health(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"ok": True, "sent": len(self.sent)})
+
+    # ---- receipts and replies ----------------------------------------------------------
+    def _final_status(self) -> str:
+        c = self.config
+        r = self._rng.random()
+        if r < c.rate_failed:
+            return "Failed"
+        if r < c.rate_failed + c.rate_rejected:
+            return "Rejected"
+        if r < c.rate_failed + c.rate_rejected + c.rate_expired:
+            return "Expired"
+        return "Delivered"
+
+    async def _lifecycle(self, rec: SentRecord) -> None:
+        c = self.config
+        if rec.send_at:
+            due = _parse_when(rec.send_at)
+            while due and time.time() < due and rec.status == "Queued":
+                await asyncio.sleep(min(1.0, due - time.time()))
+            if rec.status != "Queued":
+                return
+        if not c.send_receipts:
+            return
+        steps = [("Dispatched", c.dispatch_delay), (self._final_status(), c.final_delay)]
+        if self.roll(c.rate_out_of_order):
+            steps = [steps[1], steps[0]]
+        for status, delay in steps:
+            await asyncio.sleep(delay)
+            rec.status = status
+            await self._post_receipt(rec, status)
+            if self.roll(c.rate_duplicate):
+                await self._post_receipt(rec, status, same_event=True)
+        if rec.status == "Delivered" and self.roll(c.rate_reply):
+            await asyncio.sleep(c.reply_delay)
+            body = "STOP" if self.roll(c.rate_stop) else self._rng.choice(REPLIES)
+            await self._post_inbound(rec.recipient, rec.sender if rec.sender.startswith("+") else c.inbound_number, body)
+
+    def _event_id(self, rec: SentRecord, status: str) -> str:
+        return f"evt_{rec.id}_{status.lower()}"
+
+    async def _post_receipt(self, rec: SentRecord, status: str, same_event: bool = False) -> bool:
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        envelope = {
+            "id": self._event_id(rec, status),
+            "timestamp": now,
+            "workspaceId": "sandbox",
+            "eventType": 1,
+            "data": {
+                "messageId": rec.id,
+                "clientReference": rec.client_reference,
+                "deliveryStatus": status,
+                "errorCode": None if status in ("Delivered", "Dispatched", "Cancelled") else "SANDBOX-" + status[:3].upper(),
+                "processedAt": now,
+                "deliveredAt": now if status == "Delivered" else None,
+            },
+        }
+        ok = await self.post_webhook(envelope)
+        if ok:
+            self.receipts_posted += 1
+        return ok
+
+    async def _post_inbound(self, sender: str, to: str, body: str) -> bool:
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        mid = self.next_id()
+        envelope = {
+            "id": f"evt_in_{mid}",
+            "timestamp": now,
+            "workspaceId": "sandbox",
+            "eventType": 2,
+            "data": {"messageId": mid, "inboundNumber": to, "sender": sender, "body": body, "receivedAt": now},
+        }
+        return await self.post_webhook(envelope)
+
+    def signed_headers(self, raw: bytes) -> dict[str, str]:
+        ts = str(int(time.time()))
+        mac = hmac.new(self.config.webhook_secret.encode(), ts.encode() + b"." + raw, hashlib.sha256)
+        return {
+            "Content-Type": "application/json",
+            "X-Webhook-Timestamp": ts,
+            "X-Webhook-Signature": base64.b64encode(mac.digest()).decode(),
+        }
+
+    async def post_webhook(self, envelope: Any, url: str | None = None, headers: dict[str, str] | None = None) -> bool:
+        """POST an event as PureSMS does, retrying a few times on failure (shortened schedule)."""
+        target = url or self.config.webhook_url
+        if not target or self._session is None:
+            return False
+        raw = json.dumps(envelope, separators=(",", ":")).encode()
+        for delay in (0, 0.5, 2, 5):
+            if delay:
+                await asyncio.sleep(delay)
+            hdrs = headers or self.signed_headers(raw)
+            try:
+                async with self._session.post(target, data=raw, headers=hdrs) as resp:
+                    if 200 <= resp.status < 300:
+                        return True
+                    if resp.status in (400, 401, 403, 404, 413, 415):
+                        log.warning("sandbox webhook refused with %s", resp.status)
+                        self.webhook_failures += 1
+                        return False
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                pass
+            self.webhook_failures += 1
+        return False
+
+
+# Other wire formats register their routes here (see the provider modules beside this one).
+EXTRA_ROUTES: list[Any] = []
+
+
+def _country(e164: str) -> str:
+    return {"44": "GB", "1": "US", "49": "DE", "254": "KE", "45": "DK", "33": "FR"}.get(
+        next((p for p in ("254", "44", "49", "45", "33", "1") if e164[1:].startswith(p)), ""), "ZZ"
+    )
+
+
+def _parse_when(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class SandboxThread:
+    """Runs a :class:`SandboxServer` on its own event loop in a daemon thread.
+
+    The GUI keeps the sandbox off its own loop so a busy window never slows the "provider".
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = SandboxServer(config, host, port)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="smsdesk-sandbox", daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        return asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(15)
+
+    def call(self, coro: Any, timeout: float = 15) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
+        except Exception:  # noqa: BLE001 - best effort at shutdown
+            log.debug("sandbox stop failed", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)

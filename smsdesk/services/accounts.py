@@ -1,0 +1,219 @@
+"""Accounts: add, edit, remove and test, with secrets in the keyring and adapters cached.
+
+The form fields come from each provider's declaration (``providers.spec``), so the GUI and
+``smsdesk accounts add --set field=value`` accept exactly the same things.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from smsdesk.config.secrets import SecretStore, secret_key
+from smsdesk.domain.errors import InvalidInput, NotFound
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import Account
+from smsdesk.providers import registry
+from smsdesk.providers.base import AccountConfig, Provider
+from smsdesk.providers.spec import ProviderSpec
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import accounts as acc_store
+from smsdesk.storage.accounts import AccountRepository
+from smsdesk.storage.db import Database
+
+SANDBOX_NAME = "Sandbox"
+
+
+class AccountService:
+    def __init__(
+        self,
+        db: Database,
+        secrets: SecretStore,
+        bus: EventBus,
+        client_factory: Callable[[], httpx.AsyncClient],
+        webhook_base: Callable[[], str],
+    ) -> None:
+        self.db = db
+        self.repo = AccountRepository(db)
+        self.secrets = secrets
+        self.bus = bus
+        self._client_factory = client_factory
+        self._client: httpx.AsyncClient | None = None
+        self._webhook_base = webhook_base
+        self._adapters: dict[int, Provider] = {}
+        self.session_secrets: dict[tuple[str, str], str] = {}  # sandbox keys, never persisted
+        self.public_base: dict[int, str] = {}  # account id -> public URL base from a tunnel
+        self.sandbox_url = ""  # the running built-in sandbox, for sandbox accounts without a base URL
+
+    # ---- reading -----------------------------------------------------------------------
+    def all(self) -> list[Account]:
+        return self.repo.all()
+
+    def get(self, account_id: int) -> Account:
+        acct = self.repo.get(account_id)
+        if acct is None:
+            raise NotFound(f"No account with id {account_id}.")
+        return acct
+
+    def by_name(self, name: str) -> Account:
+        acct = self.repo.by_name(name)
+        if acct is None:
+            names = ", ".join(a.name for a in self.all()) or "none yet"
+            raise NotFound(f"No account named '{name}'. Accounts: {names}.")
+        return acct
+
+    def spec(self, account: Account) -> ProviderSpec:
+        return registry.get_spec(account.provider)
+
+    def webhook_url(self, account: Account, public: bool = False) -> str:
+        base = self.public_base.get(account.id) if public else None
+        url = f"{base or self._webhook_base()}/hooks/{account.id}"
+        token = account.settings.get("webhook_token")
+        return f"{url}?token={token}" if token else url
+
+    def secret(self, account: Account, field: str) -> str:
+        session = self.session_secrets.get((account.name, field))
+        if session is not None:
+            return session
+        return self.secrets.get(secret_key(account.name, field)) or ""
+
+    def config_for(self, account: Account) -> AccountConfig:
+        spec = self.spec(account)
+        secrets = {f: self.secret(account, f) for f in spec.secret_fields}
+        base_url = account.base_url or spec.default_base_url
+        if account.provider == "sandbox" and not account.base_url:
+            base_url = self.sandbox_url
+        return AccountConfig(
+            name=account.name,
+            base_url=base_url,
+            sender=account.sender,
+            settings=account.settings,
+            secrets=secrets,
+            webhook_url=self.webhook_url(account, public=True),
+        )
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def adapter(self, account_id: int) -> Provider:
+        cached = self._adapters.get(account_id)
+        if cached is not None:
+            return cached
+        account = self.get(account_id)
+        adapter = registry.build(account.provider, self.config_for(account), self.client)
+        self._adapters[account_id] = adapter
+        return adapter
+
+    def forget_adapters(self) -> None:
+        self._adapters.clear()
+
+    # ---- writing -----------------------------------------------------------------------
+    def _split(
+        self, spec: ProviderSpec, values: Mapping[str, str], existing: Mapping[str, Any] | None = None
+    ) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+        settings: dict[str, Any] = dict(existing or {})
+        secrets: dict[str, str] = {}
+        base_url = values.get("base_url", "")
+        sender = values.get("sender", "")
+        for key, value in values.items():
+            if key in ("base_url", "sender"):
+                continue
+            fld = spec.field(key)
+            if fld is None and not key.startswith("chan."):
+                known = ", ".join(f.name for f in spec.fields)
+                raise InvalidInput(f"{spec.name} has no field '{key}'. Fields: {known}.")
+            if fld is not None and fld.choices and value and value not in fld.choices:
+                raise InvalidInput(f"'{key}' must be one of {', '.join(fld.choices)}.")
+            if fld is not None and fld.secret:
+                if value:
+                    secrets[key] = value
+            else:
+                settings[key] = value
+        for fld in spec.fields:
+            if fld.generated and not fld.secret and not settings.get(fld.name):
+                settings[fld.name] = pysecrets.token_urlsafe(24)
+            if not fld.secret and fld.default and fld.name not in settings and fld.name not in ("base_url", "sender"):
+                settings[fld.name] = fld.default
+        return base_url, sender, settings, secrets
+
+    async def add(self, name: str, provider: str, values: Mapping[str, str]) -> Account:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("An account needs a name.")
+        spec = registry.get_spec(provider)
+        base_url, sender, settings, secrets = self._split(spec, values)
+        missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
+        if missing:
+            raise InvalidInput(f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>).")
+        if provider != "sandbox":
+            for fld, value in secrets.items():  # keyring first: no half-made account if it fails
+                self.secrets.set(secret_key(name, fld), value)
+        else:
+            for fld, value in secrets.items():
+                self.session_secrets[(name, fld)] = value
+        account_id = await self.db.write(
+            lambda c: acc_store.insert_account(c, name, provider, base_url, sender, settings)
+        )
+        self.bus.publish(Changes(accounts=True))
+        return self.get(account_id)
+
+    async def update(self, account: Account, values: Mapping[str, str], name: str | None = None) -> Account:
+        spec = self.spec(account)
+        base_url, sender, settings, secrets = self._split(spec, values, account.settings)
+        new_name = (name or account.name).strip()
+        if "base_url" not in values:
+            base_url = account.base_url
+        if "sender" not in values:
+            sender = account.sender
+        for fld in spec.secret_fields:
+            if new_name != account.name:
+                old = self.secret(account, fld)
+                if old and fld not in secrets:
+                    secrets[fld] = old
+        for fld, value in secrets.items():
+            if account.provider == "sandbox":
+                self.session_secrets[(new_name, fld)] = value
+            else:
+                self.secrets.set(secret_key(new_name, fld), value)
+        await self.db.write(
+            lambda c: acc_store.update_account(
+                c, account.id, name=new_name, base_url=base_url, sender=sender, settings=settings
+            )
+        )
+        if new_name != account.name and account.provider != "sandbox":
+            for fld in spec.secret_fields:
+                self.secrets.delete(secret_key(account.name, fld))
+        self._adapters.pop(account.id, None)
+        self.bus.publish(Changes(accounts=True))
+        return self.get(account.id)
+
+    async def remove(self, account: Account) -> None:
+        spec = self.spec(account)
+        await self.db.write(lambda c: acc_store.delete_account(c, account.id))
+        if account.provider != "sandbox":
+            for fld in spec.secret_fields:
+                self.secrets.delete(secret_key(account.name, fld))
+        self._adapters.pop(account.id, None)
+        self.bus.publish(Changes(accounts=True))
+
+    async def test(self, account: Account) -> str:
+        """A real authenticated call; returns the provider's words (raises ProviderError)."""
+        self._adapters.pop(account.id, None)
+        return await self.adapter(account.id).test()
+
+    async def ensure_sandbox(self) -> Account:
+        acct = self.repo.by_name(SANDBOX_NAME)
+        if acct is not None:
+            return acct
+        return await self.add(SANDBOX_NAME, "sandbox", {"sender": "smsdesk"})
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,349 @@
+"""The send path's back half: take due outbox rows and hand them to adapters.
+
+Per account, a lane holds a bounded number of sends in flight (the account's concurrency
+setting; unbounded httpx concurrency fails, ARCHITECTURE.md pitfall 3) under a token-bucket
+rate limit. Each row is *claimed* in a transaction first, so when the GUI and ``smsdesk
+serve`` share a database exactly one dispatcher sends it. Failures follow the error kind:
+retryable -> back-off with jitter, honouring Retry-After; ambiguous -> reconcile where the
+provider allows it, else ``needs_review``; permanent -> ``failed`` with the provider's words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import random
+import socket
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError, SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import OutboundMessage, SendResult
+from smsdesk.domain.status import Status
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import events as ev_store
+from smsdesk.storage import messages as msg_store
+from smsdesk.storage import optouts as opt_store
+from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.messages import MessageRepository
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 120.0
+HEARTBEAT_S = 10.0
+DEAD_AFTER_S = 45.0
+
+
+@dataclass(slots=True)
+class _Claimed:
+    id: int
+    account_id: int
+    local_id: str
+    remote: str
+    sender: str
+    body: str
+    send_at: str | None
+    run_id: int | None
+    attempts: int
+
+
+def _claim_many(conn: sqlite3.Connection, ids: list[int], me: str) -> list[_Claimed]:
+    out: list[_Claimed] = []
+    for mid in ids:
+        if not msg_store.claim(conn, mid, me):
+            continue
+        r = conn.execute(
+            "SELECT id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts"
+            " FROM messages WHERE id = ?",
+            (mid,),
+        ).fetchone()
+        out.append(_Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]))
+    return out
+
+
+def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Full-jitter exponential back-off, never shorter than the provider's Retry-After."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** max(0, attempt - 1)))
+    delay = rng.uniform(ceiling / 2, ceiling)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, 3600.0))
+    return delay
+
+
+class _RateLimiter:
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class _Lane:
+    """One account's queue of claimed-to-be ids, its workers and its limits."""
+
+    def __init__(self, concurrency: int, per_second: float) -> None:
+        self.queue: collections.deque[tuple[int, int | None]] = collections.deque()
+        self.workers: set[asyncio.Task[None]] = set()
+        self.concurrency = max(1, concurrency)
+        self.limiter = _RateLimiter(per_second)
+
+
+class Dispatcher:
+    """Runs until :meth:`stop`; :meth:`kick` wakes it when something was queued."""
+
+    def __init__(
+        self, db: Database, accounts: AccountService, bus: EventBus, dispatcher_id: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.db = db
+        self.accounts = accounts
+        self.bus = bus
+        self.messages = MessageRepository(db)
+        self.id = dispatcher_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lanes: dict[int, _Lane] = {}
+        self._pending: set[int] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._rng = random.Random(seed)
+        self.sent_count = 0
+        self._last_beat = 0.0
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    async def run(self) -> None:
+        await self._beat(force=True)
+        abandoned = await self.db.write(
+            lambda c: msg_store.abandon_dead_claims(c, _ago(DEAD_AFTER_S), self.id)
+        )
+        if abandoned:
+            log.warning("%d interrupted sends marked for review", len(abandoned))
+            self.bus.publish(Changes(message_ids=set(abandoned)))
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self._beat()
+                await self._promote_due_scheduled()
+                self._fill()
+            except SmsdeskError:
+                log.exception("dispatcher pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+        for lane in self._lanes.values():
+            for task in list(lane.workers):
+                task.cancel()
+
+    async def _beat(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_beat > HEARTBEAT_S:
+            self._last_beat = now
+            await self.db.write(lambda c: msg_store.heartbeat(c, self.id))
+
+    async def _promote_due_scheduled(self) -> None:
+        """Locally scheduled messages whose time has come join the outbox."""
+        now = utcnow()
+        ids: list[int] = await self.db.write(lambda c: _promote(c, now))
+        if ids:
+            self.bus.publish(Changes(message_ids=set(ids), queue=True))
+
+    def _fill(self) -> None:
+        rows = self.messages.db.query(
+            """SELECT id, account_id, run_id FROM messages
+               WHERE status = 'queued' AND claimed_by IS NULL
+                 AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+               ORDER BY id LIMIT 5000""",
+            (utcnow(),),
+        )
+        for r in rows:
+            mid = r["id"]
+            if mid in self._pending:
+                continue
+            lane = self._lane(r["account_id"])
+            if lane is None:
+                continue
+            self._pending.add(mid)
+            lane.queue.append((mid, r["run_id"]))
+            self._start_workers(r["account_id"], lane)
+
+    def _lane(self, account_id: int) -> _Lane | None:
+        lane = self._lanes.get(account_id)
+        if lane is None:
+            try:
+                account = self.accounts.get(account_id)
+            except SmsdeskError:
+                return None
+            spec = self.accounts.spec(account)
+            conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
+            rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)
+            lane = _Lane(conc, rate)
+            self._lanes[account_id] = lane
+        return lane
+
+    def _start_workers(self, account_id: int, lane: _Lane) -> None:
+        while len(lane.workers) < lane.concurrency and len(lane.workers) < len(lane.queue):
+            task = asyncio.get_running_loop().create_task(self._worker(account_id, lane))
+            lane.workers.add(task)
+            task.add_done_callback(lane.workers.discard)
+
+    async def _worker(self, account_id: int, lane: _Lane) -> None:
+        while lane.queue and not self._stopping:
+            mid, run_id = lane.queue.popleft()
+            batch = [mid]
+            try:
+                adapter = self.accounts.adapter(account_id)
+                caps = adapter.spec.caps
+                if run_id is not None and caps.bulk:
+                    while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
+                        batch.append(lane.queue.popleft()[0])
+                await lane.limiter.acquire()
+                claimed = await self.db.write(lambda c, b=batch: _claim_many(c, b, self.id))
+                if not claimed:
+                    continue
+                if len(claimed) > 1:
+                    await self._send_bulk(account_id, claimed)
+                else:
+                    await self._send_one(account_id, claimed[0])
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a bug must not kill the lane; the row stays claimed
+                log.exception("dispatch of %s failed unexpectedly", batch)
+            finally:
+                self._pending.difference_update(batch)
+
+    def _outbound(self, c: _Claimed) -> OutboundMessage:
+        send_at = datetime.fromisoformat(c.send_at) if c.send_at else None
+        if send_at is not None and send_at <= datetime.now(UTC):
+            send_at = None
+        return OutboundMessage(c.local_id, c.remote, c.sender, c.body, send_at)
+
+    async def _send_one(self, account_id: int, c: _Claimed) -> None:
+        adapter = self.accounts.adapter(account_id)
+        try:
+            result = await adapter.send(self._outbound(c))
+        except ProviderError as exc:
+            await self._failed(account_id, c, exc)
+            return
+        except InvalidInput as exc:
+            await self._record(account_id, c, SendResult(c.local_id, None, Status.FAILED, "", error=str(exc)))
+            return
+        await self._record(account_id, c, result)
+
+    async def _send_bulk(self, account_id: int, claimed: list[_Claimed]) -> None:
+        adapter = self.accounts.adapter(account_id)
+        try:
+            results = await adapter.send_bulk([self._outbound(c) for c in claimed])
+        except ProviderError as exc:
+            for c in claimed:
+                await self._failed(account_id, c, exc)
+            return
+        by_local = {r.local_id: r for r in results}
+        jobs = [(c, by_local.get(c.local_id)) for c in claimed]
+
+        def write(conn: sqlite3.Connection) -> set[int]:
+            changed: set[int] = set()
+            for c, res in jobs:
+                if res is None:
+                    res = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message.")
+                _record_in_tx(conn, account_id, c, res)
+                changed.add(c.id)
+            return changed
+
+        changed = await self.db.write(write)
+        self.sent_count += len(changed)
+        self.bus.publish(Changes(message_ids=changed))
+
+    async def _record(self, account_id: int, c: _Claimed, result: SendResult) -> None:
+        await self.db.write(lambda conn: _record_in_tx(conn, account_id, c, result))
+        self.sent_count += 1
+        self.bus.publish(Changes(message_ids={c.id}))
+
+    async def _failed(self, account_id: int, c: _Claimed, exc: ProviderError) -> None:
+        text = str(exc)
+        if exc.kind == ErrorKind.RETRYABLE and c.attempts < MAX_ATTEMPTS:
+            delay = backoff_delay(c.attempts, exc.retry_after, self._rng)
+            when = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="milliseconds")
+            await self.db.write(lambda conn: msg_store.release_for_retry(conn, c.id, when, text))
+            self.bus.publish(Changes(message_ids={c.id}))
+            asyncio.get_running_loop().call_later(delay + 0.01, self.kick)
+            return
+        if exc.kind == ErrorKind.AMBIGUOUS:
+            adapter = self.accounts.adapter(account_id)
+            if adapter.spec.caps.reconcile:
+                try:
+                    found = await adapter.reconcile(c.local_id, datetime.now(UTC) - timedelta(hours=1))
+                except ProviderError:
+                    found = None
+                if found is not None:
+                    await self._record(account_id, c, found)
+                    return
+            result = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "ambiguous", error=text)
+        elif exc.opted_out:
+            result = SendResult(c.local_id, None, Status.REJECTED, "opted out", error=text)
+        else:
+            if exc.kind == ErrorKind.RETRYABLE:
+                text = f"Gave up after {c.attempts} attempts: {text}"
+            result = SendResult(c.local_id, None, Status.FAILED, str(exc.status_code or ""), error=text)
+        opted = exc.opted_out
+
+        def write(conn: sqlite3.Connection) -> None:
+            _record_in_tx(conn, account_id, c, result)
+            if opted:
+                opt_store.add(conn, c.remote, "provider", text[:200])
+
+        await self.db.write(write)
+        self.bus.publish(Changes(message_ids={c.id}, optouts=opted))
+
+
+def _record_in_tx(conn: sqlite3.Connection, account_id: int, c: _Claimed, result: SendResult) -> None:
+    msg_store.apply_status(conn, c.id, result.status, result.raw_status, result.error, result.provider_message_id)
+    conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
+    for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
+        msg_store.apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
+
+
+def _promote(conn: sqlite3.Connection, now: str) -> list[int]:
+    rows = conn.execute(
+        """SELECT id FROM messages WHERE status = 'scheduled' AND direction = 'out'
+             AND provider_message_id IS NULL AND send_at IS NOT NULL AND send_at <= ?""",
+        (now,),
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    for mid in ids:
+        msg_store.apply_status(conn, mid, Status.QUEUED, "due")
+    return ids
+
+
+def _ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+
+
+__all__ = ["Dispatcher", "backoff_delay"]

@@ -1,0 +1,132 @@
+"""Receipts and replies, from the stored raw event (webhook) or from a poll.
+
+The receiver stores the raw body first; processing happens here, from the stored row, on
+the app's own loop. Receipts only move statuses forward; a receipt for a message we do not
+know yet is parked and applied when the send's own result is recorded. Inbound STOP-type
+keywords put the number on the opt-out list; START / UNSTOP take it off.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import InboundMessage, StatusEvent
+from smsdesk.domain.optout import Keyword, classify
+from smsdesk.domain.segments import analyze
+from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import events as ev_store
+from smsdesk.storage import messages as msg_store
+from smsdesk.storage import optouts as opt_store
+from smsdesk.storage.db import Database
+from smsdesk.storage.events import EventRepository
+
+log = logging.getLogger(__name__)
+
+
+def apply_receipts_tx(conn: sqlite3.Connection, account_id: int, receipts: Iterable[StatusEvent]) -> set[int]:
+    changed: set[int] = set()
+    for ev in receipts:
+        mid = msg_store.find_for_receipt(conn, account_id, ev.provider_message_id, ev.client_ref)
+        if mid is None:
+            ev_store.park_receipt(conn, account_id, ev)
+            continue
+        if msg_store.apply_status(conn, mid, ev.status, ev.raw_status, ev.error, ev.provider_message_id):
+            changed.add(mid)
+    return changed
+
+
+def store_inbound_tx(
+    conn: sqlite3.Connection, account_id: int, messages: Iterable[InboundMessage]
+) -> tuple[set[int], bool]:
+    """Store replies; returns (new message ids, whether the opt-out list changed)."""
+    new_ids: set[int] = set()
+    optouts_changed = False
+    for m in messages:
+        info = analyze(m.text)
+        mid = msg_store.insert_inbound(
+            conn, account_id, m.from_number, m.to_number, m.text, m.provider_message_id, info.segments, info.encoding
+        )
+        if mid is None:
+            continue
+        new_ids.add(mid)
+        kind = classify(m.text)
+        if kind == Keyword.OPT_OUT:
+            optouts_changed |= opt_store.add(conn, m.from_number, "reply", m.text.strip()[:40])
+        elif kind == Keyword.OPT_IN:
+            optouts_changed |= opt_store.remove(conn, m.from_number, "reply")
+    return new_ids, optouts_changed
+
+
+class InboundService:
+    def __init__(self, db: Database, accounts: AccountService, bus: EventBus) -> None:
+        self.db = db
+        self.accounts = accounts
+        self.bus = bus
+        self.events = EventRepository(db)
+        self._running = False
+        self._again = False
+
+    async def apply_receipts(self, account_id: int, receipts: list[StatusEvent]) -> set[int]:
+        changed = await self.db.write(lambda c: apply_receipts_tx(c, account_id, receipts))
+        self.bus.publish(Changes(message_ids=changed))
+        return changed
+
+    async def store_inbound(self, account_id: int, messages: list[InboundMessage]) -> set[int]:
+        new_ids, opt = await self.db.write(lambda c: store_inbound_tx(c, account_id, messages))
+        self.bus.publish(Changes(message_ids=set(new_ids), inbound_ids=set(new_ids), optouts=opt))
+        return new_ids
+
+    async def process_pending(self) -> int:
+        """Process stored raw events until none is pending; safe to call often (coalesces)."""
+        if self._running:
+            self._again = True
+            return 0
+        self._running = True
+        done = 0
+        try:
+            while True:
+                self._again = False
+                rows = self.events.pending(500)
+                if not rows:
+                    break
+                done += await self._process(rows)
+                if not self._again and len(rows) < 500:
+                    break
+        finally:
+            self._running = False
+        return done
+
+    async def _process(self, rows: list[sqlite3.Row]) -> int:
+        parsed = []
+        for r in rows:
+            try:
+                adapter = self.accounts.adapter(r["account_id"])
+                req = WebhookRequest("POST", "", {"content-type": r["content_type"]}, bytes(r["body"]))
+                parsed.append((r["id"], r["account_id"], adapter.parse_webhook(req), None))
+            except (SmsdeskError, ValueError, KeyError, TypeError) as exc:
+                parsed.append((r["id"], r["account_id"], None, f"{type(exc).__name__}: {exc}"))
+
+        def write(conn: sqlite3.Connection) -> tuple[set[int], set[int], bool]:
+            changed: set[int] = set()
+            inbound: set[int] = set()
+            opt = False
+            for event_id, account_id, pw, err in parsed:
+                if pw is None:
+                    ev_store.mark_event(conn, event_id, "failed", err)
+                    continue
+                changed |= apply_receipts_tx(conn, account_id, pw.receipts)
+                new_ids, o = store_inbound_tx(conn, account_id, pw.inbound)
+                inbound |= new_ids
+                opt |= o
+                ev_store.mark_event(conn, event_id, "processed")
+            return changed, inbound, opt
+
+        changed, inbound, opt = await self.db.write(write)
+        self.bus.publish(Changes(message_ids=changed | inbound, inbound_ids=inbound, optouts=opt))
+        return len(rows)

@@ -1,0 +1,145 @@
+"""The send path's front half: validate, then write to the outbox in one transaction.
+
+Nothing is sent here. A message exists (status ``queued`` or ``scheduled``, a fresh
+``local_id``) before any HTTP happens; the :class:`Dispatcher` does the sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from smsdesk.domain import phone
+from smsdesk.domain.errors import InvalidInput, InvalidNumber, OptedOut
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import Account, Message
+from smsdesk.domain.segments import analyze, normalise_newlines
+from smsdesk.domain.sender import check_sender
+from smsdesk.domain.status import Status
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import messages as msg_store
+from smsdesk.storage.accounts import audit
+from smsdesk.storage.db import Database
+from smsdesk.storage.messages import MessageRepository, NewOutgoing
+from smsdesk.storage.optouts import OptOutRepository
+
+MAX_TEXT = 1600
+
+
+@dataclass(slots=True)
+class Recipient:
+    """One recipient as checked: ``number`` is +E.164 when valid, else ``error`` says why."""
+
+    raw: str
+    number: str | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Draft:
+    account_id: int
+    recipients: Sequence[str]
+    text: str
+    sender: str | None = None
+    send_at: datetime | None = None  # None: now
+    personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
+
+
+class SendService:
+    def __init__(
+        self,
+        db: Database,
+        accounts: AccountService,
+        bus: EventBus,
+        default_region: Callable[[], str],
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.accounts = accounts
+        self.bus = bus
+        self.messages = MessageRepository(db)
+        self.optouts = OptOutRepository(db)
+        self._region = default_region
+        self._on_queued = on_queued
+
+    def check_recipient(self, raw: str) -> Recipient:
+        """Inline validation for one typed number (no writes)."""
+        try:
+            num = phone.parse(raw, self._region())
+        except InvalidNumber as exc:
+            return Recipient(raw, None, str(exc))
+        if self.optouts.is_opted_out(num.e164):
+            return Recipient(raw, num.e164, f"{num.e164} has opted out (replied STOP); sending is blocked.")
+        return Recipient(raw, num.e164)
+
+    def check_text(self, account: Account, text: str) -> str:
+        text = normalise_newlines(text)
+        if not text.strip():
+            raise InvalidInput("The message is empty.")
+        if len(text) > MAX_TEXT:
+            raise InvalidInput(f"The message is {len(text)} characters; the limit is {MAX_TEXT}.")
+        return text
+
+    async def send(self, draft: Draft) -> list[Message]:
+        """Validate everything, then queue every recipient in one transaction.
+
+        Raises:
+            InvalidInput: nothing was written; the message says which recipient and why.
+        """
+        account = self.accounts.get(draft.account_id)
+        text = self.check_text(account, draft.text)
+        spec = self.accounts.spec(account)
+        sender = check_sender(draft.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
+        if not draft.recipients:
+            raise InvalidInput("Add at least one recipient.")
+        numbers: list[str] = []
+        problems: list[str] = []
+        for raw in draft.recipients:
+            rec = self.check_recipient(raw)
+            if rec.error:
+                problems.append(rec.error)
+            elif rec.number not in numbers:
+                numbers.append(rec.number)  # type: ignore[arg-type]
+        opted = [p for p in problems if "opted out" in p]
+        if opted and len(opted) == len(problems):
+            raise OptedOut(" ".join(opted))
+        if problems:
+            raise InvalidInput(" ".join(problems))
+        send_at_iso = None
+        status = Status.QUEUED
+        if draft.send_at is not None:
+            send_at = draft.send_at.astimezone(UTC)
+            if send_at > datetime.now(UTC):
+                send_at_iso = send_at.isoformat(timespec="milliseconds")
+                status = Status.SCHEDULED
+        items = []
+        for num in numbers:
+            body = draft.personalised.get(num, text)
+            info = analyze(body)
+            items.append(NewOutgoing(account.id, num, sender, body, info.segments, info.encoding, status, send_at_iso))
+
+        def write(conn: object) -> list[int]:
+            ids = msg_store.insert_outgoing(conn, items)  # type: ignore[arg-type]
+            audit(conn, "send", account.name, recipients=len(ids), scheduled=send_at_iso)  # type: ignore[arg-type]
+            return ids
+
+        ids = await self.db.write(write)
+        self.bus.publish(Changes(message_ids=set(ids)))
+        self._on_queued()
+        return self.messages.get_many(ids)
+
+    async def retry(self, message_id: int) -> bool:
+        """Send a failed or undecided message again (a person's decision)."""
+        msg = self.messages.get(message_id)
+        if msg is None:
+            return False
+        if self.optouts.is_opted_out(msg.remote):
+            raise OptedOut(f"{msg.remote} has opted out (replied STOP); sending is blocked.")
+        ok = await self.db.write(lambda c: msg_store.reset_for_retry(c, message_id))
+        if ok:
+            await self.db.write(lambda c: audit(c, "retry", msg.local_id))
+            self.bus.publish(Changes(message_ids={message_id}))
+            self._on_queued()
+        return ok

@@ -1,0 +1,95 @@
+"""The receiver's handler: authenticate, persist the raw event, answer; processing comes later.
+
+Runs on the receiver's own loop/thread. The only database work before the 2xx is one insert
+(through the writer thread, so it is committed when we answer); the app's loop is then told
+to process the stored row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import events as ev_store
+from smsdesk.storage.db import Database
+from smsdesk.webhook.receiver import Verdict
+
+log = logging.getLogger(__name__)
+
+
+class WebhookService:
+    """Implements ``webhook.WebhookHandler``."""
+
+    def __init__(
+        self,
+        db: Database,
+        accounts: AccountService,
+        bus: EventBus,
+        on_stored: Callable[[], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.accounts = accounts
+        self.bus = bus
+        self._on_stored = on_stored
+        self._clock = clock
+        self._app_loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The app loop that processes stored events."""
+        self._app_loop = loop
+
+    def _notify(self) -> None:
+        loop = self._app_loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._on_stored)
+
+    async def rejected(self, route: str, req_path: str, status: int, reason: str) -> None:
+        name = self._account_name(route)
+        await self.db.write(lambda c: ev_store.log_delivery(c, name, req_path, status, "rejected", reason))
+        self.bus.publish(Changes(webhooks=True))
+        log.info("webhook rejected (%s %s): %s", name or route, status, reason)
+
+    def _account_name(self, route: str) -> str:
+        try:
+            return self.accounts.get(int(route)).name
+        except (ValueError, SmsdeskError):
+            return ""
+
+    async def handle(self, route: str, req: WebhookRequest) -> Verdict:
+        try:
+            account = self.accounts.get(int(route))
+        except (ValueError, SmsdeskError) as exc:
+            raise WebhookRejected(404, "unknown account") from exc
+        try:
+            adapter = self.accounts.adapter(account.id)
+        except SmsdeskError as exc:
+            raise WebhookRejected(503, f"account not usable: {exc}") from exc
+        adapter.verify_webhook(req, self._clock())
+        try:
+            json.loads(req.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WebhookRejected(400, "malformed JSON") from exc
+        key = f"{account.id}:{adapter.webhook_dedupe_key(req)}"
+        body, ctype = req.body, req.content_type
+
+        def write(conn: object) -> int | None:
+            event_id = ev_store.insert_event(conn, account.id, key, ctype, body)  # type: ignore[arg-type]
+            outcome = "accepted" if event_id else "duplicate"
+            ev_store.log_delivery(conn, account.name, req.path, 200, outcome, "" if event_id else "already received")  # type: ignore[arg-type]
+            return event_id
+
+        event_id = await self.db.write(write)
+        self.bus.publish(Changes(webhooks=True))
+        if event_id:
+            self._notify()
+            return Verdict(200, "accepted")
+        return Verdict(200, "duplicate", "already received")

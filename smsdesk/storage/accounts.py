@@ -1,0 +1,93 @@
+"""Accounts (non-secret fields only) and the audit log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from smsdesk.domain.errors import InvalidInput, NotFound
+from smsdesk.domain.models import Account
+from smsdesk.storage.db import Database, utcnow
+
+
+def _row(row: sqlite3.Row) -> Account:
+    return Account(
+        id=row["id"], name=row["name"], provider=row["provider"], base_url=row["base_url"],
+        sender=row["sender"], settings=json.loads(row["settings"] or "{}"),
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def audit(conn: sqlite3.Connection, action: str, subject: str = "", **detail: Any) -> None:
+    """Record a send, edit, cancel or opt-out change (no secrets, ever)."""
+    conn.execute(
+        "INSERT INTO audit_log (at, action, subject, detail) VALUES (?, ?, ?, ?)",
+        (utcnow(), action, subject, json.dumps(detail, default=str)),
+    )
+
+
+def insert_account(
+    conn: sqlite3.Connection, name: str, provider: str, base_url: str, sender: str, settings: dict[str, Any]
+) -> int:
+    now = utcnow()
+    try:
+        cur = conn.execute(
+            """INSERT INTO accounts (name, provider, base_url, sender, settings, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (name, provider, base_url, sender, json.dumps(settings), now, now),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise InvalidInput(f"An account named '{name}' exists already.") from exc
+    audit(conn, "account.add", name, provider=provider)
+    return int(cur.lastrowid or 0)
+
+
+def update_account(
+    conn: sqlite3.Connection, account_id: int, *, name: str, base_url: str, sender: str, settings: dict[str, Any]
+) -> None:
+    try:
+        conn.execute(
+            "UPDATE accounts SET name = ?, base_url = ?, sender = ?, settings = ?, updated_at = ? WHERE id = ?",
+            (name, base_url, sender, json.dumps(settings), utcnow(), account_id),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise InvalidInput(f"An account named '{name}' exists already.") from exc
+    audit(conn, "account.edit", name)
+
+
+def delete_account(conn: sqlite3.Connection, account_id: int) -> None:
+    """Remove an account. Its messages stay (history is never lost), so the row is kept hidden."""
+    row = conn.execute("SELECT name FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    if row is None:
+        raise NotFound("No such account.")
+    used = conn.execute("SELECT 1 FROM messages WHERE account_id = ? LIMIT 1", (account_id,)).fetchone()
+    if used:
+        conn.execute(
+            "UPDATE accounts SET name = ?, provider = 'removed', updated_at = ? WHERE id = ?",
+            (f"{row['name']} (removed {account_id})", utcnow(), account_id),
+        )
+    else:
+        conn.execute("DELETE FROM conversations WHERE account_id = ?", (account_id,))
+        conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+    audit(conn, "account.remove", row["name"])
+
+
+class AccountRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def all(self, include_removed: bool = False) -> list[Account]:
+        sql = "SELECT * FROM accounts" + ("" if include_removed else " WHERE provider != 'removed'")
+        return [_row(r) for r in self.db.query(sql + " ORDER BY id")]
+
+    def get(self, account_id: int) -> Account | None:
+        row = self.db.query_one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        return _row(row) if row else None
+
+    def by_name(self, name: str) -> Account | None:
+        row = self.db.query_one("SELECT * FROM accounts WHERE name = ? AND provider != 'removed'", (name,))
+        return _row(row) if row else None
+
+    def audit_entries(self, limit: int = 200) -> list[sqlite3.Row]:
+        return self.db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))

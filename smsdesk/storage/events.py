@@ -1,0 +1,87 @@
+"""Raw webhook events (persisted before the 2xx), the webhook log, and early receipts."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from smsdesk.domain.models import StatusEvent
+from smsdesk.domain.status import Status
+from smsdesk.storage.db import Database, utcnow
+
+
+def insert_event(
+    conn: sqlite3.Connection, account_id: int, dedupe_key: str, content_type: str, body: bytes
+) -> int | None:
+    """Store a raw event; None when its dedupe key was seen before (a provider retry)."""
+    cur = conn.execute(
+        """INSERT INTO webhook_events (account_id, dedupe_key, received_at, content_type, body)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
+        (account_id, dedupe_key, utcnow(), content_type, body),
+    )
+    return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid else None
+
+
+def mark_event(conn: sqlite3.Connection, event_id: int, state: str, error: str | None = None) -> None:
+    conn.execute(
+        "UPDATE webhook_events SET state = ?, error = ?, processed_at = ? WHERE id = ?",
+        (state, error, utcnow(), event_id),
+    )
+
+
+def log_delivery(
+    conn: sqlite3.Connection, account: str, path: str, status_code: int, outcome: str, reason: str = ""
+) -> None:
+    conn.execute(
+        "INSERT INTO webhook_log (at, account, path, status_code, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        (utcnow(), account, path, status_code, outcome, reason),
+    )
+
+
+def prune(conn: sqlite3.Connection, events_before: str, log_keep: int = 5000) -> None:
+    """Forget processed events older than the dedupe horizon, and old log lines."""
+    conn.execute("DELETE FROM webhook_events WHERE state != 'pending' AND received_at < ?", (events_before,))
+    conn.execute(
+        "DELETE FROM webhook_log WHERE id <= (SELECT MAX(id) FROM webhook_log) - ?", (log_keep,)
+    )
+
+
+def park_receipt(conn: sqlite3.Connection, account_id: int, ev: StatusEvent) -> None:
+    conn.execute(
+        """INSERT INTO pending_receipts (account_id, provider_message_id, client_ref, status, raw_status,
+             error, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (account_id, ev.provider_message_id, ev.client_ref, ev.status.value, ev.raw_status, ev.error, utcnow()),
+    )
+
+
+def take_parked(
+    conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None
+) -> list[StatusEvent]:
+    """Receipts that arrived before their message was recorded, removed as they are returned."""
+    rows = conn.execute(
+        """SELECT * FROM pending_receipts WHERE account_id = ?
+             AND ((provider_message_id IS NOT NULL AND provider_message_id = ?)
+               OR (client_ref IS NOT NULL AND client_ref = ?)) ORDER BY id""",
+        (account_id, provider_message_id or "", client_ref or ""),
+    ).fetchall()
+    if rows:
+        conn.execute(
+            f"DELETE FROM pending_receipts WHERE id IN ({','.join('?' * len(rows))})", [r["id"] for r in rows]
+        )
+    return [
+        StatusEvent(r["provider_message_id"], r["client_ref"], Status(r["status"]), r["raw_status"], r["error"])
+        for r in rows
+    ]
+
+
+class EventRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def pending(self, limit: int = 500) -> list[sqlite3.Row]:
+        return self.db.query(
+            "SELECT id, account_id, content_type, body FROM webhook_events WHERE state = 'pending' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+
+    def log(self, limit: int = 200) -> list[sqlite3.Row]:
+        return self.db.query("SELECT * FROM webhook_log ORDER BY id DESC LIMIT ?", (limit,))

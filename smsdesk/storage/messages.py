@@ -1,0 +1,303 @@
+"""Messages, their transitions and the conversation index.
+
+Write functions take the writer's connection (call them inside ``Database.write``); read
+methods use the calling thread's reader. Status changes go through :func:`apply_status`,
+which enforces the forward-only rule in SQL's own transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from smsdesk.domain.models import Message
+from smsdesk.domain.status import Status, can_move
+from smsdesk.storage.db import Database, utcnow
+
+_SELECT = """SELECT m.*, a.name AS account_name FROM messages m JOIN accounts a ON a.id = m.account_id"""
+
+
+def new_local_id() -> str:
+    return uuid.uuid4().hex
+
+
+def row_to_message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        local_id=row["local_id"],
+        account_id=row["account_id"],
+        account=row["account_name"],
+        direction=row["direction"],
+        remote=row["remote"],
+        local_number=row["local_number"],
+        body=row["body"],
+        status=Status(row["status"]),
+        raw_status=row["raw_status"],
+        error=row["error"],
+        provider_message_id=row["provider_message_id"],
+        segments=row["segments"],
+        encoding=row["encoding"],
+        send_at=row["send_at"],
+        attempts=row["attempts"],
+        run_id=row["run_id"],
+        is_read=bool(row["is_read"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutgoing:
+    account_id: int
+    remote: str
+    local_number: str
+    body: str
+    segments: int
+    encoding: str
+    status: Status = Status.QUEUED
+    send_at: str | None = None
+    run_id: int | None = None
+    local_id: str | None = None
+
+
+def _touch_conversation(
+    conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, at: str, unread: int
+) -> None:
+    conn.execute(
+        """INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (account_id, remote) DO UPDATE SET
+             last_message_id = excluded.last_message_id,
+             last_at = excluded.last_at,
+             unread = conversations.unread + excluded.unread""",
+        (account_id, remote, message_id, at, unread),
+    )
+
+
+def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> list[int]:
+    """Store outgoing messages (the outbox); returns their row ids in order."""
+    now = utcnow()
+    ids: list[int] = []
+    for it in items:
+        local_id = it.local_id or new_local_id()
+        cur = conn.execute(
+            """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body,
+                 status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at)
+               VALUES (?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (local_id, it.account_id, it.remote, it.local_number, it.body, it.status.value,
+             local_id, it.segments, it.encoding, it.send_at, it.run_id, now, now),
+        )
+        mid = int(cur.lastrowid or 0)
+        conn.execute(
+            "INSERT INTO message_transitions (message_id, status, at) VALUES (?, ?, ?)",
+            (mid, it.status.value, now),
+        )
+        _touch_conversation(conn, it.account_id, it.remote, mid, now, 0)
+        ids.append(mid)
+    return ids
+
+
+def insert_inbound(
+    conn: sqlite3.Connection,
+    account_id: int,
+    remote: str,
+    local_number: str,
+    body: str,
+    provider_message_id: str | None,
+    segments: int | None = None,
+    encoding: str | None = None,
+) -> int | None:
+    """Store a reply; returns its id, or None if this provider message was stored already."""
+    if provider_message_id:
+        dup = conn.execute(
+            "SELECT id FROM messages WHERE account_id = ? AND provider_message_id = ? AND direction = 'in'",
+            (account_id, provider_message_id),
+        ).fetchone()
+        if dup:
+            return None
+    now = utcnow()
+    local_id = new_local_id()
+    cur = conn.execute(
+        """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body, status,
+             provider_message_id, segments, encoding, is_read, created_at, updated_at)
+           VALUES (?, ?, 'in', ?, ?, ?, 'received', ?, ?, ?, 0, ?, ?)""",
+        (local_id, account_id, remote, local_number, body, provider_message_id, segments, encoding, now, now),
+    )
+    mid = int(cur.lastrowid or 0)
+    conn.execute(
+        "INSERT INTO message_transitions (message_id, status, at) VALUES (?, 'received', ?)", (mid, now)
+    )
+    _touch_conversation(conn, account_id, remote, mid, now, 1)
+    return mid
+
+
+def apply_status(
+    conn: sqlite3.Connection,
+    message_id: int,
+    status: Status,
+    raw_status: str = "",
+    error: str | None = None,
+    provider_message_id: str | None = None,
+) -> bool:
+    """Move a message forward to ``status``; returns False (and changes nothing) otherwise.
+
+    A provider id learnt with the change is stored even when the status itself cannot move
+    (a receipt may have beaten the send's own answer).
+    """
+    row = conn.execute("SELECT status, provider_message_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+    if row is None:
+        return False
+    now = utcnow()
+    if provider_message_id and not row["provider_message_id"]:
+        conn.execute(
+            "UPDATE messages SET provider_message_id = ?, updated_at = ? WHERE id = ?",
+            (provider_message_id, now, message_id),
+        )
+    if not can_move(Status(row["status"]), status):
+        return bool(provider_message_id and not row["provider_message_id"])
+    conn.execute(
+        """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
+             error = COALESCE(?, error), updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
+           WHERE id = ?""",
+        (status.value, raw_status, error, now, message_id),
+    )
+    conn.execute(
+        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
+        (message_id, status.value, raw_status, now),
+    )
+    return True
+
+
+def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
+    """Take a due queued message for sending; exactly one dispatcher wins."""
+    cur = conn.execute(
+        """UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+           WHERE id = ? AND status = 'queued' AND claimed_by IS NULL""",
+        (dispatcher, utcnow(), message_id),
+    )
+    return cur.rowcount == 1
+
+
+def release_for_retry(conn: sqlite3.Connection, message_id: int, next_attempt_at: str, error: str) -> None:
+    conn.execute(
+        """UPDATE messages SET claimed_by = NULL, next_attempt_at = ?, error = ?, updated_at = ?
+           WHERE id = ? AND status = 'queued'""",
+        (next_attempt_at, error, utcnow(), message_id),
+    )
+
+
+def reset_for_retry(conn: sqlite3.Connection, message_id: int) -> bool:
+    """A person's Retry: a failed / undecided message goes back to the outbox."""
+    cur = conn.execute(
+        """UPDATE messages SET status = 'queued', error = NULL, raw_status = '', claimed_by = NULL,
+             next_attempt_at = NULL, provider_message_id = NULL, updated_at = ?
+           WHERE id = ? AND direction = 'out'
+             AND status IN ('failed', 'rejected', 'expired', 'needs_review', 'unknown')""",
+        (utcnow(), message_id),
+    )
+    if cur.rowcount:
+        conn.execute(
+            "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, 'queued', 'retry', ?)",
+            (message_id, utcnow()),
+        )
+    return cur.rowcount == 1
+
+
+def heartbeat(conn: sqlite3.Connection, dispatcher: str) -> None:
+    """Say this dispatcher is alive (claims of a dispatcher that stops beating are abandoned)."""
+    conn.execute(
+        "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ("dispatcher:" + dispatcher, utcnow()),
+    )
+
+
+def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> list[int]:
+    """Claims left by a dispatcher that died mid-send: the send may have gone out.
+
+    A dispatcher is dead when its heartbeat is older than ``alive_since``. Its claimed rows
+    become ``needs_review`` (never blindly resent); a later receipt can still settle them.
+    """
+    rows = conn.execute(
+        """SELECT m.id FROM messages m LEFT JOIN kv ON kv.key = 'dispatcher:' || m.claimed_by
+           WHERE m.status = 'queued' AND m.claimed_by IS NOT NULL AND m.claimed_by != ?
+             AND (kv.value IS NULL OR kv.value < ?)""",
+        (me, alive_since),
+    ).fetchall()
+    ids = [r["id"] for r in rows]
+    for mid in ids:
+        apply_status(conn, mid, Status.NEEDS_REVIEW, "interrupted",
+                     "smsdesk stopped while this was being sent; it may or may not have gone out. "
+                     "Check with the recipient before sending again.")
+    return ids
+
+
+def find_for_receipt(
+    conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None
+) -> int | None:
+    if provider_message_id:
+        row = conn.execute(
+            "SELECT id FROM messages WHERE account_id = ? AND provider_message_id = ? AND direction = 'out'",
+            (account_id, provider_message_id),
+        ).fetchone()
+        if row:
+            return int(row["id"])
+    if client_ref:
+        row = conn.execute(
+            "SELECT id FROM messages WHERE client_ref = ? AND account_id = ?", (client_ref, account_id)
+        ).fetchone()
+        if row:
+            return int(row["id"])
+    return None
+
+
+class MessageRepository:
+    """Read side of messages for services and views."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, message_id: int) -> Message | None:
+        row = self.db.query_one(_SELECT + " WHERE m.id = ?", (message_id,))
+        return row_to_message(row) if row else None
+
+    def get_by_local_id(self, local_id: str) -> Message | None:
+        row = self.db.query_one(_SELECT + " WHERE m.local_id = ?", (local_id,))
+        return row_to_message(row) if row else None
+
+    def get_many(self, ids: Iterable[int]) -> list[Message]:
+        id_list = list(ids)
+        out: list[Message] = []
+        for i in range(0, len(id_list), 500):
+            chunk = id_list[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out += [row_to_message(r) for r in self.db.query(_SELECT + f" WHERE m.id IN ({marks})", tuple(chunk))]
+        return out
+
+    def recent(self, limit: int = 500, direction: str | None = None, account_id: int | None = None) -> list[Message]:
+        where, params = [], []
+        if direction:
+            where.append("m.direction = ?")
+            params.append(direction)
+        if account_id is not None:
+            where.append("m.account_id = ?")
+            params.append(account_id)
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY m.id DESC LIMIT ?"
+        params.append(limit)
+        return [row_to_message(r) for r in self.db.query(sql, tuple(params))]
+
+    def due_outbox(self, now: str, limit: int = 1000) -> list[sqlite3.Row]:
+        return self.db.query(
+            """SELECT id, account_id FROM messages
+               WHERE status = 'queued' AND claimed_by IS NULL
+                 AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+               ORDER BY id LIMIT ?""",
+            (now, limit),
+        )
+
+    def transitions(self, message_id: int) -> list[sqlite3.Row]:
+        return self.db.query(
+            "SELECT status, raw_status, at FROM message_transitions WHERE message_id = ? ORDER BY id",
+            (message_id,),
+        )

@@ -1,0 +1,150 @@
+"""Numbered schema migrations, tracked in ``PRAGMA user_version``.
+
+Append a new version at the end; never edit a released one. Each version is a list of
+statements run in one transaction. Keep SQL portable where it costs nothing.
+"""
+
+from __future__ import annotations
+
+V1 = [
+    """CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        provider TEXT NOT NULL,
+        base_url TEXT NOT NULL DEFAULT '',
+        sender TEXT NOT NULL DEFAULT '',
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        fields TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE contact_groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE contact_group_members (
+        group_id INTEGER NOT NULL REFERENCES contact_groups(id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, contact_id)
+    )""",
+    # One row per message in either direction. ``remote`` is the other party (+E.164).
+    # ``claimed_by`` marks a dispatcher that is sending it (exactly one sender per row).
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        local_id TEXT NOT NULL UNIQUE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        remote TEXT NOT NULL,
+        local_number TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        raw_status TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        provider_message_id TEXT,
+        client_ref TEXT,
+        segments INTEGER,
+        encoding TEXT,
+        send_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        claimed_by TEXT,
+        claimed_at TEXT,
+        run_id INTEGER,
+        is_read INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX messages_conversation ON messages(account_id, remote, id)",
+    "CREATE INDEX messages_provider_id ON messages(account_id, provider_message_id)",
+    "CREATE INDEX messages_client_ref ON messages(client_ref)",
+    "CREATE INDEX messages_outbox ON messages(status, next_attempt_at) WHERE status = 'queued'",
+    "CREATE INDEX messages_run ON messages(run_id) WHERE run_id IS NOT NULL",
+    # The time of each status a message took.
+    """CREATE TABLE message_transitions (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        raw_status TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX message_transitions_message ON message_transitions(message_id)",
+    # Kept so the conversation list does not scan a million messages.
+    """CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        remote TEXT NOT NULL,
+        last_message_id INTEGER,
+        last_at TEXT NOT NULL,
+        unread INTEGER NOT NULL DEFAULT 0,
+        draft TEXT NOT NULL DEFAULT '',
+        UNIQUE (account_id, remote)
+    )""",
+    "CREATE INDEX conversations_recent ON conversations(last_at DESC)",
+    # A receipt whose message we cannot find yet (it raced the send's commit).
+    """CREATE TABLE pending_receipts (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL,
+        provider_message_id TEXT,
+        client_ref TEXT,
+        status TEXT NOT NULL,
+        raw_status TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        received_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX pending_receipts_pmid ON pending_receipts(account_id, provider_message_id)",
+    "CREATE INDEX pending_receipts_ref ON pending_receipts(client_ref)",
+    # Raw webhook bodies, stored before the 2xx; ``dedupe_key`` is unique per account.
+    """CREATE TABLE webhook_events (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        received_at TEXT NOT NULL,
+        content_type TEXT NOT NULL DEFAULT '',
+        body BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        error TEXT,
+        processed_at TEXT
+    )""",
+    "CREATE INDEX webhook_events_pending ON webhook_events(state) WHERE state = 'pending'",
+    # Every delivery attempt, accepted or not, for debugging a provider's set-up.
+    """CREATE TABLE webhook_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        path TEXT NOT NULL DEFAULT '',
+        status_code INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TABLE optouts (
+        number TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}'
+    )""",
+    """CREATE TABLE kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+]
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: V1,
+}
+
+LATEST_VERSION = max(MIGRATIONS)

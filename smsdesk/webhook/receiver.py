@@ -1,0 +1,140 @@
+"""aiohttp receiver on its own thread and event loop.
+
+Why its own loop: a provider must get its 2xx within seconds (PureSMS: 45 s) even while the
+GUI thread is busy laying out ten thousand rows. The handler persists with the database's
+writer thread, which is also off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # 1 MiB
+BODY_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the handler decided: the status to answer and a short reason for the log."""
+
+    status: int
+    outcome: str  # accepted | duplicate | rejected
+    reason: str = ""
+
+
+class WebhookHandler(Protocol):
+    async def handle(self, route: str, req: WebhookRequest) -> Verdict: ...
+
+    async def rejected(self, route: str, req_path: str, status: int, reason: str) -> None: ...
+
+
+class Receiver:
+    """The HTTP server. Routes: ``POST /hooks/{route}``; ``GET /health``."""
+
+    def __init__(self, handler: WebhookHandler, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+        self.app = web.Application(client_max_size=MAX_BODY)
+        self.app.router.add_post("/hooks/{route}", self.h_hook)
+        self.app.router.add_get("/health", self.h_health)
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        return self.url
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def h_health(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"ok": True})
+
+    async def _reject(self, route: str, path: str, status: int, reason: str) -> web.Response:
+        try:
+            await self.handler.rejected(route, path, status, reason)
+        except Exception:  # noqa: BLE001 - logging a rejection must not break the answer
+            log.exception("could not log a rejected webhook")
+        return web.json_response({"ok": False, "error": reason}, status=status)
+
+    async def h_hook(self, request: web.Request) -> web.StreamResponse:
+        route = request.match_info["route"]
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return await self._reject(route, request.path, 413, "body larger than 1 MiB")
+        ctype = request.content_type.lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            return await self._reject(route, request.path, 415, f"content type {ctype or 'missing'} is not JSON")
+        try:
+            body = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+        except TimeoutError:
+            return await self._reject(route, request.path, 408, "body not received in time")
+        except web.HTTPRequestEntityTooLarge:
+            return await self._reject(route, request.path, 413, "body larger than 1 MiB")
+        req = WebhookRequest(
+            method=request.method,
+            path=request.path,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            query=dict(request.query),
+            public_url=str(request.url),
+        )
+        try:
+            verdict = await self.handler.handle(route, req)
+        except WebhookRejected as rej:
+            return await self._reject(route, request.path, rej.status, rej.reason)
+        except Exception:  # noqa: BLE001 - the provider will retry; never a 2xx without a stored row
+            log.exception("webhook handler failed")
+            return web.json_response({"ok": False, "error": "internal error"}, status=500)
+        return web.json_response({"ok": verdict.status < 300, "outcome": verdict.outcome}, status=verdict.status)
+
+
+class ReceiverThread:
+    """Runs a :class:`Receiver` on a dedicated event loop in a daemon thread."""
+
+    def __init__(self, handler: WebhookHandler, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.receiver = Receiver(handler, host, port)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="smsdesk-receiver", daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        return asyncio.run_coroutine_threadsafe(self.receiver.start(), self.loop).result(15)
+
+    @property
+    def url(self) -> str:
+        return self.receiver.url
+
+    def run(self, coro: Any, timeout: float = 15) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        try:
+            self.run(self.receiver.stop(), 10)
+        except Exception:  # noqa: BLE001 - best effort at shutdown
+            log.debug("receiver stop failed", exc_info=True)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
