@@ -1,0 +1,103 @@
+"""Fixtures for the whole suite.
+
+- Every test gets an isolated ``SMSDESK_HOME`` and an in-memory keyring (tests marked
+  ``keyring_real`` keep whatever backend the environment has: CI runs them in a D-Bus session
+  with gnome-keyring).
+- ``runtime``: a started :class:`smsdesk.runtime.Runtime` (receiver + sandbox + dispatcher)
+  on the test's asyncio loop, over real loopback HTTP and a real SQLite file.
+- A test fails on any unexpected WARNING-or-worse log record from smsdesk (qutebrowser's
+  rule); tests that expect one use the ``expect_warnings`` fixture.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+import pytest_asyncio
+
+from tests.support.keyring_memory import MemoryKeyring
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("SMSDESK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None]:
+    if request.node.get_closest_marker("keyring_real"):
+        yield None
+        return
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+class _WarningCatcher(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("smsdesk"):
+            self.records.append(record)
+
+
+@pytest.fixture
+def expect_warnings() -> list[bool]:
+    """Request this fixture in a test that provokes smsdesk warnings on purpose."""
+    return [True]
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_warnings(request: pytest.FixtureRequest) -> Iterator[None]:
+    catcher = _WarningCatcher()
+    root = logging.getLogger()
+    root.addHandler(catcher)
+    try:
+        yield
+    finally:
+        root.removeHandler(catcher)
+    if "expect_warnings" in request.fixturenames:
+        return
+    if catcher.records:
+        lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in catcher.records[:5])
+        pytest.fail(f"unexpected smsdesk warnings:\n{lines}")
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest_asyncio.fixture
+async def runtime(_isolated_home: Path) -> AsyncIterator["Runtime"]:  # noqa: F821
+    """A started runtime with the sandbox (fast receipts, no random replies)."""
+    from smsdesk.runtime import Runtime
+
+    rt = Runtime.open(str(_isolated_home))
+    rt.settings.extra["sandbox_reply_rate"] = 0.0
+    rt.settings.extra["sandbox_stop_rate"] = 0.0
+    await rt.start()
+    assert rt.sandbox is not None
+    rt.sandbox.server.config.dispatch_delay = 0.05
+    rt.sandbox.server.config.final_delay = 0.1
+    try:
+        yield rt
+    finally:
+        await rt.stop()
+        rt.close()
