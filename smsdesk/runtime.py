@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets as pysecrets
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,8 @@ from smsdesk.services.dispatcher import Dispatcher
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.send import SendService
 from smsdesk.services.webhooks import WebhookService
-from smsdesk.storage.db import Database
+from smsdesk.storage import accounts as acc_store
+from smsdesk.storage.db import Database, utcnow
 from smsdesk.webhook.receiver import ReceiverThread
 
 log = logging.getLogger(__name__)
@@ -73,13 +75,17 @@ class Runtime:
         """
         paths = resolve(home).ensure()
         settings = Settings.load(paths.settings)
-        if not paths.settings.exists():
+        if not settings.receiver_port:
+            # A stable port keeps webhook URLs (and tunnels pointing at them) valid across runs.
+            settings.receiver_port = _free_port()
+        if not paths.settings.exists() or settings.receiver_port != Settings.load(paths.settings).receiver_port:
             settings.save(paths.settings)
         db = Database(paths.database)
+        db.write_sync(_first_start)
         return cls(paths, settings, db, SecretStore(session_only=session_secrets))
 
     def _receiver_base(self) -> str:
-        return self.receiver.url if self.receiver else f"http://127.0.0.1:{self.settings.receiver_port or 0}"
+        return self.receiver.url if self.receiver else f"http://127.0.0.1:{self.settings.receiver_port}"
 
     def save_settings(self) -> None:
         self.settings.save(self.paths.settings)
@@ -103,8 +109,15 @@ class Runtime:
         if host not in ("127.0.0.1", "localhost", "::1"):
             log.warning("the webhook receiver listens on %s, not only this computer", host)
         try:
-            self.receiver = ReceiverThread(self.webhooks, host, self.settings.receiver_port)
-            self.status.receiver_url = self.receiver.start()
+            try:
+                self.receiver = ReceiverThread(self.webhooks, host, self.settings.receiver_port)
+                self.status.receiver_url = self.receiver.start()
+            except OSError:
+                # Another smsdesk (the GUI, or serve) has the port: this process still needs
+                # its own receiver for its own sandbox, on any free port.
+                self.receiver = ReceiverThread(self.webhooks, host, 0)
+                self.status.receiver_url = self.receiver.start()
+                log.info("receiver port %s busy; listening on %s", self.settings.receiver_port, self.status.receiver_url)
             self.status.receiver_error = ""
         except OSError as exc:
             self.receiver = None
@@ -113,7 +126,6 @@ class Runtime:
 
     async def start_sandbox(self) -> None:
         """Start the built-in provider and point the Sandbox account at it (fresh keys per run)."""
-        account = await self.accounts.ensure_sandbox()
         cfg = SandboxConfig(
             api_key=pysecrets.token_urlsafe(24),
             webhook_secret=pysecrets.token_urlsafe(24),
@@ -129,7 +141,12 @@ class Runtime:
             self.status.sandbox_error = f"The sandbox could not start: {exc}"
             log.error(self.status.sandbox_error)
             return
-        self.configure_sandbox_account(account.id)
+        account = self.accounts.repo.by_name(SANDBOX_NAME)
+        if account is None:
+            sandboxes = [a for a in self.accounts.all() if a.provider == "sandbox"]
+            account = sandboxes[0] if sandboxes else None
+        if account is not None:
+            self.configure_sandbox_account(account.id)
 
     def configure_sandbox_account(self, account_id: int) -> None:
         """Hand a sandbox-provider account this run's sandbox keys and our webhook URL."""
@@ -183,5 +200,18 @@ class Runtime:
         self.db.close()
 
 
-def sandbox_account_name() -> str:
-    return SANDBOX_NAME
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _first_start(conn: sqlite3.Connection) -> None:
+    """Embedded defaults, once per database: the Sandbox account (a person may remove it later)."""
+    if conn.execute("SELECT 1 FROM kv WHERE key = 'initialized'").fetchone():
+        return
+    if not conn.execute("SELECT 1 FROM accounts WHERE name = ?", (SANDBOX_NAME,)).fetchone():
+        acc_store.insert_account(conn, SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
+    conn.execute("INSERT INTO kv (key, value) VALUES ('initialized', ?)", (utcnow(),))

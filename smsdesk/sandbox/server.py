@@ -478,3 +478,5 @@ class SandboxThread:
             log.debug("sandbox stop failed", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()

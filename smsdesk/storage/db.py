@@ -167,6 +167,10 @@ class Database:
 
     @staticmethod
     def _run_batch(conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        # A job whose caller gave up (cancelled future) before it ran is skipped.
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         outcomes: list[tuple[bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -138,3 +138,5 @@ class ReceiverThread:
             log.debug("receiver stop failed", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self.loop.close()

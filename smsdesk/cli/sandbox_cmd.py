@@ -1,0 +1,60 @@
+"""``smsdesk sandbox``: the simulated provider on its own, for demos and testing other tools.
+
+Keys come from the environment (``SMSDESK_SANDBOX_API_KEY``, ``SMSDESK_SANDBOX_WEBHOOK_SECRET``)
+or are generated and printed once: they are keys to a local simulator, not real secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+from typing import Any
+
+from smsdesk.cli.common import info
+from smsdesk.sandbox import SandboxConfig, SandboxServer
+
+
+def register(subs: Any, shared: argparse.ArgumentParser) -> None:
+    p = subs.add_parser("sandbox", help="run the simulated SMS provider standalone", parents=[shared])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8787)
+    p.add_argument("--webhook-url", default="", help="where to POST receipts and replies")
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                   help="a fault or timing knob, e.g. rate_429=0.1 latency=0.2 rate_reply=0.5")
+    p.set_defaults(handler=cmd_sandbox)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    cfg = SandboxConfig(
+        api_key=os.environ.get("SMSDESK_SANDBOX_API_KEY") or secrets.token_urlsafe(18),
+        webhook_secret=os.environ.get("SMSDESK_SANDBOX_WEBHOOK_SECRET") or secrets.token_urlsafe(18),
+        webhook_url=args.webhook_url,
+    )
+    knobs = dict(item.split("=", 1) for item in args.set if "=" in item)
+    cfg.update(knobs)
+    asyncio.run(_run(cfg, args.host, args.port, "SMSDESK_SANDBOX_API_KEY" not in os.environ))
+    return 0
+
+
+async def _run(cfg: SandboxConfig, host: str, port: int, show_keys: bool) -> None:
+    server = SandboxServer(cfg, host, port)
+    url = await server.start()
+    info(f"Sandbox provider (PureSMS wire format) at {url}")
+    if show_keys:
+        info(f"  API key (X-Api-Key): {cfg.api_key}")
+        info(f"  Webhook signing secret: {cfg.webhook_secret}")
+    info(f"  Receipts go to: {cfg.webhook_url or '(none; pass --webhook-url)'}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()

@@ -1,0 +1,104 @@
+"""``smsdesk send --account A --to N [--to N ...] --text T [--at ISO8601] [--wait]``.
+
+The CLI runs its own dispatcher (and, for a sandbox account, the sandbox and receiver) for as
+long as it takes to hand every message to the provider; ``--wait`` also waits for receipts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from smsdesk.cli.common import info, open_runtime, print_json
+from smsdesk.domain.errors import InvalidInput, SmsdeskError
+from smsdesk.domain.models import Message
+from smsdesk.domain.status import Status
+from smsdesk.services.send import Draft
+
+
+def register(subs: Any, shared: argparse.ArgumentParser) -> None:
+    p = subs.add_parser("send", help="send (or schedule) a message", parents=[shared])
+    p.add_argument("--account", required=True)
+    p.add_argument("--to", action="append", required=True, metavar="NUMBER")
+    p.add_argument("--text", help="message text ('-' reads standard input)")
+    p.add_argument("--at", metavar="ISO8601", help="schedule for this time (with offset, or local time)")
+    p.add_argument("--wait", action="store_true", help="wait until every message has a final status")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_send)
+
+
+def parse_at(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"--at '{text}' is not an ISO 8601 date and time (e.g. 2026-12-01T09:00).") from exc
+    if when.tzinfo is None:
+        when = when.astimezone()  # a local wall-clock time
+    return when
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text:
+        raise InvalidInput("Give the message with --text TEXT (or --text - to read standard input).")
+    when = parse_at(args.at)
+    rt = open_runtime(args)
+    try:
+        return asyncio.run(_send(rt, args, text, when))
+    finally:
+        rt.close()
+
+
+async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | None) -> int:
+    account = rt.accounts.by_name(args.account)
+    is_sandbox = account.provider == "sandbox"
+    await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
+    try:
+        if is_sandbox:
+            rt.configure_sandbox_account(account.id)
+        msgs = await rt.sender.send(Draft(account.id, args.to, text, send_at=when))
+        ids = [m.id for m in msgs]
+        if when is not None:
+            info(f"Scheduled {len(ids)} message(s) for {when.isoformat()}.")
+            _report(args, rt.sender.messages.get_many(ids))
+            return 0
+        deadline = time.monotonic() + args.timeout
+
+        def done(final: bool) -> bool:
+            cur = rt.sender.messages.get_many(ids)
+            if final:
+                return all(m.status.is_final for m in cur)
+            return all(m.status != Status.QUEUED for m in cur)
+
+        while not done(args.wait):
+            if time.monotonic() > deadline:
+                _report(args, rt.sender.messages.get_many(ids))
+                raise SmsdeskError(
+                    f"Timed out after {args.timeout:.0f} s waiting for "
+                    + ("delivery receipts." if args.wait else "the provider to accept the messages.")
+                )
+            await asyncio.sleep(0.1)
+        final = rt.sender.messages.get_many(ids)
+        _report(args, final)
+        bad = [m for m in final if m.status in (Status.FAILED, Status.REJECTED, Status.EXPIRED, Status.NEEDS_REVIEW)]
+        return 1 if bad else 0
+    finally:
+        await rt.stop()
+
+
+def _report(args: argparse.Namespace, msgs: list[Message]) -> None:
+    if args.json:
+        print_json([m.as_json() for m in msgs])
+        return
+    for m in msgs:
+        line = f"{m.remote:<16} {m.status.label:<12} {m.local_id}"
+        if m.error:
+            line += f"  ({m.error})"
+        print(line)

@@ -1,0 +1,58 @@
+"""``smsdesk serve``: the headless relay (receiver, dispatcher, sandbox for the Sandbox account).
+
+Writes the same database the GUI reads. Runs until interrupted (Ctrl+C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from typing import Any
+
+from smsdesk.cli.common import info, open_runtime
+
+
+def register(subs: Any, shared: argparse.ArgumentParser) -> None:
+    p = subs.add_parser("serve", help="run the receiver, dispatcher and sandbox headless", parents=[shared])
+    p.add_argument("--no-sandbox", action="store_true", help="do not run the built-in sandbox provider")
+    p.add_argument("--port", type=int, help="receiver port (default: settings, else a free port)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    if args.port is not None:
+        rt.settings.receiver_port = args.port
+    try:
+        asyncio.run(_serve(rt, args))
+    finally:
+        rt.close()
+    return 0
+
+
+async def _serve(rt: Any, args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await rt.start(sandbox=False if args.no_sandbox else None)
+    extra = getattr(rt, "serve_extras", None)
+    if extra is not None:
+        await extra()
+    if rt.status.receiver_error:
+        info(rt.status.receiver_error)
+    info(f"Receiver: {rt.status.receiver_url or 'not running'}")
+    if rt.status.sandbox_url:
+        info(f"Sandbox provider: {rt.status.sandbox_url}")
+    for account in rt.accounts.all():
+        info(f"  {account.name}: {rt.accounts.webhook_url(account)}")
+    info("Serving; press Ctrl+C to stop.")
+    try:
+        await stop.wait()
+    finally:
+        info("Stopping...")
+        await rt.stop()
