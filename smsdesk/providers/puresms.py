@@ -13,12 +13,18 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
-from smsdesk.domain.models import InboundMessage, OutboundMessage, ParsedWebhook, SendResult, StatusEvent
+from smsdesk.domain.errors import InvalidInput, ProviderError
+from smsdesk.domain.models import (
+    InboundMessage,
+    OutboundMessage,
+    ParsedWebhook,
+    SendResult,
+    StatusEvent,
+)
 from smsdesk.domain.phone import canonical_inbound
 from smsdesk.domain.segments import analyze, strip_to_gsm
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRequest, WebhookRejected
+from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
 from smsdesk.providers.base import BaseProvider
 from smsdesk.providers.spec import (
@@ -35,8 +41,10 @@ from smsdesk.providers.spec import (
 REPLAY_WINDOW_S = 300
 BULK_CHUNK = 1000
 
+# "Queued" at the provider means accepted, not final: SENT. Never Status.QUEUED, which means
+# "in our outbox" and would make the dispatcher send a provider-scheduled message again.
 STATUS_MAP = {
-    "queued": Status.QUEUED,
+    "queued": Status.SENT,
     "dispatched": Status.SENT,
     "delivered": Status.DELIVERED,
     "failed": Status.FAILED,
@@ -135,8 +143,11 @@ class PureSmsProvider(BaseProvider):
         return {"X-Api-Key": self.account.secret("api_key")}
 
     def _item(self, msg: OutboundMessage) -> dict[str, Any]:
+        sender = (msg.sender or self.account.sender or "").strip()
+        if not sender:
+            raise InvalidInput(f"{self.spec.name} needs a sender name (registered in the workspace).")
         item: dict[str, Any] = {
-            "sender": msg.sender or self.account.sender,
+            "sender": sender,
             "recipient": msg.to if msg.to.startswith("+") else "+" + msg.to,
             "content": apply_unicode_mode(msg.text, self.account.setting("unicode", "Allow")),
             "clientReference": msg.local_id,

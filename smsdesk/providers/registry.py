@@ -5,13 +5,16 @@ from __future__ import annotations
 import httpx
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.providers import puresms
+from smsdesk.providers import channel, mobivate, puresms, send2
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import ProviderSpec
 
 BUILTINS: tuple[ProviderSpec, ...] = (
     puresms.SANDBOX_SPEC,
     puresms.SPEC,
+    mobivate.SPEC,
+    send2.SPEC,
+    channel.SPEC,
 )
 
 
