@@ -1,0 +1,91 @@
+"""``smsdesk-gui``: the desktop app's composition root.
+
+Opens the runtime (data directory, database, services), shows the window at once, then
+starts the receiver, sandbox and dispatcher on the qasync loop. A damaged or newer database
+is explained in a dialog and nothing is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QApplication, QMessageBox  # PySide6 before qasync (pitfall 5)
+
+from smsdesk import APP_NAME, __version__
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.runtime import Runtime
+from smsdesk.ui import aio
+from smsdesk.ui.context import UiContext
+from smsdesk.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="smsdesk-gui", description="smsdesk desktop app")
+    p.add_argument("--home", metavar="DIR", help="data directory (overrides SMSDESK_HOME)")
+    p.add_argument("--no-demo", action="store_true", help="do not start the built-in sandbox provider")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_window(rt: Runtime) -> tuple[MainWindow, UiContext]:
+    bridge = aio.BusBridge(rt.bus)
+    ctx = UiContext(rt, bridge)
+    return MainWindow(ctx), ctx
+
+
+async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: bool) -> None:
+    closed = asyncio.Event()
+    app = QApplication.instance()
+    assert app is not None
+    app.aboutToQuit.connect(closed.set)
+    window.sig_closed.connect(closed.set)
+    await rt.start(sandbox=demo and rt.settings.demo_mode)
+    window.refresh_status()
+    if quit_after is not None:
+        asyncio.get_running_loop().call_later(quit_after, window.close)
+    await closed.wait()
+    await rt.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    _logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("smsdesk")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        rt = Runtime.open(args.home)
+    except SmsdeskError as exc:
+        # Before the event loop exists, a modal dialog is safe (no coroutine is running).
+        QMessageBox.critical(None, "smsdesk cannot start", str(exc))
+        print(f"smsdesk: error: {exc}", file=sys.stderr)
+        return 1
+    loop = aio.create_loop(app)  # type: ignore[arg-type]
+    window, _ctx = build_window(rt)
+    window.show()
+    try:
+        with loop:
+            loop.run_until_complete(run(rt, window, args.quit_after, not args.no_demo))
+    finally:
+        rt.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

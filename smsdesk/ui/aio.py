@@ -1,0 +1,106 @@
+"""The asyncio/Qt boundary: the only module that knows about qasync.
+
+- :func:`create_loop` makes the qasync loop over the QApplication.
+- :func:`spawn` is the only way a view starts async work: it keeps a reference to the task
+  (so it is not garbage collected mid-flight) and routes failures to one error reporter.
+- :class:`BusBridge` turns service ``Changes`` into a Qt signal on the GUI thread.
+
+Never spin a nested Qt loop (``QDialog.exec()``, ``QMessageBox.exec()``) inside a coroutine:
+qasync then hangs (ARCHITECTURE.md pitfall 4). Use ``open()`` and signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal  # PySide6 before qasync (pitfall 5)
+from PySide6.QtWidgets import QApplication
+
+import qasync  # isort: skip
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.services.bus import EventBus
+
+log = logging.getLogger(__name__)
+
+ErrorReporter = Callable[[str, str], None]
+_tasks: set[asyncio.Task[Any]] = set()
+_reporter: ErrorReporter | None = None
+
+
+def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def set_error_reporter(reporter: ErrorReporter | None) -> None:
+    """Where task failures are shown (the main window installs a non-modal dialog)."""
+    global _reporter
+    _reporter = reporter
+
+
+def report_error(title: str, exc: BaseException) -> None:
+    if isinstance(exc, SmsdeskError):
+        text = str(exc)
+    else:
+        log.error("%s failed", title, exc_info=exc)
+        text = f"Something went wrong: {type(exc).__name__}: {exc}"
+    if _reporter is not None:
+        _reporter(title, text)
+
+
+def spawn(
+    coro: Coroutine[Any, Any, Any],
+    *,
+    title: str = "smsdesk",
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+) -> asyncio.Task[Any]:
+    """Start ``coro`` on the GUI loop; results go to ``on_done``, failures to ``on_error`` or the reporter."""
+    task = asyncio.get_event_loop().create_task(coro)
+    _tasks.add(task)
+
+    def done(t: asyncio.Task[Any]) -> None:
+        _tasks.discard(t)
+        if t.cancelled():
+            return
+        exc = t.exception()
+        if exc is not None:
+            if on_error is not None:
+                on_error(exc)
+            else:
+                report_error(title, exc)
+            return
+        if on_done is not None:
+            try:
+                on_done(t.result())
+            except Exception as cb_exc:  # noqa: BLE001 - a view bug is shown, not swallowed
+                report_error(title, cb_exc)
+
+    task.add_done_callback(done)
+    return task
+
+
+def pending_tasks() -> int:
+    return len(_tasks)
+
+
+class BusBridge(QObject):
+    """Carries ``Changes`` from the event bus into Qt (always on the GUI thread)."""
+
+    sig_changed = Signal(object)
+
+    def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._unsubscribe = bus.subscribe(self._on_changes)
+
+    def _on_changes(self, changes: Changes) -> None:
+        self.sig_changed.emit(changes)
+
+    def close(self) -> None:
+        self._unsubscribe()

@@ -1,0 +1,170 @@
+"""The main window: navigation on the left, one page at a time, receiver/sandbox state below.
+
+Pages are built on first visit (start-up shows Compose without building the rest).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from smsdesk import __version__
+from smsdesk.domain.events import Changes
+from smsdesk.ui import aio
+from smsdesk.ui.context import UiContext
+from smsdesk.ui.pages import PAGES, PageSpec
+
+
+class MainWindow(QMainWindow):
+    sig_closed = Signal()
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("smsdesk")
+        self.resize(1100, 720)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(180)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setStyleSheet("QListWidget#nav::item { padding: 8px 10px; }")
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        self._specs: list[PageSpec] = list(PAGES)
+        self._badges: dict[str, int] = {}
+        for i, spec in enumerate(self._specs):
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setToolTip(f"{spec.title} ({spec.shortcut})")
+            self.nav.addItem(item)
+            placeholder = QWidget()
+            self.stack.addWidget(placeholder)
+            QShortcut(QKeySequence(spec.shortcut), self, activated=lambda i=i: self.nav.setCurrentRow(i))
+        self.nav.currentRowChanged.connect(self._show_row)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.receiver_label = QLabel()
+        self.receiver_label.setObjectName("receiver_state")
+        self.sandbox_label = QLabel()
+        self.sandbox_label.setObjectName("sandbox_state")
+        self.statusBar().addPermanentWidget(self.receiver_label)
+        self.statusBar().addPermanentWidget(self.sandbox_label)
+        self._build_menu()
+        aio.set_error_reporter(self.show_error)
+        ctx.bridge.sig_changed.connect(self._on_changes)
+        self.nav.setCurrentRow(0)
+        self.refresh_status()
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About smsdesk", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    # ---- pages -------------------------------------------------------------------------
+    def page(self, key: str) -> QWidget:
+        """The page for ``key``, built on first use."""
+        row = next(i for i, s in enumerate(self._specs) if s.key == key)
+        return self._ensure(row)
+
+    def show_page(self, key: str) -> QWidget:
+        row = next(i for i, s in enumerate(self._specs) if s.key == key)
+        self.nav.setCurrentRow(row)
+        return self._ensure(row)
+
+    def _ensure(self, row: int) -> QWidget:
+        spec = self._specs[row]
+        widget = self.pages.get(spec.key)
+        if widget is None:
+            widget = spec.factory(self.ctx)
+            widget.setObjectName(widget.objectName() or f"page_{spec.key}")
+            old = self.stack.widget(row)
+            self.stack.insertWidget(row, widget)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.pages[spec.key] = widget
+        return widget
+
+    def _show_row(self, row: int) -> None:
+        if row < 0:
+            return
+        widget = self._ensure(row)
+        self.stack.setCurrentWidget(widget)
+
+    def set_badge(self, key: str, count: int) -> None:
+        """Show a count beside a navigation entry (e.g. unread conversations)."""
+        self._badges[key] = count
+        for i, spec in enumerate(self._specs):
+            if spec.key == key:
+                item = self.nav.item(i)
+                item.setText(f"{spec.title}  ({count})" if count else spec.title)
+
+    # ---- status ------------------------------------------------------------------------
+    def refresh_status(self) -> None:
+        st = self.ctx.rt.status
+        if st.receiver_error:
+            self.receiver_label.setText("Receiver: stopped")
+            self.receiver_label.setToolTip(st.receiver_error)
+            self.receiver_label.setStyleSheet("color: #b3261e;")
+        elif st.receiver_url:
+            self.receiver_label.setText(f"Receiver: listening on {st.receiver_url}")
+            self.receiver_label.setStyleSheet("color: #1b7f3b;")
+        else:
+            self.receiver_label.setText("Receiver: starting…")
+        if st.sandbox_error:
+            self.sandbox_label.setText("Sandbox: failed")
+            self.sandbox_label.setToolTip(st.sandbox_error)
+            self.sandbox_label.setStyleSheet("color: #b3261e;")
+        elif st.sandbox_url:
+            self.sandbox_label.setText(f"Sandbox: running at {st.sandbox_url}")
+            self.sandbox_label.setStyleSheet("color: #1b7f3b;")
+        else:
+            self.sandbox_label.setText("Sandbox: off")
+            self.sandbox_label.setStyleSheet("")
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.accounts or changes.everything:
+            self.refresh_status()
+
+    # ---- dialogs (never exec(): see ui/aio.py) -----------------------------------------
+    def show_error(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setObjectName("error_dialog")
+        box.open()
+
+    def show_about(self) -> None:
+        text = (
+            f"<b>smsdesk {__version__}</b><br>A desktop SMS console for small businesses.<br><br>"
+            f"Data folder: {self.ctx.rt.paths.home}"
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, "About smsdesk", text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        aio.set_error_reporter(None)
+        super().closeEvent(event)
+        self.sig_closed.emit()

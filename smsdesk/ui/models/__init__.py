@@ -1,0 +1,1 @@
+"""Qt item models (one per file). They read through services, never SQL."""

@@ -1,0 +1,125 @@
+"""The Compose view's list of sent messages, with status cells that change live.
+
+Rows are the newest outgoing messages; a ``Changes`` naming message ids refreshes just
+those rows (a burst of receipts costs one query and a few dataChanged signals).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import Message
+from smsdesk.domain.status import Status
+from smsdesk.services.send import SendService
+
+COLUMNS = ("Time", "To", "Account", "Message", "Status", "Details")
+STATUS_COL = 4
+_COLORS = {
+    Status.DELIVERED: "#1b7f3b",
+    Status.FAILED: "#b3261e",
+    Status.REJECTED: "#b3261e",
+    Status.EXPIRED: "#b3261e",
+    Status.NEEDS_REVIEW: "#a15c00",
+    Status.UNKNOWN: "#a15c00",
+    Status.CANCELLED: "#666666",
+}
+Index = QModelIndex | QPersistentModelIndex
+
+
+def local_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d %b %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+class SentMessagesModel(QAbstractTableModel):
+    def __init__(self, sender: SendService, limit: int = 500) -> None:
+        super().__init__()
+        self._sender = sender
+        self._limit = limit
+        self._rows: list[Message] = []
+        self._pos: dict[int, int] = {}
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._rows = self._sender.messages.recent(self._limit, direction="out")
+        self._pos = {m.id: i for i, m in enumerate(self._rows)}
+        self.endResetModel()
+
+    def apply(self, changes: Changes) -> None:
+        if changes.everything:
+            self.reload()
+            return
+        ids = changes.message_ids
+        if not ids:
+            return
+        known = [i for i in ids if i in self._pos]
+        new = [i for i in ids if i not in self._pos]
+        if new:
+            fresh = [m for m in self._sender.messages.get_many(new) if m.direction == "out"]
+            if fresh:
+                fresh.sort(key=lambda m: m.id, reverse=True)
+                self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+                self._rows[:0] = fresh
+                del self._rows[self._limit :]
+                self._pos = {m.id: i for i, m in enumerate(self._rows)}
+                self.endInsertRows()
+        if known:
+            for m in self._sender.messages.get_many(known):
+                row = self._pos.get(m.id)
+                if row is None:
+                    continue
+                self._rows[row] = m
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def message_at(self, row: int) -> Message | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        m = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return local_time(m.created_at)
+            if col == 1:
+                return m.remote
+            if col == 2:
+                return m.account
+            if col == 3:
+                return m.body.replace("\n", " ")
+            if col == STATUS_COL:
+                return m.status.label
+            if col == 5:
+                if m.error:
+                    return m.error
+                raw = m.raw_status
+                return raw if raw and raw.lower() not in (m.status.label.lower(), "accepted") else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            parts = [m.body, f"Status: {m.status.label} ({m.raw_status or '-'})", f"Reference: {m.local_id}"]
+            if m.error:
+                parts.append(f"Reason: {m.error}")
+            return "\n".join(parts)
+        if role == Qt.ItemDataRole.ForegroundRole and col == STATUS_COL and m.status in _COLORS:
+            return QBrush(QColor(_COLORS[m.status]))
+        if role == Qt.ItemDataRole.UserRole:
+            return m.id
+        return None

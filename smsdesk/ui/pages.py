@@ -1,0 +1,87 @@
+"""The navigation: which pages the main window shows, in order, and the Settings tabs.
+
+Registered explicitly (no discovery), so a frozen build has them all. To add a page, append a
+:class:`PageSpec` here; its factory receives the :class:`UiContext`. Each view lives in its
+own module under ``ui/views/`` and is imported inside its factory (fast start-up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QWidget
+
+from smsdesk.ui.context import UiContext
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    shortcut: str
+    factory: Callable[[UiContext], QWidget]
+
+
+def _compose(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.compose_view import ComposeView
+
+    return ComposeView(ctx)
+
+
+def _placeholder(title: str, text: str) -> Callable[[UiContext], QWidget]:
+    def make(ctx: UiContext) -> QWidget:
+        from smsdesk.ui.views.placeholder_view import PlaceholderView
+
+        return PlaceholderView(title, text)
+
+    return make
+
+
+def _settings(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.settings_view import SettingsView
+
+    return SettingsView(ctx, SETTINGS_TABS)
+
+
+PAGES: list[PageSpec] = [
+    PageSpec("compose", "Compose", "Ctrl+1", _compose),
+    PageSpec(
+        "conversations", "Conversations", "Ctrl+2",
+        _placeholder("Conversations", "Threaded two-way conversations with live status, search and opt-outs come next."),
+    ),
+    PageSpec(
+        "scheduled", "Scheduled", "Ctrl+3",
+        _placeholder("Scheduled", "The durable scheduled queue (edit, cancel, quiet hours) comes next."),
+    ),
+    PageSpec(
+        "bulk", "Bulk import", "Ctrl+4",
+        _placeholder("Bulk import", "The spreadsheet import wizard for personalised bulk sends comes next."),
+    ),
+    PageSpec("settings", "Settings", "Ctrl+5", _settings),
+]
+
+
+@dataclass(frozen=True)
+class SettingsTab:
+    key: str
+    title: str
+    factory: Callable[[UiContext], QWidget]
+
+
+def _accounts_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.accounts_view import AccountsView
+
+    return AccountsView(ctx)
+
+
+def _general_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.general_settings_view import GeneralSettingsView
+
+    return GeneralSettingsView(ctx)
+
+
+SETTINGS_TABS: list[SettingsTab] = [
+    SettingsTab("accounts", "Accounts", _accounts_tab),
+    SettingsTab("general", "General", _general_tab),
+]

@@ -1,0 +1,324 @@
+"""Settings -> Accounts: add, edit, remove and Test provider accounts.
+
+The form is built from the provider's declaration (``providers.spec``): secret fields are
+password boxes whose values go to the keyring; choice fields are drop-downs. Test makes a
+real authenticated call and shows the provider's own words.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smsdesk.domain.errors import SecretStoreUnavailable, SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import Account
+from smsdesk.providers import registry
+from smsdesk.providers.spec import ProviderSpec
+from smsdesk.ui.aio import spawn
+from smsdesk.ui.context import UiContext
+
+ERR = "color: #b3261e;"
+OK = "color: #1b7f3b;"
+
+
+class AccountsView(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.current: Account | None = None
+        self.inputs: dict[str, QLineEdit | QComboBox] = {}
+
+        self.list = QListWidget()
+        self.list.setObjectName("accounts_list")
+        self.new_button = QPushButton("New account")
+        self.new_button.setObjectName("new_account")
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.list)
+        ll.addWidget(self.new_button)
+
+        self.provider = QComboBox()
+        self.provider.setObjectName("provider")
+        for spec in registry.specs():
+            self.provider.addItem(spec.name, spec.id)
+        self.name = QLineEdit()
+        self.name.setObjectName("name")
+        self.form = QFormLayout()
+        self.fields_box = QWidget()
+        self.fields_box.setLayout(self.form)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: palette(mid);")
+        self.webhook = QLineEdit()
+        self.webhook.setReadOnly(True)
+        self.webhook.setObjectName("webhook_url")
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.webhook.text()))
+        hook_row = QHBoxLayout()
+        hook_row.addWidget(self.webhook, 1)
+        hook_row.addWidget(copy)
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("save_account")
+        self.test_button = QPushButton("Test")
+        self.test_button.setObjectName("test_account")
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.setObjectName("remove_account")
+        self.result = QLabel()
+        self.result.setObjectName("account_result")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        head = QFormLayout()
+        head.addRow("Provider", self.provider)
+        head.addRow("Name", self.name)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.test_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.remove_button)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.addLayout(head)
+        rl.addWidget(self.fields_box)
+        rl.addWidget(self.notes)
+        rl.addWidget(QLabel("Webhook URL for the provider's dashboard:"))
+        rl.addLayout(hook_row)
+        rl.addLayout(buttons)
+        rl.addWidget(self.result)
+        rl.addStretch(1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.list.currentItemChanged.connect(lambda cur, _prev: self._select(cur))
+        self.new_button.clicked.connect(self.new_account)
+        self.provider.currentIndexChanged.connect(lambda _i: self._build_form(self._spec(), None))
+        self.save_button.clicked.connect(self.save)
+        self.test_button.clicked.connect(self.test)
+        self.remove_button.clicked.connect(self.confirm_remove)
+        ctx.bridge.sig_changed.connect(self._on_changes)
+        self.reload()
+
+    # ---- list --------------------------------------------------------------------------
+    def reload(self, select_id: int | None = None) -> None:
+        keep = select_id if select_id is not None else (self.current.id if self.current else None)
+        self.list.blockSignals(True)
+        self.list.clear()
+        for acct in self.ctx.rt.accounts.all():
+            item = QListWidgetItem(f"{acct.name}\n{self.ctx.rt.accounts.spec(acct).name}")
+            item.setData(Qt.ItemDataRole.UserRole, acct.id)
+            self.list.addItem(item)
+            if acct.id == keep:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        cur = self.list.currentItem()
+        if cur is None and self.list.count() and keep is None:
+            self.list.setCurrentRow(0)
+            cur = self.list.currentItem()
+        self._select(cur)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.accounts:
+            self.reload()
+
+    def _select(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            self.new_account()
+            return
+        try:
+            acct = self.ctx.rt.accounts.get(item.data(Qt.ItemDataRole.UserRole))
+        except SmsdeskError:
+            return
+        self.current = acct
+        self.provider.blockSignals(True)
+        self.provider.setCurrentIndex(self.provider.findData(acct.provider))
+        self.provider.blockSignals(False)
+        self.provider.setEnabled(False)
+        self.name.setText(acct.name)
+        self._build_form(self.ctx.rt.accounts.spec(acct), acct)
+        self.webhook.setText(self.ctx.rt.accounts.webhook_url(acct, public=True))
+        self.test_button.setEnabled(True)
+        self.remove_button.setEnabled(True)
+        self.result.clear()
+
+    def new_account(self) -> None:
+        self.current = None
+        self.list.blockSignals(True)
+        self.list.clearSelection()
+        self.list.setCurrentItem(None)
+        self.list.blockSignals(False)
+        self.provider.setEnabled(True)
+        if self.provider.currentData() == "sandbox" and self.provider.count() > 1:
+            self.provider.setCurrentIndex(1)
+        self.name.clear()
+        self._build_form(self._spec(), None)
+        self.webhook.setText("(shown after saving)")
+        self.test_button.setEnabled(False)
+        self.remove_button.setEnabled(False)
+        self.result.clear()
+        self.name.setFocus()
+
+    def _spec(self) -> ProviderSpec:
+        return registry.get_spec(self.provider.currentData())
+
+    # ---- form --------------------------------------------------------------------------
+    def _build_form(self, spec: ProviderSpec, acct: Account | None) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.inputs = {}
+        for fld in spec.fields:
+            if fld.choices:
+                box = QComboBox()
+                box.addItems(list(fld.choices))
+                value = (acct.settings.get(fld.name) if acct else None) or fld.default
+                box.setCurrentText(str(value))
+                widget: QLineEdit | QComboBox = box
+            else:
+                edit = QLineEdit()
+                if fld.secret:
+                    edit.setEchoMode(QLineEdit.EchoMode.Password)
+                    has = bool(acct and self._has_secret(acct, fld.name))
+                    edit.setPlaceholderText(
+                        "stored in the keyring; type to replace" if has else ("required" if fld.required else "optional")
+                    )
+                else:
+                    if fld.name == "base_url":
+                        value = acct.base_url if acct else ""
+                        edit.setPlaceholderText(spec.default_base_url or "the running sandbox")
+                    elif fld.name == "sender":
+                        value = acct.sender if acct else ""
+                    else:
+                        value = str((acct.settings.get(fld.name, "") if acct else "") or fld.default)
+                    edit.setText(value)
+                widget = edit
+            widget.setObjectName(f"field_{fld.name}")
+            widget.setToolTip(fld.help)
+            label = fld.label + (" *" if fld.required else "") + (" 🔒" if fld.secret else "")
+            self.form.addRow(label, widget)
+            self.inputs[fld.name] = widget
+        self.notes.setText(spec.notes)
+
+    def _has_secret(self, acct: Account, name: str) -> bool:
+        try:
+            return bool(self.ctx.rt.accounts.secret(acct, name))
+        except SecretStoreUnavailable:
+            return False
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        spec = self._spec()
+        for name, widget in self.inputs.items():
+            value = widget.currentText() if isinstance(widget, QComboBox) else widget.text().strip()
+            fld = spec.field(name)
+            if fld is not None and fld.secret and not value:
+                continue  # empty secret box: keep what the keyring has
+            out[name] = value
+        return out
+
+    # ---- actions -----------------------------------------------------------------------
+    def save(self) -> None:
+        values = self.values()
+        name = self.name.text().strip()
+        if self.current is None:
+            coro = self.ctx.rt.accounts.add(name, self.provider.currentData(), values)
+        else:
+            coro = self.ctx.rt.accounts.update(self.current, values, name=name)
+        self.save_button.setEnabled(False)
+        spawn(coro, title="Save account", on_done=self._saved, on_error=self._save_failed)
+
+    def _saved(self, acct: Account) -> None:
+        self.save_button.setEnabled(True)
+        self.current = acct
+        self.reload(acct.id)
+        self.result.setStyleSheet(OK)
+        self.result.setText(f"Saved '{acct.name}'. Secrets are in the system keyring.")
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        if isinstance(exc, SecretStoreUnavailable):
+            self._offer_session_secrets(str(exc))
+            return
+        self.result.setStyleSheet(ERR)
+        self.result.setText(str(exc))
+
+    def _offer_session_secrets(self, reason: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "No keyring",
+            reason + "\n\nKeep this account's secrets for this session only? They are never written to disk "
+            "and will be asked for again next time.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self,
+        )
+        box.setObjectName("keyring_dialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(button: int) -> None:
+            if button == QMessageBox.StandardButton.Yes:
+                self.ctx.rt.secrets.session_only = True
+                self.save()
+            else:
+                self.result.setStyleSheet(ERR)
+                self.result.setText("Not saved: no keyring. " + reason)
+
+        box.finished.connect(chosen)
+        box.open()
+
+    def test(self) -> None:
+        if self.current is None:
+            return
+        self.result.setStyleSheet("")
+        self.result.setText("Testing…")
+        self.test_button.setEnabled(False)
+
+        def done(text: str) -> None:
+            self.test_button.setEnabled(True)
+            self.result.setStyleSheet(OK)
+            self.result.setText("✓ " + text)
+
+        def failed(exc: BaseException) -> None:
+            self.test_button.setEnabled(True)
+            self.result.setStyleSheet(ERR)
+            self.result.setText("✗ " + str(exc))
+
+        spawn(self.ctx.rt.accounts.test(self.current), title="Test account", on_done=done, on_error=failed)
+
+    def confirm_remove(self) -> None:
+        acct = self.current
+        if acct is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Remove account",
+            f"Remove the account '{acct.name}'? Its secrets are deleted from the keyring; "
+            "its message history is kept.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self,
+        )
+        box.setObjectName("confirm_remove")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def chosen(button: int) -> None:
+            if button == QMessageBox.StandardButton.Yes:
+                self.current = None
+                spawn(self.ctx.rt.accounts.remove(acct), title="Remove account")
+
+        box.finished.connect(chosen)
+        box.open()

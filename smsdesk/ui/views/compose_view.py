@@ -1,0 +1,272 @@
+"""Compose: pick an account, type recipients (checked as you type), write, Send (Ctrl+Enter).
+
+The counter shows characters, encoding, segments and which characters forced UCS-2. The
+list below shows sent messages whose status cells change live as receipts arrive.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.domain.segments import analyze, normalise_newlines
+from smsdesk.services.send import Draft
+from smsdesk.ui.aio import spawn
+from smsdesk.ui.context import UiContext
+from smsdesk.ui.models.sent_messages_model import SentMessagesModel
+
+_SPLIT = re.compile(r"[,;\n]+")
+OK_STYLE = "color: #1b7f3b;"
+ERR_STYLE = "color: #b3261e;"
+HINT_STYLE = "color: palette(mid);"
+
+
+def split_recipients(text: str) -> list[str]:
+    return [p.strip() for p in _SPLIT.split(text) if p.strip()]
+
+
+def describe_text(text: str) -> tuple[str, str]:
+    """(counter line, UCS-2 explanation or '') for the live counter."""
+    info = analyze(normalise_newlines(text))
+    if info.segments == 0:
+        return "0 characters · GSM-7 · 0 segments", ""
+    plural = "segment" if info.segments == 1 else "segments"
+    unit = "septets" if info.encoding == "GSM-7" else "UTF-16 units"
+    line = (
+        f"{info.characters} characters · {info.encoding} · {info.segments} {plural} "
+        f"({info.units} {unit}; {info.remaining} left in this segment)"
+    )
+    why = ""
+    if info.ucs2_chars:
+        shown = " ".join(repr(c)[1:-1] if c.isspace() else c for c in info.ucs2_chars[:12])
+        why = f"UCS-2 because of: {shown}  (each message part holds 70, or 67 when split)"
+    return line, why
+
+
+class ComposeView(QWidget):
+    sig_sent = Signal(int)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("ComposeView")
+        self.account = QComboBox()
+        self.account.setObjectName("account")
+        self.sender = QLineEdit()
+        self.sender.setObjectName("sender")
+        self.sender.setPlaceholderText("Sender name (up to 11 characters) or number")
+        self.to = QLineEdit()
+        self.to.setObjectName("to")
+        self.to.setPlaceholderText("07911 123456, +44 7911 123457 (separate with commas)")
+        self.to_status = QLabel()
+        self.to_status.setObjectName("to_status")
+        self.to_status.setWordWrap(True)
+        self.body = QPlainTextEdit()
+        self.body.setObjectName("body")
+        self.body.setPlaceholderText("Type your message…")
+        self.counter = QLabel()
+        self.counter.setObjectName("counter")
+        self.ucs2 = QLabel()
+        self.ucs2.setObjectName("ucs2")
+        self.ucs2.setWordWrap(True)
+        self.ucs2.setStyleSheet("color: #a15c00;")
+        self.mode = QLabel()
+        self.mode.setObjectName("unicode_mode")
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send")
+        self.send_button.setDefault(True)
+        self.send_button.setToolTip("Send now (Ctrl+Enter)")
+        self.feedback = QLabel()
+        self.feedback.setObjectName("feedback")
+        self.feedback.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Account", self.account)
+        form.addRow("From", self.sender)
+        form.addRow("To", self.to)
+        form.addRow("", self.to_status)
+        form.addRow("Message", self.body)
+        counter_row = QHBoxLayout()
+        counter_row.addWidget(self.counter, 1)
+        counter_row.addWidget(self.mode)
+        form.addRow("", _wrap(counter_row))
+        form.addRow("", self.ucs2)
+        actions = QHBoxLayout()
+        actions.addWidget(self.feedback, 1)
+        hint = QLabel("Ctrl+Enter")
+        hint.setStyleSheet(HINT_STYLE)
+        actions.addWidget(hint)
+        actions.addWidget(self.send_button)
+        form.addRow("", _wrap(actions))
+        top = QWidget()
+        top.setLayout(form)
+
+        self.model = SentMessagesModel(ctx.rt.sender)
+        self.table = QTableView()
+        self.table.setObjectName("sent_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for col in (0, 1, 2, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(5, 220)
+        sent_box = QWidget()
+        sent_layout = QVBoxLayout(sent_box)
+        sent_layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("Sent messages")
+        title.setStyleSheet("font-weight: 600;")
+        sent_layout.addWidget(title)
+        sent_layout.addWidget(self.table)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(sent_box)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self._validate_timer = QTimer(self)
+        self._validate_timer.setSingleShot(True)
+        self._validate_timer.setInterval(120)
+        self._validate_timer.timeout.connect(self.validate_recipients)
+        self.to.textChanged.connect(lambda _t: self._validate_timer.start())
+        self.body.textChanged.connect(self.update_counter)
+        self.account.currentIndexChanged.connect(self._account_changed)
+        self.send_button.clicked.connect(self.send)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.send)
+        ctx.bridge.sig_changed.connect(self._on_changes)
+
+        self.reload_accounts()
+        self.model.reload()
+        self.update_counter()
+        self.validate_recipients()
+
+    # ---- accounts ----------------------------------------------------------------------
+    def reload_accounts(self) -> None:
+        current = self.account.currentData()
+        self.account.blockSignals(True)
+        self.account.clear()
+        for acct in self.ctx.rt.accounts.all():
+            self.account.addItem(f"{acct.name}  ({self.ctx.rt.accounts.spec(acct).name})", acct.id)
+        idx = self.account.findData(current)
+        self.account.setCurrentIndex(idx if idx >= 0 else 0)
+        self.account.blockSignals(False)
+        self._account_changed()
+
+    def _account_changed(self) -> None:
+        account_id = self.account.currentData()
+        if account_id is None:
+            self.mode.setText("")
+            return
+        try:
+            acct = self.ctx.rt.accounts.get(account_id)
+        except SmsdeskError:
+            return
+        self.sender.setText(acct.sender)
+        spec = self.ctx.rt.accounts.spec(acct)
+        mode = acct.settings.get("unicode")
+        self.mode.setText(f"Unicode mode: {mode}" if spec.field("unicode") and mode else "")
+        self.update_counter()
+
+    # ---- live checks -------------------------------------------------------------------
+    def validate_recipients(self) -> bool:
+        parts = split_recipients(self.to.text())
+        if not parts:
+            self.to_status.setStyleSheet(HINT_STYLE)
+            self.to_status.setText("Add one or more numbers.")
+            return False
+        checked = [self.ctx.rt.sender.check_recipient(p) for p in parts]
+        bad = [c for c in checked if c.error]
+        if bad:
+            self.to_status.setStyleSheet(ERR_STYLE)
+            self.to_status.setText("✗ " + " ".join(c.error or "" for c in bad))
+            self.to.setProperty("invalid", True)
+            return False
+        self.to_status.setStyleSheet(OK_STYLE)
+        nums = ", ".join(c.number or "" for c in checked)
+        self.to_status.setText(f"✓ {len(checked)} recipient{'s' if len(checked) > 1 else ''}: {nums}")
+        self.to.setProperty("invalid", False)
+        return True
+
+    def update_counter(self) -> None:
+        text = self.body.toPlainText()
+        line, why = describe_text(text)
+        mode = self.mode.text()
+        if why and mode.endswith("Strip"):
+            why += " — this account strips them before sending."
+        elif why and mode.endswith("Deny"):
+            why += " — this account refuses such messages (unicode mode Deny)."
+        self.counter.setText(line)
+        self.ucs2.setText(why)
+        self.ucs2.setVisible(bool(why))
+
+    # ---- sending -----------------------------------------------------------------------
+    def send(self) -> None:
+        if not self.send_button.isEnabled():
+            return
+        if not self.validate_recipients():
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText("Fix the recipients first.")
+            self.to.setFocus()
+            return
+        account_id = self.account.currentData()
+        if account_id is None:
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText("Add an account in Settings first.")
+            return
+        draft = Draft(account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender.text() or None)
+        self.send_button.setEnabled(False)
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText("Queuing…")
+        spawn(self.ctx.rt.sender.send(draft), title="Send", on_done=self._sent, on_error=self._send_failed)
+
+    def _sent(self, msgs: list[object]) -> None:
+        self.send_button.setEnabled(True)
+        self.feedback.setStyleSheet(OK_STYLE)
+        self.feedback.setText(f"Queued {len(msgs)} message{'s' if len(msgs) != 1 else ''}; watch the status below.")
+        self.body.clear()
+        self.sig_sent.emit(len(msgs))
+
+    def _send_failed(self, exc: BaseException) -> None:
+        self.send_button.setEnabled(True)
+        self.feedback.setStyleSheet(ERR_STYLE)
+        self.feedback.setText(str(exc) if isinstance(exc, SmsdeskError) else f"Could not send: {exc}")
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.accounts:
+            self.reload_accounts()
+        if changes.optouts:
+            self._validate_timer.start()
+        self.model.apply(changes)
+
+
+def _wrap(layout: QHBoxLayout) -> QWidget:
+    w = QWidget()
+    layout.setContentsMargins(0, 0, 0, 0)
+    w.setLayout(layout)
+    return w

@@ -1,0 +1,43 @@
+"""Settings -> General: default country, demo mode, and the overdue limit for scheduled sends."""
+
+from __future__ import annotations
+
+import phonenumbers
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
+
+from smsdesk.ui.context import UiContext
+
+
+class GeneralSettingsView(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        s = ctx.rt.settings
+        self.region = QComboBox()
+        self.region.setObjectName("default_region")
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+            self.region.addItem(f"{region} (+{phonenumbers.country_code_for_region(region)})", region)
+        self.region.setCurrentIndex(max(0, self.region.findData(s.default_region)))
+        self.demo = QCheckBox("Run the built-in sandbox provider (demo mode)")
+        self.demo.setChecked(s.demo_mode)
+        self.overdue = QSpinBox()
+        self.overdue.setRange(1, 24 * 60)
+        self.overdue.setSuffix(" minutes")
+        self.overdue.setValue(s.overdue_limit_minutes)
+        self.saved = QLabel()
+        save = QPushButton("Save")
+        save.clicked.connect(self.save)
+        form = QFormLayout(self)
+        form.addRow("Default country for numbers", self.region)
+        form.addRow("", self.demo)
+        form.addRow("Hold overdue scheduled sends older than", self.overdue)
+        form.addRow("", save)
+        form.addRow("", self.saved)
+
+    def save(self) -> None:
+        s = self.ctx.rt.settings
+        s.default_region = self.region.currentData()
+        s.demo_mode = self.demo.isChecked()
+        s.overdue_limit_minutes = self.overdue.value()
+        self.ctx.rt.save_settings()
+        self.saved.setText("Saved. Demo mode changes take effect at the next start.")
