@@ -26,11 +26,13 @@ from smsdesk.services.accounts import SANDBOX_NAME, AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.dispatcher import Dispatcher
 from smsdesk.services.inbound import InboundService
+from smsdesk.services.polling import PollingService
 from smsdesk.services.send import SendService
+from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhooks import WebhookService
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.webhook.receiver import ReceiverThread
+from smsdesk.webhook.receiver import ReceiverThread, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,9 @@ class Runtime:
         )
         self.inbound = InboundService(db, self.accounts, self.bus)
         self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
+        self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
+        self.polling = PollingService(db, self.accounts, self.inbound, self.bus, self.tunnel.is_up)
+        self.tunnel.on_change(lambda _st: self.polling.kick())
 
     @classmethod
     def open(cls, home: str | None = None, session_secrets: bool = False) -> Runtime:
@@ -91,7 +96,10 @@ class Runtime:
         self.settings.save(self.paths.settings)
 
     # ---- lifecycle ---------------------------------------------------------------------
-    async def start(self, *, receiver: bool = True, sandbox: bool | None = None, dispatcher: bool = True) -> None:
+    async def start(
+        self, *, receiver: bool = True, sandbox: bool | None = None, dispatcher: bool = True,
+        tunnel: bool = True, polling: bool = True,
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.bus.bind(self.loop)
         self.webhooks.bind(self.loop)
@@ -102,12 +110,34 @@ class Runtime:
             await self.start_sandbox()
         if dispatcher:
             self.spawn(self.dispatcher.run())
+        if tunnel and receiver and self.receiver is not None:
+            await self.tunnel.start()
+        if polling:
+            self.spawn(self.polling.run())
+        self.spawn(self.webhooks.maintain())
         self._process_events_soon()
+
+    async def serve_extras(self) -> None:
+        """For ``smsdesk serve``: wait briefly for the tunnel and show the URLs to paste."""
+        import sys
+
+        if self.tunnel.status.kind == "none":
+            return
+        for _ in range(300):
+            if self.tunnel.status.state.value in ("up", "down", "off"):
+                break
+            await asyncio.sleep(0.1)
+        st = self.tunnel.status
+        print(f"Tunnel ({st.kind}): {st.state.value} {st.public_url or st.error}", file=sys.stderr)
+        for account in self.accounts.all():
+            if self.accounts.public_base.get(account.id):
+                print(f"  {account.name}: {self.accounts.webhook_url(account, public=True)}", file=sys.stderr)
 
     def start_receiver(self) -> None:
         host = self.settings.receiver_host or "127.0.0.1"
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            log.warning("the webhook receiver listens on %s, not only this computer", host)
+        if not is_loopback(host):
+            # An explicit setting (receiver_host): the listener is then reachable from the LAN/VPN.
+            log.warning("the webhook receiver listens on %s, reachable from other computers", host)
         try:
             try:
                 self.receiver = ReceiverThread(self.webhooks, host, self.settings.receiver_port)
@@ -184,6 +214,8 @@ class Runtime:
 
     async def stop(self) -> None:
         self.dispatcher.stop()
+        self.polling.stop()
+        await self.tunnel.stop()
         if self.receiver is not None:
             await asyncio.to_thread(self.receiver.stop)
             self.receiver = None

@@ -2,7 +2,11 @@
 
 Runs on the receiver's own loop/thread. The only database work before the 2xx is one insert
 (through the writer thread, so it is committed when we answer); the app's loop is then told
-to process the stored row.
+to process the stored row. Concurrent deliveries share one COMMIT (the writer's group
+commit), which is what lets a burst of receipts be acknowledged quickly.
+
+Dedupe keys are kept for :data:`DEDUPE_KEEP` (providers retry for a day or more; Stripe and
+Standard Webhooks senders for about three), then pruned by :meth:`WebhookService.maintain`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
@@ -23,6 +28,9 @@ from smsdesk.storage.db import Database
 from smsdesk.webhook.receiver import Verdict
 
 log = logging.getLogger(__name__)
+
+DEDUPE_KEEP = timedelta(hours=72)  # at least 48 h: longer than the providers' retry horizon
+LOG_KEEP = 5000  # webhook_log lines kept for the panel
 
 
 class WebhookService:
@@ -93,3 +101,24 @@ class WebhookService:
             self._notify()
             return Verdict(200, "accepted")
         return Verdict(200, "duplicate", "already received")
+
+    # ---- reading and upkeep ------------------------------------------------------------
+    def recent(self, limit: int = 200) -> list[dict[str, object]]:
+        """The latest deliveries, newest first, for the Settings -> Webhooks log."""
+        return [dict(r) for r in ev_store.EventRepository(self.db).log(limit)]
+
+    async def prune(self, keep: timedelta = DEDUPE_KEEP) -> None:
+        """Forget processed events (and their dedupe keys) older than ``keep``."""
+        if keep < timedelta(hours=48):
+            raise ValueError("dedupe keys must be kept at least 48 hours")
+        before = (datetime.now(UTC) - keep).isoformat(timespec="milliseconds")
+        await self.db.write(lambda c: ev_store.prune(c, before, LOG_KEEP))
+
+    async def maintain(self, every_s: float = 3600.0) -> None:
+        """Prune now and then every ``every_s`` seconds, until cancelled."""
+        while True:
+            try:
+                await self.prune()
+            except SmsdeskError:
+                log.exception("pruning old webhook events failed")
+            await asyncio.sleep(every_s)

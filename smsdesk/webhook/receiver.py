@@ -8,6 +8,7 @@ writer thread, which is also off the GUI thread.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,16 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # 1 MiB
 BODY_TIMEOUT_S = 10.0
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this computer (the safe default)."""
+    if host.strip().lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or "" (all interfaces): assume reachable from elsewhere
 
 
 @dataclass(frozen=True, slots=True)
