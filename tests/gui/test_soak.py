@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ import pytest
 N_EVENTS = 30_000  # of each kind: direct emits, queued emits, single-shot timers
 N_TASKS = 600  # asyncio tasks, each also emitting and awaiting in between
 N_THREAD_EMITS = 5_000  # bools emitted from a worker thread (queued to the GUI thread)
+DELIVERY_WAIT_S = 60.0  # after the last emit, for the queue to drain
 CHILD_TIMEOUT_S = 120  # generous for a loaded 2-core CI box; a healthy run takes a few seconds
 
 
@@ -95,11 +97,11 @@ def soak(n: int = N_EVENTS) -> dict[str, int | float]:
         for i in range(N_THREAD_EMITS):
             source.sig_worker_toggled.emit(i % 2 == 1)
 
-    async def until(predicate: object, what: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():  # type: ignore[operator]
+    async def until(predicate: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + DELIVERY_WAIT_S
+        while not predicate():
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what} not delivered within {timeout} s: {fired}")
+                raise AssertionError(f"{what} not delivered within {DELIVERY_WAIT_S} s: {fired}")
             await asyncio.sleep(0.01)
 
     async def main() -> None:
