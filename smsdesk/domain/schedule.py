@@ -333,7 +333,79 @@ def defer_for_quiet(when: datetime, zones: Iterable[str], quiet: QuietHours | No
                        f"({t:%H:%M} UTC).")
 
 
+
+
+# ---- the stored item, as services and views see it -----------------------------------------
+STATES = ("scheduled", "paused", "running", "done", "cancelled", "held")
+EDITABLE_STATES = ("scheduled", "paused", "held")
+STATE_LABELS = {
+    "scheduled": "Scheduled",
+    "paused": "Paused",
+    "running": "Sending",
+    "done": "Done",
+    "cancelled": "Cancelled",
+    "held": "Held: confirm",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleItem:
+    """One scheduled send (single, multi-recipient or a bulk run), possibly recurring.
+
+    ``first_local`` is naive wall-clock time in ``zone``; ``next_run`` is the aware UTC
+    instant of the next run (None when over). ``location`` is ``local`` (smsdesk sends it)
+    or ``provider`` (handed to the provider with its own scheduling).
+    """
+
+    id: int
+    account_id: int
+    account: str
+    kind: str
+    body: str
+    sender: str
+    recipient_count: int
+    recurrence: Recurrence
+    first_local: datetime
+    zone: str
+    next_run: datetime | None
+    state: str
+    location: str
+    reason: str
+    version: int
+    bulk_run_id: int | None
+    created_at: str
+    updated_at: str
+    last_run: dict[str, Any] | None = None  # {"due", "state", "note", "counts"} of the newest run
+
+    @property
+    def editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "kind": self.kind,
+            "text": self.body,
+            "sender": self.sender,
+            "recipients": self.recipient_count,
+            "repeat": self.recurrence.text(),
+            "local_time": self.first_local.isoformat(timespec="minutes"),
+            "zone": self.zone,
+            "next_run_utc": self.next_run.isoformat(timespec="seconds") if self.next_run else None,
+            "state": self.state,
+            "where": self.location,
+            "reason": self.reason,
+            "last_run": self.last_run,
+        }
+
+
 __all__ = [
+    "ScheduleItem",
     "Deferral",
     "QuietHours",
     "Recurrence",

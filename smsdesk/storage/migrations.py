@@ -143,8 +143,61 @@ V1 = [
     )""",
 ]
 
+# The scheduled queue (storage/schedule.py): items with wall-clock time + IANA zone and the
+# next run in UTC, their recipients, run history, and which messages each run made.
+V2 = [
+    """CREATE TABLE schedules (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        kind TEXT NOT NULL DEFAULT 'single',
+        body TEXT NOT NULL,
+        sender TEXT NOT NULL DEFAULT '',
+        bulk_run_id INTEGER,
+        recipient_count INTEGER NOT NULL DEFAULT 0,
+        recurrence TEXT NOT NULL DEFAULT '{"kind": "once"}',
+        first_local TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        next_run_utc TEXT,
+        state TEXT NOT NULL DEFAULT 'scheduled'
+            CHECK (state IN ('scheduled', 'paused', 'running', 'done', 'cancelled', 'held')),
+        location TEXT NOT NULL DEFAULT 'local' CHECK (location IN ('local', 'provider')),
+        reason TEXT NOT NULL DEFAULT '',
+        version INTEGER NOT NULL DEFAULT 1,
+        claimed_by TEXT,
+        handed_off_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX schedules_due ON schedules(state, next_run_utc)",
+    """CREATE TABLE schedule_recipients (
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        body TEXT,
+        PRIMARY KEY (schedule_id, position)
+    )""",
+    """CREATE TABLE schedule_runs (
+        id INTEGER PRIMARY KEY,
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        due_utc TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        state TEXT NOT NULL DEFAULT 'running',
+        note TEXT NOT NULL DEFAULT '',
+        skipped INTEGER NOT NULL DEFAULT 0,
+        dispatcher TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX schedule_runs_item ON schedule_runs(schedule_id, id)",
+    """CREATE TABLE schedule_messages (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        run_id INTEGER NOT NULL REFERENCES schedule_runs(id) ON DELETE CASCADE
+    )""",
+    "CREATE INDEX schedule_messages_run ON schedule_messages(run_id)",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
+    2: V2,
 }
 
 LATEST_VERSION = max(MIGRATIONS)
