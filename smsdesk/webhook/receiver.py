@@ -56,6 +56,7 @@ class Receiver:
         self.handler = handler
         self.host = host
         self.port = port
+        self.body_timeout = BODY_TIMEOUT_S  # a body that trickles in longer than this gets 408
         self._runner: web.AppRunner | None = None
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_post("/hooks/{route}", self.h_hook)
@@ -98,7 +99,7 @@ class Receiver:
         if ctype != "application/json" and not ctype.endswith("+json"):
             return await self._reject(route, request.path, 415, f"content type {ctype or 'missing'} is not JSON")
         try:
-            body = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+            body = await asyncio.wait_for(request.read(), self.body_timeout)
         except TimeoutError:
             return await self._reject(route, request.path, 408, "body not received in time")
         except web.HTTPRequestEntityTooLarge:
@@ -140,11 +141,19 @@ class ReceiverThread:
     def run(self, coro: Any, timeout: float = 15) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
+    async def _shutdown(self) -> None:
+        await self.receiver.stop()
+        # Keep-alive connections leave handler tasks behind; end them before the loop closes.
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
         try:
-            self.run(self.receiver.stop(), 10)
+            self.run(self._shutdown(), 10)
         except Exception:  # noqa: BLE001 - best effort at shutdown
             log.debug("receiver stop failed", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
