@@ -2,8 +2,19 @@
 
 Imports nothing from the rest of smsdesk (it stands for a provider's cloud, which would not
 share our code either). Runs inside the app in demo mode and standalone as ``smsdesk sandbox``.
+
+PureSMS's format is served at the root (the ``sandbox`` provider). The other formats live in
+their own modules under a path prefix, registered here explicitly: ``/mobivate``
+(:mod:`.mobivate`), ``/send2`` (:mod:`.send2`) and ``/channel`` (:mod:`.channel`). To see
+those adapters work, point an account of that provider at ``<sandbox url>/<prefix>`` with
+the sandbox's API key (each module's docstring says what else to set).
 """
 
-from smsdesk.sandbox.server import SandboxConfig, SandboxServer, SandboxThread
+from smsdesk.sandbox import channel, mobivate, send2
+from smsdesk.sandbox.server import EXTRA_ROUTES, SandboxConfig, SandboxServer, SandboxThread
+
+for _register in (mobivate.register, send2.register, channel.register):
+    if _register not in EXTRA_ROUTES:
+        EXTRA_ROUTES.append(_register)
 
 __all__ = ["SandboxConfig", "SandboxServer", "SandboxThread"]

@@ -70,6 +70,10 @@ class SandboxConfig:
     rate_out_of_order: float = 0.0
     send_receipts: bool = True
     seed: int | None = None
+    # other wire formats (sandbox/mobivate.py, send2.py, channel.py)
+    channel_jwt_secret: str = ""  # sign Channel API delivery reports with an HS256 JWT when set
+    send2_balance: int = 1_000_000
+    extra_webhooks: dict[str, str] = field(default_factory=dict)  # wire -> URL for unsolicited replies
 
     def update(self, data: dict[str, Any]) -> None:
         names = {f.name: f.type for f in fields(self)}
@@ -96,6 +100,8 @@ class SentRecord:
     batch_id: str | None = None
     status: str = "Queued"
     accepted_at: float = field(default_factory=time.time)
+    wire: str = "puresms"  # which wire format accepted it
+    extra: dict[str, Any] = field(default_factory=dict)  # per-format fields (callback URL, ...)
 
 
 class SandboxServer:
@@ -115,6 +121,7 @@ class SandboxServer:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._lock = threading.Lock()
+        self.wires: dict[str, Any] = {}  # other wire formats' state, by name
         self.app = self._build_app()
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -170,17 +177,21 @@ class SandboxServer:
     def roll(self, rate: float) -> bool:
         return rate > 0 and self._rng.random() < rate
 
-    async def faults(self, request: web.Request) -> web.StreamResponse | None:
-        """Apply latency and injected faults; a response means "answer this instead"."""
+    async def faults(self, request: web.Request, error: Any = None) -> web.StreamResponse | None:
+        """Apply latency and injected faults; a response means "answer this instead".
+
+        ``error(status, text)`` builds the error body in the caller's wire format.
+        """
         c = self.config
+        shape = error or (lambda status, text: {"message": text})
         if c.latency:
             await asyncio.sleep(c.latency)
         if self.roll(c.rate_429):
             return web.json_response(
-                {"message": "Too many requests"}, status=429, headers={"Retry-After": str(c.retry_after)}
+                shape(429, "Too many requests"), status=429, headers={"Retry-After": str(c.retry_after)}
             )
         if self.roll(c.rate_500):
-            return web.json_response({"message": "Internal server error"}, status=500)
+            return web.json_response(shape(500, "Internal server error"), status=500)
         if self.roll(c.rate_timeout):
             await asyncio.sleep(c.timeout_hang)
         if self.roll(c.rate_drop):
@@ -337,7 +348,10 @@ class SandboxServer:
             return "Expired"
         return "Delivered"
 
-    async def _lifecycle(self, rec: SentRecord) -> None:
+    async def _lifecycle(self, rec: SentRecord, post_receipt: Any = None, post_inbound: Any = None) -> None:
+        """Queued -> Dispatched -> final, posting each step; other wire formats pass their posters."""
+        post_receipt = post_receipt or self._post_receipt
+        post_inbound = post_inbound or self._post_inbound
         c = self.config
         if rec.send_at:
             due = _parse_when(rec.send_at)
@@ -353,13 +367,13 @@ class SandboxServer:
         for status, delay in steps:
             await asyncio.sleep(delay)
             rec.status = status
-            await self._post_receipt(rec, status)
+            await post_receipt(rec, status)
             if self.roll(c.rate_duplicate):
-                await self._post_receipt(rec, status, same_event=True)
+                await post_receipt(rec, status, same_event=True)
         if rec.status == "Delivered" and self.roll(c.rate_reply):
             await asyncio.sleep(c.reply_delay)
             body = "STOP" if self.roll(c.rate_stop) else self._rng.choice(REPLIES)
-            await self._post_inbound(rec.recipient, rec.sender if rec.sender.startswith("+") else c.inbound_number, body)
+            await post_inbound(rec.recipient, rec.sender if rec.sender.startswith("+") else c.inbound_number, body)
 
     def _event_id(self, rec: SentRecord, status: str) -> str:
         return f"evt_{rec.id}_{status.lower()}"
@@ -424,7 +438,7 @@ class SandboxServer:
                         log.warning("sandbox webhook refused with %s", resp.status)
                         self.webhook_failures += 1
                         return False
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 pass
             self.webhook_failures += 1
         return False

@@ -1,0 +1,147 @@
+"""One row per adapter for the contract suite: how to build it and what its wire looks like."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+
+from smsdesk.domain.errors import ErrorKind
+from smsdesk.domain.status import Status
+from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.providers import puresms
+
+# (HTTP status, body, headers, expected kind, expected flag ("auth" | "opted_out" | ""), words)
+ErrorRow = tuple[int, Any, dict[str, str], ErrorKind, str, str]
+# (file name, receipts, inbound, first status, first raw status, first client ref / from number)
+HookRow = tuple[str, int, int, Status | None, str, str]
+
+
+@dataclass
+class Case:
+    id: str
+    wire: str
+    send_path: str
+    number_key: str
+    to: str
+    wire_number: str
+    sender: str
+    bad_sender: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    errors: list[ErrorRow] = field(default_factory=list)
+    hooks: list[HookRow] = field(default_factory=list)
+    ambiguous_kind: ErrorKind = ErrorKind.AMBIGUOUS  # a read timeout after the upload
+    sign: Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]] | None = None
+    forge: Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]] | None = None
+
+    def request(self, body: bytes, headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> WebhookRequest:
+        hdrs = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
+        return WebhookRequest("POST", "/hooks/1", hdrs, body, dict(query or {}))
+
+
+def _pure_sign(secret: str) -> Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]]:
+    def sign(body: bytes, now: float) -> tuple[dict[str, str], dict[str, str]]:
+        ts = str(int(now))
+        return {"X-Webhook-Timestamp": ts, "X-Webhook-Signature": puresms.sign(secret, ts, body)}, {}
+
+    return sign
+
+
+def _jwt(secret: str, age: float = 0) -> Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]]:
+    def sign(body: bytes, now: float) -> tuple[dict[str, str], dict[str, str]]:
+        return {"Authorization": "Bearer " + jwt.encode({"iat": int(now - age)}, secret, algorithm="HS256")}, {}
+
+    return sign
+
+
+PURE_ERRORS: list[ErrorRow] = [
+    (400, {"message": "One or more errors occurred!", "errors": {"recipient": ["Recipient is not E.164 zebra"]}}, {},
+     ErrorKind.PERMANENT, "", "Recipient is not E.164 zebra"),
+    (401, {"title": "Unauthorized", "detail": "Workspace key revoked zebra"}, {}, ErrorKind.PERMANENT, "auth", "revoked zebra"),
+    (402, {"message": "Workspace out of credit zebra"}, {}, ErrorKind.PERMANENT, "", "out of credit zebra"),
+    (403, {"message": "Key lacks permission zebra"}, {}, ErrorKind.PERMANENT, "auth", "permission zebra"),
+    (429, {"message": "Slow down zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "", "Slow down zebra"),
+    (500, {"message": "Boom zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Boom zebra"),
+    (503, {"message": "Maintenance zebra"}, {"Retry-After": "3"}, ErrorKind.RETRYABLE, "", "Maintenance zebra"),
+]
+PURE_HOOKS: list[HookRow] = [
+    ("puresms_receipt.json", 1, 0, Status.DELIVERED, "Delivered", "order-confirmation-456"),
+    ("puresms_receipt_pascal.json", 1, 0, Status.DELIVERED, "7", "order-confirmation-457"),
+    ("puresms_inbound.json", 0, 1, None, "", "+447911123456"),
+]
+
+
+def _mob_err(status: int, name: str, obj: str) -> dict[str, Any]:
+    return {"success": False, "error": {"name": name, "statusCode": status, "object": obj}}
+
+
+CASES = [
+    Case("puresms", "puresms", "/sms/send", "recipient", "+447911123456", "+447911123456", "Bistro", "",
+         secrets={"api_key": "k-pure", "webhook_secret": "whsec"}, errors=PURE_ERRORS, hooks=PURE_HOOKS,
+         sign=_pure_sign("whsec"), forge=_pure_sign("not-the-secret")),
+    Case("sandbox", "puresms", "/sms/send", "recipient", "+447911123456", "+447911123456", "smsdesk", "",
+         secrets={"api_key": "k-sand", "webhook_secret": "whsec"}, errors=PURE_ERRORS, hooks=PURE_HOOKS,
+         sign=_pure_sign("whsec"), forge=_pure_sign("nope")),
+    Case("mobivate", "mobivate", "/send/single", "recipient", "+447911123456", "447911123456", "Bistro",
+         "BistroOnTheCorner", settings={"webhook_token": "tok-123"}, secrets={"api_key": "k-mob"},
+         errors=[
+             (400, _mob_err(400, "ValidationError", "Missing Originator object"), {}, ErrorKind.PERMANENT, "",
+              "Missing Originator object"),
+             (401, {"code": 401, "message": "Unauthorized key zebra"}, {}, ErrorKind.PERMANENT, "auth", "Unauthorized key zebra"),
+             (402, _mob_err(402, "PaymentRequired", "No credit left zebra"), {}, ErrorKind.PERMANENT, "", "No credit left zebra"),
+             (403, _mob_err(403, "AuthenticationError", "zebra"), {}, ErrorKind.PERMANENT, "auth", "AuthenticationError"),
+             (403, _mob_err(403, "OptOutError", "Recipient opted out zebra"), {}, ErrorKind.PERMANENT, "opted_out",
+              "Recipient opted out zebra"),
+             (429, _mob_err(429, "RateLimitError", "slow down zebra"), {"Retry-After": "7"}, ErrorKind.RETRYABLE, "",
+              "slow down zebra"),
+             (500, _mob_err(500, "InternalServerError", "boom zebra"), {}, ErrorKind.AMBIGUOUS, "", "boom zebra"),
+             (503, {"code": 503, "message": "down zebra"}, {}, ErrorKind.RETRYABLE, "", "down zebra"),
+         ],
+         hooks=[
+             ("mobivate_receipt.json", 1, 0, Status.DELIVERED, "DELIVERED", "ref-1"),
+             ("mobivate_receipt_failed.json", 1, 0, Status.REJECTED, "FAILED_RECIPIENT_BLACKLISTED", "ref-2"),
+             ("mobivate_receipt_new_code.json", 1, 0, Status.UNKNOWN, "SOMETHING_NEW", "ref-3"),
+             ("mobivate_inbound.json", 0, 1, None, "", "+447911123456"),
+             ("mobivate_inbound_reply.json", 0, 1, None, "", "+447911123456"),
+         ],
+         sign=lambda body, now: ({}, {"token": "tok-123"}), forge=lambda body, now: ({}, {"token": "tok-124"})),
+    Case("send2", "send2", "/v1/message", "phone", "+254722000000", "+254722000000", "12345", "ACME",
+         secrets={"api_key": "k-s2"},
+         errors=[
+             (406, {"success": False, "message": "Invalid sender ID zebra"}, {}, ErrorKind.PERMANENT, "",
+              "Invalid sender ID zebra"),
+             (400, {"success": False, "message": "Bad request zebra"}, {}, ErrorKind.PERMANENT, "", "Bad request zebra"),
+             (401, {"success": False, "message": "Unauthenticated zebra"}, {}, ErrorKind.PERMANENT, "auth",
+              "Unauthenticated zebra"),
+             (429, {"success": False, "message": "Too many zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "",
+              "Too many zebra"),
+             (500, {"success": False, "message": "Server zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Server zebra"),
+             (503, {"success": False, "message": "Down zebra"}, {}, ErrorKind.RETRYABLE, "", "Down zebra"),
+         ]),
+    Case("channel", "channel", "/send", "recipient", "+447911123456", "00447911123456", "Bistro", "",
+         settings={"url": "/send", "chan.Example-Token": "123"}, secrets={"api_key": "k-ch", "jwt_secret": "jwt-secret-for-the-contract-suite-0001"},
+         errors=[
+             (400, {"error": "recipient malformed zebra"}, {}, ErrorKind.PERMANENT, "", "recipient malformed zebra"),
+             (401, {"error": "bad Chan-Api-Key zebra"}, {}, ErrorKind.PERMANENT, "auth", "bad Chan-Api-Key zebra"),
+             (422, {"message": "unprocessable zebra"}, {}, ErrorKind.PERMANENT, "", "unprocessable zebra"),
+             (429, {"error": "slow zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "", "slow zebra"),
+             (500, {"error": "crash zebra"}, {}, ErrorKind.PERMANENT, "", "crash zebra"),  # "above 500" only
+             (503, {"error": "busy zebra"}, {}, ErrorKind.RETRYABLE, "", "busy zebra"),
+         ],
+         hooks=[
+             ("channel_dr_delivered.json", 1, 0, Status.DELIVERED, "delivered", "8f14e45fceea167a5a36dedd4bea2543"),
+             ("channel_dr_failed.json", 1, 0, Status.FAILED, "failed", "c9f0f895fb98ab9159f51fd0297e236d"),
+             ("channel_dr_batch.json", 2, 0, Status.SENT, "sent", "45c48cce2e2d7fbdea1afc51c7c6ad26"),
+             ("channel_dr_unknown.json", 1, 0, Status.UNKNOWN, "carrier_limbo", "d3d9446802a44259755d38e6d163e820"),
+         ],
+         ambiguous_kind=ErrorKind.RETRYABLE, sign=_jwt("jwt-secret-for-the-contract-suite-0001"), forge=_jwt("jwt-secret-for-the-contract-suite-0001", age=16 * 60)),
+]
+BY_ID = {c.id: c for c in CASES}
+
+
+def now() -> float:
+    return time.time()

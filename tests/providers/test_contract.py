@@ -1,0 +1,189 @@
+"""The contract every adapter keeps, run over each one against its fake server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
+from smsdesk.domain.models import OutboundMessage
+from smsdesk.domain.status import Status
+from smsdesk.domain.webhooks import WebhookRejected
+from smsdesk.providers import registry
+from smsdesk.providers._http import make_client
+from smsdesk.providers.base import AccountConfig, Provider
+from tests.providers.cases import CASES, Case, now
+from tests.providers.fakes import FakeProvider, Reply
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(params=CASES, ids=[c.id for c in CASES])
+def case(request: pytest.FixtureRequest) -> Case:
+    return request.param
+
+
+@pytest_asyncio.fixture
+async def fake(case: Case) -> AsyncIterator[FakeProvider]:
+    server = FakeProvider(case.wire)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def build(case: Case, base_url: str, client: Any, **settings: Any) -> Provider:
+    acct = AccountConfig(
+        name=f"test-{case.id}", base_url=base_url, sender=case.sender, settings={**case.settings, **settings},
+        secrets=case.secrets, webhook_url="http://127.0.0.1:9/hooks/1?token=tok-123",
+    )
+    return registry.build(case.id, acct, client)
+
+
+@pytest_asyncio.fixture
+async def adapter(case: Case, fake: FakeProvider) -> AsyncIterator[Provider]:
+    client = make_client(timeout=2.0)
+    try:
+        yield build(case, fake.url, client)
+    finally:
+        await client.aclose()
+
+
+def msg(case: Case, sender: str = "", to: str = "") -> OutboundMessage:
+    return OutboundMessage("a1b2c3d4e5f60718293a4b5c6d7e8f90", to or case.to, sender, "Your table is booked for 7pm")
+
+
+async def test_send_ok_sends_the_wire_format(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    result = await adapter.send(msg(case))
+    assert result.status == Status.SENT
+    assert result.local_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    [req] = fake.sends
+    assert req.path == case.send_path
+    assert req.json[case.number_key] == case.wire_number
+    assert req.headers["Content-Type"].startswith("application/json")
+    if case.wire != "send2":  # Send-2 has no client reference at all
+        assert "a1b2c3d4e5f60718293a4b5c6d7e8f90" in str(req.json)
+
+
+async def test_each_error_class_keeps_the_providers_words(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    assert case.errors
+    for status, body, headers, kind, flag, words in case.errors:
+        fake.push(Reply(status, body, headers))
+        with pytest.raises(ProviderError) as info:
+            await adapter.send(msg(case))
+        err = info.value
+        label = f"HTTP {status} {body}"
+        assert err.kind == kind, label
+        assert err.status_code == status, label
+        assert words in str(err), label
+        assert err.auth == (flag == "auth"), label
+        assert err.opted_out == (flag == "opted_out"), label
+        if status == 429:
+            assert err.retry_after == 7.0
+
+
+async def test_connect_refused_is_retryable(case: Case) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client(timeout=2.0)
+    try:
+        with pytest.raises(ProviderError) as info:
+            await build(case, f"http://127.0.0.1:{port}", client).send(msg(case))
+    finally:
+        await client.aclose()
+    assert info.value.kind == ErrorKind.RETRYABLE
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_no_answer_after_upload_is_ambiguous(case: Case, fake: FakeProvider, transport: str) -> None:
+    fake.push(Reply(action="hang"))
+    client = make_client(timeout=0.5, transport=transport)
+    try:
+        with pytest.raises(ProviderError) as info:
+            await build(case, fake.url, client).send(msg(case))
+    finally:
+        await client.aclose()
+    assert info.value.kind == case.ambiguous_kind
+    assert len(fake.sends) == 1
+
+
+async def test_dropped_connection_is_not_blindly_retried(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    fake.push(Reply(action="drop"))
+    with pytest.raises(ProviderError) as info:
+        await adapter.send(msg(case))
+    assert info.value.kind == case.ambiguous_kind
+
+
+async def test_invalid_sender_is_refused_before_any_request(case: Case, fake: FakeProvider) -> None:
+    client = make_client(timeout=2.0)
+    try:
+        p = build(case, fake.url, client)
+        p.account.__class__  # noqa: B018 - AccountConfig is frozen; build a new one without a sender
+        acct = AccountConfig(p.account.name, p.account.base_url, "", p.account.settings, p.account.secrets,
+                             p.account.webhook_url)
+        p = registry.build(case.id, acct, client)
+        with pytest.raises(InvalidInput):
+            await p.send(msg(case, sender=case.bad_sender))
+    finally:
+        await client.aclose()
+    assert fake.sends == []
+
+
+async def test_webhook_parsing_from_captured_bodies(case: Case, adapter: Provider, data_dir: Path) -> None:
+    for name, n_receipts, n_inbound, status, raw, ref in case.hooks:
+        body = (data_dir / "webhooks" / name).read_bytes()
+        parsed = adapter.parse_webhook(case.request(body))
+        assert (len(parsed.receipts), len(parsed.inbound)) == (n_receipts, n_inbound), name
+        if n_receipts:
+            first = parsed.receipts[0]
+            assert (first.status, first.raw_status, first.client_ref) == (status, raw, ref), name
+        if n_inbound:
+            assert parsed.inbound[0].from_number == ref, name
+            assert parsed.inbound[0].text
+        assert adapter.webhook_dedupe_key(case.request(body))
+    if not case.hooks:
+        assert not adapter.spec.caps.webhooks
+
+
+async def test_webhook_authentication_accepts_and_rejects(case: Case, adapter: Provider, data_dir: Path) -> None:
+    if case.sign is None or case.forge is None:
+        pytest.skip(f"{case.id} has no webhooks")
+    body = (data_dir / "webhooks" / case.hooks[0][0]).read_bytes()
+    t = now()
+    headers, query = case.sign(body, t)
+    adapter.verify_webhook(case.request(body, headers, query), t)
+    forged_h, forged_q = case.forge(body, t)
+    with pytest.raises(WebhookRejected) as info:
+        adapter.verify_webhook(case.request(body, forged_h, forged_q), t)
+    assert info.value.status == 401
+    with pytest.raises(WebhookRejected):
+        adapter.verify_webhook(case.request(body), t)
+
+
+async def test_duplicate_deliveries_share_a_dedupe_key(case: Case, adapter: Provider, data_dir: Path) -> None:
+    if not case.hooks:
+        pytest.skip(f"{case.id} has no webhooks")
+    keys = {adapter.webhook_dedupe_key(case.request((data_dir / "webhooks" / h[0]).read_bytes())) for h in case.hooks}
+    assert len(keys) == len(case.hooks)  # different events never collide
+    body = (data_dir / "webhooks" / case.hooks[0][0]).read_bytes()
+    assert adapter.webhook_dedupe_key(case.request(body)) == adapter.webhook_dedupe_key(case.request(body))
+
+
+async def test_bulk_capable_adapters_send_in_chunks(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    caps = adapter.spec.caps
+    if not caps.bulk:
+        with pytest.raises(ProviderError):
+            await adapter.send_bulk([msg(case)])
+        return
+    msgs = [OutboundMessage(f"id{i:05d}", case.to, "", f"Hello {i}") for i in range(caps.max_batch + 5)]
+    results = await adapter.send_bulk(msgs)
+    assert [r.local_id for r in results] == [m.local_id for m in msgs]
+    assert {r.status for r in results} == {Status.SENT}
+    assert len(fake.sends) == 2
