@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Recorded:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: CIMultiDict[str]  # case-insensitive, as HTTP headers are
     json: Any
 
 
@@ -78,7 +79,7 @@ class FakeProvider:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        rec = Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
+        rec = Recorded(request.method, request.path, dict(request.query), CIMultiDict(request.headers), body)
         self.requests.append(rec)
         reply = self.script.popleft() if self.script else self.default(rec)
         if reply.action == "hang":
