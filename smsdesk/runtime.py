@@ -24,8 +24,11 @@ from smsdesk.providers._http import make_client
 from smsdesk.sandbox import SandboxConfig, SandboxThread
 from smsdesk.services.accounts import SANDBOX_NAME, AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.contacts import ContactService
+from smsdesk.services.conversations import ConversationService
 from smsdesk.services.dispatcher import Dispatcher
 from smsdesk.services.inbound import InboundService
+from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
@@ -70,6 +73,9 @@ class Runtime:
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
         self.polling = PollingService(db, self.accounts, self.inbound, self.bus, self.tunnel.is_up)
         self.tunnel.on_change(lambda _st: self.polling.kick())
+        self.conversations = ConversationService(db, self.bus, self.sender)
+        self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
+        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
 
     @classmethod
     def open(cls, home: str | None = None, session_secrets: bool = False) -> Runtime:

@@ -195,9 +195,61 @@ V2 = [
     "CREATE INDEX schedule_messages_run ON schedule_messages(run_id)",
 ]
 
+# Conversations (issue 5): full-text search and the indexes a thread page needs.
+# ``message_fts`` indexes message text (external content: the text is stored once, in
+# ``messages``); ``conversation_fts`` indexes each conversation's number and contact name
+# with trigrams, so "7911" or "ali" finds "+447911123456" / "Alice". Triggers keep both in
+# step with every writer (sends, replies, bulk import, contacts) without each one knowing.
+# Search orders by rowid, never by bm25 (ARCHITECTURE.md pitfall 8).
+V3 = [
+    "CREATE VIRTUAL TABLE message_fts USING fts5(body, content='messages', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "INSERT INTO message_fts(message_fts) VALUES ('rebuild')",
+    """CREATE TRIGGER message_fts_ai AFTER INSERT ON messages BEGIN
+         INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body);
+       END""",
+    """CREATE TRIGGER message_fts_ad AFTER DELETE ON messages BEGIN
+         INSERT INTO message_fts(message_fts, rowid, body) VALUES ('delete', old.id, old.body);
+       END""",
+    """CREATE TRIGGER message_fts_au AFTER UPDATE OF body ON messages BEGIN
+         INSERT INTO message_fts(message_fts, rowid, body) VALUES ('delete', old.id, old.body);
+         INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body);
+       END""",
+    "CREATE VIRTUAL TABLE conversation_fts USING fts5(number, name, tokenize='trigram')",
+    """INSERT INTO conversation_fts(rowid, number, name)
+         SELECT c.id, c.remote, COALESCE(k.name, '') FROM conversations c
+         LEFT JOIN contacts k ON k.number = c.remote""",
+    """CREATE TRIGGER conversation_fts_ai AFTER INSERT ON conversations BEGIN
+         INSERT INTO conversation_fts(rowid, number, name) VALUES
+           (new.id, new.remote, COALESCE((SELECT name FROM contacts WHERE number = new.remote), ''));
+       END""",
+    """CREATE TRIGGER conversation_fts_ad AFTER DELETE ON conversations BEGIN
+         DELETE FROM conversation_fts WHERE rowid = old.id;
+       END""",
+    """CREATE TRIGGER contact_fts_ai AFTER INSERT ON contacts BEGIN
+         UPDATE conversation_fts SET name = new.name
+           WHERE rowid IN (SELECT id FROM conversations WHERE remote = new.number);
+       END""",
+    """CREATE TRIGGER contact_fts_au AFTER UPDATE OF name, number ON contacts BEGIN
+         UPDATE conversation_fts SET name = ''
+           WHERE rowid IN (SELECT id FROM conversations WHERE remote = old.number);
+         UPDATE conversation_fts SET name = new.name
+           WHERE rowid IN (SELECT id FROM conversations WHERE remote = new.number);
+       END""",
+    """CREATE TRIGGER contact_fts_ad AFTER DELETE ON contacts BEGIN
+         UPDATE conversation_fts SET name = ''
+           WHERE rowid IN (SELECT id FROM conversations WHERE remote = old.number);
+       END""",
+    # Marking a thread read touches only its unread replies; "needs review" is a filter.
+    "CREATE INDEX messages_unread ON messages(account_id, remote) WHERE is_read = 0",
+    "CREATE INDEX messages_review ON messages(account_id, remote) WHERE status = 'needs_review'",
+    "CREATE INDEX conversations_remote ON conversations(remote)",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
+    3: V3,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

@@ -1,0 +1,176 @@
+"""Conversations (read side + the few things a person changes): inbox, thread pages, read
+state, drafts, replies and search.
+
+Qt-free and async where it writes. Reads are synchronous and cheap by construction (indexed
+keyset pages, FTS5 by rowid), so views call them directly on the GUI thread. Every write
+publishes a ``Changes``: marking a thread read names the conversation's last message, which
+is enough for every open list to refresh that one row and the unread badge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smsdesk.domain.errors import NotFound
+from smsdesk.domain.events import Changes
+from smsdesk.domain.models import Message
+from smsdesk.services.bus import EventBus
+from smsdesk.services.send import Draft, SendService
+from smsdesk.storage import conversations as conv_store
+from smsdesk.storage.conversations import ConversationRepository, ConversationRow, ListFilter, SearchRow
+from smsdesk.storage.db import Database
+
+__all__ = ["ConversationService", "ConversationRow", "ListFilter", "SearchHit", "ThreadPage"]
+
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    """A slice of one thread, oldest first, and whether more exists on either side."""
+
+    messages: list[Message]
+    has_older: bool
+    has_newer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """Open ``conversation`` at ``message_id`` (None: a name/number match, open at the end)."""
+
+    conversation: ConversationRow
+    message_id: int | None
+    at: str
+    text: str
+
+
+class ConversationService:
+    def __init__(self, db: Database, bus: EventBus, sender: SendService) -> None:
+        self.db = db
+        self.bus = bus
+        self.sender = sender
+        self.repo = ConversationRepository(db)
+
+    # ---- the inbox ---------------------------------------------------------------------
+    def list(
+        self,
+        flt: ListFilter | str = ListFilter.ALL,
+        after: tuple[str, int] | None = None,
+        limit: int = PAGE_SIZE,
+        account_id: int | None = None,
+    ) -> list[ConversationRow]:
+        """One page of the inbox, latest activity first; pass the last row's (last_at, id) for the next."""
+        return self.repo.list(ListFilter(flt), after, limit, account_id)
+
+    def get(self, conversation_id: int) -> ConversationRow:
+        row = self.repo.get(conversation_id)
+        if row is None:
+            raise NotFound(f"There is no conversation {conversation_id}.")
+        return row
+
+    def get_many(self, ids: list[int]) -> list[ConversationRow]:
+        return self.repo.get_many(ids)
+
+    def find(self, account_id: int, remote: str) -> ConversationRow | None:
+        return self.repo.find(account_id, remote)
+
+    def affected_by(self, message_ids: set[int]) -> set[int]:
+        """Conversation ids touched by these messages (new replies, sends, receipts)."""
+        return self.repo.ids_for_messages(sorted(message_ids)) if message_ids else set()
+
+    def unread_total(self) -> int:
+        return self.repo.unread_total()
+
+    def count(self) -> int:
+        return self.repo.count()
+
+    # ---- a thread ----------------------------------------------------------------------
+    def page(
+        self,
+        conversation_id: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        around: int | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> ThreadPage:
+        """A page of a thread: the newest (no argument), older than ``before``, newer than
+        ``after``, or centred on ``around`` (a search hit). Never the whole thread."""
+        conv = self.get(conversation_id)
+        a, r = conv.account_id, conv.remote
+        if around is not None:
+            half = max(limit // 2, 1)
+            older = self.repo.messages_before(a, r, around + 1, half + 1)
+            newer = self.repo.messages_after(a, r, around, half + 1)
+            has_older = len(older) > half
+            has_newer = len(newer) > half
+            rows = older[-half:] + newer[:half]
+        elif after is not None:
+            newer = self.repo.messages_after(a, r, after, limit + 1)
+            has_newer = len(newer) > limit
+            rows = newer[:limit]
+            has_older = True
+        else:
+            older = self.repo.messages_before(a, r, before, limit + 1)
+            has_older = len(older) > limit
+            rows = older[-limit:]
+            has_newer = before is not None
+        return ThreadPage([self.repo.to_message(x) for x in rows], has_older, has_newer)
+
+    def messages(self, ids: set[int]) -> list[Message]:
+        return self.sender.messages.get_many(ids)
+
+    async def mark_read(self, conversation_id: int) -> int:
+        """Mark a thread read (opening it does this); returns how many replies were unread."""
+        conv = self.get(conversation_id)
+        if conv.unread == 0:
+            return 0
+        n = await self.db.write(lambda c: conv_store.mark_read(c, conversation_id))
+        self.bus.publish(Changes(message_ids={conv.last_message_id} if conv.last_message_id else set()))
+        return n
+
+    async def save_draft(self, conversation_id: int, text: str) -> None:
+        """Keep an unsent reply with its conversation (it survives a restart)."""
+        await self.db.write(lambda c: conv_store.save_draft(c, conversation_id, text))
+
+    async def reply(self, conversation_id: int, text: str) -> list[Message]:
+        """Send ``text`` in this conversation (same checks as Compose: opt-out, length...).
+
+        Raises:
+            OptedOut: the number is on the opt-out list; nothing was written.
+            InvalidInput: empty or too long text.
+        """
+        conv = self.get(conversation_id)
+        sent = await self.sender.send(Draft(conv.account_id, [conv.remote], text))
+        if conv.draft:
+            await self.save_draft(conversation_id, "")
+        return sent
+
+    async def retry(self, message_id: int) -> bool:
+        return await self.sender.retry(message_id)
+
+    def blocked_reason(self, conversation_id: int) -> str | None:
+        """Why replying is blocked (opted out), or None."""
+        conv = self.get(conversation_id)
+        if conv.opted_out:
+            how = "replied STOP" if conv.optout_source == "reply" else f"source: {conv.optout_source}"
+            return (
+                f"{conv.title} has opted out ({how}). Replies are blocked until they text START "
+                "or someone removes them on the Opt-outs page."
+            )
+        return None
+
+    # ---- search ------------------------------------------------------------------------
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages, contact names and numbers matching ``text``, newest first (not ranked).
+
+        Name/number matches come first (a person typing a name wants that conversation).
+        """
+        text = text.strip()
+        if not text:
+            return []
+        rows: list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(text, limit)
+        convs = {c.id: c for c in self.repo.get_many(sorted({r.conversation_id for r in rows}))}
+        return [
+            SearchHit(convs[r.conversation_id], r.message_id, r.at, r.text) for r in rows if r.conversation_id in convs
+        ]

@@ -1,0 +1,124 @@
+"""Opt-outs: the suppression list a person sees and edits, kept in step with providers.
+
+Inbound STOP/START keywords (``services/inbound.py``) and providers' opted-out refusals
+(``services/dispatcher.py``) already write the list; this service lists it and adds the
+manual side: add or remove a number (validated, audited in ``audit_log`` by
+``storage/optouts.py``), then tells every provider that keeps its own list.
+
+Provider sync: ``sync_hooks`` are awaited after each manual change with ``(number, opted_out)``.
+The default hook calls ``optout_add`` / ``optout_remove`` on every configured account whose
+adapter has them (Mobivate's address-book opt-out list today). A provider failure does not
+undo the local change (the local list is what blocks sending); it is returned so the
+person sees which provider is out of step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from smsdesk.domain import phone
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import optouts as opt_store
+from smsdesk.storage.db import Database
+from smsdesk.storage.optouts import OptOutRepository
+
+log = logging.getLogger(__name__)
+SyncHook = Callable[[str, bool], Awaitable[list[str]]]
+
+_SOURCE_LABELS = {"reply": "Replied STOP", "provider": "Provider refused", "manual": "Added by hand"}
+
+
+@dataclass(frozen=True, slots=True)
+class OptOut:
+    number: str
+    source: str  # reply | provider | manual | import ...
+    note: str
+    created_at: str
+    name: str = ""
+
+    @property
+    def source_label(self) -> str:
+        return _SOURCE_LABELS.get(self.source, self.source.capitalize())
+
+    def as_json(self) -> dict[str, str]:
+        return {"number": self.number, "name": self.name, "source": self.source, "note": self.note,
+                "created_at": self.created_at}
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutResult:
+    number: str
+    changed: bool  # False: it was already on (add) / not on (remove) the list
+    provider_errors: list[str]
+
+
+class OptOutService:
+    def __init__(self, db: Database, bus: EventBus, accounts: AccountService, default_region: Callable[[], str]) -> None:
+        self.db = db
+        self.bus = bus
+        self.accounts = accounts
+        self.repo = OptOutRepository(db)
+        self._region = default_region
+        self.sync_hooks: list[SyncHook] = [self._sync_providers]
+
+    def list(self) -> list[OptOut]:
+        rows = self.db.query(
+            """SELECT o.number, o.source, o.note, o.created_at, COALESCE(k.name, '') AS name
+               FROM optouts o LEFT JOIN contacts k ON k.number = o.number
+               ORDER BY o.created_at DESC"""
+        )
+        return [OptOut(r["number"], r["source"], r["note"], r["created_at"], r["name"]) for r in rows]
+
+    def is_opted_out(self, number: str) -> bool:
+        return self.repo.is_opted_out(number)
+
+    def normalise(self, raw: str) -> str:
+        """+E.164 for what a person typed.
+
+        Raises:
+            InvalidNumber: with the reason.
+        """
+        return phone.parse(raw, self._region()).e164
+
+    async def add(self, raw: str, note: str = "") -> OptOutResult:
+        number = self.normalise(raw)
+        changed = await self.db.write(lambda c: opt_store.add(c, number, "manual", note.strip()[:200]))
+        return await self._after(number, changed, True)
+
+    async def remove(self, raw: str) -> OptOutResult:
+        number = self.normalise(raw)
+        changed = await self.db.write(lambda c: opt_store.remove(c, number, "manual"))
+        return await self._after(number, changed, False)
+
+    async def _after(self, number: str, changed: bool, opted_out: bool) -> OptOutResult:
+        if changed:
+            self.bus.publish(Changes(optouts=True))
+        errors: list[str] = []
+        for hook in list(self.sync_hooks):
+            try:
+                errors += await hook(number, opted_out)
+            except SmsdeskError as exc:
+                errors.append(str(exc))
+        return OptOutResult(number, changed, errors)
+
+    async def _sync_providers(self, number: str, opted_out: bool) -> list[str]:
+        errors: list[str] = []
+        for account in self.accounts.all():
+            try:
+                adapter = self.accounts.adapter(account.id)
+            except SmsdeskError:
+                continue  # an account that cannot be built (missing key) has nothing to sync
+            method = getattr(adapter, "optout_add" if opted_out else "optout_remove", None)
+            if method is None:
+                continue
+            try:
+                await method(number)
+            except SmsdeskError as exc:
+                log.warning("opt-out sync to %s failed: %s", account.name, exc)
+                errors.append(f"{account.name}: {exc}")
+        return errors

@@ -1,0 +1,293 @@
+"""Conversations: the inbox list, thread pages, read state, drafts, contacts' names and search.
+
+``conversations`` (one row per account and remote number) is maintained by the message
+insert functions in :mod:`smsdesk.storage.messages`; this module reads it and changes the
+parts a person changes (read state, draft). Everything here is built to stay fast with
+years of history:
+
+- the list pages by ``(last_at, id)`` keyset over the ``conversations_recent`` index;
+- a thread pages by message id over ``messages_conversation (account_id, remote, id)``;
+- search uses FTS5 ordered by ``rowid DESC`` (newest first), never by bm25 rank, which is
+  ~2000x slower for a common word (ARCHITECTURE.md pitfall 8).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.messages import row_to_message
+
+_MSG_SELECT = "SELECT m.*, a.name AS account_name FROM messages m JOIN accounts a ON a.id = m.account_id"
+
+_CONV_SELECT = """
+SELECT c.id, c.account_id, a.name AS account_name, c.remote, c.last_message_id, c.last_at,
+       c.unread, c.draft, COALESCE(k.name, '') AS contact_name,
+       m.body AS last_body, m.direction AS last_direction, m.status AS last_status,
+       o.source AS optout_source
+FROM conversations c
+JOIN accounts a ON a.id = c.account_id
+LEFT JOIN messages m ON m.id = c.last_message_id
+LEFT JOIN contacts k ON k.number = c.remote
+LEFT JOIN optouts o ON o.number = c.remote
+"""
+
+
+class ListFilter(StrEnum):
+    ALL = "all"
+    UNREAD = "unread"
+    OPTED_OUT = "opted_out"
+    NEEDS_REVIEW = "needs_review"
+
+
+_FILTER_SQL = {
+    ListFilter.ALL: "",
+    ListFilter.UNREAD: "c.unread > 0",
+    ListFilter.OPTED_OUT: "o.number IS NOT NULL",
+    ListFilter.NEEDS_REVIEW: (
+        "EXISTS (SELECT 1 FROM messages r WHERE r.account_id = c.account_id AND r.remote = c.remote "
+        "AND r.status = 'needs_review')"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """One conversation as the inbox shows it."""
+
+    id: int
+    account_id: int
+    account: str
+    remote: str
+    contact_name: str
+    last_message_id: int | None
+    last_at: str
+    last_body: str
+    last_direction: str
+    last_status: str
+    unread: int
+    draft: str
+    optout_source: str | None
+
+    @property
+    def title(self) -> str:
+        return self.contact_name or self.remote
+
+    @property
+    def opted_out(self) -> bool:
+        return self.optout_source is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "number": self.remote,
+            "name": self.contact_name,
+            "last_message_id": self.last_message_id,
+            "last_at": self.last_at,
+            "last_text": self.last_body,
+            "last_direction": self.last_direction,
+            "last_status": self.last_status,
+            "unread": self.unread,
+            "opted_out": self.opted_out,
+            "draft": self.draft,
+        }
+
+
+def _conv(row: sqlite3.Row) -> ConversationRow:
+    return ConversationRow(
+        id=row["id"],
+        account_id=row["account_id"],
+        account=row["account_name"],
+        remote=row["remote"],
+        contact_name=row["contact_name"],
+        last_message_id=row["last_message_id"],
+        last_at=row["last_at"],
+        last_body=row["last_body"] or "",
+        last_direction=row["last_direction"] or "",
+        last_status=row["last_status"] or "",
+        unread=row["unread"],
+        draft=row["draft"],
+        optout_source=row["optout_source"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    """A search hit: a message (``message_id``) or a whole conversation (name/number match)."""
+
+    conversation_id: int
+    message_id: int | None
+    at: str
+    text: str
+
+
+# ---- writes (inside Database.write) --------------------------------------------------------
+def mark_read(conn: sqlite3.Connection, conversation_id: int) -> int:
+    """Mark every reply of a conversation read; returns how many were unread."""
+    row = conn.execute("SELECT account_id, remote FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    if row is None:
+        return 0
+    cur = conn.execute(
+        "UPDATE messages SET is_read = 1 WHERE account_id = ? AND remote = ? AND is_read = 0",
+        (row["account_id"], row["remote"]),
+    )
+    conn.execute("UPDATE conversations SET unread = 0 WHERE id = ?", (conversation_id,))
+    return cur.rowcount
+
+
+def save_draft(conn: sqlite3.Connection, conversation_id: int, text: str) -> None:
+    conn.execute("UPDATE conversations SET draft = ? WHERE id = ?", (text, conversation_id))
+
+
+def set_contact_name(conn: sqlite3.Connection, number: str, name: str) -> None:
+    """Name a number in the shared contacts table (the one bulk import fills)."""
+    now = utcnow()
+    conn.execute(
+        """INSERT INTO contacts (number, name, created_at, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (number) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at""",
+        (number, name, now, now),
+    )
+
+
+# ---- reads ---------------------------------------------------------------------------------
+def fts_query(text: str) -> str:
+    """Turn what a person typed into a safe FTS5 query: every word, the last one as a prefix."""
+    words = re.findall(r"\w+", text, re.UNICODE)
+    if not words:
+        return ""
+    quoted = ['"' + w.replace('"', "") + '"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+class ConversationRepository:
+    """Read side of conversations for services (any thread; WAL readers never block)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def list(
+        self,
+        flt: ListFilter = ListFilter.ALL,
+        after: tuple[str, int] | None = None,
+        limit: int = 200,
+        account_id: int | None = None,
+    ) -> list[ConversationRow]:
+        """Newest activity first; ``after`` is the (last_at, id) of the last row already shown."""
+        where: list[str] = []
+        params: list[Any] = []
+        if _FILTER_SQL[flt]:
+            where.append(_FILTER_SQL[flt])
+        if account_id is not None:
+            where.append("c.account_id = ?")
+            params.append(account_id)
+        if after is not None:
+            where.append("(c.last_at < ? OR (c.last_at = ? AND c.id < ?))")
+            params += [after[0], after[0], after[1]]
+        sql = _CONV_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY c.last_at DESC, c.id DESC LIMIT ?"
+        params.append(limit)
+        return [_conv(r) for r in self.db.query(sql, tuple(params))]
+
+    def get(self, conversation_id: int) -> ConversationRow | None:
+        row = self.db.query_one(_CONV_SELECT + " WHERE c.id = ?", (conversation_id,))
+        return _conv(row) if row else None
+
+    def get_many(self, ids: list[int]) -> list[ConversationRow]:
+        out: list[ConversationRow] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out += [_conv(r) for r in self.db.query(_CONV_SELECT + f" WHERE c.id IN ({marks})", tuple(chunk))]
+        return out
+
+    def find(self, account_id: int, remote: str) -> ConversationRow | None:
+        row = self.db.query_one(_CONV_SELECT + " WHERE c.account_id = ? AND c.remote = ?", (account_id, remote))
+        return _conv(row) if row else None
+
+    def ids_for_messages(self, message_ids: list[int]) -> set[int]:
+        """The conversations these messages belong to."""
+        out: set[int] = set()
+        for i in range(0, len(message_ids), 500):
+            chunk = message_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.query(
+                f"""SELECT DISTINCT c.id FROM messages m
+                    JOIN conversations c ON c.account_id = m.account_id AND c.remote = m.remote
+                    WHERE m.id IN ({marks})""",
+                tuple(chunk),
+            )
+            out |= {r["id"] for r in rows}
+        return out
+
+    def count(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM conversations")
+        return int(row["n"]) if row else 0
+
+    def unread_total(self) -> int:
+        row = self.db.query_one("SELECT COALESCE(sum(unread), 0) AS n FROM conversations WHERE unread > 0")
+        return int(row["n"]) if row else 0
+
+    # ---- thread pages --------------------------------------------------------------------
+    def messages_before(self, account_id: int, remote: str, before: int | None, limit: int) -> list[sqlite3.Row]:
+        """Up to ``limit`` messages older than id ``before`` (None: the newest), oldest first."""
+        sql = _MSG_SELECT + " WHERE m.account_id = ? AND m.remote = ?"
+        params: list[Any] = [account_id, remote]
+        if before is not None:
+            sql += " AND m.id < ?"
+            params.append(before)
+        sql += " ORDER BY m.id DESC LIMIT ?"
+        params.append(limit)
+        rows = self.db.query(sql, tuple(params))
+        rows.reverse()
+        return rows
+
+    def messages_after(self, account_id: int, remote: str, after: int, limit: int) -> list[sqlite3.Row]:
+        """Up to ``limit`` messages newer than id ``after``, oldest first."""
+        return self.db.query(
+            _MSG_SELECT + " WHERE m.account_id = ? AND m.remote = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+            (account_id, remote, after, limit),
+        )
+
+    # ---- search --------------------------------------------------------------------------
+    def search_messages(self, text: str, limit: int) -> list[SearchRow]:
+        query = fts_query(text)
+        if not query:
+            return []
+        rows = self.db.query(
+            """SELECT f.rowid AS mid, c.id AS cid, m.created_at, m.body
+               FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f
+               JOIN messages m ON m.id = f.rowid
+               JOIN conversations c ON c.account_id = m.account_id AND c.remote = m.remote
+               ORDER BY f.rowid DESC""",
+            (query, limit),
+        )
+        return [SearchRow(r["cid"], r["mid"], r["created_at"], r["body"]) for r in rows]
+
+    def search_conversations(self, text: str, limit: int) -> list[SearchRow]:
+        """Conversations whose number or contact name contains ``text`` (3+ characters)."""
+        needle = text.strip()
+        digits = re.sub(r"[\s()\-.]", "", needle)
+        if digits.lstrip("+").isdigit():
+            needle = digits.lstrip("+")
+            if needle.startswith("0"):
+                needle = needle[1:]  # a national "07911..." is "+447911..." in storage
+        if len(needle) < 3:
+            return []
+        rows = self.db.query(
+            """SELECT c.id, c.last_at, COALESCE(k.name, '') AS name, c.remote FROM conversation_fts f
+               JOIN conversations c ON c.id = f.rowid
+               LEFT JOIN contacts k ON k.number = c.remote
+               WHERE conversation_fts MATCH ? ORDER BY c.last_at DESC LIMIT ?""",
+            ('"' + needle.replace('"', "") + '"', limit),
+        )
+        return [SearchRow(r["id"], None, r["last_at"], r["name"] or r["remote"]) for r in rows]
+
+    @staticmethod
+    def to_message(row: sqlite3.Row) -> Any:
+        return row_to_message(row)
