@@ -127,7 +127,9 @@ Run as root: apt-get install --no-install-recommends ${missing[*]}"
             || die "apt-get install failed: ${missing[*]}"
     fi
     mapfile -t missing < <(missing_pkgs "${want[@]}")
-    ((${#missing[@]} == 0)) || die "still missing after apt-get install: ${missing[*]}"
+    if ((${#missing[@]})); then  # e.g. Ubuntu 24.04 renamed libglib2.0-0 to libglib2.0-0t64
+        log "note: apt-get succeeded but dpkg does not list (renamed?): ${missing[*]}"
+    fi
     if [[ -z "$(missing_pkgs dbus-x11)" ]]; then  # empty output = it is installed
         log "note: dbus-x11 is installed (not by this script); Qt apps may leave session buses behind"
     fi
@@ -159,7 +161,7 @@ ensure_venv() {
         return
     fi
     local pip=("$VENV/bin/python" -m pip install --disable-pip-version-check)
-    [[ "${CI:-}" == true ]] && pip+=(--progress-bar off)
+    if [[ "${CI:-}" == true ]]; then pip+=(--progress-bar off); fi
     log "installing smsdesk and its Python dependencies into $VENV (first run downloads ~200 MB)"
     # The ngrok extra (public tunnel) is optional: a platform without its wheel still gets
     # a working app and test suite.
@@ -175,11 +177,11 @@ prepare() {  # $1 = app|test
     pick_python
     log "using $PY ($("$PY" -V 2>&1))"
     local pkgs=("${PKGS_QT_OFFSCREEN[@]}" "${PKGS_QT_XCB[@]}")
-    [[ "$1" == test ]] && pkgs+=("${PKGS_TEST[@]}")
+    if [[ "$1" == test ]]; then pkgs+=("${PKGS_TEST[@]}"); fi
     if ! venv_ok; then
         local vp
         vp="$(venv_pkg_for "$PY")"
-        [[ -n "$vp" ]] && pkgs+=("$vp")
+        if [[ -n "$vp" ]]; then pkgs+=("$vp"); fi
     fi
     ensure_system_pkgs "${pkgs[@]}"
     ensure_venv
@@ -258,4 +260,7 @@ main() {
     esac
 }
 
-main "$@"
+# Sourcing the file (for checking its functions) defines them without running anything.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    main "$@"
+fi
