@@ -30,6 +30,7 @@ from smsdesk.services.dispatcher import Dispatcher
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
+from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhooks import WebhookService
@@ -67,6 +68,10 @@ class Runtime:
         self.dispatcher = Dispatcher(db, self.accounts, self.bus)
         self.sender = SendService(
             db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick
+        )
+        self.scheduler = SchedulerService(
+            db, self.accounts, self.sender, self.bus, lambda: self.settings.overdue_limit_minutes,
+            self.dispatcher.id, kick=self.dispatcher.kick,
         )
         self.inbound = InboundService(db, self.accounts, self.bus)
         self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
@@ -116,6 +121,7 @@ class Runtime:
             await self.start_sandbox()
         if dispatcher:
             self.spawn(self.dispatcher.run())
+            self.spawn(self.scheduler.run())
         if tunnel and receiver and self.receiver is not None:
             await self.tunnel.start()
         if polling:
@@ -220,13 +226,14 @@ class Runtime:
 
     async def stop(self) -> None:
         self.dispatcher.stop()
+        self.scheduler.stop()
         self.polling.stop()
         await self.tunnel.stop()
         if self.receiver is not None:
-            await asyncio.to_thread(self.receiver.stop)
+            self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
         if self.sandbox is not None:
-            await asyncio.to_thread(self.sandbox.stop)
+            self.sandbox.stop()
             self.sandbox = None
         for task in list(self._tasks):
             task.cancel()
