@@ -80,7 +80,7 @@ class ChannelWire:
         rec = SentRecord(
             self.server.next_id(), data["recipient"], data["sender"], data["message"], data["custom_data"], None,
             wire="channel", extra={"request_id": data["request_id"], "webhook_url": data["webhook_url"],
-                                   "headers": {k: v for k, v in request.headers.items() if k.lower().startswith("chan-")
+                                   "headers": {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("chan-")
                                                and k.lower() != "chan-api-key"},
                                    "metadata": data.get("metadata")},
         )
