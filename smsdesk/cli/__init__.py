@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from smsdesk import __version__
-from smsdesk.cli import accounts, common, messages, sandbox_cmd, send, serve
+from smsdesk.cli import accounts, common, conversations, messages, optouts, sandbox_cmd, send, serve
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd)
+COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts)
 
 
 def build_parser() -> argparse.ArgumentParser:
