@@ -375,6 +375,7 @@ class ScheduleItem:
     bulk_run_id: int | None
     created_at: str
     updated_at: str
+    handed_off: bool = False  # provider-side: the provider holds the messages
     last_run: dict[str, Any] | None = None  # {"due", "state", "note", "counts"} of the newest run
 
     @property
@@ -399,6 +400,7 @@ class ScheduleItem:
             "next_run_utc": self.next_run.isoformat(timespec="seconds") if self.next_run else None,
             "state": self.state,
             "where": self.location,
+            "handed_off": self.handed_off,
             "reason": self.reason,
             "last_run": self.last_run,
         }

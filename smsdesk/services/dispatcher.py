@@ -150,7 +150,7 @@ class Dispatcher:
             self._wake.clear()
             try:
                 await self._beat()
-                await self._promote_due_scheduled()
+                # Scheduled rows are promoted by SchedulerService (services/scheduler.py).
                 self._fill()
             except SmsdeskError:
                 log.exception("dispatcher pass failed")
@@ -167,13 +167,6 @@ class Dispatcher:
         if force or now - self._last_beat > HEARTBEAT_S:
             self._last_beat = now
             await self.db.write(lambda c: msg_store.heartbeat(c, self.id))
-
-    async def _promote_due_scheduled(self) -> None:
-        """Locally scheduled messages whose time has come join the outbox."""
-        now = utcnow()
-        ids: list[int] = await self.db.write(lambda c: _promote(c, now))
-        if ids:
-            self.bus.publish(Changes(message_ids=set(ids), queue=True))
 
     def _fill(self) -> None:
         rows = self.messages.db.query(
@@ -328,18 +321,6 @@ def _record_in_tx(conn: sqlite3.Connection, account_id: int, c: _Claimed, result
     conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
     for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
         msg_store.apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
-
-
-def _promote(conn: sqlite3.Connection, now: str) -> list[int]:
-    rows = conn.execute(
-        """SELECT id FROM messages WHERE status = 'scheduled' AND direction = 'out'
-             AND provider_message_id IS NULL AND send_at IS NOT NULL AND send_at <= ?""",
-        (now,),
-    ).fetchall()
-    ids = [r[0] for r in rows]
-    for mid in ids:
-        msg_store.apply_status(conn, mid, Status.QUEUED, "due")
-    return ids
 
 
 def _ago(seconds: float) -> str:

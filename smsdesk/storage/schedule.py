@@ -63,7 +63,7 @@ def row_to_item(row: sqlite3.Row, last_run: dict[str, Any] | None = None) -> Sch
         next_run=datetime.fromisoformat(nxt) if nxt else None, state=row["state"],
         location=row["location"], reason=row["reason"], version=row["version"],
         bulk_run_id=row["bulk_run_id"], created_at=row["created_at"], updated_at=row["updated_at"],
-        last_run=last_run,
+        handed_off=bool(row["handed_off_at"]), last_run=last_run,
     )
 
 
@@ -283,7 +283,7 @@ class ScheduleRepository:
     def due(self, now: str) -> list[ScheduleItem]:
         rows = self.db.query(
             _SELECT + " WHERE s.state = 'scheduled' AND s.next_run_utc IS NOT NULL AND s.next_run_utc <= ?"
-            " AND (s.location = 'local' OR s.handed_off_at IS NULL) ORDER BY s.next_run_utc LIMIT 200",
+            " AND (s.location = 'local' OR s.handed_off_at IS NULL) AND s.claimed_by IS NULL ORDER BY s.next_run_utc LIMIT 200",
             (now,),
         )
         return [row_to_item(r) for r in rows]

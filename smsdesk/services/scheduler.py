@@ -1,0 +1,584 @@
+"""The scheduled queue: create, edit, pause, resume, cancel and send-now, plus the due loop.
+
+A schedule item is a promise ("send this at 9 tomorrow") kept in SQLite. The due loop
+(:meth:`SchedulerService.run`, started by ``Runtime.start`` wherever a dispatcher runs: the
+GUI and ``smsdesk serve``) does, once a second or when kicked:
+
+1. promote locally scheduled messages whose time has come (quiet-hour deferrals and
+   ``SendService`` rows stored as ``scheduled``) into the outbox;
+2. close runs whose messages have all left the outbox (a recurring item waits again);
+3. for each due item: *claim* it in the same write transaction that materialises its
+   messages into the outbox and advances its recurrence. The claim checks the version the
+   plan was made from, so when the GUI and ``smsdesk serve`` share a database exactly one of
+   them makes the run, and an edit racing the loop either lands first or is refused.
+
+An item found more than ``settings.overdue_limit_minutes`` late (smsdesk was not running)
+is *held* with a reason until a person confirms (send now) or skips it. Quiet hours (per
+account, ``quiet_hours = "21:00-08:00"`` in the recipient's zone) defer single messages, not
+the whole run; the run's note says who waits and why. Provider-side scheduling lives in
+:mod:`smsdesk.services.scheduler_provider`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from smsdesk.domain import phone
+from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.domain.schedule import (
+    QuietHours,
+    Recurrence,
+    ScheduleItem,
+    defer_for_quiet,
+    next_run,
+    occurrences,
+    to_local,
+    zone,
+)
+from smsdesk.domain.segments import analyze
+from smsdesk.domain.sender import check_sender
+from smsdesk.domain.status import Status
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.services.scheduler_provider import ProviderScheduling
+from smsdesk.services.send import SendService
+from smsdesk.storage import messages as msg_store
+from smsdesk.storage import schedule as store
+from smsdesk.storage.accounts import audit
+from smsdesk.storage.db import Database
+from smsdesk.storage.messages import NewOutgoing
+from smsdesk.storage.schedule import Conflict, ScheduleRepository
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
+CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def local_zone_name() -> str:
+    """This computer's IANA zone name (``TZ``, ``/etc/timezone`` or ``/etc/localtime``), else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    except OSError:
+        pass
+    try:
+        target = str(Path("/etc/localtime").resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                zone(name)
+                return name
+            except InvalidInput:
+                continue
+    return "UTC"
+
+
+@dataclass(slots=True)
+class ScheduleRequest:
+    """What a person asks for. ``when`` is naive wall-clock time in ``zone`` or an aware instant."""
+
+    account_id: int
+    recipients: Sequence[str]
+    text: str
+    when: datetime
+    zone: str | None = None  # None: this computer's zone
+    recurrence: Recurrence = field(default_factory=Recurrence)
+    sender: str | None = None
+    personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
+    bulk_run_id: int | None = None
+    provider_side: bool | None = None  # None: the account's opt-in decides
+
+
+@dataclass(slots=True)
+class _Plan:
+    items: list[NewOutgoing]
+    deferred: dict[int, str]  # index in items -> why it waits
+    skipped: int
+    note: str
+
+
+class SchedulerService:
+    def __init__(
+        self,
+        db: Database,
+        accounts: AccountService,
+        sender: SendService,
+        bus: EventBus,
+        overdue_limit_minutes: Callable[[], int],
+        dispatcher_id: str,
+        kick: Callable[[], None] = lambda: None,
+        clock: Clock = utc_now,
+        zones_for: Callable[[str], Sequence[str]] = phone.time_zones,
+        default_zone: Callable[[], str] = local_zone_name,
+    ) -> None:
+        self.db = db
+        self.accounts = accounts
+        self.sender = sender
+        self.bus = bus
+        self.repo = ScheduleRepository(db)
+        self.overdue_limit = overdue_limit_minutes
+        self.id = dispatcher_id
+        self.kick_dispatcher = kick
+        self.clock = clock
+        self.zones_for = zones_for
+        self.default_zone = default_zone
+        self.provider = ProviderScheduling(self)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    # ---- reading -----------------------------------------------------------------------------
+    def items(self, include_finished: bool = True) -> list[ScheduleItem]:
+        return self.repo.items(include_finished)
+
+    def get(self, sid: int) -> ScheduleItem:
+        item = self.repo.get(sid)
+        if item is None:
+            raise NotFound(f"No scheduled send with id {sid}.")
+        return item
+
+    def recipients(self, sid: int) -> list[str]:
+        return [num for num, _ in self.repo.recipients(sid)]
+
+    def history(self, sid: int) -> list[dict[str, object]]:
+        return self.repo.runs(sid)
+
+    def held_count(self) -> int:
+        return self.repo.held_count()
+
+    def quiet_hours(self, account_id: int) -> QuietHours | None:
+        account = self.accounts.get(account_id)
+        try:
+            return QuietHours.parse(str(account.settings.get("quiet_hours") or ""))
+        except InvalidInput:
+            log.warning("account %s has unreadable quiet hours; ignoring them", account.name)
+            return None
+
+    def quiet_note(self, account_id: int, numbers: Sequence[str], when: datetime) -> str:
+        """What quiet hours would do to a send at ``when`` (aware), for a warning before saving."""
+        quiet = self.quiet_hours(account_id)
+        waits = [d for d in (defer_for_quiet(when, self.zones_for(n), quiet) for n in numbers) if d.reason]
+        if not waits:
+            return ""
+        return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
+
+    # ---- validating --------------------------------------------------------------------------
+    def _check(self, account_id: int, raw: Sequence[str], text: str, personalised: dict[str, str]) -> list[tuple[str, str | None]]:
+        account = self.accounts.get(account_id)
+        self.sender.check_text(account, text)
+        if not raw:
+            raise InvalidInput("Add at least one recipient.")
+        out: list[tuple[str, str | None]] = []
+        seen: set[str] = set()
+        problems = []
+        for r in raw:
+            rec = self.sender.check_recipient(r)
+            if rec.error:
+                problems.append(rec.error)
+            elif rec.number and rec.number not in seen:
+                seen.add(rec.number)
+                out.append((rec.number, personalised.get(rec.number) or personalised.get(r)))
+        if problems:
+            raise InvalidInput(" ".join(problems))
+        return out
+
+    def _first(self, when: datetime, zone_name: str, rule: Recurrence) -> tuple[datetime, datetime]:
+        """(naive wall-clock first run in the zone, UTC instant of the first real run)."""
+        zone(zone_name)
+        wall = to_local(when, zone_name).replace(tzinfo=None) if when.tzinfo else when
+        first = next(occurrences(rule, wall, zone_name), None)
+        if first is None:
+            raise InvalidInput("That repeat rule never runs.")
+        if first < self.clock() - timedelta(minutes=1):
+            raise InvalidInput(f"{wall:%d %b %Y %H:%M} ({zone_name}) is in the past; pick a later time.")
+        return wall.replace(second=0, microsecond=0), first
+
+    # ---- commands ----------------------------------------------------------------------------
+    async def create(self, req: ScheduleRequest) -> ScheduleItem:
+        """Validate and store a scheduled send (nothing is sent now).
+
+        Raises:
+            InvalidInput: nothing was stored; the message says why.
+        """
+        account = self.accounts.get(req.account_id)
+        recipients = self._check(req.account_id, req.recipients, req.text, req.personalised)
+        zone_name = req.zone or self.default_zone()
+        wall, first = self._first(req.when, zone_name, req.recurrence)
+        spec = self.accounts.spec(account)
+        sender = check_sender(req.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
+        provider_side = req.provider_side
+        if provider_side is None:  # the account's opt-in; repeating sends stay local (one hand-off per run)
+            provider_side = self.provider.wanted(account) and not req.recurrence.repeats
+        if provider_side:
+            self.provider.check_usable(account, req.recurrence)
+        kind = "bulk" if req.bulk_run_id is not None or req.personalised else "multi" if len(recipients) > 1 else "single"
+        new = store.NewSchedule(
+            req.account_id, kind, req.text, sender, recipients, req.recurrence, wall, zone_name, iso(first),
+            "provider" if provider_side else "local", req.bulk_run_id,
+        )
+
+        def write(conn: sqlite3.Connection) -> int:
+            sid = store.insert(conn, new)
+            audit(conn, "schedule.create", account.name, id=sid, recipients=len(recipients), at=iso(first),
+                  repeat=req.recurrence.text(), where=new.location)
+            return sid
+
+        sid = await self.db.write(write)
+        self._changed()
+        if provider_side:
+            await self.provider.hand_off(self.get(sid))
+        return self.get(sid)
+
+    async def edit(
+        self,
+        sid: int,
+        version: int,
+        *,
+        text: str | None = None,
+        when: datetime | None = None,
+        zone_name: str | None = None,
+        recipients: Sequence[str] | None = None,
+        recurrence: Recurrence | None = None,
+    ) -> ScheduleItem:
+        """Change text, time, zone, recipients or repeat of an item that has not started.
+
+        Raises:
+            InvalidInput: bad input, or the item started / changed meanwhile (nothing changed).
+        """
+        item = self.get(sid)
+        if not item.editable:
+            raise InvalidInput(STARTED if item.state == "running" else f"It is {item.state_label.lower()}.")
+        if item.version != version:
+            raise InvalidInput(CHANGED)
+        fields: dict[str, object] = {}
+        new_text = item.body if text is None else text
+        rcpts: list[tuple[str, str | None]] | None = None
+        if recipients is not None or text is not None:
+            rcpts = self._check(item.account_id, recipients if recipients is not None else self.recipients(sid), new_text, {})
+            if recipients is None:  # keep personalised texts when only other fields change
+                rcpts = self.repo.recipients(sid)
+        if text is not None:
+            fields["body"] = new_text
+        rule = recurrence or item.recurrence
+        zname = zone_name or item.zone
+        if when is not None or zone_name is not None or recurrence is not None:
+            base = when if when is not None else item.first_local
+            wall, first = self._first(base, zname, rule)
+            fields.update(first_local=wall.isoformat(timespec="seconds"), zone=zname,
+                          recurrence=rule.to_json(), next_run_utc=iso(first))
+            if item.state == "held":
+                fields.update(state="scheduled", reason="")
+        if item.location == "provider" and item.handed_off:
+            await self.provider.withdraw(item)  # raises when the provider cannot cancel
+            fields["handed_off_at"] = None
+            item = self.get(sid)
+        version = item.version
+
+        def write(conn: sqlite3.Connection) -> None:
+            store.update_item(conn, sid, version, ("scheduled", "paused", "held"), **fields)
+            if rcpts is not None:
+                store.replace_recipients(conn, sid, rcpts)
+            audit(conn, "schedule.edit", item.account, id=sid, fields=sorted(fields))
+
+        try:
+            await self.db.write(write)
+        except Conflict as exc:
+            raise InvalidInput(STARTED if self.get(sid).state == "running" else CHANGED) from exc
+        self._changed()
+        fresh = self.get(sid)
+        if fresh.location == "provider" and fresh.state == "scheduled":
+            await self.provider.hand_off(fresh)
+        self.kick()
+        return self.get(sid)
+
+    async def cancel(self, sid: int) -> str:
+        """Cancel an item; for a run in progress, cancel what has not gone yet. Returns a summary."""
+        item = self.get(sid)
+        if item.state in ("done", "cancelled"):
+            raise InvalidInput(f"It is {item.state_label.lower()} already.")
+        withdrawn = await self.provider.withdraw(item) if item.location == "provider" else 0
+        states = ("scheduled", "paused", "held", "running")
+
+        def write(conn: sqlite3.Connection) -> tuple[int, int]:
+            cur = conn.execute(
+                "UPDATE schedules SET state = 'cancelled', next_run_utc = NULL, claimed_by = NULL,"
+                " version = version + 1, updated_at = ? WHERE id = ? AND state IN (?, ?, ?, ?)",
+                (iso(self.clock()), sid, *states),
+            )
+            if cur.rowcount != 1:
+                raise Conflict(sid)
+            waiting = store.run_message_ids(conn, sid, store.WAITING)
+            stopped = store.cancel_messages(conn, waiting, "Cancelled in the scheduled queue.")
+            in_flight = len(store.run_message_ids(conn, sid, ("queued",), unclaimed=False))
+            conn.execute("UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
+                         " AND state IN ('running', 'paused', 'at_provider')", (iso(self.clock()), sid))
+            audit(conn, "schedule.cancel", item.account, id=sid, stopped=len(stopped))
+            return len(stopped), in_flight
+
+        try:
+            stopped, in_flight = await self.db.write(write)
+        except Conflict as exc:
+            raise InvalidInput(CHANGED) from exc
+        self._changed()
+        parts = ["Cancelled."]
+        if stopped or withdrawn:
+            parts.append(f"{stopped} unsent message(s) stopped.")
+        if in_flight:
+            parts.append(f"{in_flight} were already being handed to the provider and may still go.")
+        return " ".join(parts)
+
+    async def pause(self, sid: int) -> None:
+        """Stop an item (or the unsent rest of its current run) until :meth:`resume`."""
+        item = self.get(sid)
+        if item.state not in ("scheduled", "held", "running"):
+            raise InvalidInput(f"It is {item.state_label.lower()}; only waiting or sending items can be paused.")
+        if item.location == "provider" and item.handed_off:
+            raise InvalidInput("It is scheduled at the provider; cancel it instead (pausing would need a resend).")
+
+        def write(conn: sqlite3.Connection) -> None:
+            store.update_item(conn, sid, item.version, (item.state,), state="paused")
+            if item.state == "running":
+                waiting = store.run_message_ids(conn, sid, store.WAITING)
+                store.hold_messages(conn, waiting, "paused")
+                conn.execute("UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,))
+            audit(conn, "schedule.pause", item.account, id=sid)
+
+        try:
+            await self.db.write(write)
+        except Conflict as exc:
+            raise InvalidInput(CHANGED) from exc
+        self._changed()
+
+    async def resume(self, sid: int) -> None:
+        """Resume a paused item. Recurring runs missed while paused are skipped, not replayed."""
+        item = self.get(sid)
+        if item.state != "paused":
+            raise InvalidInput("Only a paused item can be resumed.")
+        now = self.clock()
+        paused_run = bool(item.last_run and item.last_run.get("state") == "paused")
+        plan: list[tuple[int, str | None, str]] = []
+        if paused_run:
+            quiet = self.quiet_hours(item.account_id)
+            ids = self.repo.message_ids(sid)
+            for m in self.sender.messages.get_many(ids):
+                if m.status != Status.SCHEDULED or m.raw_status != "paused":
+                    continue
+                d = defer_for_quiet(now, self.zones_for(m.remote) or (item.zone,), quiet)
+                plan.append((m.id, iso(d.at) if d.reason else None, "quiet hours" if d.reason else "resumed"))
+        fields: dict[str, object] = {"state": "running" if paused_run else "scheduled", "reason": ""}
+        if not paused_run and item.recurrence.repeats and item.next_run and item.next_run < now:
+            nxt = next_run(item.recurrence, item.first_local, item.zone, now)
+            fields["next_run_utc"] = iso(nxt) if nxt else None
+            fields["reason"] = "Runs missed while paused were skipped."
+
+        def write(conn: sqlite3.Connection) -> None:
+            store.update_item(conn, sid, item.version, ("paused",), **fields)
+            if paused_run:
+                store.release_messages(conn, plan)
+                conn.execute("UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,))
+            audit(conn, "schedule.resume", item.account, id=sid)
+
+        try:
+            await self.db.write(write)
+        except Conflict as exc:
+            raise InvalidInput(CHANGED) from exc
+        self._changed()
+        self.kick()
+        self.kick_dispatcher()
+
+    async def send_now(self, sid: int) -> ScheduleItem:
+        """Run an item now (also a held item's confirmation).
+
+        An overdue or held run is replaced by this one; a recurring item that was not due yet
+        keeps its next run (this is an extra run).
+        """
+        item = self.get(sid)
+        if item.state not in ("scheduled", "paused", "held"):
+            raise InvalidInput(STARTED if item.state == "running" else f"It is {item.state_label.lower()}.")
+        if item.location == "provider" and item.handed_off:
+            await self.provider.withdraw(item)  # raises when the provider cannot cancel
+            item = self.get(sid)
+        now = self.clock()
+        if item.next_run is None or item.next_run <= now:
+            nxt = next_run(item.recurrence, item.first_local, item.zone, now)
+            new_next = iso(nxt) if nxt else None
+        else:
+            new_next = iso(item.next_run)
+        version = item.version
+
+        def claim(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                """UPDATE schedules SET state = 'running', claimed_by = ?, location = 'local', handed_off_at = NULL,
+                     version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')""",
+                (self.id, sid, version),
+            )
+            return cur.rowcount == 1
+
+        if not await self._materialise(item, now, iso(now), new_next, claim):
+            raise InvalidInput(CHANGED)
+        return self.get(sid)
+
+    async def skip(self, sid: int) -> ScheduleItem:
+        """Drop a held (or waiting) item's current run; a one-off item is cancelled."""
+        item = self.get(sid)
+        if item.state not in ("held", "scheduled", "paused"):
+            raise InvalidInput(f"It is {item.state_label.lower()}.")
+        after = max(self.clock(), item.next_run or self.clock())
+        nxt = next_run(item.recurrence, item.first_local, item.zone, after)
+        fields: dict[str, object] = {"next_run_utc": iso(nxt) if nxt else None, "reason": "The overdue run was skipped."}
+        fields["state"] = "scheduled" if nxt else "cancelled"
+        await self.db.write(lambda c: store.update_item(c, sid, item.version, ("held", "scheduled", "paused"), **fields))
+        self._changed()
+        return self.get(sid)
+
+    # ---- the due loop ------------------------------------------------------------------------
+    def kick(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop`: a tick a second, or sooner when kicked."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.tick()
+            except SmsdeskError:
+                log.exception("scheduler pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+
+    async def tick(self) -> int:
+        """One pass; returns how many items started a run (for tests with injected clocks)."""
+        now = self.clock()
+        now_iso = iso(now)
+
+        def housekeeping(conn: sqlite3.Connection) -> tuple[list[int], list[int]]:
+            return store.promote_due(conn, now_iso), store.finish_runs(conn)
+
+        promoted, finished = await self.db.write(housekeeping)
+        if promoted or finished:
+            self.bus.publish(Changes(message_ids=set(promoted), queue=True))
+        if promoted:
+            self.kick_dispatcher()
+        started = 0
+        limit = timedelta(minutes=max(0, int(self.overdue_limit())))
+        for item in self.repo.due(now_iso):
+            if item.next_run is not None and now - item.next_run > limit:
+                await self._hold(item, now)
+            elif await self._run_due(item, now):
+                started += 1
+        await self.provider.tick(now)
+        return started
+
+    async def _hold(self, item: ScheduleItem, now: datetime) -> None:
+        assert item.next_run is not None
+        late = int((now - item.next_run).total_seconds() // 60)
+        local = to_local(item.next_run, item.zone)
+        reason = (f"Was due {local:%a %d %b %H:%M} ({late} min ago) while smsdesk was not running; "
+                  "confirm to send it now, or skip it.")
+        try:
+            await self.db.write(lambda c: store.update_item(c, item.id, item.version, ("scheduled",), state="held", reason=reason))
+        except Conflict:
+            return
+        log.info("scheduled send %d held: %s", item.id, reason)
+        self._changed()
+
+    def _plan(self, item: ScheduleItem, now: datetime) -> _Plan:
+        quiet = self.quiet_hours(item.account_id)
+        items: list[NewOutgoing] = []
+        deferred: dict[int, str] = {}
+        skipped = 0
+        for number, body in self.repo.recipients(item.id):
+            if self.sender.optouts.is_opted_out(number):
+                skipped += 1
+                continue
+            text = body or item.body
+            info = analyze(text)
+            d = defer_for_quiet(now, self.zones_for(number) or (item.zone,), quiet)
+            if d.reason:
+                deferred[len(items)] = d.reason
+                items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
+                                         Status.SCHEDULED, iso(d.at), item.bulk_run_id))
+            else:
+                items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
+                                         Status.QUEUED, None, item.bulk_run_id))
+        notes = []
+        if deferred:
+            notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")
+        if skipped:
+            notes.append(f"{skipped} skipped: opted out.")
+        return _Plan(items, deferred, skipped, " ".join(notes))
+
+    async def _materialise(
+        self,
+        item: ScheduleItem,
+        now: datetime,
+        due: str,
+        new_next: str | None,
+        claim: Callable[[sqlite3.Connection], bool],
+    ) -> bool:
+        """Claim ``item`` and put its messages in the outbox, in one transaction.
+
+        Returns False when the claim was lost (another dispatcher ran it, or it was edited,
+        paused or cancelled since ``item`` was read): then nothing was written.
+        """
+        plan = self._plan(item, now)
+
+        def write(conn: sqlite3.Connection) -> list[int] | None:
+            if not claim(conn):
+                return None
+            run_id = store.start_run(conn, item.id, due, self.id, plan.note, plan.skipped)
+            ids = msg_store.insert_outgoing(conn, plan.items)
+            for index in plan.deferred:
+                conn.execute("UPDATE messages SET raw_status = 'quiet hours' WHERE id = ?", (ids[index],))
+            store.link_messages(conn, run_id, ids)
+            conn.execute("UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id))
+            audit(conn, "schedule.run", item.account, id=item.id, run=run_id, messages=len(ids), skipped=plan.skipped)
+            return ids
+
+        ids = await self.db.write(write)
+        if ids is None:
+            return False
+        self.bus.publish(Changes(message_ids=set(ids), queue=True))
+        self.kick_dispatcher()
+        return True
+
+    async def _run_due(self, item: ScheduleItem, now: datetime) -> bool:
+        assert item.next_run is not None
+        due = iso(item.next_run)
+        nxt = next_run(item.recurrence, item.first_local, item.zone, max(now, item.next_run))
+        return await self._materialise(
+            item, now, due, iso(nxt) if nxt else None,
+            lambda conn: store.claim(conn, item.id, item.version, due, self.id),
+        )
+
+    def _changed(self) -> None:
+        self.bus.publish(Changes(queue=True))
+
+
+__all__ = ["ScheduleRequest", "SchedulerService", "local_zone_name"]
