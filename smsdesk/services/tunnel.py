@@ -123,6 +123,8 @@ class TunnelService:
         self._ngrok_url = ""
         self._stopping = False
         self._listeners: list[Callable[[TunnelStatus], None]] = []
+        self.url_timeout = URL_TIMEOUT_S
+        self.backoff_start = BACKOFF_START_S
         # An account added while the tunnel is up needs its public URL too.
         bus.subscribe(lambda ch: self._publish_base() if ch.accounts and self.is_up() else None)
 
@@ -181,7 +183,7 @@ class TunnelService:
             self._set(TunnelState.OFF, url="")
 
     async def _supervise(self, kind: str) -> None:
-        delay = BACKOFF_START_S
+        delay = self.backoff_start
         while not self._stopping:
             started = time.monotonic()
             self._set(TunnelState.STARTING, url="", error=self.status.error)
@@ -202,9 +204,9 @@ class TunnelService:
             if self.status.state != TunnelState.DOWN:
                 self._set(TunnelState.DOWN, url="", error=self.status.error or "The tunnel stopped.")
             if time.monotonic() - started > STABLE_AFTER_S:
-                delay = BACKOFF_START_S
+                delay = self.backoff_start
             self.status.restarts += 1
-            log.info("tunnel down (%s); restarting in %.0f s", self.status.error, delay)
+            log.info("tunnel down (%s); restarting in %.1f s", self.status.error, delay)
             await asyncio.sleep(delay)
             delay = min(BACKOFF_MAX_S, delay * 2)
 
@@ -230,8 +232,8 @@ class TunnelService:
             asyncio.ensure_future(self._read_lines(proc.stderr, found)),
         ]
         try:
-            waiter = asyncio.ensure_future(proc.wait())
-            done, _ = await asyncio.wait({found, waiter}, timeout=URL_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+            waiter = asyncio.ensure_future(_exited(proc))
+            done, _ = await asyncio.wait({found, waiter}, timeout=self.url_timeout, return_when=asyncio.FIRST_COMPLETED)
             if found in done:
                 self._set(TunnelState.UP, url=found.result(), error="")
                 await waiter
@@ -239,7 +241,7 @@ class TunnelService:
             if waiter in done:
                 tail = self.status.output[-1] if self.status.output else ""
                 raise TunnelError(f"The tunnel command exited (code {proc.returncode}) before showing a URL. {tail}".strip())
-            raise TunnelError(f"The tunnel command showed no https URL within {URL_TIMEOUT_S:.0f} s.")
+            raise TunnelError(f"The tunnel command showed no https URL within {self.url_timeout:.0f} s.")
         finally:
             await self._kill_proc()
             for r in readers:
@@ -266,24 +268,17 @@ class TunnelService:
 
     async def _kill_proc(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
+        if proc is None:
             return
-        try:
-            if os.name == "nt":
-                proc.terminate()
-            else:
-                os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
+        # The whole group, even when its leader already exited: helpers it left behind would
+        # keep running (and keep our pipes open).
+        _signal_group(proc, signal.SIGTERM)
         try:
             await asyncio.wait_for(proc.wait(), 5)
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                if os.name == "nt":
-                    proc.kill()
-                else:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
+            _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5)
 
     # ---- ngrok -------------------------------------------------------------------------
     async def _run_ngrok(self) -> None:
@@ -356,6 +351,25 @@ class TunnelService:
                 listener(self.status)
             except Exception:  # noqa: BLE001
                 log.exception("tunnel listener failed")
+
+
+async def _exited(proc: asyncio.subprocess.Process) -> int:
+    """The leader's exit code. ``proc.wait()`` also waits for the pipes to close (Python
+    3.11), which never happens while a helper the command forked still holds them."""
+    while proc.returncode is None:
+        await asyncio.sleep(0.2)
+    return proc.returncode
+
+
+def _signal_group(proc: asyncio.subprocess.Process, sig: int) -> None:
+    try:
+        if os.name == "nt":
+            if proc.returncode is None:
+                proc.terminate()
+        else:
+            os.killpg(proc.pid, sig)  # our child leads its own group (start_new_session)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 class TunnelError(Exception):
