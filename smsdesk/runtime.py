@@ -27,6 +27,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
 from smsdesk.services.dispatcher import Dispatcher
+from smsdesk.services.importing.run import BulkRunService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
@@ -72,6 +73,10 @@ class Runtime:
         self.scheduler = SchedulerService(
             db, self.accounts, self.sender, self.bus, lambda: self.settings.overdue_limit_minutes,
             self.dispatcher.id, kick=self.dispatcher.kick,
+        )
+        self.bulk = BulkRunService(
+            db, self.accounts, self.bus, kick=self.dispatcher.kick, scheduler=lambda: self.scheduler,
+            dispatcher_id=self.dispatcher.id,
         )
         self.inbound = InboundService(db, self.accounts, self.bus)
         self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
@@ -122,6 +127,7 @@ class Runtime:
         if dispatcher:
             self.spawn(self.dispatcher.run())
             self.spawn(self.scheduler.run())
+            self.spawn(self.bulk.run())
         if tunnel and receiver and self.receiver is not None:
             await self.tunnel.start()
         if polling:
@@ -227,6 +233,7 @@ class Runtime:
     async def stop(self) -> None:
         self.dispatcher.stop()
         self.scheduler.stop()
+        self.bulk.stop()
         self.polling.stop()
         await self.tunnel.stop()
         if self.receiver is not None:

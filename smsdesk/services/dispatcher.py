@@ -29,6 +29,7 @@ from smsdesk.domain.models import OutboundMessage, SendResult
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.storage import bulk as bulk_store
 from smsdesk.storage import events as ev_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import optouts as opt_store
@@ -59,8 +60,9 @@ class _Claimed:
 
 def _claim_many(conn: sqlite3.Connection, ids: list[int], me: str) -> list[_Claimed]:
     out: list[_Claimed] = []
+    held = bulk_store.held_ids(conn, ids)  # a bulk run paused since these ids were queued up
     for mid in ids:
-        if not msg_store.claim(conn, mid, me):
+        if mid in held or not msg_store.claim(conn, mid, me):
             continue
         r = conn.execute(
             "SELECT id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts"
@@ -173,6 +175,8 @@ class Dispatcher:
             """SELECT id, account_id, run_id FROM messages
                WHERE status = 'queued' AND claimed_by IS NULL
                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                 AND (run_id IS NULL OR run_id NOT IN
+                      (SELECT id FROM bulk_runs WHERE state IN ('paused', 'cancelled')))
                ORDER BY id LIMIT 5000""",
             (utcnow(),),
         )

@@ -246,10 +246,58 @@ V3 = [
     "CREATE INDEX conversations_remote ON conversations(remote)",
 ]
 
+# Bulk import runs (issue 6, storage/bulk.py): one row per import, one item per data row of
+# the file (accepted or rejected, with the reason), each accepted item linked to the outbox
+# message it became. ``state`` pauses / cancels the run: the dispatcher does not claim the
+# messages of a paused or cancelled run.
+V4 = [
+    """CREATE TABLE bulk_runs (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        source TEXT NOT NULL DEFAULT '',
+        source_hash TEXT NOT NULL DEFAULT '',
+        template TEXT NOT NULL DEFAULT '',
+        sender TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'running'
+            CHECK (state IN ('scheduled', 'running', 'paused', 'cancelled', 'done')),
+        send_at TEXT,
+        rows_in INTEGER NOT NULL DEFAULT 0,
+        accepted INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        by_reason TEXT NOT NULL DEFAULT '{}',
+        headers TEXT NOT NULL DEFAULT '[]',
+        group_id INTEGER REFERENCES contact_groups(id) ON DELETE SET NULL,
+        schedule_id INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+    )""",
+    "CREATE INDEX bulk_runs_state ON bulk_runs(state)",
+    """CREATE TABLE bulk_run_items (
+        run_id INTEGER NOT NULL REFERENCES bulk_runs(id) ON DELETE CASCADE,
+        row_no INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        number TEXT,
+        reason TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        body TEXT,
+        segments INTEGER,
+        encoding TEXT,
+        cells TEXT NOT NULL DEFAULT '[]',
+        name TEXT NOT NULL DEFAULT '',
+        fields TEXT NOT NULL DEFAULT '{}',
+        message_id INTEGER,
+        PRIMARY KEY (run_id, row_no)
+    )""",
+    "CREATE INDEX bulk_run_items_todo ON bulk_run_items(run_id, row_no) WHERE message_id IS NULL",
+    "CREATE INDEX messages_run_status ON messages(run_id, status) WHERE run_id IS NOT NULL",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
     3: V3,
+    4: V4,
 }
 
 LATEST_VERSION = max(MIGRATIONS)
