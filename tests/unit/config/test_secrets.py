@@ -42,6 +42,10 @@ def no_keyring(memory_keyring: MemoryKeyring) -> Iterator[None]:
 class LockedKeyring(MemoryKeyring):
     """A backend that exists but refuses, like a keyring the person did not unlock."""
 
+    # keyring auto-discovers every KeyringBackend subclass (its chainer would then call this
+    # one in other tests of the same process); only ever use it through set_keyring().
+    viable = False
+
     def get_password(self, service: str, username: str) -> str | None:
         raise keyring.errors.KeyringLocked("the collection is locked")
 
