@@ -22,6 +22,7 @@ from smsdesk import __version__
 from smsdesk.domain.events import Changes
 from smsdesk.ui import aio
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.notifier import InboxNotifier
 from smsdesk.ui.pages import PAGES, PageSpec
 
 
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._build_menu()
         aio.set_error_reporter(self.show_error)
         ctx.bridge.sig_changed.connect(self._on_changes)
+        self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
 

@@ -29,6 +29,18 @@ def _compose(ctx: UiContext) -> QWidget:
     return ComposeView(ctx)
 
 
+def _conversations(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.conversations_view import ConversationsView
+
+    return ConversationsView(ctx)
+
+
+def _optouts(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.optouts_view import OptOutsView
+
+    return OptOutsView(ctx)
+
+
 def _placeholder(title: str, text: str) -> Callable[[UiContext], QWidget]:
     def make(ctx: UiContext) -> QWidget:
         from smsdesk.ui.views.placeholder_view import PlaceholderView
@@ -46,10 +58,7 @@ def _settings(ctx: UiContext) -> QWidget:
 
 PAGES: list[PageSpec] = [
     PageSpec("compose", "Compose", "Ctrl+1", _compose),
-    PageSpec(
-        "conversations", "Conversations", "Ctrl+2",
-        _placeholder("Conversations", "Threaded two-way conversations with live status, search and opt-outs come next."),
-    ),
+    PageSpec("conversations", "Conversations", "Ctrl+2", _conversations),
     PageSpec(
         "scheduled", "Scheduled", "Ctrl+3",
         _placeholder("Scheduled", "The durable scheduled queue (edit, cancel, quiet hours) comes next."),
@@ -59,6 +68,7 @@ PAGES: list[PageSpec] = [
         _placeholder("Bulk import", "The spreadsheet import wizard for personalised bulk sends comes next."),
     ),
     PageSpec("settings", "Settings", "Ctrl+5", _settings),
+    PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),
 ]
 
 

@@ -1,0 +1,409 @@
+"""Conversations: the inbox on the left, the open thread and the reply box on the right.
+
+Keyboard: Up/Down in the list opens each conversation; Enter goes to the reply box; Esc
+goes back to the list; Ctrl+F searches (Down/Enter pick a hit, Esc clears); Alt+Up/Alt+Down
+switch conversation from anywhere; Ctrl+Enter sends; Ctrl+R retries the selected failed
+message. Drafts are saved per conversation (debounced, and on switching away). Opening a
+thread marks it read; so does a reply arriving while it is open on screen.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.services.conversations import ConversationRow, ListFilter, SearchHit
+from smsdesk.ui.aio import spawn
+from smsdesk.ui.context import UiContext
+from smsdesk.ui.delegates.conversation_delegate import ConversationDelegate, short_time
+from smsdesk.ui.models.conversation_list_model import ConversationListModel
+from smsdesk.ui.models.thread_model import ThreadModel
+from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE, describe_text
+from smsdesk.ui.views.thread_view import ThreadView
+
+FILTERS = (
+    (ListFilter.ALL, "All conversations"),
+    (ListFilter.UNREAD, "Unread"),
+    (ListFilter.OPTED_OUT, "Opted out"),
+    (ListFilter.NEEDS_REVIEW, "Needs review"),
+)
+BANNER_STYLE = (
+    "QLabel#optout_banner { background: #fdecea; color: #8a1c12; border: 1px solid #f1b0a8;"
+    " border-radius: 6px; padding: 8px 10px; }"
+)
+
+
+class _ReplyEdit(QPlainTextEdit):
+    """Esc leaves the reply box for the conversation list."""
+
+    sig_escape = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Escape:
+            self.sig_escape.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ConversationsView(QWidget):
+    sig_opened = Signal(int)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.svc = ctx.rt.conversations
+        self.setObjectName("ConversationsView")
+        self.current: ConversationRow | None = None
+        self._saved_draft = ""
+
+        # ---- left: search, filter, list / results ----
+        self.search = QLineEdit(objectName="search")
+        self.search.setPlaceholderText("Search messages, names, numbers (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.filter = QComboBox(objectName="filter")
+        for flt, label in FILTERS:
+            self.filter.addItem(label, flt.value)
+        self.list_model = ConversationListModel(self.svc)
+        self.list = QListView(objectName="conversation_list")
+        self.list.setModel(self.list_model)
+        self.list.setItemDelegate(ConversationDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setAccessibleName("Conversations")
+        self.results = QListWidget(objectName="search_results")
+        self.results.setAccessibleName("Search results")
+        self.results.setWordWrap(True)
+        self.results.setAlternatingRowColors(True)
+        self.results.setStyleSheet("QListWidget#search_results::item { padding: 6px 4px; }")
+        self.left_stack = QStackedWidget()
+        self.left_stack.addWidget(self.list)
+        self.left_stack.addWidget(self.results)
+        self.empty_list = QLabel("No conversations yet. Messages you send and replies you get appear here.")
+        self.empty_list.setWordWrap(True)
+        self.empty_list.setStyleSheet(HINT_STYLE)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(8, 8, 0, 8)
+        lv.addWidget(self.search)
+        lv.addWidget(self.filter)
+        lv.addWidget(self.left_stack, 1)
+        lv.addWidget(self.empty_list)
+
+        # ---- right: header, banner, thread, reply ----
+        self.title = QLabel(objectName="thread_title")
+        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.subtitle = QLabel(objectName="thread_subtitle")
+        self.subtitle.setStyleSheet(HINT_STYLE)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name_button = QPushButton("Name contact…", objectName="name_contact")
+        self.name_button.setToolTip("Give this number a name (Ctrl+Shift+N)")
+        self.banner = QLabel(objectName="optout_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.hide()
+        self.thread = ThreadView(ThreadModel(self.svc))
+        self.reply = _ReplyEdit(objectName="reply")
+        self.reply.setPlaceholderText("Write a reply…  (Ctrl+Enter to send)")
+        self.reply.setFixedHeight(84)
+        self.counter = QLabel(objectName="reply_counter")
+        self.counter.setStyleSheet(HINT_STYLE)
+        self.feedback = QLabel(objectName="reply_feedback")
+        self.feedback.setWordWrap(True)
+        self.send_button = QPushButton("Send", objectName="send_reply")
+        self.send_button.setToolTip("Send (Ctrl+Enter)")
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        header.addLayout(titles, 1)
+        header.addWidget(self.name_button)
+        below = QHBoxLayout()
+        below.addWidget(self.counter, 1)
+        below.addWidget(self.send_button)
+        thread_box = QWidget()
+        tv = QVBoxLayout(thread_box)
+        tv.setContentsMargins(8, 8, 8, 8)
+        tv.addLayout(header)
+        tv.addWidget(self.banner)
+        tv.addWidget(self.thread, 1)
+        tv.addWidget(self.reply)
+        tv.addLayout(below)
+        tv.addWidget(self.feedback)
+        self.placeholder = QLabel("Select a conversation, or search with Ctrl+F.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet(HINT_STYLE)
+        self.right_stack = QStackedWidget()
+        self.right_stack.addWidget(self.placeholder)
+        self.right_stack.addWidget(thread_box)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.right_stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([320, 700])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        # ---- behaviour ----
+        self._draft_timer = QTimer(self, singleShot=True, interval=700)
+        self._draft_timer.timeout.connect(self.save_draft)
+        self._search_timer = QTimer(self, singleShot=True, interval=150)
+        self._search_timer.timeout.connect(self.run_search)
+        self.list.selectionModel().currentChanged.connect(self._list_current_changed)
+        self.list.activated.connect(lambda _i: self.reply.setFocus())
+        self.filter.currentIndexChanged.connect(self._filter_changed)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._open_first_result)
+        self.results.itemActivated.connect(self._open_result)
+        self.results.itemClicked.connect(self._open_result)
+        self.reply.textChanged.connect(self._reply_changed)
+        self.reply.sig_escape.connect(self.list.setFocus)
+        self.send_button.clicked.connect(self.send)
+        self.name_button.clicked.connect(self.name_contact)
+        self.thread.sig_retry_requested.connect(self.retry)
+        for keys, slot in (
+            ("Ctrl+Return", self.send), ("Ctrl+Enter", self.send), ("Ctrl+F", self.focus_search),
+            ("Alt+Down", lambda: self.step(1)), ("Alt+Up", lambda: self.step(-1)),
+            ("Ctrl+Shift+N", self.name_contact),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.search.installEventFilter(self)
+        ctx.bridge.sig_changed.connect(self._on_changes)
+        self.list_model.modelReset.connect(self._update_empty)
+        self.list_model.rowsInserted.connect(self._update_empty)
+        self.list_model.reload()
+        self._update_counter()
+
+    # ---- the list ----------------------------------------------------------------------
+    def _update_empty(self, *_args: object) -> None:
+        self.empty_list.setVisible(self.list_model.rowCount() == 0 and self.left_stack.currentIndex() == 0)
+        if self.current is not None:
+            row = self.list_model.row_of(self.current.id)
+            if row >= 0 and self.list.currentIndex().row() != row:
+                self.list.selectionModel().setCurrentIndex(
+                    self.list_model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                )
+
+    def _filter_changed(self) -> None:
+        self.list_model.set_filter(self.filter.currentData())
+
+    def _list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        conv = self.list_model.conversation_at(current.row())
+        if conv is not None and (self.current is None or conv.id != self.current.id):
+            self.open_conversation(conv.id)
+
+    def step(self, delta: int) -> None:
+        row = max(0, min(self.list.currentIndex().row() + delta, self.list_model.rowCount() - 1))
+        self.list.setCurrentIndex(self.list_model.index(row))
+
+    # ---- a thread ----------------------------------------------------------------------
+    def open_conversation(self, conversation_id: int, around: int | None = None) -> None:
+        """Show a conversation (at message ``around`` if given) and mark it read."""
+        self.save_draft()
+        conv = self.svc.get(conversation_id)
+        self.current = conv
+        self.right_stack.setCurrentIndex(1)
+        self.thread.show_conversation(conv.id, around)
+        self._show_header(conv)
+        self.reply.blockSignals(True)
+        self.reply.setPlainText(conv.draft)
+        self.reply.blockSignals(False)
+        self._saved_draft = conv.draft
+        self._update_counter()
+        self.feedback.clear()
+        row = self.list_model.row_of(conv.id)
+        if row >= 0 and self.list.currentIndex().row() != row:
+            self.list.setCurrentIndex(self.list_model.index(row))
+        if conv.unread:
+            spawn(self.svc.mark_read(conv.id), title="Mark read")
+        self.sig_opened.emit(conv.id)
+
+    def _show_header(self, conv: ConversationRow) -> None:
+        self.title.setText(conv.title)
+        sub = f"{conv.remote} · {conv.account}" if conv.contact_name else conv.account
+        self.subtitle.setText(sub)
+        self.name_button.setText("Rename contact…" if conv.contact_name else "Name contact…")
+        reason = self.svc.blocked_reason(conv.id)
+        self.banner.setText(f"<b>Opted out.</b> {reason}" if reason else "")
+        self.banner.setVisible(bool(reason))
+        self.reply.setEnabled(reason is None)
+        self.send_button.setEnabled(reason is None)
+        self.reply.setPlaceholderText(
+            "Replying is blocked: this number opted out." if reason else "Write a reply…  (Ctrl+Enter to send)"
+        )
+
+    def _refresh_current(self) -> None:
+        if self.current is None:
+            return
+        try:
+            self.current = self.svc.get(self.current.id)
+        except SmsdeskError:
+            return
+        self._show_header(self.current)
+
+    # ---- reply -------------------------------------------------------------------------
+    def _reply_changed(self) -> None:
+        self._update_counter()
+        self._draft_timer.start()
+
+    def _update_counter(self) -> None:
+        line, why = describe_text(self.reply.toPlainText())
+        self.counter.setText(line + (f" — {why}" if why else ""))
+
+    def save_draft(self) -> None:
+        self._draft_timer.stop()
+        if self.current is None:
+            return
+        text = self.reply.toPlainText()
+        if text == self._saved_draft:
+            return
+        self._saved_draft = text
+        spawn(self.svc.save_draft(self.current.id, text), title="Save draft")
+
+    def send(self) -> None:
+        if self.current is None or not self.reply.toPlainText().strip():
+            return
+        reason = self.svc.blocked_reason(self.current.id)
+        if reason:
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText(reason)
+            return
+        if not self.send_button.isEnabled():
+            return
+        self.send_button.setEnabled(False)
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText("Sending…")
+        conv_id, text = self.current.id, self.reply.toPlainText()
+        spawn(self.svc.reply(conv_id, text), title="Reply",
+              on_done=lambda _m: self._sent(conv_id), on_error=self._send_failed)
+
+    def _sent(self, conv_id: int) -> None:
+        self.send_button.setEnabled(True)
+        if self.current is None or self.current.id != conv_id:
+            return
+        self.feedback.setStyleSheet(OK_STYLE)
+        self.feedback.setText("")
+        self.reply.blockSignals(True)
+        self.reply.clear()
+        self.reply.blockSignals(False)
+        self._saved_draft = ""
+        self._update_counter()
+        self.thread.scrollToBottom()
+
+    def _send_failed(self, exc: BaseException) -> None:
+        self._refresh_current()
+        self.send_button.setEnabled(self.banner.isHidden())
+        self.feedback.setStyleSheet(ERR_STYLE)
+        self.feedback.setText(str(exc) if isinstance(exc, SmsdeskError) else f"Could not send: {exc}")
+
+    def retry(self, message_id: int) -> None:
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText("Retrying…")
+        spawn(self.svc.retry(message_id), title="Retry", on_done=self._retried, on_error=self._send_failed)
+
+    def _retried(self, ok: bool) -> None:
+        self.feedback.setStyleSheet(OK_STYLE if ok else ERR_STYLE)
+        self.feedback.setText("Queued again." if ok else "That message can no longer be retried.")
+
+    # ---- contact -----------------------------------------------------------------------
+    def name_contact(self) -> None:
+        if self.current is None:
+            return
+        conv = self.current
+        dialog = QInputDialog(self)
+        dialog.setObjectName("name_dialog")
+        dialog.setWindowTitle("Name contact")
+        dialog.setLabelText(f"Name for {conv.remote}:")
+        dialog.setTextValue(conv.contact_name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(lambda name: self.set_contact_name(conv.remote, name))
+        dialog.open()
+
+    def set_contact_name(self, number: str, name: str) -> None:
+        spawn(self.ctx.rt.contacts.set_name(number, name), title="Name contact")
+
+    # ---- search ------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def run_search(self) -> None:
+        text = self.search.text().strip()
+        self.results.clear()
+        if not text:
+            self.left_stack.setCurrentIndex(0)
+            self._update_empty()
+            return
+        self.left_stack.setCurrentIndex(1)
+        self.empty_list.hide()
+        hits = self.svc.search(text)
+        for hit in hits:
+            what = " ".join(hit.text.split()) if hit.message_id else "Name or number matches"
+            item = QListWidgetItem(f"{hit.conversation.title} · {short_time(hit.at)}\n{what[:120]}")
+            item.setData(Qt.ItemDataRole.UserRole, hit)
+            self.results.addItem(item)
+        if not hits:
+            self.results.addItem(QListWidgetItem(f"Nothing found for “{text}”."))
+
+    def _open_result(self, item: QListWidgetItem) -> None:
+        hit: SearchHit | None = item.data(Qt.ItemDataRole.UserRole)
+        if hit is not None:
+            self.open_conversation(hit.conversation.id, hit.message_id)
+            self.thread.setFocus()
+
+    def _open_first_result(self) -> None:
+        self._search_timer.stop()
+        self.run_search()
+        if self.results.count():
+            self.results.setCurrentRow(0)
+            self._open_result(self.results.item(0))
+
+    def eventFilter(self, obj: object, event: object) -> bool:  # noqa: N802 - Qt API
+        if obj is self.search and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Escape:
+                self.search.clear()
+                self.list.setFocus()
+                return True
+            if event.key() == Qt.Key.Key_Down:
+                target = self.results if self.left_stack.currentIndex() == 1 else self.list
+                target.setFocus()
+                if isinstance(target, QListWidget) and target.count():
+                    target.setCurrentRow(0)
+                return True
+        return super().eventFilter(obj, event)  # type: ignore[arg-type]
+
+    # ---- live updates ------------------------------------------------------------------
+    def _on_changes(self, changes: Changes) -> None:
+        self.list_model.apply(changes)
+        if self.current is None:
+            return
+        self.thread.thread_model.apply(changes)
+        if changes.optouts or changes.contacts or changes.everything:
+            self._refresh_current()
+        if changes.inbound_ids and self.isVisible():
+            conv = self.svc.get(self.current.id)
+            if conv.unread:
+                spawn(self.svc.mark_read(conv.id), title="Mark read")
