@@ -213,13 +213,22 @@ cmd_test() {
     # shellcheck disable=SC2064 # expand now: $tmp is local
     trap "rm -rf -- '$tmp'" EXIT
     mkdir -m 700 "$tmp/home" "$tmp/run"
-    log "running the test suite in a private D-Bus session with gnome-keyring (HOME=$tmp/home)"
+    # A throwaway HOME and runtime dir: the tests never see (or write to) a person's keyring,
+    # settings or data, and keyring's env override cannot redirect the real-keyring test.
+    local env=(env -u DBUS_SESSION_BUS_ADDRESS -u PYTHON_KEYRING_BACKEND -u SMSDESK_HOME
+        -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_CACHE_HOME -u XDG_STATE_HOME
+        HOME="$tmp/home" XDG_RUNTIME_DIR="$tmp/run" QT_QPA_PLATFORM=offscreen)
     set +e
-    env -u DBUS_SESSION_BUS_ADDRESS -u PYTHON_KEYRING_BACKEND -u SMSDESK_HOME \
-        -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_CACHE_HOME -u XDG_STATE_HOME \
-        HOME="$tmp/home" XDG_RUNTIME_DIR="$tmp/run" QT_QPA_PLATFORM=offscreen \
-        SMSDESK_REAL_KEYRING=1 PYTHONDONTWRITEBYTECODE=1 \
-        dbus-run-session -- bash "$SELF" __in-session "$@"
+    if command -v dbus-run-session >/dev/null 2>&1 \
+        && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+        log "running the test suite in a private D-Bus session with gnome-keyring (HOME=$tmp/home)"
+        log "(dbus-daemon may print 'Failed to set fd limit' in a container: harmless)"
+        "${env[@]}" SMSDESK_REAL_KEYRING=1 dbus-run-session -- bash "$SELF" __in-session "$@"
+    else
+        log "WARNING: dbus-run-session or gnome-keyring-daemon is missing: the real-keyring"
+        log "WARNING: test is skipped (install dbus-daemon and gnome-keyring to run it)"
+        (cd "$ROOT" && "${env[@]}" "$VENV/bin/python" -m pytest "$@")
+    fi
     rc=$?
     set -e
     local took=$((SECONDS - t0))
