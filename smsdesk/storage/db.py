@@ -43,11 +43,24 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
+def _damaged(path: Path, exc: sqlite3.DatabaseError) -> StorageError:
+    return StorageError(
+        f"The database {path} is damaged or is not an smsdesk database ({exc}). "
+        "Nothing was changed. Restore a backup, or start with another --home."
+    )
+
+
 def _connect(path: Path) -> sqlite3.Connection:
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         _configure(conn)
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()  # leave no handle (or Windows lock) on a file we refuse
+        # A truncated or foreign file already fails here (the pragmas read the header).
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            raise _damaged(path, exc) from exc
         raise StorageError(f"Cannot open the database {path}: {exc}.") from exc
     return conn
 
@@ -59,10 +72,7 @@ def _check_and_migrate(path: Path) -> None:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(
-                f"The database {path} is damaged or is not an smsdesk database ({exc}). "
-                "Nothing was changed. Restore a backup, or start with another --home."
-            ) from exc
+            raise _damaged(path, exc) from exc
         if version > LATEST_VERSION:
             raise StorageError(
                 f"The database {path} was written by a newer smsdesk (schema {version}, this "

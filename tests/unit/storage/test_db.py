@@ -1,0 +1,213 @@
+"""The database handle: durability settings, refusing damaged or newer files untouched, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from smsdesk.domain.errors import StorageError
+from smsdesk.storage.db import Database
+from smsdesk.storage.migrations import LATEST_VERSION
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _siblings(path: Path) -> set[str]:
+    return {p.name for p in path.parent.iterdir()}
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = Database(tmp_path / "smsdesk.sqlite3")
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def _real_database(path: Path, rows: int = 2000) -> None:
+    db = Database(path)
+    db.write_sync(
+        lambda c: c.executemany(
+            "INSERT INTO kv (key, value) VALUES (?, ?)", [(f"k{i}", "x" * 400) for i in range(rows)]
+        )
+    )
+    db.close()
+
+
+# ---- durability settings --------------------------------------------------------------------
+def test_wal_is_persistent_in_the_file(db: Database) -> None:
+    fresh = sqlite3.connect(db.path)
+    try:
+        assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        fresh.close()
+
+
+def test_every_connection_uses_synchronous_full(db: Database) -> None:
+    full = 2
+    assert db.write_sync(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == full
+    assert db.query_one("PRAGMA synchronous")[0] == full  # type: ignore[index]
+    seen: list[int] = []
+    t = threading.Thread(target=lambda: seen.append(db.query_one("PRAGMA synchronous")[0]))  # type: ignore[index]
+    t.start()
+    t.join()
+    assert seen == [full]
+    assert db.query_one("PRAGMA foreign_keys")[0] == 1  # type: ignore[index]
+
+
+def test_readers_are_read_only(db: Database) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        db.query("INSERT INTO kv (key, value) VALUES ('a', 'b')")
+
+
+# ---- damaged, foreign and newer files -------------------------------------------------------
+def test_random_bytes_are_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    path.write_bytes(os.urandom(64 * 1024))
+    before, names = _digest(path), _siblings(path)
+    with pytest.raises(StorageError) as err:
+        Database(path)
+    text = str(err.value)
+    assert "damaged or is not an smsdesk database" in text
+    assert str(path) in text and "Nothing was changed" in text
+    assert _digest(path) == before
+    assert _siblings(path) == names  # no -wal / -shm / journal left behind
+
+
+@pytest.mark.parametrize("keep", [0.02, 0.3, 0.5, 0.9])
+def test_a_truncated_database_is_refused_and_left_untouched(tmp_path: Path, keep: float) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    _real_database(path)
+    data = path.read_bytes()
+    assert len(data) > 500_000
+    path.write_bytes(data[: int(len(data) * keep) // 4096 * 4096 or 100])
+    before = _digest(path)
+    with pytest.raises(StorageError, match="damaged"):
+        Database(path)
+    assert _digest(path) == before
+
+
+def test_a_text_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    path.write_text("name,number\nAda,+447911123456\n" * 100)
+    before = _digest(path)
+    with pytest.raises(StorageError, match="damaged or is not an smsdesk database"):
+        Database(path)
+    assert _digest(path) == before
+
+
+def test_a_newer_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    _real_database(path, rows=10)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before, names = _digest(path), _siblings(path)
+    with pytest.raises(StorageError) as err:
+        Database(path)
+    text = str(err.value)
+    assert "newer smsdesk" in text and "Nothing was changed" in text
+    assert f"schema {LATEST_VERSION + 1}" in text
+    assert _digest(path) == before
+    assert _siblings(path) == names
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION + 1
+    conn.close()
+
+
+# ---- group commit ---------------------------------------------------------------------------
+@pytest.mark.asyncio
+async def test_500_concurrent_writes_all_resolve(db: Database) -> None:
+    async def put(i: int) -> int:
+        return await db.write(
+            lambda c: int(c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"w{i}", str(i))).lastrowid or 0)
+        )
+
+    ids = await asyncio.gather(*(put(i) for i in range(500)))
+    assert len(set(ids)) == 500
+    assert db.query_one("SELECT count(*) FROM kv WHERE key LIKE 'w%'")[0] == 500  # type: ignore[index]
+
+
+def _hold_writer(db: Database) -> threading.Event:
+    """Park the writer inside a job so the next submissions queue up into one batch."""
+    gate, entered = threading.Event(), threading.Event()
+
+    def wait(_conn: sqlite3.Connection) -> None:
+        entered.set()
+        gate.wait(10)
+
+    db.submit(wait)
+    assert entered.wait(10)
+    return gate
+
+
+def test_a_burst_costs_one_commit(db: Database) -> None:
+    commits: list[str] = []
+    gate = _hold_writer(db)
+    db._writer_conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    futures = [
+        db.submit(lambda c, i=i: c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"b{i}", "v")))
+        for i in range(500)
+    ]
+    gate.set()
+    for f in futures:
+        f.result(10)
+    db.write_sync(lambda c: None)
+    db._writer_conn.set_trace_callback(None)
+    # The held job's batch commits once, the 500 queued behind it once, the probe once.
+    assert len(commits) <= 3
+    assert db.query_one("SELECT count(*) FROM kv WHERE key LIKE 'b%'")[0] == 500  # type: ignore[index]
+
+
+def test_a_failing_job_does_not_undo_its_neighbours(db: Database) -> None:
+    gate = _hold_writer(db)
+
+    def boom(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO kv (key, value) VALUES ('bad', 'written then undone')")
+        raise ValueError("job failed on purpose")
+
+    def dup(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO kv (key, value) VALUES ('before', 'again')")  # UNIQUE violation
+
+    before = db.submit(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('before', '1')"))
+    failing = db.submit(boom)
+    conflicting = db.submit(dup)
+    after = db.submit(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('after', '2')"))
+    gate.set()
+    before.result(10)
+    after.result(10)
+    with pytest.raises(ValueError, match="on purpose"):
+        failing.result(10)
+    with pytest.raises(sqlite3.IntegrityError):
+        conflicting.result(10)
+    rows = dict(db.query("SELECT key, value FROM kv WHERE key IN ('before', 'bad', 'after')"))
+    assert rows == {"before": "1", "after": "2"}
+
+
+def test_a_write_is_visible_to_another_connection_when_it_resolves(db: Database) -> None:
+    db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('seen', 'yes')"))
+    other = sqlite3.connect(db.path)
+    try:
+        assert other.execute("SELECT value FROM kv WHERE key = 'seen'").fetchone() == ("yes",)
+    finally:
+        other.close()
+
+
+def test_a_closed_database_refuses_writes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "smsdesk.sqlite3")
+    pending = db.submit(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('last', 'x')"))
+    db.close()
+    assert pending.done()  # close() finishes queued writes first
+    with pytest.raises(StorageError, match="closed"):
+        db.submit(lambda c: None)
+    db.close()  # twice is harmless

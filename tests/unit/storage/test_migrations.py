@@ -1,0 +1,79 @@
+"""Numbered migrations tracked in PRAGMA user_version (issue 2 item 2)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from smsdesk.storage.db import Database
+from smsdesk.storage.migrations import LATEST_VERSION, MIGRATIONS
+
+TABLES = {
+    "accounts", "contacts", "messages", "message_transitions", "conversations", "pending_receipts",
+    "webhook_events", "webhook_log", "optouts", "audit_log", "kv",
+}
+
+
+def _user_version(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_versions_are_numbered_from_one_without_gaps() -> None:
+    assert sorted(MIGRATIONS) == list(range(1, LATEST_VERSION + 1))
+    assert all(MIGRATIONS[v] for v in MIGRATIONS), "every version has statements"
+
+
+def test_fresh_database_runs_every_migration(tmp_path: Path) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    db = Database(path)
+    db.close()
+    assert _user_version(path) == LATEST_VERSION
+    conn = sqlite3.connect(path)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert names >= TABLES
+
+
+def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    db = Database(path)
+    db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('keep', 'me')"))
+    db.close()
+    db = Database(path)
+    try:
+        assert db.query_one("SELECT value FROM kv WHERE key = 'keep'")["value"] == "me"  # type: ignore[index]
+    finally:
+        db.close()
+    assert _user_version(path) == LATEST_VERSION
+
+
+def test_an_old_database_is_brought_up_to_date_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "smsdesk.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[1]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO kv (key, value) VALUES ('from', 'v1')")
+    conn.close()
+    db = Database(path)
+    try:
+        assert db.query_one("SELECT value FROM kv WHERE key = 'from'")["value"] == "v1"  # type: ignore[index]
+        assert db.query_one("PRAGMA user_version")[0] == LATEST_VERSION  # type: ignore[index]
+    finally:
+        db.close()
+
+
+def test_each_version_applies_on_top_of_the_previous_one() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for version in range(1, LATEST_VERSION + 1):
+        conn.execute("BEGIN")
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
