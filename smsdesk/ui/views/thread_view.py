@@ -59,16 +59,22 @@ class ThreadView(QListView):
 
     # ---- opening -----------------------------------------------------------------------
     def show_conversation(self, conversation_id: int | None, around: int | None = None) -> None:
-        self.thread_model.open(conversation_id, around)
-        if around is not None and self.thread_model.row_of(around) >= 0:
-            idx = self.thread_model.index(self.thread_model.row_of(around))
+        # While the model resets the scroll bar passes through 0 (= top and bottom at once):
+        # paging stays off until the view sits where it should.
+        self._paging = True
+        try:
+            self.thread_model.open(conversation_id, around)
             self.doItemsLayout()
-            self.setCurrentIndex(idx)
-            self.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
-            self._pin_bottom = False
-        else:
-            self.scrollToBottom()
-            self._pin_bottom = True
+            if around is not None and self.thread_model.row_of(around) >= 0:
+                idx = self.thread_model.index(self.thread_model.row_of(around))
+                self.setCurrentIndex(idx)
+                self.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
+                self._pin_bottom = False
+            else:
+                self.scrollToBottom()
+                self._pin_bottom = True
+        finally:
+            self._paging = False
 
     def at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
@@ -79,6 +85,8 @@ class ThreadView(QListView):
         if self._paging or self.thread_model.conversation_id is None:
             return
         bar = self.verticalScrollBar()
+        if bar.maximum() <= bar.minimum():
+            return  # nothing to scroll (or not laid out yet)
         if value <= bar.minimum() and self.thread_model.has_older:
             self.load_older()
         elif value >= bar.maximum() and self.thread_model.has_newer:

@@ -1,0 +1,161 @@
+"""Conversations offscreen: replies arrive in the right thread with a badge, STOP blocks the
+reply box, search opens a thread at the hit, failed messages show a reason and Retry works."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from smsdesk.domain.status import Status
+from smsdesk.services.send import Draft
+from smsdesk.storage import messages as msg_store
+from smsdesk.storage.messages import NewOutgoing
+from smsdesk.ui.models.thread_model import MessageRole
+from smsdesk.ui.views.conversations_view import ConversationsView
+
+ALICE = "+447911123456"
+BOB = "+447911123457"
+
+
+def _page(gui) -> ConversationsView:
+    page = gui.window.show_page("conversations")
+    assert isinstance(page, ConversationsView)
+    return page
+
+
+def _inject(gui, sender: str, body: str) -> None:
+    srv = gui.rt.sandbox.server
+    assert gui.rt.sandbox.call(srv._post_inbound(sender, srv.config.inbound_number, body))
+
+
+def _conv(gui, number: str):
+    account = gui.rt.accounts.by_name("Sandbox")
+    return gui.rt.conversations.find(account.id, number)
+
+
+def _nav_text(gui, key: str) -> str:
+    row = [s.key for s in gui.window._specs].index(key)
+    return gui.window.nav.item(row).text()
+
+
+def _bodies(page: ConversationsView) -> list[str]:
+    model = page.thread.thread_model
+    return [model.index(i).data(MessageRole).body for i in range(model.rowCount())]
+
+
+def test_reply_lands_in_its_thread_with_unread_badge_and_notification(gui) -> None:
+    page = _page(gui)
+    account = gui.rt.accounts.by_name("Sandbox")
+    gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123456"], "Table for two at 7pm?")))
+    gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123457"], "Your parcel is on its way")))
+    gui.wait_until(lambda: page.list_model.rowCount() == 2)
+    _inject(gui, ALICE, "Yes please, 7pm is perfect")
+    gui.wait_until(lambda: (c := _conv(gui, ALICE)) is not None and c.unread == 1)
+    gui.wait_until(lambda: _nav_text(gui, "conversations").endswith("(1)"))
+    top = page.list_model.conversation_at(0)
+    assert top is not None and top.remote == ALICE and top.unread == 1
+    assert top.last_body == "Yes please, 7pm is perfect"
+    assert gui.window.notifier.history[-1][1] == "Yes please, 7pm is perfect"
+    bob = _conv(gui, BOB)
+    assert bob.unread == 0 and bob.last_body == "Your parcel is on its way"
+
+    # Keyboard: focus the list, first row is Alice; opening it marks it read.
+    page.list.setFocus()
+    QTest.keyClick(page.list, Qt.Key.Key_Home)
+    gui.wait_until(lambda: page.current is not None and page.current.remote == ALICE)
+    assert _bodies(page) == ["Table for two at 7pm?", "Yes please, 7pm is perfect"]
+    gui.wait_until(lambda: _conv(gui, ALICE).unread == 0)
+    gui.wait_until(lambda: _nav_text(gui, "conversations") == "Conversations")
+    # A second reply while the thread is open shows in the thread at once.
+    _inject(gui, ALICE, "See you then")
+    gui.wait_until(lambda: _bodies(page)[-1:] == ["See you then"])
+
+
+def test_stop_shows_banner_and_blocks_reply_until_start(gui) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, " Stop! ")
+    gui.wait_until(lambda: _conv(gui, ALICE) is not None and _conv(gui, ALICE).opted_out)
+    page.open_conversation(_conv(gui, ALICE).id)
+    assert page.banner.isVisibleTo(page) and "opted out" in page.banner.text()
+    assert not page.reply.isEnabled() and not page.send_button.isEnabled()
+    page.reply.setPlainText("Are you sure?")
+    page.send()
+    gui.settle(0.2)
+    assert gui.rt.sender.messages.recent(10, direction="out") == []
+    assert "opted out" in page.feedback.text()
+    _inject(gui, ALICE, "START")
+    gui.wait_until(lambda: not page.banner.isVisibleTo(page))
+    assert page.reply.isEnabled() and page.send_button.isEnabled()
+
+
+def test_search_finds_an_old_message_and_opens_the_thread_there(gui) -> None:
+    account = gui.rt.accounts.by_name("Sandbox")
+    items = [NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED)
+             for i in range(600)]
+    items[300] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed", 1, "GSM-7", Status.DELIVERED)
+    ids = gui.rt.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
+    page = _page(gui)
+    page.list_model.reload()
+    page.open_conversation(_conv(gui, ALICE).id)
+    model = page.thread.thread_model
+    assert model.rowCount() == 200 and model.has_older  # the newest page only
+    page.focus_search()
+    QTest.keyClicks(page.search, "zebra")
+    QTest.keyClick(page.search, Qt.Key.Key_Return)
+    gui.wait_until(lambda: page.results.count() == 1)
+    gui.wait_until(lambda: model.row_of(ids[300]) >= 0)
+    assert page.thread.selected_message_id() == ids[300]
+    assert model.rowCount() <= 200
+    # Scrolling up from there loads the page before it, and nothing else.
+    assert page.thread.load_older() == 200 and model.has_older
+    assert page.thread.load_older() == 1 and model.row_of(ids[0]) == 0 and not model.has_older
+    assert page.thread.selected_message_id() == ids[300]
+
+
+def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
+    page = _page(gui)
+    srv = gui.rt.sandbox.server
+    srv.config.rate_failed = 1.0
+    _inject(gui, ALICE, "Hello?")
+    gui.wait_until(lambda: _conv(gui, ALICE) is not None)
+    page.open_conversation(_conv(gui, ALICE).id)
+    page.reply.setFocus()
+    QTest.keyClicks(page.reply, "Hi! We open at 9")
+    QTest.keyClick(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    model = page.thread.thread_model
+
+    def failed_msg():
+        msgs = [model.message_at(i) for i in range(model.rowCount())]
+        return next((m for m in msgs if m and m.direction == "out" and m.status == Status.FAILED), None)
+
+    msg = gui.wait_until(failed_msg)
+    assert msg.error and page.reply.toPlainText() == ""
+    row = model.row_of(msg.id)
+    geo = page.thread.bubbles.geometry(model.index(row))
+    assert not geo.retry.isNull() and not geo.reason.isNull()
+    srv.config.rate_failed = 0.0
+    page.thread.scrollTo(model.index(row))
+    gui.settle(0.05)
+    where = page.thread.visualRect(model.index(row)).topLeft() + geo.retry.center()
+    QTest.mouseClick(page.thread.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+    gui.wait_until(lambda: model.message_at(model.row_of(msg.id)).status == Status.DELIVERED)
+    assert "Queued again" in page.feedback.text()
+
+
+def test_draft_is_kept_per_conversation_and_contact_can_be_named(gui) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, "Hi")
+    _inject(gui, BOB, "Hello")
+    gui.wait_until(lambda: page.list_model.rowCount() == 2)
+    page.open_conversation(_conv(gui, ALICE).id)
+    page.reply.setPlainText("Half-written answer")
+    page.open_conversation(_conv(gui, BOB).id)
+    gui.wait_until(lambda: _conv(gui, ALICE).draft == "Half-written answer")
+    assert page.reply.toPlainText() == ""
+    page.open_conversation(_conv(gui, ALICE).id)
+    assert page.reply.toPlainText() == "Half-written answer"
+    page.set_contact_name(ALICE, "Alice Jones")
+    gui.wait_until(lambda: page.title.text() == "Alice Jones")
+    assert any(page.list_model.conversation_at(i).title == "Alice Jones" for i in range(2))
+    hits = gui.rt.conversations.search("alice")
+    assert hits and hits[0].conversation.remote == ALICE and hits[0].message_id is None
