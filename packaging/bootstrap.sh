@@ -74,7 +74,11 @@ pick_python() {
 Install one (Debian 12: apt-get install python3 python3-venv) or set PYTHON=/path/to/python."
 }
 
-venv_ok() { [[ -x "$VENV/bin/python" ]] && py_ok "$VENV/bin/python"; }
+# A venv made while ensurepip was missing has a python but no pip: treat it as broken.
+venv_ok() {
+    [[ -x "$VENV/bin/python" ]] && py_ok "$VENV/bin/python" \
+        && "$VENV/bin/python" -c 'import pip' >/dev/null 2>&1
+}
 
 # ---- system packages ------------------------------------------------------------------------
 missing_pkgs() {  # prints the packages of "$@" that dpkg does not list as installed
