@@ -1,0 +1,1 @@
+"""Tests of smsdesk.services.importing (no sockets, no Qt)."""
