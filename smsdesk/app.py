@@ -13,9 +13,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox  # PySide6 before qasync (pitfall 5)
 
-from smsdesk import APP_NAME, __version__
+from smsdesk import APP_NAME, __version__, resources
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.runtime import Runtime
 from smsdesk.ui import aio
@@ -37,6 +38,15 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def app_icon() -> QIcon:
+    """The app icon from resources/ (an empty icon, and a log line, if the install lacks it)."""
+    try:
+        return QIcon(str(resources.path("icons/smsdesk.svg")))
+    except resources.ResourceNotFound as exc:
+        log.warning("%s", exc)
+        return QIcon()
 
 
 def build_window(rt: Runtime) -> tuple[MainWindow, UiContext]:
@@ -67,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationDisplayName("smsdesk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
+    # Wayland compositors and docks match the window to smsdesk.desktop (and its icon) by this.
+    app.setDesktopFileName(APP_NAME)
+    app.setWindowIcon(app_icon())
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
     try:
@@ -78,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     loop = aio.create_loop(app)  # type: ignore[arg-type]
     window, _ctx = build_window(rt)
+    # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
+    window.setWindowTitle(APP_NAME)
     window.show()
     try:
         with loop:

@@ -6,7 +6,7 @@ Pages are built on first visit (start-up shows Compose without building the rest
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smsdesk import __version__
 from smsdesk.domain.events import Changes
-from smsdesk.ui import aio
+from smsdesk.ui import aio, theme
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.notifier import InboxNotifier
 from smsdesk.ui.pages import PAGES, PageSpec
@@ -80,10 +79,29 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self._build_view_menu()
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About smsdesk", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def _build_view_menu(self) -> None:
+        """View -> Theme: follow the system, light or dark (saved in the settings)."""
+        manager = theme.ensure(self.ctx)
+        theme_menu = self.menuBar().addMenu("&View").addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in theme.MODES:
+            action = QAction(theme.MODE_LABELS[mode], self, checkable=True)
+            action.setChecked(mode == manager.mode)
+            action.triggered.connect(lambda _checked=False, m=mode: theme.ensure(self.ctx).set_mode(m))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
+        manager.sig_mode_changed.connect(self._on_theme_mode_changed)
+
+    def _on_theme_mode_changed(self, mode: str) -> None:
+        self.theme_actions[mode].setChecked(True)
 
     # ---- pages -------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -158,11 +176,10 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_about(self) -> None:
-        text = (
-            f"<b>smsdesk {__version__}</b><br>A desktop SMS console for small businesses.<br><br>"
-            f"Data folder: {self.ctx.rt.paths.home}"
-        )
-        box = QMessageBox(QMessageBox.Icon.Information, "About smsdesk", text, QMessageBox.StandardButton.Ok, self)
+        # Imported on demand: the dialog reads every installed package's metadata.
+        from smsdesk.ui.views.about_dialog import AboutDialog
+
+        box = AboutDialog(self.ctx.rt.paths.home, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

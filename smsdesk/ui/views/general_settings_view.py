@@ -1,10 +1,14 @@
-"""Settings -> General: default country, demo mode, and the overdue limit for scheduled sends."""
+"""Settings -> General: default country, demo mode, the overdue limit for scheduled sends, theme.
+
+The theme applies (and is saved) at once, like View -> Theme; the other fields on Save.
+"""
 
 from __future__ import annotations
 
 import phonenumbers
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
 
+from smsdesk.ui import theme
 from smsdesk.ui.context import UiContext
 
 
@@ -24,6 +28,14 @@ class GeneralSettingsView(QWidget):
         self.overdue.setRange(1, 24 * 60)
         self.overdue.setSuffix(" minutes")
         self.overdue.setValue(s.overdue_limit_minutes)
+        self.theme = QComboBox()
+        self.theme.setObjectName("theme")
+        for mode in theme.MODES:
+            self.theme.addItem(theme.MODE_LABELS[mode], mode)
+        manager = theme.ensure(ctx)
+        self.theme.setCurrentIndex(self.theme.findData(manager.mode))
+        self.theme.currentIndexChanged.connect(lambda _i: theme.ensure(self.ctx).set_mode(self.theme.currentData()))
+        manager.sig_mode_changed.connect(self._on_theme_mode_changed)
         self.saved = QLabel()
         save = QPushButton("Save")
         save.clicked.connect(self.save)
@@ -31,6 +43,7 @@ class GeneralSettingsView(QWidget):
         form.addRow("Default country for numbers", self.region)
         form.addRow("", self.demo)
         form.addRow("Hold overdue scheduled sends older than", self.overdue)
+        form.addRow("Theme", self.theme)
         form.addRow("", save)
         form.addRow("", self.saved)
 
@@ -41,3 +54,6 @@ class GeneralSettingsView(QWidget):
         s.overdue_limit_minutes = self.overdue.value()
         self.ctx.rt.save_settings()
         self.saved.setText("Saved. Demo mode changes take effect at the next start.")
+
+    def _on_theme_mode_changed(self, mode: str) -> None:
+        self.theme.setCurrentIndex(self.theme.findData(mode))
