@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 def apply_receipts_tx(conn: sqlite3.Connection, account_id: int, receipts: Iterable[StatusEvent]) -> set[int]:
     changed: set[int] = set()
     for ev in receipts:
+        if not ev.provider_message_id and not ev.client_ref:
+            # Nothing could ever match it: parking it would keep it forever.
+            log.info("ignored a receipt that names no message (account %s)", account_id)
+            continue
         mid = msg_store.find_for_receipt(conn, account_id, ev.provider_message_id, ev.client_ref)
         if mid is None:
             ev_store.park_receipt(conn, account_id, ev)

@@ -1,0 +1,191 @@
+"""The outbox over real loopback HTTP against the sandbox: commit before send, forward-only
+statuses under duplicate and out-of-order receipts, and every failure kind of issue 2 item 6."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from smsdesk.domain.errors import OptedOut
+from smsdesk.domain.status import Status
+from smsdesk.services.send import Draft
+from smsdesk.storage import optouts as opt_store
+from tests.support.wait import until
+
+TO = "07812 345678"
+E164 = "+447812345678"
+# Walk order for transitions: anything final outranks these.
+RANK = {"scheduled": 0, "queued": 1, "needs_review": 2, "unknown": 3, "sent": 4}
+
+
+def _rank(status: str) -> int:
+    return RANK.get(status, 99)
+
+
+def _spy_requests(runtime: Any, on_request: Callable[[Any], Any] | None = None) -> list[Any]:
+    """Record every request that reaches the sandbox's send route (faults included).
+
+    The route handlers call ``self.faults(request)`` first, so wrapping it on the instance sees
+    each attempt before any injected fault answers it.
+    """
+    server = runtime.sandbox.server
+    original = server.faults
+    seen: list[Any] = []
+
+    async def faults(request: Any, error: Any = None) -> Any:
+        body = await request.json()  # aiohttp caches the body; the handler reads it again
+        seen.append(body)
+        if on_request is not None:
+            on_request(body)
+        return await original(request, error)
+
+    server.faults = faults
+    return seen
+
+
+def _sandbox(runtime: Any) -> Any:
+    return runtime.accounts.by_name("Sandbox")
+
+
+async def _send(runtime: Any, text: str = "Your table is booked for 7pm") -> Any:
+    [msg] = await runtime.sender.send(Draft(_sandbox(runtime).id, [TO], text))
+    return msg
+
+
+async def _settled(runtime: Any, mid: int) -> Any:
+    repo = runtime.sender.messages
+
+    def check() -> Any:
+        m = repo.get(mid)
+        return m if m.status.is_final or m.status == Status.NEEDS_REVIEW else None
+
+    return await until(check, 15.0)
+
+
+def _transitions(runtime: Any, mid: int) -> list[str]:
+    return [r["status"] for r in runtime.sender.messages.transitions(mid)]
+
+
+@pytest.mark.asyncio
+async def test_the_queued_row_is_committed_before_the_provider_sees_the_request(runtime) -> None:
+    seen_in_db: list[Any] = []
+
+    def look(body: dict[str, Any]) -> None:
+        # A separate connection sees only committed data.
+        conn = sqlite3.connect(runtime.db.path)
+        try:
+            seen_in_db.append(
+                conn.execute(
+                    "SELECT status, remote, body FROM messages WHERE local_id = ?", (body["clientReference"],)
+                ).fetchone()
+            )
+        finally:
+            conn.close()
+
+    requests = _spy_requests(runtime, look)
+    msg = await _send(runtime)
+    final = await _settled(runtime, msg.id)
+    assert final.status == Status.DELIVERED
+    assert [r["clientReference"] for r in requests] == [msg.local_id]
+    assert seen_in_db == [("queued", E164, "Your table is booked for 7pm")]
+
+
+@pytest.mark.asyncio
+async def test_duplicate_and_out_of_order_receipts_only_move_forward(runtime) -> None:
+    cfg = runtime.sandbox.server.config
+    cfg.rate_duplicate = 1.0
+    cfg.rate_out_of_order = 1.0
+    msgs = await runtime.sender.send(Draft(_sandbox(runtime).id, [TO, "07400 123456", "+14155552671"], "Hello"))
+    server = runtime.sandbox.server
+    # Each message: Delivered then Dispatched, each posted twice with the same event id.
+    await until(lambda: server.receipts_posted >= 4 * len(msgs), 15)
+    await until(lambda: not runtime.db.query("SELECT 1 FROM webhook_events WHERE state = 'pending'"), 10)
+    for m in msgs:
+        final = runtime.sender.messages.get(m.id)
+        assert final.status == Status.DELIVERED, final
+        assert final.raw_status == "Delivered"
+        walk = _transitions(runtime, m.id)
+        assert walk[0] == "queued" and walk[-1] == "delivered"
+        assert all(_rank(a) < _rank(b) for a, b in zip(walk, walk[1:], strict=False)), walk
+        assert walk.count("delivered") == 1
+    # Duplicates were deduped by event id: each distinct event stored once.
+    events = runtime.db.query("SELECT dedupe_key FROM webhook_events")
+    assert len(events) == len({e["dedupe_key"] for e in events}) == 2 * len(msgs)
+
+
+@pytest.mark.asyncio
+async def test_429_with_retry_after_is_retried_then_delivered(runtime) -> None:
+    cfg = runtime.sandbox.server.config
+    cfg.rate_429 = 1.0
+    cfg.retry_after = 1
+
+    def first_hit_only(_body: Any) -> None:
+        # Runs before the original fault check: the first request still gets its 429.
+        if len(requests) >= 2:
+            cfg.rate_429 = 0.0
+
+    requests = _spy_requests(runtime, first_hit_only)
+    msg = await _send(runtime)
+    final = await _settled(runtime, msg.id)
+    assert final.status == Status.DELIVERED
+    assert len(requests) == 2
+    assert len(runtime.sandbox.server.sent) == 1
+    assert final.attempts == 2
+    assert _transitions(runtime, msg.id) == ["queued", "sent", "delivered"]
+
+
+@pytest.mark.asyncio
+async def test_500_is_ambiguous_needs_review_and_is_not_resent(runtime) -> None:
+    runtime.sandbox.server.config.rate_500 = 1.0
+    requests = _spy_requests(runtime)
+    msg = await _send(runtime)
+    final = await _settled(runtime, msg.id)
+    assert final.status == Status.NEEDS_REVIEW
+    assert "internal error" in final.error and "500" in final.error
+    runtime.dispatcher.kick()
+    await until(lambda: not runtime.dispatcher.busy)
+    assert len(requests) == 1
+    assert _transitions(runtime, msg.id) == ["queued", "needs_review"]
+
+
+@pytest.mark.asyncio
+async def test_connection_dropped_after_upload_needs_review(runtime) -> None:
+    runtime.sandbox.server.config.rate_drop = 1.0
+    requests = _spy_requests(runtime)
+    msg = await _send(runtime)
+    final = await _settled(runtime, msg.id)
+    assert final.status == Status.NEEDS_REVIEW
+    assert "may or may not have been sent" in final.error
+    runtime.dispatcher.kick()
+    await until(lambda: not runtime.dispatcher.busy)
+    assert len(requests) == 1  # not resent blindly
+
+
+@pytest.mark.asyncio
+async def test_a_wrong_api_key_fails_with_the_providers_words(runtime) -> None:
+    runtime.accounts.session_secrets[("Sandbox", "api_key")] = "not-the-key"
+    runtime.accounts.forget_adapters()
+    msg = await _send(runtime)
+    final = await _settled(runtime, msg.id)
+    assert final.status == Status.FAILED
+    assert "Invalid API key" in final.error
+    assert final.raw_status == "401"
+    assert runtime.sandbox.server.sent == []
+
+
+@pytest.mark.asyncio
+async def test_sending_to_an_opted_out_number_is_refused_and_writes_nothing(runtime) -> None:
+    await runtime.db.write(lambda c: opt_store.add(c, E164, "reply", "STOP"))
+    before = {
+        table: runtime.db.query_one(f"SELECT count(*) FROM {table}")[0]
+        for table in ("messages", "message_transitions", "audit_log", "conversations")
+    }
+    with pytest.raises(OptedOut) as err:
+        await _send(runtime)
+    assert E164 in str(err.value) and "opted out" in str(err.value)
+    after = {table: runtime.db.query_one(f"SELECT count(*) FROM {table}")[0] for table in before}
+    assert after == before
+    assert runtime.sandbox.server.sent == []
