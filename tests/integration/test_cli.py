@@ -1,0 +1,192 @@
+"""``smsdesk ...`` as a person runs it: real subprocesses, exit codes, stderr words, clean --json.
+
+Tests that store a secret need a real Secret Service; they run when ``SMSDESK_REAL_KEYRING=1``
+(``bash packaging/bootstrap.sh test`` and CI start gnome-keyring in a private D-Bus session)
+and are skipped otherwise. Plain-text keyring backends are never used. The other tests pin
+the subprocess to keyring's ``fail`` backend so they never touch a person's real keyring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsdesk.config.paths import resolve
+
+MESSAGE_KEYS = {
+    "local_id", "account", "direction", "to", "from", "text", "status", "raw_status", "error",
+    "provider_message_id", "segments", "encoding", "created_at", "updated_at",
+}
+STATUSES = {
+    "queued", "scheduled", "sent", "delivered", "failed", "expired", "rejected", "cancelled", "unknown",
+    "needs_review", "received",
+}
+REAL_KEYRING = os.environ.get("SMSDESK_REAL_KEYRING") == "1"
+needs_keyring = (
+    pytest.mark.keyring_real,
+    pytest.mark.skipif(
+        not REAL_KEYRING,
+        reason="stores a secret: needs a real Secret Service (SMSDESK_REAL_KEYRING=1, as in "
+        "`bash packaging/bootstrap.sh test`)",
+    ),
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "cli-home"
+
+
+def smsdesk(
+    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "SMSDESK_HOME"}
+    if not REAL_KEYRING:
+        full_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "smsdesk", "--home", str(home), *args],
+        input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env, check=False,
+    )
+
+
+def as_json(proc: subprocess.CompletedProcess[str]) -> Any:
+    """stdout must be one JSON document and nothing else (no log lines mixed in)."""
+    return json.loads(proc.stdout)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---- always ---------------------------------------------------------------------------------
+def test_send_wait_then_messages_json(home: Path) -> None:
+    sent = smsdesk(home, "send", "--account", "Sandbox", "--to", "07911123456", "--text", "hi", "--wait")
+    assert sent.returncode == 0, sent.stderr
+    assert "Delivered" in sent.stdout
+    listed = smsdesk(home, "messages", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = as_json(listed)
+    assert isinstance(rows, list) and len(rows) == 1
+    [row] = rows
+    assert set(row) >= MESSAGE_KEYS
+    assert row["status"] in STATUSES
+    assert (row["status"], row["raw_status"], row["direction"], row["account"]) == ("delivered", "Delivered", "out", "Sandbox")
+    assert (row["to"], row["text"], row["segments"], row["encoding"]) == ("+447911123456", "hi", 1, "GSM-7")
+    assert row["provider_message_id"] and row["local_id"] and row["error"] is None
+
+
+def test_send_json_is_clean_and_home_works_after_the_sub_command(home: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "smsdesk", "send", "--home", str(home), "--account", "Sandbox",
+         "--to", "+447911123456", "--to", "07911 123456", "--text", "Ça coûte 5€ 😀", "--wait", "--json"],
+        capture_output=True, text=True, timeout=90, check=False,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    [row] = as_json(proc)  # the same number twice is one message
+    assert (row["status"], row["encoding"], row["text"]) == ("delivered", "UCS-2", "Ça coûte 5€ 😀")
+    assert resolve(home).database.exists()
+
+
+def test_invalid_number_is_exit_2_with_the_reason_and_stores_nothing(home: Path) -> None:
+    proc = smsdesk(home, "send", "--account", "Sandbox", "--to", "+44 7700 900123", "--text", "hi")
+    assert proc.returncode == 2
+    assert "reserved for TV and film" in proc.stderr
+    assert proc.stdout == ""
+    proc = smsdesk(home, "send", "--account", "Sandbox", "--to", "0791", "--text", "hi", "--wait")
+    assert proc.returncode == 2 and "'0791'" in proc.stderr
+    assert as_json(smsdesk(home, "messages", "--json")) == []
+
+
+def test_unknown_account_is_exit_2(home: Path) -> None:
+    proc = smsdesk(home, "send", "--account", "Nope", "--to", "07911123456", "--text", "hi")
+    assert proc.returncode == 2
+    assert "No account named 'Nope'" in proc.stderr and "Sandbox" in proc.stderr
+    proc = smsdesk(home, "accounts", "show", "Nope", "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+
+
+def test_no_sub_command_is_exit_2_with_usage_on_stderr(home: Path) -> None:
+    proc = smsdesk(home)
+    assert proc.returncode == 2
+    assert "usage: smsdesk" in proc.stderr and proc.stdout == ""
+    proc = smsdesk(home, "no-such-command")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_secrets_are_never_taken_from_argv(home: Path) -> None:
+    proc = smsdesk(home, "accounts", "add", "--provider", "puresms", "--name", "P", "--sender", "Shop",
+                   "--set", "api_key=sk-from-argv")
+    assert proc.returncode == 2
+    assert "never taken from the command line" in proc.stderr
+    assert "--secret-stdin api_key" in proc.stderr and "SMSDESK_SECRET_API_KEY" in proc.stderr
+    assert "sk-from-argv" not in proc.stderr
+    names = [a["name"] for a in as_json(smsdesk(home, "accounts", "list", "--json"))]
+    assert names == ["Sandbox"]
+
+
+def test_accounts_list_and_show_json(home: Path) -> None:
+    listed = smsdesk(home, "accounts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [sandbox] = as_json(listed)
+    assert sandbox["name"] == "Sandbox" and sandbox["provider"] == "sandbox"
+    shown = as_json(smsdesk(home, "accounts", "show", "Sandbox", "--json"))
+    assert isinstance(shown, dict)
+    assert shown["webhook_url"].startswith("http://127.0.0.1:") and shown["webhook_url"].endswith("/hooks/1")
+
+
+def test_a_corrupt_database_is_exit_1_with_a_clear_message_and_untouched(home: Path) -> None:
+    assert smsdesk(home, "accounts", "list").returncode == 0
+    db = resolve(home).database
+    db.write_bytes(os.urandom(48 * 1024))
+    for extra in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    before = _digest(db)
+    for args in (("messages", "--json"), ("send", "--account", "Sandbox", "--to", "07911123456", "--text", "hi")):
+        proc = smsdesk(home, *args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert "damaged or is not an smsdesk database" in proc.stderr and "Nothing was changed" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert proc.stdout == ""
+    assert _digest(db) == before
+
+
+# ---- with a real Secret Service -----------------------------------------------------------------
+@pytest.mark.parametrize("how", ["stdin", "env"])
+@needs_keyring[1]
+@needs_keyring[0]
+def test_accounts_add_show_remove_keeps_the_key_out_of_output(home: Path, how: str) -> None:
+    name = f"P{uuid.uuid4().hex[:6]}"
+    key = f"sk-{uuid.uuid4().hex}"
+    add = ["accounts", "add", "--provider", "puresms", "--name", name, "--sender", "Shop"]
+    if how == "stdin":
+        proc = smsdesk(home, *add, "--secret-stdin", "api_key", stdin=key + "\n")
+    else:
+        proc = smsdesk(home, *add, env={"SMSDESK_SECRET_API_KEY": key})
+    assert proc.returncode == 0, proc.stderr
+    try:
+        shown = smsdesk(home, "accounts", "show", name, "--json")
+        assert shown.returncode == 0, shown.stderr
+        data = as_json(shown)
+        assert data["webhook_url"].startswith("http://127.0.0.1:") and "/hooks/" in data["webhook_url"]
+        assert data["secrets_set"]["api_key"] is True
+        listed = smsdesk(home, "accounts", "list", "--json")
+        for proc_out in (proc, shown, listed):
+            assert key not in proc_out.stdout and key not in proc_out.stderr
+        for path in home.rglob("*"):
+            if path.is_file():
+                assert key.encode() not in path.read_bytes(), path
+    finally:
+        removed = smsdesk(home, "accounts", "remove", name)
+    assert removed.returncode == 0, removed.stderr
+    names = [a["name"] for a in as_json(smsdesk(home, "accounts", "list", "--json"))]
+    assert name not in names
