@@ -107,7 +107,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _is_blank(row: list[str]) -> bool:
-    return not any(c.strip() for c in row)
+    return not "".join(row).strip()
 
 
 def looks_like_data(row: list[str]) -> bool:
