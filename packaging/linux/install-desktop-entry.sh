@@ -17,7 +17,7 @@ if [ "${1:-}" = "--remove" ]; then
     exit 0
 fi
 
-mkdir -p "$APPS" "$DATA/metainfo"
+mkdir -p "$APPS" "$DATA/metainfo" "$ICONS"
 # Absolute paths: the folder is not on PATH.
 sed -e "s|^Exec=.*|Exec=\"$HERE/smsdesk-gui\"|" -e "s|^TryExec=.*|TryExec=$HERE/smsdesk-gui|" \
     "$HERE/share/applications/smsdesk.desktop" > "$APPS/smsdesk.desktop"
