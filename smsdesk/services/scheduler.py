@@ -174,10 +174,18 @@ class SchedulerService:
             log.warning("account %s has unreadable quiet hours; ignoring them", account.name)
             return None
 
+    def zones(self, number: str, preferred: str) -> tuple[str, ...]:
+        """The number's candidate zones, the sender's own zone first when it is one of them (a UK
+        mobile's candidates include Guernsey and Jersey; "London" reads better and ties go first)."""
+        found = tuple(self.zones_for(number))
+        if not found:
+            return (preferred,)
+        return tuple(sorted(found, key=lambda z: z != preferred))
+
     def quiet_note(self, account_id: int, numbers: Sequence[str], when: datetime) -> str:
         """What quiet hours would do to a send at ``when`` (aware), for a warning before saving."""
         quiet = self.quiet_hours(account_id)
-        waits = [d for d in (defer_for_quiet(when, self.zones_for(n), quiet) for n in numbers) if d.reason]
+        waits = [d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason]
         if not waits:
             return ""
         return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
@@ -383,7 +391,7 @@ class SchedulerService:
             for m in self.sender.messages.get_many(ids):
                 if m.status != Status.SCHEDULED or m.raw_status != "paused":
                     continue
-                d = defer_for_quiet(now, self.zones_for(m.remote) or (item.zone,), quiet)
+                d = defer_for_quiet(now, self.zones(m.remote, item.zone), quiet)
                 plan.append((m.id, iso(d.at) if d.reason else None, "quiet hours" if d.reason else "resumed"))
         fields: dict[str, object] = {"state": "running" if paused_run else "scheduled", "reason": ""}
         if not paused_run and item.recurrence.repeats and item.next_run and item.next_run < now:
@@ -519,7 +527,7 @@ class SchedulerService:
                 continue
             text = body or item.body
             info = analyze(text)
-            d = defer_for_quiet(now, self.zones_for(number) or (item.zone,), quiet)
+            d = defer_for_quiet(now, self.zones(number, item.zone), quiet)
             if d.reason:
                 deferred[len(items)] = d.reason
                 items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,

@@ -125,7 +125,7 @@ class ProviderScheduling:
                 continue
             text = body or item.body
             info = analyze(text)
-            at = defer_for_quiet(item.next_run, svc.zones_for(number) or (item.zone,), quiet).at
+            at = defer_for_quiet(item.next_run, svc.zones(number, item.zone), quiet).at
             news.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
                                     Status.SCHEDULED, at.isoformat(timespec="milliseconds"), item.bulk_run_id))
         due = item.next_run.isoformat(timespec="milliseconds")

@@ -233,6 +233,10 @@ def promote_due(conn: sqlite3.Connection, now: str) -> list[int]:
     ids = [int(r[0]) for r in rows]
     for mid in ids:
         msg_store.apply_status(conn, mid, Status.QUEUED, "due")
+    # Its time has come: the dispatcher must send it now, not hand the provider a send time
+    # (a future send_at on a queued row means provider-side scheduling to the dispatcher, and
+    # another process's clock may be a little behind ours).
+    conn.executemany("UPDATE messages SET send_at = NULL WHERE id = ?", [(m,) for m in ids])
     return ids
 
 
