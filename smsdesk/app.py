@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import time
 from collections.abc import Sequence
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon, QWindow
 from PySide6.QtWidgets import QApplication, QMessageBox  # PySide6 before qasync (pitfall 5)
 
 from smsdesk import APP_NAME, __version__, resources
@@ -69,6 +72,22 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
     await rt.stop()
 
 
+class _ReportShown(QObject):
+    """bench/startup.py hook (``SMSDESK_REPORT_SHOWN=1``): on the first expose of a window, print
+    ``SMSDESK_SHOWN <unix time>`` on stderr and close it, so the process ends."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed():
+            print(f"SMSDESK_SHOWN {time.time():.6f}", file=sys.stderr, flush=True)
+            QApplication.instance().removeEventFilter(self)  # type: ignore[union-attr]
+            QTimer.singleShot(0, self._window.close)
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     _logging()
@@ -93,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window, _ctx = build_window(rt)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
     window.setWindowTitle(APP_NAME)
+    if os.environ.get("SMSDESK_REPORT_SHOWN"):
+        app.installEventFilter(_ReportShown(window))
     window.show()
     try:
         with loop:
