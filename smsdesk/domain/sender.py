@@ -17,6 +17,8 @@ def check_sender(sender: str, *, numeric_only: bool = False) -> str:
         raise InvalidInput("A sender ID is needed: a name of up to 11 letters/digits, or a number.")
     if _NUMERIC.match(s):
         return s
+    if s.lstrip("+").isdigit():
+        raise InvalidInput(f"Sender '{s}' is too long: a number sender has at most 15 digits.")
     if numeric_only:
         raise InvalidInput(f"Sender '{s}' must be a number for this provider.")
     if not _ALNUM.match(s):

@@ -50,8 +50,11 @@ def test_a_name_needs_a_letter() -> None:
 
 
 def test_too_many_digits() -> None:
-    with pytest.raises(InvalidInput):
-        check_sender("1" * 16)
+    for given in ("1" * 16, "+" + "4" * 16):
+        with pytest.raises(InvalidInput, match="at most 15 digits"):
+            check_sender(given)
+        with pytest.raises(InvalidInput, match="at most 15 digits"):
+            check_sender(given, numeric_only=True)
 
 
 def test_numeric_only_providers_refuse_names() -> None:
