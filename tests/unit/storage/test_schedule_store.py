@@ -1,0 +1,73 @@
+"""The schedule tables: claims are exclusive, edits check the version, runs finish with their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from smsdesk.domain.schedule import Recurrence
+from smsdesk.domain.status import Status
+from smsdesk.storage import accounts as acc_store
+from smsdesk.storage import messages as msg_store
+from smsdesk.storage import schedule as store
+from smsdesk.storage.db import Database
+
+DUE = "2026-12-01T09:00:00.000+00:00"
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = Database(tmp_path / "s.db")
+    yield database
+    database.close()
+
+
+def _item(db: Database) -> int:
+    def write(conn):
+        acct = acc_store.insert_account(conn, "A", "sandbox", "", "me", {})
+        new = store.NewSchedule(acct, "multi", "hi", "me", [("+447911123456", None), ("+447911123457", "Hi Bo")],
+                                Recurrence(), datetime(2026, 12, 1, 9, 0), "Europe/London", DUE)
+        return store.insert(conn, new)
+
+    return db.write_sync(write)
+
+
+def test_insert_and_read_back(db: Database) -> None:
+    sid = _item(db)
+    repo = store.ScheduleRepository(db)
+    item = repo.get(sid)
+    assert item is not None and item.recipient_count == 2 and item.state == "scheduled" and item.version == 1
+    assert repo.recipients(sid) == [("+447911123456", None), ("+447911123457", "Hi Bo")]
+    assert [i.id for i in repo.due(DUE)] == [sid] and repo.due("2026-12-01T08:59:59.000+00:00") == []
+
+
+def test_only_one_claim_wins_and_a_stale_edit_is_refused(db: Database) -> None:
+    sid = _item(db)
+    assert db.write_sync(lambda c: store.claim(c, sid, 1, DUE, "gui")) is True
+    assert db.write_sync(lambda c: store.claim(c, sid, 1, DUE, "serve")) is False
+    with pytest.raises(store.Conflict):
+        db.write_sync(lambda c: store.update_item(c, sid, 1, store.WAITING + ("scheduled",), body="late edit"))
+    assert store.ScheduleRepository(db).get(sid).body == "hi"
+
+
+def test_run_finishes_when_its_messages_leave_the_outbox(db: Database) -> None:
+    sid = _item(db)
+
+    def run(conn):
+        store.claim(conn, sid, 1, DUE, "gui")
+        rid = store.start_run(conn, sid, DUE, "gui")
+        ids = msg_store.insert_outgoing(conn, [msg_store.NewOutgoing(1, "+447911123456", "me", "hi", 1, "GSM-7")])
+        store.link_messages(conn, rid, ids)
+        conn.execute("UPDATE schedules SET next_run_utc = NULL WHERE id = ?", (sid,))
+        return ids[0]
+
+    mid = db.write_sync(run)
+    assert db.write_sync(store.finish_runs) == []
+    db.write_sync(lambda c: msg_store.apply_status(c, mid, Status.SENT))
+    assert db.write_sync(store.finish_runs) == [sid]
+    repo = store.ScheduleRepository(db)
+    assert repo.get(sid).state == "done"
+    assert repo.runs(sid)[0]["counts"] == {"sent": 1}
+    assert store.counts_text({"sent": 3, "failed": 1}, skipped=2) == "3 sent, 1 failed, 2 skipped (opted out)"
