@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from smsdesk import __version__
-from smsdesk.cli import accounts, common, conversations, import_cmd, messages, optouts, sandbox_cmd, send, serve
+from smsdesk.cli import accounts, common, conversations, import_cmd, messages, optouts, queue, sandbox_cmd, send, serve
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd)
+COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,8 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--to", action="append", required=True, metavar="NUMBER")
     p.add_argument("--text", help="message text ('-' reads standard input)")
     p.add_argument("--at", metavar="ISO8601", help="schedule for this time (with offset, or local time)")
+    p.add_argument("--repeat", metavar="RULE", help="with --at: once, daily, weekly:mon,fri, monthly:31 (default once)")
+    p.add_argument("--zone", metavar="IANA", help="with --at: the time zone of a time without offset (default: this computer's)")
     p.add_argument("--wait", action="store_true", help="wait until every message has a final status")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
     p.add_argument("--json", action="store_true")
@@ -58,6 +60,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | None) -> int:
     account = rt.accounts.by_name(args.account)
+    if when is not None:
+        return await _schedule(rt, args, account.id, text, when)
     is_sandbox = account.provider == "sandbox"
     await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
     try:
@@ -91,6 +95,25 @@ async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | N
         return 1 if bad else 0
     finally:
         await rt.stop()
+
+
+async def _schedule(rt: Any, args: argparse.Namespace, account_id: int, text: str, when: datetime) -> int:
+    """``--at``: a durable item in the scheduled queue (sent by the app or ``smsdesk serve``)."""
+    from smsdesk.domain.schedule import Recurrence, to_local
+    from smsdesk.services.scheduler import ScheduleRequest
+
+    wall = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+    req = ScheduleRequest(account_id, args.to, text, wall if (args.zone and wall.tzinfo is None) else when,
+                          zone=args.zone, recurrence=Recurrence.parse(args.repeat))
+    item = await rt.scheduler.create(req)
+    assert item.next_run is not None
+    local = to_local(item.next_run, item.zone)
+    info(f"Scheduled #{item.id}: {item.recipient_count} recipient(s), {item.recurrence.describe()}, "
+         f"next {local:%Y-%m-%d %H:%M %Z} ({item.zone}). It is sent by the app or `smsdesk serve`; "
+         f"see `smsdesk queue`.")
+    if args.json:
+        print_json(item.as_json())
+    return 0
 
 
 def _report(args: argparse.Namespace, msgs: list[Message]) -> None:

@@ -1,0 +1,31 @@
+"""``smsdesk send --at`` makes a queue item; ``smsdesk queue`` lists it and cancels it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smsdesk.cli import main
+
+
+def test_send_at_schedules_and_queue_lists_and_cancels(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "See you at 9",
+               "--at", "2031-12-01T09:00", "--zone", "Europe/London", "--repeat", "weekly:mon"])
+    assert rc == 0
+    assert "Scheduled #1" in capsys.readouterr().err
+    assert main(["queue", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert item["repeat"] == "weekly:mon" and item["state"] == "scheduled" and item["zone"] == "Europe/London"
+    assert item["next_run_utc"].startswith("2031-12-01T09:00")  # 1 Dec 2031 is a Monday, GMT
+    assert main(["queue", "cancel", "1"]) == 0
+    assert "Cancelled" in capsys.readouterr().err
+    assert main(["queue", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["queue", "cancel", "1"]) == 2  # already cancelled: bad input, not a crash
+    assert main(["queue", "cancel", "7"]) == 2
+
+
+def test_send_at_in_the_past_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x", "--at", "2020-01-01T09:00"]) == 2
+    assert "in the past" in capsys.readouterr().err
