@@ -13,8 +13,7 @@ import asyncio
 from typing import Any
 
 from smsdesk.cli.common import info, open_runtime, print_json
-from smsdesk.domain.schedule import ScheduleItem, to_local
-from smsdesk.storage.schedule import counts_text
+from smsdesk.domain.schedule import ScheduleItem, counts_text, to_local
 
 ACTIONS = ("cancel", "pause", "resume", "send-now", "skip", "history")
 

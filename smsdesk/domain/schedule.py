@@ -406,7 +406,16 @@ class ScheduleItem:
         }
 
 
+
+def counts_text(counts: dict[str, int], skipped: int = 0) -> str:
+    """``3 delivered, 1 failed`` for the history list."""
+    parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    if skipped:
+        parts.append(f"{skipped} skipped (opted out)")
+    return ", ".join(parts) or "no messages"
+
 __all__ = [
+    "counts_text",
     "ScheduleItem",
     "Deferral",
     "QuietHours",

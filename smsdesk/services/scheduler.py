@@ -22,6 +22,7 @@ the whole run; the run's note says who waits and why. Provider-side scheduling l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -29,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
@@ -74,10 +76,8 @@ def iso(dt: datetime) -> str:
 def local_zone_name() -> str:
     """This computer's IANA zone name (``TZ``, ``/etc/timezone`` or ``/etc/localtime``), else UTC."""
     candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    except OSError:
-        pass
     try:
         target = str(Path("/etc/localtime").resolve())
         if "zoneinfo/" in target:
@@ -160,7 +160,7 @@ class SchedulerService:
     def recipients(self, sid: int) -> list[str]:
         return [num for num, _ in self.repo.recipients(sid)]
 
-    def history(self, sid: int) -> list[dict[str, object]]:
+    def history(self, sid: int) -> list[dict[str, Any]]:
         return self.repo.runs(sid)
 
     def held_count(self) -> int:
@@ -475,10 +475,8 @@ class SchedulerService:
                 await self.tick()
             except SmsdeskError:
                 log.exception("scheduler pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
 
     async def tick(self) -> int:
         """One pass; returns how many items started a run (for tests with injected clocks)."""

@@ -200,7 +200,7 @@ class ProviderScheduling:
         ambiguous = exc.kind == ErrorKind.AMBIGUOUS
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE messages SET claimed_by = NULL WHERE id IN (%s)" % ",".join("?" * len(ids)), ids)
+            conn.executemany("UPDATE messages SET claimed_by = NULL WHERE id = ?", [(i,) for i in ids])
             if ambiguous:
                 for mid in ids:
                     msg_store.apply_status(conn, mid, Status.NEEDS_REVIEW, "ambiguous",

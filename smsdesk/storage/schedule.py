@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smsdesk.domain.schedule import Recurrence, ScheduleItem
+from smsdesk.domain.schedule import Recurrence, ScheduleItem, counts_text
 from smsdesk.domain.status import Status
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
@@ -332,14 +332,6 @@ class ScheduleRepository:
                WHERE r.schedule_id = ? AND m.status = 'scheduled' AND m.provider_message_id IS NOT NULL""",
             (sid,),
         )
-
-
-def counts_text(counts: dict[str, int], skipped: int = 0) -> str:
-    """``3 delivered, 1 failed`` for the history list."""
-    parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-    if skipped:
-        parts.append(f"{skipped} skipped (opted out)")
-    return ", ".join(parts) or "no messages"
 
 
 def dumps(value: Any) -> str:
