@@ -41,6 +41,12 @@ def _optouts(ctx: UiContext) -> QWidget:
     return OptOutsView(ctx)
 
 
+def _bulk(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.bulk_wizard import BulkImportView
+
+    return BulkImportView(ctx)
+
+
 def _placeholder(title: str, text: str) -> Callable[[UiContext], QWidget]:
     def make(ctx: UiContext) -> QWidget:
         from smsdesk.ui.views.placeholder_view import PlaceholderView
@@ -63,10 +69,7 @@ PAGES: list[PageSpec] = [
         "scheduled", "Scheduled", "Ctrl+3",
         _placeholder("Scheduled", "The durable scheduled queue (edit, cancel, quiet hours) comes next."),
     ),
-    PageSpec(
-        "bulk", "Bulk import", "Ctrl+4",
-        _placeholder("Bulk import", "The spreadsheet import wizard for personalised bulk sends comes next."),
-    ),
+    PageSpec("bulk", "Bulk import", "Ctrl+4", _bulk),
     PageSpec("settings", "Settings", "Ctrl+5", _settings),
     PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),
 ]

@@ -1,0 +1,117 @@
+"""Table models for the import wizard: the file preview and the per-row verdicts.
+
+Both are virtual: ``data()`` is asked only for the visible cells, so 100,000 rows cost a
+list reference, not 100,000 Python objects created on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from smsdesk.services.importing.readers import Table
+from smsdesk.services.importing.validate import REASONS, RowResult, flag_text
+
+Index = QModelIndex | QPersistentModelIndex
+_RED = QColor("#b3261e")
+_AMBER = QColor("#a15c00")
+
+
+class PreviewModel(QAbstractTableModel):
+    """The first rows of a file, as read (headers as detected)."""
+
+    def __init__(self, limit: int = 20) -> None:
+        super().__init__()
+        self._limit = limit
+        self._table: Table | None = None
+
+    def set_table(self, table: Table | None) -> None:
+        self.beginResetModel()
+        self._table = table
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if self._table is None or parent.isValid() else min(self._limit, len(self._table.rows))
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if self._table is None or parent.isValid() else len(self._table.headers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if self._table is None or not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return self._table.rows[index.row()][index.column()]
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole or self._table is None:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._table.headers[section]
+        return str(self._table.row_numbers[section])
+
+
+VERDICT_COLUMNS = ("Row", "Number", "Result", "Why / notes")
+MESSAGE_COLUMNS = ("Row", "Number", "Message", "Parts", "Encoding", "Notes")
+
+
+class RowsModel(QAbstractTableModel):
+    """Verdicts (``mode="verdict"``) or rendered messages (``mode="message"``) per row."""
+
+    def __init__(self, mode: str = "verdict") -> None:
+        super().__init__()
+        self.mode = mode
+        self.columns = VERDICT_COLUMNS if mode == "verdict" else MESSAGE_COLUMNS
+        self._rows: list[RowResult] = []
+
+    def set_rows(self, rows: list[RowResult]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def row_at(self, i: int) -> RowResult:
+        return self._rows[i]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(r, col)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if r.status == "rejected":
+                return QBrush(_RED)
+            if r.flags and col == len(self.columns) - 1:
+                return QBrush(_AMBER)
+        if role == Qt.ItemDataRole.ToolTipRole and col == len(self.columns) - 1:
+            return r.detail or flag_text(r.flags) or None
+        return None
+
+    def _display(self, r: RowResult, col: int) -> Any:
+        if col == 0:
+            return r.row
+        if col == 1:
+            return r.number or r.raw
+        if self.mode == "verdict":
+            if col == 2:
+                return "Accepted" if r.status == "accepted" else REASONS.get(r.reason or "", r.reason)
+            return r.detail if r.status == "rejected" else flag_text(r.flags)
+        if col == 2:
+            return (r.text or "").replace("\n", " ⏎ ")
+        if col == 3:
+            return r.segments
+        if col == 4:
+            return r.encoding
+        return flag_text(r.flags)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section]
+        return None

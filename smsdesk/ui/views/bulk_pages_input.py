@@ -1,0 +1,354 @@
+"""Import wizard pages 1-3: choose the file, match the columns, check every row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from smsdesk.domain.template import field_key
+from smsdesk.services.importing.mapping import PHONE
+from smsdesk.services.importing.readers import Table
+from smsdesk.services.importing.validate import REASONS, Report
+from smsdesk.ui.models.import_rows_model import PreviewModel, RowsModel
+
+if TYPE_CHECKING:
+    from smsdesk.ui.views.bulk_wizard import BulkWizard
+
+COUNTRIES = ("GB", "IE", "US", "CA", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "DK", "SE", "NO",
+             "PL", "PT", "KE", "NG", "ZA", "IN")
+ROLES = (("", "Merge field only"), (PHONE, "Phone number"), ("name", "Name"), ("first_name", "First name"))
+ERR = "color: #b3261e;"
+
+
+def _table_view(model: Any, name: str, widths: tuple[int, ...] = (), stretch: int | None = None) -> QTableView:
+    """A read-only table; fixed column widths (ResizeToContents would measure 100,000 rows)."""
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setWordWrap(False)
+    view.verticalHeader().setDefaultSectionSize(22)
+    header = view.horizontalHeader()
+    for col, width in enumerate(widths):
+        header.resizeSection(col, width)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setStretchLastSection(True)
+    return view
+
+
+class FilePage(QWizardPage):
+    def __init__(self, host: BulkWizard) -> None:
+        super().__init__()
+        self.host = host
+        self.setSubTitle("A CSV, TSV or TXT export (any common encoding and separator) or an Excel .xlsx file.")
+        self.path = QLineEdit()
+        self.path.setObjectName("path")
+        self.path.setPlaceholderText("Path to the file")
+        self.path.returnPressed.connect(self.load)
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self.browse)
+        self.load_button = QPushButton("Load")
+        self.load_button.setObjectName("load")
+        self.load_button.clicked.connect(self.load)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        row.addWidget(self.load_button)
+        self.info = QLabel()
+        self.info.setObjectName("file_info")
+        self.info.setWordWrap(True)
+        self.model = PreviewModel()
+        self.preview = _table_view(self.model, "preview")
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.info)
+        layout.addWidget(self.preview, 1)
+        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+
+    def browse(self) -> None:
+        dialog = QFileDialog(self, "Choose a contact list", str(Path.home()),
+                             "Spreadsheets (*.csv *.tsv *.txt *.xlsx);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self._chosen)
+        dialog.open()
+
+    def _chosen(self, path: str) -> None:
+        self.path.setText(path)
+        self.load()
+
+    def load(self) -> None:
+        path = self.path.text().strip()
+        if not path or self.host.busy:
+            return
+        self.info.setStyleSheet("")
+        self.info.setText("Reading…")
+        self.host.background(lambda: self.host.state.load(path), self._loaded, "Read file", self._failed)
+
+    def _loaded(self, table: Table) -> None:
+        self.model.set_table(table)
+        header = "first row is the header" if table.has_header else "no header row (columns numbered)"
+        kind = "Excel workbook" if table.encoding == "xlsx" else f"{table.encoding}, {table.delimiter_name}-separated"
+        lines = [f"{len(table.rows):,} rows · {len(table.headers)} columns · {kind} · {header}"]
+        lines += table.notes
+        self.info.setText("\n".join(lines))
+        self.completeChanged.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.info.setStyleSheet(ERR)
+        self.info.setText(str(exc))
+        self.model.set_table(None)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return not self.host.busy and self.host.state.table is not None
+
+    def reset(self) -> None:
+        self.path.clear()
+        self.info.clear()
+        self.model.set_table(None)
+
+
+class MappingPage(QWizardPage):
+    def __init__(self, host: BulkWizard) -> None:
+        super().__init__()
+        self.host = host
+        self.setSubTitle("Which column holds the phone number, and which the name? Every column is also a "
+                         "merge field for the message, under its own name.")
+        self.grid = QTableWidget(0, 3)
+        self.grid.setObjectName("mapping")
+        self.grid.setHorizontalHeaderLabels(["Column", "First values", "Use as"])
+        self.grid.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.grid.horizontalHeader().resizeSection(2, 190)
+        self.grid.verticalHeader().hide()
+        self.country = QComboBox()
+        self.country.setObjectName("country")
+        self.country.setEditable(True)
+        self.country.addItems(COUNTRIES)
+        self.country.currentTextChanged.connect(self._country)
+        self.policy = QComboBox()
+        self.policy.setObjectName("policy")
+        self.policy.addItem("Send, and merge their details", "merge")
+        self.policy.addItem("Skip them", "skip")
+        self.policy.currentIndexChanged.connect(lambda _i: self.host.state.set_contact_policy(self.policy.currentData()))
+        self.fields = QLabel()
+        self.fields.setObjectName("fields")
+        self.fields.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Numbers without a country code are in", self.country)
+        form.addRow("People who are already contacts", self.policy)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.grid, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.fields)
+        self._combos: list[QComboBox] = []
+
+    def initializePage(self) -> None:  # noqa: N802
+        state = self.host.state
+        table, mapping = state.table, state.mapping
+        assert table is not None and mapping is not None
+        self.country.blockSignals(True)
+        self.country.setCurrentText(mapping.country)
+        self.country.blockSignals(False)
+        self.grid.setRowCount(len(table.headers))
+        self._combos = []
+        for i, header in enumerate(table.headers):
+            self.grid.setItem(i, 0, QTableWidgetItem(header))
+            samples = [r[i] for r in table.rows[:4] if r[i].strip()]
+            self.grid.setItem(i, 1, QTableWidgetItem(" · ".join(samples)))
+            combo = QComboBox()
+            combo.setObjectName(f"role_{i}")
+            for key, label in ROLES:
+                combo.addItem(label, key)
+            combo.currentIndexChanged.connect(lambda _x, col=i: self._role_changed(col))
+            self.grid.setCellWidget(i, 2, combo)
+            self._combos.append(combo)
+        self.grid.resizeColumnToContents(0)
+        self._sync()
+
+    def _role(self, col: int) -> str:
+        m = self.host.state.mapping
+        assert m is not None
+        if m.phone == col:
+            return PHONE
+        for role in ("name", "first_name"):
+            if m.fields.get(role) == col and role not in m.first_word:
+                return role
+        return ""
+
+    def _sync(self) -> None:
+        for col, combo in enumerate(self._combos):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, combo.findData(self._role(col))))
+            combo.blockSignals(False)
+        m = self.host.state.mapping
+        assert m is not None
+        keys = sorted(k for k in m.fields if k != PHONE)
+        self.fields.setText("Merge fields: " + "  ".join("{{" + k + "}}" for k in keys))
+        self.completeChanged.emit()
+
+    def _role_changed(self, col: int) -> None:
+        self.set_role(col, self._combos[col].currentData())
+
+    def set_role(self, col: int, role: str) -> None:
+        """Give column ``col`` a role (``phone``, ``name``, ``first_name`` or '' for none)."""
+        state = self.host.state
+        assert state.mapping is not None and state.table is not None
+        if role:
+            state.set_field(col, role)
+        else:
+            state.set_field(col, None)
+            own = field_key(state.table.headers[col])
+            state.mapping.fields.setdefault(own, col)
+        self._sync()
+
+    def _country(self, text: str) -> None:
+        if len(text.strip()) == 2:
+            self.host.state.set_country(text.strip())
+
+    def isComplete(self) -> bool:  # noqa: N802
+        m = self.host.state.mapping
+        return m is not None and m.phone is not None
+
+
+class ValidationPage(QWizardPage):
+    def __init__(self, host: BulkWizard) -> None:
+        super().__init__()
+        self.host = host
+        self.setSubTitle("Every row is checked. Rows that cannot be sent say why; repaired ones say what changed.")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("validation_progress")
+        self.stop = QPushButton("Stop")
+        self.stop.clicked.connect(self.host.cancel_flag.set)
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        self.show_what = QComboBox()
+        self.show_what.addItems(["All rows", "Rejected rows", "Rows with notes"])
+        self.show_what.currentIndexChanged.connect(lambda _i: self._fill())
+        self.export = QPushButton("Save rejected rows…")
+        self.export.setObjectName("export_rejects")
+        self.export.clicked.connect(self._export)
+        top = QHBoxLayout()
+        top.addWidget(self.bar, 1)
+        top.addWidget(self.stop)
+        tools = QHBoxLayout()
+        tools.addWidget(self.show_what)
+        tools.addStretch(1)
+        tools.addWidget(self.export)
+        self.model = RowsModel("verdict")
+        self.view = _table_view(self.model, "verdicts", (60, 140, 190))
+        self.view.verticalHeader().hide()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addLayout(tools)
+        layout.addWidget(self.view, 1)
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._tick)
+        self.report: Report | None = None
+        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.run_check()
+
+    def run_check(self) -> None:
+        state = self.host.state
+        self.report = None
+        self.model.set_rows([])
+        self.summary.setText("Checking…")
+        self.stop.setEnabled(True)
+        self._timer.start()
+        self.host.background(
+            lambda: state.validate(self.host.report_progress, self.host.cancelled), self._done, "Check rows",
+        )
+        self.completeChanged.emit()
+
+    def _tick(self) -> None:
+        done, total = self.host.progress
+        self.bar.setMaximum(max(total, 1))
+        self.bar.setValue(done)
+
+    def _done(self, report: Report) -> None:
+        self._timer.stop()
+        self.stop.setEnabled(False)
+        self.bar.setMaximum(max(report.rows, 1))
+        self.bar.setValue(report.rows)
+        self.report = report
+        self.summary.setText(summary_text(report))
+        self._fill()
+        self.completeChanged.emit()
+
+    def _fill(self) -> None:
+        if self.report is None:
+            return
+        which = self.show_what.currentIndex()
+        items = self.report.items
+        if which == 1:
+            items = self.report.rejected_items
+        elif which == 2:
+            items = [r for r in items if r.flags or r.reason]
+        self.model.set_rows(items)
+
+    def rejects_csv(self) -> str:
+        assert self.report is not None and self.host.state.table is not None
+        return self.report.rejects_csv(self.host.state.table)
+
+    def _export(self) -> None:
+        if self.report is None:
+            return
+        src = self.host.state.path
+        name = f"{src.stem if src else 'import'}-rejected.csv"
+        self.host.choose_save_path(name, self.export_to)
+
+    def export_to(self, path: str) -> None:
+        Path(path).write_text(self.rejects_csv(), encoding="utf-8-sig")
+        self.summary.setText(self.summary.text() + f"\nRejected rows saved to {path}.")
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return not self.host.busy and self.report is not None and self.host.state.blocker(self._step()) == ""
+
+    def _step(self) -> Any:
+        from smsdesk.services.importing.wizard import Step
+
+        return Step.VALIDATION
+
+
+def summary_text(report: Report) -> str:
+    """'1,000 rows: 950 accepted, 50 rejected' and the reasons, for the summary labels."""
+    parts = [f"{report.rows:,} rows: {report.accepted:,} accepted, {report.rejected:,} rejected."]
+    if report.by_reason:
+        parts.append("Rejected: " + reasons_text(report.by_reason) + ".")
+    if report.by_flag:
+        from smsdesk.services.importing.validate import FLAG_LABELS
+
+        parts.append("Notes: " + "; ".join(f"{FLAG_LABELS.get(k, k)}: {n:,}" for k, n in report.by_flag.items()) + ".")
+    if not report.complete:
+        parts.append("The check was stopped; run it again to go on.")
+    return "\n".join(parts)
+
+
+def reasons_text(by_reason: dict[str, int]) -> str:
+    return "; ".join(f"{REASONS.get(k, k)}: {n:,}" for k, n in by_reason.items())

@@ -1,0 +1,168 @@
+"""Bulk import page: a QWizard that renders :class:`~smsdesk.services.importing.wizard.ImportWizard`.
+
+The step machine (guards, validation, the run) lives in services and is tested without Qt;
+this module only shows it. Heavy work (reading a 100,000-row file, validating it, re-checking
+after each template edit) runs in a worker thread through :meth:`BulkWizard.background`, with
+a progress bar fed by a timer, so the window never freezes. Async service calls go through
+``spawn``; no dialog is ever ``exec()``-ed (file choosers use ``open()`` + signals).
+
+Pages live in ``bulk_pages_input.py`` (file, mapping, validation) and ``bulk_pages_send.py``
+(message, send, run, report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QVBoxLayout, QWidget, QWizard
+
+from smsdesk.services.importing.wizard import STEP_TITLES, ImportWizard, Step
+from smsdesk.ui.aio import report_error, spawn
+from smsdesk.ui.context import UiContext
+
+# A plain Python thread, not qasync's default QThread executor: a QThread still alive when the
+# interpreter exits aborts the process ("QThread: Destroyed while thread is still running").
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsdesk-import")
+
+
+class BulkWizard(QWizard):
+    """The wizard. ``state`` is the UI-free step machine it renders."""
+
+    sig_busy_changed = Signal(bool)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from smsdesk.ui.views.bulk_pages_input import FilePage, MappingPage, ValidationPage
+        from smsdesk.ui.views.bulk_pages_send import MessagePage, ReportPage, RunPage, SendPage
+
+        self.ctx = ctx
+        self.setObjectName("BulkWizard")
+        self.setWindowFlags(Qt.WindowType.Widget)  # embedded in the main window, not a dialog
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoCancelButton, True)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.state = self._new_state()
+        self.progress: tuple[int, int] = (0, 0)  # written by the worker thread, read by a timer
+        self.cancel_flag = threading.Event()
+        self._busy = 0
+        self.pages_by_step: dict[Step, Any] = {}
+        for step, page in (
+            (Step.FILE, FilePage(self)), (Step.MAPPING, MappingPage(self)), (Step.VALIDATION, ValidationPage(self)),
+            (Step.MESSAGE, MessagePage(self)), (Step.SEND, SendPage(self)), (Step.RUN, RunPage(self)),
+            (Step.REPORT, ReportPage(self)),
+        ):
+            page.setTitle(STEP_TITLES[step])
+            self.setPage(int(step), page)
+            self.pages_by_step[step] = page
+        self.currentIdChanged.connect(self._on_page)
+
+    def _new_state(self) -> ImportWizard:
+        rt = self.ctx.rt
+        return ImportWizard(rt.bulk, rt.settings.default_region or "GB")
+
+    def _on_page(self, page_id: int) -> None:
+        if page_id >= 0:
+            self.state.step = Step(page_id)
+
+    # ---- background work -----------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    def background(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        title: str,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run ``fn`` in a worker thread; ``on_done(result)`` runs on the GUI thread."""
+        self.cancel_flag.clear()
+        self.progress = (0, 0)
+        self._busy += 1
+        self.sig_busy_changed.emit(True)
+
+        async def work() -> Any:
+            return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn)
+
+        def finished(result: Any) -> None:
+            self._settle()
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            self._settle()
+            if on_error is not None:
+                on_error(exc)
+            else:
+                report_error(title, exc)
+
+        spawn(work(), title=title, on_done=finished, on_error=failed)
+
+    def _settle(self) -> None:
+        self._busy = max(0, self._busy - 1)
+        self.sig_busy_changed.emit(self.busy)
+
+    def report_progress(self, done: int, total: int) -> None:
+        """Progress callback for the worker thread (a plain assignment: no Qt calls there)."""
+        self.progress = (done, total)
+
+    def cancelled(self) -> bool:
+        return self.cancel_flag.is_set()
+
+    # ---- files -----------------------------------------------------------------------
+    def choose_save_path(self, suggested: str, on_chosen: Callable[[str], None]) -> None:
+        """A non-modal save dialog (never ``exec()``: it would nest the event loop)."""
+        dialog = QFileDialog(self, "Save rejected rows", suggested, "CSV files (*.csv)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(on_chosen)
+        dialog.open()
+
+    def restart(self) -> None:
+        """Start another import from the first page."""
+        self.state = self._new_state()
+        self.restart_pages()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        """Finish starts over: embedded in the window, the wizard must never hide itself."""
+        self.restart()
+
+    def restart_pages(self) -> None:
+        for page in self.pages_by_step.values():
+            reset = getattr(page, "reset", None)
+            if reset is not None:
+                reset()
+        super().restart()
+
+
+class BulkImportView(QWidget):
+    """The "Bulk import" page of the main window."""
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("BulkImportView")
+        layout = QVBoxLayout(self)
+        heading = QLabel("Bulk import")
+        heading.setStyleSheet("font-size: 18px; font-weight: 600;")
+        hint = QLabel("From a spreadsheet to a checked, personalised send. Every row is accounted for.")
+        hint.setStyleSheet("color: palette(mid);")
+        layout.addWidget(heading)
+        layout.addWidget(hint)
+        self.wizard = BulkWizard(ctx, self)
+        layout.addWidget(self.wizard, 1)
+        self._timer = QTimer(self)  # a run in progress keeps its page fresh even without events
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        page = self.wizard.currentPage()
+        refresh = getattr(page, "refresh", None)
+        if refresh is not None and self.isVisible():
+            refresh()

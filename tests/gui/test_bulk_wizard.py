@@ -1,0 +1,118 @@
+"""The bulk import wizard offscreen: file -> mapping -> check -> message -> send -> run -> report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from smsdesk.services.importing.wizard import Step
+from smsdesk.ui.views.bulk_wizard import BulkImportView
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _open(gui) -> BulkImportView:  # noqa: ANN001
+    view = gui.window.show_page("bulk")
+    assert isinstance(view, BulkImportView)
+    return view
+
+
+def _next(gui, view: BulkImportView, step: Step) -> None:  # noqa: ANN001
+    w = view.wizard
+    gui.wait_until(lambda: w.button(w.WizardButton.NextButton).isEnabled()
+                   or w.button(w.WizardButton.CommitButton).isEnabled())
+    if w.currentId() == Step.SEND:
+        w.button(w.WizardButton.CommitButton).click()
+    else:
+        w.next()
+    gui.wait_until(lambda: w.currentId() == step, timeout=20)
+
+
+def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    view = _open(gui)
+    w = view.wizard
+    file_page = w.page(Step.FILE)
+    file_page.path.setText(str(DATA / "csv/semicolon_cp1252.csv"))
+    qtbot.mouseClick(file_page.load_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: w.state.table is not None and not w.busy)
+    assert "cp1252, semicolon-separated" in file_page.info.text()
+    assert file_page.model.index(0, 0).data() == "Jürgen Müller"
+
+    _next(gui, view, Step.MAPPING)
+    mapping = w.page(Step.MAPPING)
+    assert mapping.grid.cellWidget(1, 2).currentData() == "phone"  # "Mobil" guessed
+    assert "{{betrag}}" in mapping.fields.text()
+
+    _next(gui, view, Step.VALIDATION)
+    check = w.page(Step.VALIDATION)
+    gui.wait_until(lambda: check.report is not None)
+    assert "3 rows: 3 accepted, 0 rejected" in check.summary.text()
+
+    _next(gui, view, Step.MESSAGE)
+    msg = w.page(Step.MESSAGE)
+    assert msg.account.currentText() == "Sandbox"
+    msg.template.setPlainText("Hallo {{first_name}}, offen: {{betrag}}")
+    gui.wait_until(lambda: msg.model.rowCount() == 3 and not w.busy, timeout=10)
+    assert msg.model.index(0, 2).data() == "Hallo Jürgen, offen: 12,50 €"
+    assert "UCS-2" in [msg.model.index(r, 4).data() for r in range(3)]  # Zoë Brontë's ë
+    assert "3 segments for 3 messages" in msg.totals.text()
+
+    _next(gui, view, Step.SEND)
+    send = w.page(Step.SEND)
+    send.save_group.setChecked(True)
+    send.group_name.setText("Stammkunden")
+    _next(gui, view, Step.RUN)
+    run = w.page(Step.RUN)
+    gui.wait_until(lambda: "Finished" in run.counts.text(), timeout=20)
+    sent = Counter(r.recipient for r in gui.rt.sandbox.server.sent)
+    assert sent == Counter({"+4915123456789": 1, "+4520123456": 1, "+447911123461": 1})
+
+    _next(gui, view, Step.REPORT)
+    report = w.page(Step.REPORT)
+    assert "3 rows in the file = 3 accepted + 0 rejected" in report.text.text()
+    assert gui.rt.db.query_one("SELECT count(*) FROM contact_groups WHERE name = 'Stammkunden'")[0] == 1
+
+
+def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -> None:  # noqa: ANN001
+    src = tmp_path / "big.csv"
+    src.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(300)) + "Bad,12345\nDup,07400000001\n")
+    gui.rt.sandbox.server.config.latency = 0.03
+    gui.rt.bulk.window = 20
+    view = _open(gui)
+    w = view.wizard
+    w.page(Step.FILE).path.setText(str(src))
+    w.page(Step.FILE).load()
+    gui.wait_until(lambda: w.state.table is not None and not w.busy)
+    _next(gui, view, Step.MAPPING)
+    _next(gui, view, Step.VALIDATION)
+    check = w.page(Step.VALIDATION)
+    gui.wait_until(lambda: check.report is not None)
+    assert "302 rows: 300 accepted, 2 rejected" in check.summary.text()
+    check.show_what.setCurrentIndex(1)
+    assert check.model.rowCount() == 2
+    out = tmp_path / "rejects.csv"
+    check.export_to(str(out))
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "name,phone,row,reason,detail" and lines[1].startswith("Bad,12345,301,Invalid number")
+    _next(gui, view, Step.MESSAGE)
+    msg = w.page(Step.MESSAGE)
+    msg.template.setPlainText("Hi {{name}}")
+    gui.wait_until(lambda: msg.model.rowCount() == 300 and not w.busy, timeout=10)
+    _next(gui, view, Step.SEND)
+    _next(gui, view, Step.RUN)
+    run = w.page(Step.RUN)
+    gui.wait_until(lambda: len(gui.rt.sandbox.server.sent) >= 20, timeout=20)
+    run.pause.click()
+    gui.wait_until(lambda: "Paused" in run.counts.text() and run.pause.text() == "Resume", timeout=10)
+    run.pause.click()
+    gui.wait_until(lambda: "Finished" in run.counts.text(), timeout=30)
+    assert max(Counter(r.recipient for r in gui.rt.sandbox.server.sent).values()) == 1
+    assert len(gui.rt.sandbox.server.sent) == 300
+    _next(gui, view, Step.REPORT)
+    report = w.page(Step.REPORT)
+    assert "302 rows in the file = 300 accepted + 2 rejected" in report.text.text()
+    out2 = tmp_path / "rejects2.csv"
+    report.export_to(str(out2))
+    assert len(out2.read_text(encoding="utf-8-sig").splitlines()) == 3
