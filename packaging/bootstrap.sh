@@ -240,7 +240,11 @@ cmd_test() {
         0) log "tests passed in ${took} s (total ${SECONDS} s)" ;;
         5) log "pytest collected no tests (exit 5): check the arguments or the tests/ tree"
            rc=1 ;;
-        *) log "tests FAILED (exit $rc) after ${took} s (total ${SECONDS} s)" ;;
+        *) log "tests FAILED (exit $rc) after ${took} s (total ${SECONDS} s)"
+           if ((rc > 128)); then
+               log "pytest itself died from signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null)):" \
+                   "the 'Fatal Python error' traceback above shows where"
+           fi ;;
     esac
     return "$rc"
 }
