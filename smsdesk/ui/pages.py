@@ -47,6 +47,12 @@ def _bulk(ctx: UiContext) -> QWidget:
     return BulkImportView(ctx)
 
 
+def _scheduled(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.scheduled_view import ScheduledView
+
+    return ScheduledView(ctx)
+
+
 def _placeholder(title: str, text: str) -> Callable[[UiContext], QWidget]:
     def make(ctx: UiContext) -> QWidget:
         from smsdesk.ui.views.placeholder_view import PlaceholderView
@@ -65,10 +71,7 @@ def _settings(ctx: UiContext) -> QWidget:
 PAGES: list[PageSpec] = [
     PageSpec("compose", "Compose", "Ctrl+1", _compose),
     PageSpec("conversations", "Conversations", "Ctrl+2", _conversations),
-    PageSpec(
-        "scheduled", "Scheduled", "Ctrl+3",
-        _placeholder("Scheduled", "The durable scheduled queue (edit, cancel, quiet hours) comes next."),
-    ),
+    PageSpec("scheduled", "Scheduled", "Ctrl+3", _scheduled),
     PageSpec("bulk", "Bulk import", "Ctrl+4", _bulk),
     PageSpec("settings", "Settings", "Ctrl+5", _settings),
     PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),

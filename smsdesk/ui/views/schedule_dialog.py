@@ -1,0 +1,197 @@
+"""New / edit scheduled send: account, recipients, text, date and time in a zone, repeat.
+
+The dialog never saves by itself: Save emits :attr:`ScheduleDialog.sig_submitted` with the
+form's values and the owning view runs the service call; on success the view closes the
+dialog, on failure it shows the reason here and the person can fix it (no modal loop).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smsdesk.domain.models import Account
+from smsdesk.domain.schedule import WEEKDAY_NAMES, Recurrence, ScheduleItem, to_local
+
+COMMON_ZONES = (
+    "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "America/New_York",
+    "America/Chicago", "America/Denver", "America/Los_Angeles", "Australia/Sydney", "Asia/Kolkata",
+    "Asia/Singapore", "Africa/Johannesburg", "Africa/Nairobi", "UTC",
+)
+KIND_LABELS = (("once", "Once"), ("daily", "Every day"), ("weekly", "Every week on…"), ("monthly", "Every month"))
+ERR = "color: #b3261e;"
+
+
+class ScheduleDialog(QDialog):
+    """Values come out as a dict: account_id, recipients, text, when (naive), zone, recurrence."""
+
+    sig_submitted = Signal(object)
+
+    def __init__(
+        self,
+        accounts: list[Account],
+        default_zone: str,
+        item: ScheduleItem | None = None,
+        recipients: list[str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.item = item
+        self._month_day: int | None = None  # editing keeps a monthly send on its day (31st stays 31st)
+        self.setObjectName("schedule_dialog")
+        self.setWindowTitle("Edit scheduled send" if item else "Schedule a send")
+        self.setMinimumWidth(520)
+        self.account = QComboBox()
+        self.account.setObjectName("account")
+        for acct in accounts:
+            self.account.addItem(acct.name, acct.id)
+        self.to = QLineEdit()
+        self.to.setObjectName("to")
+        self.to.setPlaceholderText("07911 123456, +44 7911 123457")
+        self.body = QPlainTextEdit()
+        self.body.setObjectName("body")
+        self.body.setFixedHeight(90)
+        self.when = QDateTimeEdit()
+        self.when.setObjectName("when")
+        self.when.setCalendarPopup(True)
+        self.when.setDisplayFormat("ddd dd MMM yyyy  HH:mm")
+        self.zone = QComboBox()
+        self.zone.setObjectName("zone")
+        self.zone.setEditable(True)
+        zones = list(dict.fromkeys([default_zone, *COMMON_ZONES]))
+        self.zone.addItems(zones)
+        self.kind = QComboBox()
+        self.kind.setObjectName("kind")
+        for key, label in KIND_LABELS:
+            self.kind.addItem(label, key)
+        self.interval = QSpinBox()
+        self.interval.setRange(1, 52)
+        self.interval.setPrefix("every ")
+        self.days = [QCheckBox(name.capitalize()) for name in WEEKDAY_NAMES]
+        days_row = QHBoxLayout()
+        days_row.setContentsMargins(0, 0, 0, 0)
+        for box in self.days:
+            days_row.addWidget(box)
+        self.days_widget = QWidget()
+        self.days_widget.setLayout(days_row)
+        repeat_row = QHBoxLayout()
+        repeat_row.setContentsMargins(0, 0, 0, 0)
+        repeat_row.addWidget(self.kind, 1)
+        repeat_row.addWidget(self.interval)
+        repeat = QWidget()
+        repeat.setLayout(repeat_row)
+        self.hint = QLabel()
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERR)
+
+        form = QFormLayout()
+        form.addRow("Account", self.account)
+        form.addRow("To", self.to)
+        form.addRow("Message", self.body)
+        form.addRow("Send at", self.when)
+        form.addRow("Time zone", self.zone)
+        form.addRow("Repeat", repeat)
+        form.addRow("", self.days_widget)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("save")
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._fill(item, recipients or [])
+        self._kind_changed()
+
+    def _fill(self, item: ScheduleItem | None, recipients: list[str]) -> None:
+        if item is None:
+            start = QDateTime.currentDateTime().addSecs(3600)
+            self.when.setDateTime(QDateTime(start.date(), QTime(start.time().hour(), 0)))
+            return
+        idx = self.account.findData(item.account_id)
+        self.account.setCurrentIndex(max(0, idx))
+        self.account.setEnabled(False)  # moving a send between accounts is a new send
+        self.to.setText(", ".join(recipients))
+        if item.kind == "bulk":
+            self.to.setEnabled(False)
+            self.hint.setText("Recipients of a bulk run keep their personalised texts; edit them in the bulk run.")
+        self.body.setPlainText(item.body)
+        # The next run's wall-clock time: a changed time re-anchors the repeat from that run on.
+        wall = to_local(item.next_run, item.zone).replace(tzinfo=None) if item.next_run else item.first_local
+        self._month_day = item.recurrence.month_day or item.first_local.day
+        self.when.setDateTime(QDateTime(QDate(wall.year, wall.month, wall.day), QTime(wall.hour, wall.minute)))
+        if self.zone.findText(item.zone) < 0:
+            self.zone.addItem(item.zone)
+        self.zone.setCurrentText(item.zone)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(item.recurrence.kind)))
+        self.interval.setValue(item.recurrence.interval)
+        for d in item.recurrence.weekdays:
+            self.days[d].setChecked(True)
+
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentData()
+        self.days_widget.setVisible(kind == "weekly")
+        self.interval.setVisible(kind != "once")
+        suffix = {"daily": " days", "weekly": " weeks", "monthly": " months"}.get(kind, "")
+        self.interval.setSuffix(suffix)
+        if kind == "weekly" and not any(b.isChecked() for b in self.days):
+            self.days[self.when.date().dayOfWeek() - 1].setChecked(True)
+
+    def recurrence(self) -> Recurrence:
+        kind = self.kind.currentData()
+        weekdays = tuple(i for i, b in enumerate(self.days) if b.isChecked()) if kind == "weekly" else ()
+        month_day = self._month_day if kind == "monthly" else None
+        return Recurrence(kind, self.interval.value() if kind != "once" else 1, weekdays, month_day)
+
+    def values(self) -> dict[str, Any]:
+        dt = self.when.dateTime()
+        d, t = dt.date(), dt.time()
+        return {
+            "account_id": self.account.currentData(),
+            "recipients": [p.strip() for p in self.to.text().replace(";", ",").split(",") if p.strip()],
+            "text": self.body.toPlainText(),
+            "when": datetime(d.year(), d.month(), d.day(), t.hour(), t.minute()),
+            "zone": self.zone.currentText().strip(),
+            "recurrence": self.recurrence(),
+        }
+
+    def _submit(self) -> None:
+        self.error.setText("")
+        try:
+            values = self.values()
+        except Exception as exc:  # noqa: BLE001 - a bad repeat rule is shown, not raised
+            self.show_error(str(exc))
+            return
+        self.save_button.setEnabled(False)
+        self.sig_submitted.emit(values)
+
+    def show_error(self, text: str) -> None:
+        self.save_button.setEnabled(True)
+        self.error.setText(text)
+
+    def show_hint(self, text: str) -> None:
+        self.hint.setText(text)

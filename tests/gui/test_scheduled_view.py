@@ -1,0 +1,111 @@
+"""The Scheduled page offscreen: schedule, edit, pause, resume, cancel (confirmed), held banner."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtWidgets import QMessageBox
+
+from smsdesk.services.scheduler import ScheduleRequest
+from smsdesk.ui.models.schedule_model import STATE_COL
+from smsdesk.ui.views.scheduled_view import ScheduledView
+
+
+def _view(gui) -> ScheduledView:
+    gui.rt.scheduler.default_zone = lambda: "Europe/London"
+    view = gui.window.show_page("scheduled")
+    assert isinstance(view, ScheduledView)
+    return view
+
+
+def _state(view: ScheduledView, row: int = 0) -> str:
+    return view.model.index(row, STATE_COL).data() or ""
+
+
+def _press_yes(gui, view: ScheduledView, name: str) -> None:
+    box = gui.wait_until(lambda: view.findChild(QMessageBox, name))
+    box.button(QMessageBox.StandardButton.Yes).click()
+
+
+def test_schedule_edit_pause_resume_cancel(gui, qtbot) -> None:
+    view = _view(gui)
+    assert view.empty.isVisible() and not view.banner.isVisible()
+    qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.dialog)
+    dialog.to.setText("07911 123456, 07911 123457")
+    dialog.body.setPlainText("Your table is booked for 7pm")
+    tomorrow = QDate.currentDate().addDays(1)
+    dialog.when.setDateTime(QDateTime(tomorrow, QTime(9, 0)))
+    dialog.zone.setCurrentText("Europe/London")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.model.rowCount() == 1 and view.dialog is None)
+    item = view.model.item_at(0)
+    assert item.recipient_count == 2 and item.first_local.hour == 9 and _state(view) == "Scheduled"
+    assert view.model.index(0, 0).data().endswith("09:00 GMT") or view.model.index(0, 0).data().endswith("09:00 BST")
+
+    # edit: new text, one recipient, weekly on two days
+    view.select(item.id)
+    qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.dialog)
+    assert dialog.body.toPlainText() == "Your table is booked for 7pm"
+    dialog.body.setPlainText("Your table is booked for 8pm")
+    dialog.to.setText("07911 123456")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.dialog is None)
+    gui.wait_until(lambda: view.model.item_at(0).body == "Your table is booked for 8pm")
+    assert view.model.item_at(0).recipient_count == 1
+
+    # pause and resume
+    view.select(item.id)
+    qtbot.mouseClick(view.pause_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: _state(view) == "Paused")
+    assert view.resume_button.isEnabled() and not view.pause_button.isEnabled()
+    qtbot.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: _state(view) == "Scheduled")
+
+    # cancel asks first; "No" keeps it
+    view.select(item.id)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    box = gui.wait_until(lambda: view.findChild(QMessageBox, "confirm_cancel"))
+    box.button(QMessageBox.StandardButton.No).click()
+    gui.settle(0.2)
+    assert _state(view) == "Scheduled"
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    _press_yes(gui, view, "confirm_cancel")
+    gui.wait_until(lambda: view.model.rowCount() == 0)  # finished items are hidden by default
+    view.show_finished.setChecked(True)
+    assert _state(view) == "Cancelled"
+    assert gui.rt.sandbox.server.sent == []
+
+
+def test_bad_input_stays_in_the_dialog(gui, qtbot) -> None:
+    view = _view(gui)
+    qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.dialog)
+    dialog.to.setText("12345")
+    dialog.body.setPlainText("Hi")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: dialog.error.text())
+    assert "12345" in dialog.error.text() and view.dialog is dialog
+    dialog.reject()
+
+
+def test_held_item_shows_a_banner_and_send_now_sends_it(gui, qtbot) -> None:
+    view = _view(gui)
+    rt = gui.rt
+    acct = rt.accounts.by_name("Sandbox").id
+    real = rt.scheduler.clock
+    base = real()
+    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5))))
+    rt.scheduler.clock = lambda: base + timedelta(hours=3)  # as if the app was closed meanwhile
+    gui.wait_until(lambda: rt.scheduler.get(item.id).state == "held")
+    gui.wait_until(lambda: view.banner.isVisible())
+    assert "held" in view.banner_text.text()
+    qtbot.mouseClick(view.banner_button, Qt.MouseButton.LeftButton)
+    assert view.selected().id == item.id and "not running" in (view.model.index(0, 7).data() or "")
+    qtbot.mouseClick(view.send_now_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: len(rt.sandbox.server.sent) == 1)
+    gui.wait_until(lambda: not view.banner.isVisible())
+    rt.scheduler.clock = real
+    assert isinstance(base, datetime)
