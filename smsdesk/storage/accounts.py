@@ -8,7 +8,9 @@ from typing import Any
 
 from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.models import Account
+from smsdesk.domain.status import Status
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.messages import apply_status
 
 
 def _row(row: sqlite3.Row) -> Account:
@@ -63,6 +65,16 @@ def delete_account(conn: sqlite3.Connection, account_id: int) -> None:
         raise NotFound("No such account.")
     used = conn.execute("SELECT 1 FROM messages WHERE account_id = ? LIMIT 1", (account_id,)).fetchone()
     if used:
+        # Messages still waiting to go out can never be sent now; left queued, the dispatcher
+        # would retry them forever. A row a dispatcher has claimed is mid-send: it keeps its outcome.
+        waiting = conn.execute(
+            """SELECT id FROM messages WHERE account_id = ? AND direction = 'out'
+                 AND status IN ('queued', 'scheduled') AND claimed_by IS NULL""",
+            (account_id,),
+        ).fetchall()
+        for r in waiting:
+            apply_status(conn, r["id"], Status.CANCELLED, "account removed",
+                         f"The account '{row['name']}' was removed before this message was sent.")
         conn.execute(
             "UPDATE accounts SET name = ?, provider = 'removed', updated_at = ? WHERE id = ?",
             (f"{row['name']} (removed {account_id})", utcnow(), account_id),

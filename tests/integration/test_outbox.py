@@ -189,3 +189,22 @@ async def test_sending_to_an_opted_out_number_is_refused_and_writes_nothing(runt
     after = {table: runtime.db.query_one(f"SELECT count(*) FROM {table}")[0] for table in before}
     assert after == before
     assert runtime.sandbox.server.sent == []
+
+
+@pytest.mark.asyncio
+async def test_removing_an_account_cancels_what_it_had_not_sent(runtime) -> None:
+    # A 429 parks the message in back-off; removing the account then must not leave it queued
+    # for a dispatcher that can no longer build an adapter for it (it retried forever, logging).
+    cfg = runtime.sandbox.server.config
+    cfg.rate_429 = 1.0
+    cfg.retry_after = 30
+    msg = await _send(runtime)
+    await until(lambda: runtime.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
+    await until(lambda: not runtime.dispatcher.busy)
+    await runtime.accounts.remove(_sandbox(runtime))
+    final = runtime.sender.messages.get(msg.id)
+    assert final.status == Status.CANCELLED
+    assert "was removed" in final.error and final.account.startswith("Sandbox")
+    runtime.dispatcher.kick()
+    await until(lambda: not runtime.dispatcher.busy)
+    assert runtime.sandbox.server.sent == []

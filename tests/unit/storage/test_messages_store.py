@@ -205,3 +205,18 @@ def test_reset_for_retry_only_from_failed_or_undecided(db: Database, account_id:
     assert msg is not None and (msg.status, msg.error) == (S.QUEUED, None)
     db.write_sync(lambda c: store.apply_status(c, mid, S.DELIVERED))
     assert not db.write_sync(lambda c: store.reset_for_retry(c, mid))
+
+
+def test_removing_an_account_keeps_history_and_cancels_unsent(db: Database, account_id: int) -> None:
+    delivered = _queue(db, account_id)
+    db.write_sync(lambda c: store.apply_status(c, delivered, S.DELIVERED, "Delivered"))
+    waiting = _queue(db, account_id)
+    in_flight = _queue(db, account_id)
+    db.write_sync(lambda c: store.claim(c, in_flight, "gui"))
+    db.write_sync(lambda c: acc_store.delete_account(c, account_id))
+    repo = MessageRepository(db)
+    got = {m.id: m for m in repo.get_many([delivered, waiting, in_flight])}
+    assert got[delivered].status is S.DELIVERED
+    assert got[waiting].status is S.CANCELLED and "was removed" in (got[waiting].error or "")
+    assert got[in_flight].status is S.QUEUED  # mid-send: its own outcome decides
+    assert _statuses(repo, waiting) == ["queued", "cancelled"]
