@@ -128,6 +128,7 @@ class Dispatcher:
         self._rng = random.Random(seed)
         self.sent_count = 0
         self._last_beat = 0.0
+        self._recording: set[asyncio.Task[None]] = set()  # result writes still committing
 
     def kick(self) -> None:
         self._wake.set()
@@ -138,7 +139,7 @@ class Dispatcher:
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return bool(self._pending or self._recording)
 
     async def run(self) -> None:
         await self._beat(force=True)
@@ -163,6 +164,8 @@ class Dispatcher:
         for lane in self._lanes.values():
             for task in list(lane.workers):
                 task.cancel()
+        if self._recording:
+            await asyncio.gather(*self._recording, return_exceptions=True)
 
     async def _beat(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -235,6 +238,10 @@ class Dispatcher:
                 log.exception("dispatch of %s failed unexpectedly", batch)
             finally:
                 self._pending.difference_update(batch)
+        if not self._stopping:
+            # The lane ran dry: look for more now rather than at the next 1 s tick (at 5,000
+            # rows per pass, a 10,000-message send otherwise idles up to a second mid-way).
+            self.kick()
 
     def _outbound(self, c: _Claimed) -> OutboundMessage:
         send_at = datetime.fromisoformat(c.send_at) if c.send_at else None
@@ -250,9 +257,27 @@ class Dispatcher:
             await self._failed(account_id, c, exc)
             return
         except InvalidInput as exc:
-            await self._record(account_id, c, SendResult(c.local_id, None, Status.FAILED, "", error=str(exc)))
+            self._record_soon(account_id, c, SendResult(c.local_id, None, Status.FAILED, "", error=str(exc)))
             return
-        await self._record(account_id, c, result)
+        self._record_soon(account_id, c, result)
+
+    def _record_soon(self, account_id: int, c: _Claimed, result: SendResult) -> None:
+        """Record a result without holding the worker.
+
+        The worker goes on to claim its next message, so this commit and that claim share one
+        group commit: one fsync wait per message instead of two (the dispatcher's ceiling with
+        16 in flight was ~1,000 msg/s, all of it waiting on the writer). The row stays claimed
+        until this commits, so no other pass can pick it up meanwhile.
+        """
+        task = asyncio.get_running_loop().create_task(self._record_logged(account_id, c, result))
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
+
+    async def _record_logged(self, account_id: int, c: _Claimed, result: SendResult) -> None:
+        try:
+            await self._record(account_id, c, result)
+        except Exception:  # noqa: BLE001 - as in the worker: logged, the row stays claimed
+            log.exception("recording the result of %s failed", c.local_id)
 
     async def _send_bulk(self, account_id: int, claimed: list[_Claimed]) -> None:
         adapter = self.accounts.adapter(account_id)
