@@ -109,3 +109,16 @@ def test_held_item_shows_a_banner_and_send_now_sends_it(gui, qtbot) -> None:
     gui.wait_until(lambda: not view.banner.isVisible())
     rt.scheduler.clock = real
     assert isinstance(base, datetime)
+
+
+def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
+    view = _view(gui)
+    qtbot.mouseClick(view.options_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.options)
+    assert "cancel" in dialog.notice.text().lower()
+    dialog.quiet.setText("21:00-08:00")
+    dialog.provider_side.setChecked(True)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.options is None)
+    acct = gui.rt.accounts.by_name("Sandbox")
+    assert acct.settings["quiet_hours"] == "21:00-08:00" and acct.settings["provider_schedule"] == "on"

@@ -27,7 +27,7 @@ _ROOT = QModelIndex()
 def when_text(item: ScheduleItem) -> str:
     """``Tue 01 Dec 2026 09:00 GMT`` in the zone the person scheduled it in."""
     if item.next_run is None:
-        return "—"
+        return "Now (sending)" if item.state == "running" else "—"
     local = to_local(item.next_run, item.zone)
     return local.strftime("%a %d %b %Y %H:%M %Z")
 

@@ -32,6 +32,7 @@ from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.schedule_model import ScheduleModel
 from smsdesk.ui.views.schedule_dialog import ScheduleDialog
+from smsdesk.ui.views.schedule_options_dialog import ScheduleOptionsDialog
 
 BANNER_STYLE = "QFrame#held_banner { background: #fff4e0; border: 1px solid #e0a040; border-radius: 4px; }"
 BANNER_TEXT = "color: #5a3a00;"
@@ -44,6 +45,7 @@ class ScheduledView(QWidget):
         self.svc = ctx.rt.scheduler
         self.setObjectName("ScheduledView")
         self.dialog: ScheduleDialog | None = None
+        self.options: ScheduleOptionsDialog | None = None
 
         self.banner = QFrame()
         self.banner.setObjectName("held_banner")
@@ -65,6 +67,8 @@ class ScheduledView(QWidget):
         self.resume_button = self._button("Resume", "resume", self.resume, "Carry on")
         self.skip_button = self._button("Skip run", "skip", self.confirm_skip, "Drop this run; a repeat keeps its later runs")
         self.cancel_button = self._button("Cancel…", "cancel", self.confirm_cancel, "Cancel it and what has not gone yet")
+        self.options_button = self._button("Options…", "options", self.open_options,
+                                           "Quiet hours and provider-side scheduling per account")
         self.show_finished = QCheckBox("Show finished")
         self.show_finished.setObjectName("show_finished")
         self.show_finished.toggled.connect(self._toggle_finished)
@@ -74,6 +78,7 @@ class ScheduledView(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         bar.addWidget(self.show_finished)
+        bar.addWidget(self.options_button)
 
         self.model = ScheduleModel(self.svc)
         self.table = QTableView()
@@ -86,19 +91,28 @@ class ScheduledView(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Interactive)
+        # The message gets a sensible width; the note (why it waits or is held) takes the rest.
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(6, 260)
+        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
         self.history_title = QLabel("History")
         self.history_title.setObjectName("history_title")
+        self.detail = QLabel()
+        self.detail.setObjectName("detail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.history = QListWidget()
         self.history.setObjectName("history")
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addWidget(self.history_title)
+        lower_layout.addWidget(self.detail)
         lower_layout.addWidget(self.history)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -192,6 +206,8 @@ class ScheduledView(QWidget):
 
     def _show_history(self, it: ScheduleItem | None) -> None:
         self.history.clear()
+        self.detail.setText(it.reason if it else "")
+        self.detail.setVisible(bool(it and it.reason))
         if it is None:
             self.history_title.setText("History")
             return
@@ -264,6 +280,24 @@ class ScheduledView(QWidget):
             self.feedback.setText(f"Saved #{saved.id}." + (f" {saved.reason}" if saved.reason else ""))
 
         spawn(coro, title="Scheduled send", on_done=done, on_error=lambda exc: dialog.show_error(str(exc)))
+
+    def open_options(self) -> None:
+        dialog = ScheduleOptionsDialog(self.ctx.rt.accounts.all(), self.svc.provider, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        prov = self.svc.provider
+
+        async def save(account_id: int, quiet: str, on: bool, acknowledged: bool) -> None:
+            await prov.set_quiet_hours(account_id, quiet)
+            await prov.set_opt_in(account_id, on, acknowledged)
+
+        def submitted(account_id: int, quiet: str, on: bool, acknowledged: bool) -> None:
+            spawn(save(account_id, quiet, on, acknowledged), title="Scheduling options",
+                  on_done=lambda _r: dialog.accept(), on_error=lambda exc: dialog.show_error(str(exc)))
+
+        dialog.sig_submitted.connect(submitted)
+        self.options = dialog
+        dialog.finished.connect(lambda _r: setattr(self, "options", None))
+        dialog.open()
 
     # ---- actions -----------------------------------------------------------------------------
     def _run(self, coro: Any, ok: str) -> None:
