@@ -239,6 +239,7 @@ class Runtime:
         if self.receiver is not None:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
+        self.webhooks.unbind()
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None

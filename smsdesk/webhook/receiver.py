@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # 1 MiB
+# The common answers, serialised once (this is the hot path of a receipt burst).
+_ANSWERS = {o: json.dumps({"ok": True, "outcome": o}).encode() for o in ("accepted", "duplicate")}
 BODY_TIMEOUT_S = 10.0
 
 
@@ -99,7 +102,10 @@ class Receiver:
         if ctype != "application/json" and not ctype.endswith("+json"):
             return await self._reject(route, request.path, 415, f"content type {ctype or 'missing'} is not JSON")
         try:
-            body = await asyncio.wait_for(request.read(), self.body_timeout)
+            if request.content.is_eof():
+                body = await request.read()  # already all here (the usual small receipt): no timer
+            else:
+                body = await asyncio.wait_for(request.read(), self.body_timeout)
         except TimeoutError:
             return await self._reject(route, request.path, 408, "body not received in time")
         except web.HTTPRequestEntityTooLarge:
@@ -110,7 +116,7 @@ class Receiver:
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
             query=dict(request.query),
-            public_url=str(request.url),
+            public_url=f"{request.scheme}://{request.host}{request.path_qs}",  # cheaper than yarl
         )
         try:
             verdict = await self.handler.handle(route, req)
@@ -119,7 +125,10 @@ class Receiver:
         except Exception:  # noqa: BLE001 - the provider will retry; never a 2xx without a stored row
             log.exception("webhook handler failed")
             return web.json_response({"ok": False, "error": "internal error"}, status=500)
-        return web.json_response({"ok": verdict.status < 300, "outcome": verdict.outcome}, status=verdict.status)
+        return web.Response(
+            body=_ANSWERS.get(verdict.outcome) or json.dumps({"ok": verdict.status < 300, "outcome": verdict.outcome}),
+            status=verdict.status, content_type="application/json",
+        )
 
 
 class ReceiverThread:
