@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -65,7 +66,42 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _inspect(path: Path) -> int:
+    """The schema version of an existing file, refusing a damaged or newer one untouched.
+
+    Read-only on purpose: closing the last read-write connection checkpoints a leftover WAL
+    (say, from a newer smsdesk that crashed) into the file, which would break "nothing was
+    changed". A read-only connection reads the WAL but never writes the database or the WAL.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return 0
+    # Without a WAL beside it nobody is writing the file: ``immutable`` then also spares us
+    # the -wal/-shm files a read-only open of a WAL database would leave behind.
+    wal = path.with_name(path.name + "-wal").exists()
+    query = "?mode=ro" if wal else "?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + query, uri=True, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"Cannot open the database {path}: {exc}.") from exc
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            raise _damaged(path, exc) from exc
+        raise StorageError(f"Cannot read the database {path}: {exc}.") from exc
+    finally:
+        conn.close()
+    if version > LATEST_VERSION:
+        raise StorageError(
+            f"The database {path} was written by a newer smsdesk (schema {version}, this "
+            f"version knows {LATEST_VERSION}). Nothing was changed. Update smsdesk."
+        )
+    return version
+
+
 def _check_and_migrate(path: Path) -> None:
+    _inspect(path)
     conn = _connect(path)
     try:
         try:
@@ -73,10 +109,10 @@ def _check_and_migrate(path: Path) -> None:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise _damaged(path, exc) from exc
-        if version > LATEST_VERSION:
+        if version > LATEST_VERSION:  # written in between by a newer smsdesk
             raise StorageError(
                 f"The database {path} was written by a newer smsdesk (schema {version}, this "
-                f"version knows {LATEST_VERSION}). Nothing was changed. Update smsdesk."
+                f"version knows {LATEST_VERSION}). Update smsdesk."
             )
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -219,8 +255,6 @@ class Database:
         self._writer.join(timeout=30)
         with self._readers_lock:
             for conn in self._readers:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._readers.clear()

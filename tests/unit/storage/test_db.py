@@ -125,6 +125,30 @@ def test_a_newer_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_a_newer_database_with_a_leftover_wal_is_not_checkpointed(tmp_path: Path) -> None:
+    # A newer smsdesk crashed: its last commits are still in the -wal file. Closing a
+    # read-write connection would checkpoint them into the database; refusing must not.
+    live = tmp_path / "live" / "smsdesk.sqlite3"
+    _real_database(live, rows=10)
+    conn = sqlite3.connect(live)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    conn.execute("INSERT INTO kv (key, value) VALUES ('only-in-wal', 'x')")
+    conn.commit()
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for suffix in ("", "-wal"):  # copied while the connection is open: what a crash leaves
+        (crashed / ("smsdesk.sqlite3" + suffix)).write_bytes(Path(str(live) + suffix).read_bytes())
+    conn.close()
+    path = crashed / "smsdesk.sqlite3"
+    wal = crashed / "smsdesk.sqlite3-wal"
+    assert wal.stat().st_size > 0
+    before = (_digest(path), _digest(wal))
+    with pytest.raises(StorageError, match="newer smsdesk"):
+        Database(path)
+    assert (_digest(path), _digest(wal)) == before
+
+
 # ---- group commit ---------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_500_concurrent_writes_all_resolve(db: Database) -> None:
