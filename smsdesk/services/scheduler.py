@@ -24,12 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 from smsdesk.domain import phone
@@ -45,77 +42,29 @@ from smsdesk.domain.schedule import (
     to_local,
     zone,
 )
-from smsdesk.domain.segments import analyze
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.schedule_plan import (
+    ScheduleRequest,
+    iso,
+    local_zone_name,
+    make_plan,
+    utc_now,
+)
 from smsdesk.services.scheduler_provider import ProviderScheduling
 from smsdesk.services.send import SendService
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import schedule as store
 from smsdesk.storage.accounts import audit
 from smsdesk.storage.db import Database
-from smsdesk.storage.messages import NewOutgoing
 from smsdesk.storage.schedule import Conflict, ScheduleRepository
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def local_zone_name() -> str:
-    """This computer's IANA zone name (``TZ``, ``/etc/timezone`` or ``/etc/localtime``), else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    try:
-        target = str(Path("/etc/localtime").resolve())
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for name in candidates:
-        if name:
-            try:
-                zone(name)
-                return name
-            except InvalidInput:
-                continue
-    return "UTC"
-
-
-@dataclass(slots=True)
-class ScheduleRequest:
-    """What a person asks for. ``when`` is naive wall-clock time in ``zone`` or an aware instant."""
-
-    account_id: int
-    recipients: Sequence[str]
-    text: str
-    when: datetime
-    zone: str | None = None  # None: this computer's zone
-    recurrence: Recurrence = field(default_factory=Recurrence)
-    sender: str | None = None
-    personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
-    bulk_run_id: int | None = None
-    provider_side: bool | None = None  # None: the account's opt-in decides
-
-
-@dataclass(slots=True)
-class _Plan:
-    items: list[NewOutgoing]
-    deferred: dict[int, str]  # index in items -> why it waits
-    skipped: int
-    note: str
 
 
 class SchedulerService:
@@ -514,32 +463,6 @@ class SchedulerService:
         log.info("scheduled send %d held: %s", item.id, reason)
         self._changed()
 
-    def _plan(self, item: ScheduleItem, now: datetime) -> _Plan:
-        quiet = self.quiet_hours(item.account_id)
-        items: list[NewOutgoing] = []
-        deferred: dict[int, str] = {}
-        skipped = 0
-        for number, body in self.repo.recipients(item.id):
-            if self.sender.optouts.is_opted_out(number):
-                skipped += 1
-                continue
-            text = body or item.body
-            info = analyze(text)
-            d = defer_for_quiet(now, self.zones(number, item.zone), quiet)
-            if d.reason:
-                deferred[len(items)] = d.reason
-                items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                         Status.SCHEDULED, iso(d.at), item.bulk_run_id))
-            else:
-                items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                         Status.QUEUED, None, item.bulk_run_id))
-        notes = []
-        if deferred:
-            notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")
-        if skipped:
-            notes.append(f"{skipped} skipped: opted out.")
-        return _Plan(items, deferred, skipped, " ".join(notes))
-
     async def _materialise(
         self,
         item: ScheduleItem,
@@ -553,7 +476,7 @@ class SchedulerService:
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
-        plan = self._plan(item, now)
+        plan = make_plan(self, item, now)
 
         def write(conn: sqlite3.Connection) -> list[int] | None:
             if not claim(conn):

@@ -197,8 +197,8 @@ async def test_pause_and_resume_a_run_in_progress(_isolated_home: Path) -> None:
         assert sent(rt) == []  # the dispatcher finds nothing to send while paused
         await rt.scheduler.resume(item.id)
         await until(lambda: len(sent(rt)) == 10)
-        await rt.scheduler.tick()
-        await until(lambda: rt.scheduler.get(item.id).state == "done", timeout=15)
+        rt.spawn(rt.scheduler.run())  # from here on the loop closes the run by itself
+        await until(lambda: rt.scheduler.get(item.id).state == "done")
     finally:
         await rt.stop()
         rt.close()
