@@ -138,7 +138,8 @@ class ScheduledView(QWidget):
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(150)
-        self._reload_timer.timeout.connect(self.reload)
+        self._reload_timer.timeout.connect(self._reload_if_shown)
+        self._stale = False
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.reload()
 
@@ -153,6 +154,20 @@ class ScheduledView(QWidget):
     def _on_changes(self, changes: Changes) -> None:
         if changes.queue or changes.accounts or changes.everything or changes.message_ids:
             self._reload_timer.start()
+
+    def _reload_if_shown(self) -> None:
+        # A hidden page (another page is showing, or the window is closing and the runtime
+        # stopping) reloads when it is shown again instead of querying now.
+        if not self.isVisible():
+            self._stale = True
+            return
+        self.reload()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     def _toggle_finished(self, on: bool) -> None:
         self.model.include_finished = on
