@@ -62,6 +62,7 @@ from smsdesk.storage.db import Database
 from smsdesk.storage.schedule import Conflict, ScheduleRepository
 
 log = logging.getLogger(__name__)
+DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
@@ -418,6 +419,11 @@ class SchedulerService:
 
     async def run(self) -> None:
         """Run until :meth:`stop`: a tick a second, or sooner when kicked."""
+        alive_since = iso(utc_now() - timedelta(seconds=DEAD_AFTER_S))
+        dead = await self.db.write(lambda c: store.abandon_dead_hand_offs(c, alive_since, self.id, iso(self.clock())))
+        if dead:
+            log.warning("%d interrupted provider hand-offs marked for review", len(dead))
+            self._changed()
         while not self._stopping:
             self._wake.clear()
             try:

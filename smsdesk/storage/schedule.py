@@ -220,6 +220,32 @@ def cancel_messages(conn: sqlite3.Connection, ids: Sequence[int], reason: str) -
     return done
 
 
+def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, now: str) -> list[int]:
+    """Provider hand-offs left half-done by a process that died (its heartbeat is older than
+    ``alive_since``): the provider may or may not hold the messages, so they go to review
+    rather than being sent again. Returns the item ids."""
+    rows = conn.execute(
+        """SELECT s.id, s.claimed_by FROM schedules s LEFT JOIN kv ON kv.key = 'dispatcher:' || s.claimed_by
+           WHERE s.state = 'scheduled' AND s.location = 'provider' AND s.claimed_by IS NOT NULL
+             AND s.claimed_by != ? AND (kv.value IS NULL OR kv.value < ?)""",
+        (me, alive_since),
+    ).fetchall()
+    for r in rows:
+        ids = conn.execute(
+            "SELECT id FROM messages WHERE claimed_by = ? AND status = 'scheduled'", (r["claimed_by"],)
+        ).fetchall()
+        for (mid,) in ids:
+            msg_store.apply_status(conn, mid, Status.NEEDS_REVIEW, "interrupted",
+                                   "smsdesk stopped while handing this to the provider; it may be scheduled there.")
+        conn.execute(
+            """UPDATE schedules SET claimed_by = NULL, handed_off_at = ?, state = 'done', version = version + 1,
+                 reason = 'smsdesk stopped while handing this to the provider; check its messages before resending.'
+               WHERE id = ?""",
+            (now, r["id"]),
+        )
+    return [int(r["id"]) for r in rows]
+
+
 def promote_due(conn: sqlite3.Connection, now: str) -> list[int]:
     """Locally scheduled messages whose time has come join the outbox (quiet-hour deferrals,
     and messages SendService stored as ``scheduled``). Rows handed to a provider, paused rows

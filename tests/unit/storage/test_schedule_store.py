@@ -71,3 +71,22 @@ def test_run_finishes_when_its_messages_leave_the_outbox(db: Database) -> None:
     assert repo.get(sid).state == "done"
     assert repo.runs(sid)[0]["counts"] == {"sent": 1}
     assert store.counts_text({"sent": 3, "failed": 1}, skipped=2) == "3 sent, 1 failed, 2 skipped (opted out)"
+
+
+def test_a_hand_off_left_by_a_dead_process_goes_to_review(db: Database) -> None:
+    sid = _item(db)
+
+    def half_done(conn):
+        conn.execute("UPDATE schedules SET location = 'provider', claimed_by = 'dead-gui' WHERE id = ?", (sid,))
+        [mid] = msg_store.insert_outgoing(conn, [msg_store.NewOutgoing(1, "+447911123456", "me", "hi", 1, "GSM-7",
+                                                                      Status.SCHEDULED, DUE)])
+        conn.execute("UPDATE messages SET claimed_by = 'dead-gui' WHERE id = ?", (mid,))
+        return mid
+
+    mid = db.write_sync(half_done)
+    alive_since = "2026-11-22T00:00:00.000+00:00"
+    assert db.write_sync(lambda c: store.abandon_dead_hand_offs(c, alive_since, "me", DUE)) == [sid]
+    item = store.ScheduleRepository(db).get(sid)
+    assert item.state == "done" and item.handed_off and "check its messages" in item.reason
+    status = db.query_one("SELECT status FROM messages WHERE id = ?", (mid,))["status"]
+    assert status == "needs_review"
