@@ -139,6 +139,9 @@ class SendService:
             return False
         if self.optouts.is_opted_out(msg.remote):
             raise OptedOut(f"{msg.remote} has opted out (replied STOP); sending is blocked.")
+        if self.accounts.get(msg.account_id).provider == "removed":  # storage.accounts.delete_account
+            # Queued again it could never be sent, and the dispatcher would retry it for ever.
+            raise InvalidInput(f"The account '{msg.account}' was removed; send this again from another account.")
         ok = await self.db.write(lambda c: msg_store.reset_for_retry(c, message_id))
         if ok:
             await self.db.write(lambda c: audit(c, "retry", msg.local_id))

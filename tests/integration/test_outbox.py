@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from smsdesk.domain.errors import OptedOut
+from smsdesk.domain.errors import InvalidInput, OptedOut
 from smsdesk.domain.status import Status
 from smsdesk.services.send import Draft
 from smsdesk.storage import optouts as opt_store
@@ -208,3 +208,14 @@ async def test_removing_an_account_cancels_what_it_had_not_sent(runtime) -> None
     runtime.dispatcher.kick()
     await until(lambda: not runtime.dispatcher.busy)
     assert runtime.sandbox.server.sent == []
+
+
+@pytest.mark.asyncio
+async def test_retry_is_refused_once_the_account_is_removed(runtime) -> None:
+    runtime.sandbox.server.config.rate_500 = 1.0
+    msg = await _send(runtime)
+    assert (await _settled(runtime, msg.id)).status == Status.NEEDS_REVIEW
+    await runtime.accounts.remove(_sandbox(runtime))
+    with pytest.raises(InvalidInput, match="was removed"):
+        await runtime.sender.retry(msg.id)
+    assert runtime.sender.messages.get(msg.id).status == Status.NEEDS_REVIEW
