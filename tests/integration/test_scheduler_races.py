@@ -148,3 +148,15 @@ async def test_opt_in_is_refused_without_acknowledgement_when_the_provider_canno
         await a.scheduler.provider.set_opt_in(acct, True)
     account = await a.scheduler.provider.set_opt_in(acct, True, acknowledged=True)
     assert account.settings["provider_schedule"] == "on"
+
+
+@pytest.mark.asyncio
+async def test_editing_a_provider_side_send_cancels_the_old_copy_first(pair: tuple[Runtime, Runtime, Clock]) -> None:
+    a, _b, clock = pair
+    acct = a.accounts.by_name("Sandbox").id
+    await a.scheduler.provider.set_opt_in(acct, True)
+    item = await a.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "v1", clock.now + timedelta(days=1)))
+    edited = await a.scheduler.edit(item.id, item.version, text="v2")
+    assert edited.handed_off and edited.body == "v2"
+    assert a.sandbox is not None
+    assert [(r.content, r.status) for r in a.sandbox.server.sent] == [("v1", "Cancelled"), ("v2", "Queued")]
