@@ -206,9 +206,11 @@ class Dispatcher:
         if lane is None:
             try:
                 account = self.accounts.get(account_id)
+                # A removed account has no provider spec: skip its rows, as for a missing one;
+                # raising here would abort the whole pass and stall every later message.
+                spec = self.accounts.spec(account)
             except SmsdeskError:
                 return None
-            spec = self.accounts.spec(account)
             conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
             rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)
             lane = _Lane(conc, rate)

@@ -219,3 +219,24 @@ async def test_retry_is_refused_once_the_account_is_removed(runtime) -> None:
     with pytest.raises(InvalidInput, match="was removed"):
         await runtime.sender.retry(msg.id)
     assert runtime.sender.messages.get(msg.id).status == Status.NEEDS_REVIEW
+
+
+@pytest.mark.asyncio
+async def test_an_orphaned_queued_row_does_not_hold_up_other_accounts(runtime) -> None:
+    # A queued row whose account cannot be used any more (removed mid-send, then released for a
+    # retry) sits before newer messages in the outbox: the dispatcher must still send those.
+    from smsdesk.storage import accounts as acc_store
+    from smsdesk.storage import messages as msg_store
+
+    def orphan(conn: sqlite3.Connection) -> int:
+        gone = acc_store.insert_account(conn, "Gone", "sandbox", "", "Shop", {})
+        conn.execute("UPDATE accounts SET provider = 'removed' WHERE id = ?", (gone,))
+        item = msg_store.NewOutgoing(gone, E164, "Shop", "stuck", 1, "GSM-7")
+        return msg_store.insert_outgoing(conn, [item])[0]
+
+    stuck = await runtime.db.write(orphan)
+    msg = await _send(runtime)
+    assert msg.id > stuck
+    final = await _settled(runtime, msg.id)
+    assert final.status == Status.DELIVERED
+    assert runtime.sender.messages.get(stuck).status == Status.QUEUED
