@@ -119,8 +119,14 @@ class ThemeManager(QObject):
             self._request_platform_scheme()
             scheme = system_scheme() if self.mode == "system" else self.mode
             self.scheme = scheme
-            self.app.setPalette(build_palette(scheme))
-            self.app.setStyleSheet(_style_sheet(scheme))
+            # Only touch what differs: an app-wide palette or style sheet change repolishes every
+            # widget, including windows awaiting deletion (a new window re-ensures the theme).
+            palette = build_palette(scheme)
+            if self.app.palette() != palette:
+                self.app.setPalette(palette)
+            sheet = _style_sheet(scheme)
+            if self.app.styleSheet() != sheet:
+                self.app.setStyleSheet(sheet)
         finally:
             self._applying = False
         self.sig_applied.emit(self.scheme)
