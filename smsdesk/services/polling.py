@@ -178,7 +178,7 @@ class PollingService:
             st.active, st.reason = active, reason
             if not active:
                 self._tracks.pop(account.id, None)
-                st.tracked = 0
+                st.tracked, st.last_error = 0, ""
                 continue
             if refresh:
                 self._refresh(account.id, now)

@@ -97,7 +97,8 @@ class WebhookService:
             self._on_stored()
 
     async def rejected(self, route: str, req_path: str, status: int, reason: str) -> None:
-        name = self._account_name(route)
+        # The route is the caller's text: shown (shortened) so a wrong URL is recognisable.
+        name = self._account_name(route) or f"unknown route '{route[:24]}'"
         await self.db.write(lambda c: ev_store.log_delivery(c, name, req_path, status, "rejected", reason))
         self._notify(False)
         log.info("webhook rejected (%s %s): %s", name or route, status, reason)

@@ -91,6 +91,12 @@ def _accounts_tab(ctx: UiContext) -> QWidget:
     return AccountsView(ctx)
 
 
+def _webhooks_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.settings_webhooks import WebhooksSettingsView
+
+    return WebhooksSettingsView(ctx)
+
+
 def _general_tab(ctx: UiContext) -> QWidget:
     from smsdesk.ui.views.general_settings_view import GeneralSettingsView
 
@@ -99,5 +105,6 @@ def _general_tab(ctx: UiContext) -> QWidget:
 
 SETTINGS_TABS: list[SettingsTab] = [
     SettingsTab("accounts", "Accounts", _accounts_tab),
+    SettingsTab("webhooks", "Webhooks", _webhooks_tab),
     SettingsTab("general", "General", _general_tab),
 ]

@@ -1,0 +1,75 @@
+"""Settings -> Webhooks offscreen: a tunnel stand-in comes up, URLs to copy, the delivery log."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import aiohttp
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from smsdesk.ui.views.settings_view import SettingsView
+from smsdesk.ui.views.settings_webhooks import WebhooksSettingsView
+from tests.support import hooks
+
+FAKE = Path(__file__).resolve().parents[1] / "support" / "fake_tunnel.py"
+
+
+def _panel(gui) -> WebhooksSettingsView:
+    settings = gui.window.show_page("settings")
+    assert isinstance(settings, SettingsView)
+    settings.show_tab("webhooks")
+    panel = settings.by_key["webhooks"]
+    assert isinstance(panel, WebhooksSettingsView)
+    return panel
+
+
+def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -> None:
+    rt = gui.rt
+    rt.tunnel.backoff_start = 0.2
+    sandbox = rt.sandbox
+    mob = gui.run(rt.accounts.add("Mobivate shop", "mobivate", {
+        "api_key": sandbox.server.config.api_key, "sender": "Shop", "base_url": sandbox.url + "/mobivate"}))
+    pure = gui.run(rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop",
+                                                          "webhook_secret": hooks.SECRET}))
+    panel = _panel(gui)
+    assert rt.receiver.url in panel.local_url.text()
+    assert "Off" in panel.state.text() and panel.public_url.text() == ""
+
+    panel.kind.setCurrentIndex(panel.kind.findData("command"))
+    assert panel.command.isVisible() and not panel.token.isVisible()
+    panel.command.setText(" ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}")))
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: panel.public_url.text().startswith("https://fake-"))
+    assert "Up" in panel.state.text()
+    assert rt.settings.tunnel_kind == "command"  # saved
+
+    public = panel.public_url.text()
+    rows = {panel.accounts.item(r, 0).text(): r for r in range(panel.accounts.rowCount())}
+    mob_row = rows["Mobivate shop"]
+    assert panel.accounts.item(mob_row, 2).text() == f"{public}/hooks/{mob.id}?token={mob.settings['webhook_token']}"
+    assert panel.accounts.item(mob_row, 1).text() == "Webhook through the tunnel"
+    copy = panel.accounts.cellWidget(mob_row, 3)
+    qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == panel.accounts.item(mob_row, 2).text()
+
+    async def deliveries() -> None:
+        url = f"{rt.receiver.url}/hooks/{pure.id}"
+        body = hooks.receipt()
+        async with aiohttp.ClientSession() as s:
+            async with s.post(url, data=body, headers=hooks.signed_headers(body, secret="wrong")) as r:
+                assert r.status == 401
+            async with s.post(url, data=body, headers=hooks.signed_headers(body)) as r:
+                assert r.status == 200
+
+    gui.run(deliveries())
+    gui.wait_until(lambda: panel.log.rowCount() == 2)
+    newest, oldest = ([panel.log.item(r, c).text() for c in range(5)] for r in (0, 1))
+    assert newest[1:4] == ["PureSMS", "accepted", "200"]
+    assert oldest[1:4] == ["PureSMS", "rejected", "401"] and "signature mismatch" in oldest[4]
+
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "Off" in panel.state.text())
+    assert panel.accounts.item(mob_row, 1).text().startswith("Polling")
