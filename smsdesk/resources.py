@@ -62,8 +62,10 @@ def _wheel_roots() -> list[Path]:
                 # .../share/smsdesk/resources/icons/smsdesk.svg -> .../share/smsdesk/resources
                 roots.append(located.parent.parent)
                 break
-    for scheme_path in {sysconfig.get_path("data"), sys.prefix}:
-        roots.append(Path(scheme_path) / WHEEL_DATA_DIR)
+    for prefix in (sysconfig.get_path("data"), sys.prefix):
+        candidate = Path(prefix) / WHEEL_DATA_DIR
+        if candidate not in roots:
+            roots.append(candidate)
     return roots
 
 
