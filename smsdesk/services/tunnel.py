@@ -167,6 +167,7 @@ class TunnelService:
         if kind not in (TunnelKind.NGROK, TunnelKind.COMMAND):
             self._set(TunnelState.DOWN, error=f"Unknown tunnel kind '{kind}'.")
             return
+        self._set(TunnelState.STARTING, url="")  # visible at once, before the task first runs
         self._task = asyncio.get_running_loop().create_task(self._supervise(kind), name="smsdesk-tunnel")
 
     async def stop(self) -> None:
