@@ -17,12 +17,11 @@ Classification (ARCHITECTURE.md): a request that provably never reached the prov
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -70,7 +69,7 @@ def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
         return ProviderError(f"Could not reach {provider}: {exc or type(exc).__name__}.", ErrorKind.RETRYABLE)
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         return ProviderError(f"The {provider} URL is not valid: {exc}.", ErrorKind.PERMANENT)
-    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+    if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
         return ProviderError(
             f"{provider} did not answer in time; the message may or may not have been sent.", ErrorKind.AMBIGUOUS
         )
@@ -94,7 +93,7 @@ async def _aio_request(
             body = await resp.read()
             ext = {"reason_phrase": resp.reason.encode()} if resp.reason else {}
             return httpx.Response(resp.status, headers=resp.raw_headers, content=body, extensions=ext)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise classify_aiohttp(exc, provider) from exc
 
 

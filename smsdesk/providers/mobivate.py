@@ -442,9 +442,10 @@ class MobivateProvider(BaseProvider):
             data = json.loads(req.body)
         except ValueError:
             data = None
-        keys = [_dedupe_one(ev) for ev in (data if isinstance(data, list) else [data])]
-        if keys and all(keys):
-            return keys[0] if len(keys) == 1 else hashlib.sha256("|".join(keys).encode()).hexdigest()  # type: ignore[arg-type]
+        found = [_dedupe_one(ev) for ev in (data if isinstance(data, list) else [data])]
+        keys = [k for k in found if k]
+        if keys and len(keys) == len(found):
+            return keys[0] if len(keys) == 1 else hashlib.sha256("|".join(keys).encode()).hexdigest()
         return hashlib.sha256(req.body).hexdigest()
 
     def parse_webhook(self, req: WebhookRequest) -> ParsedWebhook:

@@ -110,8 +110,9 @@ def sender_id(sender: str) -> int:
 
 def _words(resp: httpx.Response) -> str:
     data = _http.body_json(resp)
-    if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"].strip():
-        return data["message"].strip()
+    message = data.get("message") if isinstance(data, dict) else None
+    if isinstance(message, str) and message.strip():
+        return message.strip()
     return _http.error_text(resp)
 
 
@@ -153,7 +154,9 @@ class Send2Provider(BaseProvider):
             raise self._error(resp)
         if isinstance(data, dict) and data.get("success") is False:
             raise ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=resp.status_code)
-        inner = data.get("data") if isinstance(data, dict) and isinstance(data.get("data"), dict) else {}
+        inner: dict[str, Any] = {}
+        if isinstance(data, dict) and isinstance(data.get("data"), dict):
+            inner = data["data"]
         pmid = inner.get("id")
         raw = str(inner.get("status") or "Sent")
         status, _ = map_dlr(None, raw)

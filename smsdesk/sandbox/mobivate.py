@@ -61,7 +61,7 @@ class MobivateWire:
             return None
         return web.json_response(error(403, "", "AuthenticationError"), status=403)
 
-    async def _body(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+    async def _body(self, request: web.Request) -> tuple[dict[str, Any] | None, web.StreamResponse | None]:
         if (bad := self._auth(request)) is not None:
             return None, bad
         if (fault := await self.server.faults(request, error)) is not None:
@@ -134,7 +134,7 @@ class MobivateWire:
             if exclude and item["recipient"] in self.optouts:
                 errors.append({"index": index, "error": "Recipient has opted out"})
                 continue
-            rec = self._record(item["recipient"], originator, text, item.get("reference"), data, batch_id)
+            rec = self._record(item["recipient"], str(originator), str(text), item.get("reference"), data, batch_id)
             accepted.append({"id": rec.id, "recipient": rec.recipient, "reference": rec.client_reference})
         if not accepted:
             return web.json_response(error(400, "No valid recipient"), status=400)

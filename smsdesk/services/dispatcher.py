@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import os
 import random
@@ -234,7 +235,7 @@ class Dispatcher:
                     while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
                         batch.append(lane.queue.popleft()[0])
                 await lane.limiter.acquire()
-                claimed = await self.db.write(lambda c, b=batch, r=run_id: _claim_many(c, b, self.id, r))
+                claimed = await self.db.write(functools.partial(_claim_many, ids=batch, me=self.id, run_id=run_id))
                 if not claimed:
                     continue
                 if len(claimed) > 1:
