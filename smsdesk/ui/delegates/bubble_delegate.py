@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QS
 
 from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status, can_retry
-from smsdesk.ui.models.thread_model import DayRole, MessageRole, local_dt
+from smsdesk.ui.models.thread_model import DayRole, MessageRole, ThreadModel, local_dt
 
 Index = QModelIndex | QPersistentModelIndex
 MARGIN = 14
@@ -80,9 +80,16 @@ class BubbleDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(base.pointSizeF() * 0.85, 7.0))
         return base, small
 
+    @staticmethod
+    def _item(index: Index) -> tuple[Message | None, str]:
+        model = index.model()
+        if isinstance(model, ThreadModel):  # direct access: no QVariant per call
+            return model.message_at(index.row()), model.day_at(index.row())
+        return index.data(MessageRole), index.data(DayRole) or ""
+
     def geometry(self, index: Index, width: int | None = None) -> _Geo:
-        m: Message = index.data(MessageRole)
-        day: str = index.data(DayRole) or ""
+        m, day = self._item(index)
+        assert m is not None
         width = width or self._view.viewport().width()
         key = (m.id, m.updated_at + m.status.value, width, day)
         geo = self._cache.get(key)
@@ -134,13 +141,13 @@ class BubbleDelegate(QStyledItemDelegate):
         return _Geo(y + GAP, day_rect, bubble, text, meta_rect, reason, retry)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802 - Qt API
-        if index.data(MessageRole) is None:
+        if self._item(index)[0] is None:
             return super().sizeHint(option, index)
         return QSize(self._view.viewport().width(), self.geometry(index).height)
 
     # ---- painting ----------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        m: Message | None = index.data(MessageRole)
+        m, label = self._item(index)
         if m is None:
             return
         geo = self.geometry(index, option.rect.width())
@@ -152,7 +159,6 @@ class BubbleDelegate(QStyledItemDelegate):
         if not geo.day.isNull():
             painter.setFont(small)
             painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            label = index.data(DayRole)
             tw = QFontMetrics(small).horizontalAdvance(label) + 20
             pill = QRect((geo.day.width() - tw) // 2, geo.day.top(), tw, geo.day.height())
             path = QPainterPath()
@@ -197,7 +203,7 @@ class BubbleDelegate(QStyledItemDelegate):
     # ---- Retry click -------------------------------------------------------------------
     def editorEvent(self, event: QEvent, model: object, option: QStyleOptionViewItem, index: Index) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
-            m: Message | None = index.data(MessageRole)
+            m = self._item(index)[0]
             if m is not None and failed(m) and event.button() == Qt.MouseButton.LeftButton:
                 geo = self.geometry(index, option.rect.width())
                 pos = event.position().toPoint() - option.rect.topLeft()

@@ -83,6 +83,11 @@ class ThreadModel(QAbstractListModel):
     def message_at(self, row: int) -> Message | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
+    def day_at(self, row: int) -> str:
+        """The day separator above ``row`` ("" for none). Plain Python: the delegate calls
+        this for every row on layout, and a QVariant round trip per call costs ~10x more."""
+        return self._days[row] if 0 <= row < len(self._days) else ""
+
     # ---- paging ------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 - Qt API
         return self._gate and not parent.isValid() and self.has_older and self.conversation_id is not None

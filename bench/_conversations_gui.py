@@ -1,0 +1,100 @@
+"""Child process of ``conversations_scale``: the real GUI, offscreen, over a big database.
+
+``python bench/_conversations_gui.py HOME T0`` where T0 is the parent's ``time.time()`` just
+before it started this process (so interpreter start and imports count). Builds the window
+as ``smsdesk-gui --home HOME --no-demo`` does, shows the Conversations page, and reports as
+one JSON line: time to the list being populated and painted, opening the big thread, a
+search for a common word, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+T0 = float(sys.argv[2])
+HOME = sys.argv[1]
+
+from PySide6.QtWidgets import QApplication  # noqa: E402 - timing starts before imports
+
+from smsdesk.app import build_window  # noqa: E402
+from smsdesk.runtime import Runtime  # noqa: E402
+from smsdesk.ui import aio  # noqa: E402
+
+BIG_NUMBER = "+447911000000"
+COMMON_WORD = "thanks"
+
+
+def median(xs: list[float]) -> float:
+    s = sorted(xs)
+    return s[len(s) // 2]
+
+
+def main() -> None:
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    rt = Runtime.open(HOME)
+    loop = aio.create_loop(app)
+    window, _ctx = build_window(rt)
+    page = window.show_page("conversations")
+    window.resize(1200, 760)
+    window.show()
+    out: dict[str, float] = {}
+
+    async def measure() -> None:
+        import asyncio
+
+        while not (page.list_model.rowCount() > 0 and page.list.isVisible()):
+            await asyncio.sleep(0.001)
+        page.list.viewport().repaint()  # painted, not just populated
+        out["start_to_list_s"] = round(time.time() - T0, 3)
+        out["list_rows_loaded"] = page.list_model.rowCount()
+        await rt.start(sandbox=False)
+        account = rt.accounts.by_name("Sandbox")
+        conv = rt.conversations.find(account.id, BIG_NUMBER)
+        assert conv is not None
+        other = page.list_model.conversation_at(0)
+        assert other is not None
+        opens = []
+        for _ in range(6):
+            page.open_conversation(other.id)
+            await asyncio.sleep(0.02)  # let mark-read etc. run; never processEvents in a coroutine
+            t = time.perf_counter()
+            page.open_conversation(conv.id)
+            page.thread.viewport().repaint()
+            opens.append((time.perf_counter() - t) * 1000)
+        out["open_big_thread_first_ms"] = round(opens[0], 1)
+        out["open_big_thread_median_ms"] = round(median(opens[1:]), 1)
+        out["big_thread_rows_loaded"] = page.thread.thread_model.rowCount()
+        t = time.perf_counter()
+        page.thread.load_older()
+        out["load_older_page_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        searches = []
+        hits = 0
+        for _ in range(6):
+            t = time.perf_counter()
+            hits = len(rt.conversations.search(COMMON_WORD))
+            searches.append((time.perf_counter() - t) * 1000)
+        out["search_common_word_first_ms"] = round(searches[0], 1)
+        out["search_common_word_median_ms"] = round(median(searches[1:]), 1)
+        out["search_hits"] = hits
+        t = time.perf_counter()
+        page.search.setText(COMMON_WORD)
+        page.run_search()
+        page.results.viewport().repaint()
+        out["search_in_gui_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        await rt.stop()
+
+    try:
+        with loop:
+            loop.run_until_complete(measure())
+    finally:
+        rt.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
