@@ -7,7 +7,9 @@ Facts: PROVIDERS.md section 2. Points that shape this module:
   ``AuthenticationError`` on 403) disagree.
 - Mobivate signs nothing; receipts and replies are authenticated by a secret ``token`` in the
   callback URL (``webhook_token``, generated when the account is added). Each send carries the
-  account's receiver URL as ``callbackURL`` so receipts come back with that token.
+  account's receiver URL as ``callbackURL`` so receipts come back with that token; a
+  loopback receiver URL is only sent to a loopback Mobivate (the sandbox, tests), since the
+  real service could never reach it (set the key's Receipt URL, or run a tunnel).
 - A DR carries a 32-hex ``deliveryMessageId`` unlike the send's UUID; receipts are matched on
   ``clientReference`` (our ``reference`` = ``local_id``).
 - Mobivate is the one provider whose message log can settle an ambiguous send:
@@ -21,6 +23,7 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -250,6 +253,12 @@ class MobivateProvider(BaseProvider):
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.account.secret('api_key')}"}
 
+    def _callback(self) -> str:
+        url = self.account.webhook_url
+        if not url or (_is_loopback(url) and not _is_loopback(self.base_url)):
+            return ""
+        return url
+
     def _flag(self, name: str, default: bool) -> bool:
         value = self.account.setting(name, "true" if default else "false").strip().lower()
         return value in ("1", "true", "yes", "on")
@@ -273,8 +282,8 @@ class MobivateProvider(BaseProvider):
         }
         if msg.send_at:
             body["scheduleDateTime"] = msg.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if self.account.webhook_url:
-            body["callbackURL"] = self.account.webhook_url
+        if self._callback():
+            body["callbackURL"] = self._callback()
         return body
 
     async def send(self, msg: OutboundMessage) -> SendResult:
@@ -326,8 +335,8 @@ class MobivateProvider(BaseProvider):
         }
         if first.send_at:
             body["scheduleDateTime"] = first.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if self.account.webhook_url:
-            body["callbackURL"] = self.account.webhook_url
+        if self._callback():
+            body["callbackURL"] = self._callback()
         resp = await self._call("POST", "/send/batch", body)
         data = _http.body_json(resp)
         if resp.status_code != 200 or (isinstance(data, dict) and data.get("success") is False):
@@ -471,6 +480,11 @@ class MobivateProvider(BaseProvider):
                     )
                 )
         return ParsedWebhook(tuple(receipts), tuple(inbound))
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _dedupe_one(ev: Any) -> str | None:

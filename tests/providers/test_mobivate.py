@@ -139,3 +139,17 @@ async def test_test_call_proves_the_key(env) -> None:
     with pytest.raises(ProviderError) as info:
         await p.test()
     assert info.value.auth and "Unauthorized" in str(info.value)
+
+
+async def test_loopback_callback_is_not_sent_to_a_remote_mobivate() -> None:
+    client = make_client(timeout=2.0)
+    try:
+        remote = mobivate.MobivateProvider(
+            AccountConfig("m", "https://api.example.net", "Bistro", {}, {"api_key": "k"}, HOOK), client)
+        public = mobivate.MobivateProvider(
+            AccountConfig("m", "https://api.example.net", "Bistro", {}, {"api_key": "k"},
+                          "https://abc.ngrok.app/hooks/3?token=t"), client)
+    finally:
+        await client.aclose()
+    assert "callbackURL" not in remote._single_body(OutboundMessage("L", "+447911123456", "", "x"))
+    assert public._single_body(OutboundMessage("L", "+447911123456", "", "x"))["callbackURL"].startswith("https://abc")
