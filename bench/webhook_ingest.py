@@ -97,9 +97,9 @@ async def _blocking(fn: Any, *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
 
 
-async def _drain(rt: Any, timeout: float = 60) -> None:
+async def _drain(rt: Any, limit_s: float = 60) -> None:
     """Wait until the app loop processed every stored event."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit_s
     while rt.db.query_one("SELECT count(*) FROM webhook_events WHERE state = 'pending'")[0]:
         if time.monotonic() > deadline:
             return

@@ -21,6 +21,7 @@ An account setting ``polling`` may say ``always`` or ``off``; the default is ``a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -159,10 +160,8 @@ class PollingService:
             except Exception:  # noqa: BLE001 - keep polling whatever one round did
                 log.exception("polling round failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick)
-            except TimeoutError:
-                pass
 
     async def poll_once(self) -> None:
         """One round: refresh the plan, then poll every account that has something due."""

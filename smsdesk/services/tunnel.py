@@ -233,8 +233,9 @@ class TunnelService:
             asyncio.ensure_future(self._read_lines(proc.stderr, found)),
         ]
         try:
-            waiter = asyncio.ensure_future(_exited(proc))
-            done, _ = await asyncio.wait({found, waiter}, timeout=self.url_timeout, return_when=asyncio.FIRST_COMPLETED)
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(_exited(proc))
+            pair: set[asyncio.Future[Any]] = {found, waiter}
+            done, _ = await asyncio.wait(pair, timeout=self.url_timeout, return_when=asyncio.FIRST_COMPLETED)
             if found in done:
                 self._set(TunnelState.UP, url=found.result(), error="")
                 await waiter
@@ -284,7 +285,7 @@ class TunnelService:
     # ---- ngrok -------------------------------------------------------------------------
     async def _run_ngrok(self) -> None:
         try:
-            import ngrok  # type: ignore[import-not-found]
+            import ngrok
         except ImportError as exc:
             self._stopping = True  # restarting cannot install it
             raise TunnelError(NGROK_MISSING) from exc
@@ -302,9 +303,8 @@ class TunnelService:
             raise TunnelError(f"ngrok refused: {_scrub(str(exc), token)}") from exc
         self._ngrok_url = url
         self._set(TunnelState.UP, url=url, error="")
-        # The SDK reconnects by itself; we stay "up" until stop() closes the listener.
-        while not self._stopping:
-            await asyncio.sleep(3600)
+        # The SDK reconnects by itself; we stay "up" until stop() cancels us and closes it.
+        await asyncio.get_running_loop().create_future()
 
     async def _close_ngrok(self) -> None:
         url, self._ngrok_url = self._ngrok_url, ""
@@ -357,7 +357,7 @@ class TunnelService:
 async def _exited(proc: asyncio.subprocess.Process) -> int:
     """The leader's exit code. ``proc.wait()`` also waits for the pipes to close (Python
     3.11), which never happens while a helper the command forked still holds them."""
-    while proc.returncode is None:
+    while proc.returncode is None:  # noqa: ASYNC110 - the child watcher sets it; nothing to await
         await asyncio.sleep(0.2)
     return proc.returncode
 

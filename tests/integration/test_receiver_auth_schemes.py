@@ -34,10 +34,9 @@ async def rt(_isolated_home: Path) -> AsyncIterator[Runtime]:
 
 
 async def _post(url: str, body: object, headers: dict[str, str] | None = None) -> int:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=json.dumps(body).encode(),
-                                headers={"Content-Type": "application/json", **(headers or {})}) as resp:
-            return resp.status
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    async with aiohttp.ClientSession() as session, session.post(url, data=json.dumps(body).encode(), headers=hdrs) as resp:
+        return resp.status
 
 
 def _stored(rt: Runtime) -> int:

@@ -73,11 +73,11 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
     async def fake_send(request: web.Request) -> web.Response:
         await request.json()
         body = hooks.receipt(message_id="pm-early", client_ref=None)
-        async with aiohttp.ClientSession() as session:
-            async with session.post(
-                f"{rt.receiver.url}/hooks/{state['account']}", data=body, headers=hooks.signed_headers(body)  # type: ignore[union-attr]
-            ) as resp:
-                assert resp.status == 200
+        url = f"{rt.receiver.url}/hooks/{state['account']}"  # type: ignore[union-attr]
+        async with aiohttp.ClientSession() as session, session.post(
+            url, data=body, headers=hooks.signed_headers(body)
+        ) as resp:
+            assert resp.status == 200
         # Hold the answer until the receipt was processed and parked (no message has this id yet).
         await until(lambda: rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 1)
         return web.json_response({"id": "pm-early"})
