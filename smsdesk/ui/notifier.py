@@ -73,11 +73,20 @@ class InboxNotifier(QObject):
             conv = svc.find(m.account_id, m.remote)
             if conv is None:
                 continue
+            if self._on_screen(conv.id):
+                continue  # the person is reading that thread right now
             if i >= MAX_BUBBLES:
                 rest = len(msgs) - MAX_BUBBLES
                 self._show("smsdesk", f"{rest} more new message{'s' if rest != 1 else ''}", conv.id)
                 break
             self._show(conv.title, m.body, conv.id)
+
+    def _on_screen(self, conversation_id: int) -> bool:
+        pages = getattr(self.window, "pages", {})
+        page = pages.get("conversations")
+        reading = getattr(page, "is_being_read", None)
+        current = getattr(page, "current", None)
+        return bool(reading and reading() and current is not None and current.id == conversation_id)
 
     def _show(self, title: str, text: str, conversation_id: int) -> None:
         self.history.append((title, text, conversation_id))

@@ -160,10 +160,8 @@ class ThreadModel(QAbstractListModel):
                     self.dataChanged.emit(idx, idx)
         if not unknown or self.has_newer:
             return 0
-        conv = self._svc.get(self.conversation_id)
-        fresh = [m for m in self._svc.messages(set(unknown)) if m.account_id == conv.account_id and m.remote == conv.remote]
-        if not fresh:
-            return 0
+        if self.conversation_id not in self._svc.affected_by(set(unknown)):
+            return 0  # a bulk run elsewhere: one indexed lookup, no Message objects built
         last = self._rows[-1].id if self._rows else 0
         page = self._svc.page(self.conversation_id, after=last, limit=self.page_size)
         self.has_newer = page.has_newer

@@ -9,8 +9,8 @@ thread marks it read; so does a reply arriving while it is open on screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -74,6 +74,7 @@ class ConversationsView(QWidget):
         self.setObjectName("ConversationsView")
         self.current: ConversationRow | None = None
         self._saved_draft = ""
+        self._watching_window = False
 
         # ---- left: search, filter, list / results ----
         self.search = QLineEdit(objectName="search")
@@ -382,6 +383,10 @@ class ConversationsView(QWidget):
             self._open_result(self.results.item(0))
 
     def eventFilter(self, obj: object, event: object) -> bool:  # noqa: N802 - Qt API
+        if obj is self.window() and isinstance(event, QEvent) and event.type() == QEvent.Type.WindowActivate:
+            if self.isVisible():
+                self._mark_current_read()  # back to the window: the open thread is now read
+            return False
         if obj is self.search and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Escape:
                 self.search.clear()
@@ -403,7 +408,23 @@ class ConversationsView(QWidget):
         self.thread.thread_model.apply(changes)
         if changes.optouts or changes.contacts or changes.everything:
             self._refresh_current()
-        if changes.inbound_ids and self.isVisible():
-            conv = self.svc.get(self.current.id)
-            if conv.unread:
-                spawn(self.svc.mark_read(conv.id), title="Mark read")
+        if changes.inbound_ids and self.is_being_read():
+            self._mark_current_read()
+
+    def is_being_read(self) -> bool:
+        """The open thread is on screen in the active window (a reply there is seen at once)."""
+        return self.current is not None and self.isVisible() and self.window().isActiveWindow()
+
+    def _mark_current_read(self) -> None:
+        if self.current is None:
+            return
+        conv = self.svc.get(self.current.id)
+        if conv.unread:
+            spawn(self.svc.mark_read(conv.id), title="Mark read")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._watching_window:
+            self.window().installEventFilter(self)
+            self._watching_window = True
+        self._mark_current_read()

@@ -1,0 +1,58 @@
+"""Opt-outs page offscreen: add (validated), list with source and time, remove after a
+confirmation; Compose and the conversation banner follow the list live."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+from smsdesk.ui.views.optouts_view import OptOutsView
+
+
+def _page(gui) -> OptOutsView:
+    page = gui.window.show_page("optouts")
+    assert isinstance(page, OptOutsView)
+    return page
+
+
+def _cells(page: OptOutsView) -> list[list[str]]:
+    t = page.table
+    return [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
+
+
+def test_add_list_and_remove_with_confirmation(gui) -> None:
+    page = _page(gui)
+    page.number.setText("12")
+    QTest.keyClick(page.number, Qt.Key.Key_Return)
+    assert "digits" in page.feedback.text() and page.table.rowCount() == 0
+    page.number.setText("07911 123456")
+    page.note.setText("asked on the phone")
+    QTest.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: page.table.rowCount() == 1)
+    [row] = _cells(page)
+    assert row[:4] == ["+447911123456", "", "Added by hand", "asked on the phone"] and row[4]
+    assert "is opted out" in page.feedback.text()
+    assert gui.rt.sender.check_recipient("07911 123456").error
+
+    page.table.selectRow(0)
+    page.confirm_remove()
+    box = page.findChild(QMessageBox, "confirm_remove_optout")
+    assert box is not None and "+447911123456" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    gui.settle(0.1)
+    assert page.table.rowCount() == 1
+    page.confirm_remove()
+    box = page.findChild(QMessageBox, "confirm_remove_optout")
+    box.button(QMessageBox.StandardButton.Yes).click()
+    gui.wait_until(lambda: page.table.rowCount() == 0)
+    assert gui.rt.sender.check_recipient("07911 123456").error is None
+
+
+def test_reply_stop_appears_on_the_page_live(gui) -> None:
+    page = _page(gui)
+    srv = gui.rt.sandbox.server
+    assert gui.rt.sandbox.call(srv._post_inbound("+447911123457", srv.config.inbound_number, "Unsubscribe"))
+    gui.wait_until(lambda: page.table.rowCount() == 1)
+    [row] = _cells(page)
+    assert row[0] == "+447911123457" and row[2] == "Replied STOP"
