@@ -280,7 +280,8 @@ class SchedulerService:
         def write(conn: sqlite3.Connection) -> tuple[int, int]:
             cur = conn.execute(
                 "UPDATE schedules SET state = 'cancelled', next_run_utc = NULL, claimed_by = NULL,"
-                " version = version + 1, updated_at = ? WHERE id = ? AND state IN (?, ?, ?, ?)",
+                " version = version + 1, updated_at = ? WHERE id = ? AND state IN (?, ?, ?, ?) AND "
+                + store.NOT_HANDING_OFF,
                 (iso(self.clock()), sid, *states),
             )
             if cur.rowcount != 1:
@@ -387,7 +388,8 @@ class SchedulerService:
         def claim(conn: sqlite3.Connection) -> bool:
             cur = conn.execute(
                 """UPDATE schedules SET state = 'running', claimed_by = ?, location = 'local', handed_off_at = NULL,
-                     version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')""",
+                     version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')
+                     AND """ + store.NOT_HANDING_OFF,
                 (self.id, sid, version),
             )
             return cur.rowcount == 1

@@ -25,6 +25,10 @@ from smsdesk.domain.status import Status
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
 
+# An item another process is handing to the provider right now: nobody may change it until
+# that finishes (else the provider would hold the old text while the queue shows the new).
+NOT_HANDING_OFF = "NOT (state = 'scheduled' AND claimed_by IS NOT NULL)"
+
 # Statuses of a run's messages that still wait in the outbox (the run is not over).
 WAITING = ("scheduled", "queued")
 _SELECT = """SELECT s.*, a.name AS account_name FROM schedules s JOIN accounts a ON a.id = s.account_id"""
@@ -101,7 +105,7 @@ def update_item(conn: sqlite3.Connection, sid: int, version: int, states: Sequen
     marks = ",".join("?" * len(states))
     cur = conn.execute(
         f"""UPDATE schedules SET {cols}{', ' if cols else ''}version = version + 1, updated_at = ?
-            WHERE id = ? AND version = ? AND state IN ({marks})""",
+            WHERE id = ? AND version = ? AND state IN ({marks}) AND {NOT_HANDING_OFF}""",
         (*fields.values(), utcnow(), sid, version, *states),
     )
     if cur.rowcount != 1:
