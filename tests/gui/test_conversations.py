@@ -159,3 +159,20 @@ def test_draft_is_kept_per_conversation_and_contact_can_be_named(gui) -> None:
     assert any(page.list_model.conversation_at(i).title == "Alice Jones" for i in range(2))
     hits = gui.rt.conversations.search("alice")
     assert hits and hits[0].conversation.remote == ALICE and hits[0].message_id is None
+
+
+def test_ctrl_enter_in_reply_sends_even_with_compose_built(gui) -> None:
+    gui.window.show_page("compose")  # Compose has its own Ctrl+Enter: no ambiguity
+    page = _page(gui)
+    _inject(gui, ALICE, "Are you open today?")
+    gui.wait_until(lambda: _conv(gui, ALICE) is not None)
+    page.list_model.reload()
+    page.list.setFocus()
+    QTest.keyClick(page.list, Qt.Key.Key_Home)
+    QTest.keyClick(page.list, Qt.Key.Key_Return)  # Enter goes to the reply box
+    assert page.reply.hasFocus() or gui.window.focusWidget() is page.reply
+    QTest.keyClicks(page.reply, "Yes, until 6")
+    QTest.keyClick(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])
+    out = gui.rt.sender.messages.recent(5, direction="out")
+    assert [m.body for m in out] == ["Yes, until 6"] and out[0].remote == ALICE

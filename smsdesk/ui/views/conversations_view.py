@@ -192,6 +192,9 @@ class ConversationsView(QWidget):
         ):
             QShortcut(QKeySequence(keys), self, activated=slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.search.installEventFilter(self)
+        chain = [self.search, self.filter, self.list, self.thread, self.reply, self.send_button, self.name_button]
+        for a, b in zip(chain, chain[1:]):
+            QWidget.setTabOrder(a, b)
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.list_model.modelReset.connect(self._update_empty)
         self.list_model.rowsInserted.connect(self._update_empty)

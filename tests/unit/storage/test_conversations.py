@@ -90,3 +90,37 @@ def test_message_search_is_newest_first_and_safe(db: Database) -> None:
     assert [h.message_id for h in hits] == [b, a]
     assert ConversationRepository(db).search_messages('"; DROP TABLE', 10) == []
     assert fts_query("") == "" and fts_query('a"b c') == '"a" "b" "c"*'
+
+
+def test_needs_review_filter_and_prefix_fallback(db: Database) -> None:
+    from smsdesk.domain.status import Status
+
+    a = _out(db, "+447911123456", "Booking confirmed")
+    _out(db, "+447911123457", "Parcel shipped")
+    db.write_sync(lambda c: msg_store.apply_status(c, a, Status.NEEDS_REVIEW, "interrupted", "may have gone"))
+    repo = ConversationRepository(db)
+    assert [c.remote for c in repo.list(ListFilter.NEEDS_REVIEW)] == ["+447911123456"]
+    # Whole words first; the last word completes as a prefix while typing.
+    assert [h.message_id for h in repo.search_messages("Book", 10)] == [a]
+    assert [h.message_id for h in repo.search_messages("booking conf", 10)] == [a]
+
+
+def test_service_pages_around_a_hit(tmp_path: Path) -> None:
+    from smsdesk.services.bus import EventBus
+    from smsdesk.services.conversations import ConversationService
+
+    d = Database(tmp_path / "s.db")
+    try:
+        d.write_sync(lambda c: c.execute(
+            "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"))
+        ids = [_out(d, "+447911123456", f"m{i}") for i in range(50)]
+        svc = ConversationService(d, EventBus(), sender=None)  # type: ignore[arg-type]
+        [conv] = svc.list()
+        page = svc.page(conv.id, around=ids[25], limit=10)
+        assert [m.id for m in page.messages] == ids[21:31] and page.has_older and page.has_newer
+        newest = svc.page(conv.id, limit=10)
+        assert [m.id for m in newest.messages] == ids[40:] and newest.has_older and not newest.has_newer
+        older = svc.page(conv.id, before=ids[40], limit=10)
+        assert [m.id for m in older.messages] == ids[30:40]
+    finally:
+        d.close()
