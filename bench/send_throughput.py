@@ -112,8 +112,8 @@ def wire_request(provider: str, base: str, to: str, i: int) -> tuple[str, dict[s
             {"sender": "Bench", "recipient": to, "content": text, "clientReference": ref})
 
 
-async def baseline(provider: str, base: str, nums: list[str], concurrency: int) -> float:
-    """Bare aiohttp: the same bodies, ``concurrency`` in flight; returns msgs/s."""
+async def baseline(provider: str, base: str, nums: list[str], concurrency: int) -> tuple[float, float]:
+    """Bare aiohttp: the same bodies, ``concurrency`` in flight; returns (msgs/s, CPU us/msg)."""
     import aiohttp
 
     reqs = [wire_request(provider, base, to, i) for i, to in enumerate(nums)]
@@ -129,12 +129,12 @@ async def baseline(provider: str, base: str, nums: list[str], concurrency: int) 
                     await resp.read()
                     ok += resp.status == 200
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     if ok != len(nums):
         raise RuntimeError(f"baseline: only {ok} of {len(nums)} answered 200")
-    return len(nums) / elapsed
+    return len(nums) / elapsed, 1e6 * cpu / len(nums)
 
 
 # ---- smsdesk ------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: in
         account = await rt.accounts.add("Bench", provider, values)
         n = len(nums)
         start_count = rt.dispatcher.sent_count
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if bulk:
             items = [NewOutgoing(account.id, to, values["sender"], "Bench message", 1, "GSM-7", Status.QUEUED,
                                  None, run_id=1) for to in nums]
@@ -172,14 +172,15 @@ async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: in
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {rt.dispatcher.sent_count - start_count} of {n} recorded in 600 s")
             await asyncio.sleep(0.005)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         row = rt.db.query_one("SELECT count(*) AS n FROM messages WHERE account_id = ? AND status = 'sent'",
                               (account.id,))
         sent = int(row["n"]) if row else 0
         if sent != n:
             raise RuntimeError(f"{sent} of {n} messages are 'sent' in the database")
         return {"seconds": round(elapsed, 3), "queue_s": round(t_queued - t0, 3),
-                "dispatch_s": round(elapsed - (t_queued - t0), 3), "msgs_per_s": round(n / elapsed, 1)}
+                "dispatch_s": round(elapsed - (t_queued - t0), 3), "msgs_per_s": round(n / elapsed, 1),
+                "cpu_us_per_msg": round(1e6 * cpu / n)}
     finally:
         await rt.stop()
         rt.close()
@@ -198,11 +199,12 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         out["seconds"] = out[transports[0]]["seconds"]
         out["msgs_per_s"] = out[transports[0]]["msgs_per_s"]
         return out
-    before = await baseline(provider, url, nums, args.concurrency)
+    before, cpu_before = await baseline(provider, url, nums, args.concurrency)
     for t in transports:
         out[t] = await smsdesk_run(provider, url, nums, args.concurrency, False, t)
-    after = await baseline(provider, url, nums, args.concurrency)
+    after, cpu_after = await baseline(provider, url, nums, args.concurrency)
     base = (before + after) / 2
+    out["baseline_cpu_us_per_msg"] = round((cpu_before + cpu_after) / 2)
     out["baseline_msgs_per_s"] = round(base, 1)
     out["baseline_before_after"] = [round(before, 1), round(after, 1)]
     for t in transports:
