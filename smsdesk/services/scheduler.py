@@ -443,7 +443,10 @@ class SchedulerService:
         def housekeeping(conn: sqlite3.Connection) -> tuple[list[int], list[int]]:
             return store.promote_due(conn, now_iso), store.finish_runs(conn)
 
-        promoted, finished = await self.db.write(housekeeping)
+        promoted: list[int] = []
+        finished: list[int] = []
+        if self.repo.housekeeping_due(now_iso):  # a read first: no fsync a second when idle
+            promoted, finished = await self.db.write(housekeeping)
         if promoted or finished:
             self.bus.publish(Changes(message_ids=set(promoted), queue=True))
         if promoted:

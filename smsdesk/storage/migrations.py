@@ -293,11 +293,17 @@ V4 = [
     "CREATE INDEX messages_run_status ON messages(run_id, status) WHERE run_id IS NOT NULL",
 ]
 
+# The scheduler looks for due locally scheduled messages every second: keep that an index probe.
+V5 = [
+    "CREATE INDEX messages_scheduled ON messages(send_at) WHERE status = 'scheduled'",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
     3: V3,
     4: V4,
+    5: V5,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

@@ -330,6 +330,17 @@ class ScheduleRepository:
         )
         return [int(r[0]) for r in rows]
 
+    def housekeeping_due(self, now: str) -> bool:
+        """Whether :func:`promote_due` or :func:`finish_runs` would have anything to do."""
+        row = self.db.query_one(
+            """SELECT EXISTS (SELECT 1 FROM messages WHERE status = 'scheduled' AND direction = 'out'
+                                AND provider_message_id IS NULL AND claimed_by IS NULL
+                                AND send_at IS NOT NULL AND send_at <= ?)
+                   OR EXISTS (SELECT 1 FROM schedule_runs WHERE state = 'running')""",
+            (now,),
+        )
+        return bool(row and row[0])
+
     def held_count(self) -> int:
         row = self.db.query_one("SELECT count(*) FROM schedules WHERE state = 'held'")
         return int(row[0]) if row else 0
