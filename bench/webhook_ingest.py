@@ -173,6 +173,8 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         # than wall-clock rates on a machine shared with other work.
         "cpu_us_per_receipt": round(min(r["cpu"] for r in results["smsdesk"]) / args.count * 1e6, 1),
         "cpu_us_per_bare": round(min(r["cpu"] for r in results["bare"]) / args.count * 1e6, 1),
+        # What one fully available core would sustain at that CPU cost (GIL-bound process).
+        "cpu_bound_receipts_per_s": round(args.count / min(r["cpu"] for r in results["smsdesk"]), 1),
         "count": args.count,
         "concurrency": args.concurrency,
         "all_accepted_and_persisted": ok,
