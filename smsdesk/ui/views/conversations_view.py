@@ -95,6 +95,8 @@ class ConversationsView(QWidget):
         self.results = QListWidget(objectName="search_results")
         self.results.setAccessibleName("Search results")
         self.results.setWordWrap(True)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.results.setAlternatingRowColors(True)
         self.results.setStyleSheet("QListWidget#search_results::item { padding: 6px 4px; }")
         self.left_stack = QStackedWidget()
