@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.domain.schedule import Recurrence, ScheduleItem, defer_for_quiet, zone
+from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, zone
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
 from smsdesk.storage.messages import NewOutgoing
@@ -82,13 +82,15 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
     items: list[NewOutgoing] = []
     deferred: dict[int, str] = {}
     skipped = 0
+    analysed: dict[str, Any] = {}  # a bulk run repeats few distinct texts
     for number, body in svc.repo.recipients(item.id):
         if svc.sender.optouts.is_opted_out(number):
             skipped += 1
             continue
         text = body or item.body
-        info = analyze(text)
-        d = defer_for_quiet(now, svc.zones(number, item.zone), quiet)
+        info = analysed.get(text) or analysed.setdefault(text, analyze(text))
+        # Zone look-up is most of the cost of a big run: only when quiet hours are on.
+        d = defer_for_quiet(now, svc.zones(number, item.zone), quiet) if quiet else Deferral(now)
         if d.reason:
             deferred[len(items)] = d.reason
             items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,

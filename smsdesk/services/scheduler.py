@@ -27,7 +27,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
@@ -62,6 +62,8 @@ from smsdesk.storage.db import Database
 from smsdesk.storage.schedule import Conflict, ScheduleRepository
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+OFF_LOOP_AT = 200  # recipients; below this the work takes a few milliseconds
 DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
@@ -179,7 +181,8 @@ class SchedulerService:
             InvalidInput: nothing was stored; the message says why.
         """
         account = self.accounts.get(req.account_id)
-        recipients = self._check(req.account_id, req.recipients, req.text, req.personalised)
+        recipients = await self._off_loop(len(req.recipients), self._check, req.account_id, req.recipients,
+                                          req.text, req.personalised)
         zone_name = req.zone or self.default_zone()
         wall, first = self._first(req.when, zone_name, req.recurrence)
         spec = self.accounts.spec(account)
@@ -487,7 +490,7 @@ class SchedulerService:
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
-        plan = make_plan(self, item, now)
+        plan = await self._off_loop(item.recipient_count, make_plan, self, item, now)
 
         def write(conn: sqlite3.Connection) -> list[int] | None:
             if not claim(conn):
@@ -516,6 +519,14 @@ class SchedulerService:
             item, now, due, iso(nxt) if nxt else None,
             lambda conn: store.claim(conn, item.id, item.version, due, self.id),
         )
+
+    async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` in a worker thread when the batch is big: checking and planning 10,000
+        numbers takes seconds of phonenumbers work, which must not freeze the window (the GUI
+        runs this loop on its own thread). Reads use per-thread connections, so this is safe."""
+        if size < OFF_LOOP_AT:
+            return fn(*args)
+        return await asyncio.to_thread(fn, *args)
 
     def _changed(self) -> None:
         self.bus.publish(Changes(queue=True))

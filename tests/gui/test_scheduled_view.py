@@ -122,3 +122,18 @@ def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
     gui.wait_until(lambda: view.options is None)
     acct = gui.rt.accounts.by_name("Sandbox")
     assert acct.settings["quiet_hours"] == "21:00-08:00" and acct.settings["provider_schedule"] == "on"
+
+
+def test_a_big_run_is_planned_off_the_gui_loop(gui) -> None:
+    view = _view(gui)
+    rt = gui.rt
+    acct = rt.accounts.by_name("Sandbox").id
+    numbers = [f"+4479111{i:05d}" for i in range(250)]  # above OFF_LOOP_AT: worker thread under qasync
+    base = rt.scheduler.clock()
+    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, numbers, "Big", base + timedelta(minutes=5))))
+    assert item.recipient_count == 250
+    real = rt.scheduler.clock
+    rt.scheduler.clock = lambda: base + timedelta(minutes=5, seconds=1)
+    gui.wait_until(lambda: len(rt.scheduler.repo.message_ids(item.id)) == 250, timeout=30)
+    rt.scheduler.clock = real
+    gui.wait_until(lambda: view.model.rowCount() >= 1)
