@@ -298,12 +298,20 @@ V5 = [
     "CREATE INDEX messages_scheduled ON messages(send_at) WHERE status = 'scheduled'",
 ]
 
+# The poller re-reads each account's unsettled sends often: an index probe, not a scan of
+# every message. Keep the WHERE text identical to storage/polls.py (SQLite matches it literally).
+V6 = [
+    "CREATE INDEX messages_open ON messages(account_id, id)"
+    " WHERE direction = 'out' AND status IN ('sent', 'unknown', 'needs_review')",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
     3: V3,
     4: V4,
     5: V5,
+    6: V6,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

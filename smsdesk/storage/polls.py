@@ -34,14 +34,14 @@ class PollRepository:
 
     def open_sends(self, account_id: int, created_after: str, limit: int = 5000) -> list[sqlite3.Row]:
         """Outgoing messages with a provider id whose status is not final yet, oldest first."""
-        marks = ",".join("?" * len(OPEN_STATUSES))
+        # Literal IN list: it must match the partial index messages_open (migration V6).
         return self.db.query(
-            f"""SELECT id, provider_message_id, status FROM messages
-                WHERE account_id = ? AND direction = 'out' AND status IN ({marks})
-                  AND provider_message_id IS NOT NULL AND provider_message_id != ''
-                  AND created_at > ?
-                ORDER BY id LIMIT ?""",
-            (account_id, *OPEN_STATUSES, created_after, limit),
+            """SELECT id, provider_message_id, status FROM messages
+               WHERE account_id = ? AND direction = 'out' AND status IN ('sent', 'unknown', 'needs_review')
+                 AND provider_message_id IS NOT NULL AND provider_message_id != ''
+                 AND created_at > ?
+               ORDER BY id LIMIT ?""",
+            (account_id, created_after, limit),
         )
 
     def cursor(self, account_id: int, kind: str = "inbound") -> str | None:
