@@ -77,7 +77,10 @@ class WebhooksSettingsView(QWidget):
         self.command = QLineEdit(s.tunnel_command or "")
         self.command.setObjectName("tunnel_command")
         self.command.setPlaceholderText(DEFAULT_COMMAND)
-        self.command.setToolTip("{local} becomes the receiver's local URL, {port} its port. Run without a shell.")
+        self.command.setToolTip(
+            "{local} becomes the receiver's local URL, {port} its port. Run without a shell.\n"
+            "Saved in the settings file: do not put tokens in it (use ngrok for a token-based tunnel)."
+        )
         self.token = QLineEdit()
         self.token.setObjectName("ngrok_token")
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
