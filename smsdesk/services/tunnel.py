@@ -174,14 +174,14 @@ class TunnelService:
         """Stop the tunnel (terminating its process group) and forget the public URL."""
         self._stopping = True
         task, self._task = self._task, None
-        await self._kill_proc()
-        await self._close_ngrok()
-        if task is not None:
+        if task is not None:  # first, so a killed child does not read as a dropped tunnel
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._kill_proc()
+        await self._close_ngrok()
         if self.status.state != TunnelState.OFF:
-            self._set(TunnelState.OFF, url="")
+            self._set(TunnelState.OFF, url="", error="")
 
     async def _supervise(self, kind: str) -> None:
         delay = self.backoff_start
