@@ -231,22 +231,28 @@ class PollingService:
         except SmsdeskError as exc:
             self._failed(account, str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop every account's polling
+            if (account.id, repr(exc)) not in self._warned:
+                log.exception("polling %s failed unexpectedly", account.name)
+            self._failed(account, f"{type(exc).__name__}: {exc}", key=repr(exc))
+            return
         self._backoff.pop(account.id, None)
         if st.last_error:
             log.info("polling %s works again", account.name)
             self._warned = {w for w in self._warned if w[0] != account.id}
         st.last_error = ""
 
-    def _failed(self, account: Account, error: str) -> None:
+    def _failed(self, account: Account, error: str, key: str | None = None) -> None:
         st = self.state[account.id]
         _, prev = self._backoff.get(account.id, (0.0, 0.0))
         delay = min(300.0, max(5.0, prev * 2))
         self._backoff[account.id] = (time.monotonic() + delay, delay)
         st.last_error = error
-        key = (account.id, error)
-        if key not in self._warned:  # once per distinct error, not every round
-            self._warned.add(key)
-            log.warning("polling %s failed: %s (retrying with back-off)", account.name, error)
+        seen = (account.id, key or error)
+        if seen not in self._warned:  # once per distinct error, not every round
+            self._warned.add(seen)
+            if key is None:
+                log.warning("polling %s failed: %s (retrying with back-off)", account.name, error)
         self.bus.publish(Changes(webhooks=True))
 
     async def _poll_statuses(self, account: Account, adapter: Provider, limiter: _Limiter, now: float) -> None:

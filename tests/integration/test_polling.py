@@ -147,3 +147,21 @@ async def test_provider_errors_back_the_account_off(runtime: Any, expect_warning
     assert len(fake.calls) == 1
     assert _status(runtime, msgs[0].id, Status.SENT)
 
+
+
+async def test_an_adapter_bug_is_contained_and_shown(runtime: Any, expect_warnings: Any, caplog: Any) -> None:
+    account, msgs = await _open_sends(runtime, 1)
+    fake = _Script(runtime.accounts.adapter(account.id))
+
+    async def broken(pmid: str) -> StatusEvent | None:
+        raise KeyError("dlr")
+
+    fake.poll_status = broken  # type: ignore[method-assign]
+    runtime.accounts._adapters[account.id] = fake
+    p = runtime.polling
+    p.first_delay = 0.0
+    for _ in range(3):
+        await p.poll_once()
+        p._backoff.clear()  # retry at once, to see it is reported only once
+    assert p.state[account.id].last_error == "KeyError: 'dlr'"
+    assert sum("failed unexpectedly" in r.getMessage() for r in caplog.records) == 1
