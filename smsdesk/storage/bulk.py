@@ -294,6 +294,31 @@ class BulkRepository:
         rows = self.db.query("SELECT status, count(*) AS n FROM messages WHERE run_id = ? GROUP BY status", (run_id,))
         return {r["status"]: r["n"] for r in rows}
 
+    def message_counts_claimed(self, run_id: int) -> tuple[dict[str, int], int]:
+        """Messages per status (from the covering index alone), and queued ones a dispatcher holds.
+
+        Two queries on purpose: reading ``claimed_by`` for every row would visit the table for
+        all 100,000 messages of a big run; only the queued window (a few thousand) needs it.
+        """
+        rows = self.db.query("SELECT status, count(*) AS n FROM messages WHERE run_id = ? GROUP BY status", (run_id,))
+        counts = {r["status"]: r["n"] for r in rows}
+        claimed = 0
+        if counts.get("queued"):
+            row = self.db.query_one(
+                "SELECT count(*) FROM messages WHERE run_id = ? AND status = 'queued' AND claimed_by IS NOT NULL",
+                (run_id,),
+            )
+            claimed = int(row[0]) if row else 0
+        return counts, claimed
+
+    def has_messages(self, run_id: int) -> bool:
+        return self.db.query_one("SELECT 1 FROM messages WHERE run_id = ? LIMIT 1", (run_id,)) is not None
+
+    def has_waiting(self, run_id: int) -> bool:
+        return self.db.query_one(
+            "SELECT 1 FROM messages WHERE run_id = ? AND status IN ('queued', 'scheduled') LIMIT 1", (run_id,)
+        ) is not None
+
     def unmaterialised(self, run_id: int) -> int:
         row = self.db.query_one(
             "SELECT count(*) FROM bulk_run_items WHERE run_id = ? AND status = 'accepted' AND message_id IS NULL",

@@ -71,7 +71,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
 
     _next(gui, view, Step.REPORT)
     report = w.page(Step.REPORT)
-    assert "3 rows in the file = 3 accepted + 0 rejected" in report.text.text()
+    gui.wait_until(lambda: "3 rows in the file = 3 accepted + 0 rejected" in report.text.text())
     assert gui.rt.db.query_one("SELECT count(*) FROM contact_groups WHERE name = 'Stammkunden'")[0] == 1
 
 
@@ -112,7 +112,7 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
     assert len(gui.rt.sandbox.server.sent) == 300
     _next(gui, view, Step.REPORT)
     report = w.page(Step.REPORT)
-    assert "302 rows in the file = 300 accepted + 2 rejected" in report.text.text()
+    gui.wait_until(lambda: "302 rows in the file = 300 accepted + 2 rejected" in report.text.text())
     out2 = tmp_path / "rejects2.csv"
     report.export_to(str(out2))
     assert len(out2.read_text(encoding="utf-8-sig").splitlines()) == 3

@@ -172,7 +172,12 @@ def _unique(names: list[str]) -> list[str]:
 def read_text(data: bytes, source: str = "") -> Table:
     text, encoding = decode(data)
     delimiter = sniff_delimiter(text)
-    raw = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    # A Python-level loop, not list(reader): list() would hold the GIL for the whole file and
+    # freeze the GUI thread while a worker thread reads 100,000 rows.
+    raw: list[list[str]] = []
+    append = raw.append
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        append(row)
     return _shape(raw, source, encoding, delimiter)
 
 

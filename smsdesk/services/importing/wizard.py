@@ -4,14 +4,15 @@ Steps: file -> mapping -> validation -> message -> send -> run -> report. Each s
 guard (:meth:`ImportWizard.blocker` says in words why the person cannot go on yet); the
 QWizard renders the steps and calls these methods, the tests drive it directly.
 
-Heavy work (:meth:`validate`, :meth:`set_template`) is synchronous and thread-safe for one
-caller at a time: the GUI runs it in a worker thread, so 100,000 rows never stall the
-window; ``progress`` and ``cancelled`` callbacks let it show a bar and stop early.
+Heavy work comes in two forms: synchronous (:meth:`validate`, :meth:`set_template`, for the
+CLI and tests) and as generators (:meth:`validate_steps`, :meth:`template_steps`) that the
+GUI runs on its loop in slices of a few milliseconds, so 100,000 rows never stall the window;
+``progress`` and ``cancelled`` callbacks let it show a bar and stop early.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -31,6 +32,7 @@ from smsdesk.services.importing.validate import (
     ValidationContext,
     flag_text,
     validate,
+    validate_steps,
 )
 
 
@@ -156,6 +158,15 @@ class ImportWizard:
         self.report = validate(self.table, self.mapping, self.template, self.context(), progress, cancelled)
         return self.report
 
+    def validate_steps(self, cancelled: Callable[[], bool] | None = None) -> Generator[tuple[int, int], None, Report]:
+        """:meth:`validate` as a generator of ``(done, total)`` (for a GUI that runs it in slices)."""
+        assert self.table is not None and self.mapping is not None
+        if self.mapping.phone is None:
+            raise InvalidInput("Choose the column that holds the phone numbers.")
+        report = yield from validate_steps(self.table, self.mapping, self.template, self.context(), cancelled)
+        self.report = report
+        return report
+
     # ---- message ---------------------------------------------------------------------
     def set_account(self, account_id: int | None) -> None:
         self.account_id = account_id
@@ -172,6 +183,14 @@ class ImportWizard:
         self.template_text = text
         self.template = compile_template(text) if text.strip() else None
         return self.validate(progress, cancelled)
+
+    def template_steps(
+        self, text: str, cancelled: Callable[[], bool] | None = None
+    ) -> Generator[tuple[int, int], None, Report]:
+        """:meth:`set_template` as a generator (see :meth:`validate_steps`)."""
+        self.template_text = text
+        self.template = compile_template(text) if text.strip() else None
+        return (yield from self.validate_steps(cancelled))
 
     def unknown_fields(self) -> list[str]:
         """Fields the template uses that no column provides (a typo, usually)."""

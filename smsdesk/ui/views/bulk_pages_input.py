@@ -104,6 +104,8 @@ class FilePage(QWizardPage):
             return
         self.info.setStyleSheet("")
         self.info.setText("Reading…")
+        if path.lower().endswith((".xlsx", ".xlsm")):
+            import openpyxl  # noqa: F401 - imported here, on the GUI thread, not in the reader thread
         self.host.background(lambda: self.host.state.load(path), self._loaded, "Read file", self._failed)
 
     def _loaded(self, table: Table) -> None:
@@ -281,9 +283,7 @@ class ValidationPage(QWizardPage):
         self.summary.setText("Checking…")
         self.stop.setEnabled(True)
         self._timer.start()
-        self.host.background(
-            lambda: state.validate(self.host.report_progress, self.host.cancelled), self._done, "Check rows",
-        )
+        self.host.cooperative(state.validate_steps(self.host.cancelled), self._done, "Check rows")
         self.completeChanged.emit()
 
     def _tick(self) -> None:
