@@ -60,7 +60,10 @@ class SentMessagesModel(QAbstractTableModel):
         if not ids:
             return
         known = [i for i in ids if i in self._pos]
-        new = [i for i in ids if i not in self._pos]
+        # Only ids that would make the newest ``limit``: a bulk run's receipts name thousands of
+        # older rows, and fetching them all on the GUI thread froze the window for a second.
+        oldest = self._rows[-1].id if len(self._rows) >= self._limit else 0
+        new = sorted((i for i in ids if i not in self._pos and i > oldest), reverse=True)[: self._limit]
         if new:
             fresh = [m for m in self._sender.messages.get_many(new) if m.direction == "out"]
             if fresh:

@@ -130,8 +130,11 @@ class ComposeView(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        for col in (0, 1, 2, 4):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths, not ResizeToContents: that re-measures all 500 rows on every status
+        # change, and a bulk run's receipts then froze the window for seconds (bench/ui_stall).
+        for col, width in ((0, 120), (1, 130), (2, 100), (4, 100)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(5, 220)
         sent_box = QWidget()
