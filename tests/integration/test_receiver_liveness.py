@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import urllib.request
 from collections.abc import AsyncIterator
@@ -100,3 +101,24 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
         assert rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_a_burst_with_retries_inside_it_is_stored_once_each(rt: Runtime) -> None:
+    """Concurrent deliveries share inserts; a retry racing its original is still a duplicate."""
+    account_id = await _add_pure(rt)
+    url = f"{rt.receiver.url}/hooks/{account_id}"  # type: ignore[union-attr]
+    bodies = [hooks.receipt(message_id=f"pm-{i}", event_id=f"evt-{i}") for i in range(150)]
+    bodies += bodies[:50]  # 50 retries sent at the same time as their originals
+
+    async def post(session: aiohttp.ClientSession, body: bytes) -> str:
+        async with session.post(url, data=body, headers=hooks.signed_headers(body)) as resp:
+            assert resp.status == 200
+            return str((await resp.json())["outcome"])
+
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        outcomes = await asyncio.gather(*(post(session, b) for b in bodies))
+    assert outcomes.count("accepted") == 150 and outcomes.count("duplicate") == 50
+    assert rt.db.query_one("SELECT count(*) FROM webhook_events")[0] == 150
+    assert rt.db.query_one("SELECT count(*) FROM webhook_log WHERE outcome = 'accepted'")[0] == 150
