@@ -29,7 +29,7 @@ from smsdesk.domain.segments import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, anal
 from smsdesk.domain.template import Template
 from smsdesk.services.importing.mapping import ColumnMapping
 from smsdesk.services.importing.numbers import check_number
-from smsdesk.services.importing.readers import Table
+from smsdesk.services.importing.readers import Table, gc_paused
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -225,6 +225,11 @@ def validate(
     and ``Report.complete`` is False (the wizard does not let such a report be sent).
     """
     steps = validate_steps(table, mapping, template, ctx, cancelled)
+    with gc_paused():
+        return _drain(steps, progress)
+
+
+def _drain(steps: Generator[tuple[int, int], None, Report], progress: Callable[[int, int], None] | None) -> Report:
     while True:
         try:
             done, total = next(steps)
