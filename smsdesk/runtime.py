@@ -136,20 +136,24 @@ class Runtime:
         self._process_events_soon()
 
     async def serve_extras(self) -> None:
-        """For ``smsdesk serve``: wait briefly for the tunnel and show the URLs to paste."""
+        """For ``smsdesk serve``: wait briefly for the tunnel, show the URLs to paste and
+        which accounts are polled."""
         import sys
 
-        if self.tunnel.status.kind == "none":
-            return
-        for _ in range(300):
-            if self.tunnel.status.state.value in ("up", "down", "off"):
-                break
-            await asyncio.sleep(0.1)
-        st = self.tunnel.status
-        print(f"Tunnel ({st.kind}): {st.state.value} {st.public_url or st.error}", file=sys.stderr)
+        if self.tunnel.status.kind != "none":
+            for _ in range(300):
+                if self.tunnel.status.state.value in ("up", "down", "off"):
+                    break
+                await asyncio.sleep(0.1)
+            st = self.tunnel.status
+            print(f"Tunnel ({st.kind}): {st.state.value} {st.public_url or st.error}", file=sys.stderr)
+            for account in self.accounts.all():
+                if self.accounts.public_base.get(account.id):
+                    print(f"  {account.name}: {self.accounts.webhook_url(account, public=True)}", file=sys.stderr)
         for account in self.accounts.all():
-            if self.accounts.public_base.get(account.id):
-                print(f"  {account.name}: {self.accounts.webhook_url(account, public=True)}", file=sys.stderr)
+            polled, why = self.polling.should_poll(account)
+            if polled:
+                print(f"Polling {account.name}: {why}", file=sys.stderr)
 
     def start_receiver(self) -> None:
         host = self.settings.receiver_host or "127.0.0.1"
