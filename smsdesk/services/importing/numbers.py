@@ -96,7 +96,7 @@ def _plan(region: str) -> _Plan | None:
     general, mobile = _desc(md.general_desc), _desc(md.mobile)
     if general is None or mobile is None:
         return None
-    regions = _CC.get(md.country_code) or ()
+    regions = _CC.get(int(md.country_code or 0)) or ()
     # region_code_for_number tries the code's regions in order; only the first is safe to assume,
     # and only when it has no leading-digits rule that could hand the number to another region.
     main = bool(regions) and regions[0] == region and (len(regions) == 1 or md.leading_digits is None)

@@ -35,6 +35,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,7 @@ class BulkRunService:
             from smsdesk.services.scheduler import ScheduleRequest
 
             item = await scheduler.create(ScheduleRequest(
-                account_id, [r.number for r in accepted], req.template or (accepted[0].text or ""), req.send_at,
+                account_id, [r.number for r in accepted if r.number], req.template or (accepted[0].text or ""), req.send_at,
                 personalised={r.number: r.text or "" for r in accepted if r.number}, bulk_run_id=run_id,
                 sender=req.sender,
             ))
@@ -325,7 +326,7 @@ class BulkRunService:
     async def recover(self) -> None:
         """After a restart: account for interrupted sends, then carry on with active runs."""
         for run in self.repo.runs(store.ACTIVE):
-            ids = await self.db.write(lambda c, r=run.id: store.recover_interrupted(c, r, self.me))
+            ids = await self.db.write(partial(store.recover_interrupted, run_id=run.id, me=self.me))
             if ids:
                 log.info("bulk run %s: %d interrupted sends marked for review", run.id, len(ids))
                 self.bus.publish(Changes(message_ids=set(ids), bulk=True))
@@ -358,7 +359,7 @@ class BulkRunService:
             if run.state == "running":
                 await self.pump(run.id)
             if self._finished(run) and await self.db.write(
-                lambda c, r=run.id: store.set_state(c, r, "done", ("running", "scheduled"))
+                partial(store.set_state, run_id=run.id, state="done", allowed_from=("running", "scheduled"))
             ):
                 self.bus.publish(Changes(bulk=True))
 
