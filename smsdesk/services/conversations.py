@@ -9,6 +9,7 @@ is enough for every open list to refresh that one row and the unread badge.
 
 from __future__ import annotations
 
+import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
 from dataclasses import dataclass
 
 from smsdesk.domain.errors import NotFound
@@ -17,7 +18,12 @@ from smsdesk.domain.models import Message
 from smsdesk.services.bus import EventBus
 from smsdesk.services.send import Draft, SendService
 from smsdesk.storage import conversations as conv_store
-from smsdesk.storage.conversations import ConversationRepository, ConversationRow, ListFilter, SearchRow
+from smsdesk.storage.conversations import (
+    ConversationRepository,
+    ConversationRow,
+    ListFilter,
+    SearchRow,
+)
 from smsdesk.storage.db import Database
 
 __all__ = ["ConversationService", "ConversationRow", "ListFilter", "SearchHit", "ThreadPage"]
@@ -29,7 +35,7 @@ PAGE_SIZE = 200
 class ThreadPage:
     """A slice of one thread, oldest first, and whether more exists on either side."""
 
-    messages: list[Message]
+    messages: builtins.list[Message]
     has_older: bool
     has_newer: bool
 
@@ -58,7 +64,7 @@ class ConversationService:
         after: tuple[str, int] | None = None,
         limit: int = PAGE_SIZE,
         account_id: int | None = None,
-    ) -> list[ConversationRow]:
+    ) -> builtins.list[ConversationRow]:
         """One page of the inbox, latest activity first; pass the last row's (last_at, id) for the next."""
         return self.repo.list(ListFilter(flt), after, limit, account_id)
 
@@ -68,7 +74,7 @@ class ConversationService:
             raise NotFound(f"There is no conversation {conversation_id}.")
         return row
 
-    def get_many(self, ids: list[int]) -> list[ConversationRow]:
+    def get_many(self, ids: builtins.list[int]) -> builtins.list[ConversationRow]:
         return self.repo.get_many(ids)
 
     def find(self, account_id: int, remote: str) -> ConversationRow | None:
@@ -117,7 +123,7 @@ class ConversationService:
             has_newer = before is not None
         return ThreadPage([self.repo.to_message(x) for x in rows], has_older, has_newer)
 
-    def messages(self, ids: set[int]) -> list[Message]:
+    def messages(self, ids: set[int]) -> builtins.list[Message]:
         return self.sender.messages.get_many(ids)
 
     async def mark_read(self, conversation_id: int) -> int:
@@ -133,7 +139,7 @@ class ConversationService:
         """Keep an unsent reply with its conversation (it survives a restart)."""
         await self.db.write(lambda c: conv_store.save_draft(c, conversation_id, text))
 
-    async def reply(self, conversation_id: int, text: str) -> list[Message]:
+    async def reply(self, conversation_id: int, text: str) -> builtins.list[Message]:
         """Send ``text`` in this conversation (same checks as Compose: opt-out, length...).
 
         Raises:
@@ -161,7 +167,7 @@ class ConversationService:
         return None
 
     # ---- search ------------------------------------------------------------------------
-    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+    def search(self, text: str, limit: int = 50) -> builtins.list[SearchHit]:
         """Messages, contact names and numbers matching ``text``, newest first (not ranked).
 
         Name/number matches come first (a person typing a name wants that conversation).
@@ -169,7 +175,7 @@ class ConversationService:
         text = text.strip()
         if not text:
             return []
-        rows: list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(text, limit)
+        rows: builtins.list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(text, limit)
         convs = {c.id: c for c in self.repo.get_many(sorted({r.conversation_id for r in rows}))}
         return [
             SearchHit(convs[r.conversation_id], r.message_id, r.at, r.text) for r in rows if r.conversation_id in convs

@@ -14,6 +14,7 @@ person sees which provider is out of step.
 
 from __future__ import annotations
 
+import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class OptOut:
 class OptOutResult:
     number: str
     changed: bool  # False: it was already on (add) / not on (remove) the list
-    provider_errors: list[str]
+    provider_errors: builtins.list[str]
 
 
 class OptOutService:
@@ -64,9 +65,9 @@ class OptOutService:
         self.accounts = accounts
         self.repo = OptOutRepository(db)
         self._region = default_region
-        self.sync_hooks: list[SyncHook] = [self._sync_providers]
+        self.sync_hooks: builtins.list[SyncHook] = [self._sync_providers]
 
-    def list(self) -> list[OptOut]:
+    def list(self) -> builtins.list[OptOut]:
         rows = self.db.query(
             """SELECT o.number, o.source, o.note, o.created_at, COALESCE(k.name, '') AS name
                FROM optouts o LEFT JOIN contacts k ON k.number = o.number
@@ -98,7 +99,7 @@ class OptOutService:
     async def _after(self, number: str, changed: bool, opted_out: bool) -> OptOutResult:
         if changed:
             self.bus.publish(Changes(optouts=True))
-        errors: list[str] = []
+        errors: builtins.list[str] = []
         for hook in list(self.sync_hooks):
             try:
                 errors += await hook(number, opted_out)
@@ -106,8 +107,8 @@ class OptOutService:
                 errors.append(str(exc))
         return OptOutResult(number, changed, errors)
 
-    async def _sync_providers(self, number: str, opted_out: bool) -> list[str]:
-        errors: list[str] = []
+    async def _sync_providers(self, number: str, opted_out: bool) -> builtins.list[str]:
+        errors: builtins.list[str] = []
         for account in self.accounts.all():
             try:
                 adapter = self.accounts.adapter(account.id)

@@ -13,6 +13,7 @@ years of history:
 
 from __future__ import annotations
 
+import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -184,10 +185,10 @@ class ConversationRepository:
         after: tuple[str, int] | None = None,
         limit: int = 200,
         account_id: int | None = None,
-    ) -> list[ConversationRow]:
+    ) -> builtins.list[ConversationRow]:
         """Newest activity first; ``after`` is the (last_at, id) of the last row already shown."""
-        where: list[str] = []
-        params: list[Any] = []
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if _FILTER_SQL[flt]:
             where.append(_FILTER_SQL[flt])
         if account_id is not None:
@@ -205,8 +206,8 @@ class ConversationRepository:
         row = self.db.query_one(_CONV_SELECT + " WHERE c.id = ?", (conversation_id,))
         return _conv(row) if row else None
 
-    def get_many(self, ids: list[int]) -> list[ConversationRow]:
-        out: list[ConversationRow] = []
+    def get_many(self, ids: builtins.list[int]) -> builtins.list[ConversationRow]:
+        out: builtins.list[ConversationRow] = []
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
@@ -217,7 +218,7 @@ class ConversationRepository:
         row = self.db.query_one(_CONV_SELECT + " WHERE c.account_id = ? AND c.remote = ?", (account_id, remote))
         return _conv(row) if row else None
 
-    def ids_for_messages(self, message_ids: list[int]) -> set[int]:
+    def ids_for_messages(self, message_ids: builtins.list[int]) -> set[int]:
         """The conversations these messages belong to."""
         out: set[int] = set()
         for i in range(0, len(message_ids), 500):
@@ -241,10 +242,10 @@ class ConversationRepository:
         return int(row["n"]) if row else 0
 
     # ---- thread pages --------------------------------------------------------------------
-    def messages_before(self, account_id: int, remote: str, before: int | None, limit: int) -> list[sqlite3.Row]:
+    def messages_before(self, account_id: int, remote: str, before: int | None, limit: int) -> builtins.list[sqlite3.Row]:
         """Up to ``limit`` messages older than id ``before`` (None: the newest), oldest first."""
         sql = _MSG_SELECT + " WHERE m.account_id = ? AND m.remote = ?"
-        params: list[Any] = [account_id, remote]
+        params: builtins.list[Any] = [account_id, remote]
         if before is not None:
             sql += " AND m.id < ?"
             params.append(before)
@@ -254,7 +255,7 @@ class ConversationRepository:
         rows.reverse()
         return rows
 
-    def messages_after(self, account_id: int, remote: str, after: int, limit: int) -> list[sqlite3.Row]:
+    def messages_after(self, account_id: int, remote: str, after: int, limit: int) -> builtins.list[sqlite3.Row]:
         """Up to ``limit`` messages newer than id ``after``, oldest first."""
         return self.db.query(
             _MSG_SELECT + " WHERE m.account_id = ? AND m.remote = ? AND m.id > ? ORDER BY m.id LIMIT ?",
@@ -262,7 +263,7 @@ class ConversationRepository:
         )
 
     # ---- search --------------------------------------------------------------------------
-    def search_messages(self, text: str, limit: int) -> list[SearchRow]:
+    def search_messages(self, text: str, limit: int) -> builtins.list[SearchRow]:
         """Newest messages containing every word; the last word also as a prefix when the
         whole words alone do not fill ``limit``.
 
@@ -280,7 +281,7 @@ class ConversationRepository:
             rows = sorted(rows + more, key=lambda r: r.message_id or 0, reverse=True)[:limit]
         return rows
 
-    def _match(self, query: str, limit: int) -> list[SearchRow]:
+    def _match(self, query: str, limit: int) -> builtins.list[SearchRow]:
         rows = self.db.query(
             """SELECT f.rowid AS mid, c.id AS cid, m.created_at, m.body
                FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f
@@ -291,7 +292,7 @@ class ConversationRepository:
         )
         return [SearchRow(r["cid"], r["mid"], r["created_at"], r["body"]) for r in rows]
 
-    def search_conversations(self, text: str, limit: int) -> list[SearchRow]:
+    def search_conversations(self, text: str, limit: int) -> builtins.list[SearchRow]:
         """Conversations whose number or contact name contains ``text`` (3+ characters)."""
         needle = text.strip()
         digits = re.sub(r"[\s()\-.]", "", needle)

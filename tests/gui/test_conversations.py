@@ -3,6 +3,9 @@ reply box, search opens a thread at the hit, failed messages show a reason and R
 
 from __future__ import annotations
 
+import gc
+
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -16,6 +19,16 @@ from smsdesk.ui.views.conversations_view import ConversationsView
 ALICE = "+447911123456"
 BOB = "+447911123457"
 
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_dies_on_the_gui_thread():
+    """After the window and loop are gone, collect their reference cycles here, on the GUI
+    thread. Left to chance, Python's collector may run on the sandbox or database thread,
+    and a QObject destroyed there cannot stop its timers (Qt warns, then a later event
+    loop segfaults on the dangling timer)."""
+    yield
+    gc.collect()
 
 def _page(gui) -> ConversationsView:
     page = gui.window.show_page("conversations")

@@ -3,12 +3,24 @@ confirmation; Compose and the conversation banner follow the list live."""
 
 from __future__ import annotations
 
+import gc
+
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from smsdesk.ui.views.optouts_view import OptOutsView
 
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_dies_on_the_gui_thread():
+    """After the window and loop are gone, collect their reference cycles here, on the GUI
+    thread. Left to chance, Python's collector may run on the sandbox or database thread,
+    and a QObject destroyed there cannot stop its timers (Qt warns, then a later event
+    loop segfaults on the dangling timer)."""
+    yield
+    gc.collect()
 
 def _page(gui) -> OptOutsView:
     page = gui.window.show_page("optouts")

@@ -11,20 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from smsdesk.domain.events import Changes
 from smsdesk.services.conversations import ConversationRow, ConversationService, ListFilter
 
 Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()  # the (immutable) invalid index: the list's root
 ConversationRole = Qt.ItemDataRole.UserRole + 1
 IdRole = Qt.ItemDataRole.UserRole + 2
 PAGE = 200
 
 
 class ConversationListModel(QAbstractListModel):
-    def __init__(self, service: ConversationService) -> None:
-        super().__init__()
+    def __init__(self, service: ConversationService, parent: QObject | None = None) -> None:
+        # A parent makes Qt own the model: it then dies with its view on the GUI thread,
+        # never later from Python's garbage collector on whichever thread runs it.
+        super().__init__(parent)
         self._svc = service
         self._rows: list[ConversationRow] = []
         self._pos: dict[int, int] = {}
@@ -46,10 +49,10 @@ class ConversationListModel(QAbstractListModel):
         self._reindex()
         self.endResetModel()
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 - Qt API
+    def canFetchMore(self, parent: Index = _ROOT) -> bool:  # noqa: N802 - Qt API
         return not parent.isValid() and self._more
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 - Qt API
+    def fetchMore(self, parent: Index = _ROOT) -> None:  # noqa: N802 - Qt API
         if parent.isValid() or not self._more or not self._rows:
             return
         last = self._rows[-1]
@@ -113,7 +116,7 @@ class ConversationListModel(QAbstractListModel):
     def row_of(self, conversation_id: int) -> int:
         return self._pos.get(conversation_id, -1)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -20,13 +20,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.services.conversations import ConversationService
 
 Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()  # the (immutable) invalid index: the list's root
 MessageRole = Qt.ItemDataRole.UserRole + 1
 DayRole = Qt.ItemDataRole.UserRole + 2  # day separator text above this row, or ""
 IdRole = Qt.ItemDataRole.UserRole + 3
@@ -52,8 +53,8 @@ def day_label(dt: datetime, today: datetime | None = None) -> str:
 
 
 class ThreadModel(QAbstractListModel):
-    def __init__(self, service: ConversationService, page_size: int = 200) -> None:
-        super().__init__()
+    def __init__(self, service: ConversationService, page_size: int = 200, parent: QObject | None = None) -> None:
+        super().__init__(parent)  # Qt-owned when parented (see ConversationListModel)
         self._svc = service
         self.page_size = page_size
         self.conversation_id: int | None = None
@@ -89,10 +90,10 @@ class ThreadModel(QAbstractListModel):
         return self._days[row] if 0 <= row < len(self._days) else ""
 
     # ---- paging ------------------------------------------------------------------------
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 - Qt API
+    def canFetchMore(self, parent: Index = _ROOT) -> bool:  # noqa: N802 - Qt API
         return self._gate and not parent.isValid() and self.has_older and self.conversation_id is not None
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 - Qt API
+    def fetchMore(self, parent: Index = _ROOT) -> None:  # noqa: N802 - Qt API
         if not self.canFetchMore(parent) or not self._rows:
             return
         page = self._svc.page(self.conversation_id or 0, before=self._rows[0].id, limit=self.page_size)
@@ -168,7 +169,7 @@ class ThreadModel(QAbstractListModel):
         return self._append(page.messages)
 
     # ---- Qt ----------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

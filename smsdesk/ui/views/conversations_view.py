@@ -64,6 +64,23 @@ class _ReplyEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class _SearchEdit(QLineEdit):
+    """Esc clears the search; Down moves into the results (no event filter: a Python filter
+    can be called while Qt tears the page down)."""
+
+    sig_escape = Signal()
+    sig_down = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Escape:
+            self.sig_escape.emit()
+            return
+        if event.key() == Qt.Key.Key_Down:
+            self.sig_down.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class ConversationsView(QWidget):
     sig_opened = Signal(int)
 
@@ -74,16 +91,15 @@ class ConversationsView(QWidget):
         self.setObjectName("ConversationsView")
         self.current: ConversationRow | None = None
         self._saved_draft = ""
-        self._watching_window = False
 
         # ---- left: search, filter, list / results ----
-        self.search = QLineEdit(objectName="search")
+        self.search = _SearchEdit(objectName="search")
         self.search.setPlaceholderText("Search messages, names, numbers (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.filter = QComboBox(objectName="filter")
         for flt, label in FILTERS:
             self.filter.addItem(label, flt.value)
-        self.list_model = ConversationListModel(self.svc)
+        self.list_model = ConversationListModel(self.svc, parent=self)
         self.list = QListView(objectName="conversation_list")
         self.list.setModel(self.list_model)
         self.list.setItemDelegate(ConversationDelegate(self.list))
@@ -125,7 +141,7 @@ class ConversationsView(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
-        self.thread = ThreadView(ThreadModel(self.svc))
+        self.thread = ThreadView(ThreadModel(self.svc, parent=self))
         self.reply = _ReplyEdit(objectName="reply")
         self.reply.setPlaceholderText("Write a reply…  (Ctrl+Enter to send)")
         self.reply.setFixedHeight(84)
@@ -193,9 +209,10 @@ class ConversationsView(QWidget):
             ("Ctrl+Shift+N", self.name_contact),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.search.installEventFilter(self)
+        self.search.sig_escape.connect(self._leave_search)
+        self.search.sig_down.connect(self._into_results)
         chain = [self.search, self.filter, self.list, self.thread, self.reply, self.send_button, self.name_button]
-        for a, b in zip(chain, chain[1:]):
+        for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.list_model.modelReset.connect(self._update_empty)
@@ -387,23 +404,17 @@ class ConversationsView(QWidget):
             self.results.setCurrentRow(0)
             self._open_result(self.results.item(0))
 
-    def eventFilter(self, obj: object, event: object) -> bool:  # noqa: N802 - Qt API
-        if obj is self.window() and isinstance(event, QEvent) and event.type() == QEvent.Type.WindowActivate:
-            if self.isVisible():
-                self._mark_current_read()  # back to the window: the open thread is now read
-            return False
-        if obj is self.search and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
-            if event.key() == Qt.Key.Key_Escape:
-                self.search.clear()
-                self.list.setFocus()
-                return True
-            if event.key() == Qt.Key.Key_Down:
-                target = self.results if self.left_stack.currentIndex() == 1 else self.list
-                target.setFocus()
-                if isinstance(target, QListWidget) and target.count():
-                    target.setCurrentRow(0)
-                return True
-        return super().eventFilter(obj, event)  # type: ignore[arg-type]
+    def _leave_search(self) -> None:
+        self.search.clear()
+        self.list.setFocus()
+
+    def _into_results(self) -> None:
+        if self.left_stack.currentIndex() == 1:
+            self.results.setFocus()
+            if self.results.count():
+                self.results.setCurrentRow(0)
+        else:
+            self.list.setFocus()
 
     # ---- live updates ------------------------------------------------------------------
     def _on_changes(self, changes: Changes) -> None:
@@ -429,7 +440,11 @@ class ConversationsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
-        if not self._watching_window:
-            self.window().installEventFilter(self)
-            self._watching_window = True
         self._mark_current_read()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        # Qt sends ActivationChange to every widget of a window: back to the window, the
+        # open thread is being read.
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.is_being_read():
+            self._mark_current_read()
