@@ -26,7 +26,7 @@ async def _reply(runtime, sender: str, body: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_keyword_matrix_end_to_end(runtime) -> None:
+async def test_keyword_matrix_end_to_end(runtime, capsys) -> None:
     account = runtime.accounts.by_name("Sandbox")
     for i, body in enumerate(OPT_OUT):
         await _reply(runtime, _number(i), body)
@@ -46,6 +46,9 @@ async def test_keyword_matrix_end_to_end(runtime) -> None:
     assert runtime.sender.messages.recent(10, direction="out") == []
     opted = [c.remote for c in runtime.conversations.list("opted_out")]
     assert sorted(opted) == sorted(_number(i) for i in range(len(OPT_OUT)))
+    assert cli_main(["conversations", "--json", "--filter", "opted_out"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted(c["number"] for c in listed) == sorted(opted) and all(c["opted_out"] for c in listed)
 
     await _reply(runtime, _number(0), "START")
     await _reply(runtime, _number(1), " unstop ")
@@ -92,3 +95,33 @@ def test_cli_optouts_add_list_remove_and_bad_number(tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out) == []
     assert cli_main(["conversations", "--json", "--home", home]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+class _FakeMobivate:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail = fail
+
+    async def optout_add(self, number: str) -> None:
+        if self.fail:
+            from smsdesk.domain.errors import ProviderError
+
+            raise ProviderError("Mobivate said 503")
+        self.calls.append(("add", number))
+
+    async def optout_remove(self, number: str) -> None:
+        self.calls.append(("remove", number))
+
+
+@pytest.mark.asyncio
+async def test_provider_sync_calls_adapters_that_keep_a_list(runtime, monkeypatch, expect_warnings) -> None:
+    fake = _FakeMobivate()
+    monkeypatch.setattr(runtime.accounts, "adapter", lambda account_id: fake)
+    res = await runtime.optouts.add("+447911123456")
+    assert fake.calls == [("add", "+447911123456")] and res.provider_errors == []
+    await runtime.optouts.remove("+447911123456")
+    assert fake.calls[-1] == ("remove", "+447911123456")
+    fake.fail = True
+    res = await runtime.optouts.add("+447911123457")
+    assert res.changed and runtime.optouts.is_opted_out("+447911123457")  # local list wins
+    assert res.provider_errors and "503" in res.provider_errors[0]
