@@ -79,6 +79,12 @@ def test_reply_lands_in_its_thread_with_unread_badge_and_notification(gui) -> No
     assert _bodies(page) == ["Table for two at 7pm?", "Yes please, 7pm is perfect"]
     gui.wait_until(lambda: _conv(gui, ALICE).unread == 0)
     gui.wait_until(lambda: _nav_text(gui, "conversations") == "Conversations")
+    # Clicking the desktop notification of a reply opens its conversation.
+    _inject(gui, BOB, "Where is it now?")
+    gui.wait_until(lambda: gui.window.notifier.history[-1][1] == "Where is it now?")
+    gui.window.notifier._open_last()
+    assert page.current is not None and page.current.remote == BOB
+    page.open_conversation(_conv(gui, ALICE).id)
     # A second reply while the thread is open shows in the thread at once.
     _inject(gui, ALICE, "See you then")
     gui.wait_until(lambda: _bodies(page)[-1:] == ["See you then"])
@@ -120,6 +126,7 @@ def test_search_finds_an_old_message_and_opens_the_thread_there(gui) -> None:
     assert page.thread.selected_message_id() == ids[300]
     assert model.rowCount() <= 200
     # Scrolling up from there loads the page before it, and nothing else.
+    assert model.has_newer and model.fetch_newer() == 199 and not model.has_newer  # scrolling down
     assert page.thread.load_older() == 200 and model.has_older
     assert page.thread.load_older() == 1 and model.row_of(ids[0]) == 0 and not model.has_older
     assert page.thread.selected_message_id() == ids[300]
