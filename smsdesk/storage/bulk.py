@@ -153,9 +153,14 @@ def materialise(
     ).fetchall()
     if not rows:
         return []
+    # A run can take hours: someone may have replied STOP since the file was checked.
+    numbers = [r["number"] for r in rows]
+    marks = ",".join("?" * len(numbers))
+    opted = {o[0] for o in conn.execute(f"SELECT number FROM optouts WHERE number IN ({marks})", numbers)}
     items = [
         NewOutgoing(run["account_id"], r["number"], run["sender"], r["body"] or "", r["segments"] or 0,
-                    r["encoding"] or "", status, send_at, run_id)
+                    r["encoding"] or "", Status.REJECTED if r["number"] in opted else status,
+                    send_at, run_id)
         for r in rows
     ]
     ids = msg_store.insert_outgoing(conn, items)
@@ -163,6 +168,12 @@ def materialise(
         "UPDATE bulk_run_items SET message_id = ? WHERE run_id = ? AND row_no = ?",
         ((mid, run_id, r["row_no"]) for mid, r in zip(ids, rows, strict=True)),
     )
+    if opted:
+        conn.executemany(
+            "UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?",
+            (("Opted out (replied STOP) after the import was checked; not sent.", mid)
+             for mid, it in zip(ids, items, strict=True) if it.status == Status.REJECTED),
+        )
     return ids
 
 

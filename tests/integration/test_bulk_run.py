@@ -128,3 +128,21 @@ async def test_schedule_hands_the_run_to_the_scheduled_queue(runtime: Any) -> No
         await again.start()
     await runtime.bulk.cancel(run_id)
     assert runtime.bulk.get(run_id).state == "cancelled"
+
+
+@pytest.mark.asyncio
+async def test_opt_out_during_a_run_is_honoured(runtime: Any) -> None:
+    """Someone who replies STOP after the file was checked is not messaged when their turn comes."""
+    from smsdesk.storage import optouts as opt_store
+
+    runtime.bulk.window = 10
+    wiz = await _wizard(runtime, _big_file(runtime.paths.home, 50), "Hello {{name}}")
+    await runtime.bulk.pause(-1)  # no such run: nothing happens
+    late = "+447400000045"
+    run_id = await wiz.start()
+    await runtime.db.write(lambda c: opt_store.add(c, late, "inbound", "STOP"))
+    await until(lambda: runtime.bulk.progress(run_id).done, timeout=20)
+    assert late not in {r.recipient for r in _sent(runtime)}
+    assert len(_sent(runtime)) == 49
+    p = runtime.bulk.progress(run_id)
+    assert p.failed == 1 and p.finished == 50
