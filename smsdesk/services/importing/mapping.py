@@ -110,7 +110,8 @@ def guess(table: Table, country: str = "GB") -> ColumnMapping:
     phone = _google_mobile(table)
     if phone is None and table.has_header:
         phone = _find(table.headers, _PHONE_WORDS)
-        if phone is not None and table.rows and not any(looks_like_data([r[phone]]) for r in table.rows[:50]):
+        ambiguous = phone is not None and _norm(table.headers[phone]) in ("number", "sms", "contact number")
+        if ambiguous and table.rows and not any(looks_like_data([r[phone]]) for r in table.rows[:50]):  # type: ignore[index]
             phone = None  # a "Number" column of order numbers, say
     if phone is None:
         phone = _by_content(table)

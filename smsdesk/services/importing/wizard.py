@@ -20,7 +20,7 @@ from pathlib import Path
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.segments import analyze
-from smsdesk.domain.template import Template, compile_template
+from smsdesk.domain.template import Template, compile_template, field_key
 from smsdesk.services.importing import mapping as mapping_mod
 from smsdesk.services.importing.mapping import PHONE, ColumnMapping
 from smsdesk.services.importing.readers import Table, read_file
@@ -119,7 +119,11 @@ class ImportWizard:
             if self.mapping.phone == column:
                 self.mapping.phone = None
         else:
-            mapping_mod.apply_overrides(self.mapping, self.table, [f"{column + 1}={field}"])
+            key = field_key(field)
+            self.mapping.fields[key] = column
+            self.mapping.first_word.discard(key)
+            if key == PHONE:
+                self.mapping.phone = column
         self.report = None
 
     def apply_map(self, pairs: list[str]) -> None:

@@ -242,7 +242,8 @@ class ValidationPage(QWizardPage):
         self.bar = QProgressBar()
         self.bar.setObjectName("validation_progress")
         self.stop = QPushButton("Stop")
-        self.stop.clicked.connect(self.host.cancel_flag.set)
+        self.stop.setObjectName("stop_check")
+        self.stop.clicked.connect(self._stop_or_again)
         self.summary = QLabel()
         self.summary.setObjectName("summary")
         self.summary.setWordWrap(True)
@@ -281,10 +282,17 @@ class ValidationPage(QWizardPage):
         self.report = None
         self.model.set_rows([])
         self.summary.setText("Checking…")
+        self.stop.setText("Stop")
         self.stop.setEnabled(True)
         self._timer.start()
         self.host.cooperative(state.validate_steps(self.host.cancelled), self._done, "Check rows")
         self.completeChanged.emit()
+
+    def _stop_or_again(self) -> None:
+        if self.host.busy:
+            self.host.cancel_flag.set()
+        else:
+            self.run_check()
 
     def _tick(self) -> None:
         done, total = self.host.progress
@@ -293,7 +301,8 @@ class ValidationPage(QWizardPage):
 
     def _done(self, report: Report) -> None:
         self._timer.stop()
-        self.stop.setEnabled(False)
+        self.stop.setText("Check again")  # after a stop, or after the opt-out list changed
+        self.stop.setEnabled(True)
         self.bar.setMaximum(max(report.rows, 1))
         self.bar.setValue(report.rows)
         self.report = report
