@@ -291,11 +291,13 @@ class RunPage(QWizardPage):
         self._armed_cancel = False
         self.last = None
         self.cancel.setText("Cancel the rest")
-        self.refresh()
+        if self.host.state.run_id is not None:
+            self._show(self.host.state.progress())
 
     def refresh(self) -> None:
         """Show the run's counts (two indexed reads, a few ms even for 100,000 rows)."""
-        if self.host.state.run_id is not None:
+        # Not when hidden: a timer may fire after the window closed and the runtime with it.
+        if self.host.state.run_id is not None and self.isVisible():
             self._show(self.host.state.progress())
 
     def _show(self, p: RunProgress | None) -> None:
@@ -364,11 +366,12 @@ class ReportPage(QWizardPage):
         layout.addStretch(1)
 
     def initializePage(self) -> None:  # noqa: N802
-        self.refresh()
+        if self.host.state.run_id is not None:
+            self._show(self.host.ctx.rt.bulk.summary(self.host.state.run_id))
 
     def refresh(self) -> None:
         run_id = self.host.state.run_id
-        if run_id is not None:
+        if run_id is not None and self.isVisible():
             self._show(self.host.ctx.rt.bulk.summary(run_id))
 
     def _show(self, s: dict[str, Any]) -> None:
