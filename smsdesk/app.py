@@ -14,6 +14,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon, QWindow
@@ -24,6 +26,7 @@ from smsdesk.domain.errors import SmsdeskError
 from smsdesk.runtime import Runtime
 from smsdesk.ui import aio
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.gc_policy import GuiThreadGc
 from smsdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -104,10 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rt = Runtime.open(args.home)
     except SmsdeskError as exc:
-        # Before the event loop exists, a modal dialog is safe (no coroutine is running).
-        QMessageBox.critical(None, "smsdesk cannot start", str(exc))
         print(f"smsdesk: error: {exc}", file=sys.stderr)
+        # Before the event loop exists, a modal dialog is safe (no coroutine is running);
+        # without a screen (offscreen, CI) nobody could close it, so stderr must do.
+        if app.platformName() not in ("offscreen", "minimal"):
+            QMessageBox.critical(None, "smsdesk cannot start", str(exc))
         return 1
+    _log_to_file(rt.paths.logs / "smsdesk.log")
+    gc_policy = GuiThreadGc(app)
     loop = aio.create_loop(app)  # type: ignore[arg-type]
     window, _ctx = build_window(rt)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
@@ -120,7 +127,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             loop.run_until_complete(run(rt, window, args.quit_after, not args.no_demo))
     finally:
         rt.close()
+        gc_policy.stop()
     return 0
+
+
+def _log_to_file(path: Path) -> None:
+    """A windowed build has no stderr: keep a rotating log in the data folder (no secrets)."""
+    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
 
 
 if __name__ == "__main__":

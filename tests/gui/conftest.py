@@ -19,6 +19,7 @@ import qasync
 from smsdesk.app import build_window
 from smsdesk.runtime import Runtime
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.gc_policy import GuiThreadGc
 from smsdesk.ui.main_window import MainWindow
 from tests.support.wait import until
 
@@ -44,12 +45,14 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     loop = _TestLoop(qapp)
     asyncio.set_event_loop(loop)
     mark_running(loop)
+    gc_policy = GuiThreadGc()  # as in the app: cycles are collected on the GUI thread only
     try:
         yield loop
     finally:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
         loop.close()
+        gc_policy.stop()  # collects this test's Qt leftovers here, on the GUI thread
 
 
 @dataclass

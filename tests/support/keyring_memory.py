@@ -8,6 +8,8 @@ from keyring.errors import PasswordDeleteError
 
 class MemoryKeyring(KeyringBackend):
     priority = 1  # type: ignore[assignment]
+    # keyring discovers every KeyringBackend subclass; never offer this one by itself.
+    viable = False  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
