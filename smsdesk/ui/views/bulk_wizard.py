@@ -98,20 +98,18 @@ class BulkWizard(QWizard):
         self._hold_gc()
 
         async def work() -> Any:
-            return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn)
-
-        def finished(result: Any) -> None:
-            self._settle()
-            on_done(result)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn)
+            finally:
+                self._settle()  # also when cancelled: never leave GC paused or the page busy
 
         def failed(exc: BaseException) -> None:
-            self._settle()
             if on_error is not None:
                 on_error(exc)
             else:
                 report_error(title, exc)
 
-        spawn(work(), title=title, on_done=finished, on_error=failed)
+        spawn(work(), title=title, on_done=on_done, on_error=failed)
 
     def cooperative(
         self,
@@ -134,25 +132,20 @@ class BulkWizard(QWizard):
 
         async def work() -> Any:
             started = time.perf_counter()
-            while True:
-                try:
-                    self.progress = next(steps)
-                except StopIteration as stop:
-                    return stop.value
-                if time.perf_counter() - started > budget_s:
-                    gc.collect(1)  # young cycles only: ~1 ms (see _hold_gc)
-                    await asyncio.sleep(0)  # let Qt paint and tick
-                    started = time.perf_counter()
+            try:
+                while True:
+                    try:
+                        self.progress = next(steps)
+                    except StopIteration as stop:
+                        return stop.value
+                    if time.perf_counter() - started > budget_s:
+                        gc.collect(1)  # young cycles only: ~1 ms (see _hold_gc)
+                        await asyncio.sleep(0)  # let Qt paint and tick
+                        started = time.perf_counter()
+            finally:
+                self._settle()  # also when cancelled: never leave GC paused or the page busy
 
-        def finished(result: Any) -> None:
-            self._settle()
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self._settle()
-            report_error(title, exc)
-
-        spawn(work(), title=title, on_done=finished, on_error=failed)
+        spawn(work(), title=title, on_done=on_done)
 
     def _settle(self) -> None:
         self._busy = max(0, self._busy - 1)
