@@ -13,7 +13,7 @@ import logging
 import secrets as pysecrets
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.paths import Paths, resolve
 from smsdesk.config.secrets import SecretStore
@@ -21,7 +21,6 @@ from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.providers._http import make_client
-from smsdesk.sandbox import SandboxConfig, SandboxThread
 from smsdesk.services.accounts import SANDBOX_NAME, AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.contacts import ContactService
@@ -37,7 +36,13 @@ from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhooks import WebhookService
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.webhook.receiver import ReceiverThread, is_loopback
+from smsdesk.webhook.types import is_loopback
+
+if TYPE_CHECKING:
+    # Imported where used (start_receiver / start_sandbox): each pulls in aiohttp.web, which
+    # the GUI does not need before its window shows.
+    from smsdesk.sandbox import SandboxThread
+    from smsdesk.webhook.receiver import ReceiverThread
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +161,8 @@ class Runtime:
                 print(f"Polling {account.name}: {why}", file=sys.stderr)
 
     def start_receiver(self) -> None:
+        from smsdesk.webhook.receiver import ReceiverThread
+
         host = self.settings.receiver_host or "127.0.0.1"
         if not is_loopback(host):
             # An explicit setting (receiver_host): the listener is then reachable from the LAN/VPN.
@@ -178,6 +185,8 @@ class Runtime:
 
     async def start_sandbox(self) -> None:
         """Start the built-in provider and point the Sandbox account at it (fresh keys per run)."""
+        from smsdesk.sandbox import SandboxConfig, SandboxThread
+
         cfg = SandboxConfig(
             api_key=pysecrets.token_urlsafe(24),
             webhook_secret=pysecrets.token_urlsafe(24),

@@ -22,12 +22,17 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import httpx
 
 from smsdesk.domain.errors import ErrorKind, ProviderError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp (~0.2-0.5 s to import) is imported inside the functions that need it: the first
+# client built or the first failure classified, never at GUI start-up.
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0, pool=30.0)
 
@@ -46,6 +51,7 @@ class AiohttpClient(httpx.AsyncClient):
     """An ``httpx.AsyncClient`` over ``httpx_aiohttp``; :func:`request` uses its session directly."""
 
     def __init__(self, *, timeout: httpx.Timeout | float, limits: httpx.Limits, headers: dict[str, str]) -> None:
+        import aiohttp
         from httpx_aiohttp import AiohttpTransport
 
         self.aio_transport = AiohttpTransport(limits=limits, trust_env=False)
@@ -57,6 +63,8 @@ class AiohttpClient(httpx.AsyncClient):
 
     def session(self) -> aiohttp.ClientSession:
         """The transport's session (created on first use, on the running loop; closed by aclose)."""
+        import aiohttp
+
         transport = self.aio_transport
         if not isinstance(transport.client, aiohttp.ClientSession):
             transport.client = transport.get_client()
@@ -65,6 +73,8 @@ class AiohttpClient(httpx.AsyncClient):
 
 def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
     """The fast path's twin of :func:`classify_exception` (same kinds, same words)."""
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         return ProviderError(f"Could not reach {provider}: {exc or type(exc).__name__}.", ErrorKind.RETRYABLE)
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
@@ -84,6 +94,8 @@ async def _aio_request(
     client: AiohttpClient, provider: str, method: str, url: str, content: bytes | None,
     headers: Mapping[str, str], params: Mapping[str, str] | None,
 ) -> httpx.Response:
+    import aiohttp
+
     hdrs = {**client.base_headers, **headers}
     try:
         async with client.session().request(
@@ -98,6 +110,8 @@ async def _aio_request(
 
 
 def _never_sent(exc: BaseException) -> bool:
+    import aiohttp
+
     cause = exc.__cause__
     if isinstance(exc, httpx.ConnectError | httpx.PoolTimeout):
         return cause is None or isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)

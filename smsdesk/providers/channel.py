@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
-import jwt
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
 from smsdesk.domain.models import (
@@ -235,6 +234,8 @@ class ChannelProvider(BaseProvider):
         secret = self.account.secret("jwt_secret")
         if not secret:
             return
+        import jwt  # with cryptography ~0.1-0.2 s: only when a JWT is actually checked, not at start-up
+
         auth = req.headers.get("authorization", "").strip()
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else auth
         if not token:

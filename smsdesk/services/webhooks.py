@@ -27,7 +27,7 @@ from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.storage import events as ev_store
 from smsdesk.storage.db import Database
-from smsdesk.webhook.receiver import Verdict
+from smsdesk.webhook.types import Verdict
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,22 @@ persists the raw event and decides the answer; the receiver only enforces HTTP h
 (method, body cap, slow-body timeout, content type) and answers. Imports ``domain`` only.
 """
 
-from smsdesk.webhook.receiver import Receiver, ReceiverThread, WebhookHandler
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smsdesk.webhook.types import WebhookHandler
+
+if TYPE_CHECKING:
+    from smsdesk.webhook.receiver import Receiver, ReceiverThread
 
 __all__ = ["Receiver", "ReceiverThread", "WebhookHandler"]
+
+
+def __getattr__(name: str) -> Any:
+    # The aiohttp server is imported on first use, not with the package (GUI start-up time).
+    if name in ("Receiver", "ReceiverThread"):
+        from smsdesk.webhook import receiver
+
+        return getattr(receiver, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,16 +8,17 @@ writer thread, which is also off the GUI thread.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.webhook.types import Verdict, WebhookHandler, is_loopback
+
+__all__ = ["BODY_TIMEOUT_S", "MAX_BODY", "Receiver", "ReceiverThread", "Verdict", "WebhookHandler", "is_loopback"]
 
 log = logging.getLogger(__name__)
 
@@ -25,31 +26,6 @@ MAX_BODY = 1024 * 1024  # 1 MiB
 # The common answers, serialised once (this is the hot path of a receipt burst).
 _ANSWERS = {o: json.dumps({"ok": True, "outcome": o}).encode() for o in ("accepted", "duplicate")}
 BODY_TIMEOUT_S = 10.0
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` only accepts connections from this computer (the safe default)."""
-    if host.strip().lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name or "" (all interfaces): assume reachable from elsewhere
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What the handler decided: the status to answer and a short reason for the log."""
-
-    status: int
-    outcome: str  # accepted | duplicate | rejected
-    reason: str = ""
-
-
-class WebhookHandler(Protocol):
-    async def handle(self, route: str, req: WebhookRequest) -> Verdict: ...
-
-    async def rejected(self, route: str, req_path: str, status: int, reason: str) -> None: ...
 
 
 class Receiver:
