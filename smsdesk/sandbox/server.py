@@ -389,7 +389,7 @@ class SandboxServer:
                 "messageId": rec.id,
                 "clientReference": rec.client_reference,
                 "deliveryStatus": status,
-                "errorCode": None if status in ("Delivered", "Dispatched", "Cancelled") else "SANDBOX-" + status[:3].upper(),
+                "errorCode": ERROR_CODES.get(status),
                 "processedAt": now,
                 "deliveredAt": now if status == "Delivered" else None,
             },
@@ -443,6 +443,13 @@ class SandboxServer:
             self.webhook_failures += 1
         return False
 
+
+# Simulated operator error codes, readable in the app's "Error code ..." detail.
+ERROR_CODES = {
+    "Failed": "SANDBOX-UNREACHABLE (simulated: handset off or out of coverage)",
+    "Rejected": "SANDBOX-BARRED (simulated: operator rejected the message)",
+    "Expired": "SANDBOX-EXPIRED (simulated: not delivered within the validity period)",
+}
 
 # Other wire formats register their routes here (see the provider modules beside this one).
 EXTRA_ROUTES: list[Any] = []

@@ -65,4 +65,4 @@ def test_provider_refusal_shows_reason(gui, qtbot) -> None:
     gui.wait_until(lambda: "✓" in view.to_status.text())
     qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.model.rowCount() == 1 and _status(view) == "Failed")
-    assert "SANDBOX-FAI" in (view.model.index(0, 5).data() or "")
+    assert "SANDBOX-UNREACHABLE" in (view.model.index(0, 5).data() or "")

@@ -125,7 +125,7 @@ class AccountsView(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for acct in self.ctx.rt.accounts.all():
-            item = QListWidgetItem(f"{acct.name}\n{self.ctx.rt.accounts.spec(acct).name}")
+            item = QListWidgetItem(f"{acct.name}  ·  {self.ctx.rt.accounts.spec(acct).name}")
             item.setData(Qt.ItemDataRole.UserRole, acct.id)
             self.list.addItem(item)
             if acct.id == keep:
@@ -198,9 +198,13 @@ class AccountsView(QWidget):
                 if fld.secret:
                     edit.setEchoMode(QLineEdit.EchoMode.Password)
                     has = bool(acct and self._has_secret(acct, fld.name))
-                    edit.setPlaceholderText(
-                        "stored in the keyring; type to replace" if has else ("required" if fld.required else "optional")
-                    )
+                    if acct is not None and acct.provider == "sandbox":
+                        edit.setPlaceholderText("set automatically by the built-in sandbox each start")
+                    else:
+                        edit.setPlaceholderText(
+                            "stored in the keyring; type to replace" if has
+                            else ("required" if fld.required else "optional")
+                        )
                 else:
                     if fld.name == "base_url":
                         value = acct.base_url if acct else ""
@@ -213,7 +217,7 @@ class AccountsView(QWidget):
                 widget = edit
             widget.setObjectName(f"field_{fld.name}")
             widget.setToolTip(fld.help)
-            label = fld.label + (" *" if fld.required else "") + (" 🔒" if fld.secret else "")
+            label = fld.label + (" *" if fld.required else "") + (" (secret)" if fld.secret else "")
             self.form.addRow(label, widget)
             self.inputs[fld.name] = widget
         self.notes.setText(spec.notes)
