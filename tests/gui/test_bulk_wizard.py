@@ -116,3 +116,29 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
     out2 = tmp_path / "rejects2.csv"
     report.export_to(str(out2))
     assert len(out2.read_text(encoding="utf-8-sig").splitlines()) == 3
+
+
+def test_a_run_left_by_a_previous_session_opens_on_its_progress_page(gui, tmp_path: Path) -> None:  # noqa: ANN001
+    """The app was closed mid-run: the run resumed by itself; the page shows it and its controls."""
+    from smsdesk.services.importing.wizard import ImportWizard
+
+    src = tmp_path / "left.csv"
+    src.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(60)))
+    wiz = ImportWizard(gui.rt.bulk)
+    wiz.load(src)
+    wiz.set_account(gui.rt.accounts.by_name("Sandbox").id)
+    wiz.set_template("Hi {{name}}")
+    gui.rt.bulk.window = 10
+    run_id = gui.run(wiz.start())
+    gui.run(gui.rt.bulk.pause(run_id))
+    view = _open(gui)
+    w = view.wizard
+    assert w.currentId() == Step.RUN and w.state.run_id == run_id
+    run = w.page(Step.RUN)
+    gui.wait_until(lambda: "Paused" in run.counts.text())
+    run.pause.click()  # Resume
+    gui.wait_until(lambda: "Finished" in run.counts.text(), timeout=20)
+    assert len({r.recipient for r in gui.rt.sandbox.server.sent}) == 60 == len(gui.rt.sandbox.server.sent)
+    _next(gui, view, Step.REPORT)
+    w.page(Step.REPORT).findChild(type(run.pause), "again").click()
+    assert w.currentId() == Step.FILE and w.state.run_id is None

@@ -65,6 +65,15 @@ class BulkWizard(QWizard):
             self.setPage(int(step), page)
             self.pages_by_step[step] = page
         self.currentIdChanged.connect(self._on_page)
+        self._adopt_active_run()
+
+    def _adopt_active_run(self) -> None:
+        """A run still going (left by a closed or killed app, which resumed it) opens on its page."""
+        runs = self.ctx.rt.bulk.repo.runs(("running", "paused"))
+        if runs:
+            self.state.run_id = runs[0].id
+            self.state.step = Step.RUN
+            self.setStartId(int(Step.RUN))
 
     def _new_state(self) -> ImportWizard:
         rt = self.ctx.rt
@@ -192,6 +201,7 @@ class BulkWizard(QWizard):
     def restart(self) -> None:
         """Start another import from the first page."""
         self.state = self._new_state()
+        self.setStartId(int(Step.FILE))
         self.restart_pages()
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
