@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -49,3 +52,14 @@ def print_json(value: Any) -> None:
 
 def open_runtime(args: argparse.Namespace) -> Runtime:
     return Runtime.open(getattr(args, "home", None))
+
+
+def stop_event_on_signals() -> asyncio.Event:
+    """An event set by Ctrl+C or SIGTERM (long-running commands wait on it)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows, or not the main thread: Ctrl+C still raises KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -10,10 +10,9 @@ import argparse
 import asyncio
 import os
 import secrets
-import signal
 from typing import Any
 
-from smsdesk.cli.common import info
+from smsdesk.cli.common import info, stop_event_on_signals
 from smsdesk.sandbox import SandboxConfig, SandboxServer
 
 
@@ -47,13 +46,7 @@ async def _run(cfg: SandboxConfig, host: str, port: int, show_keys: bool) -> Non
         info(f"  API key (X-Api-Key): {cfg.api_key}")
         info(f"  Webhook signing secret: {cfg.webhook_secret}")
     info(f"  Receipts go to: {cfg.webhook_url or '(none; pass --webhook-url)'}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop = stop_event_on_signals()
     try:
         await stop.wait()
     finally:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 from typing import Any
 
-from smsdesk.cli.common import info, open_runtime
+from smsdesk.cli.common import info, open_runtime, stop_event_on_signals
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -32,13 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(rt: Any, args: argparse.Namespace) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop = stop_event_on_signals()
     await rt.start(sandbox=False if args.no_sandbox else None)
     extra = getattr(rt, "serve_extras", None)
     if extra is not None:

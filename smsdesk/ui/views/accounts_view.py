@@ -31,6 +31,7 @@ from smsdesk.providers import registry
 from smsdesk.providers.spec import ProviderSpec
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.dialogs import confirm
 
 ERR = "color: #b3261e;"
 OK = "color: #1b7f3b;"
@@ -309,20 +310,13 @@ class AccountsView(QWidget):
         acct = self.current
         if acct is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Remove account",
+        def remove() -> None:
+            self.current = None
+            spawn(self.ctx.rt.accounts.remove(acct), title="Remove account")
+
+        confirm(
+            self, "Remove account",
             f"Remove the account '{acct.name}'? Its secrets are deleted from the keyring; "
             "its message history is kept.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self,
+            remove, name="confirm_remove",
         )
-        box.setObjectName("confirm_remove")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-
-        def chosen(button: int) -> None:
-            if button == QMessageBox.StandardButton.Yes:
-                self.current = None
-                spawn(self.ctx.rt.accounts.remove(acct), title="Remove account")
-
-        box.finished.connect(chosen)
-        box.open()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -27,6 +26,7 @@ from smsdesk.domain.events import Changes
 from smsdesk.services.optouts import OptOutResult
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.dialogs import confirm
 from smsdesk.ui.models.sent_messages_model import local_time
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
 
@@ -133,22 +133,12 @@ class OptOutsView(QWidget):
         number = self.selected_number()
         if number is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Remove opt-out",
+        confirm(
+            self, "Remove opt-out",
             f"Allow messages to {number} again?\n\nOnly do this if they asked to receive messages again "
             "(for example by texting START). The change is recorded in the audit log.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self,
+            lambda: self.remove(number), name="confirm_remove_optout",
         )
-        box.setObjectName("confirm_remove_optout")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def chosen(button: int) -> None:
-            if QMessageBox.StandardButton(button) == QMessageBox.StandardButton.Yes:
-                self.remove(number)
-
-        box.finished.connect(chosen)
-        box.open()
 
     def remove(self, number: str) -> None:
         spawn(self.ctx.rt.optouts.remove(number), title="Remove opt-out",

@@ -1,0 +1,32 @@
+"""Non-modal confirmations (``open()`` + a callback: never ``exec()``, see ``ui/aio.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+def confirm(
+    parent: QWidget, title: str, text: str, on_yes: Callable[[], None], *, name: str = "confirm",
+    on_no: Callable[[], None] | None = None,
+) -> QMessageBox:
+    """Ask Yes/Cancel (Cancel is the default, for destructive actions); call ``on_yes`` on Yes."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent,
+    )
+    box.setObjectName(name)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def chosen(button: int) -> None:
+        if QMessageBox.StandardButton(button) == QMessageBox.StandardButton.Yes:
+            on_yes()
+        elif on_no is not None:
+            on_no()
+
+    box.finished.connect(chosen)
+    box.open()
+    return box
