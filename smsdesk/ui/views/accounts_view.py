@@ -256,7 +256,9 @@ class AccountsView(QWidget):
         self.current = acct
         self.reload(acct.id)
         self.result.setStyleSheet(OK)
-        self.result.setText(f"Saved '{acct.name}'. Secrets are in the system keyring.")
+        where = ("kept for this session only (no keyring)" if self.ctx.rt.secrets.session_only
+                 else "in the system keyring")
+        self.result.setText(f"Saved '{acct.name}'. Its secrets are {where}.")
 
     def _save_failed(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
