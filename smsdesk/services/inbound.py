@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.domain.models import InboundMessage, StatusEvent
+from smsdesk.domain.models import InboundMessage, ParsedWebhook, StatusEvent
 from smsdesk.domain.optout import Keyword, classify
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.webhooks import WebhookRequest
@@ -36,12 +36,14 @@ def apply_receipts_tx(conn: sqlite3.Connection, account_id: int, receipts: Itera
             # Nothing could ever match it: parking it would keep it forever.
             log.info("ignored a receipt that names no message (account %s)", account_id)
             continue
-        mid = msg_store.find_for_receipt(conn, account_id, ev.provider_message_id, ev.client_ref)
-        if mid is None:
+        found = msg_store.apply_receipt(
+            conn, account_id, ev.provider_message_id, ev.client_ref, ev.status, ev.raw_status, ev.error
+        )
+        if found is None:
             ev_store.park_receipt(conn, account_id, ev)
             continue
-        if msg_store.apply_status(conn, mid, ev.status, ev.raw_status, ev.error, ev.provider_message_id):
-            changed.add(mid)
+        if found[1]:
+            changed.add(found[0])
     return changed
 
 
@@ -107,7 +109,7 @@ class InboundService:
         return done
 
     async def _process(self, rows: list[sqlite3.Row]) -> int:
-        parsed = []
+        parsed: list[tuple[int, int, ParsedWebhook | None, str | None]] = []
         for r in rows:
             try:
                 adapter = self.accounts.adapter(r["account_id"])
@@ -120,15 +122,20 @@ class InboundService:
             changed: set[int] = set()
             inbound: set[int] = set()
             opt = False
+            marks: list[tuple[int, str, str | None]] = []
             for event_id, account_id, pw, err in parsed:
                 if pw is None:
-                    ev_store.mark_event(conn, event_id, "failed", err)
+                    marks.append((event_id, "failed", err))
                     continue
-                changed |= apply_receipts_tx(conn, account_id, pw.receipts)
-                new_ids, o = store_inbound_tx(conn, account_id, pw.inbound)
-                inbound |= new_ids
-                opt |= o
-                ev_store.mark_event(conn, event_id, "processed")
+                if pw.receipts:
+                    changed |= apply_receipts_tx(conn, account_id, pw.receipts)
+                if pw.inbound:
+                    new_ids, o = store_inbound_tx(conn, account_id, pw.inbound)
+                    inbound |= new_ids
+                    opt |= o
+                marks.append((event_id, "processed", None))
+            # One statement for the batch; the same transaction, so marked iff processed.
+            ev_store.mark_events(conn, marks)
             return changed, inbound, opt
 
         changed, inbound, opt = await self.db.write(write)

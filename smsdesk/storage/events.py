@@ -28,6 +28,15 @@ def mark_event(conn: sqlite3.Connection, event_id: int, state: str, error: str |
     )
 
 
+def mark_events(conn: sqlite3.Connection, marks: list[tuple[int, str, str | None]]) -> None:
+    """:func:`mark_event` for a batch of ``(event id, state, error)`` (one processing pass)."""
+    now = utcnow()
+    conn.executemany(
+        "UPDATE webhook_events SET state = ?, error = ?, processed_at = ? WHERE id = ?",
+        [(state, error, now, event_id) for event_id, state, error in marks],
+    )
+
+
 def log_delivery(
     conn: sqlite3.Connection, account: str, path: str, status_code: int, outcome: str, reason: str = ""
 ) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from smsdesk.domain.models import Message
-from smsdesk.domain.status import Status, can_move
+from smsdesk.domain.status import Status, can_move, status_of
 from smsdesk.storage.db import Database, utcnow
 
 _SELECT = """SELECT m.*, a.name AS account_name FROM messages m JOIN accounts a ON a.id = m.account_id"""
@@ -33,7 +33,7 @@ def row_to_message(row: sqlite3.Row) -> Message:
         remote=row["remote"],
         local_number=row["local_number"],
         body=row["body"],
-        status=Status(row["status"]),
+        status=status_of(row["status"]),
         raw_status=row["raw_status"],
         error=row["error"],
         provider_message_id=row["provider_message_id"],
@@ -149,23 +149,33 @@ def apply_status(
     row = conn.execute("SELECT status, provider_message_id FROM messages WHERE id = ?", (message_id,)).fetchone()
     if row is None:
         return False
+    return _move(conn, message_id, row[0], row[1], status, raw_status, error, provider_message_id)
+
+
+def _move(
+    conn: sqlite3.Connection, message_id: int, current: str, current_pmid: str | None,
+    status: Status, raw_status: str, error: str | None, provider_message_id: str | None,
+) -> bool:
+    """:func:`apply_status` once the message's current status and provider id are known."""
     now = utcnow()
-    if provider_message_id and not row["provider_message_id"]:
+    learnt_id = bool(provider_message_id and not current_pmid)
+    if learnt_id:
         conn.execute(
             "UPDATE messages SET provider_message_id = ?, updated_at = ? WHERE id = ?",
             (provider_message_id, now, message_id),
         )
-    if not can_move(Status(row["status"]), status):
-        return bool(provider_message_id and not row["provider_message_id"])
+    if not can_move(status_of(current), status):
+        return learnt_id
+    value = status.value
     conn.execute(
         """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
              error = COALESCE(?, error), updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
            WHERE id = ?""",
-        (status.value, raw_status, error, now, message_id),
+        (value, raw_status, error, now, message_id),
     )
     conn.execute(
         "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
-        (message_id, status.value, raw_status, now),
+        (message_id, value, raw_status, now),
     )
     return True
 
@@ -233,23 +243,49 @@ def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> 
     return ids
 
 
-def find_for_receipt(
+def _receipt_target(
     conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None
-) -> int | None:
+) -> sqlite3.Row | None:
+    """(id, status, provider_message_id) of the outgoing message a receipt names, if any."""
     if provider_message_id:
         row = conn.execute(
-            "SELECT id FROM messages WHERE account_id = ? AND provider_message_id = ? AND direction = 'out'",
+            "SELECT id, status, provider_message_id FROM messages"
+            " WHERE account_id = ? AND provider_message_id = ? AND direction = 'out'",
             (account_id, provider_message_id),
         ).fetchone()
         if row:
-            return int(row["id"])
+            return row  # type: ignore[no-any-return]
     if client_ref:
         row = conn.execute(
-            "SELECT id FROM messages WHERE client_ref = ? AND account_id = ?", (client_ref, account_id)
+            "SELECT id, status, provider_message_id FROM messages WHERE client_ref = ? AND account_id = ?",
+            (client_ref, account_id),
         ).fetchone()
         if row:
-            return int(row["id"])
+            return row  # type: ignore[no-any-return]
     return None
+
+
+def find_for_receipt(
+    conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None
+) -> int | None:
+    row = _receipt_target(conn, account_id, provider_message_id, client_ref)
+    return int(row[0]) if row else None
+
+
+def apply_receipt(
+    conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None,
+    status: Status, raw_status: str = "", error: str | None = None,
+) -> tuple[int, bool] | None:
+    """:func:`find_for_receipt` then :func:`apply_status`, sharing one lookup (the receipt hot path).
+
+    Returns:
+        None when no message matches (the caller parks the receipt), else (message id, changed).
+    """
+    row = _receipt_target(conn, account_id, provider_message_id, client_ref)
+    if row is None:
+        return None
+    mid = int(row[0])
+    return mid, _move(conn, mid, row[1], row[2], status, raw_status, error, provider_message_id)
 
 
 class MessageRepository:
