@@ -65,11 +65,21 @@ def map_status(raw: Any) -> tuple[Status, str]:
     """(mapped status, raw text) for a string or numeric ``deliveryStatus``."""
     if isinstance(raw, bool) or raw is None:
         return Status.UNKNOWN, "" if raw is None else str(raw)
-    if isinstance(raw, int | float) or (isinstance(raw, str) and raw.strip().isdigit()):
+    if isinstance(raw, (int, float)) or (isinstance(raw, str) and raw.strip().isdigit()):
         code = int(raw)
         return NUMERIC_MAP.get(code, Status.UNKNOWN), str(code)
     text = str(raw).strip()
     return STATUS_MAP.get(text.lower(), Status.UNKNOWN), text
+
+
+_SPELLINGS: dict[str, tuple[str, str, str]] = {}
+
+
+def _spellings(name: str) -> tuple[str, str, str]:
+    found = _SPELLINGS.get(name)
+    if found is None:
+        found = _SPELLINGS[name] = (name, name[:1].upper() + name[1:], name.lower())
+    return found
 
 
 def _get(d: Any, *names: str) -> Any:
@@ -77,7 +87,9 @@ def _get(d: Any, *names: str) -> Any:
     if not isinstance(d, dict):
         return None
     for name in names:
-        for key in (name, name[:1].upper() + name[1:], name.lower()):
+        # The spellings are built once per name, not per read: a receipt burst reads
+        # half a dozen keys per event.
+        for key in _SPELLINGS.get(name) or _spellings(name):
             if key in d:
                 return d[key]
     return None
@@ -278,7 +290,7 @@ class PureSmsProvider(BaseProvider):
             if etype == 1:
                 status, raw = map_status(_get(data, "deliveryStatus"))
                 raw_str = _get(data, "deliveryStatusStr")
-                if status == Status.UNKNOWN and isinstance(raw_str, str):
+                if status is Status.UNKNOWN and isinstance(raw_str, str):
                     status, raw = map_status(raw_str)
                 err = _get(data, "errorCode")
                 receipts.append(
