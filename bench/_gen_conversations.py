@@ -85,6 +85,10 @@ def generate(home: Path, messages: int = 1_000_000, conversations: int = 50_000,
            SELECT account_id, remote, max(id), max(created_at), sum(is_read = 0)
            FROM messages GROUP BY account_id, remote"""
     )
+    from smsdesk.storage.migrations import INDEX_PENDING  # what Database does before each COMMIT
+
+    for statement in INDEX_PENDING:
+        conn.execute(statement)
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

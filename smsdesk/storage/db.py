@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from smsdesk.domain.errors import StorageError
-from smsdesk.storage.migrations import LATEST_VERSION, MIGRATIONS
+from smsdesk.storage.migrations import INDEX_PENDING, LATEST_VERSION, MIGRATIONS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,8 +128,26 @@ def _check_and_migrate(path: Path) -> None:
                 conn.execute("ROLLBACK")
                 raise
             log.info("database migrated to schema %d", target)
+        # Rows written without Database (a raw-SQL generator, a copy made mid-transaction) may
+        # still wait to be indexed: index them now so search sees them (checked read-only first).
+        if conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM message_fts_todo) OR EXISTS (SELECT 1 FROM conversation_fts_todo)"
+        ).fetchone()[0]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _index_pending(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
     finally:
         conn.close()
+
+
+def _index_pending(conn: sqlite3.Connection) -> None:
+    """Index the rows the search triggers queued in this transaction (migrations V7)."""
+    for statement in INDEX_PENDING:
+        conn.execute(statement)
 
 
 class _Job:
@@ -231,6 +249,9 @@ class Database:
                 else:
                     conn.execute("RELEASE job")
                     outcomes.append((True, result))
+            # One statement for the whole batch: indexed row by row from the triggers, FTS5
+            # wrote a segment per row (migrations V7). Before COMMIT, so committed is indexed.
+            _index_pending(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:

@@ -305,6 +305,57 @@ V6 = [
     " WHERE direction = 'out' AND status IN ('sent', 'unknown', 'needs_review')",
 ]
 
+# Search indexing is deferred to the end of each write transaction (issue 3). An FTS5 table
+# flushes its pending terms into a new segment at every statement savepoint, and a row
+# indexed from a trigger always gets one, so indexing row by row wrote one segment (and its
+# merges) per new message and per new conversation: ~60% of an outbox insert. The triggers
+# now only note the new row's id in a ``*_todo`` table; :data:`INDEX_PENDING` (run by the
+# database writer before every COMMIT, and once at open) indexes all of them in one statement
+# each. Committed data is therefore always fully indexed and search results are unchanged.
+# A conversation's name is read at that moment, which is where the contact triggers would
+# have left it. Deletes and body edits skip rows that are still waiting (never indexed).
+V7 = [
+    "CREATE TABLE message_fts_todo (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE conversation_fts_todo (id INTEGER PRIMARY KEY)",
+    "DROP TRIGGER message_fts_ai",
+    "DROP TRIGGER message_fts_ad",
+    "DROP TRIGGER message_fts_au",
+    """CREATE TRIGGER message_fts_ai AFTER INSERT ON messages BEGIN
+         INSERT OR IGNORE INTO message_fts_todo(id) VALUES (new.id);
+       END""",
+    """CREATE TRIGGER message_fts_ad AFTER DELETE ON messages BEGIN
+         INSERT INTO message_fts(message_fts, rowid, body) SELECT 'delete', old.id, old.body
+           WHERE NOT EXISTS (SELECT 1 FROM message_fts_todo WHERE id = old.id);
+         DELETE FROM message_fts_todo WHERE id = old.id;
+       END""",
+    """CREATE TRIGGER message_fts_au AFTER UPDATE OF body ON messages
+         WHEN NOT EXISTS (SELECT 1 FROM message_fts_todo WHERE id = old.id) BEGIN
+         INSERT INTO message_fts(message_fts, rowid, body) VALUES ('delete', old.id, old.body);
+         INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body);
+       END""",
+    "DROP TRIGGER conversation_fts_ai",
+    "DROP TRIGGER conversation_fts_ad",
+    """CREATE TRIGGER conversation_fts_ai AFTER INSERT ON conversations BEGIN
+         INSERT OR IGNORE INTO conversation_fts_todo(id) VALUES (new.id);
+       END""",
+    """CREATE TRIGGER conversation_fts_ad AFTER DELETE ON conversations BEGIN
+         DELETE FROM conversation_fts WHERE rowid = old.id;
+         DELETE FROM conversation_fts_todo WHERE id = old.id;
+       END""",
+]
+
+# Run inside every write transaction just before COMMIT (storage/db.py): index what the V7
+# triggers queued. Cheap when nothing waits (two statements over empty tables).
+INDEX_PENDING = [
+    """INSERT INTO message_fts(rowid, body)
+         SELECT m.id, m.body FROM message_fts_todo t JOIN messages m ON m.id = t.id ORDER BY t.id""",
+    "DELETE FROM message_fts_todo",
+    """INSERT INTO conversation_fts(rowid, number, name)
+         SELECT c.id, c.remote, COALESCE(k.name, '') FROM conversation_fts_todo t
+         JOIN conversations c ON c.id = t.id LEFT JOIN contacts k ON k.number = c.remote ORDER BY t.id""",
+    "DELETE FROM conversation_fts_todo",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -312,6 +363,7 @@ MIGRATIONS: dict[int, list[str]] = {
     4: V4,
     5: V5,
     6: V6,
+    7: V7,
 }
 
 LATEST_VERSION = max(MIGRATIONS)
