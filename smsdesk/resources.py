@@ -23,7 +23,7 @@ import functools
 import os
 import sys
 import sysconfig
-from importlib import metadata
+from collections.abc import Iterator
 from pathlib import Path
 
 ENV_RESOURCES = "SMSDESK_RESOURCES"
@@ -48,6 +48,10 @@ def _checkout_root() -> Path:
 
 
 def _wheel_roots() -> list[Path]:
+    # Imported here: reading package metadata (~50 ms with its import) is only needed when
+    # neither a bundle nor the checkout holds the resources, i.e. in an installed wheel.
+    from importlib import metadata
+
     roots: list[Path] = []
     try:
         dist = metadata.distribution(DIST_NAME)
@@ -71,16 +75,18 @@ def _wheel_roots() -> list[Path]:
 
 def candidates() -> list[Path]:
     """Every directory the resolver would try, in order (for error messages and tests)."""
-    found: list[Path] = []
+    return list(_candidates())
+
+
+def _candidates() -> Iterator[Path]:
     env = os.environ.get(ENV_RESOURCES)
     if env:
-        found.append(Path(env).expanduser())
+        yield Path(env).expanduser()
     frozen = _frozen_root()
     if frozen is not None:
-        found.append(frozen)
-    found.append(_checkout_root())
-    found.extend(_wheel_roots())
-    return found
+        yield frozen
+    yield _checkout_root()
+    yield from _wheel_roots()  # only reached when the earlier candidates had no resources
 
 
 @functools.cache
@@ -90,11 +96,10 @@ def root() -> Path:
     Raises:
         ResourceNotFound: no candidate holds a complete resources tree.
     """
-    tried = candidates()
-    for directory in tried:
+    for directory in _candidates():
         if (directory / _MARKER).is_file():
             return directory
-    where = ", ".join(str(d) for d in tried)
+    where = ", ".join(str(d) for d in candidates())
     raise ResourceNotFound(f"smsdesk's resources folder is missing (looked in: {where}); reinstall smsdesk.")
 
 
