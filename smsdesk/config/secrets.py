@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 
-import keyring
-import keyring.errors
-from keyring.backends import fail
-
 from smsdesk.domain.errors import SecretStoreUnavailable
 
 log = logging.getLogger(__name__)
 SERVICE = "smsdesk"
+
+# keyring is imported by the functions that call it: importing it costs ~50 ms, and the GUI
+# reads no secret before its window shows (secrets are read when an adapter first needs one).
 
 _NO_KEYRING = (
     "No usable system keyring was found, so API keys cannot be stored safely. "
@@ -32,6 +31,9 @@ def secret_key(account: str, field: str) -> str:
 
 
 def keyring_usable() -> bool:
+    import keyring
+    from keyring.backends import fail
+
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
         return False
@@ -63,6 +65,9 @@ class SecretStore:
         if self.session_only:
             return None
         self._require()
+        import keyring
+        import keyring.errors
+
         try:
             value = keyring.get_password(SERVICE, key)
         except keyring.errors.KeyringError as exc:
@@ -74,6 +79,9 @@ class SecretStore:
     def set(self, key: str, value: str) -> None:
         if not self.session_only:
             self._require()
+            import keyring
+            import keyring.errors
+
             try:
                 keyring.set_password(SERVICE, key, value)
             except keyring.errors.KeyringError as exc:
@@ -86,6 +94,9 @@ class SecretStore:
             self._cache.pop(key, None)
         if self.session_only or not keyring_usable():
             return
+        import keyring
+        import keyring.errors
+
         try:
             keyring.delete_password(SERVICE, key)
         except keyring.errors.PasswordDeleteError:
