@@ -62,23 +62,24 @@ def _claim_many(
     conn: sqlite3.Connection, ids: list[int], me: str, run_id: int | None = -1
 ) -> list[_Claimed]:
     """Claim due queued rows (exactly one dispatcher wins each); ``run_id`` None: no bulk run."""
-    out: list[_Claimed] = []
     # a bulk run paused since these ids were queued up (rows outside a run cannot be held)
     held = bulk_store.held_ids(conn, ids) if run_id is not None else set()
+    todo = [mid for mid in ids if mid not in held]
     now = utcnow()
-    for mid in ids:
-        if mid in held:
-            continue
-        # msg_store.claim's UPDATE, returning the row: one statement instead of two per send.
-        r = conn.execute(
-            """UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-               WHERE id = ? AND status = 'queued' AND claimed_by IS NULL
+    got: dict[int, _Claimed] = {}
+    # msg_store.claim's UPDATE, returning the rows: one statement per chunk of a bulk batch
+    # instead of one per row.
+    for i in range(0, len(todo), 500):
+        chunk = todo[i : i + 500]
+        rows = conn.execute(
+            f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+               WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
                RETURNING id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts""",
-            (me, now, mid),
-        ).fetchone()
-        if r is not None:
-            out.append(_Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]))
-    return out
+            (me, now, *chunk),
+        ).fetchall()
+        for r in rows:
+            got[r[0]] = _Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+    return [got[mid] for mid in todo if mid in got]  # in queue order, as before
 
 
 def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
