@@ -19,56 +19,38 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from smsdesk.domain.errors import ErrorKind, ProviderError
 
 if TYPE_CHECKING:
-    import aiohttp
+    import httpx
 
-# aiohttp (~0.2-0.5 s to import) is imported inside the functions that need it: the first
-# client built or the first failure classified, never at GUI start-up.
+# httpx (~0.1 s) and aiohttp (~0.2-0.5 s to import) are imported inside the functions that
+# need them: the first client built or the first failure classified, never at GUI start-up.
+# The aiohttp-backed client lives in ``_aioclient`` for the same reason.
+_AIOCLIENT = "smsdesk.providers._aioclient"
 
-DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0, pool=30.0)
 
+def make_client(timeout: httpx.Timeout | float | None = None, transport: str | None = None) -> httpx.AsyncClient:
+    """The one way smsdesk builds an HTTP client for providers (default timeout: 20 s; connect
+    10 s; waiting for a pooled connection 30 s)."""
+    import httpx
 
-def make_client(timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, transport: str | None = None) -> httpx.AsyncClient:
-    """The one way smsdesk builds an HTTP client for providers."""
+    if timeout is None:
+        timeout = httpx.Timeout(20.0, connect=10.0, pool=30.0)
     kind = transport or os.environ.get("SMSDESK_HTTP_TRANSPORT", "aiohttp")
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
     headers = {"Accept": "application/json", "User-Agent": "smsdesk"}
     if kind == "aiohttp":
+        from smsdesk.providers._aioclient import AiohttpClient
+
         return AiohttpClient(timeout=timeout, limits=limits, headers=headers)
     return httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers, trust_env=False)
-
-
-class AiohttpClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` over ``httpx_aiohttp``; :func:`request` uses its session directly."""
-
-    def __init__(self, *, timeout: httpx.Timeout | float, limits: httpx.Limits, headers: dict[str, str]) -> None:
-        import aiohttp
-        from httpx_aiohttp import AiohttpTransport
-
-        self.aio_transport = AiohttpTransport(limits=limits, trust_env=False)
-        super().__init__(transport=self.aio_transport, timeout=timeout, headers=headers)
-        t = self.timeout
-        # The same mapping httpx_aiohttp uses: connect -> sock_connect, read -> sock_read, pool -> connect.
-        self.aio_timeout = aiohttp.ClientTimeout(sock_connect=t.connect, sock_read=t.read, connect=t.pool)
-        self.base_headers = dict(headers)
-
-    def session(self) -> aiohttp.ClientSession:
-        """The transport's session (created on first use, on the running loop; closed by aclose)."""
-        import aiohttp
-
-        transport = self.aio_transport
-        if not isinstance(transport.client, aiohttp.ClientSession):
-            transport.client = transport.get_client()
-        return transport.client
 
 
 def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
@@ -90,27 +72,9 @@ def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
     )
 
 
-async def _aio_request(
-    client: AiohttpClient, provider: str, method: str, url: str, content: bytes | None,
-    headers: Mapping[str, str], params: Mapping[str, str] | None,
-) -> httpx.Response:
-    import aiohttp
-
-    hdrs = {**client.base_headers, **headers}
-    try:
-        async with client.session().request(
-            method, url, data=content, headers=hdrs, params=params, allow_redirects=False,
-            auto_decompress=False, timeout=client.aio_timeout,
-        ) as resp:
-            body = await resp.read()
-            ext = {"reason_phrase": resp.reason.encode()} if resp.reason else {}
-            return httpx.Response(resp.status, headers=resp.raw_headers, content=body, extensions=ext)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise classify_aiohttp(exc, provider) from exc
-
-
 def _never_sent(exc: BaseException) -> bool:
     import aiohttp
+    import httpx
 
     cause = exc.__cause__
     if isinstance(exc, httpx.ConnectError | httpx.PoolTimeout):
@@ -125,6 +89,8 @@ def _never_sent(exc: BaseException) -> bool:
 
 
 def classify_exception(exc: httpx.HTTPError, provider: str) -> ProviderError:
+    import httpx
+
     if _never_sent(exc):
         return ProviderError(f"Could not reach {provider}: {exc or type(exc).__name__}.", ErrorKind.RETRYABLE)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
@@ -151,12 +117,16 @@ async def request(
     params: Mapping[str, str] | None = None,
 ) -> httpx.Response:
     """Send one request; network failures become classified :class:`ProviderError`."""
-    if isinstance(client, AiohttpClient):
+    # An AiohttpClient can only exist once its module was imported (by make_client).
+    aio = sys.modules.get(_AIOCLIENT)
+    if aio is not None and isinstance(client, aio.AiohttpClient):
         content = None if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
         hdrs = dict(headers or {})
         if content is not None:
             hdrs.setdefault("Content-Type", "application/json")
-        return await _aio_request(client, provider, method, url, content, hdrs, params)
+        return await aio.aio_request(client, provider, method, url, content, hdrs, params)  # type: ignore[no-any-return]
+    import httpx
+
     try:
         if json_body is not None:
             content = json.dumps(json_body, separators=(",", ":")).encode()

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from smsdesk.domain.errors import ProviderError
 from smsdesk.domain.models import InboundMessage, OutboundMessage, ParsedWebhook, SendResult, StatusEvent
 from smsdesk.domain.webhooks import WebhookRequest
 from smsdesk.providers.spec import ProviderSpec
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: httpx is imported when the first client is built
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
-
-import httpx
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
 from smsdesk.domain.models import (
@@ -47,6 +45,9 @@ from smsdesk.providers.spec import (
     Limits,
     ProviderSpec,
 )
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: httpx is imported when the first client is built
 
 NAME = "Channel API"
 JWT_WINDOW_S = 15 * 60

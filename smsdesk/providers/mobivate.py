@@ -22,10 +22,8 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
 from smsdesk.domain.models import (
@@ -51,6 +49,9 @@ from smsdesk.providers.spec import (
     Limits,
     ProviderSpec,
 )
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: httpx is imported when the first client is built
 
 NAME = "Mobivate"
 BATCH_CHUNK = 1000  # old docs: at most 1,000 messages per batch request

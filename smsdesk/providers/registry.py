@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.providers import channel, mobivate, puresms, send2
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import ProviderSpec
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: httpx is imported when the first client is built
 
 BUILTINS: tuple[ProviderSpec, ...] = (
     puresms.SANDBOX_SPEC,

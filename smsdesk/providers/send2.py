@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
 from smsdesk.domain.models import OutboundMessage, SendResult, StatusEvent
@@ -31,6 +29,9 @@ from smsdesk.providers.spec import (
     Limits,
     ProviderSpec,
 )
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: httpx is imported when the first client is built
 
 NAME = "Send-2"
 _HASH = re.compile(r"^[0-9a-fA-F]{64}$")

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import secrets as pysecrets
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.secrets import SecretStore, secret_key
 from smsdesk.domain.errors import InvalidInput, NotFound
@@ -23,6 +21,9 @@ from smsdesk.services.bus import EventBus
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage.accounts import AccountRepository
 from smsdesk.storage.db import Database
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: httpx is imported when the first client is built
 
 SANDBOX_NAME = "Sandbox"
 
