@@ -41,6 +41,7 @@ WINDOWS_ONLY = ["win32ctypes.core", "win32ctypes.pywin32.win32cred"]
 
 SMSDESK_PROVIDERS = [
     "smsdesk.providers",
+    "smsdesk.providers._aioclient",  # imported inside make_client (start-up time)
     "smsdesk.providers._http",
     "smsdesk.providers.base",
     "smsdesk.providers.channel",
