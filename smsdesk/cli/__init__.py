@@ -14,7 +14,18 @@ import sys
 from collections.abc import Sequence
 
 from smsdesk import __version__
-from smsdesk.cli import accounts, common, conversations, import_cmd, messages, optouts, queue, sandbox_cmd, send, serve
+from smsdesk.cli import (
+    accounts,
+    common,
+    conversations,
+    import_cmd,
+    messages,
+    optouts,
+    queue,
+    sandbox_cmd,
+    send,
+    serve,
+)
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
 COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue)
