@@ -53,6 +53,9 @@ class ProviderError(SmsdeskError):
         retry_after: seconds the provider asked us to wait.
         opted_out: the provider says the recipient opted out.
         auth: the key was refused.
+        rejected: the provider refused this message at submission (a permanent refusal that
+            PROVIDERS.md 6.2 maps to ``rejected``, such as Send-2's 406 or a Channel API
+            connector's non-200), as opposed to a request that failed.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class ProviderError(SmsdeskError):
         retry_after: float | None = None,
         opted_out: bool = False,
         auth: bool = False,
+        rejected: bool = False,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -71,3 +75,4 @@ class ProviderError(SmsdeskError):
         self.retry_after = retry_after
         self.opted_out = opted_out
         self.auth = auth
+        self.rejected = rejected

@@ -341,6 +341,8 @@ class Dispatcher:
             result = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "ambiguous", error=text)
         elif exc.opted_out:
             result = SendResult(c.local_id, None, Status.REJECTED, "opted out", error=text)
+        elif exc.rejected and exc.kind == ErrorKind.PERMANENT:
+            result = SendResult(c.local_id, None, Status.REJECTED, str(exc.status_code or ""), error=text)
         else:
             if exc.kind == ErrorKind.RETRYABLE:
                 text = f"Gave up after {c.attempts} attempts: {text}"
