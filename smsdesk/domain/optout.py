@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import StrEnum
 
 OPT_OUT = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -25,3 +26,24 @@ def classify(body: str) -> Keyword | None:
     if word in OPT_IN:
         return Keyword.OPT_IN
     return None
+
+
+def how_opted_out(source: str, since: str = "") -> str:
+    """How a number came onto the opt-out list, for a sentence a person reads.
+
+    ``source`` is the list's own word (``reply``, ``provider``, ``manual``, or another that
+    an import or a later feature writes); ``since`` its ISO time (only the date is shown).
+    """
+    day = ""
+    if since:
+        try:
+            day = datetime.fromisoformat(since).strftime(" on %d %b %Y").replace(" 0", " ", 1)
+        except ValueError:
+            day = ""
+    if source == "reply":
+        return f"replied STOP{day}"
+    if source == "provider":
+        return f"the provider refused a message as opted out{day}"
+    if source == "manual":
+        return f"added to the opt-out list by hand{day}"
+    return f"on the opt-out list{day}, source: {source or 'unknown'}"

@@ -60,11 +60,19 @@ class _Claimed:
 
 def _claim_many(
     conn: sqlite3.Connection, ids: list[int], me: str, run_id: int | None = -1
-) -> list[_Claimed]:
-    """Claim due queued rows (exactly one dispatcher wins each); ``run_id`` None: no bulk run."""
+) -> tuple[list[_Claimed], list[int]]:
+    """Claim due queued rows (exactly one dispatcher wins each); ``run_id`` None: no bulk run.
+
+    Returns the claimed rows and the ids rejected instead because the number opted out since
+    the row was queued (the last check before anything goes; same transaction as the claim).
+    """
     # a bulk run paused since these ids were queued up (rows outside a run cannot be held)
     held = bulk_store.held_ids(conn, ids) if run_id is not None else set()
     todo = [mid for mid in ids if mid not in held]
+    rejected = msg_store.reject_opted_out(conn, todo)
+    if rejected:
+        gone = set(rejected)
+        todo = [mid for mid in todo if mid not in gone]
     now = utcnow()
     got: dict[int, _Claimed] = {}
     # msg_store.claim's UPDATE, returning the rows: one statement per chunk of a bulk batch
@@ -79,7 +87,7 @@ def _claim_many(
         ).fetchall()
         for r in rows:
             got[r[0]] = _Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
-    return [got[mid] for mid in todo if mid in got]  # in queue order, as before
+    return [got[mid] for mid in todo if mid in got], rejected  # in queue order, as before
 
 
 def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -236,7 +244,11 @@ class Dispatcher:
                     while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
                         batch.append(lane.queue.popleft()[0])
                 await lane.limiter.acquire()
-                claimed = await self.db.write(functools.partial(_claim_many, ids=batch, me=self.id, run_id=run_id))
+                claimed, rejected = await self.db.write(
+                    functools.partial(_claim_many, ids=batch, me=self.id, run_id=run_id)
+                )
+                if rejected:
+                    self.bus.publish(Changes(message_ids=set(rejected)))
                 if not claimed:
                     continue
                 if len(claimed) > 1:

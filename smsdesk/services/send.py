@@ -70,9 +70,18 @@ class SendService:
             num = phone.parse(raw, self._region())
         except InvalidNumber as exc:
             return Recipient(raw, None, str(exc))
-        if self.optouts.is_opted_out(num.e164):
-            return Recipient(raw, num.e164, f"{num.e164} has opted out (replied STOP); sending is blocked.")
+        blocked = self.blocked(num.e164)
+        if blocked:
+            return Recipient(raw, num.e164, blocked)
         return Recipient(raw, num.e164)
+
+    def blocked(self, number: str) -> str | None:
+        """Why sending to ``number`` is blocked (it is on the opt-out list, and how it got there)."""
+        how = msg_store.opted_out_reason(self.db.reader(), number)
+        if how is None:
+            return None
+        return (f"{number} has opted out ({how}); sending to it is blocked until it is taken off the "
+                "opt-out list (they text START, or you remove it on the Opt-outs page).")
 
     def check_text(self, account: Account, text: str) -> str:
         text = normalise_newlines(text)
@@ -137,8 +146,9 @@ class SendService:
         msg = self.messages.get(message_id)
         if msg is None:
             return False
-        if self.optouts.is_opted_out(msg.remote):
-            raise OptedOut(f"{msg.remote} has opted out (replied STOP); sending is blocked.")
+        blocked = self.blocked(msg.remote)
+        if blocked:
+            raise OptedOut(blocked)
         if self.accounts.get(msg.account_id).provider == "removed":  # storage.accounts.delete_account
             # Queued again it could never be sent, and the dispatcher would retry it for ever.
             raise InvalidInput(f"The account '{msg.account}' was removed; send this again from another account.")

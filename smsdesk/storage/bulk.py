@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from smsdesk.domain.optout import how_opted_out
 from smsdesk.domain.status import Status
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
@@ -156,7 +157,8 @@ def materialise(
     # A run can take hours: someone may have replied STOP since the file was checked.
     numbers = [r["number"] for r in rows]
     marks = ",".join("?" * len(numbers))
-    opted = {o[0] for o in conn.execute(f"SELECT number FROM optouts WHERE number IN ({marks})", numbers)}
+    opted = {o[0]: how_opted_out(o[1], o[2]) for o in conn.execute(
+        f"SELECT number, source, created_at FROM optouts WHERE number IN ({marks})", numbers)}
     items = [
         NewOutgoing(run["account_id"], r["number"], run["sender"], r["body"] or "", r["segments"] or 0,
                     r["encoding"] or "", Status.REJECTED if r["number"] in opted else status,
@@ -171,7 +173,8 @@ def materialise(
     if opted:
         conn.executemany(
             "UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?",
-            (("Opted out (replied STOP) after the import was checked; not sent.", mid)
+            ((f"Not sent: {it.remote} opted out ({opted[it.remote]}) after the import was checked. "
+              "Send again only if they opt back in.", mid)
              for mid, it in zip(ids, items, strict=True) if it.status == Status.REJECTED),
         )
     return ids

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from smsdesk.domain.models import Message
+from smsdesk.domain.optout import how_opted_out
 from smsdesk.domain.status import Status, can_move, status_of
 from smsdesk.storage.db import Database, utcnow
 
@@ -188,6 +189,37 @@ def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
         (dispatcher, utcnow(), message_id),
     )
     return cur.rowcount == 1
+
+
+def opted_out_reason(conn: sqlite3.Connection, number: str) -> str | None:
+    """Why ``number`` may not be messaged ("replied STOP on 3 Dec 2026"), or None when it may."""
+    row = conn.execute("SELECT source, created_at FROM optouts WHERE number = ?", (number,)).fetchone()
+    return how_opted_out(row[0], row[1]) if row else None
+
+
+def reject_opted_out(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
+    """Of ``ids``, the unsent messages to a number now on the opt-out list become ``rejected``.
+
+    Called when a message is about to go (claimed for sending, or its scheduled time has
+    come), not only when it was queued: a scheduled send, a retry or a bulk run's queued rows
+    may wait hours, and the person may reply STOP meanwhile. Rows a dispatcher holds are left
+    to it. Returns the ids rejected.
+    """
+    out: list[int] = []
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        rows = conn.execute(
+            f"""SELECT m.id, m.remote, o.source, o.created_at FROM messages m JOIN optouts o ON o.number = m.remote
+                WHERE m.id IN ({','.join('?' * len(chunk))}) AND m.direction = 'out'
+                  AND m.status IN ('queued', 'scheduled') AND m.claimed_by IS NULL""",
+            chunk,
+        ).fetchall()
+        for r in rows:
+            why = (f"Not sent: {r[1]} opted out ({how_opted_out(r[2], r[3])}) before it went. "
+                   "Send again only if they opt back in.")
+            if apply_status(conn, r[0], Status.REJECTED, "opted out", why):
+                out.append(int(r[0]))
+    return out
 
 
 def release_for_retry(conn: sqlite3.Connection, message_id: int, next_attempt_at: str, error: str) -> None:

@@ -253,21 +253,25 @@ def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, 
 def promote_due(conn: sqlite3.Connection, now: str) -> list[int]:
     """Locally scheduled messages whose time has come join the outbox (quiet-hour deferrals,
     and messages SendService stored as ``scheduled``). Rows handed to a provider, paused rows
-    (``send_at`` NULL) and rows being handed off (claimed) stay."""
+    (``send_at`` NULL) and rows being handed off (claimed) stay. A row whose number opted out
+    while it waited is rejected instead, with the reason. Returns every id that changed."""
     rows = conn.execute(
         """SELECT id FROM messages WHERE status = 'scheduled' AND direction = 'out'
              AND provider_message_id IS NULL AND claimed_by IS NULL
              AND send_at IS NOT NULL AND send_at <= ?""",
         (now,),
     ).fetchall()
-    ids = [int(r[0]) for r in rows]
+    due = [int(r[0]) for r in rows]
+    rejected = msg_store.reject_opted_out(conn, due)
+    gone = set(rejected)
+    ids = [mid for mid in due if mid not in gone]
     for mid in ids:
         msg_store.apply_status(conn, mid, Status.QUEUED, "due")
     # Its time has come: the dispatcher must send it now, not hand the provider a send time
     # (a future send_at on a queued row means provider-side scheduling to the dispatcher, and
     # another process's clock may be a little behind ours).
     conn.executemany("UPDATE messages SET send_at = NULL WHERE id = ?", [(m,) for m in ids])
-    return ids
+    return ids + rejected
 
 
 # ---- reads -----------------------------------------------------------------------------------

@@ -125,3 +125,92 @@ async def test_provider_sync_calls_adapters_that_keep_a_list(runtime, monkeypatc
     res = await runtime.optouts.add("+447911123457")
     assert res.changed and runtime.optouts.is_opted_out("+447911123457")  # local list wins
     assert res.provider_errors and "503" in res.provider_errors[0]
+
+
+# ---- an opt-out that arrives after a message was queued (checked again when it is about to go) --
+def _sent_to(runtime, number: str) -> list[str]:
+    return [s.content for s in runtime.sandbox.server.sent if s.recipient == number]
+
+
+@pytest.mark.asyncio
+async def test_stop_reply_stops_a_retry_waiting_in_the_outbox(runtime) -> None:
+    from smsdesk.domain.status import Status
+
+    cfg = runtime.sandbox.server.config
+    cfg.rate_429 = 1.0  # the first try is turned away; the message waits in back-off
+    cfg.retry_after = 60
+    account = runtime.accounts.by_name("Sandbox")
+    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123499"], "Your order is ready"))
+    await until(lambda: runtime.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
+    cfg.rate_429 = 0.0
+    await _reply(runtime, msg.remote, "STOP")
+    await until(lambda: runtime.optouts.is_opted_out(msg.remote))
+    # the back-off runs out (as if a minute passed) and the dispatcher looks again
+    await runtime.db.write(lambda c: c.execute("UPDATE messages SET next_attempt_at = '2000-01-01' WHERE id = ?",
+                                                (msg.id,)))
+    runtime.dispatcher.kick()
+    final = await until(lambda: (m := runtime.sender.messages.get(msg.id)).status.is_final and m)
+    assert final.status == Status.REJECTED
+    assert "opted out (replied STOP on" in final.error and "Not sent" in final.error
+    assert _sent_to(runtime, msg.remote) == []
+
+
+@pytest.mark.asyncio
+async def test_opt_out_added_by_hand_stops_a_scheduled_message_and_says_so(runtime) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from smsdesk.domain.status import Status
+
+    account = runtime.accounts.by_name("Sandbox")
+    later = datetime.now(UTC) + timedelta(hours=1)
+    msgs = await runtime.sender.send(Draft(account.id, ["07911 123497", "07911 123498"], "See you at 9", send_at=later))
+    assert {m.status for m in msgs} == {Status.SCHEDULED}
+    await runtime.optouts.add("07911 123498", "asked by phone")
+    err = runtime.sender.check_recipient("07911 123498").error
+    assert "added to the opt-out list by hand" in err and "replied STOP" not in err
+    runtime.scheduler.clock = lambda: later + timedelta(seconds=1)  # the send time has come
+    await runtime.scheduler.tick()
+    await until(lambda: _sent_to(runtime, "+447911123497") == ["See you at 9"])
+    blocked = runtime.sender.messages.get(msgs[1].id)
+    assert blocked.status == Status.REJECTED
+    assert "added to the opt-out list by hand" in blocked.error and "replied STOP" not in blocked.error
+    runtime.dispatcher.kick()
+    await until(lambda: not runtime.dispatcher.busy)
+    assert _sent_to(runtime, "+447911123498") == []
+
+
+@pytest.mark.asyncio
+async def test_stop_during_a_bulk_run_stops_its_rows_already_in_the_outbox(_isolated_home, tmp_path) -> None:
+    from collections import Counter
+
+    from smsdesk.domain.status import Status
+    from smsdesk.runtime import Runtime
+    from smsdesk.services.importing.wizard import ImportWizard
+
+    rt = Runtime.open(str(_isolated_home))
+    rt.settings.extra["sandbox_reply_rate"] = 0.0
+    rt.settings.extra["sandbox_stop_rate"] = 0.0
+    await rt.start(tunnel=False, polling=False, dispatcher=False)  # the run is queued; nothing sends yet
+    try:
+        rt.sandbox.server.config.dispatch_delay = 0.02
+        path = tmp_path / "list.csv"
+        path.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(6)))
+        wiz = ImportWizard(rt.bulk, "GB")
+        wiz.load(path)
+        wiz.validate()
+        wiz.set_account(rt.accounts.by_name("Sandbox").id)
+        wiz.set_template("Hi {{name}}")
+        run_id = await wiz.start()
+        assert rt.bulk.progress(run_id).waiting == 6  # all six are in the outbox
+        await _reply(rt, "+447400000003", "stop")
+        await until(lambda: rt.optouts.is_opted_out("+447400000003"))
+        rt.spawn(rt.dispatcher.run())
+        rt.spawn(rt.bulk.run())
+        await until(lambda: rt.bulk.progress(run_id).done, timeout=20)
+        sent = Counter(s.recipient for s in rt.sandbox.server.sent)
+        assert "+447400000003" not in sent and len(sent) == 5 and set(sent.values()) == {1}
+        [blocked] = [m for m in rt.sender.messages.recent(20, "out") if m.remote == "+447400000003"]
+        assert blocked.status == Status.REJECTED and "replied STOP on" in blocked.error
+    finally:
+        await rt.stop()
+        rt.close()
