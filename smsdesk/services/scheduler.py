@@ -55,6 +55,7 @@ from smsdesk.services.schedule_plan import (
 )
 from smsdesk.services.scheduler_provider import ProviderScheduling
 from smsdesk.services.send import SendService
+from smsdesk.storage import bulk as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import schedule as store
 from smsdesk.storage.accounts import audit
@@ -294,6 +295,7 @@ class SchedulerService:
             in_flight = len(store.run_message_ids(conn, sid, ("queued",), unclaimed=False))
             conn.execute("UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
                          " AND state IN ('running', 'paused', 'at_provider')", (iso(self.clock()), sid))
+            _end_bulk_run(conn, item)
             audit(conn, "schedule.cancel", item.account, id=sid, stopped=len(stopped))
             return len(stopped), in_flight
 
@@ -301,7 +303,7 @@ class SchedulerService:
             stopped, in_flight = await self.db.write(write)
         except Conflict as exc:
             raise InvalidInput(CHANGED) from exc
-        self._changed()
+        self._changed(bulk=item.bulk_run_id is not None)
         parts = ["Cancelled."]
         if stopped or withdrawn:
             parts.append(f"{stopped} unsent message(s) stopped.")
@@ -410,8 +412,17 @@ class SchedulerService:
         nxt = next_run(item.recurrence, item.first_local, item.zone, after)
         fields: dict[str, object] = {"next_run_utc": iso(nxt) if nxt else None, "reason": "The overdue run was skipped."}
         fields["state"] = "scheduled" if nxt else "cancelled"
-        await self.db.write(lambda c: store.update_item(c, sid, item.version, ("held", "scheduled", "paused"), **fields))
-        self._changed()
+
+        def write(conn: sqlite3.Connection) -> None:
+            store.update_item(conn, sid, item.version, ("held", "scheduled", "paused"), **fields)
+            if nxt is None:
+                _end_bulk_run(conn, item)
+
+        try:
+            await self.db.write(write)
+        except Conflict as exc:
+            raise InvalidInput(CHANGED) from exc
+        self._changed(bulk=item.bulk_run_id is not None and nxt is None)
         return self.get(sid)
 
     # ---- the due loop ------------------------------------------------------------------------
@@ -528,8 +539,17 @@ class SchedulerService:
             return fn(*args)
         return await asyncio.to_thread(fn, *args)
 
-    def _changed(self) -> None:
-        self.bus.publish(Changes(queue=True))
+    def _changed(self, bulk: bool = False) -> None:
+        self.bus.publish(Changes(queue=True, bulk=bulk))
+
+
+def _end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
+    """A scheduled bulk send that will not run (cancelled, or its only run skipped) ends its import
+    run too, in the same transaction: else the run stays "scheduled" for ever and the same file
+    is refused as "already being sent"."""
+    if item.bulk_run_id is not None:
+        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
+        bulk_store.cancel_unsent(conn, item.bulk_run_id)
 
 
 __all__ = ["ScheduleRequest", "SchedulerService", "local_zone_name"]

@@ -146,3 +146,28 @@ async def test_opt_out_during_a_run_is_honoured(runtime: Any) -> None:
     assert len(_sent(runtime)) == 49
     p = runtime.bulk.progress(run_id)
     assert p.failed == 1 and p.finished == 50
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("action", ["cancel", "skip"])
+async def test_ending_a_scheduled_bulk_send_in_the_queue_ends_its_import_run(runtime: Any, action: str) -> None:
+    """Cancel (or skip the only run) in the scheduled queue: the import run is cancelled with it,
+    so the wizard shows it ended and the same file can be sent again."""
+    from datetime import UTC, datetime, timedelta
+
+    wiz = await _wizard(runtime, DATA / "csv/contacts_utf8.csv", "Hi {{first_name|there}}")
+    wiz.set_schedule(datetime.now(UTC) + timedelta(days=2))
+    run_id = await wiz.start()
+    sid = runtime.bulk.get(run_id).schedule_id
+    if action == "cancel":
+        await runtime.scheduler.cancel(sid)
+    else:
+        await runtime.scheduler.skip(sid)
+    assert runtime.scheduler.get(sid).state == "cancelled"
+    p = runtime.bulk.progress(run_id)
+    assert p.state == "cancelled" and p.done and runtime.bulk.get(run_id).finished_at
+    again = await _wizard(runtime, DATA / "csv/contacts_utf8.csv", "Hi again {{first_name|there}}")
+    again_id = await again.start()  # not refused as "already being sent"
+    await until(lambda: runtime.bulk.progress(again_id).done, timeout=20)
+    assert sorted(r.content for r in _sent(runtime))[0].startswith("Hi again")
+    assert len(_sent(runtime)) == 5
