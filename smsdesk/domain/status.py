@@ -3,6 +3,12 @@
 Statuses move forward only: a receipt that arrives twice, late or out of order never moves
 a message backwards, and nothing leaves a final state. ``needs_review`` is where an
 ambiguous send waits for a person (or reconciliation); a real receipt may still settle it.
+
+``unknown`` is "terminal-but-ambiguous" (PROVIDERS.md 6.2): the provider reported a status
+nobody recognises (Mobivate code 99, a connector's ``carrier_limbo``, PureSMS ``Unknown``).
+It ranks above ``sent``, so such a receipt after the send's own answer is recorded with its
+raw status instead of being dropped, and a later ``sent``-like receipt cannot hide it again;
+a final status (delivered, failed, ...) still settles it.
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ _RANK = {
     Status.SCHEDULED: 0,
     Status.QUEUED: 1,
     Status.NEEDS_REVIEW: 2,
-    Status.UNKNOWN: 3,
-    Status.SENT: 4,
+    Status.SENT: 3,
+    Status.UNKNOWN: 4,
 }
 
 _LABELS = {

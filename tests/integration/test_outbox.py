@@ -18,7 +18,7 @@ from tests.support.wait import until
 TO = "07812 345678"
 E164 = "+447812345678"
 # Walk order for transitions: anything final outranks these.
-RANK = {"scheduled": 0, "queued": 1, "needs_review": 2, "unknown": 3, "sent": 4}
+RANK = {"scheduled": 0, "queued": 1, "needs_review": 2, "sent": 3, "unknown": 4}
 
 
 def _rank(status: str) -> int:

@@ -4,11 +4,17 @@ sandbox's wire format for it, and the status a person sees is recorded."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
+import jwt
 import pytest
 
 from smsdesk.domain.status import Status
+from smsdesk.providers import puresms
 from smsdesk.services.send import Draft
 from smsdesk.storage.optouts import OptOutRepository
 from tests.support.wait import until
@@ -106,3 +112,64 @@ async def test_test_button_shows_each_providers_words(runtime: Any) -> None:
     assert "accepted" in await runtime.accounts.test(mob)
     ch = await _add(runtime, "Chan", "channel", "/channel", sender="Bistro", url="/send", verify_url="/verify")
     assert "accepted" in await runtime.accounts.test(ch)
+
+
+def _unknown_receipt(provider: str, local_id: str, data_dir: Path, secret: str) -> tuple[bytes, dict[str, str], str]:
+    """(body, headers, raw status): each provider's captured "unrecognised status" receipt for ``local_id``."""
+    hooks = data_dir / "webhooks"
+    headers = {"Content-Type": "application/json"}
+    if provider == "mobivate":  # statusCode 99, a name nobody documents
+        body = json.loads((hooks / "mobivate_receipt_new_code.json").read_text())
+        body["clientReference"] = local_id
+        raw = json.dumps(body).encode()
+        return raw, headers, "SOMETHING_NEW"
+    if provider == "channel":
+        events = json.loads((hooks / "channel_dr_unknown.json").read_text())
+        events[0]["custom_data"] = events[0]["request_id"] = local_id
+        headers["Authorization"] = "Bearer " + jwt.encode({"iat": int(time.time())}, secret, algorithm="HS256")
+        return json.dumps(events).encode(), headers, "carrier_limbo"
+    body = json.loads((hooks / "puresms_receipt_unknown.json").read_text())
+    body["data"]["clientReference"] = local_id
+    raw = json.dumps(body).encode()
+    ts = str(int(time.time()))
+    headers.update({"X-Webhook-Timestamp": ts, "X-Webhook-Signature": puresms.sign(secret, ts, raw)})
+    return raw, headers, "Unknown"
+
+
+@pytest.mark.parametrize(
+    ("provider", "prefix", "values"),
+    [
+        ("mobivate", "/mobivate", {"sender": "Bistro"}),
+        ("channel", "/channel", {"sender": "Bistro", "url": "/send", "jwt_secret": JWT_SECRET}),
+        ("puresms", "", {"sender": "Bistro"}),
+    ],
+)
+async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
+    runtime: Any, data_dir: Path, provider: str, prefix: str, values: dict
+) -> None:
+    cfg = runtime.sandbox.server.config
+    cfg.send_receipts = False  # the provider's own receipts would settle it first
+    secret = JWT_SECRET if provider == "channel" else cfg.webhook_secret
+    if provider == "puresms":
+        values = {**values, "webhook_secret": cfg.webhook_secret}
+    account = await _add(runtime, f"My {provider}", provider, prefix, **values)
+    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Your table is booked for 7pm"))
+    await _status(runtime, msg.id, Status.SENT)
+
+    body, headers, raw = _unknown_receipt(provider, msg.local_id, data_dir, secret)
+    async with httpx.AsyncClient(trust_env=False) as client:
+        resp = await client.post(runtime.accounts.webhook_url(account), content=body, headers=headers)
+    assert resp.status_code == 200, resp.text
+    shown = await _status(runtime, msg.id, Status.UNKNOWN)
+    assert shown.raw_status == raw
+    assert [r["status"] for r in runtime.sender.messages.transitions(msg.id)] == ["queued", "sent", "unknown"]
+
+    # UNKNOWN is terminal-but-ambiguous: a real final receipt still settles it.
+    if provider == "puresms":
+        final = body.replace(b'"Unknown"', b'"Delivered"').replace(b'"evt_', b'"evt_final_')
+        ts = str(int(time.time()))
+        hdrs = {**headers, "X-Webhook-Timestamp": ts, "X-Webhook-Signature": puresms.sign(secret, ts, final)}
+        async with httpx.AsyncClient(trust_env=False) as client:
+            assert (await client.post(runtime.accounts.webhook_url(account), content=final, headers=hdrs)).status_code == 200
+        delivered = await _status(runtime, msg.id, Status.DELIVERED)
+        assert delivered.raw_status == "Delivered"

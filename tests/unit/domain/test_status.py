@@ -10,7 +10,7 @@ from smsdesk.domain.status import FINAL, Status, can_move, can_retry
 
 S = Status
 # The order a message walks; a final status outranks all of these.
-PROGRESS = [S.SCHEDULED, S.QUEUED, S.NEEDS_REVIEW, S.UNKNOWN, S.SENT]
+PROGRESS = [S.SCHEDULED, S.QUEUED, S.NEEDS_REVIEW, S.SENT, S.UNKNOWN]
 FINALS = [S.DELIVERED, S.FAILED, S.EXPIRED, S.REJECTED, S.CANCELLED, S.RECEIVED]
 
 
@@ -54,6 +54,13 @@ def test_needs_review_can_be_settled_by_a_receipt() -> None:
     assert can_move(S.NEEDS_REVIEW, S.FAILED)
     assert can_move(S.NEEDS_REVIEW, S.SENT)
     assert not can_move(S.NEEDS_REVIEW, S.QUEUED)  # never silently back into the outbox
+
+
+def test_an_unknown_status_after_sent_is_kept_and_can_still_be_settled() -> None:
+    # PROVIDERS.md 6.2: UNKNOWN is terminal-but-ambiguous; its raw status must not be lost.
+    assert can_move(S.SENT, S.UNKNOWN)
+    assert not can_move(S.UNKNOWN, S.SENT)  # a late "Dispatched" does not hide it again
+    assert all(can_move(S.UNKNOWN, f) for f in (S.DELIVERED, S.FAILED, S.EXPIRED, S.REJECTED, S.CANCELLED))
 
 
 def test_scheduled_moves_to_queued_not_back() -> None:
