@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise InvalidInput("Give the account to send from with --account NAME.")
     template = sys.stdin.read() if args.template == "-" else (args.template or "")
     when = parse_at(args.at)
+    if when is not None and when <= datetime.now(UTC):
+        # Never "scheduled" for a time that has gone: that would send at once, from a command
+        # that printed "Scheduled for ..." and started no dispatcher (``send --at`` refuses too).
+        raise InvalidInput(f"--at {args.at} is in the past; pick a later time, or leave out --at to send now.")
     if args.resume is None and not args.dry_run and not template.strip():
         raise InvalidInput("Give the message with --template TEXT (use --dry-run to only check the file).")
     rt = open_runtime(args)

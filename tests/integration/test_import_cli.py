@@ -89,3 +89,15 @@ def test_send_then_rejects_file_and_schedule(tmp_path: Path) -> None:
     twice = smsdesk(tmp_path / "h", "import", str(DATA / "csv/semicolon_cp1252.csv"), "--account", "Sandbox",
                     "--template", "Hallo {{name}}", "--json")
     assert twice.returncode == 2 and "already being sent" in twice.stderr
+
+
+def test_a_time_in_the_past_is_refused_and_nothing_is_sent(tmp_path: Path) -> None:
+    # It used to send at once while printing "Scheduled for ...", from a command with no dispatcher.
+    out = smsdesk(tmp_path / "h", "import", str(DATA / "csv/contacts_utf8.csv"), "--account", "Sandbox",
+                  "--template", TEMPLATE, "--at", "2020-01-01T09:00:00+00:00", "--json")
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "in the past" in out.stderr and "Scheduled" not in out.stderr and out.stdout == ""
+    stored = smsdesk(tmp_path / "h", "messages", "--json")
+    assert stored.returncode == 0 and json.loads(stored.stdout) == []
+    queue = smsdesk(tmp_path / "h", "queue", "--json", "--all")
+    assert queue.returncode == 0 and json.loads(queue.stdout) == []

@@ -34,7 +34,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from smsdesk.storage.db import Database
 log = logging.getLogger(__name__)
 
 WINDOW = 2000
+PAST_GRACE = timedelta(minutes=1)  # as the scheduled queue: a time picked a moment ago is now
 _PASS_MIN_S = 0.1
 
 
@@ -212,6 +213,9 @@ class BulkRunService:
         sender = req.sender or account.sender or "smsdesk"
         send_at_iso = None
         state = "running"
+        if req.send_at is not None and req.send_at.astimezone(UTC) < datetime.now(UTC) - PAST_GRACE:
+            # A time that has gone is a mistake, not "now": say so rather than send at once.
+            raise InvalidInput(f"{req.send_at:%d %b %Y %H:%M} is in the past; pick a later time or send now.")
         if req.send_at is not None and req.send_at.astimezone(UTC) > datetime.now(UTC):
             send_at_iso = req.send_at.astimezone(UTC).isoformat(timespec="milliseconds")
             state = "scheduled"
