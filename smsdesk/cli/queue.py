@@ -27,7 +27,9 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     for name in ACTIONS:
         a = acts.add_parser(name, help=f"{name.replace('-', ' ')} a scheduled send", parents=[shared])
         a.add_argument("id", type=int, metavar="ID")
-        a.add_argument("--json", action="store_true")
+        # SUPPRESS: without it this default (False) overwrites a --json given before the action
+        # (``queue --json cancel 1``); the parent parser's default still applies when neither has it.
+        a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
         a.set_defaults(handler=cmd_action)
     o = acts.add_parser("options", help="quiet hours and provider-side scheduling of an account", parents=[shared])
     o.add_argument("--account", required=True)

@@ -29,3 +29,16 @@ def test_send_at_schedules_and_queue_lists_and_cancels(capsys: pytest.CaptureFix
 def test_send_at_in_the_past_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x", "--at", "2020-01-01T09:00"]) == 2
     assert "in the past" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_json_is_honoured_before_or_after_the_action(capsys: pytest.CaptureFixture[str], order: str) -> None:
+    assert main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x",
+                 "--at", "2031-12-01T09:00", "--zone", "Europe/London"]) == 0
+    capsys.readouterr()
+    argv = ["queue", "--json", "cancel", "1"] if order == "before" else ["queue", "cancel", "1", "--json"]
+    assert main(argv) == 0
+    item = json.loads(capsys.readouterr().out)  # JSON on stdout, not the sentence on stderr
+    assert item["id"] == 1 and item["state"] == "cancelled"
+    assert main(["queue", "history", "1"]) == 0  # and without --json the words come back
+    assert capsys.readouterr().out == ""
