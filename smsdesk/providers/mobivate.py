@@ -12,6 +12,9 @@ Facts: PROVIDERS.md section 2. Points that shape this module:
   real service could never reach it (set the key's Receipt URL, or run a tunnel).
 - A DR carries a 32-hex ``deliveryMessageId`` unlike the send's UUID; receipts are matched on
   ``clientReference`` (our ``reference`` = ``local_id``).
+- A batch answer (its shape is [ND]) is read per recipient: refused items become
+  ``rejected`` with Mobivate's words, items the answer leaves out ``needs_review``; nothing
+  is claimed as sent unless the answer accepts it (:func:`_batch_results`).
 - Mobivate is the one provider whose message log can settle an ambiguous send:
   :meth:`MobivateProvider.reconcile` looks for our reference as ``senderReference``.
 """
@@ -185,6 +188,82 @@ def _records(data: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _item_words(item: dict[str, Any]) -> str:
+    for key in ("error", "message", "reason", "description", "status"):
+        val = item.get(key)
+        if isinstance(val, dict):
+            val = val.get("message") or val.get("object") or val.get("name")
+        if isinstance(val, str) and val.strip():
+            return val.strip()
+    return "no reason given"
+
+
+def _batch_results(data: Any, good: list[OutboundMessage], accepted: Status) -> list[SendResult]:
+    """One result per submitted message from a ``/send/batch`` answer (its shape is [ND]).
+
+    - Items the answer lists as refused (``rejected``/``errors``/``failed``, each naming its
+      ``index`` in our ``recipients``, its ``reference`` or its ``recipient``) are REJECTED
+      with Mobivate's words.
+    - Items it lists as accepted (``recipients[]``, matched by ``reference``, else by number)
+      are ``accepted`` (SENT, or SCHEDULED) with their id.
+    - When the answer lists recipients at all, one it leaves out is NEEDS_REVIEW: it may or
+      may not go out, and only a person (or the message log) can tell.
+    - An answer with no per-recipient detail accepts the whole batch, unless its
+      ``recipientCount`` says fewer were taken: then nobody can tell which, so all are
+      NEEDS_REVIEW rather than claimed as sent.
+    """
+    record = data.get("record") if isinstance(data, dict) and isinstance(data.get("record"), dict) else data
+    record = record if isinstance(record, dict) else {}
+    batch_id = _sid(record.get("id"))
+    by_ref = {m.local_id: i for i, m in enumerate(good)}
+    by_number: dict[str, list[int]] = {}
+    for i, m in enumerate(good):
+        by_number.setdefault(msisdn(m.to), []).append(i)
+
+    def position(item: dict[str, Any]) -> int | None:
+        ref = _sid(item.get("reference") or item.get("clientReference"))
+        if ref in by_ref:
+            return by_ref[ref]
+        idx = item.get("index")
+        if isinstance(idx, int) and not isinstance(idx, bool) and 0 <= idx < len(good):
+            return idx
+        waiting = by_number.get(str(item.get("recipient") or "").lstrip("+"), [])
+        return waiting.pop(0) if waiting else None
+
+    refused: dict[int, str] = {}
+    for src in (record, data if isinstance(data, dict) else {}):
+        for key in ("rejected", "errors", "failed", "invalid"):
+            for item in _records(src.get(key)):
+                pos = position(item)
+                if pos is not None:
+                    refused.setdefault(pos, _item_words(item))
+    ids: dict[int, str | None] = {}
+    listed = _records(record.get("recipients"))
+    for item in listed:
+        pos = position(item)
+        if pos is not None and pos not in refused:
+            ids[pos] = _sid(item.get("id"))
+    count = record.get("recipientCount")
+    short = (not listed and isinstance(count, int) and not isinstance(count, bool)
+             and count < len(good) - len(refused))
+    out: list[SendResult] = []
+    for i, m in enumerate(good):
+        if i in refused:
+            out.append(SendResult(m.local_id, None, Status.REJECTED, "rejected",
+                                  error=f"{NAME} refused this recipient in the batch: {refused[i]}"))
+        elif i in ids or not (listed or short):
+            out.append(SendResult(m.local_id, ids.get(i), accepted, "Accepted", batch_id=batch_id))
+        else:
+            why = (f"{NAME} accepted {count} of {len(good)} messages in the batch without saying which"
+                   if short else f"{NAME}'s answer to the batch did not mention this message")
+            out.append(SendResult(
+                m.local_id, None, Status.NEEDS_REVIEW, "not in batch answer", batch_id=batch_id,
+                error=f"{why}, so it may or may not have been sent. Check the message log on Mobivate "
+                      "(or wait for its receipt) before sending it again.",
+            ))
+    return out
+
+
 def error_words(resp: httpx.Response) -> tuple[str, str]:
     """(error name, the provider's words) from the new ``{error:{name,...}}`` or old ``{code,message}``."""
     data = _http.body_json(resp)
@@ -342,18 +421,7 @@ class MobivateProvider(BaseProvider):
         data = _http.body_json(resp)
         if resp.status_code != 200 or (isinstance(data, dict) and data.get("success") is False):
             raise classify(resp)
-        # The new batch answer is undocumented: take a campaign id and any per-recipient ids.
-        record = data.get("record") if isinstance(data, dict) and isinstance(data.get("record"), dict) else data
-        batch_id = _sid(record.get("id")) if isinstance(record, dict) else None
-        ids: dict[str, str] = {}
-        for r in _records(record.get("recipients") if isinstance(record, dict) else None):
-            ref, rid = _sid(r.get("reference")), _sid(r.get("id"))
-            if ref and rid:
-                ids[ref] = rid
-        status = Status.SCHEDULED if first.send_at else Status.SENT
-        for m in good:
-            results.append(SendResult(m.local_id, ids.get(m.local_id), status, "Accepted", batch_id=batch_id))
-        return results
+        return results + _batch_results(data, good, Status.SCHEDULED if first.send_at else Status.SENT)
 
     async def test(self) -> str:
         """The cheapest authenticated call: one page of one record of today's message log."""

@@ -153,3 +153,52 @@ async def test_loopback_callback_is_not_sent_to_a_remote_mobivate() -> None:
         await client.aclose()
     assert "callbackURL" not in remote._single_body(OutboundMessage("L", "+447911123456", "", "x"))
     assert public._single_body(OutboundMessage("L", "+447911123456", "", "x"))["callbackURL"].startswith("https://abc")
+
+
+async def test_batch_items_the_server_refuses_are_rejected_with_its_words() -> None:
+    """Against the sandbox's Mobivate routes: an opted-out recipient is refused inside a 200 batch."""
+    from smsdesk.sandbox import SandboxConfig, SandboxServer
+
+    server = SandboxServer(SandboxConfig(api_key="k-sand", send_receipts=False))
+    url = await server.start()
+    client = make_client(timeout=5.0)
+    try:
+        p = mobivate.MobivateProvider(
+            AccountConfig("m", url + "/mobivate", "Bistro", {"webhook_token": "t"}, {"api_key": "k-sand"}, ""), client
+        )
+        await p.optout_add("+447911123452")
+        msgs = [OutboundMessage(f"L{i}", f"+44791112345{i}", "", "Sale today") for i in range(1, 4)]
+        res = {r.local_id: r for r in await p.send_bulk(msgs)}
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert res["L2"].status == Status.REJECTED
+    assert "Recipient has opted out" in (res["L2"].error or "")
+    assert {res["L1"].status, res["L3"].status} == {Status.SENT}
+    assert res["L1"].provider_message_id and res["L3"].provider_message_id
+    assert sorted(r.client_reference or "" for r in server.sent) == ["L1", "L3"]
+
+
+async def test_batch_items_missing_from_the_answer_need_review(env) -> None:
+    fake, p = env
+    msgs = [OutboundMessage(f"L{i}", f"+44791112345{i}", "", "hi") for i in range(3)]
+    fake.push(Reply(body={"success": True, "record": {
+        "id": "b1", "recipients": [{"id": "r0", "recipient": "447911123450", "reference": "L0"}],
+        "rejected": [{"index": 2, "error": "Invalid Recipient object"}]}}))
+    res = {r.local_id: r for r in await p.send_bulk(msgs)}
+    assert (res["L0"].status, res["L0"].provider_message_id, res["L0"].batch_id) == (Status.SENT, "r0", "b1")
+    assert res["L1"].status == Status.NEEDS_REVIEW
+    assert "did not mention this message" in (res["L1"].error or "")
+    assert res["L2"].status == Status.REJECTED and "Invalid Recipient object" in (res["L2"].error or "")
+
+
+async def test_a_batch_answer_with_only_a_short_count_claims_nothing_as_sent(env) -> None:
+    fake, p = env
+    msgs = [OutboundMessage(f"L{i}", f"+44791112345{i}", "", "hi") for i in range(3)]
+    fake.push(Reply(body={"success": True, "record": {"id": "b2", "type": "BatchSMS", "recipientCount": 2}}),
+              Reply(body={"success": True, "record": {"id": "b3", "type": "BatchSMS", "recipientCount": 3}}))
+    short = await p.send_bulk(msgs)
+    assert {r.status for r in short} == {Status.NEEDS_REVIEW}
+    assert "accepted 2 of 3" in (short[0].error or "")
+    full = await p.send_bulk(msgs)
+    assert {r.status for r in full} == {Status.SENT}
