@@ -9,6 +9,7 @@ dispatcher (on the caller's loop); ``await stop()`` undoes it in reverse.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets as pysecrets
 import sqlite3
@@ -20,6 +21,7 @@ from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
+from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
 from smsdesk.services.accounts import SANDBOX_NAME, AccountService
 from smsdesk.services.bus import EventBus
@@ -108,6 +110,7 @@ class Runtime:
             settings.save(paths.settings)
         db = Database(paths.database)
         db.write_sync(_first_start)
+        db.write_sync(_fill_generated_fields)
         return cls(paths, settings, db, SecretStore(session_only=session_secrets))
 
     def _receiver_base(self) -> str:
@@ -281,3 +284,21 @@ def _first_start(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM accounts WHERE name = ?", (SANDBOX_NAME,)).fetchone():
         acc_store.insert_account(conn, SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
     conn.execute("INSERT INTO kv (key, value) VALUES ('initialized', ?)", (utcnow(),))
+
+
+def _fill_generated_fields(conn: sqlite3.Connection) -> None:
+    """Give accounts made before a provider declared a generated field (a callback token) one.
+
+    A Channel API account without a JWT secret is authenticated by its ``webhook_token``; an
+    account added before that field existed would otherwise refuse every delivery report.
+    """
+    for row in conn.execute("SELECT id, provider, settings FROM accounts").fetchall():
+        try:
+            spec = registry.get_spec(row["provider"])
+        except SmsdeskError:
+            continue
+        settings = json.loads(row["settings"] or "{}")
+        missing = [f.name for f in spec.fields if f.generated and not f.secret and not settings.get(f.name)]
+        if missing:
+            settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
+            conn.execute("UPDATE accounts SET settings = ? WHERE id = ?", (json.dumps(settings), row["id"]))

@@ -11,12 +11,16 @@ never ambiguous.
 Delivery reports come to ``webhook_url`` (this account's receiver URL) and are matched by
 ``custom_data`` / ``request_id``. Their schema is undocumented, so they are read defensively:
 one event, an array, or ``{"events": [...]}``. With ``jwt_secret`` set, the ``Authorization``
-header must hold an HS256 JWT (raw or ``Bearer``) whose ``iat`` is within 15 minutes.
+header must hold an HS256 JWT (raw or ``Bearer``) whose ``iat`` is within 15 minutes (the
+contract's window) and at most :data:`CLOCK_SKEW_S` ahead. Without it, the route is
+authenticated as Mobivate's is: a secret ``webhook_token`` (generated when the account is
+added) in the ``webhook_url`` smsdesk sends with each message; a report without it is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -234,6 +238,19 @@ class ChannelProvider(BaseProvider):
     def verify_webhook(self, req: WebhookRequest, now: float) -> None:
         secret = self.account.secret("jwt_secret")
         if not secret:
+            # No JWT to check: the secret token in the URL we gave the connector is the proof
+            # (issue 4: every route is authenticated; an open route would take forged reports).
+            expected = self.account.setting("webhook_token")
+            if not expected:
+                raise WebhookRejected(
+                    401, "this account has neither a JWT secret nor a callback token: "
+                         "set a JWT secret, or edit and save the account to get a token"
+                )
+            given = req.query.get("token", "")
+            if not given:
+                raise WebhookRejected(401, "the callback URL has no ?token= (and no JWT secret is set)")
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                raise WebhookRejected(401, "wrong callback token")
             return
         import jwt  # with cryptography ~0.1-0.2 s: only when a JWT is actually checked, not at start-up
 
@@ -253,7 +270,7 @@ class ChannelProvider(BaseProvider):
         except (TypeError, ValueError) as exc:
             raise WebhookRejected(401, "JWT iat is not a number") from exc
         if iat > now + CLOCK_SKEW_S:
-            raise WebhookRejected(401, "JWT iat is in the future")
+            raise WebhookRejected(401, f"JWT iat is {int(iat - now)} s in the future (check this computer's clock)")
         if now - iat > JWT_WINDOW_S:
             raise WebhookRejected(401, f"JWT is {int(now - iat)} s old (valid for {JWT_WINDOW_S} s)")
 
@@ -314,6 +331,8 @@ FIELDS = (
     API_KEY,
     FieldSpec("jwt_secret", "Callback JWT secret", secret=True,
               help="When set, delivery reports must carry an HS256 JWT signed with it."),
+    FieldSpec("webhook_token", "Callback token", generated=True,
+              help="Secret token in the delivery-report URL; it authenticates reports when no JWT secret is set."),
     FieldSpec("verify_url", "Verify credentials URL", help="Optional; used by Test."),
     *COMMON_TAIL,
 )

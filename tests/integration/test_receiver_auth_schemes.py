@@ -80,3 +80,66 @@ async def test_channel_api_jwt(rt: Runtime) -> None:
     assert _stored(rt) == 0
     assert await _post(url, REPORT, bearer()) == 200
     assert _stored(rt) == 1
+
+
+@pytest.mark.asyncio
+async def test_channel_api_without_jwt_secret_is_authenticated_by_the_url_token(rt: Runtime) -> None:
+    from smsdesk.domain.models import OutboundMessage
+    from tests.providers.fakes import FakeProvider
+
+    fake = FakeProvider("channel")
+    await fake.start()
+    try:
+        acct = await rt.accounts.add("Chan", "channel", {"api_key": "k", "sender": "Shop", "url": fake.url + "/send"})
+        token = acct.settings["webhook_token"]
+        assert len(token) >= 24  # generated when not given
+        # The URL smsdesk hands the connector with every message carries the token.
+        await rt.accounts.adapter(acct.id).send(OutboundMessage("ref-1", "+447911123456", "Shop", "hi"))
+        sent_url = fake.sends[0].json["webhook_url"]
+        assert sent_url.endswith(f"/hooks/{acct.id}?token={token}")
+    finally:
+        await fake.stop()
+    good = rt.accounts.webhook_url(acct)
+    bare = good.split("?")[0]
+    assert await _post(bare, REPORT) == 401  # anyone who guesses the port and account id
+    assert await _post(f"{bare}?token=guess", REPORT) == 401
+    assert _stored(rt) == 0
+    assert await _post(good, REPORT) == 200
+    assert await _post(good, REPORT) == 200  # the same report replayed: stored once
+    assert _stored(rt) == 1
+    log = rt.db.query("SELECT outcome, reason FROM webhook_log ORDER BY id")
+    assert [r["outcome"] for r in log] == ["rejected", "rejected", "accepted", "duplicate"]
+    assert "no ?token=" in log[0]["reason"] and log[1]["reason"] == "wrong callback token"
+    assert not any(token in r["reason"] for r in log)
+
+
+@pytest.mark.asyncio
+async def test_channel_api_jwt_from_the_near_future_is_refused(rt: Runtime) -> None:
+    acct = await rt.accounts.add(
+        "Chan", "channel", {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET}
+    )
+    url = rt.accounts.webhook_url(acct)
+
+    def bearer(iat: float) -> dict[str, str]:
+        return {"Authorization": "Bearer " + jwt.encode({"iat": int(iat)}, JWT_SECRET, algorithm="HS256")}
+
+    assert await _post(url, REPORT, bearer(time.time() + 180)) == 401  # beyond the clock skew allowed
+    assert "in the future" in rt.db.query_one("SELECT reason FROM webhook_log")["reason"]
+    assert await _post(url, REPORT, bearer(time.time() - 14 * 60)) == 200  # the contract's 15 minutes
+
+
+def test_an_account_made_before_the_token_existed_gets_one(_isolated_home: Path) -> None:
+    rt = Runtime.open(str(_isolated_home))
+    try:
+        rt.db.write_sync(lambda c: c.execute(
+            "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES "
+            "('Old', 'channel', '{\"url\": \"http://127.0.0.1:9/send\"}', '2026-01-01', '2026-01-01')"))
+    finally:
+        rt.close()
+    rt = Runtime.open(str(_isolated_home))
+    try:
+        old = rt.accounts.by_name("Old")
+        assert len(old.settings["webhook_token"]) >= 24
+        assert rt.accounts.webhook_url(old).endswith("?token=" + old.settings["webhook_token"])
+    finally:
+        rt.close()

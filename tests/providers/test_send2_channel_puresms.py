@@ -145,8 +145,13 @@ async def test_channel_jwt_raw_or_bearer_with_iat_window(mk) -> None:
     for auth in bad:
         with pytest.raises(WebhookRejected):
             p.verify_webhook(_hook(auth), now)
-    _, open_p = await mk("channel", "channel", url="/send")
-    open_p.verify_webhook(_hook(None), now)  # no secret configured: nothing to check
+    # No JWT secret: the callback URL's token authenticates the report (issue 4: no open route).
+    _, open_p = await mk("channel", "channel", url="/send", webhook_token="tok-0123456789")
+    with pytest.raises(WebhookRejected):
+        open_p.verify_webhook(_hook(None), now)
+    unsigned = _hook(None)
+    open_p.verify_webhook(WebhookRequest("POST", unsigned.path, unsigned.headers, unsigned.body,
+                                         {"token": "tok-0123456789"}), now)
 
 
 async def test_channel_statuses_never_crash() -> None:
