@@ -356,6 +356,13 @@ INDEX_PENDING = [
     "DELETE FROM conversation_fts_todo",
 ]
 
+# The webhook log shows what became of each accepted delivery (processed, failed and why,
+# or waiting for its message): a log line and a parked receipt name the raw event they came from.
+V8 = [
+    "ALTER TABLE webhook_log ADD COLUMN event_id INTEGER",
+    "ALTER TABLE pending_receipts ADD COLUMN event_id INTEGER",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -364,6 +371,7 @@ MIGRATIONS: dict[int, list[str]] = {
     5: V5,
     6: V6,
     7: V7,
+    8: V8,
 }
 
 LATEST_VERSION = max(MIGRATIONS)
