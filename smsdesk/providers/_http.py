@@ -10,9 +10,20 @@ directly and wraps the answer in an ``httpx.Response``. Adapters keep the httpx 
 per-request work of ``httpx.AsyncClient`` (request building, cookie extraction, redirect and
 auth plumbing) is skipped: on the send benchmark it cost about as much as aiohttp itself.
 
-Classification (ARCHITECTURE.md): a request that provably never reached the provider
-(connect refused/timed out, pool exhausted) is retryable; one that may have been processed
-(read timeout, connection dropped after upload) is ambiguous.
+Classification (ARCHITECTURE.md; PROVIDERS.md 6.4). The question is always "can the
+provider have acted on this request?", because PureSMS and Send-2 have no idempotency key
+and a second attempt could send the SMS twice:
+
+- Retryable, the request provably never reached the provider: connect refused or timed out,
+  no pooled connection free in time (the request was never written); 429 (refused, not
+  processed); 503 (RFC 9110: the server is "currently unable to handle the request", which
+  load balancers, maintenance pages and overloaded servers answer before the application
+  sees it), with or without ``Retry-After``.
+- Ambiguous, it may have been processed: a read timeout or a dropped connection after the
+  request was written; 500, 502 (a gateway got a bad answer from the provider's application,
+  which may have acted first) and 504 (the gateway gave up waiting on it). An adapter whose
+  provider dedupes on our reference (``idempotent=True``) retries these instead.
+- Permanent: every other answer (4xx: validation, key, credit, opt-out).
 """
 
 from __future__ import annotations
@@ -190,21 +201,32 @@ def retry_after(resp: httpx.Response) -> float | None:
 
 
 def generic_error(resp: httpx.Response, provider: str, *, idempotent: bool = False) -> ProviderError:
-    """Default mapping of a non-success answer (adapters refine it)."""
+    """Default mapping of a non-success answer (adapters refine it); see the module docstring.
+
+    ``idempotent``: the provider dedupes on our client reference, so a request that may have
+    been processed can safely be sent again.
+    """
     code = resp.status_code
     text = error_text(resp)
     if code == 429:
         return ProviderError(
             f"{provider} is rate limiting: {text}", ErrorKind.RETRYABLE, status_code=code, retry_after=retry_after(resp)
         )
-    if code in (502, 503, 504):
+    if code == 503:
         return ProviderError(
             f"{provider} is unavailable (HTTP {code}): {text}", ErrorKind.RETRYABLE,
             status_code=code, retry_after=retry_after(resp),
         )
+    if code in (502, 504) and not idempotent:
+        return ProviderError(
+            f"{provider}'s gateway answered HTTP {code} ({text}) after the request was sent; the message may or "
+            "may not have been sent, so it is not sent again automatically.",
+            ErrorKind.AMBIGUOUS, status_code=code,
+        )
     if code >= 500:
         kind = ErrorKind.RETRYABLE if idempotent else ErrorKind.AMBIGUOUS
-        return ProviderError(f"{provider} had an internal error (HTTP {code}): {text}", kind, status_code=code)
+        return ProviderError(f"{provider} had an internal error (HTTP {code}): {text}", kind, status_code=code,
+                             retry_after=retry_after(resp))
     if code in (401, 403):
         return ProviderError(f"{provider} refused the API key (HTTP {code}): {text}", status_code=code, auth=True)
     return ProviderError(f"{provider} refused the message (HTTP {code}): {text}", status_code=code)

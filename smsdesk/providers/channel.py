@@ -4,7 +4,9 @@ Many CPaaS connectors implement this contract (ARCHITECTURE.md "Channel API gate
 PROVIDERS.md section 4): ``POST`` to the connector's URL with ``sender``, ``recipient`` in
 ``00`` format, ``message``, ``request_id``, ``custom_data``, ``webhook_url`` and ``metadata``;
 the account's settings go out as ``Chan-*`` headers. 200 is success, 429 and codes above 500
-are retried, every other answer is permanent. Because the connector dedupes on
+are retried, every other answer is permanent: the message becomes ``rejected`` (Bloomreach's
+``enqueue_failed``, PROVIDERS.md 6.2), except a refused key (401/403), which is ``failed``
+as with every provider. Because the connector dedupes on
 ``request_id`` (= ``local_id``), a timed-out send is safe to retry: it is RETRYABLE here,
 never ambiguous.
 
@@ -182,9 +184,16 @@ class ChannelProvider(BaseProvider):
                 retry_after=_http.retry_after(resp),
             )
         if code in (401, 403):
+            # A refused key is our configuration, not this message: "failed", as with every provider.
             return ProviderError(f"The connector refused the credentials (HTTP {code}): {words}", status_code=code, auth=True)
-        # The contract: any other non-200 is a permanent failure (Bloomreach's enqueue_failed).
-        return ProviderError(f"The connector refused the message (HTTP {code}): {words}", status_code=code)
+        # The contract: any other non-200 is permanent, Bloomreach's enqueue_failed, which
+        # PROVIDERS.md 6.2 maps to rejected. 500 included: only codes above 500 are retried.
+        if code == 500:
+            return ProviderError(
+                f"The connector failed on the message (HTTP 500): {words}. The Channel API contract does not "
+                "retry a 500; check the connector, then send it again.", status_code=code, rejected=True,
+            )
+        return ProviderError(f"The connector refused the message (HTTP {code}): {words}", status_code=code, rejected=True)
 
     async def _post(self, url: str, body: Any) -> httpx.Response:
         try:

@@ -315,14 +315,14 @@ def classify(resp: httpx.Response) -> ProviderError:
         return ProviderError(
             f"{NAME} says the recipient opted out (HTTP {code}): {words}", status_code=code, opted_out=True
         )
-    if code in (502, 503, 504):
+    if code == 503:
         return ProviderError(
             f"{NAME} is unavailable (HTTP {code}): {words}", ErrorKind.RETRYABLE, status_code=code,
             retry_after=_http.retry_after(resp),
         )
     if code >= 500:
-        # The request reached Mobivate; it may have been sent. The dispatcher reconciles
-        # against the message log before deciding.
+        # 500, 502, 504: the request reached Mobivate and may have been sent (the rule is in
+        # _http's docstring). The dispatcher reconciles against the message log first.
         return ProviderError(f"{NAME} had an internal error (HTTP {code}): {words}", ErrorKind.AMBIGUOUS, status_code=code)
     return ProviderError(f"{NAME} refused the message (HTTP {code}): {words}", status_code=code)
 

@@ -1,8 +1,11 @@
 """Send-2 (Kenya): Bearer token, one message per call, delivery by polling, balance.
 
 Facts: PROVIDERS.md section 3. The API has four endpoints and one documented error (406,
-``{success:false, message}``), shown to the person verbatim. There is no client reference,
-so a send that timed out after upload is ambiguous and is never retried blindly.
+``{success:false, message}``), shown to the person verbatim; a 406 (or a 200 with
+``success:false``) at submission marks the message ``rejected`` (PROVIDERS.md 6.2). There is
+no client reference, so a send that may have reached Send-2 (a read timeout after upload, a
+500, 502 or 504) is ambiguous and never retried blindly; a connect error, 429 or 503 is
+retried (the rule is in :mod:`smsdesk.providers._http`).
 
 ``phone`` is ``+E.164`` or a 64-hex M-PESA hash, passed through untouched. With the
 ``hash_kenyan`` setting on, Kenyan numbers are sent as that hash (lowercase hex SHA-256 of the
@@ -126,7 +129,8 @@ class Send2Provider(BaseProvider):
     def _error(self, resp: httpx.Response) -> ProviderError:
         code = resp.status_code
         if code == 406:
-            return ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=code)
+            # PROVIDERS.md 6.2: a 406 at submission is Send-2 refusing this message -> rejected.
+            return ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=code, rejected=True)
         if code in (401, 403):
             return ProviderError(f"{NAME} refused the API token (HTTP {code}): {_words(resp)}", status_code=code, auth=True)
         if code == 500:
@@ -154,7 +158,8 @@ class Send2Provider(BaseProvider):
         if resp.status_code != 200:
             raise self._error(resp)
         if isinstance(data, dict) and data.get("success") is False:
-            raise ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=resp.status_code)
+            raise ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=resp.status_code,
+                                rejected=True)
         inner: dict[str, Any] = {}
         if isinstance(data, dict) and isinstance(data.get("data"), dict):
             inner = data["data"]

@@ -14,7 +14,7 @@ from smsdesk.domain.status import Status
 from smsdesk.domain.webhooks import WebhookRequest
 from smsdesk.providers import puresms
 
-# (HTTP status, body, headers, expected kind, expected flag ("auth" | "opted_out" | ""), words)
+# (HTTP status, body, headers, expected kind, expected flag ("auth" | "opted_out" | "rejected" | ""), words)
 ErrorRow = tuple[int, Any, dict[str, str], ErrorKind, str, str]
 # (file name, receipts, inbound, first status, first raw status, first client ref / from number)
 HookRow = tuple[str, int, int, Status | None, str, str]
@@ -66,6 +66,9 @@ PURE_ERRORS: list[ErrorRow] = [
     (403, {"message": "Key lacks permission zebra"}, {}, ErrorKind.PERMANENT, "auth", "permission zebra"),
     (429, {"message": "Slow down zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "", "Slow down zebra"),
     (500, {"message": "Boom zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Boom zebra"),
+    # No idempotency key: a gateway error may come after PureSMS acted (PROVIDERS.md 6.4).
+    (502, {"message": "Bad gateway zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Bad gateway zebra"),
+    (504, {"message": "Gateway timeout zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Gateway timeout zebra"),
     (503, {"message": "Maintenance zebra"}, {"Retry-After": "3"}, ErrorKind.RETRYABLE, "", "Maintenance zebra"),
 ]
 PURE_HOOKS: list[HookRow] = [
@@ -99,7 +102,9 @@ CASES = [
              (429, _mob_err(429, "RateLimitError", "slow down zebra"), {"Retry-After": "7"}, ErrorKind.RETRYABLE, "",
               "slow down zebra"),
              (500, _mob_err(500, "InternalServerError", "boom zebra"), {}, ErrorKind.AMBIGUOUS, "", "boom zebra"),
-             (503, {"code": 503, "message": "down zebra"}, {}, ErrorKind.RETRYABLE, "", "down zebra"),
+             (502, {"code": 502, "message": "bad gateway zebra"}, {}, ErrorKind.AMBIGUOUS, "", "bad gateway zebra"),
+             (504, {"code": 504, "message": "gateway timeout zebra"}, {}, ErrorKind.AMBIGUOUS, "", "gateway timeout zebra"),
+             (503, {"code": 503, "message": "down zebra"}, {"Retry-After": "3"}, ErrorKind.RETRYABLE, "", "down zebra"),
          ],
          hooks=[
              ("mobivate_receipt.json", 1, 0, Status.DELIVERED, "DELIVERED", "ref-1"),
@@ -112,7 +117,7 @@ CASES = [
     Case("send2", "send2", "/v1/message", "phone", "+254722000000", "+254722000000", "12345", "ACME",
          secrets={"api_key": "k-s2"},
          errors=[
-             (406, {"success": False, "message": "Invalid sender ID zebra"}, {}, ErrorKind.PERMANENT, "",
+             (406, {"success": False, "message": "Invalid sender ID zebra"}, {}, ErrorKind.PERMANENT, "rejected",
               "Invalid sender ID zebra"),
              (400, {"success": False, "message": "Bad request zebra"}, {}, ErrorKind.PERMANENT, "", "Bad request zebra"),
              (401, {"success": False, "message": "Unauthenticated zebra"}, {}, ErrorKind.PERMANENT, "auth",
@@ -120,17 +125,22 @@ CASES = [
              (429, {"success": False, "message": "Too many zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "",
               "Too many zebra"),
              (500, {"success": False, "message": "Server zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Server zebra"),
-             (503, {"success": False, "message": "Down zebra"}, {}, ErrorKind.RETRYABLE, "", "Down zebra"),
+             (502, {"success": False, "message": "Bad gateway zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Bad gateway zebra"),
+             (504, {"success": False, "message": "Gateway zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Gateway zebra"),
+             (503, {"success": False, "message": "Down zebra"}, {"Retry-After": "3"}, ErrorKind.RETRYABLE, "", "Down zebra"),
          ]),
     Case("channel", "channel", "/send", "recipient", "+447911123456", "00447911123456", "Bistro", "",
          settings={"url": "/send", "chan.Example-Token": "123"}, secrets={"api_key": "k-ch", "jwt_secret": "jwt-secret-for-the-contract-suite-0001"},
          errors=[
-             (400, {"error": "recipient malformed zebra"}, {}, ErrorKind.PERMANENT, "", "recipient malformed zebra"),
+             # Any non-200 that is not 429 or above 500 is Bloomreach's enqueue_failed: rejected.
+             (400, {"error": "recipient malformed zebra"}, {}, ErrorKind.PERMANENT, "rejected", "recipient malformed zebra"),
              (401, {"error": "bad Chan-Api-Key zebra"}, {}, ErrorKind.PERMANENT, "auth", "bad Chan-Api-Key zebra"),
-             (422, {"message": "unprocessable zebra"}, {}, ErrorKind.PERMANENT, "", "unprocessable zebra"),
+             (404, {"error": "no such route zebra"}, {}, ErrorKind.PERMANENT, "rejected", "no such route zebra"),
+             (422, {"message": "unprocessable zebra"}, {}, ErrorKind.PERMANENT, "rejected", "unprocessable zebra"),
              (429, {"error": "slow zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "", "slow zebra"),
-             (500, {"error": "crash zebra"}, {}, ErrorKind.PERMANENT, "", "crash zebra"),  # "above 500" only
-             (503, {"error": "busy zebra"}, {}, ErrorKind.RETRYABLE, "", "busy zebra"),
+             (500, {"error": "crash zebra"}, {}, ErrorKind.PERMANENT, "rejected", "crash zebra"),  # "above 500" only
+             (502, {"error": "bad gateway zebra"}, {}, ErrorKind.RETRYABLE, "", "bad gateway zebra"),  # request_id dedupes
+             (503, {"error": "busy zebra"}, {"Retry-After": "3"}, ErrorKind.RETRYABLE, "", "busy zebra"),
          ],
          hooks=[
              ("channel_dr_delivered.json", 1, 0, Status.DELIVERED, "delivered", "8f14e45fceea167a5a36dedd4bea2543"),

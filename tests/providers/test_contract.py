@@ -84,8 +84,9 @@ async def test_each_error_class_keeps_the_providers_words(case: Case, fake: Fake
         assert words in str(err), label
         assert err.auth == (flag == "auth"), label
         assert err.opted_out == (flag == "opted_out"), label
-        if status == 429:
-            assert err.retry_after == 7.0
+        assert err.rejected == (flag == "rejected"), label
+        if "Retry-After" in headers:
+            assert err.retry_after == float(headers["Retry-After"]), label
 
 
 async def test_connect_refused_is_retryable(case: Case) -> None:

@@ -173,3 +173,12 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
             assert (await client.post(runtime.accounts.webhook_url(account), content=final, headers=hdrs)).status_code == 200
         delivered = await _status(runtime, msg.id, Status.DELIVERED)
         assert delivered.raw_status == "Delivered"
+
+
+async def test_send2_refusal_at_submission_shows_rejected_with_its_words(runtime: Any) -> None:
+    runtime.sandbox.server.wires["send2"].balance = 0  # Send-2 answers 406 "Insufficient SMS balance."
+    account = await _add(runtime, "My Send-2", "send2", "/send2", sender="12345")
+    [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
+    final = await _status(runtime, msg.id, Status.REJECTED, Status.FAILED)
+    assert final.status == Status.REJECTED
+    assert "Insufficient SMS balance" in (final.error or "")
