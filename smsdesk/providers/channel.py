@@ -233,11 +233,20 @@ class ChannelProvider(BaseProvider):
         return SendResult(msg.local_id, pmid, Status.SENT, raw)
 
     async def test(self) -> str:
-        """POST the ``verify_url`` (the contract's Verify credentials endpoint) when set."""
+        """POST the ``verify_url`` (the contract's Verify credentials endpoint).
+
+        Raises:
+            ProviderError: the connector refused the credentials, or there is no ``verify_url``
+                (then nothing was called and the key is unchecked, which must not look like
+                a success).
+        """
         if not self.account.setting("verify_url").strip():
             self._endpoint("url")
-            return (f"{NAME}: no verify_url is set, so the credentials will first be checked by a real send "
-                    "(the contract has no other call that is free).")
+            # Not a success: nothing was called. Raised so that no one reads it as a green tick.
+            raise ProviderError(
+                "Saved; this connector has no verify endpoint, so the key was not checked. To check it, "
+                "set 'Verify credentials URL' to the connector's verify endpoint, or send a test message."
+            )
         resp = await self._post(self._endpoint("verify_url"), {})
         if resp.status_code != 200:
             raise self._error(resp)

@@ -250,18 +250,42 @@ class PureSmsProvider(BaseProvider):
         return int(_get(data, "cancelledCount") or 0)
 
     async def test(self) -> str:
-        """PureSMS has no balance call; an unauthenticated-proof call is a cancel of id 0."""
-        resp = await _http.request(
-            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/0", headers=self._headers()
-        )
-        if resp.status_code in (401, 403):
+        """Prove the key with the cheapest authenticated call PureSMS has: cancel message id 0.
+
+        PureSMS has no balance call. Only an answer the real API gives proves the key: 200
+        (cancelled) or 400 (not found / not cancellable), each with a JSON body. A 404, a
+        non-JSON page or any other code means the base URL does not lead to the PureSMS API,
+        so nothing was proved and the person is told what to check.
+        """
+        name, url = self.spec.name, self.base_url
+        resp = await _http.request(self.client, name, "DELETE", f"{url}/sms/send/0", headers=self._headers())
+        code = resp.status_code
+        if code in (401, 403):
             raise ProviderError(
-                f"{self.spec.name} refused the API key (HTTP {resp.status_code}): {_http.error_text(resp)}",
-                auth=True, status_code=resp.status_code,
+                f"{name} refused the API key (HTTP {code}): {_http.error_text(resp)}. "
+                "Copy the workspace's API key again and save it.", auth=True, status_code=code,
             )
-        if resp.status_code >= 500:
-            raise self._error(resp)
-        return f"{self.spec.name} accepted the API key."
+        if code == 429:
+            err = _http.generic_error(resp, name)
+            wait = f" in {err.retry_after:.0f} s" if err.retry_after else " in a minute"
+            raise ProviderError(f"{err} The key was not checked; press Test again{wait}.", err.kind,
+                                status_code=code, retry_after=err.retry_after)
+        if code >= 500:
+            raise ProviderError(f"{_http.generic_error(resp, name)} The key was not checked; try again later.",
+                                status_code=code)
+        if code in (200, 400) and isinstance(_http.body_json(resp), dict):
+            return f"{name} accepted the API key."
+        if code == 404:
+            raise ProviderError(
+                f"{url} has no {name} API (HTTP 404 for /sms/send), so the key was not checked. "
+                f"Check the base URL (normally {self.spec.default_base_url or 'the one you were given'}).",
+                status_code=code,
+            )
+        shape = "JSON" if isinstance(_http.body_json(resp), dict) else "a page that is not JSON"
+        raise ProviderError(
+            f"{url} answered HTTP {code} with {shape}, which {name} never answers, so the key was not "
+            "checked. Check the base URL.", status_code=code,
+        )
 
     # ---- webhooks ----------------------------------------------------------------------
     def verify_webhook(self, req: WebhookRequest, now: float) -> None:

@@ -187,3 +187,34 @@ async def test_puresms_schedule_and_cancel(mk) -> None:
 async def test_provider_side_queued_never_means_our_outbox() -> None:
     assert puresms.map_status("Queued")[0] == Status.SENT
     assert send2.map_dlr("Queued")[0] == Status.SENT
+
+
+async def test_puresms_test_accepts_only_answers_that_prove_the_key(mk) -> None:
+    fake, p = await mk("puresms", "puresms")
+    fake.push(Reply(400, {"message": "Message not found or can no longer be cancelled"}))
+    assert "accepted the API key" in await p.test()
+    assert (fake.requests[-1].method, fake.requests[-1].path) == ("DELETE", "/sms/send/0")
+    assert fake.requests[-1].headers["X-Api-Key"] == "k"
+    refusals = [
+        (Reply(404, {"title": "Not Found"}), "Check the base URL", False),  # some other API at this URL
+        (Reply(404, "<h1>Not Found</h1>", action="text"), "Check the base URL", False),
+        (Reply(200, "<html>Welcome to nginx</html>", action="text"), "not JSON", False),
+        (Reply(302, "moved", action="text"), "Check the base URL", False),
+        (Reply(429, {"message": "Slow down"}, {"Retry-After": "7"}), "press Test again in 7 s", False),
+        (Reply(401, {"title": "Unauthorized"}), "refused the API key", True),
+    ]
+    for reply, words, auth in refusals:
+        fake.push(reply)
+        with pytest.raises(ProviderError) as info:
+            await p.test()
+        assert words in str(info.value), reply
+        assert "accepted" not in str(info.value)
+        assert info.value.auth is auth
+
+
+async def test_channel_test_without_a_verify_url_says_the_key_was_not_checked(mk) -> None:
+    fake, p = await mk("channel", "channel", url="/send")
+    with pytest.raises(ProviderError) as info:
+        await p.test()
+    assert str(info.value).startswith("Saved; this connector has no verify endpoint, so the key was not checked")
+    assert fake.requests == []  # nothing was called, so nothing can have been proved
