@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from smsdesk.domain.errors import NotFound, SmsdeskError
 from smsdesk.domain.events import Changes
@@ -34,6 +35,44 @@ log = logging.getLogger(__name__)
 DEDUPE_KEEP = timedelta(hours=72)  # at least 48 h: longer than the providers' retry horizon
 LOG_KEEP = 5000  # webhook_log lines kept for the panel
 BATCH_DELAY_S = 0.02  # gather a burst into one processing pass (unnoticeable to a person)
+
+
+_CONTAINERS = ("events", "data", "reports", "messages")  # Channel API batches (providers/channel.py)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def envelope_problem(provider_id: str, data: Any) -> str | None:
+    """Why a webhook body's shape cannot be a provider's event, or None when it can.
+
+    A cheap check of the envelope only (the adapter's parser reads the fields later, from the
+    stored row): an event is a JSON object, a batch a non-empty list of them, and a ``data``
+    member is an object (or a list, in Channel API batches). PureSMS and the sandbox always
+    wrap the event in ``data``.
+    """
+    events: Any = data
+    if provider_id == "channel" and isinstance(data, dict):
+        for key in _CONTAINERS:
+            if isinstance(data.get(key), list):
+                events = data[key]
+                break
+    if isinstance(events, list):
+        if not events:
+            return "an empty list"
+    else:
+        events = [events]
+    for ev in events:
+        if not isinstance(ev, dict):
+            return f"expected a JSON object (or a list of objects), got {_kind(ev)}"
+        for key in ("data", "Data"):
+            if key in ev and not isinstance(ev[key], dict | list):
+                return f"'{key}' is {_kind(ev[key])}, not an object"
+        if provider_id in ("puresms", "sandbox") and not isinstance(ev.get("data", ev.get("Data")), dict):
+            return "no 'data' object in the event"
+    return None
 
 
 @dataclass(slots=True)
@@ -137,9 +176,15 @@ class WebhookService:
         name = adapter.account.name
         adapter.verify_webhook(req, self._clock())
         try:
-            json.loads(req.body)
+            data = json.loads(req.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise WebhookRejected(400, "malformed JSON") from exc
+        except RecursionError as exc:
+            raise WebhookRejected(400, "malformed JSON (nested too deeply)") from exc
+        problem = envelope_problem(adapter.spec.id, data)
+        if problem:
+            # Authentic but not something this provider sends: nothing to store or process.
+            raise WebhookRejected(400, f"not a {adapter.spec.name} receipt or reply: {problem}")
         key = f"{account_id}:{adapter.webhook_dedupe_key(req)}"
         event_id = await self._store(_Pending(account_id, key, req.content_type, req.body, name, req.path))
         self._notify(bool(event_id))
@@ -176,7 +221,7 @@ class WebhookService:
                 event_id = ev_store.insert_event(conn, it.account_id, it.key, it.content_type, it.body)
                 ev_store.log_delivery(
                     conn, it.name, it.path, 200, "accepted" if event_id else "duplicate",
-                    "" if event_id else "already received",
+                    "" if event_id else "already received", event_id,
                 )
                 ids.append(event_id)
             return ids

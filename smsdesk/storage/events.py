@@ -38,27 +38,32 @@ def mark_events(conn: sqlite3.Connection, marks: list[tuple[int, str, str | None
 
 
 def log_delivery(
-    conn: sqlite3.Connection, account: str, path: str, status_code: int, outcome: str, reason: str = ""
+    conn: sqlite3.Connection, account: str, path: str, status_code: int, outcome: str, reason: str = "",
+    event_id: int | None = None,
 ) -> None:
+    """One line of the webhook log; ``event_id`` links an accepted delivery to its raw event."""
     conn.execute(
-        "INSERT INTO webhook_log (at, account, path, status_code, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)",
-        (utcnow(), account, path, status_code, outcome, reason),
+        "INSERT INTO webhook_log (at, account, path, status_code, outcome, reason, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (utcnow(), account, path, status_code, outcome, reason, event_id),
     )
 
 
 def prune(conn: sqlite3.Connection, events_before: str, log_keep: int = 5000) -> None:
-    """Forget processed events older than the dedupe horizon, and old log lines."""
+    """Forget processed events older than the dedupe horizon, old log lines, and receipts
+    parked that long (their message never appeared: it was sent by another tool, or deleted)."""
     conn.execute("DELETE FROM webhook_events WHERE state != 'pending' AND received_at < ?", (events_before,))
+    conn.execute("DELETE FROM pending_receipts WHERE received_at < ?", (events_before,))
     conn.execute(
         "DELETE FROM webhook_log WHERE id <= (SELECT MAX(id) FROM webhook_log) - ?", (log_keep,)
     )
 
 
-def park_receipt(conn: sqlite3.Connection, account_id: int, ev: StatusEvent) -> None:
+def park_receipt(conn: sqlite3.Connection, account_id: int, ev: StatusEvent, event_id: int | None = None) -> None:
     conn.execute(
         """INSERT INTO pending_receipts (account_id, provider_message_id, client_ref, status, raw_status,
-             error, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (account_id, ev.provider_message_id, ev.client_ref, ev.status.value, ev.raw_status, ev.error, utcnow()),
+             error, received_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (account_id, ev.provider_message_id, ev.client_ref, ev.status.value, ev.raw_status, ev.error, utcnow(),
+         event_id),
     )
 
 
@@ -76,6 +81,15 @@ def take_parked(
         conn.execute(
             f"DELETE FROM pending_receipts WHERE id IN ({','.join('?' * len(rows))})", [r["id"] for r in rows]
         )
+        events = sorted({r["event_id"] for r in rows if r["event_id"] is not None})
+        if events:
+            # The raw event waited for this message; with nothing of it parked any more it is done.
+            conn.execute(
+                f"""UPDATE webhook_events SET state = 'processed', processed_at = ?
+                    WHERE state = 'waiting' AND id IN ({','.join('?' * len(events))})
+                      AND NOT EXISTS (SELECT 1 FROM pending_receipts p WHERE p.event_id = webhook_events.id)""",
+                [utcnow(), *events],
+            )
     return [
         StatusEvent(r["provider_message_id"], r["client_ref"], Status(r["status"]), r["raw_status"], r["error"])
         for r in rows
@@ -93,4 +107,12 @@ class EventRepository:
         )
 
     def log(self, limit: int = 200) -> list[sqlite3.Row]:
-        return self.db.query("SELECT * FROM webhook_log ORDER BY id DESC LIMIT ?", (limit,))
+        """Newest first; ``processing`` / ``processing_error`` say what became of an accepted
+        delivery (``pending``, ``processed``, ``waiting`` for its message, ``failed``), NULL
+        for rejections, duplicates and events already pruned."""
+        return self.db.query(
+            """SELECT l.*, e.state AS processing, e.error AS processing_error
+               FROM webhook_log l LEFT JOIN webhook_events e ON e.id = l.event_id
+               ORDER BY l.id DESC LIMIT ?""",
+            (limit,),
+        )

@@ -146,8 +146,20 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
         return {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
                 "X-Webhook-Signature": sign(secret, stamp, body)}
 
-    for odd in (b'"just a string"', b"[1, 2, 3]", b'{"id": "evt_odd", "eventType": 1, "data": "x"}'):
-        assert await _post(url, odd, signed(odd)) == 200  # stored first: the body is genuine
+    odd = {
+        b'"just a string"': "got a string",
+        b"[1, 2, 3]": "got a number",
+        b"[]": "an empty list",
+        b'{"id": "evt_odd", "eventType": 1, "data": "x"}': "'data' is a string",
+        b'{"id": "evt_odd2", "eventType": 1}': "no 'data' object",
+    }
+    for body in odd:  # genuine (signed) but not a receipt or reply: 400, logged, nothing stored
+        assert await _post(url, body, signed(body)) == 400
+    log = runtime.db.query("SELECT status_code, outcome, reason FROM webhook_log ORDER BY id")
+    assert [(r["status_code"], r["outcome"]) for r in log] == [(400, "rejected")] * len(odd)
+    for r, why in zip(log, odd.values(), strict=True):
+        assert r["reason"].startswith("not a Sandbox receipt or reply") and why in r["reason"], r["reason"]
+    assert runtime.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
     good = json.dumps(
         {"id": "evt_good", "eventType": 1,
          "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
@@ -192,3 +204,37 @@ def test_a_database_from_a_newer_smsdesk_is_explained_and_left_alone(tmp_path: P
     with pytest.raises(StorageError, match="newer smsdesk"):
         Runtime.open(str(home))
     assert _digest(path) == before
+
+
+@pytest.mark.asyncio
+async def test_an_event_that_breaks_the_parser_is_marked_failed_and_later_ones_still_apply(
+    runtime, expect_warnings
+) -> None:
+    runtime.sandbox.server.config.send_receipts = False
+    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    repo = runtime.sender.messages
+    sent = await until(lambda: (m := repo.get(msg.id)).status == Status.SENT and m)
+    url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
+    secret = runtime.sandbox.server.config.webhook_secret
+
+    async def post_signed(body: bytes) -> int:
+        stamp = str(int(time.time()))
+        return await _post(url, body, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
+                                       "X-Webhook-Signature": sign(secret, stamp, body)})
+
+    # Signed and the right shape, but eventType Infinity (Python's JSON reads it) makes the
+    # parser raise OverflowError: not one of the errors it expects from a bad body.
+    bad = (b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "%s", "deliveryStatus": "Failed"}}'
+           % sent.provider_message_id.encode())
+    good = json.dumps(
+        {"id": "evt_good", "eventType": 1,
+         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
+    ).encode()
+    assert await post_signed(bad) == 200
+    assert await post_signed(good) == 200
+    final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
+    assert final.error is None
+    rows = await until(lambda: (r := runtime.db.query(
+        "SELECT dedupe_key, state, error FROM webhook_events ORDER BY id")) and r[0]["state"] != "pending" and r)
+    assert [r["state"] for r in rows] == ["failed", "processed"]
+    assert "OverflowError" in rows[0]["error"]
