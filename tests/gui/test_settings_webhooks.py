@@ -66,10 +66,50 @@ def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -
 
     gui.run(deliveries())
     gui.wait_until(lambda: panel.log.rowCount() == 2)
-    newest, oldest = ([panel.log.item(r, c).text() for c in range(5)] for r in (0, 1))
+    newest, oldest = ([panel.log.item(r, c).text() for c in range(6)] for r in (0, 1))
     assert newest[1:4] == ["PureSMS", "accepted", "200"]
-    assert oldest[1:4] == ["PureSMS", "rejected", "401"] and "signature mismatch" in oldest[4]
+    assert oldest[1:4] == ["PureSMS", "rejected", "401"] and "signature mismatch" in oldest[5]
 
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: "Off" in panel.state.text())
     assert panel.accounts.item(mob_row, 1).text().startswith("Polling")
+
+
+def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warnings) -> None:
+    rt = gui.rt
+    pure = gui.run(rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop",
+                                                          "webhook_secret": hooks.SECRET}))
+    panel = _panel(gui)
+    # A reply, a receipt for a message smsdesk has not recorded (yet), and an authentic event
+    # that makes the parser raise (eventType Infinity -> OverflowError).
+    broken = b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "pm-9", "deliveryStatus": "Failed"}}'
+    bodies = [hooks.reply("+447911123456", "See you at 8"), hooks.receipt("pm-unknown", "ref-unknown"), broken]
+
+    async def deliveries() -> None:
+        async with aiohttp.ClientSession() as s:
+            for body in bodies:
+                async with s.post(f"{rt.receiver.url}/hooks/{pure.id}", data=body,
+                                  headers=hooks.signed_headers(body)) as r:
+                    assert r.status == 200  # accepted: stored before processing
+
+    gui.run(deliveries())
+    gui.wait_until(lambda: panel.log.rowCount() == 3 and "processing" not in _column(panel, 4))
+    processing = _column(panel, 4)  # newest first
+    assert [panel.log.item(r, 2).text() for r in range(3)] == ["accepted"] * 3
+    assert processing[0].startswith("failed: OverflowError")
+    assert processing[1] == "waiting for its message"
+    assert processing[2] == "processed"
+
+
+def test_the_reachable_warning_goes_by_address(gui) -> None:
+    rt = gui.rt
+    panel = _panel(gui)
+    for host, warned in [("127.0.0.2", False), ("::1", False), ("localhost", False), ("0.0.0.0", True),
+                         ("192.168.1.20", True)]:
+        rt.settings.receiver_host = host
+        panel.refresh()
+        assert ("reachable from other computers" in panel.local_url.text()) is warned, host
+
+
+def _column(panel: WebhooksSettingsView, col: int) -> list[str]:
+    return [panel.log.item(r, col).text() for r in range(panel.log.rowCount())]

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
+from smsdesk.webhook.types import is_loopback
 
 KINDS = [("none", "No tunnel (local only; pollable providers are polled)"), ("ngrok", "ngrok"),
          ("command", "Command (e.g. cloudflared)")]
@@ -43,6 +44,14 @@ STATE_TEXT = {
     "down": ("Down", "#c62828"),
 }
 OUTCOME_COLOR = {"accepted": "#2e7d32", "duplicate": "#7a7a7a", "rejected": "#c62828"}
+# What processing made of an accepted delivery (webhook_events.state), in words.
+PROCESSING_TEXT = {
+    "pending": ("processing…", "#7a7a7a"),
+    "processed": ("processed", "#2e7d32"),
+    "waiting": ("waiting for its message", "#b8860b"),
+    "failed": ("failed", "#c62828"),
+}
+LOG_COLUMNS = ["Time (UTC)", "Account", "Result", "HTTP", "Processing", "Reason"]
 DEFAULT_COMMAND = "cloudflared tunnel --no-autoupdate --url {local}"
 
 
@@ -131,16 +140,20 @@ class WebhooksSettingsView(QWidget):
         self.accounts.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.accounts.horizontalHeader()
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.auth_note = QLabel()
+        self.auth_note.setObjectName("auth_note")
+        self.auth_note.setWordWrap(True)
         layout = QVBoxLayout(self.accounts_box)
         layout.addWidget(self.accounts)
+        layout.addWidget(self.auth_note)
 
     def _build_log_box(self) -> None:
         self.log_box = QGroupBox("Recent deliveries")
-        self.log = QTableWidget(0, 5)
+        self.log = QTableWidget(0, len(LOG_COLUMNS))
         self.log.setObjectName("webhook_log")
-        self.log.setHorizontalHeaderLabels(["Time (UTC)", "Account", "Result", "HTTP", "Reason"])
+        self.log.setHorizontalHeaderLabels(LOG_COLUMNS)
         _table_defaults(self.log)
-        self.log.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.log.horizontalHeader().setSectionResizeMode(len(LOG_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.log_empty = QLabel("No deliveries yet. Once a provider calls the URL above, each attempt shows here.")
         self.log_empty.setObjectName("webhook_log_empty")
         layout = QVBoxLayout(self.log_box)
@@ -201,7 +214,8 @@ class WebhooksSettingsView(QWidget):
         rt = self.rt
         host = rt.settings.receiver_host or "127.0.0.1"
         local = rt.status.receiver_url or rt.status.receiver_error or "not running"
-        note = "" if host in ("127.0.0.1", "localhost", "::1") else f"  ⚠ listening on {host}: reachable from other computers"
+        # By address, not spelling: 127.0.0.2 and [::1] are this computer too, 0.0.0.0 is not.
+        note = "" if is_loopback(host) else f"  ⚠ listening on {host}: reachable from other computers"
         self.local_url.setText(local + note)
         st = rt.tunnel.status
         text, color = STATE_TEXT.get(st.state.value, (st.state.value, "#7a7a7a"))
@@ -254,6 +268,15 @@ class WebhooksSettingsView(QWidget):
             self.accounts.setCellWidget(row, 3, button)
         self.accounts.resizeColumnToContents(0)
         self.accounts.resizeColumnToContents(1)
+        notes = []
+        if any(a.settings.get("webhook_token") for a in accounts):
+            notes.append("The ?token= in a URL works as its password: paste the whole URL, keep it private; "
+                         "a delivery without it is refused (401).")
+        if any(a.provider == "channel" for a in accounts):
+            notes.append("Channel API: with a JWT secret set, reports are checked by their signed JWT; "
+                         "without one, only by the token in the URL.")
+        self.auth_note.setText(" ".join(notes))
+        self.auth_note.setVisible(bool(notes))
 
     def _refresh_log(self) -> None:
         rows = self.rt.webhooks.recent(200)
@@ -262,15 +285,30 @@ class WebhooksSettingsView(QWidget):
         self.log.setRowCount(len(rows))
         for i, r in enumerate(rows):
             at = str(r.get("at") or "")
+            processing, processing_color = _processing(r)
             cells = [at[:19].replace("T", " "), str(r.get("account") or "?"), str(r.get("outcome")),
-                     str(r.get("status_code")), str(r.get("reason") or "")]
+                     str(r.get("status_code")), processing, str(r.get("reason") or "")]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 2:
                     item.setForeground(QColor(OUTCOME_COLOR.get(text, "#000000")))
+                elif col == 4 and processing_color:
+                    item.setForeground(QColor(processing_color))
+                    item.setToolTip(text)
                 self.log.setItem(i, col, item)
         self.log.resizeColumnsToContents()
-        self.log.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.log.horizontalHeader().setSectionResizeMode(len(LOG_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+
+
+def _processing(row: dict[str, object]) -> tuple[str, str]:
+    """What processing made of an accepted delivery: ("failed: why", colour), or ("", "")."""
+    state = row.get("processing")
+    if not state or row.get("outcome") != "accepted":
+        return "", ""
+    text, color = PROCESSING_TEXT.get(str(state), (str(state), "#7a7a7a"))
+    if state == "failed" and row.get("processing_error"):
+        text = f"failed: {row['processing_error']}"
+    return text, color
 
 
 def _table_defaults(table: QTableWidget) -> None:
