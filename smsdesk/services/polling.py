@@ -14,8 +14,10 @@ An account setting ``polling`` may say ``always`` or ``off``; the default is ``a
   setting, default 2/s, never above the provider's own send limit), one call at a time.
 - Results go through ``InboundService.apply_receipts`` / ``store_inbound``: the same
   forward-only path as webhooks.
-- A provider error backs the whole account off (5 s doubling to 5 min) and is shown, worded
-  for a person, in :attr:`PollingService.state`.
+- A provider error backs the whole account off (5 s doubling to 5 min, and never sooner than
+  the provider's ``Retry-After``) and is shown, worded for a person, in :attr:`PollingService.state`.
+- While a relay (``smsdesk serve``) on the same database is alive, this process leaves the
+  polling to it (``relay_polls``): two processes polling one account would halve its rate limit.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import ProviderError, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account, StatusEvent
 from smsdesk.providers.base import Provider
@@ -41,6 +43,10 @@ from smsdesk.storage.db import Database
 from smsdesk.storage.polls import PollRepository
 
 log = logging.getLogger(__name__)
+
+BACKOFF_START_S = 5.0
+BACKOFF_MAX_S = 300.0
+RETRY_AFTER_MAX_S = 3600.0  # a provider asking for more than an hour is capped (and says so)
 
 
 @dataclass
@@ -85,6 +91,7 @@ class PollingService:
         bus: EventBus,
         tunnel_up: Callable[[int], bool],
         *,
+        relay_polls: Callable[[], str] = lambda: "",
         tick: float = 1.0,
         first_delay: float = 5.0,
         max_delay: float = 600.0,
@@ -98,7 +105,10 @@ class PollingService:
         self.bus = bus
         self.repo = PollRepository(db)
         self._tunnel_up = tunnel_up
+        self._relay_polls = relay_polls
         self.tick = tick
+        self.backoff_start = BACKOFF_START_S
+        self.backoff_max = BACKOFF_MAX_S
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.inbound_every = inbound_every
@@ -142,6 +152,9 @@ class PollingService:
         mode = str(account.settings.get("polling") or "auto").lower()
         if mode == "off":
             return False, "polling is switched off for this account"
+        relay = self._relay_polls()
+        if relay:
+            return False, f"{relay} polls it"
         if mode == "always":
             return True, "polling is switched on for this account"
         if not caps.webhooks:
@@ -228,6 +241,9 @@ class PollingService:
             if caps.inbound_poll and now >= self._inbound_due.get(account.id, 0.0):
                 await self._poll_replies(account, adapter, limiter)
                 self._inbound_due[account.id] = time.monotonic() + self.inbound_every
+        except ProviderError as exc:
+            self._failed(account, str(exc), retry_after=exc.retry_after)
+            return
         except SmsdeskError as exc:
             self._failed(account, str(exc))
             return
@@ -242,13 +258,19 @@ class PollingService:
             self._warned = {w for w in self._warned if w[0] != account.id}
         st.last_error = ""
 
-    def _failed(self, account: Account, error: str, key: str | None = None) -> None:
+    def _failed(self, account: Account, error: str, key: str | None = None, retry_after: float | None = None) -> None:
         st = self.state[account.id]
         _, prev = self._backoff.get(account.id, (0.0, 0.0))
-        delay = min(300.0, max(5.0, prev * 2))
-        self._backoff[account.id] = (time.monotonic() + delay, delay)
+        delay = min(self.backoff_max, max(self.backoff_start, prev * 2))
+        wait, seen = delay, (account.id, key or error)
+        if retry_after and retry_after > 0:
+            # The provider said when to come back (429 / 503 Retry-After): asking sooner only
+            # prolongs the block. The doubling goes on from our own delay, not from its figure.
+            asked = min(float(retry_after), RETRY_AFTER_MAX_S)
+            wait = max(delay, asked)
+            error = f"{error} (the provider asked to wait {asked:.0f} s)"
+        self._backoff[account.id] = (time.monotonic() + wait, delay)
         st.last_error = error
-        seen = (account.id, key or error)
         if seen not in self._warned:  # once per distinct error, not every round
             self._warned.add(seen)
             if key is None:

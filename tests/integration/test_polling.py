@@ -168,3 +168,33 @@ async def test_an_adapter_bug_is_contained_and_shown(runtime: Any, expect_warnin
         p._backoff.clear()  # retry at once, to see it is reported only once
     assert p.state[account.id].last_error == "KeyError: 'dlr'"
     assert sum("failed unexpectedly" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_a_429_with_retry_after_is_respected(runtime: Any, expect_warnings: Any) -> None:
+    from smsdesk.storage import messages as msg_store
+    from tests.providers.fakes import FakeProvider, Reply
+
+    fake = FakeProvider("mobivate")
+    await fake.start()
+    try:
+        runtime.dispatcher.stop()
+        runtime.polling.stop()  # the test drives the rounds itself
+        await asyncio.sleep(0.05)
+        p = runtime.polling
+        p._stopping = False
+        account = await runtime.accounts.add("Mob", "mobivate", {"base_url": fake.url, "api_key": "k", "sender": "Bistro"})
+        [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Hi"))
+        await runtime.db.write(lambda c: msg_store.apply_status(c, msg.id, Status.SENT, "Sent", None, "pm-1"))
+        p.first_delay, p.backoff_start = 0.0, 0.05  # our own back-off alone would retry within the loop below
+        p.kick()
+        fake.push(Reply(429, {"error": {"name": "TooManyRequests", "message": "Slow down"}}, {"Retry-After": "60"}))
+        await p.poll_once()
+        assert [r.path for r in fake.requests] == ["/message/pm-1"]
+        assert "asked to wait 60 s" in p.state[account.id].last_error
+        for _ in range(6):
+            await asyncio.sleep(0.05)
+            await p.poll_once()
+        assert len(fake.requests) == 1  # nothing more until the minute the provider asked for is over
+        assert _status(runtime, msg.id, Status.SENT)
+    finally:
+        await fake.stop()
