@@ -12,8 +12,9 @@ import os
 import secrets
 from typing import Any
 
-from smsdesk.cli.common import info, stop_event_on_signals
+from smsdesk.cli.common import error, info, stop_event_on_signals
 from smsdesk.sandbox import SandboxConfig, SandboxServer
+from smsdesk.sandbox.config import knob_names, parse_knobs
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -22,18 +23,24 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8787)
     p.add_argument("--webhook-url", default="", help="where to POST receipts and replies")
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                   help="a fault or timing knob, e.g. rate_429=0.1 latency=0.2 rate_reply=0.5")
+                   help="a fault or timing knob, e.g. rate_429=0.1 latency=0.2 rate_reply=0.5 "
+                   "(rates are 0..1, delays in seconds); knobs: " + ", ".join(knob_names()))
     p.set_defaults(handler=cmd_sandbox)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    try:
+        knobs = parse_knobs(args.set)
+    except ValueError as exc:
+        error(f"--set: {exc}")
+        return 2
     cfg = SandboxConfig(
         api_key=os.environ.get("SMSDESK_SANDBOX_API_KEY") or secrets.token_urlsafe(18),
         webhook_secret=os.environ.get("SMSDESK_SANDBOX_WEBHOOK_SECRET") or secrets.token_urlsafe(18),
         webhook_url=args.webhook_url,
     )
-    knobs = dict(item.split("=", 1) for item in args.set if "=" in item)
-    cfg.update(knobs)
+    for name, value in knobs.items():
+        setattr(cfg, name, value)
     asyncio.run(_run(cfg, args.host, args.port, "SMSDESK_SANDBOX_API_KEY" not in os.environ))
     return 0
 

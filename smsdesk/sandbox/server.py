@@ -22,12 +22,14 @@ import logging
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from smsdesk.sandbox.config import SECRET_KNOBS, SandboxConfig
 
 log = logging.getLogger("smsdesk.sandbox")
 
@@ -38,55 +40,6 @@ REPLIES = (
     "Who is this?",
     "Great, thank you 👍",
 )
-
-
-@dataclass
-class SandboxConfig:
-    """Knobs. Rates are probabilities in 0..1; delays are seconds."""
-
-    api_key: str = "sandbox-key"
-    webhook_url: str = ""
-    webhook_secret: str = "sandbox-secret"
-    inbound_number: str = "+447700900999"
-    # receipts
-    dispatch_delay: float = 0.2
-    final_delay: float = 0.6
-    rate_failed: float = 0.0
-    rate_rejected: float = 0.0
-    rate_expired: float = 0.0
-    # replies
-    rate_reply: float = 0.0
-    rate_stop: float = 0.0
-    reply_delay: float = 1.0
-    # faults
-    latency: float = 0.0
-    rate_429: float = 0.0
-    retry_after: int = 1
-    rate_500: float = 0.0
-    rate_timeout: float = 0.0
-    timeout_hang: float = 30.0
-    rate_drop: float = 0.0
-    rate_duplicate: float = 0.0
-    rate_out_of_order: float = 0.0
-    send_receipts: bool = True
-    seed: int | None = None
-    # other wire formats (sandbox/mobivate.py, send2.py, channel.py)
-    channel_jwt_secret: str = ""  # sign Channel API delivery reports with an HS256 JWT when set
-    send2_balance: int = 1_000_000
-    extra_webhooks: dict[str, str] = field(default_factory=dict)  # wire -> URL for unsolicited replies
-
-    def update(self, data: dict[str, Any]) -> None:
-        names = {f.name: f.type for f in fields(self)}
-        for key, value in data.items():
-            if key in names:
-                current = getattr(self, key)
-                if isinstance(current, bool):
-                    value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-                elif isinstance(current, float):
-                    value = float(value)
-                elif isinstance(current, int) and not isinstance(current, bool):
-                    value = int(value)
-                setattr(self, key, value)
 
 
 @dataclass
@@ -192,6 +145,8 @@ class SandboxServer:
             )
         if self.roll(c.rate_500):
             return web.json_response(shape(500, "Internal server error"), status=500)
+        if self.roll(c.rate_400):
+            return web.json_response(shape(400, REFUSAL), status=400)
         if self.roll(c.rate_timeout):
             await asyncio.sleep(c.timeout_hang)
         if self.roll(c.rate_drop):
@@ -322,8 +277,8 @@ class SandboxServer:
 
     async def h_get_config(self, request: web.Request) -> web.StreamResponse:
         cfg = asdict(self.config)
-        cfg.pop("api_key", None)
-        cfg.pop("webhook_secret", None)
+        for name in SECRET_KNOBS:
+            cfg.pop(name, None)
         return web.json_response(cfg)
 
     async def h_set_config(self, request: web.Request) -> web.StreamResponse:
@@ -450,6 +405,9 @@ ERROR_CODES = {
     "Rejected": "SANDBOX-BARRED (simulated: operator rejected the message)",
     "Expired": "SANDBOX-EXPIRED (simulated: not delivered within the validity period)",
 }
+
+# What a send refused by the rate_400 knob is told (the provider's own words, as the app shows them).
+REFUSAL = "SANDBOX-REFUSED: the destination network does not accept this sender ID (simulated)"
 
 # Other wire formats register their routes here (see the provider modules beside this one).
 EXTRA_ROUTES: list[Any] = []
