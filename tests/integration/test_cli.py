@@ -190,3 +190,83 @@ def test_accounts_add_show_remove_keeps_the_key_out_of_output(home: Path, how: s
     assert removed.returncode == 0, removed.stderr
     names = [a["name"] for a in as_json(smsdesk(home, "accounts", "list", "--json"))]
     assert name not in names
+
+
+# ---- messages: no cap by default ------------------------------------------------------------------
+def _queue_messages(home: Path, count: int) -> None:
+    """``count`` queued messages in the data folder (no dispatcher runs: they stay queued)."""
+    import asyncio
+
+    from smsdesk.runtime import Runtime
+    from smsdesk.services.send import Draft
+
+    rt = Runtime.open(str(home))
+    try:
+        account = rt.accounts.by_name("Sandbox")
+        numbers = [f"+4479111{i:05d}" for i in range(count)]
+        asyncio.run(rt.sender.send(Draft(account.id, numbers, "Your table is ready")))
+    finally:
+        rt.close()
+
+
+def test_messages_json_lists_every_message_unless_limited(home: Path) -> None:
+    _queue_messages(home, 250)
+    proc = smsdesk(home, "messages", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = as_json(proc)
+    assert len(rows) == 250  # not cut off at 200
+    assert len({r["local_id"] for r in rows}) == 250
+    assert rows[0]["to"] == "+447911100249" and rows[-1]["to"] == "+447911100000"  # newest first
+    assert all(set(r) >= MESSAGE_KEYS and r["status"] == "queued" for r in rows)
+    newest = as_json(smsdesk(home, "messages", "--json", "--limit", "10"))
+    assert [r["local_id"] for r in newest] == [r["local_id"] for r in rows[:10]]
+    text = smsdesk(home, "messages")
+    assert text.returncode == 0 and len(text.stdout.splitlines()) == 250
+
+
+def test_messages_json_of_an_empty_history_is_an_empty_list(home: Path) -> None:
+    proc = smsdesk(home, "messages", "--json")
+    assert proc.returncode == 0 and as_json(proc) == []
+
+
+# ---- sandbox --set -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("knob", "words"),
+    [
+        ("rate_429=abc", "rate_429 must be a number"),
+        ("rate_429=1.5", "from 0 to 1"),
+        ("latency=-1", "latency is in seconds: give 0 or more"),
+        ("retry_after=soon", "retry_after must be a whole number"),
+        ("send_receipts=maybe", "send_receipts must be true or false"),
+        ("rate_492=0.1", "'rate_492' is not a sandbox knob. Knobs: dispatch_delay"),
+        ("rate_429", "KNOB=VALUE"),
+        ("api_key=abc", "'api_key' is not a sandbox knob"),
+    ],
+)
+def test_sandbox_set_refuses_bad_knobs_with_exit_2(home: Path, knob: str, words: str) -> None:
+    proc = smsdesk(home, "sandbox", "--port", "0", "--set", knob, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_sandbox_set_applies_good_knobs(home: Path) -> None:
+    import httpx
+
+    env = {k: v for k, v in os.environ.items() if k != "SMSDESK_HOME"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsdesk", "--home", str(home), "sandbox", "--port", "0",
+         "--set", "rate_429=0.25", "--set", "send_receipts=false", "--set", "retry_after=3"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert "Sandbox provider" in first, first
+        url = first.rsplit(" at ", 1)[1].strip()
+        cfg = httpx.get(f"{url}/_sandbox/config", timeout=10).json()
+        assert (cfg["rate_429"], cfg["send_receipts"], cfg["retry_after"]) == (0.25, False, 3)
+        assert "api_key" not in cfg and "channel_jwt_secrets" not in cfg
+    finally:
+        proc.terminate()
+        proc.wait(30)
