@@ -4,7 +4,12 @@ Providers can only call a public HTTPS URL; the receiver listens on loopback. Tw
 (SMS_RULES.md section 6):
 
 - ``ngrok``: the official ``ngrok`` Python package (optional extra ``smsdesk[ngrok]``),
-  imported only when chosen; its authtoken lives in the keyring under :data:`NGROK_TOKEN_KEY`.
+  imported only when chosen; its authtoken lives in the keyring under :data:`NGROK_TOKEN_KEY`
+  (or, for a headless ``smsdesk serve`` without a keyring, in the environment variable
+  :data:`NGROK_TOKEN_ENV`; never on the command line). The SDK reconnects a dropped session
+  by itself, but a listener that is gone for good is not: the service asks the SDK every
+  :data:`NGROK_CHECK_S` seconds whether our listener is still there, and goes DOWN (and
+  restarts) when it is not.
 - ``command``: whatever the person names, e.g. ``cloudflared tunnel --url {local}``. It runs
   as a supervised child in its own process group; the first ``https://`` URL in its output
   is the public base. When it dies it is restarted with exponential back-off; ``stop()``
@@ -42,6 +47,8 @@ from smsdesk.services.bus import EventBus
 log = logging.getLogger(__name__)
 
 NGROK_TOKEN_KEY = "tunnel/ngrok_authtoken"
+NGROK_TOKEN_ENV = "SMSDESK_SECRET_NGROK_AUTHTOKEN"
+NGROK_CHECK_S = 10.0
 URL_RE = re.compile(r"https://[A-Za-z0-9.-]+(?::\d+)?(?:/[^\s\"'<>|]*)?")
 URL_TIMEOUT_S = 45.0  # quick tunnels can take a while to print their URL
 BACKOFF_START_S = 1.0
@@ -125,6 +132,7 @@ class TunnelService:
         self._listeners: list[Callable[[TunnelStatus], None]] = []
         self.url_timeout = URL_TIMEOUT_S
         self.backoff_start = BACKOFF_START_S
+        self.ngrok_check_s = NGROK_CHECK_S
         # An account added while the tunnel is up needs its public URL too.
         bus.subscribe(lambda ch: self._publish_base() if ch.accounts and self.is_up() else None)
 
@@ -136,6 +144,8 @@ class TunnelService:
         return account_id is None or bool(self.accounts.public_base.get(account_id))
 
     def has_ngrok_token(self) -> bool:
+        if os.environ.get(NGROK_TOKEN_ENV):
+            return True
         try:
             return bool(self.secrets.get(NGROK_TOKEN_KEY))
         except Exception:  # noqa: BLE001 - no keyring means no token, not a crash
@@ -289,10 +299,13 @@ class TunnelService:
         except ImportError as exc:
             self._stopping = True  # restarting cannot install it
             raise TunnelError(NGROK_MISSING) from exc
-        token = await asyncio.to_thread(self.secrets.get, NGROK_TOKEN_KEY)
+        token = os.environ.get(NGROK_TOKEN_ENV) or await asyncio.to_thread(self.secrets.get, NGROK_TOKEN_KEY)
         if not token:
             self._stopping = True
-            raise TunnelError("ngrok needs an authtoken: paste it in Settings -> Webhooks (stored in the keyring).")
+            raise TunnelError(
+                "ngrok needs an authtoken: paste it in Settings -> Webhooks (stored in the keyring), "
+                f"or for smsdesk serve without a keyring set {NGROK_TOKEN_ENV}."
+            )
         local = urlsplit(self._local_url()).netloc  # the SDK wants host:port
         try:
             listener = await asyncio.to_thread(ngrok.forward, local, authtoken=token)
@@ -303,8 +316,13 @@ class TunnelService:
             raise TunnelError(f"ngrok refused: {_scrub(str(exc), token)}") from exc
         self._ngrok_url = url
         self._set(TunnelState.UP, url=url, error="")
-        # The SDK reconnects by itself; we stay "up" until stop() cancels us and closes it.
-        await asyncio.get_running_loop().create_future()
+        # Up until stop() cancels us, or until the SDK no longer has our listener.
+        while True:
+            await asyncio.sleep(self.ngrok_check_s)
+            problem = await _ngrok_problem(ngrok, url, token)
+            if problem:
+                await self._close_ngrok()
+                raise TunnelError(problem)
 
     async def _close_ngrok(self) -> None:
         url, self._ngrok_url = self._ngrok_url, ""
@@ -354,6 +372,23 @@ class TunnelService:
                 log.exception("tunnel listener failed")
 
 
+async def _ngrok_problem(ngrok: Any, url: str, token: str) -> str:
+    """Why the ngrok listener for ``url`` is gone, or "" while the SDK still lists it."""
+    lister = getattr(ngrok, "get_listeners", None) or getattr(ngrok, "get_tunnels", None)
+    if lister is None:
+        return ""  # an SDK that cannot say: trust it to reconnect
+    try:
+        found = await asyncio.to_thread(lister)
+        if asyncio.iscoroutine(found) or isinstance(found, asyncio.Future):
+            found = await found
+        urls = {str(listener.url()) for listener in found or ()}
+    except Exception as exc:  # noqa: BLE001 - the SDK raises plain ValueError/OSError
+        return f"The ngrok session failed: {_scrub(str(exc), token)}"
+    if url not in urls:
+        return "The ngrok tunnel dropped (ngrok no longer has it); restarting it."
+    return ""
+
+
 async def _exited(proc: asyncio.subprocess.Process) -> int:
     """The leader's exit code. ``proc.wait()`` also waits for the pipes to close (Python
     3.11), which never happens while a helper the command forked still holds them."""
@@ -382,6 +417,6 @@ def _scrub(text: str, secret: str) -> str:
 
 
 __all__ = [
-    "NGROK_TOKEN_KEY", "TunnelError", "TunnelKind", "TunnelService", "TunnelState", "TunnelStatus",
+    "NGROK_TOKEN_ENV", "NGROK_TOKEN_KEY", "TunnelError", "TunnelKind", "TunnelService", "TunnelState", "TunnelStatus",
     "expand_command", "find_public_url",
 ]
