@@ -64,12 +64,17 @@ def make_client(timeout: httpx.Timeout | float | None = None, transport: str | N
     return httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers, trust_env=False)
 
 
+def _unreachable(provider: str, exc: BaseException) -> str:
+    return (f"Could not reach {provider} ({str(exc) or type(exc).__name__}); nothing was sent. "
+            "Check the internet connection and the account's base URL.")
+
+
 def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
     """The fast path's twin of :func:`classify_exception` (same kinds, same words)."""
     import aiohttp
 
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-        return ProviderError(f"Could not reach {provider}: {exc or type(exc).__name__}.", ErrorKind.RETRYABLE)
+        return ProviderError(_unreachable(provider, exc), ErrorKind.RETRYABLE)
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         return ProviderError(f"The {provider} URL is not valid: {exc}.", ErrorKind.PERMANENT)
     if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
@@ -84,26 +89,25 @@ def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
 
 
 def _never_sent(exc: BaseException) -> bool:
-    import aiohttp
     import httpx
 
     cause = exc.__cause__
-    if isinstance(exc, httpx.ConnectError | httpx.PoolTimeout):
-        return cause is None or isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
-    if isinstance(exc, httpx.ConnectTimeout):
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None and isinstance(cause, aiohttp.ClientError):
         # httpx_aiohttp maps every aiohttp connection error to ConnectTimeout; only a failed
         # connect proves the request never left.
-        return cause is None or isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
-    if isinstance(exc, httpx.TimeoutException) and isinstance(cause, aiohttp.ConnectionTimeoutError):
-        return True
-    return False
+        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    # httpx's own transport (httpcore, cause httpcore.*): a connect or pool error is raised
+    # before a byte of the request is written (a dead kept-alive connection is a write or
+    # protocol error instead).
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def classify_exception(exc: httpx.HTTPError, provider: str) -> ProviderError:
     import httpx
 
     if _never_sent(exc):
-        return ProviderError(f"Could not reach {provider}: {exc or type(exc).__name__}.", ErrorKind.RETRYABLE)
+        return ProviderError(_unreachable(provider, exc), ErrorKind.RETRYABLE)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return ProviderError(f"The {provider} URL is not valid: {exc}.", ErrorKind.PERMANENT)
     if isinstance(exc, httpx.TimeoutException):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from smsdesk.domain.errors import ProviderError
+from smsdesk.domain.errors import InvalidNumber, ProviderError
 from smsdesk.domain.models import InboundMessage, OutboundMessage, ParsedWebhook, SendResult, StatusEvent
 from smsdesk.domain.webhooks import WebhookRequest
 from smsdesk.providers.spec import ProviderSpec
@@ -37,6 +37,25 @@ class AccountConfig:
 
     def secret(self, name: str) -> str:
         return self.secrets.get(name, "") or ""
+
+
+def international_digits(number: str, provider: str) -> str:
+    """The country code and number as digits only, from ``+44...``, ``0044...`` or ``44...``.
+
+    Adapters render it in their wire format (``+``, bare digits, ``00``). The send service has
+    already checked the number; this is the last guard before a provider sees it.
+
+    Raises:
+        InvalidNumber: not 7-15 digits after the prefix, or a national number (leading 0).
+    """
+    s = (number or "").strip().replace(" ", "").replace("-", "")
+    digits = s[1:] if s.startswith("+") else s[2:] if s.startswith("00") else s
+    if not digits.isdigit() or not 7 <= len(digits) <= 15 or digits.startswith("0"):
+        raise InvalidNumber(
+            f"'{number}' is not an international number {provider} can send to. "
+            "Write it with + and the country code, for example +447911123456."
+        )
+    return digits
 
 
 class Provider(Protocol):

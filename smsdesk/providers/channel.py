@@ -40,7 +40,7 @@ from smsdesk.domain.phone import canonical_inbound
 from smsdesk.domain.status import Status
 from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
-from smsdesk.providers.base import BaseProvider
+from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (
     API_KEY,
     BASE_URL,
@@ -95,11 +95,7 @@ def map_status(raw: Any) -> tuple[Status, str]:
 
 def recipient_00(e164: str) -> str:
     """The contract's recipient format: ``00`` + 7-15 digits."""
-    s = (e164 or "").strip().replace(" ", "")
-    digits = s[1:] if s.startswith("+") else s[2:] if s.startswith("00") else s
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
-        raise InvalidInput(f"'{e164}' is not an international number the Channel API can send to.")
-    return "00" + digits
+    return "00" + international_digits(e164, NAME)
 
 
 def _sid(value: Any) -> str | None:

@@ -41,7 +41,7 @@ from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
-from smsdesk.providers.base import BaseProvider
+from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (
     API_KEY,
     BASE_URL,
@@ -137,14 +137,7 @@ def map_status(name: Any, code: Any = None) -> tuple[Status, str]:
 
 def msisdn(e164: str) -> str:
     """Mobivate's number format: international digits, no ``+`` and no ``00``."""
-    s = (e164 or "").strip().replace(" ", "")
-    if s.startswith("+"):
-        s = s[1:]
-    elif s.startswith("00"):
-        s = s[2:]
-    if not s.isdigit() or not 7 <= len(s) <= 15:
-        raise InvalidInput(f"'{e164}' is not an international number Mobivate can send to.")
-    return s
+    return international_digits(e164, NAME)
 
 
 def originator(sender: str) -> str:

@@ -26,7 +26,7 @@ from smsdesk.domain.segments import analyze, strip_to_gsm
 from smsdesk.domain.status import Status
 from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
-from smsdesk.providers.base import BaseProvider
+from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (
     API_KEY,
     BASE_URL,
@@ -160,7 +160,7 @@ class PureSmsProvider(BaseProvider):
             raise InvalidInput(f"{self.spec.name} needs a sender name (registered in the workspace).")
         item: dict[str, Any] = {
             "sender": sender,
-            "recipient": msg.to if msg.to.startswith("+") else "+" + msg.to,
+            "recipient": "+" + international_digits(msg.to, self.spec.name),  # E.164 with +
             "content": apply_unicode_mode(msg.text, self.account.setting("unicode", "Allow")),
             "clientReference": msg.local_id,
         }
@@ -321,7 +321,7 @@ class PureSmsProvider(BaseProvider):
                     StatusEvent(
                         _sid(_get(data, "messageId")), _sid(_get(data, "clientReference")), status, raw,
                         None if err in (None, "") else f"Error code {err}",
-                        _dt(_get(data, "deliveredAt", "processedAt")),
+                        _dt(_get(data, "deliveredAt")) or _dt(_get(data, "processedAt")),
                     )
                 )
             elif etype == 2:

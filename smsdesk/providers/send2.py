@@ -18,11 +18,11 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
-from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
+from smsdesk.domain.errors import ErrorKind, InvalidInput, InvalidNumber, ProviderError
 from smsdesk.domain.models import OutboundMessage, SendResult, StatusEvent
 from smsdesk.domain.status import Status
 from smsdesk.providers import _http
-from smsdesk.providers.base import BaseProvider
+from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (
     API_KEY,
     BASE_URL,
@@ -95,10 +95,13 @@ def phone_field(to: str, hash_kenyan: bool) -> str:
     s = (to or "").strip()
     if _HASH.match(s):
         return s
-    if not s.startswith("+"):
-        s = "+" + s.lstrip("0") if s.startswith("00") else "+" + s
-    if not s[1:].isdigit() or not 8 <= len(s) <= 16:
-        raise InvalidInput(f"'{to}' is neither an international number nor an M-PESA hash.")
+    try:
+        s = "+" + international_digits(s, NAME)
+    except InvalidInput as exc:
+        raise InvalidNumber(
+            f"'{to}' is neither an international number nor an M-PESA hash. Write the number with + and the "
+            "country code (for example +254722000000), or give the 64-character hash."
+        ) from exc
     if hash_kenyan and _KENYA.match(s):
         return kenyan_hash(s)
     return s

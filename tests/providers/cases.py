@@ -13,6 +13,9 @@ from smsdesk.domain.errors import ErrorKind
 from smsdesk.domain.status import Status
 from smsdesk.domain.webhooks import WebhookRequest
 from smsdesk.providers import puresms
+from tests.providers.fakes import Reply
+
+MPESA = "8556a495c390f3ba95d2bdf6d06436f2fd09f516531f0a7cd9591c60812fa46d"  # sha256("254722000000"), Send-2 docs
 
 # (HTTP status, body, headers, expected kind, expected flag ("auth" | "opted_out" | "rejected" | ""), words)
 ErrorRow = tuple[int, Any, dict[str, str], ErrorKind, str, str]
@@ -34,9 +37,15 @@ class Case:
     secrets: dict[str, str] = field(default_factory=dict)
     errors: list[ErrorRow] = field(default_factory=list)
     hooks: list[HookRow] = field(default_factory=list)
+    hook_ids: list[tuple[str, str]] = field(default_factory=list)  # (file, provider id kept exactly as a string)
     ambiguous_kind: ErrorKind = ErrorKind.AMBIGUOUS  # a read timeout after the upload
     sign: Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]] | None = None
-    forge: Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]] | None = None
+    forges: list[Callable[[bytes, float], tuple[dict[str, str], dict[str, str]]]] = field(default_factory=list)
+    numbers: list[tuple[str, str]] = field(default_factory=list)  # (what the app passes, what goes on the wire)
+    bad_numbers: list[str] = field(default_factory=list)  # refused before any request
+    senders: list[tuple[str, Any]] = field(default_factory=list)  # (sender ID, what goes on the wire)
+    bad_senders: list[str] = field(default_factory=list)
+    partial: Reply | None = None  # a bulk answer accepting items 0 and 2 and refusing item 1 ("zebra")
 
     def request(self, body: bytes, headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> WebhookRequest:
         hdrs = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
@@ -73,9 +82,21 @@ PURE_ERRORS: list[ErrorRow] = [
 ]
 PURE_HOOKS: list[HookRow] = [
     ("puresms_receipt.json", 1, 0, Status.DELIVERED, "Delivered", "order-confirmation-456"),
-    ("puresms_receipt_pascal.json", 1, 0, Status.DELIVERED, "7", "order-confirmation-457"),
+    ("puresms_receipt_pascal.json", 1, 0, Status.DELIVERED, "7", "order-confirmation-457"),  # numeric status
+    ("puresms_receipt_string_code.json", 1, 0, Status.DELIVERED, "7", "order-confirmation-461"),  # "7", event_type "1"
+    ("puresms_receipt_numeric_failed.json", 1, 0, Status.FAILED, "2", "order-confirmation-462"),
+    ("puresms_receipt_unknown.json", 1, 0, Status.UNKNOWN, "Unknown", "order-confirmation-460"),
+    ("puresms_receipt_int64_id.json", 1, 0, Status.SENT, "Dispatched", "order-confirmation-463"),
     ("puresms_inbound.json", 0, 1, None, "", "+447911123456"),
+    ("puresms_inbound_no_plus.json", 0, 1, None, "", "+447911123456"),  # sender without +
 ]
+# int64 ids sent as JSON numbers (beyond 2**53) come back digit for digit, as strings.
+PURE_IDS = [("puresms_receipt_int64_id.json", "9007199254740993123"), ("puresms_inbound_no_plus.json", "9007199254740995001")]
+PURE_NUMBERS = [("+447911123456", "+447911123456"), ("447911123456", "+447911123456"),
+                ("00447911123456", "+447911123456")]
+PURE_BAD_NUMBERS = ["07911 123456", "+44 7911 12345x", "+123"]
+PURE_PARTIAL = Reply(207, {"batchId": "77", "messageCount": 2, "messageIds": ["1", None, "3"],
+                           "errors": [{"index": 1, "error": "Recipient is blocked zebra"}]})
 
 
 def _mob_err(status: int, name: str, obj: str) -> dict[str, Any]:
@@ -85,10 +106,14 @@ def _mob_err(status: int, name: str, obj: str) -> dict[str, Any]:
 CASES = [
     Case("puresms", "puresms", "/sms/send", "recipient", "+447911123456", "+447911123456", "Bistro", "",
          secrets={"api_key": "k-pure", "webhook_secret": "whsec"}, errors=PURE_ERRORS, hooks=PURE_HOOKS,
-         sign=_pure_sign("whsec"), forge=_pure_sign("not-the-secret")),
+         hook_ids=PURE_IDS, sign=_pure_sign("whsec"), forges=[_pure_sign("not-the-secret")],
+         numbers=PURE_NUMBERS, bad_numbers=PURE_BAD_NUMBERS, senders=[("Bistro", "Bistro")], bad_senders=[""],
+         partial=PURE_PARTIAL),
     Case("sandbox", "puresms", "/sms/send", "recipient", "+447911123456", "+447911123456", "smsdesk", "",
          secrets={"api_key": "k-sand", "webhook_secret": "whsec"}, errors=PURE_ERRORS, hooks=PURE_HOOKS,
-         sign=_pure_sign("whsec"), forge=_pure_sign("nope")),
+         hook_ids=PURE_IDS, sign=_pure_sign("whsec"), forges=[_pure_sign("nope")],
+         numbers=PURE_NUMBERS, bad_numbers=PURE_BAD_NUMBERS, senders=[("smsdesk", "smsdesk")], bad_senders=[""],
+         partial=PURE_PARTIAL),
     Case("mobivate", "mobivate", "/send/single", "recipient", "+447911123456", "447911123456", "Bistro",
          "BistroOnTheCorner", settings={"webhook_token": "tok-123"}, secrets={"api_key": "k-mob"},
          errors=[
@@ -113,9 +138,22 @@ CASES = [
              ("mobivate_inbound.json", 0, 1, None, "", "+447911123456"),
              ("mobivate_inbound_reply.json", 0, 1, None, "", "+447911123456"),
          ],
-         sign=lambda body, now: ({}, {"token": "tok-123"}), forge=lambda body, now: ({}, {"token": "tok-124"})),
+         sign=lambda body, now: ({}, {"token": "tok-123"}), forges=[lambda body, now: ({}, {"token": "tok-124"})],
+         numbers=[("+447911123456", "447911123456"), ("00447911123456", "447911123456"), ("447911123456", "447911123456")],
+         bad_numbers=["07911123456", "+44abc7911", "+4479111234567890"],
+         # originator: at most 11 alphanumeric characters, or at most 15 digits
+         senders=[("Bistro", "Bistro"), ("ABCDEFGHIJK", "ABCDEFGHIJK"), ("123456789012345", "123456789012345")],
+         bad_senders=["ABCDEFGHIJKL", "1234567890123456", "Bistro!"],
+         partial=Reply(200, {"success": True, "record": {
+             "id": "b1", "type": "BatchSMS", "recipientCount": 2,
+             "recipients": [{"id": "r0", "recipient": "447911123456", "reference": "id00000"},
+                            {"id": "r2", "recipient": "447911123456", "reference": "id00002"}],
+             "rejected": [{"index": 1, "error": "Recipient has opted out zebra"}]}})),
     Case("send2", "send2", "/v1/message", "phone", "+254722000000", "+254722000000", "12345", "ACME",
          secrets={"api_key": "k-s2"},
+         numbers=[("+254722000000", "+254722000000"), ("254722000000", "+254722000000"), (MPESA, MPESA)],
+         bad_numbers=["0722000000", "hello", MPESA[:-1]],
+         senders=[("12345", 12345)], bad_senders=["ACME", "12a45"],
          errors=[
              (406, {"success": False, "message": "Invalid sender ID zebra"}, {}, ErrorKind.PERMANENT, "rejected",
               "Invalid sender ID zebra"),
@@ -147,8 +185,15 @@ CASES = [
              ("channel_dr_failed.json", 1, 0, Status.FAILED, "failed", "c9f0f895fb98ab9159f51fd0297e236d"),
              ("channel_dr_batch.json", 2, 0, Status.SENT, "sent", "45c48cce2e2d7fbdea1afc51c7c6ad26"),
              ("channel_dr_unknown.json", 1, 0, Status.UNKNOWN, "carrier_limbo", "d3d9446802a44259755d38e6d163e820"),
+             ("channel_inbound.json", 0, 1, None, "", "+447911123456"),  # 00 sender -> +
+             ("channel_dr_and_inbound.json", 1, 1, Status.EXPIRED, "expired", "6512bd43d9caa6e02c990b0a82652dca"),
          ],
-         ambiguous_kind=ErrorKind.RETRYABLE, sign=_jwt("jwt-secret-for-the-contract-suite-0001"), forge=_jwt("jwt-secret-for-the-contract-suite-0001", age=16 * 60)),
+         ambiguous_kind=ErrorKind.RETRYABLE, sign=_jwt("jwt-secret-for-the-contract-suite-0001"),
+         forges=[_jwt("jwt-secret-for-the-contract-suite-0001", age=16 * 60),  # expired
+                 _jwt("another-secret-that-is-long-enough-00001")],  # signed with the wrong secret
+         numbers=[("+447911123456", "00447911123456"), ("00447911123456", "00447911123456")],
+         bad_numbers=["07911123456", "+44", "0044 79x1"],
+         senders=[("Bistro", "Bistro"), ("+447700900100", "+447700900100")], bad_senders=[""]),
 ]
 BY_ID = {c.id: c for c in CASES}
 

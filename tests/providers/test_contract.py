@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 
-from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
+from smsdesk.domain.errors import ErrorKind, InvalidInput, InvalidNumber, ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
 from smsdesk.domain.webhooks import WebhookRejected
@@ -89,17 +92,55 @@ async def test_each_error_class_keeps_the_providers_words(case: Case, fake: Fake
             assert err.retry_after == float(headers["Retry-After"]), label
 
 
-async def test_connect_refused_is_retryable(case: Case) -> None:
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A loopback port whose accept queue is full: a new connection's SYN is dropped, so the
+    client's connect times out and not one byte of the request is ever written."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(3):  # the first is queued, the rest keep the queue full
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    try:
+        yield port
+    finally:
+        for sock in (*fillers, server):
+            sock.close()
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_connect_refused_is_retryable(case: Case, transport: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    client = make_client(timeout=2.0)
+    client = make_client(timeout=2.0, transport=transport)
     try:
         with pytest.raises(ProviderError) as info:
             await build(case, f"http://127.0.0.1:{port}", client).send(msg(case))
     finally:
         await client.aclose()
     assert info.value.kind == ErrorKind.RETRYABLE
+    assert "nothing was sent" in str(info.value)
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_timeout_before_the_request_was_sent_is_retryable(case: Case, transport: str, unanswered_port: int) -> None:
+    client = make_client(timeout=httpx.Timeout(5.0, connect=0.3), transport=transport)
+    try:
+        with pytest.raises(ProviderError) as info:
+            await build(case, f"http://127.0.0.1:{unanswered_port}", client).send(msg(case))
+    finally:
+        await client.aclose()
+    assert info.value.kind == ErrorKind.RETRYABLE, str(info.value)
+    assert "nothing was sent" in str(info.value)
 
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
@@ -126,15 +167,49 @@ async def test_invalid_sender_is_refused_before_any_request(case: Case, fake: Fa
     client = make_client(timeout=2.0)
     try:
         p = build(case, fake.url, client)
-        p.account.__class__  # noqa: B018 - AccountConfig is frozen; build a new one without a sender
         acct = AccountConfig(p.account.name, p.account.base_url, "", p.account.settings, p.account.secrets,
-                             p.account.webhook_url)
+                             p.account.webhook_url)  # no account sender to fall back on
         p = registry.build(case.id, acct, client)
-        with pytest.raises(InvalidInput):
-            await p.send(msg(case, sender=case.bad_sender))
+        for bad in {case.bad_sender, *case.bad_senders}:
+            with pytest.raises(InvalidInput) as info:
+                await p.send(msg(case, sender=bad))
+            assert bad in str(info.value) or "sender" in str(info.value).lower(), bad
     finally:
         await client.aclose()
     assert fake.sends == []
+
+
+async def test_sender_id_rules(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    assert case.senders
+    for given, wire in case.senders:
+        await adapter.send(msg(case, sender=given))
+        sent = fake.sends[-1].json["sender" if "sender" in fake.sends[-1].json else "originator"]
+        assert sent == wire and type(sent) is type(wire), given  # Send-2: an integer, not a string
+
+
+async def test_number_formatting(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    assert case.numbers
+    for given, wire in case.numbers:
+        await adapter.send(msg(case, to=given))
+        assert fake.sends[-1].json[case.number_key] == wire, given
+
+
+async def test_invalid_number_is_refused_before_any_request(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    assert case.bad_numbers
+    for bad in case.bad_numbers:
+        with pytest.raises(InvalidNumber) as info:
+            await adapter.send(msg(case, to=bad))
+        assert bad in str(info.value) and "country code" in str(info.value), bad  # what is wrong, what to do
+    assert fake.sends == []
+
+
+async def test_429_retry_after_as_an_http_date(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    when = datetime.now(UTC) + timedelta(seconds=120)
+    fake.push(Reply(429, {"message": "slow down", "error": "slow down"}, {"Retry-After": format_datetime(when, usegmt=True)}))
+    with pytest.raises(ProviderError) as info:
+        await adapter.send(msg(case))
+    assert info.value.kind == ErrorKind.RETRYABLE
+    assert info.value.retry_after is not None and 60 < info.value.retry_after <= 121
 
 
 async def test_webhook_parsing_from_captured_bodies(case: Case, adapter: Provider, data_dir: Path) -> None:
@@ -146,24 +221,31 @@ async def test_webhook_parsing_from_captured_bodies(case: Case, adapter: Provide
             first = parsed.receipts[0]
             assert (first.status, first.raw_status, first.client_ref) == (status, raw, ref), name
         if n_inbound:
-            assert parsed.inbound[0].from_number == ref, name
+            assert parsed.inbound[0].from_number.startswith("+"), name
             assert parsed.inbound[0].text
+            if not n_receipts:
+                assert parsed.inbound[0].from_number == ref, name
         assert adapter.webhook_dedupe_key(case.request(body))
+    for name, pmid in case.hook_ids:
+        parsed = adapter.parse_webhook(case.request((data_dir / "webhooks" / name).read_bytes()))
+        [item] = parsed.receipts or parsed.inbound
+        assert item.provider_message_id == pmid, name
     if not case.hooks:
         assert not adapter.spec.caps.webhooks
 
 
 async def test_webhook_authentication_accepts_and_rejects(case: Case, adapter: Provider, data_dir: Path) -> None:
-    if case.sign is None or case.forge is None:
+    if case.sign is None or not case.forges:
         pytest.skip(f"{case.id} has no webhooks")
     body = (data_dir / "webhooks" / case.hooks[0][0]).read_bytes()
     t = now()
     headers, query = case.sign(body, t)
     adapter.verify_webhook(case.request(body, headers, query), t)
-    forged_h, forged_q = case.forge(body, t)
-    with pytest.raises(WebhookRejected) as info:
-        adapter.verify_webhook(case.request(body, forged_h, forged_q), t)
-    assert info.value.status == 401
+    for forge in case.forges:
+        forged_h, forged_q = forge(body, t)
+        with pytest.raises(WebhookRejected) as info:
+            adapter.verify_webhook(case.request(body, forged_h, forged_q), t)
+        assert info.value.status == 401
     with pytest.raises(WebhookRejected):
         adapter.verify_webhook(case.request(body), t)
 
@@ -188,3 +270,16 @@ async def test_bulk_capable_adapters_send_in_chunks(case: Case, fake: FakeProvid
     assert [r.local_id for r in results] == [m.local_id for m in msgs]
     assert {r.status for r in results} == {Status.SENT}
     assert len(fake.sends) == 2
+
+
+async def test_bulk_partial_failure_rejects_only_the_refused_item(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+    if not adapter.spec.caps.bulk:
+        pytest.skip(f"{case.id} has no bulk endpoint")
+    assert case.partial is not None
+    fake.push(case.partial)
+    msgs = [OutboundMessage(f"id{i:05d}", case.to, "", f"Hello {i}") for i in range(3)]
+    results = await adapter.send_bulk(msgs)
+    assert [r.local_id for r in results] == [m.local_id for m in msgs]
+    assert [r.status for r in results] == [Status.SENT, Status.REJECTED, Status.SENT]
+    assert "zebra" in (results[1].error or "")  # the provider's own words
+    assert results[0].provider_message_id and results[2].provider_message_id
