@@ -160,12 +160,6 @@ class Dispatcher:
 
     async def run(self) -> None:
         await self._beat(force=True)
-        abandoned = await self.db.write(
-            lambda c: msg_store.abandon_dead_claims(c, _ago(DEAD_AFTER_S), self.id)
-        )
-        if abandoned:
-            log.warning("%d interrupted sends marked for review", len(abandoned))
-            self.bus.publish(Changes(message_ids=set(abandoned)))
         while not self._stopping:
             self._wake.clear()
             try:
@@ -185,10 +179,26 @@ class Dispatcher:
             await asyncio.gather(*self._recording, return_exceptions=True)
 
     async def _beat(self, force: bool = False) -> None:
+        """Say we are alive and, as often, look for claims of dispatchers that are not.
+
+        Not only at start: when ``smsdesk serve`` is killed while the GUI runs on (or the app
+        is killed and reopened before its heartbeat is stale), its claimed rows would
+        otherwise stay claimed for ever and their scheduled item "running".
+        """
         now = time.monotonic()
         if force or now - self._last_beat > HEARTBEAT_S:
             self._last_beat = now
             await self.db.write(lambda c: msg_store.heartbeat(c, self.id))
+            await self._abandon_dead()
+
+    async def _abandon_dead(self) -> None:
+        alive_since = _ago(DEAD_AFTER_S)
+        if not msg_store.dead_claimers(self.db.reader(), alive_since, self.id):
+            return  # the common case: a read, no write
+        abandoned = await self.db.write(lambda c: msg_store.abandon_dead_claims(c, alive_since, self.id))
+        if abandoned:
+            log.warning("%d interrupted sends marked for review", len(abandoned))
+            self.bus.publish(Changes(message_ids=set(abandoned), queue=True, bulk=True))
 
     def _fill(self) -> None:
         rows = self.messages.db.query(

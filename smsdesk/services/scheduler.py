@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 OFF_LOOP_AT = 200  # recipients; below this the work takes a few milliseconds
 DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
+CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
@@ -435,19 +437,29 @@ class SchedulerService:
 
     async def run(self) -> None:
         """Run until :meth:`stop`: a tick a second, or sooner when kicked."""
-        alive_since = iso(utc_now() - timedelta(seconds=DEAD_AFTER_S))
-        dead = await self.db.write(lambda c: store.abandon_dead_hand_offs(c, alive_since, self.id, iso(self.clock())))
-        if dead:
-            log.warning("%d interrupted provider hand-offs marked for review", len(dead))
-            self._changed()
+        last_check = -CHECK_DEAD_S
         while not self._stopping:
             self._wake.clear()
             try:
+                if time.monotonic() - last_check >= CHECK_DEAD_S:
+                    last_check = time.monotonic()
+                    await self._abandon_dead_hand_offs()
                 await self.tick()
             except SmsdeskError:
                 log.exception("scheduler pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    async def _abandon_dead_hand_offs(self) -> None:
+        """At start and every few seconds: hand-offs of a process that died (killed mid-way) go to
+        review, so the item is not locked against edit and cancel for ever."""
+        alive_since = iso(utc_now() - timedelta(seconds=DEAD_AFTER_S))
+        if not store.dead_hand_offs(self.db.reader(), alive_since, self.id):
+            return
+        dead = await self.db.write(lambda c: store.abandon_dead_hand_offs(c, alive_since, self.id, iso(self.clock())))
+        if dead:
+            log.warning("%d interrupted provider hand-offs marked for review", len(dead))
+            self._changed()
 
     async def tick(self) -> int:
         """One pass; returns how many items started a run (for tests with injected clocks)."""

@@ -13,8 +13,6 @@ Write functions take the writer's connection (call them inside ``Database.write`
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -205,23 +203,6 @@ def held_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
     return {r[0] for r in rows}
 
 
-def _alive_here(dispatcher_id: str) -> bool | None:
-    """Whether the dispatcher that made a claim still runs: None when it is not on this host."""
-    parts = dispatcher_id.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return None
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover_interrupted(conn: sqlite3.Connection, run_id: int, me: str) -> list[int]:
     """Rows a killed process of this computer was sending: ``needs_review``, never resent.
 
@@ -232,7 +213,7 @@ def recover_interrupted(conn: sqlite3.Connection, run_id: int, me: str) -> list[
         "SELECT id, claimed_by FROM messages WHERE run_id = ? AND status = 'queued' AND claimed_by IS NOT NULL",
         (run_id,),
     ).fetchall()
-    ids = [r["id"] for r in rows if r["claimed_by"] != me and _alive_here(r["claimed_by"]) is False]
+    ids = [r["id"] for r in rows if r["claimed_by"] != me and msg_store.claimer_alive_here(r["claimed_by"]) is False]
     for mid in ids:
         msg_store.apply_status(
             conn, mid, Status.NEEDS_REVIEW, "interrupted",

@@ -7,6 +7,8 @@ which enforces the forward-only rule in SQL's own transaction.
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -255,17 +257,57 @@ def heartbeat(conn: sqlite3.Connection, dispatcher: str) -> None:
     )
 
 
+def claimer_alive_here(dispatcher_id: str) -> bool | None:
+    """Whether the process behind a dispatcher id (``host:pid:tag``) still runs.
+
+    None when it is not on this computer (or the id has another shape): only its heartbeat
+    can tell then. A dead process id on this host is certain at once, where a missed
+    heartbeat takes ``DEAD_AFTER_S`` to show.
+    """
+    parts = dispatcher_id.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return None
+    if os.name == "nt":
+        return None  # os.kill(pid, 0) on Windows *terminates* the process: heartbeat only there
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def dead_claimers(conn: sqlite3.Connection, alive_since: str, me: str) -> list[str]:
+    """Dispatchers other than ``me`` that hold claims on queued rows but are gone: a process of
+    this computer that no longer runs, or one whose heartbeat is older than ``alive_since``.
+
+    Only reads (a reader connection will do), so a periodic check costs no write.
+    """
+    rows = conn.execute(
+        """SELECT DISTINCT m.claimed_by, kv.value FROM messages m LEFT JOIN kv ON kv.key = 'dispatcher:' || m.claimed_by
+           WHERE m.status = 'queued' AND m.claimed_by IS NOT NULL AND m.claimed_by != ?""",
+        (me,),
+    ).fetchall()
+    return [r[0] for r in rows if r[1] is None or r[1] < alive_since or claimer_alive_here(r[0]) is False]
+
+
 def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> list[int]:
     """Claims left by a dispatcher that died mid-send: the send may have gone out.
 
-    A dispatcher is dead when its heartbeat is older than ``alive_since``. Its claimed rows
-    become ``needs_review`` (never blindly resent); a later receipt can still settle them.
+    Dead means :func:`dead_claimers` (its process is gone, or its heartbeat is older than
+    ``alive_since``). Its claimed rows become ``needs_review`` (never blindly resent); a later
+    receipt can still settle them.
     """
+    dead = dead_claimers(conn, alive_since, me)
+    if not dead:
+        return []
     rows = conn.execute(
-        """SELECT m.id FROM messages m LEFT JOIN kv ON kv.key = 'dispatcher:' || m.claimed_by
-           WHERE m.status = 'queued' AND m.claimed_by IS NOT NULL AND m.claimed_by != ?
-             AND (kv.value IS NULL OR kv.value < ?)""",
-        (me, alive_since),
+        f"""SELECT id FROM messages WHERE status = 'queued' AND claimed_by IN ({','.join('?' * len(dead))})""",
+        dead,
     ).fetchall()
     ids = [r["id"] for r in rows]
     for mid in ids:

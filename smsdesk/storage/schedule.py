@@ -224,16 +224,24 @@ def cancel_messages(conn: sqlite3.Connection, ids: Sequence[int], reason: str) -
     return done
 
 
-def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, now: str) -> list[int]:
-    """Provider hand-offs left half-done by a process that died (its heartbeat is older than
-    ``alive_since``): the provider may or may not hold the messages, so they go to review
-    rather than being sent again. Returns the item ids."""
+def dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str) -> list[sqlite3.Row]:
+    """Provider hand-offs claimed by a process that is gone (a dead process of this computer, or
+    a heartbeat older than ``alive_since``): (id, claimed_by) rows. Only reads."""
     rows = conn.execute(
-        """SELECT s.id, s.claimed_by FROM schedules s LEFT JOIN kv ON kv.key = 'dispatcher:' || s.claimed_by
+        """SELECT s.id, s.claimed_by, kv.value FROM schedules s LEFT JOIN kv ON kv.key = 'dispatcher:' || s.claimed_by
            WHERE s.state = 'scheduled' AND s.location = 'provider' AND s.claimed_by IS NOT NULL
-             AND s.claimed_by != ? AND (kv.value IS NULL OR kv.value < ?)""",
-        (me, alive_since),
+             AND s.claimed_by != ?""",
+        (me,),
     ).fetchall()
+    return [r for r in rows
+            if r["value"] is None or r["value"] < alive_since or msg_store.claimer_alive_here(r["claimed_by"]) is False]
+
+
+def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, now: str) -> list[int]:
+    """Provider hand-offs left half-done by a process that died (:func:`dead_hand_offs`): the
+    provider may or may not hold the messages, so they go to review rather than being sent
+    again. Returns the item ids."""
+    rows = dead_hand_offs(conn, alive_since, me)
     for r in rows:
         ids = conn.execute(
             "SELECT id FROM messages WHERE claimed_by = ? AND status = 'scheduled'", (r["claimed_by"],)
