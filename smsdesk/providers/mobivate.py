@@ -12,6 +12,8 @@ Facts: PROVIDERS.md section 2. Points that shape this module:
   real service could never reach it (set the key's Receipt URL, or run a tunnel).
 - A DR carries a 32-hex ``deliveryMessageId`` unlike the send's UUID; receipts are matched on
   ``clientReference`` (our ``reference`` = ``local_id``).
+- Deviation from PROVIDERS.md 6.2: INTERIM_QUEUED (8) and RETRY (10) would be PENDING, which
+  smsdesk does not have; they are ``sent`` (accepted, not final) with the raw status kept.
 - A batch answer (its shape is [ND]) is read per recipient: refused items become
   ``rejected`` with Mobivate's words, items the answer leaves out ``needs_review``; nothing
   is claimed as sent unless the answer accepts it (:func:`_batch_results`).
@@ -61,54 +63,35 @@ BATCH_CHUNK = 1000  # old docs: at most 1,000 messages per batch request
 LOG_PAGE_SIZE = 1000
 RECONCILE_MAX_PAGES = 10
 
-# statusCode -> unified status (PROVIDERS.md 6.2). Provider-side "pending" states map to SENT:
-# the message was accepted and is not final. Never QUEUED, which means "in our outbox".
-CODE_MAP: dict[int, Status] = {
-    1: Status.DELIVERED,
-    2: Status.SENT,
-    3: Status.EXPIRED,
-    4: Status.FAILED,
-    5: Status.FAILED,
-    6: Status.UNKNOWN,
-    7: Status.REJECTED,
-    8: Status.SENT,
-    9: Status.SENT,
-    10: Status.SENT,
-    11: Status.FAILED,
-    12: Status.REJECTED,
-    17: Status.REJECTED,
-    18: Status.REJECTED,
-    19: Status.REJECTED,
-    20: Status.REJECTED,
-    21: Status.REJECTED,
-    22: Status.REJECTED,
-    24: Status.FAILED,
-    28: Status.FAILED,
-    29: Status.FAILED,
-}
-NAME_MAP: dict[str, Status] = {
-    "DELIVERED": Status.DELIVERED,
-    "ACCEPTED": Status.SENT,
-    "EXPIRED": Status.EXPIRED,
-    "DELETED": Status.FAILED,
-    "UNDELIVERABLE": Status.FAILED,
-    "UNKNOWN": Status.UNKNOWN,
-    "REJECTED": Status.REJECTED,
-    "INTERIM_QUEUED": Status.SENT,
-    "INTERIM_ACKNOWLEDGED": Status.SENT,
-    "RETRY": Status.SENT,
-    "FAILED_NACK": Status.FAILED,
-    "FAILED_NOROUTE": Status.REJECTED,
-    "FAILED_INSUFFICIENT_CREDIT": Status.REJECTED,
-    "FAILED_ORIGINATOR_RECIPIENT_EQUAL": Status.REJECTED,
-    "FAILED_RECIPIENT_BLACKLISTED": Status.REJECTED,
-    "FAILED_ORIGINATOR_REJECTED": Status.REJECTED,
-    "FAILED_ROUTE_INVALID": Status.REJECTED,
-    "FAILED_LIMITS_EXCEEDED": Status.REJECTED,
-    "FAILED_EXHAUSTED": Status.FAILED,
-    "FAILED_INTERNAL_ERROR": Status.FAILED,
-    "FAILED_UNKNOWN": Status.FAILED,
-}
+# DR (status, statusCode) -> unified status (PROVIDERS.md 2 and 6.2). Deviation: there is no
+# PENDING in smsdesk, so the provider-side pending states INTERIM_QUEUED (8) and RETRY (10)
+# map to SENT (accepted, not final), never QUEUED, which means "in our outbox" and would make
+# the dispatcher send it again. The raw status is kept beside it (StatusEvent.raw_status).
+_STATUSES: tuple[tuple[int, str, Status], ...] = (
+    (1, "DELIVERED", Status.DELIVERED),
+    (2, "ACCEPTED", Status.SENT),
+    (3, "EXPIRED", Status.EXPIRED),
+    (4, "DELETED", Status.FAILED),
+    (5, "UNDELIVERABLE", Status.FAILED),
+    (6, "UNKNOWN", Status.UNKNOWN),
+    (7, "REJECTED", Status.REJECTED),
+    (8, "INTERIM_QUEUED", Status.SENT),
+    (9, "INTERIM_ACKNOWLEDGED", Status.SENT),
+    (10, "RETRY", Status.SENT),
+    (11, "FAILED_NACK", Status.FAILED),
+    (12, "FAILED_NOROUTE", Status.REJECTED),
+    (17, "FAILED_INSUFFICIENT_CREDIT", Status.REJECTED),
+    (18, "FAILED_ORIGINATOR_RECIPIENT_EQUAL", Status.REJECTED),
+    (19, "FAILED_RECIPIENT_BLACKLISTED", Status.REJECTED),
+    (20, "FAILED_ORIGINATOR_REJECTED", Status.REJECTED),
+    (21, "FAILED_ROUTE_INVALID", Status.REJECTED),
+    (22, "FAILED_LIMITS_EXCEEDED", Status.REJECTED),
+    (24, "FAILED_EXHAUSTED", Status.FAILED),
+    (28, "FAILED_INTERNAL_ERROR", Status.FAILED),
+    (29, "FAILED_UNKNOWN", Status.FAILED),
+)
+CODE_MAP: dict[int, Status] = {code: status for code, _, status in _STATUSES}
+NAME_MAP: dict[str, Status] = {name: status for _, name, status in _STATUSES}
 _OK_STATUSES = {Status.DELIVERED, Status.SENT, Status.UNKNOWN}
 
 

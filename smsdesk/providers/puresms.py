@@ -2,6 +2,10 @@
 
 Facts: PROVIDERS.md section 1. Webhook payloads in the wild come camelCase or PascalCase,
 with ``eventType`` or ``event_type``, and statuses as strings or numbers: accept them all.
+
+Deviation from PROVIDERS.md 6.2: ``Queued`` (and the observed numeric 1, "processing") would
+be PENDING, which smsdesk does not have; they map to ``sent`` (accepted, not final), never to
+our ``queued`` (the outbox), and the raw status ("Queued", "1") is kept beside it.
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ from smsdesk.providers.spec import (
 REPLAY_WINDOW_S = 300
 BULK_CHUNK = 1000
 
-# "Queued" at the provider means accepted, not final: SENT. Never Status.QUEUED, which means
-# "in our outbox" and would make the dispatcher send a provider-scheduled message again.
+# "Queued" at the provider means accepted, not final: SENT (no PENDING in smsdesk; see the
+# module docstring). Never Status.QUEUED, which means "in our outbox" and would make the
+# dispatcher send a provider-scheduled message again.
 STATUS_MAP = {
     "queued": Status.SENT,
     "dispatched": Status.SENT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
+from smsdesk.domain.webhooks import WebhookRequest
 from smsdesk.providers import mobivate
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig
@@ -202,3 +204,13 @@ async def test_a_batch_answer_with_only_a_short_count_claims_nothing_as_sent(env
     assert "accepted 2 of 3" in (short[0].error or "")
     full = await p.send_bulk(msgs)
     assert {r.status for r in full} == {Status.SENT}
+
+
+@pytest.mark.parametrize(("name", "code"), [("INTERIM_QUEUED", 8), ("RETRY", 10), (None, 8), (None, 10)])
+async def test_provider_side_pending_is_sent_with_the_raw_status_kept(name: str | None, code: int) -> None:
+    # No PENDING in smsdesk (documented deviation): SENT, never our outbox's QUEUED.
+    assert mobivate.map_status(name, code) == (Status.SENT, name or str(code))
+    body = json.dumps({"deliveryMessageId": "d" * 32, "clientReference": "L1", "status": name, "statusCode": code})
+    [ev] = mobivate.MobivateProvider(AccountConfig("m", "", "B"), None).parse_webhook(  # type: ignore[arg-type]
+        WebhookRequest("POST", "/hooks/3", {}, body.encode())).receipts
+    assert (ev.status, ev.raw_status, ev.error) == (Status.SENT, name or str(code), None)

@@ -185,7 +185,9 @@ async def test_puresms_schedule_and_cancel(mk) -> None:
 
 
 async def test_provider_side_queued_never_means_our_outbox() -> None:
-    assert puresms.map_status("Queued")[0] == Status.SENT
+    # No PENDING in smsdesk (documented deviation): SENT, with the raw status kept.
+    assert puresms.map_status("Queued") == (Status.SENT, "Queued")
+    assert puresms.map_status(1) == (Status.SENT, "1")
     assert send2.map_dlr("Queued")[0] == Status.SENT
 
 
