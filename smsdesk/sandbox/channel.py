@@ -2,7 +2,8 @@
 
 Demo: add a Channel API account with base URL ``<sandbox url>/channel``, ``url`` = ``/send``
 (and optionally ``verify_url`` = ``/verify``), the sandbox's API key, and, to see signed
-reports, ``jwt_secret`` equal to the sandbox's ``channel_jwt_secret``. Routes:
+reports, ``jwt_secret`` equal to the sandbox's ``channel_jwt_secret`` (or one registered for the
+account's webhook path in ``channel_jwt_secrets``, as the app does). Routes:
 ``POST /send`` and ``POST /verify``, authenticated by the ``Chan-Api-Key`` header.
 
 As the contract asks of a connector: the recipient must be ``00`` + 7-15 digits; a repeated
@@ -90,9 +91,9 @@ class ChannelWire:
         self.server._spawn(self.server._lifecycle(rec, self._report, self._no_reply))
         return web.json_response(answer)
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, url: str) -> dict[str, str]:
         hdrs = {"Content-Type": "application/json"}
-        secret = self.server.config.channel_jwt_secret
+        secret = self.server.config.channel_secret_for(url)
         if secret:
             hdrs["Authorization"] = "Bearer " + jwt.encode({"iat": int(time.time())}, secret, algorithm="HS256")
         return hdrs
@@ -107,7 +108,7 @@ class ChannelWire:
             "status": state, "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "error": None if state in ("sent", "delivered", "enqueued") else f"sandbox: {state}",
         }
-        ok = await self.server.post_webhook([event], url, self._headers())
+        ok = await self.server.post_webhook([event], url, self._headers(url))
         if ok:
             self.server.receipts_posted += 1
         return ok

@@ -1,17 +1,21 @@
 """Settings -> Accounts offscreen: add a real-provider account, Test it, send through it, remove it.
 
-The account speaks PureSMS's wire format to the running sandbox (its base URL), so the Test
-button makes a real authenticated call over loopback HTTP.
+The accounts speak each provider's wire format to the running sandbox (its base URL, filled by
+"Use the built-in sandbox" where a person would use it), so Test makes a real authenticated
+call over loopback HTTP and sends reach Delivered through each provider's own receipt path.
 """
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from smsdesk.domain.status import Status
 from smsdesk.services.send import Draft
+from smsdesk.ui.models.sent_messages_model import STATUS_COL
 from smsdesk.ui.views.accounts_view import AccountsView
+from smsdesk.ui.views.compose_view import ComposeView
 
 
 def _accounts_page(gui) -> AccountsView:
@@ -97,3 +101,125 @@ def test_without_a_keyring_the_secret_can_be_kept_for_this_session(gui, qtbot) -
         assert gui.rt.accounts.secret(account, "api_key") == gui.rt.sandbox.server.config.api_key
     finally:
         keyring.set_keyring(previous)
+
+
+# ---- every provider against the built-in sandbox ---------------------------------------------------
+def _compose_send(gui, qtbot, account_id: int, text: str) -> ComposeView:
+    compose = gui.window.show_page("compose")
+    assert isinstance(compose, ComposeView)
+    gui.wait_until(lambda: compose.account.findData(account_id) >= 0)
+    compose.account.setCurrentIndex(compose.account.findData(account_id))
+    compose.to.setText("07911 123456")
+    compose.body.setPlainText(text)
+    gui.wait_until(lambda: "✓" in compose.to_status.text())
+    qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
+    return compose
+
+
+@pytest.mark.parametrize("provider", ["mobivate", "send2", "channel"])
+def test_each_provider_can_be_pointed_at_the_sandbox_tested_and_sent_through(
+    gui, qtbot, memory_keyring, provider: str
+) -> None:
+    gui.rt.polling.first_delay = 0.2  # Send-2 reports delivery by polling only
+    cfg = gui.rt.sandbox.server.config
+    view = _accounts_page(gui)
+    view.new_account()
+    view.provider.setCurrentIndex(view.provider.findData(provider))
+    assert view.sandbox_button.isVisible()
+    view.name.setText(f"Demo {provider}")
+    if provider != "send2":
+        view.inputs["sender"].setText("MyShop")
+    qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
+    assert view.inputs["base_url"].text() == f"{gui.rt.sandbox.url}/{provider}"
+    assert view.inputs["api_key"].text() == cfg.api_key
+    assert "Save, then Test" in view.result.text()
+    if provider == "send2":
+        assert view.inputs["sender"].text().isdigit()  # Send-2 sender IDs are numbers
+    else:
+        assert view.inputs["sender"].text() == "MyShop"  # a person's own sender ID is kept
+    if provider == "channel":
+        assert view.inputs["url"].text() == "/send" and view.inputs["jwt_secret"].text()
+
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: f"Saved 'Demo {provider}'" in view.result.text())
+    account = gui.rt.accounts.by_name(f"Demo {provider}")
+    assert cfg.api_key in memory_keyring.store.values()  # the key went to the keyring ...
+    for path in gui.rt.paths.home.rglob("*"):  # ... and nowhere on disk
+        if path.is_file():
+            assert cfg.api_key.encode() not in path.read_bytes(), path
+    assert "built-in sandbox of this session" in view.sandbox_note.text()
+
+    qtbot.mouseClick(view.test_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.result.text().startswith(("✓", "✗")))
+    assert view.result.text().startswith("✓"), view.result.text()
+
+    compose = _compose_send(gui, qtbot, account.id, f"Hello through {provider}")
+    gui.wait_until(lambda: compose.model.rowCount() == 1)
+    gui.wait_until(lambda: compose.model.index(0, STATUS_COL).data() == "Delivered", timeout=20)
+    [msg] = gui.rt.sender.messages.recent(5, account_id=account.id)
+    assert msg.status == Status.DELIVERED
+    sent = gui.rt.sandbox.server.sent[-1]
+    assert (sent.wire, sent.content) == (provider, f"Hello through {provider}")
+
+
+def test_channel_reports_are_signed_with_the_accounts_own_jwt_secret(gui, qtbot, memory_keyring) -> None:
+    cfg = gui.rt.sandbox.server.config
+    cfg.channel_jwt_secret = "the-sandbox-wide-secret"  # must not be what signs this account's reports
+    view = _accounts_page(gui)
+    view.new_account()
+    view.provider.setCurrentIndex(view.provider.findData("channel"))
+    view.name.setText("Signed")
+    view.inputs["sender"].setText("MyShop")
+    view.inputs["jwt_secret"].setText("my-own-jwt-secret-of-at-least-32-bytes")
+    qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
+    assert view.inputs["jwt_secret"].text() == "my-own-jwt-secret-of-at-least-32-bytes"  # a typed secret is kept
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "Saved 'Signed'" in view.result.text())
+    account = gui.rt.accounts.by_name("Signed")
+    compose = _compose_send(gui, qtbot, account.id, "Signed report please")
+    gui.wait_until(lambda: compose.model.rowCount() == 1)
+    gui.wait_until(lambda: compose.model.index(0, STATUS_COL).data() == "Delivered", timeout=20)
+
+
+def test_the_sandbox_button_is_hidden_when_no_sandbox_runs(gui, qtbot) -> None:
+    view = _accounts_page(gui)
+    link = gui.rt.accounts.sandbox
+    gui.rt.accounts.attach_sandbox(None)
+    try:
+        view.new_account()
+        view.provider.setCurrentIndex(view.provider.findData("mobivate"))
+        assert not view.sandbox_button.isVisible()
+        view.use_sandbox()  # e.g. a shortcut: explained, nothing filled
+        assert "sandbox is not running" in view.result.text() and view.inputs["api_key"].text() == ""
+    finally:
+        gui.rt.accounts.attach_sandbox(link)
+
+
+# ---- balance -------------------------------------------------------------------------------------------
+def _add_send2(gui, qtbot, view: AccountsView, name: str, key: str | None = None) -> None:
+    view.new_account()
+    view.provider.setCurrentIndex(view.provider.findData("send2"))
+    view.name.setText(name)
+    qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
+    if key is not None:
+        view.inputs["api_key"].setText(key)
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: f"Saved '{name}'" in view.result.text())
+
+
+def test_selecting_a_send2_account_shows_its_balance(gui, qtbot, memory_keyring) -> None:
+    gui.rt.sandbox.server.wires["send2"].balance = 4321
+    view = _accounts_page(gui)
+    _add_send2(gui, qtbot, view, "Kenya")
+    gui.wait_until(lambda: view.balance.text() == "Balance: 4,321 units")
+    assert view.balance.isVisible()
+    view.list.setCurrentRow(0)  # the Sandbox account has no balance call
+    gui.wait_until(lambda: view.current is not None and view.current.name == "Sandbox")
+    assert not view.balance.isVisible()
+
+
+def test_a_balance_that_cannot_be_read_says_why_and_what_to_do(gui, qtbot, memory_keyring) -> None:
+    view = _accounts_page(gui)
+    _add_send2(gui, qtbot, view, "Wrong key", key="not-the-key")
+    gui.wait_until(lambda: view.balance.text().startswith("Balance unavailable"))
+    assert "Unauthenticated" in view.balance.text() and "press Test" in view.balance.text()

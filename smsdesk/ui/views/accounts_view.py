@@ -29,6 +29,7 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.spec import ProviderSpec
+from smsdesk.services import sandbox_link
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import confirm
@@ -66,6 +67,19 @@ class AccountsView(QWidget):
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: palette(mid);")
+        self.sandbox_button = QPushButton("Use the built-in sandbox")
+        self.sandbox_button.setObjectName("use_sandbox")
+        self.sandbox_button.setToolTip(
+            "Fill in the running sandbox's address for this provider and this session's key, "
+            "to try the account without a real provider."
+        )
+        self.sandbox_note = QLabel()
+        self.sandbox_note.setObjectName("sandbox_note")
+        self.sandbox_note.setWordWrap(True)
+        self.balance = QLabel()
+        self.balance.setObjectName("account_balance")
+        self.balance.setWordWrap(True)
+        self.balance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.webhook = QLineEdit()
         self.webhook.setReadOnly(True)
         self.webhook.setObjectName("webhook_url")
@@ -97,7 +111,13 @@ class AccountsView(QWidget):
         rl = QVBoxLayout(right)
         rl.addLayout(head)
         rl.addWidget(self.fields_box)
+        sandbox_row = QHBoxLayout()
+        sandbox_row.addWidget(self.sandbox_button)
+        sandbox_row.addStretch(1)
+        rl.addLayout(sandbox_row)
+        rl.addWidget(self.sandbox_note)
         rl.addWidget(self.notes)
+        rl.addWidget(self.balance)
         rl.addWidget(QLabel("Webhook URL for the provider's dashboard:"))
         rl.addLayout(hook_row)
         rl.addLayout(buttons)
@@ -117,6 +137,7 @@ class AccountsView(QWidget):
         self.save_button.clicked.connect(self.save)
         self.test_button.clicked.connect(self.test)
         self.remove_button.clicked.connect(self.confirm_remove)
+        self.sandbox_button.clicked.connect(self.use_sandbox)
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.reload()
 
@@ -161,6 +182,9 @@ class AccountsView(QWidget):
         self.test_button.setEnabled(True)
         self.remove_button.setEnabled(True)
         self.result.clear()
+        self.sandbox_note.setText(self.ctx.rt.accounts.sandbox_note(acct))
+        self.sandbox_note.setVisible(bool(self.sandbox_note.text()))
+        self.refresh_balance()
 
     def new_account(self) -> None:
         self.current = None
@@ -177,6 +201,10 @@ class AccountsView(QWidget):
         self.test_button.setEnabled(False)
         self.remove_button.setEnabled(False)
         self.result.clear()
+        self.sandbox_note.clear()
+        self.sandbox_note.hide()
+        self.balance.clear()
+        self.balance.hide()
         self.name.setFocus()
 
     def _spec(self) -> ProviderSpec:
@@ -222,6 +250,10 @@ class AccountsView(QWidget):
             self.form.addRow(label, widget)
             self.inputs[fld.name] = widget
         self.notes.setText(spec.notes)
+        # Only while the sandbox runs, and not for the Sandbox provider (it is wired up by itself).
+        self.sandbox_button.setVisible(
+            self.ctx.rt.accounts.sandbox is not None and sandbox_link.supported(spec.id)
+        )
 
     def _has_secret(self, acct: Account, name: str) -> bool:
         try:
@@ -239,6 +271,65 @@ class AccountsView(QWidget):
                 continue  # empty secret box: keep what the keyring has
             out[name] = value
         return out
+
+    # ---- the built-in sandbox and the balance ------------------------------------------------
+    def use_sandbox(self) -> None:
+        """Point the form at the running sandbox: its address for this provider and its key."""
+        spec = self._spec()
+        values = self.ctx.rt.accounts.sandbox_values(spec.id)
+        if not values:
+            self.result.setStyleSheet(ERR)
+            self.result.setText(
+                "The built-in sandbox is not running. Turn on demo mode in Settings → General and "
+                "restart smsdesk, or fill in a real provider's address and key."
+            )
+            return
+        for name, value in values.items():
+            box = self.inputs.get(name)
+            if not isinstance(box, QLineEdit):
+                continue
+            if name in sandbox_link.SUGGESTED:
+                fld = spec.field(name)
+                stored = bool(fld and fld.secret and self.current and self._has_secret(self.current, name))
+                if box.text().strip() or stored:
+                    continue  # a person's own sender ID or secret wins over a suggestion
+            box.setText(value)
+        if not self.name.text().strip():
+            self.name.setText(f"{spec.name} (sandbox)")
+        self.result.setStyleSheet(OK)
+        self.result.setText(
+            "Filled in the built-in sandbox's address and this session's key. Save, then Test. "
+            + sandbox_link.NOTES.get(spec.id, "")
+        )
+
+    def refresh_balance(self) -> None:
+        """Show what is left on the selected account, when its provider has a balance call."""
+        acct = self.current
+        if acct is None or not self.ctx.rt.accounts.spec(acct).caps.balance:
+            self.balance.clear()
+            self.balance.hide()
+            return
+        self.balance.setStyleSheet("")
+        self.balance.setText("Balance: checking…")
+        self.balance.show()
+
+        def done(value: object) -> None:
+            if self.current is None or self.current.id != acct.id:
+                return
+            self.balance.setStyleSheet("")
+            shown = "unknown (the provider did not say)" if value is None else f"{value:,} units"
+            self.balance.setText(f"Balance: {shown}")
+
+        def failed(exc: BaseException) -> None:
+            if self.current is None or self.current.id != acct.id:
+                return
+            self.balance.setStyleSheet(ERR)
+            words = str(exc) if isinstance(exc, SmsdeskError) else f"{type(exc).__name__}: {exc}"
+            self.balance.setText(
+                f"Balance unavailable: {words.rstrip('.')}. Check the API key and base URL, then press Test."
+            )
+
+        spawn(self.ctx.rt.accounts.balance(acct), title="Balance", on_done=done, on_error=failed)
 
     # ---- actions -----------------------------------------------------------------------
     def save(self) -> None:
