@@ -16,7 +16,7 @@ from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, zone
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
-from smsdesk.storage.messages import NewOutgoing
+from smsdesk.storage.messages import NewOutgoing, opted_out_reason
 
 if TYPE_CHECKING:
     from smsdesk.services.scheduler import SchedulerService
@@ -73,21 +73,35 @@ class RunPlan:
     deferred: dict[int, str]  # index in items -> why it waits
     skipped: int
     note: str
+    rejected: dict[int, str] = field(default_factory=dict)  # index in items -> why it is not sent
 
 
 def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPlan:
     """What a run of ``item`` at ``now`` writes: its messages (quiet-hour recipients deferred,
-    opted-out ones skipped) and a note saying why."""
+    opted-out ones skipped) and a note saying why.
+
+    A bulk run's opted-out recipients are not skipped but written ``rejected`` with the reason:
+    the import's report accounts for every accepted row (rows in = accepted + rejected).
+    """
     quiet = svc.quiet_hours(item.account_id)
     items: list[NewOutgoing] = []
     deferred: dict[int, str] = {}
+    rejected: dict[int, str] = {}
     skipped = 0
     analysed: dict[str, Any] = {}  # a bulk run repeats few distinct texts
+    reader = svc.db.reader()
     for number, body in svc.repo.recipients(item.id):
-        if svc.sender.optouts.is_opted_out(number):
-            skipped += 1
-            continue
+        how = opted_out_reason(reader, number)
         text = body or item.body
+        if how is not None:
+            if item.bulk_run_id is None:
+                skipped += 1
+                continue
+            info = analysed.get(text) or analysed.setdefault(text, analyze(text))
+            rejected[len(items)] = f"Not sent: {number} opted out ({how}) before it went. Send again only if they opt back in."
+            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
+                                     Status.REJECTED, None, item.bulk_run_id))
+            continue
         info = analysed.get(text) or analysed.setdefault(text, analyze(text))
         # Zone look-up is most of the cost of a big run: only when quiet hours are on.
         d = defer_for_quiet(now, svc.zones(number, item.zone), quiet) if quiet else Deferral(now)
@@ -101,6 +115,6 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
     notes = []
     if deferred:
         notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")
-    if skipped:
-        notes.append(f"{skipped} skipped: opted out.")
-    return RunPlan(items, deferred, skipped, " ".join(notes))
+    if skipped or rejected:
+        notes.append(f"{skipped + len(rejected)} not sent: opted out.")
+    return RunPlan(items, deferred, skipped, " ".join(notes), rejected)

@@ -70,6 +70,8 @@ DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is 
 CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
+BULK_TEXT = ("The text of a bulk send is personalised for each recipient from its import; to change it, "
+             "cancel this send and import the file again with the new message.")
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
 
 
@@ -234,6 +236,10 @@ class SchedulerService:
             raise InvalidInput(STARTED if item.state == "running" else f"It is {item.state_label.lower()}.")
         if item.version != version:
             raise InvalidInput(CHANGED)
+        if item.kind == "bulk" and text is not None and text != item.body:
+            # Each recipient's text was made from the import's template and their row; changing
+            # the shared text here would change nothing that is sent.
+            raise InvalidInput(BULK_TEXT)
         fields: dict[str, object] = {}
         new_text = item.body if text is None else text
         rcpts: list[tuple[str, str | None]] | None = None
@@ -522,7 +528,12 @@ class SchedulerService:
             ids = msg_store.insert_outgoing(conn, plan.items)
             for index in plan.deferred:
                 conn.execute("UPDATE messages SET raw_status = 'quiet hours' WHERE id = ?", (ids[index],))
+            for index, why in plan.rejected.items():
+                conn.execute("UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?", (why, ids[index]))
             store.link_messages(conn, run_id, ids)
+            if item.bulk_run_id is not None:
+                # The import's run page shows progress, and its Pause holds the rest, from now on.
+                bulk_store.set_state(conn, item.bulk_run_id, "running", ("scheduled",))
             conn.execute("UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id))
             audit(conn, "schedule.run", item.account, id=item.id, run=run_id, messages=len(ids), skipped=plan.skipped)
             return ids
@@ -530,7 +541,7 @@ class SchedulerService:
         ids = await self.db.write(write)
         if ids is None:
             return False
-        self.bus.publish(Changes(message_ids=set(ids), queue=True))
+        self.bus.publish(Changes(message_ids=set(ids), queue=True, bulk=item.bulk_run_id is not None))
         self.kick_dispatcher()
         return True
 

@@ -171,3 +171,68 @@ async def test_ending_a_scheduled_bulk_send_in_the_queue_ends_its_import_run(run
     await until(lambda: runtime.bulk.progress(again_id).done, timeout=20)
     assert sorted(r.content for r in _sent(runtime))[0].startswith("Hi again")
     assert len(_sent(runtime)) == 5
+
+
+async def _scheduled_bulk(rt: Any, when: Any) -> tuple[int, int]:
+    wiz = await _wizard(rt, DATA / "csv/contacts_utf8.csv", "Hi {{first_name|there}}, see you {{appointment}}")
+    wiz.set_schedule(when)
+    run_id = await wiz.start()
+    return run_id, rt.bulk.get(run_id).schedule_id
+
+
+@pytest.mark.asyncio
+async def test_a_scheduled_bulk_run_shows_progress_and_pauses_once_it_starts(_isolated_home: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from smsdesk.domain.status import Status
+    from tests.support.sched import Clock, fast_sandbox, open_runtime
+
+    clock = Clock(datetime.now(UTC))
+    rt = open_runtime(_isolated_home, clock)
+    await rt.start(tunnel=False, polling=False, dispatcher=False)  # loops driven by hand until resumed
+    fast_sandbox(rt)
+    try:
+        run_id, sid = await _scheduled_bulk(rt, clock.now + timedelta(hours=1))
+        assert rt.bulk.get(run_id).state == "scheduled"
+        await rt.optouts.add("07911 123458", "asked by phone")  # after the file was checked
+        clock.advance(hours=1, seconds=1)
+        assert await rt.scheduler.tick() == 1
+        p = rt.bulk.progress(run_id)
+        assert p.state == "running"  # the wizard's run page shows "Sending" and offers Pause
+        assert (p.waiting, p.failed, p.accepted) == (4, 1, 5)  # the opted-out row is accounted for
+        assert await rt.bulk.pause(run_id)
+        rt.spawn(rt.dispatcher.run())
+        rt.spawn(rt.bulk.run())
+        await asyncio.sleep(0.5)  # several dispatcher passes
+        assert _sent(rt) == [] and rt.bulk.progress(run_id).state == "paused"
+        assert await rt.bulk.resume(run_id)
+        rt.spawn(rt.scheduler.run())
+        await until(lambda: rt.bulk.progress(run_id).done, timeout=20)
+        await until(lambda: rt.scheduler.get(sid).state == "done", timeout=10)
+        sent = Counter(r.recipient for r in _sent(rt))
+        assert len(sent) == 4 and set(sent.values()) == {1} and "+447911123458" not in sent
+        p = rt.bulk.progress(run_id)
+        assert p.state == "done"
+        assert p.sent + p.delivered + p.failed == p.accepted == 5
+        [blocked] = [m for m in rt.sender.messages.recent(20, "out") if m.remote == "+447911123458"]
+        assert blocked.status == Status.REJECTED and "added to the opt-out list by hand" in blocked.error
+    finally:
+        await rt.stop()
+        rt.close()
+
+
+@pytest.mark.asyncio
+async def test_a_scheduled_bulk_sends_text_cannot_be_edited_in_the_queue_but_its_time_can(runtime: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    run_id, sid = await _scheduled_bulk(runtime, datetime.now(UTC) + timedelta(days=2))
+    item = runtime.scheduler.get(sid)
+    with pytest.raises(InvalidInput, match="personalised for each recipient"):
+        await runtime.scheduler.edit(sid, item.version, text="One text for all")
+    later = datetime.now(UTC) + timedelta(days=3)
+    moved = await runtime.scheduler.edit(sid, item.version, when=later)
+    assert abs((moved.next_run - later).total_seconds()) < 60
+    texts = {body for _n, body in runtime.scheduler.repo.recipients(sid)}
+    assert "Hi Alice, see you Mon 10:00" in texts and "One text for all" not in texts
+    assert runtime.bulk.get(run_id).state == "scheduled"

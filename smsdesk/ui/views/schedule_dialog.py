@@ -136,10 +136,17 @@ class ScheduleDialog(QDialog):
         self.account.setCurrentIndex(max(0, idx))
         self.account.setEnabled(False)  # moving a send between accounts is a new send
         self.to.setText(", ".join(recipients))
-        if item.kind == "bulk":
-            self.to.setEnabled(False)
-            self.hint.setText("Recipients of a bulk run keep their personalised texts; edit them in the bulk run.")
         self.body.setPlainText(item.body)
+        if item.kind == "bulk":
+            # Each recipient's text was rendered from the import's template and their row: a
+            # change here would be saved but never sent, so it cannot be made here at all.
+            why = ("A bulk send's text is personalised for each recipient from its import. To change the "
+                   "text or the recipients, cancel this send and import the file again.")
+            for field in (self.to, self.body):
+                field.setReadOnly(True)
+                field.setToolTip(why)
+            self.body.setStyleSheet("QPlainTextEdit { color: palette(mid); }")
+            self.hint.setText(why + " The time and repeat can be changed here.")
         # The next run's wall-clock time: a changed time re-anchors the repeat from that run on.
         wall = to_local(item.next_run, item.zone).replace(tzinfo=None) if item.next_run else item.first_local
         self._month_day = item.recurrence.month_day or item.first_local.day
