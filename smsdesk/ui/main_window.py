@@ -64,6 +64,15 @@ class MainWindow(QMainWindow):
         self.receiver_label.setObjectName("receiver_state")
         self.sandbox_label = QLabel()
         self.sandbox_label.setObjectName("sandbox_state")
+        # Sends held for confirmation (due while smsdesk was closed) are announced whatever page
+        # shows: the Scheduled page's own banner is only seen by someone who opens that page.
+        self.held_label = QLabel()
+        self.held_label.setObjectName("held_state")
+        self.held_label.setTextFormat(Qt.TextFormat.RichText)
+        self.held_label.setStyleSheet("color: #8a5300;")
+        self.held_label.linkActivated.connect(lambda _link: self.show_page("scheduled"))
+        self.held_label.hide()
+        self.statusBar().addPermanentWidget(self.held_label)
         self.statusBar().addPermanentWidget(self.receiver_label)
         self.statusBar().addPermanentWidget(self.sandbox_label)
         self._build_menu()
@@ -72,6 +81,7 @@ class MainWindow(QMainWindow):
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
+        self.refresh_held()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -164,9 +174,26 @@ class MainWindow(QMainWindow):
             self.sandbox_label.setText("Sandbox: off")
             self.sandbox_label.setStyleSheet("")
 
+    def refresh_held(self) -> None:
+        """A badge on "Scheduled" and a status-bar link while sends wait for confirmation."""
+        held = self.ctx.rt.scheduler.held_count()
+        self.set_badge("scheduled", held)
+        sends = f"{held} scheduled send{'s' if held != 1 else ''}"
+        tip = (f"{sends} fell due while smsdesk was not running and {'wait' if held != 1 else 'waits'} for "
+               "your confirmation: open Scheduled, then Send now or Skip run.") if held else ""
+        for i, spec in enumerate(self._specs):
+            if spec.key == "scheduled":
+                self.nav.item(i).setToolTip(tip or f"{spec.title} ({spec.shortcut})")
+        self.held_label.setVisible(held > 0)
+        self.held_label.setText(f'<a href="scheduled">{sends} held</a> for your confirmation' if held else "")
+        self.held_label.setToolTip(tip)
+
     def _on_changes(self, changes: Changes) -> None:
         if changes.accounts or changes.everything:
             self.refresh_status()
+        if (changes.queue or changes.everything) and self.isVisible():
+            # Not once the window is closed: the runtime (and its database) may be stopping.
+            self.refresh_held()
 
     # ---- dialogs (never exec(): see ui/aio.py) -----------------------------------------
     def show_error(self, title: str, text: str) -> None:

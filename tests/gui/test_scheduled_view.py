@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import QMessageBox
@@ -108,7 +108,9 @@ def test_held_item_shows_a_banner_and_send_now_sends_it(gui, qtbot) -> None:
     gui.wait_until(lambda: len(rt.sandbox.server.sent) == 1)
     gui.wait_until(lambda: not view.banner.isVisible())
     rt.scheduler.clock = real
-    assert isinstance(base, datetime)
+    [sent] = rt.sandbox.server.sent
+    assert (sent.recipient, sent.content) == ("+447911123456", "held one")
+    assert rt.scheduler.held_count() == 0 and rt.scheduler.get(item.id).state in ("running", "done")
 
 
 def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
@@ -124,11 +126,23 @@ def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
     assert acct.settings["quiet_hours"] == "21:00-08:00" and acct.settings["provider_schedule"] == "on"
 
 
-def test_a_big_run_is_planned_off_the_gui_loop(gui) -> None:
+def test_a_big_run_is_planned_off_the_gui_loop(gui, monkeypatch) -> None:
+    import threading
+
+    from smsdesk.services import scheduler as scheduler_module
+
     view = _view(gui)
     rt = gui.rt
     acct = rt.accounts.by_name("Sandbox").id
     numbers = [f"+4479111{i:05d}" for i in range(250)]  # above OFF_LOOP_AT: worker thread under qasync
+    planned_on: list[threading.Thread] = []
+    real_plan = scheduler_module.make_plan
+
+    def make_plan(*args):  # noqa: ANN002, ANN202 - records where the planning ran
+        planned_on.append(threading.current_thread())
+        return real_plan(*args)
+
+    monkeypatch.setattr(scheduler_module, "make_plan", make_plan)
     base = rt.scheduler.clock()
     item = gui.run(rt.scheduler.create(ScheduleRequest(acct, numbers, "Big", base + timedelta(minutes=5))))
     assert item.recipient_count == 250
@@ -136,4 +150,50 @@ def test_a_big_run_is_planned_off_the_gui_loop(gui) -> None:
     rt.scheduler.clock = lambda: base + timedelta(minutes=5, seconds=1)
     gui.wait_until(lambda: len(rt.scheduler.repo.message_ids(item.id)) == 250, timeout=30)
     rt.scheduler.clock = real
+    # The seconds of number work ran on a worker thread, never on the thread that paints the window.
+    assert planned_on and all(t is not threading.main_thread() for t in planned_on)
     gui.wait_until(lambda: view.model.rowCount() >= 1)
+
+
+def test_held_sends_are_announced_on_whatever_page_is_open(gui, qtbot) -> None:
+    rt = gui.rt
+    window = gui.window
+    rt.scheduler.default_zone = lambda: "Europe/London"
+    assert "scheduled" not in window.pages  # the person is on Compose; Scheduled was never opened
+    acct = rt.accounts.by_name("Sandbox").id
+    base = rt.scheduler.clock()
+    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5))))
+    assert not window.held_label.isVisible()
+    rt.scheduler.clock = lambda: base + timedelta(hours=3)  # as if the app was closed meanwhile
+    gui.wait_until(lambda: rt.scheduler.get(item.id).state == "held")
+    gui.wait_until(lambda: window.held_label.isVisible())
+    assert "1 scheduled send held" in window.held_label.text()
+    row = next(i for i in range(window.nav.count()) if window.nav.item(i).data(Qt.ItemDataRole.UserRole) == "scheduled")
+    assert window.nav.item(row).text().endswith("(1)")
+    assert "confirmation" in window.nav.item(row).toolTip()
+    window.held_label.linkActivated.emit("scheduled")  # the person clicks the link
+    view = window.pages["scheduled"]
+    assert window.stack.currentWidget() is view and view.banner.isVisible()
+    view.select(item.id)
+    qtbot.mouseClick(view.skip_button, Qt.MouseButton.LeftButton)
+    _press_yes(gui, view, "confirm_skip")
+    gui.wait_until(lambda: not window.held_label.isVisible())
+    assert window.nav.item(row).text() == "Scheduled"
+    rt.scheduler.clock = lambda: base
+
+
+def test_a_bulk_sends_text_is_read_only_in_the_edit_dialog(gui, qtbot) -> None:
+    view = _view(gui)
+    rt = gui.rt
+    acct = rt.accounts.by_name("Sandbox").id
+    when = rt.scheduler.clock() + timedelta(days=1)
+    personal = {"+447911123456": "Hi Ann", "+447911123457": "Hi Bob"}
+    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, list(personal), "Hi {{name}}", when, personalised=personal)))
+    assert item.kind == "bulk"
+    gui.wait_until(lambda: view.model.row_of(item.id) >= 0)
+    view.select(item.id)
+    qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.dialog)
+    assert dialog.body.isReadOnly() and dialog.to.isReadOnly()
+    assert "import the file again" in dialog.body.toolTip() and "import the file again" in dialog.hint.text()
+    dialog.reject()
