@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -70,7 +71,6 @@ async def test_two_dispatchers_on_one_database_never_double_send(pair: tuple[Run
 async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, Runtime, Clock]) -> None:
     a, b, clock = pair
     acct = a.accounts.by_name("Sandbox").id
-    outcomes = []
     for i in range(6):
         item = await a.scheduler.create(ScheduleRequest(acct, [f"07911 13{i:02d}00"], "old text",
                                                         clock.now + timedelta(minutes=1)))
@@ -83,8 +83,59 @@ async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, R
         await until(lambda item=item: a.scheduler.get(item.id).state == "done", timeout=15)
         [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
         assert msg.body == ("new text" if edited else "old text")
-        outcomes.append(edited)
+    # Which side wins here is up to the loops; both sides winning is forced in the next test.
     assert set(refs(a).values()) == {1} and len(refs(a)) == 6
+
+
+def _one_write_late(rt: Runtime, which: str, first: Callable[[], Awaitable[object]]) -> None:
+    """Make ``rt``'s next write made by ``which`` (a function's qualified name) wait until
+    ``first()`` has finished: the other process acts inside this one's read-then-write window."""
+    original = rt.db.write
+
+    async def write(fn: Callable[..., Any]) -> Any:
+        if which in getattr(fn, "__qualname__", ""):
+            rt.db.write = original  # type: ignore[method-assign]
+            await first()
+        return await original(fn)
+
+    rt.db.write = write  # type: ignore[method-assign]
+
+
+@pytest.mark.asyncio
+async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
+    pair: tuple[Runtime, Runtime, Clock],
+) -> None:
+    a, b, clock = pair
+    a.scheduler.stop()  # this test makes the runs itself, at the exact moments it needs
+    b.scheduler.stop()
+    await asyncio.sleep(0.1)
+    acct = a.accounts.by_name("Sandbox").id
+    outcomes: list[str] = []
+    for i in range(4):
+        item = await a.scheduler.create(ScheduleRequest(acct, [f"07911 15{i:02d}00"], "old text",
+                                                        clock.now + timedelta(minutes=1)))
+        clock.advance(minutes=1, seconds=1)
+        if i % 2 == 0:
+            # b read the item and is about to save the edit when a's due loop starts the run
+            _one_write_late(b, "SchedulerService.edit", a.scheduler.tick)
+            with pytest.raises(InvalidInput, match="started sending"):
+                await b.scheduler.edit(item.id, item.version, text="new text")
+            outcomes.append("run won")
+        else:
+            # a planned the run and is about to claim it when b's edit lands
+            _one_write_late(a, "SchedulerService._materialise", lambda item=item: b.scheduler.edit(
+                item.id, item.version, text="new text"))
+            assert await a.scheduler.tick() == 0  # the claim is refused: the plan was of the old text
+            assert a.scheduler.get(item.id).state == "scheduled" and not a.scheduler.history(item.id)
+            assert await a.scheduler.tick() == 1  # the next pass runs what the person saved
+            outcomes.append("edit won")
+        await until(lambda item=item: a.scheduler.get(item.id).state == "running", timeout=5)
+        [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+        assert msg.body == ("new text" if outcomes[-1] == "edit won" else "old text")
+        await until(lambda msg=msg: a.sender.messages.get(msg.id).local_id in refs(a), timeout=15)
+    assert outcomes == ["run won", "edit won", "run won", "edit won"]
+    assert len(refs(a)) == 4 and set(refs(a).values()) == {1}
+    assert sorted(s.content for s in a.sandbox.server.sent) == ["new text", "new text", "old text", "old text"]
 
 
 @pytest.mark.asyncio
