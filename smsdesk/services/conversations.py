@@ -138,6 +138,20 @@ class ConversationService:
     async def save_draft(self, conversation_id: int, text: str) -> None:
         """Keep an unsent reply with its conversation (it survives a restart)."""
         await self.db.write(lambda c: conv_store.save_draft(c, conversation_id, text))
+        self._draft_changed(conversation_id)
+
+    def save_draft_now(self, conversation_id: int, text: str) -> None:
+        """:meth:`save_draft`, blocking until committed: for the moment the window closes,
+        when the event loop may not run a spawned save any more. A few milliseconds."""
+        self.db.write_sync(lambda c: conv_store.save_draft(c, conversation_id, text), timeout=10)
+        self._draft_changed(conversation_id)
+
+    def _draft_changed(self, conversation_id: int) -> None:
+        # As mark_read does: naming the conversation's last message makes every open list
+        # refresh that one row (its "Draft: ..." line).
+        row = self.repo.get(conversation_id)
+        if row is not None and row.last_message_id:
+            self.bus.publish(Changes(message_ids={row.last_message_id}))
 
     async def reply(self, conversation_id: int, text: str) -> builtins.list[Message]:
         """Send ``text`` in this conversation (same checks as Compose: opt-out, length...).
@@ -148,7 +162,9 @@ class ConversationService:
         """
         conv = self.get(conversation_id)
         sent = await self.sender.send(Draft(conv.account_id, [conv.remote], text))
-        if conv.draft:
+        # Read again after sending: a draft save may have landed while the send was queued.
+        after = self.repo.get(conversation_id)
+        if after is not None and after.draft:
             await self.save_draft(conversation_id, "")
         return sent
 

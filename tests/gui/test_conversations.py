@@ -4,6 +4,7 @@ reply box, search opens a thread at the hit, failed messages show a reason and R
 from __future__ import annotations
 
 import gc
+import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -13,6 +14,7 @@ from smsdesk.domain.status import Status
 from smsdesk.services.send import Draft
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.messages import NewOutgoing
+from smsdesk.ui.delegates.conversation_delegate import snippet
 from smsdesk.ui.models.thread_model import MessageRole
 from smsdesk.ui.views.conversations_view import ConversationsView
 
@@ -196,3 +198,68 @@ def test_ctrl_enter_in_reply_sends_even_with_compose_built(gui) -> None:
     gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])
     out = gui.rt.sender.messages.recent(5, direction="out")
     assert [m.body for m in out] == ["Yes, until 6"] and out[0].remote == ALICE
+
+
+# ---- drafts --------------------------------------------------------------------------------------
+def _list_line(page: ConversationsView, number: str) -> str:
+    """The second line the conversation list shows for ``number`` ("Draft: ..." or the snippet)."""
+    model = page.list_model
+    conv = next(model.conversation_at(i) for i in range(model.rowCount()) if model.conversation_at(i).remote == number)
+    return snippet(conv)[0]
+
+
+def test_the_list_shows_a_saved_draft_at_once(gui) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, "Can I book for Friday?")
+    _inject(gui, BOB, "Hello")
+    gui.wait_until(lambda: page.list_model.rowCount() == 2)
+    page.open_conversation(_conv(gui, ALICE).id)
+    QTest.keyClicks(page.reply, "Friday is fine")
+    page.open_conversation(_conv(gui, BOB).id)  # switching away saves the draft
+    gui.wait_until(lambda: _list_line(page, ALICE) == "Draft: Friday is fine")
+    page.open_conversation(_conv(gui, ALICE).id)
+    page.reply.clear()
+    page.open_conversation(_conv(gui, BOB).id)
+    gui.wait_until(lambda: _list_line(page, ALICE) == "Can I book for Friday?")
+
+
+def test_a_sent_reply_does_not_come_back_as_a_draft(gui) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, "Are you open today?")
+    gui.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.open_conversation(_conv(gui, ALICE).id)
+    # A busy database writer (a bulk run, say): queuing the reply takes longer than the
+    # draft debounce, so a save left pending would land after the send.
+    gui.rt.db.submit(lambda _conn: time.sleep(1.0))
+    QTest.keyClicks(page.reply, "Yes, until 6")
+    QTest.mouseClick(page.send_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])
+    gui.settle(1.0)  # well past the debounce
+    assert page.reply.toPlainText() == ""
+    assert _conv(gui, ALICE).draft == ""
+    assert _list_line(page, ALICE) == "You: Yes, until 6"
+    page.open_conversation(_conv(gui, ALICE).id)
+    assert page.reply.toPlainText() == ""
+
+
+def test_closing_the_window_keeps_the_last_words_typed(gui) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, "What time tomorrow?")
+    gui.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.open_conversation(_conv(gui, ALICE).id)
+    QTest.keyClicks(page.reply, "Around ten, I")
+    gui.window.close()  # within the debounce: nothing saved yet
+    assert _conv(gui, ALICE).draft == "Around ten, I"
+
+
+def test_a_failed_send_keeps_the_text_as_a_draft(gui) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, "Hi")
+    _inject(gui, BOB, "Hello")
+    gui.wait_until(lambda: page.list_model.rowCount() == 2)
+    page.open_conversation(_conv(gui, ALICE).id)
+    page.reply.setPlainText("x" * 2000)  # longer than any message may be: refused, not sent
+    page.send()
+    gui.wait_until(lambda: page.send_button.isEnabled() and page.feedback.text() not in ("", "Sending…"))
+    page.open_conversation(_conv(gui, BOB).id)
+    gui.wait_until(lambda: _conv(gui, ALICE).draft == "x" * 2000)

@@ -9,8 +9,10 @@ thread marks it read; so does a reply arriving while it is open on screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
+import logging
+
+from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,6 +41,8 @@ from smsdesk.ui.models.conversation_list_model import ConversationListModel
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE, describe_text
 from smsdesk.ui.views.thread_view import ThreadView
+
+log = logging.getLogger(__name__)
 
 FILTERS = (
     (ListFilter.ALL, "All conversations"),
@@ -90,7 +94,7 @@ class ConversationsView(QWidget):
         self.svc = ctx.rt.conversations
         self.setObjectName("ConversationsView")
         self.current: ConversationRow | None = None
-        self._saved_draft = ""
+        self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
 
         # ---- left: search, filter, list / results ----
         self.search = _SearchEdit(objectName="search")
@@ -215,6 +219,9 @@ class ConversationsView(QWidget):
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
         ctx.bridge.sig_changed.connect(self._on_changes)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting without closing the window (logout): keep the draft too
+            app.aboutToQuit.connect(self.save_draft_now)
         self.list_model.modelReset.connect(self._update_empty)
         self.list_model.rowsInserted.connect(self._update_empty)
         self.list_model.reload()
@@ -306,7 +313,31 @@ class ConversationsView(QWidget):
         self._saved_draft = text
         spawn(self.svc.save_draft(self.current.id, text), title="Save draft")
 
+    def save_draft_now(self) -> None:
+        """Save an unsaved draft before the window closes (the debounce would lose the last
+        ~0.7 s of typing, and a spawned save might never run)."""
+        self._draft_timer.stop()
+        if self.current is None or self.reply.toPlainText() == self._saved_draft:
+            return
+        text = self.reply.toPlainText()
+        try:
+            self.svc.save_draft_now(self.current.id, text)
+        except SmsdeskError:
+            log.exception("the draft could not be saved while closing")
+            return
+        self._saved_draft = text
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
+        # Another page, a minimised window, or the window closing: the draft is kept now.
+        super().hideEvent(event)
+        if self.window().isVisible():
+            self.save_draft()
+        else:
+            self.save_draft_now()
+
     def send(self) -> None:
+        # A pending debounced save would store the text being sent as the draft again.
+        self._draft_timer.stop()
         if self.current is None or not self.reply.toPlainText().strip():
             return
         reason = self.svc.blocked_reason(self.current.id)
@@ -320,6 +351,7 @@ class ConversationsView(QWidget):
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Sending…")
         conv_id, text = self.current.id, self.reply.toPlainText()
+        self._saved_draft = text  # being sent: switching away now must not keep it as a draft
         spawn(self.svc.reply(conv_id, text), title="Reply",
               on_done=lambda _m: self._sent(conv_id), on_error=self._send_failed)
 
@@ -337,6 +369,7 @@ class ConversationsView(QWidget):
         self.thread.scrollToBottom()
 
     def _send_failed(self, exc: BaseException) -> None:
+        self._saved_draft = None  # not sent: the text in the box is a draft again
         self._refresh_current()
         self.send_button.setEnabled(self.banner.isHidden())
         self.feedback.setStyleSheet(ERR_STYLE)
