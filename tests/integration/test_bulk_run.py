@@ -236,3 +236,23 @@ async def test_a_scheduled_bulk_sends_text_cannot_be_edited_in_the_queue_but_its
     texts = {body for _n, body in runtime.scheduler.repo.recipients(sid)}
     assert "Hi Alice, see you Mon 10:00" in texts and "One text for all" not in texts
     assert runtime.bulk.get(run_id).state == "scheduled"
+
+
+@pytest.mark.asyncio
+async def test_the_accounts_price_per_segment_drives_the_estimated_cost(runtime: Any, tmp_path: Path) -> None:
+    sandbox = runtime.accounts.by_name("Sandbox")
+    await runtime.accounts.update(sandbox, {"price_per_segment": "0.05"})
+    path = tmp_path / "cost.csv"
+    path.write_text("name,phone\nAnn,07400000001\nBob,07400000002\nCy,07400000003\n")
+    text = "Hi {{name}}, " + "x" * 160  # two segments each
+    wiz = ImportWizard(runtime.bulk, "GB")
+    wiz.load(path)
+    wiz.validate()
+    wiz.set_account(sandbox.id)
+    report = wiz.set_template(text)
+    assert report.total_segments == 6
+    assert report.cost == pytest.approx(0.30) and report.as_json()["estimated_cost"] == pytest.approx(0.30)
+    # another price, read again when the account is chosen: the estimate follows the setting
+    await runtime.accounts.update(runtime.accounts.get(sandbox.id), {"price_per_segment": "0.1"})
+    wiz.set_account(sandbox.id)
+    assert wiz.report.cost == pytest.approx(0.60)

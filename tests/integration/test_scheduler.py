@@ -136,6 +136,33 @@ async def test_recurring_daily_runs_each_day_in_local_time(rt: Runtime, clock: C
 
 
 @pytest.mark.asyncio
+async def test_recurring_daily_goes_once_in_the_hour_that_repeats_when_clocks_go_back(rt: Runtime, clock: Clock) -> None:
+    # Europe/London falls back on Sunday 31 October 2027: 01:00-02:00 happens twice (BST, then
+    # GMT). A daily 01:30 send goes at the first 01:30 that night, not at both, and keeps 01:30
+    # local time on either side.
+    clock.now = datetime(2027, 10, 29, 12, 0, tzinfo=UTC)
+    item = await rt.scheduler.create(
+        ScheduleRequest(sandbox_id(rt), [A], "Night shift reminder", datetime(2027, 10, 30, 1, 30),
+                        zone="Europe/London", recurrence=Recurrence("daily"))
+    )
+    first_0130 = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 01:30 BST
+    second_0130 = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 01:30 GMT, an hour later
+    steps = [(datetime(2027, 10, 30, 0, 30, tzinfo=UTC), 1), (first_0130, 2), (second_0130, 2),
+             (datetime(2027, 11, 1, 1, 30, tzinfo=UTC), 3)]
+    assert item.next_run == steps[0][0]
+    for at, expected in steps:
+        clock.now = at + timedelta(seconds=5)
+        await rt.scheduler.tick()
+        await until(lambda expected=expected: len(sent(rt)) == expected)
+        await until(lambda: rt.scheduler.get(item.id).state == "scheduled")
+        if at == first_0130:
+            assert rt.scheduler.get(item.id).next_run == datetime(2027, 11, 1, 1, 30, tzinfo=UTC)
+    assert len(sent(rt)) == 3 and len(rt.scheduler.history(item.id)) == 3
+    assert [r["due"][:16] for r in reversed(rt.scheduler.history(item.id))] == [
+        "2027-10-30T00:30", "2027-10-31T00:30", "2027-11-01T01:30"]
+
+
+@pytest.mark.asyncio
 async def test_quiet_hours_defer_a_message_until_the_window_opens(rt: Runtime, clock: Clock) -> None:
     await rt.scheduler.provider.set_quiet_hours(sandbox_id(rt), "21:00-08:00")
     clock.now = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)

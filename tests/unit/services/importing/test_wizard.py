@@ -61,14 +61,23 @@ def test_generator_form_gives_the_same_report() -> None:
     assert stepped.by_reason == sync.by_reason and stepped.total_segments == sync.total_segments
 
 
-def test_a_cancelled_check_blocks_the_way_on() -> None:
-    wiz = ImportWizard(None)
-    wiz.load(DATA / "csv/contacts_utf8.csv")
+def test_a_cancelled_check_blocks_the_way_on(tmp_path) -> None:  # noqa: ANN001
+    # Big enough to reach a cancellation check (every 2,000 rows); the person presses Stop at once.
+    p = tmp_path / "big.csv"
+    p.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(5000)))
+    wiz = ImportWizard(None, "GB")
+    wiz.load(p)
     wiz.step = Step.VALIDATION
-    report = wiz.validate(cancelled=lambda: True)
-    assert report.complete  # 7 rows: finished before the first cancellation check
-    wiz.report.complete = False  # type: ignore[union-attr]
+    asked: list[bool] = []
+    report = wiz.validate(cancelled=lambda: asked.append(True) or True)
+    assert asked and not report.complete
+    # every row is still accounted for: the unchecked rest are rejected as cancelled
+    assert report.rows == 5000 == report.accepted + report.rejected
+    assert report.by_reason == {"cancelled": 5000 - report.accepted} and 0 < report.accepted < 5000
     assert "cancelled" in wiz.blocker()
+    with pytest.raises(InvalidInput, match="cancelled"):
+        wiz.next()
+    assert wiz.validate().complete and wiz.blocker() == ""  # checked again in full, the way is open
 
 
 def test_no_accepted_rows_blocks(tmp_path) -> None:  # noqa: ANN001
