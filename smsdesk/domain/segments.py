@@ -7,10 +7,19 @@ UCS-2, counted in UTF-16 code units (an emoji outside the BMP costs two).
 Single segment: 160 septets / 70 units. Concatenated: 153 / 67 per part (6-octet UDH).
 A character is never split across two parts: an ESC pair or a surrogate pair that would
 straddle a boundary moves whole to the next part, which can add a part.
+
+Graphemes (SMS_RULES.md 1.4/1.6): in a UCS-2 text split over parts, what a person sees as one
+character stays in one part where it fits, as Twilio's calculator does and bills: a flag (two
+regional indicators), a ZWJ sequence (family, rainbow flag), a base with variation selectors,
+skin-tone modifiers, tag characters or combining marks. A cluster longer than a whole part
+is still split, at code-point boundaries (never inside a surrogate pair). The clustering is
+a small subset of UAX #29 without a dependency, and runs only when the text needs more than
+one part and has a character at or above U+0300 (below it nothing can join).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -81,6 +90,86 @@ def _pack(costs: list[int], limit: int) -> tuple[int, int]:
     return parts, used
 
 
+_ZWJ = "\u200d"
+
+
+def _is_extend(ch: str) -> bool:
+    """Joins the cluster before it: combining marks, variation selectors (both category M),
+    ZWJ, emoji skin-tone modifiers (U+1F3FB-1F3FF) and tag characters (U+E0020-E007F)."""
+    if ch == _ZWJ or "\U0001f3fb" <= ch <= "\U0001f3ff" or "\U000e0020" <= ch <= "\U000e007f":
+        return True
+    return unicodedata.category(ch)[0] == "M"
+
+
+def _is_regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+_JOINER: dict[str, bool] = {}  # code point -> can it join the one before (extend or regional)
+
+
+def _joiner(ch: str) -> bool:
+    known = _JOINER.get(ch)
+    if known is None:
+        known = _JOINER[ch] = _is_extend(ch) or _is_regional(ch)
+    return known
+
+
+def _may_cluster(text: str) -> bool:
+    """The cheap check: does any distinct character at or above U+0300 join? (A long Cyrillic
+    or CJK text has a few dozen distinct characters, each looked up once.)"""
+    return any(_joiner(ch) for ch in set(text) if ch >= "\u0300")
+
+
+def _clusters(text: str) -> list[list[int]] | None:
+    """The UTF-16 cost of each code point, grouped by grapheme cluster; None when every code
+    point stands alone (the common case, which then packs code point by code point)."""
+    clusters: list[list[int]] = []
+    joined = False
+    prev = ""
+    riding_ri = False  # the current cluster is a single regional indicator, waiting for its pair
+    for ch in text:
+        cost = 2 if ch > "\uffff" else 1
+        if not clusters or ch < "\u0300":
+            join = False  # nothing below U+0300 extends a cluster
+        elif prev == _ZWJ:
+            join = not ch.isspace() and unicodedata.category(ch)[0] != "C"
+        elif _is_regional(ch):
+            join = riding_ri
+        else:
+            join = _joiner(ch)
+        if join:
+            clusters[-1].append(cost)
+            joined = True
+            riding_ri = False
+        else:
+            clusters.append([cost])
+            riding_ri = _is_regional(ch)
+        prev = ch
+    return clusters if joined else None
+
+
+def _pack_clusters(clusters: list[list[int]], limit: int) -> tuple[int, int]:
+    """Like :func:`_pack` with whole clusters as atoms; a cluster longer than ``limit``
+    fills the current part and continues, split between its code points."""
+    parts, used = 1, 0
+    for cluster in clusters:
+        size = sum(cluster)
+        if used + size <= limit:
+            used += size
+            continue
+        if size <= limit:
+            parts += 1
+            used = size
+            continue
+        for cost in cluster:
+            if used + cost > limit:
+                parts += 1
+                used = 0
+            used += cost
+    return parts, used
+
+
 def non_gsm_chars(text: str) -> tuple[str, ...]:
     """The distinct characters of ``text`` outside GSM-7, in order of first appearance."""
     seen: dict[str, None] = {}
@@ -104,7 +193,8 @@ def analyze(text: str) -> SegmentInfo:
         limit = SINGLE_LIMIT[encoding]
         return SegmentInfo(encoding, 1, units, len(text), limit, limit - units, forced)
     limit = MULTI_LIMIT[encoding]
-    parts, used = _pack(costs, limit)
+    clusters = _clusters(text) if encoding == UCS2 and max(text) >= "\u0300" and _may_cluster(text) else None
+    parts, used = _pack(costs, limit) if clusters is None else _pack_clusters(clusters, limit)
     return SegmentInfo(encoding, parts, units, len(text), limit, limit - used, forced)
 
 

@@ -4,8 +4,8 @@ Vectors ported from TwilioDevEd/message-segment-calculator ``tests/index.test.js
 ``tests/segments.test.js`` (v1.3.x), plus the boundary cases other calculators got wrong:
 Twilio #17 (combining accents), #18/#57 (extension characters in UCS-2), #39 (escape-heavy
 text), phlib/sms-length #1 (an ESC pair split across parts) and warthog618/sms #6 (an emoji
-on the boundary). Our unit is the code point (a surrogate pair is never split); Twilio's is
-the grapheme, which only differs when a multi-code-point grapheme straddles a boundary.
+on the boundary). A surrogate pair is never split; like Twilio, whole graphemes stay in one
+part where they fit (boundary cases per kind of cluster: test_segments_graphemes.py).
 """
 
 from __future__ import annotations
