@@ -158,8 +158,12 @@ def apply_status(
 def _move(
     conn: sqlite3.Connection, message_id: int, current: str, current_pmid: str | None,
     status: Status, raw_status: str, error: str | None, provider_message_id: str | None,
+    *, note_raw: bool = False,
 ) -> bool:
-    """:func:`apply_status` once the message's current status and provider id are known."""
+    """:func:`apply_status` once the message's current status and provider id are known.
+
+    ``note_raw`` (receipts only): a receipt that keeps the status still records its raw status.
+    """
     now = utcnow()
     learnt_id = bool(provider_message_id and not current_pmid)
     if learnt_id:
@@ -168,6 +172,8 @@ def _move(
             (provider_message_id, now, message_id),
         )
     if not can_move(status_of(current), status):
+        if note_raw and raw_status and current == status.value and not status.is_final:
+            return _note_raw(conn, message_id, status.value, raw_status, now) or learnt_id
         return learnt_id
     value = status.value
     conn.execute(
@@ -179,6 +185,23 @@ def _move(
     conn.execute(
         "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
         (message_id, value, raw_status, now),
+    )
+    return True
+
+
+def _note_raw(conn: sqlite3.Connection, message_id: int, status: str, raw_status: str, now: str) -> bool:
+    """A receipt that keeps the status but says something new (Mobivate's ``ACCEPTED`` then
+    ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown
+    (PROVIDERS.md 6.2: always keep the raw status). A duplicate changes nothing."""
+    cur = conn.execute(
+        "UPDATE messages SET raw_status = ?, updated_at = ? WHERE id = ? AND raw_status IS NOT ?",
+        (raw_status, now, message_id, raw_status),
+    )
+    if cur.rowcount != 1:
+        return False
+    conn.execute(
+        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
+        (message_id, status, raw_status, now),
     )
     return True
 
@@ -359,7 +382,7 @@ def apply_receipt(
     if row is None:
         return None
     mid = int(row[0])
-    return mid, _move(conn, mid, row[1], row[2], status, raw_status, error, provider_message_id)
+    return mid, _move(conn, mid, row[1], row[2], status, raw_status, error, provider_message_id, note_raw=True)
 
 
 class MessageRepository:

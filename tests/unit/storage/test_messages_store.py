@@ -220,3 +220,28 @@ def test_removing_an_account_keeps_history_and_cancels_unsent(db: Database, acco
     assert got[waiting].status is S.CANCELLED and "was removed" in (got[waiting].error or "")
     assert got[in_flight].status is S.QUEUED  # mid-send: its own outcome decides
     assert _statuses(repo, waiting) == ["queued", "cancelled"]
+
+
+def test_a_receipt_that_keeps_the_status_still_records_the_providers_latest_words(
+    db: Database, account_id: int
+) -> None:
+    # Mobivate: ACCEPTED (2) then INTERIM_QUEUED (8) both map to 'sent' (smsdesk has no PENDING);
+    # the person must still see what the provider said last (PROVIDERS.md 6.2: keep raw_status).
+    mid = _queue(db, account_id)
+    db.write_sync(lambda c: store.apply_status(c, mid, S.SENT, "ACCEPTED", None, "pm-9"))
+
+    def receipt(status: Status, raw: str) -> tuple[int, bool] | None:
+        return db.write_sync(lambda c: store.apply_receipt(c, account_id, "pm-9", None, status, raw))
+
+    assert receipt(S.SENT, "INTERIM_QUEUED") == (mid, True)
+    assert receipt(S.SENT, "INTERIM_QUEUED") == (mid, False)  # a duplicate changes nothing
+    repo = MessageRepository(db)
+    msg = repo.get(mid)
+    assert msg is not None and (msg.status, msg.raw_status) == (S.SENT, "INTERIM_QUEUED")
+    assert [(r["status"], r["raw_status"]) for r in repo.transitions(mid)] == [
+        ("queued", ""), ("sent", "ACCEPTED"), ("sent", "INTERIM_QUEUED"),
+    ]
+    assert receipt(S.DELIVERED, "DELIVERED") == (mid, True)
+    assert receipt(S.DELIVERED, "DELIVRD") == (mid, False)  # nothing changes a final status
+    msg = repo.get(mid)
+    assert msg is not None and (msg.status, msg.raw_status) == (S.DELIVERED, "DELIVERED")
