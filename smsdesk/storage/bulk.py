@@ -345,6 +345,10 @@ class BulkRepository:
     def optout_numbers(self) -> frozenset[str]:
         return frozenset(r[0] for r in self.db.query("SELECT number FROM optouts"))
 
+    def optout_how(self) -> dict[str, str]:
+        """Each opted-out number and how it got on the list, in words."""
+        return {r[0]: how_opted_out(r[1], r[2]) for r in self.db.query("SELECT number, source, created_at FROM optouts")}
+
     def contact_numbers(self) -> frozenset[str]:
         return frozenset(r[0] for r in self.db.query("SELECT number FROM contacts"))
 

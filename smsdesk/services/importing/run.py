@@ -182,8 +182,9 @@ class BulkRunService:
                 price = float(self.accounts.get(account_id).settings.get("price_per_segment") or 0)
             except (ValueError, SmsdeskError):
                 price = 0.0
+        how = self.repo.optout_how()
         return ValidationContext(
-            optouts=self.repo.optout_numbers(), contacts=self.repo.contact_numbers(),
+            optouts=frozenset(how), optout_how=how, contacts=self.repo.contact_numbers(),
             contact_policy=contact_policy, price_per_segment=price,
         )
 

@@ -76,6 +76,8 @@ class ValidationContext:
 
     optouts: frozenset[str] = frozenset()
     contacts: frozenset[str] = frozenset()
+    # How each opted-out number got on the list ("replied STOP on 3 Nov 2026"), for the reason.
+    optout_how: dict[str, str] = field(default_factory=dict)
     contact_policy: str = "merge"  # merge | skip
     require_mobile: bool = True
     price_per_segment: float = 0.0
@@ -297,7 +299,8 @@ def validate_steps(
         first_seen[number] = rowno
         if number in ctx.optouts:
             append(RowResult(rowno, index, REJECTED, raw, number, "opted_out",
-                             f"{number} opted out (replied STOP); sending to it is blocked."))
+                             f"{number} opted out ({ctx.optout_how.get(number, 'on the opt-out list')}); "
+                             "sending to it is blocked."))
             continue
         if number in ctx.contacts:
             if ctx.contact_policy == "skip":

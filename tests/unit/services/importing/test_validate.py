@@ -19,6 +19,7 @@ from smsdesk.services.importing.validate import ValidationContext, fast_segments
 from .conftest import DATA, SAMPLES
 
 CTX = ValidationContext(optouts=frozenset({"+447400111002"}), contacts=frozenset({"+447400111003"}),
+                        optout_how={"+447400111002": "added to the opt-out list by hand on 3 Nov 2026"},
                         price_per_segment=0.04)
 
 
@@ -50,6 +51,8 @@ def test_each_reason() -> None:
     }
     by_row = {i.row: i for i in r.items}
     assert by_row[5].detail == "Same number as row 1."
+    # The reason says how the number opted out (not always "replied STOP").
+    assert "opted out (added to the opt-out list by hand on 3 Nov 2026)" in by_row[6].detail
     assert "{{slot}}" in by_row[8].detail
     assert "existing_contact" in by_row[7].flags
     assert by_row[9].text == "Hi there, your slot: Tue 9:00"
