@@ -4,6 +4,11 @@
 Lifecycle: ``Runtime.open(home)`` opens storage and services (no sockets); ``await start()``
 starts the webhook receiver (own thread), the sandbox in demo mode (own thread) and the
 dispatcher (on the caller's loop); ``await stop()`` undoes it in reverse.
+
+Several processes may share one database (the GUI and ``smsdesk serve``): the change watch
+publishes what the others commit, and ``serve`` (``start(relay=True)``) heartbeats as the
+relay. While a relay is alive, a GUI leaves polling and the tunnel to it and uses the
+relay's public URL for its accounts.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
 from smsdesk.services.accounts import SANDBOX_NAME, AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.changewatch import RELAY_BEAT_S, ChangeWatch
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
 from smsdesk.services.dispatcher import Dispatcher
@@ -37,6 +43,7 @@ from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhooks import WebhookService
 from smsdesk.storage import accounts as acc_store
+from smsdesk.storage import changes as change_store
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.webhook.types import is_loopback
 
@@ -85,11 +92,21 @@ class Runtime:
             db, self.accounts, self.bus, kick=self.dispatcher.kick, scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
+        self.watch = ChangeWatch(db, self.bus)
+        self.is_relay = False
+        self._tunnel_deferred = False  # the tunnel was left to a live relay
         self.inbound = InboundService(db, self.accounts, self.bus)
+        self.inbound.on_replies = self.watch.local_replies
         self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
-        self.polling = PollingService(db, self.accounts, self.inbound, self.bus, self.tunnel.is_up)
+        self.polling = PollingService(
+            db, self.accounts, self.inbound, self.bus, self.tunnel.is_up,
+            relay_polls=lambda: "" if self.is_relay else self.watch.relay_text(),
+        )
         self.tunnel.on_change(lambda _st: self.polling.kick())
+        self.tunnel.on_change(lambda _st: self._beat_soon())
+        self.watch.on_foreign_accounts(self.accounts.forget_adapters)
+        self.watch.on_relay_change(self._relay_changed)
         self.conversations = ConversationService(db, self.bus, self.sender)
         self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
         self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
@@ -122,11 +139,19 @@ class Runtime:
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(
         self, *, receiver: bool = True, sandbox: bool | None = None, dispatcher: bool = True,
-        tunnel: bool = True, polling: bool = True,
+        tunnel: bool = True, polling: bool = True, relay: bool = False, watch: bool = True,
     ) -> None:
+        """Start the parts asked for. ``relay``: this is ``smsdesk serve`` (heartbeats so a GUI
+        on the same database leaves receiving and polling to it); ``watch``: publish what other
+        processes commit to this database."""
         self.loop = asyncio.get_running_loop()
         self.bus.bind(self.loop)
         self.webhooks.bind(self.loop)
+        self.is_relay = relay
+        if relay:
+            self.watch.relay_key = change_store.relay_key()
+        if watch:
+            self.watch.prime()  # also learns whether a relay is alive before tunnel and pollers start
         if receiver:
             self.start_receiver()
         want_sandbox = self.settings.demo_mode if sandbox is None else sandbox
@@ -137,11 +162,70 @@ class Runtime:
             self.spawn(self.scheduler.run())
             self.spawn(self.bulk.run())
         if tunnel and receiver and self.receiver is not None:
-            await self.tunnel.start()
+            if self.watch.relay is not None and not relay:
+                # One public URL per database: the relay's. Ours starts if the relay goes away.
+                self._tunnel_deferred = True
+                self._use_relay_base(self.watch.relay)
+                log.info("%s is receiving for this database; no tunnel started here", self.watch.relay_text())
+            else:
+                await self.tunnel.start()
         if polling:
             self.spawn(self.polling.run())
+        if watch:
+            self.spawn(self.watch.run())
+        if relay:
+            await self._beat_relay()
+            self.spawn(self._relay_heartbeat())
         self.spawn(self.webhooks.maintain())
         self._process_events_soon()
+
+    # ---- sharing the database with a relay ---------------------------------------------
+    def _relay_info(self) -> dict[str, Any]:
+        st = self.tunnel.status
+        return {
+            "receiver": self.status.receiver_url, "tunnel": st.state.value if st.kind != "none" else "none",
+            "public_url": st.public_url if st.state.value == "up" else "",
+        }
+
+    async def _beat_relay(self) -> None:
+        key, info = self.watch.relay_key, self._relay_info()
+        await self.db.write(lambda c: change_store.beat_relay(c, key, info))
+
+    async def _relay_heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(RELAY_BEAT_S)
+            try:
+                await self._beat_relay()
+            except SmsdeskError:
+                log.exception("the relay heartbeat could not be saved")
+
+    def _beat_soon(self) -> None:
+        """A relay's tunnel changed: tell the GUI now, not at the next heartbeat."""
+        if self.is_relay and self.loop is not None and not self.loop.is_closed():
+            self.spawn(self._beat_relay())
+
+    def _relay_changed(self, relay: dict[str, Any] | None) -> None:
+        self.polling.kick()
+        if self.is_relay:
+            return
+        self._use_relay_base(relay)
+        if relay is None and self._tunnel_deferred and self.loop is not None and self.receiver is not None:
+            self._tunnel_deferred = False
+            log.info("the relay stopped; starting this process's own tunnel")
+            self.spawn(self.tunnel.start())
+
+    def _use_relay_base(self, relay: dict[str, Any] | None) -> None:
+        """Our accounts' public webhook URLs are the relay's (sends carry them) while it has a
+        tunnel up and we do not."""
+        if self.tunnel.is_up():
+            return
+        url = str((relay or {}).get("public_url") or "")
+        self.accounts.public_base.clear()
+        if url:
+            for account in self.accounts.all():
+                if account.provider != "sandbox":  # the built-in sandbox calls our own receiver
+                    self.accounts.public_base[account.id] = url
+        self.accounts.forget_adapters()
 
     async def serve_extras(self) -> None:
         """For ``smsdesk serve``: wait briefly for the tunnel, show the URLs to paste and
@@ -252,6 +336,13 @@ class Runtime:
             log.exception("processing stored webhook events failed")
 
     async def stop(self) -> None:
+        self.watch.stop()
+        if self.is_relay and self.watch.relay_key:
+            key = self.watch.relay_key
+            try:  # at once, so a GUI takes polling back without waiting for the heartbeat to age
+                await self.db.write(lambda c: change_store.end_relay(c, key))
+            except SmsdeskError:
+                log.warning("could not clear the relay heartbeat; a GUI will notice in %.0f s", RELAY_BEAT_S * 3.5)
         self.dispatcher.stop()
         self.scheduler.stop()
         self.bulk.stop()

@@ -16,6 +16,16 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p = subs.add_parser("serve", help="run the receiver, dispatcher and sandbox headless", parents=[shared])
     p.add_argument("--no-sandbox", action="store_true", help="do not run the built-in sandbox provider")
     p.add_argument("--port", type=int, help="receiver port (default: settings, else a free port)")
+    p.add_argument(
+        "--tunnel", choices=("none", "ngrok", "command"),
+        help="public tunnel for this run (default: the one chosen in Settings -> Webhooks). ngrok reads "
+             "its authtoken from the keyring or SMSDESK_SECRET_NGROK_AUTHTOKEN, never from the command line",
+    )
+    p.add_argument(
+        "--tunnel-command", metavar="CMD",
+        help="run this tunnel command for this run, e.g. \"cloudflared tunnel --url {local}\" ({local} is the "
+             "receiver's URL, {port} its port). It shows in the process list: put no tokens in it",
+    )
     p.set_defaults(handler=cmd_serve)
 
 
@@ -23,6 +33,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     rt = open_runtime(args)
     if args.port is not None:
         rt.settings.receiver_port = args.port
+    # For this run only: the settings file (which the GUI also reads) is left as it is.
+    if args.tunnel_command:
+        if args.tunnel not in (None, "command"):
+            info(f"--tunnel-command runs a command tunnel; it cannot go with --tunnel {args.tunnel}.")
+            rt.close()
+            return 2
+        rt.settings.tunnel_kind, rt.settings.tunnel_command = "command", args.tunnel_command
+    elif args.tunnel:
+        rt.settings.tunnel_kind = args.tunnel
     try:
         asyncio.run(_serve(rt, args))
     finally:
@@ -32,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _serve(rt: Any, args: argparse.Namespace) -> None:
     stop = stop_event_on_signals()
-    await rt.start(sandbox=False if args.no_sandbox else None)
+    await rt.start(sandbox=False if args.no_sandbox else None, relay=True)
     extra = getattr(rt, "serve_extras", None)
     if extra is not None:
         await extra()

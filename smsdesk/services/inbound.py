@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
@@ -87,6 +87,13 @@ class InboundService:
         self.events = EventRepository(db)
         self._running = False
         self._again = False
+        # Told the ids of replies being stored, inside the transaction (before COMMIT): the
+        # cross-process change watch must not announce this process's own replies again.
+        self.on_replies: Callable[[set[int]], None] | None = None
+
+    def _stored_replies(self, ids: set[int]) -> None:
+        if ids and self.on_replies is not None:
+            self.on_replies(ids)
 
     async def apply_receipts(self, account_id: int, receipts: list[StatusEvent]) -> set[int]:
         changed = await self.db.write(lambda c: apply_receipts_tx(c, account_id, receipts))
@@ -94,7 +101,12 @@ class InboundService:
         return changed
 
     async def store_inbound(self, account_id: int, messages: list[InboundMessage]) -> set[int]:
-        new_ids, opt = await self.db.write(lambda c: store_inbound_tx(c, account_id, messages))
+        def write(conn: sqlite3.Connection) -> tuple[set[int], bool]:
+            new_ids, opt = store_inbound_tx(conn, account_id, messages)
+            self._stored_replies(new_ids)
+            return new_ids, opt
+
+        new_ids, opt = await self.db.write(write)
         self.bus.publish(Changes(message_ids=set(new_ids), inbound_ids=set(new_ids), optouts=opt))
         return new_ids
 
@@ -161,6 +173,7 @@ class InboundService:
                 marks.append((event_id, "waiting" if parked else "processed", None))
             # One statement for the batch; the same transaction, so marked iff processed.
             ev_store.mark_events(conn, marks)
+            self._stored_replies(inbound)
             return changed, inbound, opt
 
         changed, inbound, opt = await self.db.write(write)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from smsdesk.config.paths import resolve
 from smsdesk.config.settings import Settings
@@ -83,6 +84,84 @@ def test_serve_runs_tunnel_and_records_what_arrives(_isolated_home: Path, tmp_pa
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         _wait(lambda: not any(_alive(p) for p in pids), 15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.mark.asyncio
+async def test_a_second_process_sees_what_the_relay_records_and_leaves_polling_to_it(_isolated_home: Path) -> None:
+    """The relay and a GUI's runtime on one database, in-process (each has its own database
+    connections and event bus, as two processes would)."""
+    import asyncio
+
+    from smsdesk.domain.events import Changes
+    from smsdesk.domain.models import InboundMessage
+    from smsdesk.runtime import Runtime
+    from tests.support.wait import until
+
+    relay = Runtime.open(str(_isolated_home))
+    relay.settings.extra["sandbox_reply_rate"] = 0.0
+    await relay.start(sandbox=True, polling=False, relay=True)
+    gui = Runtime.open(str(_isolated_home))
+    gui.watch.every = 0.05
+    seen: list[Changes] = []
+    gui.bus.subscribe(seen.append)
+    try:
+        await gui.start(sandbox=False, dispatcher=False, polling=False)  # should_poll says what it would do
+        mob = await gui.accounts.add("Mob", "mobivate", {"api_key": "k", "sender": "Shop"})
+        polled, why = gui.polling.should_poll(mob)
+        assert not polled and why.startswith("smsdesk serve (pid ") and why.endswith("on this computer polls it")
+        srv = relay.sandbox.server  # type: ignore[union-attr]
+        # A phone replies; the relay's receiver stores it and the relay processes it.
+        assert await asyncio.to_thread(relay.sandbox.call, srv._post_inbound("+447911123456", srv.config.inbound_number, "See you at 8"))  # type: ignore[union-attr]
+        reply = await until(lambda: gui.sender.messages.recent(direction="in"))
+        await until(lambda: any(reply[0].id in ch.inbound_ids for ch in seen))  # the GUI notifies it
+        conv = gui.conversations.find(relay.accounts.by_name("Sandbox").id, "+447911123456")
+        assert conv is not None and conv.unread == 1
+        await until(lambda: any(ch.webhooks for ch in seen))  # and its webhook log refreshes
+        # The GUI's own replies are announced once, by the service that stored them.
+        [own] = await gui.inbound.store_inbound(mob.id, [InboundMessage("mo-1", "+447911000111", "+447700900999", "Hi")])
+        await asyncio.sleep(0.3)
+        gui.watch.check()
+        assert sum(own in ch.inbound_ids for ch in seen) == 1
+        # The relay stops: the GUI polls again, without waiting for the heartbeat to age.
+        await relay.stop()
+        await until(lambda: gui.polling.should_poll(mob)[0])
+    finally:
+        await gui.stop()
+        gui.close()
+        await relay.stop()
+        relay.close()
+
+
+def test_serve_runs_a_tunnel_command_given_on_the_command_line(_isolated_home: Path) -> None:
+    paths = resolve(str(_isolated_home)).ensure()
+    before = Settings.load(paths.settings).tunnel_kind
+    command = " ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}"))
+    env = {**os.environ, "SMSDESK_HOME": str(_isolated_home), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsdesk", "serve", "--no-sandbox", "--tunnel-command", command],
+        env=env, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+            if line.startswith("Serving;"):
+                break
+        text = "\n".join(lines)
+        assert "Tunnel (command): up https://fake-" in text, text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        # For that run only: the settings the GUI reads still say what they said.
+        assert Settings.load(paths.settings).tunnel_kind == before
     finally:
         if proc.poll() is None:
             proc.kill()

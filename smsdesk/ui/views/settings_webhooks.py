@@ -118,6 +118,9 @@ class WebhooksSettingsView(QWidget):
         self.detail = QLabel()
         self.detail.setObjectName("tunnel_detail")
         self.detail.setWordWrap(True)
+        self.relay_note = QLabel()
+        self.relay_note.setObjectName("relay_note")
+        self.relay_note.setWordWrap(True)
         form = QFormLayout(self.tunnel_box)
         form.addRow("Receiver (this computer)", self.local_url)
         form.addRow("Tunnel", self.kind)
@@ -127,6 +130,7 @@ class WebhooksSettingsView(QWidget):
         form.addRow("State", self.state)
         form.addRow("Public URL", public_row)
         form.addRow("", self.detail)
+        form.addRow("", self.relay_note)
         self._form = form
         self._sync_kind()
 
@@ -234,10 +238,30 @@ class WebhooksSettingsView(QWidget):
             bits.append("Quick tunnels get a new URL on every start: paste the new URL into the provider again.")
         self.detail.setText(" ".join(bits))
         self.stop_button.setEnabled(st.state.value in ("starting", "up", "down"))
+        self._refresh_relay()
+
+    def _refresh_relay(self) -> None:
+        """A relay (``smsdesk serve``) on this database receives and polls; say so."""
+        rt = self.rt
+        relay = rt.watch.relay if not rt.is_relay else None
+        if relay is None:
+            self.relay_note.setVisible(False)
+            return
+        text = f"{rt.watch.relay_text()} is receiving and polling for this database; this window shows what it records."
+        tunnel, public = relay.get("tunnel") or "none", relay.get("public_url") or ""
+        if public:
+            text += f" Its tunnel is up: {public}"
+        elif tunnel != "none":
+            text += f" Its tunnel is {tunnel}."
+        else:
+            text += f" It has no tunnel; it listens on {relay.get('receiver') or 'this computer'}."
+        self.relay_note.setText(text)
+        self.relay_note.setVisible(True)
 
     def _refresh_accounts(self) -> None:
         rt = self.rt
         accounts = rt.accounts.all()
+        relay = rt.watch.relay_text() if not rt.is_relay else ""
         self.accounts.setRowCount(len(accounts))
         for row, account in enumerate(accounts):
             public = bool(rt.accounts.public_base.get(account.id))
@@ -249,7 +273,9 @@ class WebhooksSettingsView(QWidget):
             elif not caps.webhooks:
                 how = "Polling (the provider has no webhooks)"
             elif public:
-                how = "Webhook through the tunnel"
+                how = "Webhook through the relay's tunnel" if relay and not rt.tunnel.is_up() else "Webhook through the tunnel"
+            elif relay and (caps.status_poll or caps.inbound_poll):
+                how = f"Polled by {relay}"
             elif caps.status_poll or caps.inbound_poll:
                 how = "Polling until a tunnel is up"
             else:

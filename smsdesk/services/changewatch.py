@@ -1,0 +1,184 @@
+"""Changes made by another process on the same database, published as change-sets here.
+
+``smsdesk serve`` (the relay) and the GUI share one SQLite file, but change-sets travel on a
+per-process bus: without this, the GUI would not show a reply, a receipt, an unread badge, a
+notification or a webhook-log line the relay recorded until something reloaded.
+
+Once a second :class:`ChangeWatch` reads ``PRAGMA data_version`` on this thread's read
+connection (no lock, no I/O). Only when it moved are a few index probes taken
+(``storage.changes.marks``), and the difference becomes one ``Changes``: the ids of messages
+that are new or changed status (replies also as ``inbound_ids``, so the notifier shows them),
+and coarse flags for the small tables (accounts, opt-outs, contacts, schedules, bulk runs,
+the webhook log). Above :data:`MAX_IDS` moved messages it publishes ``everything``.
+
+``data_version`` also moves for this process's own commits, so what this process already
+announced is subtracted: message ids it published since the last check (a harmless duplicate
+at worst), and reply ids registered by ``InboundService`` inside the writing transaction
+(before COMMIT, so a reply is never notified twice, whichever runs first).
+
+It also reads the relay heartbeats (``storage.changes``): :attr:`ChangeWatch.relay` is
+another live ``smsdesk serve`` on this database, if any; listeners hear when that changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from smsdesk.domain.events import Changes
+from smsdesk.services.bus import EventBus
+from smsdesk.storage import changes as store
+from smsdesk.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_IDS = 5000
+RELAY_BEAT_S = 10.0  # how often a relay says it is alive
+RELAY_DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
+RELAY_CHECK_S = 5.0  # re-read the heartbeats at least this often (a dead relay writes nothing)
+
+
+class ChangeWatch:
+    """Runs on the app loop (:meth:`run`); :meth:`check` is one synchronous pass."""
+
+    def __init__(self, db: Database, bus: EventBus, *, relay_key: str = "", every: float = 1.0) -> None:
+        self.db = db
+        self.bus = bus
+        self.relay_key = relay_key  # our own heartbeat key, when this process is a relay
+        self.every = every
+        self.relay: dict[str, Any] | None = None
+        self._version: int | None = None
+        self._marks = store.Marks()
+        self._lock = threading.Lock()
+        self._local_replies: set[int] = set()
+        self._published: set[int] = set()  # message ids on this process's bus since the last check
+        self._echo: set[int] = set()  # ... of which these were our own last announcement
+        self._published_accounts = False
+        self._echo_accounts = False
+        self._relay_checked = 0.0
+        self._relay_listeners: list[Callable[[dict[str, Any] | None], None]] = []
+        self._foreign_accounts: list[Callable[[], None]] = []
+        self._stopping = False
+        bus.subscribe(self._on_changes)
+
+    # ---- wiring ------------------------------------------------------------------------
+    def local_replies(self, ids: Iterable[int]) -> None:
+        """Reply ids this process is committing (called on the writer thread, before COMMIT)."""
+        with self._lock:
+            self._local_replies.update(ids)
+
+    def on_relay_change(self, listener: Callable[[dict[str, Any] | None], None]) -> None:
+        self._relay_listeners.append(listener)
+
+    def on_foreign_accounts(self, listener: Callable[[], None]) -> None:
+        """Called when another process changed the accounts (cached adapters are stale)."""
+        self._foreign_accounts.append(listener)
+
+    def _on_changes(self, ch: Changes) -> None:
+        self._published |= ch.message_ids
+        self._published_accounts |= ch.accounts
+
+    def relay_text(self) -> str:
+        """The live relay in words ("smsdesk serve (pid 4242) on this computer"), or ""."""
+        r = self.relay
+        if r is None:
+            return ""
+        where = "on this computer" if r.get("host") == socket.gethostname() else f"on {r.get('host')}"
+        return f"smsdesk serve (pid {r.get('pid')}) {where}"
+
+    # ---- the loop ----------------------------------------------------------------------
+    def prime(self) -> None:
+        """Take the current state as seen (at start: nothing before it is news)."""
+        conn = self.db.reader()
+        self._version = store.data_version(conn)
+        self._marks = store.marks(conn)
+        self._check_relay(force=True)
+
+    async def run(self) -> None:
+        if self._version is None:
+            self.prime()
+        while not self._stopping:
+            await asyncio.sleep(self.every)
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - a bad pass must not end the watch
+                log.exception("watching the database for other processes' changes failed")
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def check(self) -> Changes | None:
+        """One pass: publish what other processes committed since the last; returns it."""
+        conn = self.db.reader()
+        version = store.data_version(conn)
+        moved = version != self._version
+        self._check_relay(force=moved)
+        if not moved:
+            return None
+        self._version = version
+        new = store.marks(conn)
+        old, self._marks = self._marks, new
+        ch = Changes()
+        if new.message != old.message or new.transition != old.transition:
+            found = store.moved_messages(conn, old.message, old.transition, MAX_IDS * 4)
+            own = self._published - self._echo
+            with self._lock:
+                local = self._local_replies
+                self._local_replies = {i for i in local if i > new.message}  # not committed yet
+            if found is None:
+                ch.everything = True
+            else:
+                ids, replies = found
+                ch.message_ids = ids - own
+                ch.inbound_ids = replies - local
+                if len(ch.message_ids) > MAX_IDS:
+                    ch.message_ids, ch.everything = set(), True
+        self._published = set()
+        self._echo = set(ch.message_ids)
+        ch.webhooks = new.log != old.log or new.pending_events != old.pending_events
+        ch.accounts = new.accounts != old.accounts
+        ch.optouts = new.optouts != old.optouts
+        ch.contacts = new.contacts != old.contacts
+        ch.queue = new.schedules != old.schedules
+        ch.bulk = new.bulk != old.bulk
+        # Ours when this process announced an accounts change itself (not just echoed ours).
+        foreign = ch.accounts and (not self._published_accounts or self._echo_accounts)
+        self._published_accounts, self._echo_accounts = False, ch.accounts
+        if foreign:
+            for listener in list(self._foreign_accounts):
+                listener()
+        if ch:
+            self.bus.publish(ch)
+            return ch
+        return None
+
+    def _check_relay(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._relay_checked < RELAY_CHECK_S:
+            return
+        self._relay_checked = now
+        live = store.live_relays(self.db.reader(), RELAY_DEAD_S, exclude=self.relay_key)
+        relay = max(live, key=lambda r: str(r.get("at"))) if live else None
+        before = self.relay
+        self.relay = relay
+        if _summary(before) == _summary(relay):
+            return
+        log.info("relay on this database: %s", self.relay_text() or "none")
+        self.bus.publish(Changes(webhooks=True))
+        for listener in list(self._relay_listeners):
+            try:
+                listener(relay)
+            except Exception:  # noqa: BLE001 - one listener must not starve the others
+                log.exception("relay listener failed")
+
+
+def _summary(relay: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    """What a person (or the pollers) would notice about a relay: not its heartbeat time."""
+    if relay is None:
+        return None
+    return relay.get("key"), relay.get("receiver"), relay.get("tunnel"), relay.get("public_url")

@@ -1,0 +1,116 @@
+"""``smsdesk serve`` (a real subprocess) and the GUI on one database: what the relay records
+shows in the open window without any refresh; the GUI leaves polling to the relay and says so."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from smsdesk.app import build_window
+from smsdesk.runtime import Runtime
+from smsdesk.ui.views.conversations_view import ConversationsView
+from smsdesk.ui.views.settings_view import SettingsView
+from smsdesk.ui.views.settings_webhooks import WebhooksSettingsView
+from tests.gui.conftest import GuiHarness, drain, mark_running
+
+ALICE = "+447911123456"
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_dies_on_the_gui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def relay(_isolated_home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    env = {**os.environ, "SMSDESK_HOME": str(_isolated_home), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsdesk", "serve"], env=env, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (lines and lines[-1].startswith("Serving;")):
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+        sandbox_url = next(ln.split(": ", 1)[1] for ln in lines if ln.startswith("Sandbox provider: "))
+        yield proc, sandbox_url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+@pytest.fixture
+def window(qapp: Any, qloop: asyncio.AbstractEventLoop, _isolated_home: Path, relay: Any) -> Iterator[GuiHarness]:
+    rt = Runtime.open(str(_isolated_home))  # after serve: the same home, the same database
+    qloop.run_until_complete(rt.start(sandbox=False))
+    mark_running(qloop)
+    win, ctx = build_window(rt)
+    win.show()
+    harness = GuiHarness(rt, win, ctx, qloop)
+    try:
+        yield harness
+    finally:
+        win.close()
+        ctx.bridge.close()
+        harness.run(rt.stop())
+        rt.close()
+        win.deleteLater()
+        drain(qloop)
+
+
+def test_a_reply_the_relay_receives_shows_in_the_open_window(window: GuiHarness, relay: Any) -> None:
+    proc, sandbox_url = relay
+    rt = window.rt
+    page = window.window.show_page("conversations")
+    assert isinstance(page, ConversationsView)
+    assert page.list_model.rowCount() == 0
+    # The GUI leaves receiving and polling to the relay, and says so.
+    window.wait_until(lambda: rt.watch.relay is not None)
+    assert rt.watch.relay["pid"] == proc.pid  # type: ignore[index]
+    settings = window.window.show_page("settings")
+    assert isinstance(settings, SettingsView)
+    settings.show_tab("webhooks")
+    panel = settings.by_key["webhooks"]
+    assert isinstance(panel, WebhooksSettingsView)
+    assert panel.relay_note.isVisibleTo(panel)
+    assert f"smsdesk serve (pid {proc.pid}) on this computer is receiving" in panel.relay_note.text()
+    window.window.show_page("conversations")
+
+    # A phone replies; the relay's sandbox calls the relay's receiver, signed; the relay stores it.
+    r = httpx.post(f"{sandbox_url}/_sandbox/inbound", json={"from": ALICE, "body": "See you at 8"})
+    assert r.status_code == 200
+    window.wait_until(lambda: page.list_model.rowCount() == 1)  # no reload, no click
+    top = page.list_model.conversation_at(0)
+    assert top is not None and top.remote == ALICE and top.unread == 1 and top.last_body == "See you at 8"
+    window.wait_until(lambda: window.window.notifier.history and window.window.notifier.history[-1][1] == "See you at 8")
+    assert window.window.notifier.unread == 1  # the badge
+    # The relay's webhook log line, with what processing made of it.
+    window.wait_until(lambda: panel.log.rowCount() == 1 and panel.log.item(0, 4).text() == "processed")
+    assert panel.log.item(0, 2).text() == "accepted"
+
+    # The relay stops: the note goes, and the GUI would poll again itself.
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    window.wait_until(lambda: rt.watch.relay is None and not panel.relay_note.isVisibleTo(panel))
