@@ -228,9 +228,19 @@ cmd_test() {
         log "running the test suite in a private D-Bus session with gnome-keyring (HOME=$tmp/home)"
         log "(dbus-daemon may print 'Failed to set fd limit' in a container: harmless)"
         "${env[@]}" SMSDESK_REAL_KEYRING=1 dbus-run-session -- bash "$SELF" __in-session "$@"
+    elif [[ "${CI:-}" == true ]]; then
+        # In CI a skipped real-keyring test would pass unnoticed: the Secret Service path
+        # would go untested. Say what is missing and stop.
+        local missing=()
+        command -v dbus-run-session >/dev/null 2>&1 || missing+=("dbus-run-session (package dbus-daemon)")
+        command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=("gnome-keyring-daemon (package gnome-keyring)")
+        die "CI=true but ${missing[*]} is missing, so the real Secret Service test cannot run.
+Install them (apt-get install --no-install-recommends dbus-daemon dbus-user-session gnome-keyring),
+or unset SMSDESK_SKIP_APT so this script installs them."
     else
         log "WARNING: dbus-run-session or gnome-keyring-daemon is missing: the real-keyring"
-        log "WARNING: test is skipped (install dbus-daemon and gnome-keyring to run it)"
+        log "WARNING: test is skipped (install dbus-daemon and gnome-keyring to run it;"
+        log "WARNING: with CI=true this is an error)"
         (cd "$ROOT" && "${env[@]}" "$VENV/bin/python" -m pytest "$@")
     fi
     rc=$?
@@ -259,6 +269,7 @@ in_session() {  # inside dbus-run-session: unlock a throwaway keyring, then run 
             if [[ "$line" =~ ^[A-Z_][A-Z0-9_]*= ]]; then export "${line?}"; fi
         done <<<"$out"
     else
+        [[ "${CI:-}" == true ]] && die "CI=true and gnome-keyring-daemon did not start: the real Secret Service test cannot run"
         log "WARNING: gnome-keyring-daemon did not start; the real-keyring test will fail"
     fi
     cd "$ROOT"

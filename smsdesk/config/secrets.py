@@ -4,12 +4,16 @@ Keys are ``account/<account name>/<field>``. Without a usable backend,
 :class:`SecretStore` raises :class:`SecretStoreUnavailable` unless the person accepted a
 session-only store (the GUI offers it); the CLI then exits non-zero with the reason.
 Each keyring call can be a ~30 ms D-Bus round trip, so values are cached per session.
+A backend that keeps secrets in a plain text file (keyrings.alt's ``PlaintextKeyring``) does
+not count as a keyring: with only such a backend the store is unavailable, and behind
+keyring's chainer smsdesk talks to the best member that is not one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from smsdesk.domain.errors import SecretStoreUnavailable
 
@@ -30,17 +34,56 @@ def secret_key(account: str, field: str) -> str:
     return f"account/{account}/{field}"
 
 
-def keyring_usable() -> bool:
-    import keyring
-    from keyring.backends import fail
+def _is_plaintext(backend: Any) -> bool:
+    """A backend that keeps secrets in a plain file (keyrings.alt's ``PlaintextKeyring`` and
+    kin): not a keyring in any sense that matters here."""
+    return any("plaintext" in cls.__name__.lower() for cls in type(backend).__mro__)
 
-    backend = keyring.get_keyring()
-    if isinstance(backend, fail.Keyring):
-        return False
+
+def _priority(backend: Any) -> float:
     try:
-        return float(getattr(backend, "priority", 1)) > 0
+        return float(getattr(backend, "priority", 1))
     except Exception:  # noqa: BLE001 - a backend whose priority check fails is not usable
-        return False
+        return -1.0
+
+
+def secure_backend() -> tuple[Any | None, str]:
+    """The keyring backend secrets may go to, or (None, why not).
+
+    keyring's chainer is looked through: smsdesk talks to its best member that is neither the
+    ``fail`` backend nor a plain-text file, so a secret can never fall through to one.
+    """
+    import keyring
+    from keyring.backends import chainer, fail
+
+    chosen = keyring.get_keyring()
+    members = list(chosen.backends) if isinstance(chosen, chainer.ChainerBackend) else [chosen]
+    plaintext = [m for m in members if _is_plaintext(m)]
+    for member in members:
+        if isinstance(member, fail.Keyring) or member in plaintext or _priority(member) <= 0:
+            continue
+        return member, ""
+    if plaintext:
+        name = type(plaintext[0]).__name__
+        return None, (
+            f"The only keyring available ({name}) keeps secrets in a plain text file, so smsdesk "
+            "will not use it. Install and unlock a real keyring (GNOME Keyring, KWallet, macOS "
+            "Keychain, Windows Credential Manager), or remove keyrings.alt / unset "
+            "PYTHON_KEYRING_BACKEND, and try again; the desktop app can also keep a key for this "
+            "session only."
+        )
+    return None, _NO_KEYRING
+
+
+def keyring_usable() -> bool:
+    return secure_backend()[0] is not None
+
+
+def _backend() -> Any:
+    backend, why = secure_backend()
+    if backend is None:
+        raise SecretStoreUnavailable(why)
+    return backend
 
 
 class SecretStore:
@@ -54,22 +97,17 @@ class SecretStore:
     def available(self) -> bool:
         return self.session_only or keyring_usable()
 
-    def _require(self) -> None:
-        if not self.session_only and not keyring_usable():
-            raise SecretStoreUnavailable(_NO_KEYRING)
-
     def get(self, key: str) -> str | None:
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
         if self.session_only:
             return None
-        self._require()
-        import keyring
+        backend = _backend()
         import keyring.errors
 
         try:
-            value = keyring.get_password(SERVICE, key)
+            value = backend.get_password(SERVICE, key)
         except keyring.errors.KeyringError as exc:
             raise SecretStoreUnavailable(f"The keyring refused to read a secret: {exc}") from exc
         with self._lock:
@@ -78,12 +116,11 @@ class SecretStore:
 
     def set(self, key: str, value: str) -> None:
         if not self.session_only:
-            self._require()
-            import keyring
+            backend = _backend()
             import keyring.errors
 
             try:
-                keyring.set_password(SERVICE, key, value)
+                backend.set_password(SERVICE, key, value)
             except keyring.errors.KeyringError as exc:
                 raise SecretStoreUnavailable(f"The keyring refused to store a secret: {exc}") from exc
         with self._lock:
@@ -92,13 +129,15 @@ class SecretStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._cache.pop(key, None)
-        if self.session_only or not keyring_usable():
+        if self.session_only:
             return
-        import keyring
+        backend, _why = secure_backend()
+        if backend is None:
+            return
         import keyring.errors
 
         try:
-            keyring.delete_password(SERVICE, key)
+            backend.delete_password(SERVICE, key)
         except keyring.errors.PasswordDeleteError:
             pass
         except keyring.errors.KeyringError as exc:

@@ -4,12 +4,16 @@ Skipped unless ``SMSDESK_REAL_KEYRING=1``: ``bash packaging/bootstrap.sh test`` 
 sets it after starting ``gnome-keyring-daemon --unlock`` inside ``dbus-run-session`` with a
 throwaway HOME, so nothing here touches a person's real keyring. The ``keyring_real`` marker
 makes ``tests/conftest.py`` leave the environment's backend in place instead of the in-memory one.
+The last test checks that in CI (``CI=true``) the bootstrap refuses to run the suite when it
+cannot start that Secret Service, instead of letting these tests skip unnoticed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +25,12 @@ from keyring.backends import SecretService, chainer
 
 from smsdesk.config.secrets import SERVICE, SecretStore, secret_key
 
-pytestmark = [
-    pytest.mark.keyring_real,
-    pytest.mark.skipif(
-        os.environ.get("SMSDESK_REAL_KEYRING") != "1",
-        reason="needs a real Secret Service: run `bash packaging/bootstrap.sh test` "
-        "(or set SMSDESK_REAL_KEYRING=1 inside a D-Bus session with an unlocked keyring)",
-    ),
-]
+REPO = Path(__file__).resolve().parents[2]
+needs_real_keyring = pytest.mark.skipif(
+    os.environ.get("SMSDESK_REAL_KEYRING") != "1",
+    reason="needs a real Secret Service: run `bash packaging/bootstrap.sh test` "
+    "(or set SMSDESK_REAL_KEYRING=1 inside a D-Bus session with an unlocked keyring)",
+)
 
 
 def _detected_backend() -> keyring.backend.KeyringBackend:
@@ -63,6 +65,8 @@ def real_backend() -> Iterator[keyring.backend.KeyringBackend]:
         keyring.set_keyring(previous)
 
 
+@pytest.mark.keyring_real
+@needs_real_keyring
 def test_secret_store_round_trip_through_the_secret_service(real_backend) -> None:
     key = secret_key(f"real-{uuid.uuid4().hex[:8]}", "api_key")
     value = f"sk-{uuid.uuid4().hex}"
@@ -83,6 +87,8 @@ def _files_containing(root: Path, needle: bytes) -> list[str]:
     return [str(p) for p in sorted(root.rglob("*")) if p.is_file() and needle in p.read_bytes()]
 
 
+@pytest.mark.keyring_real
+@needs_real_keyring
 @pytest.mark.asyncio
 async def test_provider_api_key_goes_to_the_keyring_and_nowhere_else(
     runtime, real_backend, caplog: pytest.LogCaptureFixture
@@ -110,3 +116,39 @@ async def test_provider_api_key_goes_to_the_keyring_and_nowhere_else(
     finally:
         await runtime.accounts.remove(account)
     assert real_backend.get_password(SERVICE, secret_key(name, "api_key")) is None
+
+
+# ---- the bootstrap must not let these tests skip silently in CI ------------------------------------
+def _path_without_dbus(tmp_path: Path) -> str:
+    """A PATH with only the tools ``bootstrap.sh test`` needs before it looks for D-Bus."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("dirname", "mktemp", "mkdir", "rm"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    return str(bin_dir)
+
+
+def _bootstrap_test(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
+    script = (
+        f'source "{REPO}/packaging/bootstrap.sh"; '
+        'prepare() { :; }; '  # the venv and system packages are not what is tested here
+        f'VENV="{tmp_path}/no-venv"; PATH="{_path_without_dbus(tmp_path)}"; cmd_test -k nothing'
+    )
+    env = {"CI": ci, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    return subprocess.run([shutil.which("bash") or "/bin/bash", "-c", script], capture_output=True,
+                          text=True, env=env, timeout=60, check=False)
+
+
+def test_bootstrap_in_ci_fails_when_it_cannot_start_a_secret_service(tmp_path: Path) -> None:
+    proc = _bootstrap_test(tmp_path, ci="true")
+    assert proc.returncode == 1, proc.stderr
+    assert "ERROR" in proc.stderr and "dbus-run-session" in proc.stderr and "gnome-keyring-daemon" in proc.stderr
+    assert "apt-get install" in proc.stderr  # and what to do about it
+
+
+def test_bootstrap_outside_ci_only_warns(tmp_path: Path) -> None:
+    proc = _bootstrap_test(tmp_path, ci="")
+    assert "WARNING: dbus-run-session or gnome-keyring-daemon is missing" in proc.stderr
+    assert "ERROR" not in proc.stderr  # it went on to pytest (absent from this fake venv)

@@ -19,8 +19,10 @@ import keyring
 import keyring.backends.fail
 import keyring.errors
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 
-from smsdesk.config.secrets import SERVICE, SecretStore, secret_key
+from smsdesk.config.secrets import SERVICE, SecretStore, keyring_usable, secret_key
 from smsdesk.domain.errors import SecretStoreUnavailable
 from smsdesk.runtime import Runtime
 from tests.support.keyring_memory import MemoryKeyring
@@ -196,3 +198,79 @@ def test_cli_without_a_keyring_exits_non_zero_with_a_clear_message(tmp_path: Pat
     assert listed.returncode == 0, listed.stderr
     assert "P" not in [row["name"] for row in json.loads(listed.stdout)]
     assert _files_containing(tmp_path, secret.encode()) == []
+
+
+# ---- plain-text "keyrings" are refused ---------------------------------------------------------
+class PlaintextKeyring(KeyringBackend):
+    """Like keyrings.alt's PlaintextKeyring: secrets in a plain file. Never use it for real."""
+
+    priority = 5  # type: ignore[assignment]  # above the memory keyring: it would win a chain
+    viable = False  # type: ignore[assignment]  # keyring discovers every subclass; only set_keyring() uses it
+
+    path: Path
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if not self.path.exists():
+            return None
+        return json.loads(self.path.read_text()).get(f"{service}/{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        data = json.loads(self.path.read_text()) if self.path.exists() else {}
+        data[f"{service}/{username}"] = password
+        self.path.write_text(json.dumps(data))
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise keyring.errors.PasswordDeleteError("not found")
+
+
+@pytest.fixture
+def plaintext(tmp_path: Path, memory_keyring: MemoryKeyring) -> Iterator[PlaintextKeyring]:
+    backend = PlaintextKeyring()
+    backend.path = tmp_path / "keyring_pass.cfg"
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(memory_keyring)
+
+
+def test_a_plaintext_backend_is_not_a_usable_keyring(plaintext: PlaintextKeyring) -> None:
+    assert not keyring_usable()
+    store = SecretStore()
+    assert not store.available()
+    with pytest.raises(SecretStoreUnavailable) as err:
+        store.set(KEY, "sk-plain-never")
+    assert "PlaintextKeyring" in str(err.value) and "plain text file" in str(err.value)
+    assert "session only" in str(err.value)  # and what to do instead
+    with pytest.raises(SecretStoreUnavailable):
+        store.get(KEY)
+    assert not plaintext.path.exists()
+
+
+@pytest.mark.asyncio
+async def test_adding_an_account_with_only_a_plaintext_backend_writes_no_secret(
+    tmp_path: Path, plaintext: PlaintextKeyring
+) -> None:
+    rt = Runtime.open(str(tmp_path / "home"))
+    try:
+        with pytest.raises(SecretStoreUnavailable, match="plain text"):
+            await rt.accounts.add("Shop", "puresms", {"api_key": "sk-secret-3", "sender": "Shop"})
+    finally:
+        rt.close()
+    assert _files_containing(tmp_path, b"sk-secret-3") == []
+
+
+def test_behind_the_chainer_a_plaintext_member_is_skipped(
+    plaintext: PlaintextKeyring, memory_keyring: MemoryKeyring
+) -> None:
+    class Chain(ChainerBackend):
+        viable = False  # type: ignore[assignment]
+        backends = [plaintext, memory_keyring]  # what keyring's chainer would hold, best first
+
+    keyring.set_keyring(Chain())
+    store = SecretStore()
+    assert store.available()
+    store.set(KEY, "sk-chained")
+    assert memory_keyring.store == {(SERVICE, "account/Shop/api_key"): "sk-chained"}
+    assert not plaintext.path.exists()
+    assert SecretStore().get(KEY) == "sk-chained"
