@@ -12,6 +12,17 @@ OPT_IN = frozenset({"START", "UNSTOP"})
 _EDGE = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 
 
+# The raw status of a message a provider refused because its recipient opted out (a single
+# send's 403 or one item of a batch): the dispatcher puts such numbers on the opt-out list.
+PROVIDER_OPTED_OUT = "opted out"
+_PROVIDER_OPT_OUT_WORDS = re.compile(r"opt(?:ed)?[\s_-]?out|unsubscribed", re.IGNORECASE)
+
+
+def provider_says_opted_out(words: str) -> bool:
+    """Whether a provider's refusal of one recipient says that the recipient opted out."""
+    return bool(_PROVIDER_OPT_OUT_WORDS.search(words or ""))
+
+
 class Keyword(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"

@@ -38,6 +38,7 @@ from smsdesk.domain.models import (
     SendResult,
     StatusEvent,
 )
+from smsdesk.domain.optout import PROVIDER_OPTED_OUT, provider_says_opted_out
 from smsdesk.domain.phone import canonical_inbound
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
@@ -225,7 +226,8 @@ def _batch_results(data: Any, good: list[OutboundMessage], accepted: Status) -> 
     out: list[SendResult] = []
     for i, m in enumerate(good):
         if i in refused:
-            out.append(SendResult(m.local_id, None, Status.REJECTED, "rejected",
+            raw = PROVIDER_OPTED_OUT if provider_says_opted_out(refused[i]) else "rejected"
+            out.append(SendResult(m.local_id, None, Status.REJECTED, raw,
                                   error=f"{NAME} refused this recipient in the batch: {refused[i]}"))
         elif i in ids or not (listed or short):
             out.append(SendResult(m.local_id, ids.get(i), accepted, "Accepted", batch_id=batch_id))

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import OutboundMessage, SendResult
+from smsdesk.domain.optout import PROVIDER_OPTED_OUT
 from smsdesk.domain.status import Status, can_move
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
@@ -323,18 +324,24 @@ class Dispatcher:
         by_local = {r.local_id: r for r in results}
         jobs = [(c, by_local.get(c.local_id)) for c in claimed]
 
+        opted: list[str] = []
+
         def write(conn: sqlite3.Connection) -> set[int]:
             changed: set[int] = set()
             for c, res in jobs:
                 if res is None:
                     res = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message.")
                 _record_in_tx(conn, account_id, c, res)
+                if res.status == Status.REJECTED and res.raw_status == PROVIDER_OPTED_OUT:
+                    # Inside a batch as for a single send: the provider's word joins our list.
+                    opt_store.add(conn, c.remote, "provider", (res.error or "")[:200])
+                    opted.append(c.remote)
                 changed.add(c.id)
             return changed
 
         changed = await self.db.write(write)
         self.sent_count += len(changed)
-        self.bus.publish(Changes(message_ids=changed))
+        self.bus.publish(Changes(message_ids=changed, optouts=bool(opted)))
 
     async def _record(self, account_id: int, c: _Claimed, result: SendResult) -> None:
         await self.db.write(lambda conn: _record_in_tx(conn, account_id, c, result))
@@ -362,7 +369,7 @@ class Dispatcher:
                     return
             result = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "ambiguous", error=text)
         elif exc.opted_out:
-            result = SendResult(c.local_id, None, Status.REJECTED, "opted out", error=text)
+            result = SendResult(c.local_id, None, Status.REJECTED, PROVIDER_OPTED_OUT, error=text)
         elif exc.rejected and exc.kind == ErrorKind.PERMANENT:
             result = SendResult(c.local_id, None, Status.REJECTED, str(exc.status_code or ""), error=text)
         else:

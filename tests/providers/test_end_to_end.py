@@ -182,3 +182,33 @@ async def test_send2_refusal_at_submission_shows_rejected_with_its_words(runtime
     final = await _status(runtime, msg.id, Status.REJECTED, Status.FAILED)
     assert final.status == Status.REJECTED
     assert "Insufficient SMS balance" in (final.error or "")
+
+
+async def test_mobivate_batch_refusal_as_opted_out_joins_our_list(runtime: Any, tmp_path: Path) -> None:
+    """A bulk run through Mobivate's /send/batch: the one recipient Mobivate refuses as opted out
+    is rejected with its words and joins smsdesk's opt-out list (as a single send's 403 does),
+    so nothing else is ever sent to it; the others go out."""
+    from smsdesk.services.importing.wizard import ImportWizard, Step
+
+    account = await _add(runtime, "Mob", "mobivate", "/mobivate", sender="Bistro")
+    await runtime.accounts.adapter(account.id).optout_add("+447911123457")
+    path = tmp_path / "list.csv"
+    path.write_text("name,phone\nAnn,07911123456\nBen,07911123457\nCat,07911123458\n")
+    wiz = ImportWizard(runtime.bulk, "GB")
+    wiz.load(path)
+    while wiz.step != Step.MESSAGE:
+        if wiz.step == Step.VALIDATION:
+            wiz.validate()
+        wiz.next()
+    wiz.set_account(account.id)
+    wiz.set_template("Hi {{name}}, sale today")
+    assert wiz.next() == Step.SEND
+    run_id = await wiz.start()
+    await until(lambda: runtime.bulk.progress(run_id).done, timeout=20)
+    sent = runtime.sandbox.server.sent
+    assert sorted(s.recipient for s in sent) == ["447911123456", "447911123458"]
+    assert all(s.wire == "mobivate" and s.batch_id for s in sent)  # through /send/batch
+    row = runtime.db.query_one("SELECT status, raw_status, error FROM messages WHERE remote = '+447911123457'")
+    assert (row[0], row[1]) == ("rejected", "opted out") and "opted out" in row[2]
+    assert OptOutRepository(runtime.db).is_opted_out("+447911123457")
+    assert not OptOutRepository(runtime.db).is_opted_out("+447911123456")
