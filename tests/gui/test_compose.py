@@ -66,3 +66,18 @@ def test_provider_refusal_shows_reason(gui, qtbot) -> None:
     qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.model.rowCount() == 1 and _status(view) == "Failed")
     assert "SANDBOX-UNREACHABLE" in (view.model.index(0, 5).data() or "")
+
+
+def test_a_send_the_provider_refuses_shows_the_providers_reason(gui, qtbot) -> None:
+    from smsdesk.sandbox.server import REFUSAL
+
+    gui.rt.sandbox.server.config.rate_400 = 1.0  # the sandbox answers the send with HTTP 400
+    view = gui.window.show_page("compose")
+    view.to.setText("07911 123459")
+    view.body.setPlainText("Refused at the door")
+    gui.wait_until(lambda: "✓" in view.to_status.text())
+    qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.model.rowCount() == 1 and _status(view) in ("Rejected", "Failed"))
+    error = view.model.index(0, 5).data() or ""
+    assert "SANDBOX-REFUSED" in error and "sender ID" in error, error
+    assert gui.rt.sandbox.server.sent == []  # refused: nothing was accepted
