@@ -173,7 +173,7 @@ def _move(
         )
     if not can_move(status_of(current), status):
         if note_raw and raw_status and current == status.value and not status.is_final:
-            return _note_raw(conn, message_id, status.value, raw_status, now) or learnt_id
+            return _note_raw(conn, message_id, raw_status, now) or learnt_id
         return learnt_id
     value = status.value
     conn.execute(
@@ -189,7 +189,7 @@ def _move(
     return True
 
 
-def _note_raw(conn: sqlite3.Connection, message_id: int, status: str, raw_status: str, now: str) -> bool:
+def _note_raw(conn: sqlite3.Connection, message_id: int, raw_status: str, now: str) -> bool:
     """A receipt that keeps the status but says something new (Mobivate's ``ACCEPTED`` then
     ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown
     (PROVIDERS.md 6.2: always keep the raw status). A duplicate changes nothing."""
@@ -197,13 +197,8 @@ def _note_raw(conn: sqlite3.Connection, message_id: int, status: str, raw_status
         "UPDATE messages SET raw_status = ?, updated_at = ? WHERE id = ? AND raw_status IS NOT ?",
         (raw_status, now, message_id, raw_status),
     )
-    if cur.rowcount != 1:
-        return False
-    conn.execute(
-        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
-        (message_id, status, raw_status, now),
-    )
-    return True
+    # No transition row: the status did not change (the history lists status changes).
+    return cur.rowcount == 1
 
 
 def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
