@@ -54,6 +54,7 @@ SMSDESK_PROVIDERS = [
 SMSDESK_SANDBOX = [
     "smsdesk.sandbox",
     "smsdesk.sandbox.channel",
+    "smsdesk.sandbox.config",
     "smsdesk.sandbox.mobivate",
     "smsdesk.sandbox.send2",
     "smsdesk.sandbox.server",
