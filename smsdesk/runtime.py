@@ -109,6 +109,9 @@ class Runtime:
         self.watch.on_relay_change(self._relay_changed)
         self.conversations = ConversationService(db, self.bus, self.sender)
         self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
+        # STOP / START replies and providers' opted-out refusals reach every provider's own list.
+        self.inbound.on_optouts = self.optouts.sync_later
+        self.dispatcher.on_optouts = self.optouts.sync_later
         self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
 
     @classmethod
@@ -347,6 +350,7 @@ class Runtime:
         self.scheduler.stop()
         self.bulk.stop()
         self.polling.stop()
+        await self.optouts.drain()  # a STOP just received still reaches the providers' lists
         await self.tunnel.stop()
         if self.receiver is not None:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it

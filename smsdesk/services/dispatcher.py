@@ -20,6 +20,7 @@ import socket
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -141,6 +142,9 @@ class Dispatcher:
         self.id = dispatcher_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lanes: dict[int, _Lane] = {}
         self._pending: set[int] = set()
+        # Told, after COMMIT, each number a provider refused as opted out (it joined our list),
+        # so providers that keep their own list are kept in step (OptOutService.sync_later).
+        self.on_optouts: Callable[[list[tuple[str, bool]]], None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
         self._rng = random.Random(seed)
@@ -342,6 +346,7 @@ class Dispatcher:
         changed = await self.db.write(write)
         self.sent_count += len(changed)
         self.bus.publish(Changes(message_ids=changed, optouts=bool(opted)))
+        self._optouts_changed(opted)
 
     async def _record(self, account_id: int, c: _Claimed, result: SendResult) -> None:
         await self.db.write(lambda conn: _record_in_tx(conn, account_id, c, result))
@@ -385,6 +390,12 @@ class Dispatcher:
 
         await self.db.write(write)
         self.bus.publish(Changes(message_ids={c.id}, optouts=opted))
+        if opted:
+            self._optouts_changed([c.remote])
+
+    def _optouts_changed(self, numbers: list[str]) -> None:
+        if numbers and self.on_optouts is not None:
+            self.on_optouts([(n, True) for n in numbers])
 
 
 def _record_in_tx(conn: sqlite3.Connection, account_id: int, c: _Claimed, result: SendResult) -> None:

@@ -57,12 +57,15 @@ def _apply_receipts(
     return changed, parked
 
 
+OptOutChange = tuple[str, bool]  # (number, opted out now)
+
+
 def store_inbound_tx(
     conn: sqlite3.Connection, account_id: int, messages: Iterable[InboundMessage]
-) -> tuple[set[int], bool]:
-    """Store replies; returns (new message ids, whether the opt-out list changed)."""
+) -> tuple[set[int], list[OptOutChange]]:
+    """Store replies; returns (new message ids, the opt-out list's changes from STOP / START)."""
     new_ids: set[int] = set()
-    optouts_changed = False
+    optouts_changed: list[OptOutChange] = []
     for m in messages:
         info = analyze(m.text)
         mid = msg_store.insert_inbound(
@@ -72,10 +75,10 @@ def store_inbound_tx(
             continue
         new_ids.add(mid)
         kind = classify(m.text)
-        if kind == Keyword.OPT_OUT:
-            optouts_changed |= opt_store.add(conn, m.from_number, "reply", m.text.strip()[:40])
-        elif kind == Keyword.OPT_IN:
-            optouts_changed |= opt_store.remove(conn, m.from_number, "reply")
+        if kind == Keyword.OPT_OUT and opt_store.add(conn, m.from_number, "reply", m.text.strip()[:40]):
+            optouts_changed.append((m.from_number, True))
+        elif kind == Keyword.OPT_IN and opt_store.remove(conn, m.from_number, "reply"):
+            optouts_changed.append((m.from_number, False))
     return new_ids, optouts_changed
 
 
@@ -90,10 +93,17 @@ class InboundService:
         # Told the ids of replies being stored, inside the transaction (before COMMIT): the
         # cross-process change watch must not announce this process's own replies again.
         self.on_replies: Callable[[set[int]], None] | None = None
+        # Told, after COMMIT, each number a STOP / START reply put on or took off the list, so
+        # providers that keep their own opt-out list are kept in step (OptOutService.sync_later).
+        self.on_optouts: Callable[[list[OptOutChange]], None] | None = None
 
     def _stored_replies(self, ids: set[int]) -> None:
         if ids and self.on_replies is not None:
             self.on_replies(ids)
+
+    def _optouts_changed(self, changes: list[OptOutChange]) -> None:
+        if changes and self.on_optouts is not None:
+            self.on_optouts(changes)
 
     async def apply_receipts(self, account_id: int, receipts: list[StatusEvent]) -> set[int]:
         changed = await self.db.write(lambda c: apply_receipts_tx(c, account_id, receipts))
@@ -101,13 +111,14 @@ class InboundService:
         return changed
 
     async def store_inbound(self, account_id: int, messages: list[InboundMessage]) -> set[int]:
-        def write(conn: sqlite3.Connection) -> tuple[set[int], bool]:
+        def write(conn: sqlite3.Connection) -> tuple[set[int], list[OptOutChange]]:
             new_ids, opt = store_inbound_tx(conn, account_id, messages)
             self._stored_replies(new_ids)
             return new_ids, opt
 
         new_ids, opt = await self.db.write(write)
-        self.bus.publish(Changes(message_ids=set(new_ids), inbound_ids=set(new_ids), optouts=opt))
+        self.bus.publish(Changes(message_ids=set(new_ids), inbound_ids=set(new_ids), optouts=bool(opt)))
+        self._optouts_changed(opt)
         return new_ids
 
     async def process_pending(self) -> int:
@@ -145,10 +156,10 @@ class InboundService:
                 log.exception("parsing stored webhook event %s failed", r["id"])
                 parsed.append((r["id"], r["account_id"], None, f"{type(exc).__name__}: {exc}"))
 
-        def write(conn: sqlite3.Connection) -> tuple[set[int], set[int], bool]:
+        def write(conn: sqlite3.Connection) -> tuple[set[int], set[int], list[OptOutChange]]:
             changed: set[int] = set()
             inbound: set[int] = set()
-            opt = False
+            opt: list[OptOutChange] = []
             marks: list[tuple[int, str, str | None]] = []
             for event_id, account_id, pw, err in parsed:
                 if pw is None:
@@ -159,7 +170,7 @@ class InboundService:
                 conn.execute("SAVEPOINT event")
                 try:
                     ch, parked = _apply_receipts(conn, account_id, pw.receipts, event_id) if pw.receipts else (set(), 0)
-                    new_ids, o = store_inbound_tx(conn, account_id, pw.inbound) if pw.inbound else (set(), False)
+                    new_ids, o = store_inbound_tx(conn, account_id, pw.inbound) if pw.inbound else (set(), [])
                 except Exception as exc:  # noqa: BLE001 - see the parse step above
                     conn.execute("ROLLBACK TO event")
                     conn.execute("RELEASE event")
@@ -169,7 +180,7 @@ class InboundService:
                 conn.execute("RELEASE event")
                 changed |= ch
                 inbound |= new_ids
-                opt |= o
+                opt += o
                 marks.append((event_id, "waiting" if parked else "processed", None))
             # One statement for the batch; the same transaction, so marked iff processed.
             ev_store.mark_events(conn, marks)
@@ -178,5 +189,6 @@ class InboundService:
 
         changed, inbound, opt = await self.db.write(write)
         # webhooks: the log shows each delivery's processing outcome.
-        self.bus.publish(Changes(message_ids=changed | inbound, inbound_ids=inbound, optouts=opt, webhooks=True))
+        self.bus.publish(Changes(message_ids=changed | inbound, inbound_ids=inbound, optouts=bool(opt), webhooks=True))
+        self._optouts_changed(opt)
         return len(rows)

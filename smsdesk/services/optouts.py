@@ -5,7 +5,9 @@ Inbound STOP/START keywords (``services/inbound.py``) and providers' opted-out r
 manual side: add or remove a number (validated, audited in ``audit_log`` by
 ``storage/optouts.py``), then tells every provider that keeps its own list.
 
-Provider sync: ``sync_hooks`` are awaited after each manual change with ``(number, opted_out)``.
+Provider sync: ``sync_hooks`` are awaited after each manual change with ``(number, opted_out)``,
+and run in the background (:meth:`OptOutService.sync_later`) for the changes that STOP / START
+replies and providers' opted-out refusals make, so every provider hears of them too.
 The default hook calls ``optout_add`` / ``optout_remove`` on every configured account whose
 adapter has them (Mobivate's address-book opt-out list today). A provider failure does not
 undo the local change (the local list is what blocks sending); it is returned so the
@@ -14,6 +16,7 @@ person sees which provider is out of step.
 
 from __future__ import annotations
 
+import asyncio
 import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
 import logging
 from collections.abc import Awaitable, Callable
@@ -66,6 +69,7 @@ class OptOutService:
         self.repo = OptOutRepository(db)
         self._region = default_region
         self.sync_hooks: builtins.list[SyncHook] = [self._sync_providers]
+        self._syncing: set[asyncio.Task[None]] = set()
 
     def list(self) -> builtins.list[OptOut]:
         rows = self.db.query(
@@ -106,6 +110,36 @@ class OptOutService:
             except SmsdeskError as exc:
                 errors.append(str(exc))
         return OptOutResult(number, changed, errors)
+
+    def sync_later(self, changes: builtins.list[tuple[str, bool]]) -> None:
+        """Tell providers of opt-out changes made elsewhere (a reply, a refusal), in the background.
+
+        Called from the app loop after the change is committed; a provider that cannot be
+        told is logged (the local list, which is what blocks sending, is already right).
+        """
+        if not changes:
+            return
+        task = asyncio.get_running_loop().create_task(self._sync_all(list(changes)))
+        self._syncing.add(task)
+        task.add_done_callback(self._syncing.discard)
+
+    async def _sync_all(self, changes: builtins.list[tuple[str, bool]]) -> None:
+        for number, opted_out in changes:
+            for hook in builtins.list(self.sync_hooks):
+                try:
+                    errors = await hook(number, opted_out)
+                except SmsdeskError as exc:
+                    errors = [str(exc)]
+                except Exception:  # noqa: BLE001 - a background task: log, never lose the loop
+                    log.exception("opt-out sync of %s failed", number)
+                    continue
+                for err in errors:
+                    log.warning("opt-out %s of %s not mirrored: %s", "add" if opted_out else "removal", number, err)
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` seconds) for background syncs: shutdown and tests."""
+        if self._syncing:
+            await asyncio.wait(builtins.list(self._syncing), timeout=timeout)
 
     async def _sync_providers(self, number: str, opted_out: bool) -> builtins.list[str]:
         errors: builtins.list[str] = []

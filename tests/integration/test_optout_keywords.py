@@ -214,3 +214,19 @@ async def test_stop_during_a_bulk_run_stops_its_rows_already_in_the_outbox(_isol
     finally:
         await rt.stop()
         rt.close()
+
+
+@pytest.mark.asyncio
+async def test_stop_and_start_replies_reach_a_providers_own_opt_out_list(runtime) -> None:
+    """Mobivate keeps its own opt-out list: a STOP received on any account puts the number on it,
+    and START takes it off again, in step with smsdesk's list (issue 3)."""
+    cfg = runtime.sandbox.server.config
+    await runtime.accounts.add("Mob", "mobivate", {"base_url": runtime.sandbox.url + "/mobivate",
+                                                    "api_key": cfg.api_key, "sender": "Bistro"})
+    mobivate_list = runtime.sandbox.server.wires["mobivate"].optouts
+    await _reply(runtime, _number(7), "STOP")
+    await until(lambda: "447911123407" in mobivate_list)
+    assert runtime.optouts.is_opted_out(_number(7))
+    await _reply(runtime, _number(7), "start")
+    await until(lambda: "447911123407" not in mobivate_list)
+    assert not runtime.optouts.is_opted_out(_number(7))
