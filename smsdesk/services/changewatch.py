@@ -11,10 +11,14 @@ that are new or changed status (replies also as ``inbound_ids``, so the notifier
 and coarse flags for the small tables (accounts, opt-outs, contacts, schedules, bulk runs,
 the webhook log). Above :data:`MAX_IDS` moved messages it publishes ``everything``.
 
-``data_version`` also moves for this process's own commits, so what this process already
-announced is subtracted: message ids it published since the last check (a harmless duplicate
-at worst), and reply ids registered by ``InboundService`` inside the writing transaction
-(before COMMIT, so a reply is never notified twice, whichever runs first).
+``data_version`` also moves for this process's own commits. Reply ids registered by
+``InboundService`` inside the writing transaction (before COMMIT) are subtracted, so a reply
+is never notified twice, whichever runs first. Message ids this process published since the
+last check are announced again (a cheap duplicate refresh, and the only safe choice: another
+process may have moved the same message in the same second, for example the relay recording
+the receipt of a message this GUI just sent), except in a burst of more than
+:data:`OWN_BURST` of them (this process's own bulk run), where re-announcing would make every
+check a large refresh.
 
 It also reads the relay heartbeats (``storage.changes``): :attr:`ChangeWatch.relay` is
 another live ``smsdesk serve`` on this database, if any; listeners hear when that changes.
@@ -38,6 +42,7 @@ from smsdesk.storage.db import Database
 log = logging.getLogger(__name__)
 
 MAX_IDS = 5000
+OWN_BURST = 200  # own message updates per check above which they are not announced again
 RELAY_BEAT_S = 10.0  # how often a relay says it is alive
 RELAY_DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
 RELAY_CHECK_S = 5.0  # re-read the heartbeats at least this often (a dead relay writes nothing)
@@ -126,7 +131,7 @@ class ChangeWatch:
         ch = Changes()
         if new.message != old.message or new.transition != old.transition:
             found = store.moved_messages(conn, old.message, old.transition, MAX_IDS * 4)
-            own = self._published - self._echo
+            own = self._published - self._echo if len(self._published) > OWN_BURST else set()
             with self._lock:
                 local = self._local_replies
                 self._local_replies = {i for i in local if i > new.message}  # not committed yet

@@ -1,0 +1,71 @@
+"""The cross-process change watch: what another process commits to the shared database is
+announced here, including a change to a message this process itself just announced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smsdesk.domain.events import Changes
+from smsdesk.domain.status import Status
+from smsdesk.services.bus import EventBus
+from smsdesk.services.changewatch import OWN_BURST, ChangeWatch
+from smsdesk.storage import accounts as acc_store
+from smsdesk.storage import messages as store
+from smsdesk.storage.db import Database
+from smsdesk.storage.messages import NewOutgoing
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
+    """The GUI's and the relay's connections to one file (as two processes have)."""
+    gui, relay = Database(tmp_path / "db.sqlite3"), None
+    try:
+        relay = Database(tmp_path / "db.sqlite3")
+        yield gui, relay
+    finally:
+        gui.close()
+        if relay is not None:
+            relay.close()
+
+
+def _queue(db: Database, n: int) -> list[int]:
+    acct = db.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    items = [NewOutgoing(acct, f"+4479111234{i:02d}", "Shop", "Hi", 1, "GSM-7") for i in range(n)]
+    return db.write_sync(lambda c: store.insert_outgoing(c, items))
+
+
+def test_a_relays_receipt_for_a_message_this_gui_just_announced_is_not_lost(two) -> None:
+    gui, relay = two
+    bus = EventBus()
+    heard: list[Changes] = []
+    bus.subscribe(heard.append)
+    watch = ChangeWatch(gui, bus)
+    [mid] = _queue(gui, 1)
+    watch.prime()
+    # The GUI sends it and announces that on its own bus ...
+    gui.write_sync(lambda c: store.apply_status(c, mid, Status.SENT, "Accepted", None, "pm-1"))
+    bus.publish(Changes(message_ids={mid}))
+    # ... and within the same second the relay records its delivery receipt.
+    relay.write_sync(lambda c: store.apply_status(c, mid, Status.DELIVERED, "Delivered"))
+    ch = watch.check()
+    assert ch is not None and mid in ch.message_ids
+
+
+def test_this_processes_own_burst_is_not_announced_again(two) -> None:
+    gui, _relay = two
+    bus = EventBus()
+    watch = ChangeWatch(gui, bus)
+    ids = _queue(gui, OWN_BURST + 50)
+    watch.prime()
+
+    def sent(c):
+        for i in ids:
+            store.apply_status(c, i, Status.SENT, "Accepted")
+
+    gui.write_sync(sent)
+    bus.publish(Changes(message_ids=set(ids)))
+    ch = watch.check()
+    assert ch is None or not ch.message_ids  # a bulk run does not refresh everything twice a second
