@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smsdesk.storage.db import utcnow
+from smsdesk.storage.liveness import process_alive
 
 RELAY_PREFIX = "relay:"
 
@@ -98,14 +99,6 @@ def end_relay(conn: sqlite3.Connection, key: str) -> None:
     conn.execute("DELETE FROM kv WHERE key = ?", (key,))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists (another user's), or this platform cannot tell
-    return True
 
 
 def live_relays(conn: sqlite3.Connection, dead_after_s: float, exclude: str = "") -> list[dict[str, Any]]:
@@ -124,7 +117,7 @@ def live_relays(conn: sqlite3.Connection, dead_after_s: float, exclude: str = ""
             info.update(key=key, host=host, pid=int(pid))
         except (ValueError, KeyError, TypeError):
             continue
-        if age > dead_after_s or (host == here and not _pid_alive(info["pid"])):
+        if age > dead_after_s or (host == here and process_alive(info["pid"]) is False):
             continue
         found.append(info)
     return found

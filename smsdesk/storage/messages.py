@@ -7,7 +7,6 @@ which enforces the forward-only rule in SQL's own transaction.
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import uuid
@@ -18,6 +17,7 @@ from smsdesk.domain.models import Message
 from smsdesk.domain.optout import how_opted_out
 from smsdesk.domain.status import Status, can_move, status_of
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.liveness import process_alive
 
 _SELECT = """SELECT m.*, a.name AS account_name FROM messages m JOIN accounts a ON a.id = m.account_id"""
 
@@ -285,18 +285,7 @@ def claimer_alive_here(dispatcher_id: str) -> bool | None:
     parts = dispatcher_id.rsplit(":", 2)
     if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return None
-    if os.name == "nt":
-        return None  # os.kill(pid, 0) on Windows *terminates* the process: heartbeat only there
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
+    return process_alive(int(parts[1]))
 
 
 def dead_claimers(conn: sqlite3.Connection, alive_since: str, me: str) -> list[str]:
@@ -310,7 +299,22 @@ def dead_claimers(conn: sqlite3.Connection, alive_since: str, me: str) -> list[s
            WHERE m.status = 'queued' AND m.claimed_by IS NOT NULL AND m.claimed_by != ?""",
         (me,),
     ).fetchall()
-    return [r[0] for r in rows if r[1] is None or r[1] < alive_since or claimer_alive_here(r[0]) is False]
+    return [r[0] for r in rows if claimer_gone(r[0], r[1], alive_since)]
+
+
+def claimer_gone(dispatcher_id: str, heartbeat: str | None, alive_since: str) -> bool:
+    """Whether the dispatcher holding a claim is gone.
+
+    - A heartbeat older than ``alive_since``: gone (or hung; its process id may even have been
+      reused), whatever the process table says.
+    - A fresh heartbeat: gone only when its process, on this computer, certainly is.
+    - No heartbeat at all (``smsdesk send --at`` handing off to the provider runs no
+      dispatcher): alive while its process on this computer runs; otherwise gone.
+    """
+    here = claimer_alive_here(dispatcher_id)
+    if heartbeat is not None:
+        return heartbeat < alive_since or here is False
+    return here is not True
 
 
 def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> list[int]:

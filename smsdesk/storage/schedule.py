@@ -233,8 +233,7 @@ def dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str) -> list[
              AND s.claimed_by != ?""",
         (me,),
     ).fetchall()
-    return [r for r in rows
-            if r["value"] is None or r["value"] < alive_since or msg_store.claimer_alive_here(r["claimed_by"]) is False]
+    return [r for r in rows if msg_store.claimer_gone(r["claimed_by"], r["value"], alive_since)]
 
 
 def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, now: str) -> list[int]:

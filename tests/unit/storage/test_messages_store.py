@@ -245,3 +245,26 @@ def test_a_receipt_that_keeps_the_status_still_records_the_providers_latest_word
     assert receipt(S.DELIVERED, "DELIVRD") == (mid, False)  # nothing changes a final status
     msg = repo.get(mid)
     assert msg is not None and (msg.status, msg.raw_status) == (S.DELIVERED, "DELIVERED")
+
+
+def test_who_holds_a_claim_is_gone_by_heartbeat_and_process_table() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    fresh, stale, cutoff = "2026-11-30T10:00:05.000+00:00", "2026-11-30T09:59:00.000+00:00", "2026-11-30T10:00:00.000+00:00"
+    me_here = f"{socket.gethostname()}:{os.getpid()}:abcd1234"
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_here = f"{socket.gethostname()}:{int(done.stdout)}:abcd1234"  # that process has ended
+    elsewhere = "another-host:4242:abcd1234"
+    # A CLI hand-off runs no dispatcher, so it never beats: alive while its process runs.
+    assert not store.claimer_gone(me_here, None, cutoff)
+    assert store.claimer_gone(dead_here, None, cutoff)
+    assert store.claimer_gone(elsewhere, None, cutoff)  # nothing can tell: as before, gone
+    # A fresh heartbeat: gone only when the process certainly is.
+    assert not store.claimer_gone(me_here, fresh, cutoff)
+    assert store.claimer_gone(dead_here, fresh, cutoff)
+    assert not store.claimer_gone(elsewhere, fresh, cutoff)
+    # A stale heartbeat: gone (or hung) even if a process of that id runs.
+    assert store.claimer_gone(me_here, stale, cutoff)
