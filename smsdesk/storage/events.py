@@ -56,6 +56,12 @@ def prune(conn: sqlite3.Connection, events_before: str, log_keep: int = 5000) ->
     conn.execute(
         "DELETE FROM webhook_log WHERE id <= (SELECT MAX(id) FROM webhook_log) - ?", (log_keep,)
     )
+    # Event ids are reused once the table has emptied (INTEGER PRIMARY KEY): a log line whose
+    # event is forgotten must not later show the outcome of an unrelated new event.
+    conn.execute(
+        """UPDATE webhook_log SET event_id = NULL
+           WHERE event_id IS NOT NULL AND event_id NOT IN (SELECT id FROM webhook_events)"""
+    )
 
 
 def park_receipt(conn: sqlite3.Connection, account_id: int, ev: StatusEvent, event_id: int | None = None) -> None:

@@ -33,12 +33,7 @@ def test_maintain_prunes_receipts_parked_longer_than_the_dedupe_window(tmp_path:
 
         db.write_sync(seed)
 
-        async def one_pass() -> None:
-            task = asyncio.ensure_future(svc.maintain(every_s=3600))
-            await asyncio.sleep(0.2)
-            task.cancel()
-
-        asyncio.run(one_pass())
+        asyncio.run(svc.prune())  # what maintain() runs once an hour
         left = [r["provider_message_id"] for r in db.query("SELECT provider_message_id FROM pending_receipts")]
         assert left == ["recent"]
     finally:
@@ -58,5 +53,28 @@ def test_a_parked_receipt_that_finds_its_message_settles_its_event(tmp_path: Pat
         taken = db.write_sync(lambda c: ev_store.take_parked(c, 1, "pm-1", "ref-1"))
         assert [t.status for t in taken] == [Status.DELIVERED]
         assert db.query_one("SELECT state FROM webhook_events WHERE id = ?", (eid,))["state"] == "processed"
+    finally:
+        db.close()
+
+
+def test_a_log_line_forgets_its_pruned_event_so_a_reused_id_cannot_lend_it_an_outcome(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    try:
+        def seed(conn):  # type: ignore[no-untyped-def]
+            eid = ev_store.insert_event(conn, 1, "old", "application/json", b"{}")
+            ev_store.mark_events(conn, [(eid, "processed", None)])
+            conn.execute("UPDATE webhook_events SET received_at = ? WHERE id = ?", (_ago(100), eid))
+            ev_store.log_delivery(conn, "Shop", "/hooks/1", 200, "accepted", "", eid)
+            return eid
+
+        old = db.write_sync(seed)
+        asyncio.run(WebhookService(db, MagicMock(), EventBus(), on_stored=lambda: None).prune())
+        assert db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
+        # The table is empty, so SQLite hands the same id to the next event ...
+        new = db.write_sync(lambda c: ev_store.insert_event(c, 1, "new", "application/json", b"{}"))
+        db.write_sync(lambda c: ev_store.mark_events(c, [(new, "failed", "ValueError: bad")]))
+        assert new == old
+        # ... which the old log line no longer points at.
+        assert db.query_one("SELECT event_id FROM webhook_log")["event_id"] is None
     finally:
         db.close()
