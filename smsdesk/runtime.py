@@ -195,7 +195,7 @@ class Runtime:
         await self.db.write(lambda c: change_store.beat_relay(c, key, info))
 
     async def _relay_heartbeat(self) -> None:
-        while True:
+        while self.is_relay:
             await asyncio.sleep(RELAY_BEAT_S)
             try:
                 await self._beat_relay()
@@ -340,30 +340,33 @@ class Runtime:
 
     async def stop(self) -> None:
         self.watch.stop()
-        if self.is_relay and self.watch.relay_key:
-            key = self.watch.relay_key
+        relay_key = self.watch.relay_key if self.is_relay else ""
+        self.is_relay = False  # from here no heartbeat re-announces this relay
+        if relay_key:
             try:  # at once, so a GUI takes polling back without waiting for the heartbeat to age
-                await self.db.write(lambda c: change_store.end_relay(c, key))
+                await self.db.write(lambda c: change_store.end_relay(c, relay_key))
             except SmsdeskError:
                 log.warning("could not clear the relay heartbeat; a GUI will notice in %.0f s", RELAY_BEAT_S * 3.5)
         self.dispatcher.stop()
         self.scheduler.stop()
         self.bulk.stop()
         self.polling.stop()
-        await self.optouts.drain()  # a STOP just received still reaches the providers' lists
         await self.tunnel.stop()
         if self.receiver is not None:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
         self.webhooks.unbind()
-        if self.sandbox is not None:
-            self.accounts.attach_sandbox(None)
-            self.sandbox.stop()
-            self.sandbox = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Nothing can change the opt-out list any more: a STOP just received still reaches the
+        # providers' own lists (the sandbox, which demo accounts point at, is still up).
+        await self.optouts.drain()
+        if self.sandbox is not None:
+            self.accounts.attach_sandbox(None)
+            self.sandbox.stop()
+            self.sandbox = None
         await self.accounts.aclose()
 
     def close(self) -> None:

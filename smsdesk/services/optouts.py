@@ -70,6 +70,8 @@ class OptOutService:
         self._region = default_region
         self.sync_hooks: builtins.list[SyncHook] = [self._sync_providers]
         self._syncing: set[asyncio.Task[None]] = set()
+        # FIFO (asyncio locks are fair): a quick STOP then START reach providers in that order.
+        self._sync_order: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def list(self) -> builtins.list[OptOut]:
         rows = self.db.query(
@@ -124,6 +126,13 @@ class OptOutService:
         task.add_done_callback(self._syncing.discard)
 
     async def _sync_all(self, changes: builtins.list[tuple[str, bool]]) -> None:
+        loop = asyncio.get_running_loop()
+        if self._sync_order is None or self._sync_order[0] is not loop:
+            self._sync_order = (loop, asyncio.Lock())
+        async with self._sync_order[1]:
+            await self._sync_each(changes)
+
+    async def _sync_each(self, changes: builtins.list[tuple[str, bool]]) -> None:
         for number, opted_out in changes:
             for hook in builtins.list(self.sync_hooks):
                 try:
@@ -137,9 +146,17 @@ class OptOutService:
                     log.warning("opt-out %s of %s not mirrored: %s", "add" if opted_out else "removal", number, err)
 
     async def drain(self, timeout: float = 5.0) -> None:
-        """Wait (at most ``timeout`` seconds) for background syncs: shutdown and tests."""
-        if self._syncing:
-            await asyncio.wait(builtins.list(self._syncing), timeout=timeout)
+        """Wait (at most ``timeout`` seconds) for background syncs, then cancel what is left
+        (shutdown: the HTTP clients close next). A sync cut short is logged by the provider
+        sync as a failure; the local list is already right."""
+        if not self._syncing:
+            return
+        _done, late = await asyncio.wait(builtins.list(self._syncing), timeout=timeout)
+        for task in late:
+            log.warning("an opt-out sync to a provider did not finish before shutdown")
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _sync_providers(self, number: str, opted_out: bool) -> builtins.list[str]:
         errors: builtins.list[str] = []
