@@ -10,6 +10,7 @@ is enough for every open list to refresh that one row and the unread badge.
 from __future__ import annotations
 
 import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
+import logging
 from dataclasses import dataclass
 
 from smsdesk.domain.errors import NotFound
@@ -25,6 +26,8 @@ from smsdesk.storage.conversations import (
     SearchRow,
 )
 from smsdesk.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ConversationService", "ConversationRow", "ListFilter", "SearchHit", "ThreadPage"]
 
@@ -142,8 +145,17 @@ class ConversationService:
 
     def save_draft_now(self, conversation_id: int, text: str) -> None:
         """:meth:`save_draft`, blocking until committed: for the moment the window closes,
-        when the event loop may not run a spawned save any more. A few milliseconds."""
-        self.db.write_sync(lambda c: conv_store.save_draft(c, conversation_id, text), timeout=10)
+        when the event loop may not run a spawned save any more. A few milliseconds.
+
+        With the writer busy (a bulk run committing), it waits at most a second and returns:
+        the save stays queued, and the writer commits it before the database closes.
+        """
+        job = self.db.submit(lambda c: conv_store.save_draft(c, conversation_id, text))
+        try:
+            job.result(1.0)
+        except TimeoutError:
+            log.info("the draft save is queued behind other writes; it is committed before closing")
+            return
         self._draft_changed(conversation_id)
 
     def _draft_changed(self, conversation_id: int) -> None:
