@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from smsdesk.sandbox.config import SECRET_KNOBS, SandboxConfig
+from smsdesk.sandbox.config import NOT_KNOBS, SECRET_KNOBS, SandboxConfig
 
 log = logging.getLogger("smsdesk.sandbox")
 
@@ -282,7 +282,17 @@ class SandboxServer:
         return web.json_response(cfg)
 
     async def h_set_config(self, request: web.Request) -> web.StreamResponse:
-        data = await request.json()
+        """Fault and timing knobs only: this route has no key, so it must not reach keys,
+        secrets or where receipts go (an unauthenticated POST could redirect or forge them)."""
+        try:
+            data = await request.json()
+        except ValueError:
+            return web.json_response({"error": "send a JSON object of knobs"}, status=400)
+        if not isinstance(data, dict):
+            return web.json_response({"error": "send a JSON object of knobs"}, status=400)
+        refused = sorted(set(data) & NOT_KNOBS)
+        if refused:
+            return web.json_response({"error": f"not settable here: {', '.join(refused)}"}, status=403)
         self.config.update(data)
         if "seed" in data:
             self._rng = random.Random(self.config.seed)

@@ -5,7 +5,10 @@ setting; unbounded httpx concurrency fails, ARCHITECTURE.md pitfall 3) under a t
 rate limit. Each row is *claimed* in a transaction first, so when the GUI and ``smsdesk
 serve`` share a database exactly one dispatcher sends it. Failures follow the error kind:
 retryable -> back-off with jitter, honouring Retry-After; ambiguous -> reconcile where the
-provider allows it, else ``needs_review``; permanent -> ``failed`` with the provider's words.
+provider allows it, else ``needs_review``; permanent -> ``failed`` with the provider's words,
+or ``rejected`` when the provider refused that message (``ProviderError.rejected``, an
+opted-out recipient, an item refused inside a batch). Just before a row is claimed its number
+is checked against the opt-out list again (it may have replied STOP since it was queued).
 """
 
 from __future__ import annotations

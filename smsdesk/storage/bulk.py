@@ -206,8 +206,9 @@ def held_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
 def recover_interrupted(conn: sqlite3.Connection, run_id: int, me: str) -> list[int]:
     """Rows a killed process of this computer was sending: ``needs_review``, never resent.
 
-    The dispatcher's own rule waits for a missed heartbeat (45 s); a dead process id on this
-    host is certain sooner, so a run resumed right after a crash accounts for them at once.
+    A dead process id of this computer (``messages.claimer_alive_here``) is certain at once,
+    so a run resumed right after a crash accounts for them before sending anything else;
+    other claims are left to the dispatcher's heartbeat rule (``messages.claimer_gone``).
     """
     rows = conn.execute(
         "SELECT id, claimed_by FROM messages WHERE run_id = ? AND status = 'queued' AND claimed_by IS NOT NULL",

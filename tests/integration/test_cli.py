@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from smsdesk.config.paths import resolve
@@ -270,3 +271,26 @@ def test_sandbox_set_applies_good_knobs(home: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_sandboxs_open_config_route_sets_knobs_but_never_keys_or_receipt_targets() -> None:
+    """POST /_sandbox/config has no key: it may change faults, not where receipts go or how
+    they are signed (that would let any local page redirect or forge them)."""
+    import asyncio
+
+    from smsdesk.sandbox import SandboxConfig, SandboxServer
+
+    async def go() -> tuple[int, int, str, float]:
+        server = SandboxServer(SandboxConfig(api_key="k", webhook_url="http://127.0.0.1:1/hooks/1"))
+        url = await server.start()
+        try:
+            async with httpx.AsyncClient() as client:
+                bad = await client.post(url + "/_sandbox/config", json={"webhook_url": "http://evil/", "rate_429": 1})
+                ok = await client.post(url + "/_sandbox/config", json={"rate_429": 0.25})
+            return bad.status_code, ok.status_code, server.config.webhook_url, server.config.rate_429
+        finally:
+            await server.stop()
+
+    bad, ok, target, rate = asyncio.run(go())
+    assert (bad, ok) == (403, 200)
+    assert target == "http://127.0.0.1:1/hooks/1" and rate == 0.25
