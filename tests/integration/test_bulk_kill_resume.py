@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,19 +27,12 @@ import pytest
 
 from smsdesk.config.secrets import secret_key
 from smsdesk.runtime import Runtime
+from tests.support import sandbox_proc
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "support" / "bulk_runner.py"
 KEY = "kill-test-key"
 ROWS = 400
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _fresh_claim(db: sqlite3.Connection, within_s: float) -> bool:
@@ -52,27 +46,9 @@ def _fresh_claim(db: sqlite3.Connection, within_s: float) -> bool:
 
 
 @pytest.fixture
-def standalone_sandbox() -> str:
-    port = _free_port()
-    env = {**os.environ, "SMSDESK_SANDBOX_API_KEY": KEY, "SMSDESK_SANDBOX_WEBHOOK_SECRET": "s"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "sandbox", "--port", str(port), "--set", "latency=0.08",
-         "--set", "send_receipts=false"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "sandbox did not start"
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+def standalone_sandbox() -> Iterator[str]:
+    with sandbox_proc.standalone_sandbox(KEY, "latency=0.08", "send_receipts=false") as url:
+        yield url
 
 
 def _sandbox_messages(url: str) -> list[dict[str, object]]:

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,13 +22,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from smsdesk.config.secrets import secret_key
 from smsdesk.domain.status import Status
 from smsdesk.runtime import Runtime
 from smsdesk.services.scheduler import ScheduleRequest
+from tests.support import sandbox_proc
 from tests.support.wait import until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,39 +37,11 @@ KEY = "dead-claims-key"
 NUMBER = "+447911123456"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def slow_sandbox() -> Iterator[str]:
     """A provider in its own process that takes 30 s to answer a send (it outlives the kill)."""
-    port = _free_port()
-    env = {**os.environ, "SMSDESK_SANDBOX_API_KEY": KEY, "SMSDESK_SANDBOX_WEBHOOK_SECRET": "s"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "sandbox", "--port", str(port), "--set", "latency=30",
-         "--set", "send_receipts=false"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "sandbox did not start"
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:  # a graceful stop waits for the 30 s answer still pending
-        proc.kill()
-        proc.wait(10)
+    with sandbox_proc.standalone_sandbox(KEY, "latency=30", "send_receipts=false") as url:
+        yield url
 
 
 def _serve(home: Path) -> subprocess.Popen[bytes]:
