@@ -85,7 +85,7 @@ def data_dir() -> Path:
 
 
 @pytest_asyncio.fixture
-async def runtime(_isolated_home: Path) -> AsyncIterator["Runtime"]:  # noqa: F821
+async def runtime(_isolated_home: Path) -> AsyncIterator[Runtime]:  # noqa: F821
     """A started runtime with the sandbox (fast receipts, no random replies)."""
     from smsdesk.runtime import Runtime
 

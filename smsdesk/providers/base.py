@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from smsdesk.domain.errors import InvalidNumber, ProviderError
-from smsdesk.domain.models import InboundMessage, OutboundMessage, ParsedWebhook, SendResult, StatusEvent
+from smsdesk.domain.models import (
+    InboundMessage,
+    OutboundMessage,
+    ParsedWebhook,
+    SendResult,
+    StatusEvent,
+)
 from smsdesk.domain.webhooks import WebhookRequest
 from smsdesk.providers.spec import ProviderSpec
 

@@ -320,7 +320,7 @@ class SandboxServer:
         c = self.config
         if rec.send_at:
             due = _parse_when(rec.send_at)
-            while due and time.time() < due and rec.status == "Queued":
+            while due and time.time() < due and rec.status == "Queued":  # noqa: ASYNC110 - a DELETE may cancel it meanwhile
                 await asyncio.sleep(min(1.0, due - time.time()))
             if rec.status != "Queued":
                 return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
 import os
@@ -176,10 +177,8 @@ class Dispatcher:
                 self._fill()
             except SmsdeskError:
                 log.exception("dispatcher pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
         for lane in self._lanes.values():
             for task in list(lane.workers):
                 task.cancel()

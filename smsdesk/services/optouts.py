@@ -145,13 +145,13 @@ class OptOutService:
                 for err in errors:
                     log.warning("opt-out %s of %s not mirrored: %s", "add" if opted_out else "removal", number, err)
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Wait (at most ``timeout`` seconds) for background syncs, then cancel what is left
+    async def drain(self, wait_s: float = 5.0) -> None:
+        """Wait (at most ``wait_s`` seconds) for background syncs, then cancel what is left
         (shutdown: the HTTP clients close next). A sync cut short is logged by the provider
         sync as a failure; the local list is already right."""
         if not self._syncing:
             return
-        _done, late = await asyncio.wait(builtins.list(self._syncing), timeout=timeout)
+        _done, late = await asyncio.wait(builtins.list(self._syncing), timeout=wait_s)
         for task in late:
             log.warning("an opt-out sync to a provider did not finish before shutdown")
             task.cancel()

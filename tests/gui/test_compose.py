@@ -69,7 +69,6 @@ def test_provider_refusal_shows_reason(gui, qtbot) -> None:
 
 
 def test_a_send_the_provider_refuses_shows_the_providers_reason(gui, qtbot) -> None:
-    from smsdesk.sandbox.server import REFUSAL
 
     gui.rt.sandbox.server.config.rate_400 = 1.0  # the sandbox answers the send with HTTP 400
     view = gui.window.show_page("compose")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+async def until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:  # noqa: ASYNC109
     """Await until ``predicate()`` is truthy; returns its value or raises AssertionError."""
     deadline = time.monotonic() + timeout
     while True:

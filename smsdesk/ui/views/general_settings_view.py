@@ -6,7 +6,15 @@ The theme applies (and is saved) at once, like View -> Theme; the other fields o
 from __future__ import annotations
 
 import phonenumbers
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from smsdesk.ui import theme
 from smsdesk.ui.context import UiContext
