@@ -84,12 +84,12 @@ def _values(args: argparse.Namespace) -> dict[str, str]:
 
 def describe(rt: Runtime, account: Account) -> dict[str, Any]:
     spec = rt.accounts.spec(account)
-    secrets_set = {}
+    secrets_set: dict[str, bool | None] = {}
     for name in spec.secret_fields:
         try:
             secrets_set[name] = bool(rt.accounts.secret(account, name))
         except Exception:  # noqa: BLE001 - listing must work without a keyring
-            secrets_set[name] = None
+            secrets_set[name] = None  # unknown: the keyring could not be asked
     return {
         "name": account.name,
         "provider": account.provider,

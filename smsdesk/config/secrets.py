@@ -112,7 +112,7 @@ class SecretStore:
             raise SecretStoreUnavailable(f"The keyring refused to read a secret: {exc}") from exc
         with self._lock:
             self._cache[key] = value
-        return value
+        return value if value is None else str(value)
 
     def set(self, key: str, value: str) -> None:
         if not self.session_only:

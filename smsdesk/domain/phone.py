@@ -89,7 +89,9 @@ def _number_type(num: phonenumbers.PhoneNumber, region: str | None) -> int:
     helper = getattr(phonenumbers.phonenumberutil, "_number_type_helper", None)
     if helper is None:  # a phonenumbers release without the helper: the public, slower call
         return int(phonenumbers.number_type(num))
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(num.country_code, region)
+    if num.country_code is None:
+        return PhoneNumberType.UNKNOWN
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(num.country_code, region or "")
     if metadata is None:
         return PhoneNumberType.UNKNOWN
     return int(helper(phonenumbers.national_significant_number(num), metadata))

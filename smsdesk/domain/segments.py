@@ -182,6 +182,7 @@ def non_gsm_chars(text: str) -> tuple[str, ...]:
 def analyze(text: str) -> SegmentInfo:
     """Encoding, segment count and units of ``text`` (newlines are not normalised here)."""
     gsm = _gsm_costs(text)
+    forced: tuple[str, ...]
     if gsm is not None:
         encoding, costs, forced = GSM7, gsm, ()
     else:

@@ -353,7 +353,7 @@ FIELDS = (
 
 CAPS = Capabilities(bulk=True, max_batch=BULK_CHUNK, schedule=True, cancel=True, webhooks=True, webhook_signed=True)
 
-SPEC = ProviderSpec(
+SPEC: ProviderSpec = ProviderSpec(
     id="puresms",
     name="PureSMS",
     fields=FIELDS,
@@ -363,7 +363,7 @@ SPEC = ProviderSpec(
     factory=lambda acct, client: _make(SPEC, acct, client),
 )
 
-SANDBOX_SPEC = ProviderSpec(
+SANDBOX_SPEC: ProviderSpec = ProviderSpec(
     id="sandbox",
     name="Sandbox",
     fields=(

@@ -11,7 +11,8 @@ the sandbox's API key (each module's docstring says what else to set).
 """
 
 from smsdesk.sandbox import channel, mobivate, send2
-from smsdesk.sandbox.server import EXTRA_ROUTES, SandboxConfig, SandboxServer, SandboxThread
+from smsdesk.sandbox.config import SandboxConfig
+from smsdesk.sandbox.server import EXTRA_ROUTES, SandboxServer, SandboxThread
 
 for _register in (mobivate.register, send2.register, channel.register):
     if _register not in EXTRA_ROUTES:

@@ -408,7 +408,8 @@ class MessageRepository:
         return out
 
     def recent(self, limit: int = 500, direction: str | None = None, account_id: int | None = None) -> list[Message]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         if direction:
             where.append("m.direction = ?")
             params.append(direction)
