@@ -72,12 +72,19 @@ class MainWindow(QMainWindow):
         self.held_label.setStyleSheet("color: #8a5300;")
         self.held_label.linkActivated.connect(lambda _link: self.show_page("scheduled"))
         self.held_label.hide()
+        # A relay (smsdesk serve) on this database receives and polls for this window too.
+        self.relay_label = QLabel()
+        self.relay_label.setObjectName("relay_state")
+        self.relay_label.setStyleSheet("color: #1b7f3b;")
+        self.relay_label.hide()
         self.statusBar().addPermanentWidget(self.held_label)
+        self.statusBar().addPermanentWidget(self.relay_label)
         self.statusBar().addPermanentWidget(self.receiver_label)
         self.statusBar().addPermanentWidget(self.sandbox_label)
         self._build_menu()
         aio.set_error_reporter(self.show_error)
         ctx.bridge.sig_changed.connect(self._on_changes)
+        ctx.rt.watch.on_relay_change(lambda _relay: self.refresh_status())
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
@@ -154,6 +161,12 @@ class MainWindow(QMainWindow):
     # ---- status ------------------------------------------------------------------------
     def refresh_status(self) -> None:
         st = self.ctx.rt.status
+        relay = "" if self.ctx.rt.is_relay else self.ctx.rt.watch.relay_text()
+        self.relay_label.setVisible(bool(relay))
+        self.relay_label.setText(f"Relay: {relay} receives and polls" if relay else "")
+        self.relay_label.setToolTip(
+            "Receipts and replies for this data folder arrive through the relay; this window shows "
+            "what it records as it happens." if relay else "")
         if st.receiver_error:
             self.receiver_label.setText("Receiver: stopped")
             self.receiver_label.setToolTip(st.receiver_error)

@@ -96,6 +96,8 @@ def test_a_reply_the_relay_receives_shows_in_the_open_window(window: GuiHarness,
     assert isinstance(panel, WebhooksSettingsView)
     assert panel.relay_note.isVisibleTo(panel)
     assert f"smsdesk serve (pid {proc.pid}) on this computer is receiving" in panel.relay_note.text()
+    status = window.window.relay_label  # and the status bar says so on every page
+    assert status.isVisibleTo(window.window) and f"pid {proc.pid}" in status.text()
     window.window.show_page("conversations")
 
     # A phone replies; the relay's sandbox calls the relay's receiver, signed; the relay stores it.
@@ -114,3 +116,4 @@ def test_a_reply_the_relay_receives_shows_in_the_open_window(window: GuiHarness,
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     window.wait_until(lambda: rt.watch.relay is None and not panel.relay_note.isVisibleTo(panel))
+    assert not status.isVisibleTo(window.window)
