@@ -177,10 +177,11 @@ def main(argv: list[str]) -> dict[str, Any]:
 
     import qasync  # isort: skip
 
-    from smsdesk.app import build_window
+    from smsdesk.app import build_window, gui_thread_first
     from smsdesk.runtime import Runtime
 
     app = QApplication.instance() or QApplication([])
+    gc_policy = gui_thread_first(app)  # as smsdesk-gui runs (GC on the GUI thread, 1 ms GIL switches)
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop mid-await
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -226,6 +227,7 @@ def main(argv: list[str]) -> dict[str, Any]:
             result = loop.run_until_complete(run())
         finally:
             rt.close()
+            gc_policy.stop()
             if proc is not None:
                 proc.terminate()
                 proc.wait(10)
