@@ -275,7 +275,7 @@ class Runtime:
 
     async def start_sandbox(self) -> None:
         """Start the built-in provider and point the Sandbox account at it (fresh keys per run)."""
-        from smsdesk.sandbox import SandboxConfig, SandboxThread
+        from smsdesk.sandbox import SandboxConfig
         from smsdesk.services.sandbox_link import SandboxLink
 
         cfg = SandboxConfig(
@@ -285,8 +285,8 @@ class Runtime:
             rate_stop=float(self.settings.extra.get("sandbox_stop_rate", 0.1)),
         )
         try:
-            self.sandbox = SandboxThread(cfg, "127.0.0.1", self.settings.sandbox_port)
-            self.status.sandbox_url = self.sandbox.start()
+            self.sandbox = self._sandbox_on_kept_port(cfg)
+            self.status.sandbox_url = self.sandbox.url
             self.status.sandbox_error = ""
         except OSError as exc:
             self.sandbox = None
@@ -295,7 +295,7 @@ class Runtime:
             return
         # Any provider's account can be pointed at it from Settings (services/sandbox_link.py).
         self.accounts.attach_sandbox(
-            SandboxLink(self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets)
+            SandboxLink(self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces)
         )
         account = self.accounts.repo.by_name(SANDBOX_NAME)
         if account is None:
@@ -303,6 +303,27 @@ class Runtime:
             account = sandboxes[0] if sandboxes else None
         if account is not None:
             self.configure_sandbox_account(account.id)
+
+    def _sandbox_on_kept_port(self, cfg: Any) -> Any:
+        """Start the sandbox on the port it had last time, so accounts pointed at it keep their
+        base URL across restarts; a port now taken by something else is replaced (and kept)."""
+        from smsdesk.sandbox import SandboxThread
+
+        port = self.settings.sandbox_port
+        thread = SandboxThread(cfg, "127.0.0.1", port)
+        try:
+            thread.start()
+        except OSError:
+            thread.stop()
+            if not port:
+                raise
+            log.warning("the sandbox's port %s is taken; it moves to another one", port)
+            thread = SandboxThread(cfg, "127.0.0.1", 0)
+            thread.start()
+        if thread.server.port != port:
+            self.settings.sandbox_port = thread.server.port
+            self.save_settings()
+        return thread
 
     def configure_sandbox_account(self, account_id: int) -> None:
         """Hand a sandbox-provider account this run's sandbox keys and our webhook URL."""

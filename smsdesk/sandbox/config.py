@@ -6,6 +6,7 @@ ranges so ``smsdesk sandbox --set`` can refuse a typo instead of silently ignori
 
 from __future__ import annotations
 
+import hmac
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -49,6 +50,11 @@ class SandboxConfig:
     # this sandbox has its reports signed with its own jwt_secret. Memory only.
     channel_jwt_secrets: dict[str, str] = field(default_factory=dict, repr=False)
     send2_balance: int = 1_000_000
+    # Keys of accounts pointed at this sandbox, accepted on every wire format beside ``api_key``
+    # (so such an account keeps working across restarts): key -> (webhook URL, signing secret)
+    # for PureSMS-format receipts and replies of what was sent with that key, like a PureSMS
+    # workspace of its own ("" when the account's receipts come some other way). Memory only.
+    workspaces: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     extra_webhooks: dict[str, str] = field(default_factory=dict)  # wire -> URL for unsolicited replies
 
     def update(self, data: dict[str, Any]) -> None:
@@ -64,6 +70,18 @@ class SandboxConfig:
                     value = int(value)
                 setattr(self, key, value)
 
+    def key_ok(self, given: str) -> bool:
+        """Whether ``given`` is this sandbox's key or an account's registered one."""
+        ok = hmac.compare_digest(given.encode(), self.api_key.encode())
+        for key in list(self.workspaces):
+            ok |= hmac.compare_digest(given.encode(), key.encode())
+        return bool(given) and ok
+
+    def bearer_ok(self, header: str) -> bool:
+        """An ``Authorization: Bearer <key>`` header naming an accepted key."""
+        scheme, _, key = header.partition(" ")
+        return scheme == "Bearer" and self.key_ok(key.strip())
+
     def channel_secret_for(self, url: str) -> str:
         """The JWT secret for a Channel API report to ``url``: the account's own, else the shared one."""
         return self.channel_jwt_secrets.get(urlsplit(url).path) or self.channel_jwt_secret
@@ -71,7 +89,7 @@ class SandboxConfig:
 
 # Knobs a person may set from the command line (``smsdesk sandbox --set name=value``): numbers
 # and switches only; keys, secrets and URLs have their own options or environment variables.
-SECRET_KNOBS = frozenset({"api_key", "webhook_secret", "channel_jwt_secret", "channel_jwt_secrets"})
+SECRET_KNOBS = frozenset({"api_key", "webhook_secret", "channel_jwt_secret", "channel_jwt_secrets", "workspaces"})
 NOT_KNOBS = SECRET_KNOBS | {"webhook_url", "extra_webhooks", "inbound_number"}
 
 

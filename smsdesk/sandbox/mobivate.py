@@ -11,7 +11,6 @@ gets 403 on a single send, as Mobivate documents.
 
 from __future__ import annotations
 
-import hmac
 import re
 import uuid
 from datetime import UTC, datetime
@@ -56,8 +55,7 @@ class MobivateWire:
 
     # ---- helpers -----------------------------------------------------------------------
     def _auth(self, request: web.Request) -> web.Response | None:
-        given = request.headers.get("Authorization", "")
-        if hmac.compare_digest(given.encode(), f"Bearer {self.server.config.api_key}".encode()):
+        if self.server.config.bearer_ok(request.headers.get("Authorization", "")):
             return None
         return web.json_response(error(403, "", "AuthenticationError"), status=403)
 

@@ -156,7 +156,21 @@ class SandboxServer:
         return None
 
     def auth_ok(self, request: web.Request) -> bool:
-        return hmac.compare_digest(request.headers.get("X-Api-Key", ""), self.config.api_key)
+        return self.config.key_ok(request.headers.get("X-Api-Key", ""))
+
+    def _workspace(self, request: web.Request) -> str | None:
+        """The registered account key a PureSMS-format request used (its own receipt webhook)."""
+        key = request.headers.get("X-Api-Key", "")
+        return key if key != self.config.api_key and self.config.workspaces.get(key, ("", ""))[0] else None
+
+    def _start(self, rec: SentRecord, workspace: str | None) -> None:
+        if workspace is None:
+            self._spawn(self._lifecycle(rec))
+            return
+        rec.extra["workspace"] = workspace
+        self._spawn(self._lifecycle(
+            rec, post_inbound=lambda sender, to, body: self._post_inbound(sender, to, body, workspace)
+        ))
 
     @staticmethod
     def unauthorized() -> web.Response:
@@ -199,7 +213,7 @@ class SandboxServer:
             item.get("clientReference"), item.get("sendAtUtc"),
         )
         self.record(rec)
-        self._spawn(self._lifecycle(rec))
+        self._start(rec, self._workspace(request))
         return web.json_response({"id": rec.id, "countryCode": _country(rec.recipient)})
 
     async def h_send_bulk(self, request: web.Request) -> web.StreamResponse:
@@ -216,6 +230,7 @@ class SandboxServer:
         if not isinstance(messages, list) or not messages:
             return web.json_response({"message": "'messages' must be a non-empty array"}, status=400)
         batch_id = self.next_id()
+        workspace = self._workspace(request)
         errors: list[dict[str, Any]] = []
         ids: list[str | None] = []
         for index, item in enumerate(messages):
@@ -230,7 +245,7 @@ class SandboxServer:
             )
             self.record(rec)
             ids.append(rec.id)
-            self._spawn(self._lifecycle(rec))
+            self._start(rec, workspace)
         accepted = len(messages) - len(errors)
         if accepted == 0:
             return web.json_response({"message": "No message was accepted", "errors": errors}, status=400)
@@ -359,12 +374,12 @@ class SandboxServer:
                 "deliveredAt": now if status == "Delivered" else None,
             },
         }
-        ok = await self.post_webhook(envelope)
+        ok = await self.post_webhook(envelope, workspace=rec.extra.get("workspace"))
         if ok:
             self.receipts_posted += 1
         return ok
 
-    async def _post_inbound(self, sender: str, to: str, body: str) -> bool:
+    async def _post_inbound(self, sender: str, to: str, body: str, workspace: str | None = None) -> bool:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         mid = self.next_id()
         envelope = {
@@ -374,19 +389,29 @@ class SandboxServer:
             "eventType": 2,
             "data": {"messageId": mid, "inboundNumber": to, "sender": sender, "body": body, "receivedAt": now},
         }
-        return await self.post_webhook(envelope)
+        return await self.post_webhook(envelope, workspace=workspace)
 
-    def signed_headers(self, raw: bytes) -> dict[str, str]:
+    def signed_headers(self, raw: bytes, secret: str | None = None) -> dict[str, str]:
         ts = str(int(time.time()))
-        mac = hmac.new(self.config.webhook_secret.encode(), ts.encode() + b"." + raw, hashlib.sha256)
+        key = (secret if secret is not None else self.config.webhook_secret).encode()
+        mac = hmac.new(key, ts.encode() + b"." + raw, hashlib.sha256)
         return {
             "Content-Type": "application/json",
             "X-Webhook-Timestamp": ts,
             "X-Webhook-Signature": base64.b64encode(mac.digest()).decode(),
         }
 
-    async def post_webhook(self, envelope: Any, url: str | None = None, headers: dict[str, str] | None = None) -> bool:
-        """POST an event as PureSMS does, retrying a few times on failure (shortened schedule)."""
+    async def post_webhook(
+        self, envelope: Any, url: str | None = None, headers: dict[str, str] | None = None,
+        workspace: str | None = None,
+    ) -> bool:
+        """POST an event as PureSMS does, retrying a few times on failure (shortened schedule).
+
+        ``workspace``: a registered account key whose own webhook and secret take the event.
+        """
+        secret = None
+        if workspace and workspace in self.config.workspaces:
+            url, secret = self.config.workspaces[workspace]
         target = url or self.config.webhook_url
         if not target or self._session is None:
             return False
@@ -394,7 +419,7 @@ class SandboxServer:
         for delay in (0, 0.5, 2, 5):
             if delay:
                 await asyncio.sleep(delay)
-            hdrs = headers or self.signed_headers(raw)
+            hdrs = headers or self.signed_headers(raw, secret)
             try:
                 async with self._session.post(target, data=raw, headers=hdrs) as resp:
                     if 200 <= resp.status < 300:

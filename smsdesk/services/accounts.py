@@ -7,13 +7,14 @@ The form fields come from each provider's declaration (``providers.spec``), so t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets as pysecrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.secrets import SecretStore, secret_key
-from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable
+from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
@@ -168,7 +169,7 @@ class AccountService:
             lambda c: acc_store.insert_account(c, name, provider, base_url, sender, settings)
         )
         account = self.get(account_id)
-        self._sync_sandbox(account, secrets.get("jwt_secret"))
+        self._sync_sandbox(account, secrets)
         self.bus.publish(Changes(accounts=True))
         return account
 
@@ -200,12 +201,16 @@ class AccountService:
                 self.secrets.delete(secret_key(account.name, fld))
         self._adapters.pop(account.id, None)
         updated = self.get(account.id)
-        self._sync_sandbox(updated, secrets.get("jwt_secret"))
+        self._sync_sandbox(updated, secrets)
         self.bus.publish(Changes(accounts=True))
         return updated
 
     async def remove(self, account: Account) -> None:
         spec = self.spec(account)
+        link = self.sandbox
+        if link is not None and link.points_here(account.provider, account.base_url):
+            with contextlib.suppress(SmsdeskError):  # without a keyring there is nothing to forget
+                link.forget_key(self.secret(account, "api_key") or "")
         await self.db.write(lambda c: acc_store.delete_account(c, account.id))
         if account.provider != "sandbox":
             for fld in spec.secret_fields:
@@ -243,11 +248,11 @@ class AccountService:
         if link is None:
             return
         for account in self.all():
-            if account.provider == "channel" and link.points_here(account.provider, account.base_url):
+            if link.points_here(account.provider, account.base_url):
                 try:
-                    self._sync_sandbox(account, None)
-                except SecretStoreUnavailable as exc:  # its reports stay unsigned; Test says why
-                    log.warning("could not read %s's jwt_secret for the sandbox: %s", account.name, exc)
+                    self._sync_sandbox(account, {})
+                except SecretStoreUnavailable as exc:  # the sandbox refuses its key; Test says why
+                    log.warning("could not read %s's keys for the sandbox: %s", account.name, exc)
 
     def sandbox_values(self, provider: str) -> dict[str, str]:
         """Form values pointing a ``provider`` account at the running sandbox ({} if none runs)."""
@@ -259,22 +264,38 @@ class AccountService:
         """A line for Settings when the account talks (or used to talk) to a built-in sandbox."""
         link = self.sandbox
         if link is not None and link.points_here(account.provider, account.base_url):
-            return ("Uses the built-in sandbox of this session. Its key changes at every start: "
-                    "press “Use the built-in sandbox” and Save again after restarting. "
+            return ("Uses the built-in sandbox (demo mode: nothing reaches a phone). "
                     + sandbox_link.NOTES.get(account.provider, ""))
         if sandbox_link.looks_like_old_sandbox(account.provider, account.base_url):
             now = "press “Use the built-in sandbox” and Save" if link is not None else "turn on demo mode"
-            return (f"The base URL looks like a built-in sandbox from an earlier session (its port and key "
-                    f"change at every start): {now} to point it at the running one.")
+            return (f"The base URL looks like a built-in sandbox that is not running at that address: "
+                    f"{now} to point it at the running one.")
         return ""
 
-    def _sync_sandbox(self, account: Account, jwt_secret: str | None) -> None:
-        """Tell the sandbox the JWT secret a Channel API account pointed at it verifies."""
+    def _sync_sandbox(self, account: Account, given: Mapping[str, str]) -> None:
+        """Tell the running sandbox what an account pointed at it uses (``given``: secrets just
+        saved; the others are read from the keyring).
+
+        Its own API key, accepted on every wire format, so the account keeps working after a
+        restart; for PureSMS also its webhook and signing secret (its receipts and replies come
+        back to it, as from a workspace of its own); for a Channel API connector the JWT secret
+        its reports are signed with.
+        """
         link = self.sandbox
-        if link is None or account.provider != "channel" or not link.points_here(account.provider, account.base_url):
+        if link is None or not link.points_here(account.provider, account.base_url):
             return
-        secret = jwt_secret if jwt_secret is not None else self.secret(account, "jwt_secret")
-        link.register_jwt(self.webhook_url(account), secret)
+
+        def value(name: str) -> str:
+            return given[name] if name in given else (self.secret(account, name) or "")
+
+        key = value("api_key")
+        if key.startswith(sandbox_link.ISSUED_PREFIX):
+            if account.provider == "puresms":
+                link.register_key(key, self.webhook_url(account), value("webhook_secret"))
+            else:
+                link.register_key(key)
+        if account.provider == "channel":
+            link.register_jwt(self.webhook_url(account), value("jwt_secret"))
 
     async def ensure_sandbox(self) -> Account:
         acct = self.repo.by_name(SANDBOX_NAME)

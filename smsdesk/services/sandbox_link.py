@@ -7,8 +7,14 @@ and API key are new each start, so a person cannot type them in; Settings -> Acc
 
 The runtime hands the accounts service a :class:`SandboxLink` when the sandbox starts. This
 module imports nothing from the sandbox itself (services sit below it in the layer rule): the
-link carries plain values and the sandbox's own dict of per-callback JWT secrets, which the
-accounts service fills so a Channel API account's reports are signed with *its* jwt_secret.
+link carries plain values and two of the sandbox's own dicts, which the accounts service fills:
+
+- account keys: each account pointed at the sandbox gets a key of its own (made when the form
+  is filled), registered at every start, so the account keeps working across restarts (the
+  sandbox's port is kept in the settings); a PureSMS account's key also names its webhook and
+  signing secret, so its receipts come back to it, as from a workspace of its own;
+- per-callback JWT secrets, so a Channel API account's reports are signed with *its* secret.
+
 Keys stay in memory (and in the keyring once a person saves the account), never on disk.
 """
 
@@ -23,8 +29,7 @@ WIRE_PATHS = {"sandbox": "", "puresms": "", "mobivate": "/mobivate", "send2": "/
 
 # What a person should know about each provider against the sandbox (shown after filling).
 NOTES = {
-    "puresms": "PureSMS-format receipts from the sandbox go to the Sandbox account's webhook, so this "
-               "account's messages stay at Sent (the Sandbox account itself shows the full cycle).",
+    "puresms": "Receipts and replies come back to this account's webhook, signed with its webhook secret.",
     "mobivate": "Receipts come back to this account's webhook (its callback URL carries the token).",
     "send2": "Send-2 has no webhooks: delivery shows up by polling, a few seconds after sending.",
     "channel": "Delivery reports come back to this account's webhook, signed with its callback JWT secret.",
@@ -37,15 +42,17 @@ class SandboxLink:
 
     Attributes:
         url: its root address (``http://127.0.0.1:PORT``).
-        api_key: this run's key, accepted on every wire format.
+        api_key: this run's key (the Sandbox account's), accepted on every wire format.
         webhook_secret: PureSMS-format receipt signing secret.
         channel_jwt_secrets: the sandbox's own map of webhook URL path -> JWT secret.
+        workspaces: the sandbox's own map of account key -> (PureSMS webhook URL, secret).
     """
 
     url: str
     api_key: str = field(repr=False)
     webhook_secret: str = field(repr=False)
     channel_jwt_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    workspaces: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def endpoint(self, provider: str) -> str:
         return self.url.rstrip("/") + WIRE_PATHS.get(provider, "")
@@ -56,6 +63,15 @@ class SandboxLink:
             return False
         return base_url.rstrip("/") == self.endpoint(provider)
 
+    def register_key(self, api_key: str, webhook_url: str = "", webhook_secret: str = "") -> None:
+        """Accept ``api_key`` on every wire format; PureSMS-format events of what is sent with
+        it go to ``webhook_url``, signed with ``webhook_secret``."""
+        if api_key:
+            self.workspaces[api_key] = (webhook_url, webhook_secret)
+
+    def forget_key(self, api_key: str) -> None:
+        self.workspaces.pop(api_key, None)
+
     def register_jwt(self, webhook_url: str, secret: str) -> None:
         path = urlsplit(webhook_url).path
         if secret:
@@ -63,6 +79,10 @@ class SandboxLink:
         else:
             self.channel_jwt_secrets.pop(path, None)
 
+
+# Keys the sandbox issues to accounts start with this, and only such keys are registered with
+# it: a key a person typed (a wrong one, say) is still refused, as a real provider would.
+ISSUED_PREFIX = "sbx_"
 
 # Values the form only fills into an empty box (a person's own choice wins).
 SUGGESTED = frozenset({"sender", "jwt_secret"})
@@ -73,16 +93,18 @@ def supported(provider: str) -> bool:
 
 
 def form_values(link: SandboxLink, provider: str) -> dict[str, str]:
-    """Field values that point an account of ``provider`` at the sandbox.
+    """Field values that point an account of ``provider`` at the sandbox, with a key of its own.
 
     Channel API accounts also get a fresh ``jwt_secret`` suggestion (the form uses it only when
     its box is empty), so the signed-report path is what a person sees working.
     """
     if not supported(provider):
         return {}
-    values = {"base_url": link.endpoint(provider), "api_key": link.api_key}
+    # A key of the account's own (registered with the sandbox when the account is saved, and
+    # again at every start): it outlives this run's key.
+    values = {"base_url": link.endpoint(provider), "api_key": ISSUED_PREFIX + pysecrets.token_urlsafe(24)}
     if provider == "puresms":
-        values["webhook_secret"] = link.webhook_secret
+        values["webhook_secret"] = pysecrets.token_urlsafe(24)
     elif provider == "send2":
         values["sender"] = "12345"  # Send-2 sender IDs are numbers
     elif provider == "channel":

@@ -212,3 +212,33 @@ async def test_mobivate_batch_refusal_as_opted_out_joins_our_list(runtime: Any, 
     assert (row[0], row[1]) == ("rejected", "opted out") and "opted out" in row[2]
     assert OptOutRepository(runtime.db).is_opted_out("+447911123457")
     assert not OptOutRepository(runtime.db).is_opted_out("+447911123456")
+
+
+async def test_an_account_pointed_at_the_sandbox_keeps_working_after_a_restart(_isolated_home: Path) -> None:
+    """The sandbox keeps its port, and the key it issued to the account is accepted again, so a
+    demo account needs no new key after smsdesk restarts (PureSMS: receipts to its own webhook)."""
+    from smsdesk.runtime import Runtime
+
+    async def run_once(make: bool) -> Status:
+        rt = Runtime.open(str(_isolated_home))
+        rt.settings.extra["sandbox_reply_rate"] = 0.0
+        await rt.start(tunnel=False, polling=False)
+        try:
+            assert rt.sandbox is not None
+            if make:
+                for provider in ("puresms", "mobivate"):
+                    values = rt.accounts.sandbox_values(provider)
+                    await rt.accounts.add(f"Demo {provider}", provider, {**values, "sender": "Bistro"})
+            statuses = []
+            for provider in ("puresms", "mobivate"):
+                account = rt.accounts.by_name(f"Demo {provider}")
+                [msg] = await rt.sender.send(Draft(account.id, ["07911 123456"], "Back again"))
+                statuses.append((await _status(rt, msg.id, Status.DELIVERED, Status.FAILED, Status.REJECTED)).status)
+            assert set(statuses) == {Status.DELIVERED}, statuses
+            return Status.DELIVERED
+        finally:
+            await rt.stop()
+            rt.close()
+
+    await run_once(make=True)
+    assert await run_once(make=False) == Status.DELIVERED  # a new run: new sandbox key, same port

@@ -298,7 +298,7 @@ class AccountsView(QWidget):
             self.name.setText(f"{spec.name} (sandbox)")
         self.result.setStyleSheet(OK)
         self.result.setText(
-            "Filled in the built-in sandbox's address and this session's key. Save, then Test. "
+            "Filled in the built-in sandbox's address and a key of this account's own. Save, then Test. "
             + sandbox_link.NOTES.get(spec.id, "")
         )
 
