@@ -146,6 +146,7 @@ class Dispatcher:
         self.id = dispatcher_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lanes: dict[int, _Lane] = {}
         self._pending: set[int] = set()
+        bus.subscribe(self._on_changes)
         # Told, after COMMIT, each number a provider refused as opted out (it joined our list),
         # so providers that keep their own list are kept in step (OptOutService.sync_later).
         self.on_optouts: Callable[[list[tuple[str, bool]]], None] | None = None
@@ -231,18 +232,38 @@ class Dispatcher:
     def _lane(self, account_id: int) -> _Lane | None:
         lane = self._lanes.get(account_id)
         if lane is None:
-            try:
-                account = self.accounts.get(account_id)
-                # A removed account has no provider spec: skip its rows, as for a missing one;
-                # raising here would abort the whole pass and stall every later message.
-                spec = self.accounts.spec(account)
-            except SmsdeskError:
+            limits = self._limits(account_id)
+            if limits is None:
                 return None
-            conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
-            rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)
-            lane = _Lane(conc, rate)
+            lane = _Lane(*limits)
             self._lanes[account_id] = lane
         return lane
+
+    def _limits(self, account_id: int) -> tuple[int, float] | None:
+        """The account's sends in flight and sends per second (its settings, else its provider's)."""
+        try:
+            account = self.accounts.get(account_id)
+            # A removed account has no provider spec: skip its rows, as for a missing one;
+            # raising here would abort the whole pass and stall every later message.
+            spec = self.accounts.spec(account)
+        except SmsdeskError:
+            return None
+        conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
+        rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)
+        return conc, rate
+
+    def _on_changes(self, changes: Changes) -> None:
+        """An account's limits edited in Settings apply to its next sends, not after a restart."""
+        if not (changes.accounts or changes.everything):
+            return
+        for account_id, lane in list(self._lanes.items()):
+            limits = self._limits(account_id)
+            if limits is None:
+                continue
+            conc, rate = limits
+            lane.concurrency = max(1, conc)
+            if lane.limiter.interval != (1.0 / rate if rate > 0 else 0.0):
+                lane.limiter = _RateLimiter(rate)
 
     def _start_workers(self, account_id: int, lane: _Lane) -> None:
         while len(lane.workers) < lane.concurrency and len(lane.workers) < len(lane.queue):

@@ -240,3 +240,19 @@ async def test_an_orphaned_queued_row_does_not_hold_up_other_accounts(runtime) -
     final = await _settled(runtime, msg.id)
     assert final.status == Status.DELIVERED
     assert runtime.sender.messages.get(stuck).status == Status.QUEUED
+
+
+@pytest.mark.asyncio
+async def test_edited_send_limits_apply_without_a_restart(runtime) -> None:
+    """Sends in flight and sends per second edited in Settings govern the account's next sends
+    (the dispatcher kept the limits it first read until smsdesk restarted)."""
+    account = runtime.accounts.by_name("Sandbox")
+    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "First"))
+    await until(lambda: runtime.sender.messages.get(msg.id).status != Status.QUEUED)
+    lane = runtime.dispatcher._lanes[account.id]
+    assert lane.concurrency == 16  # the sandbox's own default
+    await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "2", "rate_per_second": "5"})
+    await until(lambda: lane.concurrency == 2)
+    assert lane.limiter.interval == pytest.approx(0.2)
+    [later] = await runtime.sender.send(Draft(account.id, ["07911 123457"], "Second"))
+    await until(lambda: runtime.sender.messages.get(later.id).status != Status.QUEUED)
