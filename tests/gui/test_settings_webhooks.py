@@ -113,3 +113,18 @@ def test_the_reachable_warning_goes_by_address(gui) -> None:
 
 def _column(panel: WebhooksSettingsView, col: int) -> list[str]:
     return [panel.log.item(r, col).text() for r in range(panel.log.rowCount())]
+
+
+def test_the_webhook_log_shows_local_time(monkeypatch) -> None:
+    import time
+
+    from smsdesk.ui.views.settings_webhooks import _local_time
+
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    try:
+        assert _local_time("2026-07-01T10:00:00.000+00:00") == "2026-07-01 11:00:00"  # BST
+        assert _local_time("2026-12-01T10:00:00.000+00:00") == "2026-12-01 10:00:00"  # GMT
+    finally:
+        monkeypatch.undo()
+        time.tzset()

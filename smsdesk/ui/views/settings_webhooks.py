@@ -10,6 +10,7 @@ with the reason, to debug a provider's dashboard settings. Refreshes from the ev
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -51,7 +52,7 @@ PROCESSING_TEXT = {
     "waiting": ("waiting for its message", "#b8860b"),
     "failed": ("failed", "#c62828"),
 }
-LOG_COLUMNS = ["Time (UTC)", "Account", "Result", "HTTP", "Processing", "Reason"]
+LOG_COLUMNS = ["Time", "Account", "Result", "HTTP", "Processing", "Reason"]
 DEFAULT_COMMAND = "cloudflared tunnel --no-autoupdate --url {local}"
 
 
@@ -312,7 +313,7 @@ class WebhooksSettingsView(QWidget):
         for i, r in enumerate(rows):
             at = str(r.get("at") or "")
             processing, processing_color = _processing(r)
-            cells = [at[:19].replace("T", " "), str(r.get("account") or "?"), str(r.get("outcome")),
+            cells = [_local_time(at), str(r.get("account") or "?"), str(r.get("outcome")),
                      str(r.get("status_code")), processing, str(r.get("reason") or "")]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -324,6 +325,14 @@ class WebhooksSettingsView(QWidget):
                 self.log.setItem(i, col, item)
         self.log.resizeColumnsToContents()
         self.log.horizontalHeader().setSectionResizeMode(len(LOG_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+
+
+def _local_time(at: str) -> str:
+    """A stored UTC time as this computer's local time (how every other page shows times)."""
+    try:
+        return datetime.fromisoformat(at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return at[:19].replace("T", " ")
 
 
 def _processing(row: dict[str, object]) -> tuple[str, str]:
