@@ -49,6 +49,7 @@ from smsdesk.providers.spec import (
     API_KEY,
     BASE_URL,
     COMMON_TAIL,
+    POLL_TAIL,
     SENDER,
     Capabilities,
     FieldSpec,
@@ -554,6 +555,7 @@ FIELDS = (
     FieldSpec("exclude_optouts", "Skip opted-out numbers", default="true", choices=("true", "false")),
     FieldSpec("shorten_urls", "Shorten links", default="false", choices=("true", "false")),
     *COMMON_TAIL,
+    *POLL_TAIL,
 )
 
 SPEC = ProviderSpec(

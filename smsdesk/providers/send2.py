@@ -27,6 +27,7 @@ from smsdesk.providers.spec import (
     API_KEY,
     BASE_URL,
     COMMON_TAIL,
+    POLL_TAIL,
     Capabilities,
     FieldSpec,
     Limits,
@@ -214,6 +215,7 @@ FIELDS = (
     FieldSpec("hash_kenyan", "Send Kenyan numbers hashed", default="false", choices=("false", "true"),
               help="Send +254 numbers as the M-PESA SHA-256 hash instead of the number."),
     *COMMON_TAIL,
+    *POLL_TAIL,
 )
 
 SPEC = ProviderSpec(

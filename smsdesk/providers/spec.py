@@ -78,3 +78,9 @@ CONCURRENCY = FieldSpec("concurrency", "Sends in flight", default="8", help="Par
 RATE = FieldSpec("rate_per_second", "Max sends per second", default="50")
 PRICE = FieldSpec("price_per_segment", "Price per segment", default="0", help="For cost estimates.")
 COMMON_TAIL = (CONCURRENCY, RATE, PRICE)
+# For providers that can be asked for statuses and replies (services/polling.py reads them).
+POLLING = FieldSpec("polling", "Polling", default="auto", choices=("auto", "always", "off"),
+                    help="auto: poll while no tunnel brings this account's webhooks in.")
+POLL_RATE = FieldSpec("poll_per_second", "Polls per second", default="2",
+                      help="At most this many status or reply requests per second.")
+POLL_TAIL = (POLLING, POLL_RATE)

@@ -294,3 +294,20 @@ def test_the_sandboxs_open_config_route_sets_knobs_but_never_keys_or_receipt_tar
     bad, ok, target, rate = asyncio.run(go())
     assert (bad, ok) == (403, 200)
     assert target == "http://127.0.0.1:1/hooks/1" and rate == 0.25
+
+
+def test_the_cli_takes_the_polling_fields_from_the_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smsdesk.cli import main as cli_main
+    from smsdesk.runtime import Runtime
+
+    monkeypatch.setenv("SMSDESK_SECRET_API_KEY", "k")
+    assert cli_main(["accounts", "add", "--provider", "send2", "--name", "S2", "--sender", "12345",
+                     "--set", "polling=always", "--set", "poll_per_second=0.5"]) == 0
+    rt = Runtime.open()
+    try:
+        settings = rt.accounts.by_name("S2").settings
+    finally:
+        rt.close()
+    assert (settings["polling"], settings["poll_per_second"]) == ("always", "0.5")
+    assert cli_main(["accounts", "add", "--provider", "send2", "--name", "S3", "--sender", "12345",
+                     "--set", "polling=sometimes"]) == 2  # not one of auto / always / off

@@ -198,3 +198,19 @@ async def test_a_429_with_retry_after_is_respected(runtime: Any, expect_warnings
         assert _status(runtime, msg.id, Status.SENT)
     finally:
         await fake.stop()
+
+
+async def test_polling_can_be_switched_off_per_account_as_declared(runtime: Any) -> None:
+    """``polling`` is a declared field (Settings form and ``accounts add --set``): off means the
+    account is not polled, and the panel says why."""
+    _fast(runtime)
+    account = await _add(runtime, "S2", "send2", "/send2", sender="12345", polling="off")
+    assert [f.name for f in runtime.accounts.spec(account).fields if f.name.startswith("poll")] == [
+        "polling", "poll_per_second"]
+    [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
+    await until(lambda: _status(runtime, msg.id, Status.SENT))
+    await runtime.polling.poll_once()
+    st = runtime.polling.state[account.id]
+    assert not st.active and st.reason == "polling is switched off for this account"
+    assert runtime.sender.messages.get(msg.id).status == Status.SENT  # nobody asked for its receipt
+
