@@ -55,7 +55,7 @@ def app_icon() -> QIcon:
         return QIcon()
 
 
-# The GIL switch interval while the window runs. Python's default (5 ms) lets a worker thread
+# The GIL switch interval for the life of the GUI process. Python's default (5 ms) lets a worker thread
 # (the database writer, the receiver, a file being read) keep the GIL for 5 ms each time the
 # GUI thread asks for it, and with several such threads the GUI thread waited 100 ms and more
 # to run one slot during a 100,000-row import (bench/ui_stall.py: the longest stall fell from

@@ -18,6 +18,7 @@ import json
 import logging
 import secrets as pysecrets
 import sqlite3
+import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -294,9 +295,11 @@ class Runtime:
             log.error(self.status.sandbox_error)
             return
         # Any provider's account can be pointed at it from Settings (services/sandbox_link.py).
-        self.accounts.attach_sandbox(
-            SandboxLink(self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces)
-        )
+        # In a worker thread: it reads the keys of accounts pointed at the sandbox from the
+        # keyring, a blocking D-Bus round trip each.
+        await asyncio.to_thread(self.accounts.attach_sandbox, SandboxLink(
+            self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces
+        ))
         account = self.accounts.repo.by_name(SANDBOX_NAME)
         if account is None:
             sandboxes = [a for a in self.accounts.all() if a.provider == "sandbox"]
@@ -306,24 +309,38 @@ class Runtime:
 
     def _sandbox_on_kept_port(self, cfg: Any) -> Any:
         """Start the sandbox on the port it had last time, so accounts pointed at it keep their
-        base URL across restarts; a port now taken by something else is replaced (and kept)."""
-        from smsdesk.sandbox import SandboxThread
+        base URL across restarts.
 
-        port = self.settings.sandbox_port
-        thread = SandboxThread(cfg, "127.0.0.1", port)
+        The first start picks a free port and keeps it. When the kept port is taken (most
+        often by the sandbox of another smsdesk process on this data folder, a GUI beside a
+        CLI send), this run uses a spare port and keeps nothing: the next start goes back to
+        the kept one.
+        """
+        kept = self.settings.sandbox_port
         try:
-            thread.start()
+            thread = _start_sandbox_thread(cfg, kept)
         except OSError:
-            thread.stop()
-            if not port:
+            if not kept:
                 raise
-            log.warning("the sandbox's port %s is taken; it moves to another one", port)
-            thread = SandboxThread(cfg, "127.0.0.1", 0)
-            thread.start()
-        if thread.server.port != port:
+            log.info("the sandbox's port %s is in use; this run uses another one", kept)
+            return _start_sandbox_thread(cfg, 0)
+        if not kept:
             self.settings.sandbox_port = thread.server.port
-            self.save_settings()
+            self._keep_setting("sandbox_port", thread.server.port)
         return thread
+
+    def _keep_setting(self, name: str, value: Any) -> None:
+        """Write one setting into the settings file as it is now on disk (another process, or
+        the person, may have changed the rest since we read it); never over an unreadable one."""
+        path = self.paths.settings
+        try:
+            if path.exists():
+                tomllib.loads(path.read_text(encoding="utf-8"))  # unreadable: leave it alone
+            fresh = Settings.load(path)
+            setattr(fresh, name, value)
+            fresh.save(path)
+        except (OSError, ValueError) as exc:
+            log.warning("could not keep %s in %s: %s", name, path, exc)
 
     def configure_sandbox_account(self, account_id: int) -> None:
         """Hand a sandbox-provider account this run's sandbox keys and our webhook URL."""
@@ -427,3 +444,16 @@ def _fill_generated_fields(conn: sqlite3.Connection) -> None:
         if missing:
             settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
             conn.execute("UPDATE accounts SET settings = ? WHERE id = ?", (json.dumps(settings), row["id"]))
+
+
+def _start_sandbox_thread(cfg: Any, port: int) -> Any:
+    """A started sandbox thread on ``port`` (0: any free one); nothing left running on failure."""
+    from smsdesk.sandbox import SandboxThread
+
+    thread = SandboxThread(cfg, "127.0.0.1", port)
+    try:
+        thread.start()
+    except BaseException:
+        thread.stop()
+        raise
+    return thread

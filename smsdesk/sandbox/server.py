@@ -19,10 +19,11 @@ import hmac
 import itertools
 import json
 import logging
+import os
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,6 +67,12 @@ class SandboxServer:
         self.port = port
         self.sent: list[SentRecord] = []
         self.by_id: dict[str, SentRecord] = {}
+        # Message id -> the account key it was sent with (its own webhook): kept here, not in
+        # the record, which /_sandbox/messages shows to anyone.
+        self._sent_with: dict[str, str] = {}
+        # Single sends being answered right now, and the most at once (a client's concurrency).
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.receipts_posted = 0
         self.webhook_failures = 0
         self._ids = itertools.count(int(time.time() * 1000) % 10_000_000 * 1000 + 1)
@@ -96,7 +103,11 @@ class SandboxServer:
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(
+            # SO_REUSEADDR lets a restart rebind a port in TIME_WAIT; on Windows it would also
+            # let a second process listen on a port that is in use, so not there.
+            self._runner, self.host, self.port, reuse_address=os.name != "nt",
+        )
         await site.start()
         server = getattr(site, "_server", None)
         if server is not None and server.sockets:
@@ -167,7 +178,7 @@ class SandboxServer:
         if workspace is None:
             self._spawn(self._lifecycle(rec))
             return
-        rec.extra["workspace"] = workspace
+        self._sent_with[rec.id] = workspace
         self._spawn(self._lifecycle(
             rec, post_inbound=lambda sender, to, body: self._post_inbound(sender, to, body, workspace)
         ))
@@ -196,6 +207,14 @@ class SandboxServer:
     async def h_send(self, request: web.Request) -> web.StreamResponse:
         if not self.auth_ok(request):
             return self.unauthorized()
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._send_one(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _send_one(self, request: web.Request) -> web.StreamResponse:
         fault = await self.faults(request)
         if fault is not None:
             return fault
@@ -291,9 +310,10 @@ class SandboxServer:
         return web.json_response({"delivered": ok})
 
     async def h_get_config(self, request: web.Request) -> web.StreamResponse:
-        cfg = asdict(self.config)
-        for name in SECRET_KNOBS:
-            cfg.pop(name, None)
+        # Field by field, never the secrets: asdict() would also walk the key and JWT dicts,
+        # which the app thread may be changing right now.
+        cfg = {f.name: getattr(self.config, f.name) for f in fields(self.config) if f.name not in SECRET_KNOBS}
+        cfg["extra_webhooks"] = dict(cfg.get("extra_webhooks") or {})
         return web.json_response(cfg)
 
     async def h_set_config(self, request: web.Request) -> web.StreamResponse:
@@ -374,7 +394,7 @@ class SandboxServer:
                 "deliveredAt": now if status == "Delivered" else None,
             },
         }
-        ok = await self.post_webhook(envelope, workspace=rec.extra.get("workspace"))
+        ok = await self.post_webhook(envelope, workspace=self._sent_with.get(rec.id))
         if ok:
             self.receipts_posted += 1
         return ok
@@ -410,8 +430,10 @@ class SandboxServer:
         ``workspace``: a registered account key whose own webhook and secret take the event.
         """
         secret = None
-        if workspace and workspace in self.config.workspaces:
-            url, secret = self.config.workspaces[workspace]
+        # .get(): the app thread may forget a key meanwhile (an account removed)
+        registered = self.config.workspaces.get(workspace) if workspace else None
+        if registered is not None:
+            url, secret = registered
         target = url or self.config.webhook_url
         if not target or self._session is None:
             return False

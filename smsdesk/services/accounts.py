@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets as pysecrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,26 @@ if TYPE_CHECKING:
 SANDBOX_NAME = "Sandbox"
 log = logging.getLogger(__name__)
 
+
+
+# Fields that hold numbers: (whole numbers only, smallest allowed).
+_NUMBERS = {"concurrency": (True, 1.0), "rate_per_second": (False, 0.01), "poll_per_second": (False, 0.01),
+            "price_per_segment": (False, 0.0)}
+
+
+def _check_number(name: str, label: str, value: str) -> None:
+    """Refuse "1.5 sends in flight" or "fast" when saving, in words the form can show."""
+    rule = _NUMBERS.get(name)
+    if rule is None:
+        return
+    whole, least = rule
+    try:
+        number = int(value) if whole else float(value)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise InvalidInput(f"{label} must be {kind}, not '{value}'.") from None
+    if not math.isfinite(number) or number < least:
+        raise InvalidInput(f"{label} must be at least {least:g}, not '{value}'.")
 
 class AccountService:
     def __init__(
@@ -138,6 +159,8 @@ class AccountService:
                 raise InvalidInput(f"{spec.name} has no field '{key}'. Fields: {known}.")
             if fld is not None and fld.choices and value and value not in fld.choices:
                 raise InvalidInput(f"'{key}' must be one of {', '.join(fld.choices)}.")
+            if fld is not None and value:
+                _check_number(fld.name, fld.label, value)
             if fld is not None and fld.secret:
                 if value:
                     secrets[key] = value
@@ -179,6 +202,13 @@ class AccountService:
         new_name = (name or account.name).strip()
         if "base_url" not in values:
             base_url = account.base_url
+        stale_key = ""  # the sandbox stops accepting a key the account no longer uses
+        link = self.sandbox
+        if link is not None and link.points_here(account.provider, account.base_url) and (
+            "api_key" in secrets or base_url != account.base_url
+        ):
+            with contextlib.suppress(SmsdeskError):
+                stale_key = self.secret(account, "api_key") or ""
         if "sender" not in values:
             sender = account.sender
         for fld in spec.secret_fields:
@@ -201,6 +231,8 @@ class AccountService:
                 self.secrets.delete(secret_key(account.name, fld))
         self._adapters.pop(account.id, None)
         updated = self.get(account.id)
+        if link is not None and stale_key:
+            link.forget_key(stale_key)
         self._sync_sandbox(updated, secrets)
         self.bus.publish(Changes(accounts=True))
         return updated

@@ -18,6 +18,7 @@ import collections
 import contextlib
 import functools
 import logging
+import math
 import os
 import random
 import socket
@@ -228,6 +229,10 @@ class Dispatcher:
             self._pending.add(mid)
             lane.queue.append((mid, r["run_id"]))
             self._start_workers(r["account_id"], lane)
+        # A lane whose sends in flight were raised gets its extra workers for what it holds.
+        for account_id, lane in self._lanes.items():
+            if lane.queue and len(lane.workers) < lane.concurrency:
+                self._start_workers(account_id, lane)
 
     def _lane(self, account_id: int) -> _Lane | None:
         lane = self._lanes.get(account_id)
@@ -248,8 +253,14 @@ class Dispatcher:
             spec = self.accounts.spec(account)
         except SmsdeskError:
             return None
-        conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
-        rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)
+        try:
+            conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
+            rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)
+        except (TypeError, ValueError):  # "1.5 sends in flight": the provider's limits, not a halt
+            log.warning("account %s has unusable send limits; using %s's", account.name, spec.name)
+            return spec.limits.concurrency, float(spec.limits.per_second)
+        if not math.isfinite(rate) or rate < 0:
+            rate = float(spec.limits.per_second)
         return conc, rate
 
     def _on_changes(self, changes: Changes) -> None:
@@ -264,6 +275,7 @@ class Dispatcher:
             lane.concurrency = max(1, conc)
             if lane.limiter.interval != (1.0 / rate if rate > 0 else 0.0):
                 lane.limiter = _RateLimiter(rate)
+        self.kick()  # a raised limit starts its extra workers at once (_fill)
 
     def _start_workers(self, account_id: int, lane: _Lane) -> None:
         while len(lane.workers) < lane.concurrency and len(lane.workers) < len(lane.queue):
@@ -273,6 +285,11 @@ class Dispatcher:
 
     async def _worker(self, account_id: int, lane: _Lane) -> None:
         while lane.queue and not self._stopping:
+            if len(lane.workers) > lane.concurrency:
+                # Sends in flight were lowered while a backlog runs: this worker bows out now
+                # (leaving the set at once, so the others count right and do not all leave).
+                lane.workers.discard(asyncio.current_task())  # type: ignore[arg-type]
+                return
             mid, run_id = lane.queue.popleft()
             batch = [mid]
             try:

@@ -147,8 +147,8 @@ class OptOutService:
 
     async def drain(self, wait_s: float = 5.0) -> None:
         """Wait (at most ``wait_s`` seconds) for background syncs, then cancel what is left
-        (shutdown: the HTTP clients close next). A sync cut short is logged by the provider
-        sync as a failure; the local list is already right."""
+        (shutdown: the HTTP clients close next), with one warning; the local list, which is
+        what blocks sending, is already right."""
         if not self._syncing:
             return
         _done, late = await asyncio.wait(builtins.list(self._syncing), timeout=wait_s)

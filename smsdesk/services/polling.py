@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +132,8 @@ class PollingService:
     def _on_changes(self, ch: Changes) -> None:
         if ch.message_ids or ch.accounts or ch.webhooks or ch.everything:
             self._dirty = True
+        if ch.accounts or ch.everything:
+            self._limiters.clear()  # an edited "Polls per second" applies to the next poll
 
     def kick(self) -> None:
         """Re-read open messages and poll what is due now (e.g. after the tunnel changed)."""
@@ -225,6 +228,8 @@ class PollingService:
             try:
                 wanted = float(account.settings.get("poll_per_second") or 2.0)
             except (TypeError, ValueError):
+                wanted = 2.0
+            if not math.isfinite(wanted) or wanted <= 0:  # "at most N per second": never unlimited
                 wanted = 2.0
             rate = min(wanted, adapter.spec.limits.per_second or wanted)
             lim = self._limiters[account.id] = _Limiter(rate)

@@ -1,9 +1,11 @@
 """Pointing any provider's account at the built-in sandbox (demo mode).
 
 The in-app sandbox speaks every wire format on one port: PureSMS at the root, Mobivate under
-``/mobivate``, Send-2 under ``/send2`` and the Channel API contract under ``/channel``. Its port
-and API key are new each start, so a person cannot type them in; Settings -> Accounts asks
-:func:`form_values` for them instead ("Use the built-in sandbox").
+``/mobivate``, Send-2 under ``/send2`` and the Channel API contract under ``/channel``. Its
+port is kept in the settings, but a person would still have to find it, and the keys it accepts
+are made by smsdesk; Settings -> Accounts asks :func:`form_values` for them instead ("Use the
+built-in sandbox"). Keys it issues start with ``sbx_``; only those are registered with it, so
+a mistyped key is refused as a real provider would refuse it.
 
 The runtime hands the accounts service a :class:`SandboxLink` when the sandbox starts. This
 module imports nothing from the sandbox itself (services sit below it in the layer rule): the

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 from typing import Any
 
@@ -44,7 +45,11 @@ class Receiver:
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(
+            # SO_REUSEADDR lets a restart rebind a port in TIME_WAIT; on Windows it would also
+            # let a second process listen on a port that is in use, so not there.
+            self._runner, self.host, self.port, reuse_address=os.name != "nt",
+        )
         await site.start()
         server = getattr(site, "_server", None)
         if server is not None and server.sockets:

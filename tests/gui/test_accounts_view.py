@@ -226,3 +226,18 @@ def test_a_balance_that_cannot_be_read_says_why_and_what_to_do(gui, qtbot, memor
     _add_send2(gui, qtbot, view, "Wrong key", key="not-the-key")
     gui.wait_until(lambda: view.balance.text().startswith("Balance unavailable"))
     assert "Unauthenticated" in view.balance.text() and "press Test" in view.balance.text()
+
+
+def test_a_key_the_sandbox_did_not_issue_is_refused_and_a_replaced_one_stops_working(gui) -> None:
+    rt = gui.rt
+    cfg = rt.sandbox.server.config
+    values = rt.accounts.sandbox_values("mobivate")
+    account = gui.run(rt.accounts.add("Demo", "mobivate", {**values, "sender": "Bistro"}))
+    assert cfg.key_ok(values["api_key"])
+    assert not cfg.key_ok("not-the-key") and not cfg.bearer_ok("Bearer wrong")
+    # A second press of the button and Save: the old key is no longer accepted.
+    again = rt.accounts.sandbox_values("mobivate")
+    gui.run(rt.accounts.update(account, {"api_key": again["api_key"]}))
+    assert cfg.key_ok(again["api_key"]) and not cfg.key_ok(values["api_key"])
+    gui.run(rt.accounts.remove(rt.accounts.get(account.id)))
+    assert not cfg.key_ok(again["api_key"])

@@ -244,15 +244,28 @@ async def test_an_orphaned_queued_row_does_not_hold_up_other_accounts(runtime) -
 
 @pytest.mark.asyncio
 async def test_edited_send_limits_apply_without_a_restart(runtime) -> None:
-    """Sends in flight and sends per second edited in Settings govern the account's next sends
-    (the dispatcher kept the limits it first read until smsdesk restarted)."""
+    """Sends in flight lowered in Settings while a backlog is being sent govern the rest of it
+    (the dispatcher kept the limits it first read until smsdesk restarted), counted at the
+    provider; a value that is not a number is refused when saved."""
+    server = runtime.sandbox.server
+    server.config.latency = 0.1
     account = runtime.accounts.by_name("Sandbox")
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "First"))
-    await until(lambda: runtime.sender.messages.get(msg.id).status != Status.QUEUED)
-    lane = runtime.dispatcher._lanes[account.id]
-    assert lane.concurrency == 16  # the sandbox's own default
-    await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "2", "rate_per_second": "5"})
-    await until(lambda: lane.concurrency == 2)
-    assert lane.limiter.interval == pytest.approx(0.2)
-    [later] = await runtime.sender.send(Draft(account.id, ["07911 123457"], "Second"))
-    await until(lambda: runtime.sender.messages.get(later.id).status != Status.QUEUED)
+    msgs = await runtime.sender.send(Draft(account.id, [f"07911 12{i:04d}" for i in range(300)], "Sale"))
+
+    ids = ",".join(str(m.id) for m in msgs)
+
+    def queued() -> int:
+        return int(runtime.db.query_one(f"SELECT count(*) FROM messages WHERE status = 'queued' AND id IN ({ids})")[0])
+
+    await until(lambda: server.peak_in_flight >= 4)  # the sandbox's default: 16 in flight
+    await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "1"})
+    await until(lambda: server.in_flight <= 1)
+    assert queued() > 100  # it took effect in the middle of the backlog, not once it was sent
+    server.peak_in_flight = server.in_flight
+    left = queued()
+    await until(lambda: queued() <= left - 5)
+    assert server.peak_in_flight == 1
+    await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "16"})
+    await until(lambda: queued() == 0, timeout=30)
+    with pytest.raises(InvalidInput, match="whole number"):  # refused when saved, in words
+        await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "1.5"})

@@ -214,3 +214,12 @@ async def test_polling_can_be_switched_off_per_account_as_declared(runtime: Any)
     assert not st.active and st.reason == "polling is switched off for this account"
     assert runtime.sender.messages.get(msg.id).status == Status.SENT  # nobody asked for its receipt
 
+
+
+async def test_an_edited_poll_rate_applies_to_the_next_poll(runtime: Any) -> None:
+    account = await _add(runtime, "S2", "send2", "/send2", sender="12345")
+    adapter = runtime.accounts.adapter(account.id)
+    assert runtime.polling._limiter(account, adapter).interval == pytest.approx(0.5)  # 2 per second
+    await runtime.accounts.update(account, {"poll_per_second": "0.25"})
+    edited = runtime.accounts.get(account.id)
+    await until(lambda: runtime.polling._limiter(edited, adapter).interval == pytest.approx(4.0))

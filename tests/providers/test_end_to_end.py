@@ -242,3 +242,30 @@ async def test_an_account_pointed_at_the_sandbox_keeps_working_after_a_restart(_
 
     await run_once(make=True)
     assert await run_once(make=False) == Status.DELIVERED  # a new run: new sandbox key, same port
+
+
+async def test_a_taken_sandbox_port_is_borrowed_for_one_run_not_kept(_isolated_home: Path) -> None:
+    """Another smsdesk process (a GUI beside a CLI send) holds the kept port: this run uses a
+    spare one and leaves the settings file alone, so the next start gets the kept port back."""
+    import socket
+
+    from smsdesk.config.settings import Settings
+    from smsdesk.runtime import Runtime
+
+    rt = Runtime.open(str(_isolated_home))
+    await rt.start(tunnel=False, polling=False, dispatcher=False)
+    kept = rt.settings.sandbox_port
+    await rt.stop()
+    rt.close()
+    assert kept and Settings.load(rt.paths.settings).sandbox_port == kept
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", kept))
+        holder.listen()
+        rt = Runtime.open(str(_isolated_home))
+        await rt.start(tunnel=False, polling=False, dispatcher=False)
+        try:
+            assert rt.sandbox is not None and rt.sandbox.server.port != kept
+            assert Settings.load(rt.paths.settings).sandbox_port == kept
+        finally:
+            await rt.stop()
+            rt.close()
