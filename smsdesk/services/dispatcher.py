@@ -288,7 +288,7 @@ class Dispatcher:
             if len(lane.workers) > lane.concurrency:
                 # Sends in flight were lowered while a backlog runs: this worker bows out now
                 # (leaving the set at once, so the others count right and do not all leave).
-                lane.workers.discard(asyncio.current_task())  # type: ignore[arg-type]
+                lane.workers.discard(asyncio.current_task())
                 return
             mid, run_id = lane.queue.popleft()
             batch = [mid]
