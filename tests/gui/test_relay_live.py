@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from smsdesk.ui.views.conversations_view import ConversationsView
 from smsdesk.ui.views.settings_view import SettingsView
 from smsdesk.ui.views.settings_webhooks import WebhooksSettingsView
 from tests.gui.conftest import GuiHarness, drain, mark_running
+from tests.support.serve_proc import sandbox_url, start_serve
 
 ALICE = "+447911123456"
 
@@ -35,22 +33,9 @@ def _qt_garbage_dies_on_the_gui_thread() -> Iterator[None]:
 
 @pytest.fixture
 def relay(_isolated_home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    env = {**os.environ, "SMSDESK_HOME": str(_isolated_home), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "serve"], env=env, stderr=subprocess.PIPE, text=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )
-    lines: list[str] = []
+    proc, lines = start_serve(_isolated_home)
     try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (lines and lines[-1].startswith("Serving;")):
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line.rstrip())
-        sandbox_url = next(ln.split(": ", 1)[1] for ln in lines if ln.startswith("Sandbox provider: "))
-        yield proc, sandbox_url
+        yield proc, sandbox_url(lines)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

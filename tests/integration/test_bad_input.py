@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,24 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return resp.status
 
 
+async def _sent_and_signed(runtime: Any) -> tuple[Any, Any, Callable[[bytes], Awaitable[int]]]:
+    """A message the sandbox accepted (its own receipts off), the row once Sent, and a POST of a
+    body to the Sandbox account's webhook signed as PureSMS signs it (returns the status)."""
+    runtime.sandbox.server.config.send_receipts = False
+    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    repo = runtime.sender.messages
+    sent = await until(lambda: (m := repo.get(msg.id)).status == Status.SENT and m)
+    url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
+    secret = runtime.sandbox.server.config.webhook_secret
+
+    async def post_signed(body: bytes) -> int:
+        stamp = str(int(time.time()))
+        return await _post(url, body, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
+                                       "X-Webhook-Signature": sign(secret, stamp, body)})
+
+    return msg, sent, post_signed
+
+
 @pytest.mark.asyncio
 async def test_unsigned_or_malformed_webhooks_are_4xx_logged_and_change_nothing(runtime) -> None:
     runtime.sandbox.server.config.send_receipts = False  # only our hand-made receipts arrive
@@ -134,18 +153,8 @@ async def test_unsigned_or_malformed_webhooks_are_4xx_logged_and_change_nothing(
 
 @pytest.mark.asyncio
 async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runtime) -> None:
-    runtime.sandbox.server.config.send_receipts = False
-    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    msg, sent, post_signed = await _sent_and_signed(runtime)
     repo = runtime.sender.messages
-    sent = await until(lambda: (m := repo.get(msg.id)).status == Status.SENT and m)
-    url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
-    secret = runtime.sandbox.server.config.webhook_secret
-
-    def signed(body: bytes) -> dict[str, str]:
-        stamp = str(int(time.time()))
-        return {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                "X-Webhook-Signature": sign(secret, stamp, body)}
-
     odd = {
         b'"just a string"': "got a string",
         b"[1, 2, 3]": "got a number",
@@ -154,7 +163,7 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
         b'{"id": "evt_odd2", "eventType": 1}': "no 'data' object",
     }
     for body in odd:  # genuine (signed) but not a receipt or reply: 400, logged, nothing stored
-        assert await _post(url, body, signed(body)) == 400
+        assert await post_signed(body) == 400
     log = runtime.db.query("SELECT status_code, outcome, reason FROM webhook_log ORDER BY id")
     assert [(r["status_code"], r["outcome"]) for r in log] == [(400, "rejected")] * len(odd)
     for r, why in zip(log, odd.values(), strict=True):
@@ -164,7 +173,7 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
         {"id": "evt_good", "eventType": 1,
          "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
     ).encode()
-    assert await _post(url, good, signed(good)) == 200
+    assert await post_signed(good) == 200
     final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
     assert final.raw_status == "Delivered"
     await until(lambda: not runtime.db.query("SELECT 1 FROM webhook_events WHERE state = 'pending'"))
@@ -210,18 +219,8 @@ def test_a_database_from_a_newer_smsdesk_is_explained_and_left_alone(tmp_path: P
 async def test_an_event_that_breaks_the_parser_is_marked_failed_and_later_ones_still_apply(
     runtime, expect_warnings
 ) -> None:
-    runtime.sandbox.server.config.send_receipts = False
-    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    msg, sent, post_signed = await _sent_and_signed(runtime)
     repo = runtime.sender.messages
-    sent = await until(lambda: (m := repo.get(msg.id)).status == Status.SENT and m)
-    url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
-    secret = runtime.sandbox.server.config.webhook_secret
-
-    async def post_signed(body: bytes) -> int:
-        stamp = str(int(time.time()))
-        return await _post(url, body, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                       "X-Webhook-Signature": sign(secret, stamp, body)})
-
     # Signed and the right shape, but eventType Infinity (Python's JSON reads it) makes the
     # parser raise OverflowError: not one of the errors it expects from a bad body.
     bad = (b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "%s", "deliveryStatus": "Failed"}}'

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,8 @@ import pytest
 from smsdesk.config.paths import resolve
 from smsdesk.config.settings import Settings
 from smsdesk.storage.db import Database
+from tests.support.serve_proc import sandbox_url as serve_sandbox_url
+from tests.support.serve_proc import start_serve
 
 FAKE = Path(__file__).resolve().parents[1] / "support" / "fake_tunnel.py"
 
@@ -50,25 +51,11 @@ def test_serve_runs_tunnel_and_records_what_arrives(_isolated_home: Path, tmp_pa
         shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}", "--pidfile", str(pidfile))))
     settings.extra["sandbox_reply_rate"] = 0.0
     settings.save(paths.settings)
-    env = {**os.environ, "SMSDESK_HOME": str(_isolated_home), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "serve"], env=env, stderr=subprocess.PIPE, text=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )
-    lines: list[str] = []
+    proc, lines = start_serve(_isolated_home)
     try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line.rstrip())
-            if line.startswith("Serving;"):
-                break
         text = "\n".join(lines)
         assert "Tunnel (command): up https://fake-" in text, text
-        sandbox_url = next(ln.split(": ", 1)[1] for ln in lines if ln.startswith("Sandbox provider: "))
+        sandbox_url = serve_sandbox_url(lines)
         # A phone replies; the sandbox (PureSMS format) calls serve's receiver, signed.
         r = httpx.post(f"{sandbox_url}/_sandbox/inbound", json={"from": "+447911123456", "body": "See you at 8"})
         assert r.status_code == 200
@@ -140,22 +127,8 @@ def test_serve_runs_a_tunnel_command_given_on_the_command_line(_isolated_home: P
     paths = resolve(str(_isolated_home)).ensure()
     before = Settings.load(paths.settings).tunnel_kind
     command = " ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}"))
-    env = {**os.environ, "SMSDESK_HOME": str(_isolated_home), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "serve", "--no-sandbox", "--tunnel-command", command],
-        env=env, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )
-    lines: list[str] = []
+    proc, lines = start_serve(_isolated_home, "--no-sandbox", "--tunnel-command", command)
     try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line.rstrip())
-            if line.startswith("Serving;"):
-                break
         text = "\n".join(lines)
         assert "Tunnel (command): up https://fake-" in text, text
         proc.send_signal(signal.SIGTERM)

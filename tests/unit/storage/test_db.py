@@ -24,15 +24,6 @@ def _siblings(path: Path) -> set[str]:
     return {p.name for p in path.parent.iterdir()}
 
 
-@pytest.fixture
-def db(tmp_path: Path):
-    database = Database(tmp_path / "smsdesk.sqlite3")
-    try:
-        yield database
-    finally:
-        database.close()
-
-
 def _real_database(path: Path, rows: int = 2000) -> None:
     db = Database(path)
     db.write_sync(

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import messages as store
 from smsdesk.storage.db import Database
 from smsdesk.storage.message_stream import iter_messages
 from smsdesk.storage.messages import NewOutgoing
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "smsdesk.sqlite3")
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 def test_pages_cover_every_message_once_newest_first(db: Database) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,15 +22,6 @@ from smsdesk.storage.messages import MessageRepository, NewOutgoing
 from tests.support.wait import until
 
 S = Status
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "smsdesk.sqlite3")
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 @pytest.fixture
