@@ -26,6 +26,7 @@ from smsdesk.storage.conversations import (
     SearchRow,
 )
 from smsdesk.storage.db import Database
+from smsdesk.storage.messages import opted_out_reason
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ class ConversationService:
         """Why replying is blocked (opted out), or None."""
         conv = self.get(conversation_id)
         if conv.opted_out:
-            how = "replied STOP" if conv.optout_source == "reply" else f"source: {conv.optout_source}"
+            how = opted_out_reason(self.db.reader(), conv.remote) or "on the opt-out list"
             return (
                 f"{conv.title} has opted out ({how}). Replies are blocked until they text START "
                 "or someone removes them on the Opt-outs page."

@@ -99,8 +99,6 @@ def end_relay(conn: sqlite3.Connection, key: str) -> None:
     conn.execute("DELETE FROM kv WHERE key = ?", (key,))
 
 
-
-
 def live_relays(conn: sqlite3.Connection, dead_after_s: float, exclude: str = "") -> list[dict[str, Any]]:
     """Relays whose heartbeat is fresher than ``dead_after_s`` (and, on this computer, whose
     process still exists: a killed relay is gone at once, not after the timeout)."""

@@ -38,7 +38,8 @@ async def test_keyword_matrix_end_to_end(runtime, capsys) -> None:
     assert all(o.source == "reply" for o in runtime.optouts.list())
 
     conv = runtime.conversations.find(account.id, _number(0))
-    assert conv is not None and conv.opted_out and "opted out" in runtime.conversations.blocked_reason(conv.id)
+    assert conv is not None and conv.opted_out
+    assert "has opted out (replied STOP on " in runtime.conversations.blocked_reason(conv.id)
     with pytest.raises(OptedOut):
         await runtime.conversations.reply(conv.id, "Sorry to see you go")
     with pytest.raises(OptedOut):
@@ -230,3 +231,13 @@ async def test_stop_and_start_replies_reach_a_providers_own_opt_out_list(runtime
     await _reply(runtime, _number(7), "start")
     await until(lambda: "447911123407" not in mobivate_list)
     assert not runtime.optouts.is_opted_out(_number(7))
+
+
+@pytest.mark.asyncio
+async def test_the_threads_banner_says_how_the_number_opted_out(runtime) -> None:
+    account = runtime.accounts.by_name("Sandbox")
+    await runtime.sender.send(Draft(account.id, ["07911 123456"], "Your order is ready"))
+    await runtime.optouts.add("07911 123456", "asked by phone")
+    conv = runtime.conversations.find(account.id, "+447911123456")
+    why = runtime.conversations.blocked_reason(conv.id)
+    assert "opted out (added to the opt-out list by hand on " in why and "source:" not in why
