@@ -28,6 +28,8 @@ class FieldSpec:
     help: str = ""
     choices: tuple[str, ...] = ()
     generated: bool = False  # filled with a random token when left empty
+    number: str = ""  # "int" or "float": the value must be such a number, at least ``minimum``
+    minimum: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +76,15 @@ class ProviderSpec:
 BASE_URL = FieldSpec("base_url", "Base URL", help="API host; change for regional hosts, tests or the sandbox.")
 SENDER = FieldSpec("sender", "Sender ID", help="The name or number messages come from.")
 API_KEY = FieldSpec("api_key", "API key", secret=True, required=True)
-CONCURRENCY = FieldSpec("concurrency", "Sends in flight", default="8", help="Parallel single sends.")
-RATE = FieldSpec("rate_per_second", "Max sends per second", default="50")
-PRICE = FieldSpec("price_per_segment", "Price per segment", default="0", help="For cost estimates.")
+CONCURRENCY = FieldSpec("concurrency", "Sends in flight", default="8", help="Parallel single sends.",
+                        number="int", minimum=1)
+RATE = FieldSpec("rate_per_second", "Max sends per second", default="50", number="float", minimum=0.01)
+PRICE = FieldSpec("price_per_segment", "Price per segment", default="0", help="For cost estimates.",
+                  number="float")
 COMMON_TAIL = (CONCURRENCY, RATE, PRICE)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).
 POLLING = FieldSpec("polling", "Polling", default="auto", choices=("auto", "always", "off"),
                     help="auto: poll while no tunnel brings this account's webhooks in.")
 POLL_RATE = FieldSpec("poll_per_second", "Polls per second", default="2",
-                      help="At most this many status or reply requests per second.")
+                      help="At most this many status or reply requests per second.", number="float", minimum=0.01)
 POLL_TAIL = (POLLING, POLL_RATE)

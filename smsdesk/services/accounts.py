@@ -20,7 +20,7 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.base import AccountConfig, Provider
-from smsdesk.providers.spec import ProviderSpec
+from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_link
 from smsdesk.services.bus import EventBus
 from smsdesk.services.sandbox_link import SandboxLink
@@ -35,25 +35,18 @@ SANDBOX_NAME = "Sandbox"
 log = logging.getLogger(__name__)
 
 
-
-# Fields that hold numbers: (whole numbers only, smallest allowed).
-_NUMBERS = {"concurrency": (True, 1.0), "rate_per_second": (False, 0.01), "poll_per_second": (False, 0.01),
-            "price_per_segment": (False, 0.0)}
-
-
-def _check_number(name: str, label: str, value: str) -> None:
+def _check_number(fld: FieldSpec, value: str) -> None:
     """Refuse "1.5 sends in flight" or "fast" when saving, in words the form can show."""
-    rule = _NUMBERS.get(name)
-    if rule is None:
+    if not fld.number:
         return
-    whole, least = rule
+    whole = fld.number == "int"
     try:
         number = int(value) if whole else float(value)
     except ValueError:
         kind = "a whole number" if whole else "a number"
-        raise InvalidInput(f"{label} must be {kind}, not '{value}'.") from None
-    if not math.isfinite(number) or number < least:
-        raise InvalidInput(f"{label} must be at least {least:g}, not '{value}'.")
+        raise InvalidInput(f"{fld.label} must be {kind}, not '{value}'.") from None
+    if not math.isfinite(number) or number < fld.minimum:
+        raise InvalidInput(f"{fld.label} must be at least {fld.minimum:g}, not '{value}'.")
 
 class AccountService:
     def __init__(
@@ -160,7 +153,7 @@ class AccountService:
             if fld is not None and fld.choices and value and value not in fld.choices:
                 raise InvalidInput(f"'{key}' must be one of {', '.join(fld.choices)}.")
             if fld is not None and value:
-                _check_number(fld.name, fld.label, value)
+                _check_number(fld, value)
             if fld is not None and fld.secret:
                 if value:
                     secrets[key] = value
