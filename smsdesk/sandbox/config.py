@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hmac
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +58,10 @@ class SandboxConfig:
     # workspace of its own ("" when the account's receipts come some other way). Memory only.
     workspaces: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     extra_webhooks: dict[str, str] = field(default_factory=dict)  # wire -> URL for unsolicited replies
+    # What "now" is when a send scheduled at the provider falls due (epoch seconds). Tests give
+    # the sandbox the same injected clock as the scheduler under test, so a send handed over
+    # for "tomorrow" of the test's clock is not due by the real date.
+    clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def update(self, data: dict[str, Any]) -> None:
         names = {f.name: f.type for f in fields(self)}
@@ -90,7 +96,7 @@ class SandboxConfig:
 # Knobs a person may set from the command line (``smsdesk sandbox --set name=value``): numbers
 # and switches only; keys, secrets and URLs have their own options or environment variables.
 SECRET_KNOBS = frozenset({"api_key", "webhook_secret", "channel_jwt_secret", "channel_jwt_secrets", "workspaces"})
-NOT_KNOBS = SECRET_KNOBS | {"webhook_url", "extra_webhooks", "inbound_number"}
+NOT_KNOBS = SECRET_KNOBS | {"webhook_url", "extra_webhooks", "inbound_number", "clock"}
 
 
 def knob_names() -> list[str]:

@@ -355,8 +355,8 @@ class SandboxServer:
         c = self.config
         if rec.send_at:
             due = _parse_when(rec.send_at)
-            while due and time.time() < due and rec.status == "Queued":  # noqa: ASYNC110 - a DELETE may cancel it meanwhile
-                await asyncio.sleep(min(1.0, due - time.time()))
+            while due and c.clock() < due and rec.status == "Queued":  # noqa: ASYNC110 - a DELETE may cancel it meanwhile
+                await asyncio.sleep(min(1.0, due - c.clock()))
             if rec.status != "Queued":
                 return
         if not c.send_receipts:

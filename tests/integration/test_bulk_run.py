@@ -191,7 +191,7 @@ async def test_a_scheduled_bulk_run_shows_progress_and_pauses_once_it_starts(_is
     clock = Clock(datetime.now(UTC))
     rt = open_runtime(_isolated_home, clock)
     await rt.start(tunnel=False, polling=False, dispatcher=False)  # loops driven by hand until resumed
-    fast_sandbox(rt)
+    fast_sandbox(rt, clock)
     try:
         run_id, sid = await _scheduled_bulk(rt, clock.now + timedelta(hours=1))
         assert rt.bulk.get(run_id).state == "scheduled"

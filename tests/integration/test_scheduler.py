@@ -29,7 +29,7 @@ async def clock() -> Clock:
 async def rt(_isolated_home: Path, clock: Clock) -> AsyncIterator[Runtime]:
     runtime = open_runtime(_isolated_home, clock)
     await runtime.start(tunnel=False, polling=False)
-    fast_sandbox(runtime)
+    fast_sandbox(runtime, clock)
     try:
         yield runtime
     finally:
@@ -84,7 +84,7 @@ async def test_item_due_while_closed_is_sent_on_start_or_held_when_too_late(_iso
     clock.advance(minutes=70)  # reopened: "soon" is 60 min late (at the limit), "early" 69 min
     rt = open_runtime(_isolated_home, clock)
     await rt.start(tunnel=False, polling=False)
-    fast_sandbox(rt)
+    fast_sandbox(rt, clock)
     try:
         await until(lambda: rt.scheduler.get(soon.id).state == "done")
         await until(lambda: rt.scheduler.get(early.id).state == "held")
@@ -209,7 +209,7 @@ async def test_pause_and_resume_a_run_in_progress(_isolated_home: Path) -> None:
     clock = Clock()
     rt = open_runtime(_isolated_home, clock)
     await rt.start(tunnel=False, polling=False, dispatcher=False)  # we drive the loop by hand
-    fast_sandbox(rt)
+    fast_sandbox(rt, clock)
     try:
         nums = [f"07911 1234{i:02d}" for i in range(10)]
         item = await rt.scheduler.create(ScheduleRequest(sandbox_id(rt), nums, "Sale!", clock.now + timedelta(minutes=1)))

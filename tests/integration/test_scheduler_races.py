@@ -28,7 +28,7 @@ async def pair(_isolated_home: Path) -> AsyncIterator[tuple[Runtime, Runtime, Cl
     a = open_runtime(_isolated_home, clock)
     b = open_runtime(_isolated_home, clock)
     await a.start(tunnel=False, polling=False)
-    fast_sandbox(a)
+    fast_sandbox(a, clock)
     await b.start(receiver=False, sandbox=False, tunnel=False, polling=False)
     share_sandbox(a, b)
     try:
@@ -210,6 +210,9 @@ async def test_editing_a_provider_side_send_cancels_the_old_copy_first(pair: tup
     item = await a.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "v1", clock.now + timedelta(days=1)))
     # either process's loop may be the one handing it over; an edit meanwhile is refused
     item = await until(lambda: (it := a.scheduler.get(item.id)).handed_off and it)
+    # Longer than the sandbox's dispatch delay: a copy it wrongly took as due (by the real date
+    # rather than the test's clock) would be dispatched by now and could not be cancelled.
+    await asyncio.sleep(0.3)
     edited = await a.scheduler.edit(item.id, item.version, text="v2")
     assert edited.handed_off and edited.body == "v2"
     assert a.sandbox is not None

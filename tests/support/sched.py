@@ -31,8 +31,13 @@ def open_runtime(home: Path, clock: Clock) -> Runtime:
     return rt
 
 
-def fast_sandbox(rt: Runtime) -> None:
+def fast_sandbox(rt: Runtime, clock: Clock | None = None) -> None:
+    """Quick receipts; with ``clock``, the sandbox's "now" for provider-side scheduled sends is
+    the test's clock too (else a send handed over for a day after the clock's date can be
+    already due by the real date, and the sandbox sends it while the test edits it)."""
     assert rt.sandbox is not None
+    if clock is not None:
+        rt.sandbox.server.config.clock = lambda: clock.now.timestamp()
     rt.sandbox.server.config.dispatch_delay = 0.02
     rt.sandbox.server.config.final_delay = 0.05
 
