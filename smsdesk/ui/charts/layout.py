@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QFont, QFontMetricsF, QPaintDevice
+from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QPaintDevice
 
 from smsdesk.ui.charts.data import ChartData, Unit
 from smsdesk.ui.charts.scale import Ticks, label_step, nice_ticks
 
-# Sizes in device-independent pixels (1/96 inch), scaled by the device's resolution.
+# Sizes in screen pixels, scaled by the device's resolution (see device_unit).
 PAD = 12.0
 SWATCH = 10.0
 LEGEND_GAP = 18.0
@@ -67,7 +67,7 @@ class Geometry:
     """The laid-out chart: every rectangle in the painter's coordinates."""
 
     rect: QRectF
-    unit: float  # device pixels per 1/96 inch
+    unit: float  # device pixels per screen pixel
     fonts: Fonts
     title_rect: QRectF | None = None
     legend: list[LegendItem] = field(default_factory=list)
@@ -106,7 +106,14 @@ class Geometry:
 
 
 def device_unit(device: QPaintDevice) -> float:
-    return max(0.5, device.logicalDpiY() / 96.0)
+    """Device pixels per screen pixel: 1 on screen, ~3 for a 300 DPI image or PDF page.
+
+    Relative to the screen's logical DPI (96, or 72 on macOS) rather than a fixed 96, so a
+    printed chart keeps the proportions between text and spacing the screen shows.
+    """
+    screen = QGuiApplication.primaryScreen()
+    screen_dpi = screen.logicalDotsPerInchY() if screen is not None else 96.0
+    return max(0.25, device.logicalDpiY() / (screen_dpi or 96.0))
 
 
 def compute(

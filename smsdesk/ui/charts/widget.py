@@ -69,7 +69,8 @@ class ChartWidget(QWidget):
         self._geo = None
         self.setAccessibleName(self.chart.data.title or "Chart")
         self.setAccessibleDescription(self.chart.data.summary())
-        QToolTip.hideText()
+        if self.underMouse() or self.hasFocus():  # the tooltip shown may be about old data
+            QToolTip.hideText()
         self.update()
 
     def _adapt(self, data: ChartData) -> ChartData:
