@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -127,6 +128,17 @@ def _is_inbound(ev: dict[str, Any]) -> bool:
         return True
     has_text = any(k in ev for k in ("message", "text", "body"))
     return has_text and not any(k in ev for k in ("status", "delivery_status", "custom_data", "request_id"))
+
+
+def _finite_number(value: Any) -> float | None:
+    """A JWT NumericDate as seconds, or None unless a finite JSON number (not a bool or text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def _dt(value: Any) -> datetime | None:
@@ -279,10 +291,15 @@ class ChannelProvider(BaseProvider):
             )
         except jwt.PyJWTError as exc:
             raise WebhookRejected(401, f"JWT rejected: {exc}") from exc
-        try:
-            iat = float(claims["iat"])
-        except (TypeError, ValueError) as exc:
-            raise WebhookRejected(401, "JWT iat is not a number") from exc
+        times = {claim: _finite_number(claims[claim]) for claim in ("iat", "exp", "nbf") if claim in claims}
+        for claim, seconds in times.items():
+            if seconds is None:
+                # PyJWT takes "iat": NaN, for which both window checks below are false (valid
+                # for ever), and an "exp" of 400 digits; float() of either would be a 500.
+                raise WebhookRejected(401, f"JWT {claim} is not a finite number of seconds")
+        iat = times.get("iat")
+        if iat is None:  # required by decode(); kept for the type checker
+            raise WebhookRejected(401, "JWT has no iat")
         if iat > now + CLOCK_SKEW_S:
             raise WebhookRejected(401, f"JWT iat is {int(iat - now)} s in the future (check this computer's clock)")
         if now - iat > JWT_WINDOW_S:

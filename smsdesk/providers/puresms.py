@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +44,10 @@ from smsdesk.providers.spec import (
 )
 
 REPLAY_WINDOW_S = 300
+# Unix seconds in plain ASCII digits, no sign, point, exponent, underscore or leading zero:
+# float() would take "nan" (for which the window check is always false: valid for ever),
+# "inf" and 400-digit numbers (OverflowError), int() underscores and other scripts' digits.
+_UNIX_SECONDS = re.compile(r"[1-9][0-9]{0,11}")
 BULK_CHUNK = 1000
 
 # "Queued" at the provider means accepted, not final: SENT (no PENDING in smsdesk; see the
@@ -129,16 +134,20 @@ def verify_signature(secret: str, req: WebhookRequest, now: float) -> None:
     ts = req.headers.get("x-webhook-timestamp", "")
     if not sig or not ts:
         raise WebhookRejected(401, "unsigned: X-Webhook-Signature or X-Webhook-Timestamp missing")
-    try:
-        ts_val = float(ts)
-    except ValueError as exc:
-        raise WebhookRejected(401, "malformed X-Webhook-Timestamp") from exc
+    if not _UNIX_SECONDS.fullmatch(ts):
+        raise WebhookRejected(401, "malformed X-Webhook-Timestamp (not whole Unix seconds)")
+    ts_val = int(ts)
     if abs(now - ts_val) > REPLAY_WINDOW_S:
         raise WebhookRejected(401, f"timestamp {int(now - ts_val)} s off (window ±{REPLAY_WINDOW_S} s)")
     if not secret:
         raise WebhookRejected(401, "no webhook_secret is configured for this account")
+    sig = sig.strip()
+    if not sig.isascii():
+        # A base64 signature is ASCII; other bytes reach us as surrogate escapes that .encode()
+        # refuses (a 500 with a traceback before).
+        raise WebhookRejected(401, "malformed X-Webhook-Signature (not base64)")
     expected = sign(secret, ts, req.body)
-    if not hmac.compare_digest(expected.encode(), sig.strip().encode()):
+    if not hmac.compare_digest(expected.encode(), sig.encode()):
         raise WebhookRejected(401, "signature mismatch")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from jwt.api_jws import PyJWS
 
 from smsdesk.domain.errors import ErrorKind
 from smsdesk.domain.status import Status
@@ -46,6 +47,11 @@ class Case:
     senders: list[tuple[str, Any]] = field(default_factory=list)  # (sender ID, what goes on the wire)
     bad_senders: list[str] = field(default_factory=list)
     partial: Reply | None = None  # a bulk answer accepting items 0 and 2 and refusing item 1 ("zebra")
+    # A correctly signed request whose time is the given text, verbatim (None: no time is signed),
+    # and the texts that must pass and fail for a given "now" (whole seconds).
+    stamp: Callable[[bytes, str], tuple[dict[str, str], dict[str, str]]] | None = None
+    good_stamps: Callable[[int], list[str]] = lambda now: []
+    bad_stamps: Callable[[int], list[str]] = lambda now: []
 
     def request(self, body: bytes, headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> WebhookRequest:
         hdrs = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
@@ -65,6 +71,53 @@ def _jwt(secret: str, age: float = 0) -> Callable[[bytes, float], tuple[dict[str
         return {"Authorization": "Bearer " + jwt.encode({"iat": int(now - age)}, secret, algorithm="HS256")}, {}
 
     return sign
+
+
+def _pure_stamp(secret: str) -> Callable[[bytes, str], tuple[dict[str, str], dict[str, str]]]:
+    def stamp(body: bytes, text: str) -> tuple[dict[str, str], dict[str, str]]:
+        return {"X-Webhook-Timestamp": text, "X-Webhook-Signature": puresms.sign(secret, text, body)}, {}
+
+    return stamp
+
+
+def _jwt_claims(secret: str) -> Callable[[bytes, str], tuple[dict[str, str], dict[str, str]]]:
+    """The claims as raw JSON text (``NaN``, ``Infinity`` and 400-digit numbers included), signed."""
+    def stamp(body: bytes, claims: str) -> tuple[dict[str, str], dict[str, str]]:
+        return {"Authorization": "Bearer " + PyJWS().encode(claims.encode(), secret, algorithm="HS256")}, {}
+
+    return stamp
+
+
+HUGE = "9" * 400  # float() overflows on it; int() does not
+
+
+def _fullwidth(n: int) -> str:
+    return "".join(chr(0xFF10 + int(d)) for d in str(n))
+
+
+def pure_bad_stamps(now: int) -> list[str]:
+    """Times that are not a whole number of seconds in plain digits, or not within the window."""
+    return ["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "-Infinity", "1e400", HUGE, "-" + HUGE, "1e3", "",
+            f"{now}.0", f"{now}.5", f"{now}e0", f"+{now}", f"-{now}", f"0{now}", f"{now:_}", f" {now}",
+            _fullwidth(now), f"{now - 400}", f"{now + 400}", "0", str(2**63), str(10**30)]
+
+
+def pure_good_stamps(now: int) -> list[str]:
+    return [str(now), str(now - 290), str(now + 290)]
+
+
+def jwt_bad_claims(now: int) -> list[str]:
+    return [
+        '{"iat": NaN}', '{"iat": Infinity}', '{"iat": -Infinity}', '{"iat": 1e400}', f'{{"iat": {HUGE}}}',
+        f'{{"iat": -{HUGE}}}', f'{{"iat": "{now}"}}', '{"iat": true}', f'{{"iat": [{now}]}}', '{"iat": null}',
+        f'{{"iat": {now}, "exp": NaN}}', f'{{"iat": {now}, "exp": Infinity}}', f'{{"iat": {now}, "exp": {HUGE}}}',
+        f'{{"iat": {now}, "exp": "never"}}', f'{{"iat": {now}, "exp": true}}', f'{{"iat": {now}, "nbf": NaN}}',
+        f'{{"iat": {now}, "nbf": {HUGE}}}', f'{{"iat": {now - 3600}}}', f'{{"iat": {now + 3600}}}',
+    ]
+
+
+def jwt_good_claims(now: int) -> list[str]:
+    return [f'{{"iat": {now}}}', f'{{"iat": {now}.5}}', f'{{"iat": {now - 600}, "exp": {now + 600}}}']
 
 
 PURE_ERRORS: list[ErrorRow] = [
@@ -107,11 +160,13 @@ CASES = [
     Case("puresms", "puresms", "/sms/send", "recipient", "+447911123456", "+447911123456", "Bistro", "",
          secrets={"api_key": "k-pure", "webhook_secret": "whsec"}, errors=PURE_ERRORS, hooks=PURE_HOOKS,
          hook_ids=PURE_IDS, sign=_pure_sign("whsec"), forges=[_pure_sign("not-the-secret")],
+         stamp=_pure_stamp("whsec"), good_stamps=pure_good_stamps, bad_stamps=pure_bad_stamps,
          numbers=PURE_NUMBERS, bad_numbers=PURE_BAD_NUMBERS, senders=[("Bistro", "Bistro")], bad_senders=[""],
          partial=PURE_PARTIAL),
     Case("sandbox", "puresms", "/sms/send", "recipient", "+447911123456", "+447911123456", "smsdesk", "",
          secrets={"api_key": "k-sand", "webhook_secret": "whsec"}, errors=PURE_ERRORS, hooks=PURE_HOOKS,
          hook_ids=PURE_IDS, sign=_pure_sign("whsec"), forges=[_pure_sign("nope")],
+         stamp=_pure_stamp("whsec"), good_stamps=pure_good_stamps, bad_stamps=pure_bad_stamps,
          numbers=PURE_NUMBERS, bad_numbers=PURE_BAD_NUMBERS, senders=[("smsdesk", "smsdesk")], bad_senders=[""],
          partial=PURE_PARTIAL),
     Case("mobivate", "mobivate", "/send/single", "recipient", "+447911123456", "447911123456", "Bistro",
@@ -191,6 +246,8 @@ CASES = [
          ambiguous_kind=ErrorKind.RETRYABLE, sign=_jwt("jwt-secret-for-the-contract-suite-0001"),
          forges=[_jwt("jwt-secret-for-the-contract-suite-0001", age=16 * 60),  # expired
                  _jwt("another-secret-that-is-long-enough-00001")],  # signed with the wrong secret
+         stamp=_jwt_claims("jwt-secret-for-the-contract-suite-0001"), good_stamps=jwt_good_claims,
+         bad_stamps=jwt_bad_claims,
          numbers=[("+447911123456", "00447911123456"), ("00447911123456", "00447911123456")],
          bad_numbers=["07911123456", "+44", "0044 79x1"],
          senders=[("Bistro", "Bistro"), ("+447700900100", "+447700900100")], bad_senders=[""]),

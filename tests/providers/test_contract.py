@@ -249,6 +249,32 @@ async def test_webhook_authentication_accepts_and_rejects(case: Case, adapter: P
         adapter.verify_webhook(case.request(body), t)
 
 
+async def test_webhook_time_must_be_a_finite_whole_number_within_the_window(
+    case: Case, adapter: Provider, data_dir: Path
+) -> None:
+    """A correctly signed request with ``nan``, ``inf`` or a 400-digit time is refused (401), never
+    accepted for ever and never an exception other than the refusal (a 500 at the receiver)."""
+    if case.stamp is None:
+        pytest.skip(f"{case.id}'s callbacks carry no time to check" if case.hooks else f"{case.id} has no webhooks")
+    body = (data_dir / "webhooks" / case.hooks[0][0]).read_bytes()
+    t = int(now())
+    for text in case.good_stamps(t):
+        headers, query = case.stamp(body, text)
+        adapter.verify_webhook(case.request(body, headers, query), t)
+    outcomes: dict[str, str] = {}
+    for text in case.bad_stamps(t):
+        headers, query = case.stamp(body, text)
+        try:
+            adapter.verify_webhook(case.request(body, headers, query), t)
+            outcomes[text[:40]] = "accepted"
+        except WebhookRejected as rej:
+            if rej.status != 401:
+                outcomes[text[:40]] = f"answered {rej.status}"
+        except Exception as exc:  # noqa: BLE001 - what the receiver would have turned into a 500
+            outcomes[text[:40]] = f"raised {type(exc).__name__}"
+    assert outcomes == {}
+
+
 async def test_duplicate_deliveries_share_a_dedupe_key(case: Case, adapter: Provider, data_dir: Path) -> None:
     if not case.hooks:
         pytest.skip(f"{case.id} has no webhooks")
