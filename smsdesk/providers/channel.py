@@ -284,6 +284,8 @@ class ChannelProvider(BaseProvider):
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else auth
         if not token:
             raise WebhookRejected(401, "no JWT in the Authorization header")
+        if not token.isascii():  # PyJWT's .encode() would fail on undecodable bytes (a 500)
+            raise WebhookRejected(401, "malformed JWT (not ASCII)")
         try:
             claims = jwt.decode(
                 token, secret, algorithms=["HS256"], options={"require": ["iat"], "verify_iat": False},

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -38,6 +39,24 @@ BATCH_DELAY_S = 0.02  # gather a burst into one processing pass (unnoticeable to
 
 
 _CONTAINERS = ("events", "data", "reports", "messages")  # Channel API batches (providers/channel.py)
+
+
+# An account number as smsdesk writes it in a webhook URL: no sign, space, underscore, leading
+# zero or other script's digits (int() takes all of those, so /hooks/+2 reached account 2),
+# and at most 18 digits, which SQLite's 64-bit INTEGER always holds (a longer one raised
+# OverflowError: a 500 and a traceback).
+_ROUTE = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def account_of_route(route: str) -> int | None:
+    """The account id a webhook URL's last segment names, or None when it is not one."""
+    return int(route) if _ROUTE.fullmatch(route) else None
+
+
+def _loggable(text: str, limit: int) -> str:
+    """A caller's text for the log: shortened, and any undecodable byte shown as a '?' (SQLite
+    and the log file take only valid UTF-8; aiohttp hands such bytes over as surrogates)."""
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
 def _kind(value: Any) -> str:
@@ -153,28 +172,43 @@ class WebhookService:
 
     async def rejected(self, route: str, req_path: str, status: int, reason: str) -> None:
         # The route is the caller's text: shown (shortened) so a wrong URL is recognisable.
-        name = self._account_name(route) or f"unknown route '{route[:24]}'"
-        await self.db.write(lambda c: ev_store.log_delivery(c, name, req_path, status, "rejected", reason))
+        name = self._account_name(route) or f"unknown route '{_loggable(route, 24)}'"
+        path = _loggable(req_path, 200)
+        await self.db.write(lambda c: ev_store.log_delivery(c, name, path, status, "rejected", reason))
         self._notify(False)
-        log.info("webhook rejected (%s %s): %s", name or route, status, reason)
+        log.info("webhook rejected (%s %s): %s", name, status, reason)
 
     def _account_name(self, route: str) -> str:
+        account_id = account_of_route(route)
+        if account_id is None:
+            return ""
         try:
-            return self.accounts.get(int(route)).name
-        except (ValueError, SmsdeskError):
+            return self.accounts.get(account_id).name
+        except SmsdeskError:
             return ""
 
     async def handle(self, route: str, req: WebhookRequest) -> Verdict:
         # The cached adapter answers "which account" without a database read per delivery.
+        account_id = account_of_route(route)
+        if account_id is None:
+            raise WebhookRejected(404, "unknown account")
         try:
-            account_id = int(route)
             adapter = self.accounts.adapter(account_id)
-        except (ValueError, NotFound) as exc:
+        except NotFound as exc:
             raise WebhookRejected(404, "unknown account") from exc
         except SmsdeskError as exc:
             raise WebhookRejected(503, f"account not usable: {exc}") from exc
         name = adapter.account.name
-        adapter.verify_webhook(req, self._clock())
+        try:
+            adapter.verify_webhook(req, self._clock())
+        except WebhookRejected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the caller sent, never a 500 and a traceback
+            # Verification reads only the caller's headers, query and body: an exception here
+            # is a malformed request the adapter did not foresee. Refused; the warning (one
+            # line, no secret: the exception's type only) says an adapter needs a fix.
+            log.warning("%s: checking a webhook's signature failed (%s); refused", name, type(exc).__name__)
+            raise WebhookRejected(401, "malformed authentication (could not be checked)") from exc
         try:
             data = json.loads(req.body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -185,8 +219,11 @@ class WebhookService:
         if problem:
             # Authentic but not something this provider sends: nothing to store or process.
             raise WebhookRejected(400, f"not a {adapter.spec.name} receipt or reply: {problem}")
-        key = f"{account_id}:{adapter.webhook_dedupe_key(req)}"
-        event_id = await self._store(_Pending(account_id, key, req.content_type, req.body, name, req.path))
+        # Both are the caller's text (a JSON "\udcff" id, a header byte): a lone surrogate would
+        # fail the insert, and with it every delivery sharing its batch.
+        key = f"{account_id}:{adapter.webhook_dedupe_key(req)}".encode("utf-8", "backslashreplace").decode()
+        ctype = _loggable(req.content_type, 100)
+        event_id = await self._store(_Pending(account_id, key, ctype, req.body, name, req.path))
         self._notify(bool(event_id))
         if event_id:
             return Verdict(200, "accepted")

@@ -15,11 +15,15 @@ import threading
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 from smsdesk.webhook.types import Verdict, WebhookHandler, is_loopback
 
-__all__ = ["BODY_TIMEOUT_S", "MAX_BODY", "Receiver", "ReceiverThread", "Verdict", "WebhookHandler", "is_loopback"]
+__all__ = [
+    "BODY_TIMEOUT_S", "HEADER_TIMEOUT_S", "MAX_BODY", "Receiver", "ReceiverThread", "Verdict", "WebhookHandler",
+    "is_loopback",
+]
 
 log = logging.getLogger(__name__)
 
@@ -27,23 +31,49 @@ MAX_BODY = 1024 * 1024  # 1 MiB
 # The common answers, serialised once (this is the hot path of a receipt burst).
 _ANSWERS = {o: json.dumps({"ok": True, "outcome": o}).encode() for o in ("accepted", "duplicate")}
 BODY_TIMEOUT_S = 10.0
+HEADER_TIMEOUT_S = 10.0
+
+
+class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's connection log: a request it cannot parse (bytes that are not HTTP, a header
+    too long, too many headers) is one line at INFO at most, not an ERROR with a traceback."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            first = (exc.message or "").strip().splitlines()[:1]
+            self.logger.log(min(level, logging.INFO), "webhook receiver refused a malformed request (%s %s)",
+                            exc.code, ascii(first[0][:120]) if first else "unreadable")
+            return
+        self.logger.log(level, msg, *args, **kwargs)
 
 
 class Receiver:
     """The HTTP server. Routes: ``POST /hooks/{route}``; ``GET /health``."""
 
-    def __init__(self, handler: WebhookHandler, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, handler: WebhookHandler, host: str = "127.0.0.1", port: int = 0, header_timeout: float = HEADER_TIMEOUT_S,
+    ) -> None:
         self.handler = handler
         self.host = host
         self.port = port
         self.body_timeout = BODY_TIMEOUT_S  # a body that trickles in longer than this gets 408
+        # A connection whose request line and headers are not all in by then is closed. aiohttp
+        # has no header timeout of its own, but its keep-alive timer runs from the moment the
+        # connection opens (and from each answer) and closes the connection when no complete
+        # request has arrived by then: with this value, that is the header timeout (and an
+        # idle provider connection is closed after as long; the provider reconnects).
+        self.header_timeout = header_timeout
         self._runner: web.AppRunner | None = None
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_post("/hooks/{route}", self.h_hook)
         self.app.router.add_get("/health", self.h_health)
 
     async def start(self) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, keepalive_timeout=self.header_timeout,
+            logger=_ServerLog(logging.getLogger(f"{__name__}.http"), {}),
+        )
         await self._runner.setup()
         site = web.TCPSite(
             # SO_REUSEADDR lets a restart rebind a port in TIME_WAIT; on Windows it would also
