@@ -80,20 +80,7 @@ def _claim_many(
     if rejected:
         gone = set(rejected)
         todo = [mid for mid in todo if mid not in gone]
-    now = utcnow()
-    got: dict[int, _Claimed] = {}
-    # msg_store.claim's UPDATE, returning the rows: one statement per chunk of a bulk batch
-    # instead of one per row.
-    for i in range(0, len(todo), 500):
-        chunk = todo[i : i + 500]
-        rows = conn.execute(
-            f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-               WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
-               RETURNING id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts""",
-            (me, now, *chunk),
-        ).fetchall()
-        for r in rows:
-            got[r[0]] = _Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+    got = {r[0]: _Claimed(*r) for r in msg_store.claim_due(conn, todo, me)}
     return [got[mid] for mid in todo if mid in got], rejected  # in queue order, as before
 
 
@@ -210,16 +197,7 @@ class Dispatcher:
             self.bus.publish(Changes(message_ids=set(abandoned), queue=True, bulk=True))
 
     def _fill(self) -> None:
-        rows = self.messages.db.query(
-            """SELECT id, account_id, run_id FROM messages
-               WHERE status = 'queued' AND claimed_by IS NULL
-                 AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-                 AND (run_id IS NULL OR run_id NOT IN
-                      (SELECT id FROM bulk_runs WHERE state IN ('paused', 'cancelled')))
-               ORDER BY id LIMIT 5000""",
-            (utcnow(),),
-        )
-        for r in rows:
+        for r in self.messages.due_outbox(utcnow()):
             mid = r["id"]
             if mid in self._pending:
                 continue
@@ -397,7 +375,9 @@ class Dispatcher:
         text = str(exc)
         if exc.kind == ErrorKind.RETRYABLE and c.attempts < MAX_ATTEMPTS:
             delay = backoff_delay(c.attempts, exc.retry_after, self._rng)
-            when = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="milliseconds")
+            # Rounded up to the next millisecond: the stored text keeps milliseconds, and cutting
+            # them off would make the row due up to 1 ms before the provider's Retry-After.
+            when = (datetime.now(UTC) + timedelta(seconds=delay + 0.001)).isoformat(timespec="milliseconds")
             await self.db.write(lambda conn: msg_store.release_for_retry(conn, c.id, when, text))
             self.bus.publish(Changes(message_ids={c.id}))
             asyncio.get_running_loop().call_later(delay + 0.01, self.kick)

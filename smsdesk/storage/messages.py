@@ -201,14 +201,38 @@ def _note_raw(conn: sqlite3.Connection, message_id: int, raw_status: str, now: s
     return cur.rowcount == 1
 
 
+# What a claim returns: all the dispatcher needs to send the row, and the attempt it is.
+CLAIMED_COLUMNS = "id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts"
+
+
+def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> list[sqlite3.Row]:
+    """Take the due queued messages of ``ids`` for sending; exactly one dispatcher wins each.
+
+    Due means queued, held by no dispatcher, and its next attempt time (a retry's back-off,
+    never shorter than the provider's Retry-After) has come. That time is part of the claim
+    itself, not only of the query that picked the ids: when two processes share the database
+    (the GUI and ``smsdesk serve``), the other one may hold an id it picked before this one
+    was released for a retry, and would otherwise send it again at once.
+
+    Returns rows of :data:`CLAIMED_COLUMNS`, in no particular order; one statement per 500 ids.
+    """
+    now = utcnow()
+    rows: list[sqlite3.Row] = []
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        rows += conn.execute(
+            f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+                WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                RETURNING {CLAIMED_COLUMNS}""",
+            (dispatcher, now, *chunk, now),
+        ).fetchall()
+    return rows
+
+
 def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
-    """Take a due queued message for sending; exactly one dispatcher wins."""
-    cur = conn.execute(
-        """UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-           WHERE id = ? AND status = 'queued' AND claimed_by IS NULL""",
-        (dispatcher, utcnow(), message_id),
-    )
-    return cur.rowcount == 1
+    """Take one due queued message for sending (:func:`claim_due`); exactly one dispatcher wins."""
+    return bool(claim_due(conn, [message_id], dispatcher))
 
 
 def opted_out_reason(conn: sqlite3.Connection, number: str) -> str | None:
@@ -420,11 +444,15 @@ class MessageRepository:
         params.append(limit)
         return [row_to_message(r) for r in self.db.query(sql, tuple(params))]
 
-    def due_outbox(self, now: str, limit: int = 1000) -> list[sqlite3.Row]:
+    def due_outbox(self, now: str, limit: int = 5000) -> list[sqlite3.Row]:
+        """Queued messages due by ``now`` and not held by a paused or cancelled bulk run, oldest
+        first: (id, account_id, run_id). A hint for what to claim; :func:`claim_due` decides."""
         return self.db.query(
-            """SELECT id, account_id FROM messages
+            """SELECT id, account_id, run_id FROM messages
                WHERE status = 'queued' AND claimed_by IS NULL
                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                 AND (run_id IS NULL OR run_id NOT IN
+                      (SELECT id FROM bulk_runs WHERE state IN ('paused', 'cancelled')))
                ORDER BY id LIMIT ?""",
             (now, limit),
         )

@@ -1,6 +1,6 @@
 """Fake provider servers: real aiohttp HTTP on 127.0.0.1:0, one wire format each.
 
-Every request is recorded (method, path, query, headers, JSON body). Answers come from a
+Every request is recorded (method, path, query, headers, JSON body, time of receipt). Answers come from a
 script (``push(Reply(...))``, consumed in order) or, when the script is empty, from the
 provider's default success answer. A :class:`Reply` may also ``hang`` (never answer, for
 read timeouts) or ``drop`` (close the connection after reading the request).
@@ -12,6 +12,7 @@ import asyncio
 import collections
 import itertools
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ class Recorded:
     query: dict[str, str]
     headers: CIMultiDict[str]  # case-insensitive, as HTTP headers are
     json: Any
+    at: float = 0.0  # time.time() when the request arrived
 
 
 class FakeProvider:
@@ -74,12 +76,13 @@ class FakeProvider:
         return [r for r in self.requests if r.method == "POST"]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        at = time.time()
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        rec = Recorded(request.method, request.path, dict(request.query), CIMultiDict(request.headers), body)
+        rec = Recorded(request.method, request.path, dict(request.query), CIMultiDict(request.headers), body, at)
         self.requests.append(rec)
         reply = self.script.popleft() if self.script else self.default(rec)
         if reply.action == "hang":

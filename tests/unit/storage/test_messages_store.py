@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -95,6 +96,20 @@ def test_exactly_one_dispatcher_claims_a_message(db: Database, account_id: int) 
     assert not db.write_sync(lambda c: store.claim(c, mid, "serve"))
     row = db.query_one("SELECT claimed_by, attempts FROM messages WHERE id = ?", (mid,))
     assert tuple(row) == ("gui", 1)  # type: ignore[arg-type]
+
+
+def test_a_message_waiting_for_its_retry_is_claimed_by_no_one_before_its_time(db: Database, account_id: int) -> None:
+    """The other process may hold the id from before it was released (GUI beside serve)."""
+    waiting, other = _queue(db, account_id), _queue(db, account_id, "+447812345679")
+    assert db.write_sync(lambda c: store.claim(c, waiting, "gui"))
+    later = (datetime.now(UTC) + timedelta(seconds=60)).isoformat(timespec="milliseconds")
+    db.write_sync(lambda c: store.release_for_retry(c, waiting, later, "429: retry after 60 s"))
+    assert not db.write_sync(lambda c: store.claim(c, waiting, "serve"))  # a single send
+    got = db.write_sync(lambda c: store.claim_due(c, [waiting, other], "serve"))  # a bulk batch
+    assert [r["id"] for r in got] == [other]
+    earlier = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="milliseconds")
+    db.write_sync(lambda c: c.execute("UPDATE messages SET next_attempt_at = ? WHERE id = ?", (earlier, waiting)))
+    assert db.write_sync(lambda c: store.claim(c, waiting, "serve"))  # its time has come
 
 
 def test_claims_of_a_dead_dispatcher_become_needs_review_not_resends(db: Database, account_id: int) -> None:
