@@ -14,7 +14,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -22,6 +21,7 @@ from PySide6.QtGui import QIcon, QWindow
 from PySide6.QtWidgets import QApplication, QMessageBox  # PySide6 before qasync (pitfall 5)
 
 from smsdesk import APP_NAME, __version__, resources
+from smsdesk.config.privacy import PrivateRotatingFileHandler
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.runtime import Runtime
 from smsdesk.ui import aio
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _log_to_file(path: Path) -> None:
     """A windowed build has no stderr: keep a rotating log in the data folder (no secrets)."""
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.setLevel(logging.INFO)
     logging.getLogger().addHandler(handler)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.paths import Paths, resolve
+from smsdesk.config.privacy import PrivacyReport
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import SmsdeskError
@@ -77,6 +78,9 @@ class Runtime:
         self.bus = EventBus()
         self.status = RuntimeStatus()
         self.receiver: ReceiverThread | None = None
+        # What start-up did to keep the data folder private (and whether the folder the person
+        # chose is open to other logins): for a notice in the window.
+        self.privacy = PrivacyReport()
         self.sandbox: SandboxThread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -122,17 +126,22 @@ class Runtime:
         Raises:
             StorageError: the database is damaged or from a newer smsdesk; nothing was changed.
         """
-        paths = resolve(home).ensure()
+        paths = resolve(home)
+        privacy = paths.prepare()
         settings = Settings.load(paths.settings)
         if not settings.receiver_port:
             # A stable port keeps webhook URLs (and tunnels pointing at them) valid across runs.
             settings.receiver_port = _free_port()
-        if not paths.settings.exists() or settings.receiver_port != Settings.load(paths.settings).receiver_port:
+        folder_news = _folder_warning_once(settings, privacy)
+        if (folder_news or not paths.settings.exists()
+                or settings.receiver_port != Settings.load(paths.settings).receiver_port):
             settings.save(paths.settings)
         db = Database(paths.database)
         db.write_sync(_first_start)
         db.write_sync(_fill_generated_fields)
-        return cls(paths, settings, db, SecretStore(session_only=session_secrets))
+        rt = cls(paths, settings, db, SecretStore(session_only=session_secrets))
+        rt.privacy = privacy
+        return rt
 
     def _receiver_base(self) -> str:
         return self.receiver.url if self.receiver else f"http://127.0.0.1:{self.settings.receiver_port}"
@@ -409,6 +418,20 @@ class Runtime:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _folder_warning_once(settings: Settings, privacy: PrivacyReport) -> bool:
+    """Warn that a data folder the person chose is open to other logins, once per folder and
+    mode (remembered in the settings); True when the settings changed and need saving."""
+    said = str(settings.extra.get("open_folder_warned", ""))
+    if privacy.folder_key == said:
+        return False
+    if privacy.open_folder:
+        log.warning(privacy.open_folder)
+        settings.extra["open_folder_warned"] = privacy.folder_key
+    else:
+        settings.extra.pop("open_folder_warned", None)  # private now: say it again if that changes
+    return True
 
 
 def _free_port() -> int:

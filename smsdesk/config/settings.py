@@ -11,6 +11,8 @@ from typing import Any
 
 import tomli_w
 
+from smsdesk.config.privacy import write_private_text
+
 log = logging.getLogger(__name__)
 
 
@@ -43,5 +45,5 @@ class Settings:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(tomli_w.dumps(asdict(self)), encoding="utf-8")
+        write_private_text(tmp, tomli_w.dumps(asdict(self)))  # 0600: the replace keeps the mode
         os.replace(tmp, path)
