@@ -312,7 +312,9 @@ class SandboxServer:
     async def h_get_config(self, request: web.Request) -> web.StreamResponse:
         # Field by field, never the secrets: asdict() would also walk the key and JWT dicts,
         # which the app thread may be changing right now.
-        cfg = {f.name: getattr(self.config, f.name) for f in fields(self.config) if f.name not in SECRET_KNOBS}
+        # Nor the clock: a function, not a setting (JSON cannot carry it).
+        cfg = {f.name: getattr(self.config, f.name) for f in fields(self.config)
+               if f.name not in SECRET_KNOBS and f.name != "clock"}
         cfg["extra_webhooks"] = dict(cfg.get("extra_webhooks") or {})
         return web.json_response(cfg)
 
