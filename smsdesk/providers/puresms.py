@@ -145,7 +145,7 @@ def verify_signature(secret: str, req: WebhookRequest, now: float) -> None:
     if not sig.isascii():
         # A base64 signature is ASCII; other bytes reach us as surrogate escapes that .encode()
         # refuses (a 500 with a traceback before).
-        raise WebhookRejected(401, "malformed X-Webhook-Signature (not base64)")
+        raise WebhookRejected(401, "malformed signature (not base64)")
     expected = sign(secret, ts, req.body)
     if not hmac.compare_digest(expected.encode(), sig.encode()):
         raise WebhookRejected(401, "signature mismatch")
