@@ -60,21 +60,28 @@ def make_private_dir(path: Path, parents: bool = False) -> bool:
     except FileExistsError:
         return False  # another smsdesk process made it a moment ago: tighten() looks at it
     if POSIX:
-        os.chmod(path, PRIVATE_DIR)  # the umask may have taken bits off (or too many)
+        _set_mode(path, PRIVATE_DIR)  # the umask may have taken bits off (or too many)
     return True
+
+
+def _set_mode(target: Path | int, mode: int) -> None:
+    """chmod (a path) or fchmod (a descriptor); a file system without modes (a stick formatted
+    FAT, some network shares) refuses it, which must not stop smsdesk from starting."""
+    try:
+        if isinstance(target, int):
+            os.fchmod(target, mode)
+        else:
+            os.chmod(target, mode)
+    except OSError as exc:
+        log.info("could not set the mode of %s to %03o: %s", target, mode, exc)
 
 
 def open_private(path: Path, flags: int) -> int:
     """``os.open`` that creates a missing file ``0600`` and leaves the file ``0600`` whatever the
     umask took (or did not take) off."""
     fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
-    if POSIX:
-        try:
-            if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE:
-                os.fchmod(fd, PRIVATE_FILE)
-        except OSError:
-            os.close(fd)
-            raise
+    if POSIX and stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE:
+        _set_mode(fd, PRIVATE_FILE)
     return fd
 
 

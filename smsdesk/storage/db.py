@@ -78,6 +78,8 @@ def _create_private(path: Path) -> None:
     try:
         if os.name == "posix":
             os.fchmod(fd, 0o600)  # exactly, whatever the umask took off
+    except OSError as exc:  # a file system without modes (a stick formatted FAT)
+        log.info("could not make %s private: %s", path, exc)
     finally:
         os.close(fd)
 
