@@ -156,16 +156,29 @@ def decode(data: bytes, country: str | None = None, encoding: str | None = None)
         return Decoded(data[2:].decode("utf-16-le", errors="replace"), "utf-16-le")
     if data.startswith(b"\xfe\xff"):
         return Decoded(data[2:].decode("utf-16-be", errors="replace"), "utf-16-be")
-    head = data[:4000]
-    if len(head) >= 4 and head.count(0) >= len(head) // 4:
-        # No BOM but NULs in alternate bytes: ASCII text in UTF-16; the NUL side tells the order.
-        enc = "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
+    enc = utf16_without_bom(data[:4000])
+    if enc is not None:
         return Decoded(data.decode(enc, errors="replace"), enc)
     try:
         return _utf8_checked(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
     return _legacy(data, (country or "").upper())
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` / ``-be`` for UTF-16 text without a BOM, else None.
+
+    Digits, separators and line ends put NULs on one side of every pair (the high byte of
+    U+00xx), and almost never on the other (Greek or Cyrillic letters put 0x03 / 0x04 there).
+    Binary data has NULs on both sides.
+    """
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+    if max(even, odd) >= 0.3 and min(even, odd) <= 0.02:
+        return "utf-16-be" if even > odd else "utf-16-le"
+    return None
 
 
 def _forced(data: bytes, encoding: str) -> Decoded:

@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from smsdesk.domain.errors import InvalidInput
+from smsdesk.services.importing.encodings import utf16_without_bom
 
 XLSX = "xlsx"
 TEXT = "text"
@@ -110,19 +111,9 @@ def _other_image(head: bytes) -> str | None:
     return None
 
 
-def _looks_utf16(head: bytes) -> bool:
-    """Text in UTF-16 without a BOM: NULs on one side only, printable ASCII on the other."""
-    if len(head) < 4:
-        return False
-    for zeros, text in ((head[0::2], head[1::2]), (head[1::2], head[0::2])):
-        if zeros.count(0) >= 0.9 * len(zeros) and sum(1 for b in text if b >= 0x20 or b in (9, 10, 13)) >= 0.9 * len(text):
-            return True
-    return False
-
-
 def _binary(head: bytes) -> bool:
     """NUL bytes, or many control characters: compressed or binary data, not an export."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(head):
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or utf16_without_bom(head[:4000]) is not None:
         return False
     if 0 in head:
         return True

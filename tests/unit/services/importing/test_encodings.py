@@ -119,3 +119,13 @@ def test_utf8_and_plain_western_files_do_not_consult_a_detector(tmp_path: Path, 
     for codec in ("utf-8", "cp1252"):
         table = read_file(_write(tmp_path, NAMES["western"], NUMBERS["GB"], codec))
         assert table.rows[0][0] == "Señora Núñez" and table.encoding_doubt == ""
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_in_another_alphabet(tmp_path: Path, codec: str) -> None:
+    """Greek letters put no NUL bytes in their pairs: still text, not binary data."""
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("name\tphone\n".encode(codec) + "".join(f"{n}\t+30 69{i} 123 4567\n" for i, n in enumerate(NAMES["greek"], 4)).encode(codec))
+    table, report = assert_promise(path, "GR")
+    assert table.encoding == codec and [r[0] for r in table.rows] == NAMES["greek"]
+    assert report.accepted == 3
