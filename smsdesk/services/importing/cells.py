@@ -51,6 +51,16 @@ def is_phone(cell: str, region: str | None) -> bool:
     return chk.e164 is not None and chk.mobile is not False
 
 
+_PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,}$")
+
+
+def is_phone_shaped(cell: str) -> bool:
+    """Written like a phone number (7+ digits and phone punctuation), whatever its country;
+    not a date."""
+    s = cell.strip()
+    return _PHONE_SHAPE.match(s) is not None and len(_DIGITS.findall(s)) >= 7 and not is_date(s)
+
+
 def kind(cell: str, region: str | None) -> str:
     """One of ``empty``, ``phone``, ``date``, ``number``, ``text``."""
     s = cell.strip()

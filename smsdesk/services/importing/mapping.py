@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.template import field_key
-from smsdesk.services.importing.cells import TEXT, is_phone, kind
+from smsdesk.services.importing.cells import TEXT, is_phone, is_phone_shaped, kind
 from smsdesk.services.importing.readers import Table
 from smsdesk.services.importing.words import (
     FIRST_NAME_WORDS,
@@ -81,8 +81,9 @@ def _named_phone_columns(table: Table) -> list[int]:
         m = GOOGLE_PHONE.match(h)
         if m is None:
             continue
-        type_name = f"phone {m.group(1)} - type"
-        tcol = normed.index(type_name) if type_name in normed else None
+        # "Phone 1 - Type" in older exports, "Phone 1 - Label" in newer ones.
+        tcol = next((normed.index(t) for t in (f"phone {m.group(1)} - type", f"phone {m.group(1)} - label")
+                     if t in normed), None)
         hits = sum(1 for r in table.rows[:_SAMPLE] if "mobile" in r[tcol].lower()) if tcol is not None else 0
         google.append((-hits, i))
     named = [i for _, i in sorted(google)]
@@ -101,6 +102,9 @@ def choose_phone(table: Table, country: str | None) -> int | None:
     Names decide between columns that hold numbers, never for a column that holds none (a
     Google export's empty "Phone 1 - Value" beside a filled "phone"); without a named column
     that holds numbers, the column with the most of them, if at least half its rows have one.
+    When nothing parses (numbers of another country than the chosen one, say), a named
+    column, else the column of phone-shaped values (never dates): the check then says why each
+    row fails and the person can change the country.
     """
     region = (country or "").upper() or None
     counts = [_phone_count(table, j, region) for j in range(len(table.headers))]
@@ -114,7 +118,14 @@ def choose_phone(table: Table, country: str | None) -> int | None:
         filled = sum(1 for r in table.rows[:_SAMPLE] if r[best].strip())
         if counts[best] and counts[best] * 2 >= filled:
             return best
-    return named[0] if named else None
+    if named:
+        return named[0]
+    shaped = [sum(1 for r in table.rows[:_SAMPLE] if is_phone_shaped(r[j])) for j in range(len(table.headers))]
+    if shaped:
+        best = max(range(len(shaped)), key=lambda j: (shaped[j], -j))
+        if shaped[best] * 2 >= min(len(table.rows), _SAMPLE) > 0:
+            return best
+    return None
 
 
 def guess(table: Table, country: str = "GB") -> ColumnMapping:

@@ -52,3 +52,14 @@ def test_a_named_mobile_column_beats_a_fuller_landline_column(tmp_path: Path) ->
     )
     table, _ = assert_promise(p)
     assert table.headers[guess(table).phone or 0] == "Mobile Phone"
+
+
+def test_numbers_of_another_country_still_find_their_column(tmp_path: Path) -> None:
+    """Kenyan numbers with the UK chosen: the column is found, and each row says why it fails."""
+    p = tmp_path / "kenya.csv"
+    p.write_text("Wanjiru,12.03.2019,0722 000001\nOtieno,2020-01-15,0722 000002\nAkinyi,05/06/2018,0733 000003\n",
+                 encoding="utf-8")
+    table, report = assert_promise(p, "GB")
+    assert guess(table, "GB").phone == 2
+    assert report.rejected == 3 and {r.reason for r in report.rejected_items} == {"invalid_number"}
+    assert guess(table, "KE").phone == 2
