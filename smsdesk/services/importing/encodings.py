@@ -334,8 +334,8 @@ def _doubt(best: _Candidate, ranked: list[_Candidate]) -> str:
         same = other.key == best.key or (best.pref == 0 and other.pref == 1)
         if same and other.text != best.text:
             mine, theirs = _first_difference(best.text, other.text)
-            return (f"The letters in this file can be read two ways: \u201c{mine}\u201d ({label(best.codec)}, "
-                    f"used) or \u201c{theirs}\u201d ({label(other.codec)}).")
+            return (f"The letters in this file can be read two ways: as {label(best.codec)}, \u201c{mine}\u201d "
+                    f"(shown), or as {label(other.codec)}, \u201c{theirs}\u201d.")
     return ""
 
 

@@ -77,6 +77,9 @@ NEVER_QUIETLY_WRONG = [
     ("cyrillic", "koi8_r", "DE"),
     ("greek", "iso8859_7", "FR"),
     ("turkish", "cp1254", "DE"),
+    # A Western list in Poland: Windows-1250 reads it too ("Seńora"), so that is flagged.
+    ("western", "cp1252", "PL"),
+    ("western", "cp1252", "CZ"),
 ]
 
 
