@@ -2,9 +2,11 @@
 [--at ISO8601] [--dry-run] [--json]``: a spreadsheet to a validated, personalised bulk send.
 
 ``--dry-run --json`` prints the validation report as one JSON object: ``rows`` (data rows
-read), ``accepted``, ``rejected``, ``by_reason`` and ``items`` (one per data row: ``row``,
-``status``, ``number``, ``reason``, and ``segments`` / ``encoding`` when a template is
-given). Without ``--dry-run`` the send is queued as a bulk run and this command stays until
+read), ``accepted``, ``rejected``, ``by_reason``, ``file`` (``encoding`` used, ``doubt`` when the
+characters may have been read wrong) and ``items`` (one per data row: ``row``, ``status``,
+``number``, ``reason``, and ``segments`` / ``encoding`` when a template is given).
+``--encoding`` reads the file with a given codec instead of detecting it. A file that is not
+a spreadsheet (an image, a PDF, an archive, an old .xls) is refused with exit code 2. Without ``--dry-run`` the send is queued as a bulk run and this command stays until
 the run has left the outbox (or schedules it with ``--at`` and returns). ``--resume RUN``
 continues a run that was interrupted (the app closed or killed): from the exact recipient,
 nobody twice.
@@ -36,6 +38,8 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                    help="map a column (header, number or letter) to phone, name or any merge field")
     p.add_argument("--country", help="default country for numbers without a country code (default: settings)")
+    p.add_argument("--encoding", metavar="CODEC",
+                   help="read a text file in this encoding (e.g. cp1253, koi8_r, cp932) instead of detecting it")
     p.add_argument("--template", metavar="TEXT", help="message with {{field}} / {{field|fallback}} ('-' reads stdin)")
     p.add_argument("--at", metavar="ISO8601", help="schedule the send for this time")
     p.add_argument("--skip-contacts", action="store_true", help="skip numbers that are already contacts")
@@ -68,7 +72,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             return asyncio.run(_resume(rt, args))
         wiz, report = _check(rt, args, template)
         if args.dry_run:
-            _print_report(args, report.as_json(), wiz)
+            data = report.as_json()
+            assert wiz.table is not None
+            data["file"] = {"encoding": wiz.table.encoding, "doubt": wiz.table.encoding_doubt or None}
+            _print_report(args, data, wiz)
             return 0
         return asyncio.run(_send(rt, args, wiz, when))
     finally:
@@ -93,7 +100,11 @@ def _check(rt: Any, args: argparse.Namespace, template: str) -> tuple[ImportWiza
     account = rt.accounts.by_name(args.account)
     svc, _own = _service(rt, args.window)
     wiz = ImportWizard(svc, (args.country or rt.settings.default_region or "GB"))
-    wiz.load(Path(args.file))
+    table = wiz.load(Path(args.file), encoding=args.encoding)
+    if table.encoding_doubt:
+        info(f"smsdesk: warning: {table.encoding_doubt} If names look wrong, give the file's encoding with "
+             f"--encoding (this reading used {table.encoding}; others: cp1252, cp1250, cp1251, koi8_r, cp1253, "
+             "cp1254, cp932, euc_jp).")
     if args.map:
         wiz.apply_map(args.map)
     wiz.set_contact_policy("skip" if args.skip_contacts else "merge")

@@ -1,42 +1,33 @@
 """Which column is the phone, which the name, and which merge field each column fills.
 
-Guesses come from header names first (plain words in several languages, and the headers of
-Google Contacts and Outlook CSV exports), then from content (the column whose values look
-most like phone numbers). Every column is also a merge field under its own name
-(``First Name`` -> ``{{first_name}}``); a person may map any column to any field.
+The phone column is the one that holds phone numbers: among columns named like one (plain
+words in several languages, the headers of Google Contacts and Outlook CSV exports), the one
+with the most values that parse as mobile numbers in the chosen country; without such a
+column (or a header), the column with the most such values. A date or an order number is
+never a phone number however many digits it has. Every column is also a merge field under its
+own name (``First Name`` -> ``{{first_name}}``); a person may map any column to any field.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.template import field_key
-from smsdesk.services.importing.readers import Table, looks_like_data
+from smsdesk.services.importing.cells import TEXT, is_phone, is_phone_shaped, kind
+from smsdesk.services.importing.readers import Table
+from smsdesk.services.importing.words import (
+    FIRST_NAME_WORDS,
+    GOOGLE_PHONE,
+    NAME_WORDS,
+    PHONE_WORDS,
+    norm,
+)
 
 PHONE = "phone"
 NAME = "name"
 
-# Best first. Outlook: "Mobile Phone", "Primary Phone", "Business Phone", "Home Phone".
-# Google: "Phone 1 - Value" beside "Phone 1 - Type" (the type decides which is mobile).
-_PHONE_WORDS = (
-    "mobile", "mobile phone", "mobile number", "cell", "cell phone", "cellphone", "mobil", "handy",
-    "mobilnummer", "portable", "móvil", "movil", "celular", "gsm", "msisdn", "sms",
-    "phone", "phone number", "telephone", "tel", "telefon", "telefono", "téléphone", "number",
-    "primary phone", "business phone", "home phone", "other phone", "contact number",
-)
-_NAME_WORDS = (
-    "name", "full name", "display name", "contact name", "contact", "customer", "client",
-    "first name", "given name", "firstname", "forename", "vorname", "prénom", "prenom", "nombre",
-    "first",
-)
-_FIRST_NAME_WORDS = ("first name", "given name", "firstname", "forename", "vorname", "prénom", "prenom", "first")
-_GOOGLE_PHONE = re.compile(r"^phone (\d+) - value$")
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"\s+", " ", header.strip().lower().replace("_", " "))
+_SAMPLE = 200
 
 
 @dataclass(slots=True)
@@ -72,49 +63,74 @@ class ColumnMapping:
 
 
 def _find(headers: list[str], words: tuple[str, ...]) -> int | None:
-    normed = [_norm(h) for h in headers]
+    normed = [norm(h) for h in headers]
     for w in words:
         if w in normed:
             return normed.index(w)
     return None
 
 
-def _google_mobile(table: Table) -> int | None:
-    """Google exports pair "Phone N - Type" with "Phone N - Value"; prefer the Mobile one."""
-    normed = [_norm(h) for h in table.headers]
-    values = [(i, m.group(1)) for i, h in enumerate(normed) if (m := _GOOGLE_PHONE.match(h))]
-    if not values:
-        return None
-    best, best_hits = values[0][0], -1
-    for idx, n in values:
-        tcol = normed.index(f"phone {n} - type") if f"phone {n} - type" in normed else None
-        hits = 0
-        if tcol is not None:
-            hits = sum(1 for r in table.rows[:200] if "mobile" in r[tcol].lower())
-        if hits > best_hits:
-            best, best_hits = idx, hits
-    return best
+def _named_phone_columns(table: Table) -> list[int]:
+    """Columns named like a phone column, best name first.
+
+    Google exports pair "Phone N - Type" with "Phone N - Value": the ones typed Mobile first.
+    """
+    normed = [norm(h) for h in table.headers]
+    google: list[tuple[int, int]] = []
+    for i, h in enumerate(normed):
+        m = GOOGLE_PHONE.match(h)
+        if m is None:
+            continue
+        # "Phone 1 - Type" in older exports, "Phone 1 - Label" in newer ones.
+        tcol = next((normed.index(t) for t in (f"phone {m.group(1)} - type", f"phone {m.group(1)} - label")
+                     if t in normed), None)
+        hits = sum(1 for r in table.rows[:_SAMPLE] if "mobile" in r[tcol].lower()) if tcol is not None else 0
+        google.append((-hits, i))
+    named = [i for _, i in sorted(google)]
+    for w in PHONE_WORDS:
+        named += [i for i, h in enumerate(normed) if h == w and i not in named]
+    return named
 
 
-def _by_content(table: Table) -> int | None:
-    sample = table.rows[:200]
-    if not sample:
-        return None
-    scores = [sum(1 for r in sample if looks_like_data([r[j]])) for j in range(len(table.headers))]
-    best = max(range(len(scores)), key=lambda j: scores[j])
-    return best if scores[best] * 2 >= len(sample) else None
+def _phone_count(table: Table, column: int, region: str | None) -> int:
+    return sum(1 for r in table.rows[:_SAMPLE] if is_phone(r[column], region))
+
+
+def choose_phone(table: Table, country: str | None) -> int | None:
+    """The column that holds the phone numbers (None when no column does).
+
+    Names decide between columns that hold numbers, never for a column that holds none (a
+    Google export's empty "Phone 1 - Value" beside a filled "phone"); without a named column
+    that holds numbers, the column with the most of them, if at least half its rows have one.
+    When nothing parses (numbers of another country than the chosen one, say), a named
+    column, else the column of phone-shaped values (never dates): the check then says why each
+    row fails and the person can change the country.
+    """
+    region = (country or "").upper() or None
+    counts = [_phone_count(table, j, region) for j in range(len(table.headers))]
+    named = _named_phone_columns(table) if table.has_header else []
+    if named:
+        best = max(named, key=lambda j: (counts[j], -named.index(j)))
+        if counts[best]:
+            return best
+    if counts:
+        best = max(range(len(counts)), key=lambda j: (counts[j], -j))
+        filled = sum(1 for r in table.rows[:_SAMPLE] if r[best].strip())
+        if counts[best] and counts[best] * 2 >= filled:
+            return best
+    if named:
+        return named[0]
+    shaped = [sum(1 for r in table.rows[:_SAMPLE] if is_phone_shaped(r[j])) for j in range(len(table.headers))]
+    if shaped:
+        best = max(range(len(shaped)), key=lambda j: (shaped[j], -j))
+        if shaped[best] * 2 >= min(len(table.rows), _SAMPLE) > 0:
+            return best
+    return None
 
 
 def guess(table: Table, country: str = "GB") -> ColumnMapping:
     """The mapping a person would most likely choose for ``table``."""
-    phone = _google_mobile(table)
-    if phone is None and table.has_header:
-        phone = _find(table.headers, _PHONE_WORDS)
-        ambiguous = phone is not None and _norm(table.headers[phone]) in ("number", "sms", "contact number")
-        if ambiguous and table.rows and not any(looks_like_data([r[phone]]) for r in table.rows[:50]):  # type: ignore[index]
-            phone = None  # a "Number" column of order numbers, say
-    if phone is None:
-        phone = _by_content(table)
+    phone = choose_phone(table, country)
     fields: dict[str, int] = {}
     for i, h in enumerate(table.headers):
         key = field_key(h)
@@ -122,16 +138,17 @@ def guess(table: Table, country: str = "GB") -> ColumnMapping:
             fields[key] = i
     if phone is not None:
         fields[PHONE] = phone
-    name = _find(table.headers, _NAME_WORDS) if table.has_header else None
+    name = _find(table.headers, NAME_WORDS) if table.has_header else None
     if name is None and phone is not None:
         # No named column: the first mostly-text column other than the phone.
+        sample = table.rows[:50]
         for j in range(len(table.headers)):
-            if j != phone and table.rows and sum(1 for r in table.rows[:50] if r[j].strip() and not looks_like_data([r[j]])) * 2 >= min(len(table.rows), 50):
+            if j != phone and sample and sum(1 for r in sample if kind(r[j], country) == TEXT) * 2 >= len(sample):
                 name = j
                 break
     if name is not None:
         fields[NAME] = name
-    first = _find(table.headers, _FIRST_NAME_WORDS) if table.has_header else None
+    first = _find(table.headers, FIRST_NAME_WORDS) if table.has_header else None
     if first is not None:
         fields.setdefault("first_name", first)
     first_word: set[str] = set()
@@ -143,8 +160,8 @@ def guess(table: Table, country: str = "GB") -> ColumnMapping:
 
 def column_index(table: Table, column: str) -> int:
     """A column by header (case-insensitive), by 1-based number, or by letter (A, B, ...)."""
-    normed = [_norm(h) for h in table.headers]
-    want = _norm(column)
+    normed = [norm(h) for h in table.headers]
+    want = norm(column)
     if want in normed:
         return normed.index(want)
     keys = [field_key(h) for h in table.headers]

@@ -1,11 +1,12 @@
 """Reading whatever a spreadsheet export gave us into rows of text.
 
-Encodings (in order of evidence): a BOM (UTF-8, UTF-16 LE/BE as Excel's "Unicode text"
-writes them); UTF-16 without a BOM (NUL bytes in every other position); strict UTF-8;
-else cp1252 (what Excel on Windows writes for "CSV"), or latin-1 when bytes cp1252 leaves
-undefined appear. Delimiters: comma, semicolon, tab or pipe, whichever splits the first
-lines most consistently. Header row: the first non-blank row with as many cells as the data,
-unless its cells look like data (a phone number); title lines above it are skipped.
+First, what the file is, by content (``filekind``): a workbook, text, or something that is no
+spreadsheet at all (an image, a PDF, an archive, an old ``.xls``), which is refused in words.
+Text is decoded by ``encodings`` (BOMs, UTF-16, UTF-8, then Windows-1252 unless the text or the
+default country says otherwise; a doubtful reading says so in ``Table.encoding_doubt``).
+Delimiters: comma, semicolon, tab or pipe, whichever splits the first lines most consistently.
+Header row: the first non-blank row with as many cells as the data, when it labels the columns
+below it (``cells.is_header``); title lines above it are skipped.
 
 ``.xlsx`` goes through openpyxl in read-only mode. Numeric cells are turned back into the
 text a person saw (``447911123456`` not ``447911123456.0``); spreadsheet damage is judged
@@ -17,7 +18,6 @@ from __future__ import annotations
 import csv
 import gc
 import io
-import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smsdesk.domain.errors import InvalidInput
+from smsdesk.services.importing import filekind
+from smsdesk.services.importing.cells import is_header
+from smsdesk.services.importing.encodings import decode, label
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SNIFF_LINES = 50
-_PHONEISH = re.compile(r"^[\s+()\-./0-9]*\d[\s()\-./0-9]{5,}$")
-_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
 
 @dataclass(slots=True)
@@ -42,7 +43,9 @@ class Table:
         rows: data rows (header excluded); each padded/trimmed to ``len(headers)``.
         row_numbers: for each data row, its 1-based position after the header (blank rows
             are skipped, so numbers can have gaps; they still point at the file's record).
-        encoding / delimiter: what was detected (``xlsx`` / ``""`` for workbooks).
+        encoding / delimiter: what was detected (``xlsx`` / ``""`` for workbooks); ``encoding``
+            is a codec name (:func:`~smsdesk.services.importing.encodings.label` names it).
+        encoding_doubt: empty, or a sentence saying the characters may have been read wrong.
         has_header: whether the first row was taken as headers.
         skipped_lines: title lines above the header and blank rows, for the summary.
     """
@@ -56,6 +59,7 @@ class Table:
     skipped_lines: int = 0
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    encoding_doubt: str = ""
 
     def preview(self, n: int = 10) -> list[list[str]]:
         return self.rows[:n]
@@ -64,29 +68,10 @@ class Table:
     def delimiter_name(self) -> str:
         return DELIMITER_NAMES.get(self.delimiter, self.delimiter or "none")
 
-
-def decode(data: bytes) -> tuple[str, str]:
-    """``(text, encoding name)`` for the bytes of a text export."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith(b"\xff\xfe"):
-        return data[2:].decode("utf-16-le", errors="replace"), "utf-16-le"
-    if data.startswith(b"\xfe\xff"):
-        return data[2:].decode("utf-16-be", errors="replace"), "utf-16-be"
-    head = data[:4000]
-    if len(head) >= 4 and head.count(0) >= len(head) // 4:
-        # No BOM but NULs in alternate bytes: ASCII text in UTF-16; the NUL side tells the order.
-        even = head[0::2].count(0)
-        odd = head[1::2].count(0)
-        enc = "utf-16-be" if even > odd else "utf-16-le"
-        return data.decode(enc, errors="replace"), enc
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if any(b in _CP1252_UNDEFINED for b in set(data)):
-        return data.decode("latin-1"), "latin-1"
-    return data.decode("cp1252"), "cp1252"
+    @property
+    def encoding_label(self) -> str:
+        """"Greek (Windows-1253)", or "Excel workbook"."""
+        return "Excel workbook" if self.encoding == "xlsx" else label(self.encoding)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -114,12 +99,7 @@ def _is_blank(row: list[str]) -> bool:
     return not "".join(row).strip()
 
 
-def looks_like_data(row: list[str]) -> bool:
-    """A row whose cells include a phone-like value is data, not a header."""
-    return any(_PHONEISH.match(c.strip()) for c in row if c.strip())
-
-
-def _shape(raw: list[list[str]], source: str, encoding: str, delimiter: str) -> Table:
+def _shape(raw: list[list[str]], source: str, encoding: str, delimiter: str, region: str | None = None) -> Table:
     """Find the header row, drop blank rows, square up the rest."""
     numbered = [(i, r) for i, r in enumerate(raw) if not _is_blank(r)]
     skipped_blank = len(raw) - len(numbered)
@@ -135,7 +115,7 @@ def _shape(raw: list[list[str]], source: str, encoding: str, delimiter: str) -> 
             break
     title_lines = start
     first_idx, first = numbered[start]
-    has_header = not looks_like_data(first)
+    has_header = is_header(first, [r for _, r in numbered[start + 1 : start + 1 + _SNIFF_LINES]], region)
     if has_header:
         headers = [c.strip() or f"Column {j + 1}" for j, c in enumerate(first)]
         data = numbered[start + 1 :]
@@ -190,8 +170,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_text(data: bytes, source: str = "") -> Table:
-    text, encoding = decode(data)
+def read_text(data: bytes, source: str = "", encoding: str | None = None, country: str | None = None) -> Table:
+    """A text export as a table (``encoding`` forces a codec; ``country`` hints at one)."""
+    decoded = decode(data, country, encoding)
+    text = decoded.text
+    if text.endswith("\x1a"):
+        text = text[:-1]  # the end-of-file mark old DOS programs wrote
     delimiter = sniff_delimiter(text)
     # A Python-level loop, not list(reader): list() would hold the GIL for the whole file and
     # freeze the GUI thread while a worker thread reads 100,000 rows.
@@ -200,7 +184,9 @@ def read_text(data: bytes, source: str = "") -> Table:
     with gc_paused():
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             append(row)
-    return _shape(raw, source, encoding, delimiter)
+    table = _shape(raw, source, decoded.encoding, delimiter, country)
+    table.encoding_doubt = decoded.doubt
+    return table
 
 
 def _cell_text(value: object) -> str:
@@ -217,13 +203,15 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> Table:
+def read_xlsx(path: Path, sheet: str | None = None, country: str | None = None, data: bytes | None = None) -> Table:
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise InvalidInput("Reading .xlsx needs openpyxl.") from exc
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A file object: openpyxl refuses a path whose name does not end in .xlsx (a workbook
+        # saved as "list.csv" is still a workbook).
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes() if data is None else data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
         raise InvalidInput(f"{path.name} is not a readable .xlsx workbook ({exc}).") from exc
     try:
@@ -231,23 +219,30 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
         raw = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
-    return _shape(raw, path.name, "xlsx", "")
+    return _shape(raw, path.name, "xlsx", "", country)
 
 
-def read_file(path: str | Path, sheet: str | None = None) -> Table:
-    """Read a CSV / TSV / TXT or ``.xlsx`` file.
+def read_file(path: str | Path, sheet: str | None = None, *, encoding: str | None = None,
+              country: str | None = None) -> Table:
+    """Read a CSV / TSV / TXT or ``.xlsx`` file, whatever its name says.
+
+    Args:
+        path: the file.
+        sheet: a workbook's sheet (default: the first).
+        encoding: a codec the person chose (default: detected).
+        country: the default country, a hint for the encoding and for telling phone numbers
+            from other numbers in the header check.
 
     Raises:
-        InvalidInput: the file is missing, empty or not a table.
+        InvalidInput: the file is missing, empty, or not a table (an image, a PDF, an
+            archive, an old .xls...), with what it is and what to do.
     """
     p = Path(path)
     if not p.is_file():
         raise InvalidInput(f"No file at {p}.")
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        return read_xlsx(p, sheet)
     data = p.read_bytes()
-    if data[:4] == b"PK\x03\x04":
-        return read_xlsx(p, sheet)  # a workbook saved with the wrong extension
-    if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+    if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe\x1a"):
         raise InvalidInput(f"{p.name} is empty.")
-    return read_text(data, p.name)
+    if filekind.kind_of(p, data) == filekind.XLSX:
+        return read_xlsx(p, sheet, country, data)
+    return read_text(data, p.name, encoding, country)

@@ -12,6 +12,8 @@ GUI runs on its loop in slices of a few milliseconds, so 100,000 rows never stal
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +24,7 @@ from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.template import Template, compile_template, field_key
 from smsdesk.services.importing import mapping as mapping_mod
+from smsdesk.services.importing.encodings import sample_lines
 from smsdesk.services.importing.mapping import PHONE, ColumnMapping
 from smsdesk.services.importing.readers import Table, read_file
 from smsdesk.services.importing.run import BulkRunService, RunProgress, RunRequest, file_hash
@@ -34,6 +37,7 @@ from smsdesk.services.importing.validate import (
     validate,
     validate_steps,
 )
+from smsdesk.services.importing.words import FIRST_NAME_WORDS, LAST_NAME_WORDS, norm
 
 
 class Step(IntEnum):
@@ -88,15 +92,62 @@ class ImportWizard:
         self.group: str | None = None
         self.run_id: int | None = None
         self._ctx: ValidationContext | None = None
+        self._sample: tuple[Path, bytes] | None = None
 
     # ---- file ------------------------------------------------------------------------
-    def load(self, path: str | Path) -> Table:
-        """Read a file and guess the mapping (raises InvalidInput with a reason)."""
+    def load(self, path: str | Path, encoding: str | None = None) -> Table:
+        """Read a file and guess the mapping (raises InvalidInput with a reason).
+
+        ``encoding`` is a codec the person chose; by default it is detected, with the default
+        country as a hint. A failed read leaves no table (the page must not offer "Next" for
+        the previous file).
+        """
         self.path = Path(path)
-        self.table = read_file(self.path)
-        self.mapping = mapping_mod.guess(self.table, self.country)
+        self.table = None
+        self.mapping = None
         self.report = None
-        return self.table
+        self._sample = None
+        table = read_file(self.path, encoding=encoding, country=self.country)
+        self.mapping = mapping_mod.guess(table, self.country)
+        self.table = table
+        return table
+
+    def special_values(self, limit: int = 6, scan: int = 20_000) -> list[str]:
+        """Cells with letters beyond plain ASCII (names, usually), the first ``limit`` distinct.
+
+        What the encoding decides: the file page shows them, so a wrong reading is seen even
+        when the first rows are all plain ASCII.
+        """
+        if self.table is None:
+            return []
+        found: list[str] = []
+        for row in self.table.rows[:scan]:
+            for cell in row:
+                if not cell.isascii() and cell.strip() not in found:
+                    found.append(cell.strip())
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    def preview_values(self, codec: str, limit: int = 6) -> list[str]:
+        """:meth:`special_values` as ``codec`` would read them, without reading the file again
+        as a table: a live preview while the person looks through the encodings."""
+        table, path = self.table, self.path
+        if table is None or path is None or table.encoding == "xlsx":
+            return []
+        if self._sample is None or self._sample[0] != path:
+            data = path.read_bytes()
+            self._sample = (path, data[:16384] if table.encoding.startswith("utf-16") else sample_lines(data))
+        text = self._sample[1].decode(codec, errors="replace")
+        found: list[str] = []
+        for row in csv.reader(io.StringIO(text), delimiter=table.delimiter or ","):
+            for cell in row:
+                value = cell.strip()
+                if not value.isascii() and value not in found:
+                    found.append(value)
+                    if len(found) >= limit:
+                        return found
+        return found
 
     # ---- mapping ---------------------------------------------------------------------
     def set_country(self, country: str) -> None:
@@ -305,3 +356,30 @@ class ImportWizard:
 
     def rejected_rows(self) -> list[RowResult]:
         return self.report.rejected_items if self.report else []
+
+    def names(self) -> Callable[[int], str]:
+        """A function from a table row's index to its person's name, for tables of rows.
+
+        The name column, or the first-name column joined with a last-name column ("Amélie
+        Durand" from an Outlook export's "First Name" and "Last Name").
+        """
+        table, m = self.table, self.mapping
+        if table is None or m is None:
+            return lambda _i: ""
+        col = m.name if m.name is not None else m.fields.get("first_name")
+        if col is None:
+            return lambda _i: ""
+        normed = [norm(h) for h in table.headers]
+        last = next((normed.index(w) for w in LAST_NAME_WORDS if w in normed), None)
+        if normed[col] not in FIRST_NAME_WORDS or last == col:
+            last = None
+        rows = table.rows
+
+        def name(index: int) -> str:
+            row = rows[index]
+            first = row[col].strip() if col < len(row) else ""
+            if last is None or last >= len(row):
+                return first
+            return f"{first} {row[last].strip()}".strip()
+
+        return name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.template import field_key
+from smsdesk.services.importing.encodings import CHOICES
+from smsdesk.services.importing.encodings import label as encoding_label
 from smsdesk.services.importing.mapping import PHONE
 from smsdesk.services.importing.readers import Table
 from smsdesk.services.importing.validate import REASONS, Report
@@ -36,7 +38,10 @@ if TYPE_CHECKING:
 COUNTRIES = ("GB", "IE", "US", "CA", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "DK", "SE", "NO",
              "PL", "PT", "KE", "NG", "ZA", "IN")
 ROLES = (("", "Merge field only"), (PHONE, "Phone number"), ("name", "Name"), ("first_name", "First name"))
-ERR = "color: #b3261e;"
+# Notes drawn with a coloured bar and the theme's own text colour: readable in light and dark.
+ERR = "QLabel { border: none; border-left: 4px solid #d93025; padding: 4px 8px; }"
+WARN = "QLabel { border: none; border-left: 4px solid #e39b00; padding: 4px 8px; }"
+_PREVIEW_MAX_COLUMN = 280
 
 
 def _table_view(model: Any, name: str, widths: tuple[int, ...] = (), stretch: int | None = None) -> QTableView:
@@ -58,6 +63,28 @@ def _table_view(model: Any, name: str, widths: tuple[int, ...] = (), stretch: in
     return view
 
 
+class _EncodingBox(QComboBox):
+    """The encoding picker; says when its list closes, however it closes (to end the live
+    preview): Escape or a click outside hide the list without calling ``hidePopup``."""
+
+    sig_closed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._watching = False
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        super().showPopup()
+        if not self._watching:
+            self.view().window().installEventFilter(self)
+            self._watching = True
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Hide and obj is self.view().window():
+            self.sig_closed.emit()
+        return super().eventFilter(obj, event)
+
+
 class FilePage(QWizardPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
@@ -71,20 +98,55 @@ class FilePage(QWizardPage):
         browse.clicked.connect(self.browse)
         self.load_button = QPushButton("Load")
         self.load_button.setObjectName("load")
-        self.load_button.clicked.connect(self.load)
+        self.load_button.clicked.connect(lambda: self.load())
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         row.addWidget(self.load_button)
+        self.encoding = _EncodingBox()
+        self.encoding.setObjectName("encoding")
+        for codec, text in CHOICES:
+            self.encoding.addItem(text, codec)
+        self.encoding.setPlaceholderText("Choose a file first")
+        self.encoding.setCurrentIndex(-1)
+        self.encoding.setEnabled(False)
+        self.encoding.setToolTip("How the letters of a text file are stored. smsdesk detects it; if names look "
+                                 "wrong below, choose another one and the preview changes.")
+        self.encoding.activated.connect(self._encoding_chosen)
+        self.encoding.highlighted.connect(self._encoding_highlighted)
+        self.encoding.sig_closed.connect(self._show_special)
+        self.encoding_how = QLabel()
+        self.encoding_how.setObjectName("encoding_how")
+        encoding_label = QLabel("&Encoding:")
+        encoding_label.setBuddy(self.encoding)
+        enc_row = QHBoxLayout()
+        enc_row.addWidget(encoding_label)
+        enc_row.addWidget(self.encoding)
+        enc_row.addWidget(self.encoding_how)
+        enc_row.addStretch(1)
         self.info = QLabel()
         self.info.setObjectName("file_info")
         self.info.setWordWrap(True)
+        self.doubt = QLabel()
+        self.doubt.setObjectName("encoding_doubt")
+        self.doubt.setWordWrap(True)
+        self.doubt.setStyleSheet(WARN)
+        self.doubt.hide()
+        self.special = QLabel()
+        self.special.setObjectName("special_values")
+        self.special.setWordWrap(True)
+        self.special.hide()
         self.model = PreviewModel()
         self.preview = _table_view(self.model, "preview")
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addLayout(enc_row)
         layout.addWidget(self.info)
+        layout.addWidget(self.doubt)
+        layout.addWidget(self.special)
         layout.addWidget(self.preview, 1)
+        self._special: list[str] = []
+        self._chosen_codec: str | None = None
         host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
 
     def browse(self) -> None:
@@ -98,29 +160,106 @@ class FilePage(QWizardPage):
         self.path.setText(path)
         self.load()
 
-    def load(self) -> None:
+    def load(self, encoding: str | None = None) -> None:
+        """Read the file in the path box (``encoding``: the person's choice; default: detect)."""
         path = self.path.text().strip()
         if not path or self.host.busy:
             return
+        self._chosen_codec = encoding
         self.info.setStyleSheet("")
         self.info.setText("Reading…")
-        if path.lower().endswith((".xlsx", ".xlsm")):
-            import openpyxl  # noqa: F401 - imported here, on the GUI thread, not in the reader thread
-        self.host.background(lambda: self.host.state.load(path), self._loaded, "Read file", self._failed)
+        # Imported here, on the GUI thread, not in the reader thread: any file may turn out to
+        # be a workbook (content decides, not the name) or to need the encoding detector.
+        import charset_normalizer  # noqa: F401
+        import openpyxl  # noqa: F401
+        state = self.host.state
 
-    def _loaded(self, table: Table) -> None:
+        def read() -> tuple[Table, list[str]]:
+            table = state.load(path, encoding=encoding)
+            return table, state.special_values()
+
+        self.host.background(read, self._loaded, "Read file", self._failed)
+
+    def _loaded(self, result: tuple[Table, list[str]]) -> None:
+        table, special = result
         self.model.set_table(table)
+        self._fit_columns(table)
         header = "first row is the header" if table.has_header else "no header row (columns numbered)"
-        kind = "Excel workbook" if table.encoding == "xlsx" else f"{table.encoding}, {table.delimiter_name}-separated"
+        kind = "Excel workbook" if table.encoding == "xlsx" else f"{table.delimiter_name}-separated"
         lines = [f"{len(table.rows):,} rows · {len(table.headers)} columns · {kind} · {header}"]
         lines += table.notes
         self.info.setText("\n".join(lines))
+        self._show_encoding(table)
+        self._special = special
+        self._show_special()
         self.completeChanged.emit()
+
+    def _fit_columns(self, table: Table) -> None:
+        """Columns as wide as what they show (only 20 rows: cheap); the phone column never cut."""
+        self.preview.resizeColumnsToContents()
+        mapping = self.host.state.mapping
+        phone = mapping.phone if mapping is not None else None
+        for col in range(len(table.headers)):
+            if col != phone and self.preview.columnWidth(col) > _PREVIEW_MAX_COLUMN:
+                self.preview.setColumnWidth(col, _PREVIEW_MAX_COLUMN)
+
+    def _show_encoding(self, table: Table) -> None:
+        box = self.encoding
+        if table.encoding == "xlsx":
+            box.setCurrentIndex(-1)
+            box.setPlaceholderText("Not needed: Excel workbook")
+            box.setEnabled(False)
+            self.encoding_how.clear()
+            self.doubt.hide()
+            return
+        index = box.findData(table.encoding)
+        if index < 0:
+            box.addItem(encoding_label(table.encoding), table.encoding)
+            index = box.count() - 1
+        box.setCurrentIndex(index)
+        box.setEnabled(True)
+        self.encoding_how.setText("(your choice)" if self._chosen_codec else "(detected)")
+        if table.encoding_doubt:
+            self.doubt.setText(f"<b>Check the letters.</b> {table.encoding_doubt} If names look wrong below, "
+                               "choose the file's encoding in the list above.")
+            self.doubt.show()
+        else:
+            self.doubt.hide()
+
+    def _show_special(self) -> None:
+        if not self._special:
+            self.special.hide()
+            return
+        self.special.setText("Letters beyond A–Z, as read: " + " · ".join(_short(v) for v in self._special))
+        self.special.show()
+
+    def _encoding_highlighted(self, index: int) -> None:
+        """While the list is open, show the special letters as the highlighted encoding reads them."""
+        codec = self.encoding.itemData(index)
+        if not codec or not self._special:
+            return
+        values = self.host.state.preview_values(codec)
+        self.special.setText(f"As {encoding_label(codec)}: " + " · ".join(_short(v) for v in values))
+
+    def _encoding_chosen(self, index: int) -> None:
+        codec = self.encoding.itemData(index)
+        table = self.host.state.table
+        if not codec or table is None or codec == table.encoding:
+            self._show_special()
+            return
+        self.load(codec)
 
     def _failed(self, exc: BaseException) -> None:
         self.info.setStyleSheet(ERR)
         self.info.setText(str(exc))
         self.model.set_table(None)
+        self.encoding.setCurrentIndex(-1)
+        self.encoding.setPlaceholderText("Choose a file first")
+        self.encoding.setEnabled(False)
+        self.encoding_how.clear()
+        self.doubt.hide()
+        self._special = []
+        self.special.hide()
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802
@@ -129,7 +268,17 @@ class FilePage(QWizardPage):
     def reset(self) -> None:
         self.path.clear()
         self.info.clear()
+        self.info.setStyleSheet("")
         self.model.set_table(None)
+        self.encoding.setCurrentIndex(-1)
+        self.encoding.setEnabled(False)
+        self.encoding_how.clear()
+        self.doubt.hide()
+        self.special.hide()
+
+
+def _short(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 class MappingPage(QWizardPage):
@@ -178,7 +327,9 @@ class MappingPage(QWizardPage):
         for i, header in enumerate(table.headers):
             self.grid.setItem(i, 0, QTableWidgetItem(header))
             samples = [r[i] for r in table.rows[:4] if r[i].strip()]
-            self.grid.setItem(i, 1, QTableWidgetItem(" · ".join(samples)))
+            values = QTableWidgetItem(" · ".join(samples))
+            values.setToolTip("\n".join(samples))  # in full, when the column is too narrow
+            self.grid.setItem(i, 1, values)
             combo = QComboBox()
             combo.setObjectName(f"role_{i}")
             for key, label in ROLES:
@@ -261,7 +412,7 @@ class ValidationPage(QWizardPage):
         tools.addStretch(1)
         tools.addWidget(self.export)
         self.model = RowsModel("verdict")
-        self.view = _table_view(self.model, "verdicts", (60, 140, 190))
+        self.view = _table_view(self.model, "verdicts", (60, 140, 170, 140))
         self.view.verticalHeader().hide()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -319,7 +470,7 @@ class ValidationPage(QWizardPage):
             items = self.report.rejected_items
         elif which == 2:
             items = [r for r in items if r.flags or r.reason]
-        self.model.set_rows(items)
+        self.model.set_rows(items, self.host.state.names())
 
     def rejects_csv(self) -> str:
         assert self.report is not None and self.host.state.table is not None

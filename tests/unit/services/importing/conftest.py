@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from smsdesk.services.importing.mapping import guess
+from smsdesk.services.importing.readers import Table, read_file
+from smsdesk.services.importing.validate import Report, validate
+
 DATA = Path(__file__).resolve().parents[3] / "data"
 SAMPLES = sorted((DATA / "csv").iterdir()) + sorted((DATA / "import").iterdir())
 
@@ -27,3 +31,15 @@ def xlsx_file(tmp_path: Path) -> Path:
     path = tmp_path / "shop.xlsx"
     wb.save(path)
     return path
+
+
+def assert_promise(path: Path, country: str = "GB") -> tuple[Table, Report]:
+    """Read, guess and validate ``path``: rows = accepted + rejected, every reject with a reason.
+
+    Returns ``(table, report)`` for further checks.
+    """
+    table = read_file(path, country=country)
+    report = validate(table, guess(table, country))
+    assert report.rows == len(table.rows) == report.accepted + report.rejected
+    assert all(r.reason and r.detail for r in report.rejected_items)
+    return table, report

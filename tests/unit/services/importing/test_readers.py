@@ -76,9 +76,9 @@ def test_delimiter_inside_values_does_not_fool_the_sniffer() -> None:
 
 
 def test_decode_prefers_evidence() -> None:
-    assert decode(b"\xef\xbb\xbfa,b")[1] == "utf-8-sig"
-    assert decode("ab".encode("utf-16-le") + b"")[1] in ("utf-16-le",)
-    assert decode("é".encode("cp1252"))[1] == "cp1252"
+    assert decode(b"\xef\xbb\xbfa,b").encoding == "utf-8-sig"
+    assert decode("ab".encode("utf-16-le")).encoding == "utf-16-le"
+    assert decode("é".encode("cp1252")).encoding == "cp1252"
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf"])
