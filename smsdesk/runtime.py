@@ -39,6 +39,7 @@ from smsdesk.services.importing.run import BulkRunService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
+from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
@@ -93,6 +94,7 @@ class Runtime:
             db, self.accounts, self.bus, kick=self.dispatcher.kick, scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
+        self.review = ReviewService(db, self.accounts, self.bus, kick=self.dispatcher.kick)
         self.watch = ChangeWatch(db, self.bus)
         self.is_relay = False
         self._tunnel_deferred = False  # the tunnel was left to a live relay
@@ -165,6 +167,7 @@ class Runtime:
             self.spawn(self.dispatcher.run())
             self.spawn(self.scheduler.run())
             self.spawn(self.bulk.run())
+            self.spawn(self.review.run())
         if tunnel and receiver and self.receiver is not None:
             if self.watch.relay is not None and not relay:
                 # One public URL per database: the relay's. Ours starts if the relay goes away.
@@ -388,6 +391,7 @@ class Runtime:
         self.dispatcher.stop()
         self.scheduler.stop()
         self.bulk.stop()
+        self.review.stop()
         self.polling.stop()
         await self.tunnel.stop()
         if self.receiver is not None:
