@@ -22,13 +22,14 @@ from smsdesk.cli import (
     messages,
     optouts,
     queue,
+    review,
     sandbox_cmd,
     send,
     serve,
 )
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue)
+COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue, review)
 
 
 def build_parser() -> argparse.ArgumentParser:

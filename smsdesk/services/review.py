@@ -230,8 +230,8 @@ class ReviewService:
         self.bus.publish(Changes(message_ids=set(ids), bulk=b.run_id is not None))
         return len(ids)
 
-    async def send_again(self, key: str) -> int:
-        """Put every undecided message of the batch back in the outbox. Returns how many.
+    async def send_again(self, key: str) -> list[int]:
+        """Put every undecided message of the batch back in the outbox. Returns their ids.
 
         Raises:
             InvalidInput: the batch's bulk send was cancelled (its messages are never sent).
@@ -250,7 +250,7 @@ class ReviewService:
         self.bus.publish(Changes(message_ids=set(ids), bulk=b.run_id is not None))
         if ids:
             self._kick()
-        return len(ids)
+        return ids
 
     # ---- the checks --------------------------------------------------------------------
     def kick(self) -> None:

@@ -25,9 +25,8 @@ import pytest
 from smsdesk.config.secrets import secret_key
 from smsdesk.domain.status import Status
 from smsdesk.runtime import Runtime
-from smsdesk.storage import messages as msg_store
-from smsdesk.storage import review as review_store
 from tests.providers.fakes import FakeProvider, Recorded, Reply
+from tests.support import interrupted
 from tests.support.wait import until
 
 pytestmark = pytest.mark.asyncio
@@ -205,7 +204,7 @@ async def test_an_unfound_batch_is_given_up_on_and_says_so(runtime: Any) -> None
         assert reads >= 2
         await runtime.review.check_due()
         assert len([r for r in fake.requests if r.path == "/message"]) == reads  # checks have stopped
-        assert await runtime.review.send_again(batch.key) == 2
+        assert len(await runtime.review.send_again(batch.key)) == 2
         await until(lambda: len(fake.sends) == 2)
         assert {m.status for m in _outgoing(runtime, account.id)} == {Status.SENT}
     finally:
@@ -217,23 +216,7 @@ def _outgoing(runtime: Any, account_id: int) -> list[Any]:
 
 
 async def _interrupted(runtime: Any, account_id: int, n: int) -> list[str]:
-    """``n`` single sends claimed by a process that then died (as after a SIGKILL mid-request).
-
-    Stored, claimed and abandoned in one transaction, so no dispatcher of ours can take them first.
-    """
-    dead = "elsewhere:999999:gone"
-
-    def claim_then_die(conn: Any) -> list[int]:
-        ids = msg_store.insert_outgoing(conn, [
-            msg_store.NewOutgoing(account_id, f"+4474000{i:05d}", "Shop", "Hello", 1, "GSM-7") for i in range(n)
-        ])
-        for mid in ids:
-            assert msg_store.claim(conn, mid, dead)
-        assert msg_store.abandon_dead_claims(conn, "9999", "me") == ids
-        return ids
-
-    ids = await runtime.db.write(claim_then_die)
+    ids = interrupted.singles(runtime.db, account_id, n)
     msgs = runtime.sender.messages.get_many(ids)
     assert {m.status for m in msgs} == {Status.NEEDS_REVIEW}
-    assert review_store.batches(runtime.db.reader())
     return [m.local_id for m in msgs]
