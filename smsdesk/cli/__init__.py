@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from smsdesk import __version__
 from smsdesk.cli import (
     accounts,
+    backup_cmd,
     common,
     conversations,
     import_cmd,
@@ -29,7 +30,8 @@ from smsdesk.cli import (
 )
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue, review)
+COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue, review,
+            backup_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
