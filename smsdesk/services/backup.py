@@ -358,3 +358,8 @@ class BackupService:
             except OSError as exc:
                 log.info("could not remove the old backup %s: %s", old, exc)
         return gone
+
+__all__ = [
+    "BackupFacts", "BackupService", "ProcessesRunning", "RestoreResult", "apply_staged", "check_backup",
+    "describe", "refuse_if_open", "restore",
+]

@@ -12,6 +12,8 @@ import asyncio
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from smsdesk.domain.errors import InvalidInput
 from smsdesk.runtime import Runtime
 from smsdesk.services import backup as backups
 from smsdesk.storage import bulk as bulk_store
+from smsdesk.storage import processes
 from smsdesk.storage.migrations import LATEST_VERSION
 from tests.support import serve_proc
 from tests.support.keyring_memory import MemoryKeyring
@@ -220,3 +223,39 @@ def test_backups_refuse_to_overwrite(tmp_path: Path) -> None:
     finally:
         rt.close()
     assert os.access(path, os.R_OK)
+
+
+def test_a_restore_chosen_in_the_window_is_done_at_the_next_start(tmp_path: Path, expect_warnings: Any) -> None:
+    home = tmp_path / "home"
+    good = _backup_of(home, tmp_path, "good.sqlite3", "from the backup")
+    rt = Runtime.open(str(home), role="the smsdesk window")
+    try:
+        rt.db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('note:x', 'made later')"))
+        facts = asyncio.run(rt.backups.stage_restore(good))  # the window has the database open: staged only
+        assert facts.path == good and _notes(home) == ["from the backup", "made later"]
+    finally:
+        rt.close()
+    # Another smsdesk started meanwhile (a stand-in process registered as smsdesk serve): it waits.
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        conn = sqlite3.connect(home / "smsdesk.sqlite3")
+        with conn:
+            processes.register(conn, processes.key(pid=other.pid), "smsdesk serve")
+        conn.close()
+        waiting = Runtime.open(str(home))
+        try:
+            assert waiting.restored is None
+            assert f"smsdesk serve (process {other.pid} on this computer)" in waiting.restore_error
+        finally:
+            waiting.close()
+    finally:
+        other.kill()
+        other.wait()
+    assert _notes(home) == ["from the backup", "made later"] and (home / backups.STAGED).exists()
+    rt = Runtime.open(str(home))
+    try:
+        assert rt.restored is not None and rt.restored.source == good and not rt.restore_error
+        assert rt.backups.last_restore()["from"] == str(good)
+    finally:
+        rt.close()
+    assert _notes(home) == ["from the backup"] and not (home / backups.STAGED).exists()

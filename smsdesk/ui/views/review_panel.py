@@ -37,7 +37,7 @@ def set_tone(label: QLabel, tone: str) -> None:
     label.style().polish(label)
 
 
-def _wrapped(text: str = "", name: str = "") -> QLabel:
+def wrapped_label(text: str = "", name: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
@@ -58,10 +58,10 @@ class BatchCard(QFrame):
         self.batch = batch
         self.armed = False
         self.setObjectName("review_batch")
-        self.title = _wrapped(name="review_title")
+        self.title = wrapped_label(name="review_title")
         self.title.setStyleSheet("font-weight: 600;")
-        self.status = _wrapped(name="review_status")
-        self.warning = _wrapped(name="review_warning")
+        self.status = wrapped_label(name="review_status")
+        self.warning = wrapped_label(name="review_warning")
         set_tone(self.warning, "warn")
         self.warning.hide()
         self.mark = QPushButton("Mark as sent")
@@ -134,9 +134,9 @@ class ReviewPanel(QWidget):
         self.run_id = run_id
         self.active = run_id is not None
         self.setObjectName("review_panel")
-        self.heading = _wrapped("<b>Messages that may or may not have gone out</b> — smsdesk stopped, or the "
+        self.heading = wrapped_label("<b>Messages that may or may not have gone out</b> — smsdesk stopped, or the "
                                 "provider's answer was lost, while they were being sent.", "review_heading")
-        self.feedback = _wrapped(name="review_feedback")
+        self.feedback = wrapped_label(name="review_feedback")
         self.feedback.hide()
         self.cards: dict[str, BatchCard] = {}
         self.inner = inner = QWidget()
