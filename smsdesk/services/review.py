@@ -218,10 +218,9 @@ class ReviewService:
     async def mark_sent(self, key: str) -> int:
         """Every undecided message of the batch went out (the person checked). Returns how many."""
         b = self.batch(key)
-        note = "You marked this as sent."
 
         def write(conn: Any) -> list[int]:
-            ids = store.mark_sent(conn, b.account_id, b.run_id, note)
+            ids = store.mark_sent(conn, b.account_id, b.run_id)
             if ids:
                 audit(conn, "review.mark_sent", b.account, run=b.run_id, count=len(ids))
             return ids

@@ -112,10 +112,13 @@ def settle(conn: sqlite3.Connection, found: Sequence[tuple[int, SendResult]]) ->
     return moved
 
 
-def mark_sent(conn: sqlite3.Connection, account_id: int, run_id: int | None, note: str) -> list[int]:
-    """A person's word: every undecided message of the batch went out. Returns the ids."""
+def mark_sent(conn: sqlite3.Connection, account_id: int, run_id: int | None) -> list[int]:
+    """A person's word: every undecided message of the batch went out. Returns the ids.
+
+    The "may or may not have gone out" warning goes; the raw status says who decided.
+    """
     ids = [int(r["id"]) for r in batch_messages(conn, account_id, run_id)]
-    return [mid for mid in ids if msg_store.apply_status(conn, mid, Status.SENT, "marked sent", note)]
+    return [mid for mid in ids if msg_store.apply_status(conn, mid, Status.SENT, "marked sent by you", "")]
 
 
 def send_again(
