@@ -193,7 +193,7 @@ async def test_an_unfound_batch_is_given_up_on_and_says_so(runtime: Any) -> None
     fake = FakeProvider("mobivate")  # its log never lists anything
     await fake.start()
     _fast(runtime, first_delay=0.05)
-    runtime.review.give_up_after = timedelta(seconds=0.5)
+    runtime.review.give_up_after = timedelta(seconds=1.5)
     try:
         account = await runtime.accounts.add("Mob", "mobivate", {"base_url": fake.url, "sender": "Shop",
                                                                  "api_key": "k"})

@@ -487,6 +487,7 @@ class ConversationsView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         self._mark_current_read()
+        self.review.refresh()  # batches may have changed while another page was shown
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         # Qt sends ActivationChange to every widget of a window: back to the window, the

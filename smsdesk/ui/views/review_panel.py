@@ -169,7 +169,11 @@ class ReviewPanel(QWidget):
         self.refresh()
 
     def _on_changes(self, changes: Changes) -> None:
-        if self.active and (changes.message_ids or changes.bulk or changes.queue or changes.everything):
+        # Only while the page holding it is on screen (its owner refreshes it when shown again).
+        host = self.parentWidget()
+        if not (self.active and (host is None or host.isVisible())):
+            return
+        if changes.message_ids or changes.bulk or changes.queue or changes.everything:
             self._soon.start()
 
     def refresh(self) -> None:
