@@ -118,7 +118,7 @@ def restore(paths: Paths, backup: Path) -> RestoreResult:
     """
     facts = check_backup(backup)
     refuse_if_open(paths)
-    paths.home.mkdir(parents=True, exist_ok=True)
+    paths.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new data folder is private
     staged = paths.home / STAGED
     store.stage(backup, staged)
     return _finish(paths, backup, facts, staged)
