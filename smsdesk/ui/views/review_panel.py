@@ -143,15 +143,15 @@ class ReviewPanel(QWidget):
         self.list = QVBoxLayout(inner)
         self.list.setContentsMargins(0, 0, 0, 0)
         self.list.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(inner)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller = QScrollArea()
+        self.scroller.setWidget(inner)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.heading)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.scroller)
         layout.addWidget(self.feedback)
         self._soon = QTimer(self, singleShot=True, interval=300)  # a burst of changes: one refresh
         self._soon.timeout.connect(self.refresh)
@@ -200,7 +200,7 @@ class ReviewPanel(QWidget):
             card = self.cards.pop(key)
             card.hide()
             card.deleteLater()
-        self.scroll.setVisible(bool(batches))
+        self.scroller.setVisible(bool(batches))
         self.heading.setVisible(bool(batches))
         self.setVisible(bool(batches) or self.feedback.isVisible())
         if batches:
@@ -211,11 +211,11 @@ class ReviewPanel(QWidget):
 
     def fit(self) -> None:
         """As tall as the cards (up to ``MAX_HEIGHT``, then it scrolls): no empty band below them."""
-        width = self.scroll.viewport().width()
+        width = self.scroller.viewport().width()
         wanted = self.inner.heightForWidth(width) if self.inner.hasHeightForWidth() else -1
         if wanted < 0:
             wanted = self.inner.sizeHint().height()
-        self.scroll.setFixedHeight(max(40, min(wanted, MAX_HEIGHT)))
+        self.scroller.setFixedHeight(max(40, min(wanted, MAX_HEIGHT)))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
