@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
     try:
-        rt = Runtime.open(args.home)
+        rt = Runtime.open(args.home, role="the smsdesk window")
     except SmsdeskError as exc:
         print(f"smsdesk: error: {exc}", file=sys.stderr)
         # Before the event loop exists, a modal dialog is safe (no coroutine is running);
@@ -131,11 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log_to_file(rt.paths.logs / "smsdesk.log")
     gc_policy = gui_thread_first(app)
     loop = aio.create_loop(app)  # type: ignore[arg-type]
-    window, _ctx = build_window(rt)
+    window, ctx = build_window(rt)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
     window.setWindowTitle(APP_NAME)
     if os.environ.get("SMSDESK_REPORT_SHOWN"):
         app.installEventFilter(_ReportShown(window))
+    if rt.restored is not None or rt.restore_error:
+        window.show_page("settings").show_tab("data")  # type: ignore[attr-defined]
     window.show()
     try:
         with loop:
@@ -143,7 +145,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         rt.close()
         gc_policy.stop()
+    if ctx.extras.get("restart"):
+        _start_again()
     return 0
+
+
+def _start_again() -> None:
+    """Settings -> Data staged a restore: start smsdesk again, now that this process has closed
+    the database (the new one puts the backup in place before opening it)."""
+    import subprocess
+
+    command = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [
+        sys.executable, "-m", "smsdesk.app", *sys.argv[1:]]
+    try:
+        subprocess.Popen(command, start_new_session=True, close_fds=True)  # noqa: S603 - our own program
+    except OSError as exc:
+        log.error("could not start smsdesk again (%s); start it yourself to finish the restore", exc)
 
 
 def _log_to_file(path: Path) -> None:

@@ -30,6 +30,7 @@ from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
+from smsdesk.services import backup as backups
 from smsdesk.services.accounts import SANDBOX_NAME, AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import RELAY_BEAT_S, ChangeWatch
@@ -40,12 +41,14 @@ from smsdesk.services.importing.run import BulkRunService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
+from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhooks import WebhookService
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import changes as change_store
+from smsdesk.storage import processes
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.webhook.types import is_loopback
 
@@ -97,6 +100,7 @@ class Runtime:
             db, self.accounts, self.bus, kick=self.dispatcher.kick, scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
+        self.review = ReviewService(db, self.accounts, self.bus, kick=self.dispatcher.kick)
         self.watch = ChangeWatch(db, self.bus)
         self.is_relay = False
         self._tunnel_deferred = False  # the tunnel was left to a live relay
@@ -118,16 +122,29 @@ class Runtime:
         self.inbound.on_optouts = self.optouts.sync_later
         self.dispatcher.on_optouts = self.optouts.sync_later
         self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
+        self.backups = backups.BackupService(paths, db, lambda: self.settings, secrets)
+        self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
+        self.restore_error = ""  # ... or why it still waits
+        self.proc_key = ""
 
     @classmethod
-    def open(cls, home: str | None = None, session_secrets: bool = False) -> Runtime:
+    def open(cls, home: str | None = None, session_secrets: bool = False, role: str = "smsdesk") -> Runtime:
         """Open (creating on first start) the data directory, database and settings.
+
+        ``role`` names this process to others on the database ("smsdesk serve"): a restore
+        refuses while one has it open, and says which.
 
         Raises:
             StorageError: the database is damaged or from a newer smsdesk; nothing was changed.
         """
         paths = resolve(home)
         privacy = paths.prepare()
+        restored, restore_error = None, ""
+        try:
+            restored = backups.apply_staged(paths)  # before the database is opened
+        except SmsdeskError as exc:
+            restore_error = str(exc)
+            log.warning("the restore chosen in Settings waits: %s", exc)
         settings = Settings.load(paths.settings)
         if not settings.receiver_port:
             # A stable port keeps webhook URLs (and tunnels pointing at them) valid across runs.
@@ -141,6 +158,9 @@ class Runtime:
         db.write_sync(_fill_generated_fields)
         rt = cls(paths, settings, db, SecretStore(session_only=session_secrets))
         rt.privacy = privacy
+        rt.restored, rt.restore_error = restored, restore_error
+        rt.proc_key = processes.key()
+        db.write_sync(lambda c: processes.register(c, rt.proc_key, role))
         return rt
 
     def _receiver_base(self) -> str:
@@ -174,6 +194,8 @@ class Runtime:
             self.spawn(self.dispatcher.run())
             self.spawn(self.scheduler.run())
             self.spawn(self.bulk.run())
+            self.spawn(self.review.run())
+            self.spawn(self.backups.run())
         if tunnel and receiver and self.receiver is not None:
             if self.watch.relay is not None and not relay:
                 # One public URL per database: the relay's. Ours starts if the relay goes away.
@@ -397,6 +419,8 @@ class Runtime:
         self.dispatcher.stop()
         self.scheduler.stop()
         self.bulk.stop()
+        self.review.stop()
+        self.backups.stop()
         self.polling.stop()
         await self.tunnel.stop()
         if self.receiver is not None:
@@ -417,6 +441,11 @@ class Runtime:
         await self.accounts.aclose()
 
     def close(self) -> None:
+        if self.proc_key:
+            try:
+                self.db.write_sync(lambda c: processes.unregister(c, self.proc_key))
+            except SmsdeskError:
+                log.info("could not remove this process from the database's list of users")
         self.db.close()
 
 

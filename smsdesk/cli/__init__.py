@@ -16,19 +16,22 @@ from collections.abc import Sequence
 from smsdesk import __version__
 from smsdesk.cli import (
     accounts,
+    backup_cmd,
     common,
     conversations,
     import_cmd,
     messages,
     optouts,
     queue,
+    review,
     sandbox_cmd,
     send,
     serve,
 )
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue)
+COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue, review,
+            backup_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

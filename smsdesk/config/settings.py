@@ -29,6 +29,9 @@ class Settings:
     overdue_limit_minutes: int = 60
     tunnel_command: str = ""
     tunnel_kind: str = "none"  # none | ngrok | command
+    backup_daily: bool = True  # one automatic backup a day (services/backup.py)
+    backup_keep: int = 7  # automatic backups kept in the backup folder
+    backup_folder: str = ""  # "": <data folder>/backups
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -18,7 +18,9 @@ Facts: PROVIDERS.md section 2. Points that shape this module:
   ``rejected`` with Mobivate's words, items the answer leaves out ``needs_review``; nothing
   is claimed as sent unless the answer accepts it (:func:`_batch_results`).
 - Mobivate is the one provider whose message log can settle an ambiguous send:
-  :meth:`MobivateProvider.reconcile` looks for our reference as ``senderReference``.
+  :meth:`MobivateProvider.reconcile_many` looks for our references as ``senderReference``,
+  a whole interrupted batch in one read of the log (``caps.reconcile``: the review service
+  asks it on a back-off schedule until each message is found or given up on).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -465,12 +468,21 @@ class MobivateProvider(BaseProvider):
 
     async def reconcile(self, local_id: str, sent_after: datetime) -> SendResult | None:
         """Find an ambiguous send in the MT log by ``senderReference``; None when it is not there."""
+        return (await self.reconcile_many([local_id], sent_after)).get(local_id)
+
+    async def reconcile_many(self, local_ids: Sequence[str], sent_after: datetime) -> dict[str, SendResult]:
+        """One read of the MT log since ``sent_after`` settles every reference it lists."""
+        wanted = set(local_ids)
+        found: dict[str, SendResult] = {}
         for rec in await self._log(sent_after, "MT", RECONCILE_MAX_PAGES):
-            if local_id in (rec.get("senderReference"), rec.get("reference"), rec.get("clientReference")):
-                ev = self._event(rec)
-                status = ev.status if ev.status.is_final else Status.SENT
-                return SendResult(local_id, ev.provider_message_id, status, ev.raw_status or "Accepted", error=ev.error)
-        return None
+            ref = next((r for r in (rec.get("senderReference"), rec.get("reference"), rec.get("clientReference"))
+                        if isinstance(r, str) and r in wanted), None)
+            if ref is None or ref in found:
+                continue
+            ev = self._event(rec)
+            status = ev.status if ev.status.is_final else Status.SENT
+            found[ref] = SendResult(ref, ev.provider_message_id, status, ev.raw_status or "Accepted", error=ev.error)
+        return found
 
     # ---- opt-outs on the provider ------------------------------------------------------
     async def optout_add(self, number: str) -> None:

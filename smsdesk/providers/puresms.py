@@ -370,6 +370,12 @@ SPEC: ProviderSpec = ProviderSpec(
     limits=Limits(concurrency=8, per_second=50),
     default_base_url="https://connect-api.divergent.cloud",
     factory=lambda acct, client: _make(SPEC, acct, client),
+    # No status or search endpoint: only a delivery receipt (clientReference) can settle one.
+    unsettled_note=(
+        "PureSMS cannot be asked whether these went out: it has no way to look a message up. "
+        "Any that did go out are settled when PureSMS's delivery receipt reaches smsdesk (through "
+        "its webhook); check the rest in the PureSMS portal, then mark them as sent or send them again."
+    ),
 )
 
 SANDBOX_SPEC: ProviderSpec = ProviderSpec(
@@ -387,6 +393,10 @@ SANDBOX_SPEC: ProviderSpec = ProviderSpec(
     default_base_url="",
     factory=lambda acct, client: _make(SANDBOX_SPEC, acct, client),
     notes="The built-in simulated provider (PureSMS wire format); no account, no real SMS.",
+    unsettled_note=(
+        "The sandbox, like PureSMS whose wire format it speaks, cannot be asked whether these went "
+        "out; a delivery receipt still settles any that did. Mark them as sent or send them again."
+    ),
 )
 
 

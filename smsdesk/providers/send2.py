@@ -227,5 +227,11 @@ SPEC = ProviderSpec(
     default_base_url="https://sms.send-2.com",
     factory=lambda acct, client: Send2Provider(acct, client),
     notes="Delivery reports by polling only; no bulk, scheduling, webhooks or replies.",
+    # A send cut off before its answer has no Send-2 id, and Send-2 keeps no reference of ours.
+    unsettled_note=(
+        "Send-2 cannot be asked about a send that was cut off: without its answer smsdesk has no "
+        "Send-2 message number to look up. Check with the recipients or on Send-2's website, then "
+        "mark them as sent or send them again."
+    ),
 )
 Send2Provider.spec = SPEC

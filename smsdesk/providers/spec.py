@@ -46,6 +46,23 @@ class Capabilities:
     idempotent: bool = False  # the provider dedupes on our client reference
     reconcile: bool = False  # an ambiguous send can be checked against the provider's log
 
+    @property
+    def settle(self) -> str:
+        """How a send that may or may not have gone out (``needs_review``) can be settled
+        without a person: :data:`SETTLE_LOOKUP`, :data:`SETTLE_RESEND`, or "" (it cannot)."""
+        if self.reconcile:
+            return SETTLE_LOOKUP
+        if self.idempotent:
+            return SETTLE_RESEND
+        return ""
+
+
+# Ways to settle an undecided send (Capabilities.settle). LOOKUP: the provider's message log is
+# searched for our reference (``Provider.reconcile_many``). RESEND: the provider drops a repeat
+# of our reference, so sending it again cannot reach anyone twice.
+SETTLE_LOOKUP = "lookup"
+SETTLE_RESEND = "resend"
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -64,6 +81,16 @@ class ProviderSpec:
     factory: Callable[[AccountConfig, httpx.AsyncClient], Provider] | None = None
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Said on a batch of undecided sends when the provider cannot be asked (caps.settle == ""):
+    # what, if anything, can still settle them. Empty: a sentence built from the name.
+    unsettled_note: str = ""
+
+    @property
+    def cannot_ask_note(self) -> str:
+        return self.unsettled_note or (
+            f"{self.name} cannot be asked whether these went out. Check with the recipients or on "
+            f"{self.name}'s own website, then mark them as sent or send them again."
+        )
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -4,8 +4,8 @@ Per account, a lane holds a bounded number of sends in flight (the account's con
 setting; unbounded httpx concurrency fails, ARCHITECTURE.md pitfall 3) under a token-bucket
 rate limit. Each row is *claimed* in a transaction first, so when the GUI and ``smsdesk
 serve`` share a database exactly one dispatcher sends it. Failures follow the error kind:
-retryable -> back-off with jitter, honouring Retry-After; ambiguous -> reconcile where the
-provider allows it, else ``needs_review``; permanent -> ``failed`` with the provider's words,
+retryable -> back-off with jitter, honouring Retry-After; ambiguous -> ``needs_review``, which
+``ReviewService`` settles with the provider where it can be asked; permanent -> ``failed`` with the provider's words,
 or ``rejected`` when the provider refused that message (``ProviderError.rejected``, an
 opted-out recipient, an item refused inside a batch). Just before a row is claimed its number
 is checked against the opt-out list again (it may have replied STOP since it was queued).
@@ -383,15 +383,8 @@ class Dispatcher:
             asyncio.get_running_loop().call_later(delay + 0.01, self.kick)
             return
         if exc.kind == ErrorKind.AMBIGUOUS:
-            adapter = self.accounts.adapter(account_id)
-            if adapter.spec.caps.reconcile:
-                try:
-                    found = await adapter.reconcile(c.local_id, datetime.now(UTC) - timedelta(hours=1))
-                except ProviderError:
-                    found = None
-                if found is not None:
-                    await self._record(account_id, c, found)
-                    return
+            # Never resent blindly. Where the provider can be asked, ReviewService looks it up
+            # (a failed batch in one request, not one per message) on a back-off until settled.
             result = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "ambiguous", error=text)
         elif exc.opted_out:
             result = SendResult(c.local_id, None, Status.REJECTED, PROVIDER_OPTED_OUT, error=text)

@@ -103,8 +103,15 @@ def _general_tab(ctx: UiContext) -> QWidget:
     return GeneralSettingsView(ctx)
 
 
+def _data_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.data_settings_view import DataSettingsView
+
+    return DataSettingsView(ctx)
+
+
 SETTINGS_TABS: list[SettingsTab] = [
     SettingsTab("accounts", "Accounts", _accounts_tab),
     SettingsTab("webhooks", "Webhooks", _webhooks_tab),
     SettingsTab("general", "General", _general_tab),
+    SettingsTab("data", "Data", _data_tab),
 ]

@@ -32,6 +32,7 @@ from smsdesk.services.importing.wizard import Step
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.models.import_rows_model import RowsModel
 from smsdesk.ui.views.bulk_pages_input import ERR, _table_view, reasons_text, summary_text
+from smsdesk.ui.views.review_panel import ReviewPanel
 
 if TYPE_CHECKING:
     from smsdesk.ui.views.bulk_wizard import BulkWizard
@@ -360,14 +361,17 @@ class ReportPage(QWizardPage):
         row.addWidget(self.export)
         row.addWidget(again)
         row.addStretch(1)
+        self.review = ReviewPanel(host.ctx)  # this run's undecided sends, one action each
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.review)
         layout.addLayout(row)
         layout.addStretch(1)
 
     def initializePage(self) -> None:  # noqa: N802
         if self.host.state.run_id is not None:
             self._show(self.host.ctx.rt.bulk.summary(self.host.state.run_id))
+            self.review.set_active(True, self.host.state.run_id)
 
     def refresh(self) -> None:
         run_id = self.host.state.run_id

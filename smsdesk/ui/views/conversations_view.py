@@ -48,6 +48,7 @@ from smsdesk.ui.delegates.conversation_delegate import ConversationDelegate, sho
 from smsdesk.ui.models.conversation_list_model import ConversationListModel
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE, describe_text
+from smsdesk.ui.views.review_panel import ReviewPanel
 from smsdesk.ui.views.thread_view import ThreadView
 
 log = logging.getLogger(__name__)
@@ -194,9 +195,12 @@ class ConversationsView(QWidget):
         splitter.addWidget(self.right_stack)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([320, 700])
+        # With the "Needs review" filter: the batches of undecided sends, one action each.
+        self.review = ReviewPanel(ctx, parent=self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.addWidget(self.review)
+        layout.addWidget(splitter, 1)
 
         # ---- behaviour ----
         self._draft_timer = QTimer(self, singleShot=True, interval=700)
@@ -247,6 +251,7 @@ class ConversationsView(QWidget):
 
     def _filter_changed(self) -> None:
         self.list_model.set_filter(self.filter.currentData())
+        self.review.set_active(self.filter.currentData() == ListFilter.NEEDS_REVIEW.value)
 
     def _list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         conv = self.list_model.conversation_at(current.row())
@@ -482,6 +487,7 @@ class ConversationsView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         self._mark_current_read()
+        self.review.refresh()  # batches may have changed while another page was shown
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         # Qt sends ActivationChange to every widget of a window: back to the window, the
