@@ -108,12 +108,13 @@ class Runtime:
         self.tunnel.on_change(lambda _st: self._beat_soon())
         self.watch.on_foreign_accounts(self.accounts.forget_adapters)
         self.watch.on_relay_change(self._relay_changed)
-        self.conversations = ConversationService(db, self.bus, self.sender)
+        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
+        self._shown_region = settings.default_region
+        self.conversations = ConversationService(db, self.bus, self.sender, self.contacts.number_text)
         self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
         # STOP / START replies and providers' opted-out refusals reach every provider's own list.
         self.inbound.on_optouts = self.optouts.sync_later
         self.dispatcher.on_optouts = self.optouts.sync_later
-        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
 
     @classmethod
     def open(cls, home: str | None = None, session_secrets: bool = False) -> Runtime:
@@ -139,6 +140,11 @@ class Runtime:
 
     def save_settings(self) -> None:
         self.settings.save(self.paths.settings)
+        if self.settings.default_region != self._shown_region:
+            # Numbers are shown nationally or internationally relative to the default
+            # country: every list showing numbers relabels them, as when a contact is named.
+            self._shown_region = self.settings.default_region
+            self.bus.publish(Changes(contacts=True))
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(

@@ -120,7 +120,7 @@ class ComposeView(QWidget):
         top = QWidget()
         top.setLayout(form)
 
-        self.model = SentMessagesModel(ctx.rt.sender)
+        self.model = SentMessagesModel(ctx.rt.sender, ctx.rt.contacts)
         self.table = QTableView()
         self.table.setObjectName("sent_table")
         self.table.setModel(self.model)
@@ -210,8 +210,9 @@ class ComposeView(QWidget):
             self.to_status.setText("✗ " + " ".join(c.error or "" for c in bad))
             self.to.setProperty("invalid", True)
             return False
+        labels = self.ctx.rt.contacts.labels_for(c.number or "" for c in checked)
         self.to_status.setStyleSheet(OK_STYLE)
-        nums = ", ".join(c.number or "" for c in checked)
+        nums = ", ".join(labels[c.number or ""].full for c in checked)
         self.to_status.setText(f"✓ {len(checked)} recipient{'s' if len(checked) > 1 else ''}: {nums}")
         self.to.setProperty("invalid", False)
         return True
