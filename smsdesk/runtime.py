@@ -83,7 +83,8 @@ class Runtime:
         self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
         self.dispatcher = Dispatcher(db, self.accounts, self.bus)
         self.sender = SendService(
-            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick
+            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick,
+            confirm_threshold=lambda: self.settings.confirm_send_threshold,
         )
         self.scheduler = SchedulerService(
             db, self.accounts, self.sender, self.bus, lambda: self.settings.overdue_limit_minutes,
