@@ -51,7 +51,7 @@ def test_ctrl_enter_to_five_asks_with_count_segments_and_cost_then_empties_to(gu
     _ctrl_enter(qtbot, view)
     box = _confirmation(gui, view)
     assert box.text() == "Send this message to 5 recipients?"
-    assert "5 messages · 2 segments each, 10 in all · estimated cost 0.40 (0.04 per segment)" in box.informativeText()
+    assert "5 messages · 2 segments each, 10 in all\nEstimated cost 0.40 (0.04 per segment)." in box.informativeText()
     assert gui.rt.sender.messages.recent(10) == []  # nothing is written while it asks
     _ctrl_enter(qtbot, view)  # a second Ctrl+Enter does not open a second question
     assert len([b for b in view.findChildren(QMessageBox, "confirm_send") if b.isVisible()]) == 1
@@ -78,7 +78,7 @@ def test_cancel_sends_nothing_and_an_account_without_price_says_cost_unknown(gui
     qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     box = _confirmation(gui, view)
     info = box.informativeText()
-    assert "5 messages · 1 segment each, 5 in all · cost unknown" in info
+    assert "5 messages · 1 segment each, 5 in all\nCost unknown: this account has no price per segment" in info
     assert "0.00" not in info
     qtbot.keyClick(box, Qt.Key.Key_Escape)
     gui.wait_until(lambda: view.feedback.text() == "Not sent.")

@@ -20,6 +20,7 @@ COLUMNS = ("Next run", "Recipients", "Account", "Where", "Repeat", "State", "Mes
 RECIPIENTS_COL = 1
 STATE_COL = 5
 NAMED = 2  # recipients named before "+N more"
+TIP_NAMED = 5  # named in the tooltip
 _COLORS = {
     "held": "#a15c00",
     "paused": "#666666",
@@ -52,8 +53,7 @@ def recipients_text(count: int, first: list[ContactLabel]) -> str:
     """"Ann Lee, 07911 123456 +3 more": the first names or numbers, then how many others."""
     if not first:
         return f"{count:,} recipient{'s' if count != 1 else ''}"
-    # "+1 more" would take the room the last name needs: name all three then.
-    shown = first if count <= NAMED + 1 else first[:NAMED]
+    shown = first[:NAMED]  # a third name would push the count out of a narrow column
     text = ", ".join(label.text for label in shown)
     rest = count - len(shown)
     return f"{text} +{rest:,} more" if rest > 0 else text
@@ -71,7 +71,7 @@ class ScheduleModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self._rows = self._svc.items(include_finished=self.include_finished)
-        first = self._svc.first_recipients([it.id for it in self._rows], NAMED + 1)
+        first = self._svc.first_recipients([it.id for it in self._rows], TIP_NAMED)
         labels = self._contacts.labels_for(n for numbers in first.values() for n in numbers)
         self._first = {sid: [labels[n] for n in numbers] for sid, numbers in first.items()}
         self.endResetModel()

@@ -24,23 +24,23 @@ def _plural(n: int, word: str) -> str:
 
 
 def cost_text(plan: SendPlan) -> str:
-    """"estimated cost 1.12 (0.04 per segment)" or "cost unknown (...)"."""
+    """"Estimated cost 1.12 (0.04 per segment)" or "Cost unknown: ..."."""
     cost = plan.cost
     if cost is None or plan.price_per_segment is None:
-        return ("cost unknown: this account has no price per segment "
-                "(add one in Settings → Accounts to see an estimate)")
-    return f"estimated cost {cost:,.2f} ({plan.price_per_segment:g} per segment)"
+        return ("Cost unknown: this account has no price per segment "
+                "(add one in Settings → Accounts to see an estimate).")
+    return f"Estimated cost {cost:,.2f} ({plan.price_per_segment:g} per segment)."
 
 
 def summary_text(plan: SendPlan) -> str:
-    """"14 messages · 2 segments each, 28 in all · estimated cost 1.12 (0.04 per segment)"."""
+    """"14 messages · 2 segments each, 28 in all", then the cost on a line of its own."""
     n = len(plan.numbers)
     if plan.total_segments == plan.segments * n:
         each = _plural(plan.segments, "segment")
         parts = f"{each} each, {plan.total_segments:,} in all" if n > 1 else each
     else:  # personalised texts differ in length
         parts = f"{_plural(plan.total_segments, 'segment')} in all"
-    return f"{_plural(n, 'message')} · {parts} · {cost_text(plan)}"
+    return f"{_plural(n, 'message')} · {parts}\n{cost_text(plan)}"
 
 
 def skipped_lines(plan: SendPlan, labels: Mapping[str, ContactLabel]) -> list[str]:
