@@ -90,7 +90,8 @@ class Runtime:
         self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
         self.dispatcher = Dispatcher(db, self.accounts, self.bus)
         self.sender = SendService(
-            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick
+            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick,
+            confirm_threshold=lambda: self.settings.confirm_send_threshold,
         )
         self.scheduler = SchedulerService(
             db, self.accounts, self.sender, self.bus, lambda: self.settings.overdue_limit_minutes,
@@ -116,12 +117,13 @@ class Runtime:
         self.tunnel.on_change(lambda _st: self._beat_soon())
         self.watch.on_foreign_accounts(self.accounts.forget_adapters)
         self.watch.on_relay_change(self._relay_changed)
-        self.conversations = ConversationService(db, self.bus, self.sender)
+        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
+        self._shown_region = settings.default_region
+        self.conversations = ConversationService(db, self.bus, self.sender, self.contacts.number_text)
         self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
         # STOP / START replies and providers' opted-out refusals reach every provider's own list.
         self.inbound.on_optouts = self.optouts.sync_later
         self.dispatcher.on_optouts = self.optouts.sync_later
-        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
         self.backups = backups.BackupService(paths, db, lambda: self.settings, secrets)
         self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
         self.restore_error = ""  # ... or why it still waits
@@ -168,6 +170,11 @@ class Runtime:
 
     def save_settings(self) -> None:
         self.settings.save(self.paths.settings)
+        if self.settings.default_region != self._shown_region:
+            # Numbers are shown nationally or internationally relative to the default
+            # country: every list showing numbers relabels them, as when a contact is named.
+            self._shown_region = self.settings.default_region
+            self.bus.publish(Changes(contacts=True))
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(

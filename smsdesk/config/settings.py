@@ -27,6 +27,7 @@ class Settings:
     demo_mode: bool = True  # run the built-in sandbox provider inside the app
     theme: str = "system"  # system | light | dark
     overdue_limit_minutes: int = 60
+    confirm_send_threshold: int = 5  # Send asks first from this many recipients; 0: never asks
     tunnel_command: str = ""
     tunnel_kind: str = "none"  # none | ngrok | command
     backup_daily: bool = True  # one automatic backup a day (services/backup.py)

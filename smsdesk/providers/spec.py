@@ -106,7 +106,9 @@ API_KEY = FieldSpec("api_key", "API key", secret=True, required=True)
 CONCURRENCY = FieldSpec("concurrency", "Sends in flight", default="8", help="Parallel single sends.",
                         number="int", minimum=1)
 RATE = FieldSpec("rate_per_second", "Max sends per second", default="50", number="float", minimum=0.01)
-PRICE = FieldSpec("price_per_segment", "Price per segment", default="0", help="For cost estimates.",
+# Empty means "not known" (estimates say "cost unknown"), never free.
+PRICE = FieldSpec("price_per_segment", "Price per segment",
+                  help="What your provider charges per segment, for cost estimates; leave empty if you do not know.",
                   number="float")
 COMMON_TAIL = (CONCURRENCY, RATE, PRICE)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).

@@ -90,6 +90,21 @@ class AccountService:
     def spec(self, account: Account) -> ProviderSpec:
         return registry.get_spec(account.provider)
 
+    @staticmethod
+    def price_per_segment(account: Account) -> float | None:
+        """What the account's provider charges per segment, or None when nobody said.
+
+        An empty field means "unknown", never free: an estimate then says "cost unknown"
+        rather than 0.00.
+        """
+        value = account.settings.get("price_per_segment")
+        raw = "" if value is None else str(value).strip()
+        try:
+            price = float(raw)
+        except ValueError:
+            return None
+        return price if math.isfinite(price) and price >= 0 else None
+
     def webhook_url(self, account: Account, public: bool = False) -> str:
         base = self.public_base.get(account.id) if public else None
         url = f"{base or self._webhook_base()}/hooks/{account.id}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from smsdesk.domain.errors import NotFound
@@ -55,10 +56,13 @@ class SearchHit:
 
 
 class ConversationService:
-    def __init__(self, db: Database, bus: EventBus, sender: SendService) -> None:
+    def __init__(
+        self, db: Database, bus: EventBus, sender: SendService, number_text: Callable[[str], str] = str
+    ) -> None:
         self.db = db
         self.bus = bus
         self.sender = sender
+        self._number_text = number_text  # a number as people write it (ContactService.number_text)
         self.repo = ConversationRepository(db)
 
     # ---- the inbox ---------------------------------------------------------------------
@@ -190,7 +194,7 @@ class ConversationService:
         if conv.opted_out:
             how = opted_out_reason(self.db.reader(), conv.remote) or "on the opt-out list"
             return (
-                f"{conv.title} has opted out ({how}). Replies are blocked until they text START "
+                f"{conv.contact_name or self._number_text(conv.remote)} has opted out ({how}). Replies are blocked until they text START "
                 "or someone removes them on the Opt-outs page."
             )
         return None

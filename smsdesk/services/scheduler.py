@@ -117,6 +117,10 @@ class SchedulerService:
     def recipients(self, sid: int) -> list[str]:
         return [num for num, _ in self.repo.recipients(sid)]
 
+    def first_recipients(self, sids: list[int], n: int = 3) -> dict[int, list[str]]:
+        """The first ``n`` numbers (+E.164) of each item, for a list that names a few."""
+        return self.repo.first_recipients(sids, n)
+
     def history(self, sid: int) -> list[dict[str, Any]]:
         return self.repo.runs(sid)
 

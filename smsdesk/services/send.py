@@ -45,6 +45,38 @@ class Draft:
     sender: str | None = None
     send_at: datetime | None = None  # None: now
     personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
+    skip_opted_out: bool = False  # the person agreed to send to the others (see SendService.plan)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A typed number left out because it opted out: ``how`` as "replied STOP on 3 Dec 2026"."""
+
+    number: str
+    how: str
+    message: str  # the full sentence :meth:`SendService.blocked` gives
+
+
+@dataclass(frozen=True, slots=True)
+class SendPlan:
+    """What a send would do, for the confirmation a person sees before anything is written."""
+
+    account: str
+    sender: str
+    text: str
+    numbers: list[str]  # +E.164, deduplicated, in the order typed; these would be sent
+    opted_out: list[Skipped]  # typed numbers on the opt-out list: skipped if the person agrees
+    segments: int  # of one message
+    total_segments: int
+    price_per_segment: float | None  # None: the account does not say (cost unknown)
+    confirm: bool  # as many recipients as the confirmation threshold, or more
+
+    @property
+    def cost(self) -> float | None:
+        """The estimated cost of all segments, or None when the price is unknown."""
+        if self.price_per_segment is None:
+            return None
+        return round(self.total_segments * self.price_per_segment, 4)
 
 
 class SendService:
@@ -55,6 +87,7 @@ class SendService:
         bus: EventBus,
         default_region: Callable[[], str],
         on_queued: Callable[[], None] = lambda: None,
+        confirm_threshold: Callable[[], int] = lambda: 0,
     ) -> None:
         self.db = db
         self.accounts = accounts
@@ -63,6 +96,7 @@ class SendService:
         self.optouts = OptOutRepository(db)
         self._region = default_region
         self._on_queued = on_queued
+        self._confirm_threshold = confirm_threshold  # recipients from which Send asks first; 0: never
 
     def check_recipient(self, raw: str) -> Recipient:
         """Inline validation for one typed number (no writes)."""
@@ -78,10 +112,7 @@ class SendService:
     def blocked(self, number: str) -> str | None:
         """Why sending to ``number`` is blocked (it is on the opt-out list, and how it got there)."""
         how = msg_store.opted_out_reason(self.db.reader(), number)
-        if how is None:
-            return None
-        return (f"{number} has opted out ({how}); sending to it is blocked until it is taken off the "
-                "opt-out list (they text START, or you remove it on the Opt-outs page).")
+        return None if how is None else _blocked_text(phone.display(number, self._region()), how)
 
     def check_text(self, account: Account, text: str) -> str:
         text = normalise_newlines(text)
@@ -91,11 +122,13 @@ class SendService:
             raise InvalidInput(f"The message is {len(text)} characters; the limit is {MAX_TEXT}.")
         return text
 
-    async def send(self, draft: Draft) -> list[Message]:
-        """Validate everything, then queue every recipient in one transaction.
+    def plan(self, draft: Draft) -> SendPlan:
+        """What :meth:`send` would do with ``draft``, checked but not written: who gets it,
+        which typed numbers opted out, how many segments and what it may cost.
 
         Raises:
-            InvalidInput: nothing was written; the message says which recipient and why.
+            InvalidInput: the text, the sender or a number cannot be used (nothing would be
+                sent); :class:`OptedOut` when every number opted out.
         """
         account = self.accounts.get(draft.account_id)
         text = self.check_text(account, draft.text)
@@ -106,18 +139,51 @@ class SendService:
         numbers: list[str] = []
         seen: set[str] = set()  # a list membership test here was quadratic: 1-2 s at 10,000 recipients
         problems: list[str] = []
+        opted_out: list[Skipped] = []
+        region = self._region()
+        reader = self.db.reader()
         for raw in draft.recipients:
-            rec = self.check_recipient(raw)
-            if rec.error:
-                problems.append(rec.error)
-            elif rec.number not in seen:
-                seen.add(rec.number)  # type: ignore[arg-type]
-                numbers.append(rec.number)  # type: ignore[arg-type]
-        opted = [p for p in problems if "opted out" in p]
-        if opted and len(opted) == len(problems):
-            raise OptedOut(" ".join(opted))
+            try:
+                num = phone.parse(raw, region).e164
+            except InvalidNumber as exc:
+                problems.append(str(exc))
+                continue
+            if num in seen:
+                continue
+            seen.add(num)
+            how = msg_store.opted_out_reason(reader, num)
+            if how is None:
+                numbers.append(num)
+            else:
+                opted_out.append(Skipped(num, how, _blocked_text(phone.display(num, region), how)))
         if problems:
             raise InvalidInput(" ".join(problems))
+        if not numbers:
+            raise OptedOut(" ".join(s.message for s in opted_out))
+        info = analyze(text)
+        total = sum(analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments
+                    for n in numbers)
+        threshold = self._confirm_threshold()
+        return SendPlan(
+            account=account.name, sender=sender, text=text, numbers=numbers, opted_out=opted_out,
+            segments=info.segments, total_segments=total, price_per_segment=self.accounts.price_per_segment(account),
+            confirm=0 < threshold <= len(numbers),
+        )
+
+    async def send(self, draft: Draft) -> list[Message]:
+        """Validate everything, then queue every recipient in one transaction.
+
+        With ``draft.skip_opted_out`` (the person agreed to it), numbers on the opt-out list
+        are left out and the others sent; without it, one such number stops the whole send.
+
+        Raises:
+            InvalidInput: nothing was written; the message says which recipient and why.
+        """
+        plan = self.plan(draft)
+        if plan.opted_out and not draft.skip_opted_out:
+            raise OptedOut(" ".join(s.message for s in plan.opted_out))
+        account = self.accounts.get(draft.account_id)
+        text, sender, numbers = plan.text, plan.sender, plan.numbers
         send_at_iso = None
         status = Status.QUEUED
         if draft.send_at is not None:
@@ -126,14 +192,16 @@ class SendService:
                 send_at_iso = send_at.isoformat(timespec="milliseconds")
                 status = Status.SCHEDULED
         items = []
+        plain = analyze(text)
         for num in numbers:
             body = draft.personalised.get(num, text)
-            info = analyze(body)
+            info = analyze(body) if num in draft.personalised else plain
             items.append(NewOutgoing(account.id, num, sender, body, info.segments, info.encoding, status, send_at_iso))
 
         def write(conn: object) -> list[int]:
             ids = msg_store.insert_outgoing(conn, items)  # type: ignore[arg-type]
-            audit(conn, "send", account.name, recipients=len(ids), scheduled=send_at_iso)  # type: ignore[arg-type]
+            audit(conn, "send", account.name, recipients=len(ids), scheduled=send_at_iso,  # type: ignore[arg-type]
+                  skipped_opted_out=len(plan.opted_out))
             return ids
 
         ids = await self.db.write(write)
@@ -158,3 +226,9 @@ class SendService:
             self.bus.publish(Changes(message_ids={message_id}))
             self._on_queued()
         return ok
+
+
+def _blocked_text(shown: str, how: str) -> str:
+    """Why a number may not be messaged; ``shown`` is the number as people write it."""
+    return (f"{shown} has opted out ({how}); sending to it is blocked until it is taken off the "
+            "opt-out list (they text START, or you remove it on the Opt-outs page).")

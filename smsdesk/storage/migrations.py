@@ -363,6 +363,14 @@ V8 = [
     "ALTER TABLE pending_receipts ADD COLUMN event_id INTEGER",
 ]
 
+# An account's price per segment used to default to "0", which estimates then showed as a
+# cost of 0.00. Empty now means "not known"; an account still holding the old default had
+# never been given a price, so it becomes unknown ("cost unknown") instead of free.
+V9 = [
+    """UPDATE accounts SET settings = json_set(settings, '$.price_per_segment', '')
+       WHERE json_valid(settings) AND json_extract(settings, '$.price_per_segment') IN ('0', 0)""",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -372,6 +380,7 @@ MIGRATIONS: dict[int, list[str]] = {
     6: V6,
     7: V7,
     8: V8,
+    9: V9,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

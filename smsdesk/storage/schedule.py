@@ -325,6 +325,21 @@ class ScheduleRepository:
         )
         return [(r["number"], r["body"]) for r in rows]
 
+    def first_recipients(self, sids: Sequence[int], n: int) -> dict[int, list[str]]:
+        """The first ``n`` numbers of each item, in the order given (a primary-key range each)."""
+        out: dict[int, list[str]] = {}
+        for i in range(0, len(sids), 500):
+            chunk = list(sids[i : i + 500])
+            rows = self.db.query(
+                f"""SELECT schedule_id, number FROM schedule_recipients
+                    WHERE schedule_id IN ({','.join('?' * len(chunk))}) AND position < ?
+                    ORDER BY schedule_id, position""",
+                (*chunk, n),
+            )
+            for r in rows:
+                out.setdefault(int(r["schedule_id"]), []).append(str(r["number"]))
+        return out
+
     def due(self, now: str) -> list[ScheduleItem]:
         rows = self.db.query(
             _SELECT + " WHERE s.state = 'scheduled' AND s.next_run_utc IS NOT NULL AND s.next_run_utc <= ?"

@@ -93,7 +93,9 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(bold if c.unread else base)
         painter.setPen(ink)
         title_rect = QRect(line1.left(), line1.top(), max(right - line1.left(), 10), line1.height())
-        title = (bfm if c.unread else fm).elidedText(c.title, Qt.TextElideMode.ElideRight, title_rect.width())
+        # The model's title: the contact's name, or the number as people write it.
+        shown = index.data(Qt.ItemDataRole.DisplayRole) or c.title
+        title = (bfm if c.unread else fm).elidedText(shown, Qt.TextElideMode.ElideRight, title_rect.width())
         painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
 
         right2 = line2.right()

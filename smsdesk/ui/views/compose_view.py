@@ -1,11 +1,15 @@
 """Compose: pick an account, type recipients (checked as you type), write, Send (Ctrl+Enter).
 
 The counter shows characters, encoding, segments and which characters forced UCS-2. The
-list below shows sent messages whose status cells change live as receipts arrive.
+list below shows sent messages whose status cells change live as receipts arrive. From a
+number of recipients (Settings -> General), or when some typed numbers opted out, Send asks
+first (:class:`SendConfirmDialog`); after a send the To box is emptied, so a second Send
+does not send the same message again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -29,14 +33,17 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.segments import analyze, normalise_newlines
-from smsdesk.services.send import Draft
+from smsdesk.services.send import Draft, SendPlan
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.sent_messages_model import SentMessagesModel
+from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
 
 _SPLIT = re.compile(r"[,;\n]+")
 OK_STYLE = "color: #1b7f3b;"
 ERR_STYLE = "color: #b3261e;"
+WARN_STYLE = "color: #a15c00;"
+SHOWN_NUMBERS = 6  # recipients named on the line under To; the rest are counted
 HINT_STYLE = "color: palette(mid);"
 
 
@@ -120,7 +127,8 @@ class ComposeView(QWidget):
         top = QWidget()
         top.setLayout(form)
 
-        self.model = SentMessagesModel(ctx.rt.sender)
+        self.model = SentMessagesModel(ctx.rt.sender, ctx.rt.contacts)
+        self._confirm: SendConfirmDialog | None = None
         self.table = QTableView()
         self.table.setObjectName("sent_table")
         self.table.setModel(self.model)
@@ -204,15 +212,30 @@ class ComposeView(QWidget):
             self.to_status.setText("Add one or more numbers.")
             return False
         checked = [self.ctx.rt.sender.check_recipient(p) for p in parts]
-        bad = [c for c in checked if c.error]
+        bad = [c for c in checked if c.number is None]
         if bad:
             self.to_status.setStyleSheet(ERR_STYLE)
             self.to_status.setText("✗ " + " ".join(c.error or "" for c in bad))
             self.to.setProperty("invalid", True)
             return False
-        self.to_status.setStyleSheet(OK_STYLE)
-        nums = ", ".join(c.number or "" for c in checked)
-        self.to_status.setText(f"✓ {len(checked)} recipient{'s' if len(checked) > 1 else ''}: {nums}")
+        labels = self.ctx.rt.contacts.labels_for(c.number or "" for c in checked)
+        ok = list(dict.fromkeys(c.number or "" for c in checked if not c.error))
+        opted = list(dict.fromkeys(c.number or "" for c in checked if c.error))
+        if not ok:  # every number opted out: nothing could be sent
+            self.to_status.setStyleSheet(ERR_STYLE)
+            self.to_status.setText("✗ " + " ".join(dict.fromkeys(c.error or "" for c in checked)))
+            self.to.setProperty("invalid", True)
+            return False
+        names = ", ".join(labels[n].full for n in ok[:SHOWN_NUMBERS])
+        more = f" +{len(ok) - SHOWN_NUMBERS:,} more" if len(ok) > SHOWN_NUMBERS else ""
+        line = f"✓ {len(ok):,} recipient{'s' if len(ok) > 1 else ''}: {names}{more}"
+        if opted:
+            # Not an error to fix: Send offers to skip them (and says why each one is skipped).
+            skipped = ", ".join(labels[n].full for n in opted[:SHOWN_NUMBERS])
+            extra = f" +{len(opted) - SHOWN_NUMBERS:,} more" if len(opted) > SHOWN_NUMBERS else ""
+            line += f" · opted out, will be skipped: {skipped}{extra}"
+        self.to_status.setStyleSheet(WARN_STYLE if opted else OK_STYLE)
+        self.to_status.setText(line)
         self.to.setProperty("invalid", False)
         return True
 
@@ -230,7 +253,7 @@ class ComposeView(QWidget):
 
     # ---- sending -----------------------------------------------------------------------
     def send(self) -> None:
-        if not self.send_button.isEnabled():
+        if not self.send_button.isEnabled() or self._confirm is not None:
             return
         if not self.validate_recipients():
             self.feedback.setStyleSheet(ERR_STYLE)
@@ -243,16 +266,52 @@ class ComposeView(QWidget):
             self.feedback.setText("Add an account in Settings first.")
             return
         draft = Draft(account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender.text() or None)
+        try:
+            plan = self.ctx.rt.sender.plan(draft)
+        except SmsdeskError as exc:
+            self._send_failed(exc)
+            return
+        if plan.opted_out or plan.confirm:
+            self._ask(plan, draft)
+            return
+        self._queue(draft, plan)
+
+    def _ask(self, plan: SendPlan, draft: Draft) -> None:
+        labels = self.ctx.rt.contacts.labels_for(s.number for s in plan.opted_out)
+        dialog = SendConfirmDialog(plan, labels, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_answered.connect(lambda ok: self._answered(ok, plan, draft))
+        self._confirm = dialog
+        dialog.open()
+
+    def _answered(self, ok: bool, plan: SendPlan, draft: Draft) -> None:
+        self._confirm = None
+        if ok:
+            self._queue(dataclasses.replace(draft, skip_opted_out=True), plan)
+        else:
+            self.feedback.setStyleSheet(HINT_STYLE)
+            self.feedback.setText("Not sent.")
+
+    def _queue(self, draft: Draft, plan: SendPlan) -> None:
         self.send_button.setEnabled(False)
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Queuing…")
-        spawn(self.ctx.rt.sender.send(draft), title="Send", on_done=self._sent, on_error=self._send_failed)
+        spawn(self.ctx.rt.sender.send(draft), title="Send",
+              on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)), on_error=self._send_failed)
 
-    def _sent(self, msgs: list[object]) -> None:
+    def _sent(self, msgs: list[object], skipped: int = 0) -> None:
         self.send_button.setEnabled(True)
         self.feedback.setStyleSheet(OK_STYLE)
-        self.feedback.setText(f"Queued {len(msgs)} message{'s' if len(msgs) != 1 else ''}; watch the status below.")
+        left_out = f" Skipped {skipped} opted-out number{'s' if skipped != 1 else ''}." if skipped else ""
+        self.feedback.setText(
+            f"Queued {len(msgs)} message{'s' if len(msgs) != 1 else ''}; watch the status below.{left_out}"
+        )
         self.body.clear()
+        # The numbers stay in the sent list below; an emptied To box means pressing Send
+        # again cannot send the same message to them a second time.
+        self.to.clear()
+        if self.isVisible():
+            self.to.setFocus()  # who the next message goes to is the first thing to type
         self.sig_sent.emit(len(msgs))
 
     def _send_failed(self, exc: BaseException) -> None:

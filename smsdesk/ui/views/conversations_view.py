@@ -112,7 +112,7 @@ class ConversationsView(QWidget):
         self.filter = QComboBox(objectName="filter")
         for flt, label in FILTERS:
             self.filter.addItem(label, flt.value)
-        self.list_model = ConversationListModel(self.svc, parent=self)
+        self.list_model = ConversationListModel(self.svc, ctx.rt.contacts, parent=self)
         self.list = QListView(objectName="conversation_list")
         self.list.setModel(self.list_model)
         self.list.setItemDelegate(ConversationDelegate(self.list))
@@ -285,8 +285,10 @@ class ConversationsView(QWidget):
         self.sig_opened.emit(conv.id)
 
     def _show_header(self, conv: ConversationRow) -> None:
-        self.title.setText(conv.title)
-        sub = f"{conv.remote} · {conv.account}" if conv.contact_name else conv.account
+        number = self.ctx.rt.contacts.number_text(conv.remote)
+        self.title.setText(conv.contact_name or number)
+        self.title.setToolTip(conv.remote)  # the full international form, as stored
+        sub = f"{number} · {conv.account}" if conv.contact_name else conv.account
         self.subtitle.setText(sub)
         self.name_button.setText("Rename contact…" if conv.contact_name else "Name contact…")
         reason = self.svc.blocked_reason(conv.id)
@@ -405,7 +407,7 @@ class ConversationsView(QWidget):
         dialog = QInputDialog(self)
         dialog.setObjectName("name_dialog")
         dialog.setWindowTitle("Name contact")
-        dialog.setLabelText(f"Name for {conv.remote}:")
+        dialog.setLabelText(f"Name for {self.ctx.rt.contacts.number_text(conv.remote)}:")
         dialog.setTextValue(conv.contact_name)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.textValueSelected.connect(lambda name: self.set_contact_name(conv.remote, name))
@@ -431,7 +433,9 @@ class ConversationsView(QWidget):
         hits = self.svc.search(text)
         for hit in hits:
             what = " ".join(hit.text.split()) if hit.message_id else "Name or number matches"
-            item = QListWidgetItem(f"{hit.conversation.title} · {short_time(hit.at)}\n{what[:120]}")
+            conv = hit.conversation
+            who = conv.contact_name or self.ctx.rt.contacts.number_text(conv.remote)
+            item = QListWidgetItem(f"{who} · {short_time(hit.at)}\n{what[:120]}")
             item.setData(Qt.ItemDataRole.UserRole, hit)
             self.results.addItem(item)
         if not hits:

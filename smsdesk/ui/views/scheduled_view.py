@@ -80,7 +80,7 @@ class ScheduledView(QWidget):
         bar.addWidget(self.show_finished)
         bar.addWidget(self.options_button)
 
-        self.model = ScheduleModel(self.svc)
+        self.model = ScheduleModel(self.svc, ctx.rt.contacts)
         self.table = QTableView()
         self.table.setObjectName("queue")
         self.table.setModel(self.model)
@@ -92,6 +92,9 @@ class ScheduledView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # The message gets a sensible width; the note (why it waits or is held) takes the rest.
+        # Recipients are named and may be long: a fixed start width, elided, full list in the tooltip.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, 220)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(6, 260)
         header.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
@@ -152,7 +155,7 @@ class ScheduledView(QWidget):
 
     # ---- refresh -----------------------------------------------------------------------------
     def _on_changes(self, changes: Changes) -> None:
-        if changes.queue or changes.accounts or changes.everything or changes.message_ids:
+        if changes.queue or changes.accounts or changes.everything or changes.message_ids or changes.contacts:
             self._reload_timer.start()
 
     def _reload_if_shown(self) -> None:
