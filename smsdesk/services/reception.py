@@ -112,6 +112,8 @@ class ReceptionService:
         relay = self._relay()
 
         if sandbox == "stopped":
+            if relay:  # the relay runs this data folder's sandbox and receiver, not this process
+                return Reception(Route.RELAY, f"{relay} receives them for this data folder.")
             return Reception(Route.OFF, "Not in use: the built-in sandbox is off (demo mode is off in "
                              "Settings → General), so this account sends nothing and receives nothing.")
         if sandbox == "elsewhere":

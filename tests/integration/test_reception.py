@@ -127,6 +127,9 @@ async def test_with_a_relay_on_the_data_folder_the_relay_asks(_isolated_home: Pa
         assert r.route == Route.RELAY and r.text.startswith("smsdesk serve (pid ") and "asks Mobivate" in r.text
         p = gui.receiving.reception(pure)
         assert p.route == Route.NOT_YET and "has no tunnel" in p.text
+        # The data folder's sandbox and receiver are the relay's, not this process's.
+        sb = gui.receiving.reception(gui.accounts.by_name("Sandbox"))
+        assert sb.route == Route.RELAY and sb.text.endswith("receives them for this data folder.")
     finally:
         await gui.stop()
         gui.close()

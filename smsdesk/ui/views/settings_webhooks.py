@@ -152,9 +152,6 @@ class WebhooksSettingsView(QWidget):
         self.detail.setObjectName("tunnel_detail")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setWordWrap(True)
-        self.relay_note = QLabel()
-        self.relay_note.setObjectName("relay_note")
-        self.relay_note.setWordWrap(True)
         form = QFormLayout(self.tunnel_box)
         form.addRow("Receiver (this computer)", self.local_url)
         form.addRow("Built-in sandbox", self.sandbox_url)
@@ -165,7 +162,6 @@ class WebhooksSettingsView(QWidget):
         form.addRow("State", self.state)
         form.addRow("Public URL", public_row)
         form.addRow("", self.detail)
-        form.addRow("", self.relay_note)
         self._form = form
         self._sync_kind()
 
@@ -183,16 +179,19 @@ class WebhooksSettingsView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.accounts.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # Wrapped lines change height with the width: the table follows, the page scrolls.
+        # Wrapped lines change height with the width: the rows and the table follow, the page scrolls.
         header.sectionResized.connect(lambda *_: self._fit_height(self.accounts))
-        self.accounts.verticalHeader().sectionResized.connect(lambda *_: self._fit_height(self.accounts))
+        # A relay (smsdesk serve) on this data folder receives for this window: said up here.
+        self.relay_note = QLabel()
+        self.relay_note.setObjectName("relay_note")
+        self.relay_note.setWordWrap(True)
         intro = QLabel("Delivery receipts say whether a message reached the phone; replies are the texts "
                        "people send back.")
         intro.setWordWrap(True)
         theme.set_tone(intro, "muted")
         layout = QVBoxLayout(self.reception_box)
         layout.addWidget(intro)
+        layout.addWidget(self.relay_note)
         layout.addWidget(self.accounts)
 
     def _build_urls_box(self) -> None:
@@ -314,13 +313,16 @@ class WebhooksSettingsView(QWidget):
             return
         text = f"{rt.watch.relay_text()} is receiving and polling for this database; this window shows what it records."
         tunnel, public = relay.get("tunnel") or "none", relay.get("public_url") or ""
+        receiver = relay.get("receiver") or "this computer"
         if public:
-            text += f" Its tunnel is up: {public}"
+            text += " Its tunnel is up."
         elif tunnel != "none":
             text += f" Its tunnel is {tunnel}."
         else:
-            text += f" It has no tunnel; it listens on {relay.get('receiver') or 'this computer'}."
+            text += " It has no tunnel: only this computer can reach it."
         self.relay_note.setText(text)
+        # The addresses are details: in the tooltip, not the sentence.
+        self.relay_note.setToolTip(f"Its receiver: {receiver}" + (f"\nIts public URL: {public}" if public else ""))
         self.relay_note.setVisible(True)
 
     def _refresh_accounts(self) -> None:
@@ -367,7 +369,9 @@ class WebhooksSettingsView(QWidget):
 
     @staticmethod
     def _fit_height(table: QTableWidget) -> None:
-        """As tall as its rows: the page scrolls, not the table (one line per account)."""
+        """Rows as tall as their wrapped text, the table as tall as its rows: the page scrolls,
+        not the table."""
+        table.resizeRowsToContents()
         rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
         table.setFixedHeight(rows + table.horizontalHeader().height() + 2 * table.frameWidth())
 
