@@ -99,3 +99,19 @@ def test_compose_says_what_an_accounts_unicode_mode_does_in_words(gui, qtbot) ->
     assert compose.mode.isVisible()
     assert compose.mode.text() == "This account refuses messages with emoji or other special characters."
     assert "Unicode mode" not in _on_screen(compose) and "Unicode mode: Deny" in compose.mode.toolTip()
+
+
+def test_a_refusal_reads_without_its_http_code_which_stays_in_the_tooltip(gui, qtbot) -> None:
+    gui.rt.sandbox.server.config.rate_400 = 1.0  # the provider refuses the message
+    compose = gui.window.show_page("compose")
+    assert isinstance(compose, ComposeView)
+    qtbot.keyClicks(compose.to, "07911 123456")
+    qtbot.keyClicks(compose.body, "Your order is ready")
+    gui.wait_until(lambda: "1 recipient" in compose.to_status.text())
+    qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: compose.model.rowCount() == 1 and compose.model.index(0, 5).data())
+    [msg] = gui.rt.sender.messages.recent(1, direction="out")
+    assert "(HTTP 400)" in (msg.error or "")  # what the provider said, kept whole
+    shown = compose.model.index(0, 5).data()
+    assert "HTTP" not in shown and "refused the message" in shown
+    assert "HTTP 400" in compose.model.index(0, 5).data(Qt.ItemDataRole.ToolTipRole)

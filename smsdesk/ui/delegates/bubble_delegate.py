@@ -40,6 +40,7 @@ from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status, can_retry
 from smsdesk.ui import theme
 from smsdesk.ui.models.thread_model import DayRole, MessageRole, ThreadModel, local_dt
+from smsdesk.ui.plain import without_codes
 
 Index = QModelIndex | QPersistentModelIndex
 MARGIN = 14
@@ -164,7 +165,7 @@ class BubbleDelegate(QStyledItemDelegate):
             y = meta_rect.bottom() + 2
             if m.error:
                 rmax = max(int((width - 2 * MARGIN) * MAX_FRACTION), 80)
-                rs = sfm.boundingRect(QRect(0, 0, rmax, 10_000), int(_WRAP), m.error).size()
+                rs = sfm.boundingRect(QRect(0, 0, rmax, 10_000), int(_WRAP), without_codes(m.error)).size()
                 rw = rs.width() + SLACK
                 reason = QRect(width - MARGIN - rw, y, rw, min(rs.height(), sfm.height() * 4))
                 y = reason.bottom() + 2
@@ -238,7 +239,7 @@ class BubbleDelegate(QStyledItemDelegate):
             if not geo.reason.isNull() and m.error:
                 painter.setFont(small)
                 painter.setPen(theme.color("error"))
-                painter.drawText(geo.reason, int(_WRAP | Qt.AlignmentFlag.AlignRight), m.error)
+                painter.drawText(geo.reason, int(_WRAP | Qt.AlignmentFlag.AlignRight), without_codes(m.error))
         painter.restore()
 
     # ---- Retry click -------------------------------------------------------------------
