@@ -32,6 +32,8 @@ from smsdesk.ui.context import UiContext
 from smsdesk.ui.notifier import InboxNotifier
 from smsdesk.ui.pages import PAGES, PageSpec
 
+NAME_ROOM = 24  # characters of an account's name the status line can take
+
 
 class MainWindow(QMainWindow):
     sig_closed = Signal()
@@ -208,8 +210,13 @@ class MainWindow(QMainWindow):
             answers = [(a.name, rt.receiving.reception(a)) for a in rt.accounts.all()]
             waiting = [name for name, r in answers if r.route == Route.NOT_YET]
             if waiting:
-                who = waiting[0] if len(waiting) == 1 else f"{len(waiting)} accounts"
-                parts.append(f'<a href="webhooks">replies not set up for {_html(who)}</a>')
+                # A long name would widen the window (a status bar never wraps): then a count.
+                short = len(waiting) == 1 and len(waiting[0]) <= NAME_ROOM
+                who = waiting[0] if short else f"{len(waiting)} account{'s' if len(waiting) > 1 else ''}"
+                words = f"replies not set up for {who}"
+                if not parts:
+                    words = words[:1].upper() + words[1:]
+                parts.append(f'<a href="webhooks">{_html(words)}</a>')
                 tone = tone or "warn"
             else:
                 parts.append("receiving replies")
@@ -219,7 +226,7 @@ class MainWindow(QMainWindow):
         if sandbox:
             tips.append(f"Built-in sandbox: {sandbox}")
         text = " · ".join(parts)
-        self.state_label.setText(text[:1].upper() + text[1:] if not text.startswith("<") else text)
+        self.state_label.setText(text if text.startswith("<") else text[:1].upper() + text[1:])
         self.state_label.setToolTip("\n".join(tips) + "\n\nMore in Settings → Webhooks.")
         theme.set_tone(self.state_label, tone or ("ok" if url else ""))
         self._refresh_demo_notice(bool(sandbox))
