@@ -157,7 +157,7 @@ class ReceptionService:
                 text = f"smsdesk asks {name} for {what}, but the last request failed: {_headline(poll_error)}"
                 detail += f"\nLast error: {poll_error}"
             return Reception(Route.POLLING, text, detail, url, paste, problem=poll_error)
-        if relay and (caps.status_poll or caps.inbound_poll) and why.endswith("polls it"):
+        if relay and why == f"{relay} polls it":  # the pollers leave this account to the relay
             return Reception(Route.RELAY, f"{relay} asks {name} for {what}.", f"Polling: {why}.", url, paste)
         if not caps.webhooks:
             return Reception(Route.NOT_YET, f"Not yet: asking {name} for updates is off for this account. Set "
