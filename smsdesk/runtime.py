@@ -41,6 +41,7 @@ from smsdesk.services.importing.run import BulkRunService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
+from smsdesk.services.reception import ReceptionService
 from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
@@ -112,6 +113,11 @@ class Runtime:
         self.polling = PollingService(
             db, self.accounts, self.inbound, self.bus, self.tunnel.is_up,
             relay_polls=lambda: "" if self.is_relay else self.watch.relay_text(),
+        )
+        self.receiving = ReceptionService(
+            self.accounts, self.tunnel, self.polling,
+            relay=lambda: "" if self.is_relay else self.watch.relay_text(),
+            receiver=lambda: (self.status.receiver_url, self.status.receiver_error),
         )
         self.tunnel.on_change(lambda _st: self.polling.kick())
         self.tunnel.on_change(lambda _st: self._beat_soon())

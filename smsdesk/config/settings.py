@@ -25,6 +25,7 @@ class Settings:
     receiver_port: int = 0  # 0: pick a free port each start
     sandbox_port: int = 0
     demo_mode: bool = True  # run the built-in sandbox provider inside the app
+    demo_notice_dismissed: bool = False  # the first-start "this is demo mode" notice was closed
     theme: str = "system"  # system | light | dark
     overdue_limit_minutes: int = 60
     confirm_send_threshold: int = 5  # Send asks first from this many recipients; 0: never asks

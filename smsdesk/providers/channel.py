@@ -364,9 +364,9 @@ FIELDS = (
     API_KEY,
     FieldSpec("jwt_secret", "Callback JWT secret", secret=True,
               help="When set, delivery reports must carry an HS256 JWT signed with it."),
-    FieldSpec("webhook_token", "Callback token", generated=True,
+    FieldSpec("webhook_token", "Callback token", generated=True, advanced=True,
               help="Secret token in the delivery-report URL; it authenticates reports when no JWT secret is set."),
-    FieldSpec("verify_url", "Verify credentials URL", help="Optional; used by Test."),
+    FieldSpec("verify_url", "Verify credentials URL", help="Optional; used by Test.", advanced=True),
     *COMMON_TAIL,
 )
 
@@ -374,7 +374,7 @@ SPEC = ProviderSpec(
     id="channel",
     name=NAME,
     fields=FIELDS,
-    caps=Capabilities(webhooks=True, webhook_signed=True, idempotent=True),
+    caps=Capabilities(webhooks=True, webhook_signed=True, idempotent=True, callback_per_send=True),
     limits=Limits(concurrency=8, per_second=50),
     default_base_url="",
     factory=lambda acct, client: ChannelProvider(acct, client),

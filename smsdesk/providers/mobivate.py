@@ -562,7 +562,7 @@ FIELDS = (
     BASE_URL,
     SENDER,
     API_KEY,
-    FieldSpec("webhook_token", "Callback token", generated=True,
+    FieldSpec("webhook_token", "Callback token", generated=True, advanced=True,
               help="Secret token in the receipt/reply URL (Mobivate does not sign callbacks)."),
     FieldSpec("exclude_optouts", "Skip opted-out numbers", default="true", choices=("true", "false")),
     FieldSpec("shorten_urls", "Shorten links", default="false", choices=("true", "false")),
@@ -576,7 +576,7 @@ SPEC = ProviderSpec(
     fields=FIELDS,
     caps=Capabilities(
         bulk=True, max_batch=BATCH_CHUNK, schedule=True, status_poll=True, inbound_poll=True, webhooks=True,
-        reconcile=True,
+        reconcile=True, callback_per_send=True,
     ),
     limits=Limits(concurrency=8, per_second=30),
     default_base_url="https://api.mobivatebulksms.com",

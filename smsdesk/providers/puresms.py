@@ -69,6 +69,8 @@ STATUS_MAP = {
 NUMERIC_MAP = {1: Status.SENT, 2: Status.FAILED, 7: Status.DELIVERED}
 
 UNICODE_MODES = ("Allow", "Deny", "Strip")
+UNICODE_HELP = ("Emoji and letters outside the basic SMS alphabet. Allow: sent as they are (UCS-2, 70 characters "
+                "per part); Deny: PureSMS refuses such a message; Strip: PureSMS removes those characters.")
 
 
 def map_status(raw: Any) -> tuple[Status, str]:
@@ -355,8 +357,8 @@ FIELDS = (
     API_KEY,
     FieldSpec("webhook_secret", "Webhook signing secret", secret=True,
               help="From Settings -> Webhooks in the PureSMS workspace."),
-    FieldSpec("unicode", "Unicode mode", default="Allow", choices=UNICODE_MODES,
-              help="Allow sends UCS-2; Deny refuses; Strip removes non-GSM characters."),
+    FieldSpec("unicode", "Special characters (Unicode mode)", default="Allow", choices=UNICODE_MODES,
+              help=UNICODE_HELP, advanced=True),
     *COMMON_TAIL,
 )
 
@@ -385,7 +387,8 @@ SANDBOX_SPEC: ProviderSpec = ProviderSpec(
         BASE_URL, SENDER,
         FieldSpec("api_key", "API key", secret=True, generated=True),
         FieldSpec("webhook_secret", "Webhook signing secret", secret=True, generated=True),
-        FieldSpec("unicode", "Unicode mode", default="Allow", choices=UNICODE_MODES),
+        FieldSpec("unicode", "Special characters (Unicode mode)", default="Allow", choices=UNICODE_MODES,
+                  help=UNICODE_HELP, advanced=True),
         *COMMON_TAIL,
     ),
     caps=CAPS,

@@ -213,7 +213,7 @@ FIELDS = (
     FieldSpec("sender", "Sender ID", help="The numeric sender ID Send-2 assigned to the account."),
     API_KEY,
     FieldSpec("hash_kenyan", "Send Kenyan numbers hashed", default="false", choices=("false", "true"),
-              help="Send +254 numbers as the M-PESA SHA-256 hash instead of the number."),
+              help="Send +254 numbers as the M-PESA SHA-256 hash instead of the number.", advanced=True),
     *COMMON_TAIL,
     *POLL_TAIL,
 )

@@ -300,6 +300,19 @@ class AccountService:
             return {}
         return sandbox_link.form_values(self.sandbox, provider)
 
+    def sandbox_use(self, account: Account) -> str:
+        """Whether the account talks to a built-in sandbox: ``running`` (the one running now),
+        ``stopped`` (a Sandbox account while no sandbox runs), ``elsewhere`` (its base URL is a
+        sandbox of an earlier run), or "" (a real provider)."""
+        link = self.sandbox
+        if account.provider == "sandbox":
+            return "running" if link is not None or account.base_url else "stopped"
+        if link is not None and link.points_here(account.provider, account.base_url):
+            return "running"
+        if sandbox_link.looks_like_old_sandbox(account.provider, account.base_url):
+            return "elsewhere"
+        return ""
+
     def sandbox_note(self, account: Account) -> str:
         """A line for Settings when the account talks (or used to talk) to a built-in sandbox."""
         link = self.sandbox

@@ -175,8 +175,10 @@ def test_held_sends_are_announced_on_whatever_page_is_open(gui, qtbot) -> None:
     view = window.pages["scheduled"]
     assert window.stack.currentWidget() is view and view.banner.isVisible()
     view.select(item.id)
-    qtbot.mouseClick(view.skip_button, Qt.MouseButton.LeftButton)
-    _press_yes(gui, view, "confirm_skip")
+    # A one-off has no later run to keep: it is cancelled, not skipped.
+    assert not view.skip_button.isEnabled() and "use Cancel" in view.skip_button.toolTip()
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    _press_yes(gui, view, "confirm_cancel")
     gui.wait_until(lambda: not window.held_label.isVisible())
     assert window.nav.item(row).text() == "Scheduled"
     rt.scheduler.clock = lambda: base

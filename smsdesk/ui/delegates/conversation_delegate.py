@@ -9,13 +9,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from smsdesk.services.conversations import ConversationRow
+from smsdesk.ui import theme
 from smsdesk.ui.models.conversation_list_model import ConversationRole
 from smsdesk.ui.models.thread_model import local_dt
 
 Index = QModelIndex | QPersistentModelIndex
 PAD = 10
-OPTED_COLOR = "#c0392b"
-DRAFT_COLOR = "#b35c00"
 
 
 def short_time(iso: str, now: datetime | None = None) -> str:
@@ -84,10 +83,11 @@ class ConversationDelegate(QStyledItemDelegate):
             tag = "Opted out"
             gw = sfm.horizontalAdvance(tag) + 10
             tag_rect = QRect(right - gw, line1.top() + 1, gw, line1.height() - 2)
-            painter.setPen(QColor("#ffffff") if not selected else ink)
+            fill, tag_ink = theme.badge("error")
+            painter.setPen(tag_ink)
             path = QPainterPath()
             path.addRoundedRect(tag_rect, 4, 4)
-            painter.fillPath(path, QColor(OPTED_COLOR))
+            painter.fillPath(path, fill)
             painter.drawText(tag_rect, int(Qt.AlignmentFlag.AlignCenter), tag)
             right -= gw + 6
         painter.setFont(bold if c.unread else base)
@@ -112,7 +112,7 @@ class ConversationDelegate(QStyledItemDelegate):
             right2 -= pw + 8
         text, is_draft = snippet(c)
         painter.setFont(base)
-        painter.setPen(QColor(DRAFT_COLOR) if is_draft and not selected else dim)
+        painter.setPen(theme.color("warn") if is_draft and not selected else dim)
         rect2 = QRect(line2.left(), line2.top(), max(right2 - line2.left(), 10), line2.height())
         painter.drawText(rect2, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                          fm.elidedText(text, Qt.TextElideMode.ElideRight, rect2.width()))

@@ -19,6 +19,7 @@ from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status
 from smsdesk.services.contacts import ContactLabel, ContactService
 from smsdesk.services.send import SendService
+from smsdesk.ui.plain import without_codes
 
 COLUMNS = ("Time", "To", "Account", "Message", "Status", "Details")
 TO_COL = 1
@@ -137,7 +138,7 @@ class SentMessagesModel(QAbstractTableModel):
                 return m.status.label
             if col == 5:
                 if m.error:
-                    return m.error
+                    return without_codes(m.error)  # the HTTP code stays in the tooltip
                 raw = m.raw_status
                 return raw if raw and raw.lower() not in (m.status.label.lower(), "accepted") else ""
         if role == Qt.ItemDataRole.ToolTipRole:

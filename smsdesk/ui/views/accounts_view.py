@@ -1,8 +1,13 @@
 """Settings -> Accounts: add, edit, remove and Test provider accounts.
 
 The form is built from the provider's declaration (``providers.spec``): secret fields are
-password boxes whose values go to the keyring; choice fields are drop-downs. Test makes a
-real authenticated call and shows the provider's own words.
+password boxes whose values go to the keyring; choice fields are drop-downs; fields declared
+``advanced`` (sends in flight, polling, Unicode mode...) sit in a closed "Advanced" section.
+Test makes a real authenticated call and shows the provider's own words.
+
+Save, Test and Remove sit right under the fields, and every line that appears later (the
+result, the sandbox note, the balance) goes below them: nothing moves the buttons while the
+pointer is on its way to them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -28,14 +34,13 @@ from smsdesk.domain.errors import SecretStoreUnavailable, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
-from smsdesk.providers.spec import ProviderSpec
+from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_link
+from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
+from smsdesk.ui.collapsible import Collapsible
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import confirm
-
-ERR = "color: #b3261e;"
-OK = "color: #1b7f3b;"
 
 
 class AccountsView(QWidget):
@@ -64,9 +69,13 @@ class AccountsView(QWidget):
         self.form = QFormLayout()
         self.fields_box = QWidget()
         self.fields_box.setLayout(self.form)
+        self.advanced_form = QFormLayout()
+        self.advanced = Collapsible("Advanced", name="advanced")
+        self.advanced.body.setLayout(self.advanced_form)
+        self.advanced.toggle.setToolTip("Sending speed, polling, special characters and other technical settings")
         self.notes = QLabel()
         self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: palette(mid);")
+        theme.set_tone(self.notes, "muted")
         self.sandbox_button = QPushButton("Use the built-in sandbox")
         self.sandbox_button.setObjectName("use_sandbox")
         self.sandbox_button.setToolTip(
@@ -115,18 +124,26 @@ class AccountsView(QWidget):
         sandbox_row.addWidget(self.sandbox_button)
         sandbox_row.addStretch(1)
         rl.addLayout(sandbox_row)
+        rl.addWidget(self.advanced)
+        rl.addLayout(buttons)
+        rl.addWidget(self.result)
         rl.addWidget(self.sandbox_note)
         rl.addWidget(self.notes)
         rl.addWidget(self.balance)
         rl.addWidget(QLabel("Webhook URL for the provider's dashboard:"))
         rl.addLayout(hook_row)
-        rl.addLayout(buttons)
-        rl.addWidget(self.result)
         rl.addStretch(1)
+        # A long form (Advanced open) scrolls instead of making the window taller than the screen.
+        scroll = QScrollArea()
+        scroll.setObjectName("account_form")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(right)
 
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(scroll)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
@@ -212,8 +229,9 @@ class AccountsView(QWidget):
 
     # ---- form --------------------------------------------------------------------------
     def _build_form(self, spec: ProviderSpec, acct: Account | None) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
+        for form in (self.form, self.advanced_form):
+            while form.rowCount():
+                form.removeRow(0)
         self.inputs = {}
         for fld in spec.fields:
             if fld.choices:
@@ -247,13 +265,25 @@ class AccountsView(QWidget):
             widget.setObjectName(f"field_{fld.name}")
             widget.setToolTip(fld.help)
             label = fld.label + (" *" if fld.required else "") + (" (secret)" if fld.secret else "")
-            self.form.addRow(label, widget)
+            (self.advanced_form if fld.advanced else self.form).addRow(label, widget)
             self.inputs[fld.name] = widget
+        # Open or closed as the person left it; hidden when the provider has nothing advanced.
+        self.advanced.setVisible(any(f.advanced for f in spec.fields))
+        # One label column for both parts of the form, so the Advanced fields line up.
+        labels = [form.labelForField(w) for w in self.inputs.values() for form in (self.form, self.advanced_form)]
+        shown = [label for label in labels if label is not None]
+        width = max((label.sizeHint().width() for label in shown), default=0)
+        for label in shown:
+            label.setMinimumWidth(width)
         self.notes.setText(spec.notes)
         # Only while the sandbox runs, and not for the Sandbox provider (it is wired up by itself).
         self.sandbox_button.setVisible(
             self.ctx.rt.accounts.sandbox is not None and sandbox_link.supported(spec.id)
         )
+
+    def _names_advanced_field(self, text: str) -> bool:
+        advanced: list[FieldSpec] = [f for f in self._spec().fields if f.advanced]
+        return any(f.label in text or f"'{f.name}'" in text for f in advanced)
 
     def _has_secret(self, acct: Account, name: str) -> bool:
         try:
@@ -278,7 +308,7 @@ class AccountsView(QWidget):
         spec = self._spec()
         values = self.ctx.rt.accounts.sandbox_values(spec.id)
         if not values:
-            self.result.setStyleSheet(ERR)
+            theme.set_tone(self.result, "error")
             self.result.setText(
                 "The built-in sandbox is not running. Turn on demo mode in Settings → General and "
                 "restart smsdesk, or fill in a real provider's address and key."
@@ -296,7 +326,7 @@ class AccountsView(QWidget):
             box.setText(value)
         if not self.name.text().strip():
             self.name.setText(f"{spec.name} (sandbox)")
-        self.result.setStyleSheet(OK)
+        theme.set_tone(self.result, "ok")
         self.result.setText(
             "Filled in the built-in sandbox's address and a key of this account's own. Save, then Test. "
             + sandbox_link.NOTES.get(spec.id, "")
@@ -309,21 +339,21 @@ class AccountsView(QWidget):
             self.balance.clear()
             self.balance.hide()
             return
-        self.balance.setStyleSheet("")
+        theme.set_tone(self.balance, "")
         self.balance.setText("Balance: checking…")
         self.balance.show()
 
         def done(value: object) -> None:
             if self.current is None or self.current.id != acct.id:
                 return
-            self.balance.setStyleSheet("")
+            theme.set_tone(self.balance, "")
             shown = "unknown (the provider did not say)" if value is None else f"{value:,} units"
             self.balance.setText(f"Balance: {shown}")
 
         def failed(exc: BaseException) -> None:
             if self.current is None or self.current.id != acct.id:
                 return
-            self.balance.setStyleSheet(ERR)
+            theme.set_tone(self.balance, "error")
             words = str(exc) if isinstance(exc, SmsdeskError) else f"{type(exc).__name__}: {exc}"
             self.balance.setText(
                 f"Balance unavailable: {words.rstrip('.')}. Check the API key and base URL, then press Test."
@@ -346,7 +376,7 @@ class AccountsView(QWidget):
         self.save_button.setEnabled(True)
         self.current = acct
         self.reload(acct.id)
-        self.result.setStyleSheet(OK)
+        theme.set_tone(self.result, "ok")
         where = ("kept for this session only (no keyring)" if self.ctx.rt.secrets.session_only
                  else "in the system keyring")
         self.result.setText(f"Saved '{acct.name}'. Its secrets are {where}.")
@@ -356,8 +386,10 @@ class AccountsView(QWidget):
         if isinstance(exc, SecretStoreUnavailable):
             self._offer_session_secrets(str(exc))
             return
-        self.result.setStyleSheet(ERR)
+        theme.set_tone(self.result, "error")
         self.result.setText(str(exc))
+        if self._names_advanced_field(str(exc)):
+            self.advanced.set_expanded(True)  # the field to fix is in there: show it
 
     def _offer_session_secrets(self, reason: str) -> None:
         box = QMessageBox(
@@ -374,7 +406,7 @@ class AccountsView(QWidget):
                 self.ctx.rt.secrets.session_only = True
                 self.save()
             else:
-                self.result.setStyleSheet(ERR)
+                theme.set_tone(self.result, "error")
                 self.result.setText("Not saved: no keyring. " + reason)
 
         box.finished.connect(chosen)
@@ -383,18 +415,18 @@ class AccountsView(QWidget):
     def test(self) -> None:
         if self.current is None:
             return
-        self.result.setStyleSheet("")
+        theme.set_tone(self.result, "")
         self.result.setText("Testing…")
         self.test_button.setEnabled(False)
 
         def done(text: str) -> None:
             self.test_button.setEnabled(True)
-            self.result.setStyleSheet(OK)
+            theme.set_tone(self.result, "ok")
             self.result.setText("✓ " + text)
 
         def failed(exc: BaseException) -> None:
             self.test_button.setEnabled(True)
-            self.result.setStyleSheet(ERR)
+            theme.set_tone(self.result, "error")
             self.result.setText("✗ " + str(exc))
 
         spawn(self.ctx.rt.accounts.test(self.current), title="Test account", on_done=done, on_error=failed)

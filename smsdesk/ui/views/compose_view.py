@@ -69,6 +69,13 @@ def describe_text(text: str) -> tuple[str, str]:
     return line, why
 
 
+# What an account's Unicode mode does to special characters, for the line under the counter.
+UNICODE_WORDS = {
+    "Deny": "This account refuses messages with emoji or other special characters.",
+    "Strip": "This account removes emoji and other special characters before sending.",
+}
+
+
 class ComposeView(QWidget):
     sig_sent = Signal(int)
 
@@ -98,6 +105,8 @@ class ComposeView(QWidget):
         self.ucs2.setStyleSheet("color: #a15c00;")
         self.mode = QLabel()
         self.mode.setObjectName("unicode_mode")
+        self.mode.setWordWrap(True)
+        self._unicode_mode = ""  # the account's Unicode mode setting (Allow, Deny, Strip) or ""
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
@@ -193,6 +202,7 @@ class ComposeView(QWidget):
         account_id = self.account.currentData()
         if account_id is None:
             self.mode.setText("")
+            self._unicode_mode = ""
             return
         try:
             acct = self.ctx.rt.accounts.get(account_id)
@@ -200,8 +210,10 @@ class ComposeView(QWidget):
             return
         self.sender.setText(acct.sender)
         spec = self.ctx.rt.accounts.spec(acct)
-        mode = acct.settings.get("unicode")
-        self.mode.setText(f"Unicode mode: {mode}" if spec.field("unicode") and mode else "")
+        mode = self._unicode_mode = str(acct.settings.get("unicode") or "") if spec.field("unicode") else ""
+        # Plain words where the account changes what happens to emoji; nothing when it sends them.
+        self.mode.setText(UNICODE_WORDS.get(mode, ""))
+        self.mode.setToolTip(f"Unicode mode: {mode} (Settings → Accounts → Advanced)" if self.mode.text() else "")
         self.update_counter()
 
     # ---- live checks -------------------------------------------------------------------
@@ -242,10 +254,10 @@ class ComposeView(QWidget):
     def update_counter(self) -> None:
         text = self.body.toPlainText()
         line, why = describe_text(text)
-        mode = self.mode.text()
-        if why and mode.endswith("Strip"):
+        mode = self._unicode_mode
+        if why and mode == "Strip":
             why += " — this account strips them before sending."
-        elif why and mode.endswith("Deny"):
+        elif why and mode == "Deny":
             why += " — this account refuses such messages (unicode mode Deny)."
         self.counter.setText(line)
         self.ucs2.setText(why)

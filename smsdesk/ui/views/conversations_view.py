@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.conversations import ConversationRow, ListFilter, SearchHit
+from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.delegates.conversation_delegate import ConversationDelegate, short_time
@@ -59,10 +60,8 @@ FILTERS = (
     (ListFilter.OPTED_OUT, "Opted out"),
     (ListFilter.NEEDS_REVIEW, "Needs review"),
 )
-BANNER_STYLE = (
-    "QLabel#optout_banner { background: #fdecea; color: #8a1c12; border: 1px solid #f1b0a8;"
-    " border-radius: 6px; padding: 8px 10px; }"
-)
+NAME_DIALOG_WIDTH = 380
+TITLE_BAR_BUTTONS = 140  # close / minimise / maximise and the title bar's margins
 
 
 class _ReplyEdit(QPlainTextEdit):
@@ -152,7 +151,7 @@ class ConversationsView(QWidget):
         self.name_button.setToolTip("Give this number a name (Ctrl+Shift+N)")
         self.banner = QLabel(objectName="optout_banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(BANNER_STYLE)
+        theme.set_banner(self.banner, "error")
         self.banner.hide()
         self.thread = ThreadView(ThreadModel(self.svc, parent=self))
         self.reply = _ReplyEdit(objectName="reply")
@@ -407,7 +406,10 @@ class ConversationsView(QWidget):
         dialog = QInputDialog(self)
         dialog.setObjectName("name_dialog")
         dialog.setWindowTitle("Name contact")
-        dialog.setLabelText(f"Name for {self.ctx.rt.contacts.number_text(conv.remote)}:")
+        dialog.setLabelText(f"Name for {self.ctx.rt.contacts.number_text(conv.remote)} (shown instead of the number):")
+        # Wide enough for its title in the window's title bar, beside the window buttons.
+        title_room = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle()) * 3 // 2 + TITLE_BAR_BUTTONS
+        dialog.setMinimumWidth(max(NAME_DIALOG_WIDTH, title_room))
         dialog.setTextValue(conv.contact_name)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.textValueSelected.connect(lambda name: self.set_contact_name(conv.remote, name))
@@ -424,6 +426,7 @@ class ConversationsView(QWidget):
     def run_search(self) -> None:
         text = self.search.text().strip()
         self.results.clear()
+        self.thread.set_highlight(text)  # the words searched for are marked in the thread
         if not text:
             self.left_stack.setCurrentIndex(0)
             self._update_empty()
@@ -456,6 +459,7 @@ class ConversationsView(QWidget):
 
     def _leave_search(self) -> None:
         self.search.clear()
+        self.thread.set_highlight("")
         self.list.setFocus()
 
     def _into_results(self) -> None:

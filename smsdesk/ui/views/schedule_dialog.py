@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,7 +36,8 @@ COMMON_ZONES = (
     "America/Chicago", "America/Denver", "America/Los_Angeles", "Australia/Sydney", "Asia/Kolkata",
     "Asia/Singapore", "Africa/Johannesburg", "Africa/Nairobi", "UTC",
 )
-KIND_LABELS = (("once", "Once"), ("daily", "Every day"), ("weekly", "Every week on…"), ("monthly", "Every month"))
+KIND_LABELS = (("once", "Once"), ("daily", "Daily"), ("weekly", "Weekly, on…"), ("monthly", "Monthly"))
+UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 ERR = "color: #b3261e;"
 
 
@@ -81,9 +83,9 @@ class ScheduleDialog(QDialog):
         self.kind.setObjectName("kind")
         for key, label in KIND_LABELS:
             self.kind.addItem(label, key)
-        self.interval = QSpinBox()
+        self.interval = IntervalSpin()
+        self.interval.setObjectName("interval")
         self.interval.setRange(1, 52)
-        self.interval.setPrefix("every ")
         self.days = [QCheckBox(name.capitalize()) for name in WEEKDAY_NAMES]
         days_row = QHBoxLayout()
         days_row.setContentsMargins(0, 0, 0, 0)
@@ -163,8 +165,7 @@ class ScheduleDialog(QDialog):
         kind = self.kind.currentData()
         self.days_widget.setVisible(kind == "weekly")
         self.interval.setVisible(kind != "once")
-        suffix = {"daily": " days", "weekly": " weeks", "monthly": " months"}.get(kind, "")
-        self.interval.setSuffix(suffix)
+        self.interval.set_unit(UNITS.get(kind, "week"))
         if kind == "weekly" and not any(b.isChecked() for b in self.days):
             self.days[self.when.date().dayOfWeek() - 1].setChecked(True)
 
@@ -202,3 +203,30 @@ class ScheduleDialog(QDialog):
 
     def show_hint(self, text: str) -> None:
         self.hint.setText(text)
+
+
+class IntervalSpin(QSpinBox):
+    """"every week", "every 2 weeks": how often a send repeats, in words (never "every 1 weeks")."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.unit = "week"
+
+    def set_unit(self, unit: str) -> None:
+        """The repeat's unit (day, week, month); the text follows at once."""
+        self.unit = unit
+        self.lineEdit().setText(self.textFromValue(self.value()))
+        self.updateGeometry()
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 - Qt API
+        return f"every {self.unit}" if value == 1 else f"every {value} {self.unit}s"
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 - Qt API
+        digits = "".join(ch for ch in text if ch.isdigit())
+        return int(digits) if digits else 1
+
+    def validate(self, text: str, pos: int) -> object:
+        # Any text whose number (none means 1) is in range: "every week", "every 3 weeks", "3".
+        value = self.valueFromText(text)
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Invalid), text, pos

@@ -28,14 +28,17 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.events import Changes
 from smsdesk.domain.schedule import ScheduleItem, counts_text, to_local, to_utc
 from smsdesk.services.scheduler import ScheduleRequest
+from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
-from smsdesk.ui.models.schedule_model import ScheduleModel
+from smsdesk.ui.models.schedule_model import COLUMNS, MESSAGE_COL, NOTE_COL, ScheduleModel
 from smsdesk.ui.views.schedule_dialog import ScheduleDialog
 from smsdesk.ui.views.schedule_options_dialog import ScheduleOptionsDialog
 
-BANNER_STYLE = "QFrame#held_banner { background: #fff4e0; border: 1px solid #e0a040; border-radius: 4px; }"
-BANNER_TEXT = "color: #5a3a00;"
+SKIP_TIP = "Drop this run; a repeat keeps its later runs"
+SKIP_ONE_OFF = "A one-off send has no later run to keep: use Cancel to drop it."
+# Widest a column other than the message and the note gets before its text is elided.
+COLUMN_CAP = 180
 
 
 class ScheduledView(QWidget):
@@ -49,15 +52,14 @@ class ScheduledView(QWidget):
 
         self.banner = QFrame()
         self.banner.setObjectName("held_banner")
-        self.banner.setStyleSheet(BANNER_STYLE)
         self.banner_text = QLabel()
         self.banner_text.setWordWrap(True)
-        self.banner_text.setStyleSheet(BANNER_TEXT)
         self.banner_button = QPushButton("Review")
         self.banner_button.clicked.connect(self.select_first_held)
         row = QHBoxLayout(self.banner)
         row.addWidget(self.banner_text, 1)
         row.addWidget(self.banner_button)
+        theme.set_banner(self.banner, "warn")
         self.banner.hide()
 
         self.new_button = self._button("New…", "new", self.new_item, "Schedule a send")
@@ -65,7 +67,7 @@ class ScheduledView(QWidget):
         self.send_now_button = self._button("Send now", "send_now", self.send_now, "Send it now (confirms a held send)")
         self.pause_button = self._button("Pause", "pause", self.pause, "Stop it (or what is left of a run)")
         self.resume_button = self._button("Resume", "resume", self.resume, "Carry on")
-        self.skip_button = self._button("Skip run", "skip", self.confirm_skip, "Drop this run; a repeat keeps its later runs")
+        self.skip_button = self._button("Skip run", "skip", self.confirm_skip, SKIP_TIP)
         self.cancel_button = self._button("Cancel…", "cancel", self.confirm_cancel, "Cancel it and what has not gone yet")
         self.options_button = self._button("Options…", "options", self.open_options,
                                            "Quiet hours and provider-side scheduling per account")
@@ -90,14 +92,10 @@ class ScheduledView(QWidget):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # The message gets a sensible width; the note (why it waits or is held) takes the rest.
-        # Recipients are named and may be long: a fixed start width, elided, full list in the tooltip.
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, 220)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(6, 260)
-        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
+        # Widths are shared out by _fit_columns (every header readable, the rest to the message
+        # and the note); a person can still drag them.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(24)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
@@ -128,7 +126,7 @@ class ScheduledView(QWidget):
         self.feedback.setWordWrap(True)
         self.empty = QLabel("Nothing is scheduled. Press New… (or use smsdesk send --at) to schedule a send.")
         self.empty.setObjectName("empty")
-        self.empty.setStyleSheet("color: palette(mid);")
+        theme.set_tone(self.empty, "muted")
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -185,10 +183,37 @@ class ScheduledView(QWidget):
         self.banner.setVisible(held > 0)
         self.banner_text.setText(
             f"{held} scheduled send{'s' if held != 1 else ''} fell due while smsdesk was not running and "
-            f"{'are' if held != 1 else 'is'} held. Check each one, then Send now or Skip run."
+            f"{'are' if held != 1 else 'is'} held. Check each one, then Send now, Skip run (a repeating send) "
+            "or Cancel."
         )
         self.empty.setVisible(self.model.rowCount() == 0)
         self._selection_changed()
+        self._fit_columns()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Every header in full within the table's width: short columns get what their text
+        needs (up to :data:`COLUMN_CAP`, then it is elided), the note what it needs up to
+        two-fifths of the rest, and the message everything left."""
+        header = self.table.horizontalHeader()
+        fm = header.fontMetrics()
+
+        def head(col: int) -> int:
+            return fm.horizontalAdvance(COLUMNS[col]) + 2 * fm.averageCharWidth() + 12
+
+        widths: dict[int, int] = {}
+        for col in range(len(COLUMNS)):
+            if col not in (MESSAGE_COL, NOTE_COL):
+                widths[col] = max(head(col), min(self.table.sizeHintForColumn(col), COLUMN_CAP))
+        rest = self.table.viewport().width() - sum(widths.values())
+        note = max(head(NOTE_COL), min(self.table.sizeHintForColumn(NOTE_COL), int(rest * 0.4)))
+        widths[NOTE_COL] = note
+        widths[MESSAGE_COL] = max(head(MESSAGE_COL), rest - note)
+        for col, width in widths.items():
+            header.resizeSection(col, width)
 
     def selected(self) -> ScheduleItem | None:
         rows = self.table.selectionModel().selectedRows()
@@ -218,7 +243,9 @@ class ScheduledView(QWidget):
         self.send_now_button.setEnabled(state in ("scheduled", "paused", "held"))
         self.pause_button.setEnabled(state in ("scheduled", "held", "running") and not at_provider)
         self.resume_button.setEnabled(state == "paused")
-        self.skip_button.setEnabled(state in ("held", "scheduled", "paused") and not at_provider)
+        one_off = bool(it and not it.recurrence.repeats)
+        self.skip_button.setEnabled(state in ("held", "scheduled", "paused") and not at_provider and not one_off)
+        self.skip_button.setToolTip(SKIP_ONE_OFF if one_off else SKIP_TIP)
         self.cancel_button.setEnabled(state in ("scheduled", "paused", "held", "running"))
         self._show_history(it)
 
@@ -320,12 +347,12 @@ class ScheduledView(QWidget):
     # ---- actions -----------------------------------------------------------------------------
     def _run(self, coro: Any, ok: str) -> None:
         def done(result: Any) -> None:
-            self.feedback.setStyleSheet("")
+            theme.set_tone(self.feedback, "")
             self.feedback.setText(result if isinstance(result, str) else ok)
             self.reload()
 
         def failed(exc: BaseException) -> None:
-            self.feedback.setStyleSheet("color: #b3261e;")
+            theme.set_tone(self.feedback, "error")
             self.feedback.setText(str(exc))
             self.reload()
 
