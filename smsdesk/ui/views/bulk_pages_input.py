@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -29,6 +30,7 @@ from smsdesk.services.importing.mapping import PHONE
 from smsdesk.services.importing.readers import Table
 from smsdesk.services.importing.validate import REASONS, Report
 from smsdesk.ui.models.import_rows_model import PreviewModel, RowsModel
+from smsdesk.ui.widgets.labels import WrapLabel
 
 if TYPE_CHECKING:
     from smsdesk.ui.views.bulk_wizard import BulkWizard
@@ -58,7 +60,39 @@ def _table_view(model: Any, name: str, widths: tuple[int, ...] = (), stretch: in
     return view
 
 
-class FilePage(QWizardPage):
+class StepPage(QWizardPage):
+    """A wizard page that tells the wizard its completeness only when that changes.
+
+    Each ``completeChanged`` makes QWizard update its buttons with updates disabled, hiding
+    and re-showing the page area: the focus leaves the page (for the window's navigation
+    list) and does not come back. Announced on every key press, the message box took one
+    letter, and the next ones switched pages. So pages call :meth:`announce`, which emits
+    only for the page on screen, only on a real change, and puts the focus back.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown_complete: bool | None = None  # what the wizard last saw for this page
+
+    def entered(self) -> None:
+        """The wizard has just shown this page (and read its completeness itself)."""
+        self._shown_complete = self.isComplete()
+
+    def announce(self) -> None:
+        wizard = self.wizard()
+        if wizard is None or wizard.currentPage() is not self:
+            return  # the wizard reads it afresh when the page is shown
+        complete = self.isComplete()
+        if complete == self._shown_complete:
+            return
+        self._shown_complete = complete
+        keep = QApplication.focusWidget() or self.window().focusWidget()
+        self.completeChanged.emit()
+        if keep is not None and keep.isVisible() and keep.isEnabled() and self.window().focusWidget() is not keep:
+            keep.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+class FilePage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -85,7 +119,7 @@ class FilePage(QWizardPage):
         layout.addLayout(row)
         layout.addWidget(self.info)
         layout.addWidget(self.preview, 1)
-        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+        host.sig_busy_changed.connect(lambda _b: self.announce())
 
     def browse(self) -> None:
         dialog = QFileDialog(self, "Choose a contact list", str(Path.home()),
@@ -115,13 +149,13 @@ class FilePage(QWizardPage):
         lines = [f"{len(table.rows):,} rows · {len(table.headers)} columns · {kind} · {header}"]
         lines += table.notes
         self.info.setText("\n".join(lines))
-        self.completeChanged.emit()
+        self.announce()
 
     def _failed(self, exc: BaseException) -> None:
         self.info.setStyleSheet(ERR)
         self.info.setText(str(exc))
         self.model.set_table(None)
-        self.completeChanged.emit()
+        self.announce()
 
     def isComplete(self) -> bool:  # noqa: N802
         return not self.host.busy and self.host.state.table is not None
@@ -132,7 +166,7 @@ class FilePage(QWizardPage):
         self.model.set_table(None)
 
 
-class MappingPage(QWizardPage):
+class MappingPage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -154,9 +188,7 @@ class MappingPage(QWizardPage):
         self.policy.addItem("Send, and merge their details", "merge")
         self.policy.addItem("Skip them", "skip")
         self.policy.currentIndexChanged.connect(lambda _i: self.host.state.set_contact_policy(self.policy.currentData()))
-        self.fields = QLabel()
-        self.fields.setObjectName("fields")
-        self.fields.setWordWrap(True)
+        self.fields = WrapLabel(objectName="fields")  # a long column heading must not widen the window
         form = QFormLayout()
         form.addRow("Numbers without a country code are in", self.country)
         form.addRow("People who are already contacts", self.policy)
@@ -208,7 +240,7 @@ class MappingPage(QWizardPage):
         assert m is not None
         keys = sorted(k for k in m.fields if k != PHONE)
         self.fields.setText("Merge fields: " + "  ".join("{{" + k + "}}" for k in keys))
-        self.completeChanged.emit()
+        self.announce()
 
     def _role_changed(self, col: int) -> None:
         self.set_role(col, self._combos[col].currentData())
@@ -234,7 +266,7 @@ class MappingPage(QWizardPage):
         return m is not None and m.phone is not None
 
 
-class ValidationPage(QWizardPage):
+class ValidationPage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -272,7 +304,7 @@ class ValidationPage(QWizardPage):
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._tick)
         self.report: Report | None = None
-        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+        host.sig_busy_changed.connect(lambda _b: self.announce())
 
     def initializePage(self) -> None:  # noqa: N802
         self.run_check()
@@ -286,7 +318,7 @@ class ValidationPage(QWizardPage):
         self.stop.setEnabled(True)
         self._timer.start()
         self.host.cooperative(state.validate_steps(self.host.cancelled), self._done, "Check rows")
-        self.completeChanged.emit()
+        self.announce()
 
     def _stop_or_again(self) -> None:
         if self.host.busy:
@@ -308,7 +340,7 @@ class ValidationPage(QWizardPage):
         self.report = report
         self.summary.setText(summary_text(report))
         self._fill()
-        self.completeChanged.emit()
+        self.announce()
 
     def _fill(self) -> None:
         if self.report is None:
