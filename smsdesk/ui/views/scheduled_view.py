@@ -33,6 +33,7 @@ from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.schedule_model import ScheduleModel
 from smsdesk.ui.views.schedule_dialog import ScheduleDialog
 from smsdesk.ui.views.schedule_options_dialog import ScheduleOptionsDialog
+from smsdesk.ui.widgets.labels import ElideLabel
 
 BANNER_STYLE = "QFrame#held_banner { background: #fff4e0; border: 1px solid #e0a040; border-radius: 4px; }"
 BANNER_TEXT = "color: #5a3a00;"
@@ -100,7 +101,7 @@ class ScheduledView(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
-        self.history_title = QLabel("History")
+        self.history_title = ElideLabel("History")  # a long repeat rule and zone must not widen the window
         self.history_title.setObjectName("history_title")
         self.detail = QLabel()
         self.detail.setObjectName("detail")
