@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QRawFont
+from PySide6.QtWidgets import QApplication
 
 from smsdesk.domain.segments import MAX_MESSAGE_CHARS
 from smsdesk.services.importing.wizard import Step
@@ -77,6 +78,12 @@ def _message_page(gui, tmp_path: Path, header: str = "name"):  # noqa: ANN001, A
         w.button(w.WizardButton.NextButton).click()
         gui.wait_until(lambda step=step: w.currentId() == step and not w.busy)
     return w, w.page(Step.MESSAGE)
+
+
+def _lay_out() -> None:
+    """Let Qt run the layout requests a change of text posted (a window grows there, if at all)."""
+    for _ in range(3):
+        QApplication.processEvents()
 
 
 def _no_jargon(counter: MessageCounter) -> None:
@@ -170,9 +177,11 @@ def test_long_things_typed_or_shown_never_widen_the_window(small, tmp_path: Path
     page = _conversation(small)
     small.run(small.rt.contacts.set_name(ALICE, "Dr. Bartholomew Featherstonehaugh-Cholmondeley of Saint Clement's"))
     small.wait_until(lambda: page.title.text().startswith("Dr. Bartholomew"))
+    _lay_out()
     assert small.window.width() == WIDTH
 
     _w, msg = _message_page(small, tmp_path, header="Preferred_name_as_written_on_the_loyalty_card_in_2019_" * 3)
+    _lay_out()
     assert small.window.width() == WIDTH
     assert msg.insert.count() > 1
 
