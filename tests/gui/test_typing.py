@@ -186,6 +186,21 @@ def test_long_things_typed_or_shown_never_widen_the_window(small, tmp_path: Path
     assert msg.insert.count() > 1
 
 
+def test_the_counter_says_what_the_account_does_with_special_characters(small) -> None:  # noqa: ANN001
+    view = _compose(small)
+    sandbox = small.rt.accounts.by_name("Sandbox")
+    small.run(small.rt.accounts.update(sandbox, {**sandbox.settings, "unicode": "Deny"}))
+    small.wait_until(lambda: view.counter.unicode_mode == "Deny")
+    type_text(view.body, "Hi 😊")
+    assert view.counter.text().startswith("4 characters · 1 text message · special characters: 😊 (this account refuses")
+    assert view.counter.palette().color(view.counter.foregroundRole()).name() == "#b3261e"
+    small.run(small.rt.accounts.update(sandbox, {**sandbox.settings, "unicode": "Strip"}))
+    small.wait_until(lambda: view.counter.unicode_mode == "Strip")
+    assert view.counter.text() == (
+        "4 characters · 1 text message · special characters: 😊 (this account removes them before sending)")
+    assert "Unicode mode of this account: Strip" in view.counter.toolTip()
+
+
 # ---- item 7: over the limit, the same counter everywhere, stale status lines ---------------------
 def test_the_counter_warns_as_soon_as_the_text_is_too_long(small) -> None:  # noqa: ANN001
     view = _compose(small)

@@ -196,8 +196,8 @@ def describe_message(
         if unicode_mode == "Strip":
             parts.append(f"special characters: {shown} (this account removes them before sending)")
         elif unicode_mode == "Deny":
-            parts.append(f"special characters: {shown} (this account refuses them: remove them, or change "
-                         "the account's Unicode setting)")
+            parts.append(f"special characters: {shown} (this account refuses them: remove them, or allow "
+                         "them under Special characters in the account's Advanced settings)")
             level = PROBLEM
         else:
             per = MULTI_LIMIT[info.encoding] if info.segments > 1 else SINGLE_LIMIT[info.encoding]
