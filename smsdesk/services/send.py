@@ -14,7 +14,7 @@ from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidInput, InvalidNumber, OptedOut
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account, Message
-from smsdesk.domain.segments import analyze, normalise_newlines
+from smsdesk.domain.segments import MAX_MESSAGE_CHARS, analyze, normalise_newlines
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
@@ -25,7 +25,7 @@ from smsdesk.storage.db import Database
 from smsdesk.storage.messages import MessageRepository, NewOutgoing
 from smsdesk.storage.optouts import OptOutRepository
 
-MAX_TEXT = 1600
+MAX_TEXT = MAX_MESSAGE_CHARS
 
 
 @dataclass(slots=True)

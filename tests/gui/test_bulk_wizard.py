@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from smsdesk.services.importing.wizard import Step
 from smsdesk.ui.views.bulk_wizard import BulkImportView
+from tests.support.typing import replace_text, type_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -34,7 +35,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     view = _open(gui)
     w = view.wizard
     file_page = w.page(Step.FILE)
-    file_page.path.setText(str(DATA / "csv/semicolon_cp1252.csv"))
+    type_text(file_page.path, str(DATA / "csv/semicolon_cp1252.csv"))
     qtbot.mouseClick(file_page.load_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: w.state.table is not None and not w.busy)
     assert "semicolon-separated" in file_page.info.text()
@@ -54,7 +55,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     _next(gui, view, Step.MESSAGE)
     msg = w.page(Step.MESSAGE)
     assert msg.account.currentText() == "Sandbox"
-    msg.template.setPlainText("Hallo {{first_name}}, offen: {{betrag}}")
+    type_text(msg.template, "Hallo {{first_name}}, offen: {{betrag}}")
     gui.wait_until(lambda: msg.model.rowCount() == 3 and not w.busy, timeout=10)
     assert msg.model.index(0, 2).data() == "Hallo Jürgen, offen: 12,50 €"
     assert "UCS-2" in [msg.model.index(r, 4).data() for r in range(3)]  # Zoë Brontë's ë
@@ -63,7 +64,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     _next(gui, view, Step.SEND)
     send = w.page(Step.SEND)
     send.save_group.setChecked(True)
-    send.group_name.setText("Stammkunden")
+    replace_text(send.group_name, "Stammkunden")
     _next(gui, view, Step.RUN)
     run = w.page(Step.RUN)
     gui.wait_until(lambda: "Finished" in run.counts.text(), timeout=20)
@@ -83,7 +84,7 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
     gui.rt.bulk.window = 20
     view = _open(gui)
     w = view.wizard
-    w.page(Step.FILE).path.setText(str(src))
+    type_text(w.page(Step.FILE).path, str(src))
     w.page(Step.FILE).load()
     gui.wait_until(lambda: w.state.table is not None and not w.busy)
     _next(gui, view, Step.MAPPING)
@@ -99,7 +100,7 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
     assert lines[0] == "name,phone,row,reason,detail" and lines[1].startswith("Bad,12345,301,Invalid number")
     _next(gui, view, Step.MESSAGE)
     msg = w.page(Step.MESSAGE)
-    msg.template.setPlainText("Hi {{name}}")
+    type_text(msg.template, "Hi {{name}}")
     gui.wait_until(lambda: msg.model.rowCount() == 300 and not w.busy, timeout=10)
     _next(gui, view, Step.SEND)
     _next(gui, view, Step.RUN)

@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from smsdesk.ui.views.optouts_view import OptOutsView
+from tests.support.typing import press, replace_text, type_text
 
 
 @pytest.fixture(autouse=True)
@@ -35,11 +36,11 @@ def _cells(page: OptOutsView) -> list[list[str]]:
 
 def test_add_list_and_remove_with_confirmation(gui) -> None:
     page = _page(gui)
-    page.number.setText("12")
-    QTest.keyClick(page.number, Qt.Key.Key_Return)
+    type_text(page.number, "12")
+    press(page.number, Qt.Key.Key_Return)
     assert "digits" in page.feedback.text() and page.table.rowCount() == 0
-    page.number.setText("07911 123456")
-    page.note.setText("asked on the phone")
+    replace_text(page.number, "07911 123456")
+    type_text(page.note, "asked on the phone")
     QTest.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: page.table.rowCount() == 1)
     [row] = _cells(page)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 from smsdesk.providers import registry
 from smsdesk.ui.views.accounts_view import AccountsView
 from smsdesk.ui.views.compose_view import ComposeView
+from tests.support.typing import type_text
 
 
 def _accounts_page(gui) -> AccountsView:
@@ -94,11 +95,11 @@ def test_compose_says_what_an_accounts_unicode_mode_does_in_words(gui, qtbot) ->
                                                           "sender": "Shop", "unicode": "Deny"}))
     compose = gui.window.show_page("compose")
     assert isinstance(compose, ComposeView)
-    assert compose.mode.text() == "" and "Unicode mode" not in _on_screen(compose)  # Sandbox: Allow
+    type_text(compose.body, "Hi 😊")
+    assert "refuses" not in compose.counter.text() and "Unicode mode" not in _on_screen(compose)  # Sandbox: Allow
     _choose(qtbot, compose.account, strict.id)  # type: ignore[arg-type]
-    assert compose.mode.isVisible()
-    assert compose.mode.text() == "This account refuses messages with emoji or other special characters."
-    assert "Unicode mode" not in _on_screen(compose) and "Unicode mode: Deny" in compose.mode.toolTip()
+    gui.wait_until(lambda: "this account refuses" in compose.counter.text())
+    assert "Unicode mode" not in _on_screen(compose) and "Unicode mode of this account: Deny" in compose.counter.toolTip()
 
 
 def test_a_refusal_reads_without_its_http_code_which_stays_in_the_tooltip(gui, qtbot) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.ui.models.schedule_model import STATE_COL
 from smsdesk.ui.views.scheduled_view import ScheduledView
+from tests.support.typing import replace_text, type_text
 
 
 def _view(gui) -> ScheduledView:
@@ -33,11 +34,11 @@ def test_schedule_edit_pause_resume_cancel(gui, qtbot) -> None:
     assert view.empty.isVisible() and not view.banner.isVisible()
     qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
-    dialog.to.setText("07911 123456, 07911 123457")
-    dialog.body.setPlainText("Your table is booked for 7pm")
+    type_text(dialog.to, "07911 123456, 07911 123457")
+    type_text(dialog.body, "Your table is booked for 7pm")
     tomorrow = QDate.currentDate().addDays(1)
     dialog.when.setDateTime(QDateTime(tomorrow, QTime(9, 0)))
-    dialog.zone.setCurrentText("Europe/London")
+    replace_text(dialog.zone, "Europe/London")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.model.rowCount() == 1 and view.dialog is None)
     item = view.model.item_at(0)
@@ -49,8 +50,8 @@ def test_schedule_edit_pause_resume_cancel(gui, qtbot) -> None:
     qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
     assert dialog.body.toPlainText() == "Your table is booked for 7pm"
-    dialog.body.setPlainText("Your table is booked for 8pm")
-    dialog.to.setText("07911 123456")
+    replace_text(dialog.body, "Your table is booked for 8pm")
+    replace_text(dialog.to, "07911 123456")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.dialog is None)
     gui.wait_until(lambda: view.model.item_at(0).body == "Your table is booked for 8pm")
@@ -83,8 +84,8 @@ def test_bad_input_stays_in_the_dialog(gui, qtbot) -> None:
     view = _view(gui)
     qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
-    dialog.to.setText("12345")
-    dialog.body.setPlainText("Hi")
+    type_text(dialog.to, "12345")
+    type_text(dialog.body, "Hi")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: dialog.error.text())
     assert "12345" in dialog.error.text() and view.dialog is dialog
@@ -118,7 +119,7 @@ def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
     qtbot.mouseClick(view.options_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.options)
     assert "cancel" in dialog.notice.text().lower()
-    dialog.quiet.setText("21:00-08:00")
+    replace_text(dialog.quiet, "21:00-08:00")
     dialog.provider_side.setChecked(True)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.options is None)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from smsdesk.ui.views.settings_view import SettingsView
 from smsdesk.ui.views.settings_webhooks import WebhooksSettingsView
 from tests.support import hooks
+from tests.support.typing import replace_text
 
 FAKE = Path(__file__).resolve().parents[1] / "support" / "fake_tunnel.py"
 
@@ -43,7 +44,7 @@ def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -
 
     panel.kind.setCurrentIndex(panel.kind.findData("command"))
     assert panel.command.isVisible() and not panel.token.isVisible()
-    panel.command.setText(" ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}")))
+    replace_text(panel.command, " ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}")))
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: panel.public_url.text().startswith("https://fake-"))
     assert "Up" in panel.state.text()

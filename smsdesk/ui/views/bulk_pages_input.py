@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -31,6 +32,7 @@ from smsdesk.services.importing.mapping import PHONE
 from smsdesk.services.importing.readers import Table
 from smsdesk.services.importing.validate import REASONS, Report
 from smsdesk.ui.models.import_rows_model import PreviewModel, RowsModel
+from smsdesk.ui.widgets.labels import WrapLabel
 
 if TYPE_CHECKING:
     from smsdesk.ui.views.bulk_wizard import BulkWizard
@@ -85,7 +87,39 @@ class _EncodingBox(QComboBox):
         return super().eventFilter(obj, event)
 
 
-class FilePage(QWizardPage):
+class StepPage(QWizardPage):
+    """A wizard page that tells the wizard its completeness only when that changes.
+
+    Each ``completeChanged`` makes QWizard update its buttons with updates disabled, hiding
+    and re-showing the page area: the focus leaves the page (for the window's navigation
+    list) and does not come back. Announced on every key press, the message box took one
+    letter, and the next ones switched pages. So pages call :meth:`announce`, which emits
+    only for the page on screen, only on a real change, and puts the focus back.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown_complete: bool | None = None  # what the wizard last saw for this page
+
+    def entered(self) -> None:
+        """The wizard has just shown this page (and read its completeness itself)."""
+        self._shown_complete = self.isComplete()
+
+    def announce(self) -> None:
+        wizard = self.wizard()
+        if wizard is None or wizard.currentPage() is not self:
+            return  # the wizard reads it afresh when the page is shown
+        complete = self.isComplete()
+        if complete == self._shown_complete:
+            return
+        self._shown_complete = complete
+        keep = QApplication.focusWidget() or self.window().focusWidget()
+        self.completeChanged.emit()
+        if keep is not None and keep.isVisible() and keep.isEnabled() and self.window().focusWidget() is not keep:
+            keep.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+class FilePage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -147,7 +181,7 @@ class FilePage(QWizardPage):
         layout.addWidget(self.preview, 1)
         self._special: list[str] = []
         self._chosen_codec: str | None = None
-        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+        host.sig_busy_changed.connect(lambda _b: self.announce())
 
     def browse(self) -> None:
         dialog = QFileDialog(self, "Choose a contact list", str(Path.home()),
@@ -192,7 +226,7 @@ class FilePage(QWizardPage):
         self._show_encoding(table)
         self._special = special
         self._show_special()
-        self.completeChanged.emit()
+        self.announce()
 
     def _fit_columns(self, table: Table) -> None:
         """Columns as wide as what they show (only 20 rows: cheap); the phone column never cut."""
@@ -260,7 +294,7 @@ class FilePage(QWizardPage):
         self.doubt.hide()
         self._special = []
         self.special.hide()
-        self.completeChanged.emit()
+        self.announce()
 
     def isComplete(self) -> bool:  # noqa: N802
         return not self.host.busy and self.host.state.table is not None
@@ -281,7 +315,7 @@ def _short(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-class MappingPage(QWizardPage):
+class MappingPage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -303,9 +337,7 @@ class MappingPage(QWizardPage):
         self.policy.addItem("Send, and merge their details", "merge")
         self.policy.addItem("Skip them", "skip")
         self.policy.currentIndexChanged.connect(lambda _i: self.host.state.set_contact_policy(self.policy.currentData()))
-        self.fields = QLabel()
-        self.fields.setObjectName("fields")
-        self.fields.setWordWrap(True)
+        self.fields = WrapLabel(objectName="fields")  # a long column heading must not widen the window
         form = QFormLayout()
         form.addRow("Numbers without a country code are in", self.country)
         form.addRow("People who are already contacts", self.policy)
@@ -359,7 +391,7 @@ class MappingPage(QWizardPage):
         assert m is not None
         keys = sorted(k for k in m.fields if k != PHONE)
         self.fields.setText("Merge fields: " + "  ".join("{{" + k + "}}" for k in keys))
-        self.completeChanged.emit()
+        self.announce()
 
     def _role_changed(self, col: int) -> None:
         self.set_role(col, self._combos[col].currentData())
@@ -385,7 +417,7 @@ class MappingPage(QWizardPage):
         return m is not None and m.phone is not None
 
 
-class ValidationPage(QWizardPage):
+class ValidationPage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -423,7 +455,7 @@ class ValidationPage(QWizardPage):
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._tick)
         self.report: Report | None = None
-        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+        host.sig_busy_changed.connect(lambda _b: self.announce())
 
     def initializePage(self) -> None:  # noqa: N802
         self.run_check()
@@ -437,7 +469,7 @@ class ValidationPage(QWizardPage):
         self.stop.setEnabled(True)
         self._timer.start()
         self.host.cooperative(state.validate_steps(self.host.cancelled), self._done, "Check rows")
-        self.completeChanged.emit()
+        self.announce()
 
     def _stop_or_again(self) -> None:
         if self.host.busy:
@@ -459,7 +491,7 @@ class ValidationPage(QWizardPage):
         self.report = report
         self.summary.setText(summary_text(report))
         self._fill()
-        self.completeChanged.emit()
+        self.announce()
 
     def _fill(self) -> None:
         if self.report is None:

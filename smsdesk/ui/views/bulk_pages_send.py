@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -31,8 +30,10 @@ from smsdesk.services.importing.validate import Report
 from smsdesk.services.importing.wizard import Step
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.models.import_rows_model import RowsModel
-from smsdesk.ui.views.bulk_pages_input import ERR, _table_view, reasons_text, summary_text
+from smsdesk.ui.views.bulk_pages_input import ERR, StepPage, _table_view, reasons_text, summary_text
 from smsdesk.ui.views.review_panel import ReviewPanel
+from smsdesk.ui.widgets.labels import WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 if TYPE_CHECKING:
     from smsdesk.ui.views.bulk_wizard import BulkWizard
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 _DEBOUNCE_MS = 350
 
 
-class MessagePage(QWizardPage):
+class MessagePage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -50,15 +51,17 @@ class MessagePage(QWizardPage):
         self.account.currentIndexChanged.connect(self._account)
         self.insert = QComboBox()
         self.insert.setObjectName("insert_field")
+        # Sized by a typical field, not the longest column heading, which must not widen the window.
+        self.insert.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.insert.setMinimumContentsLength(16)
         self.insert.activated.connect(self._insert)
-        self.template = QPlainTextEdit()
-        self.template.setObjectName("template")
+        self.template = MessageEdit(objectName="template")
         self.template.setPlaceholderText("Hi {{first_name|there}}, your appointment is on {{appointment}}.")
         self.template.setMaximumHeight(80)
         self.template.textChanged.connect(self._debounce)
-        self.totals = QLabel()
-        self.totals.setObjectName("totals")
-        self.totals.setWordWrap(True)
+        self.counter = MessageCounter(objectName="template_counter", merge_fields=True)
+        self.counter.follow(self.template)
+        self.totals = WrapLabel(objectName="totals")
         self.model = RowsModel("message")
         self.view = _table_view(self.model, "previews", (60, 140, 400, 50, 70, 200), stretch=2)
         self.view.verticalHeader().hide()
@@ -70,6 +73,7 @@ class MessagePage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(row)
+        layout.addWidget(self.counter)
         layout.addWidget(self.totals)
         layout.addWidget(self.view, 1)
         self._timer = QTimer(self)
@@ -78,7 +82,7 @@ class MessagePage(QWizardPage):
         self._timer.timeout.connect(self.check)
         self._again = False
         self._checking = ""
-        host.sig_busy_changed.connect(lambda _b: self.completeChanged.emit())
+        host.sig_busy_changed.connect(lambda _b: self.announce())
 
     def initializePage(self) -> None:  # noqa: N802
         self.account.blockSignals(True)
@@ -110,7 +114,7 @@ class MessagePage(QWizardPage):
 
     def _debounce(self) -> None:
         self.host.state.template = None  # what is shown no longer matches the text
-        self.completeChanged.emit()
+        self.announce()
         self._timer.start()
 
     def check(self) -> None:
@@ -142,7 +146,7 @@ class MessagePage(QWizardPage):
         self.totals.setStyleSheet(ERR if unknown else "")
         self.totals.setText("\n".join(lines))
         self.model.set_rows(report.accepted_items if report.template is not None else [])
-        self.completeChanged.emit()
+        self.announce()
 
     def isComplete(self) -> bool:  # noqa: N802
         return not self.host.busy and self.host.state.blocker(Step.MESSAGE) == ""
@@ -151,6 +155,7 @@ class MessagePage(QWizardPage):
         self.template.blockSignals(True)
         self.template.clear()
         self.template.blockSignals(False)
+        self.counter.show_for("")
         self.model.set_rows([])
         self.totals.clear()
 
@@ -251,7 +256,7 @@ class SendPage(QWizardPage):
         self._starting = False
 
 
-class RunPage(QWizardPage):
+class RunPage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
@@ -318,7 +323,7 @@ class RunPage(QWizardPage):
         self.pause.setText("Resume" if p.state == "paused" else "Pause")
         self.pause.setEnabled(p.state in ("running", "paused"))
         self.cancel.setEnabled(p.state in ("running", "paused", "scheduled"))
-        self.completeChanged.emit()
+        self.announce()
 
     def _pause_resume(self) -> None:
         run_id = self.host.state.run_id

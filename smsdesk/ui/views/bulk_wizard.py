@@ -82,6 +82,9 @@ class BulkWizard(QWizard):
     def _on_page(self, page_id: int) -> None:
         if page_id >= 0:
             self.state.step = Step(page_id)
+            entered = getattr(self.page(page_id), "entered", None)
+            if entered is not None:
+                entered()
 
     # ---- background work -----------------------------------------------------------
     @property

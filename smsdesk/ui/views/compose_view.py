@@ -1,10 +1,11 @@
 """Compose: pick an account, type recipients (checked as you type), write, Send (Ctrl+Enter).
 
-The counter shows characters, encoding, segments and which characters forced UCS-2. The
-list below shows sent messages whose status cells change live as receipts arrive. From a
-number of recipients (Settings -> General), or when some typed numbers opted out, Send asks
-first (:class:`SendConfirmDialog`); after a send the To box is emptied, so a second Send
-does not send the same message again.
+The counter shows characters, text messages and the special characters that make each part
+hold 70 characters instead of 160 (see ``ui/widgets/message_editor.py``); Tab moves on from
+the message box. The list below shows sent messages whose status cells change live as
+receipts arrive. From a number of recipients (Settings -> General), or when some typed
+numbers opted out, Send asks first (:class:`SendConfirmDialog`); after a send the To box is
+emptied, so a second Send does not send the same message again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.domain.segments import analyze, normalise_newlines
 from smsdesk.services.send import Draft, SendPlan
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.sent_messages_model import SentMessagesModel
 from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
+from smsdesk.ui.widgets.labels import WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 _SPLIT = re.compile(r"[,;\n]+")
 OK_STYLE = "color: #1b7f3b;"
@@ -51,31 +52,6 @@ def split_recipients(text: str) -> list[str]:
     return [p.strip() for p in _SPLIT.split(text) if p.strip()]
 
 
-def describe_text(text: str) -> tuple[str, str]:
-    """(counter line, UCS-2 explanation or '') for the live counter."""
-    info = analyze(normalise_newlines(text))
-    if info.segments == 0:
-        return "0 characters · GSM-7 · 0 segments", ""
-    plural = "segment" if info.segments == 1 else "segments"
-    unit = "septets" if info.encoding == "GSM-7" else "UTF-16 units"
-    line = (
-        f"{info.characters} characters · {info.encoding} · {info.segments} {plural} "
-        f"({info.units} {unit}; {info.remaining} left in this segment)"
-    )
-    why = ""
-    if info.ucs2_chars:
-        shown = " ".join(repr(c)[1:-1] if c.isspace() else c for c in info.ucs2_chars[:12])
-        why = f"UCS-2 because of: {shown}  (each message part holds 70, or 67 when split)"
-    return line, why
-
-
-# What an account's Unicode mode does to special characters, for the line under the counter.
-UNICODE_WORDS = {
-    "Deny": "This account refuses messages with emoji or other special characters.",
-    "Strip": "This account removes emoji and other special characters before sending.",
-}
-
-
 class ComposeView(QWidget):
     sig_sent = Signal(int)
 
@@ -85,35 +61,24 @@ class ComposeView(QWidget):
         self.setObjectName("ComposeView")
         self.account = QComboBox()
         self.account.setObjectName("account")
+        # Sized by a typical name, not the longest one: a long account name must not widen the window.
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account.setMinimumContentsLength(24)
         self.sender = QLineEdit()
         self.sender.setObjectName("sender")
         self.sender.setPlaceholderText("Sender name (up to 11 characters) or number")
         self.to = QLineEdit()
         self.to.setObjectName("to")
         self.to.setPlaceholderText("07911 123456, +44 7911 123457 (separate with commas)")
-        self.to_status = QLabel()
-        self.to_status.setObjectName("to_status")
-        self.to_status.setWordWrap(True)
-        self.body = QPlainTextEdit()
-        self.body.setObjectName("body")
+        self.to_status = WrapLabel(objectName="to_status")
+        self.body = MessageEdit(objectName="body")
         self.body.setPlaceholderText("Type your message…")
-        self.counter = QLabel()
-        self.counter.setObjectName("counter")
-        self.ucs2 = QLabel()
-        self.ucs2.setObjectName("ucs2")
-        self.ucs2.setWordWrap(True)
-        self.ucs2.setStyleSheet("color: #a15c00;")
-        self.mode = QLabel()
-        self.mode.setObjectName("unicode_mode")
-        self.mode.setWordWrap(True)
-        self._unicode_mode = ""  # the account's Unicode mode setting (Allow, Deny, Strip) or ""
+        self.counter = MessageCounter(objectName="counter")
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
         self.send_button.setToolTip("Send now (Ctrl+Enter)")
-        self.feedback = QLabel()
-        self.feedback.setObjectName("feedback")
-        self.feedback.setWordWrap(True)
+        self.feedback = WrapLabel(objectName="feedback")
 
         form = QFormLayout()
         form.addRow("Account", self.account)
@@ -121,11 +86,7 @@ class ComposeView(QWidget):
         form.addRow("To", self.to)
         form.addRow("", self.to_status)
         form.addRow("Message", self.body)
-        counter_row = QHBoxLayout()
-        counter_row.addWidget(self.counter, 1)
-        counter_row.addWidget(self.mode)
-        form.addRow("", _wrap(counter_row))
-        form.addRow("", self.ucs2)
+        form.addRow("", self.counter)
         actions = QHBoxLayout()
         actions.addWidget(self.feedback, 1)
         hint = QLabel("Ctrl+Enter")
@@ -174,7 +135,11 @@ class ComposeView(QWidget):
         self._validate_timer.setInterval(120)
         self._validate_timer.timeout.connect(self.validate_recipients)
         self.to.textChanged.connect(lambda _t: self._validate_timer.start())
-        self.body.textChanged.connect(self.update_counter)
+        self.counter.follow(self.body)
+        # A status line ("Queued 1 message", "The message is empty.") belongs to the last
+        # message: it goes when the person starts the next one.
+        self.body.sig_edited.connect(self.feedback.clear)
+        self.to.textEdited.connect(lambda _t: self.feedback.clear())
         self.account.currentIndexChanged.connect(self._account_changed)
         self.send_button.clicked.connect(self.send)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -183,7 +148,6 @@ class ComposeView(QWidget):
 
         self.reload_accounts()
         self.model.reload()
-        self.update_counter()
         self.validate_recipients()
 
     # ---- accounts ----------------------------------------------------------------------
@@ -201,8 +165,7 @@ class ComposeView(QWidget):
     def _account_changed(self) -> None:
         account_id = self.account.currentData()
         if account_id is None:
-            self.mode.setText("")
-            self._unicode_mode = ""
+            self.counter.set_unicode_mode(None)
             return
         try:
             acct = self.ctx.rt.accounts.get(account_id)
@@ -210,11 +173,7 @@ class ComposeView(QWidget):
             return
         self.sender.setText(acct.sender)
         spec = self.ctx.rt.accounts.spec(acct)
-        mode = self._unicode_mode = str(acct.settings.get("unicode") or "") if spec.field("unicode") else ""
-        # Plain words where the account changes what happens to emoji; nothing when it sends them.
-        self.mode.setText(UNICODE_WORDS.get(mode, ""))
-        self.mode.setToolTip(f"Unicode mode: {mode} (Settings → Accounts → Advanced)" if self.mode.text() else "")
-        self.update_counter()
+        self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
 
     # ---- live checks -------------------------------------------------------------------
     def validate_recipients(self) -> bool:
@@ -250,18 +209,6 @@ class ComposeView(QWidget):
         self.to_status.setText(line)
         self.to.setProperty("invalid", False)
         return True
-
-    def update_counter(self) -> None:
-        text = self.body.toPlainText()
-        line, why = describe_text(text)
-        mode = self._unicode_mode
-        if why and mode == "Strip":
-            why += " — this account strips them before sending."
-        elif why and mode == "Deny":
-            why += " — this account refuses such messages (unicode mode Deny)."
-        self.counter.setText(line)
-        self.ucs2.setText(why)
-        self.ucs2.setVisible(bool(why))
 
     # ---- sending -----------------------------------------------------------------------
     def send(self) -> None:

@@ -1,7 +1,7 @@
 """Conversations: the inbox on the left, the open thread and the reply box on the right.
 
 Keyboard: Up/Down in the list opens each conversation; Enter goes to the reply box; Esc
-goes back to the list; Ctrl+F searches (Down/Enter pick a hit, Esc clears); Alt+Up/Alt+Down
+goes back to the list; Tab moves on from the reply box; Ctrl+F searches (Down/Enter pick a hit, Esc clears); Alt+Up/Alt+Down
 switch conversation from anywhere; Ctrl+Enter sends; Ctrl+R retries the selected failed
 message. Drafts are saved per conversation (debounced, and on switching away). Opening a
 thread marks it read; so does a reply arriving while it is open on screen.
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -48,9 +47,11 @@ from smsdesk.ui.context import UiContext
 from smsdesk.ui.delegates.conversation_delegate import ConversationDelegate, short_time
 from smsdesk.ui.models.conversation_list_model import ConversationListModel
 from smsdesk.ui.models.thread_model import ThreadModel
-from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE, describe_text
+from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
 from smsdesk.ui.views.review_panel import ReviewPanel
 from smsdesk.ui.views.thread_view import ThreadView
+from smsdesk.ui.widgets.labels import ElideLabel, WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ NAME_DIALOG_WIDTH = 380
 TITLE_BAR_BUTTONS = 140  # close / minimise / maximise and the title bar's margins
 
 
-class _ReplyEdit(QPlainTextEdit):
+class _ReplyEdit(MessageEdit):
     """Esc leaves the reply box for the conversation list."""
 
     sig_escape = Signal()
@@ -142,9 +143,9 @@ class ConversationsView(QWidget):
         lv.addWidget(self.empty_list)
 
         # ---- right: header, banner, thread, reply ----
-        self.title = QLabel(objectName="thread_title")
+        self.title = ElideLabel(objectName="thread_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
-        self.subtitle = QLabel(objectName="thread_subtitle")
+        self.subtitle = ElideLabel(objectName="thread_subtitle")
         self.subtitle.setStyleSheet(HINT_STYLE)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.name_button = QPushButton("Name contact…", objectName="name_contact")
@@ -157,10 +158,8 @@ class ConversationsView(QWidget):
         self.reply = _ReplyEdit(objectName="reply")
         self.reply.setPlaceholderText("Write a reply…  (Ctrl+Enter to send)")
         self.reply.setFixedHeight(84)
-        self.counter = QLabel(objectName="reply_counter")
-        self.counter.setStyleSheet(HINT_STYLE)
-        self.feedback = QLabel(objectName="reply_feedback")
-        self.feedback.setWordWrap(True)
+        self.counter = MessageCounter(objectName="reply_counter")
+        self.feedback = WrapLabel(objectName="reply_feedback")
         self.send_button = QPushButton("Send", objectName="send_reply")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
         header = QHBoxLayout()
@@ -214,6 +213,8 @@ class ConversationsView(QWidget):
         self.results.itemActivated.connect(self._open_result)
         self.results.itemClicked.connect(self._open_result)
         self.reply.textChanged.connect(self._reply_changed)
+        self.counter.follow(self.reply)
+        self.reply.sig_edited.connect(self.feedback.clear)  # the last status belongs to the last reply
         self.reply.sig_escape.connect(self.list.setFocus)
         self.send_button.clicked.connect(self.send)
         self.name_button.clicked.connect(self.name_contact)
@@ -236,7 +237,6 @@ class ConversationsView(QWidget):
         self.list_model.modelReset.connect(self._update_empty)
         self.list_model.rowsInserted.connect(self._update_empty)
         self.list_model.reload()
-        self._update_counter()
 
     # ---- the list ----------------------------------------------------------------------
     def _update_empty(self, *_args: object) -> None:
@@ -274,7 +274,7 @@ class ConversationsView(QWidget):
         self.reply.setPlainText(conv.draft)
         self.reply.blockSignals(False)
         self._saved_draft = conv.draft
-        self._update_counter()
+        self.counter.show_for(conv.draft)
         self.feedback.clear()
         row = self.list_model.row_of(conv.id)
         if row >= 0 and self.list.currentIndex().row() != row:
@@ -310,12 +310,7 @@ class ConversationsView(QWidget):
 
     # ---- reply -------------------------------------------------------------------------
     def _reply_changed(self) -> None:
-        self._update_counter()
         self._draft_timer.start()
-
-    def _update_counter(self) -> None:
-        line, why = describe_text(self.reply.toPlainText())
-        self.counter.setText(line + (f" — {why}" if why else ""))
 
     def save_draft(self) -> None:
         self._draft_timer.stop()
@@ -379,7 +374,7 @@ class ConversationsView(QWidget):
         self.reply.clear()
         self.reply.blockSignals(False)
         self._saved_draft = ""
-        self._update_counter()
+        self.counter.show_for("")
         self.thread.scrollToBottom()
 
     def _send_failed(self, exc: BaseException) -> None:

@@ -2,7 +2,8 @@
 
 The dialog never saves by itself: Save emits :attr:`ScheduleDialog.sig_submitted` with the
 form's values and the owning view runs the service call; on success the view closes the
-dialog, on failure it shows the reason here and the person can fix it (no modal loop).
+dialog, on failure it shows the reason here and the person can fix it (no modal loop). The
+message box and its counter are Compose's (``ui/widgets/message_editor.py``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -30,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from smsdesk.domain.models import Account
 from smsdesk.domain.schedule import WEEKDAY_NAMES, Recurrence, ScheduleItem, to_local
+from smsdesk.ui.widgets.labels import WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 COMMON_ZONES = (
     "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "America/New_York",
@@ -56,20 +57,23 @@ class ScheduleDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.item = item
+        self._accounts = {acct.id: acct for acct in accounts}
         self._month_day: int | None = None  # editing keeps a monthly send on its day (31st stays 31st)
         self.setObjectName("schedule_dialog")
         self.setWindowTitle("Edit scheduled send" if item else "Schedule a send")
         self.setMinimumWidth(520)
         self.account = QComboBox()
         self.account.setObjectName("account")
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account.setMinimumContentsLength(24)  # a long account name must not widen the dialog
         for acct in accounts:
             self.account.addItem(acct.name, acct.id)
         self.to = QLineEdit()
         self.to.setObjectName("to")
         self.to.setPlaceholderText("07911 123456, +44 7911 123457")
-        self.body = QPlainTextEdit()
-        self.body.setObjectName("body")
+        self.body = MessageEdit(objectName="body")
         self.body.setFixedHeight(90)
+        self.counter = MessageCounter(objectName="counter")
         self.when = QDateTimeEdit()
         self.when.setObjectName("when")
         self.when.setCalendarPopup(True)
@@ -99,18 +103,15 @@ class ScheduleDialog(QDialog):
         repeat_row.addWidget(self.interval)
         repeat = QWidget()
         repeat.setLayout(repeat_row)
-        self.hint = QLabel()
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
+        self.hint = WrapLabel(objectName="hint")
+        self.error = WrapLabel(objectName="error")
         self.error.setStyleSheet(ERR)
 
         form = QFormLayout()
         form.addRow("Account", self.account)
         form.addRow("To", self.to)
         form.addRow("Message", self.body)
+        form.addRow("", self.counter)
         form.addRow("Send at", self.when)
         form.addRow("Time zone", self.zone)
         form.addRow("Repeat", repeat)
@@ -126,8 +127,11 @@ class ScheduleDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.account.currentIndexChanged.connect(self._account_changed)
         self._fill(item, recipients or [])
         self._kind_changed()
+        self._account_changed()
+        self.counter.follow(self.body)
 
     def _fill(self, item: ScheduleItem | None, recipients: list[str]) -> None:
         if item is None:
@@ -160,6 +164,10 @@ class ScheduleDialog(QDialog):
         self.interval.setValue(item.recurrence.interval)
         for d in item.recurrence.weekdays:
             self.days[d].setChecked(True)
+
+    def _account_changed(self) -> None:
+        acct = self._accounts.get(self.account.currentData())
+        self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if acct is not None else None)
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()

@@ -34,6 +34,7 @@ from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.schedule_model import COLUMNS, MESSAGE_COL, NOTE_COL, ScheduleModel
 from smsdesk.ui.views.schedule_dialog import ScheduleDialog
 from smsdesk.ui.views.schedule_options_dialog import ScheduleOptionsDialog
+from smsdesk.ui.widgets.labels import ElideLabel
 
 SKIP_TIP = "Drop this run; a repeat keeps its later runs"
 SKIP_ONE_OFF = "A one-off send has no later run to keep: use Cancel to drop it."
@@ -101,7 +102,7 @@ class ScheduledView(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
-        self.history_title = QLabel("History")
+        self.history_title = ElideLabel("History")  # a long repeat rule and zone must not widen the window
         self.history_title.setObjectName("history_title")
         self.detail = QLabel()
         self.detail.setObjectName("detail")

@@ -105,6 +105,7 @@ class WebhooksSettingsView(QWidget):
         self.tunnel_box = QGroupBox("Receiver and public tunnel")
         self.local_url = QLabel()
         self.local_url.setObjectName("local_url")
+        self.local_url.setWordWrap(True)  # a receiver error can be long: wrap, never widen the window
         self.local_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.local_url.setWordWrap(True)
         self.sandbox_url = QLabel()
