@@ -72,7 +72,10 @@ def generate(path: Path, rows: int, seed: int) -> None:
             elif r < 0.035:
                 cell = f"4.47{rng.randrange(100, 999)}E+11"  # Excel rounded it
             elif r < 0.06:
-                cell = rng.choice(["+49 151 ", "+33 6 ", "+1 415 555 "]) + f"{rng.randrange(10**4, 10**5)}{rng.randrange(10, 99)}"
+                cell = (
+                    rng.choice(["+49 151 ", "+33 6 ", "+1 415 555 "])
+                    + f"{rng.randrange(10**4, 10**5)}{rng.randrange(10, 99)}"
+                )
             else:
                 cell = _shape(rng, _uk(rng))
             written.append(cell)

@@ -144,9 +144,23 @@ def _standalone_sandbox(rt: Any) -> tuple[subprocess.Popen[bytes], str]:
     account = rt.accounts.by_name("Sandbox")
     env = {**os.environ, "SMSDESK_SANDBOX_API_KEY": KEY, "SMSDESK_SANDBOX_WEBHOOK_SECRET": SECRET}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "sandbox", "--port", str(port), "--webhook-url",
-         rt.accounts.webhook_url(account), "--set", "dispatch_delay=0.2", "--set", "final_delay=0.6"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "smsdesk",
+            "sandbox",
+            "--port",
+            str(port),
+            "--webhook-url",
+            rt.accounts.webhook_url(account),
+            "--set",
+            "dispatch_delay=0.2",
+            "--set",
+            "final_delay=0.6",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):

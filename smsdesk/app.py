@@ -155,8 +155,11 @@ def _start_again() -> None:
     the database (the new one puts the backup in place before opening it)."""
     import subprocess
 
-    command = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [
-        sys.executable, "-m", "smsdesk.app", *sys.argv[1:]]
+    command = (
+        [sys.executable, *sys.argv[1:]]
+        if getattr(sys, "frozen", False)
+        else [sys.executable, "-m", "smsdesk.app", *sys.argv[1:]]
+    )
     try:
         subprocess.Popen(command, start_new_session=True, close_fds=True)  # noqa: S603 - our own program
     except OSError as exc:

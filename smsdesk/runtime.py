@@ -91,15 +91,28 @@ class Runtime:
         self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
         self.dispatcher = Dispatcher(db, self.accounts, self.bus)
         self.sender = SendService(
-            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick,
+            db,
+            self.accounts,
+            self.bus,
+            lambda: self.settings.default_region,
+            on_queued=self.dispatcher.kick,
             confirm_threshold=lambda: self.settings.confirm_send_threshold,
         )
         self.scheduler = SchedulerService(
-            db, self.accounts, self.sender, self.bus, lambda: self.settings.overdue_limit_minutes,
-            self.dispatcher.id, kick=self.dispatcher.kick,
+            db,
+            self.accounts,
+            self.sender,
+            self.bus,
+            lambda: self.settings.overdue_limit_minutes,
+            self.dispatcher.id,
+            kick=self.dispatcher.kick,
         )
         self.bulk = BulkRunService(
-            db, self.accounts, self.bus, kick=self.dispatcher.kick, scheduler=lambda: self.scheduler,
+            db,
+            self.accounts,
+            self.bus,
+            kick=self.dispatcher.kick,
+            scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
         self.review = ReviewService(db, self.accounts, self.bus, kick=self.dispatcher.kick)
@@ -111,11 +124,17 @@ class Runtime:
         self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
         self.polling = PollingService(
-            db, self.accounts, self.inbound, self.bus, self.tunnel.is_up,
+            db,
+            self.accounts,
+            self.inbound,
+            self.bus,
+            self.tunnel.is_up,
             relay_polls=lambda: "" if self.is_relay else self.watch.relay_text(),
         )
         self.receiving = ReceptionService(
-            self.accounts, self.tunnel, self.polling,
+            self.accounts,
+            self.tunnel,
+            self.polling,
             relay=lambda: "" if self.is_relay else self.watch.relay_text(),
             receiver=lambda: (self.status.receiver_url, self.status.receiver_error),
         )
@@ -158,8 +177,11 @@ class Runtime:
             # A stable port keeps webhook URLs (and tunnels pointing at them) valid across runs.
             settings.receiver_port = _free_port()
         folder_news = _folder_warning_once(settings, privacy)
-        if (folder_news or not paths.settings.exists()
-                or settings.receiver_port != Settings.load(paths.settings).receiver_port):
+        if (
+            folder_news
+            or not paths.settings.exists()
+            or settings.receiver_port != Settings.load(paths.settings).receiver_port
+        ):
             settings.save(paths.settings)
         db = Database(paths.database)
         db.write_sync(_first_start)
@@ -184,8 +206,15 @@ class Runtime:
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(
-        self, *, receiver: bool = True, sandbox: bool | None = None, dispatcher: bool = True,
-        tunnel: bool = True, polling: bool = True, relay: bool = False, watch: bool = True,
+        self,
+        *,
+        receiver: bool = True,
+        sandbox: bool | None = None,
+        dispatcher: bool = True,
+        tunnel: bool = True,
+        polling: bool = True,
+        relay: bool = False,
+        watch: bool = True,
     ) -> None:
         """Start the parts asked for. ``relay``: this is ``smsdesk serve`` (heartbeats so a GUI
         on the same database leaves receiving and polling to it); ``watch``: publish what other
@@ -231,7 +260,8 @@ class Runtime:
     def _relay_info(self) -> dict[str, Any]:
         st = self.tunnel.status
         return {
-            "receiver": self.status.receiver_url, "tunnel": st.state.value if st.kind != "none" else "none",
+            "receiver": self.status.receiver_url,
+            "tunnel": st.state.value if st.kind != "none" else "none",
             "public_url": st.public_url if st.state.value == "up" else "",
         }
 
@@ -311,7 +341,9 @@ class Runtime:
                 # its own receiver for its own sandbox, on any free port.
                 self.receiver = ReceiverThread(self.webhooks, host, 0)
                 self.status.receiver_url = self.receiver.start()
-                log.info("receiver port %s busy; listening on %s", self.settings.receiver_port, self.status.receiver_url)
+                log.info(
+                    "receiver port %s busy; listening on %s", self.settings.receiver_port, self.status.receiver_url
+                )
             self.status.receiver_error = ""
         except OSError as exc:
             self.receiver = None
@@ -341,9 +373,10 @@ class Runtime:
         # Any provider's account can be pointed at it from Settings (services/sandbox_link.py).
         # In a worker thread: it reads the keys of accounts pointed at the sandbox from the
         # keyring, a blocking D-Bus round trip each.
-        await asyncio.to_thread(self.accounts.attach_sandbox, SandboxLink(
-            self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces
-        ))
+        await asyncio.to_thread(
+            self.accounts.attach_sandbox,
+            SandboxLink(self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces),
+        )
         account = self.accounts.repo.by_name(SANDBOX_NAME)
         if account is None:
             sandboxes = [a for a in self.accounts.all() if a.provider == "sandbox"]

@@ -103,9 +103,7 @@ def imports() -> list[Import]:
 
 def test_qt_is_imported_only_by_the_ui_and_the_composition_roots(imports: list[Import]) -> None:
     bad = [i for i in imports if i.top in QT and not _within(i.module, QT_ALLOWED)]
-    assert not bad, "PySide6/qasync imported outside ui/, app.py, cli/, __main__.py:\n" + _report(
-        bad
-    )
+    assert not bad, "PySide6/qasync imported outside ui/, app.py, cli/, __main__.py:\n" + _report(bad)
 
 
 def test_ui_never_touches_sql_http_or_keyring(imports: list[Import]) -> None:
@@ -131,11 +129,7 @@ def test_domain_is_pure(imports: list[Import]) -> None:
         if _within(i.module, "smsdesk.domain")
         and (
             i.top in DOMAIN_FORBIDDEN
-            or (
-                _within(i.target, "smsdesk")
-                and not _within(i.target, "smsdesk.domain")
-                and i.target != "smsdesk"
-            )
+            or (_within(i.target, "smsdesk") and not _within(i.target, "smsdesk.domain") and i.target != "smsdesk")
         )
     ]
     assert not bad, "smsdesk/domain must stay free of I/O, Qt and other layers:\n" + _report(bad)
@@ -162,9 +156,7 @@ def test_no_layer_imports_a_higher_layer(imports: list[Import]) -> None:
 
 def test_no_module_exceeds_the_size_limit() -> None:
     sizes = {
-        path.relative_to(PACKAGE.parent).as_posix(): len(
-            path.read_text(encoding="utf-8").splitlines()
-        )
+        path.relative_to(PACKAGE.parent).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
         for path in PACKAGE.rglob("*.py")
     }
     big = {name: n for name, n in sorted(sizes.items()) if n > MAX_LINES}
@@ -184,8 +176,6 @@ def test_the_checker_sees_lazy_relative_and_from_package_imports(tmp_path: Path)
         "    from . import bus\n"
     )
     found = {i.target: i for i in _imports_of(module, tmp_path)}
-    assert {"smsdesk.ui", "PySide6.QtCore", "smsdesk.storage.db", "smsdesk.services.bus"} <= set(
-        found
-    )
+    assert {"smsdesk.ui", "PySide6.QtCore", "smsdesk.storage.db", "smsdesk.services.bus"} <= set(found)
     assert found["PySide6.QtCore"].where == "smsdesk/services/sneaky.py:4"
     assert _rank(found["smsdesk.ui"].target) > _rank("smsdesk.services.sneaky")  # type: ignore[operator]

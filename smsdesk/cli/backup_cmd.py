@@ -23,13 +23,15 @@ from smsdesk.services import backup as backups
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
-    b = subs.add_parser("backup", help="write a consistent copy of the database (also while smsdesk runs)",
-                        parents=[shared])
+    b = subs.add_parser(
+        "backup", help="write a consistent copy of the database (also while smsdesk runs)", parents=[shared]
+    )
     b.add_argument("file", nargs="?", metavar="FILE", help="a new file, or a folder (default: the backup folder)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(handler=cmd_backup)
-    r = subs.add_parser("restore", help="replace the database with a backup (smsdesk must not be running)",
-                        parents=[shared])
+    r = subs.add_parser(
+        "restore", help="replace the database with a backup (smsdesk must not be running)", parents=[shared]
+    )
     r.add_argument("file", metavar="FILE", help="a backup written by smsdesk backup or Settings -> Data")
     r.add_argument("--json", action="store_true")
     r.set_defaults(handler=cmd_restore)
@@ -42,8 +44,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
     finally:
         rt.close()
     if args.json:
-        print_json({"path": str(facts.path), "messages": facts.messages, "accounts": [a for a, _ in facts.accounts],
-                    "size": facts.size, "taken_at": facts.taken_at})
+        print_json(
+            {
+                "path": str(facts.path),
+                "messages": facts.messages,
+                "accounts": [a for a, _ in facts.accounts],
+                "size": facts.size,
+                "taken_at": facts.taken_at,
+            }
+        )
     else:
         info(f"Backed up {backups.describe(facts)} to {facts.path}")
     return 0
@@ -58,16 +67,23 @@ def cmd_restore(args: argparse.Namespace) -> int:
     finally:
         rt.close()
     if args.json:
-        print_json({"restored": str(result.source), "messages": result.facts.messages,
-                    "kept_aside": str(result.aside) if result.aside else None,
-                    "keys_to_enter": [{"account": a, "provider": p, "fields": f} for a, p, f in missing]})
+        print_json(
+            {
+                "restored": str(result.source),
+                "messages": result.facts.messages,
+                "kept_aside": str(result.aside) if result.aside else None,
+                "keys_to_enter": [{"account": a, "provider": p, "fields": f} for a, p, f in missing],
+            }
+        )
         return 0
     info(f"Restored {backups.describe(result.facts)} from {result.source}.")
     if result.aside:
         info(f"The data it replaced is kept at {result.aside}.")
     if missing:
-        info("API keys are kept in this computer's keyring, never in a backup. Enter them again in the "
-             "smsdesk window (Settings -> Accounts) for:")
+        info(
+            "API keys are kept in this computer's keyring, never in a backup. Enter them again in the "
+            "smsdesk window (Settings -> Accounts) for:"
+        )
         for account, provider, fields in missing:
             info(f"  {account} ({provider}): {', '.join(fields)}")
     return 0

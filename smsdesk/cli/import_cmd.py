@@ -31,15 +31,22 @@ from smsdesk.services.importing.wizard import ImportWizard
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
-    p = subs.add_parser("import", help="validate a spreadsheet and send (or schedule) a bulk message",
-                        parents=[shared])
+    p = subs.add_parser("import", help="validate a spreadsheet and send (or schedule) a bulk message", parents=[shared])
     p.add_argument("file", nargs="?", metavar="FILE", help="CSV, TSV, TXT or .xlsx")
     p.add_argument("--account", help="account to send from (required unless --resume)")
-    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                   help="map a column (header, number or letter) to phone, name or any merge field")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a column (header, number or letter) to phone, name or any merge field",
+    )
     p.add_argument("--country", help="default country for numbers without a country code (default: settings)")
-    p.add_argument("--encoding", metavar="CODEC",
-                   help="read a text file in this encoding (e.g. cp1253, koi8_r, cp932) instead of detecting it")
+    p.add_argument(
+        "--encoding",
+        metavar="CODEC",
+        help="read a text file in this encoding (e.g. cp1253, koi8_r, cp932) instead of detecting it",
+    )
     p.add_argument("--template", metavar="TEXT", help="message with {{field}} / {{field|fallback}} ('-' reads stdin)")
     p.add_argument("--at", metavar="ISO8601", help="schedule the send for this time")
     p.add_argument("--skip-contacts", action="store_true", help="skip numbers that are already contacts")
@@ -89,9 +96,15 @@ def _service(rt: Any, window: int) -> tuple[BulkRunService, bool]:
         if window:
             existing.window = window
         return existing, False
-    svc = BulkRunService(rt.db, rt.accounts, rt.bus, kick=rt.dispatcher.kick,
-                         scheduler=lambda: getattr(rt, "scheduler", None), dispatcher_id=rt.dispatcher.id,
-                         window=window or 2000)
+    svc = BulkRunService(
+        rt.db,
+        rt.accounts,
+        rt.bus,
+        kick=rt.dispatcher.kick,
+        scheduler=lambda: getattr(rt, "scheduler", None),
+        dispatcher_id=rt.dispatcher.id,
+        window=window or 2000,
+    )
     return svc, True
 
 
@@ -102,9 +115,11 @@ def _check(rt: Any, args: argparse.Namespace, template: str) -> tuple[ImportWiza
     wiz = ImportWizard(svc, (args.country or rt.settings.default_region or "GB"))
     table = wiz.load(Path(args.file), encoding=args.encoding)
     if table.encoding_doubt:
-        info(f"smsdesk: warning: {table.encoding_doubt} If names look wrong, give the file's encoding with "
-             f"--encoding (this reading used {table.encoding}; others: cp1252, cp1250, cp1251, koi8_r, cp1253, "
-             "cp1254, cp932, euc_jp).")
+        info(
+            f"smsdesk: warning: {table.encoding_doubt} If names look wrong, give the file's encoding with "
+            f"--encoding (this reading used {table.encoding}; others: cp1252, cp1250, cp1251, koi8_r, cp1253, "
+            "cp1254, cp932, euc_jp)."
+        )
     if args.map:
         wiz.apply_map(args.map)
     wiz.set_contact_policy("skip" if args.skip_contacts else "merge")
@@ -125,8 +140,11 @@ async def _send(rt: Any, args: argparse.Namespace, wiz: ImportWizard, when: Any)
     own = getattr(rt, "bulk", None) is not svc
     unknown = wiz.unknown_fields()
     if unknown:
-        raise InvalidInput("No column gives " + ", ".join("{{" + f + "}}" for f in unknown)
-                           + "; map one with --map COLUMN=FIELD or add a fallback {{field|text}}.")
+        raise InvalidInput(
+            "No column gives "
+            + ", ".join("{{" + f + "}}" for f in unknown)
+            + "; map one with --map COLUMN=FIELD or add a fallback {{field|text}}."
+        )
     is_sandbox = account.provider == "sandbox"
     await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
     loop_task = None

@@ -42,7 +42,9 @@ def cmd_messages(args: argparse.Namespace) -> int:
                 for m in rows:
                     arrow = "->" if m.direction == "out" else "<-"
                     text = m.body.replace("\n", " ")
-                    out.write(f"{m.created_at[:19]} {m.account:<10} {arrow} {m.remote:<16} {m.status.label:<12} {text[:50]}\n")
+                    out.write(
+                        f"{m.created_at[:19]} {m.account:<10} {arrow} {m.remote:<16} {m.status.label:<12} {text[:50]}\n"
+                    )
             out.flush()
         except BrokenPipeError:
             # The reader stopped early (``| head``): not an error. Point stdout at devnull so

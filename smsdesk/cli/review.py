@@ -104,8 +104,10 @@ async def _send_again(rt: Any, args: argparse.Namespace, batch: ReviewBatch) -> 
         deadline = time.monotonic() + args.timeout
         while any(m.status == Status.QUEUED for m in rt.sender.messages.get_many(ids)):
             if time.monotonic() > deadline:
-                raise SmsdeskError(f"Timed out after {args.timeout:.0f} s waiting for the provider; "
-                                   "the app or smsdesk serve sends the rest.")
+                raise SmsdeskError(
+                    f"Timed out after {args.timeout:.0f} s waiting for the provider; "
+                    "the app or smsdesk serve sends the rest."
+                )
             await asyncio.sleep(0.2)
         counts = Counter(m.status.value for m in rt.sender.messages.get_many(ids))
     finally:

@@ -97,8 +97,9 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
 
     def _open(self) -> io.TextIOWrapper:
         flags = os.O_WRONLY | (os.O_APPEND if "a" in self.mode else os.O_TRUNC)
-        stream = os.fdopen(open_private(Path(self.baseFilename), flags), self.mode, encoding=self.encoding,
-                           errors=self.errors)
+        stream = os.fdopen(
+            open_private(Path(self.baseFilename), flags), self.mode, encoding=self.encoding, errors=self.errors
+        )
         return cast(io.TextIOWrapper, stream)  # text mode, as FileHandler's own
 
 
@@ -143,7 +144,8 @@ def _chosen_folder_problem(home: Path) -> tuple[str, str]:
             f"The data folder {home} can be opened by other accounts on this computer (permissions "
             f"{mode:03o}). smsdesk made its own files in it private but leaves the folder as it is, since "
             f"you chose it. To keep others out, use a folder only you can open (chmod 700 {home}) or "
-            "smsdesk's default data folder.", f"{home}:{mode:03o}",
+            "smsdesk's default data folder.",
+            f"{home}:{mode:03o}",
         )
     try:
         home.relative_to(Path.home())
@@ -152,7 +154,8 @@ def _chosen_folder_problem(home: Path) -> tuple[str, str]:
         return (
             f"The data folder {home} is outside your user profile, where other accounts on this "
             "computer may be able to open it. Use a folder inside your profile, or smsdesk's default "
-            "data folder.", f"{home}:outside-profile",
+            "data folder.",
+            f"{home}:outside-profile",
         )
 
 
@@ -174,6 +177,11 @@ def tighten(home: Path, chosen: bool) -> PrivacyReport:
         report.open_folder, report.folder_key = _chosen_folder_problem(home)
     if report.tightened:
         shown = ", ".join(p.name for p in report.tightened[:4]) + (" and more" if len(report.tightened) > 4 else "")
-        log.info("made the data folder private to this login: %d files and folders in %s could be read by other "
-                 "accounts on this computer (%s)", len(report.tightened), home, shown)
+        log.info(
+            "made the data folder private to this login: %d files and folders in %s could be read by other "
+            "accounts on this computer (%s)",
+            len(report.tightened),
+            home,
+            shown,
+        )
     return report

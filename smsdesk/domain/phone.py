@@ -63,9 +63,7 @@ def _parse_cached(raw: str, region: str | None) -> PhoneNumber:
         raise InvalidNumber(f"'{raw}' is not a phone number.") from exc
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     if is_reserved_for_drama(e164):
-        raise InvalidNumber(
-            f"'{raw}' is in the UK range reserved for TV and film (+44 7700 900xxx); no phone has it."
-        )
+        raise InvalidNumber(f"'{raw}' is in the UK range reserved for TV and film (+44 7700 900xxx); no phone has it.")
     # is_valid_number, number_type and region_code_for_number each look the region up again
     # (the costly part of parsing): look it up once and classify once; valid <=> a known type.
     region = phonenumbers.region_code_for_number(num)
@@ -126,8 +124,11 @@ def _display_cached(number: str, region: str | None) -> str:
         return number
     home = phonenumbers.country_code_for_region(region) if region else 0
     # By calling code, not region: +1 numbers of the US and Canada are both dialled nationally.
-    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if num.country_code == home
-           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if num.country_code == home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
     return phonenumbers.format_number(num, fmt) or number
 
 

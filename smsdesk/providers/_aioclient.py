@@ -36,14 +36,25 @@ class AiohttpClient(httpx.AsyncClient):
 
 
 async def aio_request(
-    client: AiohttpClient, provider: str, method: str, url: str, content: bytes | None,
-    headers: Mapping[str, str], params: Mapping[str, str] | None,
+    client: AiohttpClient,
+    provider: str,
+    method: str,
+    url: str,
+    content: bytes | None,
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None,
 ) -> httpx.Response:
     hdrs = {**client.base_headers, **headers}
     try:
         async with client.session().request(
-            method, url, data=content, headers=hdrs, params=params, allow_redirects=False,
-            auto_decompress=False, timeout=client.aio_timeout,
+            method,
+            url,
+            data=content,
+            headers=hdrs,
+            params=params,
+            allow_redirects=False,
+            auto_decompress=False,
+            timeout=client.aio_timeout,
         ) as resp:
             body = await resp.read()
             ext = {"reason_phrase": resp.reason.encode()} if resp.reason else {}

@@ -183,25 +183,35 @@ class ChannelProvider(BaseProvider):
         words = _http.error_text(resp)
         if code == 429:
             return ProviderError(
-                f"The connector is rate limiting: {words}", ErrorKind.RETRYABLE, status_code=code,
+                f"The connector is rate limiting: {words}",
+                ErrorKind.RETRYABLE,
+                status_code=code,
                 retry_after=_http.retry_after(resp),
             )
         if code > 500:
             return ProviderError(
-                f"The connector is unavailable (HTTP {code}): {words}", ErrorKind.RETRYABLE, status_code=code,
+                f"The connector is unavailable (HTTP {code}): {words}",
+                ErrorKind.RETRYABLE,
+                status_code=code,
                 retry_after=_http.retry_after(resp),
             )
         if code in (401, 403):
             # A refused key is our configuration, not this message: "failed", as with every provider.
-            return ProviderError(f"The connector refused the credentials (HTTP {code}): {words}", status_code=code, auth=True)
+            return ProviderError(
+                f"The connector refused the credentials (HTTP {code}): {words}", status_code=code, auth=True
+            )
         # The contract: any other non-200 is permanent, Bloomreach's enqueue_failed, which
         # PROVIDERS.md 6.2 maps to rejected. 500 included: only codes above 500 are retried.
         if code == 500:
             return ProviderError(
                 f"The connector failed on the message (HTTP 500): {words}. The Channel API contract does not "
-                "retry a 500; check the connector, then send it again.", status_code=code, rejected=True,
+                "retry a 500; check the connector, then send it again.",
+                status_code=code,
+                rejected=True,
             )
-        return ProviderError(f"The connector refused the message (HTTP {code}): {words}", status_code=code, rejected=True)
+        return ProviderError(
+            f"The connector refused the message (HTTP {code}): {words}", status_code=code, rejected=True
+        )
 
     async def _post(self, url: str, body: Any) -> httpx.Response:
         try:
@@ -269,8 +279,9 @@ class ChannelProvider(BaseProvider):
             expected = self.account.setting("webhook_token")
             if not expected:
                 raise WebhookRejected(
-                    401, "this account has neither a JWT secret nor a callback token: "
-                         "set a JWT secret, or edit and save the account to get a token"
+                    401,
+                    "this account has neither a JWT secret nor a callback token: "
+                    "set a JWT secret, or edit and save the account to get a token",
                 )
             given = req.query.get("token", "")
             if not given:
@@ -288,7 +299,10 @@ class ChannelProvider(BaseProvider):
             raise WebhookRejected(401, "malformed JWT (not ASCII)")
         try:
             claims = jwt.decode(
-                token, secret, algorithms=["HS256"], options={"require": ["iat"], "verify_iat": False},
+                token,
+                secret,
+                algorithms=["HS256"],
+                options={"require": ["iat"], "verify_iat": False},
                 leeway=CLOCK_SKEW_S,
             )
         except jwt.PyJWTError as exc:
@@ -349,7 +363,9 @@ class ChannelProvider(BaseProvider):
                 StatusEvent(
                     _sid(_first(ev, "message_id", "provider_message_id")),
                     _sid(_first(ev, "custom_data", "request_id")),
-                    status, raw, None if err is None else str(err),
+                    status,
+                    raw,
+                    None if err is None else str(err),
                     _dt(_first(ev, "timestamp", "time", "created")),
                 )
             )
@@ -357,15 +373,28 @@ class ChannelProvider(BaseProvider):
 
 
 FIELDS = (
-    FieldSpec("url", "Send URL", required=True,
-              help="The connector's send endpoint (absolute, or a path relative to the base URL)."),
+    FieldSpec(
+        "url",
+        "Send URL",
+        required=True,
+        help="The connector's send endpoint (absolute, or a path relative to the base URL).",
+    ),
     BASE_URL,
     SENDER,
     API_KEY,
-    FieldSpec("jwt_secret", "Callback JWT secret", secret=True,
-              help="When set, delivery reports must carry an HS256 JWT signed with it."),
-    FieldSpec("webhook_token", "Callback token", generated=True, advanced=True,
-              help="Secret token in the delivery-report URL; it authenticates reports when no JWT secret is set."),
+    FieldSpec(
+        "jwt_secret",
+        "Callback JWT secret",
+        secret=True,
+        help="When set, delivery reports must carry an HS256 JWT signed with it.",
+    ),
+    FieldSpec(
+        "webhook_token",
+        "Callback token",
+        generated=True,
+        advanced=True,
+        help="Secret token in the delivery-report URL; it authenticates reports when no JWT secret is set.",
+    ),
     FieldSpec("verify_url", "Verify credentials URL", help="Optional; used by Test.", advanced=True),
     *COMMON_TAIL,
 )
@@ -379,6 +408,6 @@ SPEC = ProviderSpec(
     default_base_url="",
     factory=lambda acct, client: ChannelProvider(acct, client),
     notes="Any connector that implements the Bloomreach Channel API send contract. "
-          "Extra headers: --set chan.<Name>=value is sent as Chan-<Name>.",
+    "Extra headers: --set chan.<Name>=value is sent as Chan-<Name>.",
 )
 ChannelProvider.spec = SPEC

@@ -225,24 +225,39 @@ def _batch_results(data: Any, good: list[OutboundMessage], accepted: Status) -> 
         if pos is not None and pos not in refused:
             ids[pos] = _sid(item.get("id"))
     count = record.get("recipientCount")
-    short = (not listed and isinstance(count, int) and not isinstance(count, bool)
-             and count < len(good) - len(refused))
+    short = not listed and isinstance(count, int) and not isinstance(count, bool) and count < len(good) - len(refused)
     out: list[SendResult] = []
     for i, m in enumerate(good):
         if i in refused:
             raw = PROVIDER_OPTED_OUT if provider_says_opted_out(refused[i]) else "rejected"
-            out.append(SendResult(m.local_id, None, Status.REJECTED, raw,
-                                  error=f"{NAME} refused this recipient in the batch: {refused[i]}"))
+            out.append(
+                SendResult(
+                    m.local_id,
+                    None,
+                    Status.REJECTED,
+                    raw,
+                    error=f"{NAME} refused this recipient in the batch: {refused[i]}",
+                )
+            )
         elif i in ids or not (listed or short):
             out.append(SendResult(m.local_id, ids.get(i), accepted, "Accepted", batch_id=batch_id))
         else:
-            why = (f"{NAME} accepted {count} of {len(good)} messages in the batch without saying which"
-                   if short else f"{NAME}'s answer to the batch did not mention this message")
-            out.append(SendResult(
-                m.local_id, None, Status.NEEDS_REVIEW, "not in batch answer", batch_id=batch_id,
-                error=f"{why}, so it may or may not have been sent. Check the message log on Mobivate "
-                      "(or wait for its receipt) before sending it again.",
-            ))
+            why = (
+                f"{NAME} accepted {count} of {len(good)} messages in the batch without saying which"
+                if short
+                else f"{NAME}'s answer to the batch did not mention this message"
+            )
+            out.append(
+                SendResult(
+                    m.local_id,
+                    None,
+                    Status.NEEDS_REVIEW,
+                    "not in batch answer",
+                    batch_id=batch_id,
+                    error=f"{why}, so it may or may not have been sent. Check the message log on Mobivate "
+                    "(or wait for its receipt) before sending it again.",
+                )
+            )
     return out
 
 
@@ -286,7 +301,9 @@ def classify(resp: httpx.Response) -> ProviderError:
         return ProviderError(f"{NAME} account is out of credit (HTTP {code}): {words}", status_code=code)
     if "ratelimit" in lname or "toomany" in lname or code == 429:
         return ProviderError(
-            f"{NAME} is rate limiting: {words}", ErrorKind.RETRYABLE, status_code=code,
+            f"{NAME} is rate limiting: {words}",
+            ErrorKind.RETRYABLE,
+            status_code=code,
             retry_after=_http.retry_after(resp),
         )
     if code == 401:
@@ -299,13 +316,17 @@ def classify(resp: httpx.Response) -> ProviderError:
         )
     if code == 503:
         return ProviderError(
-            f"{NAME} is unavailable (HTTP {code}): {words}", ErrorKind.RETRYABLE, status_code=code,
+            f"{NAME} is unavailable (HTTP {code}): {words}",
+            ErrorKind.RETRYABLE,
+            status_code=code,
             retry_after=_http.retry_after(resp),
         )
     if code >= 500:
         # 500, 502, 504: the request reached Mobivate and may have been sent (the rule is in
         # _http's docstring). The dispatcher reconciles against the message log first.
-        return ProviderError(f"{NAME} had an internal error (HTTP {code}): {words}", ErrorKind.AMBIGUOUS, status_code=code)
+        return ProviderError(
+            f"{NAME} had an internal error (HTTP {code}): {words}", ErrorKind.AMBIGUOUS, status_code=code
+        )
     return ProviderError(f"{NAME} refused the message (HTTP {code}): {words}", status_code=code)
 
 
@@ -329,7 +350,12 @@ class MobivateProvider(BaseProvider):
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> httpx.Response:
         return await _http.request(
-            self.client, NAME, method, f"{self.base_url}{path}", json_body=body, headers=self._headers(),
+            self.client,
+            NAME,
+            method,
+            f"{self.base_url}{path}",
+            json_body=body,
+            headers=self._headers(),
             params=params,
         )
 
@@ -409,9 +435,15 @@ class MobivateProvider(BaseProvider):
         """The cheapest authenticated call: one page of one record of today's message log."""
         now = datetime.now(UTC)
         resp = await self._call(
-            "GET", "/message",
-            params={"startDate": now.strftime("%Y-%m-%d"), "endDate": (now + timedelta(days=1)).strftime("%Y-%m-%d"),
-                    "page": "1", "pageSize": "1", "direction": "MT"},
+            "GET",
+            "/message",
+            params={
+                "startDate": now.strftime("%Y-%m-%d"),
+                "endDate": (now + timedelta(days=1)).strftime("%Y-%m-%d"),
+                "page": "1",
+                "pageSize": "1",
+                "direction": "MT",
+            },
         )
         if resp.status_code != 200:
             raise classify(resp)
@@ -423,7 +455,11 @@ class MobivateProvider(BaseProvider):
         status, raw = map_status(rec.get("status"), rec.get("statusCode"))
         err = None if status in _OK_STATUSES else f"{raw or 'failed'}"
         return StatusEvent(
-            _sid(rec.get("id")), _sid(rec.get("senderReference") or rec.get("reference")), status, raw, err,
+            _sid(rec.get("id")),
+            _sid(rec.get("senderReference") or rec.get("reference")),
+            status,
+            raw,
+            err,
             _dt(rec.get("modified") or rec.get("created")),
         )
 
@@ -442,9 +478,15 @@ class MobivateProvider(BaseProvider):
         until = datetime.now(UTC) + timedelta(minutes=5)
         for page in range(1, pages + 1):
             resp = await self._call(
-                "GET", "/message",
-                params={"startDate": _when(since), "endDate": _when(until), "direction": direction,
-                        "page": str(page), "pageSize": str(LOG_PAGE_SIZE)},
+                "GET",
+                "/message",
+                params={
+                    "startDate": _when(since),
+                    "endDate": _when(until),
+                    "direction": direction,
+                    "page": str(page),
+                    "pageSize": str(LOG_PAGE_SIZE),
+                },
             )
             if resp.status_code != 200:
                 raise classify(resp)
@@ -458,9 +500,12 @@ class MobivateProvider(BaseProvider):
         recs = await self._log(since, "MO", RECONCILE_MAX_PAGES)
         return [
             InboundMessage(
-                _sid(r.get("id")), canonical_inbound(str(r.get("originator") or "")),
-                canonical_inbound(str(r.get("recipient") or "")), str(r.get("body") or r.get("text") or ""),
-                _dt(r.get("created")), _sid(r.get("inReplyTo")),
+                _sid(r.get("id")),
+                canonical_inbound(str(r.get("originator") or "")),
+                canonical_inbound(str(r.get("recipient") or "")),
+                str(r.get("body") or r.get("text") or ""),
+                _dt(r.get("created")),
+                _sid(r.get("inReplyTo")),
             )
             for r in recs
             if str(r.get("direction") or "MO").upper() == "MO"
@@ -475,8 +520,14 @@ class MobivateProvider(BaseProvider):
         wanted = set(local_ids)
         found: dict[str, SendResult] = {}
         for rec in await self._log(sent_after, "MT", RECONCILE_MAX_PAGES):
-            ref = next((r for r in (rec.get("senderReference"), rec.get("reference"), rec.get("clientReference"))
-                        if isinstance(r, str) and r in wanted), None)
+            ref = next(
+                (
+                    r
+                    for r in (rec.get("senderReference"), rec.get("reference"), rec.get("clientReference"))
+                    if isinstance(r, str) and r in wanted
+                ),
+                None,
+            )
             if ref is None or ref in found:
                 continue
             ev = self._event(rec)
@@ -528,15 +579,24 @@ class MobivateProvider(BaseProvider):
                 status, raw = map_status(ev.get("status"), ev.get("statusCode"))
                 err = None if status in _OK_STATUSES else f"{raw} (code {ev.get('statusCode')})"
                 receipts.append(
-                    StatusEvent(_sid(ev.get("deliveryMessageId")), _sid(ev.get("clientReference")), status, raw,
-                                err, _dt(ev.get("created")))
+                    StatusEvent(
+                        _sid(ev.get("deliveryMessageId")),
+                        _sid(ev.get("clientReference")),
+                        status,
+                        raw,
+                        err,
+                        _dt(ev.get("created")),
+                    )
                 )
             elif "originator" in ev and ("body" in ev or "text" in ev):
                 inbound.append(
                     InboundMessage(
-                        _sid(ev.get("id")), canonical_inbound(str(ev.get("originator") or "")),
-                        canonical_inbound(str(ev.get("recipient") or "")), str(ev.get("body") or ev.get("text") or ""),
-                        _dt(ev.get("created")), _sid(ev.get("inReplyTo")),
+                        _sid(ev.get("id")),
+                        canonical_inbound(str(ev.get("originator") or "")),
+                        canonical_inbound(str(ev.get("recipient") or "")),
+                        str(ev.get("body") or ev.get("text") or ""),
+                        _dt(ev.get("created")),
+                        _sid(ev.get("inReplyTo")),
                     )
                 )
         return ParsedWebhook(tuple(receipts), tuple(inbound))
@@ -562,8 +622,13 @@ FIELDS = (
     BASE_URL,
     SENDER,
     API_KEY,
-    FieldSpec("webhook_token", "Callback token", generated=True, advanced=True,
-              help="Secret token in the receipt/reply URL (Mobivate does not sign callbacks)."),
+    FieldSpec(
+        "webhook_token",
+        "Callback token",
+        generated=True,
+        advanced=True,
+        help="Secret token in the receipt/reply URL (Mobivate does not sign callbacks).",
+    ),
     FieldSpec("exclude_optouts", "Skip opted-out numbers", default="true", choices=("true", "false")),
     FieldSpec("shorten_urls", "Shorten links", default="false", choices=("true", "false")),
     *COMMON_TAIL,
@@ -575,8 +640,14 @@ SPEC = ProviderSpec(
     name=NAME,
     fields=FIELDS,
     caps=Capabilities(
-        bulk=True, max_batch=BATCH_CHUNK, schedule=True, status_poll=True, inbound_poll=True, webhooks=True,
-        reconcile=True, callback_per_send=True,
+        bulk=True,
+        max_batch=BATCH_CHUNK,
+        schedule=True,
+        status_poll=True,
+        inbound_poll=True,
+        webhooks=True,
+        reconcile=True,
+        callback_per_send=True,
     ),
     limits=Limits(concurrency=8, per_second=30),
     default_base_url="https://api.mobivatebulksms.com",

@@ -69,8 +69,10 @@ STATUS_MAP = {
 NUMERIC_MAP = {1: Status.SENT, 2: Status.FAILED, 7: Status.DELIVERED}
 
 UNICODE_MODES = ("Allow", "Deny", "Strip")
-UNICODE_HELP = ("Emoji and letters outside the basic SMS alphabet. Allow: sent as they are (UCS-2, 70 characters "
-                "per part); Deny: PureSMS refuses such a message; Strip: PureSMS removes those characters.")
+UNICODE_HELP = (
+    "Emoji and letters outside the basic SMS alphabet. Allow: sent as they are (UCS-2, 70 characters "
+    "per part); Deny: PureSMS refuses such a message; Strip: PureSMS removes those characters."
+)
 
 
 def map_status(raw: Any) -> tuple[Status, str]:
@@ -216,11 +218,17 @@ class PureSmsProvider(BaseProvider):
                 body["sendAtUtc"] = chunk[0].send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             sent_idx = [i for i in range(len(chunk)) if i not in pre]
             if not items:
-                results += [SendResult(m.local_id, None, Status.REJECTED, "", error=pre[i]) for i, m in enumerate(chunk)]
+                results += [
+                    SendResult(m.local_id, None, Status.REJECTED, "", error=pre[i]) for i, m in enumerate(chunk)
+                ]
                 continue
             resp = await _http.request(
-                self.client, self.spec.name, "POST", f"{self.base_url}/sms/send/bulk",
-                json_body=body, headers=self._headers(),
+                self.client,
+                self.spec.name,
+                "POST",
+                f"{self.base_url}/sms/send/bulk",
+                json_body=body,
+                headers=self._headers(),
             )
             if resp.status_code not in (200, 201, 202, 207):
                 raise self._error(resp)
@@ -245,7 +253,10 @@ class PureSmsProvider(BaseProvider):
 
     async def cancel(self, provider_message_id: str) -> None:
         resp = await _http.request(
-            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/{provider_message_id}",
+            self.client,
+            self.spec.name,
+            "DELETE",
+            f"{self.base_url}/sms/send/{provider_message_id}",
             headers=self._headers(),
         )
         if resp.status_code == 400:
@@ -257,7 +268,10 @@ class PureSmsProvider(BaseProvider):
 
     async def cancel_batch(self, batch_id: str) -> int:
         resp = await _http.request(
-            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/bulk/{batch_id}",
+            self.client,
+            self.spec.name,
+            "DELETE",
+            f"{self.base_url}/sms/send/bulk/{batch_id}",
             headers=self._headers(),
         )
         if resp.status_code != 200:
@@ -279,16 +293,23 @@ class PureSmsProvider(BaseProvider):
         if code in (401, 403):
             raise ProviderError(
                 f"{name} refused the API key (HTTP {code}): {_http.error_text(resp)}. "
-                "Copy the workspace's API key again and save it.", auth=True, status_code=code,
+                "Copy the workspace's API key again and save it.",
+                auth=True,
+                status_code=code,
             )
         if code == 429:
             err = _http.generic_error(resp, name)
             wait = f" in {err.retry_after:.0f} s" if err.retry_after else " in a minute"
-            raise ProviderError(f"{err} The key was not checked; press Test again{wait}.", err.kind,
-                                status_code=code, retry_after=err.retry_after)
+            raise ProviderError(
+                f"{err} The key was not checked; press Test again{wait}.",
+                err.kind,
+                status_code=code,
+                retry_after=err.retry_after,
+            )
         if code >= 500:
-            raise ProviderError(f"{_http.generic_error(resp, name)} The key was not checked; try again later.",
-                                status_code=code)
+            raise ProviderError(
+                f"{_http.generic_error(resp, name)} The key was not checked; try again later.", status_code=code
+            )
         if code in (200, 400) and isinstance(_http.body_json(resp), dict):
             return f"{name} accepted the API key."
         if code == 404:
@@ -300,7 +321,8 @@ class PureSmsProvider(BaseProvider):
         shape = "JSON" if isinstance(_http.body_json(resp), dict) else "a page that is not JSON"
         raise ProviderError(
             f"{url} answered HTTP {code} with {shape}, which {name} never answers, so the key was not "
-            "checked. Check the base URL.", status_code=code,
+            "checked. Check the base URL.",
+            status_code=code,
         )
 
     # ---- webhooks ----------------------------------------------------------------------
@@ -335,7 +357,10 @@ class PureSmsProvider(BaseProvider):
                 err = _get(data, "errorCode")
                 receipts.append(
                     StatusEvent(
-                        _sid(_get(data, "messageId")), _sid(_get(data, "clientReference")), status, raw,
+                        _sid(_get(data, "messageId")),
+                        _sid(_get(data, "clientReference")),
+                        status,
+                        raw,
                         None if err in (None, "") else f"Error code {err}",
                         _dt(_get(data, "deliveredAt")) or _dt(_get(data, "processedAt")),
                     )
@@ -343,8 +368,10 @@ class PureSmsProvider(BaseProvider):
             elif etype == 2:
                 inbound.append(
                     InboundMessage(
-                        _sid(_get(data, "messageId")), canonical_inbound(str(_get(data, "sender") or "")),
-                        canonical_inbound(str(_get(data, "inboundNumber") or "")), str(_get(data, "body") or ""),
+                        _sid(_get(data, "messageId")),
+                        canonical_inbound(str(_get(data, "sender") or "")),
+                        canonical_inbound(str(_get(data, "inboundNumber") or "")),
+                        str(_get(data, "body") or ""),
                         _dt(_get(data, "receivedAt")),
                     )
                 )
@@ -355,10 +382,20 @@ FIELDS = (
     BASE_URL,
     SENDER,
     API_KEY,
-    FieldSpec("webhook_secret", "Webhook signing secret", secret=True,
-              help="From Settings -> Webhooks in the PureSMS workspace."),
-    FieldSpec("unicode", "Special characters (Unicode mode)", default="Allow", choices=UNICODE_MODES,
-              help=UNICODE_HELP, advanced=True),
+    FieldSpec(
+        "webhook_secret",
+        "Webhook signing secret",
+        secret=True,
+        help="From Settings -> Webhooks in the PureSMS workspace.",
+    ),
+    FieldSpec(
+        "unicode",
+        "Special characters (Unicode mode)",
+        default="Allow",
+        choices=UNICODE_MODES,
+        help=UNICODE_HELP,
+        advanced=True,
+    ),
     *COMMON_TAIL,
 )
 
@@ -384,11 +421,18 @@ SANDBOX_SPEC: ProviderSpec = ProviderSpec(
     id="sandbox",
     name="Sandbox",
     fields=(
-        BASE_URL, SENDER,
+        BASE_URL,
+        SENDER,
         FieldSpec("api_key", "API key", secret=True, generated=True),
         FieldSpec("webhook_secret", "Webhook signing secret", secret=True, generated=True),
-        FieldSpec("unicode", "Special characters (Unicode mode)", default="Allow", choices=UNICODE_MODES,
-                  help=UNICODE_HELP, advanced=True),
+        FieldSpec(
+            "unicode",
+            "Special characters (Unicode mode)",
+            default="Allow",
+            choices=UNICODE_MODES,
+            help=UNICODE_HELP,
+            advanced=True,
+        ),
         *COMMON_TAIL,
     ),
     caps=CAPS,

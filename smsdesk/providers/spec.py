@@ -107,22 +107,49 @@ class ProviderSpec:
 BASE_URL = FieldSpec("base_url", "Base URL", help="API host; change for regional hosts, tests or the sandbox.")
 SENDER = FieldSpec("sender", "Sender ID", help="The name or number messages come from.")
 API_KEY = FieldSpec("api_key", "API key", secret=True, required=True)
-CONCURRENCY = FieldSpec("concurrency", "Messages sent at once", default="8",
-                        help="How many single messages are handed to the provider in parallel (sends in flight).",
-                        number="int", minimum=1, advanced=True)
-RATE = FieldSpec("rate_per_second", "Messages per second, at most", default="50",
-                 help="A ceiling on sends per second, below the provider's own limit.",
-                 number="float", minimum=0.01, advanced=True)
+CONCURRENCY = FieldSpec(
+    "concurrency",
+    "Messages sent at once",
+    default="8",
+    help="How many single messages are handed to the provider in parallel (sends in flight).",
+    number="int",
+    minimum=1,
+    advanced=True,
+)
+RATE = FieldSpec(
+    "rate_per_second",
+    "Messages per second, at most",
+    default="50",
+    help="A ceiling on sends per second, below the provider's own limit.",
+    number="float",
+    minimum=0.01,
+    advanced=True,
+)
 # Empty means "not known" (estimates say "cost unknown"), never free.
-PRICE = FieldSpec("price_per_segment", "Price per segment",
-                  help="What your provider charges per segment, for cost estimates; leave empty if you do not know.",
-                  number="float")
+PRICE = FieldSpec(
+    "price_per_segment",
+    "Price per segment",
+    help="What your provider charges per segment, for cost estimates; leave empty if you do not know.",
+    number="float",
+)
 COMMON_TAIL = (CONCURRENCY, RATE, PRICE)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).
-POLLING = FieldSpec("polling", "Ask the provider for updates", default="auto", choices=("auto", "always", "off"),
-                    help="Polling. auto: ask for statuses and replies while no tunnel brings this account's "
-                         "webhooks in; always: ask even then; off: never ask.", advanced=True)
-POLL_RATE = FieldSpec("poll_per_second", "Update requests per second, at most", default="2",
-                      help="At most this many status or reply requests (polls) per second.", number="float",
-                      minimum=0.01, advanced=True)
+POLLING = FieldSpec(
+    "polling",
+    "Ask the provider for updates",
+    default="auto",
+    choices=("auto", "always", "off"),
+    help="Polling. auto: ask for statuses and replies while no tunnel brings this account's "
+    "webhooks in; always: ask even then; off: never ask.",
+    advanced=True,
+)
+POLL_RATE = FieldSpec(
+    "poll_per_second",
+    "Update requests per second, at most",
+    default="2",
+    help="At most this many status or reply requests (polls) per second.",
+    number="float",
+    minimum=0.01,
+    advanced=True,
+)
 POLL_TAIL = (POLLING, POLL_RATE)

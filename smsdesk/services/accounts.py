@@ -48,6 +48,7 @@ def _check_number(fld: FieldSpec, value: str) -> None:
     if not math.isfinite(number) or number < fld.minimum:
         raise InvalidInput(f"{fld.label} must be at least {fld.minimum:g}, not '{value}'.")
 
+
 class AccountService:
     def __init__(
         self,
@@ -189,7 +190,9 @@ class AccountService:
         base_url, sender, settings, secrets = self._split(spec, values)
         missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
         if missing:
-            raise InvalidInput(f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>).")
+            raise InvalidInput(
+                f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
+            )
         if provider != "sandbox":
             for fld, value in secrets.items():  # keyring first: no half-made account if it fails
                 self.secrets.set(secret_key(name, fld), value)
@@ -212,8 +215,10 @@ class AccountService:
             base_url = account.base_url
         stale_key = ""  # the sandbox stops accepting a key the account no longer uses
         link = self.sandbox
-        if link is not None and link.points_here(account.provider, account.base_url) and (
-            "api_key" in secrets or base_url != account.base_url
+        if (
+            link is not None
+            and link.points_here(account.provider, account.base_url)
+            and ("api_key" in secrets or base_url != account.base_url)
         ):
             with contextlib.suppress(SmsdeskError):
                 stale_key = self.secret(account, "api_key") or ""
@@ -317,12 +322,15 @@ class AccountService:
         """A line for Settings when the account talks (or used to talk) to a built-in sandbox."""
         link = self.sandbox
         if link is not None and link.points_here(account.provider, account.base_url):
-            return ("Uses the built-in sandbox (demo mode: nothing reaches a phone). "
-                    + sandbox_link.NOTES.get(account.provider, ""))
+            return "Uses the built-in sandbox (demo mode: nothing reaches a phone). " + sandbox_link.NOTES.get(
+                account.provider, ""
+            )
         if sandbox_link.looks_like_old_sandbox(account.provider, account.base_url):
             now = "press “Use the built-in sandbox” and Save" if link is not None else "turn on demo mode"
-            return (f"The base URL looks like a built-in sandbox that is not running at that address: "
-                    f"{now} to point it at the running one.")
+            return (
+                f"The base URL looks like a built-in sandbox that is not running at that address: "
+                f"{now} to point it at the running one."
+            )
         return ""
 
     def _sync_sandbox(self, account: Account, given: Mapping[str, str]) -> None:

@@ -83,8 +83,10 @@ def describe(facts: BackupFacts) -> str:
     size = f"{facts.size / 1_000_000:.1f} MB" if facts.size >= 100_000 else f"{facts.size / 1000:.0f} kB"
     n = len(facts.accounts)
     names = f" ({', '.join(name for name, _ in facts.accounts)})" if n else ""
-    return (f"{facts.messages:,} message{'s' if facts.messages != 1 else ''} and {n} account{'s' if n != 1 else ''}"
-            f"{names}{when}, {size}")
+    return (
+        f"{facts.messages:,} message{'s' if facts.messages != 1 else ''} and {n} account{'s' if n != 1 else ''}"
+        f"{names}{when}, {size}"
+    )
 
 
 def check_backup(path: Path) -> BackupFacts:
@@ -125,9 +127,16 @@ def restore(paths: Paths, backup: Path) -> RestoreResult:
 
 
 def _finish(paths: Paths, source: Path, facts: BackupFacts, staged: Path) -> RestoreResult:
-    aside = store.put_in_place(paths.database, staged, paths.home / "replaced" / f"smsdesk-before-restore-{_stamp()}.sqlite3")
-    record = json.dumps({"from": str(source), "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                         "aside": str(aside) if aside else ""})
+    aside = store.put_in_place(
+        paths.database, staged, paths.home / "replaced" / f"smsdesk-before-restore-{_stamp()}.sqlite3"
+    )
+    record = json.dumps(
+        {
+            "from": str(source),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "aside": str(aside) if aside else "",
+        }
+    )
     db = Database(paths.database)  # also brings an older backup's schema up to date
     try:
         db.write_sync(lambda c: store.write_note(c, LAST_RESTORE_KEY, record))
@@ -167,8 +176,16 @@ def apply_staged(paths: Paths) -> RestoreResult | None:
 class BackupService:
     """Backups of one runtime's database; the daily one runs on the app loop until :meth:`stop`."""
 
-    def __init__(self, paths: Paths, db: Database, settings: Callable[[], Settings], secrets: SecretStore,
-                 *, tick: float = 600.0, first_delay: float = 120.0) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        db: Database,
+        settings: Callable[[], Settings],
+        secrets: SecretStore,
+        *,
+        tick: float = 600.0,
+        first_delay: float = 120.0,
+    ) -> None:
         self.paths = paths
         self.db = db
         self._settings = settings
@@ -331,16 +348,28 @@ class BackupService:
             facts = await asyncio.to_thread(store.write_backup, self.db.path, target)
             removed = await asyncio.to_thread(self.prune, folder)
         except SmsdeskError as exc:
-            done = json.dumps({"tried": now.isoformat(timespec="seconds"), "error": str(exc),
-                               "at": last.get("at", ""), "path": last.get("path", "")})
+            done = json.dumps(
+                {
+                    "tried": now.isoformat(timespec="seconds"),
+                    "error": str(exc),
+                    "at": last.get("at", ""),
+                    "path": last.get("path", ""),
+                }
+            )
             await self.db.write(lambda c: store.swap_note(c, LAST_AUTO_KEY, claim, done))
             if self._warned != str(exc):  # once per distinct problem, not every hour
                 self._warned = str(exc)
                 log.warning("the automatic backup failed: %s", exc)
             return None
         self._warned = ""
-        done = json.dumps({"tried": now.isoformat(timespec="seconds"), "at": now.isoformat(timespec="seconds"),
-                           "path": str(facts.path), "error": ""})
+        done = json.dumps(
+            {
+                "tried": now.isoformat(timespec="seconds"),
+                "at": now.isoformat(timespec="seconds"),
+                "path": str(facts.path),
+                "error": "",
+            }
+        )
         await self.db.write(lambda c: store.swap_note(c, LAST_AUTO_KEY, claim, done))
         log.info("automatic backup %s (%s); %d older ones removed", facts.path, describe(facts), removed)
         return facts
@@ -348,8 +377,10 @@ class BackupService:
     def prune(self, folder: Path) -> int:
         """Keep the newest ``backup_keep`` automatic backups in ``folder``; returns how many went."""
         keep = max(1, int(self._settings().backup_keep or 1))
-        autos = sorted((p for p in folder.glob(f"{AUTO_PREFIX}*.sqlite3") if p.is_file()),
-                       key=lambda p: (p.stat().st_mtime_ns, p.name))  # oldest first
+        autos = sorted(
+            (p for p in folder.glob(f"{AUTO_PREFIX}*.sqlite3") if p.is_file()),
+            key=lambda p: (p.stat().st_mtime_ns, p.name),
+        )  # oldest first
         gone = 0
         for old in autos[:-keep]:
             try:
@@ -359,7 +390,15 @@ class BackupService:
                 log.info("could not remove the old backup %s: %s", old, exc)
         return gone
 
+
 __all__ = [
-    "BackupFacts", "BackupService", "ProcessesRunning", "RestoreResult", "apply_staged", "check_backup",
-    "describe", "refuse_if_open", "restore",
+    "BackupFacts",
+    "BackupService",
+    "ProcessesRunning",
+    "RestoreResult",
+    "apply_staged",
+    "check_backup",
+    "describe",
+    "refuse_if_open",
+    "restore",
 ]

@@ -208,7 +208,9 @@ class ConversationService:
         text = text.strip()
         if not text:
             return []
-        rows: builtins.list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(text, limit)
+        rows: builtins.list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(
+            text, limit
+        )
         convs = {c.id: c for c in self.repo.get_many(sorted({r.conversation_id for r in rows}))}
         return [
             SearchHit(convs[r.conversation_id], r.message_id, r.at, r.text) for r in rows if r.conversation_id in convs

@@ -124,7 +124,11 @@ class Dispatcher:
     """Runs until :meth:`stop`; :meth:`kick` wakes it when something was queued."""
 
     def __init__(
-        self, db: Database, accounts: AccountService, bus: EventBus, dispatcher_id: str | None = None,
+        self,
+        db: Database,
+        accounts: AccountService,
+        bus: EventBus,
+        dispatcher_id: str | None = None,
         seed: int | None = None,
     ) -> None:
         self.db = db
@@ -352,7 +356,9 @@ class Dispatcher:
             changed: set[int] = set()
             for c, res in jobs:
                 if res is None:
-                    res = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message.")
+                    res = SendResult(
+                        c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message."
+                    )
                 _record_in_tx(conn, account_id, c, res)
                 if res.status == Status.REJECTED and res.raw_status == PROVIDER_OPTED_OUT:
                     # Inside a batch as for a single send: the provider's word joins our list.

@@ -50,8 +50,13 @@ class OptOut:
         return _SOURCE_LABELS.get(self.source, self.source.capitalize())
 
     def as_json(self) -> dict[str, str]:
-        return {"number": self.number, "name": self.name, "source": self.source, "note": self.note,
-                "created_at": self.created_at}
+        return {
+            "number": self.number,
+            "name": self.name,
+            "source": self.source,
+            "note": self.note,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +67,9 @@ class OptOutResult:
 
 
 class OptOutService:
-    def __init__(self, db: Database, bus: EventBus, accounts: AccountService, default_region: Callable[[], str]) -> None:
+    def __init__(
+        self, db: Database, bus: EventBus, accounts: AccountService, default_region: Callable[[], str]
+    ) -> None:
         self.db = db
         self.bus = bus
         self.accounts = accounts

@@ -114,25 +114,42 @@ class ReceptionService:
         if sandbox == "stopped":
             if relay:  # the relay runs this data folder's sandbox and receiver, not this process
                 return Reception(Route.RELAY, f"{relay} receives them for this data folder.")
-            return Reception(Route.OFF, "Not in use: the built-in sandbox is off (demo mode is off in "
-                             "Settings → General), so this account sends nothing and receives nothing.")
+            return Reception(
+                Route.OFF,
+                "Not in use: the built-in sandbox is off (demo mode is off in "
+                "Settings → General), so this account sends nothing and receives nothing.",
+            )
         if sandbox == "elsewhere":
-            return Reception(Route.NOT_YET, "Not yet: its base URL points at a built-in sandbox that is not "
-                             "running. Press “Use the built-in sandbox” in Settings → Accounts and Save, or "
-                             "turn on demo mode.", f"Base URL: {account.base_url}")
+            return Reception(
+                Route.NOT_YET,
+                "Not yet: its base URL points at a built-in sandbox that is not "
+                "running. Press “Use the built-in sandbox” in Settings → Accounts and Save, or "
+                "turn on demo mode.",
+                f"Base URL: {account.base_url}",
+            )
         if sandbox == "running":
             if caps.webhooks:
                 if receiver_error:
                     return self._no_receiver(receiver_error)
-                return Reception(Route.SANDBOX, f"Demo: the built-in sandbox sends {what} straight to smsdesk "
-                                 "on this computer.", f"Receiver: {local_url}", url)
+                return Reception(
+                    Route.SANDBOX,
+                    f"Demo: the built-in sandbox sends {what} straight to smsdesk on this computer.",
+                    f"Receiver: {local_url}",
+                    url,
+                )
             if polled:
-                return Reception(Route.SANDBOX, f"Demo: smsdesk asks the built-in sandbox for {what} every few "
-                                 "seconds.", f"Polling: {why}.")
+                return Reception(
+                    Route.SANDBOX,
+                    f"Demo: smsdesk asks the built-in sandbox for {what} every few seconds.",
+                    f"Polling: {why}.",
+                )
             if relay:
                 return Reception(Route.RELAY, f"{relay} asks the built-in sandbox for {what}.", why)
-            return Reception(Route.NOT_YET, f"Not yet: asking for updates is off for this account. Set "
-                             f"{POLL_SETTING} to auto.", f"Polling: {why}.")
+            return Reception(
+                Route.NOT_YET,
+                f"Not yet: asking for updates is off for this account. Set {POLL_SETTING} to auto.",
+                f"Polling: {why}.",
+            )
 
         paste = bool(caps.webhooks and not caps.callback_per_send)
         if caps.webhooks and self.tunnel.is_up(account.id):
@@ -160,31 +177,54 @@ class ReceptionService:
         if relay and why == f"{relay} polls it":  # the pollers leave this account to the relay
             return Reception(Route.RELAY, f"{relay} asks {name} for {what}.", f"Polling: {why}.", url, paste)
         if not caps.webhooks:
-            return Reception(Route.NOT_YET, f"Not yet: asking {name} for updates is off for this account. Set "
-                             f"{POLL_SETTING} to auto.", f"Polling: {why}.")
+            return Reception(
+                Route.NOT_YET,
+                f"Not yet: asking {name} for updates is off for this account. Set {POLL_SETTING} to auto.",
+                f"Polling: {why}.",
+            )
         return self._needs_tunnel(name, relay, url, paste, caps.status_poll or caps.inbound_poll)
 
     def _needs_tunnel(self, name: str, relay: str, url: str, paste: bool, pollable: bool) -> Reception:
         """A provider that must call in from the internet, and nothing is open to it yet."""
         if relay:
-            return Reception(Route.NOT_YET, f"Not yet: {relay} receives for this data folder but has no tunnel, "
-                             f"so {name} cannot reach it. Start smsdesk serve with a tunnel "
-                             "(--tunnel ngrok, or --tunnel-command).", "", url, paste)
+            return Reception(
+                Route.NOT_YET,
+                f"Not yet: {relay} receives for this data folder but has no tunnel, "
+                f"so {name} cannot reach it. Start smsdesk serve with a tunnel "
+                "(--tunnel ngrok, or --tunnel-command).",
+                "",
+                url,
+                paste,
+            )
         st = self.tunnel.status
         if st.state == TunnelState.STARTING:
             return Reception(Route.NOT_YET, "Not yet: the tunnel is starting…", "", url, paste)
         if st.state == TunnelState.DOWN:
-            return Reception(Route.NOT_YET, f"Not yet: the tunnel is down ({st.error.rstrip('.') or 'no reason given'}). "
-                             "Check it under Details below.", st.error, url, paste)
+            return Reception(
+                Route.NOT_YET,
+                f"Not yet: the tunnel is down ({st.error.rstrip('.') or 'no reason given'}). "
+                "Check it under Details below.",
+                st.error,
+                url,
+                paste,
+            )
         also = f", or set {POLL_SETTING} to auto" if pollable else ""
-        return Reception(Route.NOT_YET, f"Not yet: {name} must reach smsdesk from the internet. To receive "
-                         f"them, {TUNNEL_HINT}{also}.", "No tunnel is up; the receiver is on this computer only.",
-                         url, paste)
+        return Reception(
+            Route.NOT_YET,
+            f"Not yet: {name} must reach smsdesk from the internet. To receive them, {TUNNEL_HINT}{also}.",
+            "No tunnel is up; the receiver is on this computer only.",
+            url,
+            paste,
+        )
 
     @staticmethod
     def _no_receiver(error: str) -> Reception:
-        return Reception(Route.NOT_YET, "Not yet: smsdesk's receiver on this computer is not running. Restart "
-                         "smsdesk; if this stays, see Details below.", error)
+        return Reception(
+            Route.NOT_YET,
+            "Not yet: smsdesk's receiver on this computer is not running. Restart "
+            "smsdesk; if this stays, see Details below.",
+            error,
+        )
 
 
 def _headline(error: str) -> str:

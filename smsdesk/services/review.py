@@ -135,8 +135,15 @@ class ReviewService:
     """Runs its checks on the app loop until :meth:`stop`; the person's actions are methods."""
 
     def __init__(
-        self, db: Database, accounts: AccountService, bus: EventBus, kick: Callable[[], None] = lambda: None,
-        *, tick: float = 5.0, first_delay: float = FIRST_DELAY_S, max_delay: float = MAX_DELAY_S,
+        self,
+        db: Database,
+        accounts: AccountService,
+        bus: EventBus,
+        kick: Callable[[], None] = lambda: None,
+        *,
+        tick: float = 5.0,
+        first_delay: float = FIRST_DELAY_S,
+        max_delay: float = MAX_DELAY_S,
         give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
         self.db = db
@@ -198,20 +205,36 @@ class ReviewService:
                     status += f" The last check failed: {check.error}"
             else:
                 hours = self.give_up_after.total_seconds() / 3600
-                status = (f"{spec.name}'s message log did not list these in {hours:.0f} hours of checking, so "
-                          "they were most likely not sent. Send them again, or mark them as sent if you know "
-                          "they arrived.")
+                status = (
+                    f"{spec.name}'s message log did not list these in {hours:.0f} hours of checking, so "
+                    "they were most likely not sent. Send them again, or mark them as sent if you know "
+                    "they arrived."
+                )
         elif mode == SETTLE_RESEND:
-            status = (f"{spec.name} drops a repeat of the same message, so smsdesk sends these again "
-                      "by itself unless they were sent too long ago for it to recognise a repeat.")
+            status = (
+                f"{spec.name} drops a repeat of the same message, so smsdesk sends these again "
+                "by itself unless they were sent too long ago for it to recognise a repeat."
+            )
         else:
             status = spec.cannot_ask_note
         why_not = ""
         if row.run_state == "cancelled":
             why_not = "This bulk send was cancelled, so its messages are not sent again."
         return ReviewBatch(
-            batch_key(row.account_id, row.run_id), account.id, account.name, spec.name, row.run_id, row.count,
-            title, mode, checking, checks, next_check, status, not why_not, why_not,
+            batch_key(row.account_id, row.run_id),
+            account.id,
+            account.name,
+            spec.name,
+            row.run_id,
+            row.count,
+            title,
+            mode,
+            checking,
+            checks,
+            next_check,
+            status,
+            not why_not,
+            why_not,
         )
 
     # ---- a person's decisions ----------------------------------------------------------
@@ -319,7 +342,7 @@ class ReviewService:
                 log.info("%s: the provider never listed %d undecided sends; left to a person", key, row.count)
                 self.bus.publish(Changes(message_ids=set(), bulk=row.run_id is not None, queue=True))
             return 0
-        delay = min(self.max_delay, self.first_delay * (2 ** check.checks))
+        delay = min(self.max_delay, self.first_delay * (2**check.checks))
         check.checks += 1
         check.next = _iso(now + timedelta(seconds=delay))
         check.error = ""
@@ -357,15 +380,21 @@ class ReviewService:
     async def _resend(self, row: store.BatchRow) -> int:
         msgs = await self._messages(row)
         oldest = _now() - self.give_up_after
-        ids = [int(m["id"]) for m in msgs
-               if (_at(m["sent_at"]) or oldest) > oldest and int(m["attempts"]) < RESEND_MAX_ATTEMPTS]
+        ids = [
+            int(m["id"])
+            for m in msgs
+            if (_at(m["sent_at"]) or oldest) > oldest and int(m["attempts"]) < RESEND_MAX_ATTEMPTS
+        ]
         if not ids or row.run_state == "cancelled":
             return 0
         why = "sent again (the provider drops repeats)"
         queued = await self.db.write(lambda c: store.send_again(c, row.account_id, row.run_id, ids, why))
         if queued:
-            log.info("%s: %d undecided sends queued again with the same reference", batch_key(row.account_id, row.run_id),
-                     len(queued))
+            log.info(
+                "%s: %d undecided sends queued again with the same reference",
+                batch_key(row.account_id, row.run_id),
+                len(queued),
+            )
             self.bus.publish(Changes(message_ids=set(queued), bulk=row.run_id is not None))
             self._kick()
         return len(queued)

@@ -98,20 +98,55 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
                 skipped += 1
                 continue
             info = analysed.get(text) or analysed.setdefault(text, analyze(text))
-            rejected[len(items)] = f"Not sent: {number} opted out ({how}) before it went. Send again only if they opt back in."
-            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                     Status.REJECTED, None, item.bulk_run_id))
+            rejected[len(items)] = (
+                f"Not sent: {number} opted out ({how}) before it went. Send again only if they opt back in."
+            )
+            items.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.REJECTED,
+                    None,
+                    item.bulk_run_id,
+                )
+            )
             continue
         info = analysed.get(text) or analysed.setdefault(text, analyze(text))
         # Zone look-up is most of the cost of a big run: only when quiet hours are on.
         d = defer_for_quiet(now, svc.zones(number, item.zone), quiet) if quiet else Deferral(now)
         if d.reason:
             deferred[len(items)] = d.reason
-            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                     Status.SCHEDULED, iso(d.at), item.bulk_run_id))
+            items.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.SCHEDULED,
+                    iso(d.at),
+                    item.bulk_run_id,
+                )
+            )
         else:
-            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                     Status.QUEUED, None, item.bulk_run_id))
+            items.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.QUEUED,
+                    None,
+                    item.bulk_run_id,
+                )
+            )
     notes = []
     if deferred:
         notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")

@@ -70,8 +70,10 @@ DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is 
 CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
-BULK_TEXT = ("The text of a bulk send is personalised for each recipient from its import; to change it, "
-             "cancel this send and import the file again with the new message.")
+BULK_TEXT = (
+    "The text of a bulk send is personalised for each recipient from its import; to change it, "
+    "cancel this send and import the file again with the new message."
+)
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
 
 
@@ -146,13 +148,17 @@ class SchedulerService:
     def quiet_note(self, account_id: int, numbers: Sequence[str], when: datetime) -> str:
         """What quiet hours would do to a send at ``when`` (aware), for a warning before saving."""
         quiet = self.quiet_hours(account_id)
-        waits = [d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason]
+        waits = [
+            d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason
+        ]
         if not waits:
             return ""
         return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
 
     # ---- validating --------------------------------------------------------------------------
-    def _check(self, account_id: int, raw: Sequence[str], text: str, personalised: dict[str, str]) -> list[tuple[str, str | None]]:
+    def _check(
+        self, account_id: int, raw: Sequence[str], text: str, personalised: dict[str, str]
+    ) -> list[tuple[str, str | None]]:
         account = self.accounts.get(account_id)
         self.sender.check_text(account, text)
         if not raw:
@@ -190,8 +196,9 @@ class SchedulerService:
             InvalidInput: nothing was stored; the message says why.
         """
         account = self.accounts.get(req.account_id)
-        recipients = await self._off_loop(len(req.recipients), self._check, req.account_id, req.recipients,
-                                          req.text, req.personalised)
+        recipients = await self._off_loop(
+            len(req.recipients), self._check, req.account_id, req.recipients, req.text, req.personalised
+        )
         zone_name = req.zone or self.default_zone()
         wall, first = self._first(req.when, zone_name, req.recurrence)
         spec = self.accounts.spec(account)
@@ -201,16 +208,35 @@ class SchedulerService:
             provider_side = self.provider.wanted(account) and not req.recurrence.repeats
         if provider_side:
             self.provider.check_usable(account, req.recurrence)
-        kind = "bulk" if req.bulk_run_id is not None or req.personalised else "multi" if len(recipients) > 1 else "single"
+        kind = (
+            "bulk" if req.bulk_run_id is not None or req.personalised else "multi" if len(recipients) > 1 else "single"
+        )
         new = store.NewSchedule(
-            req.account_id, kind, req.text, sender, recipients, req.recurrence, wall, zone_name, iso(first),
-            "provider" if provider_side else "local", req.bulk_run_id,
+            req.account_id,
+            kind,
+            req.text,
+            sender,
+            recipients,
+            req.recurrence,
+            wall,
+            zone_name,
+            iso(first),
+            "provider" if provider_side else "local",
+            req.bulk_run_id,
         )
 
         def write(conn: sqlite3.Connection) -> int:
             sid = store.insert(conn, new)
-            audit(conn, "schedule.create", account.name, id=sid, recipients=len(recipients), at=iso(first),
-                  repeat=req.recurrence.text(), where=new.location)
+            audit(
+                conn,
+                "schedule.create",
+                account.name,
+                id=sid,
+                recipients=len(recipients),
+                at=iso(first),
+                repeat=req.recurrence.text(),
+                where=new.location,
+            )
             return sid
 
         sid = await self.db.write(write)
@@ -248,7 +274,9 @@ class SchedulerService:
         new_text = item.body if text is None else text
         rcpts: list[tuple[str, str | None]] | None = None
         if recipients is not None or text is not None:
-            rcpts = self._check(item.account_id, recipients if recipients is not None else self.recipients(sid), new_text, {})
+            rcpts = self._check(
+                item.account_id, recipients if recipients is not None else self.recipients(sid), new_text, {}
+            )
             if recipients is None:  # keep personalised texts when only other fields change
                 rcpts = self.repo.recipients(sid)
         if text is not None:
@@ -258,8 +286,12 @@ class SchedulerService:
         if when is not None or zone_name is not None or recurrence is not None:
             base = when if when is not None else item.first_local
             wall, first = self._first(base, zname, rule)
-            fields.update(first_local=wall.isoformat(timespec="seconds"), zone=zname,
-                          recurrence=rule.to_json(), next_run_utc=iso(first))
+            fields.update(
+                first_local=wall.isoformat(timespec="seconds"),
+                zone=zname,
+                recurrence=rule.to_json(),
+                next_run_utc=iso(first),
+            )
             if item.state == "held":
                 fields.update(state="scheduled", reason="")
         if item.location == "provider" and item.handed_off:
@@ -305,8 +337,11 @@ class SchedulerService:
             waiting = store.run_message_ids(conn, sid, store.WAITING)
             stopped = store.cancel_messages(conn, waiting, "Cancelled in the scheduled queue.")
             in_flight = len(store.run_message_ids(conn, sid, ("queued",), unclaimed=False))
-            conn.execute("UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
-                         " AND state IN ('running', 'paused', 'at_provider')", (iso(self.clock()), sid))
+            conn.execute(
+                "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
+                " AND state IN ('running', 'paused', 'at_provider')",
+                (iso(self.clock()), sid),
+            )
             _end_bulk_run(conn, item)
             audit(conn, "schedule.cancel", item.account, id=sid, stopped=len(stopped))
             return len(stopped), in_flight
@@ -336,7 +371,9 @@ class SchedulerService:
             if item.state == "running":
                 waiting = store.run_message_ids(conn, sid, store.WAITING)
                 store.hold_messages(conn, waiting, "paused")
-                conn.execute("UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,))
+                conn.execute(
+                    "UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,)
+                )
             audit(conn, "schedule.pause", item.account, id=sid)
 
         try:
@@ -371,7 +408,9 @@ class SchedulerService:
             store.update_item(conn, sid, item.version, ("paused",), **fields)
             if paused_run:
                 store.release_messages(conn, plan)
-                conn.execute("UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,))
+                conn.execute(
+                    "UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,)
+                )
             audit(conn, "schedule.resume", item.account, id=sid)
 
         try:
@@ -406,7 +445,8 @@ class SchedulerService:
             cur = conn.execute(
                 """UPDATE schedules SET state = 'running', claimed_by = ?, location = 'local', handed_off_at = NULL,
                      version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')
-                     AND """ + store.NOT_HANDING_OFF,
+                     AND """
+                + store.NOT_HANDING_OFF,
                 (self.id, sid, version),
             )
             return cur.rowcount == 1
@@ -422,7 +462,10 @@ class SchedulerService:
             raise InvalidInput(f"It is {item.state_label.lower()}.")
         after = max(self.clock(), item.next_run or self.clock())
         nxt = next_run(item.recurrence, item.first_local, item.zone, after)
-        fields: dict[str, object] = {"next_run_utc": iso(nxt) if nxt else None, "reason": "The overdue run was skipped."}
+        fields: dict[str, object] = {
+            "next_run_utc": iso(nxt) if nxt else None,
+            "reason": "The overdue run was skipped.",
+        }
         fields["state"] = "scheduled" if nxt else "cancelled"
 
         def write(conn: sqlite3.Connection) -> None:
@@ -501,10 +544,14 @@ class SchedulerService:
         assert item.next_run is not None
         late = int((now - item.next_run).total_seconds() // 60)
         local = to_local(item.next_run, item.zone)
-        reason = (f"Was due {local:%a %d %b %H:%M} ({late} min ago) while smsdesk was not running; "
-                  "confirm to send it now, or skip it.")
+        reason = (
+            f"Was due {local:%a %d %b %H:%M} ({late} min ago) while smsdesk was not running; "
+            "confirm to send it now, or skip it."
+        )
         try:
-            await self.db.write(lambda c: store.update_item(c, item.id, item.version, ("scheduled",), state="held", reason=reason))
+            await self.db.write(
+                lambda c: store.update_item(c, item.id, item.version, ("scheduled",), state="held", reason=reason)
+            )
         except Conflict:
             return
         log.info("scheduled send %d held: %s", item.id, reason)
@@ -538,7 +585,9 @@ class SchedulerService:
             if item.bulk_run_id is not None:
                 # The import's run page shows progress, and its Pause holds the rest, from now on.
                 bulk_store.set_state(conn, item.bulk_run_id, "running", ("scheduled",))
-            conn.execute("UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id))
+            conn.execute(
+                "UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id)
+            )
             audit(conn, "schedule.run", item.account, id=item.id, run=run_id, messages=len(ids), skipped=plan.skipped)
             return ids
 
@@ -554,7 +603,10 @@ class SchedulerService:
         due = iso(item.next_run)
         nxt = next_run(item.recurrence, item.first_local, item.zone, max(now, item.next_run))
         return await self._materialise(
-            item, now, due, iso(nxt) if nxt else None,
+            item,
+            now,
+            due,
+            iso(nxt) if nxt else None,
             lambda conn: store.claim(conn, item.id, item.version, due, self.id),
         )
 

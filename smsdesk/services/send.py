@@ -161,12 +161,19 @@ class SendService:
         if not numbers:
             raise OptedOut(" ".join(s.message for s in opted_out))
         info = analyze(text)
-        total = sum(analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments
-                    for n in numbers)
+        total = sum(
+            analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments for n in numbers
+        )
         threshold = self._confirm_threshold()
         return SendPlan(
-            account=account.name, sender=sender, text=text, numbers=numbers, opted_out=opted_out,
-            segments=info.segments, total_segments=total, price_per_segment=self.accounts.price_per_segment(account),
+            account=account.name,
+            sender=sender,
+            text=text,
+            numbers=numbers,
+            opted_out=opted_out,
+            segments=info.segments,
+            total_segments=total,
+            price_per_segment=self.accounts.price_per_segment(account),
             confirm=0 < threshold <= len(numbers),
         )
 
@@ -200,8 +207,14 @@ class SendService:
 
         def write(conn: object) -> list[int]:
             ids = msg_store.insert_outgoing(conn, items)  # type: ignore[arg-type]
-            audit(conn, "send", account.name, recipients=len(ids), scheduled=send_at_iso,  # type: ignore[arg-type]
-                  skipped_opted_out=len(plan.opted_out))
+            audit(
+                conn,
+                "send",
+                account.name,
+                recipients=len(ids),
+                scheduled=send_at_iso,  # type: ignore[arg-type]
+                skipped_opted_out=len(plan.opted_out),
+            )
             return ids
 
         ids = await self.db.write(write)
@@ -230,5 +243,7 @@ class SendService:
 
 def _blocked_text(shown: str, how: str) -> str:
     """Why a number may not be messaged; ``shown`` is the number as people write it."""
-    return (f"{shown} has opted out ({how}); sending to it is blocked until it is taken off the "
-            "opt-out list (they text START, or you remove it on the Opt-outs page).")
+    return (
+        f"{shown} has opted out ({how}); sending to it is blocked until it is taken off the "
+        "opt-out list (they text START, or you remove it on the Opt-outs page)."
+    )

@@ -61,7 +61,8 @@ def _loggable(text: str, limit: int) -> str:
 
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
-        type(value), "a number")
+        type(value), "a number"
+    )
 
 
 def envelope_problem(provider_id: str, data: Any) -> str | None:
@@ -257,8 +258,13 @@ class WebhookService:
             for it in batch:
                 event_id = ev_store.insert_event(conn, it.account_id, it.key, it.content_type, it.body)
                 ev_store.log_delivery(
-                    conn, it.name, it.path, 200, "accepted" if event_id else "duplicate",
-                    "" if event_id else "already received", event_id,
+                    conn,
+                    it.name,
+                    it.path,
+                    200,
+                    "accepted" if event_id else "duplicate",
+                    "" if event_id else "already received",
+                    event_id,
                 )
                 ids.append(event_id)
             return ids

@@ -15,9 +15,14 @@ from smsdesk.storage.messages import apply_status
 
 def _row(row: sqlite3.Row) -> Account:
     return Account(
-        id=row["id"], name=row["name"], provider=row["provider"], base_url=row["base_url"],
-        sender=row["sender"], settings=json.loads(row["settings"] or "{}"),
-        created_at=row["created_at"], updated_at=row["updated_at"],
+        id=row["id"],
+        name=row["name"],
+        provider=row["provider"],
+        base_url=row["base_url"],
+        sender=row["sender"],
+        settings=json.loads(row["settings"] or "{}"),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -73,8 +78,13 @@ def delete_account(conn: sqlite3.Connection, account_id: int) -> None:
             (account_id,),
         ).fetchall()
         for r in waiting:
-            apply_status(conn, r["id"], Status.CANCELLED, "account removed",
-                         f"The account '{row['name']}' was removed before this message was sent.")
+            apply_status(
+                conn,
+                r["id"],
+                Status.CANCELLED,
+                "account removed",
+                f"The account '{row['name']}' was removed before this message was sent.",
+            )
         conn.execute(
             "UPDATE accounts SET name = ?, provider = 'removed', updated_at = ? WHERE id = ?",
             (f"{row['name']} (removed {account_id})", utcnow(), account_id),

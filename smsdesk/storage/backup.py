@@ -132,9 +132,7 @@ def inspect(path: Path, full: bool = True) -> BackupFacts:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
-            raise StorageError(
-                f"{path} is damaged or is not an smsdesk backup ({exc}). Nothing was changed."
-            ) from exc
+            raise StorageError(f"{path} is damaged or is not an smsdesk backup ({exc}). Nothing was changed.") from exc
         if version == 0 or not tables >= _NEEDED_TABLES:
             raise StorageError(f"{path} is not an smsdesk backup (it holds no smsdesk data). Nothing was changed.")
         if version > LATEST_VERSION:
@@ -145,7 +143,9 @@ def inspect(path: Path, full: bool = True) -> BackupFacts:
         try:
             found = [r[0] for r in conn.execute("PRAGMA integrity_check(5)" if full else "PRAGMA quick_check(5)")]
             messages = int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-            accounts = [(str(r[0]), str(r[1])) for r in conn.execute("SELECT name, provider FROM accounts ORDER BY name")]
+            accounts = [
+                (str(r[0]), str(r[1])) for r in conn.execute("SELECT name, provider FROM accounts ORDER BY name")
+            ]
             row = conn.execute("SELECT value FROM kv WHERE key = ?", (TAKEN_KEY,)).fetchone()
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{path} is damaged ({exc}). Nothing was changed. Try an older backup.") from exc
@@ -220,7 +220,9 @@ def put_in_place(database: Path, staged: Path, aside: Path) -> Path | None:
     try:
         os.replace(staged, database)
     except PermissionError as exc:  # Windows: another program holds the file open
-        raise StorageError(f"Another program has {database} open; nothing was changed. Close it and try again.") from exc
+        raise StorageError(
+            f"Another program has {database} open; nothing was changed. Close it and try again."
+        ) from exc
     _fsync(database.parent)
     return kept
 

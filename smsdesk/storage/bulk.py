@@ -84,10 +84,23 @@ class RunRow:
 
 def _run(row: sqlite3.Row) -> RunRow:
     return RunRow(
-        row["id"], row["account_id"], row["source"], row["source_hash"], row["template"], row["sender"],
-        row["state"], row["send_at"], row["rows_in"], row["accepted"], row["rejected"],
-        json.loads(row["by_reason"] or "{}"), json.loads(row["headers"] or "[]"), row["group_id"],
-        row["schedule_id"], row["created_at"], row["finished_at"],
+        row["id"],
+        row["account_id"],
+        row["source"],
+        row["source_hash"],
+        row["template"],
+        row["sender"],
+        row["state"],
+        row["send_at"],
+        row["rows_in"],
+        row["accepted"],
+        row["rejected"],
+        json.loads(row["by_reason"] or "{}"),
+        json.loads(row["headers"] or "[]"),
+        row["group_id"],
+        row["schedule_id"],
+        row["created_at"],
+        row["finished_at"],
     )
 
 
@@ -97,9 +110,22 @@ def create_run(conn: sqlite3.Connection, run: NewRun, items: Iterable[NewItem]) 
         """INSERT INTO bulk_runs (account_id, source, source_hash, template, sender, state, send_at, rows_in,
              accepted, rejected, by_reason, headers, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (run.account_id, run.source, run.source_hash, run.template, run.sender, run.state, run.send_at,
-         run.rows_in, run.accepted, run.rejected, json.dumps(run.by_reason), json.dumps(list(run.headers)),
-         now, now),
+        (
+            run.account_id,
+            run.source,
+            run.source_hash,
+            run.template,
+            run.sender,
+            run.state,
+            run.send_at,
+            run.rows_in,
+            run.accepted,
+            run.rejected,
+            json.dumps(run.by_reason),
+            json.dumps(list(run.headers)),
+            now,
+            now,
+        ),
     )
     run_id = int(cur.lastrowid or 0)
     conn.executemany(
@@ -107,9 +133,20 @@ def create_run(conn: sqlite3.Connection, run: NewRun, items: Iterable[NewItem]) 
              encoding, cells, name, fields)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
-            (run_id, it.row_no, it.status, it.number, it.reason, it.detail, it.body, it.segments, it.encoding,
-             json.dumps(list(it.cells), ensure_ascii=False) if it.status == "rejected" else "[]",
-             it.name, json.dumps(it.fields or {}, ensure_ascii=False))
+            (
+                run_id,
+                it.row_no,
+                it.status,
+                it.number,
+                it.reason,
+                it.detail,
+                it.body,
+                it.segments,
+                it.encoding,
+                json.dumps(list(it.cells), ensure_ascii=False) if it.status == "rejected" else "[]",
+                it.name,
+                json.dumps(it.fields or {}, ensure_ascii=False),
+            )
             for it in items
         ),
     )
@@ -155,12 +192,22 @@ def materialise(
     # A run can take hours: someone may have replied STOP since the file was checked.
     numbers = [r["number"] for r in rows]
     marks = ",".join("?" * len(numbers))
-    opted = {o[0]: how_opted_out(o[1], o[2]) for o in conn.execute(
-        f"SELECT number, source, created_at FROM optouts WHERE number IN ({marks})", numbers)}
+    opted = {
+        o[0]: how_opted_out(o[1], o[2])
+        for o in conn.execute(f"SELECT number, source, created_at FROM optouts WHERE number IN ({marks})", numbers)
+    }
     items = [
-        NewOutgoing(run["account_id"], r["number"], run["sender"], r["body"] or "", r["segments"] or 0,
-                    r["encoding"] or "", Status.REJECTED if r["number"] in opted else status,
-                    send_at, run_id)
+        NewOutgoing(
+            run["account_id"],
+            r["number"],
+            run["sender"],
+            r["body"] or "",
+            r["segments"] or 0,
+            r["encoding"] or "",
+            Status.REJECTED if r["number"] in opted else status,
+            send_at,
+            run_id,
+        )
         for r in rows
     ]
     ids = msg_store.insert_outgoing(conn, items)
@@ -171,9 +218,15 @@ def materialise(
     if opted:
         conn.executemany(
             "UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?",
-            ((f"Not sent: {it.remote} opted out ({opted[it.remote]}) after the import was checked. "
-              "Send again only if they opt back in.", mid)
-             for mid, it in zip(ids, items, strict=True) if it.status == Status.REJECTED),
+            (
+                (
+                    f"Not sent: {it.remote} opted out ({opted[it.remote]}) after the import was checked. "
+                    "Send again only if they opt back in.",
+                    mid,
+                )
+                for mid, it in zip(ids, items, strict=True)
+                if it.status == Status.REJECTED
+            ),
         )
     return ids
 
@@ -217,7 +270,10 @@ def recover_interrupted(conn: sqlite3.Connection, run_id: int, me: str) -> list[
     ids = [r["id"] for r in rows if r["claimed_by"] != me and msg_store.claimer_alive_here(r["claimed_by"]) is False]
     for mid in ids:
         msg_store.apply_status(
-            conn, mid, Status.NEEDS_REVIEW, "interrupted",
+            conn,
+            mid,
+            Status.NEEDS_REVIEW,
+            "interrupted",
             "smsdesk stopped while this was being sent; it may or may not have gone out. "
             "Check with the recipient before sending again.",
         )
@@ -231,7 +287,9 @@ def save_group(conn: sqlite3.Connection, name: str, run_id: int, merge: bool = T
     the imported fields are added to theirs).
     """
     now = utcnow()
-    conn.execute("INSERT INTO contact_groups (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, now))
+    conn.execute(
+        "INSERT INTO contact_groups (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", (name, now)
+    )
     gid = int(conn.execute("SELECT id FROM contact_groups WHERE name = ?", (name,)).fetchone()[0])
     rows = conn.execute(
         "SELECT number, name, fields FROM bulk_run_items WHERE run_id = ? AND status = 'accepted'", (run_id,)
@@ -239,10 +297,13 @@ def save_group(conn: sqlite3.Connection, name: str, run_id: int, merge: bool = T
     for r in rows:
         old = conn.execute("SELECT id, name, fields FROM contacts WHERE number = ?", (r["number"],)).fetchone()
         if old is None:
-            cid = int(conn.execute(
-                "INSERT INTO contacts (number, name, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (r["number"], r["name"] or "", r["fields"] or "{}", now, now),
-            ).lastrowid or 0)
+            cid = int(
+                conn.execute(
+                    "INSERT INTO contacts (number, name, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    (r["number"], r["name"] or "", r["fields"] or "{}", now, now),
+                ).lastrowid
+                or 0
+            )
         else:
             cid = int(old["id"])
             if merge:
@@ -272,8 +333,9 @@ class BulkRepository:
     def runs(self, states: Sequence[str] | None = None, limit: int = 200) -> list[RunRow]:
         if states:
             marks = ",".join("?" * len(states))
-            rows = self.db.query(f"SELECT * FROM bulk_runs WHERE state IN ({marks}) ORDER BY id DESC LIMIT ?",
-                                 (*states, limit))
+            rows = self.db.query(
+                f"SELECT * FROM bulk_runs WHERE state IN ({marks}) ORDER BY id DESC LIMIT ?", (*states, limit)
+            )
         else:
             rows = self.db.query("SELECT * FROM bulk_runs ORDER BY id DESC LIMIT ?", (limit,))
         return [_run(r) for r in rows]
@@ -311,9 +373,12 @@ class BulkRepository:
         return self.db.query_one("SELECT 1 FROM messages WHERE run_id = ? LIMIT 1", (run_id,)) is not None
 
     def has_waiting(self, run_id: int) -> bool:
-        return self.db.query_one(
-            "SELECT 1 FROM messages WHERE run_id = ? AND status IN ('queued', 'scheduled') LIMIT 1", (run_id,)
-        ) is not None
+        return (
+            self.db.query_one(
+                "SELECT 1 FROM messages WHERE run_id = ? AND status IN ('queued', 'scheduled') LIMIT 1", (run_id,)
+            )
+            is not None
+        )
 
     def unmaterialised(self, run_id: int) -> int:
         row = self.db.query_one(
@@ -323,9 +388,7 @@ class BulkRepository:
         return int(row[0]) if row else 0
 
     def in_outbox(self, run_id: int) -> int:
-        row = self.db.query_one(
-            "SELECT count(*) FROM messages WHERE run_id = ? AND status = 'queued'", (run_id,)
-        )
+        row = self.db.query_one("SELECT count(*) FROM messages WHERE run_id = ? AND status = 'queued'", (run_id,))
         return int(row[0]) if row else 0
 
     def rejects(self, run_id: int) -> list[sqlite3.Row]:
@@ -348,7 +411,9 @@ class BulkRepository:
 
     def optout_how(self) -> dict[str, str]:
         """Each opted-out number and how it got on the list, in words."""
-        return {r[0]: how_opted_out(r[1], r[2]) for r in self.db.query("SELECT number, source, created_at FROM optouts")}
+        return {
+            r[0]: how_opted_out(r[1], r[2]) for r in self.db.query("SELECT number, source, created_at FROM optouts")
+        }
 
     def contact_numbers(self) -> frozenset[str]:
         return frozenset(r[0] for r in self.db.query("SELECT number FROM contacts"))

@@ -111,7 +111,7 @@ def live_relays(conn: sqlite3.Connection, dead_after_s: float, exclude: str = ""
         try:
             info = json.loads(value)
             age = (now - datetime.fromisoformat(info["at"])).total_seconds()
-            host, _, pid = key[len(RELAY_PREFIX):].rpartition(":")
+            host, _, pid = key[len(RELAY_PREFIX) :].rpartition(":")
             info.update(key=key, host=host, pid=int(pid))
         except (ValueError, KeyError, TypeError):
             continue

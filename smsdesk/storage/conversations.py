@@ -242,7 +242,9 @@ class ConversationRepository:
         return int(row["n"]) if row else 0
 
     # ---- thread pages --------------------------------------------------------------------
-    def messages_before(self, account_id: int, remote: str, before: int | None, limit: int) -> builtins.list[sqlite3.Row]:
+    def messages_before(
+        self, account_id: int, remote: str, before: int | None, limit: int
+    ) -> builtins.list[sqlite3.Row]:
         """Up to ``limit`` messages older than id ``before`` (None: the newest), oldest first."""
         sql = _MSG_SELECT + " WHERE m.account_id = ? AND m.remote = ?"
         params: builtins.list[Any] = [account_id, remote]

@@ -38,7 +38,12 @@ def mark_events(conn: sqlite3.Connection, marks: list[tuple[int, str, str | None
 
 
 def log_delivery(
-    conn: sqlite3.Connection, account: str, path: str, status_code: int, outcome: str, reason: str = "",
+    conn: sqlite3.Connection,
+    account: str,
+    path: str,
+    status_code: int,
+    outcome: str,
+    reason: str = "",
     event_id: int | None = None,
 ) -> None:
     """One line of the webhook log; ``event_id`` links an accepted delivery to its raw event."""
@@ -53,9 +58,7 @@ def prune(conn: sqlite3.Connection, events_before: str, log_keep: int = 5000) ->
     parked that long (their message never appeared: it was sent by another tool, or deleted)."""
     conn.execute("DELETE FROM webhook_events WHERE state != 'pending' AND received_at < ?", (events_before,))
     conn.execute("DELETE FROM pending_receipts WHERE received_at < ?", (events_before,))
-    conn.execute(
-        "DELETE FROM webhook_log WHERE id <= (SELECT MAX(id) FROM webhook_log) - ?", (log_keep,)
-    )
+    conn.execute("DELETE FROM webhook_log WHERE id <= (SELECT MAX(id) FROM webhook_log) - ?", (log_keep,))
     # Event ids are reused once the table has emptied (INTEGER PRIMARY KEY): a log line whose
     # event is forgotten must not later show the outcome of an unrelated new event.
     conn.execute(
@@ -68,8 +71,16 @@ def park_receipt(conn: sqlite3.Connection, account_id: int, ev: StatusEvent, eve
     conn.execute(
         """INSERT INTO pending_receipts (account_id, provider_message_id, client_ref, status, raw_status,
              error, received_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        (account_id, ev.provider_message_id, ev.client_ref, ev.status.value, ev.raw_status, ev.error, utcnow(),
-         event_id),
+        (
+            account_id,
+            ev.provider_message_id,
+            ev.client_ref,
+            ev.status.value,
+            ev.raw_status,
+            ev.error,
+            utcnow(),
+            event_id,
+        ),
     )
 
 
@@ -84,15 +95,13 @@ def take_parked(
         (account_id, provider_message_id or "", client_ref or ""),
     ).fetchall()
     if rows:
-        conn.execute(
-            f"DELETE FROM pending_receipts WHERE id IN ({','.join('?' * len(rows))})", [r["id"] for r in rows]
-        )
+        conn.execute(f"DELETE FROM pending_receipts WHERE id IN ({','.join('?' * len(rows))})", [r["id"] for r in rows])
         events = sorted({r["event_id"] for r in rows if r["event_id"] is not None})
         if events:
             # The raw event waited for this message; with nothing of it parked any more it is done.
             conn.execute(
                 f"""UPDATE webhook_events SET state = 'processed', processed_at = ?
-                    WHERE state = 'waiting' AND id IN ({','.join('?' * len(events))})
+                    WHERE state = 'waiting' AND id IN ({",".join("?" * len(events))})
                       AND NOT EXISTS (SELECT 1 FROM pending_receipts p WHERE p.event_id = webhook_events.id)""",
                 [utcnow(), *events],
             )

@@ -89,8 +89,21 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> l
             """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body,
                  status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at)
                VALUES (?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (local_id, it.account_id, it.remote, it.local_number, it.body, it.status.value,
-             local_id, it.segments, it.encoding, it.send_at, it.run_id, now, now),
+            (
+                local_id,
+                it.account_id,
+                it.remote,
+                it.local_number,
+                it.body,
+                it.status.value,
+                local_id,
+                it.segments,
+                it.encoding,
+                it.send_at,
+                it.run_id,
+                now,
+                now,
+            ),
         )
         mid = int(cur.lastrowid or 0)
         conn.execute(
@@ -129,9 +142,7 @@ def insert_inbound(
         (local_id, account_id, remote, local_number, body, provider_message_id, segments, encoding, now, now),
     )
     mid = int(cur.lastrowid or 0)
-    conn.execute(
-        "INSERT INTO message_transitions (message_id, status, at) VALUES (?, 'received', ?)", (mid, now)
-    )
+    conn.execute("INSERT INTO message_transitions (message_id, status, at) VALUES (?, 'received', ?)", (mid, now))
     _touch_conversation(conn, account_id, remote, mid, now, 1)
     return mid
 
@@ -156,9 +167,16 @@ def apply_status(
 
 
 def _move(
-    conn: sqlite3.Connection, message_id: int, current: str, current_pmid: str | None,
-    status: Status, raw_status: str, error: str | None, provider_message_id: str | None,
-    *, note_raw: bool = False,
+    conn: sqlite3.Connection,
+    message_id: int,
+    current: str,
+    current_pmid: str | None,
+    status: Status,
+    raw_status: str,
+    error: str | None,
+    provider_message_id: str | None,
+    *,
+    note_raw: bool = False,
 ) -> bool:
     """:func:`apply_status` once the message's current status and provider id are known.
 
@@ -222,7 +240,7 @@ def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> 
         chunk = list(ids[i : i + 500])
         rows += conn.execute(
             f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-                WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
+                WHERE id IN ({",".join("?" * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
                 RETURNING {CLAIMED_COLUMNS}""",
             (dispatcher, now, *chunk, now),
@@ -254,13 +272,15 @@ def reject_opted_out(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
         chunk = list(ids[i : i + 500])
         rows = conn.execute(
             f"""SELECT m.id, m.remote, o.source, o.created_at FROM messages m JOIN optouts o ON o.number = m.remote
-                WHERE m.id IN ({','.join('?' * len(chunk))}) AND m.direction = 'out'
+                WHERE m.id IN ({",".join("?" * len(chunk))}) AND m.direction = 'out'
                   AND m.status IN ('queued', 'scheduled') AND m.claimed_by IS NULL""",
             chunk,
         ).fetchall()
         for r in rows:
-            why = (f"Not sent: {r[1]} opted out ({how_opted_out(r[2], r[3])}) before it went. "
-                   "Send again only if they opt back in.")
+            why = (
+                f"Not sent: {r[1]} opted out ({how_opted_out(r[2], r[3])}) before it went. "
+                "Send again only if they opt back in."
+            )
             if apply_status(conn, r[0], Status.REJECTED, "opted out", why):
                 out.append(int(r[0]))
     return out
@@ -352,14 +372,19 @@ def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> 
     if not dead:
         return []
     rows = conn.execute(
-        f"""SELECT id FROM messages WHERE status = 'queued' AND claimed_by IN ({','.join('?' * len(dead))})""",
+        f"""SELECT id FROM messages WHERE status = 'queued' AND claimed_by IN ({",".join("?" * len(dead))})""",
         dead,
     ).fetchall()
     ids = [r["id"] for r in rows]
     for mid in ids:
-        apply_status(conn, mid, Status.NEEDS_REVIEW, "interrupted",
-                     "smsdesk stopped while this was being sent; it may or may not have gone out. "
-                     "Check with the recipient before sending again.")
+        apply_status(
+            conn,
+            mid,
+            Status.NEEDS_REVIEW,
+            "interrupted",
+            "smsdesk stopped while this was being sent; it may or may not have gone out. "
+            "Check with the recipient before sending again.",
+        )
     return ids
 
 
@@ -393,8 +418,13 @@ def find_for_receipt(
 
 
 def apply_receipt(
-    conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None,
-    status: Status, raw_status: str = "", error: str | None = None,
+    conn: sqlite3.Connection,
+    account_id: int,
+    provider_message_id: str | None,
+    client_ref: str | None,
+    status: Status,
+    raw_status: str = "",
+    error: str | None = None,
 ) -> tuple[int, bool] | None:
     """:func:`find_for_receipt` then :func:`apply_status`, sharing one lookup (the receipt hot path).
 

@@ -80,7 +80,7 @@ def others(conn: sqlite3.Connection, dead_after_s: float, me: int | None = None)
     found: list[str] = []
     named: set[tuple[str, int]] = set()
     for k, value in conn.execute("SELECT key, value FROM kv WHERE key LIKE 'proc:%'").fetchall():
-        host, _, pid_text = str(k)[len(PREFIX):].rpartition(":")
+        host, _, pid_text = str(k)[len(PREFIX) :].rpartition(":")
         if not pid_text.isdigit():
             continue
         pid = int(pid_text)
@@ -103,8 +103,9 @@ def others(conn: sqlite3.Connection, dead_after_s: float, me: int | None = None)
     return found
 
 
-def _running(host: str, pid: int, here: str, beats: dict[tuple[str, int], float], dead_after_s: float,
-             registered_age: float) -> bool:
+def _running(
+    host: str, pid: int, here: str, beats: dict[tuple[str, int], float], dead_after_s: float, registered_age: float
+) -> bool:
     alive = process_alive(pid) if host == here else None
     if alive is not None:
         return alive

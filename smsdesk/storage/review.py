@@ -122,7 +122,10 @@ def mark_sent(conn: sqlite3.Connection, account_id: int, run_id: int | None) -> 
 
 
 def send_again(
-    conn: sqlite3.Connection, account_id: int, run_id: int | None, only: Sequence[int] | None = None,
+    conn: sqlite3.Connection,
+    account_id: int,
+    run_id: int | None,
+    only: Sequence[int] | None = None,
     why: str = "sent again",
 ) -> list[int]:
     """Put the batch's undecided messages (or ``only`` those of them) back in the outbox with

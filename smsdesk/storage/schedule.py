@@ -60,14 +60,26 @@ def _iso(dt: datetime) -> str:
 def row_to_item(row: sqlite3.Row, last_run: dict[str, Any] | None = None) -> ScheduleItem:
     nxt = row["next_run_utc"]
     return ScheduleItem(
-        id=row["id"], account_id=row["account_id"], account=row["account_name"], kind=row["kind"],
-        body=row["body"], sender=row["sender"], recipient_count=row["recipient_count"],
+        id=row["id"],
+        account_id=row["account_id"],
+        account=row["account_name"],
+        kind=row["kind"],
+        body=row["body"],
+        sender=row["sender"],
+        recipient_count=row["recipient_count"],
         recurrence=Recurrence.from_json(row["recurrence"]),
-        first_local=datetime.fromisoformat(row["first_local"]), zone=row["zone"],
-        next_run=datetime.fromisoformat(nxt) if nxt else None, state=row["state"],
-        location=row["location"], reason=row["reason"], version=row["version"],
-        bulk_run_id=row["bulk_run_id"], created_at=row["created_at"], updated_at=row["updated_at"],
-        handed_off=bool(row["handed_off_at"]), last_run=last_run,
+        first_local=datetime.fromisoformat(row["first_local"]),
+        zone=row["zone"],
+        next_run=datetime.fromisoformat(nxt) if nxt else None,
+        state=row["state"],
+        location=row["location"],
+        reason=row["reason"],
+        version=row["version"],
+        bulk_run_id=row["bulk_run_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        handed_off=bool(row["handed_off_at"]),
+        last_run=last_run,
     )
 
 
@@ -78,9 +90,21 @@ def insert(conn: sqlite3.Connection, new: NewSchedule) -> int:
         """INSERT INTO schedules (account_id, kind, body, sender, bulk_run_id, recipient_count, recurrence,
              first_local, zone, next_run_utc, state, location, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)""",
-        (new.account_id, new.kind, new.body, new.sender, new.bulk_run_id, len(new.recipients),
-         new.recurrence.to_json(), new.first_local.isoformat(timespec="seconds"), new.zone,
-         new.next_run_utc, new.location, now, now),
+        (
+            new.account_id,
+            new.kind,
+            new.body,
+            new.sender,
+            new.bulk_run_id,
+            len(new.recipients),
+            new.recurrence.to_json(),
+            new.first_local.isoformat(timespec="seconds"),
+            new.zone,
+            new.next_run_utc,
+            new.location,
+            now,
+            now,
+        ),
     )
     sid = int(cur.lastrowid or 0)
     replace_recipients(conn, sid, new.recipients)
@@ -104,7 +128,7 @@ def update_item(conn: sqlite3.Connection, sid: int, version: int, states: Sequen
     cols = ", ".join(f"{k} = ?" for k in fields)
     marks = ",".join("?" * len(states))
     cur = conn.execute(
-        f"""UPDATE schedules SET {cols}{', ' if cols else ''}version = version + 1, updated_at = ?
+        f"""UPDATE schedules SET {cols}{", " if cols else ""}version = version + 1, updated_at = ?
             WHERE id = ? AND version = ? AND state IN ({marks}) AND {NOT_HANDING_OFF}""",
         (*fields.values(), utcnow(), sid, version, *states),
     )
@@ -246,8 +270,13 @@ def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, 
             "SELECT id FROM messages WHERE claimed_by = ? AND status = 'scheduled'", (r["claimed_by"],)
         ).fetchall()
         for (mid,) in ids:
-            msg_store.apply_status(conn, mid, Status.NEEDS_REVIEW, "interrupted",
-                                   "smsdesk stopped while handing this to the provider; it may be scheduled there.")
+            msg_store.apply_status(
+                conn,
+                mid,
+                Status.NEEDS_REVIEW,
+                "interrupted",
+                "smsdesk stopped while handing this to the provider; it may be scheduled there.",
+            )
         conn.execute(
             """UPDATE schedules SET claimed_by = NULL, handed_off_at = ?, state = 'done', version = version + 1,
                  reason = 'smsdesk stopped while handing this to the provider; check its messages before resending.'
@@ -301,13 +330,23 @@ class ScheduleRepository:
         return out
 
     def _run_dict(self, r: sqlite3.Row) -> dict[str, Any]:
-        return {"id": r["id"], "due": r["due_utc"], "started": r["started_at"], "finished": r["finished_at"],
-                "state": r["state"], "note": r["note"], "skipped": r["skipped"], "counts": self.run_counts(r["id"])}
+        return {
+            "id": r["id"],
+            "due": r["due_utc"],
+            "started": r["started_at"],
+            "finished": r["finished_at"],
+            "state": r["state"],
+            "note": r["note"],
+            "skipped": r["skipped"],
+            "counts": self.run_counts(r["id"]),
+        }
 
     def items(self, include_finished: bool = True, limit: int = 1000) -> list[ScheduleItem]:
         where = "" if include_finished else " WHERE s.state NOT IN ('done', 'cancelled')"
         rows = self.db.query(
-            _SELECT + where + """ ORDER BY CASE s.state WHEN 'held' THEN 0 WHEN 'running' THEN 1
+            _SELECT
+            + where
+            + """ ORDER BY CASE s.state WHEN 'held' THEN 0 WHEN 'running' THEN 1
                  WHEN 'scheduled' THEN 2 WHEN 'paused' THEN 3 ELSE 4 END,
                  s.next_run_utc IS NULL, s.next_run_utc, s.id DESC LIMIT ?""",
             (limit,),
@@ -332,7 +371,7 @@ class ScheduleRepository:
             chunk = list(sids[i : i + 500])
             rows = self.db.query(
                 f"""SELECT schedule_id, number FROM schedule_recipients
-                    WHERE schedule_id IN ({','.join('?' * len(chunk))}) AND position < ?
+                    WHERE schedule_id IN ({",".join("?" * len(chunk))}) AND position < ?
                     ORDER BY schedule_id, position""",
                 (*chunk, n),
             )

@@ -187,7 +187,10 @@ class MainWindow(QMainWindow):
         self.relay_label.setText(f"Relay: {relay} receives and polls" if relay else "")
         self.relay_label.setToolTip(
             "Receipts and replies for this data folder arrive through the relay; this window shows "
-            "what it records as it happens." if relay else "")
+            "what it records as it happens."
+            if relay
+            else ""
+        )
         url, error = rt.receiving.receiver()
         sandbox = rt.receiving.sandbox_address()
         parts: list[str] = []
@@ -288,8 +291,14 @@ class MainWindow(QMainWindow):
         held = self.ctx.rt.scheduler.held_count()
         self.set_badge("scheduled", held)
         sends = f"{held} scheduled send{'s' if held != 1 else ''}"
-        tip = (f"{sends} fell due while smsdesk was not running and {'wait' if held != 1 else 'waits'} for "
-               "your confirmation: open Scheduled, then Send now, Skip run or Cancel.") if held else ""
+        tip = (
+            (
+                f"{sends} fell due while smsdesk was not running and {'wait' if held != 1 else 'waits'} for "
+                "your confirmation: open Scheduled, then Send now, Skip run or Cancel."
+            )
+            if held
+            else ""
+        )
         for i, spec in enumerate(self._specs):
             if spec.key == "scheduled":
                 self.nav.item(i).setToolTip(tip or f"{spec.title} ({spec.shortcut})")

@@ -43,18 +43,48 @@ _G = QPalette.ColorGroup
 # Mid doubles as the muted-text colour (views style hints with ``color: palette(mid)``), so it
 # is a readable mid grey in both schemes rather than a bevel shade close to the window colour.
 _LIGHT: dict[QPalette.ColorRole, str] = {
-    _R.Window: "#f5f6f8", _R.WindowText: "#1d1f23", _R.Base: "#ffffff", _R.AlternateBase: "#f0f2f5",
-    _R.Text: "#1d1f23", _R.Button: "#eceef1", _R.ButtonText: "#1d1f23", _R.BrightText: "#ffffff",
-    _R.Highlight: "#1a5dc8", _R.HighlightedText: "#ffffff", _R.Link: "#1a5dc8", _R.LinkVisited: "#6b3fb5",
-    _R.ToolTipBase: "#ffffff", _R.ToolTipText: "#1d1f23", _R.PlaceholderText: "#6b717a",
-    _R.Light: "#ffffff", _R.Midlight: "#e3e6ea", _R.Mid: "#767c85", _R.Dark: "#9aa1ab", _R.Shadow: "#5f6670",
+    _R.Window: "#f5f6f8",
+    _R.WindowText: "#1d1f23",
+    _R.Base: "#ffffff",
+    _R.AlternateBase: "#f0f2f5",
+    _R.Text: "#1d1f23",
+    _R.Button: "#eceef1",
+    _R.ButtonText: "#1d1f23",
+    _R.BrightText: "#ffffff",
+    _R.Highlight: "#1a5dc8",
+    _R.HighlightedText: "#ffffff",
+    _R.Link: "#1a5dc8",
+    _R.LinkVisited: "#6b3fb5",
+    _R.ToolTipBase: "#ffffff",
+    _R.ToolTipText: "#1d1f23",
+    _R.PlaceholderText: "#6b717a",
+    _R.Light: "#ffffff",
+    _R.Midlight: "#e3e6ea",
+    _R.Mid: "#767c85",
+    _R.Dark: "#9aa1ab",
+    _R.Shadow: "#5f6670",
 }
 _DARK: dict[QPalette.ColorRole, str] = {
-    _R.Window: "#202225", _R.WindowText: "#e6e7e9", _R.Base: "#17181a", _R.AlternateBase: "#24262a",
-    _R.Text: "#e6e7e9", _R.Button: "#2c2e32", _R.ButtonText: "#e6e7e9", _R.BrightText: "#ffffff",
-    _R.Highlight: "#3b8cf0", _R.HighlightedText: "#ffffff", _R.Link: "#78b0ff", _R.LinkVisited: "#b79cff",
-    _R.ToolTipBase: "#2c2e32", _R.ToolTipText: "#e6e7e9", _R.PlaceholderText: "#8d939c",
-    _R.Light: "#3a3d42", _R.Midlight: "#303236", _R.Mid: "#8a9099", _R.Dark: "#141517", _R.Shadow: "#000000",
+    _R.Window: "#202225",
+    _R.WindowText: "#e6e7e9",
+    _R.Base: "#17181a",
+    _R.AlternateBase: "#24262a",
+    _R.Text: "#e6e7e9",
+    _R.Button: "#2c2e32",
+    _R.ButtonText: "#e6e7e9",
+    _R.BrightText: "#ffffff",
+    _R.Highlight: "#3b8cf0",
+    _R.HighlightedText: "#ffffff",
+    _R.Link: "#78b0ff",
+    _R.LinkVisited: "#b79cff",
+    _R.ToolTipBase: "#2c2e32",
+    _R.ToolTipText: "#e6e7e9",
+    _R.PlaceholderText: "#8d939c",
+    _R.Light: "#3a3d42",
+    _R.Midlight: "#303236",
+    _R.Mid: "#8a9099",
+    _R.Dark: "#141517",
+    _R.Shadow: "#000000",
 }
 _DISABLED_TEXT = {"light": "#9aa0a8", "dark": "#6c7179"}
 
@@ -114,8 +144,9 @@ class ThemeManager(QObject):
     sig_mode_changed = Signal(str)  # the mode: system | light | dark
     sig_applied = Signal(str)  # the scheme now showing: light | dark
 
-    def __init__(self, app: QApplication, mode: str = "system",
-                 on_mode_changed: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, app: QApplication, mode: str = "system", on_mode_changed: Callable[[str], None] | None = None
+    ) -> None:
         super().__init__(app)
         self.app = app
         self.mode = mode if mode in MODES else "system"
@@ -257,11 +288,14 @@ def semantic_sheet(scheme: str) -> str:
     """Style rules for widgets marked with :func:`set_tone` / :func:`set_banner`."""
     rules = [f'*[tone="{name}"] {{ color: {value}; }}' for name, value in TONES[scheme].items()]
     for kind, (back, ink, border) in BANNERS[scheme].items():
-        rules.append(f'*[banner="{kind}"] {{ background: {back}; color: {ink}; border: 1px solid {border};'
-                     f" border-radius: 6px; padding: 6px 10px; }}")
+        rules.append(
+            f'*[banner="{kind}"] {{ background: {back}; color: {ink}; border: 1px solid {border};'
+            f" border-radius: 6px; padding: 6px 10px; }}"
+        )
         # Labels inside a banner frame: the banner's ink on its background (no second border).
-        rules.append(f'*[banner="{kind}"] QLabel {{ color: {ink}; background: transparent; border: none;'
-                     " padding: 0; }")
+        rules.append(
+            f'*[banner="{kind}"] QLabel {{ color: {ink}; background: transparent; border: none; padding: 0; }}'
+        )
     return "\n" + "\n".join(rules) + "\n"
 
 

@@ -21,7 +21,13 @@ from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
 from smsdesk.webhook.types import Verdict, WebhookHandler, is_loopback
 
 __all__ = [
-    "BODY_TIMEOUT_S", "HEADER_TIMEOUT_S", "MAX_BODY", "Receiver", "ReceiverThread", "Verdict", "WebhookHandler",
+    "BODY_TIMEOUT_S",
+    "HEADER_TIMEOUT_S",
+    "MAX_BODY",
+    "Receiver",
+    "ReceiverThread",
+    "Verdict",
+    "WebhookHandler",
     "is_loopback",
 ]
 
@@ -42,8 +48,12 @@ class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         exc = kwargs.get("exc_info")
         if isinstance(exc, HttpProcessingError):
             first = (exc.message or "").strip().splitlines()[:1]
-            self.logger.log(min(level, logging.INFO), "webhook receiver refused a malformed request (%s %s)",
-                            exc.code, ascii(first[0][:120]) if first else "unreadable")
+            self.logger.log(
+                min(level, logging.INFO),
+                "webhook receiver refused a malformed request (%s %s)",
+                exc.code,
+                ascii(first[0][:120]) if first else "unreadable",
+            )
             return
         self.logger.log(level, msg, *args, **kwargs)
 
@@ -52,7 +62,11 @@ class Receiver:
     """The HTTP server. Routes: ``POST /hooks/{route}``; ``GET /health``."""
 
     def __init__(
-        self, handler: WebhookHandler, host: str = "127.0.0.1", port: int = 0, header_timeout: float = HEADER_TIMEOUT_S,
+        self,
+        handler: WebhookHandler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        header_timeout: float = HEADER_TIMEOUT_S,
     ) -> None:
         self.handler = handler
         self.host = host
@@ -71,14 +85,20 @@ class Receiver:
 
     async def start(self) -> str:
         self._runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, keepalive_timeout=self.header_timeout,
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            keepalive_timeout=self.header_timeout,
             logger=_ServerLog(logging.getLogger(f"{__name__}.http"), {}),
         )
         await self._runner.setup()
         site = web.TCPSite(
             # SO_REUSEADDR lets a restart rebind a port in TIME_WAIT; on Windows it would also
             # let a second process listen on a port that is in use, so not there.
-            self._runner, self.host, self.port, reuse_address=os.name != "nt",
+            self._runner,
+            self.host,
+            self.port,
+            reuse_address=os.name != "nt",
         )
         await site.start()
         server = getattr(site, "_server", None)
@@ -140,7 +160,8 @@ class Receiver:
             return web.json_response({"ok": False, "error": "internal error"}, status=500)
         return web.Response(
             body=_ANSWERS.get(verdict.outcome) or json.dumps({"ok": verdict.status < 300, "outcome": verdict.outcome}),
-            status=verdict.status, content_type="application/json",
+            status=verdict.status,
+            content_type="application/json",
         )
 
 

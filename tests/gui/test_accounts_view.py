@@ -58,8 +58,9 @@ def test_add_test_send_and_remove_an_account(gui, qtbot, memory_keyring) -> None
     assert gui.rt.sandbox.server.sent[-1].sender == "MyShop"
 
     view.confirm_remove()
-    box = gui.wait_until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                       if isinstance(w, QMessageBox) and w.isVisible()), None))
+    box = gui.wait_until(
+        lambda: next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+    )
     box.button(QMessageBox.StandardButton.Yes).click()
     gui.wait_until(lambda: all(a.name != "Shop" for a in gui.rt.accounts.all()))
     assert cfg.api_key not in memory_keyring.store.values()

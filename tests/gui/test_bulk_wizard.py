@@ -22,8 +22,9 @@ def _open(gui) -> BulkImportView:  # noqa: ANN001
 
 def _next(gui, view: BulkImportView, step: Step) -> None:  # noqa: ANN001
     w = view.wizard
-    gui.wait_until(lambda: w.button(w.WizardButton.NextButton).isEnabled()
-                   or w.button(w.WizardButton.CommitButton).isEnabled())
+    gui.wait_until(
+        lambda: w.button(w.WizardButton.NextButton).isEnabled() or w.button(w.WizardButton.CommitButton).isEnabled()
+    )
     if w.currentId() == Step.SEND:
         w.button(w.WizardButton.CommitButton).click()
     else:
@@ -79,7 +80,9 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
 
 def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -> None:  # noqa: ANN001
     src = tmp_path / "big.csv"
-    src.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(300)) + "Bad,12345\nDup,07400000001\n")
+    src.write_text(
+        "name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(300)) + "Bad,12345\nDup,07400000001\n"
+    )
     gui.rt.sandbox.server.config.latency = 0.03
     gui.rt.bulk.window = 20
     view = _open(gui)

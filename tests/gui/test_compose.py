@@ -52,7 +52,8 @@ def test_counter_names_characters_forcing_ucs2(gui) -> None:
     view = gui.window.show_page("compose")
     type_text(view.body, "Thanks “Anna” 😀")
     assert view.counter.text() == (
-        "15 characters · 1 text message · special characters: “, ”, 😀 (uses 70-character parts)")
+        "15 characters · 1 text message · special characters: “, ”, 😀 (uses 70-character parts)"
+    )
     assert "UCS-2" in view.counter.toolTip()  # the technical word stays in the tooltip
     replace_text(view.body, "x" * 161)
     assert view.counter.text() == "161 characters · 2 text messages"

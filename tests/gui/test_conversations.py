@@ -23,7 +23,6 @@ ALICE = "+447911123456"
 BOB = "+447911123457"
 
 
-
 @pytest.fixture(autouse=True)
 def _qt_garbage_dies_on_the_gui_thread():
     """After the window and loop are gone, collect their reference cycles here, on the GUI
@@ -32,6 +31,7 @@ def _qt_garbage_dies_on_the_gui_thread():
     loop segfaults on the dangling timer)."""
     yield
     gc.collect()
+
 
 def _page(gui) -> ConversationsView:
     page = gui.window.show_page("conversations")
@@ -114,8 +114,9 @@ def test_stop_shows_banner_and_blocks_reply_until_start(gui) -> None:
 
 def test_search_finds_an_old_message_and_opens_the_thread_there(gui) -> None:
     account = gui.rt.accounts.by_name("Sandbox")
-    items = [NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED)
-             for i in range(600)]
+    items = [
+        NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED) for i in range(600)
+    ]
     items[300] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed", 1, "GSM-7", Status.DELIVERED)
     ids = gui.rt.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
     page = _page(gui)

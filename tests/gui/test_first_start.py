@@ -58,8 +58,13 @@ def test_the_status_bar_speaks_plainly_and_keeps_addresses_in_its_tooltip(gui, q
     assert "Shop: Not yet: PureSMS must reach smsdesk" in label.toolTip()
     # A long name is counted instead: a status line never widens the window.
     width = window.width()
-    gui.run(rt.accounts.add("Hair & Beauty by Jo, Main Street branch", "puresms",
-                            {"api_key": "k", "sender": "Jo", "webhook_secret": "s"}))
+    gui.run(
+        rt.accounts.add(
+            "Hair & Beauty by Jo, Main Street branch",
+            "puresms",
+            {"api_key": "k", "sender": "Jo", "webhook_secret": "s"},
+        )
+    )
     gui.wait_until(lambda: "replies not set up for 2 accounts" in label.text())
     assert window.width() == width
     qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(label.width() - 12, label.height() // 2))

@@ -51,8 +51,9 @@ def _first_column(page) -> list[str]:  # noqa: ANN001
 
 def test_encoding_is_shown_and_a_choice_changes_what_is_read(gui, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     src = tmp_path / "greek.csv"
-    src.write_bytes(("name,phone\n" + "".join(f"{n},+30 69{i} 123 4567\n" for i, n in enumerate(GREEK, 4)))
-                    .encode("cp1253"))
+    src.write_bytes(
+        ("name,phone\n" + "".join(f"{n},+30 69{i} 123 4567\n" for i, n in enumerate(GREEK, 4))).encode("cp1253")
+    )
     view = _open(gui)
     page = view.wizard.page(Step.FILE)
     _type_path_and_load(gui, qtbot, view, src)
@@ -75,8 +76,9 @@ def test_encoding_is_shown_and_a_choice_changes_what_is_read(gui, qtbot, tmp_pat
 
 def test_the_list_previews_each_encoding_while_it_is_open(gui, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     src = tmp_path / "greek.csv"
-    src.write_bytes(("name,phone\n" + "".join(f"{n},+30 69{i} 123 4567\n" for i, n in enumerate(GREEK, 4)))
-                    .encode("cp1253"))
+    src.write_bytes(
+        ("name,phone\n" + "".join(f"{n},+30 69{i} 123 4567\n" for i, n in enumerate(GREEK, 4))).encode("cp1253")
+    )
     view = _open(gui)
     page = view.wizard.page(Step.FILE)
     _type_path_and_load(gui, qtbot, view, src)
@@ -95,8 +97,13 @@ def test_the_list_previews_each_encoding_while_it_is_open(gui, qtbot, tmp_path: 
 
 def test_a_doubtful_reading_is_flagged_on_the_page(gui, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     src = tmp_path / "two-scripts.csv"
-    src.write_bytes(b"name,phone\n" + "Νίκος".encode("cp1253") + b",+44 7400 123401\n"
-                    + "Ольга".encode("koi8_r") + b",+44 7400 123402\n")
+    src.write_bytes(
+        b"name,phone\n"
+        + "Νίκος".encode("cp1253")
+        + b",+44 7400 123401\n"
+        + "Ольга".encode("koi8_r")
+        + b",+44 7400 123402\n"
+    )
     view = _open(gui)
     page = view.wizard.page(Step.FILE)
     _type_path_and_load(gui, qtbot, view, src)
@@ -121,10 +128,13 @@ def test_a_png_renamed_csv_is_refused_in_words(gui, qtbot, tmp_path: Path) -> No
 
 def test_preview_shows_the_phone_column_in_full_and_the_check_names_each_row(gui, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     src = tmp_path / "outlook.csv"
-    src.write_text('"First Name","Last Name","Company","Mobile Phone","Business Phone","E-mail Address"\n'
-                   '"Amélie","Durand","Boulangerie Durand et Fils","+44 (0) 7700 123 456","020 7946 0000","a@example.com"\n'
-                   '"Ben","Ng","","+44 7400 123456","",""\n'
-                   '"Cara","Doyle","","0740012","",""\n', encoding="utf-8-sig")
+    src.write_text(
+        '"First Name","Last Name","Company","Mobile Phone","Business Phone","E-mail Address"\n'
+        '"Amélie","Durand","Boulangerie Durand et Fils","+44 (0) 7700 123 456","020 7946 0000","a@example.com"\n'
+        '"Ben","Ng","","+44 7400 123456","",""\n'
+        '"Cara","Doyle","","0740012","",""\n',
+        encoding="utf-8-sig",
+    )
     view = _open(gui)
     w = view.wizard
     page = w.page(Step.FILE)

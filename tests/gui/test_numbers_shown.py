@@ -66,8 +66,10 @@ def test_sent_list_and_conversations_show_names_and_numbers_as_people_write_them
     gui.wait_until(lambda: page.list_model.rowCount() == 3)
     shown = {page.list_model.conversation_at(r).remote: page.list_model.index(r).data() for r in range(3)}
     assert shown == {ANN: "Ann Lee", KENYA: "+254 722 000000", BOB: "Bob Marsh"}
-    tips = {page.list_model.conversation_at(r).remote: page.list_model.index(r).data(Qt.ItemDataRole.ToolTipRole)
-            for r in range(3)}
+    tips = {
+        page.list_model.conversation_at(r).remote: page.list_model.index(r).data(Qt.ItemDataRole.ToolTipRole)
+        for r in range(3)
+    }
     assert tips[ANN].startswith("Ann Lee\n07911 123456 · Sandbox")
     assert tips[KENYA].startswith("+254 722 000000 · Sandbox")
 
@@ -94,7 +96,9 @@ def test_the_default_country_decides_which_numbers_are_national(gui, qtbot) -> N
     region.setFocus()
     qtbot.keyClicks(region, "KE")  # a combo box jumps to the item typed
     assert region.currentData() == "KE"
-    qtbot.mouseClick(next(b for b in general.findChildren(QPushButton) if b.text() == "Save"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        next(b for b in general.findChildren(QPushButton) if b.text() == "Save"), Qt.MouseButton.LeftButton
+    )
     gui.wait_until(lambda: _to_column(compose) == {KENYA: "0722 000000", BOB: "+44 7911 123457"})
 
 

@@ -23,6 +23,7 @@ def _qt_garbage_dies_on_the_gui_thread():
     yield
     gc.collect()
 
+
 def _page(gui) -> OptOutsView:
     page = gui.window.show_page("optouts")
     assert isinstance(page, OptOutsView)

@@ -91,15 +91,20 @@ def test_a_save_refused_for_an_advanced_field_opens_the_section(gui, qtbot) -> N
 
 def test_compose_says_what_an_accounts_unicode_mode_does_in_words(gui, qtbot) -> None:
     rt = gui.rt
-    strict = gui.run(rt.accounts.add("Strict", "puresms", {**rt.accounts.sandbox_values("puresms"),
-                                                          "sender": "Shop", "unicode": "Deny"}))
+    strict = gui.run(
+        rt.accounts.add(
+            "Strict", "puresms", {**rt.accounts.sandbox_values("puresms"), "sender": "Shop", "unicode": "Deny"}
+        )
+    )
     compose = gui.window.show_page("compose")
     assert isinstance(compose, ComposeView)
     type_text(compose.body, "Hi 😊")
     assert "refuses" not in compose.counter.text() and "Unicode mode" not in _on_screen(compose)  # Sandbox: Allow
     _choose(qtbot, compose.account, strict.id)  # type: ignore[arg-type]
     gui.wait_until(lambda: "this account refuses" in compose.counter.text())
-    assert "Unicode mode" not in _on_screen(compose) and "Unicode mode of this account: Deny" in compose.counter.toolTip()
+    assert (
+        "Unicode mode" not in _on_screen(compose) and "Unicode mode of this account: Deny" in compose.counter.toolTip()
+    )
 
 
 def test_a_refusal_reads_without_its_http_code_which_stays_in_the_tooltip(gui, qtbot) -> None:

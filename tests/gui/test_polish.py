@@ -113,8 +113,9 @@ def test_skip_run_is_for_repeating_sends_only(gui, qtbot) -> None:
         assert view.selected().id == item.id
         assert view.skip_button.isEnabled() is can_skip
     row = view.model.row_of(once.id)
-    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=view.table.visualRect(view.model.index(row, 0)).center())
+    qtbot.mouseClick(
+        view.table.viewport(), Qt.MouseButton.LeftButton, pos=view.table.visualRect(view.model.index(row, 0)).center()
+    )
     assert "use Cancel" in view.skip_button.toolTip()
 
 
@@ -193,10 +194,10 @@ def _marked_pixels(page: ConversationsView, message_id: int) -> int:
 
 def test_search_hits_are_marked_in_the_thread(gui, qtbot) -> None:
     account = gui.rt.accounts.by_name("Sandbox")
-    items = [NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED)
-             for i in range(30)]
-    items[12] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed today", 1, "GSM-7",
-                            Status.DELIVERED)
+    items = [
+        NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED) for i in range(30)
+    ]
+    items[12] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed today", 1, "GSM-7", Status.DELIVERED)
     ids = gui.rt.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
     page = _conversations(gui)
     page.list_model.reload()

@@ -29,8 +29,12 @@ def _on_screen(panel: WebhooksSettingsView) -> str:
     for table in (panel.accounts, panel.urls, panel.log):
         if table.isVisible():
             parts += [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-            parts += [table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
-                      if table.item(r, c) is not None]
+            parts += [
+                table.item(r, c).text()
+                for r in range(table.rowCount())
+                for c in range(table.columnCount())
+                if table.item(r, c) is not None
+            ]
     return "\n".join(parts)
 
 
@@ -41,10 +45,13 @@ def test_each_account_says_how_its_receipts_and_replies_arrive_now(gui, qtbot) -
     [msg] = gui.run(rt.sender.send(Draft(salon.id, ["+447911123456"], "Your colour is booked")))
     gui.wait_until(lambda: rt.sender.messages.get(msg.id).status == Status.DELIVERED)  # its receipt came in
     panel = _panel(gui)
-    lines = {panel.accounts.item(r, 0).text(): panel.accounts.item(r, 1).text()
-             for r in range(panel.accounts.rowCount())}
+    lines = {
+        panel.accounts.item(r, 0).text(): panel.accounts.item(r, 1).text() for r in range(panel.accounts.rowCount())
+    }
     # PureSMS pointed at the built-in sandbox: its receipts arrive, so no "needs a tunnel".
-    assert lines["Salon"] == "Demo: the built-in sandbox sends receipts and replies straight to smsdesk on this computer."
+    assert (
+        lines["Salon"] == "Demo: the built-in sandbox sends receipts and replies straight to smsdesk on this computer."
+    )
     assert lines["Shop"].startswith("Not yet: PureSMS must reach smsdesk from the internet.")
     assert "start a tunnel" in lines["Shop"]
     for account in rt.accounts.all():  # every line is the service's answer, word for word

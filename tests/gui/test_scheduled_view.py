@@ -98,7 +98,9 @@ def test_held_item_shows_a_banner_and_send_now_sends_it(gui, qtbot) -> None:
     acct = rt.accounts.by_name("Sandbox").id
     real = rt.scheduler.clock
     base = real()
-    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5))))
+    item = gui.run(
+        rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5)))
+    )
     rt.scheduler.clock = lambda: base + timedelta(hours=3)  # as if the app was closed meanwhile
     gui.wait_until(lambda: rt.scheduler.get(item.id).state == "held")
     gui.wait_until(lambda: view.banner.isVisible())
@@ -163,7 +165,9 @@ def test_held_sends_are_announced_on_whatever_page_is_open(gui, qtbot) -> None:
     assert "scheduled" not in window.pages  # the person is on Compose; Scheduled was never opened
     acct = rt.accounts.by_name("Sandbox").id
     base = rt.scheduler.clock()
-    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5))))
+    item = gui.run(
+        rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5)))
+    )
     assert not window.held_label.isVisible()
     rt.scheduler.clock = lambda: base + timedelta(hours=3)  # as if the app was closed meanwhile
     gui.wait_until(lambda: rt.scheduler.get(item.id).state == "held")
@@ -191,7 +195,9 @@ def test_a_bulk_sends_text_is_read_only_in_the_edit_dialog(gui, qtbot) -> None:
     acct = rt.accounts.by_name("Sandbox").id
     when = rt.scheduler.clock() + timedelta(days=1)
     personal = {"+447911123456": "Hi Ann", "+447911123457": "Hi Bob"}
-    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, list(personal), "Hi {{name}}", when, personalised=personal)))
+    item = gui.run(
+        rt.scheduler.create(ScheduleRequest(acct, list(personal), "Hi {{name}}", when, personalised=personal))
+    )
     assert item.kind == "bulk"
     gui.wait_until(lambda: view.model.row_of(item.id) >= 0)
     view.select(item.id)

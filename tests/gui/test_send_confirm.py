@@ -67,7 +67,10 @@ def test_ctrl_enter_to_five_asks_with_count_segments_and_cost_then_empties_to(gu
     qtbot.keyClicks(view.body, "Sorry, one more thing")
     _ctrl_enter(qtbot, view)
     gui.settle(0.3)
-    assert view.findChild(QMessageBox, "confirm_send") is None or not view.findChild(QMessageBox, "confirm_send").isVisible()
+    assert (
+        view.findChild(QMessageBox, "confirm_send") is None
+        or not view.findChild(QMessageBox, "confirm_send").isVisible()
+    )
     assert "Fix the recipients" in view.feedback.text()
     assert len(gui.rt.sender.messages.recent(20)) == 5
 

@@ -32,10 +32,16 @@ def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -
     rt = gui.rt
     rt.tunnel.backoff_start = 0.2
     sandbox = rt.sandbox
-    mob = gui.run(rt.accounts.add("Mobivate shop", "mobivate", {
-        "api_key": sandbox.server.config.api_key, "sender": "Shop", "base_url": sandbox.url + "/mobivate"}))
-    pure = gui.run(rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop",
-                                                          "webhook_secret": hooks.SECRET}))
+    mob = gui.run(
+        rt.accounts.add(
+            "Mobivate shop",
+            "mobivate",
+            {"api_key": sandbox.server.config.api_key, "sender": "Shop", "base_url": sandbox.url + "/mobivate"},
+        )
+    )
+    pure = gui.run(
+        rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": hooks.SECRET})
+    )
     panel = _panel(gui)
     assert not panel.local_url.isVisible()  # the receiver, tunnel and HTTP details wait under Details
     qtbot.mouseClick(panel.details.toggle, Qt.MouseButton.LeftButton)
@@ -87,8 +93,9 @@ def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -
 
 def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warnings) -> None:
     rt = gui.rt
-    pure = gui.run(rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop",
-                                                          "webhook_secret": hooks.SECRET}))
+    pure = gui.run(
+        rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": hooks.SECRET})
+    )
     panel = _panel(gui)
     # A reply, a receipt for a message smsdesk has not recorded (yet), and an authentic event
     # that makes the parser raise (eventType Infinity -> OverflowError).
@@ -98,8 +105,9 @@ def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warning
     async def deliveries() -> None:
         async with aiohttp.ClientSession() as s:
             for body in bodies:
-                async with s.post(f"{rt.receiver.url}/hooks/{pure.id}", data=body,
-                                  headers=hooks.signed_headers(body)) as r:
+                async with s.post(
+                    f"{rt.receiver.url}/hooks/{pure.id}", data=body, headers=hooks.signed_headers(body)
+                ) as r:
                     assert r.status == 200  # accepted: stored before processing
 
     gui.run(deliveries())
@@ -114,8 +122,13 @@ def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warning
 def test_the_reachable_warning_goes_by_address(gui) -> None:
     rt = gui.rt
     panel = _panel(gui)
-    for host, warned in [("127.0.0.2", False), ("::1", False), ("localhost", False), ("0.0.0.0", True),
-                         ("192.168.1.20", True)]:
+    for host, warned in [
+        ("127.0.0.2", False),
+        ("::1", False),
+        ("localhost", False),
+        ("0.0.0.0", True),
+        ("192.168.1.20", True),
+    ]:
         rt.settings.receiver_host = host
         panel.refresh()
         assert ("reachable from other computers" in panel.local_url.text()) is warned, host

@@ -192,12 +192,15 @@ def test_the_counter_says_what_the_account_does_with_special_characters(small) -
     small.run(small.rt.accounts.update(sandbox, {**sandbox.settings, "unicode": "Deny"}))
     small.wait_until(lambda: view.counter.unicode_mode == "Deny")
     type_text(view.body, "Hi 😊")
-    assert view.counter.text().startswith("4 characters · 1 text message · special characters: 😊 (this account refuses")
+    assert view.counter.text().startswith(
+        "4 characters · 1 text message · special characters: 😊 (this account refuses"
+    )
     assert view.counter.palette().color(view.counter.foregroundRole()).name() == "#b3261e"
     small.run(small.rt.accounts.update(sandbox, {**sandbox.settings, "unicode": "Strip"}))
     small.wait_until(lambda: view.counter.unicode_mode == "Strip")
     assert view.counter.text() == (
-        "4 characters · 1 text message · special characters: 😊 (this account removes them before sending)")
+        "4 characters · 1 text message · special characters: 😊 (this account removes them before sending)"
+    )
     assert "Unicode mode of this account: Strip" in view.counter.toolTip()
 
 
@@ -209,8 +212,7 @@ def test_the_counter_warns_as_soon_as_the_text_is_too_long(small) -> None:  # no
     assert not view.counter.over_limit
     plain_colour = view.counter.palette().color(view.counter.foregroundRole()).name()
     type_text(view.body, "y")
-    assert view.counter.text() == (
-        "1,601 characters · too long: at most 1,600 can be sent as one message (remove 1)")
+    assert view.counter.text() == ("1,601 characters · too long: at most 1,600 can be sent as one message (remove 1)")
     assert view.counter.over_limit
     assert view.counter.palette().color(view.counter.foregroundRole()).name() == "#b3261e" != plain_colour
     press(view.body, Qt.Key.Key_Backspace)

@@ -49,29 +49,42 @@ def _rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 @pytest.mark.asyncio
 async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any, tmp_path: Path) -> None:
-    await runtime.accounts.add("Mob", "mobivate", {"base_url": "http://127.0.0.1:9", "sender": "Shop",
-                                                    "api_key": "mob-key"})
+    await runtime.accounts.add(
+        "Mob", "mobivate", {"base_url": "http://127.0.0.1:9", "sender": "Shop", "api_key": "mob-key"}
+    )
     runtime.sandbox.server.config.latency = 0.03  # each batch request takes a moment: the send is still going
     runtime.bulk.window = 40
     sandbox = runtime.accounts.by_name("Sandbox")
 
     def start(conn: Any) -> int:
-        return bulk_store.create_run(conn, bulk_store.NewRun(
-            sandbox.id, "customers.csv", "h", "Hi", "Shop", ["phone"], ROWS, ROWS, 0, {}),
-            [bulk_store.NewItem(i + 1, "accepted", f"+4474000{i:05d}", body=f"Hi customer {i}", segments=1,
-                                encoding="GSM-7") for i in range(ROWS)])
+        return bulk_store.create_run(
+            conn,
+            bulk_store.NewRun(sandbox.id, "customers.csv", "h", "Hi", "Shop", ["phone"], ROWS, ROWS, 0, {}),
+            [
+                bulk_store.NewItem(
+                    i + 1, "accepted", f"+4474000{i:05d}", body=f"Hi customer {i}", segments=1, encoding="GSM-7"
+                )
+                for i in range(ROWS)
+            ],
+        )
 
     run_id = await runtime.db.write(start)
     await runtime.bulk.pump(run_id)
 
     def sent() -> set[str]:
-        return {r["local_id"] for r in runtime.db.query(
-            "SELECT local_id FROM messages WHERE status IN ('sent', 'delivered') AND run_id = ?", (run_id,))}
+        return {
+            r["local_id"]
+            for r in runtime.db.query(
+                "SELECT local_id FROM messages WHERE status IN ('sent', 'delivered') AND run_id = ?", (run_id,)
+            )
+        }
 
     await until(lambda: len(sent()) >= 200, timeout=30)
     sent_before = sent()
     facts = await runtime.backups.back_up(tmp_path / "mid-send.sqlite3")
-    made_after = {r["local_id"]: (r["remote"], r["body"]) for r in runtime.db.query("SELECT local_id, remote, body FROM messages")}
+    made_after = {
+        r["local_id"]: (r["remote"], r["body"]) for r in runtime.db.query("SELECT local_id, remote, body FROM messages")
+    }
     assert len(sent()) < ROWS, "the send finished before the backup; slow the sandbox down"
     assert _mode(facts.path) == 0o600
     assert facts.messages >= len(sent_before)
@@ -82,16 +95,25 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
     assert result.aside is None and result.facts.messages == facts.messages
     copy = other.database
     assert _rows(copy, "PRAGMA integrity_check") == [("ok",)]
-    restored = {r[0]: (r[1], r[2], r[3], r[4]) for r in _rows(copy, "SELECT local_id, remote, body, status, run_id FROM messages")}
+    restored = {
+        r[0]: (r[1], r[2], r[3], r[4])
+        for r in _rows(copy, "SELECT local_id, remote, body, status, run_id FROM messages")
+    }
     # Every message sent before the backup is in it, as sent; nothing in it was made up.
     assert sent_before <= {lid for lid, r in restored.items() if r[2] in ("sent", "delivered")}
     assert all(made_after[lid] == (r[0], r[1]) for lid, r in restored.items())
     assert any(r[2] == "queued" for r in restored.values()) or len(restored) < ROWS  # taken mid-send
     # Consistent to the last row: each made row of the run has its message, each message its history.
-    assert _rows(copy, f"""SELECT count(*) FROM bulk_run_items i LEFT JOIN messages m ON m.id = i.message_id
-                           WHERE i.run_id = {run_id} AND i.message_id IS NOT NULL AND m.id IS NULL""") == [(0,)]
-    assert _rows(copy, """SELECT count(*) FROM messages m WHERE NOT EXISTS
-                          (SELECT 1 FROM message_transitions t WHERE t.message_id = m.id)""") == [(0,)]
+    assert _rows(
+        copy,
+        f"""SELECT count(*) FROM bulk_run_items i LEFT JOIN messages m ON m.id = i.message_id
+                           WHERE i.run_id = {run_id} AND i.message_id IS NOT NULL AND m.id IS NULL""",
+    ) == [(0,)]
+    assert _rows(
+        copy,
+        """SELECT count(*) FROM messages m WHERE NOT EXISTS
+                          (SELECT 1 FROM message_transitions t WHERE t.message_id = m.id)""",
+    ) == [(0,)]
     assert _rows(copy, "SELECT count(*) FROM message_fts WHERE message_fts MATCH '\"customer 7\"'")[0][0] >= 1
 
     rt = Runtime.open(str(other.home))
@@ -166,8 +188,11 @@ def test_restore_refuses_a_damaged_file_a_foreign_one_and_one_from_a_newer_smsde
 
     for path, words in (
         (damaged, "is damaged"),
-        (newer, f"was made by a newer smsdesk (data version {LATEST_VERSION + 1}; this smsdesk reads up to "
-                f"{LATEST_VERSION}). Update smsdesk"),
+        (
+            newer,
+            f"was made by a newer smsdesk (data version {LATEST_VERSION + 1}; this smsdesk reads up to "
+            f"{LATEST_VERSION}). Update smsdesk",
+        ),
         (foreign, "is not an smsdesk backup"),
         (tmp_path / "missing.sqlite3", "There is no file"),
     ):
@@ -179,8 +204,9 @@ def test_restore_refuses_a_damaged_file_a_foreign_one_and_one_from_a_newer_smsde
 
 
 @pytest.mark.asyncio
-async def test_the_daily_backup_keeps_the_last_n_in_the_chosen_folder(runtime: Any, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_daily_backup_keeps_the_last_n_in_the_chosen_folder(
+    runtime: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stick = tmp_path / "usb-stick"
     stick.mkdir()
     runtime.settings.backup_folder = str(stick / "smsdesk")
@@ -199,8 +225,9 @@ async def test_the_daily_backup_keeps_the_last_n_in_the_chosen_folder(runtime: A
 
 
 @pytest.mark.asyncio
-async def test_a_missing_backup_folder_is_said_once_and_tried_again_later(runtime: Any, tmp_path: Path,
-                                                                          expect_warnings: Any) -> None:
+async def test_a_missing_backup_folder_is_said_once_and_tried_again_later(
+    runtime: Any, tmp_path: Path, expect_warnings: Any
+) -> None:
     runtime.settings.backup_folder = str(tmp_path / "unplugged" / "smsdesk")
     assert await runtime.backups.auto_if_due() is None
     last = runtime.backups.last_auto()

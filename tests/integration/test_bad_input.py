@@ -112,8 +112,15 @@ async def _sent_and_signed(runtime: Any) -> tuple[Any, Any, Callable[[bytes], Aw
 
     async def post_signed(body: bytes) -> int:
         stamp = str(int(time.time()))
-        return await _post(url, body, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                       "X-Webhook-Signature": sign(secret, stamp, body)})
+        return await _post(
+            url,
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": stamp,
+                "X-Webhook-Signature": sign(secret, stamp, body),
+            },
+        )
 
     return msg, sent, post_signed
 
@@ -127,18 +134,43 @@ async def test_unsigned_or_malformed_webhooks_are_4xx_logged_and_change_nothing(
     url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
     secret = runtime.sandbox.server.config.webhook_secret
     receipt = json.dumps(
-        {"id": "evt_forged", "eventType": 1,
-         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Failed"}}
+        {
+            "id": "evt_forged",
+            "eventType": 1,
+            "data": {
+                "messageId": sent.provider_message_id,
+                "clientReference": msg.local_id,
+                "deliveryStatus": "Failed",
+            },
+        }
     ).encode()
     stamp = str(int(time.time()))
     cases = {
         "unsigned": (receipt, {"Content-Type": "application/json"}),
-        "bad signature": (receipt, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                    "X-Webhook-Signature": sign("wrong-secret", stamp, receipt)}),
-        "stale": (receipt, {"Content-Type": "application/json", "X-Webhook-Timestamp": str(int(time.time()) - 3600),
-                            "X-Webhook-Signature": sign(secret, str(int(time.time()) - 3600), receipt)}),
-        "malformed": (b"{not json", {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                     "X-Webhook-Signature": sign(secret, stamp, b"{not json")}),
+        "bad signature": (
+            receipt,
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": stamp,
+                "X-Webhook-Signature": sign("wrong-secret", stamp, receipt),
+            },
+        ),
+        "stale": (
+            receipt,
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": str(int(time.time()) - 3600),
+                "X-Webhook-Signature": sign(secret, str(int(time.time()) - 3600), receipt),
+            },
+        ),
+        "malformed": (
+            b"{not json",
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": stamp,
+                "X-Webhook-Signature": sign(secret, stamp, b"{not json"),
+            },
+        ),
     }
     for name, (body, headers) in cases.items():
         status = await _post(url, body, headers)
@@ -170,8 +202,15 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
         assert r["reason"].startswith("not a Sandbox receipt or reply") and why in r["reason"], r["reason"]
     assert runtime.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
     good = json.dumps(
-        {"id": "evt_good", "eventType": 1,
-         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
+        {
+            "id": "evt_good",
+            "eventType": 1,
+            "data": {
+                "messageId": sent.provider_message_id,
+                "clientReference": msg.local_id,
+                "deliveryStatus": "Delivered",
+            },
+        }
     ).encode()
     assert await post_signed(good) == 200
     final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
@@ -223,17 +262,31 @@ async def test_an_event_that_breaks_the_parser_is_marked_failed_and_later_ones_s
     repo = runtime.sender.messages
     # Signed and the right shape, but eventType Infinity (Python's JSON reads it) makes the
     # parser raise OverflowError: not one of the errors it expects from a bad body.
-    bad = (b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "%s", "deliveryStatus": "Failed"}}'
-           % sent.provider_message_id.encode())
+    bad = (
+        b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "%s", "deliveryStatus": "Failed"}}'
+        % sent.provider_message_id.encode()
+    )
     good = json.dumps(
-        {"id": "evt_good", "eventType": 1,
-         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
+        {
+            "id": "evt_good",
+            "eventType": 1,
+            "data": {
+                "messageId": sent.provider_message_id,
+                "clientReference": msg.local_id,
+                "deliveryStatus": "Delivered",
+            },
+        }
     ).encode()
     assert await post_signed(bad) == 200
     assert await post_signed(good) == 200
     final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
     assert final.error is None
-    rows = await until(lambda: (r := runtime.db.query(
-        "SELECT dedupe_key, state, error FROM webhook_events ORDER BY id")) and r[0]["state"] != "pending" and r)
+    rows = await until(
+        lambda: (
+            (r := runtime.db.query("SELECT dedupe_key, state, error FROM webhook_events ORDER BY id"))
+            and r[0]["state"] != "pending"
+            and r
+        )
+    )
     assert [r["state"] for r in rows] == ["failed", "processed"]
     assert "OverflowError" in rows[0]["error"]

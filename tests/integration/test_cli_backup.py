@@ -23,16 +23,23 @@ from tests.support import serve_proc
 def smsdesk(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SMSDESK_HOME"}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    return subprocess.run([sys.executable, "-m", "smsdesk", "--home", str(home), *args], capture_output=True,
-                          text=True, timeout=90, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "smsdesk", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        check=False,
+    )
 
 
 def test_backup_and_restore_exit_codes_and_words(tmp_path: Path) -> None:
     home = tmp_path / "home"
     rt = Runtime.open(str(home))
     try:
-        asyncio.run(rt.accounts.add("Mob", "mobivate", {"base_url": "http://127.0.0.1:9", "sender": "Shop",
-                                                         "api_key": "k"}))
+        asyncio.run(
+            rt.accounts.add("Mob", "mobivate", {"base_url": "http://127.0.0.1:9", "sender": "Shop", "api_key": "k"})
+        )
     finally:
         rt.close()
 
@@ -47,7 +54,9 @@ def test_backup_and_restore_exit_codes_and_words(tmp_path: Path) -> None:
     assert as_json.returncode == 0 and json.loads(as_json.stdout)["path"] == str(named)
     again = smsdesk(home, "backup", str(named))
     assert again.returncode == 2
-    assert again.stderr.strip() == f"smsdesk: error: {named} already exists. Give a new file name (nothing was written)."
+    assert (
+        again.stderr.strip() == f"smsdesk: error: {named} already exists. Give a new file name (nothing was written)."
+    )
 
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(named.read_bytes()[:3000])
@@ -77,8 +86,12 @@ def test_backup_and_restore_exit_codes_and_words(tmp_path: Path) -> None:
     assert "Restored 0 messages and 2 accounts (Mob, Sandbox)" in done.stderr and f"from {named}." in done.stderr
     [aside] = (home / "replaced").iterdir()
     assert f"The data it replaced is kept at {aside}." in done.stderr
-    assert "Enter them again in the smsdesk window (Settings -> Accounts) for:\n  Mob (Mobivate): API key" in done.stderr
+    assert (
+        "Enter them again in the smsdesk window (Settings -> Accounts) for:\n  Mob (Mobivate): API key" in done.stderr
+    )
 
     listed = smsdesk(home, "restore", str(first), "--json")
     assert listed.returncode == 0
-    assert json.loads(listed.stdout)["keys_to_enter"] == [{"account": "Mob", "provider": "Mobivate", "fields": ["API key"]}]
+    assert json.loads(listed.stdout)["keys_to_enter"] == [
+        {"account": "Mob", "provider": "Mobivate", "fields": ["API key"]}
+    ]

@@ -29,10 +29,20 @@ KEY = "review-key"
 
 
 def smsdesk(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SMSDESK_HOME": str(home),
-           "SMSDESK_TEST_SECRETS": json.dumps({secret_key("Pure", "api_key"): KEY})}
-    return subprocess.run([sys.executable, str(RUNNER), *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "SMSDESK_HOME": str(home),
+        "SMSDESK_TEST_SECRETS": json.dumps({secret_key("Pure", "api_key"): KEY}),
+    }
+    return subprocess.run(
+        [sys.executable, str(RUNNER), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -82,8 +82,15 @@ async def test_a_new_data_folder_and_everything_in_it_are_private_whatever_the_u
         finally:
             await rt.stop()
             rt.close()
-    assert {"smsdesk.sqlite3", "smsdesk.sqlite3-wal", "smsdesk.sqlite3-shm", "settings.toml", "logs",
-            "logs/smsdesk.log", "logs/smsdesk.log.1"} <= set(found)
+    assert {
+        "smsdesk.sqlite3",
+        "smsdesk.sqlite3-wal",
+        "smsdesk.sqlite3-shm",
+        "settings.toml",
+        "logs",
+        "logs/smsdesk.log",
+        "logs/smsdesk.log.1",
+    } <= set(found)
     assert found == private(found, platform_home)
 
 

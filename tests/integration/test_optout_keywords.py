@@ -79,7 +79,9 @@ async def test_manual_optout_is_audited_and_synced_to_providers(runtime) -> None
     assert calls == [("+447911123456", True), ("+447911123456", False)]
     rows = runtime.db.query("SELECT action, detail FROM audit_log WHERE action LIKE 'optout.%' ORDER BY id")
     assert [(r["action"], json.loads(r["detail"])["source"]) for r in rows] == [
-        ("optout.add", "manual"), ("optout.remove", "manual")]
+        ("optout.add", "manual"),
+        ("optout.remove", "manual"),
+    ]
 
 
 def test_cli_optouts_add_list_remove_and_bad_number(tmp_path, capsys) -> None:
@@ -147,8 +149,9 @@ async def test_stop_reply_stops_a_retry_waiting_in_the_outbox(runtime) -> None:
     await _reply(runtime, msg.remote, "STOP")
     await until(lambda: runtime.optouts.is_opted_out(msg.remote))
     # the back-off runs out (as if a minute passed) and the dispatcher looks again
-    await runtime.db.write(lambda c: c.execute("UPDATE messages SET next_attempt_at = '2000-01-01' WHERE id = ?",
-                                                (msg.id,)))
+    await runtime.db.write(
+        lambda c: c.execute("UPDATE messages SET next_attempt_at = '2000-01-01' WHERE id = ?", (msg.id,))
+    )
     runtime.dispatcher.kick()
     final = await until(lambda: (m := runtime.sender.messages.get(msg.id)).status.is_final and m)
     assert final.status == Status.REJECTED
@@ -222,8 +225,9 @@ async def test_stop_and_start_replies_reach_a_providers_own_opt_out_list(runtime
     """Mobivate keeps its own opt-out list: a STOP received on any account puts the number on it,
     and START takes it off again, in step with smsdesk's list (issue 3)."""
     cfg = runtime.sandbox.server.config
-    await runtime.accounts.add("Mob", "mobivate", {"base_url": runtime.sandbox.url + "/mobivate",
-                                                    "api_key": cfg.api_key, "sender": "Bistro"})
+    await runtime.accounts.add(
+        "Mob", "mobivate", {"base_url": runtime.sandbox.url + "/mobivate", "api_key": cfg.api_key, "sender": "Bistro"}
+    )
     mobivate_list = runtime.sandbox.server.wires["mobivate"].optouts
     await _reply(runtime, _number(7), "STOP")
     await until(lambda: "447911123407" in mobivate_list)

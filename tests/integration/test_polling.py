@@ -151,7 +151,6 @@ async def test_provider_errors_back_the_account_off(runtime: Any, expect_warning
     assert _status(runtime, msgs[0].id, Status.SENT)
 
 
-
 async def test_an_adapter_bug_is_contained_and_shown(runtime: Any, expect_warnings: Any, caplog: Any) -> None:
     account, msgs = await _open_sends(runtime, 1)
     fake = _Script(runtime.accounts.adapter(account.id))
@@ -182,7 +181,9 @@ async def test_a_429_with_retry_after_is_respected(runtime: Any, expect_warnings
         await asyncio.sleep(0.05)
         p = runtime.polling
         p._stopping = False
-        account = await runtime.accounts.add("Mob", "mobivate", {"base_url": fake.url, "api_key": "k", "sender": "Bistro"})
+        account = await runtime.accounts.add(
+            "Mob", "mobivate", {"base_url": fake.url, "api_key": "k", "sender": "Bistro"}
+        )
         [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Hi"))
         await runtime.db.write(lambda c: msg_store.apply_status(c, msg.id, Status.SENT, "Sent", None, "pm-1"))
         p.first_delay, p.backoff_start = 0.0, 0.05  # our own back-off alone would retry within the loop below
@@ -206,14 +207,15 @@ async def test_polling_can_be_switched_off_per_account_as_declared(runtime: Any)
     _fast(runtime)
     account = await _add(runtime, "S2", "send2", "/send2", sender="12345", polling="off")
     assert [f.name for f in runtime.accounts.spec(account).fields if f.name.startswith("poll")] == [
-        "polling", "poll_per_second"]
+        "polling",
+        "poll_per_second",
+    ]
     [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
     await until(lambda: _status(runtime, msg.id, Status.SENT))
     await runtime.polling.poll_once()
     st = runtime.polling.state[account.id]
     assert not st.active and st.reason == "polling is switched off for this account"
     assert runtime.sender.messages.get(msg.id).status == Status.SENT  # nobody asked for its receipt
-
 
 
 async def test_an_edited_poll_rate_applies_to_the_next_poll(runtime: Any) -> None:

@@ -69,19 +69,31 @@ def _attacks(rt: Runtime) -> dict[str, tuple[str, bytes, dict[str, str], int, st
     return {
         "unsigned": (_url(rt), body, {"Content-Type": "application/json"}, 401, "unsigned"),
         "wrong signature": (
-            _url(rt), body, {**good, "X-Webhook-Signature": hooks.signed_headers(b"{}")["X-Webhook-Signature"]},
-            401, "signature mismatch",
+            _url(rt),
+            body,
+            {**good, "X-Webhook-Signature": hooks.signed_headers(b"{}")["X-Webhook-Signature"]},
+            401,
+            "signature mismatch",
         ),
         "tampered body": (_url(rt), body.replace(b"Delivered", b"Failed"), good, 401, "signature mismatch"),
-        "wrong secret": (_url(rt), body, hooks.signed_headers(body, secret="not-the-secret"), 401, "signature mismatch"),
+        "wrong secret": (
+            _url(rt),
+            body,
+            hooks.signed_headers(body, secret="not-the-secret"),
+            401,
+            "signature mismatch",
+        ),
         "stale timestamp": (_url(rt), body, hooks.signed_headers(body, ts=now - 330), 401, "off (window"),
         "future timestamp": (_url(rt), body, hooks.signed_headers(body, ts=now + 330), 401, "off (window"),
         "malformed timestamp": (_url(rt), body, {**good, "X-Webhook-Timestamp": "yesterday"}, 401, "malformed"),
         "malformed JSON": (_url(rt), b"{not json", hooks.signed_headers(b"{not json"), 400, "malformed JSON"),
         "wrong content type": (_url(rt), body, {**good, "Content-Type": "text/plain"}, 415, "text/plain"),
         "form post": (
-            _url(rt), b"a=1", {**hooks.signed_headers(b"a=1"), "Content-Type": "application/x-www-form-urlencoded"},
-            415, "is not JSON",
+            _url(rt),
+            b"a=1",
+            {**hooks.signed_headers(b"a=1"), "Content-Type": "application/x-www-form-urlencoded"},
+            415,
+            "is not JSON",
         ),
         "unknown account": (_url(rt, 9999), body, good, 404, "unknown account"),
         "non-numeric route": (_url(rt, "admin"), body, good, 404, "unknown account"),
@@ -92,8 +104,17 @@ def _attacks(rt: Runtime) -> dict[str, tuple[str, bytes, dict[str, str], int, st
 @pytest.mark.parametrize(
     "name",
     [
-        "unsigned", "wrong signature", "tampered body", "wrong secret", "stale timestamp", "future timestamp",
-        "malformed timestamp", "malformed JSON", "wrong content type", "form post", "unknown account",
+        "unsigned",
+        "wrong signature",
+        "tampered body",
+        "wrong secret",
+        "stale timestamp",
+        "future timestamp",
+        "malformed timestamp",
+        "malformed JSON",
+        "wrong content type",
+        "form post",
+        "unknown account",
         "non-numeric route",
     ],
 )
@@ -209,7 +230,10 @@ BODY = hooks.receipt()
 
 def _signed_at(stamp: str, body: bytes = BODY) -> list[bytes]:
     """A PureSMS signature that is right for ``stamp``, so only the time itself can refuse it."""
-    return [b"X-Webhook-Timestamp: " + stamp.encode(), b"X-Webhook-Signature: " + sign(hooks.SECRET, stamp, body).encode()]
+    return [
+        b"X-Webhook-Timestamp: " + stamp.encode(),
+        b"X-Webhook-Signature: " + sign(hooks.SECRET, stamp, body).encode(),
+    ]
 
 
 async def _raw_post(rt: Runtime, target: str | bytes, lines: list[bytes], body: bytes = BODY) -> int:
@@ -217,8 +241,14 @@ async def _raw_post(rt: Runtime, target: str | bytes, lines: list[bytes], body: 
     refuse or re-encode them)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", rt.receiver.receiver.port)  # type: ignore[union-attr]
     path = target if isinstance(target, bytes) else target.encode()
-    head = [b"POST " + path + b" HTTP/1.1", b"Host: 127.0.0.1", b"Content-Type: application/json",
-            f"Content-Length: {len(body)}".encode(), b"Connection: close", *lines]
+    head = [
+        b"POST " + path + b" HTTP/1.1",
+        b"Host: 127.0.0.1",
+        b"Content-Type: application/json",
+        f"Content-Length: {len(body)}".encode(),
+        b"Connection: close",
+        *lines,
+    ]
     writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
     await writer.drain()
     try:
@@ -242,8 +272,11 @@ def _garbage(rt: Runtime) -> dict[str, tuple[str, list[bytes], int]]:
         "timestamp not UTF-8": (f"/hooks/{pid}", [b"X-Webhook-Timestamp: \xff\xfe1", good[1]], 401),
         "signature not UTF-8": (f"/hooks/{pid}", [good[0], b"X-Webhook-Signature: \xff\xfe\xfd=="], 401),
         "JWT not UTF-8": (f"/hooks/{chan}", [b"Authorization: Bearer " + chan_jwt[:-4] + b"\xff\xfe\xfd\xfc"], 401),
-        "JWT iat NaN": (f"/hooks/{chan}", [b"Authorization: Bearer " + PyJWS().encode(
-            b'{"iat": NaN}', JWT_SECRET, algorithm="HS256").encode()], 401),
+        "JWT iat NaN": (
+            f"/hooks/{chan}",
+            [b"Authorization: Bearer " + PyJWS().encode(b'{"iat": NaN}', JWT_SECRET, algorithm="HS256").encode()],
+            401,
+        ),
         "token not UTF-8": (f"/hooks/{chan}?token=%FF%FE", [], 401),
         "account number too large for SQLite": ("/hooks/99999999999999999999999", good, 404),
         "account number beyond int64": (f"/hooks/{2**63}", good, 404),
@@ -260,18 +293,32 @@ def _garbage(rt: Runtime) -> dict[str, tuple[str, list[bytes], int]]:
 @pytest.mark.parametrize(
     "name",
     [
-        "timestamp nan", "timestamp inf", "timestamp Infinity", "timestamp of 400 digits", "timestamp not UTF-8",
-        "signature not UTF-8", "JWT not UTF-8", "JWT iat NaN", "token not UTF-8",
-        "account number too large for SQLite", "account number beyond int64", "account number with a leading zero",
-        "account number with a plus sign", "account number with a space", "account number with an underscore",
-        "account number in full-width digits", "route not UTF-8",
+        "timestamp nan",
+        "timestamp inf",
+        "timestamp Infinity",
+        "timestamp of 400 digits",
+        "timestamp not UTF-8",
+        "signature not UTF-8",
+        "JWT not UTF-8",
+        "JWT iat NaN",
+        "token not UTF-8",
+        "account number too large for SQLite",
+        "account number beyond int64",
+        "account number with a leading zero",
+        "account number with a plus sign",
+        "account number with a space",
+        "account number with an underscore",
+        "account number in full-width digits",
+        "route not UTF-8",
     ],
 )
 async def test_garbage_is_a_4xx_with_one_log_line_and_no_traceback(
     rt: Runtime, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     rt.chan = await rt.accounts.add(  # type: ignore[attr-defined]
-        "Chan", "channel", {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET}
+        "Chan",
+        "channel",
+        {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET},
     )
     caplog.set_level(logging.DEBUG)
     target, lines, status = _garbage(rt)[name]
@@ -303,8 +350,13 @@ def _unparseable(rt: Runtime) -> dict[str, tuple[bytes, list[bytes]]]:
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     "name",
-    ["raw bytes in the path", "raw bytes in the query", "a control character in a header", "a header line of 10 kB",
-     "too many headers"],
+    [
+        "raw bytes in the path",
+        "raw bytes in the query",
+        "a control character in a header",
+        "a header line of 10 kB",
+        "too many headers",
+    ],
 )
 async def test_a_request_that_is_not_http_is_a_400_with_one_log_line(
     rt: Runtime, name: str, caplog: pytest.LogCaptureFixture
@@ -337,9 +389,12 @@ async def test_connections_trickling_headers_are_closed_within_the_header_timeou
     try:
         body = hooks.receipt()
         url = f"{receiver.url}/hooks/{rt.pure.id}"  # type: ignore[attr-defined]
-        async with aiohttp.ClientSession() as session, session.post(  # the others are served meanwhile
-            url, data=body, headers=hooks.signed_headers(body)
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(  # the others are served meanwhile
+                url, data=body, headers=hooks.signed_headers(body)
+            ) as resp,
+        ):
             assert resp.status == 200
         # Every trickling connection is closed by the receiver (EOF) well before the 10 s bodies
         # get, and long before aiohttp's own hour-long keep-alive.

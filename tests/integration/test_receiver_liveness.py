@@ -75,9 +75,10 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
         await request.json()
         body = hooks.receipt(message_id="pm-early", client_ref=None)
         url = f"{rt.receiver.url}/hooks/{state['account']}"  # type: ignore[union-attr]
-        async with aiohttp.ClientSession() as session, session.post(
-            url, data=body, headers=hooks.signed_headers(body)
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=hooks.signed_headers(body)) as resp,
+        ):
             assert resp.status == 200
         # Hold the answer until the receipt was processed and parked (no message has this id yet).
         await until(lambda: rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 1)

@@ -45,8 +45,9 @@ async def test_a_puresms_account_on_the_built_in_sandbox_says_so_and_its_receipt
 
 
 async def test_a_real_webhook_provider_without_a_tunnel_is_told_what_to_do(runtime: Any) -> None:
-    pure = await runtime.accounts.add("Shop", "puresms", {"api_key": "k", "sender": "Shop",
-                                                         "webhook_secret": hooks.SECRET})
+    pure = await runtime.accounts.add(
+        "Shop", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": hooks.SECRET}
+    )
     r = runtime.receiving.reception(pure)
     assert r.route == Route.NOT_YET and not r.working
     assert r.text.startswith("Not yet:") and "start a tunnel" in r.text

@@ -51,11 +51,22 @@ class LateLogMobivate(FakeProvider):
             self.log_reads.append(time.monotonic())
             if len(self.log_reads) < self.late:
                 return Reply(body=[])
-            return Reply(body=[
-                {"id": uuid.uuid4().hex, "senderReference": r["reference"], "recipient": r["recipient"],
-                 "status": "ACCEPTED", "statusCode": 2, "direction": "MT", "created": "2026-12-01T10:00:00+0000"}
-                for s in self.sends if s.path == "/send/batch" for r in s.json["recipients"]
-            ])
+            return Reply(
+                body=[
+                    {
+                        "id": uuid.uuid4().hex,
+                        "senderReference": r["reference"],
+                        "recipient": r["recipient"],
+                        "status": "ACCEPTED",
+                        "statusCode": 2,
+                        "direction": "MT",
+                        "created": "2026-12-01T10:00:00+0000",
+                    }
+                    for s in self.sends
+                    if s.path == "/send/batch"
+                    for r in s.json["recipients"]
+                ]
+            )
         return super().default(rec)
 
 
@@ -80,11 +91,25 @@ async def test_interrupted_mobivate_batch_is_settled_from_a_late_log(tmp_path: P
     await _add_mobivate(home, fake.url)
     csv = tmp_path / "customers.csv"
     csv.write_text("name,phone\n" + "".join(f"C{i},07400{i:06d}\n" for i in range(ROWS)))
-    env = {**os.environ, "SMSDESK_HOME": str(home),
-           "SMSDESK_TEST_SECRETS": json.dumps({secret_key("Mob", "api_key"): "mob-key"})}
+    env = {
+        **os.environ,
+        "SMSDESK_HOME": str(home),
+        "SMSDESK_TEST_SECRETS": json.dumps({secret_key("Mob", "api_key"): "mob-key"}),
+    }
     child = await asyncio.create_subprocess_exec(
-        sys.executable, str(RUNNER), "import", str(csv), "--account", "Mob", "--template", "Hi {{name}}", "--json",
-        env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(RUNNER),
+        "import",
+        str(csv),
+        "--account",
+        "Mob",
+        "--template",
+        "Hi {{name}}",
+        "--json",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await until(lambda: fake.sends or child.returncode is not None, timeout=60)
@@ -133,27 +158,41 @@ async def test_a_failed_batch_is_looked_up_in_one_request_not_one_per_message(ru
     await fake.start()
     _fast(runtime, first_delay=0.1)
     try:
-        account = await runtime.accounts.add("Mob", "mobivate", {"base_url": fake.url, "sender": "Shop",
-                                                                  "api_key": "k"})
+        account = await runtime.accounts.add(
+            "Mob", "mobivate", {"base_url": fake.url, "sender": "Shop", "api_key": "k"}
+        )
         numbers = [f"+4474000{i:05d}" for i in range(40)]
 
         def rows() -> list[Any]:
-            return runtime.db.query("SELECT status, provider_message_id FROM messages WHERE account_id = ?",
-                                    (account.id,))
+            return runtime.db.query(
+                "SELECT status, provider_message_id FROM messages WHERE account_id = ?", (account.id,)
+            )
 
         async def bulk() -> None:
             # One bulk run of 40: a single batch request, answered 502 (it may have gone out).
             from smsdesk.storage import bulk as bulk_store
 
-            run_id = await runtime.db.write(lambda c: bulk_store.create_run(c, bulk_store.NewRun(
-                account.id, "list.csv", "h", "Hi", "Shop", ["phone"], 40, 40, 0, {}),
-                [bulk_store.NewItem(i + 1, "accepted", n, body="Hi", segments=1, encoding="GSM-7")
-                 for i, n in enumerate(numbers)]))
+            run_id = await runtime.db.write(
+                lambda c: bulk_store.create_run(
+                    c,
+                    bulk_store.NewRun(account.id, "list.csv", "h", "Hi", "Shop", ["phone"], 40, 40, 0, {}),
+                    [
+                        bulk_store.NewItem(i + 1, "accepted", n, body="Hi", segments=1, encoding="GSM-7")
+                        for i, n in enumerate(numbers)
+                    ],
+                )
+            )
             await runtime.bulk.pump(run_id)
 
         await bulk()
-        await until(lambda: [r for r in rows() if r["status"] == "sent"] if len(rows()) == 40 and
-                    all(r["status"] == "sent" for r in rows()) else None, timeout=20)
+        await until(
+            lambda: (
+                [r for r in rows() if r["status"] == "sent"]
+                if len(rows()) == 40 and all(r["status"] == "sent" for r in rows())
+                else None
+            ),
+            timeout=20,
+        )
     finally:
         await fake.stop()
     assert len([s for s in fake.sends if s.path == "/send/batch"]) == 1
@@ -166,8 +205,9 @@ async def test_interrupted_channel_sends_go_again_with_the_same_request_id(runti
     await fake.start()
     _fast(runtime)
     try:
-        account = await runtime.accounts.add("Conn", "channel", {"base_url": fake.url, "url": "/send",
-                                                                 "sender": "Shop", "api_key": "k"})
+        account = await runtime.accounts.add(
+            "Conn", "channel", {"base_url": fake.url, "url": "/send", "sender": "Shop", "api_key": "k"}
+        )
         local_ids = await _interrupted(runtime, account.id, 3)
         await until(lambda: all(m.status == Status.SENT for m in _outgoing(runtime, account.id)) or None)
     finally:
@@ -177,8 +217,9 @@ async def test_interrupted_channel_sends_go_again_with_the_same_request_id(runti
 
 async def test_a_provider_that_cannot_be_asked_says_so_and_a_person_settles_the_batch(runtime: Any) -> None:
     _fast(runtime)
-    account = await runtime.accounts.add("Pure", "puresms", {"base_url": "http://127.0.0.1:9", "sender": "Shop",
-                                                             "api_key": "k"})
+    account = await runtime.accounts.add(
+        "Pure", "puresms", {"base_url": "http://127.0.0.1:9", "sender": "Shop", "api_key": "k"}
+    )
     await _interrupted(runtime, account.id, 4)
     [batch] = runtime.review.batches()
     assert batch.count == 4 and not batch.checking and batch.key == f"account-{account.id}"
@@ -195,8 +236,9 @@ async def test_an_unfound_batch_is_given_up_on_and_says_so(runtime: Any) -> None
     _fast(runtime, first_delay=0.05)
     runtime.review.give_up_after = timedelta(seconds=1.5)
     try:
-        account = await runtime.accounts.add("Mob", "mobivate", {"base_url": fake.url, "sender": "Shop",
-                                                                 "api_key": "k"})
+        account = await runtime.accounts.add(
+            "Mob", "mobivate", {"base_url": fake.url, "sender": "Shop", "api_key": "k"}
+        )
         await _interrupted(runtime, account.id, 2)
         batch = await until(lambda: next((b for b in runtime.review.batches() if not b.checking), None), timeout=15)
         assert "did not list these" in batch.status and "most likely not sent" in batch.status

@@ -46,22 +46,33 @@ def slow_sandbox() -> Iterator[str]:
 
 def _serve(home: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SMSDESK_HOME"}
-    env["SMSDESK_TEST_SECRETS"] = json.dumps({secret_key("Shop", "api_key"): KEY,
-                                              secret_key("Shop", "webhook_secret"): "s"})
-    return subprocess.Popen([sys.executable, str(RUNNER), "--home", str(home), "serve", "--no-sandbox", "--port", "0"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env["SMSDESK_TEST_SECRETS"] = json.dumps(
+        {secret_key("Shop", "api_key"): KEY, secret_key("Shop", "webhook_secret"): "s"}
+    )
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), "--home", str(home), "serve", "--no-sandbox", "--port", "0"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _schedule(home: Path, sandbox_url: str) -> int:
     """The Shop account and a one-off send due in a moment, written before serve starts."""
     rt = Runtime.open(str(home))
     try:
+
         async def setup() -> int:
-            await rt.accounts.add("Shop", "puresms", {"base_url": sandbox_url, "sender": "Shop", "api_key": KEY,
-                                                      "webhook_secret": "s"})
+            await rt.accounts.add(
+                "Shop", "puresms", {"base_url": sandbox_url, "sender": "Shop", "api_key": KEY, "webhook_secret": "s"}
+            )
             acct = rt.accounts.by_name("Shop").id
-            item = await rt.scheduler.create(ScheduleRequest(acct, [NUMBER], "Your table is booked",
-                                                             datetime.now(UTC) + timedelta(seconds=1), zone="UTC"))
+            item = await rt.scheduler.create(
+                ScheduleRequest(
+                    acct, [NUMBER], "Your table is booked", datetime.now(UTC) + timedelta(seconds=1), zone="UTC"
+                )
+            )
             return item.id
 
         return asyncio.run(setup())
@@ -90,7 +101,10 @@ def _kill(child: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.parametrize("when", ["reopened_at_once", "running_beside_serve"])
 def test_a_killed_senders_claim_goes_to_review_and_the_item_finishes(
-    slow_sandbox: str, tmp_path: Path, when: str, expect_warnings: list[bool],
+    slow_sandbox: str,
+    tmp_path: Path,
+    when: str,
+    expect_warnings: list[bool],
 ) -> None:
     home = tmp_path / "home"
     sid = _schedule(home, slow_sandbox)

@@ -52,8 +52,11 @@ async def test_two_dispatchers_on_one_database_never_double_send(pair: tuple[Run
     ids = []
     for i in range(12):
         svc = a.scheduler if i % 2 else b.scheduler
-        item = await svc.create(ScheduleRequest(acct, [f"07911 12{i:02d}01", f"07911 12{i:02d}02"], f"run {i}",
-                                                clock.now + timedelta(minutes=5)))
+        item = await svc.create(
+            ScheduleRequest(
+                acct, [f"07911 12{i:02d}01", f"07911 12{i:02d}02"], f"run {i}", clock.now + timedelta(minutes=5)
+            )
+        )
         ids.append(item.id)
     clock.advance(minutes=5, seconds=1)
     # both loops run on their own; hammer them with extra concurrent passes as well
@@ -72,8 +75,9 @@ async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, R
     a, b, clock = pair
     acct = a.accounts.by_name("Sandbox").id
     for i in range(6):
-        item = await a.scheduler.create(ScheduleRequest(acct, [f"07911 13{i:02d}00"], "old text",
-                                                        clock.now + timedelta(minutes=1)))
+        item = await a.scheduler.create(
+            ScheduleRequest(acct, [f"07911 13{i:02d}00"], "old text", clock.now + timedelta(minutes=1))
+        )
         clock.advance(minutes=1, seconds=1)
         edit = b.scheduler.edit(item.id, item.version, text="new text")
         results = await asyncio.gather(a.scheduler.tick(), edit, return_exceptions=True)
@@ -112,8 +116,9 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
     acct = a.accounts.by_name("Sandbox").id
     outcomes: list[str] = []
     for i in range(4):
-        item = await a.scheduler.create(ScheduleRequest(acct, [f"07911 15{i:02d}00"], "old text",
-                                                        clock.now + timedelta(minutes=1)))
+        item = await a.scheduler.create(
+            ScheduleRequest(acct, [f"07911 15{i:02d}00"], "old text", clock.now + timedelta(minutes=1))
+        )
         clock.advance(minutes=1, seconds=1)
         if i % 2 == 0:
             # b read the item and is about to save the edit when a's due loop starts the run
@@ -123,8 +128,11 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
             outcomes.append("run won")
         else:
             # a planned the run and is about to claim it when b's edit lands
-            _one_write_late(a, "SchedulerService._materialise", lambda item=item: b.scheduler.edit(
-                item.id, item.version, text="new text"))
+            _one_write_late(
+                a,
+                "SchedulerService._materialise",
+                lambda item=item: b.scheduler.edit(item.id, item.version, text="new text"),
+            )
             assert await a.scheduler.tick() == 0  # the claim is refused: the plan was of the old text
             assert a.scheduler.get(item.id).state == "scheduled" and not a.scheduler.history(item.id)
             assert await a.scheduler.tick() == 1  # the next pass runs what the person saved
@@ -186,7 +194,8 @@ async def test_provider_side_schedule_is_handed_over_and_cancelled_with_delete(
 
 @pytest.mark.asyncio
 async def test_opt_in_is_refused_without_acknowledgement_when_the_provider_cannot_cancel(
-    pair: tuple[Runtime, Runtime, Clock], monkeypatch: pytest.MonkeyPatch,
+    pair: tuple[Runtime, Runtime, Clock],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import dataclasses
 

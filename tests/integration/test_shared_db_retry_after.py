@@ -91,6 +91,10 @@ async def test_no_retry_before_retry_after_with_two_senders_on_one_database(
     await until(all_sent, timeout=30)
     times = provider.receipts()
     assert set(times) == {m.local_id for m in sent}
-    early = {ref: round(t[i + 1] - t[i], 3) for ref, t in times.items() for i in range(len(t) - 1)
-             if t[i + 1] - t[i] < RETRY_AFTER_S}
+    early = {
+        ref: round(t[i + 1] - t[i], 3)
+        for ref, t in times.items()
+        for i in range(len(t) - 1)
+        if t[i + 1] - t[i] < RETRY_AFTER_S
+    }
     assert early == {}, f"sent again before Retry-After ({RETRY_AFTER_S} s): {early}"

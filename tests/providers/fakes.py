@@ -93,8 +93,9 @@ class FakeProvider:
             raise asyncio.CancelledError
         if reply.action == "text":
             return web.Response(status=reply.status, text=str(reply.body), headers=reply.headers)
-        return web.json_response(reply.body if reply.body is not None else {}, status=reply.status,
-                                 headers=reply.headers)
+        return web.json_response(
+            reply.body if reply.body is not None else {}, status=reply.status, headers=reply.headers
+        )
 
     # ---- default answers per wire format -----------------------------------------------
     def default(self, rec: Recorded) -> Reply:
@@ -103,36 +104,70 @@ class FakeProvider:
     def _ok_puresms(self, rec: Recorded) -> Reply:
         if rec.path == "/sms/send/bulk":
             msgs = rec.json.get("messages", [])
-            return Reply(body={"batchId": str(next(self._ids)), "messageCount": len(msgs),
-                               "messageIds": [str(next(self._ids)) for _ in msgs]})
+            return Reply(
+                body={
+                    "batchId": str(next(self._ids)),
+                    "messageCount": len(msgs),
+                    "messageIds": [str(next(self._ids)) for _ in msgs],
+                }
+            )
         if rec.method == "DELETE":
             return Reply(body={})
         return Reply(body={"id": str(next(self._ids) * 10**12), "countryCode": "GB"})
 
     def _ok_mobivate(self, rec: Recorded) -> Reply:
         if rec.path == "/send/batch":
-            recips = [{"id": uuid.uuid4().hex, "recipient": r["recipient"], "reference": r.get("reference")}
-                      for r in rec.json["recipients"]]
-            return Reply(body={"success": True, "record": {"id": uuid.uuid4().hex, "type": "BatchSMS",
-                                                            "recipients": recips}})
+            recips = [
+                {"id": uuid.uuid4().hex, "recipient": r["recipient"], "reference": r.get("reference")}
+                for r in rec.json["recipients"]
+            ]
+            return Reply(
+                body={"success": True, "record": {"id": uuid.uuid4().hex, "type": "BatchSMS", "recipients": recips}}
+            )
         if rec.path == "/message":
             return Reply(body=[])
         if rec.path.startswith("/message/"):
-            return Reply(body={"id": rec.path.rsplit("/", 1)[1], "status": "DELIVERED", "direction": "MT",
-                               "senderReference": "ref-1", "created": "2023-07-28T03:23:22.000+00:00"})
+            return Reply(
+                body={
+                    "id": rec.path.rsplit("/", 1)[1],
+                    "status": "DELIVERED",
+                    "direction": "MT",
+                    "senderReference": "ref-1",
+                    "created": "2023-07-28T03:23:22.000+00:00",
+                }
+            )
         if rec.path == "/addressbook/optout":
             return Reply(body={"mobile": rec.json.get("mobile"), "note": "API", "created": 1700000000000})
-        return Reply(body={"success": True, "record": {"id": str(uuid.uuid4()), "type": "SingleSMS",
-                                                        "scheduled": "2025-11-10T21:14:04.981Z", "recipientCount": 1}})
+        return Reply(
+            body={
+                "success": True,
+                "record": {
+                    "id": str(uuid.uuid4()),
+                    "type": "SingleSMS",
+                    "scheduled": "2025-11-10T21:14:04.981Z",
+                    "recipientCount": 1,
+                },
+            }
+        )
 
     def _ok_send2(self, rec: Recorded) -> Reply:
         if rec.path == "/v1/balance":
             return Reply(body={"success": True, "message": "Fetched", "data": {"balance": 678999}})
         if rec.path.startswith("/v1/message/"):
-            return Reply(body={"success": True, "message": "Fetched",
-                               "data": {"status": "Sent", "dlr": "Delivered To Terminal", "units": 1}})
-        return Reply(body={"success": True, "message": "Processed",
-                           "data": {"id": "01ksm2b4y5ttaca57a66f5aw81", "status": "Sent", "units": 1}})
+            return Reply(
+                body={
+                    "success": True,
+                    "message": "Fetched",
+                    "data": {"status": "Sent", "dlr": "Delivered To Terminal", "units": 1},
+                }
+            )
+        return Reply(
+            body={
+                "success": True,
+                "message": "Processed",
+                "data": {"id": "01ksm2b4y5ttaca57a66f5aw81", "status": "Sent", "units": 1},
+            }
+        )
 
     def _ok_channel(self, rec: Recorded) -> Reply:
         if rec.path.endswith("/verify"):

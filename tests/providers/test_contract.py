@@ -44,8 +44,12 @@ async def fake(case: Case) -> AsyncIterator[FakeProvider]:
 
 def build(case: Case, base_url: str, client: Any, **settings: Any) -> Provider:
     acct = AccountConfig(
-        name=f"test-{case.id}", base_url=base_url, sender=case.sender, settings={**case.settings, **settings},
-        secrets=case.secrets, webhook_url="http://127.0.0.1:9/hooks/1?token=tok-123",
+        name=f"test-{case.id}",
+        base_url=base_url,
+        sender=case.sender,
+        settings={**case.settings, **settings},
+        secrets=case.secrets,
+        webhook_url="http://127.0.0.1:9/hooks/1?token=tok-123",
     )
     return registry.build(case.id, acct, client)
 
@@ -131,7 +135,9 @@ async def test_connect_refused_is_retryable(case: Case, transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
-async def test_timeout_before_the_request_was_sent_is_retryable(case: Case, transport: str, unanswered_port: int) -> None:
+async def test_timeout_before_the_request_was_sent_is_retryable(
+    case: Case, transport: str, unanswered_port: int
+) -> None:
     client = make_client(timeout=httpx.Timeout(5.0, connect=0.3), transport=transport)
     try:
         with pytest.raises(ProviderError) as info:
@@ -166,8 +172,9 @@ async def test_invalid_sender_is_refused_before_any_request(case: Case, fake: Fa
     client = make_client(timeout=2.0)
     try:
         p = build(case, fake.url, client)
-        acct = AccountConfig(p.account.name, p.account.base_url, "", p.account.settings, p.account.secrets,
-                             p.account.webhook_url)  # no account sender to fall back on
+        acct = AccountConfig(
+            p.account.name, p.account.base_url, "", p.account.settings, p.account.secrets, p.account.webhook_url
+        )  # no account sender to fall back on
         p = registry.build(case.id, acct, client)
         for bad in {case.bad_sender, *case.bad_senders}:
             with pytest.raises(InvalidInput) as info:
@@ -204,7 +211,9 @@ async def test_invalid_number_is_refused_before_any_request(case: Case, fake: Fa
 
 async def test_429_retry_after_as_an_http_date(case: Case, fake: FakeProvider, adapter: Provider) -> None:
     when = datetime.now(UTC) + timedelta(seconds=120)
-    fake.push(Reply(429, {"message": "slow down", "error": "slow down"}, {"Retry-After": format_datetime(when, usegmt=True)}))
+    fake.push(
+        Reply(429, {"message": "slow down", "error": "slow down"}, {"Retry-After": format_datetime(when, usegmt=True)})
+    )
     with pytest.raises(ProviderError) as info:
         await adapter.send(msg(case))
     assert info.value.kind == ErrorKind.RETRYABLE
@@ -297,7 +306,9 @@ async def test_bulk_capable_adapters_send_in_chunks(case: Case, fake: FakeProvid
     assert len(fake.sends) == 2
 
 
-async def test_bulk_partial_failure_rejects_only_the_refused_item(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+async def test_bulk_partial_failure_rejects_only_the_refused_item(
+    case: Case, fake: FakeProvider, adapter: Provider
+) -> None:
     if not adapter.spec.caps.bulk:
         pytest.skip(f"{case.id} has no bulk endpoint")
     assert case.partial is not None

@@ -170,7 +170,9 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
         ts = str(int(time.time()))
         hdrs = {**headers, "X-Webhook-Timestamp": ts, "X-Webhook-Signature": puresms.sign(secret, ts, final)}
         async with httpx.AsyncClient(trust_env=False) as client:
-            assert (await client.post(runtime.accounts.webhook_url(account), content=final, headers=hdrs)).status_code == 200
+            assert (
+                await client.post(runtime.accounts.webhook_url(account), content=final, headers=hdrs)
+            ).status_code == 200
         delivered = await _status(runtime, msg.id, Status.DELIVERED)
         assert delivered.raw_status == "Delivered"
 

@@ -14,8 +14,12 @@ def start_serve(home: Path, *args: str) -> tuple[subprocess.Popen[str], list[str
     ``Serving;`` line (fewer if it died first: the caller's assertions show the lines)."""
     env = {**os.environ, "SMSDESK_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "serve", *args], env=env, stderr=subprocess.PIPE, text=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "smsdesk", "serve", *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
     )
     lines: list[str] = []
     assert proc.stderr is not None

@@ -46,8 +46,9 @@ def type_text(widget: QWidget, text: str) -> None:
             QTest.keyClicks(target, cluster)
         elif len(cluster) == 1:
             for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                QApplication.sendEvent(target, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier,
-                                                         cluster))
+                QApplication.sendEvent(
+                    target, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, cluster)
+                )
         else:
             event = QInputMethodEvent("", [])
             event.setCommitString(cluster)

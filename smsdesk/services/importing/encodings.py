@@ -90,9 +90,15 @@ _COUNTRY_FAMILY: dict[str, str] = {
     **dict.fromkeys(("TR", "AZ"), "turkish"),
     **dict.fromkeys(("LT", "LV", "EE"), "baltic"),
     "IL": "hebrew",
-    **dict.fromkeys(("SA", "AE", "EG", "JO", "KW", "QA", "BH", "OM", "LB", "SY", "IQ", "MA", "DZ", "TN", "LY",
-                     "YE", "IR", "PK"), "arabic"),
-    "VN": "vietnamese", "TH": "thai", "JP": "japanese", "CN": "chinese_s", "SG": "chinese_s",
+    **dict.fromkeys(
+        ("SA", "AE", "EG", "JO", "KW", "QA", "BH", "OM", "LB", "SY", "IQ", "MA", "DZ", "TN", "LY", "YE", "IR", "PK"),
+        "arabic",
+    ),
+    "VN": "vietnamese",
+    "TH": "thai",
+    "JP": "japanese",
+    "CN": "chinese_s",
+    "SG": "chinese_s",
     **dict.fromkeys(("TW", "HK", "MO"), "chinese_t"),
     "KR": "korean",
 }
@@ -196,8 +202,9 @@ def _forced(data: bytes, encoding: str) -> Decoded:
     bad = text.count("\ufffd")
     if not bad:
         return Decoded(text, encoding)
-    return Decoded(text, encoding, f"{bad:,} character(s) of this file are not valid in {label(encoding)} and "
-                                   "show as \ufffd.")
+    return Decoded(
+        text, encoding, f"{bad:,} character(s) of this file are not valid in {label(encoding)} and show as \ufffd."
+    )
 
 
 def _utf8_checked(text: str, codec: str) -> Decoded:
@@ -206,15 +213,19 @@ def _utf8_checked(text: str, codec: str) -> Decoded:
     if m is None:
         return Decoded(text, codec)
     word = _word_at(text, m.start())
-    return Decoded(text, codec, f"Some letters look garbled (\u201c{word}\u201d): the file seems to have been "
-                                "converted twice before it was saved. Export it again from the program it came "
-                                "from, as \u201cCSV UTF-8\u201d if offered.")
+    return Decoded(
+        text,
+        codec,
+        f"Some letters look garbled (\u201c{word}\u201d): the file seems to have been "
+        "converted twice before it was saved. Export it again from the program it came "
+        "from, as \u201cCSV UTF-8\u201d if offered.",
+    )
 
 
 def _word_at(text: str, pos: int) -> str:
-    start = max(text.rfind(c, 0, pos) for c in " ,;\t\n\"") + 1
-    ends = [e for e in (text.find(c, pos) for c in " ,;\t\n\"") if e >= 0]
-    return text[start:min(ends) if ends else len(text)][:40]
+    start = max(text.rfind(c, 0, pos) for c in ' ,;\t\n"') + 1
+    ends = [e for e in (text.find(c, pos) for c in ' ,;\t\n"') if e >= 0]
+    return text[start : min(ends) if ends else len(text)][:40]
 
 
 def _western(data: bytes) -> tuple[str, str]:
@@ -302,8 +313,9 @@ def _chaos(sample: bytes, codecs_: list[str]) -> dict[str, float]:
 
     if not codecs_:
         return {}
-    matches = charset_normalizer.from_bytes(sample, cp_isolation=codecs_, threshold=0.5,
-                                            preemptive_behaviour=False, enable_fallback=False)
+    matches = charset_normalizer.from_bytes(
+        sample, cp_isolation=codecs_, threshold=0.5, preemptive_behaviour=False, enable_fallback=False
+    )
     by_name = {_norm(c): c for c in codecs_}
     out: dict[str, float] = {}
     for m in matches:
@@ -334,8 +346,10 @@ def _doubt(best: _Candidate, ranked: list[_Candidate]) -> str:
         same = other.key == best.key or (best.pref == 0 and other.pref == 1)
         if same and other.text != best.text:
             mine, theirs = _first_difference(best.text, other.text)
-            return (f"The letters in this file can be read two ways: as {label(best.codec)}, \u201c{mine}\u201d "
-                    f"(shown), or as {label(other.codec)}, \u201c{theirs}\u201d.")
+            return (
+                f"The letters in this file can be read two ways: as {label(best.codec)}, \u201c{mine}\u201d "
+                f"(shown), or as {label(other.codec)}, \u201c{theirs}\u201d."
+            )
     return ""
 
 

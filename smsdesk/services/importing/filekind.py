@@ -38,9 +38,12 @@ _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image (a photo or a scan)", _FROM_SOURCE),
     (b"GIF87a", "a GIF image", _FROM_SOURCE),
     (b"GIF89a", "a GIF image", _FROM_SOURCE),
-    (b"%PDF-", "a PDF document",
-     "a table in a PDF cannot be read reliably; export the list from the program that made the PDF "
-     "as CSV or .xlsx (or copy the table into a spreadsheet and save it as CSV), then choose that file"),
+    (
+        b"%PDF-",
+        "a PDF document",
+        "a table in a PDF cannot be read reliably; export the list from the program that made the PDF "
+        "as CSV or .xlsx (or copy the table into a spreadsheet and save it as CSV), then choose that file",
+    ),
     (b"\x1f\x8b", "a gzip-compressed file", _UNPACK),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", _UNPACK),
     (b"Rar!\x1a\x07", "a RAR archive", _UNPACK),
@@ -65,9 +68,11 @@ def _utf16(name: str) -> bytes:
 def _ole2(data: bytes) -> tuple[str, str]:
     """Office 97-2003 files share one container; the names of its streams tell them apart."""
     if _utf16("EncryptedPackage") in data:
-        return ("a password-protected Excel workbook",
-                "open it in Excel and save a copy without the password (File > Info > Protect Workbook), "
-                "or save it as CSV, then choose that copy")
+        return (
+            "a password-protected Excel workbook",
+            "open it in Excel and save a copy without the password (File > Info > Protect Workbook), "
+            "or save it as CSV, then choose that copy",
+        )
     if _utf16("WordDocument") in data:
         return "a Word 97-2003 document", "copy the table into a spreadsheet, save it as CSV and choose that file"
     if _utf16("PowerPoint Document") in data:
@@ -140,7 +145,7 @@ def kind_of(path: Path, data: bytes) -> str:
             return XLSX
         raise refuse(path.name, *found)
     if head.startswith(_OLE2):
-        raise refuse(path.name, *_ole2(data[:1 << 20]))
+        raise refuse(path.name, *_ole2(data[: 1 << 20]))
     for magic, what, todo in _MAGIC:
         if head.startswith(magic):
             if magic == b"BZh" and head[4:10] != b"1AY&SY":
@@ -150,6 +155,9 @@ def kind_of(path: Path, data: bytes) -> str:
     if image is not None:
         raise refuse(path.name, image, _FROM_SOURCE)
     if _binary(head):
-        raise refuse(path.name, "not a text file (it holds binary data, like a program or a picture)",
-                     "choose a CSV, TXT or .xlsx file; in a spreadsheet program use File > Save As > CSV")
+        raise refuse(
+            path.name,
+            "not a text file (it holds binary data, like a program or a picture)",
+            "choose a CSV, TXT or .xlsx file; in a spreadsheet program use File > Save As > CSV",
+        )
     return TEXT

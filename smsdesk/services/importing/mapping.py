@@ -82,8 +82,10 @@ def _named_phone_columns(table: Table) -> list[int]:
         if m is None:
             continue
         # "Phone 1 - Type" in older exports, "Phone 1 - Label" in newer ones.
-        tcol = next((normed.index(t) for t in (f"phone {m.group(1)} - type", f"phone {m.group(1)} - label")
-                     if t in normed), None)
+        tcol = next(
+            (normed.index(t) for t in (f"phone {m.group(1)} - type", f"phone {m.group(1)} - label") if t in normed),
+            None,
+        )
         hits = sum(1 for r in table.rows[:_SAMPLE] if "mobile" in r[tcol].lower()) if tcol is not None else 0
         google.append((-hits, i))
     named = [i for _, i in sorted(google)]

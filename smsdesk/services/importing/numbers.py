@@ -101,8 +101,9 @@ def _plan(region: str) -> _Plan | None:
     # and only when it has no leading-digits rule that could hand the number to another region.
     main = bool(regions) and regions[0] == region and (len(regions) == 1 or md.leading_digits is None)
     pattern = md.national_prefix_for_parsing or md.national_prefix
-    return _Plan(str(md.country_code), md.national_prefix or "", re.compile(pattern) if pattern else None,
-                 general, mobile, main)
+    return _Plan(
+        str(md.country_code), md.national_prefix or "", re.compile(pattern) if pattern else None, general, mobile, main
+    )
 
 
 @lru_cache(maxsize=512)
@@ -171,10 +172,16 @@ def _repair(raw: str) -> tuple[str, str | None, NumberCheck | None]:
         magnitude = len(whole.lstrip("0")) + exp
         # Fewer digits written than the number has: Excel rounded it and the tail is made up.
         if value is None or len(written) < magnitude or value != value.to_integral_value():
-            return s, None, NumberCheck(
-                None, None, "scientific_notation",
-                f"Excel turned this number into {s} and dropped its last digits; "
-                "format the column as Text in the spreadsheet and export again.",
+            return (
+                s,
+                None,
+                NumberCheck(
+                    None,
+                    None,
+                    "scientific_notation",
+                    f"Excel turned this number into {s} and dropped its last digits; "
+                    "format the column as Text in the spreadsheet and export again.",
+                ),
             )
         return str(int(value)), REPAIRED_SCI, None
     f = _FLOAT_TAIL.match(s)

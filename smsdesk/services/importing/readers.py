@@ -70,7 +70,7 @@ class Table:
 
     @property
     def encoding_label(self) -> str:
-        """"Greek (Windows-1253)", or "Excel workbook"."""
+        """ "Greek (Windows-1253)", or "Excel workbook"."""
         return "Excel workbook" if self.encoding == "xlsx" else label(self.encoding)
 
 
@@ -211,7 +211,9 @@ def read_xlsx(path: Path, sheet: str | None = None, country: str | None = None, 
     try:
         # A file object: openpyxl refuses a path whose name does not end in .xlsx (a workbook
         # saved as "list.csv" is still a workbook).
-        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes() if data is None else data), read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(
+            io.BytesIO(path.read_bytes() if data is None else data), read_only=True, data_only=True
+        )
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
         raise InvalidInput(f"{path.name} is not a readable .xlsx workbook ({exc}).") from exc
     try:
@@ -222,8 +224,9 @@ def read_xlsx(path: Path, sheet: str | None = None, country: str | None = None, 
     return _shape(raw, path.name, "xlsx", "", country)
 
 
-def read_file(path: str | Path, sheet: str | None = None, *, encoding: str | None = None,
-              country: str | None = None) -> Table:
+def read_file(
+    path: str | Path, sheet: str | None = None, *, encoding: str | None = None, country: str | None = None
+) -> Table:
     """Read a CSV / TSV / TXT or ``.xlsx`` file, whatever its name says.
 
     Args:

@@ -105,10 +105,19 @@ class RunProgress:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "run": self.run_id, "state": self.state, "rows": self.rows_in, "accepted": self.accepted,
-            "rejected": self.rejected, "waiting": self.waiting, "sending": self.sending, "sent": self.sent,
-            "delivered": self.delivered, "failed": self.failed, "needs_review": self.needs_review,
-            "cancelled": self.cancelled, "scheduled": self.scheduled,
+            "run": self.run_id,
+            "state": self.state,
+            "rows": self.rows_in,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "waiting": self.waiting,
+            "sending": self.sending,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "needs_review": self.needs_review,
+            "cancelled": self.cancelled,
+            "scheduled": self.scheduled,
         }
 
 
@@ -138,8 +147,7 @@ def iter_items(table: Table, mapping: ColumnMapping, report: Report, chunk: int 
         if r.status == ACCEPTED:
             name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
             fields = {k: row[i] for k, i in own.items() if i < len(row) and row[i].strip()}
-            out.append(NewItem(r.row, r.status, r.number, None, "", r.text, r.segments, r.encoding,
-                               (), name, fields))
+            out.append(NewItem(r.row, r.status, r.number, None, "", r.text, r.segments, r.encoding, (), name, fields))
         else:
             out.append(NewItem(r.row, r.status, r.number, r.reason, r.detail, cells=row))
         if len(out) >= chunk:
@@ -184,8 +192,11 @@ class BulkRunService:
                 price = 0.0
         how = self.repo.optout_how()
         return ValidationContext(
-            optouts=frozenset(how), optout_how=how, contacts=self.repo.contact_numbers(),
-            contact_policy=contact_policy, price_per_segment=price,
+            optouts=frozenset(how),
+            optout_how=how,
+            contacts=self.repo.contact_numbers(),
+            contact_policy=contact_policy,
+            price_per_segment=price,
         )
 
     # ---- starting ------------------------------------------------------------------------
@@ -221,8 +232,18 @@ class BulkRunService:
             send_at_iso = req.send_at.astimezone(UTC).isoformat(timespec="milliseconds")
             state = "scheduled"
         new = NewRun(
-            req.account_id, req.source, req.source_hash, req.template, sender, req.table.headers,
-            report.rows, report.accepted, report.rejected, report.by_reason, state, send_at_iso,
+            req.account_id,
+            req.source,
+            req.source_hash,
+            req.template,
+            sender,
+            req.table.headers,
+            report.rows,
+            report.accepted,
+            report.rejected,
+            report.by_reason,
+            state,
+            send_at_iso,
         )
         items: list[NewItem] = []
         for chunk in iter_items(req.table, req.mapping, report):
@@ -235,8 +256,16 @@ class BulkRunService:
             run_id = store.create_run(conn, new, items)
             if group:
                 store.save_group(conn, group, run_id, merge)
-            audit(conn, "bulk.start", account.name, run=run_id, rows=report.rows, accepted=report.accepted,
-                  at=send_at_iso, group=group or None)
+            audit(
+                conn,
+                "bulk.start",
+                account.name,
+                run=run_id,
+                rows=report.rows,
+                accepted=report.accepted,
+                at=send_at_iso,
+                group=group or None,
+            )
             return run_id
 
         run_id = await self.db.write(write)
@@ -255,11 +284,17 @@ class BulkRunService:
         if scheduler is not None:
             from smsdesk.services.scheduler import ScheduleRequest
 
-            item = await scheduler.create(ScheduleRequest(
-                account_id, [r.number for r in accepted if r.number], req.template or (accepted[0].text or ""), req.send_at,
-                personalised={r.number: r.text or "" for r in accepted if r.number}, bulk_run_id=run_id,
-                sender=req.sender,
-            ))
+            item = await scheduler.create(
+                ScheduleRequest(
+                    account_id,
+                    [r.number for r in accepted if r.number],
+                    req.template or (accepted[0].text or ""),
+                    req.send_at,
+                    personalised={r.number: r.text or "" for r in accepted if r.number},
+                    bulk_run_id=run_id,
+                    sender=req.sender,
+                )
+            )
             await self.db.write(lambda c: store.set_schedule(c, run_id, item.id))
             return
         # No scheduled queue in this process: store the messages as scheduled ourselves.
@@ -391,7 +426,9 @@ class BulkRunService:
         p = RunProgress(run.id, run.state, run.rows_in, run.accepted, run.rejected, by_status=counts)
         p.sending = sending
         p.waiting = counts.get("queued", 0) - sending + (not_made if run.state != "cancelled" else 0)
-        p.scheduled = counts.get("scheduled", 0) + (run.accepted - sum(counts.values()) if run.state == "scheduled" else 0)
+        p.scheduled = counts.get("scheduled", 0) + (
+            run.accepted - sum(counts.values()) if run.state == "scheduled" else 0
+        )
         p.sent = counts.get("sent", 0) + counts.get("unknown", 0)
         p.delivered = counts.get("delivered", 0)
         p.failed = counts.get("failed", 0) + counts.get("rejected", 0) + counts.get("expired", 0)
@@ -406,7 +443,9 @@ class BulkRunService:
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow([*run.headers, "row", "reason", "detail"])
         for r in self.repo.rejects(run_id):
-            w.writerow([*json.loads(r["cells"] or "[]"), r["row_no"], REASONS.get(r["reason"], r["reason"]), r["detail"]])
+            w.writerow(
+                [*json.loads(r["cells"] or "[]"), r["row_no"], REASONS.get(r["reason"], r["reason"]), r["detail"]]
+            )
         return buf.getvalue()
 
     def summary(self, run_id: int) -> dict[str, Any]:
@@ -414,6 +453,13 @@ class BulkRunService:
         run = self.get(run_id)
         p = self.progress(run_id)
         out = p.as_json()
-        out.update({"source": run.source, "by_reason": run.by_reason, "created_at": run.created_at,
-                    "finished_at": run.finished_at, "send_at": run.send_at})
+        out.update(
+            {
+                "source": run.source,
+                "by_reason": run.by_reason,
+                "created_at": run.created_at,
+                "finished_at": run.finished_at,
+                "send_at": run.send_at,
+            }
+        )
         return out

@@ -129,8 +129,9 @@ class _Totals:
         self.segments = sum(r.segments or 0 for r in self.accepted)
 
     @classmethod
-    def of(cls, n: int, accepted: list[RowResult], rejected: list[RowResult], reasons: Counter[str],
-           segments: int) -> _Totals:
+    def of(
+        cls, n: int, accepted: list[RowResult], rejected: list[RowResult], reasons: Counter[str], segments: int
+    ) -> _Totals:
         t = cls.__new__(cls)
         t.n, t.accepted, t.rejected, t.reasons, t.segments = n, accepted, rejected, reasons, segments
         return t
@@ -277,7 +278,9 @@ def validate_steps(
             if cancelled is not None and index % _PROGRESS_EVERY == 0 and cancelled():
                 complete = False
                 for j in range(index, total):
-                    append(RowResult(table.row_numbers[j], j, REJECTED, "", None, "cancelled", "Validation was cancelled."))
+                    append(
+                        RowResult(table.row_numbers[j], j, REJECTED, "", None, "cancelled", "Validation was cancelled.")
+                    )
                 break
         raw = row[phone_col] if phone_col is not None and phone_col < len(row) else ""
         chk = check_number(raw, region)
@@ -289,8 +292,17 @@ def validate_steps(
         if chk.repair:
             flags.append(chk.repair)
         if chk.mobile is False and ctx.require_mobile:
-            append(RowResult(rowno, index, REJECTED, raw, number, "not_mobile",
-                             f"{number} is not a mobile number; text messages to it will not arrive."))
+            append(
+                RowResult(
+                    rowno,
+                    index,
+                    REJECTED,
+                    raw,
+                    number,
+                    "not_mobile",
+                    f"{number} is not a mobile number; text messages to it will not arrive.",
+                )
+            )
             continue
         prev = first_seen.get(number)
         if prev is not None:
@@ -298,14 +310,32 @@ def validate_steps(
             continue
         first_seen[number] = rowno
         if number in ctx.optouts:
-            append(RowResult(rowno, index, REJECTED, raw, number, "opted_out",
-                             f"{number} opted out ({ctx.optout_how.get(number, 'on the opt-out list')}); "
-                             "sending to it is blocked."))
+            append(
+                RowResult(
+                    rowno,
+                    index,
+                    REJECTED,
+                    raw,
+                    number,
+                    "opted_out",
+                    f"{number} opted out ({ctx.optout_how.get(number, 'on the opt-out list')}); "
+                    "sending to it is blocked.",
+                )
+            )
             continue
         if number in ctx.contacts:
             if ctx.contact_policy == "skip":
-                append(RowResult(rowno, index, REJECTED, raw, number, "existing_contact",
-                                 f"{number} is already a contact (skipped, as chosen)."))
+                append(
+                    RowResult(
+                        rowno,
+                        index,
+                        REJECTED,
+                        raw,
+                        number,
+                        "existing_contact",
+                        f"{number} is already a contact (skipped, as chosen).",
+                    )
+                )
                 continue
             flags.append("existing_contact")
         text = segments = encoding = None
@@ -318,8 +348,17 @@ def validate_steps(
                 missing = [k for k in required if not values.get(k, "").strip()]
                 if missing:
                     names = ", ".join("{{" + k + "}}" for k in missing)
-                    append(RowResult(rowno, index, REJECTED, raw, number, "empty_merge_field",
-                                     f"The message uses {names} but this row has no value there."))
+                    append(
+                        RowResult(
+                            rowno,
+                            index,
+                            REJECTED,
+                            raw,
+                            number,
+                            "empty_merge_field",
+                            f"The message uses {names} but this row has no value there.",
+                        )
+                    )
                     continue
                 text = template.render(values)
             else:
@@ -344,8 +383,7 @@ def validate_steps(
         else:
             rejected.append(r)
             reasons[r.reason or ""] += 1
-    report._totals = _Totals.of(len(items), accepted, rejected, reasons,
-                                sum(k * v for k, v in parts.items()))
+    report._totals = _Totals.of(len(items), accepted, rejected, reasons, sum(k * v for k, v in parts.items()))
     if template is not None and personal and accepted:
         report.baseline_segments = parts.most_common(1)[0][0]
         yield from _flag_message_growth(report, template, every * 20)

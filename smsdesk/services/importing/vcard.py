@@ -74,11 +74,7 @@ class Card:
     @property
     def name(self) -> str:
         """The name to show: FN, else given and family names, else the organisation."""
-        return (
-            self.full_name
-            or " ".join(p for p in (self.given_name, self.family_name) if p)
-            or self.organisation
-        )
+        return self.full_name or " ".join(p for p in (self.given_name, self.family_name) if p) or self.organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +106,7 @@ def looks_like_vcard(data: bytes) -> bool:
     return head.startswith(b"BEGIN:VCARD")
 
 
-def read_vcards(
-    data: bytes, country: str | None = None, progress: Callable[[int], None] | None = None
-) -> VCardFile:
+def read_vcards(data: bytes, country: str | None = None, progress: Callable[[int], None] | None = None) -> VCardFile:
     """Every card in ``data``; ``progress(cards_done)`` is called every few hundred cards.
 
     The file's text is decoded like a spreadsheet's (UTF-8 first, legacy code pages by

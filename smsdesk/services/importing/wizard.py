@@ -265,8 +265,18 @@ class ImportWizard:
             row = self.table.rows[r.index]
             name = row[name_col] if name_col is not None else ""
             info = analyze(r.text)
-            out.append(PreviewRow(r.row, r.number or "", name, r.text, info.segments, info.encoding,
-                                  flag_text(r.flags), "".join(info.ucs2_chars)))
+            out.append(
+                PreviewRow(
+                    r.row,
+                    r.number or "",
+                    name,
+                    r.text,
+                    info.segments,
+                    info.encoding,
+                    flag_text(r.flags),
+                    "".join(info.ucs2_chars),
+                )
+            )
             if len(out) >= limit:
                 break
         return out
@@ -287,11 +297,20 @@ class ImportWizard:
             raise InvalidInput(reason)
         assert self.table is not None and self.mapping is not None and self.report is not None
         assert self.account_id is not None and self.path is not None
-        run = await self.runs.start(RunRequest(
-            self.account_id, self.table, self.mapping, self.report, self.template_text,
-            source=self.path.name, source_hash=file_hash(self.path), send_at=self.send_at, group=self.group,
-            contact_policy=self.contact_policy,
-        ))
+        run = await self.runs.start(
+            RunRequest(
+                self.account_id,
+                self.table,
+                self.mapping,
+                self.report,
+                self.template_text,
+                source=self.path.name,
+                source_hash=file_hash(self.path),
+                send_at=self.send_at,
+                group=self.group,
+                contact_policy=self.contact_policy,
+            )
+        )
         self.run_id = run.id
         self.step = Step.RUN
         return run.id

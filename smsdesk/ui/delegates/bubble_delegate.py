@@ -146,8 +146,9 @@ class BubbleDelegate(QStyledItemDelegate):
         if day:
             day_rect = QRect(0, y + 4, width, sfm.height() + 8)
             y = day_rect.bottom() + 10
-        text_size = fm.boundingRect(QRect(0, 0, max_text, 100_000), int(wrap_flags(m.body, fm, max_text)),
-                                    m.body or " ").size()
+        text_size = fm.boundingRect(
+            QRect(0, 0, max_text, 100_000), int(wrap_flags(m.body, fm, max_text)), m.body or " "
+        ).size()
         bw = min(max(text_size.width() + SLACK, 24), max_text + SLACK) + 2 * PAD_X
         bh = text_size.height() + 2 * PAD_Y
         x = width - MARGIN - bw if m.direction == "out" else MARGIN
@@ -255,8 +256,9 @@ class BubbleDelegate(QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
 
 
-def _draw_marked(painter: QPainter, rect: QRect, text: str, font: QFont, flags: Qt.TextFlag,
-                 hits: list[tuple[int, int]]) -> None:
+def _draw_marked(
+    painter: QPainter, rect: QRect, text: str, font: QFont, flags: Qt.TextFlag, hits: list[tuple[int, int]]
+) -> None:
     """Draw ``text`` as ``drawText`` would in ``rect``, with each hit on a marker background."""
     back, ink = theme.mark()
     fmt = QTextCharFormat()

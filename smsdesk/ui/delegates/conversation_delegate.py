@@ -76,8 +76,11 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(dim)
         tw = sfm.horizontalAdvance(when)
-        painter.drawText(QRect(line1.right() - tw, line1.top(), tw, line1.height()),
-                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), when)
+        painter.drawText(
+            QRect(line1.right() - tw, line1.top(), tw, line1.height()),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            when,
+        )
         right = line1.right() - tw - 8
         if c.opted_out:
             tag = "Opted out"
@@ -105,7 +108,9 @@ class ConversationDelegate(QStyledItemDelegate):
             pill = QRect(right2 - pw, line2.top() + 1, pw, line2.height() - 2)
             path = QPainterPath()
             path.addRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-            painter.fillPath(path, pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight))
+            painter.fillPath(
+                path, pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight)
+            )
             painter.setFont(small)
             painter.setPen(pal.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.HighlightedText))
             painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), count)
@@ -114,8 +119,11 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(base)
         painter.setPen(theme.color("warn") if is_draft and not selected else dim)
         rect2 = QRect(line2.left(), line2.top(), max(right2 - line2.left(), 10), line2.height())
-        painter.drawText(rect2, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         fm.elidedText(text, Qt.TextElideMode.ElideRight, rect2.width()))
+        painter.drawText(
+            rect2,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            fm.elidedText(text, Qt.TextElideMode.ElideRight, rect2.width()),
+        )
         painter.setPen(pal.color(QPalette.ColorRole.Midlight))
         painter.drawLine(r.left() + PAD, r.bottom(), r.right() - PAD, r.bottom())
         painter.restore()

@@ -28,9 +28,7 @@ PAGE = 200
 
 
 class ConversationListModel(QAbstractListModel):
-    def __init__(
-        self, service: ConversationService, contacts: ContactService, parent: QObject | None = None
-    ) -> None:
+    def __init__(self, service: ConversationService, contacts: ContactService, parent: QObject | None = None) -> None:
         # A parent makes Qt own the model: it then dies with its view on the GUI thread,
         # never later from Python's garbage collector on whichever thread runs it.
         super().__init__(parent)

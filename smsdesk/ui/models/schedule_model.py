@@ -47,8 +47,9 @@ def when_text(item: ScheduleItem) -> str:
 def sender_text(item: ScheduleItem) -> tuple[str, str]:
     """Who sends it when it falls due, in words, and why that matters (a tooltip)."""
     if item.location != "provider":
-        return "This computer", ("smsdesk sends it at the time from this computer: keep smsdesk (or smsdesk "
-                                 "serve) running then.")
+        return "This computer", (
+            "smsdesk sends it at the time from this computer: keep smsdesk (or smsdesk serve) running then."
+        )
     if item.handed_off:
         return "The provider", "The provider holds it and sends it at the time, even if this computer is off."
     return "The provider (handing over…)", "smsdesk is handing it to the provider, which will then send it at the time."
@@ -64,7 +65,7 @@ def last_run_text(item: ScheduleItem) -> str:
 
 
 def recipients_text(count: int, first: list[ContactLabel]) -> str:
-    """"Ann Lee, 07911 123456 +3 more": the first names or numbers, then how many others."""
+    """ "Ann Lee, 07911 123456 +3 more": the first names or numbers, then how many others."""
     if not first:
         return f"{count:,} recipient{'s' if count != 1 else ''}"
     shown = first[:NAMED]  # a third name would push the count out of a narrow column

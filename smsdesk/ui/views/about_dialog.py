@@ -40,14 +40,35 @@ from smsdesk import APP_NAME, __version__, resources
 
 # SPDX identifiers for packages whose metadata may not say (or in the frozen app, may be absent).
 KNOWN_LICENCES: dict[str, str] = {
-    "pyside6-essentials": "LGPL-3.0-only", "pyside6": "LGPL-3.0-only", "shiboken6": "LGPL-3.0-only",
-    "qasync": "BSD-2-Clause", "httpx": "BSD-3-Clause", "httpcore": "BSD-3-Clause",
-    "httpx-aiohttp": "BSD-3-Clause", "aiohttp": "Apache-2.0", "keyring": "MIT",
-    "phonenumbers": "Apache-2.0", "platformdirs": "MIT", "openpyxl": "MIT", "pyjwt": "MIT",
-    "tomli-w": "MIT", "charset-normalizer": "MIT", "sniffio": "MIT OR Apache-2.0",
-    "secretstorage": "BSD-3-Clause", "jeepney": "MIT", "certifi": "MPL-2.0", "idna": "BSD-3-Clause",
-    "anyio": "MIT", "h11": "MIT", "et-xmlfile": "MIT", "yarl": "Apache-2.0", "multidict": "Apache-2.0",
-    "frozenlist": "Apache-2.0", "aiosignal": "Apache-2.0", "attrs": "MIT", "propcache": "Apache-2.0",
+    "pyside6-essentials": "LGPL-3.0-only",
+    "pyside6": "LGPL-3.0-only",
+    "shiboken6": "LGPL-3.0-only",
+    "qasync": "BSD-2-Clause",
+    "httpx": "BSD-3-Clause",
+    "httpcore": "BSD-3-Clause",
+    "httpx-aiohttp": "BSD-3-Clause",
+    "aiohttp": "Apache-2.0",
+    "keyring": "MIT",
+    "phonenumbers": "Apache-2.0",
+    "platformdirs": "MIT",
+    "openpyxl": "MIT",
+    "pyjwt": "MIT",
+    "tomli-w": "MIT",
+    "charset-normalizer": "MIT",
+    "sniffio": "MIT OR Apache-2.0",
+    "secretstorage": "BSD-3-Clause",
+    "jeepney": "MIT",
+    "certifi": "MPL-2.0",
+    "idna": "BSD-3-Clause",
+    "anyio": "MIT",
+    "h11": "MIT",
+    "et-xmlfile": "MIT",
+    "yarl": "Apache-2.0",
+    "multidict": "Apache-2.0",
+    "frozenlist": "Apache-2.0",
+    "aiosignal": "Apache-2.0",
+    "attrs": "MIT",
+    "propcache": "Apache-2.0",
     "aiohappyeyeballs": "PSF-2.0",
 }
 _CLASSIFIER_SPDX = {
@@ -157,8 +178,9 @@ class AboutDialog(QDialog):
         with contextlib.suppress(resources.ResourceNotFound):  # the text still says everything
             icon.setPixmap(QIcon(str(resources.path("icons/smsdesk.svg"))).pixmap(64, 64))
         header.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        title = QLabel(f"<h2 style='margin:0'>{APP_NAME} {__version__}</h2>"
-                       "<p>A desktop SMS console for small businesses.</p>")
+        title = QLabel(
+            f"<h2 style='margin:0'>{APP_NAME} {__version__}</h2><p>A desktop SMS console for small businesses.</p>"
+        )
         title.setObjectName("about_version")
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header.addWidget(title, 1)
@@ -176,8 +198,13 @@ class AboutDialog(QDialog):
         form = QFormLayout()
         form.addRow("Version:", QLabel(f"{__version__}{frozen}"))
         form.addRow("Data folder:", folder_row)
-        form.addRow("Runs on:", QLabel(f"Python {platform.python_version()}, Qt {qVersion()}, "
-                                       f"PySide6 {pyside_version}, {platform.system()} {platform.release()}"))
+        form.addRow(
+            "Runs on:",
+            QLabel(
+                f"Python {platform.python_version()}, Qt {qVersion()}, "
+                f"PySide6 {pyside_version}, {platform.system()} {platform.release()}"
+            ),
+        )
 
         self.licences = self._licence_table(third_party())
         note = QLabel(LGPL_NOTE)

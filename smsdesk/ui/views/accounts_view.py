@@ -249,7 +249,8 @@ class AccountsView(QWidget):
                         edit.setPlaceholderText("set automatically by the built-in sandbox each start")
                     else:
                         edit.setPlaceholderText(
-                            "stored in the keyring; type to replace" if has
+                            "stored in the keyring; type to replace"
+                            if has
                             else ("required" if fld.required else "optional")
                         )
                 else:
@@ -277,9 +278,7 @@ class AccountsView(QWidget):
             label.setMinimumWidth(width)
         self.notes.setText(spec.notes)
         # Only while the sandbox runs, and not for the Sandbox provider (it is wired up by itself).
-        self.sandbox_button.setVisible(
-            self.ctx.rt.accounts.sandbox is not None and sandbox_link.supported(spec.id)
-        )
+        self.sandbox_button.setVisible(self.ctx.rt.accounts.sandbox is not None and sandbox_link.supported(spec.id))
 
     def _names_advanced_field(self, text: str) -> bool:
         advanced: list[FieldSpec] = [f for f in self._spec().fields if f.advanced]
@@ -377,8 +376,9 @@ class AccountsView(QWidget):
         self.current = acct
         self.reload(acct.id)
         theme.set_tone(self.result, "ok")
-        where = ("kept for this session only (no keyring)" if self.ctx.rt.secrets.session_only
-                 else "in the system keyring")
+        where = (
+            "kept for this session only (no keyring)" if self.ctx.rt.secrets.session_only else "in the system keyring"
+        )
         self.result.setText(f"Saved '{acct.name}'. Its secrets are {where}.")
 
     def _save_failed(self, exc: BaseException) -> None:
@@ -393,10 +393,12 @@ class AccountsView(QWidget):
 
     def _offer_session_secrets(self, reason: str) -> None:
         box = QMessageBox(
-            QMessageBox.Icon.Warning, "No keyring",
+            QMessageBox.Icon.Warning,
+            "No keyring",
             reason + "\n\nKeep this account's secrets for this session only? They are never written to disk "
             "and will be asked for again next time.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
         )
         box.setObjectName("keyring_dialog")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -435,13 +437,15 @@ class AccountsView(QWidget):
         acct = self.current
         if acct is None:
             return
+
         def remove() -> None:
             self.current = None
             spawn(self.ctx.rt.accounts.remove(acct), title="Remove account")
 
         confirm(
-            self, "Remove account",
-            f"Remove the account '{acct.name}'? Its secrets are deleted from the keyring; "
-            "its message history is kept.",
-            remove, name="confirm_remove",
+            self,
+            "Remove account",
+            f"Remove the account '{acct.name}'? Its secrets are deleted from the keyring; its message history is kept.",
+            remove,
+            name="confirm_remove",
         )

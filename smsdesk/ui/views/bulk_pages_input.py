@@ -37,8 +37,29 @@ from smsdesk.ui.widgets.labels import WrapLabel
 if TYPE_CHECKING:
     from smsdesk.ui.views.bulk_wizard import BulkWizard
 
-COUNTRIES = ("GB", "IE", "US", "CA", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "BE", "DK", "SE", "NO",
-             "PL", "PT", "KE", "NG", "ZA", "IN")
+COUNTRIES = (
+    "GB",
+    "IE",
+    "US",
+    "CA",
+    "AU",
+    "NZ",
+    "DE",
+    "FR",
+    "ES",
+    "IT",
+    "NL",
+    "BE",
+    "DK",
+    "SE",
+    "NO",
+    "PL",
+    "PT",
+    "KE",
+    "NG",
+    "ZA",
+    "IN",
+)
 ROLES = (("", "Merge field only"), (PHONE, "Phone number"), ("name", "Name"), ("first_name", "First name"))
 # Notes drawn with a coloured bar and the theme's own text colour: readable in light and dark.
 ERR = "QLabel { border: none; border-left: 4px solid #d93025; padding: 4px 8px; }"
@@ -144,8 +165,10 @@ class FilePage(StepPage):
         self.encoding.setPlaceholderText("Choose a file first")
         self.encoding.setCurrentIndex(-1)
         self.encoding.setEnabled(False)
-        self.encoding.setToolTip("How the letters of a text file are stored. smsdesk detects it; if names look "
-                                 "wrong below, choose another one and the preview changes.")
+        self.encoding.setToolTip(
+            "How the letters of a text file are stored. smsdesk detects it; if names look "
+            "wrong below, choose another one and the preview changes."
+        )
         self.encoding.activated.connect(self._encoding_chosen)
         self.encoding.highlighted.connect(self._encoding_highlighted)
         self.encoding.sig_closed.connect(self._show_special)
@@ -184,8 +207,9 @@ class FilePage(StepPage):
         host.sig_busy_changed.connect(lambda _b: self.announce())
 
     def browse(self) -> None:
-        dialog = QFileDialog(self, "Choose a contact list", str(Path.home()),
-                             "Spreadsheets (*.csv *.tsv *.txt *.xlsx);;All files (*)")
+        dialog = QFileDialog(
+            self, "Choose a contact list", str(Path.home()), "Spreadsheets (*.csv *.tsv *.txt *.xlsx);;All files (*)"
+        )
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self._chosen)
         dialog.open()
@@ -206,6 +230,7 @@ class FilePage(StepPage):
         # be a workbook (content decides, not the name) or to need the encoding detector.
         import charset_normalizer  # noqa: F401
         import openpyxl  # noqa: F401
+
         state = self.host.state
 
         def read() -> tuple[Table, list[str]]:
@@ -254,8 +279,10 @@ class FilePage(StepPage):
         box.setEnabled(True)
         self.encoding_how.setText("(your choice)" if self._chosen_codec else "(detected)")
         if table.encoding_doubt:
-            self.doubt.setText(f"<b>Check the letters.</b> {table.encoding_doubt} If names look wrong below, "
-                               "choose the file's encoding in the list above.")
+            self.doubt.setText(
+                f"<b>Check the letters.</b> {table.encoding_doubt} If names look wrong below, "
+                "choose the file's encoding in the list above."
+            )
             self.doubt.show()
         else:
             self.doubt.hide()
@@ -319,8 +346,10 @@ class MappingPage(StepPage):
     def __init__(self, host: BulkWizard) -> None:
         super().__init__()
         self.host = host
-        self.setSubTitle("Which column holds the phone number, and which the name? Every column is also a "
-                         "merge field for the message, under its own name.")
+        self.setSubTitle(
+            "Which column holds the phone number, and which the name? Every column is also a "
+            "merge field for the message, under its own name."
+        )
         self.grid = QTableWidget(0, 3)
         self.grid.setObjectName("mapping")
         self.grid.setHorizontalHeaderLabels(["Column", "First values", "Use as"])
@@ -336,7 +365,9 @@ class MappingPage(StepPage):
         self.policy.setObjectName("policy")
         self.policy.addItem("Send, and merge their details", "merge")
         self.policy.addItem("Skip them", "skip")
-        self.policy.currentIndexChanged.connect(lambda _i: self.host.state.set_contact_policy(self.policy.currentData()))
+        self.policy.currentIndexChanged.connect(
+            lambda _i: self.host.state.set_contact_policy(self.policy.currentData())
+        )
         self.fields = WrapLabel(objectName="fields")  # a long column heading must not widen the window
         form = QFormLayout()
         form.addRow("Numbers without a country code are in", self.country)

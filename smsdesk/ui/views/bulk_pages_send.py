@@ -313,12 +313,22 @@ class RunPage(StepPage):
         self.bar.setMaximum(max(p.accepted, 1))
         self.bar.setValue(p.finished if p.state != "scheduled" else 0)
         parts = [f"{p.finished:,} of {p.accepted:,} handled", f"{p.sending:,} sending", f"{p.waiting:,} waiting"]
-        for label, n in (("delivered", p.delivered), ("failed", p.failed), ("need review", p.needs_review),
-                         ("cancelled", p.cancelled), ("scheduled", p.scheduled)):
+        for label, n in (
+            ("delivered", p.delivered),
+            ("failed", p.failed),
+            ("need review", p.needs_review),
+            ("cancelled", p.cancelled),
+            ("scheduled", p.scheduled),
+        ):
             if n:
                 parts.append(f"{n:,} {label}")
-        state = {"running": "Sending", "paused": "Paused", "done": "Finished", "cancelled": "Cancelled",
-                 "scheduled": "Scheduled"}.get(p.state, p.state)
+        state = {
+            "running": "Sending",
+            "paused": "Paused",
+            "done": "Finished",
+            "cancelled": "Cancelled",
+            "scheduled": "Scheduled",
+        }.get(p.state, p.state)
         self.counts.setText(f"{state}: " + " · ".join(parts))
         self.pause.setText("Resume" if p.state == "paused" else "Pause")
         self.pause.setEnabled(p.state in ("running", "paused"))

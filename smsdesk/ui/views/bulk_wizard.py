@@ -57,8 +57,12 @@ class BulkWizard(QWizard):
         self._gc_was_enabled = True
         self.pages_by_step: dict[Step, Any] = {}
         for step, page in (
-            (Step.FILE, FilePage(self)), (Step.MAPPING, MappingPage(self)), (Step.VALIDATION, ValidationPage(self)),
-            (Step.MESSAGE, MessagePage(self)), (Step.SEND, SendPage(self)), (Step.RUN, RunPage(self)),
+            (Step.FILE, FilePage(self)),
+            (Step.MAPPING, MappingPage(self)),
+            (Step.VALIDATION, ValidationPage(self)),
+            (Step.MESSAGE, MessagePage(self)),
+            (Step.SEND, SendPage(self)),
+            (Step.RUN, RunPage(self)),
             (Step.REPORT, ReportPage(self)),
         ):
             page.setTitle(STEP_TITLES[step])

@@ -255,8 +255,12 @@ class ComposeView(QWidget):
         self.send_button.setEnabled(False)
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Queuing…")
-        spawn(self.ctx.rt.sender.send(draft), title="Send",
-              on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)), on_error=self._send_failed)
+        spawn(
+            self.ctx.rt.sender.send(draft),
+            title="Send",
+            on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)),
+            on_error=self._send_failed,
+        )
 
     def _sent(self, msgs: list[object], skipped: int = 0) -> None:
         self.send_button.setEnabled(True)

@@ -220,8 +220,11 @@ class ConversationsView(QWidget):
         self.name_button.clicked.connect(self.name_contact)
         self.thread.sig_retry_requested.connect(self.retry)
         for keys, slot in (
-            ("Ctrl+Return", self.send), ("Ctrl+Enter", self.send), ("Ctrl+F", self.focus_search),
-            ("Alt+Down", lambda: self.step(1)), ("Alt+Up", lambda: self.step(-1)),
+            ("Ctrl+Return", self.send),
+            ("Ctrl+Enter", self.send),
+            ("Ctrl+F", self.focus_search),
+            ("Alt+Down", lambda: self.step(1)),
+            ("Alt+Up", lambda: self.step(-1)),
             ("Ctrl+Shift+N", self.name_contact),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -361,8 +364,12 @@ class ConversationsView(QWidget):
         self.feedback.setText("Sending…")
         conv_id, text = self.current.id, self.reply.toPlainText()
         self._saved_draft = text  # being sent: switching away now must not keep it as a draft
-        spawn(self.svc.reply(conv_id, text), title="Reply",
-              on_done=lambda _m: self._sent(conv_id), on_error=self._send_failed)
+        spawn(
+            self.svc.reply(conv_id, text),
+            title="Reply",
+            on_done=lambda _m: self._sent(conv_id),
+            on_error=self._send_failed,
+        )
 
     def _sent(self, conv_id: int) -> None:
         self.send_button.setEnabled(True)

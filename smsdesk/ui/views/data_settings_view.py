@@ -49,9 +49,11 @@ class DataSettingsView(QWidget):
         self.ctx = ctx
         rt = ctx.rt
         s = rt.settings
-        self.where = wrapped_label(f"smsdesk keeps its messages, accounts and settings in {rt.paths.home}. "
-                              "API keys are kept in this computer's keyring, never in that folder or a backup.",
-                              "data_folder")
+        self.where = wrapped_label(
+            f"smsdesk keeps its messages, accounts and settings in {rt.paths.home}. "
+            "API keys are kept in this computer's keyring, never in that folder or a backup.",
+            "data_folder",
+        )
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # ---- backups ----
@@ -119,9 +121,13 @@ class DataSettingsView(QWidget):
         restore_row.addStretch(1)
         restore = QGroupBox("Restore")
         rv = QVBoxLayout(restore)
-        rv.addWidget(wrapped_label("Restoring replaces everything in smsdesk with a backup. The data it replaces "
-                              "is kept aside, and smsdesk must be closed everywhere else (smsdesk serve, "
-                              "another window) while it restores."))
+        rv.addWidget(
+            wrapped_label(
+                "Restoring replaces everything in smsdesk with a backup. The data it replaces "
+                "is kept aside, and smsdesk must be closed everywhere else (smsdesk serve, "
+                "another window) while it restores."
+            )
+        )
         rv.addLayout(restore_row)
         rv.addWidget(self.restore_info)
         rv.addWidget(self.after)
@@ -211,8 +217,12 @@ class DataSettingsView(QWidget):
 
     # ---- restore -----------------------------------------------------------------------
     def _choose_backup(self) -> None:
-        dialog = QFileDialog(self, "Restore from a backup", str(self.ctx.rt.backups.folder()),
-                             "smsdesk backups (*.sqlite3);;All files (*)")
+        dialog = QFileDialog(
+            self,
+            "Restore from a backup",
+            str(self.ctx.rt.backups.folder()),
+            "smsdesk backups (*.sqlite3);;All files (*)",
+        )
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.check_restore)
         dialog.open()
@@ -224,8 +234,12 @@ class DataSettingsView(QWidget):
         self.restore_info.setText(f"Checking {path}…")
         set_tone(self.restore_info, "")
         self.restore_info.show()
-        spawn(self.ctx.rt.backups.check(Path(path)), title="Check backup",
-              on_done=lambda facts: self._checked(Path(path), facts), on_error=self._restore_refused)
+        spawn(
+            self.ctx.rt.backups.check(Path(path)),
+            title="Check backup",
+            on_done=lambda facts: self._checked(Path(path), facts),
+            on_error=self._restore_refused,
+        )
 
     def _checked(self, path: Path, facts: BackupFacts) -> None:
         self._candidate = path
@@ -247,8 +261,12 @@ class DataSettingsView(QWidget):
             return
         self.restore_confirm.setEnabled(False)
         self.restore_info.setText("Preparing the restore…")
-        spawn(self.ctx.rt.backups.stage_restore(self._candidate), title="Restore", on_done=self._staged,
-              on_error=self._stage_failed)
+        spawn(
+            self.ctx.rt.backups.stage_restore(self._candidate),
+            title="Restore",
+            on_done=self._staged,
+            on_error=self._stage_failed,
+        )
 
     def _staged(self, _facts: BackupFacts) -> None:
         self.restore_info.setText("Restarting smsdesk to put the backup in place…")
@@ -279,8 +297,11 @@ class DataSettingsView(QWidget):
             if last.get("aside"):
                 lines.append(f"The data it replaced is kept at {last['aside']}.")
             if missing:
-                lines.append("Enter the API keys again (Settings -> Accounts) for: " + "; ".join(
-                    f"{name} ({provider}: {', '.join(fields)})" for name, provider, fields in missing) + ".")
+                lines.append(
+                    "Enter the API keys again (Settings -> Accounts) for: "
+                    + "; ".join(f"{name} ({provider}: {', '.join(fields)})" for name, provider, fields in missing)
+                    + "."
+                )
             self.after.setText("\n".join(lines))
             set_tone(self.after, "warn" if missing else "")
             self.after.show()

@@ -125,8 +125,12 @@ class OptOutsView(QWidget):
             self._say(str(exc), ERR_STYLE)
             return
         self.add_button.setEnabled(False)
-        spawn(self.ctx.rt.optouts.add(raw, self.note.text()), title="Opt out",
-              on_done=lambda r: self._done(r, True), on_error=self._failed)
+        spawn(
+            self.ctx.rt.optouts.add(raw, self.note.text()),
+            title="Opt out",
+            on_done=lambda r: self._done(r, True),
+            on_error=self._failed,
+        )
 
     # ---- remove ------------------------------------------------------------------------
     def confirm_remove(self) -> None:
@@ -134,15 +138,21 @@ class OptOutsView(QWidget):
         if number is None:
             return
         confirm(
-            self, "Remove opt-out",
+            self,
+            "Remove opt-out",
             f"Allow messages to {number} again?\n\nOnly do this if they asked to receive messages again "
             "(for example by texting START). The change is recorded in the audit log.",
-            lambda: self.remove(number), name="confirm_remove_optout",
+            lambda: self.remove(number),
+            name="confirm_remove_optout",
         )
 
     def remove(self, number: str) -> None:
-        spawn(self.ctx.rt.optouts.remove(number), title="Remove opt-out",
-              on_done=lambda r: self._done(r, False), on_error=self._failed)
+        spawn(
+            self.ctx.rt.optouts.remove(number),
+            title="Remove opt-out",
+            on_done=lambda r: self._done(r, False),
+            on_error=self._failed,
+        )
 
     # ---- results -----------------------------------------------------------------------
     def _done(self, result: OptOutResult, added: bool) -> None:

@@ -92,15 +92,19 @@ class BatchCard(QFrame):
         self.again.setToolTip(batch.why_not_again or batch.send_again_warning)
         if self.armed:
             self.warning.setText(f"{batch.send_again_warning} Click “Yes, send again” to send them anyway.")
-        self.again.setText(f"Yes, send again to these {batch.count:,}" if self.armed
-                           else f"Send again to these {batch.count:,}")
+        self.again.setText(
+            f"Yes, send again to these {batch.count:,}" if self.armed else f"Send again to these {batch.count:,}"
+        )
 
     def _mark(self) -> None:
         self._busy(True)
         key, title = self.batch.key, self.batch.title
-        spawn(self.panel.ctx.rt.review.mark_sent(key), title="Mark as sent",
-              on_done=lambda n: self.panel.done(f"Marked {n:,} message{'s' if n != 1 else ''} of {title} as sent."),
-              on_error=self._failed)
+        spawn(
+            self.panel.ctx.rt.review.mark_sent(key),
+            title="Mark as sent",
+            on_done=lambda n: self.panel.done(f"Marked {n:,} message{'s' if n != 1 else ''} of {title} as sent."),
+            on_error=self._failed,
+        )
 
     def _again(self) -> None:
         if not self.armed:
@@ -111,10 +115,14 @@ class BatchCard(QFrame):
             return
         self._busy(True)
         key, title = self.batch.key, self.batch.title
-        spawn(self.panel.ctx.rt.review.send_again(key), title="Send again",
-              on_done=lambda ids: self.panel.done(
-                  f"Sending {len(ids):,} message{'s' if len(ids) != 1 else ''} of {title} again."),
-              on_error=self._failed)
+        spawn(
+            self.panel.ctx.rt.review.send_again(key),
+            title="Send again",
+            on_done=lambda ids: self.panel.done(
+                f"Sending {len(ids):,} message{'s' if len(ids) != 1 else ''} of {title} again."
+            ),
+            on_error=self._failed,
+        )
 
     def _busy(self, busy: bool) -> None:
         self.mark.setEnabled(not busy)
@@ -134,8 +142,11 @@ class ReviewPanel(QWidget):
         self.run_id = run_id
         self.active = run_id is not None
         self.setObjectName("review_panel")
-        self.heading = wrapped_label("<b>Messages that may or may not have gone out</b> — smsdesk stopped, or the "
-                                "provider's answer was lost, while they were being sent.", "review_heading")
+        self.heading = wrapped_label(
+            "<b>Messages that may or may not have gone out</b> — smsdesk stopped, or the "
+            "provider's answer was lost, while they were being sent.",
+            "review_heading",
+        )
         self.feedback = wrapped_label(name="review_feedback")
         self.feedback.hide()
         self.cards: dict[str, BatchCard] = {}

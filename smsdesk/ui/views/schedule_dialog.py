@@ -33,9 +33,20 @@ from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 COMMON_ZONES = (
-    "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "America/New_York",
-    "America/Chicago", "America/Denver", "America/Los_Angeles", "Australia/Sydney", "Asia/Kolkata",
-    "Asia/Singapore", "Africa/Johannesburg", "Africa/Nairobi", "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Africa/Johannesburg",
+    "Africa/Nairobi",
+    "UTC",
 )
 KIND_LABELS = (("once", "Once"), ("daily", "Daily"), ("weekly", "Weekly, on…"), ("monthly", "Monthly"))
 UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
@@ -146,8 +157,10 @@ class ScheduleDialog(QDialog):
         if item.kind == "bulk":
             # Each recipient's text was rendered from the import's template and their row: a
             # change here would be saved but never sent, so it cannot be made here at all.
-            why = ("A bulk send's text is personalised for each recipient from its import. To change the "
-                   "text or the recipients, cancel this send and import the file again.")
+            why = (
+                "A bulk send's text is personalised for each recipient from its import. To change the "
+                "text or the recipients, cancel this send and import the file again."
+            )
             for field in (self.to, self.body):
                 field.setReadOnly(True)
                 field.setToolTip(why)
@@ -214,7 +227,7 @@ class ScheduleDialog(QDialog):
 
 
 class IntervalSpin(QSpinBox):
-    """"every week", "every 2 weeks": how often a send repeats, in words (never "every 1 weeks")."""
+    """ "every week", "every 2 weeks": how often a send repeats, in words (never "every 1 weeks")."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -69,15 +69,25 @@ class ScheduledView(QWidget):
         self.pause_button = self._button("Pause", "pause", self.pause, "Stop it (or what is left of a run)")
         self.resume_button = self._button("Resume", "resume", self.resume, "Carry on")
         self.skip_button = self._button("Skip run", "skip", self.confirm_skip, SKIP_TIP)
-        self.cancel_button = self._button("Cancel…", "cancel", self.confirm_cancel, "Cancel it and what has not gone yet")
-        self.options_button = self._button("Options…", "options", self.open_options,
-                                           "Quiet hours and provider-side scheduling per account")
+        self.cancel_button = self._button(
+            "Cancel…", "cancel", self.confirm_cancel, "Cancel it and what has not gone yet"
+        )
+        self.options_button = self._button(
+            "Options…", "options", self.open_options, "Quiet hours and provider-side scheduling per account"
+        )
         self.show_finished = QCheckBox("Show finished")
         self.show_finished.setObjectName("show_finished")
         self.show_finished.toggled.connect(self._toggle_finished)
         bar = QHBoxLayout()
-        for b in (self.new_button, self.edit_button, self.send_now_button, self.pause_button,
-                  self.resume_button, self.skip_button, self.cancel_button):
+        for b in (
+            self.new_button,
+            self.edit_button,
+            self.send_now_button,
+            self.pause_button,
+            self.resume_button,
+            self.skip_button,
+            self.cancel_button,
+        ):
             bar.addWidget(b)
         bar.addStretch(1)
         bar.addWidget(self.show_finished)
@@ -304,14 +314,16 @@ class ScheduledView(QWidget):
 
     def _submit(self, dialog: ScheduleDialog, item: ScheduleItem | None, before: list[str], v: dict[str, Any]) -> None:
         if item is None:
-            req = ScheduleRequest(v["account_id"], v["recipients"], v["text"], v["when"], zone=v["zone"],
-                                  recurrence=v["recurrence"])
+            req = ScheduleRequest(
+                v["account_id"], v["recipients"], v["text"], v["when"], zone=v["zone"], recurrence=v["recurrence"]
+            )
             coro = self.svc.create(req)
         else:
             orig_wall = to_local(item.next_run, item.zone).replace(tzinfo=None) if item.next_run else item.first_local
             timing = v["when"] != orig_wall or v["zone"] != item.zone or v["recurrence"] != item.recurrence
             coro = self.svc.edit(
-                item.id, item.version,
+                item.id,
+                item.version,
                 text=v["text"] if v["text"] != item.body else None,
                 recipients=v["recipients"] if v["recipients"] != before and item.kind != "bulk" else None,
                 when=v["when"] if timing else None,
@@ -337,8 +349,12 @@ class ScheduledView(QWidget):
             await prov.set_opt_in(account_id, on, acknowledged)
 
         def submitted(account_id: int, quiet: str, on: bool, acknowledged: bool) -> None:
-            spawn(save(account_id, quiet, on, acknowledged), title="Scheduling options",
-                  on_done=lambda _r: dialog.accept(), on_error=lambda exc: dialog.show_error(str(exc)))
+            spawn(
+                save(account_id, quiet, on, acknowledged),
+                title="Scheduling options",
+                on_done=lambda _r: dialog.accept(),
+                on_error=lambda exc: dialog.show_error(str(exc)),
+            )
 
         dialog.sig_submitted.connect(submitted)
         self.options = dialog
@@ -375,8 +391,9 @@ class ScheduledView(QWidget):
             self._run(self.svc.resume(it.id), f"#{it.id} resumed.")
 
     def _confirm(self, name: str, title: str, text: str, action: Any) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self
+        )
         box.setObjectName(name)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setDefaultButton(QMessageBox.StandardButton.No)
@@ -388,20 +405,31 @@ class ScheduledView(QWidget):
         it = self.selected()
         if it is None:
             return
-        what = "the rest of this run (messages already handed to the provider still go)" if it.state == "running" \
+        what = (
+            "the rest of this run (messages already handed to the provider still go)"
+            if it.state == "running"
             else f"the send to {it.recipient_count} recipient(s)"
+        )
         if it.recurrence.repeats:
             what += " and every later run"
-        self._confirm("confirm_cancel", "Cancel scheduled send", f"Cancel {what}? This cannot be undone.",
-                      lambda: self._run(self.svc.cancel(it.id), "Cancelled."))
+        self._confirm(
+            "confirm_cancel",
+            "Cancel scheduled send",
+            f"Cancel {what}? This cannot be undone.",
+            lambda: self._run(self.svc.cancel(it.id), "Cancelled."),
+        )
 
     def confirm_skip(self) -> None:
         it = self.selected()
         if it is None:
             return
         after = "Its next run stays." if it.recurrence.repeats else "It is a one-off, so nothing will be sent."
-        self._confirm("confirm_skip", "Skip this run", f"Skip this run of #{it.id}? {after}",
-                      lambda: self._run(self.svc.skip(it.id), "Skipped."))
+        self._confirm(
+            "confirm_skip",
+            "Skip this run",
+            f"Skip this run of #{it.id}? {after}",
+            lambda: self._run(self.svc.skip(it.id), "Skipped."),
+        )
 
 
 def _parse(text: str) -> Any:

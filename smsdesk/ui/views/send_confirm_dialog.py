@@ -24,16 +24,17 @@ def _plural(n: int, word: str) -> str:
 
 
 def cost_text(plan: SendPlan) -> str:
-    """"Estimated cost 1.12 (0.04 per segment)" or "Cost unknown: ..."."""
+    """ "Estimated cost 1.12 (0.04 per segment)" or "Cost unknown: ..."."""
     cost = plan.cost
     if cost is None or plan.price_per_segment is None:
-        return ("Cost unknown: this account has no price per segment "
-                "(add one in Settings → Accounts to see an estimate).")
+        return (
+            "Cost unknown: this account has no price per segment (add one in Settings → Accounts to see an estimate)."
+        )
     return f"Estimated cost {cost:,.2f} ({plan.price_per_segment:g} per segment)."
 
 
 def summary_text(plan: SendPlan) -> str:
-    """"14 messages · 2 segments each, 28 in all", then the cost on a line of its own."""
+    """ "14 messages · 2 segments each, 28 in all", then the cost on a line of its own."""
     n = len(plan.numbers)
     if plan.total_segments == plan.segments * n:
         each = _plural(plan.segments, "segment")

@@ -43,8 +43,11 @@ from smsdesk.ui.collapsible import Collapsible
 from smsdesk.ui.context import UiContext
 from smsdesk.webhook.types import is_loopback
 
-KINDS = [("none", "No tunnel (local only; pollable providers are polled)"), ("ngrok", "ngrok"),
-         ("command", "Command (e.g. cloudflared)")]
+KINDS = [
+    ("none", "No tunnel (local only; pollable providers are polled)"),
+    ("ngrok", "ngrok"),
+    ("command", "Command (e.g. cloudflared)"),
+]
 STATE_TEXT = {  # tunnel state -> (words, tone)
     "off": ("Off", "muted"),
     "starting": ("Starting…", "warn"),
@@ -186,8 +189,9 @@ class WebhooksSettingsView(QWidget):
         self.relay_note = QLabel()
         self.relay_note.setObjectName("relay_note")
         self.relay_note.setWordWrap(True)
-        intro = QLabel("Delivery receipts say whether a message reached the phone; replies are the texts "
-                       "people send back.")
+        intro = QLabel(
+            "Delivery receipts say whether a message reached the phone; replies are the texts people send back."
+        )
         intro.setWordWrap(True)
         theme.set_tone(intro, "muted")
         layout = QVBoxLayout(self.reception_box)
@@ -237,7 +241,8 @@ class WebhooksSettingsView(QWidget):
         if kind == "ngrok" and hasattr(self, "_form"):
             has = self.rt.tunnel.has_ngrok_token()
             self.token.setPlaceholderText(
-                "an authtoken is stored in the keyring (paste a new one to replace it)" if has
+                "an authtoken is stored in the keyring (paste a new one to replace it)"
+                if has
                 else "paste your ngrok authtoken (kept in the system keyring)"
             )
 
@@ -352,11 +357,15 @@ class WebhooksSettingsView(QWidget):
         self._fit_height(self.accounts)
         notes = []
         if any("?token=" in r.webhook_url for _a, r in answers):
-            notes.append("The ?token= in a URL works as its password: paste the whole URL, keep it private; "
-                         "a delivery without it is refused (401).")
+            notes.append(
+                "The ?token= in a URL works as its password: paste the whole URL, keep it private; "
+                "a delivery without it is refused (401)."
+            )
         if any(self.rt.accounts.spec(a).caps.webhook_signed and "?token=" in r.webhook_url for a, r in answers):
-            notes.append("Channel API: with a JWT secret set, reports are checked by their signed JWT; "
-                         "without one, only by the token in the URL.")
+            notes.append(
+                "Channel API: with a JWT secret set, reports are checked by their signed JWT; "
+                "without one, only by the token in the URL."
+            )
         self.auth_note.setText(" ".join(notes))
         self.auth_note.setVisible(bool(notes))
 
@@ -384,8 +393,14 @@ class WebhooksSettingsView(QWidget):
         for i, r in enumerate(rows):
             at = str(r.get("at") or "")
             processing, processing_color = _processing(r)
-            cells = [_local_time(at), str(r.get("account") or "?"), str(r.get("outcome")),
-                     str(r.get("status_code")), processing, str(r.get("reason") or "")]
+            cells = [
+                _local_time(at),
+                str(r.get("account") or "?"),
+                str(r.get("outcome")),
+                str(r.get("status_code")),
+                processing,
+                str(r.get("reason") or ""),
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 2 and text in OUTCOME_TONE:

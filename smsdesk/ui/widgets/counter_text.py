@@ -42,8 +42,11 @@ _GSM = GSM7_BASIC | GSM7_EXTENSION
 _ZWJ = "\u200d"
 _VARIATION = frozenset("\ufe0e\ufe0f")
 _SKIN_TONES = {
-    "\U0001f3fb": "LIGHT SKIN TONE", "\U0001f3fc": "MEDIUM-LIGHT SKIN TONE", "\U0001f3fd": "MEDIUM SKIN TONE",
-    "\U0001f3fe": "MEDIUM-DARK SKIN TONE", "\U0001f3ff": "DARK SKIN TONE",
+    "\U0001f3fb": "LIGHT SKIN TONE",
+    "\U0001f3fc": "MEDIUM-LIGHT SKIN TONE",
+    "\U0001f3fd": "MEDIUM SKIN TONE",
+    "\U0001f3fe": "MEDIUM-DARK SKIN TONE",
+    "\U0001f3ff": "DARK SKIN TONE",
 }
 _INVISIBLE_WORDS = {"\t": "tab", "\x0b": "vertical tab", "\u00a0": "no-break space"}
 
@@ -94,8 +97,11 @@ def cluster_name(cluster: str) -> str:
     if tags and cluster[0] == "\U0001f3f4":  # a subdivision flag: 🏴 + tag letters "gbeng" + end tag
         code = "".join(chr(ord(c) - 0xE0000) for c in tags).upper()
         return f"FLAG: {code[:2]}-{code[2:]}"
-    names = [_code_point_name(c) for c in cluster
-             if c != _ZWJ and c not in _VARIATION and not ("\U000e0020" <= c <= "\U000e007f")]
+    names = [
+        _code_point_name(c)
+        for c in cluster
+        if c != _ZWJ and c not in _VARIATION and not ("\U000e0020" <= c <= "\U000e007f")
+    ]
     return " + ".join(names) or _code_point_name(cluster[0])
 
 
@@ -131,8 +137,9 @@ def _technical(info: SegmentInfo) -> str:
     single, multi = SINGLE_LIMIT[info.encoding], MULTI_LIMIT[info.encoding]
     lines = [f"Encoding: {info.encoding} ({single} {unit} in one part, {multi} per part when split)."]
     if info.segments:
-        lines.append(f"{info.units:,} {unit} in {_plural(info.segments, 'part')}; "
-                     f"{info.remaining} left in the last part.")
+        lines.append(
+            f"{info.units:,} {unit} in {_plural(info.segments, 'part')}; {info.remaining} left in the last part."
+        )
     return "\n".join(lines)
 
 
@@ -174,15 +181,20 @@ def describe_message(
         fixed = template.literal_text
     n = len(fixed)
     if n > MAX_MESSAGE_CHARS:
-        line = (f"{n:,} characters · too long: at most {MAX_MESSAGE_CHARS:,} can be sent as one message "
-                f"(remove {n - MAX_MESSAGE_CHARS:,})")
+        line = (
+            f"{n:,} characters · too long: at most {MAX_MESSAGE_CHARS:,} can be sent as one message "
+            f"(remove {n - MAX_MESSAGE_CHARS:,})"
+        )
         return CounterText(line, line + ".\n" + _technical(analyze(fixed)), PROBLEM, True)
     clusters = special_clusters(fixed)
     sent = strip_to_gsm(fixed) if clusters and unicode_mode == "Strip" else fixed
     info = analyze(sent)
     if not fixed:
-        line = ("Merge fields such as {{first_name}} are filled in for each person." if merge_fields
-                else f"Up to {SINGLE_LIMIT[GSM7]} characters fit in one text message.")
+        line = (
+            "Merge fields such as {{first_name}} are filled in for each person."
+            if merge_fields
+            else f"Up to {SINGLE_LIMIT[GSM7]} characters fit in one text message."
+        )
         return CounterText(line, _technical(info), PLAIN, False)
     parts = [_plural(n, "character") + (" plus merge fields" if has_fields else "")]
     if not has_fields:
@@ -196,8 +208,10 @@ def describe_message(
         if unicode_mode == "Strip":
             parts.append(f"special characters: {shown} (this account removes them before sending)")
         elif unicode_mode == "Deny":
-            parts.append(f"special characters: {shown} (this account refuses them: remove them, or allow "
-                         "them under Special characters in the account's Advanced settings)")
+            parts.append(
+                f"special characters: {shown} (this account refuses them: remove them, or allow "
+                "them under Special characters in the account's Advanced settings)"
+            )
             level = PROBLEM
         else:
             per = MULTI_LIMIT[info.encoding] if info.segments > 1 else SINGLE_LIMIT[info.encoding]

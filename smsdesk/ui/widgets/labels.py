@@ -23,7 +23,7 @@ _MIN_WIDTH = 80  # what a growing label asks for at least: a short word, never i
 
 def _breakable(text: str) -> str:
     """``text`` with a break opportunity every 20 characters inside unbroken runs of 25 or more."""
-    return _LONG_RUN.sub(lambda m: _ZWSP.join(m.group(0)[i:i + 20] for i in range(0, len(m.group(0)), 20)), text)
+    return _LONG_RUN.sub(lambda m: _ZWSP.join(m.group(0)[i : i + 20] for i in range(0, len(m.group(0)), 20)), text)
 
 
 class WrapLabel(QLabel):
@@ -44,7 +44,8 @@ class WrapLabel(QLabel):
     def setText(self, text: str) -> None:  # noqa: N802 - Qt API
         self._text = text
         rich = self.textFormat() == Qt.TextFormat.RichText or (
-            self.textFormat() == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text))
+            self.textFormat() == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text)
+        )
         super().setText(text if rich else _breakable(text))
 
     def text(self) -> str:

@@ -75,8 +75,9 @@ class MessageCounter(WrapLabel):
     characters the account refuses) in red, in words; the tooltip has the technical detail.
     """
 
-    def __init__(self, parent: QWidget | None = None, *, objectName: str = "counter",
-                 merge_fields: bool = False) -> None:  # noqa: N803
+    def __init__(
+        self, parent: QWidget | None = None, *, objectName: str = "counter", merge_fields: bool = False
+    ) -> None:  # noqa: N803
         super().__init__("", parent, objectName=objectName)
         self.merge_fields = merge_fields
         self.unicode_mode: str | None = None
@@ -106,8 +107,9 @@ class MessageCounter(WrapLabel):
 
     def show_for(self, text: str) -> None:
         self._source = text
-        self.result = describe_message(text, unicode_mode=self.unicode_mode, drawable=self.drawable,
-                                       merge_fields=self.merge_fields)
+        self.result = describe_message(
+            text, unicode_mode=self.unicode_mode, drawable=self.drawable, merge_fields=self.merge_fields
+        )
         if self.text() != self.result.line:
             self.setText(self.result.line)
         self.setToolTip(self.result.tooltip)

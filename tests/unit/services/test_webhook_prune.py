@@ -25,10 +25,16 @@ def test_prune_keeps_recent_and_pending_events(tmp_path: Path) -> None:
         svc = WebhookService(db, MagicMock(), EventBus(), on_stored=lambda: None)
 
         def seed(conn):  # type: ignore[no-untyped-def]
-            for key, hours, state in [("old", 80, "processed"), ("day2", 47, "processed"),
-                                      ("old-pending", 100, "pending"), ("new", 1, "processed")]:
+            for key, hours, state in [
+                ("old", 80, "processed"),
+                ("day2", 47, "processed"),
+                ("old-pending", 100, "pending"),
+                ("new", 1, "processed"),
+            ]:
                 eid = ev_store.insert_event(conn, 1, key, "application/json", b"{}")
-                conn.execute("UPDATE webhook_events SET received_at = ?, state = ? WHERE id = ?", (_ago(hours), state, eid))
+                conn.execute(
+                    "UPDATE webhook_events SET received_at = ?, state = ? WHERE id = ?", (_ago(hours), state, eid)
+                )
 
         db.write_sync(seed)
         assert timedelta(hours=48) <= DEDUPE_KEEP

@@ -17,8 +17,11 @@ from smsdesk.storage.messages import NewOutgoing
 @pytest.fixture
 def db(tmp_path: Path):
     d = Database(tmp_path / "t.db")
-    d.write_sync(lambda c: c.execute(
-        "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"))
+    d.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"
+        )
+    )
     yield d
     d.close()
 
@@ -111,8 +114,11 @@ def test_service_pages_around_a_hit(tmp_path: Path) -> None:
 
     d = Database(tmp_path / "s.db")
     try:
-        d.write_sync(lambda c: c.execute(
-            "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"))
+        d.write_sync(
+            lambda c: c.execute(
+                "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"
+            )
+        )
         ids = [_out(d, "+447911123456", f"m{i}") for i in range(50)]
         svc = ConversationService(d, EventBus(), sender=None)  # type: ignore[arg-type]
         [conv] = svc.list()

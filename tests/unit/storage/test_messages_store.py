@@ -73,7 +73,11 @@ def test_apply_status_moves_forward_only_and_records_each_transition(db: Databas
     assert msg is not None
     assert (msg.status, msg.raw_status, msg.error, msg.provider_message_id) == (S.DELIVERED, "Delivered", None, "pm-1")
     rows = MessageRepository(db).transitions(mid)
-    assert [(r["status"], r["raw_status"]) for r in rows] == [("queued", ""), ("sent", "Accepted"), ("delivered", "Delivered")]
+    assert [(r["status"], r["raw_status"]) for r in rows] == [
+        ("queued", ""),
+        ("sent", "Accepted"),
+        ("delivered", "Delivered"),
+    ]
     assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
 
 
@@ -124,8 +128,12 @@ def test_claims_of_a_dead_dispatcher_become_needs_review_not_resends(db: Databas
 
 
 def test_inbound_is_stored_once_per_provider_message(db: Database, account_id: int) -> None:
-    first = db.write_sync(lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1"))
-    again = db.write_sync(lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1"))
+    first = db.write_sync(
+        lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1")
+    )
+    again = db.write_sync(
+        lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1")
+    )
     assert first is not None and again is None
     msg = MessageRepository(db).get(first)
     assert msg is not None and (msg.status, msg.direction, msg.is_read) == (S.RECEIVED, "in", False)
@@ -243,7 +251,8 @@ def test_a_receipt_that_keeps_the_status_still_records_the_providers_latest_word
     msg = repo.get(mid)
     assert msg is not None and (msg.status, msg.raw_status) == (S.SENT, "INTERIM_QUEUED")
     assert [(r["status"], r["raw_status"]) for r in repo.transitions(mid)] == [
-        ("queued", ""), ("sent", "ACCEPTED"),
+        ("queued", ""),
+        ("sent", "ACCEPTED"),
     ]  # the history lists status changes only
     assert receipt(S.DELIVERED, "DELIVERED") == (mid, True)
     assert receipt(S.DELIVERED, "DELIVRD") == (mid, False)  # nothing changes a final status
@@ -257,7 +266,11 @@ def test_who_holds_a_claim_is_gone_by_heartbeat_and_process_table() -> None:
     import subprocess
     import sys
 
-    fresh, stale, cutoff = "2026-11-30T10:00:05.000+00:00", "2026-11-30T09:59:00.000+00:00", "2026-11-30T10:00:00.000+00:00"
+    fresh, stale, cutoff = (
+        "2026-11-30T10:00:05.000+00:00",
+        "2026-11-30T09:59:00.000+00:00",
+        "2026-11-30T10:00:00.000+00:00",
+    )
     me_here = f"{socket.gethostname()}:{os.getpid()}:abcd1234"
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_here = f"{socket.gethostname()}:{int(done.stdout)}:abcd1234"  # that process has ended

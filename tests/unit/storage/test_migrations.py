@@ -10,8 +10,17 @@ from smsdesk.storage.db import Database
 from smsdesk.storage.migrations import LATEST_VERSION, MIGRATIONS
 
 TABLES = {
-    "accounts", "contacts", "messages", "message_transitions", "conversations", "pending_receipts",
-    "webhook_events", "webhook_log", "optouts", "audit_log", "kv",
+    "accounts",
+    "contacts",
+    "messages",
+    "message_transitions",
+    "conversations",
+    "pending_receipts",
+    "webhook_events",
+    "webhook_log",
+    "optouts",
+    "audit_log",
+    "kv",
 }
 
 

@@ -28,8 +28,9 @@ def test_maintain_prunes_receipts_parked_longer_than_the_dedupe_window(tmp_path:
         def seed(conn):  # type: ignore[no-untyped-def]
             for pmid, hours in [("gone-1", 100), ("gone-2", 73), ("recent", 2)]:
                 ev_store.park_receipt(conn, 1, StatusEvent(pmid, None, Status.DELIVERED, "Delivered"))
-                conn.execute("UPDATE pending_receipts SET received_at = ? WHERE provider_message_id = ?",
-                             (_ago(hours), pmid))
+                conn.execute(
+                    "UPDATE pending_receipts SET received_at = ? WHERE provider_message_id = ?", (_ago(hours), pmid)
+                )
 
         db.write_sync(seed)
 
@@ -43,6 +44,7 @@ def test_maintain_prunes_receipts_parked_longer_than_the_dedupe_window(tmp_path:
 def test_a_parked_receipt_that_finds_its_message_settles_its_event(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     try:
+
         def seed(conn):  # type: ignore[no-untyped-def]
             eid = ev_store.insert_event(conn, 1, "k1", "application/json", b"{}")
             ev_store.mark_events(conn, [(eid, "waiting", None)])
@@ -60,6 +62,7 @@ def test_a_parked_receipt_that_finds_its_message_settles_its_event(tmp_path: Pat
 def test_a_log_line_forgets_its_pruned_event_so_a_reused_id_cannot_lend_it_an_outcome(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     try:
+
         def seed(conn):  # type: ignore[no-untyped-def]
             eid = ev_store.insert_event(conn, 1, "old", "application/json", b"{}")
             ev_store.mark_events(conn, [(eid, "processed", None)])

@@ -83,7 +83,9 @@ NEVER_QUIETLY_WRONG = [
 ]
 
 
-@pytest.mark.parametrize("script,codec,country", NEVER_QUIETLY_WRONG, ids=[f"{c[1]}-{c[2]}" for c in NEVER_QUIETLY_WRONG])
+@pytest.mark.parametrize(
+    "script,codec,country", NEVER_QUIETLY_WRONG, ids=[f"{c[1]}-{c[2]}" for c in NEVER_QUIETLY_WRONG]
+)
 def test_without_a_hint_a_reading_is_right_or_flagged(tmp_path: Path, script: str, codec: str, country: str) -> None:
     path = _write(tmp_path, NAMES[script], NUMBERS["GB"], codec)
     table, _ = assert_promise(path, country)
@@ -94,8 +96,9 @@ def test_without_a_hint_a_reading_is_right_or_flagged(tmp_path: Path, script: st
 def test_a_doubtful_reading_says_so(tmp_path: Path) -> None:
     """Greek bytes that no candidate reads cleanly: flagged, with the encoding named."""
     path = tmp_path / "mixed.csv"
-    path.write_bytes(b"name,phone\n" + "Νίκος".encode("cp1253") + b",07400 123401\n"
-                     + "Ольга".encode("koi8_r") + b",07400 123402\n")
+    path.write_bytes(
+        b"name,phone\n" + "Νίκος".encode("cp1253") + b",07400 123401\n" + "Ольга".encode("koi8_r") + b",07400 123402\n"
+    )
     table, _ = assert_promise(path)
     assert table.encoding_doubt
     assert label(table.encoding) in table.encoding_doubt
@@ -112,7 +115,9 @@ def test_the_person_can_choose_the_encoding(tmp_path: Path) -> None:
     assert label("cp1253") == "Greek (Windows-1253)"
 
 
-def test_utf8_and_plain_western_files_do_not_consult_a_detector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_utf8_and_plain_western_files_do_not_consult_a_detector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import charset_normalizer
 
     def boom(*_a: object, **_k: object) -> None:
@@ -128,7 +133,10 @@ def test_utf8_and_plain_western_files_do_not_consult_a_detector(tmp_path: Path, 
 def test_utf16_without_a_bom_in_another_alphabet(tmp_path: Path, codec: str) -> None:
     """Greek letters put no NUL bytes in their pairs: still text, not binary data."""
     path = tmp_path / "unicode.txt"
-    path.write_bytes("name\tphone\n".encode(codec) + "".join(f"{n}\t+30 69{i} 123 4567\n" for i, n in enumerate(NAMES["greek"], 4)).encode(codec))
+    path.write_bytes(
+        "name\tphone\n".encode(codec)
+        + "".join(f"{n}\t+30 69{i} 123 4567\n" for i, n in enumerate(NAMES["greek"], 4)).encode(codec)
+    )
     table, report = assert_promise(path, "GR")
     assert table.encoding == codec and [r[0] for r in table.rows] == NAMES["greek"]
     assert report.accepted == 3

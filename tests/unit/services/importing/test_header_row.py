@@ -31,8 +31,7 @@ def test_numeric_looking_labels_do_not_make_the_header_a_contact(tmp_path: Path)
 
 
 def test_dates_as_column_names_are_a_header(tmp_path: Path) -> None:
-    p = _write(tmp_path, "Name,01.06.2013,2015-11-04,Mobile\n"
-                         "Ada,yes,no,07400 123401\nBea,no,yes,07400 123402\n")
+    p = _write(tmp_path, "Name,01.06.2013,2015-11-04,Mobile\nAda,yes,no,07400 123401\nBea,no,yes,07400 123402\n")
     table, report = assert_promise(p)
     assert table.has_header and table.headers == ["Name", "01.06.2013", "2015-11-04", "Mobile"]
     assert report.accepted == 2
@@ -46,13 +45,16 @@ def test_text_labels_over_number_columns_are_a_header(tmp_path: Path) -> None:
     assert len(table.rows) == 3
 
 
-@pytest.mark.parametrize("text", [
-    "Ada,07400 123401,gold\nBea,07400 123402,silver\n",
-    # A "Type" value that is also a header word ("Mobile") does not make a header either.
-    "Ada,Mobile,07400 123401\nBea,Mobile,07400 123402\nCy,Work,07400 123403\n",
-    # Dates and numbers over dates and numbers: the first row is data like the others.
-    "07400 123401,01.06.2013,12\n07400 123402,02.06.2013,30\n07400 123403,2015-11-04,7\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ada,07400 123401,gold\nBea,07400 123402,silver\n",
+        # A "Type" value that is also a header word ("Mobile") does not make a header either.
+        "Ada,Mobile,07400 123401\nBea,Mobile,07400 123402\nCy,Work,07400 123403\n",
+        # Dates and numbers over dates and numbers: the first row is data like the others.
+        "07400 123401,01.06.2013,12\n07400 123402,02.06.2013,30\n07400 123403,2015-11-04,7\n",
+    ],
+)
 def test_a_first_row_like_the_others_is_data(tmp_path: Path, text: str) -> None:
     table, report = assert_promise(_write(tmp_path, text))
     assert not table.has_header

@@ -13,16 +13,19 @@ from smsdesk.services.importing.readers import read_file
 from .conftest import DATA
 
 
-@pytest.mark.parametrize("name,phone,person", [
-    ("csv/contacts_utf8.csv", "phone", "name"),
-    ("csv/google_contacts_export.csv", "Phone 1 - Value", "Name"),
-    ("csv/semicolon_cp1252.csv", "Mobil", "Name"),
-    ("csv/excel_unicode_text.txt", "Mobile", "First"),
-    ("import/outlook_bom.csv", "Mobile Phone", "First Name"),
-    ("import/unicode_be.txt", "Mobile", "Name"),
-    ("import/semicolon_latin1.csv", "Portable", "Nom"),
-    ("import/tab_noheader.tsv", "Column 2", "Column 1"),
-])
+@pytest.mark.parametrize(
+    "name,phone,person",
+    [
+        ("csv/contacts_utf8.csv", "phone", "name"),
+        ("csv/google_contacts_export.csv", "Phone 1 - Value", "Name"),
+        ("csv/semicolon_cp1252.csv", "Mobil", "Name"),
+        ("csv/excel_unicode_text.txt", "Mobile", "First"),
+        ("import/outlook_bom.csv", "Mobile Phone", "First Name"),
+        ("import/unicode_be.txt", "Mobile", "Name"),
+        ("import/semicolon_latin1.csv", "Portable", "Nom"),
+        ("import/tab_noheader.tsv", "Column 2", "Column 1"),
+    ],
+)
 def test_guesses(name: str, phone: str, person: str) -> None:
     t = read_file(DATA / name)
     m = guess(t)
@@ -32,8 +35,10 @@ def test_guesses(name: str, phone: str, person: str) -> None:
 
 def test_google_prefers_the_phone_typed_mobile(tmp_path: Path) -> None:
     p = tmp_path / "g.csv"
-    p.write_text("Name,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value\n"
-                 "A,Work,020 7946 0002,Mobile,07400 123476\nB,Home,020 7946 0003,Mobile,07400 123477\n")
+    p.write_text(
+        "Name,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value\n"
+        "A,Work,020 7946 0002,Mobile,07400 123476\nB,Home,020 7946 0003,Mobile,07400 123477\n"
+    )
     t = read_file(p)
     assert t.headers[guess(t).phone or 0] == "Phone 2 - Value"
 

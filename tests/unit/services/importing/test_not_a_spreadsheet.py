@@ -20,8 +20,12 @@ def png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = b"".join(b"\x00" + bytes((x * 7 + y * 13) % 256 for x in range(48)) for y in range(32))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 32, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 32, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def ole2(stream_name: str) -> bytes:
@@ -37,8 +41,12 @@ def zipped(names: list[str]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for n in names:
-            z.writestr(n, "application/vnd.oasis.opendocument.spreadsheet" if n == "mimetype"
-                       else "name,phone\nAda,07400 123401\n")
+            z.writestr(
+                n,
+                "application/vnd.oasis.opendocument.spreadsheet"
+                if n == "mimetype"
+                else "name,phone\nAda,07400 123401\n",
+            )
     return buf.getvalue()
 
 
@@ -63,7 +71,9 @@ FILES = [
 
 
 @pytest.mark.parametrize("name,content,words", FILES, ids=[f[2] for f in FILES])
-def test_refused_by_content_with_what_it_is_and_what_to_do(tmp_path: Path, name: str, content: bytes, words: str) -> None:
+def test_refused_by_content_with_what_it_is_and_what_to_do(
+    tmp_path: Path, name: str, content: bytes, words: str
+) -> None:
     p = tmp_path / name
     p.write_bytes(content)
     with pytest.raises(InvalidInput) as err:

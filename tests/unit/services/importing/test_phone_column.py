@@ -11,17 +11,22 @@ from smsdesk.services.importing.mapping import guess
 from .conftest import assert_promise
 
 
-@pytest.mark.parametrize("country,numbers", [
-    ("GB", ["07400 123401", "07400 123402", "+44 7400 123403", "07400123404"]),
-    # In Germany a date's digits even parse as a landline ("20151104"): still not a phone column.
-    ("DE", ["0151 23456701", "0151 23456702", "+49 151 23456703", "015123456704"]),
-])
+@pytest.mark.parametrize(
+    "country,numbers",
+    [
+        ("GB", ["07400 123401", "07400 123402", "+44 7400 123403", "07400123404"]),
+        # In Germany a date's digits even parse as a landline ("20151104"): still not a phone column.
+        ("DE", ["0151 23456701", "0151 23456702", "+49 151 23456703", "015123456704"]),
+    ],
+)
 def test_without_a_header_dates_are_not_the_phone_column(tmp_path: Path, country: str, numbers: list[str]) -> None:
     dates = ["01.06.2013", "15.07.2014", "03.02.2012", "28.11.2015"]
     iso = ["2015-11-04", "2016-01-20", "2014-09-30", "2013-12-01"]
     p = tmp_path / "no_header.csv"
-    p.write_text("".join(f"Kunde {i},{d},{s},{n}\n" for i, (d, s, n) in enumerate(zip(dates, iso, numbers, strict=True))),
-                 encoding="utf-8")
+    p.write_text(
+        "".join(f"Kunde {i},{d},{s},{n}\n" for i, (d, s, n) in enumerate(zip(dates, iso, numbers, strict=True))),
+        encoding="utf-8",
+    )
     table, report = assert_promise(p, country)
     assert not table.has_header
     assert guess(table, country).phone == 3
@@ -57,8 +62,10 @@ def test_a_named_mobile_column_beats_a_fuller_landline_column(tmp_path: Path) ->
 def test_numbers_of_another_country_still_find_their_column(tmp_path: Path) -> None:
     """Kenyan numbers with the UK chosen: the column is found, and each row says why it fails."""
     p = tmp_path / "kenya.csv"
-    p.write_text("Wanjiru,12.03.2019,0722 000001\nOtieno,2020-01-15,0722 000002\nAkinyi,05/06/2018,0733 000003\n",
-                 encoding="utf-8")
+    p.write_text(
+        "Wanjiru,12.03.2019,0722 000001\nOtieno,2020-01-15,0722 000002\nAkinyi,05/06/2018,0733 000003\n",
+        encoding="utf-8",
+    )
     table, report = assert_promise(p, "GB")
     assert guess(table, "GB").phone == 2
     assert report.rejected == 3 and {r.reason for r in report.rejected_items} == {"invalid_number"}

@@ -30,7 +30,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("name,encoding,delimiter,has_header,headers,rows", CASES, ids=[c[0] for c in CASES])
-def test_sample_files(name: str, encoding: str, delimiter: str, has_header: bool, headers: list[str], rows: int) -> None:
+def test_sample_files(
+    name: str, encoding: str, delimiter: str, has_header: bool, headers: list[str], rows: int
+) -> None:
     t = read_file(DATA / name)
     assert t.encoding == encoding
     assert t.delimiter == delimiter

@@ -18,9 +18,12 @@ from smsdesk.services.importing.validate import ValidationContext, fast_segments
 
 from .conftest import DATA, SAMPLES
 
-CTX = ValidationContext(optouts=frozenset({"+447400111002"}), contacts=frozenset({"+447400111003"}),
-                        optout_how={"+447400111002": "added to the opt-out list by hand on 3 Nov 2026"},
-                        price_per_segment=0.04)
+CTX = ValidationContext(
+    optouts=frozenset({"+447400111002"}),
+    contacts=frozenset({"+447400111003"}),
+    optout_how={"+447400111002": "added to the opt-out list by hand on 3 Nov 2026"},
+    price_per_segment=0.04,
+)
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
@@ -44,10 +47,17 @@ def test_each_reason() -> None:
     r = validate(t, guess(t), compile_template("Hi {{first_name|there}}, your slot: {{slot}}"), CTX)
     got = {i.row: (i.status, i.reason) for i in r.items}
     assert got == {
-        1: ("accepted", None), 2: ("rejected", "missing_number"), 3: ("rejected", "invalid_number"),
-        4: ("rejected", "not_mobile"), 5: ("rejected", "duplicate"), 6: ("rejected", "opted_out"),
-        7: ("accepted", None), 8: ("rejected", "empty_merge_field"), 9: ("accepted", None),
-        10: ("rejected", "scientific_notation"), 11: ("accepted", None),
+        1: ("accepted", None),
+        2: ("rejected", "missing_number"),
+        3: ("rejected", "invalid_number"),
+        4: ("rejected", "not_mobile"),
+        5: ("rejected", "duplicate"),
+        6: ("rejected", "opted_out"),
+        7: ("accepted", None),
+        8: ("rejected", "empty_merge_field"),
+        9: ("accepted", None),
+        10: ("rejected", "scientific_notation"),
+        11: ("accepted", None),
     }
     by_row = {i.row: i for i in r.items}
     assert by_row[5].detail == "Same number as row 1."
@@ -83,7 +93,10 @@ def test_given_csv_damage() -> None:
     t = read_file(DATA / "csv/excel_damaged.csv")
     r = validate(t, guess(t))
     assert [(i.reason, i.flags) for i in r.items] == [
-        ("scientific_notation", ()), (None, ("lost_leading_zero",)), ("missing_number", ()), (None, ()),
+        ("scientific_notation", ()),
+        (None, ("lost_leading_zero",)),
+        ("missing_number", ()),
+        (None, ()),
     ]
 
 
@@ -118,8 +131,23 @@ def test_cancelled_validation_still_accounts_for_every_row(tmp_path: Path) -> No
     assert r.by_reason["cancelled"] > 0
 
 
-@pytest.mark.parametrize("text", ["", "hello", "€" * 80, "a" * 160, "a" * 161, "é" * 70, "ł" * 70, "ł" * 71,
-                                  "😀" * 35, "😀" * 36, "x" * 60 + "ł", "[" * 81])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "hello",
+        "€" * 80,
+        "a" * 160,
+        "a" * 161,
+        "é" * 70,
+        "ł" * 70,
+        "ł" * 71,
+        "😀" * 35,
+        "😀" * 36,
+        "x" * 60 + "ł",
+        "[" * 81,
+    ],
+)
 def test_fast_segments_agree_with_the_domain(text: str) -> None:
     info = analyze(text)
     assert fast_segments(text) == (info.segments, info.encoding)
@@ -136,12 +164,16 @@ def _expected(raw: str, region: str) -> tuple[str | None, bool | None]:
 def test_fast_number_path_gives_the_domain_answers() -> None:
     rng = random.Random(7)
     formats = [
-        lambda: (f"07{rng.randrange(10**9):09d}", "GB"), lambda: (f"+44 7{rng.randrange(10**9):09d}", "GB"),
-        lambda: (f"0044{rng.randrange(10**10):010d}", "GB"), lambda: (f"7{rng.randrange(10**9):09d}", "GB"),
-        lambda: (f"447{rng.randrange(10**9):09d}", "GB"), lambda: (f"01{rng.randrange(10**9):09d}", "DE"),
+        lambda: (f"07{rng.randrange(10**9):09d}", "GB"),
+        lambda: (f"+44 7{rng.randrange(10**9):09d}", "GB"),
+        lambda: (f"0044{rng.randrange(10**10):010d}", "GB"),
+        lambda: (f"7{rng.randrange(10**9):09d}", "GB"),
+        lambda: (f"447{rng.randrange(10**9):09d}", "GB"),
+        lambda: (f"01{rng.randrange(10**9):09d}", "DE"),
         lambda: (f"+1 {rng.randrange(200, 999)} {rng.randrange(10**7):07d}", "US"),
         lambda: (f"0{rng.randrange(10**8, 10**10)}", rng.choice(["FR", "KE", "IN", "AU", "IT", "BR", "AR", "MX"])),
-        lambda: (f"+{rng.randrange(10**8, 10**13)}", "GB"), lambda: (f"+44 7700 900{rng.randrange(1000):03d}", "GB"),
+        lambda: (f"+{rng.randrange(10**8, 10**13)}", "GB"),
+        lambda: (f"+44 7700 900{rng.randrange(1000):03d}", "GB"),
     ]
     for _ in range(4000):
         raw, region = rng.choice(formats)()
