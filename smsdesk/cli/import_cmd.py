@@ -6,7 +6,8 @@ read), ``accepted``, ``rejected``, ``by_reason``, ``file`` (``encoding`` used, `
 characters may have been read wrong) and ``items`` (one per data row: ``row``, ``status``,
 ``number``, ``reason``, and ``segments`` / ``encoding`` when a template is given).
 ``--encoding`` reads the file with a given codec instead of detecting it. A file that is not
-a spreadsheet (an image, a PDF, an archive, an old .xls) is refused with exit code 2. Without ``--dry-run`` the send is queued as a bulk run and this command stays until
+a spreadsheet (an image, a PDF, an archive, an old .xls) is refused with exit code 2.
+Without ``--dry-run`` the send is queued as a bulk run and this command stays until
 the run has left the outbox (or schedules it with ``--at`` and returns). ``--resume RUN``
 continues a run that was interrupted (the app closed or killed): from the exact recipient,
 nobody twice.

@@ -15,7 +15,10 @@ from smsdesk.providers._http import classify_aiohttp
 
 
 class AiohttpClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` over ``httpx_aiohttp``; :func:`smsdesk.providers._http.request` uses its session directly."""
+    """An ``httpx.AsyncClient`` over ``httpx_aiohttp``.
+
+    :func:`smsdesk.providers._http.request` uses its session directly.
+    """
 
     def __init__(self, *, timeout: httpx.Timeout | float, limits: httpx.Limits, headers: dict[str, str]) -> None:
         from httpx_aiohttp import AiohttpTransport

@@ -142,7 +142,8 @@ class Send2Provider(BaseProvider):
         if code == 500:
             # No client reference: it may have gone out, and a retry could send it twice.
             return ProviderError(
-                f"{NAME} had an internal error (HTTP {code}): {_words(resp)}; the message may or may not have been sent.",
+                f"{NAME} had an internal error (HTTP {code}): {_words(resp)}; "
+                "the message may or may not have been sent.",
                 ErrorKind.AMBIGUOUS,
                 status_code=code,
             )

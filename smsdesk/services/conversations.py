@@ -194,7 +194,8 @@ class ConversationService:
         if conv.opted_out:
             how = opted_out_reason(self.db.reader(), conv.remote) or "on the opt-out list"
             return (
-                f"{conv.contact_name or self._number_text(conv.remote)} has opted out ({how}). Replies are blocked until they text START "
+                f"{conv.contact_name or self._number_text(conv.remote)} has opted out ({how}). "
+                "Replies are blocked until they text START "
                 "or someone removes them on the Opt-outs page."
             )
         return None

@@ -315,10 +315,8 @@ class PollingService:
     async def _poll_replies(self, account: Account, adapter: Provider, limiter: _Limiter) -> None:
         started = datetime.now(UTC)
         cursor = self.repo.cursor(account.id)
-        if cursor:
-            since = datetime.fromisoformat(cursor) - self.overlap
-        else:
-            since = started - timedelta(hours=1)  # first poll: recent replies, not the whole history
+        # The first poll asks for recent replies, not the whole history.
+        since = datetime.fromisoformat(cursor) - self.overlap if cursor else started - timedelta(hours=1)
         await limiter.acquire()
         replies = await adapter.poll_inbound(since)
         st = self.state[account.id]

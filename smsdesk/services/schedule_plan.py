@@ -4,22 +4,38 @@ and this computer's zone. Kept apart from :mod:`smsdesk.services.scheduler` to k
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, zone
+from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, occurrences, to_local, zone
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
 from smsdesk.storage.messages import NewOutgoing, opted_out_reason
 
 if TYPE_CHECKING:
+    from smsdesk.services.accounts import AccountService
     from smsdesk.services.scheduler import SchedulerService
+    from smsdesk.services.send import SendService
+
+
+T = TypeVar("T")
+OFF_LOOP_AT = 200  # recipients; below this the work takes a few milliseconds
+
+
+async def off_loop(size: int, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn`` in a worker thread when the batch is big: checking and planning 10,000
+    numbers takes seconds of phonenumbers work, which must not freeze the window (the GUI
+    runs the scheduler's loop on its own thread). Reads use per-thread connections, so this is safe."""
+    if size < OFF_LOOP_AT:
+        return fn(*args)
+    return await asyncio.to_thread(fn, *args)
 
 
 def utc_now() -> datetime:
@@ -153,3 +169,51 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
     if skipped or rejected:
         notes.append(f"{skipped + len(rejected)} not sent: opted out.")
     return RunPlan(items, deferred, skipped, " ".join(notes), rejected)
+
+
+def check_request(
+    accounts: AccountService,
+    sending: SendService,
+    account_id: int,
+    raw: Sequence[str],
+    text: str,
+    personalised: dict[str, str],
+) -> list[tuple[str, str | None]]:
+    """The recipients of a request as (+E.164, personalised text or None), duplicates dropped.
+
+    Raises:
+        InvalidInput: no recipient, a number that is not usable, or a text the account refuses.
+    """
+    account = accounts.get(account_id)
+    sending.check_text(account, text)
+    if not raw:
+        raise InvalidInput("Add at least one recipient.")
+    out: list[tuple[str, str | None]] = []
+    seen: set[str] = set()
+    problems = []
+    for r in raw:
+        rec = sending.check_recipient(r)
+        if rec.error:
+            problems.append(rec.error)
+        elif rec.number and rec.number not in seen:
+            seen.add(rec.number)
+            out.append((rec.number, personalised.get(rec.number) or personalised.get(r)))
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    return out
+
+
+def first_run(when: datetime, zone_name: str, rule: Recurrence, now: datetime) -> tuple[datetime, datetime]:
+    """(naive wall-clock first run in the zone, UTC instant of the first real run).
+
+    Raises:
+        InvalidInput: an unknown zone, a rule that never runs, or a time already past.
+    """
+    zone(zone_name)
+    wall = to_local(when, zone_name).replace(tzinfo=None) if when.tzinfo else when
+    first = next(occurrences(rule, wall, zone_name), None)
+    if first is None:
+        raise InvalidInput("That repeat rule never runs.")
+    if first < now - timedelta(minutes=1):
+        raise InvalidInput(f"{wall:%d %b %Y %H:%M} ({zone_name}) is in the past; pick a later time.")
+    return wall.replace(second=0, microsecond=0), first

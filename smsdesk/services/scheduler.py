@@ -39,9 +39,7 @@ from smsdesk.domain.schedule import (
     ScheduleItem,
     defer_for_quiet,
     next_run,
-    occurrences,
     to_local,
-    zone,
 )
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
@@ -49,9 +47,12 @@ from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.schedule_plan import (
     ScheduleRequest,
+    check_request,
+    first_run,
     iso,
     local_zone_name,
     make_plan,
+    off_loop,
     utc_now,
 )
 from smsdesk.services.scheduler_provider import ProviderScheduling
@@ -65,7 +66,6 @@ from smsdesk.storage.schedule import Conflict, ScheduleRepository
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-OFF_LOOP_AT = 200  # recipients; below this the work takes a few milliseconds
 DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
 CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
 Clock = Callable[[], datetime]
@@ -155,39 +155,6 @@ class SchedulerService:
             return ""
         return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
 
-    # ---- validating --------------------------------------------------------------------------
-    def _check(
-        self, account_id: int, raw: Sequence[str], text: str, personalised: dict[str, str]
-    ) -> list[tuple[str, str | None]]:
-        account = self.accounts.get(account_id)
-        self.sender.check_text(account, text)
-        if not raw:
-            raise InvalidInput("Add at least one recipient.")
-        out: list[tuple[str, str | None]] = []
-        seen: set[str] = set()
-        problems = []
-        for r in raw:
-            rec = self.sender.check_recipient(r)
-            if rec.error:
-                problems.append(rec.error)
-            elif rec.number and rec.number not in seen:
-                seen.add(rec.number)
-                out.append((rec.number, personalised.get(rec.number) or personalised.get(r)))
-        if problems:
-            raise InvalidInput(" ".join(problems))
-        return out
-
-    def _first(self, when: datetime, zone_name: str, rule: Recurrence) -> tuple[datetime, datetime]:
-        """(naive wall-clock first run in the zone, UTC instant of the first real run)."""
-        zone(zone_name)
-        wall = to_local(when, zone_name).replace(tzinfo=None) if when.tzinfo else when
-        first = next(occurrences(rule, wall, zone_name), None)
-        if first is None:
-            raise InvalidInput("That repeat rule never runs.")
-        if first < self.clock() - timedelta(minutes=1):
-            raise InvalidInput(f"{wall:%d %b %Y %H:%M} ({zone_name}) is in the past; pick a later time.")
-        return wall.replace(second=0, microsecond=0), first
-
     # ---- commands ----------------------------------------------------------------------------
     async def create(self, req: ScheduleRequest) -> ScheduleItem:
         """Validate and store a scheduled send (nothing is sent now).
@@ -196,11 +163,18 @@ class SchedulerService:
             InvalidInput: nothing was stored; the message says why.
         """
         account = self.accounts.get(req.account_id)
-        recipients = await self._off_loop(
-            len(req.recipients), self._check, req.account_id, req.recipients, req.text, req.personalised
+        recipients = await off_loop(
+            len(req.recipients),
+            check_request,
+            self.accounts,
+            self.sender,
+            req.account_id,
+            req.recipients,
+            req.text,
+            req.personalised,
         )
         zone_name = req.zone or self.default_zone()
-        wall, first = self._first(req.when, zone_name, req.recurrence)
+        wall, first = first_run(req.when, zone_name, req.recurrence, self.clock())
         spec = self.accounts.spec(account)
         sender = check_sender(req.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
         provider_side = req.provider_side
@@ -274,8 +248,13 @@ class SchedulerService:
         new_text = item.body if text is None else text
         rcpts: list[tuple[str, str | None]] | None = None
         if recipients is not None or text is not None:
-            rcpts = self._check(
-                item.account_id, recipients if recipients is not None else self.recipients(sid), new_text, {}
+            rcpts = check_request(
+                self.accounts,
+                self.sender,
+                item.account_id,
+                recipients if recipients is not None else self.recipients(sid),
+                new_text,
+                {},
             )
             if recipients is None:  # keep personalised texts when only other fields change
                 rcpts = self.repo.recipients(sid)
@@ -285,7 +264,7 @@ class SchedulerService:
         zname = zone_name or item.zone
         if when is not None or zone_name is not None or recurrence is not None:
             base = when if when is not None else item.first_local
-            wall, first = self._first(base, zname, rule)
+            wall, first = first_run(base, zname, rule, self.clock())
             fields.update(
                 first_local=wall.isoformat(timespec="seconds"),
                 zone=zname,
@@ -342,7 +321,7 @@ class SchedulerService:
                 " AND state IN ('running', 'paused', 'at_provider')",
                 (iso(self.clock()), sid),
             )
-            _end_bulk_run(conn, item)
+            store.end_bulk_run(conn, item)
             audit(conn, "schedule.cancel", item.account, id=sid, stopped=len(stopped))
             return len(stopped), in_flight
 
@@ -471,7 +450,7 @@ class SchedulerService:
         def write(conn: sqlite3.Connection) -> None:
             store.update_item(conn, sid, item.version, ("held", "scheduled", "paused"), **fields)
             if nxt is None:
-                _end_bulk_run(conn, item)
+                store.end_bulk_run(conn, item)
 
         try:
             await self.db.write(write)
@@ -570,7 +549,7 @@ class SchedulerService:
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
-        plan = await self._off_loop(item.recipient_count, make_plan, self, item, now)
+        plan = await off_loop(item.recipient_count, make_plan, self, item, now)
 
         def write(conn: sqlite3.Connection) -> list[int] | None:
             if not claim(conn):
@@ -610,25 +589,8 @@ class SchedulerService:
             lambda conn: store.claim(conn, item.id, item.version, due, self.id),
         )
 
-    async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` in a worker thread when the batch is big: checking and planning 10,000
-        numbers takes seconds of phonenumbers work, which must not freeze the window (the GUI
-        runs this loop on its own thread). Reads use per-thread connections, so this is safe."""
-        if size < OFF_LOOP_AT:
-            return fn(*args)
-        return await asyncio.to_thread(fn, *args)
-
     def _changed(self, bulk: bool = False) -> None:
         self.bus.publish(Changes(queue=True, bulk=bulk))
-
-
-def _end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
-    """A scheduled bulk send that will not run (cancelled, or its only run skipped) ends its import
-    run too, in the same transaction: else the run stays "scheduled" for ever and the same file
-    is refused as "already being sent"."""
-    if item.bulk_run_id is not None:
-        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
-        bulk_store.cancel_unsent(conn, item.bulk_run_id)
 
 
 __all__ = ["ScheduleRequest", "SchedulerService", "local_zone_name"]

@@ -149,7 +149,8 @@ class ProviderScheduling:
         def claim(conn: sqlite3.Connection) -> list[int] | None:
             cur = conn.execute(
                 """UPDATE schedules SET claimed_by = ?, version = version + 1 WHERE id = ? AND version = ?
-                     AND state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL AND claimed_by IS NULL""",
+                     AND state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL
+                     AND claimed_by IS NULL""",
                 (svc.id, item.id, item.version),
             )
             if cur.rowcount != 1:
@@ -194,7 +195,8 @@ class ProviderScheduling:
                     (res.provider_message_id, f"scheduled at {name}", m.id),
                 )
             conn.execute(
-                "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, reason = ?, version = version + 1 WHERE id = ?",
+                "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, reason = ?, version = version + 1"
+                " WHERE id = ?",
                 (svc_now_iso(svc), f"Scheduled at {name}.", item.id),
             )
 

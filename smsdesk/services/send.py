@@ -208,11 +208,11 @@ class SendService:
         def write(conn: object) -> list[int]:
             ids = msg_store.insert_outgoing(conn, items)  # type: ignore[arg-type]
             audit(
-                conn,
+                conn,  # type: ignore[arg-type]
                 "send",
                 account.name,
                 recipients=len(ids),
-                scheduled=send_at_iso,  # type: ignore[arg-type]
+                scheduled=send_at_iso,
                 skipped_opted_out=len(plan.opted_out),
             )
             return ids

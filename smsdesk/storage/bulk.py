@@ -342,8 +342,8 @@ class BulkRepository:
 
     def unfinished_for(self, account_id: int, source_hash: str) -> RunRow | None:
         row = self.db.query_one(
-            "SELECT * FROM bulk_runs WHERE account_id = ? AND source_hash = ? AND state IN ('scheduled', 'running', 'paused')"
-            " ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM bulk_runs WHERE account_id = ? AND source_hash = ?"
+            " AND state IN ('scheduled', 'running', 'paused') ORDER BY id DESC LIMIT 1",
             (account_id, source_hash),
         )
         return _run(row) if row else None

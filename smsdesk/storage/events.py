@@ -48,7 +48,8 @@ def log_delivery(
 ) -> None:
     """One line of the webhook log; ``event_id`` links an accepted delivery to its raw event."""
     conn.execute(
-        "INSERT INTO webhook_log (at, account, path, status_code, outcome, reason, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO webhook_log (at, account, path, status_code, outcome, reason, event_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (utcnow(), account, path, status_code, outcome, reason, event_id),
     )
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from smsdesk.domain.schedule import Recurrence, ScheduleItem, counts_text
 from smsdesk.domain.status import Status
+from smsdesk.storage import bulk as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
 
@@ -148,7 +149,8 @@ def claim(conn: sqlite3.Connection, sid: int, version: int, due: str, me: str) -
 
 def start_run(conn: sqlite3.Connection, sid: int, due: str, me: str, note: str = "", skipped: int = 0) -> int:
     cur = conn.execute(
-        "INSERT INTO schedule_runs (schedule_id, due_utc, started_at, note, skipped, dispatcher) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO schedule_runs (schedule_id, due_utc, started_at, note, skipped, dispatcher)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         (sid, due, utcnow(), note, skipped, me),
     )
     return int(cur.lastrowid or 0)
@@ -382,7 +384,8 @@ class ScheduleRepository:
     def due(self, now: str) -> list[ScheduleItem]:
         rows = self.db.query(
             _SELECT + " WHERE s.state = 'scheduled' AND s.next_run_utc IS NOT NULL AND s.next_run_utc <= ?"
-            " AND (s.location = 'local' OR s.handed_off_at IS NULL) AND s.claimed_by IS NULL ORDER BY s.next_run_utc LIMIT 200",
+            " AND (s.location = 'local' OR s.handed_off_at IS NULL) AND s.claimed_by IS NULL"
+            " ORDER BY s.next_run_utc LIMIT 200",
             (now,),
         )
         return [row_to_item(r) for r in rows]
@@ -455,3 +458,12 @@ __all__ = [
     "promote_due",
     "update_item",
 ]
+
+
+def end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
+    """A scheduled bulk send that will not run (cancelled, or its only run skipped) ends its import
+    run too, in the same transaction: else the run stays "scheduled" for ever and the same file
+    is refused as "already being sent"."""
+    if item.bulk_run_id is not None:
+        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
+        bulk_store.cancel_unsent(conn, item.bulk_run_id)

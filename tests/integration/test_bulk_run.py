@@ -61,7 +61,8 @@ async def test_personalised_send_reaches_each_recipient_once(runtime: Any) -> No
     assert rejects[0] == "name,phone,appointment,row,reason,detail"
     assert rejects[1].startswith("Bob Jones,07911123457,Tue 11:30,6,Duplicate in file")
     members = runtime.db.query_one(
-        "SELECT count(*) FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id WHERE g.name = 'Clinic'"
+        "SELECT count(*) FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id"
+        " WHERE g.name = 'Clinic'"
     )
     assert members[0] == 5
     assert runtime.db.query_one("SELECT name FROM contacts WHERE number = '+447911123458'")[0] == "Chloé Martin"

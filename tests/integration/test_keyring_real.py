@@ -131,7 +131,7 @@ def _path_without_dbus(tmp_path: Path) -> str:
 def _bootstrap_test(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
     script = (
         f'source "{REPO}/packaging/bootstrap.sh"; '
-        "prepare() { :; }; "  # the venv and system packages are not what is tested here
+        "prepare() { :; }; guards() { :; }; "  # the venv and system packages are not what is tested here
         f'VENV="{tmp_path}/no-venv"; PATH="{_path_without_dbus(tmp_path)}"; cmd_test -k nothing'
     )
     env = {"CI": ci, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}

@@ -1,7 +1,8 @@
 """Conversations: the inbox on the left, the open thread and the reply box on the right.
 
 Keyboard: Up/Down in the list opens each conversation; Enter goes to the reply box; Esc
-goes back to the list; Tab moves on from the reply box; Ctrl+F searches (Down/Enter pick a hit, Esc clears); Alt+Up/Alt+Down
+goes back to the list; Tab moves on from the reply box; Ctrl+F searches (Down/Enter pick a hit,
+Esc clears); Alt+Up/Alt+Down
 switch conversation from anywhere; Ctrl+Enter sends; Ctrl+R retries the selected failed
 message. Drafts are saved per conversation (debounced, and on switching away). Opening a
 thread marks it read; so does a reply arriving while it is open on screen.
