@@ -26,10 +26,10 @@ import phonenumbers
 
 from smsdesk.domain import phone
 from smsdesk.domain.template import compile_template
-from smsdesk.services.importing import numbers
-from smsdesk.services.importing.mapping import guess
-from smsdesk.services.importing.readers import read_file
-from smsdesk.services.importing.validate import ValidationContext, validate
+from smsdesk.services.imports import numbers
+from smsdesk.services.imports.mapping import guess
+from smsdesk.services.imports.readers import read_file
+from smsdesk.services.imports.validate import ValidationContext, validate
 
 FIRST = ["Amy", "Ben", "Chloé", "Dev", "Eve", "Finn", "Gita", "Hugo", "Isla", "Jack", "Kai", "Lena", "Mo", "Nia"]
 UK_PREFIX = ["074", "075", "077", "078", "079"]

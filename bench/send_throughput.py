@@ -205,7 +205,7 @@ async def smsdesk_run(
             await rt.db.write(lambda c: msg_store.insert_outgoing(c, items))
             rt.dispatcher.kick()
         else:
-            await rt.sender.send(Draft(account.id, nums, "Bench message"))
+            await rt.sending.send(Draft(account.id, nums, "Bench message"))
         t_queued = time.perf_counter()
         deadline = time.monotonic() + 600
         while rt.dispatcher.sent_count - start_count < n:

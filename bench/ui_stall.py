@@ -88,7 +88,7 @@ async def _until(predicate: Any, limit_s: float) -> None:
 
 
 async def _through_message(wiz: Any, path: Path, template: str) -> None:
-    from smsdesk.services.importing.wizard import Step
+    from smsdesk.services.bulk_send_flow import Step
 
     file_page = wiz.page(Step.FILE)
     file_page.path.setText(str(path))
@@ -105,7 +105,7 @@ async def _through_message(wiz: Any, path: Path, template: str) -> None:
 
 
 async def _phases(rt: Any, view: Any, meter: StallMeter, rows: int, send: int, tmp: Path) -> dict[str, Any]:
-    from smsdesk.services.importing.wizard import Step
+    from smsdesk.services.bulk_send_flow import Step
 
     big, small = tmp / "big.csv", tmp / "send.csv"
     wiz = view.wizard
@@ -126,7 +126,7 @@ async def _phases(rt: Any, view: Any, meter: StallMeter, rows: int, send: int, t
     wiz.button(wiz.WizardButton.CommitButton).click()
     await _until(lambda: wiz.currentId() == Step.RUN, 60)
     # Poll the run's own row (one indexed read), not progress(): the probe must not be the stall.
-    await _until(lambda: rt.bulk.get(wiz.state.run_id).state == "done", 600)
+    await _until(lambda: rt.bulk_send.get(wiz.state.run_id).state == "done", 600)
     out["send_seconds"] = round(time.perf_counter() - t0, 2)
     out["send"] = meter.stop()
     p = wiz.state.progress()

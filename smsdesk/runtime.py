@@ -30,14 +30,15 @@ from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
+from smsdesk.receiver.types import is_loopback
 from smsdesk.services import backup as backups
 from smsdesk.services.accounts import SANDBOX_NAME, AccountService
+from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import RELAY_BEAT_S, ChangeWatch
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
 from smsdesk.services.dispatcher import Dispatcher
-from smsdesk.services.importing.run import BulkRunService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
@@ -46,18 +47,17 @@ from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
-from smsdesk.services.webhooks import WebhookService
+from smsdesk.services.webhook_intake import WebhookIntakeService
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import changes as change_store
 from smsdesk.storage import processes
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.webhook.types import is_loopback
 
 if TYPE_CHECKING:
     # Imported where used (start_receiver / start_sandbox): each pulls in aiohttp.web, which
     # the GUI does not need before its window shows.
+    from smsdesk.receiver.receiver import ReceiverThread
     from smsdesk.sandbox import SandboxThread
-    from smsdesk.webhook.receiver import ReceiverThread
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Runtime:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
         self.dispatcher = Dispatcher(db, self.accounts, self.bus)
-        self.sender = SendService(
+        self.sending = SendService(
             db,
             self.accounts,
             self.bus,
@@ -101,13 +101,13 @@ class Runtime:
         self.scheduler = SchedulerService(
             db,
             self.accounts,
-            self.sender,
+            self.sending,
             self.bus,
             lambda: self.settings.overdue_limit_minutes,
             self.dispatcher.id,
             kick=self.dispatcher.kick,
         )
-        self.bulk = BulkRunService(
+        self.bulk_send = BulkSendService(
             db,
             self.accounts,
             self.bus,
@@ -121,7 +121,7 @@ class Runtime:
         self._tunnel_deferred = False  # the tunnel was left to a live relay
         self.inbound = InboundService(db, self.accounts, self.bus)
         self.inbound.on_replies = self.watch.local_replies
-        self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
+        self.webhook_intake = WebhookIntakeService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
         self.polling = PollingService(
             db,
@@ -144,7 +144,7 @@ class Runtime:
         self.watch.on_relay_change(self._relay_changed)
         self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
         self._shown_region = settings.default_region
-        self.conversations = ConversationService(db, self.bus, self.sender, self.contacts.number_text)
+        self.conversations = ConversationService(db, self.bus, self.sending, self.contacts.number_text)
         self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
         # STOP / START replies and providers' opted-out refusals reach every provider's own list.
         self.inbound.on_optouts = self.optouts.sync_later
@@ -221,7 +221,7 @@ class Runtime:
         processes commit to this database."""
         self.loop = asyncio.get_running_loop()
         self.bus.bind(self.loop)
-        self.webhooks.bind(self.loop)
+        self.webhook_intake.bind(self.loop)
         self.is_relay = relay
         if relay:
             self.watch.relay_key = change_store.relay_key()
@@ -235,7 +235,7 @@ class Runtime:
         if dispatcher:
             self.spawn(self.dispatcher.run())
             self.spawn(self.scheduler.run())
-            self.spawn(self.bulk.run())
+            self.spawn(self.bulk_send.run())
             self.spawn(self.review.run())
             self.spawn(self.backups.run())
         if tunnel and receiver and self.receiver is not None:
@@ -253,7 +253,7 @@ class Runtime:
         if relay:
             await self._beat_relay()
             self.spawn(self._relay_heartbeat())
-        self.spawn(self.webhooks.maintain())
+        self.spawn(self.webhook_intake.maintain())
         self._process_events_soon()
 
     # ---- sharing the database with a relay ---------------------------------------------
@@ -326,7 +326,7 @@ class Runtime:
                 print(f"Polling {account.name}: {why}", file=sys.stderr)
 
     def start_receiver(self) -> None:
-        from smsdesk.webhook.receiver import ReceiverThread
+        from smsdesk.receiver.receiver import ReceiverThread
 
         host = self.settings.receiver_host or "127.0.0.1"
         if not is_loopback(host):
@@ -334,12 +334,12 @@ class Runtime:
             log.warning("the webhook receiver listens on %s, reachable from other computers", host)
         try:
             try:
-                self.receiver = ReceiverThread(self.webhooks, host, self.settings.receiver_port)
+                self.receiver = ReceiverThread(self.webhook_intake, host, self.settings.receiver_port)
                 self.status.receiver_url = self.receiver.start()
             except OSError:
                 # Another smsdesk (the GUI, or serve) has the port: this process still needs
                 # its own receiver for its own sandbox, on any free port.
-                self.receiver = ReceiverThread(self.webhooks, host, 0)
+                self.receiver = ReceiverThread(self.webhook_intake, host, 0)
                 self.status.receiver_url = self.receiver.start()
                 log.info(
                     "receiver port %s busy; listening on %s", self.settings.receiver_port, self.status.receiver_url
@@ -464,7 +464,7 @@ class Runtime:
                 log.warning("could not clear the relay heartbeat; a GUI will notice in %.0f s", RELAY_BEAT_S * 3.5)
         self.dispatcher.stop()
         self.scheduler.stop()
-        self.bulk.stop()
+        self.bulk_send.stop()
         self.review.stop()
         self.backups.stop()
         self.polling.stop()
@@ -472,7 +472,7 @@ class Runtime:
         if self.receiver is not None:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
-        self.webhooks.unbind()
+        self.webhook_intake.unbind()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

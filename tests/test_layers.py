@@ -29,7 +29,7 @@ RANK = {
     "smsdesk.providers": 1,
     "smsdesk.storage": 1,
     "smsdesk.config": 1,
-    "smsdesk.webhook": 1,
+    "smsdesk.receiver": 1,
     "smsdesk.services": 2,
     "smsdesk.runtime": 3,
     "smsdesk.ui": 4,

@@ -26,9 +26,10 @@ from typing import Any
 from smsdesk.cli.common import info, open_runtime, print_json
 from smsdesk.cli.send import parse_at
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
-from smsdesk.services.importing.run import BulkRunService
-from smsdesk.services.importing.validate import REASONS, Report
-from smsdesk.services.importing.wizard import ImportWizard
+from smsdesk.runtime import Runtime
+from smsdesk.services.bulk_send import BulkSendService
+from smsdesk.services.bulk_send_flow import BulkSendFlow
+from smsdesk.services.imports.validate import REASONS, Report
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -90,30 +91,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         rt.close()
 
 
-def _service(rt: Any, window: int) -> tuple[BulkRunService, bool]:
-    """The runtime's bulk service, or one of our own (then the caller runs its loop)."""
-    existing = getattr(rt, "bulk", None)
-    if existing is not None:
-        if window:
-            existing.window = window
-        return existing, False
-    svc = BulkRunService(
-        rt.db,
-        rt.accounts,
-        rt.bus,
-        kick=rt.dispatcher.kick,
-        scheduler=lambda: getattr(rt, "scheduler", None),
-        dispatcher_id=rt.dispatcher.id,
-        window=window or 2000,
-    )
-    return svc, True
+def _bulk_send(rt: Runtime, window: int) -> BulkSendService:
+    """The runtime's bulk-send service, sending ``window`` rows at a time when given (``--window``)."""
+    if window:
+        rt.bulk_send.window = window
+    return rt.bulk_send
 
 
-def _check(rt: Any, args: argparse.Namespace, template: str) -> tuple[ImportWizard, Report]:
+def _check(rt: Runtime, args: argparse.Namespace, template: str) -> tuple[BulkSendFlow, Report]:
     """Read, map and validate (synchronous: nothing else runs yet)."""
     account = rt.accounts.by_name(args.account)
-    svc, _own = _service(rt, args.window)
-    wiz = ImportWizard(svc, (args.country or rt.settings.default_region or "GB"))
+    wiz = BulkSendFlow(_bulk_send(rt, args.window), (args.country or rt.settings.default_region or "GB"))
     table = wiz.load(Path(args.file), encoding=args.encoding)
     if table.encoding_doubt:
         info(
@@ -132,13 +120,12 @@ def _check(rt: Any, args: argparse.Namespace, template: str) -> tuple[ImportWiza
     return wiz, report
 
 
-async def _send(rt: Any, args: argparse.Namespace, wiz: ImportWizard, when: Any) -> int:
+async def _send(rt: Runtime, args: argparse.Namespace, wiz: BulkSendFlow, when: Any) -> int:
     report = wiz.report
     assert report is not None and wiz.account_id is not None
     account = rt.accounts.get(wiz.account_id)
     svc = wiz.runs
     assert svc is not None
-    own = getattr(rt, "bulk", None) is not svc
     unknown = wiz.unknown_fields()
     if unknown:
         raise InvalidInput(
@@ -148,12 +135,9 @@ async def _send(rt: Any, args: argparse.Namespace, wiz: ImportWizard, when: Any)
         )
     is_sandbox = account.provider == "sandbox"
     await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
-    loop_task = None
     try:
         if is_sandbox:
             rt.configure_sandbox_account(account.id)
-        if own and when is None:
-            loop_task = asyncio.create_task(svc.run())
         wiz.set_schedule(when)
         wiz.set_group(args.group)
         run_id = await wiz.start()
@@ -165,37 +149,28 @@ async def _send(rt: Any, args: argparse.Namespace, wiz: ImportWizard, when: Any)
         return await _wait(svc, run_id, args)
     finally:
         svc.stop()
-        if loop_task is not None:
-            loop_task.cancel()
-            await asyncio.gather(loop_task, return_exceptions=True)
         await rt.stop()
 
 
-async def _resume(rt: Any, args: argparse.Namespace) -> int:
-    svc, own = _service(rt, args.window)
+async def _resume(rt: Runtime, args: argparse.Namespace) -> int:
+    svc = _bulk_send(rt, args.window)
     run = svc.get(args.resume)
     account = rt.accounts.get(run.account_id)
     is_sandbox = account.provider == "sandbox"
     await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=True)
-    loop_task = None
     try:
         if is_sandbox:
             rt.configure_sandbox_account(account.id)
         if run.state == "paused":
             await svc.resume(run.id)
-        if own:
-            loop_task = asyncio.create_task(svc.run())
         info(f"Resuming run {run.id} ({run.state}).")
         return await _wait(svc, run.id, args)
     finally:
         svc.stop()
-        if loop_task is not None:
-            loop_task.cancel()
-            await asyncio.gather(loop_task, return_exceptions=True)
         await rt.stop()
 
 
-async def _wait(svc: BulkRunService, run_id: int, args: argparse.Namespace) -> int:
+async def _wait(svc: BulkSendService, run_id: int, args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     last = ""
     while True:
@@ -215,7 +190,7 @@ async def _wait(svc: BulkRunService, run_id: int, args: argparse.Namespace) -> i
     return 0 if not (summary["failed"] or summary["needs_review"]) else 1
 
 
-def _print_report(args: argparse.Namespace, data: dict[str, Any], wiz: ImportWizard | None) -> None:
+def _print_report(args: argparse.Namespace, data: dict[str, Any], wiz: BulkSendFlow | None) -> None:
     if args.json:
         print_json(data)
         return

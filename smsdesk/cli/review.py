@@ -102,14 +102,14 @@ async def _send_again(rt: Any, args: argparse.Namespace, batch: ReviewBatch) -> 
         ids = await rt.review.send_again(batch.key)
         info(f"Sending {len(ids):,} message{'s' if len(ids) != 1 else ''} of {batch.title} again…")
         deadline = time.monotonic() + args.timeout
-        while any(m.status == Status.QUEUED for m in rt.sender.messages.get_many(ids)):
+        while any(m.status == Status.QUEUED for m in rt.sending.messages.get_many(ids)):
             if time.monotonic() > deadline:
                 raise SmsdeskError(
                     f"Timed out after {args.timeout:.0f} s waiting for the provider; "
                     "the app or smsdesk serve sends the rest."
                 )
             await asyncio.sleep(0.2)
-        counts = Counter(m.status.value for m in rt.sender.messages.get_many(ids))
+        counts = Counter(m.status.value for m in rt.sending.messages.get_many(ids))
     finally:
         await rt.stop()
     if getattr(args, "json", False):

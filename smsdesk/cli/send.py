@@ -69,29 +69,29 @@ async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | N
     try:
         if is_sandbox:
             rt.configure_sandbox_account(account.id)
-        msgs = await rt.sender.send(Draft(account.id, args.to, text, send_at=when))
+        msgs = await rt.sending.send(Draft(account.id, args.to, text, send_at=when))
         ids = [m.id for m in msgs]
         if when is not None:
             info(f"Scheduled {len(ids)} message(s) for {when.isoformat()}.")
-            _report(args, rt.sender.messages.get_many(ids))
+            _report(args, rt.sending.messages.get_many(ids))
             return 0
         deadline = time.monotonic() + args.timeout
 
         def done(final: bool) -> bool:
-            cur = rt.sender.messages.get_many(ids)
+            cur = rt.sending.messages.get_many(ids)
             if final:
                 return all(m.status.is_final for m in cur)
             return all(m.status != Status.QUEUED for m in cur)
 
         while not done(args.wait):
             if time.monotonic() > deadline:
-                _report(args, rt.sender.messages.get_many(ids))
+                _report(args, rt.sending.messages.get_many(ids))
                 raise SmsdeskError(
                     f"Timed out after {args.timeout:.0f} s waiting for "
                     + ("delivery receipts." if args.wait else "the provider to accept the messages.")
                 )
             await asyncio.sleep(0.1)
-        final = rt.sender.messages.get_many(ids)
+        final = rt.sending.messages.get_many(ids)
         _report(args, final)
         bad = [m for m in final if m.status in (Status.FAILED, Status.REJECTED, Status.EXPIRED, Status.NEEDS_REVIEW)]
         return 1 if bad else 0

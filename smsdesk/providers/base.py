@@ -19,7 +19,7 @@ from smsdesk.domain.models import (
     SendResult,
     StatusEvent,
 )
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.providers.spec import ProviderSpec
 
 if TYPE_CHECKING:

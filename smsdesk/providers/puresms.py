@@ -29,7 +29,7 @@ from smsdesk.domain.models import (
 from smsdesk.domain.phone import canonical_inbound
 from smsdesk.domain.segments import analyze, strip_to_gsm
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
 from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (

@@ -57,11 +57,11 @@ class SearchHit:
 
 class ConversationService:
     def __init__(
-        self, db: Database, bus: EventBus, sender: SendService, number_text: Callable[[str], str] = str
+        self, db: Database, bus: EventBus, sending: SendService, number_text: Callable[[str], str] = str
     ) -> None:
         self.db = db
         self.bus = bus
-        self.sender = sender
+        self.sending = sending
         self._number_text = number_text  # a number as people write it (ContactService.number_text)
         self.repo = ConversationRepository(db)
 
@@ -132,7 +132,7 @@ class ConversationService:
         return ThreadPage([self.repo.to_message(x) for x in rows], has_older, has_newer)
 
     def messages(self, ids: set[int]) -> builtins.list[Message]:
-        return self.sender.messages.get_many(ids)
+        return self.sending.messages.get_many(ids)
 
     async def mark_read(self, conversation_id: int) -> int:
         """Mark a thread read (opening it does this); returns how many replies were unread."""
@@ -178,7 +178,7 @@ class ConversationService:
             InvalidInput: empty or too long text.
         """
         conv = self.get(conversation_id)
-        sent = await self.sender.send(Draft(conv.account_id, [conv.remote], text))
+        sent = await self.sending.send(Draft(conv.account_id, [conv.remote], text))
         # Read again after sending: a draft save may have landed while the send was queued.
         after = self.repo.get(conversation_id)
         if after is not None and after.draft:
@@ -186,7 +186,7 @@ class ConversationService:
         return sent
 
     async def retry(self, message_id: int) -> bool:
-        return await self.sender.retry(message_id)
+        return await self.sending.retry(message_id)
 
     def blocked_reason(self, conversation_id: int) -> str | None:
         """Why replying is blocked (opted out), or None."""

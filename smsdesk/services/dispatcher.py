@@ -36,10 +36,10 @@ from smsdesk.domain.optout import PROVIDER_OPTED_OUT
 from smsdesk.domain.status import Status, can_move
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import bulk as bulk_store
-from smsdesk.storage import events as ev_store
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import optouts as opt_store
+from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.messages import MessageRepository
 

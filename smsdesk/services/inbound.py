@@ -17,14 +17,14 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import InboundMessage, ParsedWebhook, StatusEvent
 from smsdesk.domain.optout import Keyword, classify
 from smsdesk.domain.segments import analyze
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import events as ev_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import optouts as opt_store
+from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database
-from smsdesk.storage.events import EventRepository
+from smsdesk.storage.webhook_events import WebhookEventRepository
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class InboundService:
         self.db = db
         self.accounts = accounts
         self.bus = bus
-        self.events = EventRepository(db)
+        self.events = WebhookEventRepository(db)
         self._running = False
         self._again = False
         # Told the ids of replies being stored, inside the transaction (before COMMIT): the

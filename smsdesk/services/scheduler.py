@@ -57,7 +57,7 @@ from smsdesk.services.schedule_plan import (
 )
 from smsdesk.services.scheduler_provider import ProviderScheduling
 from smsdesk.services.send import SendService
-from smsdesk.storage import bulk as bulk_store
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import schedule as store
 from smsdesk.storage.accounts import audit
@@ -82,7 +82,7 @@ class SchedulerService:
         self,
         db: Database,
         accounts: AccountService,
-        sender: SendService,
+        sending: SendService,
         bus: EventBus,
         overdue_limit_minutes: Callable[[], int],
         dispatcher_id: str,
@@ -93,7 +93,7 @@ class SchedulerService:
     ) -> None:
         self.db = db
         self.accounts = accounts
-        self.sender = sender
+        self.sending = sending
         self.bus = bus
         self.repo = ScheduleRepository(db)
         self.overdue_limit = overdue_limit_minutes
@@ -167,7 +167,7 @@ class SchedulerService:
             len(req.recipients),
             check_request,
             self.accounts,
-            self.sender,
+            self.sending,
             req.account_id,
             req.recipients,
             req.text,
@@ -250,7 +250,7 @@ class SchedulerService:
         if recipients is not None or text is not None:
             rcpts = check_request(
                 self.accounts,
-                self.sender,
+                self.sending,
                 item.account_id,
                 recipients if recipients is not None else self.recipients(sid),
                 new_text,
@@ -372,7 +372,7 @@ class SchedulerService:
         if paused_run:
             quiet = self.quiet_hours(item.account_id)
             ids = self.repo.message_ids(sid)
-            for m in self.sender.messages.get_many(ids):
+            for m in self.sending.messages.get_many(ids):
                 if m.status != Status.SCHEDULED or m.raw_status != "paused":
                     continue
                 d = defer_for_quiet(now, self.zones(m.remote, item.zone), quiet)

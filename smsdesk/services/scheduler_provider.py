@@ -126,7 +126,7 @@ class ProviderScheduling:
         quiet = svc.quiet_hours(item.account_id)
         news: list[NewOutgoing] = []
         for number, body in svc.repo.recipients(item.id):
-            if svc.sender.optouts.is_opted_out(number):
+            if svc.sending.optouts.is_opted_out(number):
                 continue
             text = body or item.body
             info = analyze(text)
@@ -165,7 +165,7 @@ class ProviderScheduling:
         ids = await svc.db.write(claim)
         if ids is None:
             return False
-        msgs = svc.sender.messages.get_many(ids)
+        msgs = svc.sending.messages.get_many(ids)
         try:
             adapter = svc.accounts.adapter(item.account_id)
             results = await self._send(

@@ -1,6 +1,6 @@
 """Contacts' names by number, for showing a name wherever a number is shown.
 
-The ``contacts`` table is filled by bulk import (:mod:`smsdesk.storage.bulk`) and by naming a
+The ``contacts`` table is filled by bulk import (:mod:`smsdesk.storage.bulk_sends`) and by naming a
 number (:func:`smsdesk.storage.conversations.set_contact_name`); this module only reads it.
 """
 

@@ -246,7 +246,7 @@ V3 = [
     "CREATE INDEX conversations_remote ON conversations(remote)",
 ]
 
-# Bulk import runs (issue 6, storage/bulk.py): one row per import, one item per data row of
+# Bulk import runs (issue 6, storage/bulk_sends.py): one row per import, one item per data row of
 # the file (accepted or rejected, with the reason), each accepted item linked to the outbox
 # message it became. ``state`` pauses / cancels the run: the dispatcher does not claim the
 # messages of a paused or cancelled run.

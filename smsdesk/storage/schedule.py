@@ -22,7 +22,7 @@ from typing import Any
 
 from smsdesk.domain.schedule import Recurrence, ScheduleItem, counts_text
 from smsdesk.domain.status import Status
-from smsdesk.storage import bulk as bulk_store
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
 

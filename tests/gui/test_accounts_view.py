@@ -53,8 +53,8 @@ def test_add_test_send_and_remove_an_account(gui, qtbot, memory_keyring) -> None
     qtbot.mouseClick(view.test_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.result.text().startswith("✓"))
 
-    [msg] = gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123456"], "via the Shop account")))
-    gui.wait_until(lambda: gui.rt.sender.messages.get(msg.id).status == Status.SENT)
+    [msg] = gui.run(gui.rt.sending.send(Draft(account.id, ["07911 123456"], "via the Shop account")))
+    gui.wait_until(lambda: gui.rt.sending.messages.get(msg.id).status == Status.SENT)
     assert gui.rt.sandbox.server.sent[-1].sender == "MyShop"
 
     view.confirm_remove()
@@ -160,7 +160,7 @@ def test_each_provider_can_be_pointed_at_the_sandbox_tested_and_sent_through(
     compose = _compose_send(gui, qtbot, account.id, f"Hello through {provider}")
     gui.wait_until(lambda: compose.model.rowCount() == 1)
     gui.wait_until(lambda: compose.model.index(0, STATUS_COL).data() == "Delivered", timeout=20)
-    [msg] = gui.rt.sender.messages.recent(5, account_id=account.id)
+    [msg] = gui.rt.sending.messages.recent(5, account_id=account.id)
     assert msg.status == Status.DELIVERED
     sent = gui.rt.sandbox.server.sent[-1]
     assert (sent.wire, sent.content) == (provider, f"Hello through {provider}")

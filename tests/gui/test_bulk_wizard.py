@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from smsdesk.services.importing.wizard import Step
+from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.bulk_wizard import BulkImportView
 from tests.support.typing import replace_text, type_text
 
@@ -84,7 +84,7 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
         "name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(300)) + "Bad,12345\nDup,07400000001\n"
     )
     gui.rt.sandbox.server.config.latency = 0.03
-    gui.rt.bulk.window = 20
+    gui.rt.bulk_send.window = 20
     view = _open(gui)
     w = view.wizard
     type_text(w.page(Step.FILE).path, str(src))
@@ -125,17 +125,17 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
 
 def test_a_run_left_by_a_previous_session_opens_on_its_progress_page(gui, tmp_path: Path) -> None:  # noqa: ANN001
     """The app was closed mid-run: the run resumed by itself; the page shows it and its controls."""
-    from smsdesk.services.importing.wizard import ImportWizard
+    from smsdesk.services.bulk_send_flow import BulkSendFlow
 
     src = tmp_path / "left.csv"
     src.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(60)))
-    wiz = ImportWizard(gui.rt.bulk)
+    wiz = BulkSendFlow(gui.rt.bulk_send)
     wiz.load(src)
     wiz.set_account(gui.rt.accounts.by_name("Sandbox").id)
     wiz.set_template("Hi {{name}}")
-    gui.rt.bulk.window = 10
+    gui.rt.bulk_send.window = 10
     run_id = gui.run(wiz.start())
-    gui.run(gui.rt.bulk.pause(run_id))
+    gui.run(gui.rt.bulk_send.pause(run_id))
     view = _open(gui)
     w = view.wizard
     assert w.currentId() == Step.RUN and w.state.run_id == run_id

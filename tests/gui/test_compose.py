@@ -45,7 +45,7 @@ def test_invalid_number_is_inline_and_writes_nothing(gui, qtbot) -> None:
     qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     gui.settle(0.3)
     assert "Fix the recipients" in view.feedback.text()
-    assert gui.rt.sender.messages.recent(10) == []
+    assert gui.rt.sending.messages.recent(10) == []
 
 
 def test_counter_names_characters_forcing_ucs2(gui) -> None:

@@ -62,8 +62,8 @@ def _bodies(page: ConversationsView) -> list[str]:
 def test_reply_lands_in_its_thread_with_unread_badge_and_notification(gui) -> None:
     page = _page(gui)
     account = gui.rt.accounts.by_name("Sandbox")
-    gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123456"], "Table for two at 7pm?")))
-    gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123457"], "Your parcel is on its way")))
+    gui.run(gui.rt.sending.send(Draft(account.id, ["07911 123456"], "Table for two at 7pm?")))
+    gui.run(gui.rt.sending.send(Draft(account.id, ["07911 123457"], "Your parcel is on its way")))
     gui.wait_until(lambda: page.list_model.rowCount() == 2)
     _inject(gui, ALICE, "Yes please, 7pm is perfect")
     gui.wait_until(lambda: (c := _conv(gui, ALICE)) is not None and c.unread == 1)
@@ -105,7 +105,7 @@ def test_stop_shows_banner_and_blocks_reply_until_start(gui) -> None:
     assert not page.reply.isEnabled() and not page.send_button.isEnabled()
     page.send()  # Ctrl+Enter
     gui.settle(0.2)
-    assert gui.rt.sender.messages.recent(10, direction="out") == []
+    assert gui.rt.sending.messages.recent(10, direction="out") == []
     assert "opted out" in page.feedback.text()
     _inject(gui, ALICE, "START")
     gui.wait_until(lambda: not page.banner.isVisibleTo(page))
@@ -199,7 +199,7 @@ def test_ctrl_enter_in_reply_sends_even_with_compose_built(gui) -> None:
     type_text(page.reply, "Yes, until 6")
     press(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])
-    out = gui.rt.sender.messages.recent(5, direction="out")
+    out = gui.rt.sending.messages.recent(5, direction="out")
     assert [m.body for m in out] == ["Yes, until 6"] and out[0].remote == ALICE
 
 

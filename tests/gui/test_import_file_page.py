@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from smsdesk.services.importing.wizard import Step
+from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.bulk_wizard import BulkImportView
 
 GREEK = ["Αλέξανδρος Παπαδόπουλος", "Σοφία Γεωργίου", "Νίκος Οικονόμου"]

@@ -55,7 +55,7 @@ def test_sent_list_and_conversations_show_names_and_numbers_as_people_write_them
     assert _to_column(compose) == {ANN: "Ann Lee", KENYA: "+254 722 000000", BOB: "07911 123457"}
     ann_row = next(r for r in range(3) if compose.model.message_at(r).remote == ANN)
     assert compose.model.index(ann_row, TO_COL).data(Qt.ItemDataRole.ToolTipRole) == "Ann Lee (07911 123456)"
-    assert {m.remote for m in gui.rt.sender.messages.recent(10)} == {ANN, KENYA, BOB}  # stored as +E.164
+    assert {m.remote for m in gui.rt.sending.messages.recent(10)} == {ANN, KENYA, BOB}  # stored as +E.164
 
     # Naming a number shows at once in the sent list.
     gui.run(gui.rt.contacts.set_name(BOB, "Bob Marsh"))

@@ -47,7 +47,7 @@ def test_add_list_and_remove_with_confirmation(gui) -> None:
     [row] = _cells(page)
     assert row[:4] == ["+447911123456", "", "Added by hand", "asked on the phone"] and row[4]
     assert "is opted out" in page.feedback.text()
-    assert gui.rt.sender.check_recipient("07911 123456").error
+    assert gui.rt.sending.check_recipient("07911 123456").error
 
     page.table.selectRow(0)
     page.confirm_remove()
@@ -60,7 +60,7 @@ def test_add_list_and_remove_with_confirmation(gui) -> None:
     box = page.findChild(QMessageBox, "confirm_remove_optout")
     box.button(QMessageBox.StandardButton.Yes).click()
     gui.wait_until(lambda: page.table.rowCount() == 0)
-    assert gui.rt.sender.check_recipient("07911 123456").error is None
+    assert gui.rt.sending.check_recipient("07911 123456").error is None
 
 
 def test_reply_stop_appears_on_the_page_live(gui) -> None:

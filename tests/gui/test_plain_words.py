@@ -116,7 +116,7 @@ def test_a_refusal_reads_without_its_http_code_which_stays_in_the_tooltip(gui, q
     gui.wait_until(lambda: "1 recipient" in compose.to_status.text())
     qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: compose.model.rowCount() == 1 and compose.model.index(0, 5).data())
-    [msg] = gui.rt.sender.messages.recent(1, direction="out")
+    [msg] = gui.rt.sending.messages.recent(1, direction="out")
     assert "(HTTP 400)" in (msg.error or "")  # what the provider said, kept whole
     shown = compose.model.index(0, 5).data()
     assert "HTTP" not in shown and "refused the message" in shown

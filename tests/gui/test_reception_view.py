@@ -42,8 +42,8 @@ def test_each_account_says_how_its_receipts_and_replies_arrive_now(gui, qtbot) -
     rt = gui.rt
     salon = gui.run(rt.accounts.add("Salon", "puresms", {**rt.accounts.sandbox_values("puresms"), "sender": "Salon"}))
     gui.run(rt.accounts.add("Shop", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": "s"}))
-    [msg] = gui.run(rt.sender.send(Draft(salon.id, ["+447911123456"], "Your colour is booked")))
-    gui.wait_until(lambda: rt.sender.messages.get(msg.id).status == Status.DELIVERED)  # its receipt came in
+    [msg] = gui.run(rt.sending.send(Draft(salon.id, ["+447911123456"], "Your colour is booked")))
+    gui.wait_until(lambda: rt.sending.messages.get(msg.id).status == Status.DELIVERED)  # its receipt came in
     panel = _panel(gui)
     lines = {
         panel.accounts.item(r, 0).text(): panel.accounts.item(r, 1).text() for r in range(panel.accounts.rowCount())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from smsdesk.domain.status import Status
-from smsdesk.services.importing.wizard import Step
+from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.conversations_view import ConversationsView
 from smsdesk.ui.views.review_panel import BatchCard
 from tests.support import interrupted
@@ -39,7 +39,7 @@ def test_needs_review_filter_sends_a_batch_again_after_a_warning(gui, qtbot) -> 
     gui.wait_until(lambda: "Sending 3 messages of Single messages from Sandbox again." in view.review.feedback.text())
     gui.wait_until(lambda: len(gui.rt.sandbox.server.sent) == 3)
     gui.wait_until(lambda: not _cards(view.review))
-    assert {m.status for m in gui.rt.sender.messages.get_many(ids)} <= {Status.SENT, Status.DELIVERED}
+    assert {m.status for m in gui.rt.sending.messages.get_many(ids)} <= {Status.SENT, Status.DELIVERED}
     assert view.width() <= gui.window.width()
 
 

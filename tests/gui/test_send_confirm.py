@@ -52,7 +52,7 @@ def test_ctrl_enter_to_five_asks_with_count_segments_and_cost_then_empties_to(gu
     box = _confirmation(gui, view)
     assert box.text() == "Send this message to 5 recipients?"
     assert "5 messages · 2 segments each, 10 in all\nEstimated cost 0.40 (0.04 per segment)." in box.informativeText()
-    assert gui.rt.sender.messages.recent(10) == []  # nothing is written while it asks
+    assert gui.rt.sending.messages.recent(10) == []  # nothing is written while it asks
     _ctrl_enter(qtbot, view)  # a second Ctrl+Enter does not open a second question
     assert len([b for b in view.findChildren(QMessageBox, "confirm_send") if b.isVisible()]) == 1
 
@@ -72,7 +72,7 @@ def test_ctrl_enter_to_five_asks_with_count_segments_and_cost_then_empties_to(gu
         or not view.findChild(QMessageBox, "confirm_send").isVisible()
     )
     assert "Fix the recipients" in view.feedback.text()
-    assert len(gui.rt.sender.messages.recent(20)) == 5
+    assert len(gui.rt.sending.messages.recent(20)) == 5
 
 
 def test_cancel_sends_nothing_and_an_account_without_price_says_cost_unknown(gui, qtbot) -> None:
@@ -86,7 +86,7 @@ def test_cancel_sends_nothing_and_an_account_without_price_says_cost_unknown(gui
     qtbot.keyClick(box, Qt.Key.Key_Escape)
     gui.wait_until(lambda: view.feedback.text() == "Not sent.")
     gui.settle(0.2)
-    assert gui.rt.sender.messages.recent(10) == []
+    assert gui.rt.sending.messages.recent(10) == []
     assert view.to.text() == FIVE and view.body.toPlainText() == "Closed on Monday"  # kept to edit
 
 
@@ -142,7 +142,7 @@ def test_opted_out_numbers_are_skipped_by_name_and_reason_and_the_rest_sent(gui,
     qtbot.mouseClick(box.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.model.rowCount() == 1)
     gui.settle(0.2)
-    assert [m.remote for m in gui.rt.sender.messages.recent(10)] == ["+447911123450"]
+    assert [m.remote for m in gui.rt.sending.messages.recent(10)] == ["+447911123450"]
     assert "Skipped 2 opted-out numbers" in view.feedback.text()
 
 
@@ -155,4 +155,4 @@ def test_when_every_typed_number_opted_out_send_says_so(gui, qtbot) -> None:
     gui.settle(0.2)
     assert view.findChild(QMessageBox, "confirm_send") is None
     assert "Fix the recipients" in view.feedback.text()
-    assert gui.rt.sender.messages.recent(10) == []
+    assert gui.rt.sending.messages.recent(10) == []

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont, QFontDatabase, QRawFont
 from PySide6.QtWidgets import QApplication
 
 from smsdesk.domain.segments import MAX_MESSAGE_CHARS
-from smsdesk.services.importing.wizard import Step
+from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.bulk_wizard import BulkImportView
 from smsdesk.ui.views.compose_view import ComposeView
 from smsdesk.ui.views.conversations_view import ConversationsView

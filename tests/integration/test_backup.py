@@ -25,7 +25,7 @@ from smsdesk.config.paths import resolve
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.runtime import Runtime
 from smsdesk.services import backup as backups
-from smsdesk.storage import bulk as bulk_store
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import processes
 from smsdesk.storage.migrations import LATEST_VERSION
 from tests.support import serve_proc
@@ -53,7 +53,7 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
         "Mob", "mobivate", {"base_url": "http://127.0.0.1:9", "sender": "Shop", "api_key": "mob-key"}
     )
     runtime.sandbox.server.config.latency = 0.03  # each batch request takes a moment: the send is still going
-    runtime.bulk.window = 40
+    runtime.bulk_send.window = 40
     sandbox = runtime.accounts.by_name("Sandbox")
 
     def start(conn: Any) -> int:
@@ -69,7 +69,7 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
         )
 
     run_id = await runtime.db.write(start)
-    await runtime.bulk.pump(run_id)
+    await runtime.bulk_send.pump(run_id)
 
     def sent() -> set[str]:
         return {

@@ -266,7 +266,7 @@ def _queue_messages(home: Path, count: int) -> None:
     try:
         account = rt.accounts.by_name("Sandbox")
         numbers = [f"+4479111{i:05d}" for i in range(count)]
-        asyncio.run(rt.sender.send(Draft(account.id, numbers, "Your table is ready")))
+        asyncio.run(rt.sending.send(Draft(account.id, numbers, "Your table is ready")))
     finally:
         rt.close()
 

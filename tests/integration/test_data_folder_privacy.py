@@ -73,8 +73,8 @@ async def test_a_new_data_folder_and_everything_in_it_are_private_whatever_the_u
         rt = Runtime.open()
         try:
             await rt.start(receiver=False, sandbox=True, tunnel=False, polling=False)
-            sent = await rt.sender.send(Draft(rt.accounts.by_name("Sandbox").id, ["+447911123456"], "hello"))
-            await until(lambda: (m := rt.sender.messages.get(sent[0].id)) and m.status.value != "queued")
+            sent = await rt.sending.send(Draft(rt.accounts.by_name("Sandbox").id, ["+447911123456"], "hello"))
+            await until(lambda: (m := rt.sending.messages.get(sent[0].id)) and m.status.value != "queued")
             rt.save_settings()
             # The window's log file, rotated (the rotated copies are new files too).
             _log_lines(PrivateRotatingFileHandler(rt.paths.logs / "smsdesk.log", maxBytes=300, backupCount=2), 20)

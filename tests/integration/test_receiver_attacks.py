@@ -22,9 +22,9 @@ import pytest_asyncio
 from jwt.api_jws import PyJWS
 
 from smsdesk.providers.puresms import sign
+from smsdesk.receiver.receiver import Receiver
 from smsdesk.runtime import Runtime
 from smsdesk.services.send import Draft
-from smsdesk.webhook.receiver import Receiver
 from tests.support import hooks
 from tests.support.wait import until
 
@@ -138,7 +138,7 @@ async def test_attack_is_rejected_and_nothing_is_stored(rt: Runtime, name: str) 
 
 @pytest.mark.asyncio
 async def test_replayed_event_answers_200_and_is_stored_once(rt: Runtime) -> None:
-    sent = await rt.sender.send(Draft(rt.pure.id, ["+447911123456"], "hello"))  # type: ignore[attr-defined]
+    sent = await rt.sending.send(Draft(rt.pure.id, ["+447911123456"], "hello"))  # type: ignore[attr-defined]
     body = hooks.receipt(message_id="pm-9", client_ref=sent[0].local_id, event_id="evt_replayed")
     outcomes = []
     async with aiohttp.ClientSession() as session:
@@ -150,8 +150,8 @@ async def test_replayed_event_answers_200_and_is_stored_once(rt: Runtime) -> Non
     assert outcomes == ["accepted"] + ["duplicate"] * 4
     assert _events(rt) == 1
     assert [e["outcome"] for e in _log(rt)] == ["accepted"] + ["duplicate"] * 4
-    msg = await until(lambda: (m := rt.sender.messages.get(sent[0].id)) and m.status.value == "delivered" and m)
-    assert [r["status"] for r in rt.sender.messages.transitions(msg.id)] == ["queued", "delivered"]
+    msg = await until(lambda: (m := rt.sending.messages.get(sent[0].id)) and m.status.value == "delivered" and m)
+    assert [r["status"] for r in rt.sending.messages.transitions(msg.id)] == ["queued", "delivered"]
 
 
 @pytest.mark.asyncio
@@ -330,7 +330,7 @@ async def test_garbage_is_a_4xx_with_one_log_line_and_no_traceback(
     assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
     # (By logger, not text: the CLI's redacting filter, once installed, rewrites lines naming
     # the Authorization header.)
-    assert sum(r.name == "smsdesk.services.webhooks" and r.levelno == logging.INFO for r in caplog.records) == 1
+    assert sum(r.name == "smsdesk.services.webhook_intake" and r.levelno == logging.INFO for r in caplog.records) == 1
     async with aiohttp.ClientSession() as session:
         await _genuine_still_served(rt, session)
 
@@ -373,7 +373,7 @@ async def test_a_request_that_is_not_http_is_a_400_with_one_log_line(
 
 @pytest.mark.asyncio
 async def test_connections_trickling_headers_are_closed_within_the_header_timeout(rt: Runtime) -> None:
-    receiver = Receiver(rt.webhooks, "127.0.0.1", 0, header_timeout=1.0)
+    receiver = Receiver(rt.webhook_intake, "127.0.0.1", 0, header_timeout=1.0)
     await receiver.start()
     conns = [await asyncio.open_connection("127.0.0.1", receiver.port) for _ in range(20)]
 

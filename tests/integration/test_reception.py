@@ -33,8 +33,8 @@ async def test_a_puresms_account_on_the_built_in_sandbox_says_so_and_its_receipt
     assert r.route == Route.SANDBOX and r.working
     assert "built-in sandbox" in r.text and "tunnel" not in r.text.lower()
     # True to the word: the receipt comes back to this account's webhook, with no tunnel up.
-    [msg] = await runtime.sender.send(Draft(acct.id, ["+447911123456"], "Your table is ready"))
-    await until(lambda: runtime.sender.messages.get(msg.id).status == Status.DELIVERED)
+    [msg] = await runtime.sending.send(Draft(acct.id, ["+447911123456"], "Your table is ready"))
+    await until(lambda: runtime.sending.messages.get(msg.id).status == Status.DELIVERED)
     assert not runtime.tunnel.is_up()
     assert runtime.db.query("SELECT outcome FROM webhook_log")[0]["outcome"] == "accepted"
     # The Sandbox account itself, and a Send-2 account on the sandbox (no webhooks: asked).

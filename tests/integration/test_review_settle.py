@@ -170,7 +170,7 @@ async def test_a_failed_batch_is_looked_up_in_one_request_not_one_per_message(ru
 
         async def bulk() -> None:
             # One bulk run of 40: a single batch request, answered 502 (it may have gone out).
-            from smsdesk.storage import bulk as bulk_store
+            from smsdesk.storage import bulk_sends as bulk_store
 
             run_id = await runtime.db.write(
                 lambda c: bulk_store.create_run(
@@ -182,7 +182,7 @@ async def test_a_failed_batch_is_looked_up_in_one_request_not_one_per_message(ru
                     ],
                 )
             )
-            await runtime.bulk.pump(run_id)
+            await runtime.bulk_send.pump(run_id)
 
         await bulk()
         await until(
@@ -254,11 +254,11 @@ async def test_an_unfound_batch_is_given_up_on_and_says_so(runtime: Any) -> None
 
 
 def _outgoing(runtime: Any, account_id: int) -> list[Any]:
-    return [m for m in runtime.sender.messages.recent(100, "out", account_id)]
+    return [m for m in runtime.sending.messages.recent(100, "out", account_id)]
 
 
 async def _interrupted(runtime: Any, account_id: int, n: int) -> list[str]:
     ids = interrupted.singles(runtime.db, account_id, n)
-    msgs = runtime.sender.messages.get_many(ids)
+    msgs = runtime.sending.messages.get_many(ids)
     assert {m.status for m in msgs} == {Status.NEEDS_REVIEW}
     return [m.local_id for m in msgs]

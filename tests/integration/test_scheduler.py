@@ -203,7 +203,7 @@ async def test_quiet_hours_defer_a_message_until_the_window_opens(rt: Runtime, c
     fresh = rt.scheduler.get(item.id)
     assert fresh.state == "running" and "quiet hours" in fresh.reason.lower()
     assert "Europe/London" in fresh.last_run["note"]
-    [waiting] = [m for m in rt.sender.messages.recent(10, "out") if m.remote == "+447911123456"]
+    [waiting] = [m for m in rt.sending.messages.recent(10, "out") if m.remote == "+447911123456"]
     assert waiting.status == Status.SCHEDULED and waiting.raw_status == "quiet hours"
     assert waiting.send_at.startswith("2026-11-24T08:00")
     clock.now = datetime(2026, 11, 24, 8, 0, 1, tzinfo=UTC)
@@ -245,7 +245,7 @@ async def test_pause_and_resume_a_run_in_progress(_isolated_home: Path) -> None:
         assert await rt.scheduler.tick() == 1
         assert rt.scheduler.get(item.id).state == "running"
         await rt.scheduler.pause(item.id)
-        paused = rt.sender.messages.get_many(rt.scheduler.repo.message_ids(item.id))
+        paused = rt.sending.messages.get_many(rt.scheduler.repo.message_ids(item.id))
         assert {m.status for m in paused} == {Status.SCHEDULED} and {m.raw_status for m in paused} == {"paused"}
         rt.spawn(rt.dispatcher.run())
         await rt.scheduler.tick()

@@ -131,15 +131,15 @@ async def _app_sees_it_through(home: Path, sid: int, kill_later: subprocess.Pope
             me = "dispatcher:" + rt.dispatcher.id
             await until(lambda: rt.db.query_one("SELECT count(*) FROM kv WHERE key = ?", (me,))[0] == 1, timeout=15)
             await asyncio.sleep(0.5)  # the start-up check is the write right after that first beat
-            assert rt.sender.messages.get(rt.scheduler.repo.message_ids(sid)[0]).status == Status.QUEUED
+            assert rt.sending.messages.get(rt.scheduler.repo.message_ids(sid)[0]).status == Status.QUEUED
             _kill(kill_later)
         [mid] = rt.scheduler.repo.message_ids(sid)
-        await until(lambda: rt.sender.messages.get(mid).status == Status.NEEDS_REVIEW, timeout=30)
+        await until(lambda: rt.sending.messages.get(mid).status == Status.NEEDS_REVIEW, timeout=30)
         await until(lambda: rt.scheduler.get(sid).state == "done", timeout=15)
-        msg = rt.sender.messages.get(mid)
+        msg = rt.sending.messages.get(mid)
         assert "may or may not have gone out" in (msg.error or "")
         assert msg.attempts == 1  # claimed once, by the killed process; never sent again
-        assert [r["status"] for r in rt.sender.messages.transitions(mid)] == ["queued", "needs_review"]
+        assert [r["status"] for r in rt.sending.messages.transitions(mid)] == ["queued", "needs_review"]
         assert rt.scheduler.history(sid)[0]["counts"] == {"needs_review": 1}
     finally:
         await rt.stop()

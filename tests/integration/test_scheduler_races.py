@@ -85,7 +85,7 @@ async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, R
         if not edited:
             assert isinstance(results[1], InvalidInput)
         await until(lambda item=item: a.scheduler.get(item.id).state == "done", timeout=15)
-        [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+        [msg] = a.sending.messages.get_many(a.scheduler.repo.message_ids(item.id))
         assert msg.body == ("new text" if edited else "old text")
     # Which side wins here is up to the loops; both sides winning is forced in the next test.
     assert set(refs(a).values()) == {1} and len(refs(a)) == 6
@@ -138,9 +138,9 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
             assert await a.scheduler.tick() == 1  # the next pass runs what the person saved
             outcomes.append("edit won")
         await until(lambda item=item: a.scheduler.get(item.id).state == "running", timeout=5)
-        [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+        [msg] = a.sending.messages.get_many(a.scheduler.repo.message_ids(item.id))
         assert msg.body == ("new text" if outcomes[-1] == "edit won" else "old text")
-        await until(lambda msg=msg: a.sender.messages.get(msg.id).local_id in refs(a), timeout=15)
+        await until(lambda msg=msg: a.sending.messages.get(msg.id).local_id in refs(a), timeout=15)
     assert outcomes == ["run won", "edit won", "run won", "edit won"]
     assert len(refs(a)) == 4 and set(refs(a).values()) == {1}
     assert sorted(s.content for s in a.sandbox.server.sent) == ["new text", "new text", "old text", "old text"]
@@ -160,7 +160,7 @@ async def test_cancel_racing_the_due_loop_never_sends_a_cancelled_message(pair: 
     await until(lambda: not a.db.query("SELECT 1 FROM messages WHERE status IN ('queued', 'scheduled')"), timeout=15)
     sent_refs = refs(a)
     assert set(sent_refs.values()) <= {1}
-    for m in a.sender.messages.recent(100, "out"):
+    for m in a.sending.messages.recent(100, "out"):
         if m.status == Status.CANCELLED:
             assert m.local_id not in sent_refs
         else:
@@ -182,13 +182,13 @@ async def test_provider_side_schedule_is_handed_over_and_cancelled_with_delete(
     assert a.sandbox is not None
     [rec] = a.sandbox.server.sent
     assert rec.send_at == when.strftime("%Y-%m-%dT%H:%M:%SZ") and rec.status == "Queued"
-    [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+    [msg] = a.sending.messages.get_many(a.scheduler.repo.message_ids(item.id))
     assert msg.status == Status.SCHEDULED and msg.provider_message_id == rec.id
     await a.scheduler.tick()  # the local loop must leave it alone
     assert len(a.sandbox.server.sent) == 1
     await a.scheduler.cancel(item.id)
     assert rec.status == "Cancelled"
-    [msg] = a.sender.messages.get_many([msg.id])
+    [msg] = a.sending.messages.get_many([msg.id])
     assert msg.status == Status.CANCELLED
 
 

@@ -108,7 +108,7 @@ async def test_a_second_process_sees_what_the_relay_records_and_leaves_polling_t
         assert await asyncio.to_thread(
             relay.sandbox.call, srv._post_inbound("+447911123456", srv.config.inbound_number, "See you at 8")
         )  # type: ignore[union-attr]
-        reply = await until(lambda: gui.sender.messages.recent(direction="in"))
+        reply = await until(lambda: gui.sending.messages.recent(direction="in"))
         await until(lambda: any(reply[0].id in ch.inbound_ids for ch in seen))  # the GUI notifies it
         conv = gui.conversations.find(relay.accounts.by_name("Sandbox").id, "+447911123456")
         assert conv is not None and conv.unread == 1

@@ -81,7 +81,7 @@ async def test_no_retry_before_retry_after_with_two_senders_on_one_database(
 ) -> None:
     a, b = pair
     acct = await a.accounts.add("Pure", "puresms", {"api_key": "k", "sender": "Shop", "base_url": provider.url})
-    sent = await a.sender.send(Draft(acct.id, [f"+4479111{i:05d}" for i in range(N)], "Your table is booked"))
+    sent = await a.sending.send(Draft(acct.id, [f"+4479111{i:05d}" for i in range(N)], "Your table is booked"))
     b.dispatcher.kick()  # both processes hold the new ids in their queues
 
     def all_sent() -> bool:

@@ -12,7 +12,7 @@ from jwt.api_jws import PyJWS
 
 from smsdesk.domain.errors import ErrorKind
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.providers import puresms
 from tests.providers.fakes import Reply
 

@@ -17,7 +17,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import ErrorKind, InvalidInput, InvalidNumber, ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected
+from smsdesk.domain.webhook_request import WebhookRejected
 from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig, Provider

@@ -12,7 +12,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.providers import mobivate
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig

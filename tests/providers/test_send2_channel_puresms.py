@@ -14,7 +14,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import InvalidInput, ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
 from smsdesk.providers import channel, puresms, registry, send2
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig, Provider

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smsdesk.storage import bulk as bulk_store
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database
 

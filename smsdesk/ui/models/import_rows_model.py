@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
-from smsdesk.services.importing.readers import Table
-from smsdesk.services.importing.validate import REASONS, RowResult, flag_text
+from smsdesk.services.imports.readers import Table
+from smsdesk.services.imports.validate import REASONS, RowResult, flag_text
 
 Index = QModelIndex | QPersistentModelIndex
 # Text colours readable on the light and on the dark table background (contrast >= 4.5:1).

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.template import field_key
-from smsdesk.services.importing.encodings import CHOICES
-from smsdesk.services.importing.encodings import label as encoding_label
-from smsdesk.services.importing.mapping import PHONE
-from smsdesk.services.importing.readers import Table
-from smsdesk.services.importing.validate import REASONS, Report
+from smsdesk.services.imports.encodings import CHOICES
+from smsdesk.services.imports.encodings import label as encoding_label
+from smsdesk.services.imports.mapping import PHONE
+from smsdesk.services.imports.readers import Table
+from smsdesk.services.imports.validate import REASONS, Report
 from smsdesk.ui.models.import_rows_model import PreviewModel, RowsModel
 from smsdesk.ui.widgets.labels import WrapLabel
 
@@ -554,7 +554,7 @@ class ValidationPage(StepPage):
         return not self.host.busy and self.report is not None and self.host.state.blocker(self._step()) == ""
 
     def _step(self) -> Any:
-        from smsdesk.services.importing.wizard import Step
+        from smsdesk.services.bulk_send_flow import Step
 
         return Step.VALIDATION
 
@@ -565,7 +565,7 @@ def summary_text(report: Report) -> str:
     if report.by_reason:
         parts.append("Rejected: " + reasons_text(report.by_reason) + ".")
     if report.by_flag:
-        from smsdesk.services.importing.validate import FLAG_LABELS
+        from smsdesk.services.imports.validate import FLAG_LABELS
 
         parts.append("Notes: " + "; ".join(f"{FLAG_LABELS.get(k, k)}: {n:,}" for k, n in report.by_flag.items()) + ".")
     if not report.complete:

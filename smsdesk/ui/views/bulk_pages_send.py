@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.events import Changes
-from smsdesk.services.importing.run import RunProgress
-from smsdesk.services.importing.validate import Report
-from smsdesk.services.importing.wizard import Step
+from smsdesk.services.bulk_send import BulkSendProgress
+from smsdesk.services.bulk_send_flow import Step
+from smsdesk.services.imports.validate import Report
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.models.import_rows_model import RowsModel
 from smsdesk.ui.views.bulk_pages_input import ERR, StepPage, _table_view, reasons_text, summary_text
@@ -286,7 +286,7 @@ class RunPage(StepPage):
         self._refresh_soon.setInterval(150)  # a burst of receipts becomes one refresh
         self._refresh_soon.timeout.connect(self.refresh)
         self._armed_cancel = False
-        self.last: RunProgress | None = None
+        self.last: BulkSendProgress | None = None
         host.ctx.bridge.sig_changed.connect(self._on_changes)
 
     def _on_changes(self, changes: Changes) -> None:
@@ -306,7 +306,7 @@ class RunPage(StepPage):
         if self.host.state.run_id is not None and self.isVisible():
             self._show(self.host.state.progress())
 
-    def _show(self, p: RunProgress | None) -> None:
+    def _show(self, p: BulkSendProgress | None) -> None:
         self.last = p
         if p is None:
             return
@@ -340,7 +340,7 @@ class RunPage(StepPage):
         p = self.last
         if run_id is None or p is None:
             return
-        bulk = self.host.ctx.rt.bulk
+        bulk = self.host.ctx.rt.bulk_send
         coro = bulk.resume(run_id) if p.state == "paused" else bulk.pause(run_id)
         spawn(coro, title="Bulk send", on_done=lambda _ok: self.refresh())
 
@@ -352,7 +352,7 @@ class RunPage(StepPage):
             self._armed_cancel = True
             self.cancel.setText("Click again to cancel the rest")
             return
-        spawn(self.host.ctx.rt.bulk.cancel(run_id), title="Cancel bulk send", on_done=lambda _n: self.refresh())
+        spawn(self.host.ctx.rt.bulk_send.cancel(run_id), title="Cancel bulk send", on_done=lambda _n: self.refresh())
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.last is not None and (self.last.done or self.last.state == "scheduled")
@@ -385,13 +385,13 @@ class ReportPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802
         if self.host.state.run_id is not None:
-            self._show(self.host.ctx.rt.bulk.summary(self.host.state.run_id))
+            self._show(self.host.ctx.rt.bulk_send.summary(self.host.state.run_id))
             self.review.set_active(True, self.host.state.run_id)
 
     def refresh(self) -> None:
         run_id = self.host.state.run_id
         if run_id is not None and self.isVisible():
-            self._show(self.host.ctx.rt.bulk.summary(run_id))
+            self._show(self.host.ctx.rt.bulk_send.summary(run_id))
 
     def _show(self, s: dict[str, Any]) -> None:
         lines = [
@@ -411,5 +411,5 @@ class ReportPage(QWizardPage):
     def export_to(self, path: str) -> None:
         run_id = self.host.state.run_id
         assert run_id is not None
-        Path(path).write_text(self.host.ctx.rt.bulk.rejects_csv(run_id), encoding="utf-8-sig")
+        Path(path).write_text(self.host.ctx.rt.bulk_send.rejects_csv(run_id), encoding="utf-8-sig")
         self.text.setText(self.text.text() + f"\nRejected rows saved to {path}.")

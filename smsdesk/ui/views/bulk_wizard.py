@@ -1,4 +1,4 @@
-"""Bulk import page: a QWizard that renders :class:`~smsdesk.services.importing.wizard.ImportWizard`.
+"""Bulk import page: a QWizard that renders :class:`~smsdesk.services.bulk_send_flow.BulkSendFlow`.
 
 The step machine (guards, validation, the run) lives in services and is tested without Qt;
 this module only shows it. Heavy work (reading a 100,000-row file, validating it, re-checking
@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QVBoxLayout, QWidget, QWizard
 
-from smsdesk.services.importing.wizard import STEP_TITLES, ImportWizard, Step
+from smsdesk.services.bulk_send_flow import STEP_TITLES, BulkSendFlow, Step
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
 
@@ -73,15 +73,15 @@ class BulkWizard(QWizard):
 
     def _adopt_active_run(self) -> None:
         """A run still going (left by a closed or killed app, which resumed it) opens on its page."""
-        runs = self.ctx.rt.bulk.repo.runs(("running", "paused"))
+        runs = self.ctx.rt.bulk_send.repo.runs(("running", "paused"))
         if runs:
             self.state.run_id = runs[0].id
             self.state.step = Step.RUN
             self.setStartId(int(Step.RUN))
 
-    def _new_state(self) -> ImportWizard:
+    def _new_state(self) -> BulkSendFlow:
         rt = self.ctx.rt
-        return ImportWizard(rt.bulk, rt.settings.default_region or "GB")
+        return BulkSendFlow(rt.bulk_send, rt.settings.default_region or "GB")
 
     def _on_page(self, page_id: int) -> None:
         if page_id >= 0:

@@ -64,9 +64,9 @@ class ComposeView(QWidget):
         # Sized by a typical name, not the longest one: a long account name must not widen the window.
         self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.account.setMinimumContentsLength(24)
-        self.sender = QLineEdit()
-        self.sender.setObjectName("sender")
-        self.sender.setPlaceholderText("Sender name (up to 11 characters) or number")
+        self.sender_id = QLineEdit()
+        self.sender_id.setObjectName("sender_id")
+        self.sender_id.setPlaceholderText("Sender name (up to 11 characters) or number")
         self.to = QLineEdit()
         self.to.setObjectName("to")
         self.to.setPlaceholderText("07911 123456, +44 7911 123457 (separate with commas)")
@@ -82,7 +82,7 @@ class ComposeView(QWidget):
 
         form = QFormLayout()
         form.addRow("Account", self.account)
-        form.addRow("From", self.sender)
+        form.addRow("From", self.sender_id)
         form.addRow("To", self.to)
         form.addRow("", self.to_status)
         form.addRow("Message", self.body)
@@ -97,7 +97,7 @@ class ComposeView(QWidget):
         top = QWidget()
         top.setLayout(form)
 
-        self.model = SentMessagesModel(ctx.rt.sender, ctx.rt.contacts)
+        self.model = SentMessagesModel(ctx.rt.sending, ctx.rt.contacts)
         self._confirm: SendConfirmDialog | None = None
         self.table = QTableView()
         self.table.setObjectName("sent_table")
@@ -171,7 +171,7 @@ class ComposeView(QWidget):
             acct = self.ctx.rt.accounts.get(account_id)
         except SmsdeskError:
             return
-        self.sender.setText(acct.sender)
+        self.sender_id.setText(acct.sender)
         spec = self.ctx.rt.accounts.spec(acct)
         self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
 
@@ -182,7 +182,7 @@ class ComposeView(QWidget):
             self.to_status.setStyleSheet(HINT_STYLE)
             self.to_status.setText("Add one or more numbers.")
             return False
-        checked = [self.ctx.rt.sender.check_recipient(p) for p in parts]
+        checked = [self.ctx.rt.sending.check_recipient(p) for p in parts]
         bad = [c for c in checked if c.number is None]
         if bad:
             self.to_status.setStyleSheet(ERR_STYLE)
@@ -224,9 +224,11 @@ class ComposeView(QWidget):
             self.feedback.setStyleSheet(ERR_STYLE)
             self.feedback.setText("Add an account in Settings first.")
             return
-        draft = Draft(account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender.text() or None)
+        draft = Draft(
+            account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender_id.text() or None
+        )
         try:
-            plan = self.ctx.rt.sender.plan(draft)
+            plan = self.ctx.rt.sending.plan(draft)
         except SmsdeskError as exc:
             self._send_failed(exc)
             return
@@ -256,7 +258,7 @@ class ComposeView(QWidget):
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Queuing…")
         spawn(
-            self.ctx.rt.sender.send(draft),
+            self.ctx.rt.sending.send(draft),
             title="Send",
             on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)),
             on_error=self._send_failed,

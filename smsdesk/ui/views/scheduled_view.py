@@ -302,7 +302,7 @@ class ScheduledView(QWidget):
 
     def _quiet_hint(self, dialog: ScheduleDialog) -> None:
         v = dialog.values()
-        numbers = [r.number for r in map(self.ctx.rt.sender.check_recipient, v["recipients"]) if r.number]
+        numbers = [r.number for r in map(self.ctx.rt.sending.check_recipient, v["recipients"]) if r.number]
         if v["account_id"] is None or not numbers:
             return
         try:

@@ -36,12 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smsdesk.receiver.types import is_loopback
 from smsdesk.services.reception import Reception, Route
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.collapsible import Collapsible
 from smsdesk.ui.context import UiContext
-from smsdesk.webhook.types import is_loopback
 
 KINDS = [
     ("none", "No tunnel (local only; pollable providers are polled)"),
@@ -386,7 +386,7 @@ class WebhooksSettingsView(QWidget):
         table.setFixedHeight(rows + table.horizontalHeader().height() + 2 * table.frameWidth())
 
     def _refresh_log(self) -> None:
-        rows = self.rt.webhooks.recent(200)
+        rows = self.rt.webhook_intake.recent(200)
         self.log_empty.setVisible(not rows)
         self.log.setVisible(bool(rows))
         self.log.setRowCount(len(rows))

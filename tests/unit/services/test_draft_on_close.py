@@ -19,7 +19,7 @@ def test_a_draft_saved_behind_a_busy_writer_is_committed_before_the_database_clo
     acct = db.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
     db.write_sync(lambda c: store.insert_outgoing(c, [NewOutgoing(acct, "+447911123456", "Shop", "Hi", 1, "GSM-7")]))
     conv_id = db.query_one("SELECT id FROM conversations")[0]
-    svc = ConversationService(db, EventBus(), sender=None)  # type: ignore[arg-type]
+    svc = ConversationService(db, EventBus(), sending=None)  # type: ignore[arg-type]
     release = threading.Event()
     db.submit(lambda c: release.wait(20))  # a long write (a bulk run committing) holds the writer
     try:

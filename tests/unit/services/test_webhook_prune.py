@@ -10,8 +10,8 @@ from unittest.mock import MagicMock
 import pytest
 
 from smsdesk.services.bus import EventBus
-from smsdesk.services.webhooks import DEDUPE_KEEP, WebhookService
-from smsdesk.storage import events as ev_store
+from smsdesk.services.webhook_intake import DEDUPE_KEEP, WebhookIntakeService
+from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database
 
 
@@ -22,7 +22,7 @@ def _ago(hours: float) -> str:
 def test_prune_keeps_recent_and_pending_events(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     try:
-        svc = WebhookService(db, MagicMock(), EventBus(), on_stored=lambda: None)
+        svc = WebhookIntakeService(db, MagicMock(), EventBus(), on_stored=lambda: None)
 
         def seed(conn):  # type: ignore[no-untyped-def]
             for key, hours, state in [

@@ -120,7 +120,7 @@ def test_service_pages_around_a_hit(tmp_path: Path) -> None:
             )
         )
         ids = [_out(d, "+447911123456", f"m{i}") for i in range(50)]
-        svc = ConversationService(d, EventBus(), sender=None)  # type: ignore[arg-type]
+        svc = ConversationService(d, EventBus(), sending=None)  # type: ignore[arg-type]
         [conv] = svc.list()
         page = svc.page(conv.id, around=ids[25], limit=10)
         assert [m.id for m in page.messages] == ids[21:31] and page.has_older and page.has_newer

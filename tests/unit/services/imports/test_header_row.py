@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smsdesk.services.importing.mapping import guess
+from smsdesk.services.imports.mapping import guess
 
 from .conftest import assert_promise
 

@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.services.importing.encodings import utf16_without_bom
+from smsdesk.services.imports.encodings import utf16_without_bom
 
 XLSX = "xlsx"
 TEXT = "text"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.services.importing.readers import read_file
+from smsdesk.services.imports.readers import read_file
 
 
 def png() -> bytes:

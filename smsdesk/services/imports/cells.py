@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from smsdesk.services.importing.numbers import check_number
-from smsdesk.services.importing.words import is_label
+from smsdesk.services.imports.numbers import check_number
+from smsdesk.services.imports.words import is_label
 
 EMPTY, PHONE, DATE, NUMBER, TEXT = "empty", "phone", "date", "number", "text"
 _SNIFF_ROWS = 50

@@ -320,7 +320,7 @@ def save_group(conn: sqlite3.Connection, name: str, run_id: int, merge: bool = T
     return gid
 
 
-class BulkRepository:
+class BulkSendRepository:
     """Read side of runs, contacts and opt-outs for the import."""
 
     def __init__(self, db: Database) -> None:

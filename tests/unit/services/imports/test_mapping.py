@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.services.importing.mapping import apply_overrides, guess
-from smsdesk.services.importing.readers import read_file
+from smsdesk.services.imports.mapping import apply_overrides, guess
+from smsdesk.services.imports.readers import read_file
 
 from .conftest import DATA
 

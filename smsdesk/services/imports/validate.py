@@ -27,9 +27,9 @@ from typing import Any
 
 from smsdesk.domain.segments import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, analyze
 from smsdesk.domain.template import Template
-from smsdesk.services.importing.mapping import ColumnMapping
-from smsdesk.services.importing.numbers import check_number
-from smsdesk.services.importing.readers import Table, gc_paused
+from smsdesk.services.imports.mapping import ColumnMapping
+from smsdesk.services.imports.numbers import check_number
+from smsdesk.services.imports.readers import Table, gc_paused
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"

@@ -3,7 +3,7 @@ written by hand to the standards (RFC 2425/2426, RFC 6350, the vCard 2.1 specifi
 
 from __future__ import annotations
 
-from smsdesk.services.importing.vcard import looks_like_vcard, read_vcards
+from smsdesk.services.imports.vcard import looks_like_vcard, read_vcards
 
 # A phone's export (vCard 2.1): quoted-printable names with soft line breaks, bare type
 # parameters, a photo in base64 that must be ignored.

@@ -1,10 +1,10 @@
-"""BulkRunService: a validated import becomes a persisted run that the dispatcher sends.
+"""BulkSendService: a validated import becomes a persisted run that the dispatcher sends.
 
 How a run travels:
 
-1. :meth:`BulkRunService.start` stores the run and one item per data row (accepted or
+1. :meth:`BulkSendService.start` stores the run and one item per data row (accepted or
    rejected, with its reason) in one transaction. Nothing is sent before that commit.
-2. Send now: the run feeds the outbox a window at a time (``storage.bulk.materialise``:
+2. Send now: the run feeds the outbox a window at a time (``storage.bulk_sends.materialise``:
    the next rows in file order become ``queued`` messages with ``run_id`` in the same
    transaction that links them). The dispatcher sends them, through the provider's bulk
    endpoint where the adapter has one, else singly within the account's concurrency and
@@ -44,12 +44,12 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.services.importing.mapping import NAME, PHONE, ColumnMapping
-from smsdesk.services.importing.readers import Table
-from smsdesk.services.importing.validate import ACCEPTED, REASONS, Report, ValidationContext
-from smsdesk.storage import bulk as store
+from smsdesk.services.imports.mapping import NAME, PHONE, ColumnMapping
+from smsdesk.services.imports.readers import Table
+from smsdesk.services.imports.validate import ACCEPTED, REASONS, Report, ValidationContext
+from smsdesk.storage import bulk_sends as store
 from smsdesk.storage.accounts import audit
-from smsdesk.storage.bulk import BulkRepository, NewItem, NewRun, RunRow
+from smsdesk.storage.bulk_sends import BulkSendRepository, NewItem, NewRun, RunRow
 from smsdesk.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ _PASS_MIN_S = 0.1
 
 
 @dataclass(slots=True)
-class RunRequest:
+class BulkSendRequest:
     """Everything needed to start a run from a validated import."""
 
     account_id: int
@@ -77,7 +77,7 @@ class RunRequest:
 
 
 @dataclass(slots=True)
-class RunProgress:
+class BulkSendProgress:
     """Counts a progress bar needs. ``finished`` counts rows that left the outbox."""
 
     run_id: int
@@ -157,7 +157,7 @@ def iter_items(table: Table, mapping: ColumnMapping, report: Report, chunk: int 
         yield out
 
 
-class BulkRunService:
+class BulkSendService:
     def __init__(
         self,
         db: Database,
@@ -171,7 +171,7 @@ class BulkRunService:
         self.db = db
         self.accounts = accounts
         self.bus = bus
-        self.repo = BulkRepository(db)
+        self.repo = BulkSendRepository(db)
         self._kick = kick
         self._scheduler = scheduler
         self.me = dispatcher_id
@@ -200,7 +200,7 @@ class BulkRunService:
         )
 
     # ---- starting ------------------------------------------------------------------------
-    async def start(self, req: RunRequest) -> RunRow:
+    async def start(self, req: BulkSendRequest) -> RunRow:
         """Store the run and start (or schedule) it.
 
         Raises:
@@ -277,7 +277,7 @@ class BulkRunService:
         self._wake.set()
         return self.get(run_id)
 
-    async def _schedule(self, run_id: int, req: RunRequest, account_id: int) -> None:
+    async def _schedule(self, run_id: int, req: BulkSendRequest, account_id: int) -> None:
         assert req.send_at is not None
         scheduler = self._scheduler()
         accepted = [r for r in req.report.items if r.status == ACCEPTED]
@@ -415,7 +415,7 @@ class BulkRunService:
         self._wake.set()
 
     # ---- reading -------------------------------------------------------------------------
-    def progress(self, run_id: int) -> RunProgress:
+    def progress(self, run_id: int) -> BulkSendProgress:
         """Counts for a progress bar (one indexed pass over the run's messages).
 
         Views with big runs call this from a worker thread (it only reads).
@@ -423,7 +423,7 @@ class BulkRunService:
         run = self.get(run_id)
         counts, sending = self.repo.message_counts_claimed(run_id)
         not_made = self.repo.unmaterialised(run_id) if run.state != "scheduled" else 0
-        p = RunProgress(run.id, run.state, run.rows_in, run.accepted, run.rejected, by_status=counts)
+        p = BulkSendProgress(run.id, run.state, run.rows_in, run.accepted, run.rejected, by_status=counts)
         p.sending = sending
         p.waiting = counts.get("queued", 0) - sending + (not_made if run.state != "cancelled" else 0)
         p.scheduled = counts.get("scheduled", 0) + (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.services.importing.readers import decode, read_file, sniff_delimiter
+from smsdesk.services.imports.readers import decode, read_file, sniff_delimiter
 
 from .conftest import DATA
 

@@ -6,7 +6,7 @@ to process the stored row. Concurrent deliveries share one COMMIT (the writer's 
 commit), which is what lets a burst of receipts be acknowledged quickly.
 
 Dedupe keys are kept for :data:`DEDUPE_KEEP` (providers retry for a day or more; Stripe and
-Standard Webhooks senders for about three), then pruned by :meth:`WebhookService.maintain`.
+Standard Webhooks senders for about three), then pruned by :meth:`WebhookIntakeService.maintain`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Any
 
 from smsdesk.domain.errors import NotFound, SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
+from smsdesk.receiver.types import Verdict
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import events as ev_store
+from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database
-from smsdesk.webhook.types import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class _Pending:
     future: asyncio.Future[int | None] | None = None
 
 
-class WebhookService:
+class WebhookIntakeService:
     """Implements ``webhook.WebhookHandler``."""
 
     def __init__(
@@ -286,7 +286,7 @@ class WebhookService:
     # ---- reading and upkeep ------------------------------------------------------------
     def recent(self, limit: int = 200) -> list[dict[str, object]]:
         """The latest deliveries, newest first, for the Settings -> Webhooks log."""
-        return [dict(r) for r in ev_store.EventRepository(self.db).log(limit)]
+        return [dict(r) for r in ev_store.WebhookEventRepository(self.db).log(limit)]
 
     async def prune(self, keep: timedelta = DEDUPE_KEEP) -> None:
         """Forget processed events (and their dedupe keys) older than ``keep``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsdesk.webhook.receiver import is_loopback
+from smsdesk.receiver.receiver import is_loopback
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "LOCALHOST"])

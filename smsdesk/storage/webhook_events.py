@@ -112,7 +112,7 @@ def take_parked(
     ]
 
 
-class EventRepository:
+class WebhookEventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

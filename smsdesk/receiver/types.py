@@ -1,6 +1,6 @@
 """The receiver's aiohttp-free vocabulary: the handler protocol, its verdict, the loopback test.
 
-Kept apart from :mod:`smsdesk.webhook.receiver` so the services (and the GUI start-up that
+Kept apart from :mod:`smsdesk.receiver.receiver` so the services (and the GUI start-up that
 builds them) do not import ``aiohttp.web`` before the receiver is actually started.
 """
 
@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Protocol
 
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 
 
 def is_loopback(host: str) -> bool:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.services.importing import filekind
-from smsdesk.services.importing.cells import is_header
-from smsdesk.services.importing.encodings import decode, label
+from smsdesk.services.imports import filekind
+from smsdesk.services.imports.cells import is_header
+from smsdesk.services.imports.encodings import decode, label
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -44,7 +44,7 @@ class Table:
         row_numbers: for each data row, its 1-based position after the header (blank rows
             are skipped, so numbers can have gaps; they still point at the file's record).
         encoding / delimiter: what was detected (``xlsx`` / ``""`` for workbooks); ``encoding``
-            is a codec name (:func:`~smsdesk.services.importing.encodings.label` names it).
+            is a codec name (:func:`~smsdesk.services.imports.encodings.label` names it).
         encoding_doubt: empty, or a sentence saying the characters may have been read wrong.
         has_header: whether the first row was taken as headers.
         skipped_lines: title lines above the header and blank rows, for the summary.

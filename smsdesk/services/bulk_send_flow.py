@@ -1,7 +1,7 @@
 """The import wizard as a UI-free step machine (Electrum's ``wizard.py`` idea).
 
 Steps: file -> mapping -> validation -> message -> send -> run -> report. Each step has a
-guard (:meth:`ImportWizard.blocker` says in words why the person cannot go on yet); the
+guard (:meth:`BulkSendFlow.blocker` says in words why the person cannot go on yet); the
 QWizard renders the steps and calls these methods, the tests drive it directly.
 
 Heavy work comes in two forms: synchronous (:meth:`validate`, :meth:`set_template`, for the
@@ -23,12 +23,12 @@ from pathlib import Path
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.template import Template, compile_template, field_key
-from smsdesk.services.importing import mapping as mapping_mod
-from smsdesk.services.importing.encodings import sample_lines
-from smsdesk.services.importing.mapping import PHONE, ColumnMapping
-from smsdesk.services.importing.readers import Table, read_file
-from smsdesk.services.importing.run import BulkRunService, RunProgress, RunRequest, file_hash
-from smsdesk.services.importing.validate import (
+from smsdesk.services.bulk_send import BulkSendProgress, BulkSendRequest, BulkSendService, file_hash
+from smsdesk.services.imports import mapping as mapping_mod
+from smsdesk.services.imports.encodings import sample_lines
+from smsdesk.services.imports.mapping import PHONE, ColumnMapping
+from smsdesk.services.imports.readers import Table, read_file
+from smsdesk.services.imports.validate import (
     ACCEPTED,
     Report,
     RowResult,
@@ -37,7 +37,7 @@ from smsdesk.services.importing.validate import (
     validate,
     validate_steps,
 )
-from smsdesk.services.importing.words import FIRST_NAME_WORDS, LAST_NAME_WORDS, norm
+from smsdesk.services.imports.words import FIRST_NAME_WORDS, LAST_NAME_WORDS, norm
 
 
 class Step(IntEnum):
@@ -73,10 +73,10 @@ class PreviewRow:
     ucs2_chars: str
 
 
-class ImportWizard:
+class BulkSendFlow:
     """State of one import. ``runs`` is needed from the send step on (None for dry runs)."""
 
-    def __init__(self, runs: BulkRunService | None = None, country: str = "GB") -> None:
+    def __init__(self, runs: BulkSendService | None = None, country: str = "GB") -> None:
         self.runs = runs
         self.step = Step.FILE
         self.country = country
@@ -298,7 +298,7 @@ class ImportWizard:
         assert self.table is not None and self.mapping is not None and self.report is not None
         assert self.account_id is not None and self.path is not None
         run = await self.runs.start(
-            RunRequest(
+            BulkSendRequest(
                 self.account_id,
                 self.table,
                 self.mapping,
@@ -315,7 +315,7 @@ class ImportWizard:
         self.step = Step.RUN
         return run.id
 
-    def progress(self) -> RunProgress | None:
+    def progress(self) -> BulkSendProgress | None:
         if self.runs is None or self.run_id is None:
             return None
         return self.runs.progress(self.run_id)

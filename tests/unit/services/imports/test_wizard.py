@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.services.importing.wizard import ImportWizard, Step
+from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
 
 from .conftest import DATA
 
 
 def test_steps_guard_and_move() -> None:
-    wiz = ImportWizard(None, "GB")
+    wiz = BulkSendFlow(None, "GB")
     assert wiz.blocker() == "Choose a CSV, TXT or .xlsx file."
     with pytest.raises(InvalidInput):
         wiz.next()
@@ -42,9 +42,9 @@ def test_steps_guard_and_move() -> None:
 
 
 def test_generator_form_gives_the_same_report() -> None:
-    a = ImportWizard(None)
+    a = BulkSendFlow(None)
     a.load(DATA / "import/reasons.csv")
-    b = ImportWizard(None)
+    b = BulkSendFlow(None)
     b.load(DATA / "import/reasons.csv")
     sync = a.set_template("Hi {{first_name|there}} {{slot}}")
     steps = b.template_steps("Hi {{first_name|there}} {{slot}}")
@@ -65,7 +65,7 @@ def test_a_cancelled_check_blocks_the_way_on(tmp_path) -> None:  # noqa: ANN001
     # Big enough to reach a cancellation check (every 2,000 rows); the person presses Stop at once.
     p = tmp_path / "big.csv"
     p.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(5000)))
-    wiz = ImportWizard(None, "GB")
+    wiz = BulkSendFlow(None, "GB")
     wiz.load(p)
     wiz.step = Step.VALIDATION
     asked: list[bool] = []
@@ -83,7 +83,7 @@ def test_a_cancelled_check_blocks_the_way_on(tmp_path) -> None:  # noqa: ANN001
 def test_no_accepted_rows_blocks(tmp_path) -> None:  # noqa: ANN001
     p = tmp_path / "bad.csv"
     p.write_text("name,phone\nA,12345\nB,\n")
-    wiz = ImportWizard(None)
+    wiz = BulkSendFlow(None)
     wiz.load(p)
     wiz.validate()
     assert "No row can be sent" in wiz.blocker(Step.VALIDATION)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.template import field_key
-from smsdesk.services.importing.cells import TEXT, is_phone, is_phone_shaped, kind
-from smsdesk.services.importing.readers import Table
-from smsdesk.services.importing.words import (
+from smsdesk.services.imports.cells import TEXT, is_phone, is_phone_shaped, kind
+from smsdesk.services.imports.readers import Table
+from smsdesk.services.imports.words import (
     FIRST_NAME_WORDS,
     GOOGLE_PHONE,
     NAME_WORDS,

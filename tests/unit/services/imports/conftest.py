@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from smsdesk.services.importing.mapping import guess
-from smsdesk.services.importing.readers import Table, read_file
-from smsdesk.services.importing.validate import Report, validate
+from smsdesk.services.imports.mapping import guess
+from smsdesk.services.imports.readers import Table, read_file
+from smsdesk.services.imports.validate import Report, validate
 
 DATA = Path(__file__).resolve().parents[3] / "data"
 SAMPLES = sorted((DATA / "csv").iterdir()) + sorted((DATA / "import").iterdir())

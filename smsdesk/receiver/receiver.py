@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
-from smsdesk.webhook.types import Verdict, WebhookHandler, is_loopback
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
+from smsdesk.receiver.types import Verdict, WebhookHandler, is_loopback
 
 __all__ = [
     "BODY_TIMEOUT_S",

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from smsdesk.services.importing.encodings import decode
+from smsdesk.services.imports.encodings import decode
 
 # Types that say a number takes texts; "pref" alone does not.
 MOBILE_TYPES = frozenset({"cell", "mobile", "iphone", "text", "cellular"})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from smsdesk.services.importing.encodings import CHOICES, label
-from smsdesk.services.importing.mapping import guess
-from smsdesk.services.importing.readers import read_file
+from smsdesk.services.imports.encodings import CHOICES, label
+from smsdesk.services.imports.mapping import guess
+from smsdesk.services.imports.readers import read_file
 
 from .conftest import assert_promise
 
