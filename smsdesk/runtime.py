@@ -137,6 +137,8 @@ class Runtime:
             self.polling,
             relay=lambda: "" if self.is_relay else self.watch.relay_text(),
             receiver=lambda: (self.status.receiver_url, self.status.receiver_error),
+            relay_info=lambda: None if self.is_relay else self.watch.relay,
+            sandbox_error=lambda: self.status.sandbox_error,
         )
         self.tunnel.on_change(lambda _st: self.polling.kick())
         self.tunnel.on_change(lambda _st: self._beat_soon())

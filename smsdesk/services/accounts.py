@@ -12,6 +12,7 @@ import logging
 import math
 import secrets as pysecrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.secrets import SecretStore, secret_key
@@ -368,3 +369,40 @@ class AccountService:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    # ---- what Settings -> Accounts asks (appended: views ask the service) ---------------------
+    def secrets_kept_for_session(self) -> bool:
+        """Whether secrets saved now stay in memory for this session only (there is no keyring)."""
+        return self.secrets.session_only
+
+    def keep_secrets_for_session(self) -> None:
+        """From now on keep saved secrets in memory only: a person's choice when no keyring works."""
+        self.secrets.session_only = True
+
+    def can_use_sandbox(self, provider: str) -> bool:
+        """Whether "Use the built-in sandbox" can fill in a ``provider`` account's form now (the
+        sandbox runs and speaks that provider's wire format; the Sandbox provider wires itself)."""
+        return self.sandbox is not None and sandbox_link.supported(provider)
+
+    def sandbox_fill(self, provider: str) -> SandboxFill | None:
+        """What "Use the built-in sandbox" fills in for a ``provider`` account (a fresh key of its
+        own each time), or None when the sandbox is not running."""
+        values = self.sandbox_values(provider)
+        if not values:
+            return None
+        return SandboxFill(values, sandbox_link.SUGGESTED, sandbox_link.NOTES.get(provider, ""))
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxFill:
+    """Form values pointing an account at the running sandbox.
+
+    Attributes:
+        values: field name -> value (its address for the provider, a key of the account's own...).
+        suggested: fields filled only into an empty box (a person's own sender ID or secret wins).
+        note: what the person should know about this provider against the sandbox, or "".
+    """
+
+    values: dict[str, str]
+    suggested: frozenset[str]
+    note: str

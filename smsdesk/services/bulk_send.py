@@ -463,3 +463,8 @@ class BulkSendService:
             }
         )
         return out
+
+    # ---- what the Bulk page asks (appended: views ask the service, not its repository) ----
+    def active_runs(self) -> list[RunRow]:
+        """Runs sending now or paused, newest first (a scheduled one waits in the Scheduled queue)."""
+        return self.repo.runs(("running", "paused"))

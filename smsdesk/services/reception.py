@@ -11,9 +11,10 @@ status bar, so no view has to know about providers, tunnels or pollers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 from smsdesk.domain.models import Account
@@ -62,6 +63,40 @@ class Reception:
         return self.route not in (Route.NOT_YET, Route.OFF)
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessStatus:
+    """This process's receiver and built-in sandbox.
+
+    Attributes:
+        receiver_url: where the receiver listens, or "" when it is not running.
+        receiver_error: why it is not running, or "".
+        sandbox_url: the running built-in sandbox's address, or "".
+        sandbox_error: why the built-in sandbox did not start, or "".
+    """
+
+    receiver_url: str
+    receiver_error: str
+    sandbox_url: str
+    sandbox_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """Another process (``smsdesk serve``) that receives and polls for this data folder.
+
+    Attributes:
+        who: it in words ("smsdesk serve (pid 4242) on this computer").
+        receiver: its receiver's address, or "" when it did not say.
+        tunnel: its tunnel's state ("none", "starting", "up", "down", "off").
+        public_url: its public address while its tunnel is up, or "".
+    """
+
+    who: str
+    receiver: str
+    tunnel: str
+    public_url: str
+
+
 class ReceptionService:
     """Answers "how do this account's receipts and replies reach smsdesk now?".
 
@@ -71,6 +106,9 @@ class ReceptionService:
         polling: the pollers (whether an account is polled, and the last poll error).
         relay: the live relay in words (``smsdesk serve (pid 42) on this computer``), or "".
         receiver: this process's receiver as (url, error); an error means it is not running.
+        relay_info: the live relay's heartbeat (``receiver``, ``tunnel``, ``public_url``), or
+            None when there is none or this process is the relay.
+        sandbox_error: why the built-in sandbox did not start, or "".
     """
 
     def __init__(
@@ -80,12 +118,17 @@ class ReceptionService:
         polling: PollingService,
         relay: Callable[[], str],
         receiver: Callable[[], tuple[str, str]],
+        *,
+        relay_info: Callable[[], Mapping[str, Any] | None] = lambda: None,
+        sandbox_error: Callable[[], str] = lambda: "",
     ) -> None:
         self.accounts = accounts
         self.tunnel = tunnel
         self.polling = polling
         self._relay = relay
         self._receiver = receiver
+        self._relay_info = relay_info
+        self._sandbox_error = sandbox_error
 
     def receiver(self) -> tuple[str, str]:
         """This computer's receiver: (its address, or "" and why it is not running)."""
@@ -224,6 +267,25 @@ class ReceptionService:
             "Not yet: smsdesk's receiver on this computer is not running. Restart "
             "smsdesk; if this stays, see Details below.",
             error,
+        )
+
+    # ---- what the window shows besides each account (appended: views ask the service) ----
+    def status(self) -> ProcessStatus:
+        """This process's receiver and built-in sandbox: their addresses, or why they are not running."""
+        url, error = self._receiver()
+        return ProcessStatus(url, error, self.sandbox_address(), self._sandbox_error())
+
+    def relay(self) -> Relay | None:
+        """Another process (``smsdesk serve``) receiving and polling for this data folder, or None."""
+        who = self._relay()
+        info = self._relay_info() if who else None
+        if info is None:
+            return None
+        return Relay(
+            who,
+            str(info.get("receiver") or ""),
+            str(info.get("tunnel") or "none"),
+            str(info.get("public_url") or ""),
         )
 
 

@@ -331,6 +331,12 @@ class ProviderScheduling:
             except SmsdeskError as exc:
                 log.info("hand-off of %s not possible yet: %s", r["id"], exc)
 
+    # ---- what the options dialog asks (appended: views ask the service, not its accounts) ----
+    def can_cancel(self, account: Account) -> bool:
+        """Whether ``account``'s provider can cancel a send it holds (else a scheduled send,
+        once handed over, goes out whatever happens here)."""
+        return self.svc.accounts.spec(account).caps.cancel
+
 
 def svc_now_iso(svc: SchedulerService) -> str:
     return svc.clock().isoformat(timespec="milliseconds")

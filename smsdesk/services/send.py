@@ -6,7 +6,7 @@ Nothing is sent here. A message exists (status ``queued`` or ``scheduled``, a fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -239,6 +239,15 @@ class SendService:
             self.bus.publish(Changes(message_ids={message_id}))
             self._on_queued()
         return ok
+
+    # ---- what the Compose page lists (appended: views ask the service, not its repository) ----
+    def recent_outgoing(self, limit: int = 500) -> list[Message]:
+        """The ``limit`` newest messages sent from this data folder, newest first."""
+        return self.messages.recent(limit, direction="out")
+
+    def outgoing(self, ids: Iterable[int]) -> list[Message]:
+        """The outgoing messages among ``ids`` (replies are left out), in no particular order."""
+        return [m for m in self.messages.get_many(ids) if m.direction == "out"]
 
 
 def _blocked_text(shown: str, how: str) -> str:
