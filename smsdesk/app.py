@@ -25,7 +25,7 @@ from smsdesk.config.privacy import PrivateRotatingFileHandler
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.runtime import Runtime
 from smsdesk.ui import aio
-from smsdesk.ui.context import UiContext
+from smsdesk.ui.context import SettingsFile, StartupFacts, UiContext, UiServices
 from smsdesk.ui.gc_policy import GuiThreadGc
 from smsdesk.ui.main_window import MainWindow
 
@@ -70,9 +70,28 @@ def gui_thread_first(app: QApplication) -> GuiThreadGc:
     return GuiThreadGc(app)
 
 
+def ui_services(rt: Runtime) -> UiServices:
+    """The services the window may use: the only place the UI meets the runtime."""
+    return UiServices(
+        settings_file=SettingsFile(rt.settings, rt.save_settings),
+        accounts=rt.accounts,
+        sending=rt.sending,
+        conversations=rt.conversations,
+        contacts=rt.contacts,
+        optouts=rt.optouts,
+        scheduler=rt.scheduler,
+        bulk_send=rt.bulk_send,
+        review=rt.review,
+        backups=rt.backups,
+        reception=rt.receiving,
+        tunnel=rt.tunnel,
+        webhook_log=rt.webhook_intake,
+        startup=StartupFacts(rt.paths.home, rt.restore_error),
+    )
+
+
 def build_window(rt: Runtime) -> tuple[MainWindow, UiContext]:
-    bridge = aio.BusBridge(rt.bus)
-    ctx = UiContext(rt, bridge)
+    ctx = UiContext(ui_services(rt), aio.BusBridge(rt.bus))
     return MainWindow(ctx), ctx
 
 
@@ -145,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         rt.close()
         gc_policy.stop()
-    if ctx.extras.get("restart"):
+    if ctx.restart.requested:
         _start_again()
     return 0
 

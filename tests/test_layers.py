@@ -111,6 +111,17 @@ def test_ui_never_touches_sql_http_or_keyring(imports: list[Import]) -> None:
     assert not bad, "the UI must go through services for SQL, HTTP and secrets:\n" + _report(bad)
 
 
+def test_ui_sees_services_not_the_runtime_or_storage(imports: list[Import]) -> None:
+    """Views get typed services (``ui.context.UiServices``) from the composition root; what the
+    process is made of, and how rows are stored, stay behind those services."""
+    bad = [
+        i
+        for i in imports
+        if _within(i.module, "smsdesk.ui") and _within(i.target, ("smsdesk.runtime", "smsdesk.storage"))
+    ]
+    assert not bad, "the UI must ask services, not the runtime or storage:\n" + _report(bad)
+
+
 def test_sandbox_imports_nothing_else_from_smsdesk(imports: list[Import]) -> None:
     bad = [
         i

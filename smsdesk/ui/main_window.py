@@ -103,7 +103,6 @@ class MainWindow(QMainWindow):
         self._build_menu()
         aio.set_error_reporter(self.show_error)
         ctx.bridge.sig_changed.connect(self._on_changes)
-        ctx.rt.watch.on_relay_change(lambda _relay: self.refresh_status())
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
@@ -180,9 +179,10 @@ class MainWindow(QMainWindow):
     # ---- status ------------------------------------------------------------------------
     def refresh_status(self) -> None:
         """The status line in words; the tooltip has each account's reception and the addresses."""
-        rt = self.ctx.rt
-        st = rt.status
-        relay = "" if rt.is_relay else rt.watch.relay_text()
+        services = self.ctx.services
+        st = services.reception.status()
+        found = services.reception.relay()
+        relay = found.who if found is not None else ""
         self.relay_label.setVisible(bool(relay))
         self.relay_label.setText(f"Relay: {relay} receives and polls" if relay else "")
         self.relay_label.setToolTip(
@@ -191,8 +191,7 @@ class MainWindow(QMainWindow):
             if relay
             else ""
         )
-        url, error = rt.receiving.receiver()
-        sandbox = rt.receiving.sandbox_address()
+        url, error, sandbox = st.receiver_url, st.receiver_error, st.sandbox_url
         parts: list[str] = []
         tips: list[str] = []
         tone = ""
@@ -210,7 +209,7 @@ class MainWindow(QMainWindow):
         elif not url and not relay:
             parts.append("starting…")
         else:
-            answers = [(a.name, rt.receiving.reception(a)) for a in rt.accounts.all()]
+            answers = [(a.name, services.reception.reception(a)) for a in services.accounts.all()]
             waiting = [name for name, r in answers if r.route == Route.NOT_YET]
             if waiting:
                 # A long name would widen the window (a status bar never wraps): then a count.
@@ -261,12 +260,12 @@ class MainWindow(QMainWindow):
         self.demo_notice.hide()
 
     def _refresh_demo_notice(self, demo: bool) -> None:
-        self.demo_notice.setVisible(demo and not self.ctx.rt.settings.demo_notice_dismissed)
+        self.demo_notice.setVisible(demo and not self.ctx.services.settings_file.settings.demo_notice_dismissed)
 
     def dismiss_demo_notice(self) -> None:
         """Hide the demo notice, and remember it (settings.toml)."""
-        self.ctx.rt.settings.demo_notice_dismissed = True
-        self.ctx.rt.save_settings()
+        self.ctx.services.settings_file.settings.demo_notice_dismissed = True
+        self.ctx.services.settings_file.save()
         self.demo_notice.hide()
 
     def connect_provider(self) -> None:
@@ -288,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def refresh_held(self) -> None:
         """A badge on "Scheduled" and a status-bar link while sends wait for confirmation."""
-        held = self.ctx.rt.scheduler.held_count()
+        held = self.ctx.services.scheduler.held_count()
         self.set_badge("scheduled", held)
         sends = f"{held} scheduled send{'s' if held != 1 else ''}"
         tip = (
@@ -307,6 +306,7 @@ class MainWindow(QMainWindow):
         self.held_label.setToolTip(tip)
 
     def _on_changes(self, changes: Changes) -> None:
+        # ``webhooks`` also announces a relay (smsdesk serve) appearing, changing or going away.
         if (changes.accounts or changes.webhooks or changes.everything) and self.isVisible():
             self.refresh_status()
         if (changes.queue or changes.everything) and self.isVisible():
@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         # Imported on demand: the dialog reads every installed package's metadata.
         from smsdesk.ui.views.about_dialog import AboutDialog
 
-        box = AboutDialog(self.ctx.rt.paths.home, self)
+        box = AboutDialog(self.ctx.services.startup.data_folder, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -228,7 +228,7 @@ _current: tuple[weakref.ref[UiContext], ThemeManager] | None = None
 def ensure(ctx: UiContext) -> ThemeManager:
     """The application's theme manager for ``ctx``, created (and applied) on first use.
 
-    The mode comes from ``ctx.rt.settings.theme``; a change is written back to the settings file.
+    The mode comes from the settings' ``theme``; a change is written back to the settings file.
     """
     global _current
     if _current is not None and _current[0]() is ctx:
@@ -245,10 +245,10 @@ def ensure(ctx: UiContext) -> ThemeManager:
     def save(mode: str) -> None:
         owner = ref()
         if owner is not None:
-            owner.rt.settings.theme = mode
-            owner.rt.save_settings()
+            owner.services.settings_file.settings.theme = mode
+            owner.services.settings_file.save()
 
-    manager = ThemeManager(app, ctx.rt.settings.theme, on_mode_changed=save)
+    manager = ThemeManager(app, ctx.services.settings_file.settings.theme, on_mode_changed=save)
     _current = (ref, manager)
     return manager
 

@@ -65,6 +65,6 @@ def test_a_damaged_backup_is_refused_and_a_good_one_described_before_restoring(g
     assert panel.restore_info.text().startswith("friday.sqlite3 holds 0 messages and 1 account (Sandbox)")
     assert "smsdesk restarts to do it" in panel.restore_info.text()
     qtbot.mouseClick(panel.restore_confirm, Qt.MouseButton.LeftButton)
-    gui.wait_until(lambda: gui.ctx.extras.get("restart"))
+    gui.wait_until(lambda: gui.ctx.restart.requested)
     assert (gui.rt.paths.home / backups.STAGED).exists()  # put in place by the next start
     assert not gui.window.isVisible()

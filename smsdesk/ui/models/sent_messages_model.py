@@ -44,9 +44,9 @@ def local_time(iso: str) -> str:
 
 
 class SentMessagesModel(QAbstractTableModel):
-    def __init__(self, sender: SendService, contacts: ContactService, limit: int = 500) -> None:
+    def __init__(self, sending: SendService, contacts: ContactService, limit: int = 500) -> None:
         super().__init__()
-        self._sender = sender
+        self._sending = sending
         self._contacts = contacts
         self._limit = limit
         self._rows: list[Message] = []
@@ -55,7 +55,7 @@ class SentMessagesModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows = self._sender.messages.recent(self._limit, direction="out")
+        self._rows = self._sending.recent_outgoing(self._limit)
         self._pos = {m.id: i for i, m in enumerate(self._rows)}
         self._labels = self._contacts.labels_for(m.remote for m in self._rows)
         self.endResetModel()
@@ -89,7 +89,7 @@ class SentMessagesModel(QAbstractTableModel):
         oldest = self._rows[-1].id if len(self._rows) >= self._limit else 0
         new = sorted((i for i in ids if i not in self._pos and i > oldest), reverse=True)[: self._limit]
         if new:
-            fresh = [m for m in self._sender.messages.get_many(new) if m.direction == "out"]
+            fresh = self._sending.outgoing(new)
             if fresh:
                 fresh.sort(key=lambda m: m.id, reverse=True)
                 self._label_new(fresh)
@@ -99,7 +99,7 @@ class SentMessagesModel(QAbstractTableModel):
                 self._pos = {m.id: i for i, m in enumerate(self._rows)}
                 self.endInsertRows()
         if known:
-            for m in self._sender.messages.get_many(known):
+            for m in self._sending.outgoing(known):
                 row = self._pos.get(m.id)
                 if row is None:
                     continue

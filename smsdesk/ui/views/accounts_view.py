@@ -35,7 +35,6 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.spec import FieldSpec, ProviderSpec
-from smsdesk.services import sandbox_link
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.collapsible import Collapsible
@@ -163,8 +162,8 @@ class AccountsView(QWidget):
         keep = select_id if select_id is not None else (self.current.id if self.current else None)
         self.list.blockSignals(True)
         self.list.clear()
-        for acct in self.ctx.rt.accounts.all():
-            item = QListWidgetItem(f"{acct.name}  ·  {self.ctx.rt.accounts.spec(acct).name}")
+        for acct in self.ctx.services.accounts.all():
+            item = QListWidgetItem(f"{acct.name}  ·  {self.ctx.services.accounts.spec(acct).name}")
             item.setData(Qt.ItemDataRole.UserRole, acct.id)
             self.list.addItem(item)
             if acct.id == keep:
@@ -185,7 +184,7 @@ class AccountsView(QWidget):
             self.new_account()
             return
         try:
-            acct = self.ctx.rt.accounts.get(item.data(Qt.ItemDataRole.UserRole))
+            acct = self.ctx.services.accounts.get(item.data(Qt.ItemDataRole.UserRole))
         except SmsdeskError:
             return
         self.current = acct
@@ -194,12 +193,12 @@ class AccountsView(QWidget):
         self.provider.blockSignals(False)
         self.provider.setEnabled(False)
         self.name.setText(acct.name)
-        self._build_form(self.ctx.rt.accounts.spec(acct), acct)
-        self.webhook.setText(self.ctx.rt.accounts.webhook_url(acct, public=True))
+        self._build_form(self.ctx.services.accounts.spec(acct), acct)
+        self.webhook.setText(self.ctx.services.accounts.webhook_url(acct, public=True))
         self.test_button.setEnabled(True)
         self.remove_button.setEnabled(True)
         self.result.clear()
-        self.sandbox_note.setText(self.ctx.rt.accounts.sandbox_note(acct))
+        self.sandbox_note.setText(self.ctx.services.accounts.sandbox_note(acct))
         self.sandbox_note.setVisible(bool(self.sandbox_note.text()))
         self.refresh_balance()
 
@@ -278,7 +277,7 @@ class AccountsView(QWidget):
             label.setMinimumWidth(width)
         self.notes.setText(spec.notes)
         # Only while the sandbox runs, and not for the Sandbox provider (it is wired up by itself).
-        self.sandbox_button.setVisible(self.ctx.rt.accounts.sandbox is not None and sandbox_link.supported(spec.id))
+        self.sandbox_button.setVisible(self.ctx.services.accounts.can_use_sandbox(spec.id))
 
     def _names_advanced_field(self, text: str) -> bool:
         advanced: list[FieldSpec] = [f for f in self._spec().fields if f.advanced]
@@ -286,7 +285,7 @@ class AccountsView(QWidget):
 
     def _has_secret(self, acct: Account, name: str) -> bool:
         try:
-            return bool(self.ctx.rt.accounts.secret(acct, name))
+            return bool(self.ctx.services.accounts.secret(acct, name))
         except SecretStoreUnavailable:
             return False
 
@@ -305,19 +304,19 @@ class AccountsView(QWidget):
     def use_sandbox(self) -> None:
         """Point the form at the running sandbox: its address for this provider and its key."""
         spec = self._spec()
-        values = self.ctx.rt.accounts.sandbox_values(spec.id)
-        if not values:
+        fill = self.ctx.services.accounts.sandbox_fill(spec.id)
+        if fill is None:
             theme.set_tone(self.result, "error")
             self.result.setText(
                 "The built-in sandbox is not running. Turn on demo mode in Settings → General and "
                 "restart smsdesk, or fill in a real provider's address and key."
             )
             return
-        for name, value in values.items():
+        for name, value in fill.values.items():
             box = self.inputs.get(name)
             if not isinstance(box, QLineEdit):
                 continue
-            if name in sandbox_link.SUGGESTED:
+            if name in fill.suggested:
                 fld = spec.field(name)
                 stored = bool(fld and fld.secret and self.current and self._has_secret(self.current, name))
                 if box.text().strip() or stored:
@@ -327,14 +326,13 @@ class AccountsView(QWidget):
             self.name.setText(f"{spec.name} (sandbox)")
         theme.set_tone(self.result, "ok")
         self.result.setText(
-            "Filled in the built-in sandbox's address and a key of this account's own. Save, then Test. "
-            + sandbox_link.NOTES.get(spec.id, "")
+            "Filled in the built-in sandbox's address and a key of this account's own. Save, then Test. " + fill.note
         )
 
     def refresh_balance(self) -> None:
         """Show what is left on the selected account, when its provider has a balance call."""
         acct = self.current
-        if acct is None or not self.ctx.rt.accounts.spec(acct).caps.balance:
+        if acct is None or not self.ctx.services.accounts.spec(acct).caps.balance:
             self.balance.clear()
             self.balance.hide()
             return
@@ -358,16 +356,16 @@ class AccountsView(QWidget):
                 f"Balance unavailable: {words.rstrip('.')}. Check the API key and base URL, then press Test."
             )
 
-        spawn(self.ctx.rt.accounts.balance(acct), title="Balance", on_done=done, on_error=failed)
+        spawn(self.ctx.services.accounts.balance(acct), title="Balance", on_done=done, on_error=failed)
 
     # ---- actions -----------------------------------------------------------------------
     def save(self) -> None:
         values = self.values()
         name = self.name.text().strip()
         if self.current is None:
-            coro = self.ctx.rt.accounts.add(name, self.provider.currentData(), values)
+            coro = self.ctx.services.accounts.add(name, self.provider.currentData(), values)
         else:
-            coro = self.ctx.rt.accounts.update(self.current, values, name=name)
+            coro = self.ctx.services.accounts.update(self.current, values, name=name)
         self.save_button.setEnabled(False)
         spawn(coro, title="Save account", on_done=self._saved, on_error=self._save_failed)
 
@@ -377,7 +375,9 @@ class AccountsView(QWidget):
         self.reload(acct.id)
         theme.set_tone(self.result, "ok")
         where = (
-            "kept for this session only (no keyring)" if self.ctx.rt.secrets.session_only else "in the system keyring"
+            "kept for this session only (no keyring)"
+            if self.ctx.services.accounts.secrets_kept_for_session()
+            else "in the system keyring"
         )
         self.result.setText(f"Saved '{acct.name}'. Its secrets are {where}.")
 
@@ -405,7 +405,7 @@ class AccountsView(QWidget):
 
         def chosen(button: int) -> None:
             if button == QMessageBox.StandardButton.Yes:
-                self.ctx.rt.secrets.session_only = True
+                self.ctx.services.accounts.keep_secrets_for_session()
                 self.save()
             else:
                 theme.set_tone(self.result, "error")
@@ -431,7 +431,7 @@ class AccountsView(QWidget):
             theme.set_tone(self.result, "error")
             self.result.setText("✗ " + str(exc))
 
-        spawn(self.ctx.rt.accounts.test(self.current), title="Test account", on_done=done, on_error=failed)
+        spawn(self.ctx.services.accounts.test(self.current), title="Test account", on_done=done, on_error=failed)
 
     def confirm_remove(self) -> None:
         acct = self.current
@@ -440,7 +440,7 @@ class AccountsView(QWidget):
 
         def remove() -> None:
             self.current = None
-            spawn(self.ctx.rt.accounts.remove(acct), title="Remove account")
+            spawn(self.ctx.services.accounts.remove(acct), title="Remove account")
 
         confirm(
             self,

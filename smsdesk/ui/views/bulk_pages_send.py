@@ -87,7 +87,7 @@ class MessagePage(StepPage):
     def initializePage(self) -> None:  # noqa: N802
         self.account.blockSignals(True)
         self.account.clear()
-        for acct in self.host.ctx.rt.accounts.all():
+        for acct in self.host.ctx.services.accounts.all():
             self.account.addItem(acct.name, acct.id)
         self.account.blockSignals(False)
         if self.host.state.account_id is not None:
@@ -214,7 +214,7 @@ class SendPage(QWizardPage):
         self.group_name.setText(f"{name} {datetime.now():%Y-%m-%d}")
         self.summary.setText(
             f"{report.accepted:,} personalised messages ({report.total_segments:,} segments) from "
-            f"{self.host.ctx.rt.accounts.get(state.account_id).name if state.account_id else '?'}; "
+            f"{self.host.ctx.services.accounts.get(state.account_id).name if state.account_id else '?'}; "
             f"{report.rejected:,} rows will not be sent."
         )
         self.feedback.clear()
@@ -340,7 +340,7 @@ class RunPage(StepPage):
         p = self.last
         if run_id is None or p is None:
             return
-        bulk = self.host.ctx.rt.bulk_send
+        bulk = self.host.ctx.services.bulk_send
         coro = bulk.resume(run_id) if p.state == "paused" else bulk.pause(run_id)
         spawn(coro, title="Bulk send", on_done=lambda _ok: self.refresh())
 
@@ -352,7 +352,9 @@ class RunPage(StepPage):
             self._armed_cancel = True
             self.cancel.setText("Click again to cancel the rest")
             return
-        spawn(self.host.ctx.rt.bulk_send.cancel(run_id), title="Cancel bulk send", on_done=lambda _n: self.refresh())
+        spawn(
+            self.host.ctx.services.bulk_send.cancel(run_id), title="Cancel bulk send", on_done=lambda _n: self.refresh()
+        )
 
     def isComplete(self) -> bool:  # noqa: N802
         return self.last is not None and (self.last.done or self.last.state == "scheduled")
@@ -385,13 +387,13 @@ class ReportPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802
         if self.host.state.run_id is not None:
-            self._show(self.host.ctx.rt.bulk_send.summary(self.host.state.run_id))
+            self._show(self.host.ctx.services.bulk_send.summary(self.host.state.run_id))
             self.review.set_active(True, self.host.state.run_id)
 
     def refresh(self) -> None:
         run_id = self.host.state.run_id
         if run_id is not None and self.isVisible():
-            self._show(self.host.ctx.rt.bulk_send.summary(run_id))
+            self._show(self.host.ctx.services.bulk_send.summary(run_id))
 
     def _show(self, s: dict[str, Any]) -> None:
         lines = [
@@ -411,5 +413,5 @@ class ReportPage(QWizardPage):
     def export_to(self, path: str) -> None:
         run_id = self.host.state.run_id
         assert run_id is not None
-        Path(path).write_text(self.host.ctx.rt.bulk_send.rejects_csv(run_id), encoding="utf-8-sig")
+        Path(path).write_text(self.host.ctx.services.bulk_send.rejects_csv(run_id), encoding="utf-8-sig")
         self.text.setText(self.text.text() + f"\nRejected rows saved to {path}.")

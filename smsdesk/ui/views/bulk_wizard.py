@@ -73,15 +73,15 @@ class BulkWizard(QWizard):
 
     def _adopt_active_run(self) -> None:
         """A run still going (left by a closed or killed app, which resumed it) opens on its page."""
-        runs = self.ctx.rt.bulk_send.repo.runs(("running", "paused"))
+        runs = self.ctx.services.bulk_send.active_runs()
         if runs:
             self.state.run_id = runs[0].id
             self.state.step = Step.RUN
             self.setStartId(int(Step.RUN))
 
     def _new_state(self) -> BulkSendFlow:
-        rt = self.ctx.rt
-        return BulkSendFlow(rt.bulk_send, rt.settings.default_region or "GB")
+        services = self.ctx.services
+        return BulkSendFlow(services.bulk_send, services.settings_file.settings.default_region or "GB")
 
     def _on_page(self, page_id: int) -> None:
         if page_id >= 0:

@@ -97,7 +97,7 @@ class ComposeView(QWidget):
         top = QWidget()
         top.setLayout(form)
 
-        self.model = SentMessagesModel(ctx.rt.sending, ctx.rt.contacts)
+        self.model = SentMessagesModel(ctx.services.sending, ctx.services.contacts)
         self._confirm: SendConfirmDialog | None = None
         self.table = QTableView()
         self.table.setObjectName("sent_table")
@@ -155,8 +155,8 @@ class ComposeView(QWidget):
         current = self.account.currentData()
         self.account.blockSignals(True)
         self.account.clear()
-        for acct in self.ctx.rt.accounts.all():
-            self.account.addItem(f"{acct.name}  ({self.ctx.rt.accounts.spec(acct).name})", acct.id)
+        for acct in self.ctx.services.accounts.all():
+            self.account.addItem(f"{acct.name}  ({self.ctx.services.accounts.spec(acct).name})", acct.id)
         idx = self.account.findData(current)
         self.account.setCurrentIndex(idx if idx >= 0 else 0)
         self.account.blockSignals(False)
@@ -168,11 +168,11 @@ class ComposeView(QWidget):
             self.counter.set_unicode_mode(None)
             return
         try:
-            acct = self.ctx.rt.accounts.get(account_id)
+            acct = self.ctx.services.accounts.get(account_id)
         except SmsdeskError:
             return
         self.sender_id.setText(acct.sender)
-        spec = self.ctx.rt.accounts.spec(acct)
+        spec = self.ctx.services.accounts.spec(acct)
         self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
 
     # ---- live checks -------------------------------------------------------------------
@@ -182,14 +182,14 @@ class ComposeView(QWidget):
             self.to_status.setStyleSheet(HINT_STYLE)
             self.to_status.setText("Add one or more numbers.")
             return False
-        checked = [self.ctx.rt.sending.check_recipient(p) for p in parts]
+        checked = [self.ctx.services.sending.check_recipient(p) for p in parts]
         bad = [c for c in checked if c.number is None]
         if bad:
             self.to_status.setStyleSheet(ERR_STYLE)
             self.to_status.setText("✗ " + " ".join(c.error or "" for c in bad))
             self.to.setProperty("invalid", True)
             return False
-        labels = self.ctx.rt.contacts.labels_for(c.number or "" for c in checked)
+        labels = self.ctx.services.contacts.labels_for(c.number or "" for c in checked)
         ok = list(dict.fromkeys(c.number or "" for c in checked if not c.error))
         opted = list(dict.fromkeys(c.number or "" for c in checked if c.error))
         if not ok:  # every number opted out: nothing could be sent
@@ -228,7 +228,7 @@ class ComposeView(QWidget):
             account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender_id.text() or None
         )
         try:
-            plan = self.ctx.rt.sending.plan(draft)
+            plan = self.ctx.services.sending.plan(draft)
         except SmsdeskError as exc:
             self._send_failed(exc)
             return
@@ -238,7 +238,7 @@ class ComposeView(QWidget):
         self._queue(draft, plan)
 
     def _ask(self, plan: SendPlan, draft: Draft) -> None:
-        labels = self.ctx.rt.contacts.labels_for(s.number for s in plan.opted_out)
+        labels = self.ctx.services.contacts.labels_for(s.number for s in plan.opted_out)
         dialog = SendConfirmDialog(plan, labels, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_answered.connect(lambda ok: self._answered(ok, plan, draft))
@@ -258,7 +258,7 @@ class ComposeView(QWidget):
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Queuing…")
         spawn(
-            self.ctx.rt.sending.send(draft),
+            self.ctx.services.sending.send(draft),
             title="Send",
             on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)),
             on_error=self._send_failed,

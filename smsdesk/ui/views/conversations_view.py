@@ -101,7 +101,7 @@ class ConversationsView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.svc = ctx.rt.conversations
+        self.svc = ctx.services.conversations
         self.setObjectName("ConversationsView")
         self.current: ConversationRow | None = None
         self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
@@ -113,7 +113,7 @@ class ConversationsView(QWidget):
         self.filter = QComboBox(objectName="filter")
         for flt, label in FILTERS:
             self.filter.addItem(label, flt.value)
-        self.list_model = ConversationListModel(self.svc, ctx.rt.contacts, parent=self)
+        self.list_model = ConversationListModel(self.svc, ctx.services.contacts, parent=self)
         self.list = QListView(objectName="conversation_list")
         self.list.setModel(self.list_model)
         self.list.setItemDelegate(ConversationDelegate(self.list))
@@ -288,7 +288,7 @@ class ConversationsView(QWidget):
         self.sig_opened.emit(conv.id)
 
     def _show_header(self, conv: ConversationRow) -> None:
-        number = self.ctx.rt.contacts.number_text(conv.remote)
+        number = self.ctx.services.contacts.number_text(conv.remote)
         self.title.setText(conv.contact_name or number)
         self.title.setToolTip(conv.remote)  # the full international form, as stored
         sub = f"{number} · {conv.account}" if conv.contact_name else conv.account
@@ -409,7 +409,9 @@ class ConversationsView(QWidget):
         dialog = QInputDialog(self)
         dialog.setObjectName("name_dialog")
         dialog.setWindowTitle("Name contact")
-        dialog.setLabelText(f"Name for {self.ctx.rt.contacts.number_text(conv.remote)} (shown instead of the number):")
+        dialog.setLabelText(
+            f"Name for {self.ctx.services.contacts.number_text(conv.remote)} (shown instead of the number):"
+        )
         # Wide enough for its title in the window's title bar, beside the window buttons.
         title_room = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle()) * 3 // 2 + TITLE_BAR_BUTTONS
         dialog.setMinimumWidth(max(NAME_DIALOG_WIDTH, title_room))
@@ -419,7 +421,7 @@ class ConversationsView(QWidget):
         dialog.open()
 
     def set_contact_name(self, number: str, name: str) -> None:
-        spawn(self.ctx.rt.contacts.set_name(number, name), title="Name contact")
+        spawn(self.ctx.services.contacts.set_name(number, name), title="Name contact")
 
     # ---- search ------------------------------------------------------------------------
     def focus_search(self) -> None:
@@ -440,7 +442,7 @@ class ConversationsView(QWidget):
         for hit in hits:
             what = " ".join(hit.text.split()) if hit.message_id else "Name or number matches"
             conv = hit.conversation
-            who = conv.contact_name or self.ctx.rt.contacts.number_text(conv.remote)
+            who = conv.contact_name or self.ctx.services.contacts.number_text(conv.remote)
             item = QListWidgetItem(f"{who} · {short_time(hit.at)}\n{what[:120]}")
             item.setData(Qt.ItemDataRole.UserRole, hit)
             self.results.addItem(item)

@@ -47,10 +47,9 @@ class DataSettingsView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        rt = ctx.rt
-        s = rt.settings
+        s = ctx.services.settings_file.settings
         self.where = wrapped_label(
-            f"smsdesk keeps its messages, accounts and settings in {rt.paths.home}. "
+            f"smsdesk keeps its messages, accounts and settings in {ctx.services.startup.data_folder}. "
             "API keys are kept in this computer's keyring, never in that folder or a backup.",
             "data_folder",
         )
@@ -159,7 +158,9 @@ class DataSettingsView(QWidget):
         self.backup_button.setEnabled(False)
         self.result.setText("Backing up…")
         set_tone(self.result, "")
-        spawn(self.ctx.rt.backups.back_up(), title="Back up", on_done=self._backed_up, on_error=self._backup_failed)
+        spawn(
+            self.ctx.services.backups.back_up(), title="Back up", on_done=self._backed_up, on_error=self._backup_failed
+        )
 
     def _backed_up(self, facts: BackupFacts) -> None:
         self.backup_button.setEnabled(True)
@@ -172,39 +173,39 @@ class DataSettingsView(QWidget):
         set_tone(self.result, "error")
 
     def _save(self) -> None:
-        self.ctx.rt.save_settings()
+        self.ctx.services.settings_file.save()
 
     def _daily(self, on: bool) -> None:
-        self.ctx.rt.settings.backup_daily = on
+        self.ctx.services.settings_file.settings.backup_daily = on
         self._save()
         self._show_last()
 
     def _keep(self, n: int) -> None:
-        self.ctx.rt.settings.backup_keep = n
+        self.ctx.services.settings_file.settings.backup_keep = n
         self._save()
 
     def _choose_folder(self) -> None:
-        dialog = QFileDialog(self, "Folder for backups", str(self.ctx.rt.backups.folder()))
+        dialog = QFileDialog(self, "Folder for backups", str(self.ctx.services.backups.folder()))
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.fileSelected.connect(self._set_folder)
         dialog.open()
 
     def _set_folder(self, folder: str) -> None:
-        self.ctx.rt.settings.backup_folder = folder
+        self.ctx.services.settings_file.settings.backup_folder = folder
         self._save()
         self._show_folder()
 
     def _show_folder(self) -> None:
-        self.folder.setText(str(self.ctx.rt.backups.folder()))
-        self.default_folder.setEnabled(bool(self.ctx.rt.settings.backup_folder))
+        self.folder.setText(str(self.ctx.services.backups.folder()))
+        self.default_folder.setEnabled(bool(self.ctx.services.settings_file.settings.backup_folder))
 
     def _show_last(self) -> None:
-        if not self.ctx.rt.settings.backup_daily:
+        if not self.ctx.services.settings_file.settings.backup_daily:
             self.last.setText("No automatic backups: back up now and then, or tick the box above.")
             set_tone(self.last, "warn")
             return
-        last = self.ctx.rt.backups.last_auto()
+        last = self.ctx.services.backups.last_auto()
         if last.get("error"):
             self.last.setText(f"The last automatic backup failed ({_when(last.get('tried', ''))}): {last['error']}")
             set_tone(self.last, "error")
@@ -220,7 +221,7 @@ class DataSettingsView(QWidget):
         dialog = QFileDialog(
             self,
             "Restore from a backup",
-            str(self.ctx.rt.backups.folder()),
+            str(self.ctx.services.backups.folder()),
             "smsdesk backups (*.sqlite3);;All files (*)",
         )
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
@@ -235,7 +236,7 @@ class DataSettingsView(QWidget):
         set_tone(self.restore_info, "")
         self.restore_info.show()
         spawn(
-            self.ctx.rt.backups.check(Path(path)),
+            self.ctx.services.backups.check(Path(path)),
             title="Check backup",
             on_done=lambda facts: self._checked(Path(path), facts),
             on_error=self._restore_refused,
@@ -245,7 +246,7 @@ class DataSettingsView(QWidget):
         self._candidate = path
         self.restore_info.setText(
             f"{path.name} holds {describe(facts)}. Restoring replaces all data in smsdesk with it; the data "
-            f"it replaces is kept in {self.ctx.rt.paths.home / 'replaced'}. smsdesk restarts to do it."
+            f"it replaces is kept in {self.ctx.services.startup.data_folder / 'replaced'}. smsdesk restarts to do it."
         )
         set_tone(self.restore_info, "")
         self.restore_confirm.show()
@@ -262,7 +263,7 @@ class DataSettingsView(QWidget):
         self.restore_confirm.setEnabled(False)
         self.restore_info.setText("Preparing the restore…")
         spawn(
-            self.ctx.rt.backups.stage_restore(self._candidate),
+            self.ctx.services.backups.stage_restore(self._candidate),
             title="Restore",
             on_done=self._staged,
             on_error=self._stage_failed,
@@ -270,7 +271,7 @@ class DataSettingsView(QWidget):
 
     def _staged(self, _facts: BackupFacts) -> None:
         self.restore_info.setText("Restarting smsdesk to put the backup in place…")
-        self.ctx.extras["restart"] = True  # app.py starts smsdesk again once this one has closed
+        self.ctx.restart.request()  # app.py starts smsdesk again once this one has closed
         self.window().close()
 
     def _stage_failed(self, exc: BaseException) -> None:
@@ -279,18 +280,18 @@ class DataSettingsView(QWidget):
 
     def show_restore_outcome(self) -> None:
         """After a restore: where it came from, where the replaced data is, which keys to enter."""
-        rt = self.ctx.rt
-        if rt.restore_error:
-            self.after.setText(f"The restore you chose has not been done yet: {rt.restore_error}")
+        services = self.ctx.services
+        if services.startup.restore_error:
+            self.after.setText(f"The restore you chose has not been done yet: {services.startup.restore_error}")
             set_tone(self.after, "error")
             self.after.show()
             return
-        last = rt.backups.last_restore()
+        last = services.backups.last_restore()
         if not last:
             return
 
         async def keys() -> list[tuple[str, str, list[str]]]:
-            return await asyncio.to_thread(rt.backups.missing_keys)  # keyring reads block (D-Bus)
+            return await asyncio.to_thread(services.backups.missing_keys)  # keyring reads block (D-Bus)
 
         def shown(missing: list[tuple[str, str, list[str]]]) -> None:
             lines = [f"Restored from {last.get('from', '?')} on {_when(last.get('at', ''))}."]

@@ -25,7 +25,7 @@ class GeneralSettingsView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        s = ctx.rt.settings
+        s = ctx.services.settings_file.settings
         self.region = QComboBox()
         self.region.setObjectName("default_region")
         for region in sorted(phonenumbers.SUPPORTED_REGIONS):
@@ -65,12 +65,12 @@ class GeneralSettingsView(QWidget):
         form.addRow("", self.saved)
 
     def save(self) -> None:
-        s = self.ctx.rt.settings
+        s = self.ctx.services.settings_file.settings
         s.default_region = self.region.currentData()
         s.demo_mode = self.demo.isChecked()
         s.overdue_limit_minutes = self.overdue.value()
         s.confirm_send_threshold = self.confirm.value()
-        self.ctx.rt.save_settings()
+        self.ctx.services.settings_file.save()
         self.saved.setText("Saved. Demo mode changes take effect at the next start.")
 
     def _on_theme_mode_changed(self, mode: str) -> None:

@@ -92,7 +92,7 @@ class OptOutsView(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        rows = self.ctx.rt.optouts.list()
+        rows = self.ctx.services.optouts.list()
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             values = (r.number, r.name, r.source_label, r.note, local_time(r.created_at))
@@ -120,13 +120,13 @@ class OptOutsView(QWidget):
             self.number.setFocus()
             return
         try:
-            self.ctx.rt.optouts.normalise(raw)
+            self.ctx.services.optouts.normalise(raw)
         except SmsdeskError as exc:
             self._say(str(exc), ERR_STYLE)
             return
         self.add_button.setEnabled(False)
         spawn(
-            self.ctx.rt.optouts.add(raw, self.note.text()),
+            self.ctx.services.optouts.add(raw, self.note.text()),
             title="Opt out",
             on_done=lambda r: self._done(r, True),
             on_error=self._failed,
@@ -148,7 +148,7 @@ class OptOutsView(QWidget):
 
     def remove(self, number: str) -> None:
         spawn(
-            self.ctx.rt.optouts.remove(number),
+            self.ctx.services.optouts.remove(number),
             title="Remove opt-out",
             on_done=lambda r: self._done(r, False),
             on_error=self._failed,

@@ -100,7 +100,7 @@ class BatchCard(QFrame):
         self._busy(True)
         key, title = self.batch.key, self.batch.title
         spawn(
-            self.panel.ctx.rt.review.mark_sent(key),
+            self.panel.ctx.services.review.mark_sent(key),
             title="Mark as sent",
             on_done=lambda n: self.panel.done(f"Marked {n:,} message{'s' if n != 1 else ''} of {title} as sent."),
             on_error=self._failed,
@@ -116,7 +116,7 @@ class BatchCard(QFrame):
         self._busy(True)
         key, title = self.batch.key, self.batch.title
         spawn(
-            self.panel.ctx.rt.review.send_again(key),
+            self.panel.ctx.services.review.send_again(key),
             title="Send again",
             on_done=lambda ids: self.panel.done(
                 f"Sending {len(ids):,} message{'s' if len(ids) != 1 else ''} of {title} again."
@@ -195,7 +195,7 @@ class ReviewPanel(QWidget):
             self.setVisible(False)
             return
         try:
-            batches = self.ctx.rt.review.batches(self.run_id)
+            batches = self.ctx.services.review.batches(self.run_id)
         except SmsdeskError:
             return  # the database is closing with the window
         seen = set()

@@ -90,7 +90,7 @@ class ScheduleOptionsDialog(QDialog):
     def _submit(self) -> None:
         acct = self._current()
         on = self.provider_side.isChecked()
-        if on and not self.provider.wanted(acct) and not self.provider.svc.accounts.spec(acct).caps.cancel:
+        if on and not self.provider.wanted(acct) and not self.provider.can_cancel(acct):
             box = QMessageBox(
                 QMessageBox.Icon.Warning,
                 "Provider cannot cancel",

@@ -46,7 +46,7 @@ class ScheduledView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.svc = ctx.rt.scheduler
+        self.svc = ctx.services.scheduler
         self.setObjectName("ScheduledView")
         self.dialog: ScheduleDialog | None = None
         self.options: ScheduleOptionsDialog | None = None
@@ -93,7 +93,7 @@ class ScheduledView(QWidget):
         bar.addWidget(self.show_finished)
         bar.addWidget(self.options_button)
 
-        self.model = ScheduleModel(self.svc, ctx.rt.contacts)
+        self.model = ScheduleModel(self.svc, ctx.services.contacts)
         self.table = QTableView()
         self.table.setObjectName("queue")
         self.table.setModel(self.model)
@@ -288,7 +288,7 @@ class ScheduledView(QWidget):
         self._open_dialog(it)
 
     def _open_dialog(self, item: ScheduleItem | None) -> None:
-        accounts = self.ctx.rt.accounts.all()
+        accounts = self.ctx.services.accounts.all()
         recipients = self.svc.recipients(item.id) if item else []
         dialog = ScheduleDialog(accounts, self.svc.default_zone(), item, recipients, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -302,7 +302,7 @@ class ScheduledView(QWidget):
 
     def _quiet_hint(self, dialog: ScheduleDialog) -> None:
         v = dialog.values()
-        numbers = [r.number for r in map(self.ctx.rt.sending.check_recipient, v["recipients"]) if r.number]
+        numbers = [r.number for r in map(self.ctx.services.sending.check_recipient, v["recipients"]) if r.number]
         if v["account_id"] is None or not numbers:
             return
         try:
@@ -340,7 +340,7 @@ class ScheduledView(QWidget):
         spawn(coro, title="Scheduled send", on_done=done, on_error=lambda exc: dialog.show_error(str(exc)))
 
     def open_options(self) -> None:
-        dialog = ScheduleOptionsDialog(self.ctx.rt.accounts.all(), self.svc.provider, self)
+        dialog = ScheduleOptionsDialog(self.ctx.services.accounts.all(), self.svc.provider, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         prov = self.svc.provider
 

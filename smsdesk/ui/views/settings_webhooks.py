@@ -71,7 +71,7 @@ class WebhooksSettingsView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.rt = ctx.rt
+        self.services = ctx.services
         self._build_reception_box()
         self._build_tunnel_box()
         self._build_urls_box()
@@ -104,7 +104,7 @@ class WebhooksSettingsView(QWidget):
 
     # ---- building ----------------------------------------------------------------------
     def _build_tunnel_box(self) -> None:
-        s = self.rt.settings
+        s = self.services.settings_file.settings
         self.tunnel_box = QGroupBox("Receiver and public tunnel")
         self.local_url = QLabel()
         self.local_url.setObjectName("local_url")
@@ -239,7 +239,7 @@ class WebhooksSettingsView(QWidget):
             if label is not None:
                 label.setVisible(kind == wanted)
         if kind == "ngrok" and hasattr(self, "_form"):
-            has = self.rt.tunnel.has_ngrok_token()
+            has = self.services.tunnel.has_ngrok_token()
             self.token.setPlaceholderText(
                 "an authtoken is stored in the keyring (paste a new one to replace it)"
                 if has
@@ -248,24 +248,24 @@ class WebhooksSettingsView(QWidget):
 
     def apply(self) -> None:
         """Save the tunnel settings (the token to the keyring) and (re)start the tunnel."""
-        s = self.rt.settings
+        s = self.services.settings_file.settings
         s.tunnel_kind = self.kind.currentData()
         if s.tunnel_kind == "command" and not self.command.text().strip():
             self.command.setText(DEFAULT_COMMAND)
         s.tunnel_command = self.command.text().strip()
-        self.rt.save_settings()
+        self.services.settings_file.save()
         token = self.token.text().strip()
         self.token.clear()
 
         async def go() -> None:
             if token:  # the keyring is a blocking D-Bus call: not on the GUI thread
-                await asyncio.to_thread(self.rt.tunnel.set_ngrok_token, token)
-            await self.rt.tunnel.start()
+                await asyncio.to_thread(self.services.tunnel.set_ngrok_token, token)
+            await self.services.tunnel.start()
 
         spawn(go(), title="Start the tunnel", on_done=lambda _r: self.refresh())
 
     def stop_tunnel(self) -> None:
-        spawn(self.rt.tunnel.stop(), title="Stop the tunnel", on_done=lambda _r: self.refresh())
+        spawn(self.services.tunnel.stop(), title="Stop the tunnel", on_done=lambda _r: self.refresh())
 
     def _copy(self, text: str) -> None:
         if text:
@@ -282,15 +282,15 @@ class WebhooksSettingsView(QWidget):
         self._refresh_log()
 
     def _refresh_tunnel(self) -> None:
-        rt = self.rt
-        host = rt.settings.receiver_host or "127.0.0.1"
-        url, error = rt.receiving.receiver()
-        local = url or error or "not running"
+        services = self.services
+        host = services.settings_file.settings.receiver_host or "127.0.0.1"
+        status = services.reception.status()
+        local = status.receiver_url or status.receiver_error or "not running"
         # By address, not spelling: 127.0.0.2 and [::1] are this computer too, 0.0.0.0 is not.
         note = "" if is_loopback(host) else f"  ⚠ listening on {host}: reachable from other computers"
         self.local_url.setText(local + note)
-        self.sandbox_url.setText(rt.receiving.sandbox_address() or "not running (demo mode is off)")
-        st = rt.tunnel.status
+        self.sandbox_url.setText(status.sandbox_url or "not running (demo mode is off)")
+        st = services.tunnel.status
         text, tone = STATE_TEXT.get(st.state.value, (st.state.value, "muted"))
         if st.kind == "none":
             text = "Off (no tunnel chosen)"
@@ -312,14 +312,13 @@ class WebhooksSettingsView(QWidget):
 
     def _refresh_relay(self) -> None:
         """A relay (``smsdesk serve``) on this database receives and polls; say so."""
-        rt = self.rt
-        relay = rt.watch.relay if not rt.is_relay else None
+        relay = self.services.reception.relay()
         if relay is None:
             self.relay_note.setVisible(False)
             return
-        text = f"{rt.watch.relay_text()} is receiving and polling for this database; this window shows what it records."
-        tunnel, public = relay.get("tunnel") or "none", relay.get("public_url") or ""
-        receiver = relay.get("receiver") or "this computer"
+        text = f"{relay.who} is receiving and polling for this database; this window shows what it records."
+        tunnel, public = relay.tunnel, relay.public_url
+        receiver = relay.receiver or "this computer"
         if public:
             text += " Its tunnel is up."
         elif tunnel != "none":
@@ -332,8 +331,8 @@ class WebhooksSettingsView(QWidget):
         self.relay_note.setVisible(True)
 
     def _refresh_accounts(self) -> None:
-        accounts = self.rt.accounts.all()
-        answers = [(account, self.rt.receiving.reception(account)) for account in accounts]
+        accounts = self.services.accounts.all()
+        answers = [(account, self.services.reception.reception(account)) for account in accounts]
         self.accounts.setRowCount(len(answers))
         self.urls.setRowCount(len(answers))
         for row, (account, r) in enumerate(answers):
@@ -361,7 +360,7 @@ class WebhooksSettingsView(QWidget):
                 "The ?token= in a URL works as its password: paste the whole URL, keep it private; "
                 "a delivery without it is refused (401)."
             )
-        if any(self.rt.accounts.spec(a).caps.webhook_signed and "?token=" in r.webhook_url for a, r in answers):
+        if any(self.services.accounts.spec(a).caps.webhook_signed and "?token=" in r.webhook_url for a, r in answers):
             notes.append(
                 "Channel API: with a JWT secret set, reports are checked by their signed JWT; "
                 "without one, only by the token in the URL."
@@ -386,7 +385,7 @@ class WebhooksSettingsView(QWidget):
         table.setFixedHeight(rows + table.horizontalHeader().height() + 2 * table.frameWidth())
 
     def _refresh_log(self) -> None:
-        rows = self.rt.webhook_intake.recent(200)
+        rows = self.services.webhook_log.recent(200)
         self.log_empty.setVisible(not rows)
         self.log.setVisible(bool(rows))
         self.log.setRowCount(len(rows))
