@@ -55,7 +55,7 @@ def _nav_text(gui, key: str) -> str:
 
 
 def _bodies(page: ConversationsView) -> list[str]:
-    model = page.thread.thread_model
+    model = page.thread_view.thread_model
     return [model.index(i).data(MessageRole).body for i in range(model.rowCount())]
 
 
@@ -122,20 +122,20 @@ def test_search_finds_an_old_message_and_opens_the_thread_there(gui) -> None:
     page = _page(gui)
     page.list_model.reload()
     page.open_conversation(_conv(gui, ALICE).id)
-    model = page.thread.thread_model
+    model = page.thread_view.thread_model
     assert model.rowCount() == 200 and model.has_older  # the newest page only
     page.focus_search()
     type_text(page.search, "zebra")
     press(page.search, Qt.Key.Key_Return)
     gui.wait_until(lambda: page.results.count() == 1)
     gui.wait_until(lambda: model.row_of(ids[300]) >= 0)
-    assert page.thread.selected_message_id() == ids[300]
+    assert page.thread_view.selected_message_id() == ids[300]
     assert model.rowCount() <= 200
     # Scrolling up from there loads the page before it, and nothing else.
     assert model.has_newer and model.fetch_newer() == 199 and not model.has_newer  # scrolling down
-    assert page.thread.load_older() == 200 and model.has_older
-    assert page.thread.load_older() == 1 and model.row_of(ids[0]) == 0 and not model.has_older
-    assert page.thread.selected_message_id() == ids[300]
+    assert page.thread_view.load_older() == 200 and model.has_older
+    assert page.thread_view.load_older() == 1 and model.row_of(ids[0]) == 0 and not model.has_older
+    assert page.thread_view.selected_message_id() == ids[300]
 
 
 def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
@@ -147,7 +147,7 @@ def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
     page.open_conversation(_conv(gui, ALICE).id)
     type_text(page.reply, "Hi! We open at 9")
     press(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    model = page.thread.thread_model
+    model = page.thread_view.thread_model
 
     def failed_msg():
         msgs = [model.message_at(i) for i in range(model.rowCount())]
@@ -156,13 +156,13 @@ def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
     msg = gui.wait_until(failed_msg)
     assert msg.error and page.reply.toPlainText() == ""
     row = model.row_of(msg.id)
-    geo = page.thread.bubbles.geometry(model.index(row))
+    geo = page.thread_view.bubbles.geometry(model.index(row))
     assert not geo.retry.isNull() and not geo.reason.isNull()
     srv.config.rate_failed = 0.0
-    page.thread.scrollTo(model.index(row))
+    page.thread_view.scrollTo(model.index(row))
     gui.settle(0.05)
-    where = page.thread.visualRect(model.index(row)).topLeft() + geo.retry.center()
-    QTest.mouseClick(page.thread.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+    where = page.thread_view.visualRect(model.index(row)).topLeft() + geo.retry.center()
+    QTest.mouseClick(page.thread_view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
     gui.wait_until(lambda: model.message_at(model.row_of(msg.id)).status == Status.DELIVERED)
     assert "Queued again" in page.feedback.text()
 

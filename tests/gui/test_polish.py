@@ -179,9 +179,9 @@ def test_banners_follow_the_dark_theme(gui, qtbot) -> None:
 
 
 def _marked_pixels(page: ConversationsView, message_id: int) -> int:
-    row = page.thread.thread_model.row_of(message_id)
-    rect: QRect = page.thread.visualRect(page.thread.thread_model.index(row))
-    image = page.thread.viewport().grab().toImage()
+    row = page.thread_view.thread_model.row_of(message_id)
+    rect: QRect = page.thread_view.visualRect(page.thread_view.thread_model.index(row))
+    image = page.thread_view.viewport().grab().toImage()
     mark = theme.mark()[0]
     count = 0
     for y in range(max(rect.top(), 0), min(rect.bottom(), image.height() - 1)):
@@ -204,7 +204,7 @@ def test_search_hits_are_marked_in_the_thread(gui, qtbot) -> None:
     page.focus_search()
     qtbot.keyClicks(page.search, "zebra")
     qtbot.keyClick(page.search, Qt.Key.Key_Return)
-    gui.wait_until(lambda: page.thread.selected_message_id() == ids[12])
+    gui.wait_until(lambda: page.thread_view.selected_message_id() == ids[12])
     gui.wait_until(lambda: _marked_pixels(page, ids[12]) > 30)  # "zebra" sits on a marker
     assert _marked_pixels(page, ids[11]) == 0  # a bubble without the word has none
     page.search.setFocus()
