@@ -1,9 +1,7 @@
 """Settings -> Accounts: add, edit, remove and Test provider accounts.
 
-The form is built from the provider's declaration (``providers.spec``): secret fields are
-password boxes whose values go to the keyring; choice fields are drop-downs; fields declared
-``advanced`` (sends in flight, polling, Unicode mode...) sit in a closed "Advanced" section.
-Test makes a real authenticated call and shows the provider's own words.
+The fields come from the provider's declaration (:class:`AccountForm`). Test makes a real
+authenticated call and shows the provider's own words.
 
 Save, Test and Remove sit right under the fields, and every line that appears later (the
 result, the sandbox note, the balance) goes below them: nothing moves the buttons while the
@@ -34,12 +32,12 @@ from smsdesk.domain.errors import SecretStoreUnavailable, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
-from smsdesk.providers.spec import FieldSpec, ProviderSpec
+from smsdesk.providers.spec import ProviderSpec
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
-from smsdesk.ui.collapsible import Collapsible
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import confirm
+from smsdesk.ui.views.account_form import AccountForm
 
 
 class AccountsView(QWidget):
@@ -47,7 +45,6 @@ class AccountsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.current: Account | None = None
-        self.inputs: dict[str, QLineEdit | QComboBox] = {}
 
         self.list = QListWidget()
         self.list.setObjectName("accounts_list")
@@ -65,22 +62,12 @@ class AccountsView(QWidget):
             self.provider.addItem(spec.name, spec.id)
         self.name = QLineEdit()
         self.name.setObjectName("name")
-        self.form = QFormLayout()
-        self.fields_box = QWidget()
-        self.fields_box.setLayout(self.form)
-        self.advanced_form = QFormLayout()
-        self.advanced = Collapsible("Advanced", name="advanced")
-        self.advanced.body.setLayout(self.advanced_form)
-        self.advanced.toggle.setToolTip("Sending speed, polling, special characters and other technical settings")
+        self.form = AccountForm(ctx.services.accounts)
+        self.advanced = self.form.advanced
+        self.sandbox_button = self.form.sandbox_button
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         theme.set_tone(self.notes, "muted")
-        self.sandbox_button = QPushButton("Use the built-in sandbox")
-        self.sandbox_button.setObjectName("use_sandbox")
-        self.sandbox_button.setToolTip(
-            "Fill in the running sandbox's address for this provider and this session's key, "
-            "to try the account without a real provider."
-        )
         self.sandbox_note = QLabel()
         self.sandbox_note.setObjectName("sandbox_note")
         self.sandbox_note.setWordWrap(True)
@@ -118,12 +105,7 @@ class AccountsView(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addLayout(head)
-        rl.addWidget(self.fields_box)
-        sandbox_row = QHBoxLayout()
-        sandbox_row.addWidget(self.sandbox_button)
-        sandbox_row.addStretch(1)
-        rl.addLayout(sandbox_row)
-        rl.addWidget(self.advanced)
+        rl.addWidget(self.form)
         rl.addLayout(buttons)
         rl.addWidget(self.result)
         rl.addWidget(self.sandbox_note)
@@ -227,78 +209,17 @@ class AccountsView(QWidget):
         return registry.get_spec(self.provider.currentData())
 
     # ---- form --------------------------------------------------------------------------
+    @property
+    def inputs(self) -> dict[str, QLineEdit | QComboBox]:
+        """The form's boxes by field name."""
+        return self.form.inputs
+
     def _build_form(self, spec: ProviderSpec, acct: Account | None) -> None:
-        for form in (self.form, self.advanced_form):
-            while form.rowCount():
-                form.removeRow(0)
-        self.inputs = {}
-        for fld in spec.fields:
-            if fld.choices:
-                box = QComboBox()
-                box.addItems(list(fld.choices))
-                value = (acct.settings.get(fld.name) if acct else None) or fld.default
-                box.setCurrentText(str(value))
-                widget: QLineEdit | QComboBox = box
-            else:
-                edit = QLineEdit()
-                if fld.secret:
-                    edit.setEchoMode(QLineEdit.EchoMode.Password)
-                    has = bool(acct and self._has_secret(acct, fld.name))
-                    if acct is not None and acct.provider == "sandbox":
-                        edit.setPlaceholderText("set automatically by the built-in sandbox each start")
-                    else:
-                        edit.setPlaceholderText(
-                            "stored in the keyring; type to replace"
-                            if has
-                            else ("required" if fld.required else "optional")
-                        )
-                else:
-                    if fld.name == "base_url":
-                        value = acct.base_url if acct else ""
-                        edit.setPlaceholderText(spec.default_base_url or "the running sandbox")
-                    elif fld.name == "sender":
-                        value = acct.sender if acct else ""
-                    else:
-                        value = str((acct.settings.get(fld.name, "") if acct else "") or fld.default)
-                    edit.setText(value)
-                widget = edit
-            widget.setObjectName(f"field_{fld.name}")
-            widget.setToolTip(fld.help)
-            label = fld.label + (" *" if fld.required else "") + (" (secret)" if fld.secret else "")
-            (self.advanced_form if fld.advanced else self.form).addRow(label, widget)
-            self.inputs[fld.name] = widget
-        # Open or closed as the person left it; hidden when the provider has nothing advanced.
-        self.advanced.setVisible(any(f.advanced for f in spec.fields))
-        # One label column for both parts of the form, so the Advanced fields line up.
-        labels = [form.labelForField(w) for w in self.inputs.values() for form in (self.form, self.advanced_form)]
-        shown = [label for label in labels if label is not None]
-        width = max((label.sizeHint().width() for label in shown), default=0)
-        for label in shown:
-            label.setMinimumWidth(width)
+        self.form.build(spec, acct)
         self.notes.setText(spec.notes)
-        # Only while the sandbox runs, and not for the Sandbox provider (it is wired up by itself).
-        self.sandbox_button.setVisible(self.ctx.services.accounts.can_use_sandbox(spec.id))
-
-    def _names_advanced_field(self, text: str) -> bool:
-        advanced: list[FieldSpec] = [f for f in self._spec().fields if f.advanced]
-        return any(f.label in text or f"'{f.name}'" in text for f in advanced)
-
-    def _has_secret(self, acct: Account, name: str) -> bool:
-        try:
-            return bool(self.ctx.services.accounts.secret(acct, name))
-        except SecretStoreUnavailable:
-            return False
 
     def values(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        spec = self._spec()
-        for name, widget in self.inputs.items():
-            value = widget.currentText() if isinstance(widget, QComboBox) else widget.text().strip()
-            fld = spec.field(name)
-            if fld is not None and fld.secret and not value:
-                continue  # empty secret box: keep what the keyring has
-            out[name] = value
-        return out
+        return self.form.values()
 
     # ---- the built-in sandbox and the balance ------------------------------------------------
     def use_sandbox(self) -> None:
@@ -312,16 +233,7 @@ class AccountsView(QWidget):
                 "restart smsdesk, or fill in a real provider's address and key."
             )
             return
-        for name, value in fill.values.items():
-            box = self.inputs.get(name)
-            if not isinstance(box, QLineEdit):
-                continue
-            if name in fill.suggested:
-                fld = spec.field(name)
-                stored = bool(fld and fld.secret and self.current and self._has_secret(self.current, name))
-                if box.text().strip() or stored:
-                    continue  # a person's own sender ID or secret wins over a suggestion
-            box.setText(value)
+        self.form.fill(fill)
         if not self.name.text().strip():
             self.name.setText(f"{spec.name} (sandbox)")
         theme.set_tone(self.result, "ok")
@@ -388,7 +300,7 @@ class AccountsView(QWidget):
             return
         theme.set_tone(self.result, "error")
         self.result.setText(str(exc))
-        if self._names_advanced_field(str(exc)):
+        if self.form.names_advanced_field(str(exc)):
             self.advanced.set_expanded(True)  # the field to fix is in there: show it
 
     def _offer_session_secrets(self, reason: str) -> None:
