@@ -8,19 +8,19 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from smsdesk.services.bulk_send_flow import Step
-from smsdesk.ui.views.bulk_wizard import BulkImportView
+from smsdesk.ui.views.bulk_send.view import BulkSendView
 from tests.support.typing import replace_text, type_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _open(gui) -> BulkImportView:  # noqa: ANN001
+def _open(gui) -> BulkSendView:  # noqa: ANN001
     view = gui.window.show_page("bulk")
-    assert isinstance(view, BulkImportView)
+    assert isinstance(view, BulkSendView)
     return view
 
 
-def _next(gui, view: BulkImportView, step: Step) -> None:  # noqa: ANN001
+def _next(gui, view: BulkSendView, step: Step) -> None:  # noqa: ANN001
     w = view.wizard
     gui.wait_until(
         lambda: w.button(w.WizardButton.NextButton).isEnabled() or w.button(w.WizardButton.CommitButton).isEnabled()

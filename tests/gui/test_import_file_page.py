@@ -11,18 +11,18 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from smsdesk.services.bulk_send_flow import Step
-from smsdesk.ui.views.bulk_wizard import BulkImportView
+from smsdesk.ui.views.bulk_send.view import BulkSendView
 
 GREEK = ["Αλέξανδρος Παπαδόπουλος", "Σοφία Γεωργίου", "Νίκος Οικονόμου"]
 
 
-def _open(gui) -> BulkImportView:  # noqa: ANN001
+def _open(gui) -> BulkSendView:  # noqa: ANN001
     view = gui.window.show_page("bulk")
-    assert isinstance(view, BulkImportView)
+    assert isinstance(view, BulkSendView)
     return view
 
 
-def _type_path_and_load(gui, qtbot, view: BulkImportView, path: Path) -> None:  # noqa: ANN001
+def _type_path_and_load(gui, qtbot, view: BulkSendView, path: Path) -> None:  # noqa: ANN001
     page = view.wizard.page(Step.FILE)
     page.path.setFocus()
     qtbot.keyClicks(page.path, str(path))  # a temporary path: ASCII only
@@ -30,7 +30,7 @@ def _type_path_and_load(gui, qtbot, view: BulkImportView, path: Path) -> None:  
     gui.wait_until(lambda: not view.wizard.busy and page.info.text() not in ("", "Reading…"))
 
 
-def _pick_encoding(gui, qtbot, view: BulkImportView, text: str) -> None:  # noqa: ANN001
+def _pick_encoding(gui, qtbot, view: BulkSendView, text: str) -> None:  # noqa: ANN001
     """Open the encoding list with a click and click the entry named ``text``."""
     box = view.wizard.page(Step.FILE).encoding
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from smsdesk.domain.segments import MAX_MESSAGE_CHARS
 from smsdesk.services.bulk_send_flow import Step
-from smsdesk.ui.views.bulk_wizard import BulkImportView
+from smsdesk.ui.views.bulk_send.view import BulkSendView
 from smsdesk.ui.views.compose_view import ComposeView
 from smsdesk.ui.views.conversations_view import ConversationsView
 from smsdesk.ui.views.scheduled_view import ScheduledView
@@ -68,7 +68,7 @@ def _message_page(gui, tmp_path: Path, header: str = "name"):  # noqa: ANN001, A
     src = tmp_path / "clients.csv"
     src.write_text(f"{header},phone\nAnn Lee,07400000001\nBo Chan,07400000002\n", encoding="utf-8")
     view = gui.window.show_page("bulk")
-    assert isinstance(view, BulkImportView)
+    assert isinstance(view, BulkSendView)
     w = view.wizard
     type_text(w.page(Step.FILE).path, str(src))
     press(w.page(Step.FILE).path, Qt.Key.Key_Return)

@@ -25,7 +25,7 @@ def _dark() -> bool:
     return QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
 
 
-class PreviewModel(QAbstractTableModel):
+class ImportPreviewModel(QAbstractTableModel):
     """The first rows of a file, as read (headers as detected)."""
 
     def __init__(self, limit: int = 20) -> None:
@@ -61,7 +61,7 @@ VERDICT_COLUMNS = ("Row", "Number", "Name", "Result", "Why / notes")
 MESSAGE_COLUMNS = ("Row", "Number", "Message", "Parts", "Encoding", "Notes")
 
 
-class RowsModel(QAbstractTableModel):
+class ImportRowsModel(QAbstractTableModel):
     """Verdicts (``mode="verdict"``) or rendered messages (``mode="message"``) per row."""
 
     def __init__(self, mode: str = "verdict") -> None:

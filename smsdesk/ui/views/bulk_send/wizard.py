@@ -1,13 +1,12 @@
-"""Bulk import page: a QWizard that renders :class:`~smsdesk.services.bulk_send_flow.BulkSendFlow`.
+"""The Bulk wizard: a QWizard that renders :class:`~smsdesk.services.bulk_send_flow.BulkSendFlow`.
 
 The step machine (guards, validation, the run) lives in services and is tested without Qt;
 this module only shows it. Heavy work (reading a 100,000-row file, validating it, re-checking
-after each template edit) runs in a worker thread through :meth:`BulkWizard.background`, with
-a progress bar fed by a timer, so the window never freezes. Async service calls go through
-``spawn``; no dialog is ever ``exec()``-ed (file choosers use ``open()`` + signals).
-
-Pages live in ``bulk_pages_input.py`` (file, mapping, validation) and ``bulk_pages_send.py``
-(message, send, run, report).
+after each template edit) runs in a worker thread through :meth:`BulkSendWizard.background`,
+or in slices on the GUI loop through :meth:`BulkSendWizard.cooperative`, with a progress bar
+fed by a timer, so the window never freezes. Async service calls go through ``spawn``; no
+dialog is ever ``exec()``-ed (file choosers use ``open()`` + signals). Pages reach the
+wizard only through :class:`~smsdesk.ui.views.bulk_send.common.WizardHost`.
 """
 
 from __future__ import annotations
@@ -20,30 +19,35 @@ from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QVBoxLayout, QWidget, QWizard
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget, QWizard
 
 from smsdesk.services.bulk_send_flow import STEP_TITLES, BulkSendFlow, Step
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.views.bulk_send.common import StepPage
+from smsdesk.ui.views.bulk_send.file_page import FilePage
+from smsdesk.ui.views.bulk_send.mapping_page import MappingPage
+from smsdesk.ui.views.bulk_send.message_page import MessagePage
+from smsdesk.ui.views.bulk_send.report_page import ReportPage
+from smsdesk.ui.views.bulk_send.run_page import RunPage
+from smsdesk.ui.views.bulk_send.send_page import SendPage
+from smsdesk.ui.views.bulk_send.validation_page import ValidationPage
 
 # A plain Python thread, not qasync's default QThread executor: a QThread still alive when the
 # interpreter exits aborts the process ("QThread: Destroyed while thread is still running").
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsdesk-import")
 
 
-class BulkWizard(QWizard):
+class BulkSendWizard(QWizard):
     """The wizard. ``state`` is the UI-free step machine it renders."""
 
     sig_busy_changed = Signal(bool)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from smsdesk.ui.views.bulk_pages_input import FilePage, MappingPage, ValidationPage
-        from smsdesk.ui.views.bulk_pages_send import MessagePage, ReportPage, RunPage, SendPage
-
         self.ctx = ctx
-        self.setObjectName("BulkWizard")
+        self.setObjectName("BulkSendWizard")
         self.setWindowFlags(Qt.WindowType.Widget)  # embedded in the main window, not a dialog
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoCancelButton, True)
@@ -55,8 +59,8 @@ class BulkWizard(QWizard):
         self._busy = 0
         self._gc_holds = 0
         self._gc_was_enabled = True
-        self.pages_by_step: dict[Step, Any] = {}
-        for step, page in (
+        self.pages_by_step: dict[Step, StepPage] = {}
+        pages: tuple[tuple[Step, StepPage], ...] = (
             (Step.FILE, FilePage(self)),
             (Step.MAPPING, MappingPage(self)),
             (Step.VALIDATION, ValidationPage(self)),
@@ -64,7 +68,8 @@ class BulkWizard(QWizard):
             (Step.SEND, SendPage(self)),
             (Step.RUN, RunPage(self)),
             (Step.REPORT, ReportPage(self)),
-        ):
+        )
+        for step, page in pages:
             page.setTitle(STEP_TITLES[step])
             self.setPage(int(step), page)
             self.pages_by_step[step] = page
@@ -86,9 +91,7 @@ class BulkWizard(QWizard):
     def _on_page(self, page_id: int) -> None:
         if page_id >= 0:
             self.state.step = Step(page_id)
-            entered = getattr(self.page(page_id), "entered", None)
-            if entered is not None:
-                entered()
+            self.pages_by_step[Step(page_id)].entered()
 
     # ---- background work -----------------------------------------------------------
     @property
@@ -217,34 +220,5 @@ class BulkWizard(QWizard):
 
     def restart_pages(self) -> None:
         for page in self.pages_by_step.values():
-            reset = getattr(page, "reset", None)
-            if reset is not None:
-                reset()
+            page.reset()
         super().restart()
-
-
-class BulkImportView(QWidget):
-    """The "Bulk import" page of the main window."""
-
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("BulkImportView")
-        layout = QVBoxLayout(self)
-        heading = QLabel("Bulk import")
-        heading.setStyleSheet("font-size: 18px; font-weight: 600;")
-        hint = QLabel("From a spreadsheet to a checked, personalised send. Every row is accounted for.")
-        hint.setStyleSheet("color: palette(mid);")
-        layout.addWidget(heading)
-        layout.addWidget(hint)
-        self.wizard = BulkWizard(ctx, self)
-        layout.addWidget(self.wizard, 1)
-        self._timer = QTimer(self)  # a run in progress keeps its page fresh even without events
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
-
-    def _tick(self) -> None:
-        page = self.wizard.currentPage()
-        refresh = getattr(page, "refresh", None)
-        if refresh is not None and self.isVisible():
-            refresh()
