@@ -33,7 +33,8 @@ from smsdesk.domain.errors import SmsdeskError
 from smsdesk.services.backup import BackupFacts, describe
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
-from smsdesk.ui.views.review_panel import set_tone, wrapped_label
+from smsdesk.ui.theme import set_tone
+from smsdesk.ui.widgets.labels import wrapped_label
 
 
 def _when(text: str) -> str:

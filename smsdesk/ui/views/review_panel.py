@@ -14,10 +14,8 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -27,24 +25,8 @@ from smsdesk.domain.events import Changes
 from smsdesk.services.review import ReviewBatch
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
-
-
-def set_tone(label: QLabel, tone: str) -> None:
-    """Colour a label by meaning (``ok``, ``warn``, ``error`` or ""); the theme's .qss picks the
-    colour, so it reads in light and dark."""
-    label.setProperty("tone", tone)
-    label.style().unpolish(label)
-    label.style().polish(label)
-
-
-def wrapped_label(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
-    if name:
-        label.setObjectName(name)
-    return label
-
+from smsdesk.ui.theme import set_tone
+from smsdesk.ui.widgets.labels import wrapped_label
 
 MAX_HEIGHT = 260  # beyond this the batches scroll, so the conversations keep most of the window
 

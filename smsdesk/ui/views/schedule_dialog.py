@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, QTime, Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,13 +21,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from smsdesk.domain.models import Account
 from smsdesk.domain.schedule import WEEKDAY_NAMES, Recurrence, ScheduleItem, to_local
+from smsdesk.ui.widgets.interval_spin import IntervalSpin
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
@@ -224,30 +223,3 @@ class ScheduleDialog(QDialog):
 
     def show_hint(self, text: str) -> None:
         self.hint.setText(text)
-
-
-class IntervalSpin(QSpinBox):
-    """ "every week", "every 2 weeks": how often a send repeats, in words (never "every 1 weeks")."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.unit = "week"
-
-    def set_unit(self, unit: str) -> None:
-        """The repeat's unit (day, week, month); the text follows at once."""
-        self.unit = unit
-        self.lineEdit().setText(self.textFromValue(self.value()))
-        self.updateGeometry()
-
-    def textFromValue(self, value: int) -> str:  # noqa: N802 - Qt API
-        return f"every {self.unit}" if value == 1 else f"every {value} {self.unit}s"
-
-    def valueFromText(self, text: str) -> int:  # noqa: N802 - Qt API
-        digits = "".join(ch for ch in text if ch.isdigit())
-        return int(digits) if digits else 1
-
-    def validate(self, text: str, pos: int) -> object:
-        # Any text whose number (none means 1) is in range: "every week", "every 3 weeks", "3".
-        value = self.valueFromText(text)
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Invalid), text, pos

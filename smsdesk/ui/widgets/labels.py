@@ -14,7 +14,7 @@ import re
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 _ZWSP = "\u200b"  # a line-break opportunity that draws nothing
 _LONG_RUN = re.compile(r"\S{25,}")
@@ -113,3 +113,14 @@ class ElideLabel(QLabel):
         tip = self._full if elided and not self._tip else (f"{self._full}\n{self._tip}" if elided else self._tip)
         if self.toolTip() != tip:
             super().setToolTip(tip)
+
+
+def wrapped_label(text: str = "", name: str = "") -> QLabel:
+    """A word-wrapped label that takes the width its layout gives it, named ``name`` if given
+    (for rich text, where :class:`WrapLabel`'s breaking of long runs does not apply)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
+    if name:
+        label.setObjectName(name)
+    return label
