@@ -120,7 +120,9 @@ class _ReportShown(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed():
             print(f"SMSDESK_SHOWN {time.time():.6f}", file=sys.stderr, flush=True)
-            QApplication.instance().removeEventFilter(self)  # type: ignore[union-attr]
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
             QTimer.singleShot(0, self._window.close)
         return False
 
@@ -128,7 +130,8 @@ class _ReportShown(QObject):
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     _logging()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("smsdesk")
     app.setApplicationVersion(__version__)
@@ -149,18 +152,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     _log_to_file(rt.paths.logs / "smsdesk.log")
     gc_policy = gui_thread_first(app)
-    loop = aio.create_loop(app)  # type: ignore[arg-type]
+    loop = aio.create_loop(app)
     window, ctx = build_window(rt)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
     window.setWindowTitle(APP_NAME)
     if os.environ.get("SMSDESK_REPORT_SHOWN"):
         app.installEventFilter(_ReportShown(window))
     if rt.restored is not None or rt.restore_error:
-        window.show_page("settings").show_tab("data")  # type: ignore[attr-defined]
+        window.show_settings("data")
     window.show()
     try:
-        with loop:
+        try:
             loop.run_until_complete(run(rt, window, args.quit_after, not args.no_demo))
+        finally:  # what leaving qasync's ``with loop:`` does
+            loop.stop()
+            loop.close()
     finally:
         rt.close()
         gc_policy.stop()

@@ -33,7 +33,8 @@ _reporter: ErrorReporter | None = None
 
 
 def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
-    loop = qasync.QEventLoop(app)
+    """The asyncio loop that runs inside Qt's (qasync's), set as the current loop."""
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     return loop
 

@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
             placeholder = QWidget()
             self.stack.addWidget(placeholder)
-            QShortcut(QKeySequence(spec.shortcut), self, activated=lambda i=i: self.nav.setCurrentRow(i))
+            QShortcut(QKeySequence(spec.shortcut), self).activated.connect(lambda i=i: self.nav.setCurrentRow(i))
         self.nav.currentRowChanged.connect(self._show_row)
 
         self._build_demo_notice()
@@ -155,10 +155,11 @@ class MainWindow(QMainWindow):
         if widget is None:
             widget = spec.factory(self.ctx)
             widget.setObjectName(widget.objectName() or f"page_{spec.key}")
-            old = self.stack.widget(row)
+            old = self.stack.widget(row)  # the empty stand-in made in __init__
             self.stack.insertWidget(row, widget)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
             self.pages[spec.key] = widget
         return widget
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -244,7 +245,9 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.restore()
 
     # ---- Retry click -------------------------------------------------------------------
-    def editorEvent(self, event: QEvent, model: object, option: QStyleOptionViewItem, index: Index) -> bool:  # noqa: N802
+    def editorEvent(  # noqa: N802 - Qt API
+        self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem, index: Index
+    ) -> bool:
         if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
             m = self._item(index)[0]
             if m is not None and failed(m) and event.button() == Qt.MouseButton.LeftButton:
@@ -253,7 +256,7 @@ class BubbleDelegate(QStyledItemDelegate):
                 if geo.retry.adjusted(-4, -4, 4, 4).contains(pos):
                     self.sig_retry_requested.emit(m.id)
                     return True
-        return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
+        return super().editorEvent(event, model, option, index)
 
 
 def _draw_marked(

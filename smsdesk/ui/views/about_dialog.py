@@ -15,8 +15,10 @@ import platform
 import re
 import sys
 from dataclasses import dataclass
+from email.message import Message
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, QUrl, qVersion
@@ -100,9 +102,15 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _meta(dist: metadata.Distribution) -> Message:
+    """``dist``'s metadata as what it is at run time: an email message, whose ``get`` answers
+    None for a missing field (the typing protocol ``PackageMetadata`` does not declare ``get``)."""
+    return cast(Message, dist.metadata)
+
+
 def licence_of(dist: metadata.Distribution) -> str:
     """The best short licence name the metadata offers (SPDX where it has one)."""
-    meta = dist.metadata
+    meta = _meta(dist)
     expression = meta.get("License-Expression")
     if expression:
         return str(expression)
@@ -120,7 +128,7 @@ def licence_of(dist: metadata.Distribution) -> str:
 
 
 def _url_of(dist: metadata.Distribution) -> str:
-    meta = dist.metadata
+    meta = _meta(dist)
     for entry in meta.get_all("Project-URL") or []:
         label, _, url = entry.partition(",")
         if label.strip().lower() in {"homepage", "home", "source", "repository", "source code"}:
@@ -151,11 +159,12 @@ def third_party(root: str = APP_NAME) -> list[Component]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue  # not installed here (a platform-specific or optional dependency)
-        key = _normalise(dist.metadata.get("Name") or name)
+        shown = str(_meta(dist).get("Name") or name)
+        key = _normalise(shown)
         if key in found:
             continue
         if key != _normalise(root):
-            found[key] = Component(dist.metadata.get("Name") or name, dist.version, licence_of(dist), _url_of(dist))
+            found[key] = Component(shown, dist.version, licence_of(dist), _url_of(dist))
         queue.extend(_runtime_requirements(dist))
     if "pyside6-essentials" not in found and "pyside6" not in found:  # metadata missing (frozen)
         found["pyside6"] = Component("PySide6", pyside_version, KNOWN_LICENCES["pyside6"])

@@ -188,7 +188,7 @@ class AccountsView(QWidget):
         self.current = None
         self.list.blockSignals(True)
         self.list.clearSelection()
-        self.list.setCurrentItem(None)
+        self.list.setCurrentRow(-1)
         self.list.blockSignals(False)
         self.provider.setEnabled(True)
         if self.provider.currentData() == "sandbox" and self.provider.count() > 1:

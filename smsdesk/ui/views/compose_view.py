@@ -143,7 +143,7 @@ class ComposeView(QWidget):
         self.account.currentIndexChanged.connect(self._account_changed)
         self.send_button.clicked.connect(self.send)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.send)
+            QShortcut(QKeySequence(keys), self).activated.connect(self.send)
         ctx.bridge.sig_changed.connect(self._on_changes)
 
         self.reload_accounts()
