@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon, QWindow
-from PySide6.QtWidgets import QApplication, QMessageBox  # PySide6 before qasync (pitfall 5)
+from PySide6.QtWidgets import QApplication, QMessageBox  # before qasync: it binds to the Qt imported first
 
 from smsdesk import APP_NAME, __version__, resources
 from smsdesk.config.privacy import PrivateRotatingFileHandler

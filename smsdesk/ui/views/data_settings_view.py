@@ -4,7 +4,7 @@ Backing up runs while smsdesk sends (services/backup.py). Restoring replaces the
 this window has open, so the checked backup is staged and the app restarts; the next start
 puts it in place before the database opens, and this tab then says where the replaced data
 is kept and which accounts need their API keys entered again. File choosers are opened with
-``open()``, never ``exec()`` (ARCHITECTURE.md pitfall 4).
+``open()``, never ``exec()``: a nested Qt loop inside a coroutine hangs the qasync loop.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Shown above the conversation list while its "Needs review" filter is on, and on 
 report for that run. Each batch says what smsdesk does about it (asks the provider on a
 schedule, or cannot ask it) and offers "Mark as sent" and "Send again to these N"; sending
 again takes a second click after a warning that anyone who did get the message gets it twice
-(no modal dialog: ARCHITECTURE.md pitfall 4).
+(no modal dialog: a nested Qt loop inside a coroutine hangs the qasync loop).
 """
 
 from __future__ import annotations
