@@ -122,6 +122,24 @@ def test_ui_sees_services_not_the_runtime_or_storage(imports: list[Import]) -> N
     assert not bad, "the UI must ask services, not the runtime or storage:\n" + _report(bad)
 
 
+# What the services keep to themselves: their repositories and database, the runtime, the
+# change watch (and its relay dict), the secret store and the accounts' wiring tables.
+SERVICE_INSIDES = {"rt", "repo", "db", "watch", "secrets", "session_secrets", "public_base"}
+
+
+def test_ui_calls_service_methods_not_their_insides() -> None:
+    bad = []
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        rel = path.relative_to(PACKAGE.parent).as_posix()
+        bad += [
+            f"  {rel}:{node.lineno}: .{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in SERVICE_INSIDES
+        ]
+    assert not bad, "views ask services (add a query method to the service) instead of reaching in:\n" + "\n".join(bad)
+
+
 def test_sandbox_imports_nothing_else_from_smsdesk(imports: list[Import]) -> None:
     bad = [
         i
