@@ -52,6 +52,7 @@ from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import changes as change_store
 from smsdesk.storage import processes
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
     # Imported where used (start_receiver / start_sandbox): each pulls in aiohttp.web, which
@@ -88,8 +89,12 @@ class Runtime:
         self.sandbox: SandboxThread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.store = SqliteStore(db)
         self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
-        self.dispatcher = Dispatcher(db, self.accounts, self.bus)
+        self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
+        self.dispatcher = Dispatcher(
+            self.store.claims, self.store.messages, self.accounts, self.bus, optout_sync=self.optouts
+        )
         self.sending = SendService(
             db,
             self.accounts,
@@ -145,10 +150,8 @@ class Runtime:
         self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
         self._shown_region = settings.default_region
         self.conversations = ConversationService(db, self.bus, self.sending, self.contacts.number_text)
-        self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
         # STOP / START replies and providers' opted-out refusals reach every provider's own list.
         self.inbound.on_optouts = self.optouts.sync_later
-        self.dispatcher.on_optouts = self.optouts.sync_later
         self.backups = backups.BackupService(paths, db, lambda: self.settings, secrets)
         self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
         self.restore_error = ""  # ... or why it still waits

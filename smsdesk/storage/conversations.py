@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.messages import row_to_message
+from smsdesk.storage.message_rows import row_to_message
 
 _MSG_SELECT = "SELECT m.*, a.name AS account_name FROM messages m JOIN accounts a ON a.id = m.account_id"
 

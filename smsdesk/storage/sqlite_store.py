@@ -1,0 +1,43 @@
+"""The SQLite store: every repository of :mod:`smsdesk.storage.api` over one database file.
+
+Only the composition root (``runtime.py``) builds it; services receive its repositories.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smsdesk.storage.accounts import AccountRepository
+from smsdesk.storage.claims import ClaimRepository
+from smsdesk.storage.db import Database
+from smsdesk.storage.messages import MessageRepository
+from smsdesk.storage.optouts import OptOutRepository
+
+
+class SqliteStore:
+    """One open SQLite database and its repositories (``storage.api.Store``)."""
+
+    def __init__(self, db: Database) -> None:
+        # Until the scheduler and bulk send take repositories too, they get the database
+        # itself; nothing else may use it.
+        self.db = db
+        self.accounts = AccountRepository(db)
+        self.messages = MessageRepository(db)
+        self.claims = ClaimRepository(db)
+        self.optouts = OptOutRepository(db)
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteStore:
+        """Open (creating and migrating) the database at ``path``.
+
+        Raises:
+            StorageError: the file is damaged or from a newer smsdesk; nothing was changed.
+        """
+        return cls(Database(path))
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def close(self) -> None:
+        self.db.close()
