@@ -124,9 +124,15 @@ class Runtime:
         self.watch = ChangeWatch(db, self.bus)
         self.is_relay = False
         self._tunnel_deferred = False  # the tunnel was left to a live relay
-        self.inbound = InboundService(db, self.accounts, self.bus)
-        self.inbound.on_replies = self.watch.local_replies
-        self.webhook_intake = WebhookIntakeService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
+        self.inbound = InboundService(
+            self.store.inbound,
+            self.store.webhook_events,
+            self.accounts,
+            self.bus,
+            own_replies=self.watch.local_replies,
+            optout_sync=self.optouts,
+        )
+        self.webhook_intake = WebhookIntakeService(self.store.webhook_events, self.accounts, self.bus, self.inbound)
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
         self.polling = PollingService(
             db,
@@ -150,8 +156,6 @@ class Runtime:
         self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
         self._shown_region = settings.default_region
         self.conversations = ConversationService(db, self.bus, self.sending, self.contacts.number_text)
-        # STOP / START replies and providers' opted-out refusals reach every provider's own list.
-        self.inbound.on_optouts = self.optouts.sync_later
         self.backups = backups.BackupService(paths, db, lambda: self.settings, secrets)
         self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
         self.restore_error = ""  # ... or why it still waits
@@ -257,7 +261,7 @@ class Runtime:
             await self._beat_relay()
             self.spawn(self._relay_heartbeat())
         self.spawn(self.webhook_intake.maintain())
-        self._process_events_soon()
+        self.inbound.process_soon()
 
     # ---- sharing the database with a relay ---------------------------------------------
     def _relay_info(self) -> dict[str, Any]:
@@ -446,16 +450,6 @@ class Runtime:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
-    def _process_events_soon(self) -> None:
-        if self.loop is not None and not self.loop.is_closed():
-            self.spawn(self._process_events())
-
-    async def _process_events(self) -> None:
-        try:
-            await self.inbound.process_pending()
-        except SmsdeskError:
-            log.exception("processing stored webhook events failed")
-
     async def stop(self) -> None:
         self.watch.stop()
         relay_key = self.watch.relay_key if self.is_relay else ""
@@ -476,6 +470,7 @@ class Runtime:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
         self.webhook_intake.unbind()
+        await self.inbound.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -10,8 +10,10 @@ from pathlib import Path
 from smsdesk.storage.accounts import AccountRepository
 from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.db import Database
+from smsdesk.storage.inbound import InboundRepository
 from smsdesk.storage.messages import MessageRepository
 from smsdesk.storage.optouts import OptOutRepository
+from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
 class SqliteStore:
@@ -25,6 +27,8 @@ class SqliteStore:
         self.messages = MessageRepository(db)
         self.claims = ClaimRepository(db)
         self.optouts = OptOutRepository(db)
+        self.inbound = InboundRepository(db)
+        self.webhook_events = WebhookEventRepository(db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:

@@ -23,7 +23,9 @@ from smsdesk.storage import claims
 from smsdesk.storage import messages as store
 from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.db import Database
+from smsdesk.storage.inbound import InboundRepository
 from smsdesk.storage.messages import MessageRepository, NewOutgoing
+from smsdesk.storage.webhook_events import WebhookEventRepository
 from tests.support.wait import until
 
 S = Status
@@ -114,7 +116,7 @@ def test_inbound_is_stored_once_per_provider_message(db: Database, account_id: i
 async def test_duplicate_and_out_of_order_receipts_change_nothing(db: Database, account_id: int) -> None:
     mid = _queue(db, account_id)
     local_id = MessageRepository(db).get(mid).local_id  # type: ignore[union-attr]
-    inbound = InboundService(db, None, EventBus())  # type: ignore[arg-type]
+    inbound = InboundService(InboundRepository(db), WebhookEventRepository(db), None, EventBus())  # type: ignore[arg-type]
     delivered = StatusEvent("pm-1", local_id, S.DELIVERED, "Delivered")
     dispatched = StatusEvent("pm-1", local_id, S.SENT, "Dispatched")
     assert await inbound.apply_receipts(account_id, [delivered]) == {mid}
@@ -161,7 +163,7 @@ class _Accounts:
 @pytest.mark.asyncio
 async def test_a_receipt_before_the_send_result_is_parked_then_applied(db: Database, account_id: int) -> None:
     bus = EventBus()
-    inbound = InboundService(db, None, bus)  # type: ignore[arg-type]
+    inbound = InboundService(InboundRepository(db), WebhookEventRepository(db), None, bus)  # type: ignore[arg-type]
     adapter = _RacingAdapter(inbound, account_id)
     dispatcher = Dispatcher(
         ClaimRepository(db),
