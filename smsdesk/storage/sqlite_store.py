@@ -8,11 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from smsdesk.storage.accounts import AccountRepository
+from smsdesk.storage.changes import ChangeRepository
 from smsdesk.storage.claims import ClaimRepository
+from smsdesk.storage.contacts import ContactRepository
+from smsdesk.storage.conversations import ConversationRepository
 from smsdesk.storage.db import Database
 from smsdesk.storage.inbound import InboundRepository
 from smsdesk.storage.messages import MessageRepository
 from smsdesk.storage.optouts import OptOutRepository
+from smsdesk.storage.polls import PollRepository
+from smsdesk.storage.processes import ProcessRepository
+from smsdesk.storage.relays import RelayRepository
+from smsdesk.storage.seed import SetupRepository
 from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
@@ -29,6 +36,13 @@ class SqliteStore:
         self.optouts = OptOutRepository(db)
         self.inbound = InboundRepository(db)
         self.webhook_events = WebhookEventRepository(db)
+        self.contacts = ContactRepository(db)
+        self.conversations = ConversationRepository(db)
+        self.polls = PollRepository(db)
+        self.processes = ProcessRepository(db)
+        self.changes = ChangeRepository(db)
+        self.relays = RelayRepository(db)
+        self.setup = SetupRepository(db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:
