@@ -45,6 +45,7 @@ from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhook_intake import WebhookIntakeService
+from smsdesk.storage.api import BackupStore
 from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class Runtime:
             scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
-        self.review = ReviewService(db, self.accounts, self.bus, kick=self.dispatcher.kick)
+        self.review = ReviewService(store.review, self.accounts, self.bus, outbox=self.dispatcher)
         self.watch = ChangeWatch(store.changes, self.bus, relays=store.relays)
         self.is_relay = False
         self._tunnel_deferred = False  # the tunnel was left to a live relay
@@ -144,7 +145,7 @@ class Runtime:
         self.conversations = ConversationService(
             store.conversations, store.optouts, self.bus, self.sending, self.contacts.number_text
         )
-        self.backups = backups.BackupService(paths, db, lambda: self.settings, secrets)
+        self.backups = backups.BackupService(paths, store.backup, store.accounts, settings, secrets)
         self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
         self.restore_error = ""  # ... or why it still waits
         self.proc_key = ""
@@ -163,7 +164,7 @@ class Runtime:
         privacy = paths.prepare()
         restored, restore_error = None, ""
         try:
-            restored = backups.apply_staged(paths)  # before the database is opened
+            restored = backups.apply_staged(paths, backup_files(paths))  # before the database is opened
         except SmsdeskError as exc:
             restore_error = str(exc)
             log.warning("the restore chosen in Settings waits: %s", exc)
@@ -492,6 +493,12 @@ def _folder_warning_once(settings: Settings, privacy: PrivacyReport) -> bool:
     else:
         settings.extra.pop("open_folder_warned", None)  # private now: say it again if that changes
     return True
+
+
+def backup_files(paths: Paths) -> BackupStore:
+    """The backup side of the store in ``paths``, usable before (and without) opening it: a
+    restore puts a backup in its place."""
+    return SqliteStore.files(paths.database)
 
 
 def _free_port() -> int:

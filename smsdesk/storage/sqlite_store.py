@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from smsdesk.storage.accounts import AccountRepository
+from smsdesk.storage.backup import BackupRepository
 from smsdesk.storage.changes import ChangeRepository
 from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.contacts import ContactRepository
@@ -19,6 +20,7 @@ from smsdesk.storage.optouts import OptOutRepository
 from smsdesk.storage.polls import PollRepository
 from smsdesk.storage.processes import ProcessRepository
 from smsdesk.storage.relays import RelayRepository
+from smsdesk.storage.review import ReviewRepository
 from smsdesk.storage.seed import SetupRepository
 from smsdesk.storage.webhook_events import WebhookEventRepository
 
@@ -43,6 +45,8 @@ class SqliteStore:
         self.changes = ChangeRepository(db)
         self.relays = RelayRepository(db)
         self.setup = SetupRepository(db)
+        self.review = ReviewRepository(db)
+        self.backup = BackupRepository(db.path, db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:
@@ -52,6 +56,11 @@ class SqliteStore:
             StorageError: the file is damaged or from a newer smsdesk; nothing was changed.
         """
         return cls(Database(path))
+
+    @staticmethod
+    def files(path: Path) -> BackupRepository:
+        """The backup side of the database at ``path`` without opening it (a restore replaces it)."""
+        return BackupRepository(path)
 
     @property
     def path(self) -> Path:
