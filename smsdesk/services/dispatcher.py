@@ -1,14 +1,15 @@
 """The send path's back half: take due outbox rows and hand them to adapters.
 
 Per account, a lane holds a bounded number of sends in flight (the account's concurrency
-setting; unbounded httpx concurrency fails, ARCHITECTURE.md pitfall 3) under a token-bucket
-rate limit. Each row is *claimed* in a transaction first, so when the GUI and ``smsdesk
-serve`` share a database exactly one dispatcher sends it. Failures follow the error kind:
-retryable -> back-off with jitter, honouring Retry-After; ambiguous -> ``needs_review``, which
-``ReviewService`` settles with the provider where it can be asked; permanent -> ``failed`` with the provider's words,
-or ``rejected`` when the provider refused that message (``ProviderError.rejected``, an
-opted-out recipient, an item refused inside a batch). Just before a row is claimed its number
-is checked against the opt-out list again (it may have replied STOP since it was queued).
+setting; unbounded httpx concurrency fails: 2,000 sends started at once gave ~1,500 pool
+time-outs, 10 in flight gave none) under a token-bucket rate limit. Each row is *claimed*
+(``ClaimStore``) first, so when the GUI and ``smsdesk serve`` share a database exactly one
+dispatcher sends it. Failures follow the error kind: retryable -> back-off with jitter,
+honouring Retry-After; ambiguous -> ``needs_review``, which ``ReviewService`` settles with the
+provider where it can be asked; permanent -> ``failed`` with the provider's words, or
+``rejected`` when the provider refused that message (``ProviderError.rejected``, an opted-out
+recipient, an item refused inside a batch). Just before a row is claimed its number is
+checked against the opt-out list again (it may have replied STOP since it was queued).
 """
 
 from __future__ import annotations

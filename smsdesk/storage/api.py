@@ -41,10 +41,15 @@ What a second backend must honour (the SQLite one does today):
   stored webhook event in its own savepoint (a nested transaction) and reports the ones that
   failed; the rest commit. ``WebhookEventStore.submit_deliveries`` stores a micro-batch of
   deliveries in one transaction.
-- **Group commit caps savepoints.** The SQLite writer runs every write waiting in the queue in
-  one transaction, each in its own savepoint, at most 512 per COMMIT (and ``apply_events`` at
-  most 500 events per call). A backend that batches the same way keeps such caps: one
-  oversized transaction stalls every other writer.
+- **Group commit caps savepoints.** The SQLite writer runs every write waiting in its queue in
+  one transaction, each in its own savepoint, at most 512 per COMMIT (and ``apply_events`` takes
+  at most 500 events per call, one savepoint each). On PostgreSQL more than 64 savepoints in one
+  transaction overflow the per-session subtransaction cache and slow every session: a backend
+  that batches there caps a transaction at 64 savepoints (split ``apply_events`` batches alike).
+- **What changed is announced from the store.** ``ChangeFeed`` tells a process what others
+  committed. PostgreSQL's ``NOTIFY`` is a doorbell, not a delivery (payload under 8,000 bytes,
+  lost while disconnected, not passed through transaction poolers): read what changed from a
+  change log after each notification and after every reconnect.
 - **Nothing is lost on a crash.** A write returns only after it is durable (SQLite:
   ``synchronous=FULL``; PostgreSQL: ``synchronous_commit`` on). The webhook receiver answers
   a provider 2xx only after ``submit_deliveries`` resolved.
@@ -408,6 +413,8 @@ class Store(Protocol):
     setup: SetupStore
     review: ReviewStore
     backup: BackupStore
+    # The schedules and bulk sends repositories join here when the scheduler and bulk send
+    # take repositories (their protocols go at the end of this module).
 
     def close(self) -> None:
         """Finish queued writes, then close."""

@@ -8,7 +8,8 @@ years of history:
 - the list pages by ``(last_at, id)`` keyset over the ``conversations_recent`` index;
 - a thread pages by message id over ``messages_conversation (account_id, remote, id)``;
 - search uses FTS5 ordered by ``rowid DESC`` (newest first), never by bm25 rank, which is
-  ~2000x slower for a common word (ARCHITECTURE.md pitfall 8).
+  ~2000x slower for a common word (measured over a million messages: 0.2 ms by rowid,
+  440 ms ranked by bm25).
 """
 
 from __future__ import annotations

@@ -183,8 +183,8 @@ def _move(
 
 def _note_raw(conn: sqlite3.Connection, message_id: int, raw_status: str, now: str) -> bool:
     """A receipt that keeps the status but says something new (Mobivate's ``ACCEPTED`` then
-    ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown
-    (PROVIDERS.md 6.2: always keep the raw status). A duplicate changes nothing."""
+    ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown (the raw
+    status is always kept beside the status it maps to). A duplicate changes nothing."""
     cur = conn.execute(
         "UPDATE messages SET raw_status = ?, updated_at = ? WHERE id = ? AND raw_status IS NOT ?",
         (raw_status, now, message_id, raw_status),

@@ -1,12 +1,14 @@
 """The SQLite store: every repository of :mod:`smsdesk.storage.api` over one database file.
 
-Only the composition root (``runtime.py``) builds it; services receive its repositories.
+Only the composition root (``runtime.py``) builds it; services receive its repositories,
+typed as the protocols of ``storage.api`` (so they see nothing SQLite-specific).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from smsdesk.storage import api
 from smsdesk.storage.accounts import AccountRepository
 from smsdesk.storage.backup import BackupRepository
 from smsdesk.storage.changes import ChangeRepository
@@ -26,27 +28,27 @@ from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
 class SqliteStore:
-    """One open SQLite database and its repositories (``storage.api.Store``)."""
+    """One open SQLite database and its repositories (an :class:`smsdesk.storage.api.Store`)."""
 
     def __init__(self, db: Database) -> None:
         # Until the scheduler and bulk send take repositories too, they get the database
         # itself; nothing else may use it.
         self.db = db
-        self.accounts = AccountRepository(db)
-        self.messages = MessageRepository(db)
-        self.claims = ClaimRepository(db)
-        self.optouts = OptOutRepository(db)
-        self.inbound = InboundRepository(db)
-        self.webhook_events = WebhookEventRepository(db)
-        self.contacts = ContactRepository(db)
-        self.conversations = ConversationRepository(db)
-        self.polls = PollRepository(db)
-        self.processes = ProcessRepository(db)
-        self.changes = ChangeRepository(db)
-        self.relays = RelayRepository(db)
-        self.setup = SetupRepository(db)
-        self.review = ReviewRepository(db)
-        self.backup = BackupRepository(db.path, db)
+        self.accounts: api.AccountStore = AccountRepository(db)
+        self.messages: api.MessageStore = MessageRepository(db)
+        self.claims: api.ClaimStore = ClaimRepository(db)
+        self.inbound: api.InboundStore = InboundRepository(db)
+        self.webhook_events: api.WebhookEventStore = WebhookEventRepository(db)
+        self.optouts: api.OptOutStore = OptOutRepository(db)
+        self.contacts: api.ContactStore = ContactRepository(db)
+        self.conversations: api.ConversationStore = ConversationRepository(db)
+        self.polls: api.PollStore = PollRepository(db)
+        self.processes: api.ProcessStore = ProcessRepository(db)
+        self.changes: api.ChangeFeed = ChangeRepository(db)
+        self.relays: api.RelayStore = RelayRepository(db)
+        self.setup: api.SetupStore = SetupRepository(db)
+        self.review: api.ReviewStore = ReviewRepository(db)
+        self.backup: api.BackupStore = BackupRepository(db.path, db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:
@@ -58,7 +60,7 @@ class SqliteStore:
         return cls(Database(path))
 
     @staticmethod
-    def files(path: Path) -> BackupRepository:
+    def files(path: Path) -> api.BackupStore:
         """The backup side of the database at ``path`` without opening it (a restore replaces it)."""
         return BackupRepository(path)
 
@@ -68,3 +70,7 @@ class SqliteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _is_a_store(store: SqliteStore) -> api.Store:
+    return store  # type-checked: SqliteStore provides every repository of the Store protocol
