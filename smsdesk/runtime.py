@@ -14,10 +14,8 @@ relay's public URL for its accounts.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets as pysecrets
-import sqlite3
 import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,11 +26,10 @@ from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
 from smsdesk.receiver.types import is_loopback
 from smsdesk.services import backup as backups
-from smsdesk.services.accounts import SANDBOX_NAME, AccountService
+from smsdesk.services.accounts import SANDBOX_NAME, SANDBOX_SEED, AccountService
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import RELAY_BEAT_S, ChangeWatch
@@ -48,10 +45,8 @@ from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhook_intake import WebhookIntakeService
-from smsdesk.storage import accounts as acc_store
-from smsdesk.storage import changes as change_store
-from smsdesk.storage import processes
-from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.api import BackupStore
+from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
     # Imported where used (start_receiver / start_sandbox): each pulls in aiohttp.web, which
@@ -74,10 +69,11 @@ class RuntimeStatus:
 class Runtime:
     """Everything one smsdesk process runs. Build with :meth:`open`."""
 
-    def __init__(self, paths: Paths, settings: Settings, db: Database, secrets: SecretStore) -> None:
+    def __init__(self, paths: Paths, settings: Settings, store: SqliteStore, secrets: SecretStore) -> None:
         self.paths = paths
         self.settings = settings
-        self.db = db
+        self.store = store
+        self.db = db = store.db  # the scheduler and bulk send's, until they take repositories
         self.secrets = secrets
         self.bus = EventBus()
         self.status = RuntimeStatus()
@@ -88,15 +84,11 @@ class Runtime:
         self.sandbox: SandboxThread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
-        self.dispatcher = Dispatcher(db, self.accounts, self.bus)
+        self.accounts = AccountService(store.accounts, secrets, self.bus, make_client, self._receiver_base)
+        self.optouts = OptOutService(store.optouts, self.bus, self.accounts, settings)
+        self.dispatcher = Dispatcher(store.claims, store.messages, self.accounts, self.bus, optout_sync=self.optouts)
         self.sending = SendService(
-            db,
-            self.accounts,
-            self.bus,
-            lambda: self.settings.default_region,
-            on_queued=self.dispatcher.kick,
-            confirm_threshold=lambda: self.settings.confirm_send_threshold,
+            store.messages, store.optouts, self.accounts, self.bus, settings, outbox=self.dispatcher
         )
         self.scheduler = SchedulerService(
             db,
@@ -115,16 +107,22 @@ class Runtime:
             scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
-        self.review = ReviewService(db, self.accounts, self.bus, kick=self.dispatcher.kick)
-        self.watch = ChangeWatch(db, self.bus)
+        self.review = ReviewService(store.review, self.accounts, self.bus, outbox=self.dispatcher)
+        self.watch = ChangeWatch(store.changes, self.bus, relays=store.relays)
         self.is_relay = False
         self._tunnel_deferred = False  # the tunnel was left to a live relay
-        self.inbound = InboundService(db, self.accounts, self.bus)
-        self.inbound.on_replies = self.watch.local_replies
-        self.webhook_intake = WebhookIntakeService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
+        self.inbound = InboundService(
+            store.inbound,
+            store.webhook_events,
+            self.accounts,
+            self.bus,
+            own_replies=self.watch.local_replies,
+            optout_sync=self.optouts,
+        )
+        self.webhook_intake = WebhookIntakeService(store.webhook_events, self.accounts, self.bus, self.inbound)
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
         self.polling = PollingService(
-            db,
+            store.polls,
             self.accounts,
             self.inbound,
             self.bus,
@@ -144,14 +142,12 @@ class Runtime:
         self.tunnel.on_change(lambda _st: self._beat_soon())
         self.watch.on_foreign_accounts(self.accounts.forget_adapters)
         self.watch.on_relay_change(self._relay_changed)
-        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
+        self.contacts = ContactService(store.contacts, self.bus, settings)
         self._shown_region = settings.default_region
-        self.conversations = ConversationService(db, self.bus, self.sending, self.contacts.number_text)
-        self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
-        # STOP / START replies and providers' opted-out refusals reach every provider's own list.
-        self.inbound.on_optouts = self.optouts.sync_later
-        self.dispatcher.on_optouts = self.optouts.sync_later
-        self.backups = backups.BackupService(paths, db, lambda: self.settings, secrets)
+        self.conversations = ConversationService(
+            store.conversations, store.optouts, self.bus, self.sending, self.contacts.number_text
+        )
+        self.backups = backups.BackupService(paths, store.backup, store.accounts, settings, secrets)
         self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
         self.restore_error = ""  # ... or why it still waits
         self.proc_key = ""
@@ -170,7 +166,7 @@ class Runtime:
         privacy = paths.prepare()
         restored, restore_error = None, ""
         try:
-            restored = backups.apply_staged(paths)  # before the database is opened
+            restored = backups.apply_staged(paths, backup_files(paths))  # before the database is opened
         except SmsdeskError as exc:
             restore_error = str(exc)
             log.warning("the restore chosen in Settings waits: %s", exc)
@@ -185,14 +181,13 @@ class Runtime:
             or settings.receiver_port != Settings.load(paths.settings).receiver_port
         ):
             settings.save(paths.settings)
-        db = Database(paths.database)
-        db.write_sync(_first_start)
-        db.write_sync(_fill_generated_fields)
-        rt = cls(paths, settings, db, SecretStore(session_only=session_secrets))
+        store = SqliteStore.open(paths.database)
+        store.setup.first_start(SANDBOX_SEED)
+        rt = cls(paths, settings, store, SecretStore(session_only=session_secrets))
+        rt.accounts.fill_generated_fields()
         rt.privacy = privacy
         rt.restored, rt.restore_error = restored, restore_error
-        rt.proc_key = processes.key()
-        db.write_sync(lambda c: processes.register(c, rt.proc_key, role))
+        rt.proc_key = store.processes.register(role)
         return rt
 
     def _receiver_base(self) -> str:
@@ -226,7 +221,7 @@ class Runtime:
         self.webhook_intake.bind(self.loop)
         self.is_relay = relay
         if relay:
-            self.watch.relay_key = change_store.relay_key()
+            self.watch.relay_key = self.store.relays.key()
         if watch:
             self.watch.prime()  # also learns whether a relay is alive before tunnel and pollers start
         if receiver:
@@ -256,7 +251,7 @@ class Runtime:
             await self._beat_relay()
             self.spawn(self._relay_heartbeat())
         self.spawn(self.webhook_intake.maintain())
-        self._process_events_soon()
+        self.inbound.process_soon()
 
     # ---- sharing the database with a relay ---------------------------------------------
     def _relay_info(self) -> dict[str, Any]:
@@ -269,7 +264,7 @@ class Runtime:
 
     async def _beat_relay(self) -> None:
         key, info = self.watch.relay_key, self._relay_info()
-        await self.db.write(lambda c: change_store.beat_relay(c, key, info))
+        await self.store.relays.beat(key, info)
 
     async def _relay_heartbeat(self) -> None:
         while self.is_relay:
@@ -445,23 +440,13 @@ class Runtime:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
-    def _process_events_soon(self) -> None:
-        if self.loop is not None and not self.loop.is_closed():
-            self.spawn(self._process_events())
-
-    async def _process_events(self) -> None:
-        try:
-            await self.inbound.process_pending()
-        except SmsdeskError:
-            log.exception("processing stored webhook events failed")
-
     async def stop(self) -> None:
         self.watch.stop()
         relay_key = self.watch.relay_key if self.is_relay else ""
         self.is_relay = False  # from here no heartbeat re-announces this relay
         if relay_key:
             try:  # at once, so a GUI takes polling back without waiting for the heartbeat to age
-                await self.db.write(lambda c: change_store.end_relay(c, relay_key))
+                await self.store.relays.end(relay_key)
             except SmsdeskError:
                 log.warning("could not clear the relay heartbeat; a GUI will notice in %.0f s", RELAY_BEAT_S * 3.5)
         self.dispatcher.stop()
@@ -475,6 +460,7 @@ class Runtime:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
         self.webhook_intake.unbind()
+        await self.inbound.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -491,10 +477,10 @@ class Runtime:
     def close(self) -> None:
         if self.proc_key:
             try:
-                self.db.write_sync(lambda c: processes.unregister(c, self.proc_key))
+                self.store.processes.unregister(self.proc_key)
             except SmsdeskError:
                 log.info("could not remove this process from the database's list of users")
-        self.db.close()
+        self.store.close()
 
 
 def _folder_warning_once(settings: Settings, privacy: PrivacyReport) -> bool:
@@ -511,39 +497,18 @@ def _folder_warning_once(settings: Settings, privacy: PrivacyReport) -> bool:
     return True
 
 
+def backup_files(paths: Paths) -> BackupStore:
+    """The backup side of the store in ``paths``, usable before (and without) opening it: a
+    restore puts a backup in its place."""
+    return SqliteStore.files(paths.database)
+
+
 def _free_port() -> int:
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _first_start(conn: sqlite3.Connection) -> None:
-    """Embedded defaults, once per database: the Sandbox account (a person may remove it later)."""
-    if conn.execute("SELECT 1 FROM kv WHERE key = 'initialized'").fetchone():
-        return
-    if not conn.execute("SELECT 1 FROM accounts WHERE name = ?", (SANDBOX_NAME,)).fetchone():
-        acc_store.insert_account(conn, SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
-    conn.execute("INSERT INTO kv (key, value) VALUES ('initialized', ?)", (utcnow(),))
-
-
-def _fill_generated_fields(conn: sqlite3.Connection) -> None:
-    """Give accounts made before a provider declared a generated field (a callback token) one.
-
-    A Channel API account without a JWT secret is authenticated by its ``webhook_token``; an
-    account added before that field existed would otherwise refuse every delivery report.
-    """
-    for row in conn.execute("SELECT id, provider, settings FROM accounts").fetchall():
-        try:
-            spec = registry.get_spec(row["provider"])
-        except SmsdeskError:
-            continue
-        settings = json.loads(row["settings"] or "{}")
-        missing = [f.name for f in spec.fields if f.generated and not f.secret and not settings.get(f.name)]
-        if missing:
-            settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
-            conn.execute("UPDATE accounts SET settings = ? WHERE id = ?", (json.dumps(settings), row["id"]))
 
 
 def _start_sandbox_thread(cfg: Any, port: int) -> Any:

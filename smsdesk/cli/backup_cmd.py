@@ -18,7 +18,7 @@ from typing import Any
 
 from smsdesk.cli.common import info, open_runtime, print_json
 from smsdesk.config.paths import resolve
-from smsdesk.runtime import Runtime
+from smsdesk.runtime import Runtime, backup_files
 from smsdesk.services import backup as backups
 
 
@@ -60,7 +60,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     paths = resolve(getattr(args, "home", None))
-    result = backups.restore(paths, Path(args.file).expanduser())
+    result = backups.restore(paths, Path(args.file).expanduser(), backup_files(paths))
     rt = Runtime.open(str(paths.home), role="smsdesk restore")
     try:
         missing = rt.backups.missing_keys()

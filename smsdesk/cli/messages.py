@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from smsdesk.cli.common import error, open_runtime
-from smsdesk.storage.message_stream import iter_messages
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -33,7 +32,7 @@ def cmd_messages(args: argparse.Namespace) -> int:
     rt = open_runtime(args)
     try:
         account_id = rt.accounts.by_name(args.account).id if args.account else None
-        rows = iter_messages(rt.db, account_id=account_id, limit=args.limit)
+        rows = rt.sending.history(account_id, args.limit)
         out = sys.stdout
         try:
             if args.json:

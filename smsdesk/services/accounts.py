@@ -25,14 +25,15 @@ from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_link
 from smsdesk.services.bus import EventBus
 from smsdesk.services.sandbox_link import SandboxLink
-from smsdesk.storage import accounts as acc_store
-from smsdesk.storage.accounts import AccountRepository
-from smsdesk.storage.db import Database
+from smsdesk.storage.api import AccountStore
+from smsdesk.storage.records import NewAccount
 
 if TYPE_CHECKING:
     import httpx  # annotations only: httpx is imported when the first client is built
 
 SANDBOX_NAME = "Sandbox"
+# The account a new database starts with (a person may remove it later).
+SANDBOX_SEED = NewAccount(SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
 
 
@@ -53,14 +54,13 @@ def _check_number(fld: FieldSpec, value: str) -> None:
 class AccountService:
     def __init__(
         self,
-        db: Database,
+        accounts: AccountStore,
         secrets: SecretStore,
         bus: EventBus,
         client_factory: Callable[[], httpx.AsyncClient],
         webhook_base: Callable[[], str],
     ) -> None:
-        self.db = db
-        self.repo = AccountRepository(db)
+        self.repo = accounts
         self.secrets = secrets
         self.bus = bus
         self._client_factory = client_factory
@@ -153,6 +153,26 @@ class AccountService:
         self._adapters.clear()
 
     # ---- writing -----------------------------------------------------------------------
+    def fill_generated_fields(self) -> None:
+        """Give accounts made before their provider declared a generated field (a callback
+        token) one; blocking, for start-up.
+
+        A Channel API account without a JWT secret is authenticated by its ``webhook_token``;
+        an account added before that field existed would otherwise refuse every delivery report.
+        """
+        updates: dict[int, dict[str, Any]] = {}
+        for account in self.repo.all(include_removed=True):
+            try:
+                spec = registry.get_spec(account.provider)
+            except SmsdeskError:
+                continue
+            settings = dict(account.settings)
+            missing = [f.name for f in spec.fields if f.generated and not f.secret and not settings.get(f.name)]
+            if missing:
+                settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
+                updates[account.id] = settings
+        self.repo.replace_settings(updates)
+
     def _split(
         self, spec: ProviderSpec, values: Mapping[str, str], existing: Mapping[str, Any] | None = None
     ) -> tuple[str, str, dict[str, Any], dict[str, str]]:
@@ -200,9 +220,7 @@ class AccountService:
         else:
             for fld, value in secrets.items():
                 self.session_secrets[(name, fld)] = value
-        account_id = await self.db.write(
-            lambda c: acc_store.insert_account(c, name, provider, base_url, sender, settings)
-        )
+        account_id = await self.repo.add(NewAccount(name, provider, base_url, sender, settings))
         account = self.get(account_id)
         self._sync_sandbox(account, secrets)
         self.bus.publish(Changes(accounts=True))
@@ -235,11 +253,7 @@ class AccountService:
                 self.session_secrets[(new_name, fld)] = value
             else:
                 self.secrets.set(secret_key(new_name, fld), value)
-        await self.db.write(
-            lambda c: acc_store.update_account(
-                c, account.id, name=new_name, base_url=base_url, sender=sender, settings=settings
-            )
-        )
+        await self.repo.update(account.id, name=new_name, base_url=base_url, sender=sender, settings=settings)
         if new_name != account.name and account.provider != "sandbox":
             for fld in spec.secret_fields:
                 self.secrets.delete(secret_key(account.name, fld))
@@ -257,7 +271,7 @@ class AccountService:
         if link is not None and link.points_here(account.provider, account.base_url):
             with contextlib.suppress(SmsdeskError):  # without a keyring there is nothing to forget
                 link.forget_key(self.secret(account, "api_key") or "")
-        await self.db.write(lambda c: acc_store.delete_account(c, account.id))
+        await self.repo.remove(account.id)
         if account.provider != "sandbox":
             for fld in spec.secret_fields:
                 self.secrets.delete(secret_key(account.name, fld))

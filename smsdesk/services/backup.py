@@ -1,7 +1,8 @@
 """Backups and restores of the database, by hand and once a day.
 
-- :meth:`BackupService.back_up` writes a consistent copy while smsdesk runs (the online
-  backup API, ``storage/backup.py``) into a chosen file or the backup folder.
+- :meth:`BackupService.back_up` writes a consistent copy while smsdesk runs (the store's
+  ``BackupStore``: SQLite's online backup API, never a file copy of the live database) into a
+  chosen file or the backup folder.
 - :meth:`BackupService.run` makes one automatic backup a day into the backup folder (the
   ``backup_folder`` setting, a USB stick or a synced folder; default ``backups`` in the data
   folder) and keeps the newest ``backup_keep`` of them. When and where the last one went
@@ -22,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +32,8 @@ from smsdesk.config.secrets import SecretStore, secret_key
 from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import InvalidInput, SecretStoreUnavailable, SmsdeskError, StorageError
 from smsdesk.providers import registry
-from smsdesk.storage import backup as store
-from smsdesk.storage.accounts import AccountRepository
-from smsdesk.storage.backup import BackupFacts
-from smsdesk.storage.db import Database
+from smsdesk.storage.api import AccountStore, BackupStore
+from smsdesk.storage.records import BackupFacts
 
 log = logging.getLogger(__name__)
 
@@ -89,21 +87,21 @@ def describe(facts: BackupFacts) -> str:
     )
 
 
-def check_backup(path: Path) -> BackupFacts:
+def check_backup(path: Path, files: BackupStore) -> BackupFacts:
     """Integrity and version of a backup file, worded for a person.
 
     Raises:
         InvalidInput: missing, damaged, not an smsdesk backup, or from a newer smsdesk.
     """
     try:
-        return store.inspect(path)
+        return files.inspect(path)
     except StorageError as exc:
         raise InvalidInput(str(exc)) from exc
 
 
-def refuse_if_open(paths: Paths) -> None:
+def refuse_if_open(files: BackupStore) -> None:
     """Raises ProcessesRunning, naming them, while another smsdesk process has the database open."""
-    running = store.others_open(paths.database, DEAD_AFTER_S)
+    running = files.others_open(DEAD_AFTER_S)
     if running:
         raise ProcessesRunning(
             f"smsdesk is still running: {'; '.join(running)} has the database open. Close it (quit the "
@@ -111,25 +109,23 @@ def refuse_if_open(paths: Paths) -> None:
         )
 
 
-def restore(paths: Paths, backup: Path) -> RestoreResult:
-    """Replace the database in ``paths`` with ``backup`` (no runtime may have it open).
+def restore(paths: Paths, backup: Path, files: BackupStore) -> RestoreResult:
+    """Replace the database in ``paths`` (``files``: its store, not open) with ``backup``.
 
     Raises:
         InvalidInput: the file is missing, damaged, not smsdesk's, or from a newer smsdesk.
         ProcessesRunning: another smsdesk process has the database open.
     """
-    facts = check_backup(backup)
-    refuse_if_open(paths)
+    facts = check_backup(backup, files)
+    refuse_if_open(files)
     paths.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new data folder is private
     staged = paths.home / STAGED
-    store.stage(backup, staged)
-    return _finish(paths, backup, facts, staged)
+    files.stage(backup, staged)
+    return _finish(paths, files, backup, facts, staged)
 
 
-def _finish(paths: Paths, source: Path, facts: BackupFacts, staged: Path) -> RestoreResult:
-    aside = store.put_in_place(
-        paths.database, staged, paths.home / "replaced" / f"smsdesk-before-restore-{_stamp()}.sqlite3"
-    )
+def _finish(paths: Paths, files: BackupStore, source: Path, facts: BackupFacts, staged: Path) -> RestoreResult:
+    aside = files.put_in_place(staged, paths.home / "replaced" / f"smsdesk-before-restore-{_stamp()}.sqlite3")
     record = json.dumps(
         {
             "from": str(source),
@@ -137,17 +133,14 @@ def _finish(paths: Paths, source: Path, facts: BackupFacts, staged: Path) -> Res
             "aside": str(aside) if aside else "",
         }
     )
-    db = Database(paths.database)  # also brings an older backup's schema up to date
-    try:
-        db.write_sync(lambda c: store.write_note(c, LAST_RESTORE_KEY, record))
-    finally:
-        db.close()
+    files.note_after_restore(LAST_RESTORE_KEY, record)  # also brings an older backup's schema up to date
     log.info("restored %s (%s); the replaced database is kept at %s", source, describe(facts), aside)
     return RestoreResult(source, facts, aside)
 
 
-def apply_staged(paths: Paths) -> RestoreResult | None:
-    """At start, before the database opens: put a restore the window staged in place.
+def apply_staged(paths: Paths, files: BackupStore) -> RestoreResult | None:
+    """At start, before the database opens (``files``: its store): put a restore the window
+    staged in place.
 
     Returns None when none waits. Raises ProcessesRunning (the restore waits for the next
     start) or InvalidInput (the staged copy is unusable; it is removed).
@@ -160,14 +153,14 @@ def apply_staged(paths: Paths) -> RestoreResult | None:
     except (OSError, ValueError):
         source = staged
     try:
-        facts = check_backup(staged)
+        facts = check_backup(staged, files)
     except InvalidInput:
         for f in (staged, note):
             with contextlib.suppress(OSError):
                 f.unlink()
         raise
-    refuse_if_open(paths)
-    result = _finish(paths, source, facts, staged)
+    refuse_if_open(files)
+    result = _finish(paths, files, source, facts, staged)
     with contextlib.suppress(OSError):
         note.unlink()
     return result
@@ -179,16 +172,18 @@ class BackupService:
     def __init__(
         self,
         paths: Paths,
-        db: Database,
-        settings: Callable[[], Settings],
+        files: BackupStore,
+        accounts: AccountStore,
+        settings: Settings,
         secrets: SecretStore,
         *,
         tick: float = 600.0,
         first_delay: float = 120.0,
     ) -> None:
         self.paths = paths
-        self.db = db
-        self._settings = settings
+        self.files = files
+        self.accounts = accounts
+        self.settings = settings  # backup_folder, backup_daily, backup_keep
         self.secrets = secrets
         self.tick = tick
         self.first_delay = first_delay
@@ -198,13 +193,13 @@ class BackupService:
 
     # ---- where ---------------------------------------------------------------------------
     def folder(self) -> Path:
-        chosen = (self._settings().backup_folder or "").strip()
+        chosen = (self.settings.backup_folder or "").strip()
         return Path(chosen).expanduser() if chosen else self.paths.home / "backups"
 
     def _ensure_folder(self) -> Path:
         folder = self.folder()
         if not folder.exists():
-            if (self._settings().backup_folder or "").strip() and not folder.parent.exists():
+            if (self.settings.backup_folder or "").strip() and not folder.parent.exists():
                 raise InvalidInput(
                     f"The backup folder {folder} is not available (is the USB stick or network drive "
                     "connected?). Connect it, or choose another folder in Settings -> Data."
@@ -223,7 +218,7 @@ class BackupService:
             StorageError: the copy could not be written.
         """
         target = await asyncio.to_thread(self._target, dest)
-        facts = await asyncio.to_thread(store.write_backup, self.db.path, target)
+        facts = await asyncio.to_thread(self.files.write_backup, target)
         log.info("backed up to %s (%s)", target, describe(facts))
         return facts
 
@@ -249,21 +244,21 @@ class BackupService:
         return await asyncio.to_thread(self._stage, backup)
 
     def _stage(self, backup: Path) -> BackupFacts:
-        facts = check_backup(backup)
-        refuse_if_open(self.paths)
-        store.stage(backup, self.paths.home / STAGED)
+        facts = check_backup(backup, self.files)
+        refuse_if_open(self.files)
+        self.files.stage(backup, self.paths.home / STAGED)
         (self.paths.home / STAGED_NOTE).write_text(json.dumps({"from": str(backup)}), encoding="utf-8")
         return facts
 
     async def check(self, backup: Path) -> BackupFacts:
         """:func:`check_backup` off the GUI thread, then :func:`refuse_if_open` (others only)."""
-        facts = await asyncio.to_thread(check_backup, backup)
-        await asyncio.to_thread(refuse_if_open, self.paths)
+        facts = await asyncio.to_thread(check_backup, backup, self.files)
+        await asyncio.to_thread(refuse_if_open, self.files)
         return facts
 
     # ---- after a restore -------------------------------------------------------------------
     def _note(self, key: str) -> str | None:
-        return store.read_note(self.db.reader(), key)
+        return self.files.note(key)
 
     def last_restore(self) -> dict[str, str] | None:
         """Where the last restore came from, when, and where the data it replaced is kept."""
@@ -277,7 +272,7 @@ class BackupService:
         """(account, provider name, secret fields without a value) for accounts whose keys must be
         entered again: the keyring of this computer does not have them (keys are never backed up)."""
         out: list[tuple[str, str, list[str]]] = []
-        for account in AccountRepository(self.db).all():
+        for account in self.accounts.all():
             try:
                 spec = registry.get_spec(account.provider)
             except SmsdeskError:
@@ -327,7 +322,7 @@ class BackupService:
 
     async def auto_if_due(self) -> BackupFacts | None:
         """Make today's automatic backup if it is due and no other process is making it."""
-        if not self._settings().backup_daily:
+        if not self.settings.backup_daily:
             return None
         old = self._note(LAST_AUTO_KEY)
         last = self.last_auto()
@@ -340,12 +335,12 @@ class BackupService:
         if at is not None and now - at < wait:
             return None
         claim = json.dumps({**last, "tried": now.isoformat(timespec="seconds")})
-        if not await self.db.write(lambda c: store.swap_note(c, LAST_AUTO_KEY, old, claim)):
+        if not await self.files.swap_note(LAST_AUTO_KEY, old, claim):
             return None  # another process on this database is making it
         try:
             folder = await asyncio.to_thread(self._ensure_folder)
             target = await asyncio.to_thread(_free_name, folder, AUTO_PREFIX)
-            facts = await asyncio.to_thread(store.write_backup, self.db.path, target)
+            facts = await asyncio.to_thread(self.files.write_backup, target)
             removed = await asyncio.to_thread(self.prune, folder)
         except SmsdeskError as exc:
             done = json.dumps(
@@ -356,7 +351,7 @@ class BackupService:
                     "path": last.get("path", ""),
                 }
             )
-            await self.db.write(lambda c: store.swap_note(c, LAST_AUTO_KEY, claim, done))
+            await self.files.swap_note(LAST_AUTO_KEY, claim, done)
             if self._warned != str(exc):  # once per distinct problem, not every hour
                 self._warned = str(exc)
                 log.warning("the automatic backup failed: %s", exc)
@@ -370,13 +365,13 @@ class BackupService:
                 "error": "",
             }
         )
-        await self.db.write(lambda c: store.swap_note(c, LAST_AUTO_KEY, claim, done))
+        await self.files.swap_note(LAST_AUTO_KEY, claim, done)
         log.info("automatic backup %s (%s); %d older ones removed", facts.path, describe(facts), removed)
         return facts
 
     def prune(self, folder: Path) -> int:
         """Keep the newest ``backup_keep`` automatic backups in ``folder``; returns how many went."""
-        keep = max(1, int(self._settings().backup_keep or 1))
+        keep = max(1, int(self.settings.backup_keep or 1))
         autos = sorted(
             (p for p in folder.glob(f"{AUTO_PREFIX}*.sqlite3") if p.is_file()),
             key=lambda p: (p.stat().st_mtime_ns, p.name),

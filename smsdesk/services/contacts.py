@@ -7,16 +7,15 @@ Same ``contacts`` table bulk import fills (number is +E.164). Views show numbers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import contacts as contact_store
-from smsdesk.storage import conversations as conv_store
-from smsdesk.storage.accounts import audit
-from smsdesk.storage.db import Database
+from smsdesk.storage.api import ContactStore
+from smsdesk.storage.records import AuditEntry
 
 MAX_NAME = 80
 
@@ -41,17 +40,20 @@ class ContactLabel:
 
 
 class ContactService:
-    def __init__(self, db: Database, bus: EventBus, default_region: Callable[[], str]) -> None:
-        self.db = db
+    def __init__(self, contacts: ContactStore, bus: EventBus, settings: Settings) -> None:
+        self.contacts = contacts
         self.bus = bus
-        self._region = default_region
+        self._settings = settings  # default_region: how numbers are written
+
+    def _region(self) -> str:
+        return self._settings.default_region
 
     def name_of(self, number: str) -> str:
         return self.names_for([number]).get(number, "")
 
     def names_for(self, numbers: Iterable[str]) -> dict[str, str]:
         """``{number: name}`` for those of ``numbers`` (+E.164) that have a contact name."""
-        return contact_store.names_for(self.db.reader(), numbers)
+        return self.contacts.names_for(numbers)
 
     def number_text(self, number: str) -> str:
         """``number`` as people write it: national in the default country, else international."""
@@ -78,11 +80,6 @@ class ContactService:
         """
         number = phone.parse(raw_number, self._region()).e164
         clean = " ".join(name.split())[:MAX_NAME]
-
-        def write(conn: object) -> None:
-            conv_store.set_contact_name(conn, number, clean)  # type: ignore[arg-type]
-            audit(conn, "contact.name", number, name=clean)  # type: ignore[arg-type]
-
-        await self.db.write(write)
+        await self.contacts.set_name(number, clean, AuditEntry("contact.name", number, {"name": clean}))
         self.bus.publish(Changes(contacts=True))
         return number

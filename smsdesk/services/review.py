@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -39,9 +38,9 @@ from smsdesk.domain.events import Changes
 from smsdesk.providers.spec import SETTLE_LOOKUP, SETTLE_RESEND
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import review as store
-from smsdesk.storage.accounts import audit
-from smsdesk.storage.db import Database
+from smsdesk.services.ports import OutboxKick
+from smsdesk.storage.api import ReviewStore
+from smsdesk.storage.records import AuditEntry, BatchMessage, BatchRow
 
 log = logging.getLogger(__name__)
 
@@ -136,20 +135,20 @@ class ReviewService:
 
     def __init__(
         self,
-        db: Database,
+        review: ReviewStore,
         accounts: AccountService,
         bus: EventBus,
-        kick: Callable[[], None] = lambda: None,
+        outbox: OutboxKick | None = None,
         *,
         tick: float = 5.0,
         first_delay: float = FIRST_DELAY_S,
         max_delay: float = MAX_DELAY_S,
         give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
-        self.db = db
+        self.store = review
         self.accounts = accounts
         self.bus = bus
-        self._kick = kick
+        self._outbox = outbox  # woken when messages go back to the outbox
         self.tick = tick
         self.first_delay = first_delay
         self.max_delay = max_delay
@@ -160,13 +159,12 @@ class ReviewService:
     # ---- reading -----------------------------------------------------------------------
     def batches(self, run_id: int | None = None) -> list[ReviewBatch]:
         """Every batch of undecided messages (only bulk run ``run_id``'s when given)."""
-        conn = self.db.reader()
-        checks = store.read_checks(conn)
+        checks = self.store.checks()
         out: list[ReviewBatch] = []
-        for row in store.batches(conn):
+        for row in self.store.batches():
             if run_id is not None and row.run_id != run_id:
                 continue
-            batch = self._describe(row, _Check.parse(checks.get(store.check_key(row.account_id, row.run_id))))
+            batch = self._describe(row, _Check.parse(checks.get(self.store.check_key(row.account_id, row.run_id))))
             if batch is not None:
                 out.append(batch)
         return out
@@ -177,7 +175,7 @@ class ReviewService:
                 return b
         raise NotFound(f"No messages wait for review in batch '{key}'. See the list with: smsdesk review")
 
-    def _describe(self, row: store.BatchRow, check: _Check | None) -> ReviewBatch | None:
+    def _describe(self, row: BatchRow, check: _Check | None) -> ReviewBatch | None:
         try:
             account = self.accounts.get(row.account_id)
             spec = self.accounts.spec(account)
@@ -241,14 +239,9 @@ class ReviewService:
     async def mark_sent(self, key: str) -> int:
         """Every undecided message of the batch went out (the person checked). Returns how many."""
         b = self.batch(key)
-
-        def write(conn: Any) -> list[int]:
-            ids = store.mark_sent(conn, b.account_id, b.run_id)
-            if ids:
-                audit(conn, "review.mark_sent", b.account, run=b.run_id, count=len(ids))
-            return ids
-
-        ids = await self.db.write(write)
+        ids = await self.store.mark_sent(
+            b.account_id, b.run_id, AuditEntry("review.mark_sent", b.account, {"run": b.run_id})
+        )
         self.bus.publish(Changes(message_ids=set(ids), bulk=b.run_id is not None))
         return len(ids)
 
@@ -261,18 +254,16 @@ class ReviewService:
         b = self.batch(key)
         if not b.can_send_again:
             raise InvalidInput(b.why_not_again)
-
-        def write(conn: Any) -> list[int]:
-            ids = store.send_again(conn, b.account_id, b.run_id)
-            if ids:
-                audit(conn, "review.send_again", b.account, run=b.run_id, count=len(ids))
-            return ids
-
-        ids = await self.db.write(write)
+        audit = AuditEntry("review.send_again", b.account, {"run": b.run_id})
+        ids = await self.store.send_again(b.account_id, b.run_id, audit=audit)
         self.bus.publish(Changes(message_ids=set(ids), bulk=b.run_id is not None))
         if ids:
             self._kick()
         return ids
+
+    def _kick(self) -> None:
+        if self._outbox is not None:
+            self._outbox.kick()
 
     # ---- the checks --------------------------------------------------------------------
     def kick(self) -> None:
@@ -297,9 +288,9 @@ class ReviewService:
     async def check_due(self) -> int:
         """One pass over every batch whose provider can be asked; returns how many messages settled."""
         rows, checks = await asyncio.to_thread(self._read)
-        live = {store.check_key(r.account_id, r.run_id) for r in rows}
+        live = {self.store.check_key(r.account_id, r.run_id) for r in rows}
         if set(checks) - live:
-            await self.db.write(lambda c: store.forget_checks(c, live))
+            await self.store.forget_checks(live)
         settled = 0
         for row in rows:
             if self._stopping:
@@ -309,24 +300,23 @@ class ReviewService:
             except SmsdeskError:
                 continue
             if mode == SETTLE_LOOKUP:
-                settled += await self._lookup(row, checks.get(store.check_key(row.account_id, row.run_id)))
+                settled += await self._lookup(row, checks.get(self.store.check_key(row.account_id, row.run_id)))
             elif mode == SETTLE_RESEND:
                 settled += await self._resend(row)
         return settled
 
-    def _read(self) -> tuple[list[store.BatchRow], dict[str, str]]:
-        conn = self.db.reader()
-        return store.batches(conn), store.read_checks(conn)
+    def _read(self) -> tuple[list[BatchRow], dict[str, str]]:
+        return self.store.batches(), self.store.checks()
 
-    async def _messages(self, row: store.BatchRow) -> list[Any]:
-        # The worker thread reads with its own connection (readers are per thread).
-        return await asyncio.to_thread(lambda: store.batch_messages(self.db.reader(), row.account_id, row.run_id))
+    async def _messages(self, row: BatchRow) -> list[BatchMessage]:
+        # Read in a worker thread (the store reads on the calling thread's own connection).
+        return await asyncio.to_thread(self.store.batch_messages, row.account_id, row.run_id)
 
     async def _claim(self, key: str, old: str | None, new: _Check) -> bool:
-        return bool(await self.db.write(lambda c: store.claim_check(c, key, old, new.dump())))
+        return await self.store.claim_check(key, old, new.dump())
 
-    async def _lookup(self, row: store.BatchRow, old: str | None) -> int:
-        key = store.check_key(row.account_id, row.run_id)
+    async def _lookup(self, row: BatchRow, old: str | None) -> int:
+        key = self.store.check_key(row.account_id, row.run_id)
         now = _now()
         check = _Check.parse(old)
         if check is None or row.max_id > check.max_id:
@@ -352,21 +342,21 @@ class ReviewService:
         msgs = await self._messages(row)
         if not msgs:
             return 0
-        since = min((_at(m["sent_at"]) or now) for m in msgs) - LOG_MARGIN
+        since = min((_at(m.sent_at) or now) for m in msgs) - LOG_MARGIN
         found: dict[str, Any] = {}
         wait = delay
         try:
             adapter = self.accounts.adapter(row.account_id)
-            found = await adapter.reconcile_many([m["local_id"] for m in msgs], since)
+            found = await adapter.reconcile_many([m.local_id for m in msgs], since)
         except ProviderError as exc:
             check.error = str(exc)
             wait = max(delay, min(float(exc.retry_after or 0), self.max_delay))
             log.info("%s: asking the provider about undecided sends failed: %s", key, exc)
         except SmsdeskError as exc:
             check.error = str(exc)
-        by_local = {m["local_id"]: int(m["id"]) for m in msgs}
+        by_local = {m.local_id: m.id for m in msgs}
         pairs = [(by_local[ref], res) for ref, res in found.items() if ref in by_local]
-        moved = await self.db.write(lambda c: store.settle(c, pairs)) if pairs else []
+        moved = await self.store.settle(pairs) if pairs else []
         check.found += len(moved)
         # The wait runs from the answer, not from the question: a slow log is not asked again
         # sooner than the schedule says.
@@ -377,18 +367,14 @@ class ReviewService:
         self.bus.publish(Changes(message_ids=set(moved), bulk=row.run_id is not None))
         return len(moved)
 
-    async def _resend(self, row: store.BatchRow) -> int:
+    async def _resend(self, row: BatchRow) -> int:
         msgs = await self._messages(row)
         oldest = _now() - self.give_up_after
-        ids = [
-            int(m["id"])
-            for m in msgs
-            if (_at(m["sent_at"]) or oldest) > oldest and int(m["attempts"]) < RESEND_MAX_ATTEMPTS
-        ]
+        ids = [m.id for m in msgs if (_at(m.sent_at) or oldest) > oldest and m.attempts < RESEND_MAX_ATTEMPTS]
         if not ids or row.run_state == "cancelled":
             return 0
         why = "sent again (the provider drops repeats)"
-        queued = await self.db.write(lambda c: store.send_again(c, row.account_id, row.run_id, ids, why))
+        queued = await self.store.send_again(row.account_id, row.run_id, ids, why)
         if queued:
             log.info(
                 "%s: %d undecided sends queued again with the same reference",

@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +27,9 @@ from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
 from smsdesk.receiver.types import Verdict
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import webhook_events as ev_store
-from smsdesk.storage.db import Database
+from smsdesk.services.ports import PendingEvents
+from smsdesk.storage.api import WebhookEventStore
+from smsdesk.storage.records import NewDelivery
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,7 @@ def envelope_problem(provider_id: str, data: Any) -> str | None:
 class _Pending:
     """One delivery waiting for the next batched insert."""
 
-    account_id: int
-    key: str
-    content_type: str
-    body: bytes
-    name: str
-    path: str
+    delivery: NewDelivery
     future: asyncio.Future[int | None] | None = None
 
 
@@ -113,16 +108,16 @@ class WebhookIntakeService:
 
     def __init__(
         self,
-        db: Database,
+        events: WebhookEventStore,
         accounts: AccountService,
         bus: EventBus,
-        on_stored: Callable[[], None],
+        inbound: PendingEvents,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.db = db
+        self.events = events
         self.accounts = accounts
         self.bus = bus
-        self._on_stored = on_stored
+        self._inbound = inbound  # told to process what was stored
         self._clock = clock
         self._app_loop: asyncio.AbstractEventLoop | None = None
         self._notify_pending = False
@@ -169,13 +164,13 @@ class WebhookIntakeService:
         stored, self._stored_since = self._stored_since, False
         self.bus.publish(Changes(webhooks=True))
         if stored:
-            self._on_stored()
+            self._inbound.process_soon()
 
     async def rejected(self, route: str, req_path: str, status: int, reason: str) -> None:
         # The route is the caller's text: shown (shortened) so a wrong URL is recognisable.
         name = self._account_name(route) or f"unknown route '{_loggable(route, 24)}'"
         path = _loggable(req_path, 200)
-        await self.db.write(lambda c: ev_store.log_delivery(c, name, path, status, "rejected", reason))
+        await self.events.log_rejected(name, path, status, reason)
         self._notify(False)
         log.info("webhook rejected (%s %s): %s", name, status, reason)
 
@@ -224,7 +219,7 @@ class WebhookIntakeService:
         # fail the insert, and with it every delivery sharing its batch.
         key = f"{account_id}:{adapter.webhook_dedupe_key(req)}".encode("utf-8", "backslashreplace").decode()
         ctype = _loggable(req.content_type, 100)
-        event_id = await self._store(_Pending(account_id, key, ctype, req.body, name, req.path))
+        event_id = await self._store(_Pending(NewDelivery(account_id, key, ctype, req.body, name, req.path)))
         self._notify(bool(event_id))
         if event_id:
             return Verdict(200, "accepted")
@@ -253,22 +248,6 @@ class WebhookIntakeService:
         if not batch:
             return
 
-        def write(conn: sqlite3.Connection) -> list[int | None]:
-            ids: list[int | None] = []
-            for it in batch:
-                event_id = ev_store.insert_event(conn, it.account_id, it.key, it.content_type, it.body)
-                ev_store.log_delivery(
-                    conn,
-                    it.name,
-                    it.path,
-                    200,
-                    "accepted" if event_id else "duplicate",
-                    "" if event_id else "already received",
-                    event_id,
-                )
-                ids.append(event_id)
-            return ids
-
         def done(fut: asyncio.Future[list[int | None]]) -> None:
             exc = None if fut.cancelled() else fut.exception()
             for i, it in enumerate(batch):
@@ -281,19 +260,20 @@ class WebhookIntakeService:
                 else:
                     it.future.set_result(fut.result()[i])
 
-        asyncio.wrap_future(self.db.submit(write), loop=loop).add_done_callback(done)
+        stored = self.events.submit_deliveries([it.delivery for it in batch])
+        asyncio.wrap_future(stored, loop=loop).add_done_callback(done)
 
     # ---- reading and upkeep ------------------------------------------------------------
     def recent(self, limit: int = 200) -> list[dict[str, object]]:
         """The latest deliveries, newest first, for the Settings -> Webhooks log."""
-        return [dict(r) for r in ev_store.WebhookEventRepository(self.db).log(limit)]
+        return [line._asdict() for line in self.events.log(limit)]
 
     async def prune(self, keep: timedelta = DEDUPE_KEEP) -> None:
         """Forget processed events (and their dedupe keys) older than ``keep``."""
         if keep < timedelta(hours=48):
             raise ValueError("dedupe keys must be kept at least 48 hours")
         before = (datetime.now(UTC) - keep).isoformat(timespec="milliseconds")
-        await self.db.write(lambda c: ev_store.prune(c, before, LOG_KEEP))
+        await self.events.prune(before, LOG_KEEP)
 
     async def maintain(self, every_s: float = 3600.0) -> None:
         """Prune now and then every ``every_s`` seconds, until cancelled."""

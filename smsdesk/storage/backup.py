@@ -13,28 +13,17 @@ import contextlib
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from smsdesk.domain.errors import StorageError
 from smsdesk.storage import processes
+from smsdesk.storage.db import Database
 from smsdesk.storage.migrations import LATEST_VERSION
+from smsdesk.storage.records import BackupFacts as BackupFacts  # the name callers know
 
 TAKEN_KEY = "backup:taken_at"  # in the copy only: when it was taken
 _NEEDED_TABLES = {"messages", "accounts", "kv"}
-
-
-@dataclass(frozen=True, slots=True)
-class BackupFacts:
-    """What a backup file holds, once checked."""
-
-    path: Path
-    version: int  # schema version (PRAGMA user_version)
-    messages: int
-    accounts: list[tuple[str, str]] = field(default_factory=list)  # (name, provider id)
-    taken_at: str = ""  # UTC ISO, "" when the file does not say (then its modification time)
-    size: int = 0
 
 
 def _private_file(path: Path) -> None:
@@ -250,3 +239,48 @@ def swap_note(conn: sqlite3.Connection, key: str, old: str | None, new: str) -> 
     else:
         cur = conn.execute("UPDATE kv SET value = ? WHERE key = ? AND value = ?", (new, key, old))
     return cur.rowcount == 1
+
+
+class BackupRepository:
+    """:class:`smsdesk.storage.api.BackupStore` for the database file at ``database``.
+
+    ``db``: the open database (for the notes); None before it is opened, when a restore puts
+    a backup in its place.
+    """
+
+    def __init__(self, database: Path, db: Database | None = None) -> None:
+        self._database = Path(database)
+        self._db = db
+
+    def _open(self) -> Database:
+        if self._db is None:
+            raise StorageError("The database is not open.")
+        return self._db
+
+    def write_backup(self, dest: Path) -> BackupFacts:
+        return write_backup(self._database, dest)
+
+    def inspect(self, path: Path, full: bool = True) -> BackupFacts:
+        return inspect(path, full)
+
+    def others_open(self, dead_after_s: float) -> list[str]:
+        return others_open(self._database, dead_after_s)
+
+    def stage(self, backup: Path, staged: Path) -> None:
+        stage(backup, staged)
+
+    def put_in_place(self, staged: Path, aside: Path) -> Path | None:
+        return put_in_place(self._database, staged, aside)
+
+    def note_after_restore(self, key: str, value: str) -> None:
+        db = Database(self._database)  # also brings an older backup's schema up to date
+        try:
+            db.write_sync(lambda c: write_note(c, key, value))
+        finally:
+            db.close()
+
+    def note(self, key: str) -> str | None:
+        return read_note(self._open().reader(), key)
+
+    async def swap_note(self, key: str, old: str | None, new: str) -> bool:
+        return await self._open().write(lambda c: swap_note(c, key, old, new))

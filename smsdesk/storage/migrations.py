@@ -200,7 +200,8 @@ V2 = [
 # ``messages``); ``conversation_fts`` indexes each conversation's number and contact name
 # with trigrams, so "7911" or "ali" finds "+447911123456" / "Alice". Triggers keep both in
 # step with every writer (sends, replies, bulk import, contacts) without each one knowing.
-# Search orders by rowid, never by bm25 (ARCHITECTURE.md pitfall 8).
+# Search orders by rowid, never by bm25 (over a million messages a common word takes 0.2 ms
+# by rowid and 440 ms ranked by bm25).
 V3 = [
     "CREATE VIRTUAL TABLE message_fts USING fts5(body, content='messages', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",

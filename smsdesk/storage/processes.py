@@ -15,7 +15,7 @@ import socket
 import sqlite3
 from datetime import UTC, datetime
 
-from smsdesk.storage.db import utcnow
+from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.liveness import process_alive
 
 PREFIX = "proc:"
@@ -116,3 +116,18 @@ def _running(
 def _name(what: str, host: str, pid: int, here: str) -> str:
     where = "this computer" if host == here else host
     return f"{what} (process {pid} on {where})"
+
+
+class ProcessRepository:
+    """:class:`smsdesk.storage.api.ProcessStore` over SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def register(self, what: str) -> str:
+        proc_key = key()
+        self._db.write_sync(lambda c: register(c, proc_key, what))
+        return proc_key
+
+    def unregister(self, key: str) -> None:
+        self._db.write_sync(lambda c: unregister(c, key))

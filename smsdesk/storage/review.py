@@ -8,32 +8,24 @@ service asks the provider about a batch in one request.
 How often a batch was checked, and when it is next due, lives in ``kv`` under
 ``review:<account id>:<run id or 0>`` as JSON, so every process on the database (the GUI,
 ``smsdesk serve``, the CLI) shows the same schedule, and :func:`claim_check` lets exactly one
-of them make each check. Write functions take the writer's connection.
+of them make each check. Module functions take the writer's connection (or a reader); the
+:class:`ReviewRepository` methods are the use cases, one transaction each.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from smsdesk.domain.models import SendResult
 from smsdesk.domain.status import Status, can_move
 from smsdesk.storage import messages as msg_store
-from smsdesk.storage.db import utcnow
+from smsdesk.storage.audit import record
+from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.records import AuditEntry, BatchMessage
+from smsdesk.storage.records import BatchRow as BatchRow  # the name callers know
 
 CHECK_PREFIX = "review:"
-
-
-@dataclass(frozen=True, slots=True)
-class BatchRow:
-    account_id: int
-    run_id: int | None
-    count: int
-    max_id: int  # grows when more of the same run (or single sends) become undecided
-    since: str  # when the first of them was handed to the provider (claimed), UTC ISO
-    source: str  # the bulk run's file name, "" for single sends
-    run_state: str  # the bulk run's state, "" for single sends
 
 
 def batches(conn: sqlite3.Connection) -> list[BatchRow]:
@@ -152,3 +144,58 @@ def send_again(
         [(mid, why, now) for mid in ids],
     )
     return ids
+
+
+class ReviewRepository:
+    """:class:`smsdesk.storage.api.ReviewStore` over SQLite (reads on the calling thread's
+    connection: the review service reads a batch from a worker thread)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def batches(self) -> list[BatchRow]:
+        return batches(self._db.reader())
+
+    def batch_messages(self, account_id: int, run_id: int | None) -> list[BatchMessage]:
+        return [BatchMessage(*r) for r in batch_messages(self._db.reader(), account_id, run_id)]
+
+    def check_key(self, account_id: int, run_id: int | None) -> str:
+        return check_key(account_id, run_id)
+
+    def checks(self) -> dict[str, str]:
+        return read_checks(self._db.reader())
+
+    async def claim_check(self, key: str, old: str | None, new: str) -> bool:
+        return await self._db.write(lambda c: claim_check(c, key, old, new))
+
+    async def forget_checks(self, keep: Iterable[str]) -> None:
+        live = set(keep)
+        await self._db.write(lambda c: forget_checks(c, live))
+
+    async def settle(self, found: Sequence[tuple[int, SendResult]]) -> list[int]:
+        return await self._db.write(lambda c: settle(c, found))
+
+    async def mark_sent(self, account_id: int, run_id: int | None, audit: AuditEntry) -> list[int]:
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = mark_sent(conn, account_id, run_id)
+            if ids:
+                record(conn, audit, count=len(ids))
+            return ids
+
+        return await self._db.write(write)
+
+    async def send_again(
+        self,
+        account_id: int,
+        run_id: int | None,
+        only: Sequence[int] | None = None,
+        why: str = "sent again",
+        audit: AuditEntry | None = None,
+    ) -> list[int]:
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = send_again(conn, account_id, run_id, only, why)
+            if ids and audit is not None:
+                record(conn, audit, count=len(ids))
+            return ids
+
+        return await self._db.write(write)

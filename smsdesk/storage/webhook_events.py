@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import sqlite3
+from collections.abc import Sequence
 
 from smsdesk.domain.models import StatusEvent
 from smsdesk.domain.status import Status
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.records import NewDelivery, StoredEvent, WebhookLogLine
 
 
 def insert_event(
@@ -112,23 +115,56 @@ def take_parked(
     ]
 
 
-class WebhookEventRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+def store_deliveries(conn: sqlite3.Connection, batch: Sequence[NewDelivery]) -> list[int | None]:
+    """Store each delivery's raw event and its log line; returns each event id (None: a
+    duplicate of an event stored before)."""
+    ids: list[int | None] = []
+    for it in batch:
+        event_id = insert_event(conn, it.account_id, it.dedupe_key, it.content_type, it.body)
+        log_delivery(
+            conn,
+            it.account_name,
+            it.path,
+            200,
+            "accepted" if event_id else "duplicate",
+            "" if event_id else "already received",
+            event_id,
+        )
+        ids.append(event_id)
+    return ids
 
-    def pending(self, limit: int = 500) -> list[sqlite3.Row]:
-        return self.db.query(
+
+class WebhookEventRepository:
+    """:class:`smsdesk.storage.api.WebhookEventStore` over SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def pending(self, limit: int = 500) -> list[StoredEvent]:
+        rows = self._db.query(
             "SELECT id, account_id, content_type, body FROM webhook_events WHERE state = 'pending' ORDER BY id LIMIT ?",
             (limit,),
         )
+        return [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
-    def log(self, limit: int = 200) -> list[sqlite3.Row]:
+    def log(self, limit: int = 200) -> list[WebhookLogLine]:
         """Newest first; ``processing`` / ``processing_error`` say what became of an accepted
         delivery (``pending``, ``processed``, ``waiting`` for its message, ``failed``), NULL
         for rejections, duplicates and events already pruned."""
-        return self.db.query(
-            """SELECT l.*, e.state AS processing, e.error AS processing_error
+        rows = self._db.query(
+            """SELECT l.id, l.at, l.account, l.path, l.status_code, l.outcome, l.reason, l.event_id,
+                      e.state AS processing, e.error AS processing_error
                FROM webhook_log l LEFT JOIN webhook_events e ON e.id = l.event_id
                ORDER BY l.id DESC LIMIT ?""",
             (limit,),
         )
+        return [WebhookLogLine(*r) for r in rows]
+
+    def submit_deliveries(self, batch: Sequence[NewDelivery]) -> concurrent.futures.Future[list[int | None]]:
+        return self._db.submit(lambda c: store_deliveries(c, batch))
+
+    async def log_rejected(self, account: str, path: str, status_code: int, reason: str) -> None:
+        await self._db.write(lambda c: log_delivery(c, account, path, status_code, "rejected", reason))
+
+    async def prune(self, events_before: str, log_keep: int) -> None:
+        await self._db.write(lambda c: prune(c, events_before, log_keep))

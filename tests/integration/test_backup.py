@@ -23,7 +23,7 @@ import pytest
 
 from smsdesk.config.paths import resolve
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.runtime import Runtime
+from smsdesk.runtime import Runtime, backup_files
 from smsdesk.services import backup as backups
 from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import processes
@@ -91,7 +91,7 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
 
     other = resolve(tmp_path / "new-computer")
     keyring.set_keyring(MemoryKeyring())  # another computer: its keyring has none of our keys
-    result = await asyncio.to_thread(backups.restore, other, facts.path)
+    result = await asyncio.to_thread(backups.restore, other, facts.path, backup_files(other))
     assert result.aside is None and result.facts.messages == facts.messages
     copy = other.database
     assert _rows(copy, "PRAGMA integrity_check") == [("ok",)]
@@ -147,7 +147,7 @@ def test_restore_refuses_while_smsdesk_serve_has_the_database_open(tmp_path: Pat
     try:
         assert lines and lines[-1].startswith("Serving;"), lines
         with pytest.raises(backups.ProcessesRunning) as refused:
-            backups.restore(resolve(home), good)
+            backups.restore(resolve(home), good, backup_files(resolve(home)))
         assert f"smsdesk serve (process {proc.pid} on this computer) has the database open" in str(refused.value)
         assert "Nothing was changed" in str(refused.value)
     finally:
@@ -155,7 +155,7 @@ def test_restore_refuses_while_smsdesk_serve_has_the_database_open(tmp_path: Pat
         proc.wait(20)
     assert _notes(home) == ["from the backup", "made later"]
     assert not (home / "replaced").exists()
-    result = backups.restore(resolve(home), good)  # serve has stopped: now it goes ahead
+    result = backups.restore(resolve(home), good, backup_files(resolve(home)))  # serve has stopped: now it goes ahead
     assert _notes(home) == ["from the backup"]
     assert result.aside is not None and _mode(result.aside) == 0o600
     assert _notes_of(result.aside) == ["from the backup", "made later"]  # the replaced data, kept aside
@@ -197,7 +197,7 @@ def test_restore_refuses_a_damaged_file_a_foreign_one_and_one_from_a_newer_smsde
         (tmp_path / "missing.sqlite3", "There is no file"),
     ):
         with pytest.raises(InvalidInput) as refused:
-            backups.restore(resolve(home), path)
+            backups.restore(resolve(home), path, backup_files(resolve(home)))
         assert words in str(refused.value) and "Nothing was changed" in str(refused.value)
     assert (home / "smsdesk.sqlite3").read_bytes() == before
     assert not (home / "replaced").exists() and not (home / backups.STAGED).exists()

@@ -66,7 +66,7 @@ async def _settled(runtime: Any, mid: int) -> Any:
 
 
 def _transitions(runtime: Any, mid: int) -> list[str]:
-    return [r["status"] for r in runtime.sending.messages.transitions(mid)]
+    return [r.status for r in runtime.sending.messages.transitions(mid)]
 
 
 @pytest.mark.asyncio

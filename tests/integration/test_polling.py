@@ -42,7 +42,7 @@ async def test_send2_receipts_arrive_by_polling_alone(runtime: Any) -> None:
     [msg] = await runtime.sending.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
     final = await until(lambda: _status(runtime, msg.id, Status.DELIVERED))
     assert final.raw_status == "Delivered To Terminal"
-    assert [r["status"] for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
+    assert [r.status for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
     assert runtime.db.query("SELECT * FROM webhook_log") == []  # nobody called in
     st = runtime.polling.state[account.id]
     assert st.active and st.reason == "the provider has no webhooks" and st.last_error == ""

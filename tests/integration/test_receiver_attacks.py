@@ -151,7 +151,7 @@ async def test_replayed_event_answers_200_and_is_stored_once(rt: Runtime) -> Non
     assert _events(rt) == 1
     assert [e["outcome"] for e in _log(rt)] == ["accepted"] + ["duplicate"] * 4
     msg = await until(lambda: (m := rt.sending.messages.get(sent[0].id)) and m.status.value == "delivered" and m)
-    assert [r["status"] for r in rt.sending.messages.transitions(msg.id)] == ["queued", "delivered"]
+    assert [r.status for r in rt.sending.messages.transitions(msg.id)] == ["queued", "delivered"]
 
 
 @pytest.mark.asyncio

@@ -98,7 +98,7 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
             lambda: (m := rt.sending.messages.get(msg.id)) is not None and m.status == Status.DELIVERED and m
         )
         assert final.provider_message_id == "pm-early"
-        assert [r["status"] for r in rt.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
+        assert [r.status for r in rt.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
         assert rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
     finally:
         await runner.cleanup()

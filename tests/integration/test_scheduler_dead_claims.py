@@ -139,7 +139,7 @@ async def _app_sees_it_through(home: Path, sid: int, kill_later: subprocess.Pope
         msg = rt.sending.messages.get(mid)
         assert "may or may not have gone out" in (msg.error or "")
         assert msg.attempts == 1  # claimed once, by the killed process; never sent again
-        assert [r["status"] for r in rt.sending.messages.transitions(mid)] == ["queued", "needs_review"]
+        assert [r.status for r in rt.sending.messages.transitions(mid)] == ["queued", "needs_review"]
         assert rt.scheduler.history(sid)[0]["counts"] == {"needs_review": 1}
     finally:
         await rt.stop()

@@ -26,5 +26,5 @@ async def test_send_is_delivered_by_signed_receipt(runtime) -> None:
     assert [(s.recipient, s.client_reference) for s in sent] == [("+447911123456", msg.local_id)]
     log = runtime.db.query("SELECT outcome FROM webhook_log")
     assert {r["outcome"] for r in log} == {"accepted"}
-    statuses = [r["status"] for r in runtime.sending.messages.transitions(msg.id)]
+    statuses = [r.status for r in runtime.sending.messages.transitions(msg.id)]
     assert statuses == ["queued", "sent", "delivered"]

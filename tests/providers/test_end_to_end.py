@@ -162,7 +162,7 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
     assert resp.status_code == 200, resp.text
     shown = await _status(runtime, msg.id, Status.UNKNOWN)
     assert shown.raw_status == raw
-    assert [r["status"] for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "unknown"]
+    assert [r.status for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "unknown"]
 
     # UNKNOWN is terminal-but-ambiguous: a real final receipt still settles it.
     if provider == "puresms":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from smsdesk.storage import bulk_sends as bulk_store
+from smsdesk.storage import claims
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database
 
@@ -18,8 +19,8 @@ DEAD = "elsewhere:999999:killed"
 
 def _abandon(conn: Any, ids: list[int]) -> None:
     for mid in ids:
-        assert msg_store.claim(conn, mid, DEAD)
-    assert set(ids) <= set(msg_store.abandon_dead_claims(conn, "9999", "me"))
+        assert claims.claim(conn, mid, DEAD)
+    assert set(ids) <= set(claims.abandon_dead_claims(conn, "9999", "me"))
 
 
 def singles(db: Database, account_id: int, n: int, first: int = 0) -> list[int]:

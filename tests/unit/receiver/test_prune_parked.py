@@ -14,6 +14,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.webhook_intake import WebhookIntakeService
 from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database
+from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
 def _ago(hours: float) -> str:
@@ -23,7 +24,7 @@ def _ago(hours: float) -> str:
 def test_maintain_prunes_receipts_parked_longer_than_the_dedupe_window(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     try:
-        svc = WebhookIntakeService(db, MagicMock(), EventBus(), on_stored=lambda: None)
+        svc = WebhookIntakeService(WebhookEventRepository(db), MagicMock(), EventBus(), MagicMock())
 
         def seed(conn):  # type: ignore[no-untyped-def]
             for pmid, hours in [("gone-1", 100), ("gone-2", 73), ("recent", 2)]:
@@ -71,7 +72,7 @@ def test_a_log_line_forgets_its_pruned_event_so_a_reused_id_cannot_lend_it_an_ou
             return eid
 
         old = db.write_sync(seed)
-        asyncio.run(WebhookIntakeService(db, MagicMock(), EventBus(), on_stored=lambda: None).prune())
+        asyncio.run(WebhookIntakeService(WebhookEventRepository(db), MagicMock(), EventBus(), MagicMock()).prune())
         assert db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
         # The table is empty, so SQLite hands the same id to the next event ...
         new = db.write_sync(lambda c: ev_store.insert_event(c, 1, "new", "application/json", b"{}"))

@@ -13,6 +13,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.webhook_intake import DEDUPE_KEEP, WebhookIntakeService
 from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database
+from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
 def _ago(hours: float) -> str:
@@ -22,7 +23,7 @@ def _ago(hours: float) -> str:
 def test_prune_keeps_recent_and_pending_events(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     try:
-        svc = WebhookIntakeService(db, MagicMock(), EventBus(), on_stored=lambda: None)
+        svc = WebhookIntakeService(WebhookEventRepository(db), MagicMock(), EventBus(), MagicMock())
 
         def seed(conn):  # type: ignore[no-untyped-def]
             for key, hours, state in [
