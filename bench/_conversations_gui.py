@@ -72,13 +72,13 @@ def main() -> None:
             await asyncio.sleep(0.02)  # let mark-read etc. run; never processEvents in a coroutine
             t = time.perf_counter()
             page.open_conversation(conv.id)
-            page.thread.viewport().repaint()
+            page.thread_view.viewport().repaint()
             opens.append((time.perf_counter() - t) * 1000)
         out["open_big_thread_first_ms"] = round(opens[0], 1)
         out["open_big_thread_median_ms"] = round(median(opens[1:]), 1)
-        out["big_thread_rows_loaded"] = page.thread.thread_model.rowCount()
+        out["big_thread_rows_loaded"] = page.thread_view.thread_model.rowCount()
         t = time.perf_counter()
-        page.thread.load_older()
+        page.thread_view.load_older()
         out["load_older_page_ms"] = round((time.perf_counter() - t) * 1000, 1)
         searches = []
         hits = 0

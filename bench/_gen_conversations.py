@@ -20,11 +20,21 @@ BIG_NUMBER = "+447911000000"
 COMMON_WORD = "thanks"
 _OPENERS = ["Hi", "Hello", "Morning", "Hey", "Good evening", "Dear customer", "Reminder"]
 _PHRASES = [
-    "your table is booked for 7pm", "the parcel is on its way", "can we move it to Friday",
-    "see you tomorrow", "the invoice is attached to your account", "please call the shop",
-    "your appointment is confirmed", "we are open until 6 today", "is parking available",
-    "the order is ready to collect", "running ten minutes late", "could you send the address",
-    "happy birthday from all of us", "the engineer arrives between 8 and 12", "payment received",
+    "your table is booked for 7pm",
+    "the parcel is on its way",
+    "can we move it to Friday",
+    "see you tomorrow",
+    "the invoice is attached to your account",
+    "please call the shop",
+    "your appointment is confirmed",
+    "we are open until 6 today",
+    "is parking available",
+    "the order is ready to collect",
+    "running ten minutes late",
+    "could you send the address",
+    "happy birthday from all of us",
+    "the engineer arrives between 8 and 12",
+    "payment received",
 ]
 _NAMES = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory", "Niaj"]
 _SURNAMES = ["Jones", "Smith", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Thomas", "Roberts", "Khan"]
@@ -43,8 +53,9 @@ def body(rng: random.Random) -> str:
     return text
 
 
-def generate(home: Path, messages: int = 1_000_000, conversations: int = 50_000, big: int = 10_000,
-             seed: int = 7) -> dict[str, float]:
+def generate(
+    home: Path, messages: int = 1_000_000, conversations: int = 50_000, big: int = 10_000, seed: int = 7
+) -> dict[str, float]:
     from smsdesk.runtime import Runtime  # the real schema and first-start rows
 
     t0 = time.perf_counter()
@@ -68,12 +79,32 @@ def generate(home: Path, messages: int = 1_000_000, conversations: int = 50_000,
             at = (start + timedelta(seconds=k * step)).isoformat(timespec="milliseconds")
             out = rng.random() < 0.5
             status = ("failed" if rng.random() < 0.01 else "delivered") if out else "received"
-            yield (f"gen{k:09d}", account_id, "out" if out else "in", number(owner), "+447700000000", body(rng),
-                   status, 1, "GSM-7", 0 if (not out and k >= unread_from) else 1, at, at)
+            yield (
+                f"gen{k:09d}",
+                account_id,
+                "out" if out else "in",
+                number(owner),
+                "+447700000000",
+                body(rng),
+                status,
+                1,
+                "GSM-7",
+                0 if (not out and k >= unread_from) else 1,
+                at,
+                at,
+            )
 
     conn.execute("BEGIN")
-    names = [(number(i), f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)}", "2024-01-01T00:00:00.000+00:00",
-              "2024-01-01T00:00:00.000+00:00") for i in range(conversations) if i % 3 == 0]
+    names = [
+        (
+            number(i),
+            f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)}",
+            "2024-01-01T00:00:00.000+00:00",
+            "2024-01-01T00:00:00.000+00:00",
+        )
+        for i in range(conversations)
+        if i % 3 == 0
+    ]
     conn.executemany("INSERT INTO contacts (number, name, created_at, updated_at) VALUES (?, ?, ?, ?)", names)
     conn.executemany(
         """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body, status,
@@ -92,8 +123,12 @@ def generate(home: Path, messages: int = 1_000_000, conversations: int = 50_000,
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    return {"generate_s": round(time.perf_counter() - t0, 1), "messages": messages, "conversations": conversations,
-            "db_mb": round(path.stat().st_size / 1e6, 1)}
+    return {
+        "generate_s": round(time.perf_counter() - t0, 1),
+        "messages": messages,
+        "conversations": conversations,
+        "db_mb": round(path.stat().st_size / 1e6, 1),
+    }
 
 
 if __name__ == "__main__":

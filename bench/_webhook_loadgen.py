@@ -32,13 +32,19 @@ def signed(secret: str, body: bytes) -> dict[str, str]:
 def receipts(n: int, prefix: str, secret: str) -> list[tuple[bytes, dict[str, str]]]:
     out = []
     for i in range(n):
-        body = json.dumps({
-            "id": f"evt_{prefix}_{i}",
-            "timestamp": "2026-11-22T10:00:00Z",
-            "eventType": 1,
-            "data": {"messageId": f"pm-{i}", "clientReference": None, "deliveryStatus": "Delivered",
-                     "errorCode": None},
-        }).encode()
+        body = json.dumps(
+            {
+                "id": f"evt_{prefix}_{i}",
+                "timestamp": "2026-11-22T10:00:00Z",
+                "eventType": 1,
+                "data": {
+                    "messageId": f"pm-{i}",
+                    "clientReference": None,
+                    "deliveryStatus": "Delivered",
+                    "errorCode": None,
+                },
+            }
+        ).encode()
         out.append((body, signed(secret, body)))
     return out
 

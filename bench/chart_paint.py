@@ -117,16 +117,10 @@ def main(argv: list[str]) -> dict[str, Any]:
     stacked = Chart(messages)
     result = {
         "stacked_90d_ms": _median_ms(painter_for(image(1200, 400), stacked), args.runs),
-        "stacked_90d_repaint_ms": _median_ms(
-            painter_for(image(1200, 400), stacked, keep_layout=True), args.runs
-        ),
-        "line_90d_ms": _median_ms(
-            painter_for(image(1200, 400), Chart(replies, ChartKind.LINE)), args.runs
-        ),
+        "stacked_90d_repaint_ms": _median_ms(painter_for(image(1200, 400), stacked, keep_layout=True), args.runs),
+        "line_90d_ms": _median_ms(painter_for(image(1200, 400), Chart(replies, ChartKind.LINE)), args.runs),
         "hours_24_ms": _median_ms(painter_for(image(1200, 300), Chart(hours)), args.runs),
-        "stacked_90d_300dpi_ms": _median_ms(
-            painter_for(image(2480, 1000, 300), stacked), max(5, args.runs // 3)
-        ),
+        "stacked_90d_300dpi_ms": _median_ms(painter_for(image(2480, 1000, 300), stacked), max(5, args.runs // 3)),
         "runs": args.runs,
         "import_ms": import_ms(),
         "loadavg_1m": round(os.getloadavg()[0], 2),

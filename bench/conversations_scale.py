@@ -28,8 +28,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-TARGETS = {"start_to_list_s": 1.5, "open_big_thread_median_ms": 100, "search_common_word_median_ms": 50,
-           "peak_rss_mb": 300}
+TARGETS = {
+    "start_to_list_s": 1.5,
+    "open_big_thread_median_ms": 100,
+    "search_common_word_median_ms": 50,
+    "peak_rss_mb": 300,
+}
 
 
 def main(argv: list[str]) -> dict[str, Any]:
@@ -61,7 +65,10 @@ def main(argv: list[str]) -> dict[str, Any]:
         t0 = time.time()
         proc = subprocess.run(
             [sys.executable, str(HERE / "_conversations_gui.py"), str(home), repr(t0)],
-            env=env, capture_output=True, text=True, timeout=600,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if proc.returncode != 0:
             raise SystemExit(f"GUI child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")

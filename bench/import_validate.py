@@ -26,10 +26,10 @@ import phonenumbers
 
 from smsdesk.domain import phone
 from smsdesk.domain.template import compile_template
-from smsdesk.services.importing import numbers
-from smsdesk.services.importing.mapping import guess
-from smsdesk.services.importing.readers import read_file
-from smsdesk.services.importing.validate import ValidationContext, validate
+from smsdesk.services.imports import numbers
+from smsdesk.services.imports.mapping import guess
+from smsdesk.services.imports.readers import read_file
+from smsdesk.services.imports.validate import ValidationContext, validate
 
 FIRST = ["Amy", "Ben", "Chloé", "Dev", "Eve", "Finn", "Gita", "Hugo", "Isla", "Jack", "Kai", "Lena", "Mo", "Nia"]
 UK_PREFIX = ["074", "075", "077", "078", "079"]
@@ -72,7 +72,10 @@ def generate(path: Path, rows: int, seed: int) -> None:
             elif r < 0.035:
                 cell = f"4.47{rng.randrange(100, 999)}E+11"  # Excel rounded it
             elif r < 0.06:
-                cell = rng.choice(["+49 151 ", "+33 6 ", "+1 415 555 "]) + f"{rng.randrange(10**4, 10**5)}{rng.randrange(10, 99)}"
+                cell = (
+                    rng.choice(["+49 151 ", "+33 6 ", "+1 415 555 "])
+                    + f"{rng.randrange(10**4, 10**5)}{rng.randrange(10, 99)}"
+                )
             else:
                 cell = _shape(rng, _uk(rng))
             written.append(cell)

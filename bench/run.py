@@ -16,7 +16,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("run", "__init__") and not p.stem.startswith("_"))
+    names = sorted(
+        p.stem for p in HERE.glob("*.py") if p.stem not in ("run", "__init__") and not p.stem.startswith("_")
+    )
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         print("benchmarks:", ", ".join(names))

@@ -35,8 +35,9 @@ async def _run(n: int) -> dict[str, Any]:
         await rt.scheduler.provider.set_quiet_hours(acct, "21:00-08:00")
         numbers = [f"+4479{11000000 + i:08d}" for i in range(n)]
         t0 = time.perf_counter()
-        item = await rt.scheduler.create(ScheduleRequest(acct, numbers, "Bench", now[0] + timedelta(minutes=5),
-                                                         zone="Europe/London"))
+        item = await rt.scheduler.create(
+            ScheduleRequest(acct, numbers, "Bench", now[0] + timedelta(minutes=5), zone="Europe/London")
+        )
         create_s = time.perf_counter() - t0
         now[0] += timedelta(minutes=5, seconds=1)
         t0 = time.perf_counter()

@@ -72,7 +72,10 @@ class Server:
             self.url = self.thread.start()
             return self
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, __file__, "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
             cwd=str(Path(__file__).resolve().parent.parent),
         )
         assert self.proc.stdout is not None
@@ -98,18 +101,44 @@ def wire_request(provider: str, base: str, to: str, i: int) -> tuple[str, dict[s
     ref = uuid.uuid4().hex
     text = "Bench message"
     if provider == "mobivate":
-        return (f"{base}/mobivate/send/single", {"Authorization": f"Bearer {API_KEY}"},
-                {"text": text, "originator": "Bench", "recipient": to[1:], "reference": ref, "shortenUrls": False,
-                 "excludeOptouts": True, "callbackURL": "http://127.0.0.1:9/hooks/1?token=x"})
+        return (
+            f"{base}/mobivate/send/single",
+            {"Authorization": f"Bearer {API_KEY}"},
+            {
+                "text": text,
+                "originator": "Bench",
+                "recipient": to[1:],
+                "reference": ref,
+                "shortenUrls": False,
+                "excludeOptouts": True,
+                "callbackURL": "http://127.0.0.1:9/hooks/1?token=x",
+            },
+        )
     if provider == "send2":
-        return (f"{base}/send2/v1/message", {"Authorization": f"Bearer {API_KEY}"},
-                {"phone": to, "text": text, "sender": 12345})
+        return (
+            f"{base}/send2/v1/message",
+            {"Authorization": f"Bearer {API_KEY}"},
+            {"phone": to, "text": text, "sender": 12345},
+        )
     if provider == "channel":
-        return (f"{base}/channel/send", {"Chan-Api-Key": API_KEY},
-                {"sender": "Bench", "recipient": "00" + to[1:], "message": text, "request_id": ref,
-                 "custom_data": ref, "webhook_url": "http://127.0.0.1:9/hooks/1", "metadata": {}})
-    return (f"{base}/sms/send", {"X-Api-Key": API_KEY},
-            {"sender": "Bench", "recipient": to, "content": text, "clientReference": ref})
+        return (
+            f"{base}/channel/send",
+            {"Chan-Api-Key": API_KEY},
+            {
+                "sender": "Bench",
+                "recipient": "00" + to[1:],
+                "message": text,
+                "request_id": ref,
+                "custom_data": ref,
+                "webhook_url": "http://127.0.0.1:9/hooks/1",
+                "metadata": {},
+            },
+        )
+    return (
+        f"{base}/sms/send",
+        {"X-Api-Key": API_KEY},
+        {"sender": "Bench", "recipient": to, "content": text, "clientReference": ref},
+    )
 
 
 async def baseline(provider: str, base: str, nums: list[str], concurrency: int) -> tuple[float, float]:
@@ -124,8 +153,9 @@ async def baseline(provider: str, base: str, nums: list[str], concurrency: int) 
         async def worker() -> None:
             nonlocal ok
             for url, headers, body in it:
-                async with session.post(url, data=json.dumps(body).encode(),
-                                        headers={**headers, "Content-Type": "application/json"}) as resp:
+                async with session.post(
+                    url, data=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"}
+                ) as resp:
                     await resp.read()
                     ok += resp.status == 200
 
@@ -138,8 +168,9 @@ async def baseline(provider: str, base: str, nums: list[str], concurrency: int) 
 
 
 # ---- smsdesk ------------------------------------------------------------------------------
-async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: int, bulk: bool,
-                      transport: str) -> dict[str, Any]:
+async def smsdesk_run(
+    provider: str, base: str, nums: list[str], concurrency: int, bulk: bool, transport: str
+) -> dict[str, Any]:
     os.environ["SMSDESK_HTTP_TRANSPORT"] = transport
     from smsdesk.domain.status import Status
     from smsdesk.runtime import Runtime
@@ -151,8 +182,13 @@ async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: in
     rt = Runtime.open(home, session_secrets=True)
     try:
         await rt.start(receiver=False, sandbox=False, dispatcher=True)
-        values = {"base_url": base + PREFIX[provider], "sender": "12345" if provider == "send2" else "Bench",
-                  "api_key": API_KEY, "concurrency": str(concurrency), "rate_per_second": "1000000"}
+        values = {
+            "base_url": base + PREFIX[provider],
+            "sender": "12345" if provider == "send2" else "Bench",
+            "api_key": API_KEY,
+            "concurrency": str(concurrency),
+            "rate_per_second": "1000000",
+        }
         if provider == "channel":
             values["url"] = "/send"
         account = await rt.accounts.add("Bench", provider, values)
@@ -160,12 +196,16 @@ async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: in
         start_count = rt.dispatcher.sent_count
         t0, c0 = time.perf_counter(), time.process_time()
         if bulk:
-            items = [NewOutgoing(account.id, to, values["sender"], "Bench message", 1, "GSM-7", Status.QUEUED,
-                                 None, run_id=1) for to in nums]
+            items = [
+                NewOutgoing(
+                    account.id, to, values["sender"], "Bench message", 1, "GSM-7", Status.QUEUED, None, run_id=1
+                )
+                for to in nums
+            ]
             await rt.db.write(lambda c: msg_store.insert_outgoing(c, items))
             rt.dispatcher.kick()
         else:
-            await rt.sender.send(Draft(account.id, nums, "Bench message"))
+            await rt.sending.send(Draft(account.id, nums, "Bench message"))
         t_queued = time.perf_counter()
         deadline = time.monotonic() + 600
         while rt.dispatcher.sent_count - start_count < n:
@@ -173,14 +213,19 @@ async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: in
                 raise RuntimeError(f"only {rt.dispatcher.sent_count - start_count} of {n} recorded in 600 s")
             await asyncio.sleep(0.005)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-        row = rt.db.query_one("SELECT count(*) AS n FROM messages WHERE account_id = ? AND status = 'sent'",
-                              (account.id,))
+        row = rt.db.query_one(
+            "SELECT count(*) AS n FROM messages WHERE account_id = ? AND status = 'sent'", (account.id,)
+        )
         sent = int(row["n"]) if row else 0
         if sent != n:
             raise RuntimeError(f"{sent} of {n} messages are 'sent' in the database")
-        return {"seconds": round(elapsed, 3), "queue_s": round(t_queued - t0, 3),
-                "dispatch_s": round(elapsed - (t_queued - t0), 3), "msgs_per_s": round(n / elapsed, 1),
-                "cpu_us_per_msg": round(1e6 * cpu / n)}
+        return {
+            "seconds": round(elapsed, 3),
+            "queue_s": round(t_queued - t0, 3),
+            "dispatch_s": round(elapsed - (t_queued - t0), 3),
+            "msgs_per_s": round(n / elapsed, 1),
+            "cpu_us_per_msg": round(1e6 * cpu / n),
+        }
     finally:
         await rt.stop()
         rt.close()
@@ -190,8 +235,13 @@ async def smsdesk_run(provider: str, base: str, nums: list[str], concurrency: in
 async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     provider = args.provider
     nums = numbers(args.count, provider)
-    out: dict[str, Any] = {"provider": provider, "count": args.count, "concurrency": args.concurrency,
-                           "mode": "bulk" if args.bulk else "single", "server": args.server}
+    out: dict[str, Any] = {
+        "provider": provider,
+        "count": args.count,
+        "concurrency": args.concurrency,
+        "mode": "bulk" if args.bulk else "single",
+        "server": args.server,
+    }
     transports = ["aiohttp", "httpx"] if args.transport == "both" else [args.transport]
     if args.bulk:
         for t in transports:

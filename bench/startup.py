@@ -79,7 +79,7 @@ def time_to_shown(cmd: list[str], env: dict[str, str], timeout: float) -> float:
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     for line in proc.stderr.splitlines():
         if line.startswith(MARK):
-            return float(line[len(MARK):]) - t0
+            return float(line[len(MARK) :]) - t0
     tail = "\n".join(proc.stderr.splitlines()[-15:])
     raise RuntimeError(f"{cmd[0]} exited {proc.returncode} without showing a window:\n{tail}")
 
@@ -87,8 +87,11 @@ def time_to_shown(cmd: list[str], env: dict[str, str], timeout: float) -> float:
 def main(argv: list[str]) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="bench/run.py startup", description=__doc__.split("\n\n")[0])
     p.add_argument("--reps", type=int, default=7, help="timed repetitions of each (default 7)")
-    p.add_argument("--platform", default=os.environ.get("QT_QPA_PLATFORM") or "offscreen",
-                   help="Qt platform plugin (default offscreen; xcb needs a DISPLAY)")
+    p.add_argument(
+        "--platform",
+        default=os.environ.get("QT_QPA_PLATFORM") or "offscreen",
+        help="Qt platform plugin (default offscreen; xcb needs a DISPLAY)",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a start is a failure")
     args = p.parse_args(argv)
 

@@ -88,7 +88,7 @@ async def _until(predicate: Any, limit_s: float) -> None:
 
 
 async def _through_message(wiz: Any, path: Path, template: str) -> None:
-    from smsdesk.services.importing.wizard import Step
+    from smsdesk.services.bulk_send_flow import Step
 
     file_page = wiz.page(Step.FILE)
     file_page.path.setText(str(path))
@@ -105,7 +105,7 @@ async def _through_message(wiz: Any, path: Path, template: str) -> None:
 
 
 async def _phases(rt: Any, view: Any, meter: StallMeter, rows: int, send: int, tmp: Path) -> dict[str, Any]:
-    from smsdesk.services.importing.wizard import Step
+    from smsdesk.services.bulk_send_flow import Step
 
     big, small = tmp / "big.csv", tmp / "send.csv"
     wiz = view.wizard
@@ -126,7 +126,7 @@ async def _phases(rt: Any, view: Any, meter: StallMeter, rows: int, send: int, t
     wiz.button(wiz.WizardButton.CommitButton).click()
     await _until(lambda: wiz.currentId() == Step.RUN, 60)
     # Poll the run's own row (one indexed read), not progress(): the probe must not be the stall.
-    await _until(lambda: rt.bulk.get(wiz.state.run_id).state == "done", 600)
+    await _until(lambda: rt.bulk_send.get(wiz.state.run_id).state == "done", 600)
     out["send_seconds"] = round(time.perf_counter() - t0, 2)
     out["send"] = meter.stop()
     p = wiz.state.progress()
@@ -144,9 +144,23 @@ def _standalone_sandbox(rt: Any) -> tuple[subprocess.Popen[bytes], str]:
     account = rt.accounts.by_name("Sandbox")
     env = {**os.environ, "SMSDESK_SANDBOX_API_KEY": KEY, "SMSDESK_SANDBOX_WEBHOOK_SECRET": SECRET}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "sandbox", "--port", str(port), "--webhook-url",
-         rt.accounts.webhook_url(account), "--set", "dispatch_delay=0.2", "--set", "final_delay=0.6"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "smsdesk",
+            "sandbox",
+            "--port",
+            str(port),
+            "--webhook-url",
+            rt.accounts.webhook_url(account),
+            "--set",
+            "dispatch_delay=0.2",
+            "--set",
+            "final_delay=0.6",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):

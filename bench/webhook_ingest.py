@@ -75,8 +75,11 @@ class BareServer:
 class LoadGen:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "_webhook_loadgen.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, bufsize=1,
+            [sys.executable, str(HERE / "_webhook_loadgen.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
 
     def run(self, url: str, n: int, concurrency: int, prefix: str) -> dict[str, Any]:
@@ -114,16 +117,15 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     rt = Runtime.open(str(home), session_secrets=True)
     await rt.start(sandbox=False)
     account = await rt.accounts.add(
-        "Bench", "puresms", {"api_key": "k", "webhook_secret": SECRET, "sender": "Bench", "base_url": "http://127.0.0.1:9"}
+        "Bench",
+        "puresms",
+        {"api_key": "k", "webhook_secret": SECRET, "sender": "Bench", "base_url": "http://127.0.0.1:9"},
     )
     rt.dispatcher.stop()  # the messages below are "already sent"; nothing to dispatch
     total = args.count * args.rounds + 400
 
     def seed(conn: Any) -> None:
-        items = [
-            msg_store.NewOutgoing(account.id, f"+4479111{i:05d}", "", "Hi", 1, "GSM-7")
-            for i in range(total)
-        ]
+        items = [msg_store.NewOutgoing(account.id, f"+4479111{i:05d}", "", "Hi", 1, "GSM-7") for i in range(total)]
         for i, mid in enumerate(msg_store.insert_outgoing(conn, items)):
             msg_store.apply_status(conn, mid, Status.SENT, "Accepted", None, f"pm-{i}")
 

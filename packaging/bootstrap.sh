@@ -9,7 +9,9 @@
 # install failed), and pip only runs when pyproject.toml or the Python version changed.
 # Runs as root, or as a normal user with sudo for the apt step.
 #
-# Why each system package is needed: /work/shared/design/ARCHITECTURE.md, pitfalls 6 and 7.
+# Why each system package is needed: see the comments on the PKGS_* lists below (Qt's offscreen
+# and xcb platforms name their libraries only at run time; the keyring test needs a real
+# Secret Service in a D-Bus session).
 # `test` runs pytest inside `dbus-run-session` with a throwaway HOME/XDG_RUNTIME_DIR and a
 # gnome-keyring-daemon unlocked with a random password, so the real Secret Service test runs
 # (SMSDESK_REAL_KEYRING=1). dbus-x11 is never installed: it makes every xcb Qt app start a
@@ -159,7 +161,8 @@ ensure_venv() {
     local want
     want="$(cd "$ROOT" && sha256sum pyproject.toml | cut -d' ' -f1) $("$VENV/bin/python" -V 2>&1)"
     if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] \
-        && "$VENV/bin/python" -c 'import smsdesk, PySide6, qasync, pytest, pytestqt' >/dev/null 2>&1
+        && "$VENV/bin/python" -c 'import smsdesk, PySide6, qasync, pytest, pytestqt' >/dev/null 2>&1 \
+        && [[ -x "$VENV/bin/ruff" && -x "$VENV/bin/mypy" ]]
     then
         log "Python environment: up to date ($("$VENV/bin/python" -V 2>&1), $VENV)"
         return
@@ -169,9 +172,9 @@ ensure_venv() {
     log "installing smsdesk and its Python dependencies into $VENV (first run downloads ~200 MB)"
     # The ngrok extra (public tunnel) is optional: a platform without its wheel still gets
     # a working app and test suite.
-    if ! (cd "$ROOT" && "${pip[@]}" -e '.[test,ngrok]'); then
+    if ! (cd "$ROOT" && "${pip[@]}" -e '.[test,lint,ngrok]'); then
         log "the optional ngrok extra could not be installed; continuing without tunnels"
-        (cd "$ROOT" && "${pip[@]}" -e '.[test]') || die "pip install -e '.[test]' failed"
+        (cd "$ROOT" && "${pip[@]}" -e '.[test,lint]') || die "pip install -e '.[test,lint]' failed"
     fi
     printf '%s' "$want" >"$STAMP"
     log "Python environment: ready ($("$VENV/bin/python" -V 2>&1))"
@@ -210,8 +213,24 @@ cmd_app() {
 }
 
 # ---- test -------------------------------------------------------------------------------------
+guards() {  # lint, format and type checks: what CI calls "clean" is what these say
+    if [[ "${SMSDESK_SKIP_GUARDS:-}" == 1 ]]; then
+        log "SMSDESK_SKIP_GUARDS=1: not running ruff and mypy"
+        return
+    fi
+    local t0=$SECONDS
+    log "guards: ruff check, ruff format --check, mypy (SMSDESK_SKIP_GUARDS=1 skips them)"
+    (cd "$ROOT" && "$VENV/bin/ruff" check --no-cache smsdesk tests bench) \
+        || die "ruff found problems (above); 'ruff check --fix' mends many of them"
+    (cd "$ROOT" && "$VENV/bin/ruff" format --no-cache --check smsdesk tests bench) \
+        || die "some files are not formatted: run '.venv/bin/ruff format smsdesk tests bench'"
+    (cd "$ROOT" && "$VENV/bin/mypy" smsdesk) || die "mypy found type errors (above)"
+    log "guards passed in $((SECONDS - t0)) s"
+}
+
 cmd_test() {
     prepare test
+    guards
     local t0=$SECONDS tmp rc
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-test.XXXXXX")"
     # shellcheck disable=SC2064 # expand now: $tmp is local

@@ -46,6 +46,7 @@ SMSDESK_PROVIDERS = [
     "smsdesk.providers.base",
     "smsdesk.providers.channel",
     "smsdesk.providers.mobivate",
+    "smsdesk.providers.mobivate_wire",
     "smsdesk.providers.puresms",
     "smsdesk.providers.registry",
     "smsdesk.providers.send2",

@@ -14,18 +14,18 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon, QWindow
-from PySide6.QtWidgets import QApplication, QMessageBox  # PySide6 before qasync (pitfall 5)
+from PySide6.QtWidgets import QApplication, QMessageBox  # before qasync: it binds to the Qt imported first
 
 from smsdesk import APP_NAME, __version__, resources
+from smsdesk.config.privacy import PrivateRotatingFileHandler
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.runtime import Runtime
 from smsdesk.ui import aio
-from smsdesk.ui.context import UiContext
+from smsdesk.ui.context import SettingsFile, StartupFacts, UiContext, UiServices
 from smsdesk.ui.gc_policy import GuiThreadGc
 from smsdesk.ui.main_window import MainWindow
 
@@ -70,9 +70,28 @@ def gui_thread_first(app: QApplication) -> GuiThreadGc:
     return GuiThreadGc(app)
 
 
+def ui_services(rt: Runtime) -> UiServices:
+    """The services the window may use: the only place the UI meets the runtime."""
+    return UiServices(
+        settings_file=SettingsFile(rt.settings, rt.save_settings),
+        accounts=rt.accounts,
+        sending=rt.sending,
+        conversations=rt.conversations,
+        contacts=rt.contacts,
+        optouts=rt.optouts,
+        scheduler=rt.scheduler,
+        bulk_send=rt.bulk_send,
+        review=rt.review,
+        backups=rt.backups,
+        reception=rt.receiving,
+        tunnel=rt.tunnel,
+        webhook_log=rt.webhook_intake,
+        startup=StartupFacts(rt.paths.home, rt.restore_error),
+    )
+
+
 def build_window(rt: Runtime) -> tuple[MainWindow, UiContext]:
-    bridge = aio.BusBridge(rt.bus)
-    ctx = UiContext(rt, bridge)
+    ctx = UiContext(ui_services(rt), aio.BusBridge(rt.bus))
     return MainWindow(ctx), ctx
 
 
@@ -101,7 +120,9 @@ class _ReportShown(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed():
             print(f"SMSDESK_SHOWN {time.time():.6f}", file=sys.stderr, flush=True)
-            QApplication.instance().removeEventFilter(self)  # type: ignore[union-attr]
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
             QTimer.singleShot(0, self._window.close)
         return False
 
@@ -109,7 +130,8 @@ class _ReportShown(QObject):
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     _logging()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("smsdesk")
     app.setApplicationVersion(__version__)
@@ -120,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
     try:
-        rt = Runtime.open(args.home)
+        rt = Runtime.open(args.home, role="the smsdesk window")
     except SmsdeskError as exc:
         print(f"smsdesk: error: {exc}", file=sys.stderr)
         # Before the event loop exists, a modal dialog is safe (no coroutine is running);
@@ -130,25 +152,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     _log_to_file(rt.paths.logs / "smsdesk.log")
     gc_policy = gui_thread_first(app)
-    loop = aio.create_loop(app)  # type: ignore[arg-type]
-    window, _ctx = build_window(rt)
+    loop = aio.create_loop(app)
+    window, ctx = build_window(rt)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
     window.setWindowTitle(APP_NAME)
     if os.environ.get("SMSDESK_REPORT_SHOWN"):
         app.installEventFilter(_ReportShown(window))
+    if rt.restored is not None or rt.restore_error:
+        window.show_settings("data")
     window.show()
     try:
-        with loop:
+        try:
             loop.run_until_complete(run(rt, window, args.quit_after, not args.no_demo))
+        finally:  # what leaving qasync's ``with loop:`` does
+            loop.stop()
+            loop.close()
     finally:
         rt.close()
         gc_policy.stop()
+    if ctx.restart.requested:
+        _start_again()
     return 0
+
+
+def _start_again() -> None:
+    """Settings -> Data staged a restore: start smsdesk again, now that this process has closed
+    the database (the new one puts the backup in place before opening it)."""
+    import subprocess
+
+    command = (
+        [sys.executable, *sys.argv[1:]]
+        if getattr(sys, "frozen", False)
+        else [sys.executable, "-m", "smsdesk.app", *sys.argv[1:]]
+    )
+    try:
+        subprocess.Popen(command, start_new_session=True, close_fds=True)  # noqa: S603 - our own program
+    except OSError as exc:
+        log.error("could not start smsdesk again (%s); start it yourself to finish the restore", exc)
 
 
 def _log_to_file(path: Path) -> None:
     """A windowed build has no stderr: keep a rotating log in the data folder (no secrets)."""
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.setLevel(logging.INFO)
     logging.getLogger().addHandler(handler)

@@ -14,45 +14,45 @@ relay's public URL for its accounts.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets as pysecrets
-import sqlite3
 import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.paths import Paths, resolve
+from smsdesk.config.privacy import PrivacyReport
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
-from smsdesk.services.accounts import SANDBOX_NAME, AccountService
+from smsdesk.receiver.types import is_loopback
+from smsdesk.services import backup as backups
+from smsdesk.services.accounts import SANDBOX_NAME, SANDBOX_SEED, AccountService
+from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import RELAY_BEAT_S, ChangeWatch
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
 from smsdesk.services.dispatcher import Dispatcher
-from smsdesk.services.importing.run import BulkRunService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
+from smsdesk.services.reception import ReceptionService
+from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.tunnel import TunnelService
-from smsdesk.services.webhooks import WebhookService
-from smsdesk.storage import accounts as acc_store
-from smsdesk.storage import changes as change_store
-from smsdesk.storage.db import Database, utcnow
-from smsdesk.webhook.types import is_loopback
+from smsdesk.services.webhook_intake import WebhookIntakeService
+from smsdesk.storage.api import BackupStore
+from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
     # Imported where used (start_receiver / start_sandbox): each pulls in aiohttp.web, which
     # the GUI does not need before its window shows.
+    from smsdesk.receiver.receiver import ReceiverThread
     from smsdesk.sandbox import SandboxThread
-    from smsdesk.webhook.receiver import ReceiverThread
 
 log = logging.getLogger(__name__)
 
@@ -69,91 +69,159 @@ class RuntimeStatus:
 class Runtime:
     """Everything one smsdesk process runs. Build with :meth:`open`."""
 
-    def __init__(self, paths: Paths, settings: Settings, db: Database, secrets: SecretStore) -> None:
+    def __init__(self, paths: Paths, settings: Settings, store: SqliteStore, secrets: SecretStore) -> None:
         self.paths = paths
         self.settings = settings
-        self.db = db
+        self.store = store
+        self.db = db = store.db  # the scheduler and bulk send's, until they take repositories
         self.secrets = secrets
         self.bus = EventBus()
         self.status = RuntimeStatus()
         self.receiver: ReceiverThread | None = None
+        # What start-up did to keep the data folder private (and whether the folder the person
+        # chose is open to other logins): for a notice in the window.
+        self.privacy = PrivacyReport()
         self.sandbox: SandboxThread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.accounts = AccountService(db, secrets, self.bus, make_client, self._receiver_base)
-        self.dispatcher = Dispatcher(db, self.accounts, self.bus)
-        self.sender = SendService(
-            db, self.accounts, self.bus, lambda: self.settings.default_region, on_queued=self.dispatcher.kick
+        self.accounts = AccountService(store.accounts, secrets, self.bus, make_client, self._receiver_base)
+        self.optouts = OptOutService(store.optouts, self.bus, self.accounts, settings)
+        self.dispatcher = Dispatcher(store.claims, store.messages, self.accounts, self.bus, optout_sync=self.optouts)
+        self.sending = SendService(
+            store.messages, store.optouts, self.accounts, self.bus, settings, outbox=self.dispatcher
         )
         self.scheduler = SchedulerService(
-            db, self.accounts, self.sender, self.bus, lambda: self.settings.overdue_limit_minutes,
-            self.dispatcher.id, kick=self.dispatcher.kick,
+            db,
+            self.accounts,
+            self.sending,
+            self.bus,
+            lambda: self.settings.overdue_limit_minutes,
+            self.dispatcher.id,
+            kick=self.dispatcher.kick,
         )
-        self.bulk = BulkRunService(
-            db, self.accounts, self.bus, kick=self.dispatcher.kick, scheduler=lambda: self.scheduler,
+        self.bulk_send = BulkSendService(
+            db,
+            self.accounts,
+            self.bus,
+            kick=self.dispatcher.kick,
+            scheduler=lambda: self.scheduler,
             dispatcher_id=self.dispatcher.id,
         )
-        self.watch = ChangeWatch(db, self.bus)
+        self.review = ReviewService(store.review, self.accounts, self.bus, outbox=self.dispatcher)
+        self.watch = ChangeWatch(store.changes, self.bus, relays=store.relays)
         self.is_relay = False
         self._tunnel_deferred = False  # the tunnel was left to a live relay
-        self.inbound = InboundService(db, self.accounts, self.bus)
-        self.inbound.on_replies = self.watch.local_replies
-        self.webhooks = WebhookService(db, self.accounts, self.bus, on_stored=self._process_events_soon)
+        self.inbound = InboundService(
+            store.inbound,
+            store.webhook_events,
+            self.accounts,
+            self.bus,
+            own_replies=self.watch.local_replies,
+            optout_sync=self.optouts,
+        )
+        self.webhook_intake = WebhookIntakeService(store.webhook_events, self.accounts, self.bus, self.inbound)
         self.tunnel = TunnelService(lambda: self.settings, secrets, self.accounts, self.bus, self._receiver_base)
         self.polling = PollingService(
-            db, self.accounts, self.inbound, self.bus, self.tunnel.is_up,
+            store.polls,
+            self.accounts,
+            self.inbound,
+            self.bus,
+            self.tunnel.is_up,
             relay_polls=lambda: "" if self.is_relay else self.watch.relay_text(),
+        )
+        self.receiving = ReceptionService(
+            self.accounts,
+            self.tunnel,
+            self.polling,
+            relay=lambda: "" if self.is_relay else self.watch.relay_text(),
+            receiver=lambda: (self.status.receiver_url, self.status.receiver_error),
+            relay_info=lambda: None if self.is_relay else self.watch.relay,
+            sandbox_error=lambda: self.status.sandbox_error,
         )
         self.tunnel.on_change(lambda _st: self.polling.kick())
         self.tunnel.on_change(lambda _st: self._beat_soon())
         self.watch.on_foreign_accounts(self.accounts.forget_adapters)
         self.watch.on_relay_change(self._relay_changed)
-        self.conversations = ConversationService(db, self.bus, self.sender)
-        self.optouts = OptOutService(db, self.bus, self.accounts, lambda: self.settings.default_region)
-        # STOP / START replies and providers' opted-out refusals reach every provider's own list.
-        self.inbound.on_optouts = self.optouts.sync_later
-        self.dispatcher.on_optouts = self.optouts.sync_later
-        self.contacts = ContactService(db, self.bus, lambda: self.settings.default_region)
+        self.contacts = ContactService(store.contacts, self.bus, settings)
+        self._shown_region = settings.default_region
+        self.conversations = ConversationService(
+            store.conversations, store.optouts, self.bus, self.sending, self.contacts.number_text
+        )
+        self.backups = backups.BackupService(paths, store.backup, store.accounts, settings, secrets)
+        self.restored: backups.RestoreResult | None = None  # a restore the window staged, done at this start
+        self.restore_error = ""  # ... or why it still waits
+        self.proc_key = ""
 
     @classmethod
-    def open(cls, home: str | None = None, session_secrets: bool = False) -> Runtime:
+    def open(cls, home: str | None = None, session_secrets: bool = False, role: str = "smsdesk") -> Runtime:
         """Open (creating on first start) the data directory, database and settings.
+
+        ``role`` names this process to others on the database ("smsdesk serve"): a restore
+        refuses while one has it open, and says which.
 
         Raises:
             StorageError: the database is damaged or from a newer smsdesk; nothing was changed.
         """
-        paths = resolve(home).ensure()
+        paths = resolve(home)
+        privacy = paths.prepare()
+        restored, restore_error = None, ""
+        try:
+            restored = backups.apply_staged(paths, backup_files(paths))  # before the database is opened
+        except SmsdeskError as exc:
+            restore_error = str(exc)
+            log.warning("the restore chosen in Settings waits: %s", exc)
         settings = Settings.load(paths.settings)
         if not settings.receiver_port:
             # A stable port keeps webhook URLs (and tunnels pointing at them) valid across runs.
             settings.receiver_port = _free_port()
-        if not paths.settings.exists() or settings.receiver_port != Settings.load(paths.settings).receiver_port:
+        folder_news = _folder_warning_once(settings, privacy)
+        if (
+            folder_news
+            or not paths.settings.exists()
+            or settings.receiver_port != Settings.load(paths.settings).receiver_port
+        ):
             settings.save(paths.settings)
-        db = Database(paths.database)
-        db.write_sync(_first_start)
-        db.write_sync(_fill_generated_fields)
-        return cls(paths, settings, db, SecretStore(session_only=session_secrets))
+        store = SqliteStore.open(paths.database)
+        store.setup.first_start(SANDBOX_SEED)
+        rt = cls(paths, settings, store, SecretStore(session_only=session_secrets))
+        rt.accounts.fill_generated_fields()
+        rt.privacy = privacy
+        rt.restored, rt.restore_error = restored, restore_error
+        rt.proc_key = store.processes.register(role)
+        return rt
 
     def _receiver_base(self) -> str:
         return self.receiver.url if self.receiver else f"http://127.0.0.1:{self.settings.receiver_port}"
 
     def save_settings(self) -> None:
         self.settings.save(self.paths.settings)
+        if self.settings.default_region != self._shown_region:
+            # Numbers are shown nationally or internationally relative to the default
+            # country: every list showing numbers relabels them, as when a contact is named.
+            self._shown_region = self.settings.default_region
+            self.bus.publish(Changes(contacts=True))
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(
-        self, *, receiver: bool = True, sandbox: bool | None = None, dispatcher: bool = True,
-        tunnel: bool = True, polling: bool = True, relay: bool = False, watch: bool = True,
+        self,
+        *,
+        receiver: bool = True,
+        sandbox: bool | None = None,
+        dispatcher: bool = True,
+        tunnel: bool = True,
+        polling: bool = True,
+        relay: bool = False,
+        watch: bool = True,
     ) -> None:
         """Start the parts asked for. ``relay``: this is ``smsdesk serve`` (heartbeats so a GUI
         on the same database leaves receiving and polling to it); ``watch``: publish what other
         processes commit to this database."""
         self.loop = asyncio.get_running_loop()
         self.bus.bind(self.loop)
-        self.webhooks.bind(self.loop)
+        self.webhook_intake.bind(self.loop)
         self.is_relay = relay
         if relay:
-            self.watch.relay_key = change_store.relay_key()
+            self.watch.relay_key = self.store.relays.key()
         if watch:
             self.watch.prime()  # also learns whether a relay is alive before tunnel and pollers start
         if receiver:
@@ -164,7 +232,9 @@ class Runtime:
         if dispatcher:
             self.spawn(self.dispatcher.run())
             self.spawn(self.scheduler.run())
-            self.spawn(self.bulk.run())
+            self.spawn(self.bulk_send.run())
+            self.spawn(self.review.run())
+            self.spawn(self.backups.run())
         if tunnel and receiver and self.receiver is not None:
             if self.watch.relay is not None and not relay:
                 # One public URL per database: the relay's. Ours starts if the relay goes away.
@@ -180,20 +250,21 @@ class Runtime:
         if relay:
             await self._beat_relay()
             self.spawn(self._relay_heartbeat())
-        self.spawn(self.webhooks.maintain())
-        self._process_events_soon()
+        self.spawn(self.webhook_intake.maintain())
+        self.inbound.process_soon()
 
     # ---- sharing the database with a relay ---------------------------------------------
     def _relay_info(self) -> dict[str, Any]:
         st = self.tunnel.status
         return {
-            "receiver": self.status.receiver_url, "tunnel": st.state.value if st.kind != "none" else "none",
+            "receiver": self.status.receiver_url,
+            "tunnel": st.state.value if st.kind != "none" else "none",
             "public_url": st.public_url if st.state.value == "up" else "",
         }
 
     async def _beat_relay(self) -> None:
         key, info = self.watch.relay_key, self._relay_info()
-        await self.db.write(lambda c: change_store.beat_relay(c, key, info))
+        await self.store.relays.beat(key, info)
 
     async def _relay_heartbeat(self) -> None:
         while self.is_relay:
@@ -252,7 +323,7 @@ class Runtime:
                 print(f"Polling {account.name}: {why}", file=sys.stderr)
 
     def start_receiver(self) -> None:
-        from smsdesk.webhook.receiver import ReceiverThread
+        from smsdesk.receiver.receiver import ReceiverThread
 
         host = self.settings.receiver_host or "127.0.0.1"
         if not is_loopback(host):
@@ -260,14 +331,16 @@ class Runtime:
             log.warning("the webhook receiver listens on %s, reachable from other computers", host)
         try:
             try:
-                self.receiver = ReceiverThread(self.webhooks, host, self.settings.receiver_port)
+                self.receiver = ReceiverThread(self.webhook_intake, host, self.settings.receiver_port)
                 self.status.receiver_url = self.receiver.start()
             except OSError:
                 # Another smsdesk (the GUI, or serve) has the port: this process still needs
                 # its own receiver for its own sandbox, on any free port.
-                self.receiver = ReceiverThread(self.webhooks, host, 0)
+                self.receiver = ReceiverThread(self.webhook_intake, host, 0)
                 self.status.receiver_url = self.receiver.start()
-                log.info("receiver port %s busy; listening on %s", self.settings.receiver_port, self.status.receiver_url)
+                log.info(
+                    "receiver port %s busy; listening on %s", self.settings.receiver_port, self.status.receiver_url
+                )
             self.status.receiver_error = ""
         except OSError as exc:
             self.receiver = None
@@ -297,9 +370,10 @@ class Runtime:
         # Any provider's account can be pointed at it from Settings (services/sandbox_link.py).
         # In a worker thread: it reads the keys of accounts pointed at the sandbox from the
         # keyring, a blocking D-Bus round trip each.
-        await asyncio.to_thread(self.accounts.attach_sandbox, SandboxLink(
-            self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces
-        ))
+        await asyncio.to_thread(
+            self.accounts.attach_sandbox,
+            SandboxLink(self.sandbox.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces),
+        )
         account = self.accounts.repo.by_name(SANDBOX_NAME)
         if account is None:
             sandboxes = [a for a in self.accounts.all() if a.provider == "sandbox"]
@@ -366,34 +440,27 @@ class Runtime:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 
-    def _process_events_soon(self) -> None:
-        if self.loop is not None and not self.loop.is_closed():
-            self.spawn(self._process_events())
-
-    async def _process_events(self) -> None:
-        try:
-            await self.inbound.process_pending()
-        except SmsdeskError:
-            log.exception("processing stored webhook events failed")
-
     async def stop(self) -> None:
         self.watch.stop()
         relay_key = self.watch.relay_key if self.is_relay else ""
         self.is_relay = False  # from here no heartbeat re-announces this relay
         if relay_key:
             try:  # at once, so a GUI takes polling back without waiting for the heartbeat to age
-                await self.db.write(lambda c: change_store.end_relay(c, relay_key))
+                await self.store.relays.end(relay_key)
             except SmsdeskError:
                 log.warning("could not clear the relay heartbeat; a GUI will notice in %.0f s", RELAY_BEAT_S * 3.5)
         self.dispatcher.stop()
         self.scheduler.stop()
-        self.bulk.stop()
+        self.bulk_send.stop()
+        self.review.stop()
+        self.backups.stop()
         self.polling.stop()
         await self.tunnel.stop()
         if self.receiver is not None:
             self.receiver.stop()  # a few ms; a QThread executor under qasync is not worth it
             self.receiver = None
-        self.webhooks.unbind()
+        self.webhook_intake.unbind()
+        await self.inbound.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -408,7 +475,32 @@ class Runtime:
         await self.accounts.aclose()
 
     def close(self) -> None:
-        self.db.close()
+        if self.proc_key:
+            try:
+                self.store.processes.unregister(self.proc_key)
+            except SmsdeskError:
+                log.info("could not remove this process from the database's list of users")
+        self.store.close()
+
+
+def _folder_warning_once(settings: Settings, privacy: PrivacyReport) -> bool:
+    """Warn that a data folder the person chose is open to other logins, once per folder and
+    mode (remembered in the settings); True when the settings changed and need saving."""
+    said = str(settings.extra.get("open_folder_warned", ""))
+    if privacy.folder_key == said:
+        return False
+    if privacy.open_folder:
+        log.warning(privacy.open_folder)
+        settings.extra["open_folder_warned"] = privacy.folder_key
+    else:
+        settings.extra.pop("open_folder_warned", None)  # private now: say it again if that changes
+    return True
+
+
+def backup_files(paths: Paths) -> BackupStore:
+    """The backup side of the store in ``paths``, usable before (and without) opening it: a
+    restore puts a backup in its place."""
+    return SqliteStore.files(paths.database)
 
 
 def _free_port() -> int:
@@ -417,33 +509,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _first_start(conn: sqlite3.Connection) -> None:
-    """Embedded defaults, once per database: the Sandbox account (a person may remove it later)."""
-    if conn.execute("SELECT 1 FROM kv WHERE key = 'initialized'").fetchone():
-        return
-    if not conn.execute("SELECT 1 FROM accounts WHERE name = ?", (SANDBOX_NAME,)).fetchone():
-        acc_store.insert_account(conn, SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
-    conn.execute("INSERT INTO kv (key, value) VALUES ('initialized', ?)", (utcnow(),))
-
-
-def _fill_generated_fields(conn: sqlite3.Connection) -> None:
-    """Give accounts made before a provider declared a generated field (a callback token) one.
-
-    A Channel API account without a JWT secret is authenticated by its ``webhook_token``; an
-    account added before that field existed would otherwise refuse every delivery report.
-    """
-    for row in conn.execute("SELECT id, provider, settings FROM accounts").fetchall():
-        try:
-            spec = registry.get_spec(row["provider"])
-        except SmsdeskError:
-            continue
-        settings = json.loads(row["settings"] or "{}")
-        missing = [f.name for f in spec.fields if f.generated and not f.secret and not settings.get(f.name)]
-        if missing:
-            settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
-            conn.execute("UPDATE accounts SET settings = ? WHERE id = ?", (json.dumps(settings), row["id"]))
 
 
 def _start_sandbox_thread(cfg: Any, port: int) -> Any:

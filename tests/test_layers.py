@@ -29,7 +29,7 @@ RANK = {
     "smsdesk.providers": 1,
     "smsdesk.storage": 1,
     "smsdesk.config": 1,
-    "smsdesk.webhook": 1,
+    "smsdesk.receiver": 1,
     "smsdesk.services": 2,
     "smsdesk.runtime": 3,
     "smsdesk.ui": 4,
@@ -103,14 +103,41 @@ def imports() -> list[Import]:
 
 def test_qt_is_imported_only_by_the_ui_and_the_composition_roots(imports: list[Import]) -> None:
     bad = [i for i in imports if i.top in QT and not _within(i.module, QT_ALLOWED)]
-    assert not bad, "PySide6/qasync imported outside ui/, app.py, cli/, __main__.py:\n" + _report(
-        bad
-    )
+    assert not bad, "PySide6/qasync imported outside ui/, app.py, cli/, __main__.py:\n" + _report(bad)
 
 
 def test_ui_never_touches_sql_http_or_keyring(imports: list[Import]) -> None:
     bad = [i for i in imports if _within(i.module, "smsdesk.ui") and i.top in UI_FORBIDDEN]
     assert not bad, "the UI must go through services for SQL, HTTP and secrets:\n" + _report(bad)
+
+
+def test_ui_sees_services_not_the_runtime_or_storage(imports: list[Import]) -> None:
+    """Views get typed services (``ui.context.UiServices``) from the composition root; what the
+    process is made of, and how rows are stored, stay behind those services."""
+    bad = [
+        i
+        for i in imports
+        if _within(i.module, "smsdesk.ui") and _within(i.target, ("smsdesk.runtime", "smsdesk.storage"))
+    ]
+    assert not bad, "the UI must ask services, not the runtime or storage:\n" + _report(bad)
+
+
+# What the services keep to themselves: their repositories and database, the runtime, the
+# change watch (and its relay dict), the secret store and the accounts' wiring tables.
+SERVICE_INSIDES = {"rt", "repo", "db", "watch", "secrets", "session_secrets", "public_base"}
+
+
+def test_ui_calls_service_methods_not_their_insides() -> None:
+    bad = []
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        rel = path.relative_to(PACKAGE.parent).as_posix()
+        bad += [
+            f"  {rel}:{node.lineno}: .{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in SERVICE_INSIDES
+        ]
+    assert not bad, "views ask services (add a query method to the service) instead of reaching in:\n" + "\n".join(bad)
 
 
 def test_sandbox_imports_nothing_else_from_smsdesk(imports: list[Import]) -> None:
@@ -131,11 +158,7 @@ def test_domain_is_pure(imports: list[Import]) -> None:
         if _within(i.module, "smsdesk.domain")
         and (
             i.top in DOMAIN_FORBIDDEN
-            or (
-                _within(i.target, "smsdesk")
-                and not _within(i.target, "smsdesk.domain")
-                and i.target != "smsdesk"
-            )
+            or (_within(i.target, "smsdesk") and not _within(i.target, "smsdesk.domain") and i.target != "smsdesk")
         )
     ]
     assert not bad, "smsdesk/domain must stay free of I/O, Qt and other layers:\n" + _report(bad)
@@ -162,9 +185,7 @@ def test_no_layer_imports_a_higher_layer(imports: list[Import]) -> None:
 
 def test_no_module_exceeds_the_size_limit() -> None:
     sizes = {
-        path.relative_to(PACKAGE.parent).as_posix(): len(
-            path.read_text(encoding="utf-8").splitlines()
-        )
+        path.relative_to(PACKAGE.parent).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
         for path in PACKAGE.rglob("*.py")
     }
     big = {name: n for name, n in sorted(sizes.items()) if n > MAX_LINES}
@@ -184,8 +205,6 @@ def test_the_checker_sees_lazy_relative_and_from_package_imports(tmp_path: Path)
         "    from . import bus\n"
     )
     found = {i.target: i for i in _imports_of(module, tmp_path)}
-    assert {"smsdesk.ui", "PySide6.QtCore", "smsdesk.storage.db", "smsdesk.services.bus"} <= set(
-        found
-    )
+    assert {"smsdesk.ui", "PySide6.QtCore", "smsdesk.storage.db", "smsdesk.services.bus"} <= set(found)
     assert found["PySide6.QtCore"].where == "smsdesk/services/sneaky.py:4"
     assert _rank(found["smsdesk.ui"].target) > _rank("smsdesk.services.sneaky")  # type: ignore[operator]

@@ -147,7 +147,7 @@ def test_generated_ico_and_icns_are_well_formed() -> None:
     reserved, kind, count = struct.unpack_from("<HHH", ico)
     assert (reserved, kind, count) == (0, 1, len(build.ICO_SIZES))
     width, _, _, _, _, _, length, offset = struct.unpack_from("<BBBBHHII", ico, 6 + 16 * (count - 1))
-    assert width == 0 and ico[offset:offset + length] == fake[256]  # 0 means 256
+    assert width == 0 and ico[offset : offset + length] == fake[256]  # 0 means 256
     icns = build.icns_bytes(fake)
     assert icns[:4] == b"icns" and struct.unpack(">I", icns[4:8])[0] == len(icns)
 

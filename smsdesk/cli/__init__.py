@@ -16,28 +16,35 @@ from collections.abc import Sequence
 from smsdesk import __version__
 from smsdesk.cli import (
     accounts,
+    backup_cmd,
     common,
     conversations,
     import_cmd,
     messages,
     optouts,
     queue,
+    review,
     sandbox_cmd,
     send,
     serve,
 )
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue)
+COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue, review, backup_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
     shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("--home", metavar="DIR", default=argparse.SUPPRESS,
-                        help="data directory (overrides SMSDESK_HOME and the platform default)")
+    shared.add_argument(
+        "--home",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="data directory (overrides SMSDESK_HOME and the platform default)",
+    )
     shared.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output on stderr")
     parser = argparse.ArgumentParser(
-        prog="smsdesk", description="Desktop SMS console (command line). Start the window with smsdesk-gui.",
+        prog="smsdesk",
+        description="Desktop SMS console (command line). Start the window with smsdesk-gui.",
         parents=[shared],
     )
     parser.add_argument("--version", action="version", version=f"smsdesk {__version__}")

@@ -51,7 +51,7 @@ def print_json(value: Any) -> None:
 
 
 def open_runtime(args: argparse.Namespace) -> Runtime:
-    return Runtime.open(getattr(args, "home", None))
+    return Runtime.open(getattr(args, "home", None), role=f"smsdesk {getattr(args, 'command', '')}".strip())
 
 
 def stop_event_on_signals() -> asyncio.Event:

@@ -13,8 +13,12 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p = subs.add_parser("conversations", help="list conversations (latest activity first)", parents=[shared])
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--limit", type=int, default=100, help="how many (default 100)")
-    p.add_argument("--filter", choices=[f.value for f in ListFilter], default="all",
-                   help="only unread, opted-out or needs-review conversations")
+    p.add_argument(
+        "--filter",
+        choices=[f.value for f in ListFilter],
+        default="all",
+        help="only unread, opted-out or needs-review conversations",
+    )
     p.set_defaults(handler=cmd_conversations)
 
 

@@ -2,9 +2,12 @@
 [--at ISO8601] [--dry-run] [--json]``: a spreadsheet to a validated, personalised bulk send.
 
 ``--dry-run --json`` prints the validation report as one JSON object: ``rows`` (data rows
-read), ``accepted``, ``rejected``, ``by_reason`` and ``items`` (one per data row: ``row``,
-``status``, ``number``, ``reason``, and ``segments`` / ``encoding`` when a template is
-given). Without ``--dry-run`` the send is queued as a bulk run and this command stays until
+read), ``accepted``, ``rejected``, ``by_reason``, ``file`` (``encoding`` used, ``doubt`` when the
+characters may have been read wrong) and ``items`` (one per data row: ``row``, ``status``,
+``number``, ``reason``, and ``segments`` / ``encoding`` when a template is given).
+``--encoding`` reads the file with a given codec instead of detecting it. A file that is not
+a spreadsheet (an image, a PDF, an archive, an old .xls) is refused with exit code 2.
+Without ``--dry-run`` the send is queued as a bulk run and this command stays until
 the run has left the outbox (or schedules it with ``--at`` and returns). ``--resume RUN``
 continues a run that was interrupted (the app closed or killed): from the exact recipient,
 nobody twice.
@@ -23,19 +26,29 @@ from typing import Any
 from smsdesk.cli.common import info, open_runtime, print_json
 from smsdesk.cli.send import parse_at
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
-from smsdesk.services.importing.run import BulkRunService
-from smsdesk.services.importing.validate import REASONS, Report
-from smsdesk.services.importing.wizard import ImportWizard
+from smsdesk.runtime import Runtime
+from smsdesk.services.bulk_send import BulkSendService
+from smsdesk.services.bulk_send_flow import BulkSendFlow
+from smsdesk.services.imports.validate import REASONS, Report
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
-    p = subs.add_parser("import", help="validate a spreadsheet and send (or schedule) a bulk message",
-                        parents=[shared])
+    p = subs.add_parser("import", help="validate a spreadsheet and send (or schedule) a bulk message", parents=[shared])
     p.add_argument("file", nargs="?", metavar="FILE", help="CSV, TSV, TXT or .xlsx")
     p.add_argument("--account", help="account to send from (required unless --resume)")
-    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                   help="map a column (header, number or letter) to phone, name or any merge field")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a column (header, number or letter) to phone, name or any merge field",
+    )
     p.add_argument("--country", help="default country for numbers without a country code (default: settings)")
+    p.add_argument(
+        "--encoding",
+        metavar="CODEC",
+        help="read a text file in this encoding (e.g. cp1253, koi8_r, cp932) instead of detecting it",
+    )
     p.add_argument("--template", metavar="TEXT", help="message with {{field}} / {{field|fallback}} ('-' reads stdin)")
     p.add_argument("--at", metavar="ISO8601", help="schedule the send for this time")
     p.add_argument("--skip-contacts", action="store_true", help="skip numbers that are already contacts")
@@ -68,32 +81,34 @@ def cmd_import(args: argparse.Namespace) -> int:
             return asyncio.run(_resume(rt, args))
         wiz, report = _check(rt, args, template)
         if args.dry_run:
-            _print_report(args, report.as_json(), wiz)
+            data = report.as_json()
+            assert wiz.table is not None
+            data["file"] = {"encoding": wiz.table.encoding, "doubt": wiz.table.encoding_doubt or None}
+            _print_report(args, data, wiz)
             return 0
         return asyncio.run(_send(rt, args, wiz, when))
     finally:
         rt.close()
 
 
-def _service(rt: Any, window: int) -> tuple[BulkRunService, bool]:
-    """The runtime's bulk service, or one of our own (then the caller runs its loop)."""
-    existing = getattr(rt, "bulk", None)
-    if existing is not None:
-        if window:
-            existing.window = window
-        return existing, False
-    svc = BulkRunService(rt.db, rt.accounts, rt.bus, kick=rt.dispatcher.kick,
-                         scheduler=lambda: getattr(rt, "scheduler", None), dispatcher_id=rt.dispatcher.id,
-                         window=window or 2000)
-    return svc, True
+def _bulk_send(rt: Runtime, window: int) -> BulkSendService:
+    """The runtime's bulk-send service, sending ``window`` rows at a time when given (``--window``)."""
+    if window:
+        rt.bulk_send.window = window
+    return rt.bulk_send
 
 
-def _check(rt: Any, args: argparse.Namespace, template: str) -> tuple[ImportWizard, Report]:
+def _check(rt: Runtime, args: argparse.Namespace, template: str) -> tuple[BulkSendFlow, Report]:
     """Read, map and validate (synchronous: nothing else runs yet)."""
     account = rt.accounts.by_name(args.account)
-    svc, _own = _service(rt, args.window)
-    wiz = ImportWizard(svc, (args.country or rt.settings.default_region or "GB"))
-    wiz.load(Path(args.file))
+    wiz = BulkSendFlow(_bulk_send(rt, args.window), (args.country or rt.settings.default_region or "GB"))
+    table = wiz.load(Path(args.file), encoding=args.encoding)
+    if table.encoding_doubt:
+        info(
+            f"smsdesk: warning: {table.encoding_doubt} If names look wrong, give the file's encoding with "
+            f"--encoding (this reading used {table.encoding}; others: cp1252, cp1250, cp1251, koi8_r, cp1253, "
+            "cp1254, cp932, euc_jp)."
+        )
     if args.map:
         wiz.apply_map(args.map)
     wiz.set_contact_policy("skip" if args.skip_contacts else "merge")
@@ -105,25 +120,24 @@ def _check(rt: Any, args: argparse.Namespace, template: str) -> tuple[ImportWiza
     return wiz, report
 
 
-async def _send(rt: Any, args: argparse.Namespace, wiz: ImportWizard, when: Any) -> int:
+async def _send(rt: Runtime, args: argparse.Namespace, wiz: BulkSendFlow, when: Any) -> int:
     report = wiz.report
     assert report is not None and wiz.account_id is not None
     account = rt.accounts.get(wiz.account_id)
     svc = wiz.runs
     assert svc is not None
-    own = getattr(rt, "bulk", None) is not svc
     unknown = wiz.unknown_fields()
     if unknown:
-        raise InvalidInput("No column gives " + ", ".join("{{" + f + "}}" for f in unknown)
-                           + "; map one with --map COLUMN=FIELD or add a fallback {{field|text}}.")
+        raise InvalidInput(
+            "No column gives "
+            + ", ".join("{{" + f + "}}" for f in unknown)
+            + "; map one with --map COLUMN=FIELD or add a fallback {{field|text}}."
+        )
     is_sandbox = account.provider == "sandbox"
     await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
-    loop_task = None
     try:
         if is_sandbox:
             rt.configure_sandbox_account(account.id)
-        if own and when is None:
-            loop_task = asyncio.create_task(svc.run())
         wiz.set_schedule(when)
         wiz.set_group(args.group)
         run_id = await wiz.start()
@@ -135,37 +149,28 @@ async def _send(rt: Any, args: argparse.Namespace, wiz: ImportWizard, when: Any)
         return await _wait(svc, run_id, args)
     finally:
         svc.stop()
-        if loop_task is not None:
-            loop_task.cancel()
-            await asyncio.gather(loop_task, return_exceptions=True)
         await rt.stop()
 
 
-async def _resume(rt: Any, args: argparse.Namespace) -> int:
-    svc, own = _service(rt, args.window)
+async def _resume(rt: Runtime, args: argparse.Namespace) -> int:
+    svc = _bulk_send(rt, args.window)
     run = svc.get(args.resume)
     account = rt.accounts.get(run.account_id)
     is_sandbox = account.provider == "sandbox"
     await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=True)
-    loop_task = None
     try:
         if is_sandbox:
             rt.configure_sandbox_account(account.id)
         if run.state == "paused":
             await svc.resume(run.id)
-        if own:
-            loop_task = asyncio.create_task(svc.run())
         info(f"Resuming run {run.id} ({run.state}).")
         return await _wait(svc, run.id, args)
     finally:
         svc.stop()
-        if loop_task is not None:
-            loop_task.cancel()
-            await asyncio.gather(loop_task, return_exceptions=True)
         await rt.stop()
 
 
-async def _wait(svc: BulkRunService, run_id: int, args: argparse.Namespace) -> int:
+async def _wait(svc: BulkSendService, run_id: int, args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     last = ""
     while True:
@@ -185,7 +190,7 @@ async def _wait(svc: BulkRunService, run_id: int, args: argparse.Namespace) -> i
     return 0 if not (summary["failed"] or summary["needs_review"]) else 1
 
 
-def _print_report(args: argparse.Namespace, data: dict[str, Any], wiz: ImportWizard | None) -> None:
+def _print_report(args: argparse.Namespace, data: dict[str, Any], wiz: BulkSendFlow | None) -> None:
     if args.json:
         print_json(data)
         return

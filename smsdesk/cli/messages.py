@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from smsdesk.cli.common import error, open_runtime
-from smsdesk.storage.message_stream import iter_messages
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -33,7 +32,7 @@ def cmd_messages(args: argparse.Namespace) -> int:
     rt = open_runtime(args)
     try:
         account_id = rt.accounts.by_name(args.account).id if args.account else None
-        rows = iter_messages(rt.db, account_id=account_id, limit=args.limit)
+        rows = rt.sending.history(account_id, args.limit)
         out = sys.stdout
         try:
             if args.json:
@@ -42,7 +41,9 @@ def cmd_messages(args: argparse.Namespace) -> int:
                 for m in rows:
                     arrow = "->" if m.direction == "out" else "<-"
                     text = m.body.replace("\n", " ")
-                    out.write(f"{m.created_at[:19]} {m.account:<10} {arrow} {m.remote:<16} {m.status.label:<12} {text[:50]}\n")
+                    out.write(
+                        f"{m.created_at[:19]} {m.account:<10} {arrow} {m.remote:<16} {m.status.label:<12} {text[:50]}\n"
+                    )
             out.flush()
         except BrokenPipeError:
             # The reader stopped early (``| head``): not an error. Point stdout at devnull so

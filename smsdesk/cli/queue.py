@@ -43,8 +43,10 @@ def _line(item: ScheduleItem) -> str:
     when = to_local(item.next_run, item.zone).strftime("%Y-%m-%d %H:%M %Z") if item.next_run else "-"
     where = "provider" if item.location == "provider" else "local"
     text = item.body.replace("\n", " ")[:40]
-    line = (f"{item.id:>4}  {item.state_label:<14} {when:<22} {item.recipient_count:>5}  "
-            f"{item.account:<12} {where:<8} {item.recurrence.describe():<22} {text}")
+    line = (
+        f"{item.id:>4}  {item.state_label:<14} {when:<22} {item.recipient_count:>5}  "
+        f"{item.account:<12} {where:<8} {item.recurrence.describe():<22} {text}"
+    )
     if item.reason:
         line += f"\n      {item.reason}"
     return line
@@ -96,8 +98,10 @@ def cmd_action(args: argparse.Namespace) -> int:
             elif not runs:
                 info("No runs yet.")
             for r in [] if args.json else runs:
-                print(f"{r['due'][:16]}  {r['state']:<10} {counts_text(r['counts'], r['skipped'])}"
-                      + (f"  ({r['note']})" if r["note"] else ""))
+                print(
+                    f"{r['due'][:16]}  {r['state']:<10} {counts_text(r['counts'], r['skipped'])}"
+                    + (f"  ({r['note']})" if r["note"] else "")
+                )
             return 0
         text = asyncio.run(_act(rt, args.action, args.id))
         item = rt.scheduler.get(args.id)

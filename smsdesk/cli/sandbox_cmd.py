@@ -22,9 +22,14 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8787)
     p.add_argument("--webhook-url", default="", help="where to POST receipts and replies")
-    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                   help="a fault or timing knob, e.g. rate_429=0.1 latency=0.2 rate_reply=0.5 "
-                   "(rates are 0..1, delays in seconds); knobs: " + ", ".join(knob_names()))
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="a fault or timing knob, e.g. rate_429=0.1 latency=0.2 rate_reply=0.5 "
+        "(rates are 0..1, delays in seconds); knobs: " + ", ".join(knob_names()),
+    )
     p.set_defaults(handler=cmd_sandbox)
 
 

@@ -27,7 +27,9 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--text", help="message text ('-' reads standard input)")
     p.add_argument("--at", metavar="ISO8601", help="schedule for this time (with offset, or local time)")
     p.add_argument("--repeat", metavar="RULE", help="with --at: once, daily, weekly:mon,fri, monthly:31 (default once)")
-    p.add_argument("--zone", metavar="IANA", help="with --at: the time zone of a time without offset (default: this computer's)")
+    p.add_argument(
+        "--zone", metavar="IANA", help="with --at: the time zone of a time without offset (default: this computer's)"
+    )
     p.add_argument("--wait", action="store_true", help="wait until every message has a final status")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
     p.add_argument("--json", action="store_true")
@@ -67,29 +69,29 @@ async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | N
     try:
         if is_sandbox:
             rt.configure_sandbox_account(account.id)
-        msgs = await rt.sender.send(Draft(account.id, args.to, text, send_at=when))
+        msgs = await rt.sending.send(Draft(account.id, args.to, text, send_at=when))
         ids = [m.id for m in msgs]
         if when is not None:
             info(f"Scheduled {len(ids)} message(s) for {when.isoformat()}.")
-            _report(args, rt.sender.messages.get_many(ids))
+            _report(args, rt.sending.messages.get_many(ids))
             return 0
         deadline = time.monotonic() + args.timeout
 
         def done(final: bool) -> bool:
-            cur = rt.sender.messages.get_many(ids)
+            cur = rt.sending.messages.get_many(ids)
             if final:
                 return all(m.status.is_final for m in cur)
             return all(m.status != Status.QUEUED for m in cur)
 
         while not done(args.wait):
             if time.monotonic() > deadline:
-                _report(args, rt.sender.messages.get_many(ids))
+                _report(args, rt.sending.messages.get_many(ids))
                 raise SmsdeskError(
                     f"Timed out after {args.timeout:.0f} s waiting for "
                     + ("delivery receipts." if args.wait else "the provider to accept the messages.")
                 )
             await asyncio.sleep(0.1)
-        final = rt.sender.messages.get_many(ids)
+        final = rt.sending.messages.get_many(ids)
         _report(args, final)
         bad = [m for m in final if m.status in (Status.FAILED, Status.REJECTED, Status.EXPIRED, Status.NEEDS_REVIEW)]
         return 1 if bad else 0
@@ -103,14 +105,22 @@ async def _schedule(rt: Any, args: argparse.Namespace, account_id: int, text: st
     from smsdesk.services.scheduler import ScheduleRequest
 
     wall = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
-    req = ScheduleRequest(account_id, args.to, text, wall if (args.zone and wall.tzinfo is None) else when,
-                          zone=args.zone, recurrence=Recurrence.parse(args.repeat))
+    req = ScheduleRequest(
+        account_id,
+        args.to,
+        text,
+        wall if (args.zone and wall.tzinfo is None) else when,
+        zone=args.zone,
+        recurrence=Recurrence.parse(args.repeat),
+    )
     item = await rt.scheduler.create(req)
     assert item.next_run is not None
     local = to_local(item.next_run, item.zone)
-    info(f"Scheduled #{item.id}: {item.recipient_count} recipient(s), {item.recurrence.describe()}, "
-         f"next {local:%Y-%m-%d %H:%M %Z} ({item.zone}). It is sent by the app or `smsdesk serve`; "
-         f"see `smsdesk queue`.")
+    info(
+        f"Scheduled #{item.id}: {item.recipient_count} recipient(s), {item.recurrence.describe()}, "
+        f"next {local:%Y-%m-%d %H:%M %Z} ({item.zone}). It is sent by the app or `smsdesk serve`; "
+        f"see `smsdesk queue`."
+    )
     if args.json:
         print_json(item.as_json())
     return 0

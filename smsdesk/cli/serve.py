@@ -17,14 +17,16 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--no-sandbox", action="store_true", help="do not run the built-in sandbox provider")
     p.add_argument("--port", type=int, help="receiver port (default: settings, else a free port)")
     p.add_argument(
-        "--tunnel", choices=("none", "ngrok", "command"),
+        "--tunnel",
+        choices=("none", "ngrok", "command"),
         help="public tunnel for this run (default: the one chosen in Settings -> Webhooks). ngrok reads "
-             "its authtoken from the keyring or SMSDESK_SECRET_NGROK_AUTHTOKEN, never from the command line",
+        "its authtoken from the keyring or SMSDESK_SECRET_NGROK_AUTHTOKEN, never from the command line",
     )
     p.add_argument(
-        "--tunnel-command", metavar="CMD",
-        help="run this tunnel command for this run, e.g. \"cloudflared tunnel --url {local}\" ({local} is the "
-             "receiver's URL, {port} its port). It shows in the process list: put no tokens in it",
+        "--tunnel-command",
+        metavar="CMD",
+        help='run this tunnel command for this run, e.g. "cloudflared tunnel --url {local}" ({local} is the '
+        "receiver's URL, {port} its port). It shows in the process list: put no tokens in it",
     )
     p.set_defaults(handler=cmd_serve)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import tomli_w
 
+from smsdesk.config.privacy import write_private_text
+
 log = logging.getLogger(__name__)
 
 
@@ -23,10 +25,15 @@ class Settings:
     receiver_port: int = 0  # 0: pick a free port each start
     sandbox_port: int = 0
     demo_mode: bool = True  # run the built-in sandbox provider inside the app
+    demo_notice_dismissed: bool = False  # the first-start "this is demo mode" notice was closed
     theme: str = "system"  # system | light | dark
     overdue_limit_minutes: int = 60
+    confirm_send_threshold: int = 5  # Send asks first from this many recipients; 0: never asks
     tunnel_command: str = ""
     tunnel_kind: str = "none"  # none | ngrok | command
+    backup_daily: bool = True  # one automatic backup a day (services/backup.py)
+    backup_keep: int = 7  # automatic backups kept in the backup folder
+    backup_folder: str = ""  # "": <data folder>/backups
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -43,5 +50,5 @@ class Settings:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(tomli_w.dumps(asdict(self)), encoding="utf-8")
+        write_private_text(tmp, tomli_w.dumps(asdict(self)))  # 0600: the replace keeps the mode
         os.replace(tmp, path)

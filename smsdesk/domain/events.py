@@ -36,6 +36,13 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(
-            self.message_ids or self.inbound_ids or self.accounts or self.optouts or self.contacts
-            or self.queue or self.webhooks or self.bulk or self.everything
+            self.message_ids
+            or self.inbound_ids
+            or self.accounts
+            or self.optouts
+            or self.contacts
+            or self.queue
+            or self.webhooks
+            or self.bulk
+            or self.everything
         )

@@ -63,9 +63,7 @@ def _parse_cached(raw: str, region: str | None) -> PhoneNumber:
         raise InvalidNumber(f"'{raw}' is not a phone number.") from exc
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     if is_reserved_for_drama(e164):
-        raise InvalidNumber(
-            f"'{raw}' is in the UK range reserved for TV and film (+44 7700 900xxx); no phone has it."
-        )
+        raise InvalidNumber(f"'{raw}' is in the UK range reserved for TV and film (+44 7700 900xxx); no phone has it.")
     # is_valid_number, number_type and region_code_for_number each look the region up again
     # (the costly part of parsing): look it up once and classify once; valid <=> a known type.
     region = phonenumbers.region_code_for_number(num)
@@ -102,6 +100,36 @@ def try_parse(text: str, default_region: str | None = "GB") -> PhoneNumber | Non
         return parse(text, default_region)
     except InvalidNumber:
         return None
+
+
+def display(number: str, default_region: str | None = "GB") -> str:
+    """``number`` as people write it: national format in the default country ("07911 123456"),
+    international elsewhere ("+254 722 000000").
+
+    Only for showing: storage, the CLI's JSON and every provider keep the +E.164 form.
+    Anything that is not a +E.164 number (a brand-name sender, a short code) comes back as is.
+    """
+    return _display_cached(number or "", (default_region or "").upper() or None)
+
+
+# Formatting costs ~22 µs a number; lists repaint and reload the same few numbers again and
+# again, so each distinct (number, country) pair is formatted once.
+@lru_cache(maxsize=65536)
+def _display_cached(number: str, region: str | None) -> str:
+    if not number.startswith("+") or not number[1:].isdigit():
+        return number
+    try:
+        num = phonenumbers.parse(number, None)
+    except NumberParseException:
+        return number
+    home = phonenumbers.country_code_for_region(region) if region else 0
+    # By calling code, not region: +1 numbers of the US and Canada are both dialled nationally.
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if num.country_code == home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(num, fmt) or number
 
 
 def canonical_inbound(digits_or_e164: str) -> str:

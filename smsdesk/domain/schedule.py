@@ -168,8 +168,10 @@ class Recurrence:
     def from_json(cls, text: str | None) -> Recurrence:
         data: dict[str, Any] = json.loads(text) if text else {}
         return cls(
-            data.get("kind", "once"), int(data.get("interval", 1)),
-            tuple(data.get("weekdays") or ()), data.get("month_day"),
+            data.get("kind", "once"),
+            int(data.get("interval", 1)),
+            tuple(data.get("weekdays") or ()),
+            data.get("month_day"),
         )
 
 
@@ -213,7 +215,9 @@ def _dates(rule: Recurrence, first: date, near: date) -> Iterator[date]:
         k += 1
 
 
-def occurrences(rule: Recurrence, first_local: datetime, zone_name: str, after: datetime | None = None) -> Iterator[datetime]:
+def occurrences(
+    rule: Recurrence, first_local: datetime, zone_name: str, after: datetime | None = None
+) -> Iterator[datetime]:
     """UTC instants of the runs of a schedule, in order, each later than ``after`` (if given).
 
     Args:
@@ -324,15 +328,17 @@ def defer_for_quiet(when: datetime, zones: Iterable[str], quiet: QuietHours | No
         blocking = z0
         if t == when:
             return Deferral(when)
-        return Deferral(t, f"Quiet hours {quiet.text()}: no common window across {', '.join(zone_list)}; "
-                           f"waits until {to_local(t, z0):%H:%M} in {z0}.")
+        return Deferral(
+            t,
+            f"Quiet hours {quiet.text()}: no common window across {', '.join(zone_list)}; "
+            f"waits until {to_local(t, z0):%H:%M} in {z0}.",
+        )
     if t == when:
         return Deferral(when)
     z = blocking or zone_list[0]
-    return Deferral(t, f"Quiet hours {quiet.text()} in {z}: waits until {to_local(t, z):%a %H:%M} there "
-                       f"({t:%H:%M} UTC).")
-
-
+    return Deferral(
+        t, f"Quiet hours {quiet.text()} in {z}: waits until {to_local(t, z):%a %H:%M} there ({t:%H:%M} UTC)."
+    )
 
 
 # ---- the stored item, as services and views see it -----------------------------------------
@@ -406,13 +412,13 @@ class ScheduleItem:
         }
 
 
-
 def counts_text(counts: dict[str, int], skipped: int = 0) -> str:
     """``3 delivered, 1 failed`` for the history list."""
     parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     if skipped:
         parts.append(f"{skipped} skipped (opted out)")
     return ", ".join(parts) or "no messages"
+
 
 __all__ = [
     "counts_text",

@@ -20,6 +20,7 @@ one part and has a character at or above U+0300 (below it nothing can join).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -33,6 +34,10 @@ UCS2 = "UCS-2"
 
 SINGLE_LIMIT = {GSM7: 160, UCS2: 70}
 MULTI_LIMIT = {GSM7: 153, UCS2: 67}
+
+# The longest text smsdesk sends as one message (in characters, after newline normalisation):
+# about ten parts. The send path refuses longer texts; the counters warn as they are typed.
+MAX_MESSAGE_CHARS = 1600
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +126,13 @@ def _may_cluster(text: str) -> bool:
     return any(_joiner(ch) for ch in set(text) if ch >= "\u0300")
 
 
-def _clusters(text: str) -> list[list[int]] | None:
-    """The UTF-16 cost of each code point, grouped by grapheme cluster; None when every code
-    point stands alone (the common case, which then packs code point by code point)."""
-    clusters: list[list[int]] = []
-    joined = False
+def _joins(text: str) -> Iterator[tuple[str, bool]]:
+    """Each code point of ``text`` and whether it joins the grapheme cluster before it."""
+    first = True
     prev = ""
     riding_ri = False  # the current cluster is a single regional indicator, waiting for its pair
     for ch in text:
-        cost = 2 if ch > "\uffff" else 1
-        if not clusters or ch < "\u0300":
+        if first or ch < "\u0300":
             join = False  # nothing below U+0300 extends a cluster
         elif prev == _ZWJ:
             join = not ch.isspace() and unicodedata.category(ch)[0] != "C"
@@ -138,15 +140,37 @@ def _clusters(text: str) -> list[list[int]] | None:
             join = riding_ri
         else:
             join = _joiner(ch)
+        riding_ri = not join and _is_regional(ch)
+        first = False
+        prev = ch
+        yield ch, join
+
+
+def _clusters(text: str) -> list[list[int]] | None:
+    """The UTF-16 cost of each code point, grouped by grapheme cluster; None when every code
+    point stands alone (the common case, which then packs code point by code point)."""
+    clusters: list[list[int]] = []
+    joined = False
+    for ch, join in _joins(text):
+        cost = 2 if ch > "\uffff" else 1
         if join:
             clusters[-1].append(cost)
             joined = True
-            riding_ri = False
         else:
             clusters.append([cost])
-            riding_ri = _is_regional(ch)
-        prev = ch
     return clusters if joined else None
+
+
+def graphemes(text: str) -> list[str]:
+    """``text`` cut into what a person sees as single characters (a flag, a family emoji, a
+    letter with its accent), by the same rules that keep them in one message part."""
+    out: list[str] = []
+    for ch, join in _joins(text):
+        if join:
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
 
 
 def _pack_clusters(clusters: list[list[int]], limit: int) -> tuple[int, int]:

@@ -38,9 +38,7 @@ class Status(StrEnum):
         return _LABELS[self]
 
 
-FINAL = frozenset(
-    {Status.DELIVERED, Status.FAILED, Status.EXPIRED, Status.REJECTED, Status.CANCELLED, Status.RECEIVED}
-)
+FINAL = frozenset({Status.DELIVERED, Status.FAILED, Status.EXPIRED, Status.REJECTED, Status.CANCELLED, Status.RECEIVED})
 
 # Rank orders the non-final states; any final state outranks all of them.
 _RANK = {

@@ -15,7 +15,10 @@ from smsdesk.providers._http import classify_aiohttp
 
 
 class AiohttpClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` over ``httpx_aiohttp``; :func:`smsdesk.providers._http.request` uses its session directly."""
+    """An ``httpx.AsyncClient`` over ``httpx_aiohttp``.
+
+    :func:`smsdesk.providers._http.request` uses its session directly.
+    """
 
     def __init__(self, *, timeout: httpx.Timeout | float, limits: httpx.Limits, headers: dict[str, str]) -> None:
         from httpx_aiohttp import AiohttpTransport
@@ -36,14 +39,25 @@ class AiohttpClient(httpx.AsyncClient):
 
 
 async def aio_request(
-    client: AiohttpClient, provider: str, method: str, url: str, content: bytes | None,
-    headers: Mapping[str, str], params: Mapping[str, str] | None,
+    client: AiohttpClient,
+    provider: str,
+    method: str,
+    url: str,
+    content: bytes | None,
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None,
 ) -> httpx.Response:
     hdrs = {**client.base_headers, **headers}
     try:
         async with client.session().request(
-            method, url, data=content, headers=hdrs, params=params, allow_redirects=False,
-            auto_decompress=False, timeout=client.aio_timeout,
+            method,
+            url,
+            data=content,
+            headers=hdrs,
+            params=params,
+            allow_redirects=False,
+            auto_decompress=False,
+            timeout=client.aio_timeout,
         ) as resp:
             body = await resp.read()
             ext = {"reason_phrase": resp.reason.encode()} if resp.reason else {}

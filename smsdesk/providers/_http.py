@@ -65,8 +65,10 @@ def make_client(timeout: httpx.Timeout | float | None = None, transport: str | N
 
 
 def _unreachable(provider: str, exc: BaseException) -> str:
-    return (f"Could not reach {provider} ({str(exc) or type(exc).__name__}); nothing was sent. "
-            "Check the internet connection and the account's base URL.")
+    return (
+        f"Could not reach {provider} ({str(exc) or type(exc).__name__}); nothing was sent. "
+        "Check the internet connection and the account's base URL."
+    )
 
 
 def classify_aiohttp(exc: BaseException, provider: str) -> ProviderError:
@@ -218,19 +220,26 @@ def generic_error(resp: httpx.Response, provider: str, *, idempotent: bool = Fal
         )
     if code == 503:
         return ProviderError(
-            f"{provider} is unavailable (HTTP {code}): {text}", ErrorKind.RETRYABLE,
-            status_code=code, retry_after=retry_after(resp),
+            f"{provider} is unavailable (HTTP {code}): {text}",
+            ErrorKind.RETRYABLE,
+            status_code=code,
+            retry_after=retry_after(resp),
         )
     if code in (502, 504) and not idempotent:
         return ProviderError(
             f"{provider}'s gateway answered HTTP {code} ({text}) after the request was sent; the message may or "
             "may not have been sent, so it is not sent again automatically.",
-            ErrorKind.AMBIGUOUS, status_code=code,
+            ErrorKind.AMBIGUOUS,
+            status_code=code,
         )
     if code >= 500:
         kind = ErrorKind.RETRYABLE if idempotent else ErrorKind.AMBIGUOUS
-        return ProviderError(f"{provider} had an internal error (HTTP {code}): {text}", kind, status_code=code,
-                             retry_after=retry_after(resp))
+        return ProviderError(
+            f"{provider} had an internal error (HTTP {code}): {text}",
+            kind,
+            status_code=code,
+            retry_after=retry_after(resp),
+        )
     if code in (401, 403):
         return ProviderError(f"{provider} refused the API key (HTTP {code}): {text}", status_code=code, auth=True)
     return ProviderError(f"{provider} refused the message (HTTP {code}): {text}", status_code=code)

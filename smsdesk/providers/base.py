@@ -6,7 +6,7 @@ raises :class:`ProviderError` with a ``kind`` for every failure. It never touche
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,7 +19,7 @@ from smsdesk.domain.models import (
     SendResult,
     StatusEvent,
 )
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.providers.spec import ProviderSpec
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ class Provider(Protocol):
 
     async def reconcile(self, local_id: str, sent_after: datetime) -> SendResult | None: ...
 
+    async def reconcile_many(self, local_ids: Sequence[str], sent_after: datetime) -> dict[str, SendResult]: ...
+
 
 class BaseProvider:
     """Defaults for optional capabilities; adapters override what their provider offers."""
@@ -127,3 +129,16 @@ class BaseProvider:
 
     async def reconcile(self, local_id: str, sent_after: datetime) -> SendResult | None:
         return None
+
+    async def reconcile_many(self, local_ids: Sequence[str], sent_after: datetime) -> dict[str, SendResult]:
+        """What the provider knows of each of ``local_ids`` (sent after ``sent_after``), by local id.
+
+        Those it does not know are left out. Adapters whose provider can list many messages in
+        one request override this (a batch of 1,000 is then one look, not 1,000).
+        """
+        found: dict[str, SendResult] = {}
+        for local_id in local_ids:
+            res = await self.reconcile(local_id, sent_after)
+            if res is not None:
+                found[local_id] = res
+        return found

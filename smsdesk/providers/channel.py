@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -38,7 +39,7 @@ from smsdesk.domain.models import (
 )
 from smsdesk.domain.phone import canonical_inbound
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
 from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (
@@ -129,6 +130,17 @@ def _is_inbound(ev: dict[str, Any]) -> bool:
     return has_text and not any(k in ev for k in ("status", "delivery_status", "custom_data", "request_id"))
 
 
+def _finite_number(value: Any) -> float | None:
+    """A JWT NumericDate as seconds, or None unless a finite JSON number (not a bool or text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
 def _dt(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
@@ -171,25 +183,35 @@ class ChannelProvider(BaseProvider):
         words = _http.error_text(resp)
         if code == 429:
             return ProviderError(
-                f"The connector is rate limiting: {words}", ErrorKind.RETRYABLE, status_code=code,
+                f"The connector is rate limiting: {words}",
+                ErrorKind.RETRYABLE,
+                status_code=code,
                 retry_after=_http.retry_after(resp),
             )
         if code > 500:
             return ProviderError(
-                f"The connector is unavailable (HTTP {code}): {words}", ErrorKind.RETRYABLE, status_code=code,
+                f"The connector is unavailable (HTTP {code}): {words}",
+                ErrorKind.RETRYABLE,
+                status_code=code,
                 retry_after=_http.retry_after(resp),
             )
         if code in (401, 403):
             # A refused key is our configuration, not this message: "failed", as with every provider.
-            return ProviderError(f"The connector refused the credentials (HTTP {code}): {words}", status_code=code, auth=True)
+            return ProviderError(
+                f"The connector refused the credentials (HTTP {code}): {words}", status_code=code, auth=True
+            )
         # The contract: any other non-200 is permanent, Bloomreach's enqueue_failed, which
         # PROVIDERS.md 6.2 maps to rejected. 500 included: only codes above 500 are retried.
         if code == 500:
             return ProviderError(
                 f"The connector failed on the message (HTTP 500): {words}. The Channel API contract does not "
-                "retry a 500; check the connector, then send it again.", status_code=code, rejected=True,
+                "retry a 500; check the connector, then send it again.",
+                status_code=code,
+                rejected=True,
             )
-        return ProviderError(f"The connector refused the message (HTTP {code}): {words}", status_code=code, rejected=True)
+        return ProviderError(
+            f"The connector refused the message (HTTP {code}): {words}", status_code=code, rejected=True
+        )
 
     async def _post(self, url: str, body: Any) -> httpx.Response:
         try:
@@ -257,8 +279,9 @@ class ChannelProvider(BaseProvider):
             expected = self.account.setting("webhook_token")
             if not expected:
                 raise WebhookRejected(
-                    401, "this account has neither a JWT secret nor a callback token: "
-                         "set a JWT secret, or edit and save the account to get a token"
+                    401,
+                    "this account has neither a JWT secret nor a callback token: "
+                    "set a JWT secret, or edit and save the account to get a token",
                 )
             given = req.query.get("token", "")
             if not given:
@@ -272,17 +295,27 @@ class ChannelProvider(BaseProvider):
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else auth
         if not token:
             raise WebhookRejected(401, "no JWT in the Authorization header")
+        if not token.isascii():  # PyJWT's .encode() would fail on undecodable bytes (a 500)
+            raise WebhookRejected(401, "malformed JWT (not ASCII)")
         try:
             claims = jwt.decode(
-                token, secret, algorithms=["HS256"], options={"require": ["iat"], "verify_iat": False},
+                token,
+                secret,
+                algorithms=["HS256"],
+                options={"require": ["iat"], "verify_iat": False},
                 leeway=CLOCK_SKEW_S,
             )
         except jwt.PyJWTError as exc:
             raise WebhookRejected(401, f"JWT rejected: {exc}") from exc
-        try:
-            iat = float(claims["iat"])
-        except (TypeError, ValueError) as exc:
-            raise WebhookRejected(401, "JWT iat is not a number") from exc
+        times = {claim: _finite_number(claims[claim]) for claim in ("iat", "exp", "nbf") if claim in claims}
+        for claim, seconds in times.items():
+            if seconds is None:
+                # PyJWT takes "iat": NaN, for which both window checks below are false (valid
+                # for ever), and an "exp" of 400 digits; float() of either would be a 500.
+                raise WebhookRejected(401, f"JWT {claim} is not a finite number of seconds")
+        iat = times.get("iat")
+        if iat is None:  # required by decode(); kept for the type checker
+            raise WebhookRejected(401, "JWT has no iat")
         if iat > now + CLOCK_SKEW_S:
             raise WebhookRejected(401, f"JWT iat is {int(iat - now)} s in the future (check this computer's clock)")
         if now - iat > JWT_WINDOW_S:
@@ -330,7 +363,9 @@ class ChannelProvider(BaseProvider):
                 StatusEvent(
                     _sid(_first(ev, "message_id", "provider_message_id")),
                     _sid(_first(ev, "custom_data", "request_id")),
-                    status, raw, None if err is None else str(err),
+                    status,
+                    raw,
+                    None if err is None else str(err),
                     _dt(_first(ev, "timestamp", "time", "created")),
                 )
             )
@@ -338,16 +373,29 @@ class ChannelProvider(BaseProvider):
 
 
 FIELDS = (
-    FieldSpec("url", "Send URL", required=True,
-              help="The connector's send endpoint (absolute, or a path relative to the base URL)."),
+    FieldSpec(
+        "url",
+        "Send URL",
+        required=True,
+        help="The connector's send endpoint (absolute, or a path relative to the base URL).",
+    ),
     BASE_URL,
     SENDER,
     API_KEY,
-    FieldSpec("jwt_secret", "Callback JWT secret", secret=True,
-              help="When set, delivery reports must carry an HS256 JWT signed with it."),
-    FieldSpec("webhook_token", "Callback token", generated=True,
-              help="Secret token in the delivery-report URL; it authenticates reports when no JWT secret is set."),
-    FieldSpec("verify_url", "Verify credentials URL", help="Optional; used by Test."),
+    FieldSpec(
+        "jwt_secret",
+        "Callback JWT secret",
+        secret=True,
+        help="When set, delivery reports must carry an HS256 JWT signed with it.",
+    ),
+    FieldSpec(
+        "webhook_token",
+        "Callback token",
+        generated=True,
+        advanced=True,
+        help="Secret token in the delivery-report URL; it authenticates reports when no JWT secret is set.",
+    ),
+    FieldSpec("verify_url", "Verify credentials URL", help="Optional; used by Test.", advanced=True),
     *COMMON_TAIL,
 )
 
@@ -355,11 +403,11 @@ SPEC = ProviderSpec(
     id="channel",
     name=NAME,
     fields=FIELDS,
-    caps=Capabilities(webhooks=True, webhook_signed=True, idempotent=True),
+    caps=Capabilities(webhooks=True, webhook_signed=True, idempotent=True, callback_per_send=True),
     limits=Limits(concurrency=8, per_second=50),
     default_base_url="",
     factory=lambda acct, client: ChannelProvider(acct, client),
     notes="Any connector that implements the Bloomreach Channel API send contract. "
-          "Extra headers: --set chan.<Name>=value is sent as Chan-<Name>.",
+    "Extra headers: --set chan.<Name>=value is sent as Chan-<Name>.",
 )
 ChannelProvider.spec = SPEC

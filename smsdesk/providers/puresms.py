@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from smsdesk.domain.models import (
 from smsdesk.domain.phone import canonical_inbound
 from smsdesk.domain.segments import analyze, strip_to_gsm
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
 from smsdesk.providers import _http
 from smsdesk.providers.base import BaseProvider, international_digits
 from smsdesk.providers.spec import (
@@ -43,6 +44,10 @@ from smsdesk.providers.spec import (
 )
 
 REPLAY_WINDOW_S = 300
+# Unix seconds in plain ASCII digits, no sign, point, exponent, underscore or leading zero:
+# float() would take "nan" (for which the window check is always false: valid for ever),
+# "inf" and 400-digit numbers (OverflowError), int() underscores and other scripts' digits.
+_UNIX_SECONDS = re.compile(r"[1-9][0-9]{0,11}")
 BULK_CHUNK = 1000
 
 # "Queued" at the provider means accepted, not final: SENT (no PENDING in smsdesk; see the
@@ -64,6 +69,10 @@ STATUS_MAP = {
 NUMERIC_MAP = {1: Status.SENT, 2: Status.FAILED, 7: Status.DELIVERED}
 
 UNICODE_MODES = ("Allow", "Deny", "Strip")
+UNICODE_HELP = (
+    "Emoji and letters outside the basic SMS alphabet. Allow: sent as they are (UCS-2, 70 characters "
+    "per part); Deny: PureSMS refuses such a message; Strip: PureSMS removes those characters."
+)
 
 
 def map_status(raw: Any) -> tuple[Status, str]:
@@ -129,16 +138,20 @@ def verify_signature(secret: str, req: WebhookRequest, now: float) -> None:
     ts = req.headers.get("x-webhook-timestamp", "")
     if not sig or not ts:
         raise WebhookRejected(401, "unsigned: X-Webhook-Signature or X-Webhook-Timestamp missing")
-    try:
-        ts_val = float(ts)
-    except ValueError as exc:
-        raise WebhookRejected(401, "malformed X-Webhook-Timestamp") from exc
+    if not _UNIX_SECONDS.fullmatch(ts):
+        raise WebhookRejected(401, "malformed X-Webhook-Timestamp (not whole Unix seconds)")
+    ts_val = int(ts)
     if abs(now - ts_val) > REPLAY_WINDOW_S:
         raise WebhookRejected(401, f"timestamp {int(now - ts_val)} s off (window ±{REPLAY_WINDOW_S} s)")
     if not secret:
         raise WebhookRejected(401, "no webhook_secret is configured for this account")
+    sig = sig.strip()
+    if not sig.isascii():
+        # A base64 signature is ASCII; other bytes reach us as surrogate escapes that .encode()
+        # refuses (a 500 with a traceback before).
+        raise WebhookRejected(401, "malformed signature (not base64)")
     expected = sign(secret, ts, req.body)
-    if not hmac.compare_digest(expected.encode(), sig.strip().encode()):
+    if not hmac.compare_digest(expected.encode(), sig.encode()):
         raise WebhookRejected(401, "signature mismatch")
 
 
@@ -205,11 +218,17 @@ class PureSmsProvider(BaseProvider):
                 body["sendAtUtc"] = chunk[0].send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             sent_idx = [i for i in range(len(chunk)) if i not in pre]
             if not items:
-                results += [SendResult(m.local_id, None, Status.REJECTED, "", error=pre[i]) for i, m in enumerate(chunk)]
+                results += [
+                    SendResult(m.local_id, None, Status.REJECTED, "", error=pre[i]) for i, m in enumerate(chunk)
+                ]
                 continue
             resp = await _http.request(
-                self.client, self.spec.name, "POST", f"{self.base_url}/sms/send/bulk",
-                json_body=body, headers=self._headers(),
+                self.client,
+                self.spec.name,
+                "POST",
+                f"{self.base_url}/sms/send/bulk",
+                json_body=body,
+                headers=self._headers(),
             )
             if resp.status_code not in (200, 201, 202, 207):
                 raise self._error(resp)
@@ -234,7 +253,10 @@ class PureSmsProvider(BaseProvider):
 
     async def cancel(self, provider_message_id: str) -> None:
         resp = await _http.request(
-            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/{provider_message_id}",
+            self.client,
+            self.spec.name,
+            "DELETE",
+            f"{self.base_url}/sms/send/{provider_message_id}",
             headers=self._headers(),
         )
         if resp.status_code == 400:
@@ -246,7 +268,10 @@ class PureSmsProvider(BaseProvider):
 
     async def cancel_batch(self, batch_id: str) -> int:
         resp = await _http.request(
-            self.client, self.spec.name, "DELETE", f"{self.base_url}/sms/send/bulk/{batch_id}",
+            self.client,
+            self.spec.name,
+            "DELETE",
+            f"{self.base_url}/sms/send/bulk/{batch_id}",
             headers=self._headers(),
         )
         if resp.status_code != 200:
@@ -268,16 +293,23 @@ class PureSmsProvider(BaseProvider):
         if code in (401, 403):
             raise ProviderError(
                 f"{name} refused the API key (HTTP {code}): {_http.error_text(resp)}. "
-                "Copy the workspace's API key again and save it.", auth=True, status_code=code,
+                "Copy the workspace's API key again and save it.",
+                auth=True,
+                status_code=code,
             )
         if code == 429:
             err = _http.generic_error(resp, name)
             wait = f" in {err.retry_after:.0f} s" if err.retry_after else " in a minute"
-            raise ProviderError(f"{err} The key was not checked; press Test again{wait}.", err.kind,
-                                status_code=code, retry_after=err.retry_after)
+            raise ProviderError(
+                f"{err} The key was not checked; press Test again{wait}.",
+                err.kind,
+                status_code=code,
+                retry_after=err.retry_after,
+            )
         if code >= 500:
-            raise ProviderError(f"{_http.generic_error(resp, name)} The key was not checked; try again later.",
-                                status_code=code)
+            raise ProviderError(
+                f"{_http.generic_error(resp, name)} The key was not checked; try again later.", status_code=code
+            )
         if code in (200, 400) and isinstance(_http.body_json(resp), dict):
             return f"{name} accepted the API key."
         if code == 404:
@@ -289,7 +321,8 @@ class PureSmsProvider(BaseProvider):
         shape = "JSON" if isinstance(_http.body_json(resp), dict) else "a page that is not JSON"
         raise ProviderError(
             f"{url} answered HTTP {code} with {shape}, which {name} never answers, so the key was not "
-            "checked. Check the base URL.", status_code=code,
+            "checked. Check the base URL.",
+            status_code=code,
         )
 
     # ---- webhooks ----------------------------------------------------------------------
@@ -324,7 +357,10 @@ class PureSmsProvider(BaseProvider):
                 err = _get(data, "errorCode")
                 receipts.append(
                     StatusEvent(
-                        _sid(_get(data, "messageId")), _sid(_get(data, "clientReference")), status, raw,
+                        _sid(_get(data, "messageId")),
+                        _sid(_get(data, "clientReference")),
+                        status,
+                        raw,
                         None if err in (None, "") else f"Error code {err}",
                         _dt(_get(data, "deliveredAt")) or _dt(_get(data, "processedAt")),
                     )
@@ -332,8 +368,10 @@ class PureSmsProvider(BaseProvider):
             elif etype == 2:
                 inbound.append(
                     InboundMessage(
-                        _sid(_get(data, "messageId")), canonical_inbound(str(_get(data, "sender") or "")),
-                        canonical_inbound(str(_get(data, "inboundNumber") or "")), str(_get(data, "body") or ""),
+                        _sid(_get(data, "messageId")),
+                        canonical_inbound(str(_get(data, "sender") or "")),
+                        canonical_inbound(str(_get(data, "inboundNumber") or "")),
+                        str(_get(data, "body") or ""),
                         _dt(_get(data, "receivedAt")),
                     )
                 )
@@ -344,10 +382,20 @@ FIELDS = (
     BASE_URL,
     SENDER,
     API_KEY,
-    FieldSpec("webhook_secret", "Webhook signing secret", secret=True,
-              help="From Settings -> Webhooks in the PureSMS workspace."),
-    FieldSpec("unicode", "Unicode mode", default="Allow", choices=UNICODE_MODES,
-              help="Allow sends UCS-2; Deny refuses; Strip removes non-GSM characters."),
+    FieldSpec(
+        "webhook_secret",
+        "Webhook signing secret",
+        secret=True,
+        help="From Settings -> Webhooks in the PureSMS workspace.",
+    ),
+    FieldSpec(
+        "unicode",
+        "Special characters (Unicode mode)",
+        default="Allow",
+        choices=UNICODE_MODES,
+        help=UNICODE_HELP,
+        advanced=True,
+    ),
     *COMMON_TAIL,
 )
 
@@ -361,16 +409,30 @@ SPEC: ProviderSpec = ProviderSpec(
     limits=Limits(concurrency=8, per_second=50),
     default_base_url="https://connect-api.divergent.cloud",
     factory=lambda acct, client: _make(SPEC, acct, client),
+    # No status or search endpoint: only a delivery receipt (clientReference) can settle one.
+    unsettled_note=(
+        "PureSMS cannot be asked whether these went out: it has no way to look a message up. "
+        "Any that did go out are settled when PureSMS's delivery receipt reaches smsdesk (through "
+        "its webhook); check the rest in the PureSMS portal, then mark them as sent or send them again."
+    ),
 )
 
 SANDBOX_SPEC: ProviderSpec = ProviderSpec(
     id="sandbox",
     name="Sandbox",
     fields=(
-        BASE_URL, SENDER,
+        BASE_URL,
+        SENDER,
         FieldSpec("api_key", "API key", secret=True, generated=True),
         FieldSpec("webhook_secret", "Webhook signing secret", secret=True, generated=True),
-        FieldSpec("unicode", "Unicode mode", default="Allow", choices=UNICODE_MODES),
+        FieldSpec(
+            "unicode",
+            "Special characters (Unicode mode)",
+            default="Allow",
+            choices=UNICODE_MODES,
+            help=UNICODE_HELP,
+            advanced=True,
+        ),
         *COMMON_TAIL,
     ),
     caps=CAPS,
@@ -378,6 +440,10 @@ SANDBOX_SPEC: ProviderSpec = ProviderSpec(
     default_base_url="",
     factory=lambda acct, client: _make(SANDBOX_SPEC, acct, client),
     notes="The built-in simulated provider (PureSMS wire format); no account, no real SMS.",
+    unsettled_note=(
+        "The sandbox, like PureSMS whose wire format it speaks, cannot be asked whether these went "
+        "out; a delivery receipt still settles any that did. Mark them as sent or send them again."
+    ),
 )
 
 

@@ -136,12 +136,16 @@ class Send2Provider(BaseProvider):
             # PROVIDERS.md 6.2: a 406 at submission is Send-2 refusing this message -> rejected.
             return ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=code, rejected=True)
         if code in (401, 403):
-            return ProviderError(f"{NAME} refused the API token (HTTP {code}): {_words(resp)}", status_code=code, auth=True)
+            return ProviderError(
+                f"{NAME} refused the API token (HTTP {code}): {_words(resp)}", status_code=code, auth=True
+            )
         if code == 500:
             # No client reference: it may have gone out, and a retry could send it twice.
             return ProviderError(
-                f"{NAME} had an internal error (HTTP {code}): {_words(resp)}; the message may or may not have been sent.",
-                ErrorKind.AMBIGUOUS, status_code=code,
+                f"{NAME} had an internal error (HTTP {code}): {_words(resp)}; "
+                "the message may or may not have been sent.",
+                ErrorKind.AMBIGUOUS,
+                status_code=code,
             )
         return _http.generic_error(resp, NAME)
 
@@ -162,8 +166,9 @@ class Send2Provider(BaseProvider):
         if resp.status_code != 200:
             raise self._error(resp)
         if isinstance(data, dict) and data.get("success") is False:
-            raise ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=resp.status_code,
-                                rejected=True)
+            raise ProviderError(
+                f"{NAME} refused the message: {_words(resp)}", status_code=resp.status_code, rejected=True
+            )
         inner: dict[str, Any] = {}
         if isinstance(data, dict) and isinstance(data.get("data"), dict):
             inner = data["data"]
@@ -174,7 +179,10 @@ class Send2Provider(BaseProvider):
             status = Status.SENT  # a 200 means accepted, whatever the wording
         units = inner.get("units")
         return SendResult(
-            msg.local_id, None if pmid in (None, "") else str(pmid), status, raw,
+            msg.local_id,
+            None if pmid in (None, "") else str(pmid),
+            status,
+            raw,
             segments=units if isinstance(units, int) and not isinstance(units, bool) else None,
         )
 
@@ -212,8 +220,14 @@ FIELDS = (
     BASE_URL,
     FieldSpec("sender", "Sender ID", help="The numeric sender ID Send-2 assigned to the account."),
     API_KEY,
-    FieldSpec("hash_kenyan", "Send Kenyan numbers hashed", default="false", choices=("false", "true"),
-              help="Send +254 numbers as the M-PESA SHA-256 hash instead of the number."),
+    FieldSpec(
+        "hash_kenyan",
+        "Send Kenyan numbers hashed",
+        default="false",
+        choices=("false", "true"),
+        help="Send +254 numbers as the M-PESA SHA-256 hash instead of the number.",
+        advanced=True,
+    ),
     *COMMON_TAIL,
     *POLL_TAIL,
 )
@@ -227,5 +241,11 @@ SPEC = ProviderSpec(
     default_base_url="https://sms.send-2.com",
     factory=lambda acct, client: Send2Provider(acct, client),
     notes="Delivery reports by polling only; no bulk, scheduling, webhooks or replies.",
+    # A send cut off before its answer has no Send-2 id, and Send-2 keeps no reference of ours.
+    unsettled_note=(
+        "Send-2 cannot be asked about a send that was cut off: without its answer smsdesk has no "
+        "Send-2 message number to look up. Check with the recipients or on Send-2's website, then "
+        "mark them as sent or send them again."
+    ),
 )
 Send2Provider.spec = SPEC

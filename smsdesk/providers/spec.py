@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
-    """One account field. ``secret`` fields live in the keyring and show as password boxes."""
+    """One account field. ``secret`` fields live in the keyring and show as password boxes;
+    ``advanced`` ones (tuning and plumbing most people never change) sit in the account
+    form's closed "Advanced" section."""
 
     name: str
     label: str
@@ -30,6 +32,7 @@ class FieldSpec:
     generated: bool = False  # filled with a random token when left empty
     number: str = ""  # "int" or "float": the value must be such a number, at least ``minimum``
     minimum: float = 0.0
+    advanced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,24 @@ class Capabilities:
     balance: bool = False
     idempotent: bool = False  # the provider dedupes on our client reference
     reconcile: bool = False  # an ambiguous send can be checked against the provider's log
+    callback_per_send: bool = False  # each send names the webhook URL: nothing to paste in a dashboard
+
+    @property
+    def settle(self) -> str:
+        """How a send that may or may not have gone out (``needs_review``) can be settled
+        without a person: :data:`SETTLE_LOOKUP`, :data:`SETTLE_RESEND`, or "" (it cannot)."""
+        if self.reconcile:
+            return SETTLE_LOOKUP
+        if self.idempotent:
+            return SETTLE_RESEND
+        return ""
+
+
+# Ways to settle an undecided send (Capabilities.settle). LOOKUP: the provider's message log is
+# searched for our reference (``Provider.reconcile_many``). RESEND: the provider drops a repeat
+# of our reference, so sending it again cannot reach anyone twice.
+SETTLE_LOOKUP = "lookup"
+SETTLE_RESEND = "resend"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +85,16 @@ class ProviderSpec:
     factory: Callable[[AccountConfig, httpx.AsyncClient], Provider] | None = None
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Said on a batch of undecided sends when the provider cannot be asked (caps.settle == ""):
+    # what, if anything, can still settle them. Empty: a sentence built from the name.
+    unsettled_note: str = ""
+
+    @property
+    def cannot_ask_note(self) -> str:
+        return self.unsettled_note or (
+            f"{self.name} cannot be asked whether these went out. Check with the recipients or on "
+            f"{self.name}'s own website, then mark them as sent or send them again."
+        )
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -76,15 +107,49 @@ class ProviderSpec:
 BASE_URL = FieldSpec("base_url", "Base URL", help="API host; change for regional hosts, tests or the sandbox.")
 SENDER = FieldSpec("sender", "Sender ID", help="The name or number messages come from.")
 API_KEY = FieldSpec("api_key", "API key", secret=True, required=True)
-CONCURRENCY = FieldSpec("concurrency", "Sends in flight", default="8", help="Parallel single sends.",
-                        number="int", minimum=1)
-RATE = FieldSpec("rate_per_second", "Max sends per second", default="50", number="float", minimum=0.01)
-PRICE = FieldSpec("price_per_segment", "Price per segment", default="0", help="For cost estimates.",
-                  number="float")
+CONCURRENCY = FieldSpec(
+    "concurrency",
+    "Messages sent at once",
+    default="8",
+    help="How many single messages are handed to the provider in parallel (sends in flight).",
+    number="int",
+    minimum=1,
+    advanced=True,
+)
+RATE = FieldSpec(
+    "rate_per_second",
+    "Messages per second, at most",
+    default="50",
+    help="A ceiling on sends per second, below the provider's own limit.",
+    number="float",
+    minimum=0.01,
+    advanced=True,
+)
+# Empty means "not known" (estimates say "cost unknown"), never free.
+PRICE = FieldSpec(
+    "price_per_segment",
+    "Price per segment",
+    help="What your provider charges per segment, for cost estimates; leave empty if you do not know.",
+    number="float",
+)
 COMMON_TAIL = (CONCURRENCY, RATE, PRICE)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).
-POLLING = FieldSpec("polling", "Polling", default="auto", choices=("auto", "always", "off"),
-                    help="auto: poll while no tunnel brings this account's webhooks in.")
-POLL_RATE = FieldSpec("poll_per_second", "Polls per second", default="2",
-                      help="At most this many status or reply requests per second.", number="float", minimum=0.01)
+POLLING = FieldSpec(
+    "polling",
+    "Ask the provider for updates",
+    default="auto",
+    choices=("auto", "always", "off"),
+    help="Polling. auto: ask for statuses and replies while no tunnel brings this account's "
+    "webhooks in; always: ask even then; off: never ask.",
+    advanced=True,
+)
+POLL_RATE = FieldSpec(
+    "poll_per_second",
+    "Update requests per second, at most",
+    default="2",
+    help="At most this many status or reply requests (polls) per second.",
+    number="float",
+    minimum=0.01,
+    advanced=True,
+)
 POLL_TAIL = (POLLING, POLL_RATE)

@@ -77,11 +77,23 @@ class ChannelWire:
         if previous is not None:
             return web.json_response(previous)
         rec = SentRecord(
-            self.server.next_id(), data["recipient"], data["sender"], data["message"], data["custom_data"], None,
-            wire="channel", extra={"request_id": data["request_id"], "webhook_url": data["webhook_url"],
-                                   "headers": {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("chan-")
-                                               and k.lower() != "chan-api-key"},
-                                   "metadata": data.get("metadata")},
+            self.server.next_id(),
+            data["recipient"],
+            data["sender"],
+            data["message"],
+            data["custom_data"],
+            None,
+            wire="channel",
+            extra={
+                "request_id": data["request_id"],
+                "webhook_url": data["webhook_url"],
+                "headers": {
+                    k.lower(): v
+                    for k, v in request.headers.items()
+                    if k.lower().startswith("chan-") and k.lower() != "chan-api-key"
+                },
+                "metadata": data.get("metadata"),
+            },
         )
         answer = {"message_id": rec.id, "status": "accepted"}
         self.by_request[data["request_id"]] = answer
@@ -102,8 +114,11 @@ class ChannelWire:
             return False
         state = STATUS.get(status, status.lower())
         event = {
-            "request_id": rec.extra.get("request_id"), "custom_data": rec.client_reference, "message_id": rec.id,
-            "status": state, "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "request_id": rec.extra.get("request_id"),
+            "custom_data": rec.client_reference,
+            "message_id": rec.id,
+            "status": state,
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "error": None if state in ("sent", "delivered", "enqueued") else f"sandbox: {state}",
         }
         ok = await self.server.post_webhook([event], url, self._headers(url))

@@ -47,7 +47,9 @@ class SandboxConfig:
     send_receipts: bool = True
     seed: int | None = None
     # other wire formats (sandbox/mobivate.py, send2.py, channel.py)
-    channel_jwt_secret: str = field(default="", repr=False)  # sign Channel API delivery reports with an HS256 JWT when set
+    channel_jwt_secret: str = field(
+        default="", repr=False
+    )  # sign Channel API delivery reports with an HS256 JWT when set
     # Per-callback JWT secrets (webhook URL path -> secret): a Channel API account pointed at
     # this sandbox has its reports signed with its own jwt_secret. Memory only.
     channel_jwt_secrets: dict[str, str] = field(default_factory=dict, repr=False)

@@ -36,9 +36,18 @@ STATUS = {
 
 
 def error(status: int, text: str, name: str | None = None) -> dict[str, Any]:
-    names = {400: "ValidationError", 401: "AuthenticationError", 402: "InsufficientCreditError",
-             403: "AuthenticationError", 429: "RateLimitError", 500: "InternalServerError"}
-    return {"success": False, "error": {"name": name or names.get(status, "Error"), "statusCode": status, "object": text}}
+    names = {
+        400: "ValidationError",
+        401: "AuthenticationError",
+        402: "InsufficientCreditError",
+        403: "AuthenticationError",
+        429: "RateLimitError",
+        500: "InternalServerError",
+    }
+    return {
+        "success": False,
+        "error": {"name": name or names.get(status, "Error"), "statusCode": status, "object": text},
+    }
 
 
 def _now() -> str:
@@ -82,11 +91,18 @@ class MobivateWire:
             return "Invalid Recipient object (international digits, no +)"
         return None
 
-    def _record(self, recipient: str, originator: str, text: str, ref: Any, data: dict[str, Any],
-                batch_id: str | None = None) -> SentRecord:
+    def _record(
+        self, recipient: str, originator: str, text: str, ref: Any, data: dict[str, Any], batch_id: str | None = None
+    ) -> SentRecord:
         rec = SentRecord(
-            str(uuid.uuid4()), recipient, originator, text, None if ref is None else str(ref),
-            data.get("scheduleDateTime"), batch_id, wire="mobivate",
+            str(uuid.uuid4()),
+            recipient,
+            originator,
+            text,
+            None if ref is None else str(ref),
+            data.get("scheduleDateTime"),
+            batch_id,
+            wire="mobivate",
             extra={"callback": data.get("callbackURL") or "", "dr_id": uuid.uuid4().hex, "created": _now()},
         )
         self.server.record(rec)
@@ -104,8 +120,12 @@ class MobivateWire:
         if data["recipient"] in self.optouts and data.get("excludeOptouts", True) is not False:
             return web.json_response(error(403, "Recipient has opted out", "OptOutError"), status=403)
         rec = self._record(data["recipient"], data["originator"], data["text"], data.get("reference"), data)
-        record = {"id": rec.id, "type": "SingleSMS", "scheduled": data.get("scheduleDateTime") or _now(),
-                  "recipientCount": 1}
+        record = {
+            "id": rec.id,
+            "type": "SingleSMS",
+            "scheduled": data.get("scheduleDateTime") or _now(),
+            "recipientCount": 1,
+        }
         return web.json_response({"success": True, "record": record})
 
     async def send_batch(self, request: web.Request) -> web.StreamResponse:
@@ -136,17 +156,35 @@ class MobivateWire:
             accepted.append({"id": rec.id, "recipient": rec.recipient, "reference": rec.client_reference})
         if not accepted:
             return web.json_response(error(400, "No valid recipient"), status=400)
-        record = {"id": batch_id, "type": "BatchSMS", "name": data.get("name"), "recipientCount": len(accepted),
-                  "recipients": accepted, "rejected": errors}
+        record = {
+            "id": batch_id,
+            "type": "BatchSMS",
+            "name": data.get("name"),
+            "recipientCount": len(accepted),
+            "recipients": accepted,
+            "rejected": errors,
+        }
         return web.json_response({"success": True, "record": record})
 
     def _log_record(self, rec: SentRecord) -> dict[str, Any]:
         name, code = STATUS.get(rec.status, ("UNKNOWN", 6))
         return {
-            "id": rec.id, "created": rec.extra.get("created"), "modified": _now(), "originator": rec.sender,
-            "recipient": rec.recipient, "body": rec.content, "status": name, "statusCode": code,
-            "direction": "MT", "inReplyTo": None, "routeId": "mglobal", "parts": 1, "cost": 0.04,
-            "currency": "GBP", "senderReference": rec.client_reference, "campaignId": rec.batch_id,
+            "id": rec.id,
+            "created": rec.extra.get("created"),
+            "modified": _now(),
+            "originator": rec.sender,
+            "recipient": rec.recipient,
+            "body": rec.content,
+            "status": name,
+            "statusCode": code,
+            "direction": "MT",
+            "inReplyTo": None,
+            "routeId": "mglobal",
+            "parts": 1,
+            "cost": 0.04,
+            "currency": "GBP",
+            "senderReference": rec.client_reference,
+            "campaignId": rec.batch_id,
         }
 
     async def get_message(self, request: web.Request) -> web.StreamResponse:
@@ -189,15 +227,22 @@ class MobivateWire:
             self.optouts.discard(mobile)
         else:
             self.optouts.add(mobile)
-        return web.json_response({"mobile": mobile, "note": "API", "created": int(datetime.now(UTC).timestamp() * 1000)})
+        return web.json_response(
+            {"mobile": mobile, "note": "API", "created": int(datetime.now(UTC).timestamp() * 1000)}
+        )
 
     # ---- callbacks ---------------------------------------------------------------------
     async def _receipt(self, rec: SentRecord, status: str, same_event: bool = False) -> bool:
         name, code = STATUS.get(status, ("UNKNOWN", 6))
         body = {
-            "deliveryMessageId": rec.extra["dr_id"], "batchId": rec.batch_id or rec.extra["dr_id"],
-            "clientReference": rec.client_reference, "created": _now(), "status": name, "statusCode": code,
-            "parts": 1, "hlr": None,
+            "deliveryMessageId": rec.extra["dr_id"],
+            "batchId": rec.batch_id or rec.extra["dr_id"],
+            "clientReference": rec.client_reference,
+            "created": _now(),
+            "status": name,
+            "statusCode": code,
+            "parts": 1,
+            "hlr": None,
         }
         if not rec.extra.get("callback"):
             return False  # no Receipt URL: Mobivate would keep it for polling only
@@ -214,10 +259,15 @@ class MobivateWire:
 
     async def post_inbound(self, sender: str, to: str, body: str, rec: SentRecord | None = None) -> bool:
         mo = {
-            "id": uuid.uuid4().hex, "originator": sender, "recipient": to, "body": body,
+            "id": uuid.uuid4().hex,
+            "originator": sender,
+            "recipient": to,
+            "body": body,
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
             "inReplyTo": rec.extra.get("dr_id") if rec else None,
-            "logicalMessageId": rec.batch_id if rec else None, "ownerUserId": "sandbox", "direction": "MO",
+            "logicalMessageId": rec.batch_id if rec else None,
+            "ownerUserId": "sandbox",
+            "direction": "MO",
         }
         self.inbound.append(mo)
         if body.strip().upper() in ("STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"):

@@ -80,8 +80,9 @@ class Send2Wire:
         rec = SentRecord(_ulid(), phone, str(sender), text, None, None, wire="send2", extra={"units": units})
         self.server.record(rec)
         self.server._spawn(self.server._lifecycle(rec, self._no_callback, self._no_reply))
-        return web.json_response({"success": True, "message": "Processed",
-                                  "data": {"id": rec.id, "status": "Sent", "units": units}})
+        return web.json_response(
+            {"success": True, "message": "Processed", "data": {"id": rec.id, "status": "Sent", "units": units}}
+        )
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         if not self._auth(request):
@@ -89,9 +90,13 @@ class Send2Wire:
         rec = self.server.by_id.get(request.match_info["id"])
         if rec is None or rec.wire != "send2":
             return web.json_response(error(406, "Message not found."), status=406)
-        return web.json_response({"success": True, "message": "Fetched",
-                                  "data": {"status": "Sent", "dlr": DLR.get(rec.status, rec.status),
-                                           "units": rec.extra.get("units", 1)}})
+        return web.json_response(
+            {
+                "success": True,
+                "message": "Fetched",
+                "data": {"status": "Sent", "dlr": DLR.get(rec.status, rec.status), "units": rec.extra.get("units", 1)},
+            }
+        )
 
     async def get_balance(self, request: web.Request) -> web.StreamResponse:
         if not self._auth(request):

@@ -106,7 +106,10 @@ class SandboxServer:
         site = web.TCPSite(
             # SO_REUSEADDR lets a restart rebind a port in TIME_WAIT; on Windows it would also
             # let a second process listen on a port that is in use, so not there.
-            self._runner, self.host, self.port, reuse_address=os.name != "nt",
+            self._runner,
+            self.host,
+            self.port,
+            reuse_address=os.name != "nt",
         )
         await site.start()
         server = getattr(site, "_server", None)
@@ -179,9 +182,9 @@ class SandboxServer:
             self._spawn(self._lifecycle(rec))
             return
         self._sent_with[rec.id] = workspace
-        self._spawn(self._lifecycle(
-            rec, post_inbound=lambda sender, to, body: self._post_inbound(sender, to, body, workspace)
-        ))
+        self._spawn(
+            self._lifecycle(rec, post_inbound=lambda sender, to, body: self._post_inbound(sender, to, body, workspace))
+        )
 
     @staticmethod
     def unauthorized() -> web.Response:
@@ -228,8 +231,12 @@ class SandboxServer:
                 {"message": "One or more errors occurred!", "errors": {"request": [problem]}}, status=400
             )
         rec = SentRecord(
-            self.next_id(), item["recipient"], item["sender"], item["content"],
-            item.get("clientReference"), item.get("sendAtUtc"),
+            self.next_id(),
+            item["recipient"],
+            item["sender"],
+            item["content"],
+            item.get("clientReference"),
+            item.get("sendAtUtc"),
         )
         self.record(rec)
         self._start(rec, self._workspace(request))
@@ -259,8 +266,13 @@ class SandboxServer:
                 ids.append(None)
                 continue
             rec = SentRecord(
-                self.next_id(), item["recipient"], item["sender"], item["content"],
-                item.get("clientReference"), body.get("sendAtUtc"), batch_id,
+                self.next_id(),
+                item["recipient"],
+                item["sender"],
+                item["content"],
+                item.get("clientReference"),
+                body.get("sendAtUtc"),
+                batch_id,
             )
             self.record(rec)
             ids.append(rec.id)
@@ -312,7 +324,12 @@ class SandboxServer:
     async def h_get_config(self, request: web.Request) -> web.StreamResponse:
         # Field by field, never the secrets: asdict() would also walk the key and JWT dicts,
         # which the app thread may be changing right now.
-        cfg = {f.name: getattr(self.config, f.name) for f in fields(self.config) if f.name not in SECRET_KNOBS}
+        # Nor the clock: a function, not a setting (JSON cannot carry it).
+        cfg = {
+            f.name: getattr(self.config, f.name)
+            for f in fields(self.config)
+            if f.name not in SECRET_KNOBS and f.name != "clock"
+        }
         cfg["extra_webhooks"] = dict(cfg.get("extra_webhooks") or {})
         return web.json_response(cfg)
 
@@ -422,7 +439,10 @@ class SandboxServer:
         }
 
     async def post_webhook(
-        self, envelope: Any, url: str | None = None, headers: dict[str, str] | None = None,
+        self,
+        envelope: Any,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
         workspace: str | None = None,
     ) -> bool:
         """POST an event as PureSMS does, retrying a few times on failure (shortened schedule).

@@ -12,6 +12,7 @@ import logging
 import math
 import secrets as pysecrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.secrets import SecretStore, secret_key
@@ -24,14 +25,15 @@ from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_link
 from smsdesk.services.bus import EventBus
 from smsdesk.services.sandbox_link import SandboxLink
-from smsdesk.storage import accounts as acc_store
-from smsdesk.storage.accounts import AccountRepository
-from smsdesk.storage.db import Database
+from smsdesk.storage.api import AccountStore
+from smsdesk.storage.records import NewAccount
 
 if TYPE_CHECKING:
     import httpx  # annotations only: httpx is imported when the first client is built
 
 SANDBOX_NAME = "Sandbox"
+# The account a new database starts with (a person may remove it later).
+SANDBOX_SEED = NewAccount(SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
 
 
@@ -48,17 +50,17 @@ def _check_number(fld: FieldSpec, value: str) -> None:
     if not math.isfinite(number) or number < fld.minimum:
         raise InvalidInput(f"{fld.label} must be at least {fld.minimum:g}, not '{value}'.")
 
+
 class AccountService:
     def __init__(
         self,
-        db: Database,
+        accounts: AccountStore,
         secrets: SecretStore,
         bus: EventBus,
         client_factory: Callable[[], httpx.AsyncClient],
         webhook_base: Callable[[], str],
     ) -> None:
-        self.db = db
-        self.repo = AccountRepository(db)
+        self.repo = accounts
         self.secrets = secrets
         self.bus = bus
         self._client_factory = client_factory
@@ -89,6 +91,21 @@ class AccountService:
 
     def spec(self, account: Account) -> ProviderSpec:
         return registry.get_spec(account.provider)
+
+    @staticmethod
+    def price_per_segment(account: Account) -> float | None:
+        """What the account's provider charges per segment, or None when nobody said.
+
+        An empty field means "unknown", never free: an estimate then says "cost unknown"
+        rather than 0.00.
+        """
+        value = account.settings.get("price_per_segment")
+        raw = "" if value is None else str(value).strip()
+        try:
+            price = float(raw)
+        except ValueError:
+            return None
+        return price if math.isfinite(price) and price >= 0 else None
 
     def webhook_url(self, account: Account, public: bool = False) -> str:
         base = self.public_base.get(account.id) if public else None
@@ -136,6 +153,26 @@ class AccountService:
         self._adapters.clear()
 
     # ---- writing -----------------------------------------------------------------------
+    def fill_generated_fields(self) -> None:
+        """Give accounts made before their provider declared a generated field (a callback
+        token) one; blocking, for start-up.
+
+        A Channel API account without a JWT secret is authenticated by its ``webhook_token``;
+        an account added before that field existed would otherwise refuse every delivery report.
+        """
+        updates: dict[int, dict[str, Any]] = {}
+        for account in self.repo.all(include_removed=True):
+            try:
+                spec = registry.get_spec(account.provider)
+            except SmsdeskError:
+                continue
+            settings = dict(account.settings)
+            missing = [f.name for f in spec.fields if f.generated and not f.secret and not settings.get(f.name)]
+            if missing:
+                settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
+                updates[account.id] = settings
+        self.repo.replace_settings(updates)
+
     def _split(
         self, spec: ProviderSpec, values: Mapping[str, str], existing: Mapping[str, Any] | None = None
     ) -> tuple[str, str, dict[str, Any], dict[str, str]]:
@@ -174,16 +211,16 @@ class AccountService:
         base_url, sender, settings, secrets = self._split(spec, values)
         missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
         if missing:
-            raise InvalidInput(f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>).")
+            raise InvalidInput(
+                f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
+            )
         if provider != "sandbox":
             for fld, value in secrets.items():  # keyring first: no half-made account if it fails
                 self.secrets.set(secret_key(name, fld), value)
         else:
             for fld, value in secrets.items():
                 self.session_secrets[(name, fld)] = value
-        account_id = await self.db.write(
-            lambda c: acc_store.insert_account(c, name, provider, base_url, sender, settings)
-        )
+        account_id = await self.repo.add(NewAccount(name, provider, base_url, sender, settings))
         account = self.get(account_id)
         self._sync_sandbox(account, secrets)
         self.bus.publish(Changes(accounts=True))
@@ -197,8 +234,10 @@ class AccountService:
             base_url = account.base_url
         stale_key = ""  # the sandbox stops accepting a key the account no longer uses
         link = self.sandbox
-        if link is not None and link.points_here(account.provider, account.base_url) and (
-            "api_key" in secrets or base_url != account.base_url
+        if (
+            link is not None
+            and link.points_here(account.provider, account.base_url)
+            and ("api_key" in secrets or base_url != account.base_url)
         ):
             with contextlib.suppress(SmsdeskError):
                 stale_key = self.secret(account, "api_key") or ""
@@ -214,11 +253,7 @@ class AccountService:
                 self.session_secrets[(new_name, fld)] = value
             else:
                 self.secrets.set(secret_key(new_name, fld), value)
-        await self.db.write(
-            lambda c: acc_store.update_account(
-                c, account.id, name=new_name, base_url=base_url, sender=sender, settings=settings
-            )
-        )
+        await self.repo.update(account.id, name=new_name, base_url=base_url, sender=sender, settings=settings)
         if new_name != account.name and account.provider != "sandbox":
             for fld in spec.secret_fields:
                 self.secrets.delete(secret_key(account.name, fld))
@@ -236,7 +271,7 @@ class AccountService:
         if link is not None and link.points_here(account.provider, account.base_url):
             with contextlib.suppress(SmsdeskError):  # without a keyring there is nothing to forget
                 link.forget_key(self.secret(account, "api_key") or "")
-        await self.db.write(lambda c: acc_store.delete_account(c, account.id))
+        await self.repo.remove(account.id)
         if account.provider != "sandbox":
             for fld in spec.secret_fields:
                 self.secrets.delete(secret_key(account.name, fld))
@@ -285,16 +320,32 @@ class AccountService:
             return {}
         return sandbox_link.form_values(self.sandbox, provider)
 
+    def sandbox_use(self, account: Account) -> str:
+        """Whether the account talks to a built-in sandbox: ``running`` (the one running now),
+        ``stopped`` (a Sandbox account while no sandbox runs), ``elsewhere`` (its base URL is a
+        sandbox of an earlier run), or "" (a real provider)."""
+        link = self.sandbox
+        if account.provider == "sandbox":
+            return "running" if link is not None or account.base_url else "stopped"
+        if link is not None and link.points_here(account.provider, account.base_url):
+            return "running"
+        if sandbox_link.looks_like_old_sandbox(account.provider, account.base_url):
+            return "elsewhere"
+        return ""
+
     def sandbox_note(self, account: Account) -> str:
         """A line for Settings when the account talks (or used to talk) to a built-in sandbox."""
         link = self.sandbox
         if link is not None and link.points_here(account.provider, account.base_url):
-            return ("Uses the built-in sandbox (demo mode: nothing reaches a phone). "
-                    + sandbox_link.NOTES.get(account.provider, ""))
+            return "Uses the built-in sandbox (demo mode: nothing reaches a phone). " + sandbox_link.NOTES.get(
+                account.provider, ""
+            )
         if sandbox_link.looks_like_old_sandbox(account.provider, account.base_url):
             now = "press “Use the built-in sandbox” and Save" if link is not None else "turn on demo mode"
-            return (f"The base URL looks like a built-in sandbox that is not running at that address: "
-                    f"{now} to point it at the running one.")
+            return (
+                f"The base URL looks like a built-in sandbox that is not running at that address: "
+                f"{now} to point it at the running one."
+            )
         return ""
 
     def _sync_sandbox(self, account: Account, given: Mapping[str, str]) -> None:
@@ -332,3 +383,40 @@ class AccountService:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    # ---- what Settings -> Accounts asks (appended: views ask the service) ---------------------
+    def secrets_kept_for_session(self) -> bool:
+        """Whether secrets saved now stay in memory for this session only (there is no keyring)."""
+        return self.secrets.session_only
+
+    def keep_secrets_for_session(self) -> None:
+        """From now on keep saved secrets in memory only: a person's choice when no keyring works."""
+        self.secrets.session_only = True
+
+    def can_use_sandbox(self, provider: str) -> bool:
+        """Whether "Use the built-in sandbox" can fill in a ``provider`` account's form now (the
+        sandbox runs and speaks that provider's wire format; the Sandbox provider wires itself)."""
+        return self.sandbox is not None and sandbox_link.supported(provider)
+
+    def sandbox_fill(self, provider: str) -> SandboxFill | None:
+        """What "Use the built-in sandbox" fills in for a ``provider`` account (a fresh key of its
+        own each time), or None when the sandbox is not running."""
+        values = self.sandbox_values(provider)
+        if not values:
+            return None
+        return SandboxFill(values, sandbox_link.SUGGESTED, sandbox_link.NOTES.get(provider, ""))
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxFill:
+    """Form values pointing an account at the running sandbox.
+
+    Attributes:
+        values: field name -> value (its address for the provider, a key of the account's own...).
+        suggested: fields filled only into an empty box (a person's own sender ID or secret wins).
+        note: what the person should know about this provider against the sandbox, or "".
+    """
+
+    values: dict[str, str]
+    suggested: frozenset[str]
+    note: str

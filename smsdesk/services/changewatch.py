@@ -6,7 +6,7 @@ notification or a webhook-log line the relay recorded until something reloaded.
 
 Once a second :class:`ChangeWatch` reads ``PRAGMA data_version`` on this thread's read
 connection (no lock, no I/O). Only when it moved are a few index probes taken
-(``storage.changes.marks``), and the difference becomes one ``Changes``: the ids of messages
+(``ChangeFeed.marks``), and the difference becomes one ``Changes``: the ids of messages
 that are new or changed status (replies also as ``inbound_ids``, so the notifier shows them),
 and coarse flags for the small tables (accounts, opt-outs, contacts, schedules, bulk runs,
 the webhook log). Above :data:`MAX_IDS` moved messages it publishes ``everything``.
@@ -20,7 +20,7 @@ the receipt of a message this GUI just sent), except in a burst of more than
 :data:`OWN_BURST` of them (this process's own bulk run), where re-announcing would make every
 check a large refresh.
 
-It also reads the relay heartbeats (``storage.changes``): :attr:`ChangeWatch.relay` is
+It also reads the relay heartbeats (``RelayStore``): :attr:`ChangeWatch.relay` is
 another live ``smsdesk serve`` on this database, if any; listeners hear when that changes.
 """
 
@@ -36,8 +36,8 @@ from typing import Any
 
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import changes as store
-from smsdesk.storage.db import Database
+from smsdesk.storage.api import ChangeFeed, RelayStore
+from smsdesk.storage.records import Marks
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,23 @@ RELAY_CHECK_S = 5.0  # re-read the heartbeats at least this often (a dead relay 
 class ChangeWatch:
     """Runs on the app loop (:meth:`run`); :meth:`check` is one synchronous pass."""
 
-    def __init__(self, db: Database, bus: EventBus, *, relay_key: str = "", every: float = 1.0) -> None:
-        self.db = db
+    def __init__(
+        self,
+        changes: ChangeFeed,
+        bus: EventBus,
+        *,
+        relays: RelayStore | None = None,
+        relay_key: str = "",
+        every: float = 1.0,
+    ) -> None:
+        self.changes = changes
+        self.relays = relays  # None: no relay is looked for
         self.bus = bus
         self.relay_key = relay_key  # our own heartbeat key, when this process is a relay
         self.every = every
         self.relay: dict[str, Any] | None = None
         self._version: int | None = None
-        self._marks = store.Marks()
+        self._marks = Marks()
         self._lock = threading.Lock()
         self._local_replies: set[int] = set()
         self._published: set[int] = set()  # message ids on this process's bus since the last check
@@ -99,9 +108,8 @@ class ChangeWatch:
     # ---- the loop ----------------------------------------------------------------------
     def prime(self) -> None:
         """Take the current state as seen (at start: nothing before it is news)."""
-        conn = self.db.reader()
-        self._version = store.data_version(conn)
-        self._marks = store.marks(conn)
+        self._version = self.changes.version()
+        self._marks = self.changes.marks()
         self._check_relay(force=True)
 
     async def run(self) -> None:
@@ -119,18 +127,17 @@ class ChangeWatch:
 
     def check(self) -> Changes | None:
         """One pass: publish what other processes committed since the last; returns it."""
-        conn = self.db.reader()
-        version = store.data_version(conn)
+        version = self.changes.version()
         moved = version != self._version
         self._check_relay(force=moved)
         if not moved:
             return None
         self._version = version
-        new = store.marks(conn)
+        new = self.changes.marks()
         old, self._marks = self._marks, new
         ch = Changes()
         if new.message != old.message or new.transition != old.transition:
-            found = store.moved_messages(conn, old.message, old.transition, MAX_IDS * 4)
+            found = self.changes.moved(old.message, old.transition, MAX_IDS * 4)
             own = self._published - self._echo if len(self._published) > OWN_BURST else set()
             with self._lock:
                 local = self._local_replies
@@ -164,10 +171,10 @@ class ChangeWatch:
 
     def _check_relay(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._relay_checked < RELAY_CHECK_S:
+        if self.relays is None or (not force and now - self._relay_checked < RELAY_CHECK_S):
             return
         self._relay_checked = now
-        live = store.live_relays(self.db.reader(), RELAY_DEAD_S, exclude=self.relay_key)
+        live = self.relays.live(RELAY_DEAD_S, exclude=self.relay_key)
         relay = max(live, key=lambda r: str(r.get("at"))) if live else None
         before = self.relay
         self.relay = relay

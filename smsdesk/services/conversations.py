@@ -10,7 +10,7 @@ is enough for every open list to refresh that one row and the unread badge.
 from __future__ import annotations
 
 import builtins  # the classes here have a ``list`` method, which shadows the type in annotations
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from smsdesk.domain.errors import NotFound
@@ -18,17 +18,8 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.services.bus import EventBus
 from smsdesk.services.send import Draft, SendService
-from smsdesk.storage import conversations as conv_store
-from smsdesk.storage.conversations import (
-    ConversationRepository,
-    ConversationRow,
-    ListFilter,
-    SearchRow,
-)
-from smsdesk.storage.db import Database
-from smsdesk.storage.messages import opted_out_reason
-
-log = logging.getLogger(__name__)
+from smsdesk.storage.api import ConversationStore, OptOutStore
+from smsdesk.storage.records import ConversationRow, ListFilter, SearchRow
 
 __all__ = ["ConversationService", "ConversationRow", "ListFilter", "SearchHit", "ThreadPage"]
 
@@ -55,11 +46,19 @@ class SearchHit:
 
 
 class ConversationService:
-    def __init__(self, db: Database, bus: EventBus, sender: SendService) -> None:
-        self.db = db
+    def __init__(
+        self,
+        conversations: ConversationStore,
+        optouts: OptOutStore,
+        bus: EventBus,
+        sending: SendService,
+        number_text: Callable[[str], str] = str,
+    ) -> None:
+        self.repo = conversations
+        self.optouts = optouts
         self.bus = bus
-        self.sender = sender
-        self.repo = ConversationRepository(db)
+        self.sending = sending
+        self._number_text = number_text  # a number as people write it (ContactService.number_text)
 
     # ---- the inbox ---------------------------------------------------------------------
     def list(
@@ -125,23 +124,23 @@ class ConversationService:
             has_older = len(older) > limit
             rows = older[-limit:]
             has_newer = before is not None
-        return ThreadPage([self.repo.to_message(x) for x in rows], has_older, has_newer)
+        return ThreadPage(rows, has_older, has_newer)
 
     def messages(self, ids: set[int]) -> builtins.list[Message]:
-        return self.sender.messages.get_many(ids)
+        return self.sending.messages.get_many(ids)
 
     async def mark_read(self, conversation_id: int) -> int:
         """Mark a thread read (opening it does this); returns how many replies were unread."""
         conv = self.get(conversation_id)
         if conv.unread == 0:
             return 0
-        n = await self.db.write(lambda c: conv_store.mark_read(c, conversation_id))
+        n = await self.repo.mark_read(conversation_id)
         self.bus.publish(Changes(message_ids={conv.last_message_id} if conv.last_message_id else set()))
         return n
 
     async def save_draft(self, conversation_id: int, text: str) -> None:
         """Keep an unsent reply with its conversation (it survives a restart)."""
-        await self.db.write(lambda c: conv_store.save_draft(c, conversation_id, text))
+        await self.repo.save_draft(conversation_id, text)
         self._draft_changed(conversation_id)
 
     def save_draft_now(self, conversation_id: int, text: str) -> None:
@@ -151,13 +150,8 @@ class ConversationService:
         With the writer busy (a bulk run committing), it waits at most a second and returns:
         the save stays queued, and the writer commits it before the database closes.
         """
-        job = self.db.submit(lambda c: conv_store.save_draft(c, conversation_id, text))
-        try:
-            job.result(1.0)
-        except TimeoutError:
-            log.info("the draft save is queued behind other writes; it is committed before closing")
-            return
-        self._draft_changed(conversation_id)
+        if self.repo.save_draft_blocking(conversation_id, text, timeout=1.0):
+            self._draft_changed(conversation_id)
 
     def _draft_changed(self, conversation_id: int) -> None:
         # As mark_read does: naming the conversation's last message makes every open list
@@ -174,7 +168,7 @@ class ConversationService:
             InvalidInput: empty or too long text.
         """
         conv = self.get(conversation_id)
-        sent = await self.sender.send(Draft(conv.account_id, [conv.remote], text))
+        sent = await self.sending.send(Draft(conv.account_id, [conv.remote], text))
         # Read again after sending: a draft save may have landed while the send was queued.
         after = self.repo.get(conversation_id)
         if after is not None and after.draft:
@@ -182,15 +176,16 @@ class ConversationService:
         return sent
 
     async def retry(self, message_id: int) -> bool:
-        return await self.sender.retry(message_id)
+        return await self.sending.retry(message_id)
 
     def blocked_reason(self, conversation_id: int) -> str | None:
         """Why replying is blocked (opted out), or None."""
         conv = self.get(conversation_id)
         if conv.opted_out:
-            how = opted_out_reason(self.db.reader(), conv.remote) or "on the opt-out list"
+            how = self.optouts.reason(conv.remote) or "on the opt-out list"
             return (
-                f"{conv.title} has opted out ({how}). Replies are blocked until they text START "
+                f"{conv.contact_name or self._number_text(conv.remote)} has opted out ({how}). "
+                "Replies are blocked until they text START "
                 "or someone removes them on the Opt-outs page."
             )
         return None
@@ -204,7 +199,9 @@ class ConversationService:
         text = text.strip()
         if not text:
             return []
-        rows: builtins.list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(text, limit)
+        rows: builtins.list[SearchRow] = self.repo.search_conversations(text, 10) + self.repo.search_messages(
+            text, limit
+        )
         convs = {c.id: c for c in self.repo.get_many(sorted({r.conversation_id for r in rows}))}
         return [
             SearchHit(convs[r.conversation_id], r.message_id, r.at, r.text) for r in rows if r.conversation_id in convs

@@ -1,14 +1,15 @@
 """The send path's back half: take due outbox rows and hand them to adapters.
 
 Per account, a lane holds a bounded number of sends in flight (the account's concurrency
-setting; unbounded httpx concurrency fails, ARCHITECTURE.md pitfall 3) under a token-bucket
-rate limit. Each row is *claimed* in a transaction first, so when the GUI and ``smsdesk
-serve`` share a database exactly one dispatcher sends it. Failures follow the error kind:
-retryable -> back-off with jitter, honouring Retry-After; ambiguous -> reconcile where the
-provider allows it, else ``needs_review``; permanent -> ``failed`` with the provider's words,
-or ``rejected`` when the provider refused that message (``ProviderError.rejected``, an
-opted-out recipient, an item refused inside a batch). Just before a row is claimed its number
-is checked against the opt-out list again (it may have replied STOP since it was queued).
+setting; unbounded httpx concurrency fails: 2,000 sends started at once gave ~1,500 pool
+time-outs, 10 in flight gave none) under a token-bucket rate limit. Each row is *claimed*
+(``ClaimStore``) first, so when the GUI and ``smsdesk serve`` share a database exactly one
+dispatcher sends it. Failures follow the error kind: retryable -> back-off with jitter,
+honouring Retry-After; ambiguous -> ``needs_review``, which ``ReviewService`` settles with the
+provider where it can be asked; permanent -> ``failed`` with the provider's words, or
+``rejected`` when the provider refused that message (``ProviderError.rejected``, an opted-out
+recipient, an item refused inside a batch). Just before a row is claimed its number is
+checked against the opt-out list again (it may have replied STOP since it was queued).
 """
 
 from __future__ import annotations
@@ -16,32 +17,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
 import logging
 import math
 import os
 import random
 import socket
-import sqlite3
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import OutboundMessage, SendResult
 from smsdesk.domain.optout import PROVIDER_OPTED_OUT
-from smsdesk.domain.status import Status, can_move
+from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import bulk as bulk_store
-from smsdesk.storage import events as ev_store
-from smsdesk.storage import messages as msg_store
-from smsdesk.storage import optouts as opt_store
-from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.messages import MessageRepository
+from smsdesk.services.ports import OptOutSync
+from smsdesk.storage.api import ClaimStore, MessageStore
+from smsdesk.storage.records import ClaimedMessage
 
 log = logging.getLogger(__name__)
 
@@ -50,51 +44,6 @@ BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 120.0
 HEARTBEAT_S = 10.0
 DEAD_AFTER_S = 45.0
-
-
-@dataclass(slots=True)
-class _Claimed:
-    id: int
-    account_id: int
-    local_id: str
-    remote: str
-    sender: str
-    body: str
-    send_at: str | None
-    run_id: int | None
-    attempts: int
-
-
-def _claim_many(
-    conn: sqlite3.Connection, ids: list[int], me: str, run_id: int | None = -1
-) -> tuple[list[_Claimed], list[int]]:
-    """Claim due queued rows (exactly one dispatcher wins each); ``run_id`` None: no bulk run.
-
-    Returns the claimed rows and the ids rejected instead because the number opted out since
-    the row was queued (the last check before anything goes; same transaction as the claim).
-    """
-    # a bulk run paused since these ids were queued up (rows outside a run cannot be held)
-    held = bulk_store.held_ids(conn, ids) if run_id is not None else set()
-    todo = [mid for mid in ids if mid not in held]
-    rejected = msg_store.reject_opted_out(conn, todo)
-    if rejected:
-        gone = set(rejected)
-        todo = [mid for mid in todo if mid not in gone]
-    now = utcnow()
-    got: dict[int, _Claimed] = {}
-    # msg_store.claim's UPDATE, returning the rows: one statement per chunk of a bulk batch
-    # instead of one per row.
-    for i in range(0, len(todo), 500):
-        chunk = todo[i : i + 500]
-        rows = conn.execute(
-            f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-               WHERE id IN ({','.join('?' * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
-               RETURNING id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts""",
-            (me, now, *chunk),
-        ).fetchall()
-        for r in rows:
-            got[r[0]] = _Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
-    return [got[mid] for mid in todo if mid in got], rejected  # in queue order, as before
 
 
 def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -137,20 +86,26 @@ class Dispatcher:
     """Runs until :meth:`stop`; :meth:`kick` wakes it when something was queued."""
 
     def __init__(
-        self, db: Database, accounts: AccountService, bus: EventBus, dispatcher_id: str | None = None,
+        self,
+        claims: ClaimStore,
+        messages: MessageStore,
+        accounts: AccountService,
+        bus: EventBus,
+        optout_sync: OptOutSync | None = None,
+        dispatcher_id: str | None = None,
         seed: int | None = None,
     ) -> None:
-        self.db = db
+        self.claims = claims
+        self.messages = messages
         self.accounts = accounts
         self.bus = bus
-        self.messages = MessageRepository(db)
         self.id = dispatcher_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lanes: dict[int, _Lane] = {}
         self._pending: set[int] = set()
         bus.subscribe(self._on_changes)
         # Told, after COMMIT, each number a provider refused as opted out (it joined our list),
         # so providers that keep their own list are kept in step (OptOutService.sync_later).
-        self.on_optouts: Callable[[list[tuple[str, bool]]], None] | None = None
+        self._optout_sync = optout_sync
         self._wake = asyncio.Event()
         self._stopping = False
         self._rng = random.Random(seed)
@@ -197,38 +152,28 @@ class Dispatcher:
         now = time.monotonic()
         if force or now - self._last_beat > HEARTBEAT_S:
             self._last_beat = now
-            await self.db.write(lambda c: msg_store.heartbeat(c, self.id))
+            await self.claims.heartbeat(self.id)
             await self._abandon_dead()
 
     async def _abandon_dead(self) -> None:
         alive_since = _ago(DEAD_AFTER_S)
-        if not msg_store.dead_claimers(self.db.reader(), alive_since, self.id):
+        if not self.claims.dead_claimers(alive_since, self.id):
             return  # the common case: a read, no write
-        abandoned = await self.db.write(lambda c: msg_store.abandon_dead_claims(c, alive_since, self.id))
+        abandoned = await self.claims.abandon_dead_sends(alive_since, self.id)
         if abandoned:
             log.warning("%d interrupted sends marked for review", len(abandoned))
             self.bus.publish(Changes(message_ids=set(abandoned), queue=True, bulk=True))
 
     def _fill(self) -> None:
-        rows = self.messages.db.query(
-            """SELECT id, account_id, run_id FROM messages
-               WHERE status = 'queued' AND claimed_by IS NULL
-                 AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-                 AND (run_id IS NULL OR run_id NOT IN
-                      (SELECT id FROM bulk_runs WHERE state IN ('paused', 'cancelled')))
-               ORDER BY id LIMIT 5000""",
-            (utcnow(),),
-        )
-        for r in rows:
-            mid = r["id"]
+        for mid, account_id, run_id in self.messages.due_outbox(_now()):
             if mid in self._pending:
                 continue
-            lane = self._lane(r["account_id"])
+            lane = self._lane(account_id)
             if lane is None:
                 continue
             self._pending.add(mid)
-            lane.queue.append((mid, r["run_id"]))
-            self._start_workers(r["account_id"], lane)
+            lane.queue.append((mid, run_id))
+            self._start_workers(account_id, lane)
         # A lane whose sends in flight were raised gets its extra workers for what it holds.
         for account_id, lane in self._lanes.items():
             if lane.queue and len(lane.workers) < lane.concurrency:
@@ -299,9 +244,7 @@ class Dispatcher:
                     while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
                         batch.append(lane.queue.popleft()[0])
                 await lane.limiter.acquire()
-                claimed, rejected = await self.db.write(
-                    functools.partial(_claim_many, ids=batch, me=self.id, run_id=run_id)
-                )
+                claimed, rejected = await self.claims.claim_for_sending(batch, self.id, run_id)
                 if rejected:
                     self.bus.publish(Changes(message_ids=set(rejected)))
                 if not claimed:
@@ -321,13 +264,13 @@ class Dispatcher:
             # rows per pass, a 10,000-message send otherwise idles up to a second mid-way).
             self.kick()
 
-    def _outbound(self, c: _Claimed) -> OutboundMessage:
+    def _outbound(self, c: ClaimedMessage) -> OutboundMessage:
         send_at = datetime.fromisoformat(c.send_at) if c.send_at else None
         if send_at is not None and send_at <= datetime.now(UTC):
             send_at = None
         return OutboundMessage(c.local_id, c.remote, c.sender, c.body, send_at)
 
-    async def _send_one(self, account_id: int, c: _Claimed) -> None:
+    async def _send_one(self, account_id: int, c: ClaimedMessage) -> None:
         adapter = self.accounts.adapter(account_id)
         try:
             result = await adapter.send(self._outbound(c))
@@ -339,7 +282,7 @@ class Dispatcher:
             return
         self._record_soon(account_id, c, result)
 
-    def _record_soon(self, account_id: int, c: _Claimed, result: SendResult) -> None:
+    def _record_soon(self, account_id: int, c: ClaimedMessage, result: SendResult) -> None:
         """Record a result without holding the worker.
 
         The worker goes on to claim its next message, so this commit and that claim share one
@@ -351,13 +294,13 @@ class Dispatcher:
         self._recording.add(task)
         task.add_done_callback(self._recording.discard)
 
-    async def _record_logged(self, account_id: int, c: _Claimed, result: SendResult) -> None:
+    async def _record_logged(self, account_id: int, c: ClaimedMessage, result: SendResult) -> None:
         try:
             await self._record(account_id, c, result)
         except Exception:  # noqa: BLE001 - as in the worker: logged, the row stays claimed
             log.exception("recording the result of %s failed", c.local_id)
 
-    async def _send_bulk(self, account_id: int, claimed: list[_Claimed]) -> None:
+    async def _send_bulk(self, account_id: int, claimed: list[ClaimedMessage]) -> None:
         adapter = self.accounts.adapter(account_id)
         try:
             results = await adapter.send_bulk([self._outbound(c) for c in claimed])
@@ -366,52 +309,32 @@ class Dispatcher:
                 await self._failed(account_id, c, exc)
             return
         by_local = {r.local_id: r for r in results}
-        jobs = [(c, by_local.get(c.local_id)) for c in claimed]
-
-        opted: list[str] = []
-
-        def write(conn: sqlite3.Connection) -> set[int]:
-            changed: set[int] = set()
-            for c, res in jobs:
-                if res is None:
-                    res = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message.")
-                _record_in_tx(conn, account_id, c, res)
-                if res.status == Status.REJECTED and res.raw_status == PROVIDER_OPTED_OUT:
-                    # Inside a batch as for a single send: the provider's word joins our list.
-                    opt_store.add(conn, c.remote, "provider", (res.error or "")[:200])
-                    opted.append(c.remote)
-                changed.add(c.id)
-            return changed
-
-        changed = await self.db.write(write)
+        changed, opted = await self.messages.record_results(
+            account_id, [(c, by_local.get(c.local_id)) for c in claimed]
+        )
         self.sent_count += len(changed)
         self.bus.publish(Changes(message_ids=changed, optouts=bool(opted)))
         self._optouts_changed(opted)
 
-    async def _record(self, account_id: int, c: _Claimed, result: SendResult) -> None:
-        await self.db.write(lambda conn: _record_in_tx(conn, account_id, c, result))
+    async def _record(self, account_id: int, c: ClaimedMessage, result: SendResult) -> None:
+        await self.messages.record_result(account_id, c, result)
         self.sent_count += 1
         self.bus.publish(Changes(message_ids={c.id}))
 
-    async def _failed(self, account_id: int, c: _Claimed, exc: ProviderError) -> None:
+    async def _failed(self, account_id: int, c: ClaimedMessage, exc: ProviderError) -> None:
         text = str(exc)
         if exc.kind == ErrorKind.RETRYABLE and c.attempts < MAX_ATTEMPTS:
             delay = backoff_delay(c.attempts, exc.retry_after, self._rng)
-            when = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(timespec="milliseconds")
-            await self.db.write(lambda conn: msg_store.release_for_retry(conn, c.id, when, text))
+            # Rounded up to the next millisecond: the stored text keeps milliseconds, and cutting
+            # them off would make the row due up to 1 ms before the provider's Retry-After.
+            when = (datetime.now(UTC) + timedelta(seconds=delay + 0.001)).isoformat(timespec="milliseconds")
+            await self.messages.release_for_retry(c.id, when, text)
             self.bus.publish(Changes(message_ids={c.id}))
             asyncio.get_running_loop().call_later(delay + 0.01, self.kick)
             return
         if exc.kind == ErrorKind.AMBIGUOUS:
-            adapter = self.accounts.adapter(account_id)
-            if adapter.spec.caps.reconcile:
-                try:
-                    found = await adapter.reconcile(c.local_id, datetime.now(UTC) - timedelta(hours=1))
-                except ProviderError:
-                    found = None
-                if found is not None:
-                    await self._record(account_id, c, found)
-                    return
+            # Never resent blindly. Where the provider can be asked, ReviewService looks it up
+            # (a failed batch in one request, not one per message) on a back-off until settled.
             result = SendResult(c.local_id, None, Status.NEEDS_REVIEW, "ambiguous", error=text)
         elif exc.opted_out:
             result = SendResult(c.local_id, None, Status.REJECTED, PROVIDER_OPTED_OUT, error=text)
@@ -422,54 +345,18 @@ class Dispatcher:
                 text = f"Gave up after {c.attempts} attempts: {text}"
             result = SendResult(c.local_id, None, Status.FAILED, str(exc.status_code or ""), error=text)
         opted = exc.opted_out
-
-        def write(conn: sqlite3.Connection) -> None:
-            _record_in_tx(conn, account_id, c, result)
-            if opted:
-                opt_store.add(conn, c.remote, "provider", text[:200])
-
-        await self.db.write(write)
+        await self.messages.record_result(account_id, c, result, text[:200] if opted else None)
         self.bus.publish(Changes(message_ids={c.id}, optouts=opted))
         if opted:
             self._optouts_changed([c.remote])
 
     def _optouts_changed(self, numbers: list[str]) -> None:
-        if numbers and self.on_optouts is not None:
-            self.on_optouts([(n, True) for n in numbers])
+        if numbers and self._optout_sync is not None:
+            self._optout_sync.sync_later([(n, True) for n in numbers])
 
 
-def _record_in_tx(conn: sqlite3.Connection, account_id: int, c: _Claimed, result: SendResult) -> None:
-    if not _record_fast(conn, c, result):
-        msg_store.apply_status(conn, c.id, result.status, result.raw_status, result.error, result.provider_message_id)
-        conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
-    for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
-        msg_store.apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
-
-
-def _record_fast(conn: sqlite3.Connection, c: _Claimed, result: SendResult) -> bool:
-    """The common case in one UPDATE: our claimed row is still ``queued`` and the result moves it.
-
-    Same effect as ``apply_status`` + releasing the claim (status, raw status, error, provider
-    id only if none yet, transition row), in two statements instead of five. False: the row
-    changed meanwhile, or the result cannot follow ``queued``; the caller takes the long way.
-    """
-    if not can_move(Status.QUEUED, result.status):
-        return False
-    now = utcnow()
-    cur = conn.execute(
-        """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
-             error = COALESCE(?, error), provider_message_id = COALESCE(provider_message_id, ?),
-             updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
-           WHERE id = ? AND status = 'queued'""",
-        (result.status.value, result.raw_status, result.error, result.provider_message_id or None, now, c.id),
-    )
-    if cur.rowcount != 1:
-        return False
-    conn.execute(
-        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
-        (c.id, result.status.value, result.raw_status, now),
-    )
-    return True
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _ago(seconds: float) -> str:

@@ -2,8 +2,8 @@
 
 Inbound STOP/START keywords (``services/inbound.py``) and providers' opted-out refusals
 (``services/dispatcher.py``) already write the list; this service lists it and adds the
-manual side: add or remove a number (validated, audited in ``audit_log`` by
-``storage/optouts.py``), then tells every provider that keeps its own list.
+manual side: add or remove a number (validated, and audited in the same transaction by the
+store), then tells every provider that keeps its own list.
 
 Provider sync: ``sync_hooks`` are awaited after each manual change with ``(number, opted_out)``,
 and run in the background (:meth:`OptOutService.sync_later`) for the changes that STOP / START
@@ -22,14 +22,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import optouts as opt_store
-from smsdesk.storage.db import Database
-from smsdesk.storage.optouts import OptOutRepository
+from smsdesk.storage.api import OptOutStore
 
 log = logging.getLogger(__name__)
 SyncHook = Callable[[str, bool], Awaitable[list[str]]]
@@ -50,8 +49,13 @@ class OptOut:
         return _SOURCE_LABELS.get(self.source, self.source.capitalize())
 
     def as_json(self) -> dict[str, str]:
-        return {"number": self.number, "name": self.name, "source": self.source, "note": self.note,
-                "created_at": self.created_at}
+        return {
+            "number": self.number,
+            "name": self.name,
+            "source": self.source,
+            "note": self.note,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,24 +66,18 @@ class OptOutResult:
 
 
 class OptOutService:
-    def __init__(self, db: Database, bus: EventBus, accounts: AccountService, default_region: Callable[[], str]) -> None:
-        self.db = db
+    def __init__(self, optouts: OptOutStore, bus: EventBus, accounts: AccountService, settings: Settings) -> None:
         self.bus = bus
         self.accounts = accounts
-        self.repo = OptOutRepository(db)
-        self._region = default_region
+        self.repo = optouts
+        self._settings = settings  # default_region: how typed numbers are read
         self.sync_hooks: builtins.list[SyncHook] = [self._sync_providers]
         self._syncing: set[asyncio.Task[None]] = set()
         # FIFO (asyncio locks are fair): a quick STOP then START reach providers in that order.
         self._sync_order: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def list(self) -> builtins.list[OptOut]:
-        rows = self.db.query(
-            """SELECT o.number, o.source, o.note, o.created_at, COALESCE(k.name, '') AS name
-               FROM optouts o LEFT JOIN contacts k ON k.number = o.number
-               ORDER BY o.created_at DESC"""
-        )
-        return [OptOut(r["number"], r["source"], r["note"], r["created_at"], r["name"]) for r in rows]
+        return [OptOut(*r) for r in self.repo.list_with_names()]
 
     def is_opted_out(self, number: str) -> bool:
         return self.repo.is_opted_out(number)
@@ -90,16 +88,16 @@ class OptOutService:
         Raises:
             InvalidNumber: with the reason.
         """
-        return phone.parse(raw, self._region()).e164
+        return phone.parse(raw, self._settings.default_region).e164
 
     async def add(self, raw: str, note: str = "") -> OptOutResult:
         number = self.normalise(raw)
-        changed = await self.db.write(lambda c: opt_store.add(c, number, "manual", note.strip()[:200]))
+        changed = await self.repo.add(number, "manual", note.strip()[:200])
         return await self._after(number, changed, True)
 
     async def remove(self, raw: str) -> OptOutResult:
         number = self.normalise(raw)
-        changed = await self.db.write(lambda c: opt_store.remove(c, number, "manual"))
+        changed = await self.repo.remove(number, "manual")
         return await self._after(number, changed, False)
 
     async def _after(self, number: str, changed: bool, opted_out: bool) -> OptOutResult:

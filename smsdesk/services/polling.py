@@ -39,9 +39,7 @@ from smsdesk.providers.base import Provider
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.inbound import InboundService
-from smsdesk.storage import polls as poll_store
-from smsdesk.storage.db import Database
-from smsdesk.storage.polls import PollRepository
+from smsdesk.storage.api import PollStore
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +84,7 @@ class PollingService:
 
     def __init__(
         self,
-        db: Database,
+        polls: PollStore,
         accounts: AccountService,
         inbound: InboundService,
         bus: EventBus,
@@ -100,11 +98,10 @@ class PollingService:
         max_age: timedelta = timedelta(days=3),
         overlap: timedelta = timedelta(minutes=2),
     ) -> None:
-        self.db = db
         self.accounts = accounts
         self.inbound = inbound
         self.bus = bus
-        self.repo = PollRepository(db)
+        self.repo = polls
         self._tunnel_up = tunnel_up
         self._relay_polls = relay_polls
         self.tick = tick
@@ -216,8 +213,8 @@ class PollingService:
         old = self._tracks.get(account_id, {})
         fresh: dict[int, _Track] = {}
         for r in rows:
-            fresh[r["id"]] = old.get(r["id"]) or _Track(now + self.first_delay, self.first_delay)
-            self._pmids[r["id"]] = r["provider_message_id"]
+            fresh[r.id] = old.get(r.id) or _Track(now + self.first_delay, self.first_delay)
+            self._pmids[r.id] = r.provider_message_id
         for gone in set(old) - set(fresh):
             self._pmids.pop(gone, None)
         self._tracks[account_id] = fresh
@@ -315,10 +312,8 @@ class PollingService:
     async def _poll_replies(self, account: Account, adapter: Provider, limiter: _Limiter) -> None:
         started = datetime.now(UTC)
         cursor = self.repo.cursor(account.id)
-        if cursor:
-            since = datetime.fromisoformat(cursor) - self.overlap
-        else:
-            since = started - timedelta(hours=1)  # first poll: recent replies, not the whole history
+        # The first poll asks for recent replies, not the whole history.
+        since = datetime.fromisoformat(cursor) - self.overlap if cursor else started - timedelta(hours=1)
         await limiter.acquire()
         replies = await adapter.poll_inbound(since)
         st = self.state[account.id]
@@ -327,4 +322,4 @@ class PollingService:
         if replies:
             await self.inbound.store_inbound(account.id, list(replies))
         value = started.isoformat(timespec="milliseconds")
-        await self.db.write(lambda c: poll_store.set_cursor(c, account.id, value))
+        await self.repo.set_cursor(account.id, value)

@@ -4,22 +4,38 @@ and this computer's zone. Kept apart from :mod:`smsdesk.services.scheduler` to k
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, zone
+from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, occurrences, to_local, zone
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
 from smsdesk.storage.messages import NewOutgoing, opted_out_reason
 
 if TYPE_CHECKING:
+    from smsdesk.services.accounts import AccountService
     from smsdesk.services.scheduler import SchedulerService
+    from smsdesk.services.send import SendService
+
+
+T = TypeVar("T")
+OFF_LOOP_AT = 200  # recipients; below this the work takes a few milliseconds
+
+
+async def off_loop(size: int, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn`` in a worker thread when the batch is big: checking and planning 10,000
+    numbers takes seconds of phonenumbers work, which must not freeze the window (the GUI
+    runs the scheduler's loop on its own thread). Reads use per-thread connections, so this is safe."""
+    if size < OFF_LOOP_AT:
+        return fn(*args)
+    return await asyncio.to_thread(fn, *args)
 
 
 def utc_now() -> datetime:
@@ -98,23 +114,106 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
                 skipped += 1
                 continue
             info = analysed.get(text) or analysed.setdefault(text, analyze(text))
-            rejected[len(items)] = f"Not sent: {number} opted out ({how}) before it went. Send again only if they opt back in."
-            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                     Status.REJECTED, None, item.bulk_run_id))
+            rejected[len(items)] = (
+                f"Not sent: {number} opted out ({how}) before it went. Send again only if they opt back in."
+            )
+            items.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.REJECTED,
+                    None,
+                    item.bulk_run_id,
+                )
+            )
             continue
         info = analysed.get(text) or analysed.setdefault(text, analyze(text))
         # Zone look-up is most of the cost of a big run: only when quiet hours are on.
         d = defer_for_quiet(now, svc.zones(number, item.zone), quiet) if quiet else Deferral(now)
         if d.reason:
             deferred[len(items)] = d.reason
-            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                     Status.SCHEDULED, iso(d.at), item.bulk_run_id))
+            items.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.SCHEDULED,
+                    iso(d.at),
+                    item.bulk_run_id,
+                )
+            )
         else:
-            items.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                     Status.QUEUED, None, item.bulk_run_id))
+            items.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.QUEUED,
+                    None,
+                    item.bulk_run_id,
+                )
+            )
     notes = []
     if deferred:
         notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")
     if skipped or rejected:
         notes.append(f"{skipped + len(rejected)} not sent: opted out.")
     return RunPlan(items, deferred, skipped, " ".join(notes), rejected)
+
+
+def check_request(
+    accounts: AccountService,
+    sending: SendService,
+    account_id: int,
+    raw: Sequence[str],
+    text: str,
+    personalised: dict[str, str],
+) -> list[tuple[str, str | None]]:
+    """The recipients of a request as (+E.164, personalised text or None), duplicates dropped.
+
+    Raises:
+        InvalidInput: no recipient, a number that is not usable, or a text the account refuses.
+    """
+    account = accounts.get(account_id)
+    sending.check_text(account, text)
+    if not raw:
+        raise InvalidInput("Add at least one recipient.")
+    out: list[tuple[str, str | None]] = []
+    seen: set[str] = set()
+    problems = []
+    for r in raw:
+        rec = sending.check_recipient(r)
+        if rec.error:
+            problems.append(rec.error)
+        elif rec.number and rec.number not in seen:
+            seen.add(rec.number)
+            out.append((rec.number, personalised.get(rec.number) or personalised.get(r)))
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    return out
+
+
+def first_run(when: datetime, zone_name: str, rule: Recurrence, now: datetime) -> tuple[datetime, datetime]:
+    """(naive wall-clock first run in the zone, UTC instant of the first real run).
+
+    Raises:
+        InvalidInput: an unknown zone, a rule that never runs, or a time already past.
+    """
+    zone(zone_name)
+    wall = to_local(when, zone_name).replace(tzinfo=None) if when.tzinfo else when
+    first = next(occurrences(rule, wall, zone_name), None)
+    if first is None:
+        raise InvalidInput("That repeat rule never runs.")
+    if first < now - timedelta(minutes=1):
+        raise InvalidInput(f"{wall:%d %b %Y %H:%M} ({zone_name}) is in the past; pick a later time.")
+    return wall.replace(second=0, microsecond=0), first

@@ -39,9 +39,7 @@ from smsdesk.domain.schedule import (
     ScheduleItem,
     defer_for_quiet,
     next_run,
-    occurrences,
     to_local,
-    zone,
 )
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
@@ -49,14 +47,17 @@ from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.schedule_plan import (
     ScheduleRequest,
+    check_request,
+    first_run,
     iso,
     local_zone_name,
     make_plan,
+    off_loop,
     utc_now,
 )
 from smsdesk.services.scheduler_provider import ProviderScheduling
 from smsdesk.services.send import SendService
-from smsdesk.storage import bulk as bulk_store
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import schedule as store
 from smsdesk.storage.accounts import audit
@@ -65,13 +66,14 @@ from smsdesk.storage.schedule import Conflict, ScheduleRepository
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-OFF_LOOP_AT = 200  # recipients; below this the work takes a few milliseconds
 DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
 CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
 Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
-BULK_TEXT = ("The text of a bulk send is personalised for each recipient from its import; to change it, "
-             "cancel this send and import the file again with the new message.")
+BULK_TEXT = (
+    "The text of a bulk send is personalised for each recipient from its import; to change it, "
+    "cancel this send and import the file again with the new message."
+)
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
 
 
@@ -80,7 +82,7 @@ class SchedulerService:
         self,
         db: Database,
         accounts: AccountService,
-        sender: SendService,
+        sending: SendService,
         bus: EventBus,
         overdue_limit_minutes: Callable[[], int],
         dispatcher_id: str,
@@ -91,7 +93,7 @@ class SchedulerService:
     ) -> None:
         self.db = db
         self.accounts = accounts
-        self.sender = sender
+        self.sending = sending
         self.bus = bus
         self.repo = ScheduleRepository(db)
         self.overdue_limit = overdue_limit_minutes
@@ -116,6 +118,10 @@ class SchedulerService:
 
     def recipients(self, sid: int) -> list[str]:
         return [num for num, _ in self.repo.recipients(sid)]
+
+    def first_recipients(self, sids: list[int], n: int = 3) -> dict[int, list[str]]:
+        """The first ``n`` numbers (+E.164) of each item, for a list that names a few."""
+        return self.repo.first_recipients(sids, n)
 
     def history(self, sid: int) -> list[dict[str, Any]]:
         return self.repo.runs(sid)
@@ -142,41 +148,12 @@ class SchedulerService:
     def quiet_note(self, account_id: int, numbers: Sequence[str], when: datetime) -> str:
         """What quiet hours would do to a send at ``when`` (aware), for a warning before saving."""
         quiet = self.quiet_hours(account_id)
-        waits = [d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason]
+        waits = [
+            d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason
+        ]
         if not waits:
             return ""
         return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
-
-    # ---- validating --------------------------------------------------------------------------
-    def _check(self, account_id: int, raw: Sequence[str], text: str, personalised: dict[str, str]) -> list[tuple[str, str | None]]:
-        account = self.accounts.get(account_id)
-        self.sender.check_text(account, text)
-        if not raw:
-            raise InvalidInput("Add at least one recipient.")
-        out: list[tuple[str, str | None]] = []
-        seen: set[str] = set()
-        problems = []
-        for r in raw:
-            rec = self.sender.check_recipient(r)
-            if rec.error:
-                problems.append(rec.error)
-            elif rec.number and rec.number not in seen:
-                seen.add(rec.number)
-                out.append((rec.number, personalised.get(rec.number) or personalised.get(r)))
-        if problems:
-            raise InvalidInput(" ".join(problems))
-        return out
-
-    def _first(self, when: datetime, zone_name: str, rule: Recurrence) -> tuple[datetime, datetime]:
-        """(naive wall-clock first run in the zone, UTC instant of the first real run)."""
-        zone(zone_name)
-        wall = to_local(when, zone_name).replace(tzinfo=None) if when.tzinfo else when
-        first = next(occurrences(rule, wall, zone_name), None)
-        if first is None:
-            raise InvalidInput("That repeat rule never runs.")
-        if first < self.clock() - timedelta(minutes=1):
-            raise InvalidInput(f"{wall:%d %b %Y %H:%M} ({zone_name}) is in the past; pick a later time.")
-        return wall.replace(second=0, microsecond=0), first
 
     # ---- commands ----------------------------------------------------------------------------
     async def create(self, req: ScheduleRequest) -> ScheduleItem:
@@ -186,10 +163,18 @@ class SchedulerService:
             InvalidInput: nothing was stored; the message says why.
         """
         account = self.accounts.get(req.account_id)
-        recipients = await self._off_loop(len(req.recipients), self._check, req.account_id, req.recipients,
-                                          req.text, req.personalised)
+        recipients = await off_loop(
+            len(req.recipients),
+            check_request,
+            self.accounts,
+            self.sending,
+            req.account_id,
+            req.recipients,
+            req.text,
+            req.personalised,
+        )
         zone_name = req.zone or self.default_zone()
-        wall, first = self._first(req.when, zone_name, req.recurrence)
+        wall, first = first_run(req.when, zone_name, req.recurrence, self.clock())
         spec = self.accounts.spec(account)
         sender = check_sender(req.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
         provider_side = req.provider_side
@@ -197,16 +182,35 @@ class SchedulerService:
             provider_side = self.provider.wanted(account) and not req.recurrence.repeats
         if provider_side:
             self.provider.check_usable(account, req.recurrence)
-        kind = "bulk" if req.bulk_run_id is not None or req.personalised else "multi" if len(recipients) > 1 else "single"
+        kind = (
+            "bulk" if req.bulk_run_id is not None or req.personalised else "multi" if len(recipients) > 1 else "single"
+        )
         new = store.NewSchedule(
-            req.account_id, kind, req.text, sender, recipients, req.recurrence, wall, zone_name, iso(first),
-            "provider" if provider_side else "local", req.bulk_run_id,
+            req.account_id,
+            kind,
+            req.text,
+            sender,
+            recipients,
+            req.recurrence,
+            wall,
+            zone_name,
+            iso(first),
+            "provider" if provider_side else "local",
+            req.bulk_run_id,
         )
 
         def write(conn: sqlite3.Connection) -> int:
             sid = store.insert(conn, new)
-            audit(conn, "schedule.create", account.name, id=sid, recipients=len(recipients), at=iso(first),
-                  repeat=req.recurrence.text(), where=new.location)
+            audit(
+                conn,
+                "schedule.create",
+                account.name,
+                id=sid,
+                recipients=len(recipients),
+                at=iso(first),
+                repeat=req.recurrence.text(),
+                where=new.location,
+            )
             return sid
 
         sid = await self.db.write(write)
@@ -244,7 +248,14 @@ class SchedulerService:
         new_text = item.body if text is None else text
         rcpts: list[tuple[str, str | None]] | None = None
         if recipients is not None or text is not None:
-            rcpts = self._check(item.account_id, recipients if recipients is not None else self.recipients(sid), new_text, {})
+            rcpts = check_request(
+                self.accounts,
+                self.sending,
+                item.account_id,
+                recipients if recipients is not None else self.recipients(sid),
+                new_text,
+                {},
+            )
             if recipients is None:  # keep personalised texts when only other fields change
                 rcpts = self.repo.recipients(sid)
         if text is not None:
@@ -253,9 +264,13 @@ class SchedulerService:
         zname = zone_name or item.zone
         if when is not None or zone_name is not None or recurrence is not None:
             base = when if when is not None else item.first_local
-            wall, first = self._first(base, zname, rule)
-            fields.update(first_local=wall.isoformat(timespec="seconds"), zone=zname,
-                          recurrence=rule.to_json(), next_run_utc=iso(first))
+            wall, first = first_run(base, zname, rule, self.clock())
+            fields.update(
+                first_local=wall.isoformat(timespec="seconds"),
+                zone=zname,
+                recurrence=rule.to_json(),
+                next_run_utc=iso(first),
+            )
             if item.state == "held":
                 fields.update(state="scheduled", reason="")
         if item.location == "provider" and item.handed_off:
@@ -301,9 +316,12 @@ class SchedulerService:
             waiting = store.run_message_ids(conn, sid, store.WAITING)
             stopped = store.cancel_messages(conn, waiting, "Cancelled in the scheduled queue.")
             in_flight = len(store.run_message_ids(conn, sid, ("queued",), unclaimed=False))
-            conn.execute("UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
-                         " AND state IN ('running', 'paused', 'at_provider')", (iso(self.clock()), sid))
-            _end_bulk_run(conn, item)
+            conn.execute(
+                "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
+                " AND state IN ('running', 'paused', 'at_provider')",
+                (iso(self.clock()), sid),
+            )
+            store.end_bulk_run(conn, item)
             audit(conn, "schedule.cancel", item.account, id=sid, stopped=len(stopped))
             return len(stopped), in_flight
 
@@ -332,7 +350,9 @@ class SchedulerService:
             if item.state == "running":
                 waiting = store.run_message_ids(conn, sid, store.WAITING)
                 store.hold_messages(conn, waiting, "paused")
-                conn.execute("UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,))
+                conn.execute(
+                    "UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,)
+                )
             audit(conn, "schedule.pause", item.account, id=sid)
 
         try:
@@ -352,7 +372,7 @@ class SchedulerService:
         if paused_run:
             quiet = self.quiet_hours(item.account_id)
             ids = self.repo.message_ids(sid)
-            for m in self.sender.messages.get_many(ids):
+            for m in self.sending.messages.get_many(ids):
                 if m.status != Status.SCHEDULED or m.raw_status != "paused":
                     continue
                 d = defer_for_quiet(now, self.zones(m.remote, item.zone), quiet)
@@ -367,7 +387,9 @@ class SchedulerService:
             store.update_item(conn, sid, item.version, ("paused",), **fields)
             if paused_run:
                 store.release_messages(conn, plan)
-                conn.execute("UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,))
+                conn.execute(
+                    "UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,)
+                )
             audit(conn, "schedule.resume", item.account, id=sid)
 
         try:
@@ -402,7 +424,8 @@ class SchedulerService:
             cur = conn.execute(
                 """UPDATE schedules SET state = 'running', claimed_by = ?, location = 'local', handed_off_at = NULL,
                      version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')
-                     AND """ + store.NOT_HANDING_OFF,
+                     AND """
+                + store.NOT_HANDING_OFF,
                 (self.id, sid, version),
             )
             return cur.rowcount == 1
@@ -418,13 +441,16 @@ class SchedulerService:
             raise InvalidInput(f"It is {item.state_label.lower()}.")
         after = max(self.clock(), item.next_run or self.clock())
         nxt = next_run(item.recurrence, item.first_local, item.zone, after)
-        fields: dict[str, object] = {"next_run_utc": iso(nxt) if nxt else None, "reason": "The overdue run was skipped."}
+        fields: dict[str, object] = {
+            "next_run_utc": iso(nxt) if nxt else None,
+            "reason": "The overdue run was skipped.",
+        }
         fields["state"] = "scheduled" if nxt else "cancelled"
 
         def write(conn: sqlite3.Connection) -> None:
             store.update_item(conn, sid, item.version, ("held", "scheduled", "paused"), **fields)
             if nxt is None:
-                _end_bulk_run(conn, item)
+                store.end_bulk_run(conn, item)
 
         try:
             await self.db.write(write)
@@ -497,10 +523,14 @@ class SchedulerService:
         assert item.next_run is not None
         late = int((now - item.next_run).total_seconds() // 60)
         local = to_local(item.next_run, item.zone)
-        reason = (f"Was due {local:%a %d %b %H:%M} ({late} min ago) while smsdesk was not running; "
-                  "confirm to send it now, or skip it.")
+        reason = (
+            f"Was due {local:%a %d %b %H:%M} ({late} min ago) while smsdesk was not running; "
+            "confirm to send it now, or skip it."
+        )
         try:
-            await self.db.write(lambda c: store.update_item(c, item.id, item.version, ("scheduled",), state="held", reason=reason))
+            await self.db.write(
+                lambda c: store.update_item(c, item.id, item.version, ("scheduled",), state="held", reason=reason)
+            )
         except Conflict:
             return
         log.info("scheduled send %d held: %s", item.id, reason)
@@ -519,7 +549,7 @@ class SchedulerService:
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
-        plan = await self._off_loop(item.recipient_count, make_plan, self, item, now)
+        plan = await off_loop(item.recipient_count, make_plan, self, item, now)
 
         def write(conn: sqlite3.Connection) -> list[int] | None:
             if not claim(conn):
@@ -534,7 +564,9 @@ class SchedulerService:
             if item.bulk_run_id is not None:
                 # The import's run page shows progress, and its Pause holds the rest, from now on.
                 bulk_store.set_state(conn, item.bulk_run_id, "running", ("scheduled",))
-            conn.execute("UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id))
+            conn.execute(
+                "UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id)
+            )
             audit(conn, "schedule.run", item.account, id=item.id, run=run_id, messages=len(ids), skipped=plan.skipped)
             return ids
 
@@ -550,29 +582,15 @@ class SchedulerService:
         due = iso(item.next_run)
         nxt = next_run(item.recurrence, item.first_local, item.zone, max(now, item.next_run))
         return await self._materialise(
-            item, now, due, iso(nxt) if nxt else None,
+            item,
+            now,
+            due,
+            iso(nxt) if nxt else None,
             lambda conn: store.claim(conn, item.id, item.version, due, self.id),
         )
 
-    async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` in a worker thread when the batch is big: checking and planning 10,000
-        numbers takes seconds of phonenumbers work, which must not freeze the window (the GUI
-        runs this loop on its own thread). Reads use per-thread connections, so this is safe."""
-        if size < OFF_LOOP_AT:
-            return fn(*args)
-        return await asyncio.to_thread(fn, *args)
-
     def _changed(self, bulk: bool = False) -> None:
         self.bus.publish(Changes(queue=True, bulk=bulk))
-
-
-def _end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
-    """A scheduled bulk send that will not run (cancelled, or its only run skipped) ends its import
-    run too, in the same transaction: else the run stays "scheduled" for ever and the same file
-    is refused as "already being sent"."""
-    if item.bulk_run_id is not None:
-        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
-        bulk_store.cancel_unsent(conn, item.bulk_run_id)
 
 
 __all__ = ["ScheduleRequest", "SchedulerService", "local_zone_name"]

@@ -62,12 +62,16 @@ class ProviderScheduling:
         spec = self.svc.accounts.spec(account)
         if not spec.caps.schedule:
             return f"{spec.name} has no scheduling of its own; smsdesk schedules these sends itself."
-        text = (f"{spec.name} will hold one-off scheduled sends and send them at their time even while "
-                "smsdesk is closed. Repeating sends stay in smsdesk.")
+        text = (
+            f"{spec.name} will hold one-off scheduled sends and send them at their time even while "
+            "smsdesk is closed. Repeating sends stay in smsdesk."
+        )
         if spec.caps.cancel:
             return text + f" Editing or cancelling asks {spec.name} to cancel its copy first."
-        return text + (f" {spec.name} has NO cancel: once handed over, a scheduled send cannot be edited, "
-                       "paused or cancelled, and it will go at its time.")
+        return text + (
+            f" {spec.name} has NO cancel: once handed over, a scheduled send cannot be edited, "
+            "paused or cancelled, and it will go at its time."
+        )
 
     async def set_opt_in(self, account_id: int, enabled: bool, acknowledged: bool = False) -> Account:
         """Switch provider-side scheduling for an account.
@@ -96,8 +100,9 @@ class ProviderScheduling:
         settings[key] = value
 
         def write(conn: sqlite3.Connection) -> None:
-            update_account(conn, account.id, name=account.name, base_url=account.base_url,
-                           sender=account.sender, settings=settings)
+            update_account(
+                conn, account.id, name=account.name, base_url=account.base_url, sender=account.sender, settings=settings
+            )
             audit(conn, "account." + key, account.name, value=value)
 
         await self.svc.db.write(write)
@@ -121,19 +126,31 @@ class ProviderScheduling:
         quiet = svc.quiet_hours(item.account_id)
         news: list[NewOutgoing] = []
         for number, body in svc.repo.recipients(item.id):
-            if svc.sender.optouts.is_opted_out(number):
+            if svc.sending.optouts.is_opted_out(number):
                 continue
             text = body or item.body
             info = analyze(text)
             at = defer_for_quiet(item.next_run, svc.zones(number, item.zone), quiet).at
-            news.append(NewOutgoing(item.account_id, number, item.sender, text, info.segments, info.encoding,
-                                    Status.SCHEDULED, at.isoformat(timespec="milliseconds"), item.bulk_run_id))
+            news.append(
+                NewOutgoing(
+                    item.account_id,
+                    number,
+                    item.sender,
+                    text,
+                    info.segments,
+                    info.encoding,
+                    Status.SCHEDULED,
+                    at.isoformat(timespec="milliseconds"),
+                    item.bulk_run_id,
+                )
+            )
         due = item.next_run.isoformat(timespec="milliseconds")
 
         def claim(conn: sqlite3.Connection) -> list[int] | None:
             cur = conn.execute(
                 """UPDATE schedules SET claimed_by = ?, version = version + 1 WHERE id = ? AND version = ?
-                     AND state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL AND claimed_by IS NULL""",
+                     AND state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL
+                     AND claimed_by IS NULL""",
                 (svc.id, item.id, item.version),
             )
             if cur.rowcount != 1:
@@ -148,13 +165,18 @@ class ProviderScheduling:
         ids = await svc.db.write(claim)
         if ids is None:
             return False
-        msgs = svc.sender.messages.get_many(ids)
+        msgs = svc.sending.messages.get_many(ids)
         try:
             adapter = svc.accounts.adapter(item.account_id)
-            results = await self._send(adapter, [
-                OutboundMessage(m.local_id, m.remote, m.local_number, m.body, datetime.fromisoformat(m.send_at or due))
-                for m in msgs
-            ])
+            results = await self._send(
+                adapter,
+                [
+                    OutboundMessage(
+                        m.local_id, m.remote, m.local_number, m.body, datetime.fromisoformat(m.send_at or due)
+                    )
+                    for m in msgs
+                ],
+            )
         except ProviderError as exc:
             await self._failed(item, ids, exc)
             return False
@@ -173,7 +195,8 @@ class ProviderScheduling:
                     (res.provider_message_id, f"scheduled at {name}", m.id),
                 )
             conn.execute(
-                "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, reason = ?, version = version + 1 WHERE id = ?",
+                "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, reason = ?, version = version + 1"
+                " WHERE id = ?",
                 (svc_now_iso(svc), f"Scheduled at {name}.", item.id),
             )
 
@@ -203,17 +226,30 @@ class ProviderScheduling:
             conn.executemany("UPDATE messages SET claimed_by = NULL WHERE id = ?", [(i,) for i in ids])
             if ambiguous:
                 for mid in ids:
-                    msg_store.apply_status(conn, mid, Status.NEEDS_REVIEW, "ambiguous",
-                                           f"The provider may or may not have scheduled this: {exc}")
-                conn.execute("UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, state = 'done', reason = ?,"
-                             " version = version + 1 WHERE id = ?",
-                             (svc_now_iso(svc), f"Hand-off unclear ({exc}); check the messages before resending.", item.id))
+                    msg_store.apply_status(
+                        conn,
+                        mid,
+                        Status.NEEDS_REVIEW,
+                        "ambiguous",
+                        f"The provider may or may not have scheduled this: {exc}",
+                    )
+                conn.execute(
+                    "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, state = 'done', reason = ?,"
+                    " version = version + 1 WHERE id = ?",
+                    (svc_now_iso(svc), f"Hand-off unclear ({exc}); check the messages before resending.", item.id),
+                )
                 return
             store.cancel_messages(conn, ids, f"Not handed to the provider: {exc}")
-            conn.execute("UPDATE schedule_runs SET state = 'cancelled', finished_at = ?, note = ? WHERE schedule_id = ?"
-                         " AND state = 'at_provider'", (svc_now_iso(svc), f"Hand-off refused: {exc}", item.id))
-            conn.execute("UPDATE schedules SET location = 'local', claimed_by = NULL, reason = ?, version = version + 1"
-                         " WHERE id = ?", (f"The provider refused the hand-off ({exc}); smsdesk will send it itself.", item.id))
+            conn.execute(
+                "UPDATE schedule_runs SET state = 'cancelled', finished_at = ?, note = ? WHERE schedule_id = ?"
+                " AND state = 'at_provider'",
+                (svc_now_iso(svc), f"Hand-off refused: {exc}", item.id),
+            )
+            conn.execute(
+                "UPDATE schedules SET location = 'local', claimed_by = NULL, reason = ?, version = version + 1"
+                " WHERE id = ?",
+                (f"The provider refused the hand-off ({exc}); smsdesk will send it itself.", item.id),
+            )
 
         await svc.db.write(write)
         log.info("provider hand-off of scheduled send %d failed: %s", item.id, exc)
@@ -231,8 +267,9 @@ class ProviderScheduling:
             return 0
         adapter = svc.accounts.adapter(item.account_id)
         if not adapter.spec.caps.cancel:
-            raise InvalidInput(f"{adapter.spec.name} cannot cancel scheduled messages: {len(rows)} will still go "
-                               "at their time.")
+            raise InvalidInput(
+                f"{adapter.spec.name} cannot cancel scheduled messages: {len(rows)} will still go at their time."
+            )
         done: list[int] = []
         failed: list[str] = []
         for r in rows:
@@ -246,14 +283,21 @@ class ProviderScheduling:
             for mid in done:
                 msg_store.apply_status(conn, mid, Status.CANCELLED, "cancelled", "Cancelled at the provider.")
             if not failed:
-                conn.execute("UPDATE schedules SET handed_off_at = NULL, version = version + 1 WHERE id = ?", (item.id,))
-                conn.execute("UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
-                             " AND state = 'at_provider'", (svc_now_iso(svc), item.id))
+                conn.execute(
+                    "UPDATE schedules SET handed_off_at = NULL, version = version + 1 WHERE id = ?", (item.id,)
+                )
+                conn.execute(
+                    "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
+                    " AND state = 'at_provider'",
+                    (svc_now_iso(svc), item.id),
+                )
 
         await svc.db.write(write)
         svc.bus.publish(Changes(message_ids=set(done), queue=True))
         if failed:
-            raise InvalidInput(f"{len(failed)} of {len(rows)} could not be cancelled at {adapter.spec.name}: {failed[0]}")
+            raise InvalidInput(
+                f"{len(failed)} of {len(rows)} could not be cancelled at {adapter.spec.name}: {failed[0]}"
+            )
         return len(done)
 
     async def tick(self, now: datetime) -> None:
@@ -262,11 +306,15 @@ class ProviderScheduling:
         now_iso = now.isoformat(timespec="milliseconds")
         passed = svc.repo.provider_passed(now_iso)
         if passed:
+
             def write(conn: sqlite3.Connection) -> None:
                 for sid in passed:
                     conn.execute("UPDATE schedules SET state = 'done', version = version + 1 WHERE id = ?", (sid,))
-                    conn.execute("UPDATE schedule_runs SET state = 'done', finished_at = ? WHERE schedule_id = ?"
-                                 " AND state = 'at_provider'", (now_iso, sid))
+                    conn.execute(
+                        "UPDATE schedule_runs SET state = 'done', finished_at = ? WHERE schedule_id = ?"
+                        " AND state = 'at_provider'",
+                        (now_iso, sid),
+                    )
 
             await svc.db.write(write)
             svc.bus.publish(Changes(queue=True))
@@ -282,6 +330,12 @@ class ProviderScheduling:
                 await self.hand_off(svc.get(r["id"]))
             except SmsdeskError as exc:
                 log.info("hand-off of %s not possible yet: %s", r["id"], exc)
+
+    # ---- what the options dialog asks (appended: views ask the service, not its accounts) ----
+    def can_cancel(self, account: Account) -> bool:
+        """Whether ``account``'s provider can cancel a send it holds (else a scheduled send,
+        once handed over, goes out whatever happens here)."""
+        return self.svc.accounts.spec(account).caps.cancel
 
 
 def svc_now_iso(svc: SchedulerService) -> str:

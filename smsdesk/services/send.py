@@ -6,26 +6,25 @@ Nothing is sent here. A message exists (status ``queued`` or ``scheduled``, a fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidInput, InvalidNumber, OptedOut
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account, Message
-from smsdesk.domain.segments import analyze, normalise_newlines
+from smsdesk.domain.segments import MAX_MESSAGE_CHARS, analyze, normalise_newlines
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.storage import messages as msg_store
-from smsdesk.storage.accounts import audit
-from smsdesk.storage.db import Database
-from smsdesk.storage.messages import MessageRepository, NewOutgoing
-from smsdesk.storage.optouts import OptOutRepository
+from smsdesk.services.ports import OutboxKick
+from smsdesk.storage.api import MessageStore, OptOutStore
+from smsdesk.storage.records import AuditEntry, NewOutgoing
 
-MAX_TEXT = 1600
+MAX_TEXT = MAX_MESSAGE_CHARS
 
 
 @dataclass(slots=True)
@@ -45,24 +44,60 @@ class Draft:
     sender: str | None = None
     send_at: datetime | None = None  # None: now
     personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
+    skip_opted_out: bool = False  # the person agreed to send to the others (see SendService.plan)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A typed number left out because it opted out: ``how`` as "replied STOP on 3 Dec 2026"."""
+
+    number: str
+    how: str
+    message: str  # the full sentence :meth:`SendService.blocked` gives
+
+
+@dataclass(frozen=True, slots=True)
+class SendPlan:
+    """What a send would do, for the confirmation a person sees before anything is written."""
+
+    account: str
+    sender: str
+    text: str
+    numbers: list[str]  # +E.164, deduplicated, in the order typed; these would be sent
+    opted_out: list[Skipped]  # typed numbers on the opt-out list: skipped if the person agrees
+    segments: int  # of one message
+    total_segments: int
+    price_per_segment: float | None  # None: the account does not say (cost unknown)
+    confirm: bool  # as many recipients as the confirmation threshold, or more
+
+    @property
+    def cost(self) -> float | None:
+        """The estimated cost of all segments, or None when the price is unknown."""
+        if self.price_per_segment is None:
+            return None
+        return round(self.total_segments * self.price_per_segment, 4)
 
 
 class SendService:
     def __init__(
         self,
-        db: Database,
+        messages: MessageStore,
+        optouts: OptOutStore,
         accounts: AccountService,
         bus: EventBus,
-        default_region: Callable[[], str],
-        on_queued: Callable[[], None] = lambda: None,
+        settings: Settings,
+        outbox: OutboxKick | None = None,
     ) -> None:
-        self.db = db
+        self.messages = messages
+        self.optouts = optouts
         self.accounts = accounts
         self.bus = bus
-        self.messages = MessageRepository(db)
-        self.optouts = OptOutRepository(db)
-        self._region = default_region
-        self._on_queued = on_queued
+        # default_region; confirm_send_threshold: recipients from which Send asks first (0: never)
+        self._settings = settings
+        self._outbox = outbox  # woken when something was queued
+
+    def _region(self) -> str:
+        return self._settings.default_region
 
     def check_recipient(self, raw: str) -> Recipient:
         """Inline validation for one typed number (no writes)."""
@@ -77,11 +112,8 @@ class SendService:
 
     def blocked(self, number: str) -> str | None:
         """Why sending to ``number`` is blocked (it is on the opt-out list, and how it got there)."""
-        how = msg_store.opted_out_reason(self.db.reader(), number)
-        if how is None:
-            return None
-        return (f"{number} has opted out ({how}); sending to it is blocked until it is taken off the "
-                "opt-out list (they text START, or you remove it on the Opt-outs page).")
+        how = self.optouts.reason(number)
+        return None if how is None else _blocked_text(phone.display(number, self._region()), how)
 
     def check_text(self, account: Account, text: str) -> str:
         text = normalise_newlines(text)
@@ -91,11 +123,13 @@ class SendService:
             raise InvalidInput(f"The message is {len(text)} characters; the limit is {MAX_TEXT}.")
         return text
 
-    async def send(self, draft: Draft) -> list[Message]:
-        """Validate everything, then queue every recipient in one transaction.
+    def plan(self, draft: Draft) -> SendPlan:
+        """What :meth:`send` would do with ``draft``, checked but not written: who gets it,
+        which typed numbers opted out, how many segments and what it may cost.
 
         Raises:
-            InvalidInput: nothing was written; the message says which recipient and why.
+            InvalidInput: the text, the sender or a number cannot be used (nothing would be
+                sent); :class:`OptedOut` when every number opted out.
         """
         account = self.accounts.get(draft.account_id)
         text = self.check_text(account, draft.text)
@@ -103,21 +137,56 @@ class SendService:
         sender = check_sender(draft.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
         if not draft.recipients:
             raise InvalidInput("Add at least one recipient.")
-        numbers: list[str] = []
-        seen: set[str] = set()  # a list membership test here was quadratic: 1-2 s at 10,000 recipients
+        typed: dict[str, None] = {}  # in the order typed, once each (a list here was quadratic)
         problems: list[str] = []
+        region = self._region()
         for raw in draft.recipients:
-            rec = self.check_recipient(raw)
-            if rec.error:
-                problems.append(rec.error)
-            elif rec.number not in seen:
-                seen.add(rec.number)  # type: ignore[arg-type]
-                numbers.append(rec.number)  # type: ignore[arg-type]
-        opted = [p for p in problems if "opted out" in p]
-        if opted and len(opted) == len(problems):
-            raise OptedOut(" ".join(opted))
+            try:
+                typed[phone.parse(raw, region).e164] = None
+            except InvalidNumber as exc:
+                problems.append(str(exc))
+        hows = self.optouts.reasons(list(typed))
+        numbers = [num for num in typed if num not in hows]
+        opted_out = [
+            Skipped(num, hows[num], _blocked_text(phone.display(num, region), hows[num]))
+            for num in typed
+            if num in hows
+        ]
         if problems:
             raise InvalidInput(" ".join(problems))
+        if not numbers:
+            raise OptedOut(" ".join(s.message for s in opted_out))
+        info = analyze(text)
+        total = sum(
+            analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments for n in numbers
+        )
+        threshold = self._settings.confirm_send_threshold
+        return SendPlan(
+            account=account.name,
+            sender=sender,
+            text=text,
+            numbers=numbers,
+            opted_out=opted_out,
+            segments=info.segments,
+            total_segments=total,
+            price_per_segment=self.accounts.price_per_segment(account),
+            confirm=0 < threshold <= len(numbers),
+        )
+
+    async def send(self, draft: Draft) -> list[Message]:
+        """Validate everything, then queue every recipient in one transaction.
+
+        With ``draft.skip_opted_out`` (the person agreed to it), numbers on the opt-out list
+        are left out and the others sent; without it, one such number stops the whole send.
+
+        Raises:
+            InvalidInput: nothing was written; the message says which recipient and why.
+        """
+        plan = self.plan(draft)
+        if plan.opted_out and not draft.skip_opted_out:
+            raise OptedOut(" ".join(s.message for s in plan.opted_out))
+        account = self.accounts.get(draft.account_id)
+        text, sender, numbers = plan.text, plan.sender, plan.numbers
         send_at_iso = None
         status = Status.QUEUED
         if draft.send_at is not None:
@@ -126,20 +195,25 @@ class SendService:
                 send_at_iso = send_at.isoformat(timespec="milliseconds")
                 status = Status.SCHEDULED
         items = []
+        plain = analyze(text)
         for num in numbers:
             body = draft.personalised.get(num, text)
-            info = analyze(body)
+            info = analyze(body) if num in draft.personalised else plain
             items.append(NewOutgoing(account.id, num, sender, body, info.segments, info.encoding, status, send_at_iso))
 
-        def write(conn: object) -> list[int]:
-            ids = msg_store.insert_outgoing(conn, items)  # type: ignore[arg-type]
-            audit(conn, "send", account.name, recipients=len(ids), scheduled=send_at_iso)  # type: ignore[arg-type]
-            return ids
-
-        ids = await self.db.write(write)
+        audit = AuditEntry("send", account.name, {"scheduled": send_at_iso, "skipped_opted_out": len(plan.opted_out)})
+        ids = await self.messages.queue(items, audit)
         self.bus.publish(Changes(message_ids=set(ids)))
-        self._on_queued()
+        self._kick()
         return self.messages.get_many(ids)
+
+    def _kick(self) -> None:
+        if self._outbox is not None:
+            self._outbox.kick()
+
+    def history(self, account_id: int | None = None, limit: int | None = None) -> Iterator[Message]:
+        """Every message (of one account), newest first, read in pages as it is consumed."""
+        return self.messages.stream(account_id, limit)
 
     async def retry(self, message_id: int) -> bool:
         """Send a failed or undecided message again (a person's decision)."""
@@ -152,9 +226,25 @@ class SendService:
         if self.accounts.get(msg.account_id).provider == "removed":  # storage.accounts.delete_account
             # Queued again it could never be sent, and the dispatcher would retry it for ever.
             raise InvalidInput(f"The account '{msg.account}' was removed; send this again from another account.")
-        ok = await self.db.write(lambda c: msg_store.reset_for_retry(c, message_id))
+        ok = await self.messages.requeue_for_retry(message_id, AuditEntry("retry", msg.local_id))
         if ok:
-            await self.db.write(lambda c: audit(c, "retry", msg.local_id))
             self.bus.publish(Changes(message_ids={message_id}))
-            self._on_queued()
+            self._kick()
         return ok
+
+    # ---- what the Compose page lists (appended: views ask the service, not its repository) ----
+    def recent_outgoing(self, limit: int = 500) -> list[Message]:
+        """The ``limit`` newest messages sent from this data folder, newest first."""
+        return self.messages.recent(limit, direction="out")
+
+    def outgoing(self, ids: Iterable[int]) -> list[Message]:
+        """The outgoing messages among ``ids`` (replies are left out), in no particular order."""
+        return [m for m in self.messages.get_many(ids) if m.direction == "out"]
+
+
+def _blocked_text(shown: str, how: str) -> str:
+    """Why a number may not be messaged; ``shown`` is the number as people write it."""
+    return (
+        f"{shown} has opted out ({how}); sending to it is blocked until it is taken off the "
+        "opt-out list (they text START, or you remove it on the Opt-outs page)."
+    )

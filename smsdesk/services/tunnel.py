@@ -90,7 +90,7 @@ def find_public_url(line: str) -> str | None:
     """The first https URL in a line of tunnel output, without trailing punctuation."""
     for match in URL_RE.finditer(line):
         url = match.group(0).rstrip(".,;:)]}").rstrip("/")
-        host = url[len("https://"):].split("/")[0].split(":")[0]
+        host = url[len("https://") :].split("/")[0].split(":")[0]
         # cloudflared prints its own docs/ToS links before the tunnel URL; skip well-known ones.
         if host.endswith(("cloudflare.com", "ngrok.com", "github.com")) and not host.endswith(
             ("trycloudflare.com", "ngrok-free.app", "ngrok.app", "ngrok.io")
@@ -231,8 +231,11 @@ class TunnelService:
             kwargs["start_new_session"] = True  # own process group: stop() kills helpers too
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, **kwargs,
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                **kwargs,
             )
         except (OSError, ValueError) as exc:
             raise TunnelError(f"Could not start '{argv[0] if argv else ''}': {exc}") from exc
@@ -252,7 +255,9 @@ class TunnelService:
                 raise TunnelError(f"The tunnel command exited (code {proc.returncode}).")
             if waiter in done:
                 tail = self.status.output[-1] if self.status.output else ""
-                raise TunnelError(f"The tunnel command exited (code {proc.returncode}) before showing a URL. {tail}".strip())
+                raise TunnelError(
+                    f"The tunnel command exited (code {proc.returncode}) before showing a URL. {tail}".strip()
+                )
             raise TunnelError(f"The tunnel command showed no https URL within {self.url_timeout:.0f} s.")
         finally:
             await self._kill_proc()
@@ -338,7 +343,9 @@ class TunnelService:
     # ---- state -------------------------------------------------------------------------
     def _set(self, state: TunnelState, *, url: str | None = None, error: str | None = None) -> None:
         st = self.status
-        changed = st.state != state or (url is not None and url != st.public_url) or (error is not None and error != st.error)
+        changed = (
+            st.state != state or (url is not None and url != st.public_url) or (error is not None and error != st.error)
+        )
         st.state = state
         if url is not None:
             st.public_url = url
@@ -417,6 +424,13 @@ def _scrub(text: str, secret: str) -> str:
 
 
 __all__ = [
-    "NGROK_TOKEN_ENV", "NGROK_TOKEN_KEY", "TunnelError", "TunnelKind", "TunnelService", "TunnelState", "TunnelStatus",
-    "expand_command", "find_public_url",
+    "NGROK_TOKEN_ENV",
+    "NGROK_TOKEN_KEY",
+    "TunnelError",
+    "TunnelKind",
+    "TunnelService",
+    "TunnelState",
+    "TunnelStatus",
+    "expand_command",
+    "find_public_url",
 ]

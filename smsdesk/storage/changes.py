@@ -1,43 +1,19 @@
-"""What another process changed in the shared database, and which relay is alive on it.
+"""What another process changed in the shared database.
 
 The GUI and ``smsdesk serve`` (or a CLI command) write the same SQLite file; change-sets are
 per process. ``PRAGMA data_version`` (per connection) says cheaply that *some* other
 connection committed; :func:`marks` then takes a handful of index-only probes (high-water
 ids and small fingerprints) so the service can say *what* changed without reading the data.
-
-The relay heartbeat lives in ``kv`` under ``relay:<host>:<pid>`` as JSON (when it beat, its
-receiver, its tunnel), so a GUI on the same database knows the relay receives and polls.
+Relay heartbeats are in :mod:`smsdesk.storage.relays`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import sqlite3
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from smsdesk.storage.db import utcnow
-from smsdesk.storage.liveness import process_alive
-
-RELAY_PREFIX = "relay:"
-
-
-@dataclass(frozen=True, slots=True)
-class Marks:
-    """High-water marks and fingerprints of what views show; compare two to see what moved."""
-
-    message: int = 0  # max(messages.id): new rows (sends, replies)
-    transition: int = 0  # max(message_transitions.id): status changes
-    log: int = 0  # max(webhook_log.id): deliveries
-    pending_events: int = 0  # raw events waiting to be processed (the log shows their outcome)
-    accounts: tuple[Any, ...] = ()
-    optouts: tuple[Any, ...] = ()
-    contacts: tuple[Any, ...] = ()
-    schedules: tuple[Any, ...] = ()
-    bulk: tuple[Any, ...] = ()
+from smsdesk.storage.db import Database
+from smsdesk.storage.records import Marks
 
 
 def data_version(conn: sqlite3.Connection) -> int:
@@ -82,40 +58,18 @@ def moved_messages(
     return ids, replies
 
 
-# ---- the relay heartbeat ----------------------------------------------------------------
-def relay_key(host: str | None = None, pid: int | None = None) -> str:
-    return f"{RELAY_PREFIX}{host or socket.gethostname()}:{pid or os.getpid()}"
+class ChangeRepository:
+    """:class:`smsdesk.storage.api.ChangeFeed` over SQLite: this thread's read connection (the
+    data version is per connection, so one thread keeps asking the same one)."""
 
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-def beat_relay(conn: sqlite3.Connection, key: str, info: dict[str, Any]) -> None:
-    value = json.dumps({**info, "at": utcnow()})
-    conn.execute(
-        "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
+    def version(self) -> int:
+        return data_version(self._db.reader())
 
+    def marks(self) -> Marks:
+        return marks(self._db.reader())
 
-def end_relay(conn: sqlite3.Connection, key: str) -> None:
-    conn.execute("DELETE FROM kv WHERE key = ?", (key,))
-
-
-def live_relays(conn: sqlite3.Connection, dead_after_s: float, exclude: str = "") -> list[dict[str, Any]]:
-    """Relays whose heartbeat is fresher than ``dead_after_s`` (and, on this computer, whose
-    process still exists: a killed relay is gone at once, not after the timeout)."""
-    here = socket.gethostname()
-    now = datetime.now(UTC)
-    found = []
-    for key, value in conn.execute("SELECT key, value FROM kv WHERE key LIKE 'relay:%'").fetchall():
-        if key == exclude:
-            continue
-        try:
-            info = json.loads(value)
-            age = (now - datetime.fromisoformat(info["at"])).total_seconds()
-            host, _, pid = key[len(RELAY_PREFIX):].rpartition(":")
-            info.update(key=key, host=host, pid=int(pid))
-        except (ValueError, KeyError, TypeError):
-            continue
-        if age > dead_after_s or (host == here and process_alive(info["pid"]) is False):
-            continue
-        found.append(info)
-    return found
+    def moved(self, after_message: int, after_transition: int, limit: int) -> tuple[set[int], set[int]] | None:
+        return moved_messages(self._db.reader(), after_message, after_transition, limit)

@@ -1,8 +1,8 @@
 """Every message, newest first, read in keyset pages: a long history streams in constant memory.
 
-For ``smsdesk messages``, which prints all of it by default. Kept beside
-:mod:`smsdesk.storage.messages` (same row shape) rather than in it, so the export path can
-change without touching the outbox's repository.
+For ``smsdesk messages``, which prints all of it by default (``MessageStore.stream``). Kept
+beside :mod:`smsdesk.storage.messages` (same row shape) rather than in it, so the export path
+can change without touching the outbox's repository.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from smsdesk.domain.models import Message
 from smsdesk.storage.db import Database
-from smsdesk.storage.messages import _SELECT, row_to_message
+from smsdesk.storage.message_rows import MESSAGE_SELECT, row_to_message
 
 
 def iter_messages(
@@ -33,7 +33,7 @@ def iter_messages(
             where.append("m.id < ?")
             params.append(before)
         take = batch if left is None else min(batch, left)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY m.id DESC LIMIT ?"
+        sql = MESSAGE_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY m.id DESC LIMIT ?"
         rows = db.query(sql, (*params, take))
         for row in rows:
             yield row_to_message(row)

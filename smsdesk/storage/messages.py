@@ -1,68 +1,42 @@
 """Messages, their transitions and the conversation index.
 
-Write functions take the writer's connection (call them inside ``Database.write``); read
-methods use the calling thread's reader. Status changes go through :func:`apply_status`,
-which enforces the forward-only rule in SQL's own transaction.
+Module functions take the writer's connection (the SQLite statement layer, called inside
+``Database.write``); :class:`MessageRepository` is what services use: reads on the calling
+thread's reader, one transaction per write. Status changes go through :func:`apply_status`,
+which enforces the forward-only rule in SQL's own transaction. Claims live in
+:mod:`smsdesk.storage.claims`.
 """
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 
-from smsdesk.domain.models import Message
-from smsdesk.domain.optout import how_opted_out
+from smsdesk.domain.models import Message, SendResult
+from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
 from smsdesk.domain.status import Status, can_move, status_of
+from smsdesk.storage import optouts as opt_store
+from smsdesk.storage import webhook_events as ev_store
+from smsdesk.storage.audit import audit as write_audit
+from smsdesk.storage.audit import record
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.liveness import process_alive
-
-_SELECT = """SELECT m.*, a.name AS account_name FROM messages m JOIN accounts a ON a.id = m.account_id"""
+from smsdesk.storage.liveness import claimer_alive_here as claimer_alive_here  # storage.bulk_sends' name
+from smsdesk.storage.liveness import claimer_gone as claimer_gone  # storage.schedule's name
+from smsdesk.storage.message_rows import MESSAGE_SELECT, row_to_message
+from smsdesk.storage.message_stream import iter_messages
+from smsdesk.storage.records import (
+    AuditEntry,
+    ClaimedMessage,
+    OutboxRow,
+    RecordedBatch,
+    Transition,
+)
+from smsdesk.storage.records import NewOutgoing as NewOutgoing  # where callers have always found it
 
 
 def new_local_id() -> str:
     return uuid.uuid4().hex
-
-
-def row_to_message(row: sqlite3.Row) -> Message:
-    return Message(
-        id=row["id"],
-        local_id=row["local_id"],
-        account_id=row["account_id"],
-        account=row["account_name"],
-        direction=row["direction"],
-        remote=row["remote"],
-        local_number=row["local_number"],
-        body=row["body"],
-        status=status_of(row["status"]),
-        raw_status=row["raw_status"],
-        error=row["error"],
-        provider_message_id=row["provider_message_id"],
-        segments=row["segments"],
-        encoding=row["encoding"],
-        send_at=row["send_at"],
-        attempts=row["attempts"],
-        run_id=row["run_id"],
-        is_read=bool(row["is_read"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class NewOutgoing:
-    account_id: int
-    remote: str
-    local_number: str
-    body: str
-    segments: int
-    encoding: str
-    status: Status = Status.QUEUED
-    send_at: str | None = None
-    run_id: int | None = None
-    local_id: str | None = None
 
 
 def _touch_conversation(
@@ -89,8 +63,21 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> l
             """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body,
                  status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at)
                VALUES (?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (local_id, it.account_id, it.remote, it.local_number, it.body, it.status.value,
-             local_id, it.segments, it.encoding, it.send_at, it.run_id, now, now),
+            (
+                local_id,
+                it.account_id,
+                it.remote,
+                it.local_number,
+                it.body,
+                it.status.value,
+                local_id,
+                it.segments,
+                it.encoding,
+                it.send_at,
+                it.run_id,
+                now,
+                now,
+            ),
         )
         mid = int(cur.lastrowid or 0)
         conn.execute(
@@ -129,9 +116,7 @@ def insert_inbound(
         (local_id, account_id, remote, local_number, body, provider_message_id, segments, encoding, now, now),
     )
     mid = int(cur.lastrowid or 0)
-    conn.execute(
-        "INSERT INTO message_transitions (message_id, status, at) VALUES (?, 'received', ?)", (mid, now)
-    )
+    conn.execute("INSERT INTO message_transitions (message_id, status, at) VALUES (?, 'received', ?)", (mid, now))
     _touch_conversation(conn, account_id, remote, mid, now, 1)
     return mid
 
@@ -156,9 +141,16 @@ def apply_status(
 
 
 def _move(
-    conn: sqlite3.Connection, message_id: int, current: str, current_pmid: str | None,
-    status: Status, raw_status: str, error: str | None, provider_message_id: str | None,
-    *, note_raw: bool = False,
+    conn: sqlite3.Connection,
+    message_id: int,
+    current: str,
+    current_pmid: str | None,
+    status: Status,
+    raw_status: str,
+    error: str | None,
+    provider_message_id: str | None,
+    *,
+    note_raw: bool = False,
 ) -> bool:
     """:func:`apply_status` once the message's current status and provider id are known.
 
@@ -191,8 +183,8 @@ def _move(
 
 def _note_raw(conn: sqlite3.Connection, message_id: int, raw_status: str, now: str) -> bool:
     """A receipt that keeps the status but says something new (Mobivate's ``ACCEPTED`` then
-    ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown
-    (PROVIDERS.md 6.2: always keep the raw status). A duplicate changes nothing."""
+    ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown (the raw
+    status is always kept beside the status it maps to). A duplicate changes nothing."""
     cur = conn.execute(
         "UPDATE messages SET raw_status = ?, updated_at = ? WHERE id = ? AND raw_status IS NOT ?",
         (raw_status, now, message_id, raw_status),
@@ -201,20 +193,9 @@ def _note_raw(conn: sqlite3.Connection, message_id: int, raw_status: str, now: s
     return cur.rowcount == 1
 
 
-def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
-    """Take a due queued message for sending; exactly one dispatcher wins."""
-    cur = conn.execute(
-        """UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-           WHERE id = ? AND status = 'queued' AND claimed_by IS NULL""",
-        (dispatcher, utcnow(), message_id),
-    )
-    return cur.rowcount == 1
-
-
 def opted_out_reason(conn: sqlite3.Connection, number: str) -> str | None:
     """Why ``number`` may not be messaged ("replied STOP on 3 Dec 2026"), or None when it may."""
-    row = conn.execute("SELECT source, created_at FROM optouts WHERE number = ?", (number,)).fetchone()
-    return how_opted_out(row[0], row[1]) if row else None
+    return opt_store.reason(conn, number)
 
 
 def reject_opted_out(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
@@ -230,13 +211,15 @@ def reject_opted_out(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
         chunk = list(ids[i : i + 500])
         rows = conn.execute(
             f"""SELECT m.id, m.remote, o.source, o.created_at FROM messages m JOIN optouts o ON o.number = m.remote
-                WHERE m.id IN ({','.join('?' * len(chunk))}) AND m.direction = 'out'
+                WHERE m.id IN ({",".join("?" * len(chunk))}) AND m.direction = 'out'
                   AND m.status IN ('queued', 'scheduled') AND m.claimed_by IS NULL""",
             chunk,
         ).fetchall()
         for r in rows:
-            why = (f"Not sent: {r[1]} opted out ({how_opted_out(r[2], r[3])}) before it went. "
-                   "Send again only if they opt back in.")
+            why = (
+                f"Not sent: {r[1]} opted out ({how_opted_out(r[2], r[3])}) before it went. "
+                "Send again only if they opt back in."
+            )
             if apply_status(conn, r[0], Status.REJECTED, "opted out", why):
                 out.append(int(r[0]))
     return out
@@ -265,78 +248,6 @@ def reset_for_retry(conn: sqlite3.Connection, message_id: int) -> bool:
             (message_id, utcnow()),
         )
     return cur.rowcount == 1
-
-
-def heartbeat(conn: sqlite3.Connection, dispatcher: str) -> None:
-    """Say this dispatcher is alive (claims of a dispatcher that stops beating are abandoned)."""
-    conn.execute(
-        "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        ("dispatcher:" + dispatcher, utcnow()),
-    )
-
-
-def claimer_alive_here(dispatcher_id: str) -> bool | None:
-    """Whether the process behind a dispatcher id (``host:pid:tag``) still runs.
-
-    None when it is not on this computer (or the id has another shape): only its heartbeat
-    can tell then. A dead process id on this host is certain at once, where a missed
-    heartbeat takes ``DEAD_AFTER_S`` to show.
-    """
-    parts = dispatcher_id.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return None
-    return process_alive(int(parts[1]))
-
-
-def dead_claimers(conn: sqlite3.Connection, alive_since: str, me: str) -> list[str]:
-    """Dispatchers other than ``me`` that hold claims on queued rows but are gone: a process of
-    this computer that no longer runs, or one whose heartbeat is older than ``alive_since``.
-
-    Only reads (a reader connection will do), so a periodic check costs no write.
-    """
-    rows = conn.execute(
-        """SELECT DISTINCT m.claimed_by, kv.value FROM messages m LEFT JOIN kv ON kv.key = 'dispatcher:' || m.claimed_by
-           WHERE m.status = 'queued' AND m.claimed_by IS NOT NULL AND m.claimed_by != ?""",
-        (me,),
-    ).fetchall()
-    return [r[0] for r in rows if claimer_gone(r[0], r[1], alive_since)]
-
-
-def claimer_gone(dispatcher_id: str, heartbeat: str | None, alive_since: str) -> bool:
-    """Whether the dispatcher holding a claim is gone.
-
-    - A heartbeat older than ``alive_since``: gone (or hung; its process id may even have been
-      reused), whatever the process table says.
-    - A fresh heartbeat: gone only when its process, on this computer, certainly is.
-    - No heartbeat at all (``smsdesk send --at`` handing off to the provider runs no
-      dispatcher): alive while its process on this computer runs; otherwise gone.
-    """
-    here = claimer_alive_here(dispatcher_id)
-    if heartbeat is not None:
-        return heartbeat < alive_since or here is False
-    return here is not True
-
-
-def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> list[int]:
-    """Claims left by a dispatcher that died mid-send: the send may have gone out.
-
-    Dead means :func:`dead_claimers` (its process is gone, or its heartbeat is older than
-    ``alive_since``). Its claimed rows become ``needs_review`` (never blindly resent); a later
-    receipt can still settle them.
-    """
-    dead = dead_claimers(conn, alive_since, me)
-    if not dead:
-        return []
-    rows = conn.execute(
-        f"""SELECT id FROM messages WHERE status = 'queued' AND claimed_by IN ({','.join('?' * len(dead))})""",
-        dead,
-    ).fetchall()
-    ids = [r["id"] for r in rows]
-    for mid in ids:
-        apply_status(conn, mid, Status.NEEDS_REVIEW, "interrupted",
-                     "smsdesk stopped while this was being sent; it may or may not have gone out. "
-                     "Check with the recipient before sending again.")
-    return ids
 
 
 def _receipt_target(
@@ -369,8 +280,13 @@ def find_for_receipt(
 
 
 def apply_receipt(
-    conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None,
-    status: Status, raw_status: str = "", error: str | None = None,
+    conn: sqlite3.Connection,
+    account_id: int,
+    provider_message_id: str | None,
+    client_ref: str | None,
+    status: Status,
+    raw_status: str = "",
+    error: str | None = None,
 ) -> tuple[int, bool] | None:
     """:func:`find_for_receipt` then :func:`apply_status`, sharing one lookup (the receipt hot path).
 
@@ -384,18 +300,94 @@ def apply_receipt(
     return mid, _move(conn, mid, row[1], row[2], status, raw_status, error, provider_message_id, note_raw=True)
 
 
+def record_result(
+    conn: sqlite3.Connection,
+    account_id: int,
+    c: ClaimedMessage,
+    result: SendResult,
+    optout_note: str | None = None,
+) -> None:
+    """Record what the provider said of a claimed message, releasing the claim; receipts that
+    arrived before it (parked) are applied after it. ``optout_note``: the provider refused the
+    number as opted out, and it joins the opt-out list with these words."""
+    if not _record_fast(conn, c, result):
+        apply_status(conn, c.id, result.status, result.raw_status, result.error, result.provider_message_id)
+        conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
+    for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
+        apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
+    if optout_note is not None:
+        opt_store.add(conn, c.remote, "provider", optout_note)
+
+
+def _record_fast(conn: sqlite3.Connection, c: ClaimedMessage, result: SendResult) -> bool:
+    """The common case in one UPDATE: our claimed row is still ``queued`` and the result moves it.
+
+    Same effect as ``apply_status`` + releasing the claim (status, raw status, error, provider
+    id only if none yet, transition row), in two statements instead of five. False: the row
+    changed meanwhile, or the result cannot follow ``queued``; the caller takes the long way.
+    """
+    if not can_move(Status.QUEUED, result.status):
+        return False
+    now = utcnow()
+    cur = conn.execute(
+        """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
+             error = COALESCE(?, error), provider_message_id = COALESCE(provider_message_id, ?),
+             updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
+           WHERE id = ? AND status = 'queued'""",
+        (result.status.value, result.raw_status, result.error, result.provider_message_id or None, now, c.id),
+    )
+    if cur.rowcount != 1:
+        return False
+    conn.execute(
+        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
+        (c.id, result.status.value, result.raw_status, now),
+    )
+    return True
+
+
+def record_results(
+    conn: sqlite3.Connection, account_id: int, pairs: Sequence[tuple[ClaimedMessage, SendResult | None]]
+) -> RecordedBatch:
+    """:func:`record_result` for a batch send's answers; a message the provider did not report
+    on is ``needs_review``. Returns the ids recorded and the numbers refused as opted out."""
+    changed: set[int] = set()
+    opted: list[str] = []
+    for c, res in pairs:
+        if res is None:
+            res = SendResult(
+                c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message."
+            )
+        note = None
+        if res.status == Status.REJECTED and res.raw_status == PROVIDER_OPTED_OUT:
+            # Inside a batch as for a single send: the provider's word joins our list.
+            note = (res.error or "")[:200]
+            opted.append(c.remote)
+        record_result(conn, account_id, c, res, note)
+        changed.add(c.id)
+    return RecordedBatch(changed, opted)
+
+
+def requeue_for_retry(conn: sqlite3.Connection, message_id: int, entry: AuditEntry) -> bool:
+    """:func:`reset_for_retry`, audited when it moved."""
+    ok = reset_for_retry(conn, message_id)
+    if ok:
+        record(conn, entry)
+    return ok
+
+
 class MessageRepository:
-    """Read side of messages for services and views."""
+    """:class:`smsdesk.storage.api.MessageStore` over SQLite."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self._db = db
 
+    # ---- reads -------------------------------------------------------------------------
     def get(self, message_id: int) -> Message | None:
-        row = self.db.query_one(_SELECT + " WHERE m.id = ?", (message_id,))
+        row = self._db.query_one(MESSAGE_SELECT + " WHERE m.id = ?", (message_id,))
         return row_to_message(row) if row else None
 
     def get_by_local_id(self, local_id: str) -> Message | None:
-        row = self.db.query_one(_SELECT + " WHERE m.local_id = ?", (local_id,))
+        row = self._db.query_one(MESSAGE_SELECT + " WHERE m.local_id = ?", (local_id,))
         return row_to_message(row) if row else None
 
     def get_many(self, ids: Iterable[int]) -> list[Message]:
@@ -404,7 +396,9 @@ class MessageRepository:
         for i in range(0, len(id_list), 500):
             chunk = id_list[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            out += [row_to_message(r) for r in self.db.query(_SELECT + f" WHERE m.id IN ({marks})", tuple(chunk))]
+            out += [
+                row_to_message(r) for r in self._db.query(MESSAGE_SELECT + f" WHERE m.id IN ({marks})", tuple(chunk))
+            ]
         return out
 
     def recent(self, limit: int = 500, direction: str | None = None, account_id: int | None = None) -> list[Message]:
@@ -416,21 +410,63 @@ class MessageRepository:
         if account_id is not None:
             where.append("m.account_id = ?")
             params.append(account_id)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY m.id DESC LIMIT ?"
+        sql = MESSAGE_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY m.id DESC LIMIT ?"
         params.append(limit)
-        return [row_to_message(r) for r in self.db.query(sql, tuple(params))]
+        return [row_to_message(r) for r in self._db.query(sql, tuple(params))]
 
-    def due_outbox(self, now: str, limit: int = 1000) -> list[sqlite3.Row]:
-        return self.db.query(
-            """SELECT id, account_id FROM messages
+    def stream(self, account_id: int | None = None, limit: int | None = None) -> Iterator[Message]:
+        """The newest ``limit`` messages (all when None), newest first, read in pages as consumed."""
+        return iter_messages(self._db, account_id=account_id, limit=limit)
+
+    def due_outbox(self, now: str, limit: int = 5000) -> list[OutboxRow]:
+        """Queued messages due by ``now`` and not held by a paused or cancelled bulk run, oldest
+        first. A hint for what to claim; ``ClaimStore.claim_for_sending`` decides."""
+        cur = self._db.reader().cursor()
+        cur.row_factory = None  # plain tuples: the dispatcher reads thousands of these a pass
+        rows = cur.execute(
+            """SELECT id, account_id, run_id FROM messages
                WHERE status = 'queued' AND claimed_by IS NULL
                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                 AND (run_id IS NULL OR run_id NOT IN
+                      (SELECT id FROM bulk_runs WHERE state IN ('paused', 'cancelled')))
                ORDER BY id LIMIT ?""",
             (now, limit),
-        )
+        ).fetchall()
+        return list(map(OutboxRow._make, rows))
 
-    def transitions(self, message_id: int) -> list[sqlite3.Row]:
-        return self.db.query(
+    def transitions(self, message_id: int) -> list[Transition]:
+        rows = self._db.query(
             "SELECT status, raw_status, at FROM message_transitions WHERE message_id = ? ORDER BY id",
             (message_id,),
         )
+        return [Transition(*r) for r in rows]
+
+    # ---- writes (one transaction each) ---------------------------------------------------
+    async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry) -> list[int]:
+        """Store outgoing messages and the audit line saying who queued them; returns their ids.
+
+        ``audit`` is recorded with ``recipients`` (how many were stored) added to its detail.
+        """
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = insert_outgoing(conn, items)
+            write_audit(conn, audit.action, audit.subject, recipients=len(ids), **audit.detail)
+            return ids
+
+        return await self._db.write(write)
+
+    async def requeue_for_retry(self, message_id: int, audit: AuditEntry) -> bool:
+        return await self._db.write(lambda c: requeue_for_retry(c, message_id, audit))
+
+    async def release_for_retry(self, message_id: int, next_attempt_at: str, error: str) -> None:
+        await self._db.write(lambda c: release_for_retry(c, message_id, next_attempt_at, error))
+
+    async def record_result(
+        self, account_id: int, claimed: ClaimedMessage, result: SendResult, optout_note: str | None = None
+    ) -> None:
+        await self._db.write(lambda c: record_result(c, account_id, claimed, result, optout_note))
+
+    async def record_results(
+        self, account_id: int, pairs: Sequence[tuple[ClaimedMessage, SendResult | None]]
+    ) -> RecordedBatch:
+        return await self._db.write(lambda c: record_results(c, account_id, pairs))

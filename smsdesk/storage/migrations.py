@@ -200,7 +200,8 @@ V2 = [
 # ``messages``); ``conversation_fts`` indexes each conversation's number and contact name
 # with trigrams, so "7911" or "ali" finds "+447911123456" / "Alice". Triggers keep both in
 # step with every writer (sends, replies, bulk import, contacts) without each one knowing.
-# Search orders by rowid, never by bm25 (ARCHITECTURE.md pitfall 8).
+# Search orders by rowid, never by bm25 (over a million messages a common word takes 0.2 ms
+# by rowid and 440 ms ranked by bm25).
 V3 = [
     "CREATE VIRTUAL TABLE message_fts USING fts5(body, content='messages', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",
@@ -246,7 +247,7 @@ V3 = [
     "CREATE INDEX conversations_remote ON conversations(remote)",
 ]
 
-# Bulk import runs (issue 6, storage/bulk.py): one row per import, one item per data row of
+# Bulk import runs (issue 6, storage/bulk_sends.py): one row per import, one item per data row of
 # the file (accepted or rejected, with the reason), each accepted item linked to the outbox
 # message it became. ``state`` pauses / cancels the run: the dispatcher does not claim the
 # messages of a paused or cancelled run.
@@ -363,6 +364,14 @@ V8 = [
     "ALTER TABLE pending_receipts ADD COLUMN event_id INTEGER",
 ]
 
+# An account's price per segment used to default to "0", which estimates then showed as a
+# cost of 0.00. Empty now means "not known"; an account still holding the old default had
+# never been given a price, so it becomes unknown ("cost unknown") instead of free.
+V9 = [
+    """UPDATE accounts SET settings = json_set(settings, '$.price_per_segment', '')
+       WHERE json_valid(settings) AND json_extract(settings, '$.price_per_segment') IN ('0', 0)""",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -372,6 +381,7 @@ MIGRATIONS: dict[int, list[str]] = {
     6: V6,
     7: V7,
     8: V8,
+    9: V9,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

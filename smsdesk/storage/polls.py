@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from smsdesk.storage.db import Database
+from smsdesk.storage.records import OpenSend
 
 # Statuses a provider may still settle. ``needs_review`` is included: a poll is exactly how an
 # ambiguous send gets settled without a person.
@@ -27,15 +28,16 @@ def set_cursor(conn: sqlite3.Connection, account_id: int, value: str, kind: str 
 
 
 class PollRepository:
-    """Reads for the polling service (any thread; WAL readers never block the writer)."""
+    """:class:`smsdesk.storage.api.PollStore` over SQLite (reads on any thread; WAL readers
+    never block the writer)."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self._db = db
 
-    def open_sends(self, account_id: int, created_after: str, limit: int = 5000) -> list[sqlite3.Row]:
+    def open_sends(self, account_id: int, created_after: str, limit: int = 5000) -> list[OpenSend]:
         """Outgoing messages with a provider id whose status is not final yet, oldest first."""
         # Literal IN list: it must match the partial index messages_open (migration V6).
-        return self.db.query(
+        rows = self._db.query(
             """SELECT id, provider_message_id, status FROM messages
                WHERE account_id = ? AND direction = 'out' AND status IN ('sent', 'unknown', 'needs_review')
                  AND provider_message_id IS NOT NULL AND provider_message_id != ''
@@ -43,7 +45,11 @@ class PollRepository:
                ORDER BY id LIMIT ?""",
             (account_id, created_after, limit),
         )
+        return [OpenSend(*r) for r in rows]
 
     def cursor(self, account_id: int, kind: str = "inbound") -> str | None:
-        row = self.db.query_one("SELECT value FROM kv WHERE key = ?", (cursor_key(account_id, kind),))
+        row = self._db.query_one("SELECT value FROM kv WHERE key = ?", (cursor_key(account_id, kind),))
         return str(row["value"]) if row else None
+
+    async def set_cursor(self, account_id: int, value: str, kind: str = "inbound") -> None:
+        await self._db.write(lambda c: set_cursor(c, account_id, value, kind))

@@ -22,6 +22,7 @@ from typing import Any
 
 from smsdesk.domain.schedule import Recurrence, ScheduleItem, counts_text
 from smsdesk.domain.status import Status
+from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
 
@@ -60,14 +61,26 @@ def _iso(dt: datetime) -> str:
 def row_to_item(row: sqlite3.Row, last_run: dict[str, Any] | None = None) -> ScheduleItem:
     nxt = row["next_run_utc"]
     return ScheduleItem(
-        id=row["id"], account_id=row["account_id"], account=row["account_name"], kind=row["kind"],
-        body=row["body"], sender=row["sender"], recipient_count=row["recipient_count"],
+        id=row["id"],
+        account_id=row["account_id"],
+        account=row["account_name"],
+        kind=row["kind"],
+        body=row["body"],
+        sender=row["sender"],
+        recipient_count=row["recipient_count"],
         recurrence=Recurrence.from_json(row["recurrence"]),
-        first_local=datetime.fromisoformat(row["first_local"]), zone=row["zone"],
-        next_run=datetime.fromisoformat(nxt) if nxt else None, state=row["state"],
-        location=row["location"], reason=row["reason"], version=row["version"],
-        bulk_run_id=row["bulk_run_id"], created_at=row["created_at"], updated_at=row["updated_at"],
-        handed_off=bool(row["handed_off_at"]), last_run=last_run,
+        first_local=datetime.fromisoformat(row["first_local"]),
+        zone=row["zone"],
+        next_run=datetime.fromisoformat(nxt) if nxt else None,
+        state=row["state"],
+        location=row["location"],
+        reason=row["reason"],
+        version=row["version"],
+        bulk_run_id=row["bulk_run_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        handed_off=bool(row["handed_off_at"]),
+        last_run=last_run,
     )
 
 
@@ -78,9 +91,21 @@ def insert(conn: sqlite3.Connection, new: NewSchedule) -> int:
         """INSERT INTO schedules (account_id, kind, body, sender, bulk_run_id, recipient_count, recurrence,
              first_local, zone, next_run_utc, state, location, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)""",
-        (new.account_id, new.kind, new.body, new.sender, new.bulk_run_id, len(new.recipients),
-         new.recurrence.to_json(), new.first_local.isoformat(timespec="seconds"), new.zone,
-         new.next_run_utc, new.location, now, now),
+        (
+            new.account_id,
+            new.kind,
+            new.body,
+            new.sender,
+            new.bulk_run_id,
+            len(new.recipients),
+            new.recurrence.to_json(),
+            new.first_local.isoformat(timespec="seconds"),
+            new.zone,
+            new.next_run_utc,
+            new.location,
+            now,
+            now,
+        ),
     )
     sid = int(cur.lastrowid or 0)
     replace_recipients(conn, sid, new.recipients)
@@ -104,7 +129,7 @@ def update_item(conn: sqlite3.Connection, sid: int, version: int, states: Sequen
     cols = ", ".join(f"{k} = ?" for k in fields)
     marks = ",".join("?" * len(states))
     cur = conn.execute(
-        f"""UPDATE schedules SET {cols}{', ' if cols else ''}version = version + 1, updated_at = ?
+        f"""UPDATE schedules SET {cols}{", " if cols else ""}version = version + 1, updated_at = ?
             WHERE id = ? AND version = ? AND state IN ({marks}) AND {NOT_HANDING_OFF}""",
         (*fields.values(), utcnow(), sid, version, *states),
     )
@@ -124,7 +149,8 @@ def claim(conn: sqlite3.Connection, sid: int, version: int, due: str, me: str) -
 
 def start_run(conn: sqlite3.Connection, sid: int, due: str, me: str, note: str = "", skipped: int = 0) -> int:
     cur = conn.execute(
-        "INSERT INTO schedule_runs (schedule_id, due_utc, started_at, note, skipped, dispatcher) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO schedule_runs (schedule_id, due_utc, started_at, note, skipped, dispatcher)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         (sid, due, utcnow(), note, skipped, me),
     )
     return int(cur.lastrowid or 0)
@@ -246,8 +272,13 @@ def abandon_dead_hand_offs(conn: sqlite3.Connection, alive_since: str, me: str, 
             "SELECT id FROM messages WHERE claimed_by = ? AND status = 'scheduled'", (r["claimed_by"],)
         ).fetchall()
         for (mid,) in ids:
-            msg_store.apply_status(conn, mid, Status.NEEDS_REVIEW, "interrupted",
-                                   "smsdesk stopped while handing this to the provider; it may be scheduled there.")
+            msg_store.apply_status(
+                conn,
+                mid,
+                Status.NEEDS_REVIEW,
+                "interrupted",
+                "smsdesk stopped while handing this to the provider; it may be scheduled there.",
+            )
         conn.execute(
             """UPDATE schedules SET claimed_by = NULL, handed_off_at = ?, state = 'done', version = version + 1,
                  reason = 'smsdesk stopped while handing this to the provider; check its messages before resending.'
@@ -301,13 +332,23 @@ class ScheduleRepository:
         return out
 
     def _run_dict(self, r: sqlite3.Row) -> dict[str, Any]:
-        return {"id": r["id"], "due": r["due_utc"], "started": r["started_at"], "finished": r["finished_at"],
-                "state": r["state"], "note": r["note"], "skipped": r["skipped"], "counts": self.run_counts(r["id"])}
+        return {
+            "id": r["id"],
+            "due": r["due_utc"],
+            "started": r["started_at"],
+            "finished": r["finished_at"],
+            "state": r["state"],
+            "note": r["note"],
+            "skipped": r["skipped"],
+            "counts": self.run_counts(r["id"]),
+        }
 
     def items(self, include_finished: bool = True, limit: int = 1000) -> list[ScheduleItem]:
         where = "" if include_finished else " WHERE s.state NOT IN ('done', 'cancelled')"
         rows = self.db.query(
-            _SELECT + where + """ ORDER BY CASE s.state WHEN 'held' THEN 0 WHEN 'running' THEN 1
+            _SELECT
+            + where
+            + """ ORDER BY CASE s.state WHEN 'held' THEN 0 WHEN 'running' THEN 1
                  WHEN 'scheduled' THEN 2 WHEN 'paused' THEN 3 ELSE 4 END,
                  s.next_run_utc IS NULL, s.next_run_utc, s.id DESC LIMIT ?""",
             (limit,),
@@ -325,10 +366,26 @@ class ScheduleRepository:
         )
         return [(r["number"], r["body"]) for r in rows]
 
+    def first_recipients(self, sids: Sequence[int], n: int) -> dict[int, list[str]]:
+        """The first ``n`` numbers of each item, in the order given (a primary-key range each)."""
+        out: dict[int, list[str]] = {}
+        for i in range(0, len(sids), 500):
+            chunk = list(sids[i : i + 500])
+            rows = self.db.query(
+                f"""SELECT schedule_id, number FROM schedule_recipients
+                    WHERE schedule_id IN ({",".join("?" * len(chunk))}) AND position < ?
+                    ORDER BY schedule_id, position""",
+                (*chunk, n),
+            )
+            for r in rows:
+                out.setdefault(int(r["schedule_id"]), []).append(str(r["number"]))
+        return out
+
     def due(self, now: str) -> list[ScheduleItem]:
         rows = self.db.query(
             _SELECT + " WHERE s.state = 'scheduled' AND s.next_run_utc IS NOT NULL AND s.next_run_utc <= ?"
-            " AND (s.location = 'local' OR s.handed_off_at IS NULL) AND s.claimed_by IS NULL ORDER BY s.next_run_utc LIMIT 200",
+            " AND (s.location = 'local' OR s.handed_off_at IS NULL) AND s.claimed_by IS NULL"
+            " ORDER BY s.next_run_utc LIMIT 200",
             (now,),
         )
         return [row_to_item(r) for r in rows]
@@ -401,3 +458,12 @@ __all__ = [
     "promote_due",
     "update_item",
 ]
+
+
+def end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
+    """A scheduled bulk send that will not run (cancelled, or its only run skipped) ends its import
+    run too, in the same transaction: else the run stays "scheduled" for ever and the same file
+    is refused as "already being sent"."""
+    if item.bulk_run_id is not None:
+        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
+        bulk_store.cancel_unsent(conn, item.bulk_run_id)

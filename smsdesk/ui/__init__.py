@@ -1,6 +1,11 @@
-"""The PySide6 desktop UI. Owns every Qt import (with ``app.py``).
+"""The PySide6 desktop UI. Owns every Qt import (with ``app.py`` and ``cli``).
 
-Must not import sqlite3, httpx or keyring: views talk to services (via :class:`UiContext`),
-start async work only through :func:`smsdesk.ui.aio.spawn`, and refresh from ``Changes``
-carried into Qt by :class:`smsdesk.ui.aio.BusBridge`.
+Views and models are built with a :class:`~smsdesk.ui.context.UiContext`: the services they
+may call (:class:`~smsdesk.ui.context.UiServices`) and the bridge that carries ``Changes`` into
+Qt (:class:`smsdesk.ui.aio.BusBridge`). They start async work only through
+:func:`smsdesk.ui.aio.spawn`.
+
+Must not import ``smsdesk.runtime`` (how the process is put together is the composition root's
+business), ``smsdesk.storage``, sqlite3, httpx or keyring: rows, HTTP and secrets are reached
+through services (``tests/test_layers.py`` checks it).
 """

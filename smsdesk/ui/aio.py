@@ -6,7 +6,8 @@
 - :class:`BusBridge` turns service ``Changes`` into a Qt signal on the GUI thread.
 
 Never spin a nested Qt loop (``QDialog.exec()``, ``QMessageBox.exec()``) inside a coroutine:
-qasync then hangs (ARCHITECTURE.md pitfall 4). Use ``open()`` and signals.
+while other tasks are ready, asyncio raises "Cannot enter into task" and the qasync loop hangs
+for good. Use ``open()`` and signals, and await futures.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal  # PySide6 before qasync (pitfall 5)
+from PySide6.QtCore import QObject, Signal  # before qasync, which binds to the Qt imported first
 from PySide6.QtWidgets import QApplication
 
 import qasync  # isort: skip
@@ -33,7 +34,8 @@ _reporter: ErrorReporter | None = None
 
 
 def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
-    loop = qasync.QEventLoop(app)
+    """The asyncio loop that runs inside Qt's (qasync's), set as the current loop."""
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     return loop
 

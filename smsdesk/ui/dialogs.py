@@ -9,13 +9,21 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 
 def confirm(
-    parent: QWidget, title: str, text: str, on_yes: Callable[[], None], *, name: str = "confirm",
+    parent: QWidget,
+    title: str,
+    text: str,
+    on_yes: Callable[[], None],
+    *,
+    name: str = "confirm",
     on_no: Callable[[], None] | None = None,
 ) -> QMessageBox:
     """Ask Yes/Cancel (Cancel is the default, for destructive actions); call ``on_yes`` on Yes."""
     box = QMessageBox(
-        QMessageBox.Icon.Question, title, text,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent,
+        QMessageBox.Icon.Question,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        parent,
     )
     box.setObjectName(name)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)

@@ -1,6 +1,10 @@
-"""The main window: navigation on the left, one page at a time, receiver/sandbox state below.
+"""The main window: navigation on the left, one page at a time, a plain status line below.
 
-Pages are built on first visit (start-up shows Compose without building the rest).
+Pages are built on first visit (start-up shows Compose without building the rest). In demo
+mode a notice at the top says that messages go to a simulated provider and reach no phone,
+with a button to connect a real provider, until the person dismisses it (remembered). The
+status bar says in words whether replies come in ("Demo mode · receiving replies"); the
+addresses and ports are in its tooltip and in Settings -> Webhooks.
 """
 
 from __future__ import annotations
@@ -8,21 +12,27 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from smsdesk.domain.events import Changes
+from smsdesk.services.reception import Route
 from smsdesk.ui import aio, theme
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.notifier import InboxNotifier
 from smsdesk.ui.pages import PAGES, PageSpec
+
+NAME_ROOM = 24  # characters of an account's name the status line can take
 
 
 class MainWindow(QMainWindow):
@@ -49,42 +59,50 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
             placeholder = QWidget()
             self.stack.addWidget(placeholder)
-            QShortcut(QKeySequence(spec.shortcut), self, activated=lambda i=i: self.nav.setCurrentRow(i))
+            QShortcut(QKeySequence(spec.shortcut), self).activated.connect(lambda i=i: self.nav.setCurrentRow(i))
         self.nav.currentRowChanged.connect(self._show_row)
 
+        self._build_demo_notice()
+        pages = QHBoxLayout()
+        pages.setContentsMargins(0, 0, 0, 0)
+        pages.setSpacing(0)
+        pages.addWidget(self.nav)
+        pages.addWidget(self.stack, 1)
         central = QWidget()
-        layout = QHBoxLayout(central)
+        layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        notice_row = QHBoxLayout()
+        notice_row.setContentsMargins(8, 8, 8, 4)
+        notice_row.addWidget(self.demo_notice)
+        layout.addLayout(notice_row)
+        layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
-        self.receiver_label = QLabel()
-        self.receiver_label.setObjectName("receiver_state")
-        self.sandbox_label = QLabel()
-        self.sandbox_label.setObjectName("sandbox_state")
+        # One plain line ("Demo mode · receiving replies"); addresses are in its tooltip.
+        self.state_label = QLabel()
+        self.state_label.setObjectName("app_state")
+        self.state_label.setTextFormat(Qt.TextFormat.RichText)
+        self.state_label.linkActivated.connect(lambda _link: self.show_settings("webhooks"))
         # Sends held for confirmation (due while smsdesk was closed) are announced whatever page
         # shows: the Scheduled page's own banner is only seen by someone who opens that page.
         self.held_label = QLabel()
         self.held_label.setObjectName("held_state")
         self.held_label.setTextFormat(Qt.TextFormat.RichText)
-        self.held_label.setStyleSheet("color: #8a5300;")
+        theme.set_tone(self.held_label, "warn")
         self.held_label.linkActivated.connect(lambda _link: self.show_page("scheduled"))
         self.held_label.hide()
         # A relay (smsdesk serve) on this database receives and polls for this window too.
         self.relay_label = QLabel()
         self.relay_label.setObjectName("relay_state")
-        self.relay_label.setStyleSheet("color: #1b7f3b;")
+        theme.set_tone(self.relay_label, "ok")
         self.relay_label.hide()
         self.statusBar().addPermanentWidget(self.held_label)
         self.statusBar().addPermanentWidget(self.relay_label)
-        self.statusBar().addPermanentWidget(self.receiver_label)
-        self.statusBar().addPermanentWidget(self.sandbox_label)
+        self.statusBar().addPermanentWidget(self.state_label)
         self._build_menu()
         aio.set_error_reporter(self.show_error)
         ctx.bridge.sig_changed.connect(self._on_changes)
-        ctx.rt.watch.on_relay_change(lambda _relay: self.refresh_status())
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
@@ -137,10 +155,11 @@ class MainWindow(QMainWindow):
         if widget is None:
             widget = spec.factory(self.ctx)
             widget.setObjectName(widget.objectName() or f"page_{spec.key}")
-            old = self.stack.widget(row)
+            old = self.stack.widget(row)  # the empty stand-in made in __init__
             self.stack.insertWidget(row, widget)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
             self.pages[spec.key] = widget
         return widget
 
@@ -160,40 +179,126 @@ class MainWindow(QMainWindow):
 
     # ---- status ------------------------------------------------------------------------
     def refresh_status(self) -> None:
-        st = self.ctx.rt.status
-        relay = "" if self.ctx.rt.is_relay else self.ctx.rt.watch.relay_text()
+        """The status line in words; the tooltip has each account's reception and the addresses."""
+        services = self.ctx.services
+        st = services.reception.status()
+        found = services.reception.relay()
+        relay = found.who if found is not None else ""
         self.relay_label.setVisible(bool(relay))
         self.relay_label.setText(f"Relay: {relay} receives and polls" if relay else "")
         self.relay_label.setToolTip(
             "Receipts and replies for this data folder arrive through the relay; this window shows "
-            "what it records as it happens." if relay else "")
-        if st.receiver_error:
-            self.receiver_label.setText("Receiver: stopped")
-            self.receiver_label.setToolTip(st.receiver_error)
-            self.receiver_label.setStyleSheet("color: #b3261e;")
-        elif st.receiver_url:
-            self.receiver_label.setText(f"Receiver: listening on {st.receiver_url}")
-            self.receiver_label.setStyleSheet("color: #1b7f3b;")
+            "what it records as it happens."
+            if relay
+            else ""
+        )
+        url, error, sandbox = st.receiver_url, st.receiver_error, st.sandbox_url
+        parts: list[str] = []
+        tips: list[str] = []
+        tone = ""
+        if sandbox:
+            parts.append("Demo mode")
+            tips.append("Demo mode: messages go to the built-in sandbox, a simulated provider; no phone gets them.")
+        elif st.sandbox_error:
+            parts.append("Demo mode: the sandbox did not start")
+            tips.append(st.sandbox_error)
+            tone = "error"
+        if error:
+            parts.append("not receiving replies")
+            tips.append(error)
+            tone = "error"
+        elif not url and not relay:
+            parts.append("starting…")
         else:
-            self.receiver_label.setText("Receiver: starting…")
-        if st.sandbox_error:
-            self.sandbox_label.setText("Sandbox: failed")
-            self.sandbox_label.setToolTip(st.sandbox_error)
-            self.sandbox_label.setStyleSheet("color: #b3261e;")
-        elif st.sandbox_url:
-            self.sandbox_label.setText(f"Sandbox: running at {st.sandbox_url}")
-            self.sandbox_label.setStyleSheet("color: #1b7f3b;")
-        else:
-            self.sandbox_label.setText("Sandbox: off")
-            self.sandbox_label.setStyleSheet("")
+            answers = [(a.name, services.reception.reception(a)) for a in services.accounts.all()]
+            waiting = [name for name, r in answers if r.route == Route.NOT_YET]
+            if waiting:
+                # A long name would widen the window (a status bar never wraps): then a count.
+                short = len(waiting) == 1 and len(waiting[0]) <= NAME_ROOM
+                who = waiting[0] if short else f"{len(waiting)} account{'s' if len(waiting) > 1 else ''}"
+                words = f"replies not set up for {who}"
+                if not parts:
+                    words = words[:1].upper() + words[1:]
+                parts.append(f'<a href="webhooks">{_html(words)}</a>')
+                tone = tone or "warn"
+            else:
+                parts.append("receiving replies")
+            tips.extend(f"{name}: {r.text}" for name, r in answers)
+        if url:
+            tips.append(f"Receiver: {url} (on this computer)")
+        if sandbox:
+            tips.append(f"Built-in sandbox: {sandbox}")
+        text = " · ".join(parts)
+        self.state_label.setText(text if text.startswith("<") else text[:1].upper() + text[1:])
+        self.state_label.setToolTip("\n".join(tips) + "\n\nMore in Settings → Webhooks.")
+        theme.set_tone(self.state_label, tone or ("ok" if url else ""))
+        self._refresh_demo_notice(bool(sandbox))
+
+    # ---- the demo-mode notice --------------------------------------------------------------
+    def _build_demo_notice(self) -> None:
+        self.demo_notice = QFrame()
+        self.demo_notice.setObjectName("demo_notice")
+        text = QLabel(
+            "<b>This is demo mode.</b> Messages you send go to a simulated provider on this computer "
+            "and reach no phone; some of its pretend recipients reply, so you can try everything safely."
+        )
+        text.setObjectName("demo_notice_text")
+        text.setWordWrap(True)
+        self.connect_button = QPushButton("Connect a real provider…")
+        self.connect_button.setObjectName("connect_provider")
+        self.connect_button.setToolTip("Add your SMS provider's account (Settings → Accounts)")
+        self.connect_button.clicked.connect(self.connect_provider)
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setObjectName("dismiss_demo_notice")
+        self.dismiss_button.setToolTip("Hide this notice for good (the status bar still says Demo mode)")
+        self.dismiss_button.clicked.connect(self.dismiss_demo_notice)
+        row = QHBoxLayout(self.demo_notice)
+        row.setContentsMargins(12, 8, 12, 8)
+        row.addWidget(text, 1)
+        row.addWidget(self.connect_button)
+        row.addWidget(self.dismiss_button)
+        theme.set_banner(self.demo_notice, "info")
+        self.demo_notice.hide()
+
+    def _refresh_demo_notice(self, demo: bool) -> None:
+        self.demo_notice.setVisible(demo and not self.ctx.services.settings_file.settings.demo_notice_dismissed)
+
+    def dismiss_demo_notice(self) -> None:
+        """Hide the demo notice, and remember it (settings.toml)."""
+        self.ctx.services.settings_file.settings.demo_notice_dismissed = True
+        self.ctx.services.settings_file.save()
+        self.demo_notice.hide()
+
+    def connect_provider(self) -> None:
+        """Open Settings -> Accounts on a new account's form."""
+        accounts = self.show_settings("accounts")
+        new_account = getattr(accounts, "new_account", None)
+        if new_account is not None:
+            new_account()
+
+    def show_settings(self, tab: str) -> QWidget | None:
+        """Show Settings at ``tab`` (accounts, webhooks, general); returns that tab's widget."""
+        settings = self.show_page("settings")
+        show_tab = getattr(settings, "show_tab", None)
+        if show_tab is None:
+            return None
+        show_tab(tab)
+        by_key: dict[str, QWidget] = getattr(settings, "by_key", {})
+        return by_key.get(tab)
 
     def refresh_held(self) -> None:
         """A badge on "Scheduled" and a status-bar link while sends wait for confirmation."""
-        held = self.ctx.rt.scheduler.held_count()
+        held = self.ctx.services.scheduler.held_count()
         self.set_badge("scheduled", held)
         sends = f"{held} scheduled send{'s' if held != 1 else ''}"
-        tip = (f"{sends} fell due while smsdesk was not running and {'wait' if held != 1 else 'waits'} for "
-               "your confirmation: open Scheduled, then Send now or Skip run.") if held else ""
+        tip = (
+            (
+                f"{sends} fell due while smsdesk was not running and {'wait' if held != 1 else 'waits'} for "
+                "your confirmation: open Scheduled, then Send now, Skip run or Cancel."
+            )
+            if held
+            else ""
+        )
         for i, spec in enumerate(self._specs):
             if spec.key == "scheduled":
                 self.nav.item(i).setToolTip(tip or f"{spec.title} ({spec.shortcut})")
@@ -202,7 +307,8 @@ class MainWindow(QMainWindow):
         self.held_label.setToolTip(tip)
 
     def _on_changes(self, changes: Changes) -> None:
-        if changes.accounts or changes.everything:
+        # ``webhooks`` also announces a relay (smsdesk serve) appearing, changing or going away.
+        if (changes.accounts or changes.webhooks or changes.everything) and self.isVisible():
             self.refresh_status()
         if (changes.queue or changes.everything) and self.isVisible():
             # Not once the window is closed: the runtime (and its database) may be stopping.
@@ -219,7 +325,7 @@ class MainWindow(QMainWindow):
         # Imported on demand: the dialog reads every installed package's metadata.
         from smsdesk.ui.views.about_dialog import AboutDialog
 
-        box = AboutDialog(self.ctx.rt.paths.home, self)
+        box = AboutDialog(self.ctx.services.startup.data_folder, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
@@ -227,3 +333,7 @@ class MainWindow(QMainWindow):
         aio.set_error_reporter(None)
         super().closeEvent(event)
         self.sig_closed.emit()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

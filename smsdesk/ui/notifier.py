@@ -52,7 +52,7 @@ class InboxNotifier(QObject):
         self.refresh_badge()
 
     def refresh_badge(self) -> None:
-        total = self.ctx.rt.conversations.unread_total()
+        total = self.ctx.services.conversations.unread_total()
         if total != self.unread:
             self.unread = total
             set_badge = getattr(self.window, "set_badge", None)
@@ -67,7 +67,7 @@ class InboxNotifier(QObject):
             self.notify(changes.inbound_ids)
 
     def notify(self, inbound_ids: set[int]) -> None:
-        svc = self.ctx.rt.conversations
+        svc = self.ctx.services.conversations
         msgs = sorted(svc.messages(inbound_ids), key=lambda m: m.id)
         for i, m in enumerate(msgs):
             conv = svc.find(m.account_id, m.remote)

@@ -42,24 +42,15 @@ def _optouts(ctx: UiContext) -> QWidget:
 
 
 def _bulk(ctx: UiContext) -> QWidget:
-    from smsdesk.ui.views.bulk_wizard import BulkImportView
+    from smsdesk.ui.views.bulk_send.view import BulkSendView
 
-    return BulkImportView(ctx)
+    return BulkSendView(ctx)
 
 
 def _scheduled(ctx: UiContext) -> QWidget:
     from smsdesk.ui.views.scheduled_view import ScheduledView
 
     return ScheduledView(ctx)
-
-
-def _placeholder(title: str, text: str) -> Callable[[UiContext], QWidget]:
-    def make(ctx: UiContext) -> QWidget:
-        from smsdesk.ui.views.placeholder_view import PlaceholderView
-
-        return PlaceholderView(title, text)
-
-    return make
 
 
 def _settings(ctx: UiContext) -> QWidget:
@@ -103,8 +94,15 @@ def _general_tab(ctx: UiContext) -> QWidget:
     return GeneralSettingsView(ctx)
 
 
+def _data_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.data_settings_view import DataSettingsView
+
+    return DataSettingsView(ctx)
+
+
 SETTINGS_TABS: list[SettingsTab] = [
     SettingsTab("accounts", "Accounts", _accounts_tab),
     SettingsTab("webhooks", "Webhooks", _webhooks_tab),
     SettingsTab("general", "General", _general_tab),
+    SettingsTab("data", "Data", _data_tab),
 ]

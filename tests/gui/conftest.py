@@ -2,7 +2,8 @@
 
 Drive async work with ``gui.wait_until(predicate)``, which runs the qasync loop (and so Qt
 events) until the predicate holds. Never call ``qtbot.wait*`` inside a coroutine
-(ARCHITECTURE.md pitfall 4).
+(a nested Qt loop inside a coroutine makes asyncio raise "Cannot enter into task" and
+hangs the qasync loop).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from smsdesk.services.send import Draft
 from smsdesk.ui.models.sent_messages_model import STATUS_COL
 from smsdesk.ui.views.accounts_view import AccountsView
 from smsdesk.ui.views.compose_view import ComposeView
+from tests.support.typing import replace_text, type_text
 
 
 def _accounts_page(gui) -> AccountsView:
@@ -29,11 +30,11 @@ def _accounts_page(gui) -> AccountsView:
 def _fill(view: AccountsView, name: str, base_url: str, key: str) -> None:
     view.new_account()
     view.provider.setCurrentIndex(view.provider.findData("puresms"))
-    view.name.setText(name)
-    view.inputs["base_url"].setText(base_url)
-    view.inputs["sender"].setText("MyShop")
-    view.inputs["api_key"].setText(key)
-    view.inputs["webhook_secret"].setText("whsec-test")
+    replace_text(view.name, name)
+    replace_text(view.inputs["base_url"], base_url)
+    replace_text(view.inputs["sender"], "MyShop")
+    replace_text(view.inputs["api_key"], key)
+    replace_text(view.inputs["webhook_secret"], "whsec-test")
 
 
 def test_add_test_send_and_remove_an_account(gui, qtbot, memory_keyring) -> None:
@@ -52,13 +53,14 @@ def test_add_test_send_and_remove_an_account(gui, qtbot, memory_keyring) -> None
     qtbot.mouseClick(view.test_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.result.text().startswith("✓"))
 
-    [msg] = gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123456"], "via the Shop account")))
-    gui.wait_until(lambda: gui.rt.sender.messages.get(msg.id).status == Status.SENT)
+    [msg] = gui.run(gui.rt.sending.send(Draft(account.id, ["07911 123456"], "via the Shop account")))
+    gui.wait_until(lambda: gui.rt.sending.messages.get(msg.id).status == Status.SENT)
     assert gui.rt.sandbox.server.sent[-1].sender == "MyShop"
 
     view.confirm_remove()
-    box = gui.wait_until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                       if isinstance(w, QMessageBox) and w.isVisible()), None))
+    box = gui.wait_until(
+        lambda: next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+    )
     box.button(QMessageBox.StandardButton.Yes).click()
     gui.wait_until(lambda: all(a.name != "Shop" for a in gui.rt.accounts.all()))
     assert cfg.api_key not in memory_keyring.store.values()
@@ -109,8 +111,8 @@ def _compose_send(gui, qtbot, account_id: int, text: str) -> ComposeView:
     assert isinstance(compose, ComposeView)
     gui.wait_until(lambda: compose.account.findData(account_id) >= 0)
     compose.account.setCurrentIndex(compose.account.findData(account_id))
-    compose.to.setText("07911 123456")
-    compose.body.setPlainText(text)
+    type_text(compose.to, "07911 123456")
+    type_text(compose.body, text)
     gui.wait_until(lambda: "✓" in compose.to_status.text())
     qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
     return compose
@@ -126,9 +128,9 @@ def test_each_provider_can_be_pointed_at_the_sandbox_tested_and_sent_through(
     view.new_account()
     view.provider.setCurrentIndex(view.provider.findData(provider))
     assert view.sandbox_button.isVisible()
-    view.name.setText(f"Demo {provider}")
+    replace_text(view.name, f"Demo {provider}")
     if provider != "send2":
-        view.inputs["sender"].setText("MyShop")
+        replace_text(view.inputs["sender"], "MyShop")
     qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
     path = "" if provider == "puresms" else f"/{provider}"  # PureSMS's format is at the root
     assert view.inputs["base_url"].text() == gui.rt.sandbox.url + path
@@ -158,7 +160,7 @@ def test_each_provider_can_be_pointed_at_the_sandbox_tested_and_sent_through(
     compose = _compose_send(gui, qtbot, account.id, f"Hello through {provider}")
     gui.wait_until(lambda: compose.model.rowCount() == 1)
     gui.wait_until(lambda: compose.model.index(0, STATUS_COL).data() == "Delivered", timeout=20)
-    [msg] = gui.rt.sender.messages.recent(5, account_id=account.id)
+    [msg] = gui.rt.sending.messages.recent(5, account_id=account.id)
     assert msg.status == Status.DELIVERED
     sent = gui.rt.sandbox.server.sent[-1]
     assert (sent.wire, sent.content) == (provider, f"Hello through {provider}")
@@ -171,9 +173,9 @@ def test_channel_reports_are_signed_with_the_accounts_own_jwt_secret(gui, qtbot,
     view = _accounts_page(gui)
     view.new_account()
     view.provider.setCurrentIndex(view.provider.findData("channel"))
-    view.name.setText("Signed")
-    view.inputs["sender"].setText("MyShop")
-    view.inputs["jwt_secret"].setText("my-own-jwt-secret-of-at-least-32-bytes")
+    replace_text(view.name, "Signed")
+    replace_text(view.inputs["sender"], "MyShop")
+    replace_text(view.inputs["jwt_secret"], "my-own-jwt-secret-of-at-least-32-bytes")
     qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
     assert view.inputs["jwt_secret"].text() == "my-own-jwt-secret-of-at-least-32-bytes"  # a typed secret is kept
     qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
@@ -202,10 +204,10 @@ def test_the_sandbox_button_is_hidden_when_no_sandbox_runs(gui, qtbot) -> None:
 def _add_send2(gui, qtbot, view: AccountsView, name: str, key: str | None = None) -> None:
     view.new_account()
     view.provider.setCurrentIndex(view.provider.findData("send2"))
-    view.name.setText(name)
+    replace_text(view.name, name)
     qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
     if key is not None:
-        view.inputs["api_key"].setText(key)
+        replace_text(view.inputs["api_key"], key)
     qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: f"Saved '{name}'" in view.result.text())
 

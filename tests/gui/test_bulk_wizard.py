@@ -7,22 +7,24 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from smsdesk.services.importing.wizard import Step
-from smsdesk.ui.views.bulk_wizard import BulkImportView
+from smsdesk.services.bulk_send_flow import Step
+from smsdesk.ui.views.bulk_send.view import BulkSendView
+from tests.support.typing import replace_text, type_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _open(gui) -> BulkImportView:  # noqa: ANN001
+def _open(gui) -> BulkSendView:  # noqa: ANN001
     view = gui.window.show_page("bulk")
-    assert isinstance(view, BulkImportView)
+    assert isinstance(view, BulkSendView)
     return view
 
 
-def _next(gui, view: BulkImportView, step: Step) -> None:  # noqa: ANN001
+def _next(gui, view: BulkSendView, step: Step) -> None:  # noqa: ANN001
     w = view.wizard
-    gui.wait_until(lambda: w.button(w.WizardButton.NextButton).isEnabled()
-                   or w.button(w.WizardButton.CommitButton).isEnabled())
+    gui.wait_until(
+        lambda: w.button(w.WizardButton.NextButton).isEnabled() or w.button(w.WizardButton.CommitButton).isEnabled()
+    )
     if w.currentId() == Step.SEND:
         w.button(w.WizardButton.CommitButton).click()
     else:
@@ -34,10 +36,11 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     view = _open(gui)
     w = view.wizard
     file_page = w.page(Step.FILE)
-    file_page.path.setText(str(DATA / "csv/semicolon_cp1252.csv"))
+    type_text(file_page.path, str(DATA / "csv/semicolon_cp1252.csv"))
     qtbot.mouseClick(file_page.load_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: w.state.table is not None and not w.busy)
-    assert "cp1252, semicolon-separated" in file_page.info.text()
+    assert "semicolon-separated" in file_page.info.text()
+    assert file_page.encoding.currentText() == "Western European (Windows-1252)"
     assert file_page.model.index(0, 0).data() == "Jürgen Müller"
 
     _next(gui, view, Step.MAPPING)
@@ -53,7 +56,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     _next(gui, view, Step.MESSAGE)
     msg = w.page(Step.MESSAGE)
     assert msg.account.currentText() == "Sandbox"
-    msg.template.setPlainText("Hallo {{first_name}}, offen: {{betrag}}")
+    type_text(msg.template, "Hallo {{first_name}}, offen: {{betrag}}")
     gui.wait_until(lambda: msg.model.rowCount() == 3 and not w.busy, timeout=10)
     assert msg.model.index(0, 2).data() == "Hallo Jürgen, offen: 12,50 €"
     assert "UCS-2" in [msg.model.index(r, 4).data() for r in range(3)]  # Zoë Brontë's ë
@@ -62,7 +65,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     _next(gui, view, Step.SEND)
     send = w.page(Step.SEND)
     send.save_group.setChecked(True)
-    send.group_name.setText("Stammkunden")
+    replace_text(send.group_name, "Stammkunden")
     _next(gui, view, Step.RUN)
     run = w.page(Step.RUN)
     gui.wait_until(lambda: "Finished" in run.counts.text(), timeout=20)
@@ -77,12 +80,14 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
 
 def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -> None:  # noqa: ANN001
     src = tmp_path / "big.csv"
-    src.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(300)) + "Bad,12345\nDup,07400000001\n")
+    src.write_text(
+        "name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(300)) + "Bad,12345\nDup,07400000001\n"
+    )
     gui.rt.sandbox.server.config.latency = 0.03
-    gui.rt.bulk.window = 20
+    gui.rt.bulk_send.window = 20
     view = _open(gui)
     w = view.wizard
-    w.page(Step.FILE).path.setText(str(src))
+    type_text(w.page(Step.FILE).path, str(src))
     w.page(Step.FILE).load()
     gui.wait_until(lambda: w.state.table is not None and not w.busy)
     _next(gui, view, Step.MAPPING)
@@ -98,7 +103,7 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
     assert lines[0] == "name,phone,row,reason,detail" and lines[1].startswith("Bad,12345,301,Invalid number")
     _next(gui, view, Step.MESSAGE)
     msg = w.page(Step.MESSAGE)
-    msg.template.setPlainText("Hi {{name}}")
+    type_text(msg.template, "Hi {{name}}")
     gui.wait_until(lambda: msg.model.rowCount() == 300 and not w.busy, timeout=10)
     _next(gui, view, Step.SEND)
     _next(gui, view, Step.RUN)
@@ -120,17 +125,17 @@ def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -
 
 def test_a_run_left_by_a_previous_session_opens_on_its_progress_page(gui, tmp_path: Path) -> None:  # noqa: ANN001
     """The app was closed mid-run: the run resumed by itself; the page shows it and its controls."""
-    from smsdesk.services.importing.wizard import ImportWizard
+    from smsdesk.services.bulk_send_flow import BulkSendFlow
 
     src = tmp_path / "left.csv"
     src.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(60)))
-    wiz = ImportWizard(gui.rt.bulk)
+    wiz = BulkSendFlow(gui.rt.bulk_send)
     wiz.load(src)
     wiz.set_account(gui.rt.accounts.by_name("Sandbox").id)
     wiz.set_template("Hi {{name}}")
-    gui.rt.bulk.window = 10
+    gui.rt.bulk_send.window = 10
     run_id = gui.run(wiz.start())
-    gui.run(gui.rt.bulk.pause(run_id))
+    gui.run(gui.rt.bulk_send.pause(run_id))
     view = _open(gui)
     w = view.wizard
     assert w.currentId() == Step.RUN and w.state.run_id == run_id

@@ -114,15 +114,11 @@ def test_a_line_point_tooltip_says_unknown_cost_in_words(qtbot: Any) -> None:
     chart = shown(qtbot, LineChart(cost))
     geo = chart.geometry_now()
     assert tooltip_at(chart, geo.points[(2, 0)].toPoint()) == "Tue 3 Mar 2026: Cost £2.25"
-    assert (
-        tooltip_at(chart, geo.column(1).center().toPoint()) == "Mon 2 Mar 2026: Cost cost unknown"
-    )
+    assert tooltip_at(chart, geo.column(1).center().toPoint()) == "Mon 2 Mar 2026: Cost cost unknown"
 
 
 def _near(a: QColor, b: QColor, tolerance: int = 40) -> bool:
-    return (
-        abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) <= tolerance
-    )
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) <= tolerance
 
 
 def _count_near(image: QImage, colour: QColor, area: QRectF, stride: int = 1) -> int:
@@ -181,18 +177,14 @@ def test_a_period_without_messages_says_so_instead_of_drawing_empty_axes(qtbot: 
 
 
 def test_day_labels_thin_out_by_weeks_over_90_days_and_never_overlap() -> None:
-    texts = [
-        t for t in painted(Chart(messages_90_days()), 800, 300).texts if DAY_LABEL.match(t.text)
-    ]
+    texts = [t for t in painted(Chart(messages_90_days()), 800, 300).texts if DAY_LABEL.match(t.text)]
     assert [t.text for t in texts[:4]] == ["1 Mar", "8 Mar", "15 Mar", "22 Mar"]
     assert 8 <= len(texts) <= 13
     for left, right in zip(texts, texts[1:], strict=False):
         assert left.rect.right() + 4 < right.rect.left(), f"{left.text!r} touches {right.text!r}"
 
     # A week fits every day's label.
-    week = [
-        t.text for t in painted(Chart(messages_week()), 800, 300).texts if DAY_LABEL.match(t.text)
-    ]
+    week = [t.text for t in painted(Chart(messages_week()), 800, 300).texts if DAY_LABEL.match(t.text)]
     assert week == ["1 Mar", "2 Mar", "3 Mar", "4 Mar", "5 Mar", "6 Mar", "7 Mar"]
 
 
@@ -248,9 +240,7 @@ def test_paint_at_300_dpi_keeps_the_layout_of_the_screen(tmp_path: Any) -> None:
     image = chart.to_image(2500, 938, dpi=300, palette=palette)
     assert round(image.dotsPerMeterX() * 0.0254) == 300
     delivered = QColor("#1e8a4c")
-    assert (
-        _count_near(image, delivered, QRectF(0, 0, 2500, 938), stride=6) > 1_500
-    )  # bars, full size
+    assert _count_near(image, delivered, QRectF(0, 0, 2500, 938), stride=6) > 1_500  # bars, full size
 
 
 def test_the_table_model_holds_the_same_numbers_as_the_chart() -> None:

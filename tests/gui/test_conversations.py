@@ -17,10 +17,10 @@ from smsdesk.storage.messages import NewOutgoing
 from smsdesk.ui.delegates.conversation_delegate import snippet
 from smsdesk.ui.models.thread_model import MessageRole
 from smsdesk.ui.views.conversations_view import ConversationsView
+from tests.support.typing import clear, paste, press, type_text
 
 ALICE = "+447911123456"
 BOB = "+447911123457"
-
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +31,7 @@ def _qt_garbage_dies_on_the_gui_thread():
     loop segfaults on the dangling timer)."""
     yield
     gc.collect()
+
 
 def _page(gui) -> ConversationsView:
     page = gui.window.show_page("conversations")
@@ -54,15 +55,15 @@ def _nav_text(gui, key: str) -> str:
 
 
 def _bodies(page: ConversationsView) -> list[str]:
-    model = page.thread.thread_model
+    model = page.thread_view.thread_model
     return [model.index(i).data(MessageRole).body for i in range(model.rowCount())]
 
 
 def test_reply_lands_in_its_thread_with_unread_badge_and_notification(gui) -> None:
     page = _page(gui)
     account = gui.rt.accounts.by_name("Sandbox")
-    gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123456"], "Table for two at 7pm?")))
-    gui.run(gui.rt.sender.send(Draft(account.id, ["07911 123457"], "Your parcel is on its way")))
+    gui.run(gui.rt.sending.send(Draft(account.id, ["07911 123456"], "Table for two at 7pm?")))
+    gui.run(gui.rt.sending.send(Draft(account.id, ["07911 123457"], "Your parcel is on its way")))
     gui.wait_until(lambda: page.list_model.rowCount() == 2)
     _inject(gui, ALICE, "Yes please, 7pm is perfect")
     gui.wait_until(lambda: (c := _conv(gui, ALICE)) is not None and c.unread == 1)
@@ -94,15 +95,17 @@ def test_reply_lands_in_its_thread_with_unread_badge_and_notification(gui) -> No
 
 def test_stop_shows_banner_and_blocks_reply_until_start(gui) -> None:
     page = _page(gui)
-    _inject(gui, ALICE, " Stop! ")
-    gui.wait_until(lambda: _conv(gui, ALICE) is not None and _conv(gui, ALICE).opted_out)
+    _inject(gui, ALICE, "Hello")
+    gui.wait_until(lambda: _conv(gui, ALICE) is not None)
     page.open_conversation(_conv(gui, ALICE).id)
-    assert page.banner.isVisibleTo(page) and "opted out" in page.banner.text()
+    type_text(page.reply, "Are you sure?")  # half-written when the STOP arrives
+    _inject(gui, ALICE, " Stop! ")
+    gui.wait_until(lambda: page.banner.isVisibleTo(page))
+    assert "opted out" in page.banner.text()
     assert not page.reply.isEnabled() and not page.send_button.isEnabled()
-    page.reply.setPlainText("Are you sure?")
-    page.send()
+    page.send()  # Ctrl+Enter
     gui.settle(0.2)
-    assert gui.rt.sender.messages.recent(10, direction="out") == []
+    assert gui.rt.sending.messages.recent(10, direction="out") == []
     assert "opted out" in page.feedback.text()
     _inject(gui, ALICE, "START")
     gui.wait_until(lambda: not page.banner.isVisibleTo(page))
@@ -111,27 +114,28 @@ def test_stop_shows_banner_and_blocks_reply_until_start(gui) -> None:
 
 def test_search_finds_an_old_message_and_opens_the_thread_there(gui) -> None:
     account = gui.rt.accounts.by_name("Sandbox")
-    items = [NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED)
-             for i in range(600)]
+    items = [
+        NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED) for i in range(600)
+    ]
     items[300] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed", 1, "GSM-7", Status.DELIVERED)
     ids = gui.rt.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
     page = _page(gui)
     page.list_model.reload()
     page.open_conversation(_conv(gui, ALICE).id)
-    model = page.thread.thread_model
+    model = page.thread_view.thread_model
     assert model.rowCount() == 200 and model.has_older  # the newest page only
     page.focus_search()
-    QTest.keyClicks(page.search, "zebra")
-    QTest.keyClick(page.search, Qt.Key.Key_Return)
+    type_text(page.search, "zebra")
+    press(page.search, Qt.Key.Key_Return)
     gui.wait_until(lambda: page.results.count() == 1)
     gui.wait_until(lambda: model.row_of(ids[300]) >= 0)
-    assert page.thread.selected_message_id() == ids[300]
+    assert page.thread_view.selected_message_id() == ids[300]
     assert model.rowCount() <= 200
     # Scrolling up from there loads the page before it, and nothing else.
     assert model.has_newer and model.fetch_newer() == 199 and not model.has_newer  # scrolling down
-    assert page.thread.load_older() == 200 and model.has_older
-    assert page.thread.load_older() == 1 and model.row_of(ids[0]) == 0 and not model.has_older
-    assert page.thread.selected_message_id() == ids[300]
+    assert page.thread_view.load_older() == 200 and model.has_older
+    assert page.thread_view.load_older() == 1 and model.row_of(ids[0]) == 0 and not model.has_older
+    assert page.thread_view.selected_message_id() == ids[300]
 
 
 def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
@@ -141,10 +145,9 @@ def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
     _inject(gui, ALICE, "Hello?")
     gui.wait_until(lambda: _conv(gui, ALICE) is not None)
     page.open_conversation(_conv(gui, ALICE).id)
-    page.reply.setFocus()
-    QTest.keyClicks(page.reply, "Hi! We open at 9")
-    QTest.keyClick(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    model = page.thread.thread_model
+    type_text(page.reply, "Hi! We open at 9")
+    press(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    model = page.thread_view.thread_model
 
     def failed_msg():
         msgs = [model.message_at(i) for i in range(model.rowCount())]
@@ -153,13 +156,13 @@ def test_failed_message_shows_reason_and_retry_sends_it(gui) -> None:
     msg = gui.wait_until(failed_msg)
     assert msg.error and page.reply.toPlainText() == ""
     row = model.row_of(msg.id)
-    geo = page.thread.bubbles.geometry(model.index(row))
+    geo = page.thread_view.bubbles.geometry(model.index(row))
     assert not geo.retry.isNull() and not geo.reason.isNull()
     srv.config.rate_failed = 0.0
-    page.thread.scrollTo(model.index(row))
+    page.thread_view.scrollTo(model.index(row))
     gui.settle(0.05)
-    where = page.thread.visualRect(model.index(row)).topLeft() + geo.retry.center()
-    QTest.mouseClick(page.thread.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+    where = page.thread_view.visualRect(model.index(row)).topLeft() + geo.retry.center()
+    QTest.mouseClick(page.thread_view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
     gui.wait_until(lambda: model.message_at(model.row_of(msg.id)).status == Status.DELIVERED)
     assert "Queued again" in page.feedback.text()
 
@@ -170,7 +173,7 @@ def test_draft_is_kept_per_conversation_and_contact_can_be_named(gui) -> None:
     _inject(gui, BOB, "Hello")
     gui.wait_until(lambda: page.list_model.rowCount() == 2)
     page.open_conversation(_conv(gui, ALICE).id)
-    page.reply.setPlainText("Half-written answer")
+    type_text(page.reply, "Half-written answer")
     page.open_conversation(_conv(gui, BOB).id)
     gui.wait_until(lambda: _conv(gui, ALICE).draft == "Half-written answer")
     assert page.reply.toPlainText() == ""
@@ -193,10 +196,10 @@ def test_ctrl_enter_in_reply_sends_even_with_compose_built(gui) -> None:
     QTest.keyClick(page.list, Qt.Key.Key_Home)
     QTest.keyClick(page.list, Qt.Key.Key_Return)  # Enter goes to the reply box
     assert page.reply.hasFocus() or gui.window.focusWidget() is page.reply
-    QTest.keyClicks(page.reply, "Yes, until 6")
-    QTest.keyClick(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    type_text(page.reply, "Yes, until 6")
+    press(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])
-    out = gui.rt.sender.messages.recent(5, direction="out")
+    out = gui.rt.sending.messages.recent(5, direction="out")
     assert [m.body for m in out] == ["Yes, until 6"] and out[0].remote == ALICE
 
 
@@ -214,11 +217,11 @@ def test_the_list_shows_a_saved_draft_at_once(gui) -> None:
     _inject(gui, BOB, "Hello")
     gui.wait_until(lambda: page.list_model.rowCount() == 2)
     page.open_conversation(_conv(gui, ALICE).id)
-    QTest.keyClicks(page.reply, "Friday is fine")
+    type_text(page.reply, "Friday is fine")
     page.open_conversation(_conv(gui, BOB).id)  # switching away saves the draft
     gui.wait_until(lambda: _list_line(page, ALICE) == "Draft: Friday is fine")
     page.open_conversation(_conv(gui, ALICE).id)
-    page.reply.clear()
+    clear(page.reply)
     page.open_conversation(_conv(gui, BOB).id)
     gui.wait_until(lambda: _list_line(page, ALICE) == "Can I book for Friday?")
 
@@ -231,7 +234,7 @@ def test_a_sent_reply_does_not_come_back_as_a_draft(gui) -> None:
     # A busy database writer (a bulk run, say): queuing the reply takes longer than the
     # draft debounce, so a save left pending would land after the send.
     gui.rt.db.submit(lambda _conn: time.sleep(1.0))
-    QTest.keyClicks(page.reply, "Yes, until 6")
+    type_text(page.reply, "Yes, until 6")
     QTest.mouseClick(page.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])
     gui.settle(1.0)  # well past the debounce
@@ -247,7 +250,7 @@ def test_closing_the_window_keeps_the_last_words_typed(gui) -> None:
     _inject(gui, ALICE, "What time tomorrow?")
     gui.wait_until(lambda: page.list_model.rowCount() == 1)
     page.open_conversation(_conv(gui, ALICE).id)
-    QTest.keyClicks(page.reply, "Around ten, I")
+    type_text(page.reply, "Around ten, I")
     gui.window.close()  # within the debounce: nothing saved yet
     assert _conv(gui, ALICE).draft == "Around ten, I"
 
@@ -258,7 +261,7 @@ def test_a_failed_send_keeps_the_text_as_a_draft(gui) -> None:
     _inject(gui, BOB, "Hello")
     gui.wait_until(lambda: page.list_model.rowCount() == 2)
     page.open_conversation(_conv(gui, ALICE).id)
-    page.reply.setPlainText("x" * 2000)  # longer than any message may be: refused, not sent
+    paste(page.reply, "x" * 2000)  # longer than any message may be: refused, not sent
     page.send()
     gui.wait_until(lambda: page.send_button.isEnabled() and page.feedback.text() not in ("", "Sending…"))
     page.open_conversation(_conv(gui, BOB).id)

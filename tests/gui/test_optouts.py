@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from smsdesk.ui.views.optouts_view import OptOutsView
+from tests.support.typing import press, replace_text, type_text
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +22,7 @@ def _qt_garbage_dies_on_the_gui_thread():
     loop segfaults on the dangling timer)."""
     yield
     gc.collect()
+
 
 def _page(gui) -> OptOutsView:
     page = gui.window.show_page("optouts")
@@ -35,17 +37,17 @@ def _cells(page: OptOutsView) -> list[list[str]]:
 
 def test_add_list_and_remove_with_confirmation(gui) -> None:
     page = _page(gui)
-    page.number.setText("12")
-    QTest.keyClick(page.number, Qt.Key.Key_Return)
+    type_text(page.number, "12")
+    press(page.number, Qt.Key.Key_Return)
     assert "digits" in page.feedback.text() and page.table.rowCount() == 0
-    page.number.setText("07911 123456")
-    page.note.setText("asked on the phone")
+    replace_text(page.number, "07911 123456")
+    type_text(page.note, "asked on the phone")
     QTest.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: page.table.rowCount() == 1)
     [row] = _cells(page)
     assert row[:4] == ["+447911123456", "", "Added by hand", "asked on the phone"] and row[4]
     assert "is opted out" in page.feedback.text()
-    assert gui.rt.sender.check_recipient("07911 123456").error
+    assert gui.rt.sending.check_recipient("07911 123456").error
 
     page.table.selectRow(0)
     page.confirm_remove()
@@ -58,7 +60,7 @@ def test_add_list_and_remove_with_confirmation(gui) -> None:
     box = page.findChild(QMessageBox, "confirm_remove_optout")
     box.button(QMessageBox.StandardButton.Yes).click()
     gui.wait_until(lambda: page.table.rowCount() == 0)
-    assert gui.rt.sender.check_recipient("07911 123456").error is None
+    assert gui.rt.sending.check_recipient("07911 123456").error is None
 
 
 def test_reply_stop_appears_on_the_page_live(gui) -> None:

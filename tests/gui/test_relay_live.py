@@ -91,7 +91,9 @@ def test_a_reply_the_relay_receives_shows_in_the_open_window(window: GuiHarness,
     window.wait_until(lambda: page.list_model.rowCount() == 1)  # no reload, no click
     top = page.list_model.conversation_at(0)
     assert top is not None and top.remote == ALICE and top.unread == 1 and top.last_body == "See you at 8"
-    window.wait_until(lambda: window.window.notifier.history and window.window.notifier.history[-1][1] == "See you at 8")
+    window.wait_until(
+        lambda: window.window.notifier.history and window.window.notifier.history[-1][1] == "See you at 8"
+    )
     assert window.window.notifier.unread == 1  # the badge
     # The relay's webhook log line, with what processing made of it.
     window.wait_until(lambda: panel.log.rowCount() == 1 and panel.log.item(0, 4).text() == "processed")

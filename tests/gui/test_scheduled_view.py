@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.ui.models.schedule_model import STATE_COL
 from smsdesk.ui.views.scheduled_view import ScheduledView
+from tests.support.typing import replace_text, type_text
 
 
 def _view(gui) -> ScheduledView:
@@ -33,11 +34,11 @@ def test_schedule_edit_pause_resume_cancel(gui, qtbot) -> None:
     assert view.empty.isVisible() and not view.banner.isVisible()
     qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
-    dialog.to.setText("07911 123456, 07911 123457")
-    dialog.body.setPlainText("Your table is booked for 7pm")
+    type_text(dialog.to, "07911 123456, 07911 123457")
+    type_text(dialog.body, "Your table is booked for 7pm")
     tomorrow = QDate.currentDate().addDays(1)
     dialog.when.setDateTime(QDateTime(tomorrow, QTime(9, 0)))
-    dialog.zone.setCurrentText("Europe/London")
+    replace_text(dialog.zone, "Europe/London")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.model.rowCount() == 1 and view.dialog is None)
     item = view.model.item_at(0)
@@ -49,8 +50,8 @@ def test_schedule_edit_pause_resume_cancel(gui, qtbot) -> None:
     qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
     assert dialog.body.toPlainText() == "Your table is booked for 7pm"
-    dialog.body.setPlainText("Your table is booked for 8pm")
-    dialog.to.setText("07911 123456")
+    replace_text(dialog.body, "Your table is booked for 8pm")
+    replace_text(dialog.to, "07911 123456")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.dialog is None)
     gui.wait_until(lambda: view.model.item_at(0).body == "Your table is booked for 8pm")
@@ -83,8 +84,8 @@ def test_bad_input_stays_in_the_dialog(gui, qtbot) -> None:
     view = _view(gui)
     qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
-    dialog.to.setText("12345")
-    dialog.body.setPlainText("Hi")
+    type_text(dialog.to, "12345")
+    type_text(dialog.body, "Hi")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: dialog.error.text())
     assert "12345" in dialog.error.text() and view.dialog is dialog
@@ -97,7 +98,9 @@ def test_held_item_shows_a_banner_and_send_now_sends_it(gui, qtbot) -> None:
     acct = rt.accounts.by_name("Sandbox").id
     real = rt.scheduler.clock
     base = real()
-    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5))))
+    item = gui.run(
+        rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5)))
+    )
     rt.scheduler.clock = lambda: base + timedelta(hours=3)  # as if the app was closed meanwhile
     gui.wait_until(lambda: rt.scheduler.get(item.id).state == "held")
     gui.wait_until(lambda: view.banner.isVisible())
@@ -118,7 +121,7 @@ def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
     qtbot.mouseClick(view.options_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.options)
     assert "cancel" in dialog.notice.text().lower()
-    dialog.quiet.setText("21:00-08:00")
+    replace_text(dialog.quiet, "21:00-08:00")
     dialog.provider_side.setChecked(True)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.options is None)
@@ -162,7 +165,9 @@ def test_held_sends_are_announced_on_whatever_page_is_open(gui, qtbot) -> None:
     assert "scheduled" not in window.pages  # the person is on Compose; Scheduled was never opened
     acct = rt.accounts.by_name("Sandbox").id
     base = rt.scheduler.clock()
-    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5))))
+    item = gui.run(
+        rt.scheduler.create(ScheduleRequest(acct, ["07911 123456"], "held one", base + timedelta(minutes=5)))
+    )
     assert not window.held_label.isVisible()
     rt.scheduler.clock = lambda: base + timedelta(hours=3)  # as if the app was closed meanwhile
     gui.wait_until(lambda: rt.scheduler.get(item.id).state == "held")
@@ -175,8 +180,10 @@ def test_held_sends_are_announced_on_whatever_page_is_open(gui, qtbot) -> None:
     view = window.pages["scheduled"]
     assert window.stack.currentWidget() is view and view.banner.isVisible()
     view.select(item.id)
-    qtbot.mouseClick(view.skip_button, Qt.MouseButton.LeftButton)
-    _press_yes(gui, view, "confirm_skip")
+    # A one-off has no later run to keep: it is cancelled, not skipped.
+    assert not view.skip_button.isEnabled() and "use Cancel" in view.skip_button.toolTip()
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    _press_yes(gui, view, "confirm_cancel")
     gui.wait_until(lambda: not window.held_label.isVisible())
     assert window.nav.item(row).text() == "Scheduled"
     rt.scheduler.clock = lambda: base
@@ -188,7 +195,9 @@ def test_a_bulk_sends_text_is_read_only_in_the_edit_dialog(gui, qtbot) -> None:
     acct = rt.accounts.by_name("Sandbox").id
     when = rt.scheduler.clock() + timedelta(days=1)
     personal = {"+447911123456": "Hi Ann", "+447911123457": "Hi Bob"}
-    item = gui.run(rt.scheduler.create(ScheduleRequest(acct, list(personal), "Hi {{name}}", when, personalised=personal)))
+    item = gui.run(
+        rt.scheduler.create(ScheduleRequest(acct, list(personal), "Hi {{name}}", when, personalised=personal))
+    )
     assert item.kind == "bulk"
     gui.wait_until(lambda: view.model.row_of(item.id) >= 0)
     view.select(item.id)

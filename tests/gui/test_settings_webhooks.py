@@ -1,4 +1,5 @@
-"""Settings -> Webhooks offscreen: a tunnel stand-in comes up, URLs to copy, the delivery log."""
+"""Settings -> Webhooks offscreen: a line per account on how its receipts and replies arrive;
+under Details, a tunnel stand-in comes up, URLs to copy, the delivery log."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from smsdesk.ui.views.settings_view import SettingsView
 from smsdesk.ui.views.settings_webhooks import WebhooksSettingsView
 from tests.support import hooks
+from tests.support.typing import replace_text
 
 FAKE = Path(__file__).resolve().parents[1] / "support" / "fake_tunnel.py"
 
@@ -30,30 +32,44 @@ def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -
     rt = gui.rt
     rt.tunnel.backoff_start = 0.2
     sandbox = rt.sandbox
-    mob = gui.run(rt.accounts.add("Mobivate shop", "mobivate", {
-        "api_key": sandbox.server.config.api_key, "sender": "Shop", "base_url": sandbox.url + "/mobivate"}))
-    pure = gui.run(rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop",
-                                                          "webhook_secret": hooks.SECRET}))
+    mob = gui.run(
+        rt.accounts.add(
+            "Mobivate shop",
+            "mobivate",
+            {"api_key": sandbox.server.config.api_key, "sender": "Shop", "base_url": sandbox.url + "/mobivate"},
+        )
+    )
+    pure = gui.run(
+        rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": hooks.SECRET})
+    )
     panel = _panel(gui)
-    assert rt.receiver.url in panel.local_url.text()
+    assert not panel.local_url.isVisible()  # the receiver, tunnel and HTTP details wait under Details
+    qtbot.mouseClick(panel.details.toggle, Qt.MouseButton.LeftButton)
+    assert rt.receiver.url in panel.local_url.text() and panel.local_url.isVisible()
     assert "Off" in panel.state.text() and panel.public_url.text() == ""
 
     panel.kind.setCurrentIndex(panel.kind.findData("command"))
     assert panel.command.isVisible() and not panel.token.isVisible()
-    panel.command.setText(" ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}")))
+    replace_text(panel.command, " ".join(shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}")))
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: panel.public_url.text().startswith("https://fake-"))
     assert "Up" in panel.state.text()
     assert rt.settings.tunnel_kind == "command"  # saved
 
     public = panel.public_url.text()
-    rows = {panel.accounts.item(r, 0).text(): r for r in range(panel.accounts.rowCount())}
-    mob_row = rows["Mobivate shop"]
-    assert panel.accounts.item(mob_row, 2).text() == f"{public}/hooks/{mob.id}?token={mob.settings['webhook_token']}"
-    assert panel.accounts.item(mob_row, 1).text() == "Webhook through the tunnel"
-    copy = panel.accounts.cellWidget(mob_row, 3)
+    rows = {panel.urls.item(r, 0).text(): r for r in range(panel.urls.rowCount())}
+    mob_row, pure_row = rows["Mobivate shop"], rows["PureSMS"]
+    assert panel.urls.item(mob_row, 1).text() == f"{public}/hooks/{mob.id}?token={mob.settings['webhook_token']}"
+    # Mobivate on the sandbox: the sandbox calls in; the real PureSMS account: through the tunnel.
+    assert panel.accounts.item(mob_row, 1).text().startswith("Demo: the built-in sandbox sends")
+    host = public.split("//", 1)[1]
+    assert panel.accounts.item(pure_row, 1).text().startswith(f"Through the tunnel at {host}: PureSMS calls")
+    copy = panel.urls.cellWidget(mob_row, 2)
     qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
-    assert QGuiApplication.clipboard().text() == panel.accounts.item(mob_row, 2).text()
+    assert QGuiApplication.clipboard().text() == panel.urls.item(mob_row, 1).text()
+    paste = panel.accounts.cellWidget(pure_row, 2)  # PureSMS needs its URL in its dashboard
+    qtbot.mouseClick(paste, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == panel.urls.item(pure_row, 1).text()
 
     async def deliveries() -> None:
         url = f"{rt.receiver.url}/hooks/{pure.id}"
@@ -72,13 +88,14 @@ def test_tunnel_up_gives_urls_to_copy_and_the_log_shows_rejections(gui, qtbot) -
 
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: "Off" in panel.state.text())
-    assert panel.accounts.item(mob_row, 1).text().startswith("Polling")
+    assert panel.accounts.item(pure_row, 1).text().startswith("Not yet: PureSMS must reach smsdesk")
 
 
 def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warnings) -> None:
     rt = gui.rt
-    pure = gui.run(rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop",
-                                                          "webhook_secret": hooks.SECRET}))
+    pure = gui.run(
+        rt.accounts.add("PureSMS", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": hooks.SECRET})
+    )
     panel = _panel(gui)
     # A reply, a receipt for a message smsdesk has not recorded (yet), and an authentic event
     # that makes the parser raise (eventType Infinity -> OverflowError).
@@ -88,12 +105,13 @@ def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warning
     async def deliveries() -> None:
         async with aiohttp.ClientSession() as s:
             for body in bodies:
-                async with s.post(f"{rt.receiver.url}/hooks/{pure.id}", data=body,
-                                  headers=hooks.signed_headers(body)) as r:
+                async with s.post(
+                    f"{rt.receiver.url}/hooks/{pure.id}", data=body, headers=hooks.signed_headers(body)
+                ) as r:
                     assert r.status == 200  # accepted: stored before processing
 
     gui.run(deliveries())
-    gui.wait_until(lambda: panel.log.rowCount() == 3 and "processing" not in _column(panel, 4))
+    gui.wait_until(lambda: panel.log.rowCount() == 3 and "processing…" not in _column(panel, 4))
     processing = _column(panel, 4)  # newest first
     assert [panel.log.item(r, 2).text() for r in range(3)] == ["accepted"] * 3
     assert processing[0].startswith("failed: OverflowError")
@@ -104,8 +122,13 @@ def test_the_log_shows_what_processing_made_of_each_delivery(gui, expect_warning
 def test_the_reachable_warning_goes_by_address(gui) -> None:
     rt = gui.rt
     panel = _panel(gui)
-    for host, warned in [("127.0.0.2", False), ("::1", False), ("localhost", False), ("0.0.0.0", True),
-                         ("192.168.1.20", True)]:
+    for host, warned in [
+        ("127.0.0.2", False),
+        ("::1", False),
+        ("localhost", False),
+        ("0.0.0.0", True),
+        ("192.168.1.20", True),
+    ]:
         rt.settings.receiver_host = host
         panel.refresh()
         assert ("reachable from other computers" in panel.local_url.text()) is warned, host

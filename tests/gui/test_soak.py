@@ -1,6 +1,6 @@
 """Soak the real qasync event loop with tens of thousands of signals and timer callbacks.
 
-ARCHITECTURE.md pitfall 1: PySide6 6.12.0 on Python 3.11 drops a reference to ``True`` /
+PySide6 6.12.0 on Python 3.11 drops a reference to ``True`` /
 ``None`` on every ``Signal.emit()`` of a bool and every ``QTimer.singleShot(callable)``; after
 a few thousand events the process aborts (``Fatal Python error: bool_dealloc``). Short test
 runs pass anyway, so this test drives the same paths the app uses (direct and queued
@@ -38,7 +38,7 @@ CHILD_TIMEOUT_S = 120  # generous for a loaded 2-core CI box; a healthy run take
 
 def soak(n: int = N_EVENTS) -> dict[str, int | float]:
     """Drive the qasync loop through ``n`` events of each kind; return what was delivered."""
-    # PySide6 before qasync so qasync binds to it (pitfall 5).
+    # PySide6 before qasync: qasync binds to whichever Qt binding is imported first.
     from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
     from PySide6.QtWidgets import QApplication
 
@@ -165,8 +165,8 @@ def test_event_loop_survives_tens_of_thousands_of_signals_and_timers(tmp_path: P
         pytest.fail(
             f"the soak process died (exit {proc.returncode}) on Python "
             f"{sys.version.split()[0]} with PySide6 {PySide6.__version__}. An abort with "
-            "'bool_dealloc' or 'none_dealloc' is ARCHITECTURE.md pitfall 1: pin PySide6 "
-            f"below 6.12 for Python 3.11.\nstderr (tail):\n{proc.stderr[-3000:]}"
+            "'bool_dealloc' or 'none_dealloc' is PySide6 6.12's reference leak on Python 3.11 "
+            f"(6.8.3-6.11.3 are clean): pin PySide6 below 6.12 for Python 3.11.\nstderr (tail):\n{proc.stderr[-3000:]}"
         )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     n, tasks = result["n"], result["tasks"]

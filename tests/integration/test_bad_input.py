@@ -55,7 +55,7 @@ def _sandbox_id(rt: Any) -> int:
 async def test_invalid_send_writes_nothing(runtime, recipients, text, sender, reason) -> None:
     before = _counts(runtime)
     with pytest.raises(InvalidInput) as err:
-        await runtime.sender.send(Draft(_sandbox_id(runtime), recipients, text, sender=sender))
+        await runtime.sending.send(Draft(_sandbox_id(runtime), recipients, text, sender=sender))
     assert reason in str(err.value)
     assert _counts(runtime) == before
     assert runtime.sandbox.server.sent == []
@@ -63,9 +63,9 @@ async def test_invalid_send_writes_nothing(runtime, recipients, text, sender, re
 
 def test_inline_check_explains_without_writing(runtime) -> None:
     before = _counts(runtime)
-    bad = runtime.sender.check_recipient("+447700900001")
+    bad = runtime.sending.check_recipient("+447700900001")
     assert bad.number is None and "reserved for TV and film" in bad.error
-    good = runtime.sender.check_recipient("07812 345678")
+    good = runtime.sending.check_recipient("07812 345678")
     assert (good.number, good.error) == ("+447812345678", None)
     assert _counts(runtime) == before
 
@@ -86,8 +86,8 @@ async def test_a_provider_refusal_fails_the_row_with_the_providers_reason(runtim
         )
 
     server.faults = refuse
-    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
-    repo = runtime.sender.messages
+    [msg] = await runtime.sending.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    repo = runtime.sending.messages
     final = await until(lambda: (m := repo.get(msg.id)).status.is_final and m)
     assert final.status == Status.FAILED
     assert "Recipient is on the blocklist" in final.error
@@ -104,16 +104,23 @@ async def _sent_and_signed(runtime: Any) -> tuple[Any, Any, Callable[[bytes], Aw
     """A message the sandbox accepted (its own receipts off), the row once Sent, and a POST of a
     body to the Sandbox account's webhook signed as PureSMS signs it (returns the status)."""
     runtime.sandbox.server.config.send_receipts = False
-    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
-    repo = runtime.sender.messages
+    [msg] = await runtime.sending.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    repo = runtime.sending.messages
     sent = await until(lambda: (m := repo.get(msg.id)).status == Status.SENT and m)
     url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
     secret = runtime.sandbox.server.config.webhook_secret
 
     async def post_signed(body: bytes) -> int:
         stamp = str(int(time.time()))
-        return await _post(url, body, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                       "X-Webhook-Signature": sign(secret, stamp, body)})
+        return await _post(
+            url,
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": stamp,
+                "X-Webhook-Signature": sign(secret, stamp, body),
+            },
+        )
 
     return msg, sent, post_signed
 
@@ -121,24 +128,49 @@ async def _sent_and_signed(runtime: Any) -> tuple[Any, Any, Callable[[bytes], Aw
 @pytest.mark.asyncio
 async def test_unsigned_or_malformed_webhooks_are_4xx_logged_and_change_nothing(runtime) -> None:
     runtime.sandbox.server.config.send_receipts = False  # only our hand-made receipts arrive
-    [msg] = await runtime.sender.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
-    repo = runtime.sender.messages
+    [msg] = await runtime.sending.send(Draft(_sandbox_id(runtime), ["07812 345678"], "hi"))
+    repo = runtime.sending.messages
     sent = await until(lambda: (m := repo.get(msg.id)).status == Status.SENT and m)
     url = runtime.accounts.webhook_url(runtime.accounts.by_name("Sandbox"))
     secret = runtime.sandbox.server.config.webhook_secret
     receipt = json.dumps(
-        {"id": "evt_forged", "eventType": 1,
-         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Failed"}}
+        {
+            "id": "evt_forged",
+            "eventType": 1,
+            "data": {
+                "messageId": sent.provider_message_id,
+                "clientReference": msg.local_id,
+                "deliveryStatus": "Failed",
+            },
+        }
     ).encode()
     stamp = str(int(time.time()))
     cases = {
         "unsigned": (receipt, {"Content-Type": "application/json"}),
-        "bad signature": (receipt, {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                    "X-Webhook-Signature": sign("wrong-secret", stamp, receipt)}),
-        "stale": (receipt, {"Content-Type": "application/json", "X-Webhook-Timestamp": str(int(time.time()) - 3600),
-                            "X-Webhook-Signature": sign(secret, str(int(time.time()) - 3600), receipt)}),
-        "malformed": (b"{not json", {"Content-Type": "application/json", "X-Webhook-Timestamp": stamp,
-                                     "X-Webhook-Signature": sign(secret, stamp, b"{not json")}),
+        "bad signature": (
+            receipt,
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": stamp,
+                "X-Webhook-Signature": sign("wrong-secret", stamp, receipt),
+            },
+        ),
+        "stale": (
+            receipt,
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": str(int(time.time()) - 3600),
+                "X-Webhook-Signature": sign(secret, str(int(time.time()) - 3600), receipt),
+            },
+        ),
+        "malformed": (
+            b"{not json",
+            {
+                "Content-Type": "application/json",
+                "X-Webhook-Timestamp": stamp,
+                "X-Webhook-Signature": sign(secret, stamp, b"{not json"),
+            },
+        ),
     }
     for name, (body, headers) in cases.items():
         status = await _post(url, body, headers)
@@ -154,7 +186,7 @@ async def test_unsigned_or_malformed_webhooks_are_4xx_logged_and_change_nothing(
 @pytest.mark.asyncio
 async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runtime) -> None:
     msg, sent, post_signed = await _sent_and_signed(runtime)
-    repo = runtime.sender.messages
+    repo = runtime.sending.messages
     odd = {
         b'"just a string"': "got a string",
         b"[1, 2, 3]": "got a number",
@@ -170,8 +202,15 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
         assert r["reason"].startswith("not a Sandbox receipt or reply") and why in r["reason"], r["reason"]
     assert runtime.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
     good = json.dumps(
-        {"id": "evt_good", "eventType": 1,
-         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
+        {
+            "id": "evt_good",
+            "eventType": 1,
+            "data": {
+                "messageId": sent.provider_message_id,
+                "clientReference": msg.local_id,
+                "deliveryStatus": "Delivered",
+            },
+        }
     ).encode()
     assert await post_signed(good) == 200
     final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
@@ -220,20 +259,34 @@ async def test_an_event_that_breaks_the_parser_is_marked_failed_and_later_ones_s
     runtime, expect_warnings
 ) -> None:
     msg, sent, post_signed = await _sent_and_signed(runtime)
-    repo = runtime.sender.messages
+    repo = runtime.sending.messages
     # Signed and the right shape, but eventType Infinity (Python's JSON reads it) makes the
     # parser raise OverflowError: not one of the errors it expects from a bad body.
-    bad = (b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "%s", "deliveryStatus": "Failed"}}'
-           % sent.provider_message_id.encode())
+    bad = (
+        b'{"id": "evt_inf", "eventType": Infinity, "data": {"messageId": "%s", "deliveryStatus": "Failed"}}'
+        % sent.provider_message_id.encode()
+    )
     good = json.dumps(
-        {"id": "evt_good", "eventType": 1,
-         "data": {"messageId": sent.provider_message_id, "clientReference": msg.local_id, "deliveryStatus": "Delivered"}}
+        {
+            "id": "evt_good",
+            "eventType": 1,
+            "data": {
+                "messageId": sent.provider_message_id,
+                "clientReference": msg.local_id,
+                "deliveryStatus": "Delivered",
+            },
+        }
     ).encode()
     assert await post_signed(bad) == 200
     assert await post_signed(good) == 200
     final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
     assert final.error is None
-    rows = await until(lambda: (r := runtime.db.query(
-        "SELECT dedupe_key, state, error FROM webhook_events ORDER BY id")) and r[0]["state"] != "pending" and r)
+    rows = await until(
+        lambda: (
+            (r := runtime.db.query("SELECT dedupe_key, state, error FROM webhook_events ORDER BY id"))
+            and r[0]["state"] != "pending"
+            and r
+        )
+    )
     assert [r["state"] for r in rows] == ["failed", "processed"]
     assert "OverflowError" in rows[0]["error"]

@@ -56,28 +56,52 @@ def _sandbox_messages(url: str) -> list[dict[str, object]]:
 
 
 def _runner(home: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SMSDESK_HOME": str(home),
-           "SMSDESK_TEST_SECRETS": json.dumps({secret_key("Shop", "api_key"): KEY,
-                                               secret_key("Shop", "webhook_secret"): "s"})}
-    return subprocess.Popen([sys.executable, str(RUNNER), *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "SMSDESK_HOME": str(home),
+        "SMSDESK_TEST_SECRETS": json.dumps(
+            {secret_key("Shop", "api_key"): KEY, secret_key("Shop", "webhook_secret"): "s"}
+        ),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_kill_mid_run_then_resume_sends_nobody_twice(standalone_sandbox: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     rt = Runtime.open(str(home))
     try:
-        asyncio.run(rt.accounts.add("Shop", "puresms", {
-            "base_url": standalone_sandbox, "sender": "Shop", "api_key": KEY, "webhook_secret": "s",
-            "concurrency": "2",
-        }))
+        asyncio.run(
+            rt.accounts.add(
+                "Shop",
+                "puresms",
+                {
+                    "base_url": standalone_sandbox,
+                    "sender": "Shop",
+                    "api_key": KEY,
+                    "webhook_secret": "s",
+                    "concurrency": "2",
+                },
+            )
+        )
     finally:
         rt.close()
     csv = tmp_path / "customers.csv"
     csv.write_text("name,phone\n" + "".join(f"C{i},07400{i:06d}\n" for i in range(ROWS)) + "Nobody,12345\n")
 
-    first = _runner(home, "import", str(csv), "--account", "Shop", "--template", "Hi {{name}}, 10% off today",
-                    "--window", "10", "--json")
+    first = _runner(
+        home,
+        "import",
+        str(csv),
+        "--account",
+        "Shop",
+        "--template",
+        "Hi {{name}}, 10% off today",
+        "--window",
+        "10",
+        "--json",
+    )
     deadline = time.monotonic() + 60
     watch = sqlite3.connect(home / "smsdesk.sqlite3", timeout=10)
     # Kill while a batch is claimed and on the wire: the hardest moment to resume from. A

@@ -23,12 +23,33 @@ import pytest
 from smsdesk.config.paths import resolve
 
 MESSAGE_KEYS = {
-    "local_id", "account", "direction", "to", "from", "text", "status", "raw_status", "error",
-    "provider_message_id", "segments", "encoding", "created_at", "updated_at",
+    "local_id",
+    "account",
+    "direction",
+    "to",
+    "from",
+    "text",
+    "status",
+    "raw_status",
+    "error",
+    "provider_message_id",
+    "segments",
+    "encoding",
+    "created_at",
+    "updated_at",
 }
 STATUSES = {
-    "queued", "scheduled", "sent", "delivered", "failed", "expired", "rejected", "cancelled", "unknown",
-    "needs_review", "received",
+    "queued",
+    "scheduled",
+    "sent",
+    "delivered",
+    "failed",
+    "expired",
+    "rejected",
+    "cancelled",
+    "unknown",
+    "needs_review",
+    "received",
 }
 REAL_KEYRING = os.environ.get("SMSDESK_REAL_KEYRING") == "1"
 needs_keyring = (
@@ -55,7 +76,12 @@ def smsdesk(
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "smsdesk", "--home", str(home), *args],
-        input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        check=False,
     )
 
 
@@ -80,16 +106,40 @@ def test_send_wait_then_messages_json(home: Path) -> None:
     [row] = rows
     assert set(row) >= MESSAGE_KEYS
     assert row["status"] in STATUSES
-    assert (row["status"], row["raw_status"], row["direction"], row["account"]) == ("delivered", "Delivered", "out", "Sandbox")
+    assert (row["status"], row["raw_status"], row["direction"], row["account"]) == (
+        "delivered",
+        "Delivered",
+        "out",
+        "Sandbox",
+    )
     assert (row["to"], row["text"], row["segments"], row["encoding"]) == ("+447911123456", "hi", 1, "GSM-7")
     assert row["provider_message_id"] and row["local_id"] and row["error"] is None
 
 
 def test_send_json_is_clean_and_home_works_after_the_sub_command(home: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "smsdesk", "send", "--home", str(home), "--account", "Sandbox",
-         "--to", "+447911123456", "--to", "07911 123456", "--text", "Ça coûte 5€ 😀", "--wait", "--json"],
-        capture_output=True, text=True, timeout=90, check=False,
+        [
+            sys.executable,
+            "-m",
+            "smsdesk",
+            "send",
+            "--home",
+            str(home),
+            "--account",
+            "Sandbox",
+            "--to",
+            "+447911123456",
+            "--to",
+            "07911 123456",
+            "--text",
+            "Ça coûte 5€ 😀",
+            "--wait",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
         env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
     )
     assert proc.returncode == 0, proc.stderr
@@ -125,8 +175,19 @@ def test_no_sub_command_is_exit_2_with_usage_on_stderr(home: Path) -> None:
 
 
 def test_secrets_are_never_taken_from_argv(home: Path) -> None:
-    proc = smsdesk(home, "accounts", "add", "--provider", "puresms", "--name", "P", "--sender", "Shop",
-                   "--set", "api_key=sk-from-argv")
+    proc = smsdesk(
+        home,
+        "accounts",
+        "add",
+        "--provider",
+        "puresms",
+        "--name",
+        "P",
+        "--sender",
+        "Shop",
+        "--set",
+        "api_key=sk-from-argv",
+    )
     assert proc.returncode == 2
     assert "never taken from the command line" in proc.stderr
     assert "--secret-stdin api_key" in proc.stderr and "SMSDESK_SECRET_API_KEY" in proc.stderr
@@ -205,7 +266,7 @@ def _queue_messages(home: Path, count: int) -> None:
     try:
         account = rt.accounts.by_name("Sandbox")
         numbers = [f"+4479111{i:05d}" for i in range(count)]
-        asyncio.run(rt.sender.send(Draft(account.id, numbers, "Your table is ready")))
+        asyncio.run(rt.sending.send(Draft(account.id, numbers, "Your table is ready")))
     finally:
         rt.close()
 
@@ -256,9 +317,26 @@ def test_sandbox_set_applies_good_knobs(home: Path) -> None:
 
     env = {k: v for k, v in os.environ.items() if k != "SMSDESK_HOME"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smsdesk", "--home", str(home), "sandbox", "--port", "0",
-         "--set", "rate_429=0.25", "--set", "send_receipts=false", "--set", "retry_after=3"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "smsdesk",
+            "--home",
+            str(home),
+            "sandbox",
+            "--port",
+            "0",
+            "--set",
+            "rate_429=0.25",
+            "--set",
+            "send_receipts=false",
+            "--set",
+            "retry_after=3",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stderr is not None
@@ -301,13 +379,45 @@ def test_the_cli_takes_the_polling_fields_from_the_declaration(monkeypatch: pyte
     from smsdesk.runtime import Runtime
 
     monkeypatch.setenv("SMSDESK_SECRET_API_KEY", "k")
-    assert cli_main(["accounts", "add", "--provider", "send2", "--name", "S2", "--sender", "12345",
-                     "--set", "polling=always", "--set", "poll_per_second=0.5"]) == 0
+    assert (
+        cli_main(
+            [
+                "accounts",
+                "add",
+                "--provider",
+                "send2",
+                "--name",
+                "S2",
+                "--sender",
+                "12345",
+                "--set",
+                "polling=always",
+                "--set",
+                "poll_per_second=0.5",
+            ]
+        )
+        == 0
+    )
     rt = Runtime.open()
     try:
         settings = rt.accounts.by_name("S2").settings
     finally:
         rt.close()
     assert (settings["polling"], settings["poll_per_second"]) == ("always", "0.5")
-    assert cli_main(["accounts", "add", "--provider", "send2", "--name", "S3", "--sender", "12345",
-                     "--set", "polling=sometimes"]) == 2  # not one of auto / always / off
+    assert (
+        cli_main(
+            [
+                "accounts",
+                "add",
+                "--provider",
+                "send2",
+                "--name",
+                "S3",
+                "--sender",
+                "12345",
+                "--set",
+                "polling=sometimes",
+            ]
+        )
+        == 2
+    )  # not one of auto / always / off

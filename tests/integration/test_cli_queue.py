@@ -10,8 +10,23 @@ from smsdesk.cli import main
 
 
 def test_send_at_schedules_and_queue_lists_and_cancels(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "See you at 9",
-               "--at", "2031-12-01T09:00", "--zone", "Europe/London", "--repeat", "weekly:mon"])
+    rc = main(
+        [
+            "send",
+            "--account",
+            "Sandbox",
+            "--to",
+            "07911 123456",
+            "--text",
+            "See you at 9",
+            "--at",
+            "2031-12-01T09:00",
+            "--zone",
+            "Europe/London",
+            "--repeat",
+            "weekly:mon",
+        ]
+    )
     assert rc == 0
     assert "Scheduled #1" in capsys.readouterr().err
     assert main(["queue", "--json"]) == 0
@@ -27,14 +42,32 @@ def test_send_at_schedules_and_queue_lists_and_cancels(capsys: pytest.CaptureFix
 
 
 def test_send_at_in_the_past_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x", "--at", "2020-01-01T09:00"]) == 2
+    assert (
+        main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x", "--at", "2020-01-01T09:00"]) == 2
+    )
     assert "in the past" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("order", ["before", "after"])
 def test_json_is_honoured_before_or_after_the_action(capsys: pytest.CaptureFixture[str], order: str) -> None:
-    assert main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x",
-                 "--at", "2031-12-01T09:00", "--zone", "Europe/London"]) == 0
+    assert (
+        main(
+            [
+                "send",
+                "--account",
+                "Sandbox",
+                "--to",
+                "07911 123456",
+                "--text",
+                "x",
+                "--at",
+                "2031-12-01T09:00",
+                "--zone",
+                "Europe/London",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     argv = ["queue", "--json", "cancel", "1"] if order == "before" else ["queue", "cancel", "1", "--json"]
     assert main(argv) == 0

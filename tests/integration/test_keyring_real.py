@@ -42,9 +42,7 @@ def _detected_backend() -> keyring.backend.KeyringBackend:
     found = [
         b
         for b in keyring.backend.get_all_keyring()
-        if not isinstance(b, chainer.ChainerBackend)
-        and not type(b).__module__.startswith("tests.")
-        and b.priority > 0
+        if not isinstance(b, chainer.ChainerBackend) and not type(b).__module__.startswith("tests.") and b.priority > 0
     ]
     assert found, "keyring found no usable backend at all"
     return max(found, key=keyring.backend.by_priority)
@@ -133,12 +131,18 @@ def _path_without_dbus(tmp_path: Path) -> str:
 def _bootstrap_test(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
     script = (
         f'source "{REPO}/packaging/bootstrap.sh"; '
-        'prepare() { :; }; '  # the venv and system packages are not what is tested here
+        "prepare() { :; }; guards() { :; }; "  # the venv and system packages are not what is tested here
         f'VENV="{tmp_path}/no-venv"; PATH="{_path_without_dbus(tmp_path)}"; cmd_test -k nothing'
     )
     env = {"CI": ci, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
-    return subprocess.run([shutil.which("bash") or "/bin/bash", "-c", script], capture_output=True,
-                          text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_bootstrap_in_ci_fails_when_it_cannot_start_a_secret_service(tmp_path: Path) -> None:

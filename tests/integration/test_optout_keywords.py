@@ -43,8 +43,8 @@ async def test_keyword_matrix_end_to_end(runtime, capsys) -> None:
     with pytest.raises(OptedOut):
         await runtime.conversations.reply(conv.id, "Sorry to see you go")
     with pytest.raises(OptedOut):
-        await runtime.sender.send(Draft(account.id, ["07911 123400"], "Compose is blocked too"))
-    assert runtime.sender.messages.recent(10, direction="out") == []
+        await runtime.sending.send(Draft(account.id, ["07911 123400"], "Compose is blocked too"))
+    assert runtime.sending.messages.recent(10, direction="out") == []
     opted = [c.remote for c in runtime.conversations.list("opted_out")]
     assert sorted(opted) == sorted(_number(i) for i in range(len(OPT_OUT)))
     assert cli_main(["conversations", "--json", "--filter", "opted_out"]) == 0
@@ -73,13 +73,15 @@ async def test_manual_optout_is_audited_and_synced_to_providers(runtime) -> None
     assert res.changed and res.number == "+447911123456" and res.provider_errors == []
     [entry] = runtime.optouts.list()
     assert (entry.source, entry.note, entry.source_label) == ("manual", "asked by phone", "Added by hand")
-    assert runtime.sender.check_recipient("07911 123456").error
+    assert runtime.sending.check_recipient("07911 123456").error
     res = await runtime.optouts.remove("+44 7911 123456")
     assert res.changed and runtime.optouts.list() == []
     assert calls == [("+447911123456", True), ("+447911123456", False)]
     rows = runtime.db.query("SELECT action, detail FROM audit_log WHERE action LIKE 'optout.%' ORDER BY id")
     assert [(r["action"], json.loads(r["detail"])["source"]) for r in rows] == [
-        ("optout.add", "manual"), ("optout.remove", "manual")]
+        ("optout.add", "manual"),
+        ("optout.remove", "manual"),
+    ]
 
 
 def test_cli_optouts_add_list_remove_and_bad_number(tmp_path, capsys) -> None:
@@ -141,16 +143,17 @@ async def test_stop_reply_stops_a_retry_waiting_in_the_outbox(runtime) -> None:
     cfg.rate_429 = 1.0  # the first try is turned away; the message waits in back-off
     cfg.retry_after = 60
     account = runtime.accounts.by_name("Sandbox")
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123499"], "Your order is ready"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["07911 123499"], "Your order is ready"))
     await until(lambda: runtime.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
     cfg.rate_429 = 0.0
     await _reply(runtime, msg.remote, "STOP")
     await until(lambda: runtime.optouts.is_opted_out(msg.remote))
     # the back-off runs out (as if a minute passed) and the dispatcher looks again
-    await runtime.db.write(lambda c: c.execute("UPDATE messages SET next_attempt_at = '2000-01-01' WHERE id = ?",
-                                                (msg.id,)))
+    await runtime.db.write(
+        lambda c: c.execute("UPDATE messages SET next_attempt_at = '2000-01-01' WHERE id = ?", (msg.id,))
+    )
     runtime.dispatcher.kick()
-    final = await until(lambda: (m := runtime.sender.messages.get(msg.id)).status.is_final and m)
+    final = await until(lambda: (m := runtime.sending.messages.get(msg.id)).status.is_final and m)
     assert final.status == Status.REJECTED
     assert "opted out (replied STOP on" in final.error and "Not sent" in final.error
     assert _sent_to(runtime, msg.remote) == []
@@ -164,15 +167,17 @@ async def test_opt_out_added_by_hand_stops_a_scheduled_message_and_says_so(runti
 
     account = runtime.accounts.by_name("Sandbox")
     later = datetime.now(UTC) + timedelta(hours=1)
-    msgs = await runtime.sender.send(Draft(account.id, ["07911 123497", "07911 123498"], "See you at 9", send_at=later))
+    msgs = await runtime.sending.send(
+        Draft(account.id, ["07911 123497", "07911 123498"], "See you at 9", send_at=later)
+    )
     assert {m.status for m in msgs} == {Status.SCHEDULED}
     await runtime.optouts.add("07911 123498", "asked by phone")
-    err = runtime.sender.check_recipient("07911 123498").error
+    err = runtime.sending.check_recipient("07911 123498").error
     assert "added to the opt-out list by hand" in err and "replied STOP" not in err
     runtime.scheduler.clock = lambda: later + timedelta(seconds=1)  # the send time has come
     await runtime.scheduler.tick()
     await until(lambda: _sent_to(runtime, "+447911123497") == ["See you at 9"])
-    blocked = runtime.sender.messages.get(msgs[1].id)
+    blocked = runtime.sending.messages.get(msgs[1].id)
     assert blocked.status == Status.REJECTED
     assert "added to the opt-out list by hand" in blocked.error and "replied STOP" not in blocked.error
     runtime.dispatcher.kick()
@@ -186,7 +191,7 @@ async def test_stop_during_a_bulk_run_stops_its_rows_already_in_the_outbox(_isol
 
     from smsdesk.domain.status import Status
     from smsdesk.runtime import Runtime
-    from smsdesk.services.importing.wizard import ImportWizard
+    from smsdesk.services.bulk_send_flow import BulkSendFlow
 
     rt = Runtime.open(str(_isolated_home))
     rt.settings.extra["sandbox_reply_rate"] = 0.0
@@ -196,21 +201,21 @@ async def test_stop_during_a_bulk_run_stops_its_rows_already_in_the_outbox(_isol
         rt.sandbox.server.config.dispatch_delay = 0.02
         path = tmp_path / "list.csv"
         path.write_text("name,phone\n" + "".join(f"P{i},07400{i:06d}\n" for i in range(6)))
-        wiz = ImportWizard(rt.bulk, "GB")
+        wiz = BulkSendFlow(rt.bulk_send, "GB")
         wiz.load(path)
         wiz.validate()
         wiz.set_account(rt.accounts.by_name("Sandbox").id)
         wiz.set_template("Hi {{name}}")
         run_id = await wiz.start()
-        assert rt.bulk.progress(run_id).waiting == 6  # all six are in the outbox
+        assert rt.bulk_send.progress(run_id).waiting == 6  # all six are in the outbox
         await _reply(rt, "+447400000003", "stop")
         await until(lambda: rt.optouts.is_opted_out("+447400000003"))
         rt.spawn(rt.dispatcher.run())
-        rt.spawn(rt.bulk.run())
-        await until(lambda: rt.bulk.progress(run_id).done, timeout=20)
+        rt.spawn(rt.bulk_send.run())
+        await until(lambda: rt.bulk_send.progress(run_id).done, timeout=20)
         sent = Counter(s.recipient for s in rt.sandbox.server.sent)
         assert "+447400000003" not in sent and len(sent) == 5 and set(sent.values()) == {1}
-        [blocked] = [m for m in rt.sender.messages.recent(20, "out") if m.remote == "+447400000003"]
+        [blocked] = [m for m in rt.sending.messages.recent(20, "out") if m.remote == "+447400000003"]
         assert blocked.status == Status.REJECTED and "replied STOP on" in blocked.error
     finally:
         await rt.stop()
@@ -222,8 +227,9 @@ async def test_stop_and_start_replies_reach_a_providers_own_opt_out_list(runtime
     """Mobivate keeps its own opt-out list: a STOP received on any account puts the number on it,
     and START takes it off again, in step with smsdesk's list (issue 3)."""
     cfg = runtime.sandbox.server.config
-    await runtime.accounts.add("Mob", "mobivate", {"base_url": runtime.sandbox.url + "/mobivate",
-                                                    "api_key": cfg.api_key, "sender": "Bistro"})
+    await runtime.accounts.add(
+        "Mob", "mobivate", {"base_url": runtime.sandbox.url + "/mobivate", "api_key": cfg.api_key, "sender": "Bistro"}
+    )
     mobivate_list = runtime.sandbox.server.wires["mobivate"].optouts
     await _reply(runtime, _number(7), "STOP")
     await until(lambda: "447911123407" in mobivate_list)
@@ -236,7 +242,7 @@ async def test_stop_and_start_replies_reach_a_providers_own_opt_out_list(runtime
 @pytest.mark.asyncio
 async def test_the_threads_banner_says_how_the_number_opted_out(runtime) -> None:
     account = runtime.accounts.by_name("Sandbox")
-    await runtime.sender.send(Draft(account.id, ["07911 123456"], "Your order is ready"))
+    await runtime.sending.send(Draft(account.id, ["07911 123456"], "Your order is ready"))
     await runtime.optouts.add("07911 123456", "asked by phone")
     conv = runtime.conversations.find(account.id, "+447911123456")
     why = runtime.conversations.blocked_reason(conv.id)

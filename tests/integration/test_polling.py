@@ -32,17 +32,17 @@ async def _add(runtime: Any, name: str, provider: str, prefix: str, **values: st
 
 
 def _status(runtime: Any, msg_id: int, wanted: Status) -> Any:
-    m = runtime.sender.messages.get(msg_id)
+    m = runtime.sending.messages.get(msg_id)
     return m if m.status == wanted else None
 
 
 async def test_send2_receipts_arrive_by_polling_alone(runtime: Any) -> None:
     _fast(runtime)
     account = await _add(runtime, "S2", "send2", "/send2", sender="12345")
-    [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
     final = await until(lambda: _status(runtime, msg.id, Status.DELIVERED))
     assert final.raw_status == "Delivered To Terminal"
-    assert [r["status"] for r in runtime.sender.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
+    assert [r.status for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
     assert runtime.db.query("SELECT * FROM webhook_log") == []  # nobody called in
     st = runtime.polling.state[account.id]
     assert st.active and st.reason == "the provider has no webhooks" and st.last_error == ""
@@ -60,20 +60,20 @@ async def test_mobivate_without_tunnel_polls_statuses_and_replies(runtime: Any) 
     wire._receipt = receipt_url_unreachable
     account = await _add(runtime, "Mob", "mobivate", "/mobivate", sender="Bistro")
     assert runtime.polling.should_poll(account) == (True, "no tunnel is up")
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Table for two at 8?"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Table for two at 8?"))
     final = await until(lambda: _status(runtime, msg.id, Status.DELIVERED))
     assert final.raw_status.upper().startswith("DELIVERED")
 
     # A reply the provider could not push (no Receipt URL): only the MO log has it.
     assert await wire.post_inbound("447911123456", "447700900999", "Yes please") is False
-    [reply] = await until(lambda: runtime.sender.messages.recent(direction="in"))
+    [reply] = await until(lambda: runtime.sending.messages.recent(direction="in"))
     assert reply.body == "Yes please" and reply.remote == "+447911123456"
     cursor = runtime.polling.repo.cursor(account.id)
     assert cursor and datetime.fromisoformat(cursor)
     for _ in range(3):  # the overlap re-reads it; it is stored once
         runtime.polling._inbound_due.clear()
         await runtime.polling.poll_once()
-    assert len(runtime.sender.messages.recent(direction="in")) == 1
+    assert len(runtime.sending.messages.recent(direction="in")) == 1
 
 
 class _Script:
@@ -102,7 +102,7 @@ async def _open_sends(runtime: Any, n: int) -> Any:
     await asyncio.sleep(0.05)
     runtime.polling._stopping = False
     account = await _add(runtime, "S2", "send2", "/send2", sender="12345")
-    msgs = await runtime.sender.send(Draft(account.id, [f"+25472200000{i}" for i in range(n)], "Hi"))
+    msgs = await runtime.sending.send(Draft(account.id, [f"+25472200000{i}" for i in range(n)], "Hi"))
     from smsdesk.storage import messages as msg_store
 
     def mark_sent(conn: Any) -> None:
@@ -151,7 +151,6 @@ async def test_provider_errors_back_the_account_off(runtime: Any, expect_warning
     assert _status(runtime, msgs[0].id, Status.SENT)
 
 
-
 async def test_an_adapter_bug_is_contained_and_shown(runtime: Any, expect_warnings: Any, caplog: Any) -> None:
     account, msgs = await _open_sends(runtime, 1)
     fake = _Script(runtime.accounts.adapter(account.id))
@@ -182,8 +181,10 @@ async def test_a_429_with_retry_after_is_respected(runtime: Any, expect_warnings
         await asyncio.sleep(0.05)
         p = runtime.polling
         p._stopping = False
-        account = await runtime.accounts.add("Mob", "mobivate", {"base_url": fake.url, "api_key": "k", "sender": "Bistro"})
-        [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Hi"))
+        account = await runtime.accounts.add(
+            "Mob", "mobivate", {"base_url": fake.url, "api_key": "k", "sender": "Bistro"}
+        )
+        [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Hi"))
         await runtime.db.write(lambda c: msg_store.apply_status(c, msg.id, Status.SENT, "Sent", None, "pm-1"))
         p.first_delay, p.backoff_start = 0.0, 0.05  # our own back-off alone would retry within the loop below
         p.kick()
@@ -206,14 +207,15 @@ async def test_polling_can_be_switched_off_per_account_as_declared(runtime: Any)
     _fast(runtime)
     account = await _add(runtime, "S2", "send2", "/send2", sender="12345", polling="off")
     assert [f.name for f in runtime.accounts.spec(account).fields if f.name.startswith("poll")] == [
-        "polling", "poll_per_second"]
-    [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
+        "polling",
+        "poll_per_second",
+    ]
+    [msg] = await runtime.sending.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
     await until(lambda: _status(runtime, msg.id, Status.SENT))
     await runtime.polling.poll_once()
     st = runtime.polling.state[account.id]
     assert not st.active and st.reason == "polling is switched off for this account"
-    assert runtime.sender.messages.get(msg.id).status == Status.SENT  # nobody asked for its receipt
-
+    assert runtime.sending.messages.get(msg.id).status == Status.SENT  # nobody asked for its receipt
 
 
 async def test_an_edited_poll_rate_applies_to_the_next_poll(runtime: Any) -> None:

@@ -16,10 +16,26 @@ import pytest_asyncio
 from smsdesk.runtime import Runtime
 
 JWT_SECRET = "channel-callback-secret-long-enough-0001"
-DR = {"deliveryMessageId": "a3f1c2d4e5f60718293a4b5c6d7e8f90", "batchId": "b1", "clientReference": "ref-1",
-      "created": "2026-11-22T10:00:00.000+00:00", "status": "DELIVERED", "statusCode": 1, "parts": 1, "hlr": None}
-REPORT = [{"request_id": "req-1", "custom_data": "ref-1", "message_id": "m-1", "status": "delivered",
-           "timestamp": "2026-11-22T10:00:00Z", "error": None}]
+DR = {
+    "deliveryMessageId": "a3f1c2d4e5f60718293a4b5c6d7e8f90",
+    "batchId": "b1",
+    "clientReference": "ref-1",
+    "created": "2026-11-22T10:00:00.000+00:00",
+    "status": "DELIVERED",
+    "statusCode": 1,
+    "parts": 1,
+    "hlr": None,
+}
+REPORT = [
+    {
+        "request_id": "req-1",
+        "custom_data": "ref-1",
+        "message_id": "m-1",
+        "status": "delivered",
+        "timestamp": "2026-11-22T10:00:00Z",
+        "error": None,
+    }
+]
 
 
 @pytest_asyncio.fixture
@@ -35,7 +51,10 @@ async def rt(_isolated_home: Path) -> AsyncIterator[Runtime]:
 
 async def _post(url: str, body: object, headers: dict[str, str] | None = None) -> int:
     hdrs = {"Content-Type": "application/json", **(headers or {})}
-    async with aiohttp.ClientSession() as session, session.post(url, data=json.dumps(body).encode(), headers=hdrs) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=json.dumps(body).encode(), headers=hdrs) as resp,
+    ):
         return resp.status
 
 
@@ -64,7 +83,9 @@ async def test_mobivate_url_token(rt: Runtime) -> None:
 @pytest.mark.asyncio
 async def test_channel_api_jwt(rt: Runtime) -> None:
     acct = await rt.accounts.add(
-        "Chan", "channel", {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET}
+        "Chan",
+        "channel",
+        {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET},
     )
     url = rt.accounts.webhook_url(acct)
     now = int(time.time())
@@ -116,7 +137,9 @@ async def test_channel_api_without_jwt_secret_is_authenticated_by_the_url_token(
 @pytest.mark.asyncio
 async def test_channel_api_jwt_from_the_near_future_is_refused(rt: Runtime) -> None:
     acct = await rt.accounts.add(
-        "Chan", "channel", {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET}
+        "Chan",
+        "channel",
+        {"api_key": "k", "sender": "Shop", "url": "http://127.0.0.1:9/send", "jwt_secret": JWT_SECRET},
     )
     url = rt.accounts.webhook_url(acct)
 
@@ -131,9 +154,12 @@ async def test_channel_api_jwt_from_the_near_future_is_refused(rt: Runtime) -> N
 def test_an_account_made_before_the_token_existed_gets_one(_isolated_home: Path) -> None:
     rt = Runtime.open(str(_isolated_home))
     try:
-        rt.db.write_sync(lambda c: c.execute(
-            "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES "
-            "('Old', 'channel', '{\"url\": \"http://127.0.0.1:9/send\"}', '2026-01-01', '2026-01-01')"))
+        rt.db.write_sync(
+            lambda c: c.execute(
+                "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES "
+                "('Old', 'channel', '{\"url\": \"http://127.0.0.1:9/send\"}', '2026-01-01', '2026-01-01')"
+            )
+        )
     finally:
         rt.close()
     rt = Runtime.open(str(_isolated_home))

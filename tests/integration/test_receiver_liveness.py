@@ -61,7 +61,7 @@ async def test_webhook_is_answered_and_committed_while_the_app_loop_is_blocked(r
     rt.loop.call_soon(busy_gui)  # type: ignore[union-attr]
     await until(lambda: "state" in seen, timeout=20)
     assert seen == {"status": 200, "state": "pending"}  # stored before the 200, processed later
-    inbound = await until(lambda: rt.sender.messages.recent(direction="in"))
+    inbound = await until(lambda: rt.sending.messages.recent(direction="in"))
     assert inbound[0].body == "Running 10 min late" and inbound[0].remote == "+447911123456"
     assert rt.db.query_one("SELECT state FROM webhook_events")["state"] == "processed"
 
@@ -75,9 +75,10 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
         await request.json()
         body = hooks.receipt(message_id="pm-early", client_ref=None)
         url = f"{rt.receiver.url}/hooks/{state['account']}"  # type: ignore[union-attr]
-        async with aiohttp.ClientSession() as session, session.post(
-            url, data=body, headers=hooks.signed_headers(body)
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=body, headers=hooks.signed_headers(body)) as resp,
+        ):
             assert resp.status == 200
         # Hold the answer until the receipt was processed and parked (no message has this id yet).
         await until(lambda: rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 1)
@@ -92,12 +93,12 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         state["account"] = await _add_pure(rt, f"http://127.0.0.1:{port}")
-        [msg] = await rt.sender.send(Draft(state["account"], ["+447911123456"], "Your order shipped"))
+        [msg] = await rt.sending.send(Draft(state["account"], ["+447911123456"], "Your order shipped"))
         final = await until(
-            lambda: (m := rt.sender.messages.get(msg.id)) is not None and m.status == Status.DELIVERED and m
+            lambda: (m := rt.sending.messages.get(msg.id)) is not None and m.status == Status.DELIVERED and m
         )
         assert final.provider_message_id == "pm-early"
-        assert [r["status"] for r in rt.sender.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
+        assert [r.status for r in rt.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
         assert rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
     finally:
         await runner.cleanup()

@@ -120,11 +120,20 @@ async def test_recurring_daily_runs_each_day_in_local_time(rt: Runtime, clock: C
     # the background loop must never see time go backwards)
     clock.now = datetime(2027, 3, 26, 12, 0, tzinfo=UTC)
     item = await rt.scheduler.create(
-        ScheduleRequest(sandbox_id(rt), [A], "Daily stand-up", datetime(2027, 3, 27, 9, 0),
-                        zone="Europe/London", recurrence=Recurrence("daily"))
+        ScheduleRequest(
+            sandbox_id(rt),
+            [A],
+            "Daily stand-up",
+            datetime(2027, 3, 27, 9, 0),
+            zone="Europe/London",
+            recurrence=Recurrence("daily"),
+        )
     )
-    expected = [datetime(2027, 3, 27, 9, 0, tzinfo=UTC), datetime(2027, 3, 28, 8, 0, tzinfo=UTC),
-                datetime(2027, 3, 29, 8, 0, tzinfo=UTC)]
+    expected = [
+        datetime(2027, 3, 27, 9, 0, tzinfo=UTC),
+        datetime(2027, 3, 28, 8, 0, tzinfo=UTC),
+        datetime(2027, 3, 29, 8, 0, tzinfo=UTC),
+    ]
     assert item.next_run == expected[0]
     for n, due in enumerate(expected, start=1):
         clock.now = due + timedelta(seconds=5)
@@ -136,19 +145,31 @@ async def test_recurring_daily_runs_each_day_in_local_time(rt: Runtime, clock: C
 
 
 @pytest.mark.asyncio
-async def test_recurring_daily_goes_once_in_the_hour_that_repeats_when_clocks_go_back(rt: Runtime, clock: Clock) -> None:
+async def test_recurring_daily_goes_once_in_the_hour_that_repeats_when_clocks_go_back(
+    rt: Runtime, clock: Clock
+) -> None:
     # Europe/London falls back on Sunday 31 October 2027: 01:00-02:00 happens twice (BST, then
     # GMT). A daily 01:30 send goes at the first 01:30 that night, not at both, and keeps 01:30
     # local time on either side.
     clock.now = datetime(2027, 10, 29, 12, 0, tzinfo=UTC)
     item = await rt.scheduler.create(
-        ScheduleRequest(sandbox_id(rt), [A], "Night shift reminder", datetime(2027, 10, 30, 1, 30),
-                        zone="Europe/London", recurrence=Recurrence("daily"))
+        ScheduleRequest(
+            sandbox_id(rt),
+            [A],
+            "Night shift reminder",
+            datetime(2027, 10, 30, 1, 30),
+            zone="Europe/London",
+            recurrence=Recurrence("daily"),
+        )
     )
     first_0130 = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 01:30 BST
     second_0130 = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 01:30 GMT, an hour later
-    steps = [(datetime(2027, 10, 30, 0, 30, tzinfo=UTC), 1), (first_0130, 2), (second_0130, 2),
-             (datetime(2027, 11, 1, 1, 30, tzinfo=UTC), 3)]
+    steps = [
+        (datetime(2027, 10, 30, 0, 30, tzinfo=UTC), 1),
+        (first_0130, 2),
+        (second_0130, 2),
+        (datetime(2027, 11, 1, 1, 30, tzinfo=UTC), 3),
+    ]
     assert item.next_run == steps[0][0]
     for at, expected in steps:
         clock.now = at + timedelta(seconds=5)
@@ -159,7 +180,10 @@ async def test_recurring_daily_goes_once_in_the_hour_that_repeats_when_clocks_go
             assert rt.scheduler.get(item.id).next_run == datetime(2027, 11, 1, 1, 30, tzinfo=UTC)
     assert len(sent(rt)) == 3 and len(rt.scheduler.history(item.id)) == 3
     assert [r["due"][:16] for r in reversed(rt.scheduler.history(item.id))] == [
-        "2027-10-30T00:30", "2027-10-31T00:30", "2027-11-01T01:30"]
+        "2027-10-30T00:30",
+        "2027-10-31T00:30",
+        "2027-11-01T01:30",
+    ]
 
 
 @pytest.mark.asyncio
@@ -167,8 +191,9 @@ async def test_quiet_hours_defer_a_message_until_the_window_opens(rt: Runtime, c
     await rt.scheduler.provider.set_quiet_hours(sandbox_id(rt), "21:00-08:00")
     clock.now = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
     item = await rt.scheduler.create(
-        ScheduleRequest(sandbox_id(rt), [A, "+1 212 555 0100"], "Reminder", datetime(2026, 11, 23, 22, 30),
-                        zone="Europe/London")
+        ScheduleRequest(
+            sandbox_id(rt), [A, "+1 212 555 0100"], "Reminder", datetime(2026, 11, 23, 22, 30), zone="Europe/London"
+        )
     )
     clock.now = datetime(2026, 11, 23, 22, 30, 1, tzinfo=UTC)
     await rt.scheduler.tick()
@@ -178,7 +203,7 @@ async def test_quiet_hours_defer_a_message_until_the_window_opens(rt: Runtime, c
     fresh = rt.scheduler.get(item.id)
     assert fresh.state == "running" and "quiet hours" in fresh.reason.lower()
     assert "Europe/London" in fresh.last_run["note"]
-    [waiting] = [m for m in rt.sender.messages.recent(10, "out") if m.remote == "+447911123456"]
+    [waiting] = [m for m in rt.sending.messages.recent(10, "out") if m.remote == "+447911123456"]
     assert waiting.status == Status.SCHEDULED and waiting.raw_status == "quiet hours"
     assert waiting.send_at.startswith("2026-11-24T08:00")
     clock.now = datetime(2026, 11, 24, 8, 0, 1, tzinfo=UTC)
@@ -191,8 +216,9 @@ async def test_quiet_hours_defer_a_message_until_the_window_opens(rt: Runtime, c
 @pytest.mark.asyncio
 async def test_edit_before_it_starts_changes_what_is_sent(rt: Runtime, clock: Clock) -> None:
     item = await rt.scheduler.create(ScheduleRequest(sandbox_id(rt), [A], "draft", clock.now + timedelta(hours=2)))
-    edited = await rt.scheduler.edit(item.id, item.version, text="final text", recipients=[B, C],
-                                     when=clock.now + timedelta(hours=1))
+    edited = await rt.scheduler.edit(
+        item.id, item.version, text="final text", recipients=[B, C], when=clock.now + timedelta(hours=1)
+    )
     assert edited.recipient_count == 2 and edited.next_run == clock.now + timedelta(hours=1)
     with pytest.raises(InvalidInput, match="changed elsewhere"):
         await rt.scheduler.edit(item.id, item.version, text="stale window")
@@ -212,12 +238,14 @@ async def test_pause_and_resume_a_run_in_progress(_isolated_home: Path) -> None:
     fast_sandbox(rt, clock)
     try:
         nums = [f"07911 1234{i:02d}" for i in range(10)]
-        item = await rt.scheduler.create(ScheduleRequest(sandbox_id(rt), nums, "Sale!", clock.now + timedelta(minutes=1)))
+        item = await rt.scheduler.create(
+            ScheduleRequest(sandbox_id(rt), nums, "Sale!", clock.now + timedelta(minutes=1))
+        )
         clock.advance(minutes=1, seconds=1)
         assert await rt.scheduler.tick() == 1
         assert rt.scheduler.get(item.id).state == "running"
         await rt.scheduler.pause(item.id)
-        paused = rt.sender.messages.get_many(rt.scheduler.repo.message_ids(item.id))
+        paused = rt.sending.messages.get_many(rt.scheduler.repo.message_ids(item.id))
         assert {m.status for m in paused} == {Status.SCHEDULED} and {m.raw_status for m in paused} == {"paused"}
         rt.spawn(rt.dispatcher.run())
         await rt.scheduler.tick()

@@ -46,22 +46,33 @@ def slow_sandbox() -> Iterator[str]:
 
 def _serve(home: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SMSDESK_HOME"}
-    env["SMSDESK_TEST_SECRETS"] = json.dumps({secret_key("Shop", "api_key"): KEY,
-                                              secret_key("Shop", "webhook_secret"): "s"})
-    return subprocess.Popen([sys.executable, str(RUNNER), "--home", str(home), "serve", "--no-sandbox", "--port", "0"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env["SMSDESK_TEST_SECRETS"] = json.dumps(
+        {secret_key("Shop", "api_key"): KEY, secret_key("Shop", "webhook_secret"): "s"}
+    )
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), "--home", str(home), "serve", "--no-sandbox", "--port", "0"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _schedule(home: Path, sandbox_url: str) -> int:
     """The Shop account and a one-off send due in a moment, written before serve starts."""
     rt = Runtime.open(str(home))
     try:
+
         async def setup() -> int:
-            await rt.accounts.add("Shop", "puresms", {"base_url": sandbox_url, "sender": "Shop", "api_key": KEY,
-                                                      "webhook_secret": "s"})
+            await rt.accounts.add(
+                "Shop", "puresms", {"base_url": sandbox_url, "sender": "Shop", "api_key": KEY, "webhook_secret": "s"}
+            )
             acct = rt.accounts.by_name("Shop").id
-            item = await rt.scheduler.create(ScheduleRequest(acct, [NUMBER], "Your table is booked",
-                                                             datetime.now(UTC) + timedelta(seconds=1), zone="UTC"))
+            item = await rt.scheduler.create(
+                ScheduleRequest(
+                    acct, [NUMBER], "Your table is booked", datetime.now(UTC) + timedelta(seconds=1), zone="UTC"
+                )
+            )
             return item.id
 
         return asyncio.run(setup())
@@ -90,7 +101,10 @@ def _kill(child: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.parametrize("when", ["reopened_at_once", "running_beside_serve"])
 def test_a_killed_senders_claim_goes_to_review_and_the_item_finishes(
-    slow_sandbox: str, tmp_path: Path, when: str, expect_warnings: list[bool],
+    slow_sandbox: str,
+    tmp_path: Path,
+    when: str,
+    expect_warnings: list[bool],
 ) -> None:
     home = tmp_path / "home"
     sid = _schedule(home, slow_sandbox)
@@ -117,15 +131,15 @@ async def _app_sees_it_through(home: Path, sid: int, kill_later: subprocess.Pope
             me = "dispatcher:" + rt.dispatcher.id
             await until(lambda: rt.db.query_one("SELECT count(*) FROM kv WHERE key = ?", (me,))[0] == 1, timeout=15)
             await asyncio.sleep(0.5)  # the start-up check is the write right after that first beat
-            assert rt.sender.messages.get(rt.scheduler.repo.message_ids(sid)[0]).status == Status.QUEUED
+            assert rt.sending.messages.get(rt.scheduler.repo.message_ids(sid)[0]).status == Status.QUEUED
             _kill(kill_later)
         [mid] = rt.scheduler.repo.message_ids(sid)
-        await until(lambda: rt.sender.messages.get(mid).status == Status.NEEDS_REVIEW, timeout=30)
+        await until(lambda: rt.sending.messages.get(mid).status == Status.NEEDS_REVIEW, timeout=30)
         await until(lambda: rt.scheduler.get(sid).state == "done", timeout=15)
-        msg = rt.sender.messages.get(mid)
+        msg = rt.sending.messages.get(mid)
         assert "may or may not have gone out" in (msg.error or "")
         assert msg.attempts == 1  # claimed once, by the killed process; never sent again
-        assert [r["status"] for r in rt.sender.messages.transitions(mid)] == ["queued", "needs_review"]
+        assert [r.status for r in rt.sending.messages.transitions(mid)] == ["queued", "needs_review"]
         assert rt.scheduler.history(sid)[0]["counts"] == {"needs_review": 1}
     finally:
         await rt.stop()

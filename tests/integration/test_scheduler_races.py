@@ -52,8 +52,11 @@ async def test_two_dispatchers_on_one_database_never_double_send(pair: tuple[Run
     ids = []
     for i in range(12):
         svc = a.scheduler if i % 2 else b.scheduler
-        item = await svc.create(ScheduleRequest(acct, [f"07911 12{i:02d}01", f"07911 12{i:02d}02"], f"run {i}",
-                                                clock.now + timedelta(minutes=5)))
+        item = await svc.create(
+            ScheduleRequest(
+                acct, [f"07911 12{i:02d}01", f"07911 12{i:02d}02"], f"run {i}", clock.now + timedelta(minutes=5)
+            )
+        )
         ids.append(item.id)
     clock.advance(minutes=5, seconds=1)
     # both loops run on their own; hammer them with extra concurrent passes as well
@@ -72,8 +75,9 @@ async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, R
     a, b, clock = pair
     acct = a.accounts.by_name("Sandbox").id
     for i in range(6):
-        item = await a.scheduler.create(ScheduleRequest(acct, [f"07911 13{i:02d}00"], "old text",
-                                                        clock.now + timedelta(minutes=1)))
+        item = await a.scheduler.create(
+            ScheduleRequest(acct, [f"07911 13{i:02d}00"], "old text", clock.now + timedelta(minutes=1))
+        )
         clock.advance(minutes=1, seconds=1)
         edit = b.scheduler.edit(item.id, item.version, text="new text")
         results = await asyncio.gather(a.scheduler.tick(), edit, return_exceptions=True)
@@ -81,7 +85,7 @@ async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, R
         if not edited:
             assert isinstance(results[1], InvalidInput)
         await until(lambda item=item: a.scheduler.get(item.id).state == "done", timeout=15)
-        [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+        [msg] = a.sending.messages.get_many(a.scheduler.repo.message_ids(item.id))
         assert msg.body == ("new text" if edited else "old text")
     # Which side wins here is up to the loops; both sides winning is forced in the next test.
     assert set(refs(a).values()) == {1} and len(refs(a)) == 6
@@ -112,8 +116,9 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
     acct = a.accounts.by_name("Sandbox").id
     outcomes: list[str] = []
     for i in range(4):
-        item = await a.scheduler.create(ScheduleRequest(acct, [f"07911 15{i:02d}00"], "old text",
-                                                        clock.now + timedelta(minutes=1)))
+        item = await a.scheduler.create(
+            ScheduleRequest(acct, [f"07911 15{i:02d}00"], "old text", clock.now + timedelta(minutes=1))
+        )
         clock.advance(minutes=1, seconds=1)
         if i % 2 == 0:
             # b read the item and is about to save the edit when a's due loop starts the run
@@ -123,16 +128,19 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
             outcomes.append("run won")
         else:
             # a planned the run and is about to claim it when b's edit lands
-            _one_write_late(a, "SchedulerService._materialise", lambda item=item: b.scheduler.edit(
-                item.id, item.version, text="new text"))
+            _one_write_late(
+                a,
+                "SchedulerService._materialise",
+                lambda item=item: b.scheduler.edit(item.id, item.version, text="new text"),
+            )
             assert await a.scheduler.tick() == 0  # the claim is refused: the plan was of the old text
             assert a.scheduler.get(item.id).state == "scheduled" and not a.scheduler.history(item.id)
             assert await a.scheduler.tick() == 1  # the next pass runs what the person saved
             outcomes.append("edit won")
         await until(lambda item=item: a.scheduler.get(item.id).state == "running", timeout=5)
-        [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+        [msg] = a.sending.messages.get_many(a.scheduler.repo.message_ids(item.id))
         assert msg.body == ("new text" if outcomes[-1] == "edit won" else "old text")
-        await until(lambda msg=msg: a.sender.messages.get(msg.id).local_id in refs(a), timeout=15)
+        await until(lambda msg=msg: a.sending.messages.get(msg.id).local_id in refs(a), timeout=15)
     assert outcomes == ["run won", "edit won", "run won", "edit won"]
     assert len(refs(a)) == 4 and set(refs(a).values()) == {1}
     assert sorted(s.content for s in a.sandbox.server.sent) == ["new text", "new text", "old text", "old text"]
@@ -152,7 +160,7 @@ async def test_cancel_racing_the_due_loop_never_sends_a_cancelled_message(pair: 
     await until(lambda: not a.db.query("SELECT 1 FROM messages WHERE status IN ('queued', 'scheduled')"), timeout=15)
     sent_refs = refs(a)
     assert set(sent_refs.values()) <= {1}
-    for m in a.sender.messages.recent(100, "out"):
+    for m in a.sending.messages.recent(100, "out"):
         if m.status == Status.CANCELLED:
             assert m.local_id not in sent_refs
         else:
@@ -174,19 +182,20 @@ async def test_provider_side_schedule_is_handed_over_and_cancelled_with_delete(
     assert a.sandbox is not None
     [rec] = a.sandbox.server.sent
     assert rec.send_at == when.strftime("%Y-%m-%dT%H:%M:%SZ") and rec.status == "Queued"
-    [msg] = a.sender.messages.get_many(a.scheduler.repo.message_ids(item.id))
+    [msg] = a.sending.messages.get_many(a.scheduler.repo.message_ids(item.id))
     assert msg.status == Status.SCHEDULED and msg.provider_message_id == rec.id
     await a.scheduler.tick()  # the local loop must leave it alone
     assert len(a.sandbox.server.sent) == 1
     await a.scheduler.cancel(item.id)
     assert rec.status == "Cancelled"
-    [msg] = a.sender.messages.get_many([msg.id])
+    [msg] = a.sending.messages.get_many([msg.id])
     assert msg.status == Status.CANCELLED
 
 
 @pytest.mark.asyncio
 async def test_opt_in_is_refused_without_acknowledgement_when_the_provider_cannot_cancel(
-    pair: tuple[Runtime, Runtime, Clock], monkeypatch: pytest.MonkeyPatch,
+    pair: tuple[Runtime, Runtime, Clock],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import dataclasses
 

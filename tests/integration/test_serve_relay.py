@@ -47,8 +47,12 @@ def _wait(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
 def test_serve_runs_tunnel_and_records_what_arrives(_isolated_home: Path, tmp_path: Path) -> None:
     paths = resolve(str(_isolated_home)).ensure()
     pidfile = tmp_path / "pids"
-    settings = Settings(tunnel_kind="command", tunnel_command=" ".join(
-        shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}", "--pidfile", str(pidfile))))
+    settings = Settings(
+        tunnel_kind="command",
+        tunnel_command=" ".join(
+            shlex.quote(a) for a in (sys.executable, str(FAKE), "--url", "{local}", "--pidfile", str(pidfile))
+        ),
+    )
     settings.extra["sandbox_reply_rate"] = 0.0
     settings.save(paths.settings)
     proc, lines = start_serve(_isolated_home)
@@ -61,8 +65,7 @@ def test_serve_runs_tunnel_and_records_what_arrives(_isolated_home: Path, tmp_pa
         assert r.status_code == 200
         db = Database(paths.database)
         try:
-            row = _wait(lambda: db.query_one(
-                "SELECT body, remote, status FROM messages WHERE direction = 'in'"))
+            row = _wait(lambda: db.query_one("SELECT body, remote, status FROM messages WHERE direction = 'in'"))
             assert tuple(row) == ("See you at 8", "+447911123456", "received")
         finally:
             db.close()
@@ -102,14 +105,18 @@ async def test_a_second_process_sees_what_the_relay_records_and_leaves_polling_t
         assert not polled and why.startswith("smsdesk serve (pid ") and why.endswith("on this computer polls it")
         srv = relay.sandbox.server  # type: ignore[union-attr]
         # A phone replies; the relay's receiver stores it and the relay processes it.
-        assert await asyncio.to_thread(relay.sandbox.call, srv._post_inbound("+447911123456", srv.config.inbound_number, "See you at 8"))  # type: ignore[union-attr]
-        reply = await until(lambda: gui.sender.messages.recent(direction="in"))
+        assert await asyncio.to_thread(
+            relay.sandbox.call, srv._post_inbound("+447911123456", srv.config.inbound_number, "See you at 8")
+        )  # type: ignore[union-attr]
+        reply = await until(lambda: gui.sending.messages.recent(direction="in"))
         await until(lambda: any(reply[0].id in ch.inbound_ids for ch in seen))  # the GUI notifies it
         conv = gui.conversations.find(relay.accounts.by_name("Sandbox").id, "+447911123456")
         assert conv is not None and conv.unread == 1
         await until(lambda: any(ch.webhooks for ch in seen))  # and its webhook log refreshes
         # The GUI's own replies are announced once, by the service that stored them.
-        [own] = await gui.inbound.store_inbound(mob.id, [InboundMessage("mo-1", "+447911000111", "+447700900999", "Hi")])
+        [own] = await gui.inbound.store_inbound(
+            mob.id, [InboundMessage("mo-1", "+447911000111", "+447700900999", "Hi")]
+        )
         await asyncio.sleep(0.3)
         gui.watch.check()
         assert sum(own in ch.inbound_ids for ch in seen) == 1

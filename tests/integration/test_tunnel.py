@@ -198,7 +198,9 @@ def _fake_ngrok(calls: list[tuple[str, object]], alive: dict[str, bool]) -> type
 
 
 @pytest.mark.asyncio
-async def test_a_dropped_ngrok_listener_goes_down_and_is_restarted(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_dropped_ngrok_listener_goes_down_and_is_restarted(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[str, object]] = []
     alive: dict[str, bool] = {}
     monkeypatch.setitem(sys.modules, "ngrok", _fake_ngrok(calls, alive))

@@ -1,6 +1,6 @@
 """Fake provider servers: real aiohttp HTTP on 127.0.0.1:0, one wire format each.
 
-Every request is recorded (method, path, query, headers, JSON body). Answers come from a
+Every request is recorded (method, path, query, headers, JSON body, time of receipt). Answers come from a
 script (``push(Reply(...))``, consumed in order) or, when the script is empty, from the
 provider's default success answer. A :class:`Reply` may also ``hang`` (never answer, for
 read timeouts) or ``drop`` (close the connection after reading the request).
@@ -12,6 +12,7 @@ import asyncio
 import collections
 import itertools
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ class Recorded:
     query: dict[str, str]
     headers: CIMultiDict[str]  # case-insensitive, as HTTP headers are
     json: Any
+    at: float = 0.0  # time.time() when the request arrived
 
 
 class FakeProvider:
@@ -74,12 +76,13 @@ class FakeProvider:
         return [r for r in self.requests if r.method == "POST"]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        at = time.time()
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        rec = Recorded(request.method, request.path, dict(request.query), CIMultiDict(request.headers), body)
+        rec = Recorded(request.method, request.path, dict(request.query), CIMultiDict(request.headers), body, at)
         self.requests.append(rec)
         reply = self.script.popleft() if self.script else self.default(rec)
         if reply.action == "hang":
@@ -90,8 +93,9 @@ class FakeProvider:
             raise asyncio.CancelledError
         if reply.action == "text":
             return web.Response(status=reply.status, text=str(reply.body), headers=reply.headers)
-        return web.json_response(reply.body if reply.body is not None else {}, status=reply.status,
-                                 headers=reply.headers)
+        return web.json_response(
+            reply.body if reply.body is not None else {}, status=reply.status, headers=reply.headers
+        )
 
     # ---- default answers per wire format -----------------------------------------------
     def default(self, rec: Recorded) -> Reply:
@@ -100,36 +104,70 @@ class FakeProvider:
     def _ok_puresms(self, rec: Recorded) -> Reply:
         if rec.path == "/sms/send/bulk":
             msgs = rec.json.get("messages", [])
-            return Reply(body={"batchId": str(next(self._ids)), "messageCount": len(msgs),
-                               "messageIds": [str(next(self._ids)) for _ in msgs]})
+            return Reply(
+                body={
+                    "batchId": str(next(self._ids)),
+                    "messageCount": len(msgs),
+                    "messageIds": [str(next(self._ids)) for _ in msgs],
+                }
+            )
         if rec.method == "DELETE":
             return Reply(body={})
         return Reply(body={"id": str(next(self._ids) * 10**12), "countryCode": "GB"})
 
     def _ok_mobivate(self, rec: Recorded) -> Reply:
         if rec.path == "/send/batch":
-            recips = [{"id": uuid.uuid4().hex, "recipient": r["recipient"], "reference": r.get("reference")}
-                      for r in rec.json["recipients"]]
-            return Reply(body={"success": True, "record": {"id": uuid.uuid4().hex, "type": "BatchSMS",
-                                                            "recipients": recips}})
+            recips = [
+                {"id": uuid.uuid4().hex, "recipient": r["recipient"], "reference": r.get("reference")}
+                for r in rec.json["recipients"]
+            ]
+            return Reply(
+                body={"success": True, "record": {"id": uuid.uuid4().hex, "type": "BatchSMS", "recipients": recips}}
+            )
         if rec.path == "/message":
             return Reply(body=[])
         if rec.path.startswith("/message/"):
-            return Reply(body={"id": rec.path.rsplit("/", 1)[1], "status": "DELIVERED", "direction": "MT",
-                               "senderReference": "ref-1", "created": "2023-07-28T03:23:22.000+00:00"})
+            return Reply(
+                body={
+                    "id": rec.path.rsplit("/", 1)[1],
+                    "status": "DELIVERED",
+                    "direction": "MT",
+                    "senderReference": "ref-1",
+                    "created": "2023-07-28T03:23:22.000+00:00",
+                }
+            )
         if rec.path == "/addressbook/optout":
             return Reply(body={"mobile": rec.json.get("mobile"), "note": "API", "created": 1700000000000})
-        return Reply(body={"success": True, "record": {"id": str(uuid.uuid4()), "type": "SingleSMS",
-                                                        "scheduled": "2025-11-10T21:14:04.981Z", "recipientCount": 1}})
+        return Reply(
+            body={
+                "success": True,
+                "record": {
+                    "id": str(uuid.uuid4()),
+                    "type": "SingleSMS",
+                    "scheduled": "2025-11-10T21:14:04.981Z",
+                    "recipientCount": 1,
+                },
+            }
+        )
 
     def _ok_send2(self, rec: Recorded) -> Reply:
         if rec.path == "/v1/balance":
             return Reply(body={"success": True, "message": "Fetched", "data": {"balance": 678999}})
         if rec.path.startswith("/v1/message/"):
-            return Reply(body={"success": True, "message": "Fetched",
-                               "data": {"status": "Sent", "dlr": "Delivered To Terminal", "units": 1}})
-        return Reply(body={"success": True, "message": "Processed",
-                           "data": {"id": "01ksm2b4y5ttaca57a66f5aw81", "status": "Sent", "units": 1}})
+            return Reply(
+                body={
+                    "success": True,
+                    "message": "Fetched",
+                    "data": {"status": "Sent", "dlr": "Delivered To Terminal", "units": 1},
+                }
+            )
+        return Reply(
+            body={
+                "success": True,
+                "message": "Processed",
+                "data": {"id": "01ksm2b4y5ttaca57a66f5aw81", "status": "Sent", "units": 1},
+            }
+        )
 
     def _ok_channel(self, rec: Recorded) -> Reply:
         if rec.path.endswith("/verify"):

@@ -17,7 +17,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import ErrorKind, InvalidInput, InvalidNumber, ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected
+from smsdesk.domain.webhook_request import WebhookRejected
 from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig, Provider
@@ -44,8 +44,12 @@ async def fake(case: Case) -> AsyncIterator[FakeProvider]:
 
 def build(case: Case, base_url: str, client: Any, **settings: Any) -> Provider:
     acct = AccountConfig(
-        name=f"test-{case.id}", base_url=base_url, sender=case.sender, settings={**case.settings, **settings},
-        secrets=case.secrets, webhook_url="http://127.0.0.1:9/hooks/1?token=tok-123",
+        name=f"test-{case.id}",
+        base_url=base_url,
+        sender=case.sender,
+        settings={**case.settings, **settings},
+        secrets=case.secrets,
+        webhook_url="http://127.0.0.1:9/hooks/1?token=tok-123",
     )
     return registry.build(case.id, acct, client)
 
@@ -131,7 +135,9 @@ async def test_connect_refused_is_retryable(case: Case, transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
-async def test_timeout_before_the_request_was_sent_is_retryable(case: Case, transport: str, unanswered_port: int) -> None:
+async def test_timeout_before_the_request_was_sent_is_retryable(
+    case: Case, transport: str, unanswered_port: int
+) -> None:
     client = make_client(timeout=httpx.Timeout(5.0, connect=0.3), transport=transport)
     try:
         with pytest.raises(ProviderError) as info:
@@ -166,8 +172,9 @@ async def test_invalid_sender_is_refused_before_any_request(case: Case, fake: Fa
     client = make_client(timeout=2.0)
     try:
         p = build(case, fake.url, client)
-        acct = AccountConfig(p.account.name, p.account.base_url, "", p.account.settings, p.account.secrets,
-                             p.account.webhook_url)  # no account sender to fall back on
+        acct = AccountConfig(
+            p.account.name, p.account.base_url, "", p.account.settings, p.account.secrets, p.account.webhook_url
+        )  # no account sender to fall back on
         p = registry.build(case.id, acct, client)
         for bad in {case.bad_sender, *case.bad_senders}:
             with pytest.raises(InvalidInput) as info:
@@ -204,7 +211,9 @@ async def test_invalid_number_is_refused_before_any_request(case: Case, fake: Fa
 
 async def test_429_retry_after_as_an_http_date(case: Case, fake: FakeProvider, adapter: Provider) -> None:
     when = datetime.now(UTC) + timedelta(seconds=120)
-    fake.push(Reply(429, {"message": "slow down", "error": "slow down"}, {"Retry-After": format_datetime(when, usegmt=True)}))
+    fake.push(
+        Reply(429, {"message": "slow down", "error": "slow down"}, {"Retry-After": format_datetime(when, usegmt=True)})
+    )
     with pytest.raises(ProviderError) as info:
         await adapter.send(msg(case))
     assert info.value.kind == ErrorKind.RETRYABLE
@@ -249,6 +258,32 @@ async def test_webhook_authentication_accepts_and_rejects(case: Case, adapter: P
         adapter.verify_webhook(case.request(body), t)
 
 
+async def test_webhook_time_must_be_a_finite_whole_number_within_the_window(
+    case: Case, adapter: Provider, data_dir: Path
+) -> None:
+    """A correctly signed request with ``nan``, ``inf`` or a 400-digit time is refused (401), never
+    accepted for ever and never an exception other than the refusal (a 500 at the receiver)."""
+    if case.stamp is None:
+        pytest.skip(f"{case.id}'s callbacks carry no time to check" if case.hooks else f"{case.id} has no webhooks")
+    body = (data_dir / "webhooks" / case.hooks[0][0]).read_bytes()
+    t = int(now())
+    for text in case.good_stamps(t):
+        headers, query = case.stamp(body, text)
+        adapter.verify_webhook(case.request(body, headers, query), t)
+    outcomes: dict[str, str] = {}
+    for text in case.bad_stamps(t):
+        headers, query = case.stamp(body, text)
+        try:
+            adapter.verify_webhook(case.request(body, headers, query), t)
+            outcomes[text[:40]] = "accepted"
+        except WebhookRejected as rej:
+            if rej.status != 401:
+                outcomes[text[:40]] = f"answered {rej.status}"
+        except Exception as exc:  # noqa: BLE001 - what the receiver would have turned into a 500
+            outcomes[text[:40]] = f"raised {type(exc).__name__}"
+    assert outcomes == {}
+
+
 async def test_duplicate_deliveries_share_a_dedupe_key(case: Case, adapter: Provider, data_dir: Path) -> None:
     if not case.hooks:
         pytest.skip(f"{case.id} has no webhooks")
@@ -271,7 +306,9 @@ async def test_bulk_capable_adapters_send_in_chunks(case: Case, fake: FakeProvid
     assert len(fake.sends) == 2
 
 
-async def test_bulk_partial_failure_rejects_only_the_refused_item(case: Case, fake: FakeProvider, adapter: Provider) -> None:
+async def test_bulk_partial_failure_rejects_only_the_refused_item(
+    case: Case, fake: FakeProvider, adapter: Provider
+) -> None:
     if not adapter.spec.caps.bulk:
         pytest.skip(f"{case.id} has no bulk endpoint")
     assert case.partial is not None

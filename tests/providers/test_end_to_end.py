@@ -32,7 +32,7 @@ async def _add(runtime: Any, name: str, provider: str, prefix: str, **values: st
 
 async def _status(runtime: Any, msg_id: int, *wanted: Status) -> Any:
     def check() -> Any:
-        m = runtime.sender.messages.get(msg_id)
+        m = runtime.sending.messages.get(msg_id)
         return m if m.status in wanted else None
 
     return await until(check)
@@ -54,7 +54,7 @@ async def test_webhook_providers_reach_delivered(runtime: Any, provider: str, pr
     account = await _add(runtime, f"My {provider}", provider, prefix, **values)
     if provider == "puresms":
         cfg.webhook_url = runtime.accounts.webhook_url(account)  # PureSMS has one workspace webhook
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Your table is booked for 7pm"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Your table is booked for 7pm"))
     final = await _status(runtime, msg.id, Status.DELIVERED)
     assert final.provider_message_id
     [sent] = [s for s in runtime.sandbox.server.sent if s.client_reference == msg.local_id]
@@ -67,7 +67,7 @@ async def test_webhook_providers_reach_delivered(runtime: Any, provider: str, pr
 
 async def test_send2_is_delivered_by_polling(runtime: Any) -> None:
     account = await _add(runtime, "My Send-2", "send2", "/send2", sender="12345")
-    [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
     sent = await _status(runtime, msg.id, Status.SENT)
     assert sent.segments == 1 and sent.provider_message_id
     adapter = runtime.accounts.adapter(account.id)
@@ -84,7 +84,7 @@ async def test_send2_is_delivered_by_polling(runtime: Any) -> None:
         await asyncio.sleep(0.05)
     assert ev is not None and ev.raw_status == "Delivered To Terminal"
     await runtime.inbound.apply_receipts(account.id, [ev])
-    final = runtime.sender.messages.get(msg.id)
+    final = runtime.sending.messages.get(msg.id)
     assert final.status == Status.DELIVERED and final.raw_status == "Delivered To Terminal"
     assert "Balance" in await runtime.accounts.test(account)
 
@@ -92,7 +92,7 @@ async def test_send2_is_delivered_by_polling(runtime: Any) -> None:
 async def test_mobivate_opt_out_at_the_provider_joins_our_list(runtime: Any) -> None:
     account = await _add(runtime, "Mob", "mobivate", "/mobivate", sender="Bistro")
     await runtime.accounts.adapter(account.id).optout_add("+447911123456")
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Sale today"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Sale today"))
     final = await _status(runtime, msg.id, Status.REJECTED)
     assert "opted out" in (final.error or "")
     assert OptOutRepository(runtime.db).is_opted_out("+447911123456")
@@ -101,7 +101,7 @@ async def test_mobivate_opt_out_at_the_provider_joins_our_list(runtime: Any) -> 
 async def test_mobivate_dropped_send_is_reconciled_not_resent(runtime: Any) -> None:
     account = await _add(runtime, "Mob", "mobivate", "/mobivate", sender="Bistro")
     runtime.sandbox.server.config.rate_drop = 1.0
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Hello"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Hello"))
     final = await _status(runtime, msg.id, Status.NEEDS_REVIEW)
     assert final.attempts == 1  # never blindly resent
     assert runtime.sandbox.server.sent == []
@@ -153,7 +153,7 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
     if provider == "puresms":
         values = {**values, "webhook_secret": cfg.webhook_secret}
     account = await _add(runtime, f"My {provider}", provider, prefix, **values)
-    [msg] = await runtime.sender.send(Draft(account.id, ["07911 123456"], "Your table is booked for 7pm"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Your table is booked for 7pm"))
     await _status(runtime, msg.id, Status.SENT)
 
     body, headers, raw = _unknown_receipt(provider, msg.local_id, data_dir, secret)
@@ -162,7 +162,7 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
     assert resp.status_code == 200, resp.text
     shown = await _status(runtime, msg.id, Status.UNKNOWN)
     assert shown.raw_status == raw
-    assert [r["status"] for r in runtime.sender.messages.transitions(msg.id)] == ["queued", "sent", "unknown"]
+    assert [r.status for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "unknown"]
 
     # UNKNOWN is terminal-but-ambiguous: a real final receipt still settles it.
     if provider == "puresms":
@@ -170,7 +170,9 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
         ts = str(int(time.time()))
         hdrs = {**headers, "X-Webhook-Timestamp": ts, "X-Webhook-Signature": puresms.sign(secret, ts, final)}
         async with httpx.AsyncClient(trust_env=False) as client:
-            assert (await client.post(runtime.accounts.webhook_url(account), content=final, headers=hdrs)).status_code == 200
+            assert (
+                await client.post(runtime.accounts.webhook_url(account), content=final, headers=hdrs)
+            ).status_code == 200
         delivered = await _status(runtime, msg.id, Status.DELIVERED)
         assert delivered.raw_status == "Delivered"
 
@@ -178,7 +180,7 @@ async def test_an_unknown_receipt_after_sent_shows_unknown_with_the_raw_status(
 async def test_send2_refusal_at_submission_shows_rejected_with_its_words(runtime: Any) -> None:
     runtime.sandbox.server.wires["send2"].balance = 0  # Send-2 answers 406 "Insufficient SMS balance."
     account = await _add(runtime, "My Send-2", "send2", "/send2", sender="12345")
-    [msg] = await runtime.sender.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
+    [msg] = await runtime.sending.send(Draft(account.id, ["+254722000000"], "Your code is 123456"))
     final = await _status(runtime, msg.id, Status.REJECTED, Status.FAILED)
     assert final.status == Status.REJECTED
     assert "Insufficient SMS balance" in (final.error or "")
@@ -188,13 +190,13 @@ async def test_mobivate_batch_refusal_as_opted_out_joins_our_list(runtime: Any, 
     """A bulk run through Mobivate's /send/batch: the one recipient Mobivate refuses as opted out
     is rejected with its words and joins smsdesk's opt-out list (as a single send's 403 does),
     so nothing else is ever sent to it; the others go out."""
-    from smsdesk.services.importing.wizard import ImportWizard, Step
+    from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
 
     account = await _add(runtime, "Mob", "mobivate", "/mobivate", sender="Bistro")
     await runtime.accounts.adapter(account.id).optout_add("+447911123457")
     path = tmp_path / "list.csv"
     path.write_text("name,phone\nAnn,07911123456\nBen,07911123457\nCat,07911123458\n")
-    wiz = ImportWizard(runtime.bulk, "GB")
+    wiz = BulkSendFlow(runtime.bulk_send, "GB")
     wiz.load(path)
     while wiz.step != Step.MESSAGE:
         if wiz.step == Step.VALIDATION:
@@ -204,7 +206,7 @@ async def test_mobivate_batch_refusal_as_opted_out_joins_our_list(runtime: Any, 
     wiz.set_template("Hi {{name}}, sale today")
     assert wiz.next() == Step.SEND
     run_id = await wiz.start()
-    await until(lambda: runtime.bulk.progress(run_id).done, timeout=20)
+    await until(lambda: runtime.bulk_send.progress(run_id).done, timeout=20)
     sent = runtime.sandbox.server.sent
     assert sorted(s.recipient for s in sent) == ["447911123456", "447911123458"]
     assert all(s.wire == "mobivate" and s.batch_id for s in sent)  # through /send/batch
@@ -232,7 +234,7 @@ async def test_an_account_pointed_at_the_sandbox_keeps_working_after_a_restart(_
             statuses = []
             for provider in ("puresms", "mobivate"):
                 account = rt.accounts.by_name(f"Demo {provider}")
-                [msg] = await rt.sender.send(Draft(account.id, ["07911 123456"], "Back again"))
+                [msg] = await rt.sending.send(Draft(account.id, ["07911 123456"], "Back again"))
                 statuses.append((await _status(rt, msg.id, Status.DELIVERED, Status.FAILED, Status.REJECTED)).status)
             assert set(statuses) == {Status.DELIVERED}, statuses
             return Status.DELIVERED

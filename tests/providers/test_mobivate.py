@@ -12,7 +12,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.providers import mobivate
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig
@@ -90,8 +90,14 @@ async def test_a_bad_number_in_a_batch_fails_alone(env) -> None:
 
 async def test_reconcile_finds_an_ambiguous_send_in_the_log(env) -> None:
     fake, p = env
-    fake.push(Reply(body=[{"id": "x1", "senderReference": "other", "status": "DELIVERED"},
-                          {"id": "x2", "senderReference": "L9", "status": "ACCEPTED", "statusCode": 2}]))
+    fake.push(
+        Reply(
+            body=[
+                {"id": "x1", "senderReference": "other", "status": "DELIVERED"},
+                {"id": "x2", "senderReference": "L9", "status": "ACCEPTED", "statusCode": 2},
+            ]
+        )
+    )
     found = await p.reconcile("L9", datetime.now(UTC) - timedelta(hours=1))
     assert found is not None and found.provider_message_id == "x2" and found.status == Status.SENT
     q = fake.requests[-1].query
@@ -106,8 +112,20 @@ async def test_poll_status_and_inbound(env) -> None:
     assert fake.requests[-1].path == "/message/abc"
     fake.push(Reply(body={"code": 404, "message": "Not Found"}, status=404))
     assert await p.poll_status("gone") is None
-    fake.push(Reply(body=[{"id": "mo1", "originator": "447911123456", "recipient": "447860000100",
-                           "body": "Yes", "direction": "MO", "created": "2023-09-01T00:30:36+0000"}]))
+    fake.push(
+        Reply(
+            body=[
+                {
+                    "id": "mo1",
+                    "originator": "447911123456",
+                    "recipient": "447860000100",
+                    "body": "Yes",
+                    "direction": "MO",
+                    "created": "2023-09-01T00:30:36+0000",
+                }
+            ]
+        )
+    )
     [mo] = await p.poll_inbound(datetime.now(UTC) - timedelta(days=1))
     assert (mo.from_number, mo.to_number, mo.text) == ("+447911123456", "+447860000100", "Yes")
     assert mo.received_at is not None and fake.requests[-1].query["direction"] == "MO"
@@ -147,10 +165,14 @@ async def test_loopback_callback_is_not_sent_to_a_remote_mobivate() -> None:
     client = make_client(timeout=2.0)
     try:
         remote = mobivate.MobivateProvider(
-            AccountConfig("m", "https://api.example.net", "Bistro", {}, {"api_key": "k"}, HOOK), client)
+            AccountConfig("m", "https://api.example.net", "Bistro", {}, {"api_key": "k"}, HOOK), client
+        )
         public = mobivate.MobivateProvider(
-            AccountConfig("m", "https://api.example.net", "Bistro", {}, {"api_key": "k"},
-                          "https://abc.ngrok.app/hooks/3?token=t"), client)
+            AccountConfig(
+                "m", "https://api.example.net", "Bistro", {}, {"api_key": "k"}, "https://abc.ngrok.app/hooks/3?token=t"
+            ),
+            client,
+        )
     finally:
         await client.aclose()
     assert "callbackURL" not in remote._single_body(OutboundMessage("L", "+447911123456", "", "x"))
@@ -184,9 +206,18 @@ async def test_batch_items_the_server_refuses_are_rejected_with_its_words() -> N
 async def test_batch_items_missing_from_the_answer_need_review(env) -> None:
     fake, p = env
     msgs = [OutboundMessage(f"L{i}", f"+44791112345{i}", "", "hi") for i in range(3)]
-    fake.push(Reply(body={"success": True, "record": {
-        "id": "b1", "recipients": [{"id": "r0", "recipient": "447911123450", "reference": "L0"}],
-        "rejected": [{"index": 2, "error": "Invalid Recipient object"}]}}))
+    fake.push(
+        Reply(
+            body={
+                "success": True,
+                "record": {
+                    "id": "b1",
+                    "recipients": [{"id": "r0", "recipient": "447911123450", "reference": "L0"}],
+                    "rejected": [{"index": 2, "error": "Invalid Recipient object"}],
+                },
+            }
+        )
+    )
     res = {r.local_id: r for r in await p.send_bulk(msgs)}
     assert (res["L0"].status, res["L0"].provider_message_id, res["L0"].batch_id) == (Status.SENT, "r0", "b1")
     assert res["L1"].status == Status.NEEDS_REVIEW
@@ -197,8 +228,10 @@ async def test_batch_items_missing_from_the_answer_need_review(env) -> None:
 async def test_a_batch_answer_with_only_a_short_count_claims_nothing_as_sent(env) -> None:
     fake, p = env
     msgs = [OutboundMessage(f"L{i}", f"+44791112345{i}", "", "hi") for i in range(3)]
-    fake.push(Reply(body={"success": True, "record": {"id": "b2", "type": "BatchSMS", "recipientCount": 2}}),
-              Reply(body={"success": True, "record": {"id": "b3", "type": "BatchSMS", "recipientCount": 3}}))
+    fake.push(
+        Reply(body={"success": True, "record": {"id": "b2", "type": "BatchSMS", "recipientCount": 2}}),
+        Reply(body={"success": True, "record": {"id": "b3", "type": "BatchSMS", "recipientCount": 3}}),
+    )
     short = await p.send_bulk(msgs)
     assert {r.status for r in short} == {Status.NEEDS_REVIEW}
     assert "accepted 2 of 3" in (short[0].error or "")
@@ -211,6 +244,11 @@ async def test_provider_side_pending_is_sent_with_the_raw_status_kept(name: str 
     # No PENDING in smsdesk (documented deviation): SENT, never our outbox's QUEUED.
     assert mobivate.map_status(name, code) == (Status.SENT, name or str(code))
     body = json.dumps({"deliveryMessageId": "d" * 32, "clientReference": "L1", "status": name, "statusCode": code})
-    [ev] = mobivate.MobivateProvider(AccountConfig("m", "", "B"), None).parse_webhook(  # type: ignore[arg-type]
-        WebhookRequest("POST", "/hooks/3", {}, body.encode())).receipts
+    [ev] = (
+        mobivate.MobivateProvider(AccountConfig("m", "", "B"), None)
+        .parse_webhook(  # type: ignore[arg-type]
+            WebhookRequest("POST", "/hooks/3", {}, body.encode())
+        )
+        .receipts
+    )
     assert (ev.status, ev.raw_status, ev.error) == (Status.SENT, name or str(code), None)

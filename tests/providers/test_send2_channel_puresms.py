@@ -14,7 +14,7 @@ import pytest_asyncio
 from smsdesk.domain.errors import InvalidInput, ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
-from smsdesk.domain.webhooks import WebhookRejected, WebhookRequest
+from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
 from smsdesk.providers import channel, puresms, registry, send2
 from smsdesk.providers._http import make_client
 from smsdesk.providers.base import AccountConfig, Provider
@@ -98,7 +98,10 @@ async def test_channel_body_and_chan_headers(mk) -> None:
     assert req.headers["Chan-Api-Key"] == "k"
     assert req.headers["Chan-Example-Token"] == "123" and req.headers["Chan-Region"] == "eu"
     assert {k: req.json[k] for k in ("sender", "recipient", "request_id", "custom_data", "webhook_url")} == {
-        "sender": "Bistro", "recipient": "00447911123456", "request_id": "L1", "custom_data": "L1",
+        "sender": "Bistro",
+        "recipient": "00447911123456",
+        "request_id": "L1",
+        "custom_data": "L1",
         "webhook_url": "http://127.0.0.1:9/hooks/4",
     }
     assert isinstance(req.json["metadata"], dict)
@@ -108,15 +111,17 @@ async def test_channel_url_may_be_absolute_and_test_uses_verify_url(mk) -> None:
     fake, _ = await mk("channel", "channel")
     client = make_client(timeout=2.0)
     try:
-        acct = AccountConfig("c", "", "Bistro", {"url": fake.url + "/x/send", "verify_url": fake.url + "/x/verify"},
-                             {"api_key": "k"}, "")
+        acct = AccountConfig(
+            "c", "", "Bistro", {"url": fake.url + "/x/send", "verify_url": fake.url + "/x/verify"}, {"api_key": "k"}, ""
+        )
         p = registry.build("channel", acct, client)
         await p.send(OutboundMessage("L1", "+447911123456", "", "hi"))
         assert "accepted" in await p.test()
         assert [r.path for r in fake.requests] == ["/x/send", "/x/verify"]
         with pytest.raises(InvalidInput):
             await registry.build("channel", AccountConfig("c", "", "B", {}, {}, ""), client).send(
-                OutboundMessage("L2", "+447911123456", "", "hi"))
+                OutboundMessage("L2", "+447911123456", "", "hi")
+            )
     finally:
         await client.aclose()
 
@@ -150,8 +155,9 @@ async def test_channel_jwt_raw_or_bearer_with_iat_window(mk) -> None:
     with pytest.raises(WebhookRejected):
         open_p.verify_webhook(_hook(None), now)
     unsigned = _hook(None)
-    open_p.verify_webhook(WebhookRequest("POST", unsigned.path, unsigned.headers, unsigned.body,
-                                         {"token": "tok-0123456789"}), now)
+    open_p.verify_webhook(
+        WebhookRequest("POST", unsigned.path, unsigned.headers, unsigned.body, {"token": "tok-0123456789"}), now
+    )
 
 
 async def test_channel_statuses_never_crash() -> None:
@@ -164,8 +170,17 @@ async def test_channel_statuses_never_crash() -> None:
 # ---- PureSMS ----------------------------------------------------------------------------
 async def test_puresms_207_fails_only_the_rejected_items(mk) -> None:
     fake, p = await mk("puresms", "puresms")
-    fake.push(Reply(207, {"batchId": "77", "messageCount": 2, "messageIds": ["1", None, "3"],
-                          "errors": [{"index": 1, "error": "Recipient is blocked"}]}))
+    fake.push(
+        Reply(
+            207,
+            {
+                "batchId": "77",
+                "messageCount": 2,
+                "messageIds": ["1", None, "3"],
+                "errors": [{"index": 1, "error": "Recipient is blocked"}],
+            },
+        )
+    )
     msgs = [OutboundMessage(f"L{i}", f"+44791112345{i}", "", "hi") for i in range(3)]
     res = {r.local_id: r for r in await p.send_bulk(msgs)}
     assert res["L1"].status == Status.REJECTED and res["L1"].error == "Recipient is blocked"

@@ -12,7 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+# Run as a script, this folder is sys.path[0], and its typing.py (the GUI tests' typing helper)
+# would shadow the standard library's typing module: the repository root takes its place.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+sys.path.insert(0, str(_here.parents[1]))
 
 import keyring  # noqa: E402
 

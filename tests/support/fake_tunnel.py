@@ -35,10 +35,19 @@ def main() -> int:
     print(f"INF Requesting new quick Tunnel on trycloudflare.com... forwarding to {a.url}", file=err)
     if not a.silent:
         host = f"fake-{uuid.uuid4().hex[:10]}.trycloudflare.com"
-        print("INF +--------------------------------------------------------------------------------------------+", file=err)
-        print("INF |  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |", file=err)
+        print(
+            "INF +--------------------------------------------------------------------------------------------+",
+            file=err,
+        )
+        print(
+            "INF |  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |",
+            file=err,
+        )
         print(f"INF |  https://{host}                                                  |", file=err)
-        print("INF +--------------------------------------------------------------------------------------------+", file=err)
+        print(
+            "INF +--------------------------------------------------------------------------------------------+",
+            file=err,
+        )
     err.flush()
     print("stdout line: connection registered", flush=True)
     started = time.monotonic()

@@ -28,7 +28,12 @@ def reply(sender: str, text: str, message_id: str | None = None) -> bytes:
     env = {
         "id": f"evt_{uuid.uuid4().hex}",
         "eventType": 2,
-        "data": {"messageId": message_id or uuid.uuid4().hex, "sender": sender, "inboundNumber": "+447700900999", "body": text},
+        "data": {
+            "messageId": message_id or uuid.uuid4().hex,
+            "sender": sender,
+            "inboundNumber": "+447700900999",
+            "body": text,
+        },
     }
     return json.dumps(env).encode()
 

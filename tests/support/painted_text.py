@@ -39,9 +39,7 @@ class _TextEngine(QPaintEngine):
 
     def drawTextItem(self, p: QPointF, item: QTextItem) -> None:  # noqa: N802 - Qt API
         origin = self.painter().worldTransform().map(p)
-        rect = QRectF(
-            origin.x(), origin.y() - item.ascent(), item.width(), item.ascent() + item.descent()
-        )
+        rect = QRectF(origin.x(), origin.y() - item.ascent(), item.width(), item.ascent() + item.descent())
         self.texts.append(PaintedText(item.text(), rect))
 
     # Shapes are not text: accept and drop them.

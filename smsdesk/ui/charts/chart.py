@@ -65,9 +65,7 @@ class Chart:
             colors: colours made earlier from the same palette.
         """
         colors = colors or ChartColors.from_palette(palette or QGuiApplication.palette())
-        geo = geometry or compute(
-            self.data, self.kind, QRectF(rect), font or QGuiApplication.font(), painter.device()
-        )
+        geo = geometry or compute(self.data, self.kind, QRectF(rect), font or QGuiApplication.font(), painter.device())
         painter.save()
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -89,9 +87,7 @@ class Chart:
                 pen = QPen(colors.focus, 2 * geo.unit)
                 painter.setPen(pen)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
-                r = geo.anchor(*focus).adjusted(
-                    -2 * geo.unit, -2 * geo.unit, 2 * geo.unit, 2 * geo.unit
-                )
+                r = geo.anchor(*focus).adjusted(-2 * geo.unit, -2 * geo.unit, 2 * geo.unit, 2 * geo.unit)
                 painter.drawRoundedRect(r, 2 * geo.unit, 2 * geo.unit)
         finally:
             painter.restore()
@@ -125,12 +121,8 @@ class Chart:
         painter.setFont(geo.fonts.title)
         painter.setPen(colors.text)
         metrics = QFontMetricsF(geo.fonts.title, painter.device())
-        text = metrics.elidedText(
-            self.data.title, Qt.TextElideMode.ElideRight, geo.title_rect.width()
-        )
-        painter.drawText(
-            geo.title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text
-        )
+        text = metrics.elidedText(self.data.title, Qt.TextElideMode.ElideRight, geo.title_rect.width())
+        painter.drawText(geo.title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
 
     def _empty(self, painter: QPainter, geo: Geometry, colors: ChartColors) -> None:
         painter.setFont(geo.fonts.empty)
@@ -163,9 +155,7 @@ class Chart:
                 r = item.swatch.adjusted(geo.unit / 2, geo.unit / 2, -geo.unit / 2, -geo.unit / 2)
                 painter.drawRoundedRect(r, 2 * geo.unit, 2 * geo.unit)
             painter.setPen(colors.text)
-            text = metrics.elidedText(
-                series.name, Qt.TextElideMode.ElideRight, item.text_rect.width() + 1
-            )
+            text = metrics.elidedText(series.name, Qt.TextElideMode.ElideRight, item.text_rect.width() + 1)
             painter.drawText(
                 item.text_rect,
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
@@ -181,9 +171,7 @@ class Chart:
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(colors.muted)
             box = QRectF(geo.rect.left(), y - line / 2, geo.y_label_right - geo.rect.left(), line)
-            painter.drawText(
-                box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text
-            )
+            painter.drawText(box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
         zero = geo.y_of(max(0.0, geo.ticks.low)) if geo.ticks else plot.bottom()
         painter.setPen(QPen(colors.axis, unit))
         painter.drawLine(QPointF(plot.left(), zero), QPointF(plot.right(), zero))

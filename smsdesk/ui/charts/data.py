@@ -114,9 +114,7 @@ class Series:
     tone: Tone | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "values", tuple(None if v is None else float(v) for v in self.values)
-        )
+        object.__setattr__(self, "values", tuple(None if v is None else float(v) for v in self.values))
         for v in self.values:
             if v is not None and not math.isfinite(v):
                 raise ValueError(f"series {self.name!r} holds {v}, which cannot be drawn")
@@ -149,9 +147,7 @@ class ChartData:
         object.__setattr__(self, "series", tuple(self.series))
         for s in self.series:
             if len(s.values) != len(self.categories):
-                raise ValueError(
-                    f"series {s.name!r} has {len(s.values)} values for {len(self.categories)} categories"
-                )
+                raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(self.categories)} categories")
 
     @classmethod
     def build(
@@ -165,9 +161,7 @@ class ChartData:
         """Chart data from labels and ``{series name: values}`` (the order of the mapping is kept)."""
         cats = tuple(c if isinstance(c, Category) else Category(c) for c in labels)
         tones = tones or {}
-        rows = tuple(
-            Series(name, tuple(values), tones.get(name)) for name, values in series.items()
-        )
+        rows = tuple(Series(name, tuple(values), tones.get(name)) for name, values in series.items())
         return cls(cats, rows, **options)  # type: ignore[arg-type]
 
     @property
@@ -195,7 +189,8 @@ class ChartData:
 
     def point_text(self, category: int, series: int) -> str:
         """What a tooltip and a screen reader say for one point: category, series and value."""
-        text = f"{self.categories[category].title}: {self.series[series].name} {self.fmt.format(self.value(category, series))}"
+        value = self.fmt.format(self.value(category, series))
+        text = f"{self.categories[category].title}: {self.series[series].name} {value}"
         if self.stacked and len(self.series) > 1:
             text += f" of {self.fmt.format(self.total(category))}"
         return text
@@ -221,9 +216,7 @@ def hour_category(hour: int) -> Category:
     return Category(f"{hour:02d}", f"{hour:02d}:00\u2013{(hour + 1) % 24:02d}:00")
 
 
-def by_day(
-    days: Sequence[date], series: Mapping[str, Sequence[float | None]], **options: object
-) -> ChartData:
+def by_day(days: Sequence[date], series: Mapping[str, Sequence[float | None]], **options: object) -> ChartData:
     """Chart data over days, with labels thinned out by weeks when they collide."""
     options.setdefault("label_steps", DAY_LABEL_STEPS)
     return ChartData.build([day_category(d) for d in days], series, **options)  # type: ignore[arg-type]

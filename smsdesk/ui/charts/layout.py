@@ -89,9 +89,7 @@ class Geometry:
 
     def column(self, category: int) -> QRectF:
         """The full-height band of one category (the hover and focus highlight)."""
-        return QRectF(
-            self.plot.left() + category * self.slot, self.plot.top(), self.slot, self.plot.height()
-        )
+        return QRectF(self.plot.left() + category * self.slot, self.plot.top(), self.slot, self.plot.height())
 
     def anchor(self, category: int, series: int) -> QRectF:
         """The small area a point occupies: its bar part, or a box around its line point."""
@@ -116,9 +114,7 @@ def device_unit(device: QPaintDevice) -> float:
     return max(0.25, device.logicalDpiY() / (screen_dpi or 96.0))
 
 
-def compute(
-    data: ChartData, kind: ChartKind, rect: QRectF, font: QFont, device: QPaintDevice
-) -> Geometry:
+def compute(data: ChartData, kind: ChartKind, rect: QRectF, font: QFont, device: QPaintDevice) -> Geometry:
     """Lay out ``data`` as a ``kind`` chart in ``rect``, measuring text on ``device``."""
     unit = device_unit(device)
     fonts = Fonts.from_base(font)
@@ -168,9 +164,7 @@ def compute(
     return geo
 
 
-def _legend(
-    geo: Geometry, data: ChartData, kind: ChartKind, inner: QRectF, top: float, device: QPaintDevice
-) -> float:
+def _legend(geo: Geometry, data: ChartData, kind: ChartKind, inner: QRectF, top: float, device: QPaintDevice) -> float:
     """Place the legend items in rows that wrap at the chart's width; return the bottom."""
     metrics = QFontMetricsF(geo.fonts.base, device)
     unit, line = geo.unit, metrics.height()
@@ -178,9 +172,7 @@ def _legend(
     swatch_w, swatch = (SWATCH * 2.2 if kind is ChartKind.LINE else SWATCH) * unit, SWATCH * unit
     x, y = inner.left(), top
     for j, series in enumerate(data.series):
-        width = min(
-            metrics.horizontalAdvance(series.name), max(0.0, inner.width() - swatch_w - 6 * unit)
-        )
+        width = min(metrics.horizontalAdvance(series.name), max(0.0, inner.width() - swatch_w - 6 * unit))
         item = swatch_w + 6 * unit + width
         if x > inner.left() and x + item > inner.right():
             x, y = inner.left(), y + line + 4 * unit
@@ -232,19 +224,14 @@ def hit(geo: Geometry, data: ChartData, pos: QPointF) -> tuple[int, int] | None:
         return None
     plot = geo.plot
     margin = 6 * geo.unit
-    if not (
-        plot.left() <= pos.x() < plot.right()
-        and plot.top() - margin <= pos.y() <= plot.bottom() + margin
-    ):
+    if not (plot.left() <= pos.x() < plot.right() and plot.top() - margin <= pos.y() <= plot.bottom() + margin):
         return None
     i = min(len(data.categories) - 1, int((pos.x() - plot.left()) / geo.slot))
     candidates: list[tuple[float, int]] = []
     for j in range(len(data.series)):
         if (i, j) in geo.bars:
             bar = geo.bars[(i, j)]
-            if bar.height() <= 0 and any(
-                geo.bars[(i, k)].height() > 0 for k in range(len(data.series))
-            ):
+            if bar.height() <= 0 and any(geo.bars[(i, k)].height() > 0 for k in range(len(data.series))):
                 continue  # a zero part of a stack is not a place to point at
             dx = (
                 0.0

@@ -25,9 +25,7 @@ def outline(fill: QColor, colors: ChartColors) -> QColor:
     return blend(fill, colors.text, 0.3)
 
 
-def draw_bars(
-    data: ChartData, painter: QPainter, geo: Geometry, colors: ChartColors, hover: Point | None
-) -> None:
+def draw_bars(data: ChartData, painter: QPainter, geo: Geometry, colors: ChartColors, hover: Point | None) -> None:
     unit, n = geo.unit, len(data.series)
     fills = [colors.series(j, s.tone) for j, s in enumerate(data.series)]
     edges = [QPen(outline(fill, colors), unit) for fill in fills]
@@ -137,9 +135,7 @@ def _area(painter: QPainter, geo: Geometry, runs: list[list[QPointF]], colour: Q
     painter.setBrush(QBrush(gradient))
     for run in runs:
         if len(run) > 1:
-            painter.drawPolygon(
-                QPolygonF([QPointF(run[0].x(), base), *run, QPointF(run[-1].x(), base)])
-            )
+            painter.drawPolygon(QPolygonF([QPointF(run[0].x(), base), *run, QPointF(run[-1].x(), base)]))
 
 
 def line_pen(series: int, colour: QColor, unit: float) -> QPen:

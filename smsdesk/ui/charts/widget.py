@@ -183,7 +183,7 @@ class ChartWidget(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         count, series = len(self.data.categories), len(self.data.series)
-        key = event.key()
+        key = Qt.Key(event.key())
         if self.data.is_empty or not series:
             super().keyPressEvent(event)
             return
@@ -200,10 +200,7 @@ class ChartWidget(QWidget):
         elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.current is not None:
             # Up climbs a stack (later series are drawn above earlier ones).
             j = max(0, min(series - 1, j + (1 if key == Qt.Key.Key_Up else -1)))
-        elif (
-            key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
-            and self.current is not None
-        ):
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self.current is not None:
             self.sig_point_activated.emit(i, j)
             return
         else:
@@ -250,9 +247,7 @@ class HourOfDayChart(ChartWidget):
 
     def _adapt(self, data: ChartData) -> ChartData:
         if data.categories and len(data.categories) != 24:
-            raise ValueError(
-                f"an hour-of-day chart needs 24 values, one per hour; got {len(data.categories)}"
-            )
+            raise ValueError(f"an hour-of-day chart needs 24 values, one per hour; got {len(data.categories)}")
         return data
 
     def set_hours(

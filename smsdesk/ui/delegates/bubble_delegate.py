@@ -4,19 +4,44 @@ Under each outgoing bubble: its status and time (ticks for sent/delivered); a fa
 shows the reason and a **Retry** link (click, or the view's Retry action on the selected
 row). A day separator is drawn above the first message of each day (``DayRole``). Layout
 is computed once per (message version, width) and cached, so scrolling is paint-only.
+While a search is open, the words searched for are marked in each bubble (:attr:`terms`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPalette
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QTextCharFormat,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status, can_retry
+from smsdesk.ui import theme
 from smsdesk.ui.models.thread_model import DayRole, MessageRole, ThreadModel, local_dt
+from smsdesk.ui.plain import without_codes
 
 Index = QModelIndex | QPersistentModelIndex
 MARGIN = 14
@@ -25,7 +50,6 @@ PAD_Y = 7
 RADIUS = 12
 GAP = 6
 MAX_FRACTION = 0.68
-FAILED_COLOR = "#c0392b"
 _WRAP = Qt.TextFlag.TextWordWrap
 _WRAP_ANY = Qt.TextFlag.TextWrapAnywhere  # only for a word longer than the bubble (a URL)
 SLACK = 3  # font metrics round down; without it the last glyph of a line may be clipped
@@ -63,6 +87,19 @@ def failed(m: Message) -> bool:
     return m.direction == "out" and can_retry(m.status)
 
 
+def search_terms(text: str) -> tuple[str, ...]:
+    """The words of a search, as the search matches them (each word, the last also as a prefix)."""
+    return tuple(w for w in re.findall(r"\w+", text.casefold()) if w)
+
+
+def hit_ranges(body: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(start, length) of each place in ``body`` where a word starts with one of ``terms``."""
+    if not terms:
+        return []
+    pattern = r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")"
+    return [(m.start(), m.end() - m.start()) for m in re.finditer(pattern, body, re.IGNORECASE)]
+
+
 class BubbleDelegate(QStyledItemDelegate):
     """Chat-bubble painter; emits ``sig_retry_requested(message_id)`` when Retry is clicked."""
 
@@ -72,6 +109,7 @@ class BubbleDelegate(QStyledItemDelegate):
         super().__init__(view)
         self._view = view
         self._cache: dict[tuple[int, str, int, str], _Geo] = {}
+        self.terms: tuple[str, ...] = ()  # words of the open search, marked in the text
 
     # ---- geometry ----------------------------------------------------------------------
     def _fonts(self) -> tuple[QFont, QFont]:
@@ -109,8 +147,9 @@ class BubbleDelegate(QStyledItemDelegate):
         if day:
             day_rect = QRect(0, y + 4, width, sfm.height() + 8)
             y = day_rect.bottom() + 10
-        text_size = fm.boundingRect(QRect(0, 0, max_text, 100_000), int(wrap_flags(m.body, fm, max_text)),
-                                    m.body or " ").size()
+        text_size = fm.boundingRect(
+            QRect(0, 0, max_text, 100_000), int(wrap_flags(m.body, fm, max_text)), m.body or " "
+        ).size()
         bw = min(max(text_size.width() + SLACK, 24), max_text + SLACK) + 2 * PAD_X
         bh = text_size.height() + 2 * PAD_Y
         x = width - MARGIN - bw if m.direction == "out" else MARGIN
@@ -128,7 +167,7 @@ class BubbleDelegate(QStyledItemDelegate):
             y = meta_rect.bottom() + 2
             if m.error:
                 rmax = max(int((width - 2 * MARGIN) * MAX_FRACTION), 80)
-                rs = sfm.boundingRect(QRect(0, 0, rmax, 10_000), int(_WRAP), m.error).size()
+                rs = sfm.boundingRect(QRect(0, 0, rmax, 10_000), int(_WRAP), without_codes(m.error)).size()
                 rw = rs.width() + SLACK
                 reason = QRect(width - MARGIN - rw, y, rw, min(rs.height(), sfm.height() * 4))
                 y = reason.bottom() + 2
@@ -182,10 +221,15 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(geo.bubble.adjusted(-2, -2, 2, 2), RADIUS + 2, RADIUS + 2)
         painter.setFont(base)
         painter.setPen(ink)
-        painter.drawText(geo.text, int(wrap_flags(m.body, QFontMetrics(base), geo.text.width())), m.body)
+        flags = wrap_flags(m.body, QFontMetrics(base), geo.text.width())
+        hits = hit_ranges(m.body, self.terms)
+        if hits:
+            _draw_marked(painter, geo.text, m.body, base, flags, hits)
+        else:
+            painter.drawText(geo.text, int(flags), m.body)
         painter.setFont(small)
         is_failed = failed(m)
-        painter.setPen(QColor(FAILED_COLOR) if is_failed else pal.color(QPalette.ColorRole.PlaceholderText))
+        painter.setPen(theme.color("error") if is_failed else pal.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(geo.meta, int(Qt.AlignmentFlag.AlignLeft), meta_text(m))
         if is_failed:
             link = QFont(small)
@@ -196,12 +240,14 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.drawText(geo.retry, int(Qt.AlignmentFlag.AlignCenter), "Retry")
             if not geo.reason.isNull() and m.error:
                 painter.setFont(small)
-                painter.setPen(QColor(FAILED_COLOR))
-                painter.drawText(geo.reason, int(_WRAP | Qt.AlignmentFlag.AlignRight), m.error)
+                painter.setPen(theme.color("error"))
+                painter.drawText(geo.reason, int(_WRAP | Qt.AlignmentFlag.AlignRight), without_codes(m.error))
         painter.restore()
 
     # ---- Retry click -------------------------------------------------------------------
-    def editorEvent(self, event: QEvent, model: object, option: QStyleOptionViewItem, index: Index) -> bool:  # noqa: N802
+    def editorEvent(  # noqa: N802 - Qt API
+        self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem, index: Index
+    ) -> bool:
         if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
             m = self._item(index)[0]
             if m is not None and failed(m) and event.button() == Qt.MouseButton.LeftButton:
@@ -210,4 +256,35 @@ class BubbleDelegate(QStyledItemDelegate):
                 if geo.retry.adjusted(-4, -4, 4, 4).contains(pos):
                     self.sig_retry_requested.emit(m.id)
                     return True
-        return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
+        return super().editorEvent(event, model, option, index)
+
+
+def _draw_marked(
+    painter: QPainter, rect: QRect, text: str, font: QFont, flags: Qt.TextFlag, hits: list[tuple[int, int]]
+) -> None:
+    """Draw ``text`` as ``drawText`` would in ``rect``, with each hit on a marker background."""
+    back, ink = theme.mark()
+    fmt = QTextCharFormat()
+    fmt.setBackground(back)
+    fmt.setForeground(ink)
+    ranges = []
+    for start, length in hits:
+        r = QTextLayout.FormatRange()
+        r.start, r.length, r.format = start, length, fmt
+        ranges.append(r)
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAnywhere if flags == _WRAP_ANY else QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.setFormats(ranges)
+    layout.beginLayout()
+    y = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(rect.width())
+        line.setPosition(QPointF(0, y))
+        y += line.height()
+    layout.endLayout()
+    layout.draw(painter, QPointF(rect.topLeft()))

@@ -9,13 +9,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from smsdesk.services.conversations import ConversationRow
+from smsdesk.ui import theme
 from smsdesk.ui.models.conversation_list_model import ConversationRole
 from smsdesk.ui.models.thread_model import local_dt
 
 Index = QModelIndex | QPersistentModelIndex
 PAD = 10
-OPTED_COLOR = "#c0392b"
-DRAFT_COLOR = "#b35c00"
 
 
 def short_time(iso: str, now: datetime | None = None) -> str:
@@ -77,23 +76,29 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(dim)
         tw = sfm.horizontalAdvance(when)
-        painter.drawText(QRect(line1.right() - tw, line1.top(), tw, line1.height()),
-                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), when)
+        painter.drawText(
+            QRect(line1.right() - tw, line1.top(), tw, line1.height()),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            when,
+        )
         right = line1.right() - tw - 8
         if c.opted_out:
             tag = "Opted out"
             gw = sfm.horizontalAdvance(tag) + 10
             tag_rect = QRect(right - gw, line1.top() + 1, gw, line1.height() - 2)
-            painter.setPen(QColor("#ffffff") if not selected else ink)
+            fill, tag_ink = theme.badge("error")
+            painter.setPen(tag_ink)
             path = QPainterPath()
             path.addRoundedRect(tag_rect, 4, 4)
-            painter.fillPath(path, QColor(OPTED_COLOR))
+            painter.fillPath(path, fill)
             painter.drawText(tag_rect, int(Qt.AlignmentFlag.AlignCenter), tag)
             right -= gw + 6
         painter.setFont(bold if c.unread else base)
         painter.setPen(ink)
         title_rect = QRect(line1.left(), line1.top(), max(right - line1.left(), 10), line1.height())
-        title = (bfm if c.unread else fm).elidedText(c.title, Qt.TextElideMode.ElideRight, title_rect.width())
+        # The model's title: the contact's name, or the number as people write it.
+        shown = index.data(Qt.ItemDataRole.DisplayRole) or c.title
+        title = (bfm if c.unread else fm).elidedText(shown, Qt.TextElideMode.ElideRight, title_rect.width())
         painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
 
         right2 = line2.right()
@@ -103,17 +108,22 @@ class ConversationDelegate(QStyledItemDelegate):
             pill = QRect(right2 - pw, line2.top() + 1, pw, line2.height() - 2)
             path = QPainterPath()
             path.addRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-            painter.fillPath(path, pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight))
+            painter.fillPath(
+                path, pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight)
+            )
             painter.setFont(small)
             painter.setPen(pal.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.HighlightedText))
             painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), count)
             right2 -= pw + 8
         text, is_draft = snippet(c)
         painter.setFont(base)
-        painter.setPen(QColor(DRAFT_COLOR) if is_draft and not selected else dim)
+        painter.setPen(theme.color("warn") if is_draft and not selected else dim)
         rect2 = QRect(line2.left(), line2.top(), max(right2 - line2.left(), 10), line2.height())
-        painter.drawText(rect2, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         fm.elidedText(text, Qt.TextElideMode.ElideRight, rect2.width()))
+        painter.drawText(
+            rect2,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            fm.elidedText(text, Qt.TextElideMode.ElideRight, rect2.width()),
+        )
         painter.setPen(pal.color(QPalette.ColorRole.Midlight))
         painter.drawLine(r.left() + PAD, r.bottom(), r.right() - PAD, r.bottom())
         painter.restore()

@@ -5,6 +5,9 @@ person scrolls down, so 50,000 conversations cost one page at start. ``apply(cha
 refreshes only the conversations the changed messages belong to: a conversation with new
 activity moves to the top (``beginMoveRows`` keeps the selection on it), a receipt just
 repaints its row. Filters other than "all" reload, since membership may change.
+
+A row shows the contact's name (it comes with the row) or else the number as people write
+it; numbers are formatted as rows are fetched, a page at a time, never while painting.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from smsdesk.domain.events import Changes
+from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService, ListFilter
 
 Index = QModelIndex | QPersistentModelIndex
@@ -24,12 +28,14 @@ PAGE = 200
 
 
 class ConversationListModel(QAbstractListModel):
-    def __init__(self, service: ConversationService, parent: QObject | None = None) -> None:
+    def __init__(self, service: ConversationService, contacts: ContactService, parent: QObject | None = None) -> None:
         # A parent makes Qt own the model: it then dies with its view on the GUI thread,
         # never later from Python's garbage collector on whichever thread runs it.
         super().__init__(parent)
         self._svc = service
+        self._contacts = contacts
         self._rows: list[ConversationRow] = []
+        self._shown: dict[str, str] = {}  # number -> as people write it
         self._pos: dict[int, int] = {}
         self._more = False
         self.filter = ListFilter.ALL
@@ -46,6 +52,7 @@ class ConversationListModel(QAbstractListModel):
         self.beginResetModel()
         self._more = len(rows) > want
         self._rows = rows[:want]
+        self._shown = self._contacts.number_texts({c.remote for c in self._rows})
         self._reindex()
         self.endResetModel()
 
@@ -61,6 +68,7 @@ class ConversationListModel(QAbstractListModel):
         page = [c for c in page[:PAGE] if c.id not in self._pos]
         if not page:
             return
+        self._format(page)
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
         self._rows += page
@@ -69,6 +77,11 @@ class ConversationListModel(QAbstractListModel):
 
     def _reindex(self) -> None:
         self._pos = {c.id: i for i, c in enumerate(self._rows)}
+
+    def _format(self, rows: list[ConversationRow]) -> None:
+        missing = {c.remote for c in rows} - self._shown.keys()
+        if missing:
+            self._shown.update(self._contacts.number_texts(missing))
 
     # ---- live updates ------------------------------------------------------------------
     def apply(self, changes: Changes) -> None:
@@ -87,6 +100,7 @@ class ConversationListModel(QAbstractListModel):
             self._update(conv)
 
     def _update(self, conv: ConversationRow) -> None:
+        self._format([conv])
         row = self._pos.get(conv.id)
         if row is None:
             # New, or an old one beyond the loaded pages that has new activity: it goes on top.
@@ -116,6 +130,13 @@ class ConversationListModel(QAbstractListModel):
     def row_of(self, conversation_id: int) -> int:
         return self._pos.get(conversation_id, -1)
 
+    def number_text(self, c: ConversationRow) -> str:
+        """The conversation's number as people write it (the name, if any, is ``c.contact_name``)."""
+        return self._shown.get(c.remote, c.remote)
+
+    def title(self, c: ConversationRow) -> str:
+        return c.contact_name or self.number_text(c)
+
     def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self._rows)
 
@@ -124,17 +145,18 @@ class ConversationListModel(QAbstractListModel):
             return None
         c = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return c.title
+            return self.title(c)
         if role == ConversationRole:
             return c
         if role == IdRole:
             return c.id
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{c.title}\n{c.remote} · {c.account}"
+            tip = f"{c.contact_name}\n" if c.contact_name else ""
+            tip += f"{self.number_text(c)} · {c.account}"
             if c.opted_out:
                 tip += "\nOpted out: sending is blocked"
             return tip
         if role == Qt.ItemDataRole.AccessibleTextRole:
             unread = f", {c.unread} unread" if c.unread else ""
-            return f"{c.title}{unread}: {c.last_body}"
+            return f"{self.title(c)}{unread}: {c.last_body}"
         return None

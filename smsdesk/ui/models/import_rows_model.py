@@ -6,20 +6,26 @@ list reference, not 100,000 Python objects created on the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
-from smsdesk.services.importing.readers import Table
-from smsdesk.services.importing.validate import REASONS, RowResult, flag_text
+from smsdesk.services.imports.readers import Table
+from smsdesk.services.imports.validate import REASONS, RowResult, flag_text
 
 Index = QModelIndex | QPersistentModelIndex
-_RED = QColor("#b3261e")
-_AMBER = QColor("#a15c00")
+# Text colours readable on the light and on the dark table background (contrast >= 4.5:1).
+_RED = {False: QColor("#b3261e"), True: QColor("#ff8a80")}
+_AMBER = {False: QColor("#a15c00"), True: QColor("#ffb74d")}
 
 
-class PreviewModel(QAbstractTableModel):
+def _dark() -> bool:
+    return QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+
+class ImportPreviewModel(QAbstractTableModel):
     """The first rows of a file, as read (headers as detected)."""
 
     def __init__(self, limit: int = 20) -> None:
@@ -51,11 +57,11 @@ class PreviewModel(QAbstractTableModel):
         return str(self._table.row_numbers[section])
 
 
-VERDICT_COLUMNS = ("Row", "Number", "Result", "Why / notes")
+VERDICT_COLUMNS = ("Row", "Number", "Name", "Result", "Why / notes")
 MESSAGE_COLUMNS = ("Row", "Number", "Message", "Parts", "Encoding", "Notes")
 
 
-class RowsModel(QAbstractTableModel):
+class ImportRowsModel(QAbstractTableModel):
     """Verdicts (``mode="verdict"``) or rendered messages (``mode="message"``) per row."""
 
     def __init__(self, mode: str = "verdict") -> None:
@@ -63,10 +69,14 @@ class RowsModel(QAbstractTableModel):
         self.mode = mode
         self.columns = VERDICT_COLUMNS if mode == "verdict" else MESSAGE_COLUMNS
         self._rows: list[RowResult] = []
+        self._name: Callable[[int], str] = lambda _i: ""
 
-    def set_rows(self, rows: list[RowResult]) -> None:
+    def set_rows(self, rows: list[RowResult], names: Callable[[int], str] | None = None) -> None:
+        """Show ``rows``; ``names`` gives a row's person from its table index (verdict mode)."""
         self.beginResetModel()
         self._rows = rows
+        if names is not None:
+            self._name = names
         self.endResetModel()
 
     def row_at(self, i: int) -> RowResult:
@@ -87,9 +97,9 @@ class RowsModel(QAbstractTableModel):
             return self._display(r, col)
         if role == Qt.ItemDataRole.ForegroundRole:
             if r.status == "rejected":
-                return QBrush(_RED)
+                return QBrush(_RED[_dark()])
             if r.flags and col == len(self.columns) - 1:
-                return QBrush(_AMBER)
+                return QBrush(_AMBER[_dark()])
         if role == Qt.ItemDataRole.ToolTipRole and col == len(self.columns) - 1:
             return r.detail or flag_text(r.flags) or None
         return None
@@ -101,6 +111,8 @@ class RowsModel(QAbstractTableModel):
             return r.number or r.raw
         if self.mode == "verdict":
             if col == 2:
+                return self._name(r.index)
+            if col == 3:
                 return "Accepted" if r.status == "accepted" else REASONS.get(r.reason or "", r.reason)
             return r.detail if r.status == "rejected" else flag_text(r.flags)
         if col == 2:

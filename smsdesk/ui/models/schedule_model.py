@@ -1,35 +1,58 @@
 """The scheduled queue as a table: next run (in the item's own zone), recipients, account,
-where it is scheduled, repeat, state, text and the latest note (why it waits or is held)."""
+who sends it when due (this computer or the provider), repeat, state, text and the latest
+note (why it waits or is held).
+
+Recipients are named ("Ann Lee, 07911 123456 +3 more"): the first few numbers of every
+item and their contacts' names are fetched in two queries per reload, never while painting.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from smsdesk.domain.schedule import ScheduleItem, counts_text, to_local
+from smsdesk.services.contacts import ContactLabel, ContactService
 from smsdesk.services.scheduler import SchedulerService
+from smsdesk.ui import theme
 
-COLUMNS = ("Next run", "Recipients", "Account", "Where", "Repeat", "State", "Message", "Last run / note")
+COLUMNS = ("Next run", "Recipients", "Account", "Sent by", "Repeat", "State", "Message", "Last run / note")
+RECIPIENTS_COL = 1
+WHERE_COL = 3
 STATE_COL = 5
-_COLORS = {
-    "held": "#a15c00",
-    "paused": "#666666",
-    "running": "#1f5fbf",
-    "cancelled": "#666666",
-    "done": "#1b7f3b",
-}
+MESSAGE_COL = 6
+NOTE_COL = 7
+NAMED = 2  # recipients named before "+N more"
+TIP_NAMED = 5  # named in the tooltip
+_TONES = {"held": "warn", "paused": "muted", "running": "info", "cancelled": "muted", "done": "ok"}
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 
 
 def when_text(item: ScheduleItem) -> str:
-    """``Tue 01 Dec 2026 09:00 GMT`` in the zone the person scheduled it in."""
+    """``Tue 01 Dec 09:00 GMT`` in the zone the person scheduled it in (with the year when it is
+    not this year's)."""
     if item.next_run is None:
         return "Now (sending)" if item.state == "running" else "—"
     local = to_local(item.next_run, item.zone)
+    # The year only when it is not this one: a shorter column leaves the message more room.
+    if local.year == datetime.now(local.tzinfo).year:
+        return local.strftime("%a %d %b %H:%M %Z")
     return local.strftime("%a %d %b %Y %H:%M %Z")
+
+
+def sender_text(item: ScheduleItem) -> tuple[str, str]:
+    """Who sends it when it falls due, in words, and why that matters (a tooltip)."""
+    if item.location != "provider":
+        return "This computer", (
+            "smsdesk sends it at the time from this computer: keep smsdesk (or smsdesk serve) running then."
+        )
+    if item.handed_off:
+        return "The provider", "The provider holds it and sends it at the time, even if this computer is off."
+    return "The provider (handing over…)", "smsdesk is handing it to the provider, which will then send it at the time."
 
 
 def last_run_text(item: ScheduleItem) -> str:
@@ -41,16 +64,31 @@ def last_run_text(item: ScheduleItem) -> str:
     return counts_text(run.get("counts") or {}, int(run.get("skipped") or 0))
 
 
+def recipients_text(count: int, first: list[ContactLabel]) -> str:
+    """ "Ann Lee, 07911 123456 +3 more": the first names or numbers, then how many others."""
+    if not first:
+        return f"{count:,} recipient{'s' if count != 1 else ''}"
+    shown = first[:NAMED]  # a third name would push the count out of a narrow column
+    text = ", ".join(label.text for label in shown)
+    rest = count - len(shown)
+    return f"{text} +{rest:,} more" if rest > 0 else text
+
+
 class ScheduleModel(QAbstractTableModel):
-    def __init__(self, scheduler: SchedulerService) -> None:
+    def __init__(self, scheduler: SchedulerService, contacts: ContactService) -> None:
         super().__init__()
         self._svc = scheduler
+        self._contacts = contacts
         self._rows: list[ScheduleItem] = []
+        self._first: dict[int, list[ContactLabel]] = {}  # item id -> its first recipients, labelled
         self.include_finished = False
 
     def reload(self) -> None:
         self.beginResetModel()
         self._rows = self._svc.items(include_finished=self.include_finished)
+        first = self._svc.first_recipients([it.id for it in self._rows], TIP_NAMED)
+        labels = self._contacts.labels_for(n for numbers in first.values() for n in numbers)
+        self._first = {sid: [labels[n] for n in numbers] for sid, numbers in first.items()}
         self.endResetModel()
 
     def item_at(self, row: int) -> ScheduleItem | None:
@@ -78,24 +116,29 @@ class ScheduleModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 when_text(it),
-                str(it.recipient_count),
+                recipients_text(it.recipient_count, self._first.get(it.id, [])),
                 it.account,
-                "At provider" if it.location == "provider" and it.handed_off else
-                "Provider (pending)" if it.location == "provider" else "smsdesk",
+                sender_text(it)[0],
                 it.recurrence.describe(),
                 it.state_label,
                 it.body.replace("\n", " "),
                 last_run_text(it),
             )[col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == RECIPIENTS_COL:
+            first = self._first.get(it.id, [])
+            lines = [label.full for label in first]
+            if it.recipient_count > len(first):
+                lines.append(f"and {it.recipient_count - len(first):,} more ({it.recipient_count:,} in all)")
+            return "\n".join(lines)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == WHERE_COL:
+                return sender_text(it)[1]
             parts = [it.body, f"Time zone: {it.zone}", f"State: {it.state_label}"]
             if it.reason:
                 parts.append(it.reason)
             return "\n".join(parts)
-        if role == Qt.ItemDataRole.ForegroundRole and col == STATE_COL and it.state in _COLORS:
-            return QBrush(QColor(_COLORS[it.state]))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == STATE_COL and it.state in _TONES:
+            return QBrush(theme.color(_TONES[it.state]))
         if role == Qt.ItemDataRole.UserRole:
             return it.id
         return None

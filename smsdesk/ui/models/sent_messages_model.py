@@ -1,7 +1,9 @@
 """The Compose view's list of sent messages, with status cells that change live.
 
 Rows are the newest outgoing messages; a ``Changes`` naming message ids refreshes just
-those rows (a burst of receipts costs one query and a few dataChanged signals).
+those rows (a burst of receipts costs one query and a few dataChanged signals). The To column
+shows the contact's name, or the number as people write it, with the number in its tooltip;
+names are looked up in one batch when rows arrive, never while painting.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from PySide6.QtGui import QBrush, QColor
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status
+from smsdesk.services.contacts import ContactLabel, ContactService
 from smsdesk.services.send import SendService
+from smsdesk.ui.plain import without_codes
 
 COLUMNS = ("Time", "To", "Account", "Message", "Status", "Details")
+TO_COL = 1
 STATUS_COL = 4
 _COLORS = {
     Status.DELIVERED: "#1b7f3b",
@@ -39,23 +44,42 @@ def local_time(iso: str) -> str:
 
 
 class SentMessagesModel(QAbstractTableModel):
-    def __init__(self, sender: SendService, limit: int = 500) -> None:
+    def __init__(self, sending: SendService, contacts: ContactService, limit: int = 500) -> None:
         super().__init__()
-        self._sender = sender
+        self._sending = sending
+        self._contacts = contacts
         self._limit = limit
         self._rows: list[Message] = []
         self._pos: dict[int, int] = {}
+        self._labels: dict[str, ContactLabel] = {}
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows = self._sender.messages.recent(self._limit, direction="out")
+        self._rows = self._sending.recent_outgoing(self._limit)
         self._pos = {m.id: i for i, m in enumerate(self._rows)}
+        self._labels = self._contacts.labels_for(m.remote for m in self._rows)
         self.endResetModel()
+
+    def _label_new(self, msgs: list[Message]) -> None:
+        missing = {m.remote for m in msgs} - self._labels.keys()
+        if missing:
+            self._labels.update(self._contacts.labels_for(missing))
+
+    def _label(self, number: str) -> ContactLabel:
+        label = self._labels.get(number)
+        if label is None:  # not expected (rows are labelled as they arrive); never a query here
+            label = ContactLabel(number, number)
+        return label
 
     def apply(self, changes: Changes) -> None:
         if changes.everything:
             self.reload()
             return
+        if changes.contacts:
+            # A number was named (or the default country changed): relabel the rows shown.
+            self._labels = self._contacts.labels_for(m.remote for m in self._rows)
+            if self._rows:
+                self.dataChanged.emit(self.index(0, TO_COL), self.index(len(self._rows) - 1, TO_COL))
         ids = changes.message_ids
         if not ids:
             return
@@ -65,16 +89,17 @@ class SentMessagesModel(QAbstractTableModel):
         oldest = self._rows[-1].id if len(self._rows) >= self._limit else 0
         new = sorted((i for i in ids if i not in self._pos and i > oldest), reverse=True)[: self._limit]
         if new:
-            fresh = [m for m in self._sender.messages.get_many(new) if m.direction == "out"]
+            fresh = self._sending.outgoing(new)
             if fresh:
                 fresh.sort(key=lambda m: m.id, reverse=True)
+                self._label_new(fresh)
                 self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
                 self._rows[:0] = fresh
                 del self._rows[self._limit :]
                 self._pos = {m.id: i for i, m in enumerate(self._rows)}
                 self.endInsertRows()
         if known:
-            for m in self._sender.messages.get_many(known):
+            for m in self._sending.outgoing(known):
                 row = self._pos.get(m.id)
                 if row is None:
                     continue
@@ -103,8 +128,8 @@ class SentMessagesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 return local_time(m.created_at)
-            if col == 1:
-                return m.remote
+            if col == TO_COL:
+                return self._label(m.remote).text
             if col == 2:
                 return m.account
             if col == 3:
@@ -113,10 +138,12 @@ class SentMessagesModel(QAbstractTableModel):
                 return m.status.label
             if col == 5:
                 if m.error:
-                    return m.error
+                    return without_codes(m.error)  # the HTTP code stays in the tooltip
                 raw = m.raw_status
                 return raw if raw and raw.lower() not in (m.status.label.lower(), "accepted") else ""
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == TO_COL:
+                return self._label(m.remote).full
             parts = [m.body, f"Status: {m.status.label} ({m.raw_status or '-'})", f"Reference: {m.local_id}"]
             if m.error:
                 parts.append(f"Reason: {m.error}")

@@ -25,6 +25,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.services.conversations import ConversationService
+from smsdesk.ui.plain import without_codes
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # the (immutable) invalid index: the list's root
@@ -187,7 +188,7 @@ class ThreadModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if m.direction == "out" else m.remote
             extra = f", {m.status.label}" if m.direction == "out" else ""
-            reason = f": {m.error}" if m.error and m.direction == "out" else ""
+            reason = f": {without_codes(m.error)}" if m.error and m.direction == "out" else ""
             return f"{who}{extra}{reason}. {m.body}"
         if role == Qt.ItemDataRole.ToolTipRole and m.direction == "out":
             tip = f"{m.status.label} ({m.raw_status or '-'})"

@@ -15,8 +15,10 @@ import platform
 import re
 import sys
 from dataclasses import dataclass
+from email.message import Message
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, QUrl, qVersion
@@ -40,14 +42,35 @@ from smsdesk import APP_NAME, __version__, resources
 
 # SPDX identifiers for packages whose metadata may not say (or in the frozen app, may be absent).
 KNOWN_LICENCES: dict[str, str] = {
-    "pyside6-essentials": "LGPL-3.0-only", "pyside6": "LGPL-3.0-only", "shiboken6": "LGPL-3.0-only",
-    "qasync": "BSD-2-Clause", "httpx": "BSD-3-Clause", "httpcore": "BSD-3-Clause",
-    "httpx-aiohttp": "BSD-3-Clause", "aiohttp": "Apache-2.0", "keyring": "MIT",
-    "phonenumbers": "Apache-2.0", "platformdirs": "MIT", "openpyxl": "MIT", "pyjwt": "MIT",
-    "tomli-w": "MIT", "charset-normalizer": "MIT", "sniffio": "MIT OR Apache-2.0",
-    "secretstorage": "BSD-3-Clause", "jeepney": "MIT", "certifi": "MPL-2.0", "idna": "BSD-3-Clause",
-    "anyio": "MIT", "h11": "MIT", "et-xmlfile": "MIT", "yarl": "Apache-2.0", "multidict": "Apache-2.0",
-    "frozenlist": "Apache-2.0", "aiosignal": "Apache-2.0", "attrs": "MIT", "propcache": "Apache-2.0",
+    "pyside6-essentials": "LGPL-3.0-only",
+    "pyside6": "LGPL-3.0-only",
+    "shiboken6": "LGPL-3.0-only",
+    "qasync": "BSD-2-Clause",
+    "httpx": "BSD-3-Clause",
+    "httpcore": "BSD-3-Clause",
+    "httpx-aiohttp": "BSD-3-Clause",
+    "aiohttp": "Apache-2.0",
+    "keyring": "MIT",
+    "phonenumbers": "Apache-2.0",
+    "platformdirs": "MIT",
+    "openpyxl": "MIT",
+    "pyjwt": "MIT",
+    "tomli-w": "MIT",
+    "charset-normalizer": "MIT",
+    "sniffio": "MIT OR Apache-2.0",
+    "secretstorage": "BSD-3-Clause",
+    "jeepney": "MIT",
+    "certifi": "MPL-2.0",
+    "idna": "BSD-3-Clause",
+    "anyio": "MIT",
+    "h11": "MIT",
+    "et-xmlfile": "MIT",
+    "yarl": "Apache-2.0",
+    "multidict": "Apache-2.0",
+    "frozenlist": "Apache-2.0",
+    "aiosignal": "Apache-2.0",
+    "attrs": "MIT",
+    "propcache": "Apache-2.0",
     "aiohappyeyeballs": "PSF-2.0",
 }
 _CLASSIFIER_SPDX = {
@@ -79,9 +102,15 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _meta(dist: metadata.Distribution) -> Message:
+    """``dist``'s metadata as what it is at run time: an email message, whose ``get`` answers
+    None for a missing field (the typing protocol ``PackageMetadata`` does not declare ``get``)."""
+    return cast(Message, dist.metadata)
+
+
 def licence_of(dist: metadata.Distribution) -> str:
     """The best short licence name the metadata offers (SPDX where it has one)."""
-    meta = dist.metadata
+    meta = _meta(dist)
     expression = meta.get("License-Expression")
     if expression:
         return str(expression)
@@ -99,7 +128,7 @@ def licence_of(dist: metadata.Distribution) -> str:
 
 
 def _url_of(dist: metadata.Distribution) -> str:
-    meta = dist.metadata
+    meta = _meta(dist)
     for entry in meta.get_all("Project-URL") or []:
         label, _, url = entry.partition(",")
         if label.strip().lower() in {"homepage", "home", "source", "repository", "source code"}:
@@ -130,11 +159,12 @@ def third_party(root: str = APP_NAME) -> list[Component]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue  # not installed here (a platform-specific or optional dependency)
-        key = _normalise(dist.metadata.get("Name") or name)
+        shown = str(_meta(dist).get("Name") or name)
+        key = _normalise(shown)
         if key in found:
             continue
         if key != _normalise(root):
-            found[key] = Component(dist.metadata.get("Name") or name, dist.version, licence_of(dist), _url_of(dist))
+            found[key] = Component(shown, dist.version, licence_of(dist), _url_of(dist))
         queue.extend(_runtime_requirements(dist))
     if "pyside6-essentials" not in found and "pyside6" not in found:  # metadata missing (frozen)
         found["pyside6"] = Component("PySide6", pyside_version, KNOWN_LICENCES["pyside6"])
@@ -157,8 +187,9 @@ class AboutDialog(QDialog):
         with contextlib.suppress(resources.ResourceNotFound):  # the text still says everything
             icon.setPixmap(QIcon(str(resources.path("icons/smsdesk.svg"))).pixmap(64, 64))
         header.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        title = QLabel(f"<h2 style='margin:0'>{APP_NAME} {__version__}</h2>"
-                       "<p>A desktop SMS console for small businesses.</p>")
+        title = QLabel(
+            f"<h2 style='margin:0'>{APP_NAME} {__version__}</h2><p>A desktop SMS console for small businesses.</p>"
+        )
         title.setObjectName("about_version")
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header.addWidget(title, 1)
@@ -176,8 +207,13 @@ class AboutDialog(QDialog):
         form = QFormLayout()
         form.addRow("Version:", QLabel(f"{__version__}{frozen}"))
         form.addRow("Data folder:", folder_row)
-        form.addRow("Runs on:", QLabel(f"Python {platform.python_version()}, Qt {qVersion()}, "
-                                       f"PySide6 {pyside_version}, {platform.system()} {platform.release()}"))
+        form.addRow(
+            "Runs on:",
+            QLabel(
+                f"Python {platform.python_version()}, Qt {qVersion()}, "
+                f"PySide6 {pyside_version}, {platform.system()} {platform.release()}"
+            ),
+        )
 
         self.licences = self._licence_table(third_party())
         note = QLabel(LGPL_NOTE)

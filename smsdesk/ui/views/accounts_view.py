@@ -1,8 +1,11 @@
 """Settings -> Accounts: add, edit, remove and Test provider accounts.
 
-The form is built from the provider's declaration (``providers.spec``): secret fields are
-password boxes whose values go to the keyring; choice fields are drop-downs. Test makes a
-real authenticated call and shows the provider's own words.
+The fields come from the provider's declaration (:class:`AccountForm`). Test makes a real
+authenticated call and shows the provider's own words.
+
+Save, Test and Remove sit right under the fields, and every line that appears later (the
+result, the sandbox note, the balance) goes below them: nothing moves the buttons while the
+pointer is on its way to them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,13 +33,11 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.spec import ProviderSpec
-from smsdesk.services import sandbox_link
+from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import confirm
-
-ERR = "color: #b3261e;"
-OK = "color: #1b7f3b;"
+from smsdesk.ui.views.account_form import AccountForm
 
 
 class AccountsView(QWidget):
@@ -43,7 +45,6 @@ class AccountsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.current: Account | None = None
-        self.inputs: dict[str, QLineEdit | QComboBox] = {}
 
         self.list = QListWidget()
         self.list.setObjectName("accounts_list")
@@ -61,18 +62,12 @@ class AccountsView(QWidget):
             self.provider.addItem(spec.name, spec.id)
         self.name = QLineEdit()
         self.name.setObjectName("name")
-        self.form = QFormLayout()
-        self.fields_box = QWidget()
-        self.fields_box.setLayout(self.form)
+        self.form = AccountForm(ctx.services.accounts)
+        self.advanced = self.form.advanced
+        self.sandbox_button = self.form.sandbox_button
         self.notes = QLabel()
         self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: palette(mid);")
-        self.sandbox_button = QPushButton("Use the built-in sandbox")
-        self.sandbox_button.setObjectName("use_sandbox")
-        self.sandbox_button.setToolTip(
-            "Fill in the running sandbox's address for this provider and this session's key, "
-            "to try the account without a real provider."
-        )
+        theme.set_tone(self.notes, "muted")
         self.sandbox_note = QLabel()
         self.sandbox_note.setObjectName("sandbox_note")
         self.sandbox_note.setWordWrap(True)
@@ -110,23 +105,26 @@ class AccountsView(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addLayout(head)
-        rl.addWidget(self.fields_box)
-        sandbox_row = QHBoxLayout()
-        sandbox_row.addWidget(self.sandbox_button)
-        sandbox_row.addStretch(1)
-        rl.addLayout(sandbox_row)
+        rl.addWidget(self.form)
+        rl.addLayout(buttons)
+        rl.addWidget(self.result)
         rl.addWidget(self.sandbox_note)
         rl.addWidget(self.notes)
         rl.addWidget(self.balance)
         rl.addWidget(QLabel("Webhook URL for the provider's dashboard:"))
         rl.addLayout(hook_row)
-        rl.addLayout(buttons)
-        rl.addWidget(self.result)
         rl.addStretch(1)
+        # A long form (Advanced open) scrolls instead of making the window taller than the screen.
+        scroll = QScrollArea()
+        scroll.setObjectName("account_form")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(right)
 
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(scroll)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
@@ -146,8 +144,8 @@ class AccountsView(QWidget):
         keep = select_id if select_id is not None else (self.current.id if self.current else None)
         self.list.blockSignals(True)
         self.list.clear()
-        for acct in self.ctx.rt.accounts.all():
-            item = QListWidgetItem(f"{acct.name}  ·  {self.ctx.rt.accounts.spec(acct).name}")
+        for acct in self.ctx.services.accounts.all():
+            item = QListWidgetItem(f"{acct.name}  ·  {self.ctx.services.accounts.spec(acct).name}")
             item.setData(Qt.ItemDataRole.UserRole, acct.id)
             self.list.addItem(item)
             if acct.id == keep:
@@ -168,7 +166,7 @@ class AccountsView(QWidget):
             self.new_account()
             return
         try:
-            acct = self.ctx.rt.accounts.get(item.data(Qt.ItemDataRole.UserRole))
+            acct = self.ctx.services.accounts.get(item.data(Qt.ItemDataRole.UserRole))
         except SmsdeskError:
             return
         self.current = acct
@@ -177,12 +175,12 @@ class AccountsView(QWidget):
         self.provider.blockSignals(False)
         self.provider.setEnabled(False)
         self.name.setText(acct.name)
-        self._build_form(self.ctx.rt.accounts.spec(acct), acct)
-        self.webhook.setText(self.ctx.rt.accounts.webhook_url(acct, public=True))
+        self._build_form(self.ctx.services.accounts.spec(acct), acct)
+        self.webhook.setText(self.ctx.services.accounts.webhook_url(acct, public=True))
         self.test_button.setEnabled(True)
         self.remove_button.setEnabled(True)
         self.result.clear()
-        self.sandbox_note.setText(self.ctx.rt.accounts.sandbox_note(acct))
+        self.sandbox_note.setText(self.ctx.services.accounts.sandbox_note(acct))
         self.sandbox_note.setVisible(bool(self.sandbox_note.text()))
         self.refresh_balance()
 
@@ -190,7 +188,7 @@ class AccountsView(QWidget):
         self.current = None
         self.list.blockSignals(True)
         self.list.clearSelection()
-        self.list.setCurrentItem(None)
+        self.list.setCurrentRow(-1)
         self.list.blockSignals(False)
         self.provider.setEnabled(True)
         if self.provider.currentData() == "sandbox" and self.provider.count() > 1:
@@ -211,134 +209,75 @@ class AccountsView(QWidget):
         return registry.get_spec(self.provider.currentData())
 
     # ---- form --------------------------------------------------------------------------
-    def _build_form(self, spec: ProviderSpec, acct: Account | None) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.inputs = {}
-        for fld in spec.fields:
-            if fld.choices:
-                box = QComboBox()
-                box.addItems(list(fld.choices))
-                value = (acct.settings.get(fld.name) if acct else None) or fld.default
-                box.setCurrentText(str(value))
-                widget: QLineEdit | QComboBox = box
-            else:
-                edit = QLineEdit()
-                if fld.secret:
-                    edit.setEchoMode(QLineEdit.EchoMode.Password)
-                    has = bool(acct and self._has_secret(acct, fld.name))
-                    if acct is not None and acct.provider == "sandbox":
-                        edit.setPlaceholderText("set automatically by the built-in sandbox each start")
-                    else:
-                        edit.setPlaceholderText(
-                            "stored in the keyring; type to replace" if has
-                            else ("required" if fld.required else "optional")
-                        )
-                else:
-                    if fld.name == "base_url":
-                        value = acct.base_url if acct else ""
-                        edit.setPlaceholderText(spec.default_base_url or "the running sandbox")
-                    elif fld.name == "sender":
-                        value = acct.sender if acct else ""
-                    else:
-                        value = str((acct.settings.get(fld.name, "") if acct else "") or fld.default)
-                    edit.setText(value)
-                widget = edit
-            widget.setObjectName(f"field_{fld.name}")
-            widget.setToolTip(fld.help)
-            label = fld.label + (" *" if fld.required else "") + (" (secret)" if fld.secret else "")
-            self.form.addRow(label, widget)
-            self.inputs[fld.name] = widget
-        self.notes.setText(spec.notes)
-        # Only while the sandbox runs, and not for the Sandbox provider (it is wired up by itself).
-        self.sandbox_button.setVisible(
-            self.ctx.rt.accounts.sandbox is not None and sandbox_link.supported(spec.id)
-        )
+    @property
+    def inputs(self) -> dict[str, QLineEdit | QComboBox]:
+        """The form's boxes by field name."""
+        return self.form.inputs
 
-    def _has_secret(self, acct: Account, name: str) -> bool:
-        try:
-            return bool(self.ctx.rt.accounts.secret(acct, name))
-        except SecretStoreUnavailable:
-            return False
+    def _build_form(self, spec: ProviderSpec, acct: Account | None) -> None:
+        self.form.build(spec, acct)
+        self.notes.setText(spec.notes)
 
     def values(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        spec = self._spec()
-        for name, widget in self.inputs.items():
-            value = widget.currentText() if isinstance(widget, QComboBox) else widget.text().strip()
-            fld = spec.field(name)
-            if fld is not None and fld.secret and not value:
-                continue  # empty secret box: keep what the keyring has
-            out[name] = value
-        return out
+        return self.form.values()
 
     # ---- the built-in sandbox and the balance ------------------------------------------------
     def use_sandbox(self) -> None:
         """Point the form at the running sandbox: its address for this provider and its key."""
         spec = self._spec()
-        values = self.ctx.rt.accounts.sandbox_values(spec.id)
-        if not values:
-            self.result.setStyleSheet(ERR)
+        fill = self.ctx.services.accounts.sandbox_fill(spec.id)
+        if fill is None:
+            theme.set_tone(self.result, "error")
             self.result.setText(
                 "The built-in sandbox is not running. Turn on demo mode in Settings → General and "
                 "restart smsdesk, or fill in a real provider's address and key."
             )
             return
-        for name, value in values.items():
-            box = self.inputs.get(name)
-            if not isinstance(box, QLineEdit):
-                continue
-            if name in sandbox_link.SUGGESTED:
-                fld = spec.field(name)
-                stored = bool(fld and fld.secret and self.current and self._has_secret(self.current, name))
-                if box.text().strip() or stored:
-                    continue  # a person's own sender ID or secret wins over a suggestion
-            box.setText(value)
+        self.form.fill(fill)
         if not self.name.text().strip():
             self.name.setText(f"{spec.name} (sandbox)")
-        self.result.setStyleSheet(OK)
+        theme.set_tone(self.result, "ok")
         self.result.setText(
-            "Filled in the built-in sandbox's address and a key of this account's own. Save, then Test. "
-            + sandbox_link.NOTES.get(spec.id, "")
+            "Filled in the built-in sandbox's address and a key of this account's own. Save, then Test. " + fill.note
         )
 
     def refresh_balance(self) -> None:
         """Show what is left on the selected account, when its provider has a balance call."""
         acct = self.current
-        if acct is None or not self.ctx.rt.accounts.spec(acct).caps.balance:
+        if acct is None or not self.ctx.services.accounts.spec(acct).caps.balance:
             self.balance.clear()
             self.balance.hide()
             return
-        self.balance.setStyleSheet("")
+        theme.set_tone(self.balance, "")
         self.balance.setText("Balance: checking…")
         self.balance.show()
 
         def done(value: object) -> None:
             if self.current is None or self.current.id != acct.id:
                 return
-            self.balance.setStyleSheet("")
+            theme.set_tone(self.balance, "")
             shown = "unknown (the provider did not say)" if value is None else f"{value:,} units"
             self.balance.setText(f"Balance: {shown}")
 
         def failed(exc: BaseException) -> None:
             if self.current is None or self.current.id != acct.id:
                 return
-            self.balance.setStyleSheet(ERR)
+            theme.set_tone(self.balance, "error")
             words = str(exc) if isinstance(exc, SmsdeskError) else f"{type(exc).__name__}: {exc}"
             self.balance.setText(
                 f"Balance unavailable: {words.rstrip('.')}. Check the API key and base URL, then press Test."
             )
 
-        spawn(self.ctx.rt.accounts.balance(acct), title="Balance", on_done=done, on_error=failed)
+        spawn(self.ctx.services.accounts.balance(acct), title="Balance", on_done=done, on_error=failed)
 
     # ---- actions -----------------------------------------------------------------------
     def save(self) -> None:
         values = self.values()
         name = self.name.text().strip()
         if self.current is None:
-            coro = self.ctx.rt.accounts.add(name, self.provider.currentData(), values)
+            coro = self.ctx.services.accounts.add(name, self.provider.currentData(), values)
         else:
-            coro = self.ctx.rt.accounts.update(self.current, values, name=name)
+            coro = self.ctx.services.accounts.update(self.current, values, name=name)
         self.save_button.setEnabled(False)
         spawn(coro, title="Save account", on_done=self._saved, on_error=self._save_failed)
 
@@ -346,9 +285,12 @@ class AccountsView(QWidget):
         self.save_button.setEnabled(True)
         self.current = acct
         self.reload(acct.id)
-        self.result.setStyleSheet(OK)
-        where = ("kept for this session only (no keyring)" if self.ctx.rt.secrets.session_only
-                 else "in the system keyring")
+        theme.set_tone(self.result, "ok")
+        where = (
+            "kept for this session only (no keyring)"
+            if self.ctx.services.accounts.secrets_kept_for_session()
+            else "in the system keyring"
+        )
         self.result.setText(f"Saved '{acct.name}'. Its secrets are {where}.")
 
     def _save_failed(self, exc: BaseException) -> None:
@@ -356,25 +298,29 @@ class AccountsView(QWidget):
         if isinstance(exc, SecretStoreUnavailable):
             self._offer_session_secrets(str(exc))
             return
-        self.result.setStyleSheet(ERR)
+        theme.set_tone(self.result, "error")
         self.result.setText(str(exc))
+        if self.form.names_advanced_field(str(exc)):
+            self.advanced.set_expanded(True)  # the field to fix is in there: show it
 
     def _offer_session_secrets(self, reason: str) -> None:
         box = QMessageBox(
-            QMessageBox.Icon.Warning, "No keyring",
+            QMessageBox.Icon.Warning,
+            "No keyring",
             reason + "\n\nKeep this account's secrets for this session only? They are never written to disk "
             "and will be asked for again next time.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
         )
         box.setObjectName("keyring_dialog")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen(button: int) -> None:
             if button == QMessageBox.StandardButton.Yes:
-                self.ctx.rt.secrets.session_only = True
+                self.ctx.services.accounts.keep_secrets_for_session()
                 self.save()
             else:
-                self.result.setStyleSheet(ERR)
+                theme.set_tone(self.result, "error")
                 self.result.setText("Not saved: no keyring. " + reason)
 
         box.finished.connect(chosen)
@@ -383,33 +329,35 @@ class AccountsView(QWidget):
     def test(self) -> None:
         if self.current is None:
             return
-        self.result.setStyleSheet("")
+        theme.set_tone(self.result, "")
         self.result.setText("Testing…")
         self.test_button.setEnabled(False)
 
         def done(text: str) -> None:
             self.test_button.setEnabled(True)
-            self.result.setStyleSheet(OK)
+            theme.set_tone(self.result, "ok")
             self.result.setText("✓ " + text)
 
         def failed(exc: BaseException) -> None:
             self.test_button.setEnabled(True)
-            self.result.setStyleSheet(ERR)
+            theme.set_tone(self.result, "error")
             self.result.setText("✗ " + str(exc))
 
-        spawn(self.ctx.rt.accounts.test(self.current), title="Test account", on_done=done, on_error=failed)
+        spawn(self.ctx.services.accounts.test(self.current), title="Test account", on_done=done, on_error=failed)
 
     def confirm_remove(self) -> None:
         acct = self.current
         if acct is None:
             return
+
         def remove() -> None:
             self.current = None
-            spawn(self.ctx.rt.accounts.remove(acct), title="Remove account")
+            spawn(self.ctx.services.accounts.remove(acct), title="Remove account")
 
         confirm(
-            self, "Remove account",
-            f"Remove the account '{acct.name}'? Its secrets are deleted from the keyring; "
-            "its message history is kept.",
-            remove, name="confirm_remove",
+            self,
+            "Remove account",
+            f"Remove the account '{acct.name}'? Its secrets are deleted from the keyring; its message history is kept.",
+            remove,
+            name="confirm_remove",
         )

@@ -1,11 +1,16 @@
 """Compose: pick an account, type recipients (checked as you type), write, Send (Ctrl+Enter).
 
-The counter shows characters, encoding, segments and which characters forced UCS-2. The
-list below shows sent messages whose status cells change live as receipts arrive.
+The counter shows characters, text messages and the special characters that make each part
+hold 70 characters instead of 160 (see ``ui/widgets/message_editor.py``); Tab moves on from
+the message box. The list below shows sent messages whose status cells change live as
+receipts arrive. From a number of recipients (Settings -> General), or when some typed
+numbers opted out, Send asks first (:class:`SendConfirmDialog`); after a send the To box is
+emptied, so a second Send does not send the same message again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -18,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -28,38 +32,24 @@ from PySide6.QtWidgets import (
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.domain.segments import analyze, normalise_newlines
-from smsdesk.services.send import Draft
+from smsdesk.services.send import Draft, SendPlan
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.sent_messages_model import SentMessagesModel
+from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
+from smsdesk.ui.widgets.labels import WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 _SPLIT = re.compile(r"[,;\n]+")
 OK_STYLE = "color: #1b7f3b;"
 ERR_STYLE = "color: #b3261e;"
+WARN_STYLE = "color: #a15c00;"
+SHOWN_NUMBERS = 6  # recipients named on the line under To; the rest are counted
 HINT_STYLE = "color: palette(mid);"
 
 
 def split_recipients(text: str) -> list[str]:
     return [p.strip() for p in _SPLIT.split(text) if p.strip()]
-
-
-def describe_text(text: str) -> tuple[str, str]:
-    """(counter line, UCS-2 explanation or '') for the live counter."""
-    info = analyze(normalise_newlines(text))
-    if info.segments == 0:
-        return "0 characters · GSM-7 · 0 segments", ""
-    plural = "segment" if info.segments == 1 else "segments"
-    unit = "septets" if info.encoding == "GSM-7" else "UTF-16 units"
-    line = (
-        f"{info.characters} characters · {info.encoding} · {info.segments} {plural} "
-        f"({info.units} {unit}; {info.remaining} left in this segment)"
-    )
-    why = ""
-    if info.ucs2_chars:
-        shown = " ".join(repr(c)[1:-1] if c.isspace() else c for c in info.ucs2_chars[:12])
-        why = f"UCS-2 because of: {shown}  (each message part holds 70, or 67 when split)"
-    return line, why
 
 
 class ComposeView(QWidget):
@@ -71,45 +61,32 @@ class ComposeView(QWidget):
         self.setObjectName("ComposeView")
         self.account = QComboBox()
         self.account.setObjectName("account")
-        self.sender = QLineEdit()
-        self.sender.setObjectName("sender")
-        self.sender.setPlaceholderText("Sender name (up to 11 characters) or number")
+        # Sized by a typical name, not the longest one: a long account name must not widen the window.
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account.setMinimumContentsLength(24)
+        self.sender_id = QLineEdit()
+        self.sender_id.setObjectName("sender_id")
+        self.sender_id.setPlaceholderText("Sender name (up to 11 characters) or number")
         self.to = QLineEdit()
         self.to.setObjectName("to")
         self.to.setPlaceholderText("07911 123456, +44 7911 123457 (separate with commas)")
-        self.to_status = QLabel()
-        self.to_status.setObjectName("to_status")
-        self.to_status.setWordWrap(True)
-        self.body = QPlainTextEdit()
-        self.body.setObjectName("body")
+        self.to_status = WrapLabel(objectName="to_status")
+        self.body = MessageEdit(objectName="body")
         self.body.setPlaceholderText("Type your message…")
-        self.counter = QLabel()
-        self.counter.setObjectName("counter")
-        self.ucs2 = QLabel()
-        self.ucs2.setObjectName("ucs2")
-        self.ucs2.setWordWrap(True)
-        self.ucs2.setStyleSheet("color: #a15c00;")
-        self.mode = QLabel()
-        self.mode.setObjectName("unicode_mode")
+        self.counter = MessageCounter(objectName="counter")
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
         self.send_button.setToolTip("Send now (Ctrl+Enter)")
-        self.feedback = QLabel()
-        self.feedback.setObjectName("feedback")
-        self.feedback.setWordWrap(True)
+        self.feedback = WrapLabel(objectName="feedback")
 
         form = QFormLayout()
         form.addRow("Account", self.account)
-        form.addRow("From", self.sender)
+        form.addRow("From", self.sender_id)
         form.addRow("To", self.to)
         form.addRow("", self.to_status)
         form.addRow("Message", self.body)
-        counter_row = QHBoxLayout()
-        counter_row.addWidget(self.counter, 1)
-        counter_row.addWidget(self.mode)
-        form.addRow("", _wrap(counter_row))
-        form.addRow("", self.ucs2)
+        form.addRow("", self.counter)
         actions = QHBoxLayout()
         actions.addWidget(self.feedback, 1)
         hint = QLabel("Ctrl+Enter")
@@ -120,7 +97,8 @@ class ComposeView(QWidget):
         top = QWidget()
         top.setLayout(form)
 
-        self.model = SentMessagesModel(ctx.rt.sender)
+        self.model = SentMessagesModel(ctx.services.sending, ctx.services.contacts)
+        self._confirm: SendConfirmDialog | None = None
         self.table = QTableView()
         self.table.setObjectName("sent_table")
         self.table.setModel(self.model)
@@ -157,16 +135,19 @@ class ComposeView(QWidget):
         self._validate_timer.setInterval(120)
         self._validate_timer.timeout.connect(self.validate_recipients)
         self.to.textChanged.connect(lambda _t: self._validate_timer.start())
-        self.body.textChanged.connect(self.update_counter)
+        self.counter.follow(self.body)
+        # A status line ("Queued 1 message", "The message is empty.") belongs to the last
+        # message: it goes when the person starts the next one.
+        self.body.sig_edited.connect(self.feedback.clear)
+        self.to.textEdited.connect(lambda _t: self.feedback.clear())
         self.account.currentIndexChanged.connect(self._account_changed)
         self.send_button.clicked.connect(self.send)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.send)
+            QShortcut(QKeySequence(keys), self).activated.connect(self.send)
         ctx.bridge.sig_changed.connect(self._on_changes)
 
         self.reload_accounts()
         self.model.reload()
-        self.update_counter()
         self.validate_recipients()
 
     # ---- accounts ----------------------------------------------------------------------
@@ -174,8 +155,8 @@ class ComposeView(QWidget):
         current = self.account.currentData()
         self.account.blockSignals(True)
         self.account.clear()
-        for acct in self.ctx.rt.accounts.all():
-            self.account.addItem(f"{acct.name}  ({self.ctx.rt.accounts.spec(acct).name})", acct.id)
+        for acct in self.ctx.services.accounts.all():
+            self.account.addItem(f"{acct.name}  ({self.ctx.services.accounts.spec(acct).name})", acct.id)
         idx = self.account.findData(current)
         self.account.setCurrentIndex(idx if idx >= 0 else 0)
         self.account.blockSignals(False)
@@ -184,17 +165,15 @@ class ComposeView(QWidget):
     def _account_changed(self) -> None:
         account_id = self.account.currentData()
         if account_id is None:
-            self.mode.setText("")
+            self.counter.set_unicode_mode(None)
             return
         try:
-            acct = self.ctx.rt.accounts.get(account_id)
+            acct = self.ctx.services.accounts.get(account_id)
         except SmsdeskError:
             return
-        self.sender.setText(acct.sender)
-        spec = self.ctx.rt.accounts.spec(acct)
-        mode = acct.settings.get("unicode")
-        self.mode.setText(f"Unicode mode: {mode}" if spec.field("unicode") and mode else "")
-        self.update_counter()
+        self.sender_id.setText(acct.sender)
+        spec = self.ctx.services.accounts.spec(acct)
+        self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
 
     # ---- live checks -------------------------------------------------------------------
     def validate_recipients(self) -> bool:
@@ -203,34 +182,37 @@ class ComposeView(QWidget):
             self.to_status.setStyleSheet(HINT_STYLE)
             self.to_status.setText("Add one or more numbers.")
             return False
-        checked = [self.ctx.rt.sender.check_recipient(p) for p in parts]
-        bad = [c for c in checked if c.error]
+        checked = [self.ctx.services.sending.check_recipient(p) for p in parts]
+        bad = [c for c in checked if c.number is None]
         if bad:
             self.to_status.setStyleSheet(ERR_STYLE)
             self.to_status.setText("✗ " + " ".join(c.error or "" for c in bad))
             self.to.setProperty("invalid", True)
             return False
-        self.to_status.setStyleSheet(OK_STYLE)
-        nums = ", ".join(c.number or "" for c in checked)
-        self.to_status.setText(f"✓ {len(checked)} recipient{'s' if len(checked) > 1 else ''}: {nums}")
+        labels = self.ctx.services.contacts.labels_for(c.number or "" for c in checked)
+        ok = list(dict.fromkeys(c.number or "" for c in checked if not c.error))
+        opted = list(dict.fromkeys(c.number or "" for c in checked if c.error))
+        if not ok:  # every number opted out: nothing could be sent
+            self.to_status.setStyleSheet(ERR_STYLE)
+            self.to_status.setText("✗ " + " ".join(dict.fromkeys(c.error or "" for c in checked)))
+            self.to.setProperty("invalid", True)
+            return False
+        names = ", ".join(labels[n].full for n in ok[:SHOWN_NUMBERS])
+        more = f" +{len(ok) - SHOWN_NUMBERS:,} more" if len(ok) > SHOWN_NUMBERS else ""
+        line = f"✓ {len(ok):,} recipient{'s' if len(ok) > 1 else ''}: {names}{more}"
+        if opted:
+            # Not an error to fix: Send offers to skip them (and says why each one is skipped).
+            skipped = ", ".join(labels[n].full for n in opted[:SHOWN_NUMBERS])
+            extra = f" +{len(opted) - SHOWN_NUMBERS:,} more" if len(opted) > SHOWN_NUMBERS else ""
+            line += f" · opted out, will be skipped: {skipped}{extra}"
+        self.to_status.setStyleSheet(WARN_STYLE if opted else OK_STYLE)
+        self.to_status.setText(line)
         self.to.setProperty("invalid", False)
         return True
 
-    def update_counter(self) -> None:
-        text = self.body.toPlainText()
-        line, why = describe_text(text)
-        mode = self.mode.text()
-        if why and mode.endswith("Strip"):
-            why += " — this account strips them before sending."
-        elif why and mode.endswith("Deny"):
-            why += " — this account refuses such messages (unicode mode Deny)."
-        self.counter.setText(line)
-        self.ucs2.setText(why)
-        self.ucs2.setVisible(bool(why))
-
     # ---- sending -----------------------------------------------------------------------
     def send(self) -> None:
-        if not self.send_button.isEnabled():
+        if not self.send_button.isEnabled() or self._confirm is not None:
             return
         if not self.validate_recipients():
             self.feedback.setStyleSheet(ERR_STYLE)
@@ -242,17 +224,59 @@ class ComposeView(QWidget):
             self.feedback.setStyleSheet(ERR_STYLE)
             self.feedback.setText("Add an account in Settings first.")
             return
-        draft = Draft(account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender.text() or None)
+        draft = Draft(
+            account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender_id.text() or None
+        )
+        try:
+            plan = self.ctx.services.sending.plan(draft)
+        except SmsdeskError as exc:
+            self._send_failed(exc)
+            return
+        if plan.opted_out or plan.confirm:
+            self._ask(plan, draft)
+            return
+        self._queue(draft, plan)
+
+    def _ask(self, plan: SendPlan, draft: Draft) -> None:
+        labels = self.ctx.services.contacts.labels_for(s.number for s in plan.opted_out)
+        dialog = SendConfirmDialog(plan, labels, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_answered.connect(lambda ok: self._answered(ok, plan, draft))
+        self._confirm = dialog
+        dialog.open()
+
+    def _answered(self, ok: bool, plan: SendPlan, draft: Draft) -> None:
+        self._confirm = None
+        if ok:
+            self._queue(dataclasses.replace(draft, skip_opted_out=True), plan)
+        else:
+            self.feedback.setStyleSheet(HINT_STYLE)
+            self.feedback.setText("Not sent.")
+
+    def _queue(self, draft: Draft, plan: SendPlan) -> None:
         self.send_button.setEnabled(False)
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Queuing…")
-        spawn(self.ctx.rt.sender.send(draft), title="Send", on_done=self._sent, on_error=self._send_failed)
+        spawn(
+            self.ctx.services.sending.send(draft),
+            title="Send",
+            on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)),
+            on_error=self._send_failed,
+        )
 
-    def _sent(self, msgs: list[object]) -> None:
+    def _sent(self, msgs: list[object], skipped: int = 0) -> None:
         self.send_button.setEnabled(True)
         self.feedback.setStyleSheet(OK_STYLE)
-        self.feedback.setText(f"Queued {len(msgs)} message{'s' if len(msgs) != 1 else ''}; watch the status below.")
+        left_out = f" Skipped {skipped} opted-out number{'s' if skipped != 1 else ''}." if skipped else ""
+        self.feedback.setText(
+            f"Queued {len(msgs)} message{'s' if len(msgs) != 1 else ''}; watch the status below.{left_out}"
+        )
         self.body.clear()
+        # The numbers stay in the sent list below; an emptied To box means pressing Send
+        # again cannot send the same message to them a second time.
+        self.to.clear()
+        if self.isVisible():
+            self.to.setFocus()  # who the next message goes to is the first thing to type
         self.sig_sent.emit(len(msgs))
 
     def _send_failed(self, exc: BaseException) -> None:

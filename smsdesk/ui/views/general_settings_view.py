@@ -1,4 +1,5 @@
-"""Settings -> General: default country, demo mode, the overdue limit for scheduled sends, theme.
+"""Settings -> General: default country, demo mode, the overdue limit for scheduled sends, from
+how many recipients Send asks first, theme.
 
 The theme applies (and is saved) at once, like View -> Theme; the other fields on Save.
 """
@@ -24,7 +25,7 @@ class GeneralSettingsView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        s = ctx.rt.settings
+        s = ctx.services.settings_file.settings
         self.region = QComboBox()
         self.region.setObjectName("default_region")
         for region in sorted(phonenumbers.SUPPORTED_REGIONS):
@@ -36,6 +37,13 @@ class GeneralSettingsView(QWidget):
         self.overdue.setRange(1, 24 * 60)
         self.overdue.setSuffix(" minutes")
         self.overdue.setValue(s.overdue_limit_minutes)
+        self.confirm = QSpinBox()
+        self.confirm.setObjectName("confirm_send_threshold")
+        self.confirm.setRange(0, 100_000)
+        self.confirm.setSpecialValueText("Never ask")  # shown for 0
+        self.confirm.setSuffix(" recipients or more")
+        self.confirm.setValue(max(0, int(s.confirm_send_threshold)))
+        self.confirm.setToolTip("Send shows how many messages go out and what they may cost, and asks first.")
         self.theme = QComboBox()
         self.theme.setObjectName("theme")
         for mode in theme.MODES:
@@ -51,16 +59,18 @@ class GeneralSettingsView(QWidget):
         form.addRow("Default country for numbers", self.region)
         form.addRow("", self.demo)
         form.addRow("Hold overdue scheduled sends older than", self.overdue)
+        form.addRow("Ask before sending to", self.confirm)
         form.addRow("Theme", self.theme)
         form.addRow("", save)
         form.addRow("", self.saved)
 
     def save(self) -> None:
-        s = self.ctx.rt.settings
+        s = self.ctx.services.settings_file.settings
         s.default_region = self.region.currentData()
         s.demo_mode = self.demo.isChecked()
         s.overdue_limit_minutes = self.overdue.value()
-        self.ctx.rt.save_settings()
+        s.confirm_send_threshold = self.confirm.value()
+        self.ctx.services.settings_file.save()
         self.saved.setText("Saved. Demo mode changes take effect at the next start.")
 
     def _on_theme_mode_changed(self, mode: str) -> None:

@@ -46,16 +46,22 @@ class OptOutsView(QWidget):
         )
         intro.setWordWrap(True)
         intro.setStyleSheet(HINT_STYLE)
-        self.number = QLineEdit(objectName="optout_number")
+        self.number = QLineEdit()
+        self.number.setObjectName("optout_number")
         self.number.setPlaceholderText("Number to opt out, e.g. 07911 123456")
-        self.note = QLineEdit(objectName="optout_note")
+        self.note = QLineEdit()
+        self.note.setObjectName("optout_note")
         self.note.setPlaceholderText("Why (optional, kept in the audit log)")
-        self.add_button = QPushButton("Add", objectName="optout_add")
-        self.remove_button = QPushButton("Remove selected…", objectName="optout_remove")
+        self.add_button = QPushButton("Add")
+        self.add_button.setObjectName("optout_add")
+        self.remove_button = QPushButton("Remove selected…")
+        self.remove_button.setObjectName("optout_remove")
         self.remove_button.setEnabled(False)
-        self.feedback = QLabel(objectName="optout_feedback")
+        self.feedback = QLabel()
+        self.feedback.setObjectName("optout_feedback")
         self.feedback.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS), objectName="optout_table")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("optout_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -92,7 +98,7 @@ class OptOutsView(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        rows = self.ctx.rt.optouts.list()
+        rows = self.ctx.services.optouts.list()
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             values = (r.number, r.name, r.source_label, r.note, local_time(r.created_at))
@@ -120,13 +126,17 @@ class OptOutsView(QWidget):
             self.number.setFocus()
             return
         try:
-            self.ctx.rt.optouts.normalise(raw)
+            self.ctx.services.optouts.normalise(raw)
         except SmsdeskError as exc:
             self._say(str(exc), ERR_STYLE)
             return
         self.add_button.setEnabled(False)
-        spawn(self.ctx.rt.optouts.add(raw, self.note.text()), title="Opt out",
-              on_done=lambda r: self._done(r, True), on_error=self._failed)
+        spawn(
+            self.ctx.services.optouts.add(raw, self.note.text()),
+            title="Opt out",
+            on_done=lambda r: self._done(r, True),
+            on_error=self._failed,
+        )
 
     # ---- remove ------------------------------------------------------------------------
     def confirm_remove(self) -> None:
@@ -134,15 +144,21 @@ class OptOutsView(QWidget):
         if number is None:
             return
         confirm(
-            self, "Remove opt-out",
+            self,
+            "Remove opt-out",
             f"Allow messages to {number} again?\n\nOnly do this if they asked to receive messages again "
             "(for example by texting START). The change is recorded in the audit log.",
-            lambda: self.remove(number), name="confirm_remove_optout",
+            lambda: self.remove(number),
+            name="confirm_remove_optout",
         )
 
     def remove(self, number: str) -> None:
-        spawn(self.ctx.rt.optouts.remove(number), title="Remove opt-out",
-              on_done=lambda r: self._done(r, False), on_error=self._failed)
+        spawn(
+            self.ctx.services.optouts.remove(number),
+            title="Remove opt-out",
+            on_done=lambda r: self._done(r, False),
+            on_error=self._failed,
+        )
 
     # ---- results -----------------------------------------------------------------------
     def _done(self, result: OptOutResult, added: bool) -> None:

@@ -2,7 +2,8 @@
 
 The dialog never saves by itself: Save emits :attr:`ScheduleDialog.sig_submitted` with the
 form's values and the owning view runs the service call; on success the view closes the
-dialog, on failure it shows the reason here and the person can fix it (no modal loop).
+dialog, on failure it shows the reason here and the person can fix it (no modal loop). The
+message box and its counter are Compose's (``ui/widgets/message_editor.py``).
 """
 
 from __future__ import annotations
@@ -19,23 +20,35 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QPlainTextEdit,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from smsdesk.domain.models import Account
 from smsdesk.domain.schedule import WEEKDAY_NAMES, Recurrence, ScheduleItem, to_local
+from smsdesk.ui.widgets.interval_spin import IntervalSpin
+from smsdesk.ui.widgets.labels import WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
 COMMON_ZONES = (
-    "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "America/New_York",
-    "America/Chicago", "America/Denver", "America/Los_Angeles", "Australia/Sydney", "Asia/Kolkata",
-    "Asia/Singapore", "Africa/Johannesburg", "Africa/Nairobi", "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Africa/Johannesburg",
+    "Africa/Nairobi",
+    "UTC",
 )
-KIND_LABELS = (("once", "Once"), ("daily", "Every day"), ("weekly", "Every week on…"), ("monthly", "Every month"))
+KIND_LABELS = (("once", "Once"), ("daily", "Daily"), ("weekly", "Weekly, on…"), ("monthly", "Monthly"))
+UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 ERR = "color: #b3261e;"
 
 
@@ -54,20 +67,23 @@ class ScheduleDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.item = item
+        self._accounts = {acct.id: acct for acct in accounts}
         self._month_day: int | None = None  # editing keeps a monthly send on its day (31st stays 31st)
         self.setObjectName("schedule_dialog")
         self.setWindowTitle("Edit scheduled send" if item else "Schedule a send")
         self.setMinimumWidth(520)
         self.account = QComboBox()
         self.account.setObjectName("account")
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account.setMinimumContentsLength(24)  # a long account name must not widen the dialog
         for acct in accounts:
             self.account.addItem(acct.name, acct.id)
         self.to = QLineEdit()
         self.to.setObjectName("to")
         self.to.setPlaceholderText("07911 123456, +44 7911 123457")
-        self.body = QPlainTextEdit()
-        self.body.setObjectName("body")
+        self.body = MessageEdit(objectName="body")
         self.body.setFixedHeight(90)
+        self.counter = MessageCounter(objectName="counter")
         self.when = QDateTimeEdit()
         self.when.setObjectName("when")
         self.when.setCalendarPopup(True)
@@ -81,9 +97,9 @@ class ScheduleDialog(QDialog):
         self.kind.setObjectName("kind")
         for key, label in KIND_LABELS:
             self.kind.addItem(label, key)
-        self.interval = QSpinBox()
+        self.interval = IntervalSpin()
+        self.interval.setObjectName("interval")
         self.interval.setRange(1, 52)
-        self.interval.setPrefix("every ")
         self.days = [QCheckBox(name.capitalize()) for name in WEEKDAY_NAMES]
         days_row = QHBoxLayout()
         days_row.setContentsMargins(0, 0, 0, 0)
@@ -97,18 +113,15 @@ class ScheduleDialog(QDialog):
         repeat_row.addWidget(self.interval)
         repeat = QWidget()
         repeat.setLayout(repeat_row)
-        self.hint = QLabel()
-        self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
+        self.hint = WrapLabel(objectName="hint")
+        self.error = WrapLabel(objectName="error")
         self.error.setStyleSheet(ERR)
 
         form = QFormLayout()
         form.addRow("Account", self.account)
         form.addRow("To", self.to)
         form.addRow("Message", self.body)
+        form.addRow("", self.counter)
         form.addRow("Send at", self.when)
         form.addRow("Time zone", self.zone)
         form.addRow("Repeat", repeat)
@@ -124,8 +137,11 @@ class ScheduleDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.account.currentIndexChanged.connect(self._account_changed)
         self._fill(item, recipients or [])
         self._kind_changed()
+        self._account_changed()
+        self.counter.follow(self.body)
 
     def _fill(self, item: ScheduleItem | None, recipients: list[str]) -> None:
         if item is None:
@@ -140,8 +156,10 @@ class ScheduleDialog(QDialog):
         if item.kind == "bulk":
             # Each recipient's text was rendered from the import's template and their row: a
             # change here would be saved but never sent, so it cannot be made here at all.
-            why = ("A bulk send's text is personalised for each recipient from its import. To change the "
-                   "text or the recipients, cancel this send and import the file again.")
+            why = (
+                "A bulk send's text is personalised for each recipient from its import. To change the "
+                "text or the recipients, cancel this send and import the file again."
+            )
             for field in (self.to, self.body):
                 field.setReadOnly(True)
                 field.setToolTip(why)
@@ -159,12 +177,15 @@ class ScheduleDialog(QDialog):
         for d in item.recurrence.weekdays:
             self.days[d].setChecked(True)
 
+    def _account_changed(self) -> None:
+        acct = self._accounts.get(self.account.currentData())
+        self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if acct is not None else None)
+
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
         self.days_widget.setVisible(kind == "weekly")
         self.interval.setVisible(kind != "once")
-        suffix = {"daily": " days", "weekly": " weeks", "monthly": " months"}.get(kind, "")
-        self.interval.setSuffix(suffix)
+        self.interval.set_unit(UNITS.get(kind, "week"))
         if kind == "weekly" and not any(b.isChecked() for b in self.days):
             self.days[self.when.date().dayOfWeek() - 1].setChecked(True)
 

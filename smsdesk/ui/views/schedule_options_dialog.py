@@ -46,8 +46,10 @@ class ScheduleOptionsDialog(QDialog):
         self.quiet = QLineEdit()
         self.quiet.setObjectName("quiet_hours")
         self.quiet.setPlaceholderText("e.g. 21:00-08:00 (empty: off)")
-        quiet_help = QLabel("In each recipient's own time zone (from the number). Messages due inside the "
-                            "window wait until it ends; the queue says why.")
+        quiet_help = QLabel(
+            "In each recipient's own time zone (from the number). Messages due inside the "
+            "window wait until it ends; the queue says why."
+        )
         quiet_help.setWordWrap(True)
         self.provider_side = QCheckBox("Let the provider hold one-off scheduled sends")
         self.provider_side.setObjectName("provider_side")
@@ -88,10 +90,14 @@ class ScheduleOptionsDialog(QDialog):
     def _submit(self) -> None:
         acct = self._current()
         on = self.provider_side.isChecked()
-        if on and not self.provider.wanted(acct) and not self.provider.svc.accounts.spec(acct).caps.cancel:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Provider cannot cancel", self.provider.notice(acct)
-                              + "\n\nSwitch provider-side scheduling on anyway?",
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        if on and not self.provider.wanted(acct) and not self.provider.can_cancel(acct):
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Provider cannot cancel",
+                self.provider.notice(acct) + "\n\nSwitch provider-side scheduling on anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                self,
+            )
             box.setObjectName("confirm_no_cancel")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.setDefaultButton(QMessageBox.StandardButton.No)

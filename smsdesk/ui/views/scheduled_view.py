@@ -28,36 +28,39 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.events import Changes
 from smsdesk.domain.schedule import ScheduleItem, counts_text, to_local, to_utc
 from smsdesk.services.scheduler import ScheduleRequest
+from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
-from smsdesk.ui.models.schedule_model import ScheduleModel
+from smsdesk.ui.models.schedule_model import COLUMNS, MESSAGE_COL, NOTE_COL, ScheduleModel
 from smsdesk.ui.views.schedule_dialog import ScheduleDialog
 from smsdesk.ui.views.schedule_options_dialog import ScheduleOptionsDialog
+from smsdesk.ui.widgets.labels import ElideLabel
 
-BANNER_STYLE = "QFrame#held_banner { background: #fff4e0; border: 1px solid #e0a040; border-radius: 4px; }"
-BANNER_TEXT = "color: #5a3a00;"
+SKIP_TIP = "Drop this run; a repeat keeps its later runs"
+SKIP_ONE_OFF = "A one-off send has no later run to keep: use Cancel to drop it."
+# Widest a column other than the message and the note gets before its text is elided.
+COLUMN_CAP = 180
 
 
 class ScheduledView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.svc = ctx.rt.scheduler
+        self.svc = ctx.services.scheduler
         self.setObjectName("ScheduledView")
         self.dialog: ScheduleDialog | None = None
         self.options: ScheduleOptionsDialog | None = None
 
         self.banner = QFrame()
         self.banner.setObjectName("held_banner")
-        self.banner.setStyleSheet(BANNER_STYLE)
         self.banner_text = QLabel()
         self.banner_text.setWordWrap(True)
-        self.banner_text.setStyleSheet(BANNER_TEXT)
         self.banner_button = QPushButton("Review")
         self.banner_button.clicked.connect(self.select_first_held)
         row = QHBoxLayout(self.banner)
         row.addWidget(self.banner_text, 1)
         row.addWidget(self.banner_button)
+        theme.set_banner(self.banner, "warn")
         self.banner.hide()
 
         self.new_button = self._button("New…", "new", self.new_item, "Schedule a send")
@@ -65,22 +68,32 @@ class ScheduledView(QWidget):
         self.send_now_button = self._button("Send now", "send_now", self.send_now, "Send it now (confirms a held send)")
         self.pause_button = self._button("Pause", "pause", self.pause, "Stop it (or what is left of a run)")
         self.resume_button = self._button("Resume", "resume", self.resume, "Carry on")
-        self.skip_button = self._button("Skip run", "skip", self.confirm_skip, "Drop this run; a repeat keeps its later runs")
-        self.cancel_button = self._button("Cancel…", "cancel", self.confirm_cancel, "Cancel it and what has not gone yet")
-        self.options_button = self._button("Options…", "options", self.open_options,
-                                           "Quiet hours and provider-side scheduling per account")
+        self.skip_button = self._button("Skip run", "skip", self.confirm_skip, SKIP_TIP)
+        self.cancel_button = self._button(
+            "Cancel…", "cancel", self.confirm_cancel, "Cancel it and what has not gone yet"
+        )
+        self.options_button = self._button(
+            "Options…", "options", self.open_options, "Quiet hours and provider-side scheduling per account"
+        )
         self.show_finished = QCheckBox("Show finished")
         self.show_finished.setObjectName("show_finished")
         self.show_finished.toggled.connect(self._toggle_finished)
         bar = QHBoxLayout()
-        for b in (self.new_button, self.edit_button, self.send_now_button, self.pause_button,
-                  self.resume_button, self.skip_button, self.cancel_button):
+        for b in (
+            self.new_button,
+            self.edit_button,
+            self.send_now_button,
+            self.pause_button,
+            self.resume_button,
+            self.skip_button,
+            self.cancel_button,
+        ):
             bar.addWidget(b)
         bar.addStretch(1)
         bar.addWidget(self.show_finished)
         bar.addWidget(self.options_button)
 
-        self.model = ScheduleModel(self.svc)
+        self.model = ScheduleModel(self.svc, ctx.services.contacts)
         self.table = QTableView()
         self.table.setObjectName("queue")
         self.table.setModel(self.model)
@@ -90,17 +103,16 @@ class ScheduledView(QWidget):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # The message gets a sensible width; the note (why it waits or is held) takes the rest.
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(6, 260)
-        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
+        # Widths are shared out by _fit_columns (every header readable, the rest to the message
+        # and the note); a person can still drag them.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(24)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
-        self.history_title = QLabel("History")
+        self.history_title = ElideLabel("History")  # a long repeat rule and zone must not widen the window
         self.history_title.setObjectName("history_title")
         self.detail = QLabel()
         self.detail.setObjectName("detail")
@@ -125,7 +137,7 @@ class ScheduledView(QWidget):
         self.feedback.setWordWrap(True)
         self.empty = QLabel("Nothing is scheduled. Press New… (or use smsdesk send --at) to schedule a send.")
         self.empty.setObjectName("empty")
-        self.empty.setStyleSheet("color: palette(mid);")
+        theme.set_tone(self.empty, "muted")
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -152,7 +164,7 @@ class ScheduledView(QWidget):
 
     # ---- refresh -----------------------------------------------------------------------------
     def _on_changes(self, changes: Changes) -> None:
-        if changes.queue or changes.accounts or changes.everything or changes.message_ids:
+        if changes.queue or changes.accounts or changes.everything or changes.message_ids or changes.contacts:
             self._reload_timer.start()
 
     def _reload_if_shown(self) -> None:
@@ -182,10 +194,37 @@ class ScheduledView(QWidget):
         self.banner.setVisible(held > 0)
         self.banner_text.setText(
             f"{held} scheduled send{'s' if held != 1 else ''} fell due while smsdesk was not running and "
-            f"{'are' if held != 1 else 'is'} held. Check each one, then Send now or Skip run."
+            f"{'are' if held != 1 else 'is'} held. Check each one, then Send now, Skip run (a repeating send) "
+            "or Cancel."
         )
         self.empty.setVisible(self.model.rowCount() == 0)
         self._selection_changed()
+        self._fit_columns()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Every header in full within the table's width: short columns get what their text
+        needs (up to :data:`COLUMN_CAP`, then it is elided), the note what it needs up to
+        two-fifths of the rest, and the message everything left."""
+        header = self.table.horizontalHeader()
+        fm = header.fontMetrics()
+
+        def head(col: int) -> int:
+            return fm.horizontalAdvance(COLUMNS[col]) + 2 * fm.averageCharWidth() + 12
+
+        widths: dict[int, int] = {}
+        for col in range(len(COLUMNS)):
+            if col not in (MESSAGE_COL, NOTE_COL):
+                widths[col] = max(head(col), min(self.table.sizeHintForColumn(col), COLUMN_CAP))
+        rest = self.table.viewport().width() - sum(widths.values())
+        note = max(head(NOTE_COL), min(self.table.sizeHintForColumn(NOTE_COL), int(rest * 0.4)))
+        widths[NOTE_COL] = note
+        widths[MESSAGE_COL] = max(head(MESSAGE_COL), rest - note)
+        for col, width in widths.items():
+            header.resizeSection(col, width)
 
     def selected(self) -> ScheduleItem | None:
         rows = self.table.selectionModel().selectedRows()
@@ -215,7 +254,9 @@ class ScheduledView(QWidget):
         self.send_now_button.setEnabled(state in ("scheduled", "paused", "held"))
         self.pause_button.setEnabled(state in ("scheduled", "held", "running") and not at_provider)
         self.resume_button.setEnabled(state == "paused")
-        self.skip_button.setEnabled(state in ("held", "scheduled", "paused") and not at_provider)
+        one_off = bool(it and not it.recurrence.repeats)
+        self.skip_button.setEnabled(state in ("held", "scheduled", "paused") and not at_provider and not one_off)
+        self.skip_button.setToolTip(SKIP_ONE_OFF if one_off else SKIP_TIP)
         self.cancel_button.setEnabled(state in ("scheduled", "paused", "held", "running"))
         self._show_history(it)
 
@@ -247,7 +288,7 @@ class ScheduledView(QWidget):
         self._open_dialog(it)
 
     def _open_dialog(self, item: ScheduleItem | None) -> None:
-        accounts = self.ctx.rt.accounts.all()
+        accounts = self.ctx.services.accounts.all()
         recipients = self.svc.recipients(item.id) if item else []
         dialog = ScheduleDialog(accounts, self.svc.default_zone(), item, recipients, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -261,7 +302,7 @@ class ScheduledView(QWidget):
 
     def _quiet_hint(self, dialog: ScheduleDialog) -> None:
         v = dialog.values()
-        numbers = [r.number for r in map(self.ctx.rt.sender.check_recipient, v["recipients"]) if r.number]
+        numbers = [r.number for r in map(self.ctx.services.sending.check_recipient, v["recipients"]) if r.number]
         if v["account_id"] is None or not numbers:
             return
         try:
@@ -273,14 +314,16 @@ class ScheduledView(QWidget):
 
     def _submit(self, dialog: ScheduleDialog, item: ScheduleItem | None, before: list[str], v: dict[str, Any]) -> None:
         if item is None:
-            req = ScheduleRequest(v["account_id"], v["recipients"], v["text"], v["when"], zone=v["zone"],
-                                  recurrence=v["recurrence"])
+            req = ScheduleRequest(
+                v["account_id"], v["recipients"], v["text"], v["when"], zone=v["zone"], recurrence=v["recurrence"]
+            )
             coro = self.svc.create(req)
         else:
             orig_wall = to_local(item.next_run, item.zone).replace(tzinfo=None) if item.next_run else item.first_local
             timing = v["when"] != orig_wall or v["zone"] != item.zone or v["recurrence"] != item.recurrence
             coro = self.svc.edit(
-                item.id, item.version,
+                item.id,
+                item.version,
                 text=v["text"] if v["text"] != item.body else None,
                 recipients=v["recipients"] if v["recipients"] != before and item.kind != "bulk" else None,
                 when=v["when"] if timing else None,
@@ -297,7 +340,7 @@ class ScheduledView(QWidget):
         spawn(coro, title="Scheduled send", on_done=done, on_error=lambda exc: dialog.show_error(str(exc)))
 
     def open_options(self) -> None:
-        dialog = ScheduleOptionsDialog(self.ctx.rt.accounts.all(), self.svc.provider, self)
+        dialog = ScheduleOptionsDialog(self.ctx.services.accounts.all(), self.svc.provider, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         prov = self.svc.provider
 
@@ -306,8 +349,12 @@ class ScheduledView(QWidget):
             await prov.set_opt_in(account_id, on, acknowledged)
 
         def submitted(account_id: int, quiet: str, on: bool, acknowledged: bool) -> None:
-            spawn(save(account_id, quiet, on, acknowledged), title="Scheduling options",
-                  on_done=lambda _r: dialog.accept(), on_error=lambda exc: dialog.show_error(str(exc)))
+            spawn(
+                save(account_id, quiet, on, acknowledged),
+                title="Scheduling options",
+                on_done=lambda _r: dialog.accept(),
+                on_error=lambda exc: dialog.show_error(str(exc)),
+            )
 
         dialog.sig_submitted.connect(submitted)
         self.options = dialog
@@ -317,12 +364,12 @@ class ScheduledView(QWidget):
     # ---- actions -----------------------------------------------------------------------------
     def _run(self, coro: Any, ok: str) -> None:
         def done(result: Any) -> None:
-            self.feedback.setStyleSheet("")
+            theme.set_tone(self.feedback, "")
             self.feedback.setText(result if isinstance(result, str) else ok)
             self.reload()
 
         def failed(exc: BaseException) -> None:
-            self.feedback.setStyleSheet("color: #b3261e;")
+            theme.set_tone(self.feedback, "error")
             self.feedback.setText(str(exc))
             self.reload()
 
@@ -344,8 +391,9 @@ class ScheduledView(QWidget):
             self._run(self.svc.resume(it.id), f"#{it.id} resumed.")
 
     def _confirm(self, name: str, title: str, text: str, action: Any) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self
+        )
         box.setObjectName(name)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setDefaultButton(QMessageBox.StandardButton.No)
@@ -357,20 +405,31 @@ class ScheduledView(QWidget):
         it = self.selected()
         if it is None:
             return
-        what = "the rest of this run (messages already handed to the provider still go)" if it.state == "running" \
+        what = (
+            "the rest of this run (messages already handed to the provider still go)"
+            if it.state == "running"
             else f"the send to {it.recipient_count} recipient(s)"
+        )
         if it.recurrence.repeats:
             what += " and every later run"
-        self._confirm("confirm_cancel", "Cancel scheduled send", f"Cancel {what}? This cannot be undone.",
-                      lambda: self._run(self.svc.cancel(it.id), "Cancelled."))
+        self._confirm(
+            "confirm_cancel",
+            "Cancel scheduled send",
+            f"Cancel {what}? This cannot be undone.",
+            lambda: self._run(self.svc.cancel(it.id), "Cancelled."),
+        )
 
     def confirm_skip(self) -> None:
         it = self.selected()
         if it is None:
             return
         after = "Its next run stays." if it.recurrence.repeats else "It is a one-off, so nothing will be sent."
-        self._confirm("confirm_skip", "Skip this run", f"Skip this run of #{it.id}? {after}",
-                      lambda: self._run(self.svc.skip(it.id), "Skipped."))
+        self._confirm(
+            "confirm_skip",
+            "Skip this run",
+            f"Skip this run of #{it.id}? {after}",
+            lambda: self._run(self.svc.skip(it.id), "Skipped."),
+        )
 
 
 def _parse(text: str) -> Any:

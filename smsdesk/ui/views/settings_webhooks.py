@@ -1,10 +1,13 @@
-"""Settings -> Webhooks: the public tunnel, each account's URL to paste, and the delivery log.
+"""Settings -> Webhooks: how each account's receipts and replies reach smsdesk, and the details.
 
-What a person needs to set up a provider's callbacks: the tunnel's state (starting / up /
-down) and public URL; for each account, the exact webhook URL (with its token) and whether
-statuses arrive by webhook or by polling; and the recent deliveries, accepted or rejected
-with the reason, to debug a provider's dashboard settings. Refreshes from the event bus
-(``Changes.webhooks`` / ``accounts``); all work goes through the runtime's services.
+At the top, one line per account says in plain words how its delivery receipts and replies
+arrive now (the built-in sandbox, a tunnel, polling, a relay), or that they do not yet and
+what to do; the line comes from ``ReceptionService.reception`` (this view knows nothing of
+providers, tunnels or pollers). A closed "Details" section holds what a person setting up a
+provider's callbacks needs: the receiver's and sandbox's addresses, the tunnel (state,
+public URL, start and stop), each account's exact webhook URL (with its token) to paste, and
+the recent deliveries with their HTTP answers. Refreshes from the event bus
+(``Changes.webhooks`` / ``accounts``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -32,52 +36,84 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smsdesk.receiver.types import is_loopback
+from smsdesk.services.reception import Reception, Route
+from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
+from smsdesk.ui.collapsible import Collapsible
 from smsdesk.ui.context import UiContext
-from smsdesk.webhook.types import is_loopback
 
-KINDS = [("none", "No tunnel (local only; pollable providers are polled)"), ("ngrok", "ngrok"),
-         ("command", "Command (e.g. cloudflared)")]
-STATE_TEXT = {
-    "off": ("Off", "#7a7a7a"),
-    "starting": ("Starting…", "#b8860b"),
-    "up": ("Up", "#2e7d32"),
-    "down": ("Down", "#c62828"),
+KINDS = [
+    ("none", "No tunnel (local only; pollable providers are polled)"),
+    ("ngrok", "ngrok"),
+    ("command", "Command (e.g. cloudflared)"),
+]
+STATE_TEXT = {  # tunnel state -> (words, tone)
+    "off": ("Off", "muted"),
+    "starting": ("Starting…", "warn"),
+    "up": ("Up", "ok"),
+    "down": ("Down", "error"),
 }
-OUTCOME_COLOR = {"accepted": "#2e7d32", "duplicate": "#7a7a7a", "rejected": "#c62828"}
+OUTCOME_TONE = {"accepted": "ok", "duplicate": "muted", "rejected": "error"}
 # What processing made of an accepted delivery (webhook_events.state), in words.
 PROCESSING_TEXT = {
-    "pending": ("processing…", "#7a7a7a"),
-    "processed": ("processed", "#2e7d32"),
-    "waiting": ("waiting for its message", "#b8860b"),
-    "failed": ("failed", "#c62828"),
+    "pending": ("processing…", "muted"),
+    "processed": ("processed", "ok"),
+    "waiting": ("waiting for its message", "warn"),
+    "failed": ("failed", "error"),
 }
 LOG_COLUMNS = ["Time", "Account", "Result", "HTTP", "Processing", "Reason"]
 DEFAULT_COMMAND = "cloudflared tunnel --no-autoupdate --url {local}"
+ROUTE_TONE = {Route.NOT_YET: "warn", Route.OFF: "muted"}
 
 
 class WebhooksSettingsView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.rt = ctx.rt
+        self.services = ctx.services
+        self._build_reception_box()
         self._build_tunnel_box()
-        self._build_accounts_box()
+        self._build_urls_box()
         self._build_log_box()
+        details = QWidget()
+        dl = QVBoxLayout(details)
+        dl.setContentsMargins(0, 0, 0, 0)
+        dl.addWidget(self.tunnel_box)
+        dl.addWidget(self.urls_box)
+        dl.addWidget(self.log_box)
+        self.details = Collapsible("Details", details, name="details")
+        self.details.toggle.setToolTip("The receiver, the public tunnel, webhook URLs and recent deliveries")
+        content = QWidget()
+        cl = QVBoxLayout(content)
+        cl.addWidget(self.reception_box)
+        cl.addWidget(self.details)
+        cl.addStretch(1)
+        # Details open make the page long: it scrolls rather than growing the window.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.tunnel_box)
-        layout.addWidget(self.accounts_box, 3)
-        layout.addWidget(self.log_box, 3)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         ctx.bridge.sig_changed.connect(self._on_changes)
+        theme.ensure(ctx).sig_applied.connect(lambda _scheme: self.refresh())
         self.refresh()
 
     # ---- building ----------------------------------------------------------------------
     def _build_tunnel_box(self) -> None:
-        s = self.rt.settings
+        s = self.services.settings_file.settings
         self.tunnel_box = QGroupBox("Receiver and public tunnel")
         self.local_url = QLabel()
         self.local_url.setObjectName("local_url")
+        self.local_url.setWordWrap(True)  # a receiver error can be long: wrap, never widen the window
         self.local_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.local_url.setWordWrap(True)
+        self.sandbox_url = QLabel()
+        self.sandbox_url.setObjectName("sandbox_url")
+        self.sandbox_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.kind = QComboBox()
         self.kind.setObjectName("tunnel_kind")
         for key, label in KINDS:
@@ -118,12 +154,11 @@ class WebhooksSettingsView(QWidget):
         public_row.addWidget(self.copy_public)
         self.detail = QLabel()
         self.detail.setObjectName("tunnel_detail")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setWordWrap(True)
-        self.relay_note = QLabel()
-        self.relay_note.setObjectName("relay_note")
-        self.relay_note.setWordWrap(True)
         form = QFormLayout(self.tunnel_box)
         form.addRow("Receiver (this computer)", self.local_url)
+        form.addRow("Built-in sandbox", self.sandbox_url)
         form.addRow("Tunnel", self.kind)
         form.addRow("Command", self.command)
         form.addRow("ngrok authtoken", self.token)
@@ -131,31 +166,61 @@ class WebhooksSettingsView(QWidget):
         form.addRow("State", self.state)
         form.addRow("Public URL", public_row)
         form.addRow("", self.detail)
-        form.addRow("", self.relay_note)
         self._form = form
         self._sync_kind()
 
-    def _build_accounts_box(self) -> None:
-        self.accounts_box = QGroupBox("Webhook URL for each account (paste it in the provider's dashboard)")
-        self.accounts = QTableWidget(0, 4)
-        self.accounts.setObjectName("account_urls")
-        self.accounts.setHorizontalHeaderLabels(["Account", "Statuses and replies", "Webhook URL", ""])
+    def _build_reception_box(self) -> None:
+        self.reception_box = QGroupBox("How receipts and replies reach smsdesk")
+        self.accounts = QTableWidget(0, 3)
+        self.accounts.setObjectName("reception")
+        self.accounts.setHorizontalHeaderLabels(["Account", "How they arrive now", ""])
         _table_defaults(self.accounts)
-        self.accounts.setWordWrap(False)  # a long token URL is elided; the tooltip and Copy have it all
-        self.accounts.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.accounts.setWordWrap(True)  # a sentence per account: wrapped, never widening the window
+        self.accounts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.accounts.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.accounts.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         header = self.accounts.horizontalHeader()
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # Wrapped lines change height with the width: the rows and the table follow, the page scrolls.
+        header.sectionResized.connect(lambda *_: self._fit_height(self.accounts))
+        # A relay (smsdesk serve) on this data folder receives for this window: said up here.
+        self.relay_note = QLabel()
+        self.relay_note.setObjectName("relay_note")
+        self.relay_note.setWordWrap(True)
+        intro = QLabel(
+            "Delivery receipts say whether a message reached the phone; replies are the texts people send back."
+        )
+        intro.setWordWrap(True)
+        theme.set_tone(intro, "muted")
+        layout = QVBoxLayout(self.reception_box)
+        layout.addWidget(intro)
+        layout.addWidget(self.relay_note)
+        layout.addWidget(self.accounts)
+
+    def _build_urls_box(self) -> None:
+        self.urls_box = QGroupBox("Webhook URL for each account (paste it in the provider's dashboard)")
+        self.urls = QTableWidget(0, 3)
+        self.urls.setObjectName("account_urls")
+        self.urls.setHorizontalHeaderLabels(["Account", "Webhook URL", ""])
+        _table_defaults(self.urls)
+        self.urls.setMinimumHeight(120)
+        self.urls.setWordWrap(False)  # a long token URL is elided; the tooltip and Copy have it all
+        self.urls.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.urls.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.auth_note = QLabel()
         self.auth_note.setObjectName("auth_note")
         self.auth_note.setWordWrap(True)
-        layout = QVBoxLayout(self.accounts_box)
-        layout.addWidget(self.accounts)
+        layout = QVBoxLayout(self.urls_box)
+        layout.addWidget(self.urls)
         layout.addWidget(self.auth_note)
 
     def _build_log_box(self) -> None:
         self.log_box = QGroupBox("Recent deliveries")
         self.log = QTableWidget(0, len(LOG_COLUMNS))
         self.log.setObjectName("webhook_log")
+        self.log.setMinimumHeight(200)
         self.log.setHorizontalHeaderLabels(LOG_COLUMNS)
         _table_defaults(self.log)
         self.log.horizontalHeader().setSectionResizeMode(len(LOG_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
@@ -174,32 +239,33 @@ class WebhooksSettingsView(QWidget):
             if label is not None:
                 label.setVisible(kind == wanted)
         if kind == "ngrok" and hasattr(self, "_form"):
-            has = self.rt.tunnel.has_ngrok_token()
+            has = self.services.tunnel.has_ngrok_token()
             self.token.setPlaceholderText(
-                "an authtoken is stored in the keyring (paste a new one to replace it)" if has
+                "an authtoken is stored in the keyring (paste a new one to replace it)"
+                if has
                 else "paste your ngrok authtoken (kept in the system keyring)"
             )
 
     def apply(self) -> None:
         """Save the tunnel settings (the token to the keyring) and (re)start the tunnel."""
-        s = self.rt.settings
+        s = self.services.settings_file.settings
         s.tunnel_kind = self.kind.currentData()
         if s.tunnel_kind == "command" and not self.command.text().strip():
             self.command.setText(DEFAULT_COMMAND)
         s.tunnel_command = self.command.text().strip()
-        self.rt.save_settings()
+        self.services.settings_file.save()
         token = self.token.text().strip()
         self.token.clear()
 
         async def go() -> None:
             if token:  # the keyring is a blocking D-Bus call: not on the GUI thread
-                await asyncio.to_thread(self.rt.tunnel.set_ngrok_token, token)
-            await self.rt.tunnel.start()
+                await asyncio.to_thread(self.services.tunnel.set_ngrok_token, token)
+            await self.services.tunnel.start()
 
         spawn(go(), title="Start the tunnel", on_done=lambda _r: self.refresh())
 
     def stop_tunnel(self) -> None:
-        spawn(self.rt.tunnel.stop(), title="Stop the tunnel", on_done=lambda _r: self.refresh())
+        spawn(self.services.tunnel.stop(), title="Stop the tunnel", on_done=lambda _r: self.refresh())
 
     def _copy(self, text: str) -> None:
         if text:
@@ -216,17 +282,20 @@ class WebhooksSettingsView(QWidget):
         self._refresh_log()
 
     def _refresh_tunnel(self) -> None:
-        rt = self.rt
-        host = rt.settings.receiver_host or "127.0.0.1"
-        local = rt.status.receiver_url or rt.status.receiver_error or "not running"
+        services = self.services
+        host = services.settings_file.settings.receiver_host or "127.0.0.1"
+        status = services.reception.status()
+        local = status.receiver_url or status.receiver_error or "not running"
         # By address, not spelling: 127.0.0.2 and [::1] are this computer too, 0.0.0.0 is not.
         note = "" if is_loopback(host) else f"  ⚠ listening on {host}: reachable from other computers"
         self.local_url.setText(local + note)
-        st = rt.tunnel.status
-        text, color = STATE_TEXT.get(st.state.value, (st.state.value, "#7a7a7a"))
+        self.sandbox_url.setText(status.sandbox_url or "not running (demo mode is off)")
+        st = services.tunnel.status
+        text, tone = STATE_TEXT.get(st.state.value, (st.state.value, "muted"))
         if st.kind == "none":
             text = "Off (no tunnel chosen)"
-        self.state.setText(f'<span style="color:{color}">●</span> {text}')
+        colour = theme.color(tone).name()
+        self.state.setText(f'<span style="color:{colour}">●</span> {text}')
         self.public_url.setText(st.public_url if st.state.value == "up" else "")
         self.public_url.setPlaceholderText("appears when the tunnel is up")
         self.copy_public.setEnabled(bool(self.public_url.text()))
@@ -243,84 +312,100 @@ class WebhooksSettingsView(QWidget):
 
     def _refresh_relay(self) -> None:
         """A relay (``smsdesk serve``) on this database receives and polls; say so."""
-        rt = self.rt
-        relay = rt.watch.relay if not rt.is_relay else None
+        relay = self.services.reception.relay()
         if relay is None:
             self.relay_note.setVisible(False)
             return
-        text = f"{rt.watch.relay_text()} is receiving and polling for this database; this window shows what it records."
-        tunnel, public = relay.get("tunnel") or "none", relay.get("public_url") or ""
+        text = f"{relay.who} is receiving and polling for this database; this window shows what it records."
+        tunnel, public = relay.tunnel, relay.public_url
+        receiver = relay.receiver or "this computer"
         if public:
-            text += f" Its tunnel is up: {public}"
+            text += " Its tunnel is up."
         elif tunnel != "none":
             text += f" Its tunnel is {tunnel}."
         else:
-            text += f" It has no tunnel; it listens on {relay.get('receiver') or 'this computer'}."
+            text += " It has no tunnel: only this computer can reach it."
         self.relay_note.setText(text)
+        # The addresses are details: in the tooltip, not the sentence.
+        self.relay_note.setToolTip(f"Its receiver: {receiver}" + (f"\nIts public URL: {public}" if public else ""))
         self.relay_note.setVisible(True)
 
     def _refresh_accounts(self) -> None:
-        rt = self.rt
-        accounts = rt.accounts.all()
-        relay = rt.watch.relay_text() if not rt.is_relay else ""
-        self.accounts.setRowCount(len(accounts))
-        for row, account in enumerate(accounts):
-            public = bool(rt.accounts.public_base.get(account.id))
-            url = rt.accounts.webhook_url(account, public=public)
-            caps = rt.accounts.spec(account).caps
-            poll = rt.polling.state.get(account.id)
-            if account.provider == "sandbox":
-                how = "Webhook (built-in sandbox, on this computer)"
-            elif not caps.webhooks:
-                how = "Polling (the provider has no webhooks)"
-            elif public:
-                how = "Webhook through the relay's tunnel" if relay and not rt.tunnel.is_up() else "Webhook through the tunnel"
-            elif relay and (caps.status_poll or caps.inbound_poll):
-                how = f"Polled by {relay}"
-            elif caps.status_poll or caps.inbound_poll:
-                how = "Polling until a tunnel is up"
-            else:
-                how = "Webhook: needs a tunnel (local URL only)"
-            if poll is not None and poll.last_error:
-                how += f" — last poll failed: {poll.last_error}"
+        accounts = self.services.accounts.all()
+        answers = [(account, self.services.reception.reception(account)) for account in accounts]
+        self.accounts.setRowCount(len(answers))
+        self.urls.setRowCount(len(answers))
+        for row, (account, r) in enumerate(answers):
             self.accounts.setItem(row, 0, QTableWidgetItem(account.name))
-            self.accounts.setItem(row, 1, QTableWidgetItem(how))
-            url_item = QTableWidgetItem(url if caps.webhooks or account.provider == "sandbox" else "—")
-            url_item.setToolTip(url)
-            self.accounts.setItem(row, 2, url_item)
-            button = QPushButton("Copy URL")
-            button.setObjectName(f"copy_url_{account.id}")
-            button.setEnabled(bool(caps.webhooks))
-            button.clicked.connect(lambda _c=False, u=url: self._copy(u))
-            self.accounts.setCellWidget(row, 3, button)
-        self.accounts.resizeColumnToContents(0)
-        self.accounts.resizeColumnToContents(1)
+            how = QTableWidgetItem(r.text)
+            how.setToolTip(r.detail or r.text)
+            tone = ROUTE_TONE.get(r.route) or ("warn" if r.problem else "")
+            if tone:
+                how.setForeground(theme.color(tone))
+            self.accounts.setItem(row, 1, how)
+            if r.paste:  # only where a person has a URL to paste
+                self.accounts.setCellWidget(row, 2, self._copy_button(account.id, r, "copy_reception"))
+            else:
+                self.accounts.removeCellWidget(row, 2)
+            self.urls.setItem(row, 0, QTableWidgetItem(account.name))
+            url_item = QTableWidgetItem(r.webhook_url or "—")
+            url_item.setToolTip(r.webhook_url or "This account's provider does not call in: smsdesk asks it.")
+            self.urls.setItem(row, 1, url_item)
+            self.urls.setCellWidget(row, 2, self._copy_button(account.id, r, "copy_url"))
+        self.urls.resizeColumnToContents(0)
+        self._fit_height(self.accounts)
         notes = []
-        if any(a.settings.get("webhook_token") for a in accounts):
-            notes.append("The ?token= in a URL works as its password: paste the whole URL, keep it private; "
-                         "a delivery without it is refused (401).")
-        if any(a.provider == "channel" for a in accounts):
-            notes.append("Channel API: with a JWT secret set, reports are checked by their signed JWT; "
-                         "without one, only by the token in the URL.")
+        if any("?token=" in r.webhook_url for _a, r in answers):
+            notes.append(
+                "The ?token= in a URL works as its password: paste the whole URL, keep it private; "
+                "a delivery without it is refused (401)."
+            )
+        if any(self.services.accounts.spec(a).caps.webhook_signed and "?token=" in r.webhook_url for a, r in answers):
+            notes.append(
+                "Channel API: with a JWT secret set, reports are checked by their signed JWT; "
+                "without one, only by the token in the URL."
+            )
         self.auth_note.setText(" ".join(notes))
         self.auth_note.setVisible(bool(notes))
 
+    def _copy_button(self, account_id: int, r: Reception, name: str) -> QPushButton:
+        button = QPushButton("Copy URL")
+        button.setObjectName(f"{name}_{account_id}")
+        button.setEnabled(bool(r.webhook_url))
+        button.setToolTip(r.webhook_url)
+        button.clicked.connect(lambda _c=False, u=r.webhook_url: self._copy(u))
+        return button
+
+    @staticmethod
+    def _fit_height(table: QTableWidget) -> None:
+        """Rows as tall as their wrapped text, the table as tall as its rows: the page scrolls,
+        not the table."""
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        table.setFixedHeight(rows + table.horizontalHeader().height() + 2 * table.frameWidth())
+
     def _refresh_log(self) -> None:
-        rows = self.rt.webhooks.recent(200)
+        rows = self.services.webhook_log.recent(200)
         self.log_empty.setVisible(not rows)
         self.log.setVisible(bool(rows))
         self.log.setRowCount(len(rows))
         for i, r in enumerate(rows):
             at = str(r.get("at") or "")
             processing, processing_color = _processing(r)
-            cells = [_local_time(at), str(r.get("account") or "?"), str(r.get("outcome")),
-                     str(r.get("status_code")), processing, str(r.get("reason") or "")]
+            cells = [
+                _local_time(at),
+                str(r.get("account") or "?"),
+                str(r.get("outcome")),
+                str(r.get("status_code")),
+                processing,
+                str(r.get("reason") or ""),
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if col == 2:
-                    item.setForeground(QColor(OUTCOME_COLOR.get(text, "#000000")))
+                if col == 2 and text in OUTCOME_TONE:
+                    item.setForeground(theme.color(OUTCOME_TONE[text]))
                 elif col == 4 and processing_color:
-                    item.setForeground(QColor(processing_color))
+                    item.setForeground(theme.color(processing_color))
                     item.setToolTip(text)
                 self.log.setItem(i, col, item)
         self.log.resizeColumnsToContents()
@@ -336,11 +421,11 @@ def _local_time(at: str) -> str:
 
 
 def _processing(row: dict[str, object]) -> tuple[str, str]:
-    """What processing made of an accepted delivery: ("failed: why", colour), or ("", "")."""
+    """What processing made of an accepted delivery: ("failed: why", tone), or ("", "")."""
     state = row.get("processing")
     if not state or row.get("outcome") != "accepted":
         return "", ""
-    text, color = PROCESSING_TEXT.get(str(state), (str(state), "#7a7a7a"))
+    text, color = PROCESSING_TEXT.get(str(state), (str(state), "muted"))
     if state == "failed" and row.get("processing_error"):
         text = f"failed: {row['processing_error']}"
     return text, color

@@ -11,7 +11,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
-from smsdesk.ui.delegates.bubble_delegate import BubbleDelegate, failed
+from smsdesk.ui.delegates.bubble_delegate import BubbleDelegate, failed, search_terms
 from smsdesk.ui.models.thread_model import ThreadModel
 
 
@@ -75,6 +75,13 @@ class ThreadView(QListView):
                 self._pin_bottom = True
         finally:
             self._paging = False
+
+    def set_highlight(self, search: str) -> None:
+        """Mark the words of ``search`` in every bubble ("" clears the marks)."""
+        terms = search_terms(search)
+        if terms != self.bubbles.terms:
+            self.bubbles.terms = terms
+            self.viewport().update()
 
     def at_bottom(self) -> bool:
         bar = self.verticalScrollBar()

@@ -50,8 +50,14 @@ def test_the_command_line_puts_data_where_the_precedence_says(platform_data: Pat
         env["XDG_DATA_HOME"] = str(platform_data)
         if env_home is not None:
             env[ENV_HOME] = env_home
-        proc = subprocess.run([sys.executable, "-m", "smsdesk", *args, "accounts", "list"],
-                              capture_output=True, text=True, env=env, timeout=60, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "smsdesk", *args, "accounts", "list"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stderr
 
     run("--home", str(tmp_path / "explicit"), env_home=str(tmp_path / "portable"))

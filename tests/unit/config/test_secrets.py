@@ -154,9 +154,7 @@ async def test_adding_an_account_without_a_keyring_fails_and_creates_nothing(
 async def test_session_only_runtime_keeps_the_key_in_memory_only(tmp_path: Path) -> None:
     rt = Runtime.open(str(tmp_path / "home"), session_secrets=True)
     try:
-        account = await rt.accounts.add(
-            "Shop", "puresms", {"api_key": "sk-secret-2", "sender": "Shop"}
-        )
+        account = await rt.accounts.add("Shop", "puresms", {"api_key": "sk-secret-2", "sender": "Shop"})
         assert rt.accounts.secret(account, "api_key") == "sk-secret-2"
     finally:
         rt.close()

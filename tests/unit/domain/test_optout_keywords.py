@@ -9,8 +9,23 @@ from smsdesk.domain.optout import OPT_OUT, Keyword, classify
 
 @pytest.mark.parametrize(
     "body",
-    ["STOP", "stop", "Stop", " Stop! ", "STOP.", "stop\n", "UNSUBSCRIBE.", "unsubscribe", "stopall",
-     "STOP ALL", "stop  all", "Cancel", "END", "quit", "\"STOP\""],
+    [
+        "STOP",
+        "stop",
+        "Stop",
+        " Stop! ",
+        "STOP.",
+        "stop\n",
+        "UNSUBSCRIBE.",
+        "unsubscribe",
+        "stopall",
+        "STOP ALL",
+        "stop  all",
+        "Cancel",
+        "END",
+        "quit",
+        '"STOP"',
+    ],
 )
 def test_opt_out(body: str) -> None:
     assert classify(body) is Keyword.OPT_OUT
@@ -23,8 +38,19 @@ def test_opt_in(body: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["please stop", "stop it", "don't stop", "stopping", "STOPP", "endless", "start again?", "", "   ",
-     "Thanks, see you then!", "Can we make it half an hour later?"],
+    [
+        "please stop",
+        "stop it",
+        "don't stop",
+        "stopping",
+        "STOPP",
+        "endless",
+        "start again?",
+        "",
+        "   ",
+        "Thanks, see you then!",
+        "Can we make it half an hour later?",
+    ],
 )
 def test_not_a_keyword(body: str) -> None:
     assert classify(body) is None

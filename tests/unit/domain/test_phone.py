@@ -118,3 +118,27 @@ def test_time_zones() -> None:
     assert len(au) > 1 and "Australia/Sydney" in au and "Australia/Perth" in au
     assert phone.time_zones("not a number") == ()
     assert "Etc/Unknown" not in phone.time_zones("+882345678901")  # international networks
+
+
+@pytest.mark.parametrize(
+    ("e164", "region", "shown"),
+    [
+        ("+447911123456", "GB", "07911 123456"),  # the default country: as dialled at home
+        ("+447911123456", "gb", "07911 123456"),
+        ("+254722000000", "GB", "+254 722 000000"),  # elsewhere: international
+        ("+447911123456", "KE", "+44 7911 123456"),
+        ("+14165550123", "US", "(416) 555-0123"),  # Canada shares +1: dialled nationally from the US
+        ("+447911123456", None, "+44 7911 123456"),
+        ("SMSDESK", "GB", "SMSDESK"),  # a brand-name sender is not a number
+        ("+44abc", "GB", "+44abc"),
+        ("", "GB", ""),
+    ],
+)
+def test_numbers_are_shown_as_people_write_them(e164: str, region: str | None, shown: str) -> None:
+    assert phone.display(e164, region) == shown
+
+
+def test_showing_a_number_leaves_what_is_stored_alone() -> None:
+    # display() is for eyes only: parsing what it shows gives the same +E.164 back.
+    for e164 in ("+447911123456", "+254722000000"):
+        assert phone.parse(phone.display(e164, "GB"), "GB").e164 == e164

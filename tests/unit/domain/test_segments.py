@@ -23,8 +23,8 @@ from smsdesk.domain.segments import (
 )
 
 DIGITS = "1234567890" * 40  # Twilio's fixtures are runs of "1234567890..."
-EMOJI = "\U0001F61C"  # 😜, outside the BMP: a surrogate pair, 2 UTF-16 units
-GRIN = "\U0001F600"  # 😀
+EMOJI = "\U0001f61c"  # 😜, outside the BMP: a surrogate pair, 2 UTF-16 units
+GRIN = "\U0001f600"  # 😀
 EXTENSION = ["|", "^", "€", "{", "}", "[", "]", "~", "\\", "\f"]
 
 
@@ -45,11 +45,11 @@ def seg(text: str) -> tuple[str, int, int]:
         pytest.param(EMOJI + DIGITS[1:70], UCS2, 2, 71, id="ucs2-emoji+69-two-segments"),
         pytest.param(EMOJI + DIGITS[1:134], UCS2, 3, 135, id="ucs2-emoji+133-three-segments"),
         # Flags are two regional indicators, each outside the BMP: 4 units.
-        pytest.param("\U0001F1EE\U0001F1F9" + DIGITS[2:68], UCS2, 1, 70, id="ucs2-flag-one-segment"),
-        pytest.param("\U0001F1EE\U0001F1F9" + DIGITS[2:69], UCS2, 2, 71, id="ucs2-flag-two-segments"),
+        pytest.param("\U0001f1ee\U0001f1f9" + DIGITS[2:68], UCS2, 1, 70, id="ucs2-flag-one-segment"),
+        pytest.param("\U0001f1ee\U0001f1f9" + DIGITS[2:69], UCS2, 2, 71, id="ucs2-flag-two-segments"),
         # Rainbow flag: U+1F3F3 U+FE0F U+200D U+1F308 = 6 units.
-        pytest.param("\U0001F3F3\uFE0F\u200D\U0001F308" + DIGITS[:64], UCS2, 1, 70, id="ucs2-zwj-one"),
-        pytest.param("\U0001F3F3\uFE0F\u200D\U0001F308" + DIGITS[:65], UCS2, 2, 71, id="ucs2-zwj-two"),
+        pytest.param("\U0001f3f3\ufe0f\u200d\U0001f308" + DIGITS[:64], UCS2, 1, 70, id="ucs2-zwj-one"),
+        pytest.param("\U0001f3f3\ufe0f\u200d\U0001f308" + DIGITS[:65], UCS2, 2, 71, id="ucs2-zwj-two"),
     ],
 )
 def test_twilio_basic_vectors(text: str, encoding: str, segments: int, units: int) -> None:
@@ -163,7 +163,22 @@ def test_backtick_forces_ucs2() -> None:
 
 
 @pytest.mark.parametrize(
-    "char", ["\u2018", "\u2019", "\u201c", "\u201d", "\u2013", "\u2014", "\u2026", "\u2022", "\u00a0", "\t", "\u200b", "á", "ê"]
+    "char",
+    [
+        "\u2018",
+        "\u2019",
+        "\u201c",
+        "\u201d",
+        "\u2013",
+        "\u2014",
+        "\u2026",
+        "\u2022",
+        "\u00a0",
+        "\t",
+        "\u200b",
+        "á",
+        "ê",
+    ],
 )
 def test_look_alikes_force_ucs2(char: str) -> None:
     assert analyze(f"Hello{char}there").ucs2_chars == (char,)

@@ -12,13 +12,13 @@ import pytest
 
 from smsdesk.domain.segments import GSM7, UCS2, analyze
 
-FLAG_GB = "\U0001F1EC\U0001F1E7"  # two regional indicators, 4 units
-FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # man ZWJ woman ZWJ girl, 8 units
+FLAG_GB = "\U0001f1ec\U0001f1e7"  # two regional indicators, 4 units
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # man ZWJ woman ZWJ girl, 8 units
 HEART = "\u2764\ufe0f"  # heavy heart + variation selector 16, 2 units
 E_ACUTE = "e\u0301"  # e + combining acute, 2 units
-THUMBS_MEDIUM = "\U0001F44D\U0001F3FD"  # thumbs up + skin tone modifier, 4 units
+THUMBS_MEDIUM = "\U0001f44d\U0001f3fd"  # thumbs up + skin tone modifier, 4 units
 KEYCAP_ONE = "1\ufe0f\u20e3"  # keycap 1: digit, VS16, combining enclosing keycap, 3 units
-ENGLAND = "\U0001F3F4\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F"  # tag sequence, 14 units
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"  # tag sequence, 14 units
 
 
 def parts(text: str) -> tuple[str, int, int]:
@@ -54,14 +54,14 @@ def test_a_cluster_that_fits_before_the_boundary_stays_there(cluster: str) -> No
 
 
 def test_regional_indicators_pair_from_the_left() -> None:
-    f, g, b = "\U0001F1EB", "\U0001F1EC", "\U0001F1E7"
+    f, g, b = "\U0001f1eb", "\U0001f1ec", "\U0001f1e7"
     # F G B = the flag (F G) and a lone B. 65 + 4 > 67, so the pair moves: part 2 = 4 + 2 + 62 = 68.
     assert parts("a" * 65 + f + g + b + "a" * 62) == (UCS2, 3, 67 - 1)
     # Paired wrongly (F | G B) it would have fitted in two parts.
 
 
 def test_a_cluster_longer_than_a_part_is_split_between_code_points() -> None:
-    chain = "\U0001F468\u200d" * 30  # one 90-unit ZWJ sequence: longer than a part
+    chain = "\U0001f468\u200d" * 30  # one 90-unit ZWJ sequence: longer than a part
     # 1 + 22 x (2 + 1) = 67 exactly: part 1 is full, part 2 holds the other 24 units.
     assert parts("a" + chain) == (UCS2, 2, 67 - 24)
     # 3 + 21 x 3 = 66: the next emoji (2 units) cannot be split, so it starts part 2.
@@ -76,7 +76,7 @@ def test_a_single_part_is_unaffected() -> None:
 
 
 def test_text_without_joining_characters_packs_as_before() -> None:
-    grin = "\U0001F600"
+    grin = "\U0001f600"
     assert parts("a" * 66 + grin + "a" * 66) == (UCS2, 3, 67 - 1)  # warthog618/sms #6: 66 | 2 + 65 | 1
     assert parts("“" + "a" * 133) == (UCS2, 2, 0)
     assert parts("a" * 161) == (GSM7, 2, 153 - 8)

@@ -77,8 +77,17 @@ def test_retry_is_for_failed_or_undecided_messages() -> None:
 def test_values_and_labels() -> None:
     # These strings are the CLI's --json contract (issue 2 item 9).
     assert {s.value for s in Status} == {
-        "queued", "scheduled", "sent", "delivered", "failed", "expired", "rejected", "cancelled",
-        "unknown", "needs_review", "received",
+        "queued",
+        "scheduled",
+        "sent",
+        "delivered",
+        "failed",
+        "expired",
+        "rejected",
+        "cancelled",
+        "unknown",
+        "needs_review",
+        "received",
     }
     assert S.NEEDS_REVIEW.label == "Needs review"
     assert all(s.label for s in Status)

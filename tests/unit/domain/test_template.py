@@ -21,8 +21,15 @@ def test_fields_and_required_fields() -> None:
     assert fields_used("no fields") == ()
 
 
-@pytest.mark.parametrize("name,key", [("First Name", "first_name"), ("first-name", "first_name"),
-                                      ("  E-mail Address ", "e_mail_address"), ("Phone 1 - Value", "phone_1_value")])
+@pytest.mark.parametrize(
+    "name,key",
+    [
+        ("First Name", "first_name"),
+        ("first-name", "first_name"),
+        ("  E-mail Address ", "e_mail_address"),
+        ("Phone 1 - Value", "phone_1_value"),
+    ],
+)
 def test_field_keys_are_loose(name: str, key: str) -> None:
     assert field_key(name) == key
 

@@ -14,6 +14,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import OWN_BURST, ChangeWatch
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import messages as store
+from smsdesk.storage.changes import ChangeRepository
 from smsdesk.storage.db import Database
 from smsdesk.storage.messages import NewOutgoing
 
@@ -42,7 +43,7 @@ def test_a_relays_receipt_for_a_message_this_gui_just_announced_is_not_lost(two)
     bus = EventBus()
     heard: list[Changes] = []
     bus.subscribe(heard.append)
-    watch = ChangeWatch(gui, bus)
+    watch = ChangeWatch(ChangeRepository(gui), bus)
     [mid] = _queue(gui, 1)
     watch.prime()
     # The GUI sends it and announces that on its own bus ...
@@ -57,7 +58,7 @@ def test_a_relays_receipt_for_a_message_this_gui_just_announced_is_not_lost(two)
 def test_this_processes_own_burst_is_not_announced_again(two) -> None:
     gui, _relay = two
     bus = EventBus()
-    watch = ChangeWatch(gui, bus)
+    watch = ChangeWatch(ChangeRepository(gui), bus)
     ids = _queue(gui, OWN_BURST + 50)
     watch.prime()
 

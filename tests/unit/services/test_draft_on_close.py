@@ -10,8 +10,10 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.conversations import ConversationService
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import messages as store
+from smsdesk.storage.conversations import ConversationRepository
 from smsdesk.storage.db import Database
 from smsdesk.storage.messages import NewOutgoing
+from smsdesk.storage.optouts import OptOutRepository
 
 
 def test_a_draft_saved_behind_a_busy_writer_is_committed_before_the_database_closes(tmp_path: Path) -> None:
@@ -19,7 +21,7 @@ def test_a_draft_saved_behind_a_busy_writer_is_committed_before_the_database_clo
     acct = db.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
     db.write_sync(lambda c: store.insert_outgoing(c, [NewOutgoing(acct, "+447911123456", "Shop", "Hi", 1, "GSM-7")]))
     conv_id = db.query_one("SELECT id FROM conversations")[0]
-    svc = ConversationService(db, EventBus(), sender=None)  # type: ignore[arg-type]
+    svc = ConversationService(ConversationRepository(db), OptOutRepository(db), EventBus(), sending=None)  # type: ignore[arg-type]
     release = threading.Event()
     db.submit(lambda c: release.wait(20))  # a long write (a bulk run committing) holds the writer
     try:

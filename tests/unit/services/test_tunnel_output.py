@@ -10,8 +10,10 @@ from smsdesk.services.tunnel import expand_command, find_public_url
 @pytest.mark.parametrize(
     ("line", "url"),
     [
-        ("2026-11-22T10:00:00Z INF |  https://seven-wise-owls.trycloudflare.com                 |",
-         "https://seven-wise-owls.trycloudflare.com"),
+        (
+            "2026-11-22T10:00:00Z INF |  https://seven-wise-owls.trycloudflare.com                 |",
+            "https://seven-wise-owls.trycloudflare.com",
+        ),
         ("INF Thank you for trying Cloudflare Tunnel. See https://developers.cloudflare.com/x/", None),
         ("your url is: https://abcd.loca.lt", "https://abcd.loca.lt"),
         ('t=2026 lvl=info msg="started tunnel" url=https://ab12.ngrok-free.app', "https://ab12.ngrok-free.app"),

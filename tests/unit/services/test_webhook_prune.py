@@ -10,9 +10,10 @@ from unittest.mock import MagicMock
 import pytest
 
 from smsdesk.services.bus import EventBus
-from smsdesk.services.webhooks import DEDUPE_KEEP, WebhookService
-from smsdesk.storage import events as ev_store
+from smsdesk.services.webhook_intake import DEDUPE_KEEP, WebhookIntakeService
+from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.db import Database
+from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
 def _ago(hours: float) -> str:
@@ -22,13 +23,19 @@ def _ago(hours: float) -> str:
 def test_prune_keeps_recent_and_pending_events(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     try:
-        svc = WebhookService(db, MagicMock(), EventBus(), on_stored=lambda: None)
+        svc = WebhookIntakeService(WebhookEventRepository(db), MagicMock(), EventBus(), MagicMock())
 
         def seed(conn):  # type: ignore[no-untyped-def]
-            for key, hours, state in [("old", 80, "processed"), ("day2", 47, "processed"),
-                                      ("old-pending", 100, "pending"), ("new", 1, "processed")]:
+            for key, hours, state in [
+                ("old", 80, "processed"),
+                ("day2", 47, "processed"),
+                ("old-pending", 100, "pending"),
+                ("new", 1, "processed"),
+            ]:
                 eid = ev_store.insert_event(conn, 1, key, "application/json", b"{}")
-                conn.execute("UPDATE webhook_events SET received_at = ?, state = ? WHERE id = ?", (_ago(hours), state, eid))
+                conn.execute(
+                    "UPDATE webhook_events SET received_at = ?, state = ? WHERE id = ?", (_ago(hours), state, eid)
+                )
 
         db.write_sync(seed)
         assert timedelta(hours=48) <= DEDUPE_KEEP

@@ -17,8 +17,11 @@ from smsdesk.storage.messages import NewOutgoing
 @pytest.fixture
 def db(tmp_path: Path):
     d = Database(tmp_path / "t.db")
-    d.write_sync(lambda c: c.execute(
-        "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"))
+    d.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"
+        )
+    )
     yield d
     d.close()
 
@@ -61,11 +64,11 @@ def test_thread_pages_never_load_everything(db: Database) -> None:
     ids = [_out(db, "+447911123456", f"m{i}") for i in range(25)]
     repo = ConversationRepository(db)
     newest = repo.messages_before(1, "+447911123456", None, 10)
-    assert [r["id"] for r in newest] == ids[-10:]
-    older = repo.messages_before(1, "+447911123456", newest[0]["id"], 10)
-    assert [r["id"] for r in older] == ids[-20:-10]
+    assert [r.id for r in newest] == ids[-10:]
+    older = repo.messages_before(1, "+447911123456", newest[0].id, 10)
+    assert [r.id for r in older] == ids[-20:-10]
     newer = repo.messages_after(1, "+447911123456", ids[2], 3)
-    assert [r["id"] for r in newer] == ids[3:6]
+    assert [r.id for r in newer] == ids[3:6]
 
 
 def test_draft_and_contact_name_are_kept_and_searchable(db: Database) -> None:
@@ -108,13 +111,17 @@ def test_needs_review_filter_and_prefix_fallback(db: Database) -> None:
 def test_service_pages_around_a_hit(tmp_path: Path) -> None:
     from smsdesk.services.bus import EventBus
     from smsdesk.services.conversations import ConversationService
+    from smsdesk.storage.optouts import OptOutRepository
 
     d = Database(tmp_path / "s.db")
     try:
-        d.write_sync(lambda c: c.execute(
-            "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"))
+        d.write_sync(
+            lambda c: c.execute(
+                "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"
+            )
+        )
         ids = [_out(d, "+447911123456", f"m{i}") for i in range(50)]
-        svc = ConversationService(d, EventBus(), sender=None)  # type: ignore[arg-type]
+        svc = ConversationService(ConversationRepository(d), OptOutRepository(d), EventBus(), sending=None)  # type: ignore[arg-type]
         [conv] = svc.list()
         page = svc.page(conv.id, around=ids[25], limit=10)
         assert [m.id for m in page.messages] == ids[21:31] and page.has_older and page.has_newer

@@ -1,4 +1,7 @@
-"""Messages: the outbox row, forward-only status changes with their transitions, early receipts."""
+"""Messages: the outbox row, forward-only status changes with their transitions, early receipts.
+
+Claims on outbox rows are in test_claims.py.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +19,13 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.dispatcher import Dispatcher
 from smsdesk.services.inbound import InboundService
 from smsdesk.storage import accounts as acc_store
+from smsdesk.storage import claims
 from smsdesk.storage import messages as store
+from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.db import Database
+from smsdesk.storage.inbound import InboundRepository
 from smsdesk.storage.messages import MessageRepository, NewOutgoing
+from smsdesk.storage.webhook_events import WebhookEventRepository
 from tests.support.wait import until
 
 S = Status
@@ -36,7 +43,7 @@ def _queue(db: Database, account_id: int, remote: str = "+447812345678", body: s
 
 
 def _statuses(repo: MessageRepository, mid: int) -> list[str]:
-    return [r["status"] for r in repo.transitions(mid)]
+    return [r.status for r in repo.transitions(mid)]
 
 
 def test_insert_outgoing_writes_a_queued_row_with_a_fresh_local_id(db: Database, account_id: int) -> None:
@@ -72,8 +79,12 @@ def test_apply_status_moves_forward_only_and_records_each_transition(db: Databas
     assert msg is not None
     assert (msg.status, msg.raw_status, msg.error, msg.provider_message_id) == (S.DELIVERED, "Delivered", None, "pm-1")
     rows = MessageRepository(db).transitions(mid)
-    assert [(r["status"], r["raw_status"]) for r in rows] == [("queued", ""), ("sent", "Accepted"), ("delivered", "Delivered")]
-    assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    assert [(r.status, r.raw_status) for r in rows] == [
+        ("queued", ""),
+        ("sent", "Accepted"),
+        ("delivered", "Delivered"),
+    ]
+    assert [r.at for r in rows] == sorted(r.at for r in rows)
 
 
 def test_a_provider_id_learnt_late_is_kept_even_when_the_status_cannot_move(db: Database, account_id: int) -> None:
@@ -89,28 +100,13 @@ def test_apply_status_on_a_missing_message_changes_nothing(db: Database) -> None
     assert db.write_sync(lambda c: store.apply_status(c, 999, S.DELIVERED)) is False
 
 
-def test_exactly_one_dispatcher_claims_a_message(db: Database, account_id: int) -> None:
-    mid = _queue(db, account_id)
-    assert db.write_sync(lambda c: store.claim(c, mid, "gui"))
-    assert not db.write_sync(lambda c: store.claim(c, mid, "serve"))
-    row = db.query_one("SELECT claimed_by, attempts FROM messages WHERE id = ?", (mid,))
-    assert tuple(row) == ("gui", 1)  # type: ignore[arg-type]
-
-
-def test_claims_of_a_dead_dispatcher_become_needs_review_not_resends(db: Database, account_id: int) -> None:
-    mid = _queue(db, account_id)
-    db.write_sync(lambda c: store.claim(c, mid, "crashed"))
-    ids = db.write_sync(lambda c: store.abandon_dead_claims(c, "9999", "me"))
-    assert ids == [mid]
-    msg = MessageRepository(db).get(mid)
-    assert msg is not None and msg.status is S.NEEDS_REVIEW and msg.error
-    # A receipt can still settle it.
-    assert db.write_sync(lambda c: store.apply_status(c, mid, S.DELIVERED, "Delivered"))
-
-
 def test_inbound_is_stored_once_per_provider_message(db: Database, account_id: int) -> None:
-    first = db.write_sync(lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1"))
-    again = db.write_sync(lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1"))
+    first = db.write_sync(
+        lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1")
+    )
+    again = db.write_sync(
+        lambda c: store.insert_inbound(c, account_id, "+447812345678", "+447700900999", "Yes", "in-1")
+    )
     assert first is not None and again is None
     msg = MessageRepository(db).get(first)
     assert msg is not None and (msg.status, msg.direction, msg.is_read) == (S.RECEIVED, "in", False)
@@ -120,7 +116,7 @@ def test_inbound_is_stored_once_per_provider_message(db: Database, account_id: i
 async def test_duplicate_and_out_of_order_receipts_change_nothing(db: Database, account_id: int) -> None:
     mid = _queue(db, account_id)
     local_id = MessageRepository(db).get(mid).local_id  # type: ignore[union-attr]
-    inbound = InboundService(db, None, EventBus())  # type: ignore[arg-type]
+    inbound = InboundService(InboundRepository(db), WebhookEventRepository(db), None, EventBus())  # type: ignore[arg-type]
     delivered = StatusEvent("pm-1", local_id, S.DELIVERED, "Delivered")
     dispatched = StatusEvent("pm-1", local_id, S.SENT, "Dispatched")
     assert await inbound.apply_receipts(account_id, [delivered]) == {mid}
@@ -167,9 +163,15 @@ class _Accounts:
 @pytest.mark.asyncio
 async def test_a_receipt_before_the_send_result_is_parked_then_applied(db: Database, account_id: int) -> None:
     bus = EventBus()
-    inbound = InboundService(db, None, bus)  # type: ignore[arg-type]
+    inbound = InboundService(InboundRepository(db), WebhookEventRepository(db), None, bus)  # type: ignore[arg-type]
     adapter = _RacingAdapter(inbound, account_id)
-    dispatcher = Dispatcher(db, _Accounts(db, adapter), bus, "test-dispatcher")  # type: ignore[arg-type]
+    dispatcher = Dispatcher(
+        ClaimRepository(db),
+        MessageRepository(db),
+        _Accounts(db, adapter),
+        bus,
+        dispatcher_id="test-dispatcher",  # type: ignore[arg-type]
+    )
     mid = _queue(db, account_id)
     task = asyncio.create_task(dispatcher.run())
     try:
@@ -201,7 +203,7 @@ def test_removing_an_account_keeps_history_and_cancels_unsent(db: Database, acco
     db.write_sync(lambda c: store.apply_status(c, delivered, S.DELIVERED, "Delivered"))
     waiting = _queue(db, account_id)
     in_flight = _queue(db, account_id)
-    db.write_sync(lambda c: store.claim(c, in_flight, "gui"))
+    db.write_sync(lambda c: claims.claim(c, in_flight, "gui"))
     db.write_sync(lambda c: acc_store.delete_account(c, account_id))
     repo = MessageRepository(db)
     got = {m.id: m for m in repo.get_many([delivered, waiting, in_flight])}
@@ -227,33 +229,11 @@ def test_a_receipt_that_keeps_the_status_still_records_the_providers_latest_word
     repo = MessageRepository(db)
     msg = repo.get(mid)
     assert msg is not None and (msg.status, msg.raw_status) == (S.SENT, "INTERIM_QUEUED")
-    assert [(r["status"], r["raw_status"]) for r in repo.transitions(mid)] == [
-        ("queued", ""), ("sent", "ACCEPTED"),
+    assert [(r.status, r.raw_status) for r in repo.transitions(mid)] == [
+        ("queued", ""),
+        ("sent", "ACCEPTED"),
     ]  # the history lists status changes only
     assert receipt(S.DELIVERED, "DELIVERED") == (mid, True)
     assert receipt(S.DELIVERED, "DELIVRD") == (mid, False)  # nothing changes a final status
     msg = repo.get(mid)
     assert msg is not None and (msg.status, msg.raw_status) == (S.DELIVERED, "DELIVERED")
-
-
-def test_who_holds_a_claim_is_gone_by_heartbeat_and_process_table() -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    fresh, stale, cutoff = "2026-11-30T10:00:05.000+00:00", "2026-11-30T09:59:00.000+00:00", "2026-11-30T10:00:00.000+00:00"
-    me_here = f"{socket.gethostname()}:{os.getpid()}:abcd1234"
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_here = f"{socket.gethostname()}:{int(done.stdout)}:abcd1234"  # that process has ended
-    elsewhere = "another-host:4242:abcd1234"
-    # A CLI hand-off runs no dispatcher, so it never beats: alive while its process runs.
-    assert not store.claimer_gone(me_here, None, cutoff)
-    assert store.claimer_gone(dead_here, None, cutoff)
-    assert store.claimer_gone(elsewhere, None, cutoff)  # nothing can tell: as before, gone
-    # A fresh heartbeat: gone only when the process certainly is.
-    assert not store.claimer_gone(me_here, fresh, cutoff)
-    assert store.claimer_gone(dead_here, fresh, cutoff)
-    assert not store.claimer_gone(elsewhere, fresh, cutoff)
-    # A stale heartbeat: gone (or hung) even if a process of that id runs.
-    assert store.claimer_gone(me_here, stale, cutoff)

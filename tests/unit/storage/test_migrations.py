@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -9,8 +10,17 @@ from smsdesk.storage.db import Database
 from smsdesk.storage.migrations import LATEST_VERSION, MIGRATIONS
 
 TABLES = {
-    "accounts", "contacts", "messages", "message_transitions", "conversations", "pending_receipts",
-    "webhook_events", "webhook_log", "optouts", "audit_log", "kv",
+    "accounts",
+    "contacts",
+    "messages",
+    "message_transitions",
+    "conversations",
+    "pending_receipts",
+    "webhook_events",
+    "webhook_log",
+    "optouts",
+    "audit_log",
+    "kv",
 }
 
 
@@ -77,3 +87,33 @@ def test_each_version_applies_on_top_of_the_previous_one() -> None:
         conn.execute("COMMIT")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_an_accounts_old_default_price_of_0_becomes_unknown(tmp_path: Path) -> None:
+    # "0" was the form's default, so it meant "never set", not "free": estimates showed 0.00.
+    path = tmp_path / "smsdesk.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(1, 9):
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 8")
+    for name, settings in (
+        ("Default", '{"price_per_segment": "0", "unicode": "Allow"}'),
+        ("Number", '{"price_per_segment": 0}'),
+        ("Priced", '{"price_per_segment": "0.04"}'),
+        ("Unset", '{"unicode": "Allow"}'),
+    ):
+        conn.execute(
+            "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES (?, 'sandbox', ?, '', '')",
+            (name, settings),
+        )
+    conn.close()
+    db = Database(path)
+    try:
+        rows = {r["name"]: json.loads(r["settings"]) for r in db.query("SELECT name, settings FROM accounts")}
+    finally:
+        db.close()
+    assert rows["Default"] == {"price_per_segment": "", "unicode": "Allow"}  # unknown; other fields kept
+    assert rows["Number"] == {"price_per_segment": ""}
+    assert rows["Priced"] == {"price_per_segment": "0.04"}  # a real price stays
+    assert rows["Unset"] == {"unicode": "Allow"}

@@ -27,8 +27,17 @@ def db(tmp_path: Path):
 def _item(db: Database) -> int:
     def write(conn):
         acct = acc_store.insert_account(conn, "A", "sandbox", "", "me", {})
-        new = store.NewSchedule(acct, "multi", "hi", "me", [("+447911123456", None), ("+447911123457", "Hi Bo")],
-                                Recurrence(), datetime(2026, 12, 1, 9, 0), "Europe/London", DUE)
+        new = store.NewSchedule(
+            acct,
+            "multi",
+            "hi",
+            "me",
+            [("+447911123456", None), ("+447911123457", "Hi Bo")],
+            Recurrence(),
+            datetime(2026, 12, 1, 9, 0),
+            "Europe/London",
+            DUE,
+        )
         return store.insert(conn, new)
 
     return db.write_sync(write)
@@ -78,8 +87,9 @@ def test_a_hand_off_left_by_a_dead_process_goes_to_review(db: Database) -> None:
 
     def half_done(conn):
         conn.execute("UPDATE schedules SET location = 'provider', claimed_by = 'dead-gui' WHERE id = ?", (sid,))
-        [mid] = msg_store.insert_outgoing(conn, [msg_store.NewOutgoing(1, "+447911123456", "me", "hi", 1, "GSM-7",
-                                                                      Status.SCHEDULED, DUE)])
+        [mid] = msg_store.insert_outgoing(
+            conn, [msg_store.NewOutgoing(1, "+447911123456", "me", "hi", 1, "GSM-7", Status.SCHEDULED, DUE)]
+        )
         conn.execute("UPDATE messages SET claimed_by = 'dead-gui' WHERE id = ?", (mid,))
         return mid
 
@@ -90,3 +100,20 @@ def test_a_hand_off_left_by_a_dead_process_goes_to_review(db: Database) -> None:
     assert item.state == "done" and item.handed_off and "check its messages" in item.reason
     status = db.query_one("SELECT status FROM messages WHERE id = ?", (mid,))["status"]
     assert status == "needs_review"
+
+
+def test_the_first_recipients_of_many_items_in_one_call(db: Database) -> None:
+    def write(conn):
+        acct = acc_store.insert_account(conn, "A", "sandbox", "", "me", {})
+        ids = []
+        for k in range(3):
+            numbers = [(f"+4479111234{k}{i}", None) for i in range(k * 3)]  # 0, 3 and 6 recipients
+            new = store.NewSchedule(
+                acct, "multi", "hi", "me", numbers, Recurrence(), datetime(2026, 12, 1, 9, 0), "Europe/London", DUE
+            )
+            ids.append(store.insert(conn, new))
+        return ids
+
+    empty, three, six = db.write_sync(write)
+    first = store.ScheduleRepository(db).first_recipients([empty, three, six], 2)
+    assert first == {three: ["+447911123410", "+447911123411"], six: ["+447911123420", "+447911123421"]}

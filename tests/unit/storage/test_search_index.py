@@ -22,8 +22,11 @@ from smsdesk.storage.messages import NewOutgoing
 @pytest.fixture
 def db(tmp_path: Path):
     d = Database(tmp_path / "t.db")
-    d.write_sync(lambda c: c.execute(
-        "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"))
+    d.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')"
+        )
+    )
     yield d
     d.close()
 
@@ -42,16 +45,22 @@ def test_rows_written_in_one_transaction_are_searchable_after_commit(db: Databas
     repo = ConversationRepository(db)
     assert len(repo.search_messages("parcel", 100)) == 50
     assert sorted(r.text for r in repo.search_conversations("791112340", 20)) == [
-        f"+4479111234{i:02d}" for i in range(10)]
+        f"+4479111234{i:02d}" for i in range(10)
+    ]
     assert db.query_one("SELECT count(*) FROM message_fts_todo")[0] == 0  # type: ignore[index]
     _integrity(db)
 
 
 def test_edit_and_delete_before_commit_leave_a_consistent_index(db: Database) -> None:
     def churn(c: sqlite3.Connection) -> None:
-        a, b, _ = msg_store.insert_outgoing(c, [NewOutgoing(1, "+447911000001", "me", "apples", 1, "GSM-7"),
-                                                 NewOutgoing(1, "+447911000002", "me", "bananas", 1, "GSM-7"),
-                                                 NewOutgoing(1, "+447911000003", "me", "cherries", 1, "GSM-7")])
+        a, b, _ = msg_store.insert_outgoing(
+            c,
+            [
+                NewOutgoing(1, "+447911000001", "me", "apples", 1, "GSM-7"),
+                NewOutgoing(1, "+447911000002", "me", "bananas", 1, "GSM-7"),
+                NewOutgoing(1, "+447911000003", "me", "cherries", 1, "GSM-7"),
+            ],
+        )
         c.execute("UPDATE messages SET body = 'avocados' WHERE id = ?", (a,))
         c.execute("DELETE FROM messages WHERE id = ?", (b,))
         c.execute("DELETE FROM conversations WHERE remote = '+447911000002'")

@@ -1,0 +1,38 @@
+"""What core services need of each other, as small protocols (constructor collaborators).
+
+A service names the one or two calls it makes on another (the dispatcher's ``kick``, the
+opt-out service's ``sync_later``) instead of taking a callback assigned after construction;
+the composition root hands it the other service, and a test hands it a stub.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from smsdesk.storage.records import OptOutChange
+
+
+class OutboxKick(Protocol):
+    """Wakes the dispatcher: something was queued (or is due) now."""
+
+    def kick(self) -> None: ...
+
+
+class OutboxHandle(OutboxKick, Protocol):
+    """The dispatcher as the scheduler sees it: also who it is (its claims carry this id)."""
+
+    @property
+    def id(self) -> str: ...
+
+
+class OptOutSync(Protocol):
+    """Tells providers that keep their own opt-out list about changes made here (a STOP reply,
+    a provider's opted-out refusal), in the background after COMMIT."""
+
+    def sync_later(self, changes: list[OptOutChange]) -> None: ...
+
+
+class PendingEvents(Protocol):
+    """Processes stored webhook events soon, on the app loop (errors are logged there)."""
+
+    def process_soon(self) -> None: ...

@@ -1,0 +1,142 @@
+"""Claims on outbox rows, dispatcher heartbeats and the claims of dispatchers that died.
+
+When the GUI and ``smsdesk serve`` share a database, each row is *claimed* (``claimed_by``
+set in one conditional UPDATE) before it is sent, so exactly one dispatcher sends it. A
+dispatcher says it is alive in ``kv`` under ``dispatcher:<host>:<pid>:<tag>``; the claims of
+one that stopped beating (or whose process is gone) become ``needs_review``: the send may
+have gone out, so it is never blindly resent.
+
+Module functions take the writer's connection (the SQLite statement layer); the
+:class:`ClaimRepository` methods are the use cases services call, one transaction each.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from smsdesk.domain.status import Status
+from smsdesk.storage import bulk_sends as bulk_store
+from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.liveness import claimer_gone
+from smsdesk.storage.messages import apply_status, reject_opted_out
+from smsdesk.storage.records import ClaimedMessage, ClaimResult
+
+# What a claim returns: all the dispatcher needs to send the row, and the attempt it is
+# (the columns of records.ClaimedMessage, in its order).
+CLAIMED_COLUMNS = "id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts"
+
+
+def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> list[sqlite3.Row]:
+    """Take the due queued messages of ``ids`` for sending; exactly one dispatcher wins each.
+
+    Due means queued, held by no dispatcher, and its next attempt time (a retry's back-off,
+    never shorter than the provider's Retry-After) has come. That time is part of the claim
+    itself, not only of the query that picked the ids: when two processes share the database
+    (the GUI and ``smsdesk serve``), the other one may hold an id it picked before this one
+    was released for a retry, and would otherwise send it again at once.
+
+    Returns rows of :data:`CLAIMED_COLUMNS`, in no particular order; one statement per 500 ids.
+    """
+    now = utcnow()
+    rows: list[sqlite3.Row] = []
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        rows += conn.execute(
+            f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+                WHERE id IN ({",".join("?" * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                RETURNING {CLAIMED_COLUMNS}""",
+            (dispatcher, now, *chunk, now),
+        ).fetchall()
+    return rows
+
+
+def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
+    """Take one due queued message for sending (:func:`claim_due`); exactly one dispatcher wins."""
+    return bool(claim_due(conn, [message_id], dispatcher))
+
+
+def claim_for_sending(conn: sqlite3.Connection, ids: Sequence[int], me: str, run_id: int | None = -1) -> ClaimResult:
+    """Claim due queued rows (exactly one dispatcher wins each); ``run_id`` None: no bulk run.
+
+    Returns the claimed rows and the ids rejected instead because the number opted out since
+    the row was queued (the last check before anything goes; same transaction as the claim).
+    """
+    # a bulk run paused since these ids were queued up (rows outside a run cannot be held)
+    held = bulk_store.held_ids(conn, ids) if run_id is not None else set()
+    todo = [mid for mid in ids if mid not in held]
+    rejected = reject_opted_out(conn, todo)
+    if rejected:
+        gone = set(rejected)
+        todo = [mid for mid in todo if mid not in gone]
+    got = {r[0]: ClaimedMessage(*r) for r in claim_due(conn, todo, me)}
+    return ClaimResult([got[mid] for mid in todo if mid in got], rejected)  # in queue order
+
+
+def heartbeat(conn: sqlite3.Connection, dispatcher: str) -> None:
+    """Say this dispatcher is alive (claims of a dispatcher that stops beating are abandoned)."""
+    conn.execute(
+        "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ("dispatcher:" + dispatcher, utcnow()),
+    )
+
+
+def dead_claimers(conn: sqlite3.Connection, alive_since: str, me: str) -> list[str]:
+    """Dispatchers other than ``me`` that hold claims on queued rows but are gone: a process of
+    this computer that no longer runs, or one whose heartbeat is older than ``alive_since``.
+
+    Only reads (a reader connection will do), so a periodic check costs no write.
+    """
+    rows = conn.execute(
+        """SELECT DISTINCT m.claimed_by, kv.value FROM messages m LEFT JOIN kv ON kv.key = 'dispatcher:' || m.claimed_by
+           WHERE m.status = 'queued' AND m.claimed_by IS NOT NULL AND m.claimed_by != ?""",
+        (me,),
+    ).fetchall()
+    return [r[0] for r in rows if claimer_gone(r[0], r[1], alive_since)]
+
+
+def abandon_dead_claims(conn: sqlite3.Connection, alive_since: str, me: str) -> list[int]:
+    """Claims left by a dispatcher that died mid-send: the send may have gone out.
+
+    Dead means :func:`dead_claimers` (its process is gone, or its heartbeat is older than
+    ``alive_since``). Its claimed rows become ``needs_review`` (never blindly resent); a later
+    receipt can still settle them.
+    """
+    dead = dead_claimers(conn, alive_since, me)
+    if not dead:
+        return []
+    rows = conn.execute(
+        f"""SELECT id FROM messages WHERE status = 'queued' AND claimed_by IN ({",".join("?" * len(dead))})""",
+        dead,
+    ).fetchall()
+    ids = [r["id"] for r in rows]
+    for mid in ids:
+        apply_status(
+            conn,
+            mid,
+            Status.NEEDS_REVIEW,
+            "interrupted",
+            "smsdesk stopped while this was being sent; it may or may not have gone out. "
+            "Check with the recipient before sending again.",
+        )
+    return ids
+
+
+class ClaimRepository:
+    """:class:`smsdesk.storage.api.ClaimStore` over SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def heartbeat(self, me: str) -> None:
+        await self._db.write(lambda c: heartbeat(c, me))
+
+    def dead_claimers(self, alive_since: str, me: str) -> list[str]:
+        return dead_claimers(self._db.reader(), alive_since, me)
+
+    async def abandon_dead_sends(self, alive_since: str, me: str) -> list[int]:
+        return await self._db.write(lambda c: abandon_dead_claims(c, alive_since, me))
+
+    async def claim_for_sending(self, ids: Sequence[int], me: str, run_id: int | None = -1) -> ClaimResult:
+        return await self._db.write(lambda c: claim_for_sending(c, ids, me, run_id))

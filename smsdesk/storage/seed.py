@@ -1,0 +1,30 @@
+"""Embedded defaults, written once per database (its first start)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from smsdesk.storage.accounts import insert_account
+from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.records import NewAccount
+
+
+def first_start(conn: sqlite3.Connection, seed: NewAccount) -> bool:
+    """On the first start only: ``seed`` (unless an account has its name), then mark the
+    database started. True when this was the first start."""
+    if conn.execute("SELECT 1 FROM kv WHERE key = 'initialized'").fetchone():
+        return False
+    if not conn.execute("SELECT 1 FROM accounts WHERE name = ?", (seed.name,)).fetchone():
+        insert_account(conn, seed.name, seed.provider, seed.base_url, seed.sender, seed.settings)
+    conn.execute("INSERT INTO kv (key, value) VALUES ('initialized', ?)", (utcnow(),))
+    return True
+
+
+class SetupRepository:
+    """:class:`smsdesk.storage.api.SetupStore` over SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def first_start(self, seed: NewAccount) -> bool:
+        return self._db.write_sync(lambda c: first_start(c, seed))

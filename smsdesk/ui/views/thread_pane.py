@@ -1,0 +1,268 @@
+"""The right side of the Conversations page: one thread, its header and the reply box.
+
+The header names the contact (or shows the number) with a button to name it; a banner says
+when the number opted out, and replying is then blocked. The reply box keeps a draft per
+conversation: saved after a short pause in typing, on switching away, and when the window
+closes. Sending shows "Sending…" below the box; a failure says why in plain words.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.services.contacts import ContactService
+from smsdesk.services.conversations import ConversationRow, ConversationService
+from smsdesk.ui import theme
+from smsdesk.ui.aio import spawn
+from smsdesk.ui.models.thread_model import ThreadModel
+from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
+from smsdesk.ui.views.thread_view import ThreadView
+from smsdesk.ui.widgets.labels import ElideLabel, WrapLabel
+from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
+
+log = logging.getLogger(__name__)
+
+NAME_DIALOG_WIDTH = 380
+TITLE_BAR_BUTTONS = 140  # close / minimise / maximise and the title bar's margins
+REPLY_HINT = "Write a reply…  (Ctrl+Enter to send)"
+
+
+class _ReplyEdit(MessageEdit):
+    """Esc leaves the reply box for the conversation list."""
+
+    sig_escape = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Escape:
+            self.sig_escape.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ThreadPane(QWidget):
+    """A hint until a conversation is opened, then that conversation (:attr:`current`)."""
+
+    def __init__(
+        self, conversations: ConversationService, contacts: ContactService, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._conversations = conversations
+        self._contacts = contacts
+        self.current: ConversationRow | None = None
+        self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
+
+        self.title = ElideLabel(objectName="thread_title")
+        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.subtitle = ElideLabel(objectName="thread_subtitle")
+        self.subtitle.setStyleSheet(HINT_STYLE)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name_button = QPushButton("Name contact…")
+        self.name_button.setObjectName("name_contact")
+        self.name_button.setToolTip("Give this number a name (Ctrl+Shift+N)")
+        self.banner = QLabel()
+        self.banner.setObjectName("optout_banner")
+        self.banner.setWordWrap(True)
+        theme.set_banner(self.banner, "error")
+        self.banner.hide()
+        self.thread_view = ThreadView(ThreadModel(conversations, parent=self))
+        self.reply = _ReplyEdit(objectName="reply")
+        self.reply.setPlaceholderText(REPLY_HINT)
+        self.reply.setFixedHeight(84)
+        self.counter = MessageCounter(objectName="reply_counter")
+        self.feedback = WrapLabel(objectName="reply_feedback")
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send_reply")
+        self.send_button.setToolTip("Send (Ctrl+Enter)")
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        header.addLayout(titles, 1)
+        header.addWidget(self.name_button)
+        below = QHBoxLayout()
+        below.addWidget(self.counter, 1)
+        below.addWidget(self.send_button)
+        thread_box = QWidget()
+        tv = QVBoxLayout(thread_box)
+        tv.setContentsMargins(8, 8, 8, 8)
+        tv.addLayout(header)
+        tv.addWidget(self.banner)
+        tv.addWidget(self.thread_view, 1)
+        tv.addWidget(self.reply)
+        tv.addLayout(below)
+        tv.addWidget(self.feedback)
+        self.placeholder = QLabel("Select a conversation, or search with Ctrl+F.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet(HINT_STYLE)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(thread_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self._draft_timer = QTimer(self, singleShot=True, interval=700)
+        self._draft_timer.timeout.connect(self.save_draft)
+        self.reply.textChanged.connect(self._reply_changed)
+        self.counter.follow(self.reply)
+        self.reply.sig_edited.connect(self.feedback.clear)  # the last status belongs to the last reply
+        self.send_button.clicked.connect(self.send)
+        self.name_button.clicked.connect(self.name_contact)
+        self.thread_view.sig_retry_requested.connect(self.retry)
+
+    # ---- a thread ----------------------------------------------------------------------
+    def show_conversation(self, conversation_id: int, around: int | None = None) -> ConversationRow:
+        """Show a conversation (at message ``around`` if given) with its draft; returns it."""
+        self.save_draft()
+        conv = self._conversations.get(conversation_id)
+        self.current = conv
+        self.stack.setCurrentIndex(1)
+        self.thread_view.show_conversation(conv.id, around)
+        self._show_header(conv)
+        self.reply.blockSignals(True)
+        self.reply.setPlainText(conv.draft)
+        self.reply.blockSignals(False)
+        self._saved_draft = conv.draft
+        self.counter.show_for(conv.draft)
+        self.feedback.clear()
+        return conv
+
+    def _show_header(self, conv: ConversationRow) -> None:
+        number = self._contacts.number_text(conv.remote)
+        self.title.setText(conv.contact_name or number)
+        self.title.setToolTip(conv.remote)  # the full international form, as stored
+        sub = f"{number} · {conv.account}" if conv.contact_name else conv.account
+        self.subtitle.setText(sub)
+        self.name_button.setText("Rename contact…" if conv.contact_name else "Name contact…")
+        reason = self._conversations.blocked_reason(conv.id)
+        self.banner.setText(f"<b>Opted out.</b> {reason}" if reason else "")
+        self.banner.setVisible(bool(reason))
+        self.reply.setEnabled(reason is None)
+        self.send_button.setEnabled(reason is None)
+        self.reply.setPlaceholderText("Replying is blocked: this number opted out." if reason else REPLY_HINT)
+
+    def refresh_current(self) -> None:
+        """Read the open conversation again (a name, an opt-out) and redraw its header."""
+        if self.current is None:
+            return
+        try:
+            self.current = self._conversations.get(self.current.id)
+        except SmsdeskError:
+            return
+        self._show_header(self.current)
+
+    # ---- drafts ------------------------------------------------------------------------
+    def _reply_changed(self) -> None:
+        self._draft_timer.start()
+
+    def save_draft(self) -> None:
+        self._draft_timer.stop()
+        if self.current is None:
+            return
+        text = self.reply.toPlainText()
+        if text == self._saved_draft:
+            return
+        self._saved_draft = text
+        spawn(self._conversations.save_draft(self.current.id, text), title="Save draft")
+
+    def save_draft_now(self) -> None:
+        """Save an unsaved draft before the window closes (the debounce would lose the last
+        ~0.7 s of typing, and a spawned save might never run)."""
+        self._draft_timer.stop()
+        if self.current is None or self.reply.toPlainText() == self._saved_draft:
+            return
+        text = self.reply.toPlainText()
+        try:
+            self._conversations.save_draft_now(self.current.id, text)
+        except SmsdeskError:
+            log.exception("the draft could not be saved while closing")
+            return
+        self._saved_draft = text
+
+    # ---- reply -------------------------------------------------------------------------
+    def send(self) -> None:
+        # A pending debounced save would store the text being sent as the draft again.
+        self._draft_timer.stop()
+        if self.current is None or not self.reply.toPlainText().strip():
+            return
+        reason = self._conversations.blocked_reason(self.current.id)
+        if reason:
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText(reason)
+            return
+        if not self.send_button.isEnabled():
+            return
+        self.send_button.setEnabled(False)
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText("Sending…")
+        conv_id, text = self.current.id, self.reply.toPlainText()
+        self._saved_draft = text  # being sent: switching away now must not keep it as a draft
+        spawn(
+            self._conversations.reply(conv_id, text),
+            title="Reply",
+            on_done=lambda _m: self._sent(conv_id),
+            on_error=self._send_failed,
+        )
+
+    def _sent(self, conv_id: int) -> None:
+        self.send_button.setEnabled(True)
+        if self.current is None or self.current.id != conv_id:
+            return
+        self.feedback.setStyleSheet(OK_STYLE)
+        self.feedback.setText("")
+        self.reply.blockSignals(True)
+        self.reply.clear()
+        self.reply.blockSignals(False)
+        self._saved_draft = ""
+        self.counter.show_for("")
+        self.thread_view.scrollToBottom()
+
+    def _send_failed(self, exc: BaseException) -> None:
+        self._saved_draft = None  # not sent: the text in the box is a draft again
+        self.refresh_current()
+        self.send_button.setEnabled(self.banner.isHidden())
+        self.feedback.setStyleSheet(ERR_STYLE)
+        self.feedback.setText(str(exc) if isinstance(exc, SmsdeskError) else f"Could not send: {exc}")
+
+    def retry(self, message_id: int) -> None:
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText("Retrying…")
+        spawn(self._conversations.retry(message_id), title="Retry", on_done=self._retried, on_error=self._send_failed)
+
+    def _retried(self, ok: bool) -> None:
+        self.feedback.setStyleSheet(OK_STYLE if ok else ERR_STYLE)
+        self.feedback.setText("Queued again." if ok else "That message can no longer be retried.")
+
+    # ---- contact -----------------------------------------------------------------------
+    def name_contact(self) -> None:
+        if self.current is None:
+            return
+        conv = self.current
+        dialog = QInputDialog(self)
+        dialog.setObjectName("name_dialog")
+        dialog.setWindowTitle("Name contact")
+        dialog.setLabelText(f"Name for {self._contacts.number_text(conv.remote)} (shown instead of the number):")
+        # Wide enough for its title in the window's title bar, beside the window buttons.
+        title_room = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle()) * 3 // 2 + TITLE_BAR_BUTTONS
+        dialog.setMinimumWidth(max(NAME_DIALOG_WIDTH, title_room))
+        dialog.setTextValue(conv.contact_name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(lambda name: self.set_contact_name(conv.remote, name))
+        dialog.open()
+
+    def set_contact_name(self, number: str, name: str) -> None:
+        spawn(self._contacts.set_name(number, name), title="Name contact")

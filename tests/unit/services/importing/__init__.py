@@ -1,1 +1,0 @@
-"""Tests of smsdesk.services.importing (no sockets, no Qt)."""

@@ -1,0 +1,1 @@
+"""Tests of smsdesk.services.imports (no sockets, no Qt)."""
