@@ -12,6 +12,7 @@ from PySide6.QtGui import (
     QFontMetricsF,
     QGuiApplication,
     QImage,
+    QPaintDevice,
     QPainter,
     QPalette,
     QPen,
@@ -35,9 +36,9 @@ class Chart:
         self.data = data
         self.kind = ChartKind(kind)
 
-    def layout(self, rect: QRectF, font: QFont, device: QPainter | QImage | object) -> Geometry:
+    def layout(self, rect: QRectF, font: QFont, device: QPaintDevice) -> Geometry:
         """The geometry :meth:`paint` uses for ``rect`` on ``device`` (for hit testing)."""
-        return compute(self.data, self.kind, rect, font, device)  # type: ignore[arg-type]
+        return compute(self.data, self.kind, rect, font, device)
 
     def paint(
         self,

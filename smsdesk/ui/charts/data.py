@@ -132,6 +132,8 @@ class ChartData:
         title: drawn above the chart when set (a page with its own heading leaves it empty).
         empty_text: said instead of drawing empty axes when there is nothing to show.
         label_steps: the steps at which category labels may be thinned out when they collide.
+        span: what the categories cover, in words, for the spoken summary (by default
+            "first to last category").
     """
 
     categories: tuple[Category, ...]
@@ -141,6 +143,7 @@ class ChartData:
     title: str = ""
     empty_text: str = "Nothing to show for this period."
     label_steps: tuple[int, ...] = DEFAULT_LABEL_STEPS
+    span: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", tuple(self.categories))
@@ -201,7 +204,7 @@ class ChartData:
             return self.empty_text
         names = ", ".join(s.name for s in self.series)
         first, last = self.categories[0].title, self.categories[-1].title
-        span = first if len(self.categories) == 1 else f"{first} to {last}"
+        span = self.span or (first if len(self.categories) == 1 else f"{first} to {last}")
         return f"{self.title or 'Chart'}: {names}, {span}. Use the left and right arrow keys to read each value."
 
 
@@ -225,4 +228,5 @@ def by_day(days: Sequence[date], series: Mapping[str, Sequence[float | None]], *
 def by_hour(series: Mapping[str, Sequence[float | None]], **options: object) -> ChartData:
     """Chart data over the 24 hours of the day (each series holds 24 values, hour 0 first)."""
     options.setdefault("label_steps", HOUR_LABEL_STEPS)
+    options.setdefault("span", "each hour of the day")
     return ChartData.build([hour_category(h) for h in range(24)], series, **options)  # type: ignore[arg-type]

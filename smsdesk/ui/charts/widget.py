@@ -19,6 +19,8 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -120,12 +122,16 @@ class ChartWidget(QWidget):
                 geometry=self.geometry_now(),
                 colors=self._colors,
             )
+            if self.hasFocus() and self.current is None:
+                # Tabbed in, no point chosen yet: show where the keyboard is.
+                painter.setPen(QPen(self._colors.focus, 1))
+                painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
         finally:
             painter.end()
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
         self._geo = None
-        super().resizeEvent(event)  # type: ignore[arg-type]
+        super().resizeEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         # The theme switches by replacing the application palette: recolour at once.
