@@ -1,4 +1,4 @@
-"""The receiver under bad input, over real loopback HTTP (SMS_RULES.md 4.2).
+"""The receiver under bad input, over real loopback HTTP.
 
 Each attack is rejected with the right status, nothing is stored as accepted, the delivery
 is in the webhook log with its reason, and a genuine receipt sent right after still gets 200.
