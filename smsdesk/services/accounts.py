@@ -22,9 +22,9 @@ from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import FieldSpec, ProviderSpec
-from smsdesk.services import sandbox_link
+from smsdesk.services import sandbox_host as sandbox_link
 from smsdesk.services.bus import EventBus
-from smsdesk.services.sandbox_link import SandboxLink
+from smsdesk.services.sandbox_host import SandboxLink
 from smsdesk.storage.api import AccountStore
 from smsdesk.storage.records import NewAccount
 
@@ -372,6 +372,18 @@ class AccountService:
                 link.register_key(key)
         if account.provider == "channel":
             link.register_jwt(self.webhook_url(account), value("jwt_secret"))
+
+    def is_builtin_sandbox(self, account: Account) -> bool:
+        """Whether ``account`` is the built-in sandbox provider's (it talks to this process's
+        sandbox, with keys made per run and kept in memory)."""
+        return account.provider == SANDBOX_SEED.provider
+
+    def builtin_sandbox_account(self) -> Account | None:
+        """The Sandbox account (the seeded one, else any built-in-sandbox account), or None."""
+        account = self.repo.by_name(SANDBOX_NAME)
+        if account is not None and self.is_builtin_sandbox(account):
+            return account
+        return next((a for a in self.all() if self.is_builtin_sandbox(a)), None)
 
     async def ensure_sandbox(self) -> Account:
         acct = self.repo.by_name(SANDBOX_NAME)

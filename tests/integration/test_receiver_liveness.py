@@ -58,7 +58,7 @@ async def test_webhook_is_answered_and_committed_while_the_app_loop_is_blocked(r
         client.start()
         client.join(15)
 
-    rt.loop.call_soon(busy_gui)  # type: ignore[union-attr]
+    asyncio.get_running_loop().call_soon(busy_gui)
     await until(lambda: "state" in seen, timeout=20)
     assert seen == {"status": 200, "state": "pending"}  # stored before the 200, processed later
     inbound = await until(lambda: rt.sending.messages.recent(direction="in"))

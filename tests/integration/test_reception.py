@@ -121,7 +121,7 @@ async def test_with_a_relay_on_the_data_folder_the_relay_asks(_isolated_home: Pa
     gui = Runtime.open(str(_isolated_home))
     try:
         await gui.start(sandbox=False, dispatcher=False, polling=False, tunnel=False)
-        await until(lambda: gui.watch.relay is not None)
+        await until(lambda: gui.relay.other is not None)
         mob = await gui.accounts.add("Mob", "mobivate", {"api_key": "k", "sender": "Shop"})
         pure = await gui.accounts.add("Shop", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": "s"})
         r = gui.receiving.reception(mob)
