@@ -116,14 +116,7 @@ class Runtime:
             self.dispatcher.id,
             kick=self.dispatcher.kick,
         )
-        self.bulk_send = BulkSendService(
-            db,
-            self.accounts,
-            bus,
-            kick=self.dispatcher.kick,
-            scheduler=lambda: self.scheduler,
-            dispatcher_id=self.dispatcher.id,
-        )
+        self.bulk_send = BulkSendService(store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler)
         self.review = ReviewService(store.review, self.accounts, bus, outbox=self.dispatcher)
         self.inbound = InboundService(
             store.inbound,

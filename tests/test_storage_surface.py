@@ -29,7 +29,6 @@ PENDING = {
     "smsdesk/services/scheduler.py",
     "smsdesk/services/scheduler_provider.py",
     "smsdesk/services/schedule_plan.py",
-    "smsdesk/services/bulk_send.py",
 }
 
 

@@ -74,6 +74,7 @@ from smsdesk.storage.records import (
     BackupFacts,
     BatchMessage,
     BatchRow,
+    BulkReject,
     ClaimedMessage,
     ClaimResult,
     ConversationRow,
@@ -82,12 +83,15 @@ from smsdesk.storage.records import (
     NewAccount,
     NewDelivery,
     NewInbound,
+    NewItem,
     NewOutgoing,
+    NewRun,
     OpenSend,
     OptOutEntry,
     OutboxRow,
     ParsedEvent,
     RecordedBatch,
+    RunRow,
     SearchRow,
     StoredEvent,
     StoredReplies,
@@ -395,6 +399,59 @@ class BackupStore(Protocol):
         ...
 
 
+class BulkSendStore(Protocol):
+    """Bulk sends: a run keeps one row per data row of its file, and its accepted rows become
+    outbox messages a window at a time, each exactly once."""
+
+    async def create(
+        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+    ) -> int:
+        """Store a run with every row (saving its recipients as contact group ``group`` if named)."""
+        ...
+
+    async def link_schedule(self, run_id: int, schedule_id: int) -> None: ...
+
+    async def store_scheduled(self, run_id: int, send_at: str) -> None:
+        """Make every accepted row a message scheduled for ``send_at``."""
+        ...
+
+    async def change_state(self, run_id: int, state: str, allowed_from: Sequence[str], action: str = "") -> bool: ...
+
+    async def cancel(self, run_id: int) -> list[int] | None:
+        """Stop an active run: the waiting messages it cancelled, or None when it was not active."""
+        ...
+
+    async def queue_next(self, run_id: int, room: int) -> list[int]:
+        """Make up to ``room`` more accepted rows outbox messages, in file order."""
+        ...
+
+    async def recover(self, run_id: int, me: str) -> list[int]:
+        """After a crash: the run's sends that may have gone out go to review."""
+        ...
+
+    def get(self, run_id: int) -> RunRow | None: ...
+
+    def runs(self, states: Sequence[str] | None = None, limit: int = 200) -> list[RunRow]: ...
+
+    def unfinished_for(self, account_id: int, source_hash: str) -> RunRow | None: ...
+
+    def message_counts_claimed(self, run_id: int) -> tuple[dict[str, int], int]: ...
+
+    def has_messages(self, run_id: int) -> bool: ...
+
+    def has_waiting(self, run_id: int) -> bool: ...
+
+    def unmaterialised(self, run_id: int) -> int: ...
+
+    def in_outbox(self, run_id: int) -> int: ...
+
+    def rejects(self, run_id: int) -> list[BulkReject]: ...
+
+    def optout_how(self) -> dict[str, str]: ...
+
+    def contact_numbers(self) -> frozenset[str]: ...
+
+
 class Store(Protocol):
     """Every repository of one open store."""
 
@@ -413,8 +470,7 @@ class Store(Protocol):
     setup: SetupStore
     review: ReviewStore
     backup: BackupStore
-    # The schedules and bulk sends repositories join here when the scheduler and bulk send
-    # take repositories (their protocols go at the end of this module).
+    bulk_sends: BulkSendStore
 
     def close(self) -> None:
         """Finish queued writes, then close."""

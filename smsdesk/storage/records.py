@@ -8,6 +8,7 @@ Imports ``domain`` only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -301,3 +302,71 @@ class BackupFacts:
     accounts: list[tuple[str, str]] = field(default_factory=list)  # (name, provider id)
     taken_at: str = ""  # UTC ISO, "" when the file does not say (then its modification time)
     size: int = 0
+
+
+# ---- bulk sends ------------------------------------------------------------------------------
+BULK_ACTIVE = ("scheduled", "running", "paused")  # states of a bulk run that is not over
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    account_id: int
+    source: str
+    source_hash: str
+    template: str
+    sender: str
+    headers: Sequence[str]
+    rows_in: int
+    accepted: int
+    rejected: int
+    by_reason: dict[str, int]
+    state: str = "running"
+    send_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    row_no: int
+    status: str  # accepted | rejected
+    number: str | None
+    reason: str | None = None
+    detail: str = ""
+    body: str | None = None
+    segments: int | None = None
+    encoding: str | None = None
+    cells: Sequence[str] = ()
+    name: str = ""
+    fields: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """A run as stored."""
+
+    id: int
+    account_id: int
+    source: str
+    source_hash: str
+    template: str
+    sender: str
+    state: str
+    send_at: str | None
+    rows_in: int
+    accepted: int
+    rejected: int
+    by_reason: dict[str, int]
+    headers: list[str]
+    group_id: int | None
+    schedule_id: int | None
+    created_at: str
+    finished_at: str | None
+
+
+class BulkReject(NamedTuple):
+    """A data row of a bulk send that was not accepted, with its original cells."""
+
+    row_no: int
+    number: str | None
+    reason: str
+    detail: str
+    cells: list[str]

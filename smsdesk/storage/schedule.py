@@ -25,6 +25,7 @@ from smsdesk.domain.status import Status
 from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.records import BULK_ACTIVE
 
 # An item another process is handing to the provider right now: nobody may change it until
 # that finishes (else the provider would hold the old text while the queue shows the new).
@@ -465,5 +466,5 @@ def end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
     run too, in the same transaction: else the run stays "scheduled" for ever and the same file
     is refused as "already being sent"."""
     if item.bulk_run_id is not None:
-        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
+        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", BULK_ACTIVE)
         bulk_store.cancel_unsent(conn, item.bulk_run_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 from smsdesk.storage import api
 from smsdesk.storage.accounts import AccountRepository
 from smsdesk.storage.backup import BackupRepository
+from smsdesk.storage.bulk_sends import BulkSendRepository
 from smsdesk.storage.changes import ChangeRepository
 from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.contacts import ContactRepository
@@ -49,6 +50,7 @@ class SqliteStore:
         self.setup: api.SetupStore = SetupRepository(db)
         self.review: api.ReviewStore = ReviewRepository(db)
         self.backup: api.BackupStore = BackupRepository(db.path, db)
+        self.bulk_sends: api.BulkSendStore = BulkSendRepository(db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:
