@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from smsdesk.domain.models import StatusEvent
 from smsdesk.domain.optout import Keyword
+from smsdesk.domain.schedule import Recurrence
 from smsdesk.domain.status import Status
 
 # (number, opted out now): a change of the opt-out list that providers keeping their own
@@ -370,3 +372,42 @@ class BulkReject(NamedTuple):
     reason: str
     detail: str
     cells: list[str]
+
+
+# ---- the scheduled queue ---------------------------------------------------------------------
+class Conflict(Exception):
+    """The item changed (or started) since the caller read it. Services turn it into words."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSchedule:
+    account_id: int
+    kind: str
+    body: str
+    sender: str
+    recipients: Sequence[tuple[str, str | None]]  # (number, personalised text or None)
+    recurrence: Recurrence
+    first_local: datetime
+    zone: str
+    next_run_utc: str
+    location: str = "local"
+    bulk_run_id: int | None = None
+
+
+@dataclass(slots=True)
+class RunMessages:
+    """What one run of a scheduled item writes: its messages, and why some wait or are not sent."""
+
+    items: list[NewOutgoing]
+    deferred: dict[int, str]  # index in items -> why it waits
+    skipped: int
+    note: str
+    rejected: dict[int, str] = field(default_factory=dict)  # index in items -> why it is not sent
+
+
+class ProviderHeld(NamedTuple):
+    """A message of a scheduled item waiting at the provider."""
+
+    id: int
+    provider_message_id: str
+    send_at: str | None
