@@ -96,7 +96,6 @@ class Runtime:
         self.settings_file = settings_file
         self.settings = settings = settings_file.settings
         self.store = store
-        self.db = db = store.db  # the scheduler and bulk send's, until they take repositories
         self.secrets = secrets
         self.startup = startup
         self.bus = bus = EventBus()
@@ -107,23 +106,8 @@ class Runtime:
         self.optouts = OptOutService(store.optouts, bus, self.accounts, settings)
         self.dispatcher = Dispatcher(store.claims, store.messages, self.accounts, bus, optout_sync=self.optouts)
         self.sending = SendService(store.messages, store.optouts, self.accounts, bus, settings, outbox=self.dispatcher)
-        self.scheduler = SchedulerService(
-            db,
-            self.accounts,
-            self.sending,
-            bus,
-            lambda: self.settings.overdue_limit_minutes,
-            self.dispatcher.id,
-            kick=self.dispatcher.kick,
-        )
-        self.bulk_send = BulkSendService(
-            db,
-            self.accounts,
-            bus,
-            kick=self.dispatcher.kick,
-            scheduler=lambda: self.scheduler,
-            dispatcher_id=self.dispatcher.id,
-        )
+        self.scheduler = SchedulerService(store.schedules, self.accounts, self.sending, bus, settings, self.dispatcher)
+        self.bulk_send = BulkSendService(store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler)
         self.review = ReviewService(store.review, self.accounts, bus, outbox=self.dispatcher)
         self.inbound = InboundService(
             store.inbound,

@@ -26,7 +26,7 @@ from smsdesk.services import sandbox_host as sandbox_link
 from smsdesk.services.bus import EventBus
 from smsdesk.services.sandbox_host import SandboxLink
 from smsdesk.storage.api import AccountStore
-from smsdesk.storage.records import NewAccount
+from smsdesk.storage.records import AuditEntry, NewAccount
 
 if TYPE_CHECKING:
     import httpx  # annotations only: httpx is imported when the first client is built
@@ -264,6 +264,23 @@ class AccountService:
         self._sync_sandbox(updated, secrets)
         self.bus.publish(Changes(accounts=True))
         return updated
+
+    async def set_setting(self, account: Account, key: str, value: str) -> Account:
+        """Store one non-secret setting of ``account`` (an option such as its quiet hours), audited
+        as ``account.<key>`` in the same transaction."""
+        settings = {**account.settings, key: value}
+        entry = AuditEntry("account." + key, account.name, {"value": value})
+        await self.repo.update(
+            account.id,
+            name=account.name,
+            base_url=account.base_url,
+            sender=account.sender,
+            settings=settings,
+            audit=entry,
+        )
+        self._adapters.pop(account.id, None)
+        self.bus.publish(Changes(accounts=True))
+        return self.get(account.id)
 
     async def remove(self, account: Account) -> None:
         spec = self.spec(account)

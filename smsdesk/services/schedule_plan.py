@@ -17,7 +17,7 @@ from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, occurrences, to_local, zone
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
-from smsdesk.storage.messages import NewOutgoing, opted_out_reason
+from smsdesk.storage.records import NewOutgoing, RunMessages
 
 if TYPE_CHECKING:
     from smsdesk.services.accounts import AccountService
@@ -83,16 +83,7 @@ class ScheduleRequest:
     provider_side: bool | None = None  # None: the account's opt-in decides
 
 
-@dataclass(slots=True)
-class RunPlan:
-    items: list[NewOutgoing]
-    deferred: dict[int, str]  # index in items -> why it waits
-    skipped: int
-    note: str
-    rejected: dict[int, str] = field(default_factory=dict)  # index in items -> why it is not sent
-
-
-def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPlan:
+def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunMessages:
     """What a run of ``item`` at ``now`` writes: its messages (quiet-hour recipients deferred,
     opted-out ones skipped) and a note saying why.
 
@@ -105,9 +96,10 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
     rejected: dict[int, str] = {}
     skipped = 0
     analysed: dict[str, Any] = {}  # a bulk run repeats few distinct texts
-    reader = svc.db.reader()
-    for number, body in svc.repo.recipients(item.id):
-        how = opted_out_reason(reader, number)
+    recipients = svc.repo.recipients(item.id)
+    opted_out = svc.sending.optouts.reasons([number for number, _ in recipients])
+    for number, body in recipients:
+        how = opted_out.get(number)
         text = body or item.body
         if how is not None:
             if item.bulk_run_id is None:
@@ -168,7 +160,7 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
         notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")
     if skipped or rejected:
         notes.append(f"{skipped + len(rejected)} not sent: opted out.")
-    return RunPlan(items, deferred, skipped, " ".join(notes), rejected)
+    return RunMessages(items, deferred, skipped, " ".join(notes), rejected)
 
 
 def check_request(

@@ -15,7 +15,6 @@ scheduling (the item keeps its time; smsdesk sends it itself) and says why; an a
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -27,10 +26,7 @@ from smsdesk.domain.models import Account, OutboundMessage, SendResult
 from smsdesk.domain.schedule import Recurrence, ScheduleItem, defer_for_quiet
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
-from smsdesk.storage import messages as msg_store
-from smsdesk.storage import schedule as store
-from smsdesk.storage.accounts import audit, update_account
-from smsdesk.storage.messages import NewOutgoing
+from smsdesk.storage.records import NewOutgoing
 
 if TYPE_CHECKING:
     from smsdesk.services.scheduler import SchedulerService
@@ -96,19 +92,9 @@ class ProviderScheduling:
         return await self._set_setting(self.svc.accounts.get(account_id), "quiet_hours", quiet.text() if quiet else "")
 
     async def _set_setting(self, account: Account, key: str, value: str) -> Account:
-        settings = dict(account.settings)
-        settings[key] = value
-
-        def write(conn: sqlite3.Connection) -> None:
-            update_account(
-                conn, account.id, name=account.name, base_url=account.base_url, sender=account.sender, settings=settings
-            )
-            audit(conn, "account." + key, account.name, value=value)
-
-        await self.svc.db.write(write)
-        self.svc.accounts.forget_adapters()
-        self.svc.bus.publish(Changes(accounts=True, queue=True))
-        return self.svc.accounts.get(account.id)
+        updated = await self.svc.accounts.set_setting(account, key, value)
+        self.svc.bus.publish(Changes(queue=True))  # the queue's notes depend on it
+        return updated
 
     def check_usable(self, account: Account, rule: Recurrence) -> None:
         if not self.supported(account):
@@ -145,24 +131,7 @@ class ProviderScheduling:
                 )
             )
         due = item.next_run.isoformat(timespec="milliseconds")
-
-        def claim(conn: sqlite3.Connection) -> list[int] | None:
-            cur = conn.execute(
-                """UPDATE schedules SET claimed_by = ?, version = version + 1 WHERE id = ? AND version = ?
-                     AND state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL
-                     AND claimed_by IS NULL""",
-                (svc.id, item.id, item.version),
-            )
-            if cur.rowcount != 1:
-                return None
-            run_id = store.start_run(conn, item.id, due, svc.id, "Handed to the provider.")
-            conn.execute("UPDATE schedule_runs SET state = 'at_provider' WHERE id = ?", (run_id,))
-            ids = msg_store.insert_outgoing(conn, news)
-            conn.executemany("UPDATE messages SET claimed_by = ? WHERE id = ?", [(svc.id, i) for i in ids])
-            store.link_messages(conn, run_id, ids)
-            return ids
-
-        ids = await svc.db.write(claim)
+        ids = await svc.repo.claim_hand_off(item, due, svc.id, news)
         if ids is None:
             return False
         msgs = svc.sending.messages.get_many(ids)
@@ -182,25 +151,15 @@ class ProviderScheduling:
             return False
         by_local = {r.local_id: r for r in results}
         name = adapter.spec.name
-
-        def record(conn: sqlite3.Connection) -> None:
-            for m in msgs:
-                res = by_local.get(m.local_id)
-                if res is None or res.provider_message_id is None or res.status in (Status.REJECTED, Status.FAILED):
-                    err = (res.error if res else None) or f"{name} did not accept it."
-                    msg_store.apply_status(conn, m.id, Status.REJECTED, "rejected", err)
-                    continue
-                conn.execute(
-                    "UPDATE messages SET provider_message_id = ?, raw_status = ?, claimed_by = NULL WHERE id = ?",
-                    (res.provider_message_id, f"scheduled at {name}", m.id),
-                )
-            conn.execute(
-                "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, reason = ?, version = version + 1"
-                " WHERE id = ?",
-                (svc_now_iso(svc), f"Scheduled at {name}.", item.id),
-            )
-
-        await svc.db.write(record)
+        accepted: list[tuple[int, str, str]] = []
+        refused: list[tuple[int, str]] = []
+        for m in msgs:
+            res = by_local.get(m.local_id)
+            if res is None or res.provider_message_id is None or res.status in (Status.REJECTED, Status.FAILED):
+                refused.append((m.id, (res.error if res else None) or f"{name} did not accept it."))
+            else:
+                accepted.append((m.id, res.provider_message_id, f"scheduled at {name}"))
+        await svc.repo.record_hand_off(item.id, accepted, refused, svc_now_iso(svc), f"Scheduled at {name}.")
         svc.bus.publish(Changes(message_ids=set(ids), queue=True))
         return True
 
@@ -221,37 +180,7 @@ class ProviderScheduling:
     async def _failed(self, item: ScheduleItem, ids: list[int], exc: ProviderError) -> None:
         svc = self.svc
         ambiguous = exc.kind == ErrorKind.AMBIGUOUS
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.executemany("UPDATE messages SET claimed_by = NULL WHERE id = ?", [(i,) for i in ids])
-            if ambiguous:
-                for mid in ids:
-                    msg_store.apply_status(
-                        conn,
-                        mid,
-                        Status.NEEDS_REVIEW,
-                        "ambiguous",
-                        f"The provider may or may not have scheduled this: {exc}",
-                    )
-                conn.execute(
-                    "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, state = 'done', reason = ?,"
-                    " version = version + 1 WHERE id = ?",
-                    (svc_now_iso(svc), f"Hand-off unclear ({exc}); check the messages before resending.", item.id),
-                )
-                return
-            store.cancel_messages(conn, ids, f"Not handed to the provider: {exc}")
-            conn.execute(
-                "UPDATE schedule_runs SET state = 'cancelled', finished_at = ?, note = ? WHERE schedule_id = ?"
-                " AND state = 'at_provider'",
-                (svc_now_iso(svc), f"Hand-off refused: {exc}", item.id),
-            )
-            conn.execute(
-                "UPDATE schedules SET location = 'local', claimed_by = NULL, reason = ?, version = version + 1"
-                " WHERE id = ?",
-                (f"The provider refused the hand-off ({exc}); smsdesk will send it itself.", item.id),
-            )
-
-        await svc.db.write(write)
+        await svc.repo.hand_off_failed(item.id, ids, ambiguous, str(exc), svc_now_iso(svc))
         log.info("provider hand-off of scheduled send %d failed: %s", item.id, exc)
         svc.bus.publish(Changes(message_ids=set(ids), queue=True))
 
@@ -274,25 +203,11 @@ class ProviderScheduling:
         failed: list[str] = []
         for r in rows:
             try:
-                await adapter.cancel(r["provider_message_id"])
-                done.append(r["id"])
+                await adapter.cancel(r.provider_message_id)
+                done.append(r.id)
             except ProviderError as exc:
                 failed.append(str(exc))
-
-        def write(conn: sqlite3.Connection) -> None:
-            for mid in done:
-                msg_store.apply_status(conn, mid, Status.CANCELLED, "cancelled", "Cancelled at the provider.")
-            if not failed:
-                conn.execute(
-                    "UPDATE schedules SET handed_off_at = NULL, version = version + 1 WHERE id = ?", (item.id,)
-                )
-                conn.execute(
-                    "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
-                    " AND state = 'at_provider'",
-                    (svc_now_iso(svc), item.id),
-                )
-
-        await svc.db.write(write)
+        await svc.repo.withdrawn(item.id, done, not failed, svc_now_iso(svc))
         svc.bus.publish(Changes(message_ids=set(done), queue=True))
         if failed:
             raise InvalidInput(
@@ -306,30 +221,15 @@ class ProviderScheduling:
         now_iso = now.isoformat(timespec="milliseconds")
         passed = svc.repo.provider_passed(now_iso)
         if passed:
-
-            def write(conn: sqlite3.Connection) -> None:
-                for sid in passed:
-                    conn.execute("UPDATE schedules SET state = 'done', version = version + 1 WHERE id = ?", (sid,))
-                    conn.execute(
-                        "UPDATE schedule_runs SET state = 'done', finished_at = ? WHERE schedule_id = ?"
-                        " AND state = 'at_provider'",
-                        (now_iso, sid),
-                    )
-
-            await svc.db.write(write)
+            await svc.repo.provider_passed_done(passed, now_iso)
             svc.bus.publish(Changes(queue=True))
-        rows = svc.db.query(
-            "SELECT id FROM schedules WHERE state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL"
-            " AND claimed_by IS NULL AND next_run_utc > ?",
-            (now_iso,),
-        )
-        for r in rows:
-            if time.monotonic() - self._last_try.get(r["id"], 0.0) < RETRY_S:
+        for sid in svc.repo.waiting_hand_offs(now_iso):
+            if time.monotonic() - self._last_try.get(sid, 0.0) < RETRY_S:
                 continue
             try:
-                await self.hand_off(svc.get(r["id"]))
+                await self.hand_off(svc.get(sid))
             except SmsdeskError as exc:
-                log.info("hand-off of %s not possible yet: %s", r["id"], exc)
+                log.info("hand-off of %s not possible yet: %s", sid, exc)
 
     # ---- what the options dialog asks (appended: views ask the service, not its accounts) ----
     def can_cancel(self, account: Account) -> bool:

@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
+from smsdesk.domain.schedule import ScheduleItem
 from smsdesk.storage.records import (
     AppliedEvents,
     AuditEntry,
@@ -74,6 +75,7 @@ from smsdesk.storage.records import (
     BackupFacts,
     BatchMessage,
     BatchRow,
+    BulkReject,
     ClaimedMessage,
     ClaimResult,
     ConversationRow,
@@ -82,12 +84,18 @@ from smsdesk.storage.records import (
     NewAccount,
     NewDelivery,
     NewInbound,
+    NewItem,
     NewOutgoing,
+    NewRun,
+    NewSchedule,
     OpenSend,
     OptOutEntry,
     OutboxRow,
     ParsedEvent,
+    ProviderHeld,
     RecordedBatch,
+    RunMessages,
+    RunRow,
     SearchRow,
     StoredEvent,
     StoredReplies,
@@ -395,6 +403,149 @@ class BackupStore(Protocol):
         ...
 
 
+class BulkSendStore(Protocol):
+    """Bulk sends: a run keeps one row per data row of its file, and its accepted rows become
+    outbox messages a window at a time, each exactly once."""
+
+    async def create(
+        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+    ) -> int:
+        """Store a run with every row (saving its recipients as contact group ``group`` if named)."""
+        ...
+
+    async def link_schedule(self, run_id: int, schedule_id: int) -> None: ...
+
+    async def store_scheduled(self, run_id: int, send_at: str) -> None:
+        """Make every accepted row a message scheduled for ``send_at``."""
+        ...
+
+    async def change_state(self, run_id: int, state: str, allowed_from: Sequence[str], action: str = "") -> bool: ...
+
+    async def cancel(self, run_id: int) -> list[int] | None:
+        """Stop an active run: the waiting messages it cancelled, or None when it was not active."""
+        ...
+
+    async def queue_next(self, run_id: int, room: int) -> list[int]:
+        """Make up to ``room`` more accepted rows outbox messages, in file order."""
+        ...
+
+    async def recover(self, run_id: int, me: str) -> list[int]:
+        """After a crash: the run's sends that may have gone out go to review."""
+        ...
+
+    def get(self, run_id: int) -> RunRow | None: ...
+
+    def runs(self, states: Sequence[str] | None = None, limit: int = 200) -> list[RunRow]: ...
+
+    def unfinished_for(self, account_id: int, source_hash: str) -> RunRow | None: ...
+
+    def message_counts_claimed(self, run_id: int) -> tuple[dict[str, int], int]: ...
+
+    def has_messages(self, run_id: int) -> bool: ...
+
+    def has_waiting(self, run_id: int) -> bool: ...
+
+    def unmaterialised(self, run_id: int) -> int: ...
+
+    def in_outbox(self, run_id: int) -> int: ...
+
+    def rejects(self, run_id: int) -> list[BulkReject]: ...
+
+    def optout_how(self) -> dict[str, str]: ...
+
+    def contact_numbers(self) -> frozenset[str]: ...
+
+
+class ScheduleStore(Protocol):
+    """The scheduled queue. Commands take the version of the item the caller read and raise
+    :class:`~smsdesk.storage.records.Conflict` when it changed since (nothing written)."""
+
+    async def create(self, new: NewSchedule, account_name: str, **detail: Any) -> int: ...
+
+    async def edit(
+        self,
+        sid: int,
+        version: int,
+        states: Sequence[str],
+        fields: dict[str, Any],
+        recipients: Sequence[tuple[str, str | None]] | None,
+        entry: AuditEntry,
+    ) -> None: ...
+
+    async def update(self, sid: int, version: int, states: Sequence[str], **fields: Any) -> None: ...
+
+    async def cancel(self, item: ScheduleItem, now: str, reason: str) -> tuple[int, int]:
+        """Cancel ``item`` and its unsent messages: (stopped, already held by a dispatcher)."""
+        ...
+
+    async def pause(self, item: ScheduleItem) -> None: ...
+
+    async def resume(
+        self, item: ScheduleItem, fields: dict[str, Any], release: Sequence[tuple[int, str | None, str]] | None
+    ) -> None: ...
+
+    async def skip(self, item: ScheduleItem, fields: dict[str, Any], ends: bool) -> None: ...
+
+    async def start_run(
+        self, item: ScheduleItem, run: RunMessages, due: str, me: str, new_next: str | None, now: bool
+    ) -> list[int] | None:
+        """Claim ``item`` and store its run's messages in one transaction; None: claim lost."""
+        ...
+
+    async def housekeeping(self, now: str) -> tuple[list[int], list[int]]:
+        """Due scheduled messages join the outbox, finished runs close: (message ids, item ids)."""
+        ...
+
+    def dead_hand_offs(self, alive_since: str, me: str) -> bool: ...
+
+    async def abandon_dead_hand_offs(self, alive_since: str, me: str, now: str) -> list[int]: ...
+
+    async def claim_hand_off(
+        self, item: ScheduleItem, due: str, me: str, news: Sequence[NewOutgoing]
+    ) -> list[int] | None: ...
+
+    async def record_hand_off(
+        self,
+        sid: int,
+        accepted: Sequence[tuple[int, str, str]],
+        refused: Sequence[tuple[int, str]],
+        now: str,
+        reason: str,
+    ) -> None: ...
+
+    async def hand_off_failed(self, sid: int, ids: Sequence[int], ambiguous: bool, error: str, now: str) -> None: ...
+
+    async def withdrawn(self, sid: int, cancelled: Sequence[int], all_of_them: bool, now: str) -> None: ...
+
+    async def provider_passed_done(self, sids: Sequence[int], now: str) -> None: ...
+
+    def waiting_hand_offs(self, now: str) -> builtins.list[int]: ...
+
+    def items(self, include_finished: bool = True, limit: int = 1000) -> builtins.list[ScheduleItem]: ...
+
+    def get(self, sid: int) -> ScheduleItem | None: ...
+
+    def recipients(self, sid: int) -> builtins.list[tuple[str, str | None]]: ...
+
+    def first_recipients(self, sids: Sequence[int], n: int) -> dict[int, builtins.list[str]]: ...
+
+    def due(self, now: str) -> builtins.list[ScheduleItem]: ...
+
+    def provider_passed(self, now: str) -> builtins.list[int]: ...
+
+    def housekeeping_due(self, now: str) -> bool: ...
+
+    def held_count(self) -> int: ...
+
+    def runs(self, sid: int, limit: int = 100) -> builtins.list[dict[str, Any]]: ...
+
+    def run_counts(self, run_id: int) -> dict[str, int]: ...
+
+    def message_ids(self, sid: int) -> builtins.list[int]: ...
+
+    def provider_scheduled(self, sid: int) -> builtins.list[ProviderHeld]: ...
+
+
 class Store(Protocol):
     """Every repository of one open store."""
 
@@ -413,8 +564,8 @@ class Store(Protocol):
     setup: SetupStore
     review: ReviewStore
     backup: BackupStore
-    # The schedules and bulk sends repositories join here when the scheduler and bulk send
-    # take repositories (their protocols go at the end of this module).
+    bulk_sends: BulkSendStore
+    schedules: ScheduleStore
 
     def close(self) -> None:
         """Finish queued writes, then close."""

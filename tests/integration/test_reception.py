@@ -36,7 +36,7 @@ async def test_a_puresms_account_on_the_built_in_sandbox_says_so_and_its_receipt
     [msg] = await runtime.sending.send(Draft(acct.id, ["+447911123456"], "Your table is ready"))
     await until(lambda: runtime.sending.messages.get(msg.id).status == Status.DELIVERED)
     assert not runtime.tunnel.is_up()
-    assert runtime.db.query("SELECT outcome FROM webhook_log")[0]["outcome"] == "accepted"
+    assert runtime.store.db.query("SELECT outcome FROM webhook_log")[0]["outcome"] == "accepted"
     # The Sandbox account itself, and a Send-2 account on the sandbox (no webhooks: asked).
     assert runtime.receiving.reception(runtime.accounts.by_name("Sandbox")).route == Route.SANDBOX
     s2 = await runtime.accounts.add("S2", "send2", runtime.accounts.sandbox_values("send2"))
