@@ -51,11 +51,10 @@ from smsdesk.services.schedule_plan import (
     check_request,
     first_run,
     iso,
-    local_zone_name,
     make_plan,
     off_loop,
-    utc_now,
 )
+from smsdesk.services.schedule_policy import Clock, SchedulePolicy, local_zone_name, utc_now
 from smsdesk.services.scheduler_provider import ProviderScheduling
 from smsdesk.services.send import SendService
 from smsdesk.storage.api import ScheduleStore
@@ -65,7 +64,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
 CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
-Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
 BULK_TEXT = (
     "The text of a bulk send is personalised for each recipient from its import; to change it, "
@@ -94,10 +92,10 @@ class SchedulerService:
         self.settings = settings  # overdue_limit_minutes: later than this, a run waits for a person
         self.id = outbox.id
         self.kick_dispatcher = outbox.kick
-        self.clock = clock
-        self.zones_for = zones_for
-        self.default_zone = default_zone
-        self.provider = ProviderScheduling(self)
+        self.policy = SchedulePolicy(accounts, clock, zones_for, default_zone)
+        self.provider = ProviderScheduling(
+            accounts, repo, sending.optouts, sending.messages, bus, self.policy, outbox.id
+        )
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -124,31 +122,32 @@ class SchedulerService:
     def held_count(self) -> int:
         return self.repo.held_count()
 
+    # ---- time and quiet hours (the policy's; assignable, for tests and benchmarks) -----------
+    @property
+    def clock(self) -> Clock:
+        return self.policy.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.policy.clock = clock
+
+    @property
+    def default_zone(self) -> Callable[[], str]:
+        return self.policy.default_zone
+
+    @default_zone.setter
+    def default_zone(self, zone: Callable[[], str]) -> None:
+        self.policy.default_zone = zone
+
     def quiet_hours(self, account_id: int) -> QuietHours | None:
-        account = self.accounts.get(account_id)
-        try:
-            return QuietHours.parse(str(account.settings.get("quiet_hours") or ""))
-        except InvalidInput:
-            log.warning("account %s has unreadable quiet hours; ignoring them", account.name)
-            return None
+        return self.policy.quiet_hours(account_id)
 
     def zones(self, number: str, preferred: str) -> tuple[str, ...]:
-        """The number's candidate zones, the sender's own zone first when it is one of them (a UK
-        mobile's candidates include Guernsey and Jersey; "London" reads better and ties go first)."""
-        found = tuple(self.zones_for(number))
-        if not found:
-            return (preferred,)
-        return tuple(sorted(found, key=lambda z: z != preferred))
+        return self.policy.zones(number, preferred)
 
     def quiet_note(self, account_id: int, numbers: Sequence[str], when: datetime) -> str:
         """What quiet hours would do to a send at ``when`` (aware), for a warning before saving."""
-        quiet = self.quiet_hours(account_id)
-        waits = [
-            d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason
-        ]
-        if not waits:
-            return ""
-        return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
+        return self.policy.quiet_note(account_id, numbers, when)
 
     # ---- commands ----------------------------------------------------------------------------
     async def create(self, req: ScheduleRequest) -> ScheduleItem:
@@ -464,7 +463,7 @@ class SchedulerService:
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
-        plan = await off_loop(item.recipient_count, make_plan, self, item, now)
+        plan = await off_loop(item.recipient_count, make_plan, self.policy, self.repo, self.sending.optouts, item, now)
         ids = await self.repo.start_run(item, plan, due, self.id, new_next, now=at_once)
         if ids is None:
             return False

@@ -18,7 +18,6 @@ import logging
 import time
 from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError, SmsdeskError
 from smsdesk.domain.events import Changes
@@ -26,10 +25,11 @@ from smsdesk.domain.models import Account, OutboundMessage, SendResult
 from smsdesk.domain.schedule import Recurrence, ScheduleItem, defer_for_quiet
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.services.schedule_policy import SchedulePolicy
+from smsdesk.storage.api import MessageStore, OptOutStore, ScheduleStore
 from smsdesk.storage.records import NewOutgoing
-
-if TYPE_CHECKING:
-    from smsdesk.services.scheduler import SchedulerService
 
 log = logging.getLogger(__name__)
 ON = ("on", "1", "true", "yes")
@@ -37,10 +37,27 @@ RETRY_S = 60.0
 
 
 class ProviderScheduling:
-    """The provider-side half of :class:`SchedulerService` (kept apart to stay readable)."""
+    """The provider-side half of the scheduled queue: the opt-in, the hand-off, withdrawing a
+    handed-off send and noticing when its time has passed."""
 
-    def __init__(self, svc: SchedulerService) -> None:
-        self.svc = svc
+    def __init__(
+        self,
+        accounts: AccountService,
+        schedules: ScheduleStore,
+        optouts: OptOutStore,
+        messages: MessageStore,
+        bus: EventBus,
+        policy: SchedulePolicy,
+        me: str,
+    ) -> None:
+        """``me``: this process's dispatcher id (its claims carry it)."""
+        self.accounts = accounts
+        self.schedules = schedules
+        self.optouts = optouts
+        self.messages = messages
+        self.bus = bus
+        self.policy = policy
+        self.me = me
         self._last_try: dict[int, float] = {}
 
     # ---- opt-in ------------------------------------------------------------------------------
@@ -49,13 +66,13 @@ class ProviderScheduling:
 
     def supported(self, account: Account) -> bool:
         try:
-            return self.svc.accounts.spec(account).caps.schedule
+            return self.accounts.spec(account).caps.schedule
         except SmsdeskError:
             return False
 
     def notice(self, account: Account) -> str:
         """What a person must know before opting in (shown in the dialog and the CLI)."""
-        spec = self.svc.accounts.spec(account)
+        spec = self.accounts.spec(account)
         if not spec.caps.schedule:
             return f"{spec.name} has no scheduling of its own; smsdesk schedules these sends itself."
         text = (
@@ -76,9 +93,9 @@ class ProviderScheduling:
             InvalidInput: the provider cannot schedule, or it cannot cancel and the person has
                 not acknowledged that (the message is the notice to show).
         """
-        account = self.svc.accounts.get(account_id)
+        account = self.accounts.get(account_id)
         if enabled:
-            spec = self.svc.accounts.spec(account)
+            spec = self.accounts.spec(account)
             if not spec.caps.schedule:
                 raise InvalidInput(self.notice(account))
             if not spec.caps.cancel and not acknowledged:
@@ -89,11 +106,11 @@ class ProviderScheduling:
         from smsdesk.domain.schedule import QuietHours
 
         quiet = QuietHours.parse(text)  # raises InvalidInput with the accepted form
-        return await self._set_setting(self.svc.accounts.get(account_id), "quiet_hours", quiet.text() if quiet else "")
+        return await self._set_setting(self.accounts.get(account_id), "quiet_hours", quiet.text() if quiet else "")
 
     async def _set_setting(self, account: Account, key: str, value: str) -> Account:
-        updated = await self.svc.accounts.set_setting(account, key, value)
-        self.svc.bus.publish(Changes(queue=True))  # the queue's notes depend on it
+        updated = await self.accounts.set_setting(account, key, value)
+        self.bus.publish(Changes(queue=True))  # the queue's notes depend on it
         return updated
 
     def check_usable(self, account: Account, rule: Recurrence) -> None:
@@ -105,18 +122,17 @@ class ProviderScheduling:
     # ---- hand-off ----------------------------------------------------------------------------
     async def hand_off(self, item: ScheduleItem) -> bool:
         """Give ``item``'s messages to the provider now; True when the provider took them."""
-        svc = self.svc
         self._last_try[item.id] = time.monotonic()
         if item.next_run is None or item.state != "scheduled" or item.handed_off:
             return False
-        quiet = svc.quiet_hours(item.account_id)
+        quiet = self.policy.quiet_hours(item.account_id)
         news: list[NewOutgoing] = []
-        for number, body in svc.repo.recipients(item.id):
-            if svc.sending.optouts.is_opted_out(number):
+        for number, body in self.schedules.recipients(item.id):
+            if self.optouts.is_opted_out(number):
                 continue
             text = body or item.body
             info = analyze(text)
-            at = defer_for_quiet(item.next_run, svc.zones(number, item.zone), quiet).at
+            at = defer_for_quiet(item.next_run, self.policy.zones(number, item.zone), quiet).at
             news.append(
                 NewOutgoing(
                     item.account_id,
@@ -131,12 +147,12 @@ class ProviderScheduling:
                 )
             )
         due = item.next_run.isoformat(timespec="milliseconds")
-        ids = await svc.repo.claim_hand_off(item, due, svc.id, news)
+        ids = await self.schedules.claim_hand_off(item, due, self.me, news)
         if ids is None:
             return False
-        msgs = svc.sending.messages.get_many(ids)
+        msgs = self.messages.get_many(ids)
         try:
-            adapter = svc.accounts.adapter(item.account_id)
+            adapter = self.accounts.adapter(item.account_id)
             results = await self._send(
                 adapter,
                 [
@@ -159,8 +175,8 @@ class ProviderScheduling:
                 refused.append((m.id, (res.error if res else None) or f"{name} did not accept it."))
             else:
                 accepted.append((m.id, res.provider_message_id, f"scheduled at {name}"))
-        await svc.repo.record_hand_off(item.id, accepted, refused, svc_now_iso(svc), f"Scheduled at {name}.")
-        svc.bus.publish(Changes(message_ids=set(ids), queue=True))
+        await self.schedules.record_hand_off(item.id, accepted, refused, self._now(), f"Scheduled at {name}.")
+        self.bus.publish(Changes(message_ids=set(ids), queue=True))
         return True
 
     async def _send(self, adapter: object, outs: list[OutboundMessage]) -> list[SendResult]:
@@ -178,11 +194,10 @@ class ProviderScheduling:
         return results
 
     async def _failed(self, item: ScheduleItem, ids: list[int], exc: ProviderError) -> None:
-        svc = self.svc
         ambiguous = exc.kind == ErrorKind.AMBIGUOUS
-        await svc.repo.hand_off_failed(item.id, ids, ambiguous, str(exc), svc_now_iso(svc))
+        await self.schedules.hand_off_failed(item.id, ids, ambiguous, str(exc), self._now())
         log.info("provider hand-off of scheduled send %d failed: %s", item.id, exc)
-        svc.bus.publish(Changes(message_ids=set(ids), queue=True))
+        self.bus.publish(Changes(message_ids=set(ids), queue=True))
 
     async def withdraw(self, item: ScheduleItem) -> int:
         """Cancel ``item``'s copies at the provider; returns how many were cancelled.
@@ -190,11 +205,10 @@ class ProviderScheduling:
         Raises:
             InvalidInput: the provider has no cancel, or refused one (nothing local changed then).
         """
-        svc = self.svc
-        rows = svc.repo.provider_scheduled(item.id)
+        rows = self.schedules.provider_scheduled(item.id)
         if not rows:
             return 0
-        adapter = svc.accounts.adapter(item.account_id)
+        adapter = self.accounts.adapter(item.account_id)
         if not adapter.spec.caps.cancel:
             raise InvalidInput(
                 f"{adapter.spec.name} cannot cancel scheduled messages: {len(rows)} will still go at their time."
@@ -207,8 +221,8 @@ class ProviderScheduling:
                 done.append(r.id)
             except ProviderError as exc:
                 failed.append(str(exc))
-        await svc.repo.withdrawn(item.id, done, not failed, svc_now_iso(svc))
-        svc.bus.publish(Changes(message_ids=set(done), queue=True))
+        await self.schedules.withdrawn(item.id, done, not failed, self._now())
+        self.bus.publish(Changes(message_ids=set(done), queue=True))
         if failed:
             raise InvalidInput(
                 f"{len(failed)} of {len(rows)} could not be cancelled at {adapter.spec.name}: {failed[0]}"
@@ -217,26 +231,26 @@ class ProviderScheduling:
 
     async def tick(self, now: datetime) -> None:
         """Items whose time passed at the provider are done; failed hand-offs are retried."""
-        svc = self.svc
         now_iso = now.isoformat(timespec="milliseconds")
-        passed = svc.repo.provider_passed(now_iso)
+        passed = self.schedules.provider_passed(now_iso)
         if passed:
-            await svc.repo.provider_passed_done(passed, now_iso)
-            svc.bus.publish(Changes(queue=True))
-        for sid in svc.repo.waiting_hand_offs(now_iso):
+            await self.schedules.provider_passed_done(passed, now_iso)
+            self.bus.publish(Changes(queue=True))
+        for sid in self.schedules.waiting_hand_offs(now_iso):
             if time.monotonic() - self._last_try.get(sid, 0.0) < RETRY_S:
                 continue
             try:
-                await self.hand_off(svc.get(sid))
+                item = self.schedules.get(sid)
+                if item is not None:
+                    await self.hand_off(item)
             except SmsdeskError as exc:
                 log.info("hand-off of %s not possible yet: %s", sid, exc)
+
+    def _now(self) -> str:
+        return self.policy.now().isoformat(timespec="milliseconds")
 
     # ---- what the options dialog asks (appended: views ask the service, not its accounts) ----
     def can_cancel(self, account: Account) -> bool:
         """Whether ``account``'s provider can cancel a send it holds (else a scheduled send,
         once handed over, goes out whatever happens here)."""
-        return self.svc.accounts.spec(account).caps.cancel
-
-
-def svc_now_iso(svc: SchedulerService) -> str:
-    return svc.clock().isoformat(timespec="milliseconds")
+        return self.accounts.spec(account).caps.cancel
