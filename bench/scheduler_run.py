@@ -44,7 +44,7 @@ async def _run(n: int) -> dict[str, Any]:
         started = await rt.scheduler.tick()
         run_s = time.perf_counter() - t0
         assert started == 1 and len(rt.scheduler.repo.message_ids(item.id)) == n
-        await rt.db.write(lambda c: c.execute("UPDATE messages SET status = 'sent'"))
+        await rt.store.db.write(lambda c: c.execute("UPDATE messages SET status = 'sent'"))
         await rt.scheduler.tick()  # closes the run
         t0 = time.perf_counter()
         for _ in range(50):

@@ -202,7 +202,7 @@ async def smsdesk_run(
                 )
                 for to in nums
             ]
-            await rt.db.write(lambda c: msg_store.insert_outgoing(c, items))
+            await rt.store.db.write(lambda c: msg_store.insert_outgoing(c, items))
             rt.dispatcher.kick()
         else:
             await rt.sending.send(Draft(account.id, nums, "Bench message"))
@@ -213,7 +213,7 @@ async def smsdesk_run(
                 raise RuntimeError(f"only {rt.dispatcher.sent_count - start_count} of {n} recorded in 600 s")
             await asyncio.sleep(0.005)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-        row = rt.db.query_one(
+        row = rt.store.db.query_one(
             "SELECT count(*) AS n FROM messages WHERE account_id = ? AND status = 'sent'", (account.id,)
         )
         sent = int(row["n"]) if row else 0

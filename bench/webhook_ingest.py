@@ -103,7 +103,7 @@ async def _blocking(fn: Any, *args: Any) -> Any:
 async def _drain(rt: Any, limit_s: float = 60) -> None:
     """Wait until the app loop processed every stored event."""
     deadline = time.monotonic() + limit_s
-    while rt.db.query_one("SELECT count(*) FROM webhook_events WHERE state = 'pending'")[0]:
+    while rt.store.db.query_one("SELECT count(*) FROM webhook_events WHERE state = 'pending'")[0]:
         if time.monotonic() > deadline:
             return
         await asyncio.sleep(0.02)
@@ -129,7 +129,7 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         for i, mid in enumerate(msg_store.insert_outgoing(conn, items)):
             msg_store.apply_status(conn, mid, Status.SENT, "Accepted", None, f"pm-{i}")
 
-    await rt.db.write(seed)
+    await rt.store.db.write(seed)
     hook_url = f"{rt.receiver.url}/hooks/{account.id}"  # type: ignore[union-attr]
     bare = BareServer()
     bare_url = f"{bare.start()}/hooks/{account.id}"
@@ -143,15 +143,15 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             res = await _blocking(gen.run, bare_url, args.count, args.concurrency, f"b{r}")
             res["cpu"] = time.process_time() - cpu
             results["bare"].append(res)
-            before = rt.db.query_one("SELECT count(*) FROM webhook_events")[0]
+            before = rt.store.db.query_one("SELECT count(*) FROM webhook_events")[0]
             cpu = time.process_time()
             res = await _blocking(gen.run, hook_url, args.count, args.concurrency, f"r{r}")
             await _drain(rt)  # the processing a receipt causes is part of its cost
             res["cpu"] = time.process_time() - cpu
-            res["persisted"] = rt.db.query_one("SELECT count(*) FROM webhook_events")[0] - before
+            res["persisted"] = rt.store.db.query_one("SELECT count(*) FROM webhook_events")[0] - before
             results["smsdesk"].append(res)
-        delivered = rt.db.query_one("SELECT count(*) FROM messages WHERE status = 'delivered'")[0]
-        pending = rt.db.query_one("SELECT count(*) FROM webhook_events WHERE state = 'pending'")[0]
+        delivered = rt.store.db.query_one("SELECT count(*) FROM messages WHERE status = 'delivered'")[0]
+        pending = rt.store.db.query_one("SELECT count(*) FROM webhook_events WHERE state = 'pending'")[0]
     finally:
         gen.close()
         bare.stop()

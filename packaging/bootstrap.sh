@@ -37,6 +37,10 @@ PKGS_QT_XCB=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 lib
 # A real Secret Service for the keyring test. gnome-keyring needs *a* session-bus provider;
 # naming dbus-user-session pins apt's choice so it can never pick dbus-x11.
 PKGS_TEST=(dbus-daemon dbus-user-session gnome-keyring)
+# A PostgreSQL server for the team-workspace tests. The tests start their own throwaway server
+# in a temporary folder; the package must not create and start a cluster of its own on install
+# (see no_auto_cluster).
+PKGS_PG=(postgresql)
 
 log() { printf '[bootstrap %4ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf '\nbootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -180,11 +184,26 @@ ensure_venv() {
     log "Python environment: ready ($("$VENV/bin/python" -V 2>&1))"
 }
 
+no_auto_cluster() {  # before installing postgresql: no "main" cluster started by the package
+    [[ "${SMSDESK_SKIP_APT:-}" == 1 ]] && return
+    command -v dpkg-query >/dev/null 2>&1 || return
+    [[ -z "$(missing_pkgs postgresql)" ]] && return  # installed already: nothing to prevent
+    local dir=/etc/postgresql-common/createcluster.d sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    # Debian's createcluster.conf includes this folder; the setting stops apt from creating one.
+    "${sudo[@]}" mkdir -p "$dir" \
+        && printf 'create_main_cluster = false\n' | "${sudo[@]}" tee "$dir/smsdesk-test.conf" >/dev/null \
+        || log "could not write $dir/smsdesk-test.conf; the postgresql package may start a cluster of its own"
+}
+
 prepare() {  # $1 = app|test
     pick_python
     log "using $PY ($("$PY" -V 2>&1))"
     local pkgs=("${PKGS_QT_OFFSCREEN[@]}" "${PKGS_QT_XCB[@]}")
-    if [[ "$1" == test ]]; then pkgs+=("${PKGS_TEST[@]}"); fi
+    if [[ "$1" == test ]]; then
+        pkgs+=("${PKGS_TEST[@]}" "${PKGS_PG[@]}")
+        no_auto_cluster
+    fi
     if ! venv_ok; then
         local vp
         vp="$(venv_pkg_for "$PY")"

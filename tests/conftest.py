@@ -15,12 +15,16 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 import pytest_asyncio
 
 from tests.support.keyring_memory import MemoryKeyring
+
+if TYPE_CHECKING:
+    from tests.support.pg_cluster import PgCluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 DATA = Path(__file__).parent / "data"
@@ -101,3 +105,33 @@ async def runtime(_isolated_home: Path) -> AsyncIterator[Runtime]:  # noqa: F821
     finally:
         await rt.stop()
         rt.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server for the whole session, started on first use (tests/support/pg_cluster.py).
+
+    Without server binaries the test is skipped, except under ``CI=true`` (an error there: a
+    skipped store would pass unnoticed)."""
+    from tests.support.pg_cluster import PgCluster, ServerMissing
+
+    try:
+        cluster = PgCluster.start()
+    except ServerMissing as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_database(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, empty database on the session's server; its libpq URL (dropped afterwards)."""
+    name = pg_cluster.create_database()
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        pg_cluster.drop_database(name)

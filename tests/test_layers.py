@@ -1,4 +1,4 @@
-"""The layer rule of ARCHITECTURE.md, checked by reading every module's imports with ``ast``.
+"""The layer rule (README, "How it works"), checked by reading every module's imports with ``ast``.
 
 ``app / cli -> ui -> services -> providers | storage | config | webhook -> domain``; the
 sandbox is a separate simulated server that imports nothing else from smsdesk. Imports are

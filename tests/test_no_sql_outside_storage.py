@@ -16,12 +16,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "smsdesk"
 EXEMPT = ("smsdesk/storage/", "smsdesk/sandbox/")
 
-# Modules whose statements move into storage with the scheduler's own rework (its package
-# and bulk send); an entry must go when its module is clean (a test below says so).
-PENDING = {
-    "smsdesk/services/scheduler.py",
-    "smsdesk/services/scheduler_provider.py",
-}
 
 # Upper case, as SQL is written here; prose ("Select a file", "update smsdesk") never matches.
 SQL = re.compile(
@@ -101,23 +95,13 @@ def _report(found: list[Finding]) -> str:
 
 
 def test_no_sql_text_outside_storage() -> None:
-    found = [f for rel, src in _modules() if rel not in PENDING for f in sql_in(src, rel)]
+    found = [f for rel, src in _modules() for f in sql_in(src, rel)]
     assert not found, "SQL belongs in smsdesk/storage (a repository method), not here:\n" + _report(found)
 
 
 def test_nothing_outside_storage_imports_sqlite3() -> None:
-    found = [f for rel, src in _modules() if rel not in PENDING for f in sqlite3_imports(src, rel)]
+    found = [f for rel, src in _modules() for f in sqlite3_imports(src, rel)]
     assert not found, "only smsdesk/storage may import sqlite3:\n" + _report(found)
-
-
-def test_the_pending_list_only_names_modules_that_still_need_it() -> None:
-    modules = dict(_modules())
-    clean = sorted(
-        rel
-        for rel in PENDING
-        if rel not in modules or not (sql_in(modules[rel], rel) or sqlite3_imports(modules[rel], rel))
-    )
-    assert not clean, f"these modules hold no SQL any more: take them off PENDING: {clean}"
 
 
 def test_the_scan_sees_sql_in_every_shape_and_leaves_prose_and_docstrings_alone() -> None:

@@ -20,17 +20,8 @@ from smsdesk.storage import api
 from smsdesk.storage.sqlite_store import SqliteStore
 
 PACKAGE = Path(__file__).resolve().parent.parent / "smsdesk"
-SURFACE = {"smsdesk.storage.api", "smsdesk.storage.records"}
+SURFACE = {"smsdesk.storage.api", "smsdesk.storage.address_book_api", "smsdesk.storage.records"}
 COMPOSITION_ROOT = {"smsdesk/runtime.py": {"smsdesk.storage.sqlite_store"}}
-
-# Services whose storage calls move onto repositories with the scheduler's own rework (its
-# package and bulk send); an entry must go when its module is clean (a test below says so).
-PENDING = {
-    "smsdesk/services/scheduler.py",
-    "smsdesk/services/scheduler_provider.py",
-    "smsdesk/services/schedule_plan.py",
-    "smsdesk/services/bulk_send.py",
-}
 
 
 def _storage_imports(path: Path) -> Iterator[tuple[int, str]]:
@@ -62,7 +53,7 @@ def test_outside_storage_only_the_api_and_its_records_are_imported() -> None:
     bad = [
         f"  {rel}:{line}: imports {target}"
         for rel, line, target in _outside_storage()
-        if rel not in PENDING and target not in SURFACE | COMPOSITION_ROOT.get(rel, set())
+        if target not in SURFACE | COMPOSITION_ROOT.get(rel, set())
     ]
     assert not bad, (
         "outside smsdesk/storage, import smsdesk.storage.api / .records only (runtime.py also builds "
@@ -70,20 +61,17 @@ def test_outside_storage_only_the_api_and_its_records_are_imported() -> None:
     )
 
 
-def test_the_pending_list_only_names_modules_that_still_need_it() -> None:
-    still = {rel for rel, _line, target in _outside_storage() if target not in SURFACE}
-    assert still >= PENDING, f"these import only the storage surface now: take them off PENDING: {PENDING - still}"
-
-
 def test_the_surface_itself_imports_only_records_and_the_domain() -> None:
-    for name in ("api.py", "records.py"):
+    for name in ("api.py", "address_book_api.py", "records.py"):
         path = PACKAGE / "storage" / name
         smsdesk = {t for _line, t in _storage_imports(path)} | {
             n.module
             for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("smsdesk.")
         }
-        allowed = {"smsdesk.storage.records"} | {m for m in smsdesk if m.startswith("smsdesk.domain")}
+        allowed = {"smsdesk.storage.records", "smsdesk.storage.address_book_api"} | {
+            m for m in smsdesk if m.startswith("smsdesk.domain")
+        }
         assert smsdesk <= allowed, f"storage/{name} may import records and domain only: {smsdesk - allowed}"
 
 

@@ -157,10 +157,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     async def run() -> str:
         account = rt.accounts.by_name(args.name)
-        if account.provider == "sandbox":
-            await rt.start(receiver=True, sandbox=True, dispatcher=False)
+        if rt.sandbox_host.needed_for(account):  # the Sandbox account is tested against our own sandbox
+            await rt.start_for(account, dispatcher=False)
             account = rt.accounts.by_name(args.name)
-            rt.configure_sandbox_account(account.id)
         try:
             return await rt.accounts.test(account)
         finally:

@@ -133,11 +133,8 @@ async def _send(rt: Runtime, args: argparse.Namespace, wiz: BulkSendFlow, when: 
             + ", ".join("{{" + f + "}}" for f in unknown)
             + "; map one with --map COLUMN=FIELD or add a fallback {{field|text}}."
         )
-    is_sandbox = account.provider == "sandbox"
-    await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
+    await rt.start_for(account, dispatcher=when is None)
     try:
-        if is_sandbox:
-            rt.configure_sandbox_account(account.id)
         wiz.set_schedule(when)
         wiz.set_group(args.group)
         run_id = await wiz.start()
@@ -156,11 +153,8 @@ async def _resume(rt: Runtime, args: argparse.Namespace) -> int:
     svc = _bulk_send(rt, args.window)
     run = svc.get(args.resume)
     account = rt.accounts.get(run.account_id)
-    is_sandbox = account.provider == "sandbox"
-    await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=True)
+    await rt.start_for(account)
     try:
-        if is_sandbox:
-            rt.configure_sandbox_account(account.id)
         if run.state == "paused":
             await svc.resume(run.id)
         info(f"Resuming run {run.id} ({run.state}).")

@@ -17,6 +17,7 @@ from smsdesk.cli.common import info, open_runtime, print_json
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status
+from smsdesk.runtime import Runtime
 from smsdesk.services.send import Draft
 
 
@@ -60,21 +61,14 @@ def cmd_send(args: argparse.Namespace) -> int:
         rt.close()
 
 
-async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | None) -> int:
+async def _send(rt: Runtime, args: argparse.Namespace, text: str, when: datetime | None) -> int:
     account = rt.accounts.by_name(args.account)
     if when is not None:
         return await _schedule(rt, args, account.id, text, when)
-    is_sandbox = account.provider == "sandbox"
-    await rt.start(receiver=True, sandbox=is_sandbox, dispatcher=when is None)
+    await rt.start_for(account)
     try:
-        if is_sandbox:
-            rt.configure_sandbox_account(account.id)
-        msgs = await rt.sending.send(Draft(account.id, args.to, text, send_at=when))
+        msgs = await rt.sending.send(Draft(account.id, args.to, text))
         ids = [m.id for m in msgs]
-        if when is not None:
-            info(f"Scheduled {len(ids)} message(s) for {when.isoformat()}.")
-            _report(args, rt.sending.messages.get_many(ids))
-            return 0
         deadline = time.monotonic() + args.timeout
 
         def done(final: bool) -> bool:
@@ -99,7 +93,7 @@ async def _send(rt: Any, args: argparse.Namespace, text: str, when: datetime | N
         await rt.stop()
 
 
-async def _schedule(rt: Any, args: argparse.Namespace, account_id: int, text: str, when: datetime) -> int:
+async def _schedule(rt: Runtime, args: argparse.Namespace, account_id: int, text: str, when: datetime) -> int:
     """``--at``: a durable item in the scheduled queue (sent by the app or ``smsdesk serve``)."""
     from smsdesk.domain.schedule import Recurrence, to_local
     from smsdesk.services.scheduler import ScheduleRequest

@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 
 from smsdesk.cli.common import info, open_runtime, stop_event_on_signals
+from smsdesk.runtime import Runtime
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -51,17 +52,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(rt: Any, args: argparse.Namespace) -> None:
+async def _serve(rt: Runtime, args: argparse.Namespace) -> None:
     stop = stop_event_on_signals()
     await rt.start(sandbox=False if args.no_sandbox else None, relay=True)
-    extra = getattr(rt, "serve_extras", None)
-    if extra is not None:
-        await extra()
-    if rt.status.receiver_error:
-        info(rt.status.receiver_error)
-    info(f"Receiver: {rt.status.receiver_url or 'not running'}")
-    if rt.status.sandbox_url:
-        info(f"Sandbox provider: {rt.status.sandbox_url}")
+    await _show_tunnel_and_polling(rt)
+    status = rt.status
+    if status.receiver_error:
+        info(status.receiver_error)
+    info(f"Receiver: {status.receiver_url or 'not running'}")
+    if status.sandbox_url:
+        info(f"Sandbox provider: {status.sandbox_url}")
     for account in rt.accounts.all():
         info(f"  {account.name}: {rt.accounts.webhook_url(account)}")
     info("Serving; press Ctrl+C to stop.")
@@ -70,3 +70,23 @@ async def _serve(rt: Any, args: argparse.Namespace) -> None:
     finally:
         info("Stopping...")
         await rt.stop()
+
+
+async def _show_tunnel_and_polling(rt: Runtime) -> None:
+    """Wait briefly for the tunnel (when one is chosen), then show the URLs to paste into the
+    providers' dashboards and which accounts are polled."""
+    tunnel = rt.tunnel
+    if tunnel.status.kind != "none":
+        for _ in range(300):
+            if tunnel.status.state.value in ("up", "down", "off"):
+                break
+            await asyncio.sleep(0.1)
+        st = tunnel.status
+        info(f"Tunnel ({st.kind}): {st.state.value} {st.public_url or st.error}")
+        for account in rt.accounts.all():
+            if rt.accounts.public_base.get(account.id):
+                info(f"  {account.name}: {rt.accounts.webhook_url(account, public=True)}")
+    for account in rt.accounts.all():
+        polled, why = rt.polling.should_poll(account)
+        if polled:
+            info(f"Polling {account.name}: {why}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from smsdesk.config.privacy import write_private_text
+from smsdesk.config.privacy import PrivacyReport, write_private_text
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +53,53 @@ class Settings:
         tmp = path.with_suffix(".tmp")
         write_private_text(tmp, tomli_w.dumps(asdict(self)))  # 0600: the replace keeps the mode
         os.replace(tmp, path)
+
+
+class SettingsFile:
+    """The settings of this process and the file they live in.
+
+    ``settings`` is this process's copy (the window edits it, then calls :meth:`save`).
+    :meth:`keep` writes one value into the file *as it is on disk now*: another process on the
+    same data folder (``smsdesk serve`` beside the window), or the person, may have changed the
+    rest since this process read it.
+    """
+
+    def __init__(self, path: Path, settings: Settings | None = None) -> None:
+        self.path = path
+        self.settings = settings if settings is not None else Settings.load(path)
+
+    def save(self) -> None:
+        self.settings.save(self.path)
+
+    def keep(self, name: str, value: Any) -> None:
+        """Set ``name`` here and in the file; never over an unreadable file (left for a person)."""
+        setattr(self.settings, name, value)
+        try:
+            if self.path.exists():
+                tomllib.loads(self.path.read_text(encoding="utf-8"))  # unreadable: leave it alone
+            fresh = Settings.load(self.path)
+            setattr(fresh, name, value)
+            fresh.save(self.path)
+        except (OSError, ValueError) as exc:
+            log.warning("could not keep %s in %s: %s", name, self.path, exc)
+
+    def ensure_receiver_port(self, pick: Callable[[], int]) -> bool:
+        """Give the receiver a port to keep on the first start (a stable port keeps webhook URLs,
+        and tunnels pointing at them, valid across runs); True when it was picked now."""
+        if self.settings.receiver_port:
+            return False
+        self.settings.receiver_port = pick()
+        return True
+
+    def warn_open_folder_once(self, report: PrivacyReport) -> bool:
+        """Warn that a data folder the person chose is open to other logins, once per folder and
+        mode (remembered in the settings); True when the settings changed and need saving."""
+        said = str(self.settings.extra.get("open_folder_warned", ""))
+        if report.folder_key == said:
+            return False
+        if report.open_folder:
+            log.warning(report.open_folder)
+            self.settings.extra["open_folder_warned"] = report.folder_key
+        else:
+            self.settings.extra.pop("open_folder_warned", None)  # private now: say it again if that changes
+        return True

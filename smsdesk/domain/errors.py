@@ -1,6 +1,7 @@
 """The error tree. Every failure a person may see is one of these, with words they understand.
 
-Provider failures carry a ``kind`` that decides retries (ARCHITECTURE.md "Errors, retries"):
+Provider failures carry a ``kind`` that decides retries (only ``retryable`` is retried, with
+exponential back-off, jitter and the provider's Retry-After; see the README's "How it works"):
 ``retryable`` (the request never reached the provider, 429, 5xx before acceptance),
 ``ambiguous`` (the provider may have sent it), ``permanent`` (fix data, key or credit).
 """
@@ -54,8 +55,9 @@ class ProviderError(SmsdeskError):
         opted_out: the provider says the recipient opted out.
         auth: the key was refused.
         rejected: the provider refused this message at submission (a permanent refusal that
-            PROVIDERS.md 6.2 maps to ``rejected``, such as Send-2's 406 or a Channel API
-            connector's non-200), as opposed to a request that failed.
+            smsdesk records as ``rejected``, such as Send-2's 406 or a Channel API connector's
+            non-200: the provider looked at this message and said no), as opposed to a request
+            that failed.
     """
 
     def __init__(

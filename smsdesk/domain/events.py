@@ -21,6 +21,7 @@ class Changes:
     queue: bool = False
     webhooks: bool = False
     bulk: bool = False
+    reception: bool = False  # how receipts and replies arrive changed (a tunnel, a relay)
     everything: bool = False
 
     def merge(self, other: Changes) -> None:
@@ -32,6 +33,7 @@ class Changes:
         self.queue |= other.queue
         self.webhooks |= other.webhooks
         self.bulk |= other.bulk
+        self.reception |= other.reception
         self.everything |= other.everything
 
     def __bool__(self) -> bool:
@@ -44,5 +46,6 @@ class Changes:
             or self.queue
             or self.webhooks
             or self.bulk
+            or self.reception
             or self.everything
         )

@@ -1,4 +1,9 @@
-"""Opt-out and opt-in keywords (SMS_RULES.md 3.1): the whole trimmed body, any case."""
+"""Opt-out and opt-in keywords: the whole trimmed body, any case.
+
+The keywords carriers and regulators treat as an opt-out (STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+END, QUIT) and opt-in (START, UNSTOP) must be honoured whatever the case or surrounding
+punctuation; a message that merely contains the word ("please stop by") is not one.
+"""
 
 from __future__ import annotations
 

@@ -18,11 +18,12 @@ Recurrence: ``once``, ``daily`` (every N days), ``weekly`` on chosen weekdays (e
 weeks), ``monthly`` on a day of the month; a day the month lacks (31st in April, 29-31 in
 February) runs on that month's last day and returns to the 31st in the months that have it.
 
-Quiet hours (SMS_RULES.md 3.4) are a daily window such as ``21:00-08:00`` in the
+Quiet hours are a daily window such as ``21:00-08:00`` in the
 *recipient's* zone. A number may have several candidate zones (a US number, say); the most
 restrictive reading wins: a message waits until it is outside quiet hours in every candidate
 zone. Missed runs are never replayed one by one: after a pause the next run is the next one
-after now.
+after now. (The US TCPA window for marketing texts is 08:00-21:00 in the recipient's local time,
+Florida's 08:00-20:00; the account's quiet hours are where a business sets its own.)
 """
 
 from __future__ import annotations

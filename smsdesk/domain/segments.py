@@ -8,7 +8,7 @@ Single segment: 160 septets / 70 units. Concatenated: 153 / 67 per part (6-octet
 A character is never split across two parts: an ESC pair or a surrogate pair that would
 straddle a boundary moves whole to the next part, which can add a part.
 
-Graphemes (SMS_RULES.md 1.4/1.6): in a UCS-2 text split over parts, what a person sees as one
+Graphemes: in a UCS-2 text split over parts, what a person sees as one
 character stays in one part where it fits, as Twilio's calculator does and bills: a flag (two
 regional indicators), a ZWJ sequence (family, rainbow flag), a base with variation selectors,
 skin-tone modifiers, tag characters or combining marks. A cluster longer than a whole part

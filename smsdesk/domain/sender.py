@@ -1,4 +1,8 @@
-"""Sender-ID rules (SMS_RULES.md 3.5): alphanumeric 1-11 chars with a letter, or up to 15 digits."""
+"""Sender-ID rules: alphanumeric 1-11 chars with a letter, or up to 15 digits.
+
+An alphanumeric sender cannot be replied to and is not allowed to the US, Canada or Puerto Rico;
+15 digits is the providers' convention for a numeric one.
+"""
 
 from __future__ import annotations
 

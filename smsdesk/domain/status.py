@@ -4,7 +4,7 @@ Statuses move forward only: a receipt that arrives twice, late or out of order n
 a message backwards, and nothing leaves a final state. ``needs_review`` is where an
 ambiguous send waits for a person (or reconciliation); a real receipt may still settle it.
 
-``unknown`` is "terminal-but-ambiguous" (PROVIDERS.md 6.2): the provider reported a status
+``unknown`` is "terminal-but-ambiguous": the provider reported a status
 nobody recognises (Mobivate code 99, a connector's ``carrier_limbo``, PureSMS ``Unknown``).
 It ranks above ``sent``, so such a receipt after the send's own answer is recorded with its
 raw status instead of being dropped, and a later ``sent``-like receipt cannot hide it again;

@@ -22,11 +22,11 @@ from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import FieldSpec, ProviderSpec
-from smsdesk.services import sandbox_link
+from smsdesk.services import sandbox_host as sandbox_link
 from smsdesk.services.bus import EventBus
-from smsdesk.services.sandbox_link import SandboxLink
+from smsdesk.services.sandbox_host import SandboxLink
 from smsdesk.storage.api import AccountStore
-from smsdesk.storage.records import NewAccount
+from smsdesk.storage.records import AuditEntry, NewAccount
 
 if TYPE_CHECKING:
     import httpx  # annotations only: httpx is imported when the first client is built
@@ -265,6 +265,23 @@ class AccountService:
         self.bus.publish(Changes(accounts=True))
         return updated
 
+    async def set_setting(self, account: Account, key: str, value: str) -> Account:
+        """Store one non-secret setting of ``account`` (an option such as its quiet hours), audited
+        as ``account.<key>`` in the same transaction."""
+        settings = {**account.settings, key: value}
+        entry = AuditEntry("account." + key, account.name, {"value": value})
+        await self.repo.update(
+            account.id,
+            name=account.name,
+            base_url=account.base_url,
+            sender=account.sender,
+            settings=settings,
+            audit=entry,
+        )
+        self._adapters.pop(account.id, None)
+        self.bus.publish(Changes(accounts=True))
+        return self.get(account.id)
+
     async def remove(self, account: Account) -> None:
         spec = self.spec(account)
         link = self.sandbox
@@ -372,6 +389,18 @@ class AccountService:
                 link.register_key(key)
         if account.provider == "channel":
             link.register_jwt(self.webhook_url(account), value("jwt_secret"))
+
+    def is_builtin_sandbox(self, account: Account) -> bool:
+        """Whether ``account`` is the built-in sandbox provider's (it talks to this process's
+        sandbox, with keys made per run and kept in memory)."""
+        return account.provider == SANDBOX_SEED.provider
+
+    def builtin_sandbox_account(self) -> Account | None:
+        """The Sandbox account (the seeded one, else any built-in-sandbox account), or None."""
+        account = self.repo.by_name(SANDBOX_NAME)
+        if account is not None and self.is_builtin_sandbox(account):
+            return account
+        return next((a for a in self.all() if self.is_builtin_sandbox(a)), None)
 
     async def ensure_sandbox(self) -> Account:
         acct = self.repo.by_name(SANDBOX_NAME)

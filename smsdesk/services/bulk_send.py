@@ -30,27 +30,23 @@ import contextlib
 import csv
 import hashlib
 import io
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.imports.mapping import NAME, PHONE, ColumnMapping
 from smsdesk.services.imports.readers import Table
 from smsdesk.services.imports.validate import ACCEPTED, REASONS, Report, ValidationContext
-from smsdesk.storage import bulk_sends as store
-from smsdesk.storage.accounts import audit
-from smsdesk.storage.bulk_sends import BulkSendRepository, NewItem, NewRun, RunRow
-from smsdesk.storage.db import Database
+from smsdesk.services.ports import OutboxHandle, ScheduledQueue
+from smsdesk.storage.api import BulkSendStore
+from smsdesk.storage.records import BULK_ACTIVE, NewItem, NewRun, RunRow
 
 log = logging.getLogger(__name__)
 
@@ -160,21 +156,20 @@ def iter_items(table: Table, mapping: ColumnMapping, report: Report, chunk: int 
 class BulkSendService:
     def __init__(
         self,
-        db: Database,
+        repo: BulkSendStore,
         accounts: AccountService,
         bus: EventBus,
-        kick: Callable[[], None] = lambda: None,
-        scheduler: Callable[[], Any] = lambda: None,
-        dispatcher_id: str = "",
+        outbox: OutboxHandle,
+        scheduler: ScheduledQueue | None = None,
         window: int = WINDOW,
     ) -> None:
-        self.db = db
+        """``scheduler``: where a run for later goes (None: its messages are stored as scheduled)."""
+        self.repo = repo
         self.accounts = accounts
         self.bus = bus
-        self.repo = BulkSendRepository(db)
-        self._kick = kick
+        self._kick = outbox.kick
         self._scheduler = scheduler
-        self.me = dispatcher_id
+        self.me = outbox.id
         self.window = max(1, window)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -252,23 +247,16 @@ class BulkSendService:
         group = (req.group or "").strip()
         merge = req.contact_policy != "skip"
 
-        def write(conn: Any) -> int:
-            run_id = store.create_run(conn, new, items)
-            if group:
-                store.save_group(conn, group, run_id, merge)
-            audit(
-                conn,
-                "bulk.start",
-                account.name,
-                run=run_id,
-                rows=report.rows,
-                accepted=report.accepted,
-                at=send_at_iso,
-                group=group or None,
-            )
-            return run_id
-
-        run_id = await self.db.write(write)
+        run_id = await self.repo.create(
+            new,
+            items,
+            group,
+            merge,
+            account.name,
+            rows=report.rows,
+            accepted=report.accepted,
+            at=send_at_iso,
+        )
         if state == "scheduled":
             await self._schedule(run_id, req, account.id)
         else:
@@ -279,7 +267,7 @@ class BulkSendService:
 
     async def _schedule(self, run_id: int, req: BulkSendRequest, account_id: int) -> None:
         assert req.send_at is not None
-        scheduler = self._scheduler()
+        scheduler = self._scheduler
         accepted = [r for r in req.report.items if r.status == ACCEPTED]
         if scheduler is not None:
             from smsdesk.services.scheduler import ScheduleRequest
@@ -295,13 +283,10 @@ class BulkSendService:
                     sender=req.sender,
                 )
             )
-            await self.db.write(lambda c: store.set_schedule(c, run_id, item.id))
+            await self.repo.link_schedule(run_id, item.id)
             return
         # No scheduled queue in this process: store the messages as scheduled ourselves.
-        when = req.send_at.astimezone(UTC).isoformat(timespec="milliseconds")
-        await self.db.write(lambda c: store.set_state(c, run_id, "running", ("scheduled",)))
-        while await self.db.write(lambda c: store.materialise(c, run_id, 5000, Status.SCHEDULED, when)):
-            pass
+        await self.repo.store_scheduled(run_id, req.send_at.astimezone(UTC).isoformat(timespec="milliseconds"))
 
     # ---- control -------------------------------------------------------------------------
     def get(self, run_id: int) -> RunRow:
@@ -311,16 +296,14 @@ class BulkSendService:
         return run
 
     async def pause(self, run_id: int) -> bool:
-        ok = await self.db.write(lambda c: store.set_state(c, run_id, "paused", ("running",)))
+        ok = await self.repo.change_state(run_id, "paused", ("running",), "bulk.pause")
         if ok:
-            await self.db.write(lambda c: audit(c, "bulk.pause", str(run_id)))
             self.bus.publish(Changes(bulk=True))
         return bool(ok)
 
     async def resume(self, run_id: int) -> bool:
-        ok = await self.db.write(lambda c: store.set_state(c, run_id, "running", ("paused",)))
+        ok = await self.repo.change_state(run_id, "running", ("paused",), "bulk.resume")
         if ok:
-            await self.db.write(lambda c: audit(c, "bulk.resume", str(run_id)))
             await self.pump(run_id)
             self._kick()
             self.bus.publish(Changes(bulk=True))
@@ -329,17 +312,10 @@ class BulkSendService:
     async def cancel(self, run_id: int) -> int:
         """Stop a run: nothing more is sent; returns how many waiting messages were cancelled."""
         run = self.get(run_id)
-
-        def write(conn: Any) -> list[int] | None:
-            if not store.set_state(conn, run_id, "cancelled", store.ACTIVE):
-                return None
-            audit(conn, "bulk.cancel", str(run_id))
-            return store.cancel_unsent(conn, run_id)
-
-        ids = await self.db.write(write)
+        ids = await self.repo.cancel(run_id)
         if ids is None:
             return 0
-        scheduler = self._scheduler()
+        scheduler = self._scheduler
         if run.schedule_id and scheduler is not None:
             try:
                 await scheduler.cancel(run.schedule_id)
@@ -357,7 +333,7 @@ class BulkSendService:
         room = self.window - self.repo.in_outbox(run_id)
         if room <= 0 or not self.repo.unmaterialised(run_id):
             return 0
-        ids = await self.db.write(lambda c: store.materialise(c, run_id, room))
+        ids = await self.repo.queue_next(run_id, room)
         if ids:
             self.bus.publish(Changes(message_ids=set(ids), bulk=True))
             self._kick()
@@ -365,8 +341,8 @@ class BulkSendService:
 
     async def recover(self) -> None:
         """After a restart: account for interrupted sends, then carry on with active runs."""
-        for run in self.repo.runs(store.ACTIVE):
-            ids = await self.db.write(partial(store.recover_interrupted, run_id=run.id, me=self.me))
+        for run in self.repo.runs(BULK_ACTIVE):
+            ids = await self.repo.recover(run.id, self.me)
             if ids:
                 log.info("bulk run %s: %d interrupted sends marked for review", run.id, len(ids))
                 self.bus.publish(Changes(message_ids=set(ids), bulk=True))
@@ -398,9 +374,7 @@ class BulkSendService:
         for run in self.repo.runs(("running", "scheduled")):
             if run.state == "running":
                 await self.pump(run.id)
-            if self._finished(run) and await self.db.write(
-                partial(store.set_state, run_id=run.id, state="done", allowed_from=("running", "scheduled"))
-            ):
+            if self._finished(run) and await self.repo.change_state(run.id, "done", ("running", "scheduled")):
                 self.bus.publish(Changes(bulk=True))
 
     def _finished(self, run: RunRow) -> bool:
@@ -443,9 +417,7 @@ class BulkSendService:
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow([*run.headers, "row", "reason", "detail"])
         for r in self.repo.rejects(run_id):
-            w.writerow(
-                [*json.loads(r["cells"] or "[]"), r["row_no"], REASONS.get(r["reason"], r["reason"]), r["detail"]]
-            )
+            w.writerow([*r.cells, r.row_no, REASONS.get(r.reason, r.reason), r.detail])
         return buf.getvalue()
 
     def summary(self, run_id: int) -> dict[str, Any]:

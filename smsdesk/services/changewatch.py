@@ -20,52 +20,36 @@ the receipt of a message this GUI just sent), except in a burst of more than
 :data:`OWN_BURST` of them (this process's own bulk run), where re-announcing would make every
 check a large refresh.
 
-It also reads the relay heartbeats (``RelayStore``): :attr:`ChangeWatch.relay` is
-another live ``smsdesk serve`` on this database, if any; listeners hear when that changes.
+Accounts changed by another process are announced like any change, and also to the listeners of
+:meth:`ChangeWatch.on_foreign_accounts` (the accounts service drops its cached adapters). Who
+receives and polls for the database (a relay) is :mod:`smsdesk.services.relay`'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
-from smsdesk.storage.api import ChangeFeed, RelayStore
+from smsdesk.storage.api import ChangeFeed
 from smsdesk.storage.records import Marks
 
 log = logging.getLogger(__name__)
 
 MAX_IDS = 5000
 OWN_BURST = 200  # own message updates per check above which they are not announced again
-RELAY_BEAT_S = 10.0  # how often a relay says it is alive
-RELAY_DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
-RELAY_CHECK_S = 5.0  # re-read the heartbeats at least this often (a dead relay writes nothing)
 
 
 class ChangeWatch:
     """Runs on the app loop (:meth:`run`); :meth:`check` is one synchronous pass."""
 
-    def __init__(
-        self,
-        changes: ChangeFeed,
-        bus: EventBus,
-        *,
-        relays: RelayStore | None = None,
-        relay_key: str = "",
-        every: float = 1.0,
-    ) -> None:
+    def __init__(self, changes: ChangeFeed, bus: EventBus, *, every: float = 1.0) -> None:
         self.changes = changes
-        self.relays = relays  # None: no relay is looked for
         self.bus = bus
-        self.relay_key = relay_key  # our own heartbeat key, when this process is a relay
         self.every = every
-        self.relay: dict[str, Any] | None = None
         self._version: int | None = None
         self._marks = Marks()
         self._lock = threading.Lock()
@@ -74,8 +58,6 @@ class ChangeWatch:
         self._echo: set[int] = set()  # ... of which these were our own last announcement
         self._published_accounts = False
         self._echo_accounts = False
-        self._relay_checked = 0.0
-        self._relay_listeners: list[Callable[[dict[str, Any] | None], None]] = []
         self._foreign_accounts: list[Callable[[], None]] = []
         self._stopping = False
         bus.subscribe(self._on_changes)
@@ -86,9 +68,6 @@ class ChangeWatch:
         with self._lock:
             self._local_replies.update(ids)
 
-    def on_relay_change(self, listener: Callable[[dict[str, Any] | None], None]) -> None:
-        self._relay_listeners.append(listener)
-
     def on_foreign_accounts(self, listener: Callable[[], None]) -> None:
         """Called when another process changed the accounts (cached adapters are stale)."""
         self._foreign_accounts.append(listener)
@@ -97,20 +76,11 @@ class ChangeWatch:
         self._published |= ch.message_ids
         self._published_accounts |= ch.accounts
 
-    def relay_text(self) -> str:
-        """The live relay in words ("smsdesk serve (pid 4242) on this computer"), or ""."""
-        r = self.relay
-        if r is None:
-            return ""
-        where = "on this computer" if r.get("host") == socket.gethostname() else f"on {r.get('host')}"
-        return f"smsdesk serve (pid {r.get('pid')}) {where}"
-
     # ---- the loop ----------------------------------------------------------------------
     def prime(self) -> None:
         """Take the current state as seen (at start: nothing before it is news)."""
         self._version = self.changes.version()
         self._marks = self.changes.marks()
-        self._check_relay(force=True)
 
     async def run(self) -> None:
         if self._version is None:
@@ -128,9 +98,7 @@ class ChangeWatch:
     def check(self) -> Changes | None:
         """One pass: publish what other processes committed since the last; returns it."""
         version = self.changes.version()
-        moved = version != self._version
-        self._check_relay(force=moved)
-        if not moved:
+        if version == self._version:
             return None
         self._version = version
         new = self.changes.marks()
@@ -168,29 +136,3 @@ class ChangeWatch:
             self.bus.publish(ch)
             return ch
         return None
-
-    def _check_relay(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if self.relays is None or (not force and now - self._relay_checked < RELAY_CHECK_S):
-            return
-        self._relay_checked = now
-        live = self.relays.live(RELAY_DEAD_S, exclude=self.relay_key)
-        relay = max(live, key=lambda r: str(r.get("at"))) if live else None
-        before = self.relay
-        self.relay = relay
-        if _summary(before) == _summary(relay):
-            return
-        log.info("relay on this database: %s", self.relay_text() or "none")
-        self.bus.publish(Changes(webhooks=True))
-        for listener in list(self._relay_listeners):
-            try:
-                listener(relay)
-            except Exception:  # noqa: BLE001 - one listener must not starve the others
-                log.exception("relay listener failed")
-
-
-def _summary(relay: dict[str, Any] | None) -> tuple[Any, ...] | None:
-    """What a person (or the pollers) would notice about a relay: not its heartbeat time."""
-    if relay is None:
-        return None
-    return relay.get("key"), relay.get("receiver"), relay.get("tunnel"), relay.get("public_url")

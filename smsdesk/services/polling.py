@@ -17,7 +17,8 @@ An account setting ``polling`` may say ``always`` or ``off``; the default is ``a
 - A provider error backs the whole account off (5 s doubling to 5 min, and never sooner than
   the provider's ``Retry-After``) and is shown, worded for a person, in :attr:`PollingService.state`.
 - While a relay (``smsdesk serve``) on the same database is alive, this process leaves the
-  polling to it (``relay_polls``): two processes polling one account would halve its rate limit.
+  polling to it (``RelayService.elsewhere``): two processes polling one account would halve its
+  rate limit.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +39,8 @@ from smsdesk.providers.base import Provider
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.inbound import InboundService
+from smsdesk.services.relay import RelayService
+from smsdesk.services.tunnel import TunnelService
 from smsdesk.storage.api import PollStore
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,9 @@ class PollingService:
         accounts: AccountService,
         inbound: InboundService,
         bus: EventBus,
-        tunnel_up: Callable[[int], bool],
+        tunnel: TunnelService,
+        relay: RelayService,
         *,
-        relay_polls: Callable[[], str] = lambda: "",
         tick: float = 1.0,
         first_delay: float = 5.0,
         max_delay: float = 600.0,
@@ -102,8 +104,8 @@ class PollingService:
         self.inbound = inbound
         self.bus = bus
         self.repo = polls
-        self._tunnel_up = tunnel_up
-        self._relay_polls = relay_polls
+        self._tunnel = tunnel
+        self._relay = relay
         self.tick = tick
         self.backoff_start = BACKOFF_START_S
         self.backoff_max = BACKOFF_MAX_S
@@ -131,6 +133,8 @@ class PollingService:
             self._dirty = True
         if ch.accounts or ch.everything:
             self._limiters.clear()  # an edited "Polls per second" applies to the next poll
+        if ch.reception:
+            self.kick()  # a tunnel or a relay came or went: who polls what changed
 
     def kick(self) -> None:
         """Re-read open messages and poll what is due now (e.g. after the tunnel changed)."""
@@ -152,14 +156,14 @@ class PollingService:
         mode = str(account.settings.get("polling") or "auto").lower()
         if mode == "off":
             return False, "polling is switched off for this account"
-        relay = self._relay_polls()
+        relay = self._relay.elsewhere()
         if relay:
             return False, f"{relay} polls it"
         if mode == "always":
             return True, "polling is switched on for this account"
         if not caps.webhooks:
             return True, "the provider has no webhooks"
-        if self._tunnel_up(account.id):
+        if self._tunnel.is_up(account.id):
             return False, "a tunnel is up: the provider calls in"
         return True, "no tunnel is up"
 

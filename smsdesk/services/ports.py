@@ -7,9 +7,13 @@ the composition root hands it the other service, and a test hands it a stub.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from smsdesk.storage.records import OptOutChange
+
+if TYPE_CHECKING:
+    from smsdesk.domain.schedule import ScheduleItem
+    from smsdesk.services.schedule_plan import ScheduleRequest
 
 
 class OutboxKick(Protocol):
@@ -36,3 +40,11 @@ class PendingEvents(Protocol):
     """Processes stored webhook events soon, on the app loop (errors are logged there)."""
 
     def process_soon(self) -> None: ...
+
+
+class ScheduledQueue(Protocol):
+    """The scheduled queue as a bulk send sees it: a run for later is one scheduled item."""
+
+    async def create(self, req: ScheduleRequest) -> ScheduleItem: ...
+
+    async def cancel(self, sid: int) -> str: ...

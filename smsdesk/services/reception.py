@@ -11,15 +11,16 @@ status bar, so no view has to know about providers, tunnels or pollers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 from urllib.parse import urlsplit
 
 from smsdesk.domain.models import Account
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.polling import PollingService
+from smsdesk.services.receiver_host import ReceiverHost
+from smsdesk.services.relay import RelayService
+from smsdesk.services.sandbox_host import SandboxHostService
 from smsdesk.services.tunnel import TunnelService, TunnelState
 
 TUNNEL_HINT = "open Details below and start a tunnel (ngrok, or a command such as cloudflared)"
@@ -104,11 +105,10 @@ class ReceptionService:
         accounts: the accounts (provider declarations, the running sandbox, webhook URLs).
         tunnel: this process's tunnel.
         polling: the pollers (whether an account is polled, and the last poll error).
-        relay: the live relay in words (``smsdesk serve (pid 42) on this computer``), or "".
-        receiver: this process's receiver as (url, error); an error means it is not running.
-        relay_info: the live relay's heartbeat (``receiver``, ``tunnel``, ``public_url``), or
-            None when there is none or this process is the relay.
-        sandbox_error: why the built-in sandbox did not start, or "".
+        relay: sharing the data folder with ``smsdesk serve`` (the live relay, if another
+            process is it).
+        receiver: this process's receiver (its address, or why it is not running).
+        sandbox: this process's built-in sandbox (why it did not start).
     """
 
     def __init__(
@@ -116,23 +116,20 @@ class ReceptionService:
         accounts: AccountService,
         tunnel: TunnelService,
         polling: PollingService,
-        relay: Callable[[], str],
-        receiver: Callable[[], tuple[str, str]],
-        *,
-        relay_info: Callable[[], Mapping[str, Any] | None] = lambda: None,
-        sandbox_error: Callable[[], str] = lambda: "",
+        relay: RelayService,
+        receiver: ReceiverHost,
+        sandbox: SandboxHostService,
     ) -> None:
         self.accounts = accounts
         self.tunnel = tunnel
         self.polling = polling
         self._relay = relay
         self._receiver = receiver
-        self._relay_info = relay_info
-        self._sandbox_error = sandbox_error
+        self._sandbox = sandbox
 
     def receiver(self) -> tuple[str, str]:
         """This computer's receiver: (its address, or "" and why it is not running)."""
-        return self._receiver()
+        return self._receiver.url, self._receiver.error
 
     def sandbox_address(self) -> str:
         """The running built-in sandbox's address, or "" when it is not running."""
@@ -145,14 +142,14 @@ class ReceptionService:
         caps = spec.caps
         name = spec.name
         what = "receipts and replies" if caps.inbound_poll or caps.webhooks else "delivery reports"
-        local_url, receiver_error = self._receiver()
+        local_url, receiver_error = self.receiver()
         sandbox = self.accounts.sandbox_use(account)
         public = self.accounts.public_base.get(account.id, "")
         url = self.accounts.webhook_url(account, public=bool(public)) if caps.webhooks else ""
         polled, why = self.polling.should_poll(account)
         poll = self.polling.state.get(account.id)
         poll_error = poll.last_error if poll is not None and polled else ""
-        relay = self._relay()
+        relay = self._relay.elsewhere()
 
         if sandbox == "stopped":
             if relay:  # the relay runs this data folder's sandbox and receiver, not this process
@@ -272,21 +269,15 @@ class ReceptionService:
     # ---- what the window shows besides each account (appended: views ask the service) ----
     def status(self) -> ProcessStatus:
         """This process's receiver and built-in sandbox: their addresses, or why they are not running."""
-        url, error = self._receiver()
-        return ProcessStatus(url, error, self.sandbox_address(), self._sandbox_error())
+        url, error = self.receiver()
+        return ProcessStatus(url, error, self.sandbox_address(), self._sandbox.error)
 
     def relay(self) -> Relay | None:
         """Another process (``smsdesk serve``) receiving and polling for this data folder, or None."""
-        who = self._relay()
-        info = self._relay_info() if who else None
-        if info is None:
+        other = self._relay.other if self._relay.elsewhere() else None
+        if other is None:
             return None
-        return Relay(
-            who,
-            str(info.get("receiver") or ""),
-            str(info.get("tunnel") or "none"),
-            str(info.get("public_url") or ""),
-        )
+        return Relay(other.words(), other.receiver, other.tunnel, other.public_url)
 
 
 def _headline(error: str) -> str:

@@ -5,24 +5,22 @@ and this computer's zone. Kept apart from :mod:`smsdesk.services.scheduler` to k
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.schedule import Deferral, Recurrence, ScheduleItem, defer_for_quiet, occurrences, to_local, zone
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
-from smsdesk.storage.messages import NewOutgoing, opted_out_reason
+from smsdesk.storage.records import NewOutgoing, RunMessages
 
 if TYPE_CHECKING:
     from smsdesk.services.accounts import AccountService
-    from smsdesk.services.scheduler import SchedulerService
+    from smsdesk.services.schedule_policy import SchedulePolicy
     from smsdesk.services.send import SendService
+    from smsdesk.storage.api import OptOutStore, ScheduleStore
 
 
 T = TypeVar("T")
@@ -38,33 +36,8 @@ async def off_loop(size: int, fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(fn, *args)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def local_zone_name() -> str:
-    """This computer's IANA zone name (``TZ``, ``/etc/timezone`` or ``/etc/localtime``), else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    try:
-        target = str(Path("/etc/localtime").resolve())
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for name in candidates:
-        if name:
-            try:
-                zone(name)
-                return name
-            except InvalidInput:
-                continue
-    return "UTC"
 
 
 @dataclass(slots=True)
@@ -83,31 +56,25 @@ class ScheduleRequest:
     provider_side: bool | None = None  # None: the account's opt-in decides
 
 
-@dataclass(slots=True)
-class RunPlan:
-    items: list[NewOutgoing]
-    deferred: dict[int, str]  # index in items -> why it waits
-    skipped: int
-    note: str
-    rejected: dict[int, str] = field(default_factory=dict)  # index in items -> why it is not sent
-
-
-def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPlan:
+def make_plan(
+    policy: SchedulePolicy, schedules: ScheduleStore, optouts: OptOutStore, item: ScheduleItem, now: datetime
+) -> RunMessages:
     """What a run of ``item`` at ``now`` writes: its messages (quiet-hour recipients deferred,
     opted-out ones skipped) and a note saying why.
 
     A bulk run's opted-out recipients are not skipped but written ``rejected`` with the reason:
     the import's report accounts for every accepted row (rows in = accepted + rejected).
     """
-    quiet = svc.quiet_hours(item.account_id)
+    quiet = policy.quiet_hours(item.account_id)
     items: list[NewOutgoing] = []
     deferred: dict[int, str] = {}
     rejected: dict[int, str] = {}
     skipped = 0
     analysed: dict[str, Any] = {}  # a bulk run repeats few distinct texts
-    reader = svc.db.reader()
-    for number, body in svc.repo.recipients(item.id):
-        how = opted_out_reason(reader, number)
+    recipients = schedules.recipients(item.id)
+    opted_out = optouts.reasons([number for number, _ in recipients])
+    for number, body in recipients:
+        how = opted_out.get(number)
         text = body or item.body
         if how is not None:
             if item.bulk_run_id is None:
@@ -133,7 +100,7 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
             continue
         info = analysed.get(text) or analysed.setdefault(text, analyze(text))
         # Zone look-up is most of the cost of a big run: only when quiet hours are on.
-        d = defer_for_quiet(now, svc.zones(number, item.zone), quiet) if quiet else Deferral(now)
+        d = defer_for_quiet(now, policy.zones(number, item.zone), quiet) if quiet else Deferral(now)
         if d.reason:
             deferred[len(items)] = d.reason
             items.append(
@@ -168,7 +135,7 @@ def make_plan(svc: SchedulerService, item: ScheduleItem, now: datetime) -> RunPl
         notes.append(f"{len(deferred)} of {len(items)} wait for quiet hours. {next(iter(deferred.values()))}")
     if skipped or rejected:
         notes.append(f"{skipped + len(rejected)} not sent: opted out.")
-    return RunPlan(items, deferred, skipped, " ".join(notes), rejected)
+    return RunMessages(items, deferred, skipped, " ".join(notes), rejected)
 
 
 def check_request(

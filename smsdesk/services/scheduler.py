@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
 from smsdesk.domain.events import Changes
@@ -45,30 +45,25 @@ from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.ports import OutboxHandle
 from smsdesk.services.schedule_plan import (
     ScheduleRequest,
     check_request,
     first_run,
     iso,
-    local_zone_name,
     make_plan,
     off_loop,
-    utc_now,
 )
+from smsdesk.services.schedule_policy import Clock, SchedulePolicy, local_zone_name, utc_now
 from smsdesk.services.scheduler_provider import ProviderScheduling
 from smsdesk.services.send import SendService
-from smsdesk.storage import bulk_sends as bulk_store
-from smsdesk.storage import messages as msg_store
-from smsdesk.storage import schedule as store
-from smsdesk.storage.accounts import audit
-from smsdesk.storage.db import Database
-from smsdesk.storage.schedule import Conflict, ScheduleRepository
+from smsdesk.storage.api import ScheduleStore
+from smsdesk.storage.records import AuditEntry, Conflict, NewSchedule
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEAD_AFTER_S = 45.0  # as the dispatcher: a process whose heartbeat is older is gone
 CHECK_DEAD_S = 10.0  # as the dispatcher's heartbeat: how often to look for a dead process's hand-offs
-Clock = Callable[[], datetime]
 STARTED = "It has started sending and can no longer be changed; pause or cancel what is left instead."
 BULK_TEXT = (
     "The text of a bulk send is personalised for each recipient from its import; to change it, "
@@ -80,29 +75,27 @@ CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment a
 class SchedulerService:
     def __init__(
         self,
-        db: Database,
+        repo: ScheduleStore,
         accounts: AccountService,
         sending: SendService,
         bus: EventBus,
-        overdue_limit_minutes: Callable[[], int],
-        dispatcher_id: str,
-        kick: Callable[[], None] = lambda: None,
+        settings: Settings,
+        outbox: OutboxHandle,
         clock: Clock = utc_now,
         zones_for: Callable[[str], Sequence[str]] = phone.time_zones,
         default_zone: Callable[[], str] = local_zone_name,
     ) -> None:
-        self.db = db
         self.accounts = accounts
         self.sending = sending
         self.bus = bus
-        self.repo = ScheduleRepository(db)
-        self.overdue_limit = overdue_limit_minutes
-        self.id = dispatcher_id
-        self.kick_dispatcher = kick
-        self.clock = clock
-        self.zones_for = zones_for
-        self.default_zone = default_zone
-        self.provider = ProviderScheduling(self)
+        self.repo = repo
+        self.settings = settings  # overdue_limit_minutes: later than this, a run waits for a person
+        self.id = outbox.id
+        self.kick_dispatcher = outbox.kick
+        self.policy = SchedulePolicy(accounts, clock, zones_for, default_zone)
+        self.provider = ProviderScheduling(
+            accounts, repo, sending.optouts, sending.messages, bus, self.policy, outbox.id
+        )
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -129,31 +122,32 @@ class SchedulerService:
     def held_count(self) -> int:
         return self.repo.held_count()
 
+    # ---- time and quiet hours (the policy's; assignable, for tests and benchmarks) -----------
+    @property
+    def clock(self) -> Clock:
+        return self.policy.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.policy.clock = clock
+
+    @property
+    def default_zone(self) -> Callable[[], str]:
+        return self.policy.default_zone
+
+    @default_zone.setter
+    def default_zone(self, zone: Callable[[], str]) -> None:
+        self.policy.default_zone = zone
+
     def quiet_hours(self, account_id: int) -> QuietHours | None:
-        account = self.accounts.get(account_id)
-        try:
-            return QuietHours.parse(str(account.settings.get("quiet_hours") or ""))
-        except InvalidInput:
-            log.warning("account %s has unreadable quiet hours; ignoring them", account.name)
-            return None
+        return self.policy.quiet_hours(account_id)
 
     def zones(self, number: str, preferred: str) -> tuple[str, ...]:
-        """The number's candidate zones, the sender's own zone first when it is one of them (a UK
-        mobile's candidates include Guernsey and Jersey; "London" reads better and ties go first)."""
-        found = tuple(self.zones_for(number))
-        if not found:
-            return (preferred,)
-        return tuple(sorted(found, key=lambda z: z != preferred))
+        return self.policy.zones(number, preferred)
 
     def quiet_note(self, account_id: int, numbers: Sequence[str], when: datetime) -> str:
         """What quiet hours would do to a send at ``when`` (aware), for a warning before saving."""
-        quiet = self.quiet_hours(account_id)
-        waits = [
-            d for d in (defer_for_quiet(when, self.zones(n, self.default_zone()), quiet) for n in numbers) if d.reason
-        ]
-        if not waits:
-            return ""
-        return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
+        return self.policy.quiet_note(account_id, numbers, when)
 
     # ---- commands ----------------------------------------------------------------------------
     async def create(self, req: ScheduleRequest) -> ScheduleItem:
@@ -185,7 +179,7 @@ class SchedulerService:
         kind = (
             "bulk" if req.bulk_run_id is not None or req.personalised else "multi" if len(recipients) > 1 else "single"
         )
-        new = store.NewSchedule(
+        new = NewSchedule(
             req.account_id,
             kind,
             req.text,
@@ -198,22 +192,14 @@ class SchedulerService:
             "provider" if provider_side else "local",
             req.bulk_run_id,
         )
-
-        def write(conn: sqlite3.Connection) -> int:
-            sid = store.insert(conn, new)
-            audit(
-                conn,
-                "schedule.create",
-                account.name,
-                id=sid,
-                recipients=len(recipients),
-                at=iso(first),
-                repeat=req.recurrence.text(),
-                where=new.location,
-            )
-            return sid
-
-        sid = await self.db.write(write)
+        sid = await self.repo.create(
+            new,
+            account.name,
+            recipients=len(recipients),
+            at=iso(first),
+            repeat=req.recurrence.text(),
+            where=new.location,
+        )
         self._changed()
         if provider_side:
             await self.provider.hand_off(self.get(sid))
@@ -277,16 +263,9 @@ class SchedulerService:
             await self.provider.withdraw(item)  # raises when the provider cannot cancel
             fields["handed_off_at"] = None
             item = self.get(sid)
-        version = item.version
-
-        def write(conn: sqlite3.Connection) -> None:
-            store.update_item(conn, sid, version, ("scheduled", "paused", "held"), **fields)
-            if rcpts is not None:
-                store.replace_recipients(conn, sid, rcpts)
-            audit(conn, "schedule.edit", item.account, id=sid, fields=sorted(fields))
-
+        entry = AuditEntry("schedule.edit", item.account, {"id": sid, "fields": sorted(fields)})
         try:
-            await self.db.write(write)
+            await self.repo.edit(sid, item.version, ("scheduled", "paused", "held"), fields, rcpts, entry)
         except Conflict as exc:
             raise InvalidInput(STARTED if self.get(sid).state == "running" else CHANGED) from exc
         self._changed()
@@ -302,31 +281,8 @@ class SchedulerService:
         if item.state in ("done", "cancelled"):
             raise InvalidInput(f"It is {item.state_label.lower()} already.")
         withdrawn = await self.provider.withdraw(item) if item.location == "provider" else 0
-        states = ("scheduled", "paused", "held", "running")
-
-        def write(conn: sqlite3.Connection) -> tuple[int, int]:
-            cur = conn.execute(
-                "UPDATE schedules SET state = 'cancelled', next_run_utc = NULL, claimed_by = NULL,"
-                " version = version + 1, updated_at = ? WHERE id = ? AND state IN (?, ?, ?, ?) AND "
-                + store.NOT_HANDING_OFF,
-                (iso(self.clock()), sid, *states),
-            )
-            if cur.rowcount != 1:
-                raise Conflict(sid)
-            waiting = store.run_message_ids(conn, sid, store.WAITING)
-            stopped = store.cancel_messages(conn, waiting, "Cancelled in the scheduled queue.")
-            in_flight = len(store.run_message_ids(conn, sid, ("queued",), unclaimed=False))
-            conn.execute(
-                "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
-                " AND state IN ('running', 'paused', 'at_provider')",
-                (iso(self.clock()), sid),
-            )
-            store.end_bulk_run(conn, item)
-            audit(conn, "schedule.cancel", item.account, id=sid, stopped=len(stopped))
-            return len(stopped), in_flight
-
         try:
-            stopped, in_flight = await self.db.write(write)
+            stopped, in_flight = await self.repo.cancel(item, iso(self.clock()), "Cancelled in the scheduled queue.")
         except Conflict as exc:
             raise InvalidInput(CHANGED) from exc
         self._changed(bulk=item.bulk_run_id is not None)
@@ -344,19 +300,8 @@ class SchedulerService:
             raise InvalidInput(f"It is {item.state_label.lower()}; only waiting or sending items can be paused.")
         if item.location == "provider" and item.handed_off:
             raise InvalidInput("It is scheduled at the provider; cancel it instead (pausing would need a resend).")
-
-        def write(conn: sqlite3.Connection) -> None:
-            store.update_item(conn, sid, item.version, (item.state,), state="paused")
-            if item.state == "running":
-                waiting = store.run_message_ids(conn, sid, store.WAITING)
-                store.hold_messages(conn, waiting, "paused")
-                conn.execute(
-                    "UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,)
-                )
-            audit(conn, "schedule.pause", item.account, id=sid)
-
         try:
-            await self.db.write(write)
+            await self.repo.pause(item)
         except Conflict as exc:
             raise InvalidInput(CHANGED) from exc
         self._changed()
@@ -382,18 +327,8 @@ class SchedulerService:
             nxt = next_run(item.recurrence, item.first_local, item.zone, now)
             fields["next_run_utc"] = iso(nxt) if nxt else None
             fields["reason"] = "Runs missed while paused were skipped."
-
-        def write(conn: sqlite3.Connection) -> None:
-            store.update_item(conn, sid, item.version, ("paused",), **fields)
-            if paused_run:
-                store.release_messages(conn, plan)
-                conn.execute(
-                    "UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,)
-                )
-            audit(conn, "schedule.resume", item.account, id=sid)
-
         try:
-            await self.db.write(write)
+            await self.repo.resume(item, fields, plan if paused_run else None)
         except Conflict as exc:
             raise InvalidInput(CHANGED) from exc
         self._changed()
@@ -418,19 +353,7 @@ class SchedulerService:
             new_next = iso(nxt) if nxt else None
         else:
             new_next = iso(item.next_run)
-        version = item.version
-
-        def claim(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                """UPDATE schedules SET state = 'running', claimed_by = ?, location = 'local', handed_off_at = NULL,
-                     version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')
-                     AND """
-                + store.NOT_HANDING_OFF,
-                (self.id, sid, version),
-            )
-            return cur.rowcount == 1
-
-        if not await self._materialise(item, now, iso(now), new_next, claim):
+        if not await self._materialise(item, now, iso(now), new_next, at_once=True):
             raise InvalidInput(CHANGED)
         return self.get(sid)
 
@@ -446,14 +369,8 @@ class SchedulerService:
             "reason": "The overdue run was skipped.",
         }
         fields["state"] = "scheduled" if nxt else "cancelled"
-
-        def write(conn: sqlite3.Connection) -> None:
-            store.update_item(conn, sid, item.version, ("held", "scheduled", "paused"), **fields)
-            if nxt is None:
-                store.end_bulk_run(conn, item)
-
         try:
-            await self.db.write(write)
+            await self.repo.skip(item, fields, ends=nxt is None)
         except Conflict as exc:
             raise InvalidInput(CHANGED) from exc
         self._changed(bulk=item.bulk_run_id is not None and nxt is None)
@@ -486,9 +403,9 @@ class SchedulerService:
         """At start and every few seconds: hand-offs of a process that died (killed mid-way) go to
         review, so the item is not locked against edit and cancel for ever."""
         alive_since = iso(utc_now() - timedelta(seconds=DEAD_AFTER_S))
-        if not store.dead_hand_offs(self.db.reader(), alive_since, self.id):
+        if not self.repo.dead_hand_offs(alive_since, self.id):
             return
-        dead = await self.db.write(lambda c: store.abandon_dead_hand_offs(c, alive_since, self.id, iso(self.clock())))
+        dead = await self.repo.abandon_dead_hand_offs(alive_since, self.id, iso(self.clock()))
         if dead:
             log.warning("%d interrupted provider hand-offs marked for review", len(dead))
             self._changed()
@@ -498,19 +415,16 @@ class SchedulerService:
         now = self.clock()
         now_iso = iso(now)
 
-        def housekeeping(conn: sqlite3.Connection) -> tuple[list[int], list[int]]:
-            return store.promote_due(conn, now_iso), store.finish_runs(conn)
-
         promoted: list[int] = []
         finished: list[int] = []
         if self.repo.housekeeping_due(now_iso):  # a read first: no fsync a second when idle
-            promoted, finished = await self.db.write(housekeeping)
+            promoted, finished = await self.repo.housekeeping(now_iso)
         if promoted or finished:
             self.bus.publish(Changes(message_ids=set(promoted), queue=True))
         if promoted:
             self.kick_dispatcher()
         started = 0
-        limit = timedelta(minutes=max(0, int(self.overdue_limit())))
+        limit = timedelta(minutes=max(0, int(self.settings.overdue_limit_minutes)))
         for item in self.repo.due(now_iso):
             if item.next_run is not None and now - item.next_run > limit:
                 await self._hold(item, now)
@@ -528,9 +442,7 @@ class SchedulerService:
             "confirm to send it now, or skip it."
         )
         try:
-            await self.db.write(
-                lambda c: store.update_item(c, item.id, item.version, ("scheduled",), state="held", reason=reason)
-            )
+            await self.repo.update(item.id, item.version, ("scheduled",), state="held", reason=reason)
         except Conflict:
             return
         log.info("scheduled send %d held: %s", item.id, reason)
@@ -542,35 +454,17 @@ class SchedulerService:
         now: datetime,
         due: str,
         new_next: str | None,
-        claim: Callable[[sqlite3.Connection], bool],
+        *,
+        at_once: bool = False,
     ) -> bool:
-        """Claim ``item`` and put its messages in the outbox, in one transaction.
+        """Claim ``item`` and put its messages in the outbox, in one transaction (``at_once``: an
+        extra run a person asked for, not the due one).
 
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
-        plan = await off_loop(item.recipient_count, make_plan, self, item, now)
-
-        def write(conn: sqlite3.Connection) -> list[int] | None:
-            if not claim(conn):
-                return None
-            run_id = store.start_run(conn, item.id, due, self.id, plan.note, plan.skipped)
-            ids = msg_store.insert_outgoing(conn, plan.items)
-            for index in plan.deferred:
-                conn.execute("UPDATE messages SET raw_status = 'quiet hours' WHERE id = ?", (ids[index],))
-            for index, why in plan.rejected.items():
-                conn.execute("UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?", (why, ids[index]))
-            store.link_messages(conn, run_id, ids)
-            if item.bulk_run_id is not None:
-                # The import's run page shows progress, and its Pause holds the rest, from now on.
-                bulk_store.set_state(conn, item.bulk_run_id, "running", ("scheduled",))
-            conn.execute(
-                "UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, plan.note, item.id)
-            )
-            audit(conn, "schedule.run", item.account, id=item.id, run=run_id, messages=len(ids), skipped=plan.skipped)
-            return ids
-
-        ids = await self.db.write(write)
+        plan = await off_loop(item.recipient_count, make_plan, self.policy, self.repo, self.sending.optouts, item, now)
+        ids = await self.repo.start_run(item, plan, due, self.id, new_next, now=at_once)
         if ids is None:
             return False
         self.bus.publish(Changes(message_ids=set(ids), queue=True, bulk=item.bulk_run_id is not None))
@@ -581,13 +475,7 @@ class SchedulerService:
         assert item.next_run is not None
         due = iso(item.next_run)
         nxt = next_run(item.recurrence, item.first_local, item.zone, max(now, item.next_run))
-        return await self._materialise(
-            item,
-            now,
-            due,
-            iso(nxt) if nxt else None,
-            lambda conn: store.claim(conn, item.id, item.version, due, self.id),
-        )
+        return await self._materialise(item, now, due, iso(nxt) if nxt else None)
 
     def _changed(self, bulk: bool = False) -> None:
         self.bus.publish(Changes(queue=True, bulk=bulk))

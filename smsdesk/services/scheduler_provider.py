@@ -15,11 +15,9 @@ scheduling (the item keeps its time; smsdesk sends it itself) and says why; an a
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError, SmsdeskError
 from smsdesk.domain.events import Changes
@@ -27,13 +25,11 @@ from smsdesk.domain.models import Account, OutboundMessage, SendResult
 from smsdesk.domain.schedule import Recurrence, ScheduleItem, defer_for_quiet
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.status import Status
-from smsdesk.storage import messages as msg_store
-from smsdesk.storage import schedule as store
-from smsdesk.storage.accounts import audit, update_account
-from smsdesk.storage.messages import NewOutgoing
-
-if TYPE_CHECKING:
-    from smsdesk.services.scheduler import SchedulerService
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.services.schedule_policy import SchedulePolicy
+from smsdesk.storage.api import MessageStore, OptOutStore, ScheduleStore
+from smsdesk.storage.records import NewOutgoing
 
 log = logging.getLogger(__name__)
 ON = ("on", "1", "true", "yes")
@@ -41,10 +37,27 @@ RETRY_S = 60.0
 
 
 class ProviderScheduling:
-    """The provider-side half of :class:`SchedulerService` (kept apart to stay readable)."""
+    """The provider-side half of the scheduled queue: the opt-in, the hand-off, withdrawing a
+    handed-off send and noticing when its time has passed."""
 
-    def __init__(self, svc: SchedulerService) -> None:
-        self.svc = svc
+    def __init__(
+        self,
+        accounts: AccountService,
+        schedules: ScheduleStore,
+        optouts: OptOutStore,
+        messages: MessageStore,
+        bus: EventBus,
+        policy: SchedulePolicy,
+        me: str,
+    ) -> None:
+        """``me``: this process's dispatcher id (its claims carry it)."""
+        self.accounts = accounts
+        self.schedules = schedules
+        self.optouts = optouts
+        self.messages = messages
+        self.bus = bus
+        self.policy = policy
+        self.me = me
         self._last_try: dict[int, float] = {}
 
     # ---- opt-in ------------------------------------------------------------------------------
@@ -53,13 +66,13 @@ class ProviderScheduling:
 
     def supported(self, account: Account) -> bool:
         try:
-            return self.svc.accounts.spec(account).caps.schedule
+            return self.accounts.spec(account).caps.schedule
         except SmsdeskError:
             return False
 
     def notice(self, account: Account) -> str:
         """What a person must know before opting in (shown in the dialog and the CLI)."""
-        spec = self.svc.accounts.spec(account)
+        spec = self.accounts.spec(account)
         if not spec.caps.schedule:
             return f"{spec.name} has no scheduling of its own; smsdesk schedules these sends itself."
         text = (
@@ -80,9 +93,9 @@ class ProviderScheduling:
             InvalidInput: the provider cannot schedule, or it cannot cancel and the person has
                 not acknowledged that (the message is the notice to show).
         """
-        account = self.svc.accounts.get(account_id)
+        account = self.accounts.get(account_id)
         if enabled:
-            spec = self.svc.accounts.spec(account)
+            spec = self.accounts.spec(account)
             if not spec.caps.schedule:
                 raise InvalidInput(self.notice(account))
             if not spec.caps.cancel and not acknowledged:
@@ -93,22 +106,12 @@ class ProviderScheduling:
         from smsdesk.domain.schedule import QuietHours
 
         quiet = QuietHours.parse(text)  # raises InvalidInput with the accepted form
-        return await self._set_setting(self.svc.accounts.get(account_id), "quiet_hours", quiet.text() if quiet else "")
+        return await self._set_setting(self.accounts.get(account_id), "quiet_hours", quiet.text() if quiet else "")
 
     async def _set_setting(self, account: Account, key: str, value: str) -> Account:
-        settings = dict(account.settings)
-        settings[key] = value
-
-        def write(conn: sqlite3.Connection) -> None:
-            update_account(
-                conn, account.id, name=account.name, base_url=account.base_url, sender=account.sender, settings=settings
-            )
-            audit(conn, "account." + key, account.name, value=value)
-
-        await self.svc.db.write(write)
-        self.svc.accounts.forget_adapters()
-        self.svc.bus.publish(Changes(accounts=True, queue=True))
-        return self.svc.accounts.get(account.id)
+        updated = await self.accounts.set_setting(account, key, value)
+        self.bus.publish(Changes(queue=True))  # the queue's notes depend on it
+        return updated
 
     def check_usable(self, account: Account, rule: Recurrence) -> None:
         if not self.supported(account):
@@ -119,18 +122,17 @@ class ProviderScheduling:
     # ---- hand-off ----------------------------------------------------------------------------
     async def hand_off(self, item: ScheduleItem) -> bool:
         """Give ``item``'s messages to the provider now; True when the provider took them."""
-        svc = self.svc
         self._last_try[item.id] = time.monotonic()
         if item.next_run is None or item.state != "scheduled" or item.handed_off:
             return False
-        quiet = svc.quiet_hours(item.account_id)
+        quiet = self.policy.quiet_hours(item.account_id)
         news: list[NewOutgoing] = []
-        for number, body in svc.repo.recipients(item.id):
-            if svc.sending.optouts.is_opted_out(number):
+        for number, body in self.schedules.recipients(item.id):
+            if self.optouts.is_opted_out(number):
                 continue
             text = body or item.body
             info = analyze(text)
-            at = defer_for_quiet(item.next_run, svc.zones(number, item.zone), quiet).at
+            at = defer_for_quiet(item.next_run, self.policy.zones(number, item.zone), quiet).at
             news.append(
                 NewOutgoing(
                     item.account_id,
@@ -145,29 +147,12 @@ class ProviderScheduling:
                 )
             )
         due = item.next_run.isoformat(timespec="milliseconds")
-
-        def claim(conn: sqlite3.Connection) -> list[int] | None:
-            cur = conn.execute(
-                """UPDATE schedules SET claimed_by = ?, version = version + 1 WHERE id = ? AND version = ?
-                     AND state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL
-                     AND claimed_by IS NULL""",
-                (svc.id, item.id, item.version),
-            )
-            if cur.rowcount != 1:
-                return None
-            run_id = store.start_run(conn, item.id, due, svc.id, "Handed to the provider.")
-            conn.execute("UPDATE schedule_runs SET state = 'at_provider' WHERE id = ?", (run_id,))
-            ids = msg_store.insert_outgoing(conn, news)
-            conn.executemany("UPDATE messages SET claimed_by = ? WHERE id = ?", [(svc.id, i) for i in ids])
-            store.link_messages(conn, run_id, ids)
-            return ids
-
-        ids = await svc.db.write(claim)
+        ids = await self.schedules.claim_hand_off(item, due, self.me, news)
         if ids is None:
             return False
-        msgs = svc.sending.messages.get_many(ids)
+        msgs = self.messages.get_many(ids)
         try:
-            adapter = svc.accounts.adapter(item.account_id)
+            adapter = self.accounts.adapter(item.account_id)
             results = await self._send(
                 adapter,
                 [
@@ -182,26 +167,16 @@ class ProviderScheduling:
             return False
         by_local = {r.local_id: r for r in results}
         name = adapter.spec.name
-
-        def record(conn: sqlite3.Connection) -> None:
-            for m in msgs:
-                res = by_local.get(m.local_id)
-                if res is None or res.provider_message_id is None or res.status in (Status.REJECTED, Status.FAILED):
-                    err = (res.error if res else None) or f"{name} did not accept it."
-                    msg_store.apply_status(conn, m.id, Status.REJECTED, "rejected", err)
-                    continue
-                conn.execute(
-                    "UPDATE messages SET provider_message_id = ?, raw_status = ?, claimed_by = NULL WHERE id = ?",
-                    (res.provider_message_id, f"scheduled at {name}", m.id),
-                )
-            conn.execute(
-                "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, reason = ?, version = version + 1"
-                " WHERE id = ?",
-                (svc_now_iso(svc), f"Scheduled at {name}.", item.id),
-            )
-
-        await svc.db.write(record)
-        svc.bus.publish(Changes(message_ids=set(ids), queue=True))
+        accepted: list[tuple[int, str, str]] = []
+        refused: list[tuple[int, str]] = []
+        for m in msgs:
+            res = by_local.get(m.local_id)
+            if res is None or res.provider_message_id is None or res.status in (Status.REJECTED, Status.FAILED):
+                refused.append((m.id, (res.error if res else None) or f"{name} did not accept it."))
+            else:
+                accepted.append((m.id, res.provider_message_id, f"scheduled at {name}"))
+        await self.schedules.record_hand_off(item.id, accepted, refused, self._now(), f"Scheduled at {name}.")
+        self.bus.publish(Changes(message_ids=set(ids), queue=True))
         return True
 
     async def _send(self, adapter: object, outs: list[OutboundMessage]) -> list[SendResult]:
@@ -219,41 +194,10 @@ class ProviderScheduling:
         return results
 
     async def _failed(self, item: ScheduleItem, ids: list[int], exc: ProviderError) -> None:
-        svc = self.svc
         ambiguous = exc.kind == ErrorKind.AMBIGUOUS
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.executemany("UPDATE messages SET claimed_by = NULL WHERE id = ?", [(i,) for i in ids])
-            if ambiguous:
-                for mid in ids:
-                    msg_store.apply_status(
-                        conn,
-                        mid,
-                        Status.NEEDS_REVIEW,
-                        "ambiguous",
-                        f"The provider may or may not have scheduled this: {exc}",
-                    )
-                conn.execute(
-                    "UPDATE schedules SET handed_off_at = ?, claimed_by = NULL, state = 'done', reason = ?,"
-                    " version = version + 1 WHERE id = ?",
-                    (svc_now_iso(svc), f"Hand-off unclear ({exc}); check the messages before resending.", item.id),
-                )
-                return
-            store.cancel_messages(conn, ids, f"Not handed to the provider: {exc}")
-            conn.execute(
-                "UPDATE schedule_runs SET state = 'cancelled', finished_at = ?, note = ? WHERE schedule_id = ?"
-                " AND state = 'at_provider'",
-                (svc_now_iso(svc), f"Hand-off refused: {exc}", item.id),
-            )
-            conn.execute(
-                "UPDATE schedules SET location = 'local', claimed_by = NULL, reason = ?, version = version + 1"
-                " WHERE id = ?",
-                (f"The provider refused the hand-off ({exc}); smsdesk will send it itself.", item.id),
-            )
-
-        await svc.db.write(write)
+        await self.schedules.hand_off_failed(item.id, ids, ambiguous, str(exc), self._now())
         log.info("provider hand-off of scheduled send %d failed: %s", item.id, exc)
-        svc.bus.publish(Changes(message_ids=set(ids), queue=True))
+        self.bus.publish(Changes(message_ids=set(ids), queue=True))
 
     async def withdraw(self, item: ScheduleItem) -> int:
         """Cancel ``item``'s copies at the provider; returns how many were cancelled.
@@ -261,11 +205,10 @@ class ProviderScheduling:
         Raises:
             InvalidInput: the provider has no cancel, or refused one (nothing local changed then).
         """
-        svc = self.svc
-        rows = svc.repo.provider_scheduled(item.id)
+        rows = self.schedules.provider_scheduled(item.id)
         if not rows:
             return 0
-        adapter = svc.accounts.adapter(item.account_id)
+        adapter = self.accounts.adapter(item.account_id)
         if not adapter.spec.caps.cancel:
             raise InvalidInput(
                 f"{adapter.spec.name} cannot cancel scheduled messages: {len(rows)} will still go at their time."
@@ -274,26 +217,12 @@ class ProviderScheduling:
         failed: list[str] = []
         for r in rows:
             try:
-                await adapter.cancel(r["provider_message_id"])
-                done.append(r["id"])
+                await adapter.cancel(r.provider_message_id)
+                done.append(r.id)
             except ProviderError as exc:
                 failed.append(str(exc))
-
-        def write(conn: sqlite3.Connection) -> None:
-            for mid in done:
-                msg_store.apply_status(conn, mid, Status.CANCELLED, "cancelled", "Cancelled at the provider.")
-            if not failed:
-                conn.execute(
-                    "UPDATE schedules SET handed_off_at = NULL, version = version + 1 WHERE id = ?", (item.id,)
-                )
-                conn.execute(
-                    "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
-                    " AND state = 'at_provider'",
-                    (svc_now_iso(svc), item.id),
-                )
-
-        await svc.db.write(write)
-        svc.bus.publish(Changes(message_ids=set(done), queue=True))
+        await self.schedules.withdrawn(item.id, done, not failed, self._now())
+        self.bus.publish(Changes(message_ids=set(done), queue=True))
         if failed:
             raise InvalidInput(
                 f"{len(failed)} of {len(rows)} could not be cancelled at {adapter.spec.name}: {failed[0]}"
@@ -302,41 +231,26 @@ class ProviderScheduling:
 
     async def tick(self, now: datetime) -> None:
         """Items whose time passed at the provider are done; failed hand-offs are retried."""
-        svc = self.svc
         now_iso = now.isoformat(timespec="milliseconds")
-        passed = svc.repo.provider_passed(now_iso)
+        passed = self.schedules.provider_passed(now_iso)
         if passed:
-
-            def write(conn: sqlite3.Connection) -> None:
-                for sid in passed:
-                    conn.execute("UPDATE schedules SET state = 'done', version = version + 1 WHERE id = ?", (sid,))
-                    conn.execute(
-                        "UPDATE schedule_runs SET state = 'done', finished_at = ? WHERE schedule_id = ?"
-                        " AND state = 'at_provider'",
-                        (now_iso, sid),
-                    )
-
-            await svc.db.write(write)
-            svc.bus.publish(Changes(queue=True))
-        rows = svc.db.query(
-            "SELECT id FROM schedules WHERE state = 'scheduled' AND location = 'provider' AND handed_off_at IS NULL"
-            " AND claimed_by IS NULL AND next_run_utc > ?",
-            (now_iso,),
-        )
-        for r in rows:
-            if time.monotonic() - self._last_try.get(r["id"], 0.0) < RETRY_S:
+            await self.schedules.provider_passed_done(passed, now_iso)
+            self.bus.publish(Changes(queue=True))
+        for sid in self.schedules.waiting_hand_offs(now_iso):
+            if time.monotonic() - self._last_try.get(sid, 0.0) < RETRY_S:
                 continue
             try:
-                await self.hand_off(svc.get(r["id"]))
+                item = self.schedules.get(sid)
+                if item is not None:
+                    await self.hand_off(item)
             except SmsdeskError as exc:
-                log.info("hand-off of %s not possible yet: %s", r["id"], exc)
+                log.info("hand-off of %s not possible yet: %s", sid, exc)
+
+    def _now(self) -> str:
+        return self.policy.now().isoformat(timespec="milliseconds")
 
     # ---- what the options dialog asks (appended: views ask the service, not its accounts) ----
     def can_cancel(self, account: Account) -> bool:
         """Whether ``account``'s provider can cancel a send it holds (else a scheduled send,
         once handed over, goes out whatever happens here)."""
-        return self.svc.accounts.spec(account).caps.cancel
-
-
-def svc_now_iso(svc: SchedulerService) -> str:
-    return svc.clock().isoformat(timespec="milliseconds")
+        return self.accounts.spec(account).caps.cancel

@@ -40,9 +40,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from smsdesk.config.secrets import SecretStore
+from smsdesk.config.settings import Settings
 from smsdesk.domain.events import Changes
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.receiver_host import ReceiverHost
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +115,17 @@ class TunnelService:
 
     def __init__(
         self,
-        settings: Callable[[], Any],
+        settings: Settings,
         secrets: SecretStore,
         accounts: AccountService,
         bus: EventBus,
-        local_url: Callable[[], str],
+        receiver: ReceiverHost,
     ) -> None:
         self._settings = settings
         self.secrets = secrets
         self.accounts = accounts
         self.bus = bus
-        self._local_url = local_url
+        self._receiver = receiver
         self.status = TunnelStatus()
         self._task: asyncio.Task[None] | None = None
         self._proc: asyncio.subprocess.Process | None = None
@@ -159,19 +161,21 @@ class TunnelService:
             self.secrets.delete(NGROK_TOKEN_KEY)
 
     def on_change(self, listener: Callable[[TunnelStatus], None]) -> None:
+        """Observe every state change as it happens (diagnostics and tests; the bus coalesces
+        a burst of changes into one announcement)."""
         self._listeners.append(listener)
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Start the tunnel the settings ask for (no-op for ``none``); returns at once."""
         await self.stop()
-        kind = str(getattr(self._settings(), "tunnel_kind", "none") or "none")
+        kind = str(getattr(self._settings, "tunnel_kind", "none") or "none")
         self._stopping = False
         self.status = TunnelStatus(kind=kind)
         if kind == TunnelKind.NONE:
             self._changed()
             return
-        if kind == TunnelKind.COMMAND and not str(self._settings().tunnel_command).strip():
+        if kind == TunnelKind.COMMAND and not str(self._settings.tunnel_command).strip():
             self._set(TunnelState.DOWN, error="No tunnel command is set.")
             return
         if kind not in (TunnelKind.NGROK, TunnelKind.COMMAND):
@@ -223,7 +227,7 @@ class TunnelService:
 
     # ---- command tunnels ---------------------------------------------------------------
     async def _run_command(self) -> None:
-        argv = expand_command(str(self._settings().tunnel_command), self._local_url())
+        argv = expand_command(str(self._settings.tunnel_command), self._receiver.base_url())
         kwargs: dict[str, Any] = {}
         if os.name == "nt":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -311,7 +315,7 @@ class TunnelService:
                 "ngrok needs an authtoken: paste it in Settings -> Webhooks (stored in the keyring), "
                 f"or for smsdesk serve without a keyring set {NGROK_TOKEN_ENV}."
             )
-        local = urlsplit(self._local_url()).netloc  # the SDK wants host:port
+        local = urlsplit(self._receiver.base_url()).netloc  # the SDK wants host:port
         try:
             listener = await asyncio.to_thread(ngrok.forward, local, authtoken=token)
             if asyncio.iscoroutine(listener) or isinstance(listener, asyncio.Future):
@@ -365,13 +369,13 @@ class TunnelService:
         if url:
             for account in self.accounts.all():
                 # The built-in sandbox runs on this computer and calls the receiver directly.
-                if account.provider != "sandbox":
+                if not self.accounts.is_builtin_sandbox(account):
                     self.accounts.public_base[account.id] = url
         # Adapters carry their webhook URL (PureSMS sends it per message): rebuild them.
         self.accounts.forget_adapters()
 
     def _changed(self) -> None:
-        self.bus.publish(Changes(webhooks=True))
+        self.bus.publish(Changes(webhooks=True, reception=True))
         for listener in list(self._listeners):
             try:
                 listener(self.status)

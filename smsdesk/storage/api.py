@@ -66,8 +66,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from smsdesk.domain.contacts import AsOf, Contact, ContactPage, ContactQuery, FieldDef, FieldKind, Group, GroupFilter
 from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
+from smsdesk.domain.schedule import ScheduleItem
+from smsdesk.storage.address_book_api import ContactStore as ContactStore
+from smsdesk.storage.address_book_api import GroupStore as GroupStore
 from smsdesk.storage.records import (
     AppliedEvents,
     AuditEntry,
@@ -75,25 +77,27 @@ from smsdesk.storage.records import (
     BackupFacts,
     BatchMessage,
     BatchRow,
+    BulkReject,
     ClaimedMessage,
     ClaimResult,
     ConversationRow,
-    Erased,
     ListFilter,
     Marks,
     NewAccount,
-    NewContact,
     NewDelivery,
     NewInbound,
+    NewItem,
     NewOutgoing,
+    NewRun,
+    NewSchedule,
     OpenSend,
     OptOutEntry,
     OutboxRow,
     ParsedEvent,
+    ProviderHeld,
     RecordedBatch,
-    Removed,
-    Saved,
-    ScheduleUse,
+    RunMessages,
+    RunRow,
     SearchRow,
     StoredEvent,
     StoredReplies,
@@ -258,133 +262,6 @@ class OptOutStore(Protocol):
     async def remove(self, number: str, source: str) -> bool: ...
 
 
-class ContactStore(Protocol):
-    """The address book: contacts (several numbers each, one for texts; tags; typed custom
-    fields; notes; consent) and the names shown wherever a number is.
-
-    Never two contacts for one number: adding a contact one of whose numbers a contact has
-    already merges into that contact (:class:`Saved` says which). Search text arrives
-    normalised by the service: ``+digits`` means numbers starting so, ``digits`` numbers
-    containing them, anything else words found in names, numbers, field values and tags
-    (each word of 3 characters or more anywhere in them; shorter words at the start of the
-    name). ``asof`` evaluates smart groups' rules (a date "tomorrow", "replied in the last
-    30 days").
-    """
-
-    def names_for(self, numbers: Iterable[str]) -> dict[str, str]:
-        """``{number: name}`` for numbers that are any number of a named contact."""
-        ...
-
-    def get(self, contact_id: int) -> Contact | None: ...
-    def get_many(self, ids: Iterable[int]) -> builtins.list[Contact]:
-        """Those that exist, in the order asked."""
-        ...
-
-    def by_number(self, number: str) -> Contact | None: ...
-    def by_name(self, name: str, limit: int = 10) -> builtins.list[Contact]:
-        """Contacts with exactly this name (any case)."""
-        ...
-
-    def count(self) -> int: ...
-    def search(self, query: ContactQuery, asof: AsOf, count: bool = True) -> ContactPage:
-        """One sorted page; ``total`` is -1 unless ``count``."""
-        ...
-
-    def stream(self, group_id: int | None, asof: AsOf) -> Iterator[Contact]:
-        """Every contact (of a group), read in pages as it is consumed."""
-        ...
-
-    def tags(self, prefix: str = "", limit: int = 1000) -> builtins.list[tuple[str, int]]:
-        """Tags in use starting with ``prefix`` (any case), each with how many contacts have it."""
-        ...
-
-    def field_defs(self) -> builtins.list[FieldDef]: ...
-    def field_values(self, name: str) -> builtins.list[str]:
-        """Every non-empty value of one custom field."""
-        ...
-
-    def conversations_of(self, contact_id: int) -> builtins.list[ConversationRow]:
-        """Conversations with any of the contact's numbers, latest first."""
-        ...
-
-    async def set_name(self, number: str, name: str, audit: AuditEntry) -> None: ...
-    async def add(self, new: NewContact, audit: AuditEntry) -> Saved:
-        """``audit`` gets ``contact_id`` and ``merged``."""
-        ...
-
-    async def add_many(
-        self, items: Sequence[NewContact], group_id: int | None, fields: Sequence[FieldDef], audit: AuditEntry
-    ) -> builtins.list[Saved]:
-        """An import's batch: define ``fields`` (kept kinds win), add or merge each item in
-        order (a later item with an earlier one's number merges into it), put them all in
-        ``group_id``. ``audit`` gets the counts."""
-        ...
-
-    async def edit(self, contact_id: int, new: NewContact, audit: AuditEntry) -> None:
-        """Replace the contact's details. Raises NotFound, or InvalidInput when a number is
-        another contact's."""
-        ...
-
-    async def remove(self, ids: Sequence[int], audit: AuditEntry) -> Removed:
-        """Delete contacts, returning them as they were (messages stay: they are by number)."""
-        ...
-
-    async def restore(self, removed: Removed, audit: AuditEntry) -> builtins.list[int]:
-        """Undo :meth:`remove` (same ids when free; merged where a number was taken meanwhile)."""
-        ...
-
-    async def merge(self, keep_id: int, other_id: int, audit: AuditEntry) -> Contact:
-        """``other`` joins ``keep`` and is deleted; returns ``other`` as it was."""
-        ...
-
-    async def erase(self, contact_id: int, audit: AuditEntry) -> Erased:
-        """Delete the contact, every message and conversation with any of its numbers and
-        their other traces; opted-out numbers stay only as salted hashes, which every opt-out
-        check reads. ``audit`` gets the counts (never a number or a name)."""
-        ...
-
-    async def define_field(self, name: str, kind: FieldKind, audit: AuditEntry) -> None: ...
-
-
-class GroupStore(Protocol):
-    """Contact groups: plain lists and smart groups (a rule evaluated whenever asked)."""
-
-    def groups(self, asof: AsOf) -> builtins.list[Group]:
-        """Every group by name, with its size now."""
-        ...
-
-    def get(self, group_id: int, asof: AsOf) -> Group | None: ...
-    def by_name(self, name: str, asof: AsOf) -> Group | None: ...
-    def find(self, text: str, limit: int, asof: AsOf) -> builtins.list[Group]:
-        """Groups whose name contains ``text``, those starting with it first."""
-        ...
-
-    def member_ids(self, group_ids: Iterable[int], asof: AsOf) -> dict[int, builtins.list[int]]: ...
-    def groups_of(self, contact_id: int) -> builtins.list[tuple[int, str]]:
-        """The plain lists a contact is in: (id, name)."""
-        ...
-
-    def uses(self, group_id: int) -> builtins.list[ScheduleUse]:
-        """Scheduled sends that will still take the group's members."""
-        ...
-
-    async def create(self, name: str, flt: GroupFilter | None, audit: AuditEntry) -> int:
-        """Raises InvalidInput when the name is taken (any case)."""
-        ...
-
-    async def rename(self, group_id: int, name: str, audit: AuditEntry) -> None: ...
-    async def set_filter(self, group_id: int, flt: GroupFilter | None, audit: AuditEntry) -> None: ...
-    async def add_members(self, group_id: int, contact_ids: Sequence[int], audit: AuditEntry) -> int:
-        """Returns how many were not members yet. Raises InvalidInput for a smart group."""
-        ...
-
-    async def remove_members(self, group_id: int, contact_ids: Sequence[int], audit: AuditEntry) -> int: ...
-    async def delete(self, group_id: int, audit: AuditEntry) -> bool:
-        """False (nothing changed) while a scheduled send uses the group: one conditional
-        statement decides."""
-        ...
-
-
 class ConversationStore(Protocol):
     """The inbox: conversations, thread pages, read state, drafts and search."""
 
@@ -521,6 +398,149 @@ class BackupStore(Protocol):
         ...
 
 
+class BulkSendStore(Protocol):
+    """Bulk sends: a run keeps one row per data row of its file, and its accepted rows become
+    outbox messages a window at a time, each exactly once."""
+
+    async def create(
+        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+    ) -> int:
+        """Store a run with every row (saving its recipients as contact group ``group`` if named)."""
+        ...
+
+    async def link_schedule(self, run_id: int, schedule_id: int) -> None: ...
+
+    async def store_scheduled(self, run_id: int, send_at: str) -> None:
+        """Make every accepted row a message scheduled for ``send_at``."""
+        ...
+
+    async def change_state(self, run_id: int, state: str, allowed_from: Sequence[str], action: str = "") -> bool: ...
+
+    async def cancel(self, run_id: int) -> list[int] | None:
+        """Stop an active run: the waiting messages it cancelled, or None when it was not active."""
+        ...
+
+    async def queue_next(self, run_id: int, room: int) -> list[int]:
+        """Make up to ``room`` more accepted rows outbox messages, in file order."""
+        ...
+
+    async def recover(self, run_id: int, me: str) -> list[int]:
+        """After a crash: the run's sends that may have gone out go to review."""
+        ...
+
+    def get(self, run_id: int) -> RunRow | None: ...
+
+    def runs(self, states: Sequence[str] | None = None, limit: int = 200) -> list[RunRow]: ...
+
+    def unfinished_for(self, account_id: int, source_hash: str) -> RunRow | None: ...
+
+    def message_counts_claimed(self, run_id: int) -> tuple[dict[str, int], int]: ...
+
+    def has_messages(self, run_id: int) -> bool: ...
+
+    def has_waiting(self, run_id: int) -> bool: ...
+
+    def unmaterialised(self, run_id: int) -> int: ...
+
+    def in_outbox(self, run_id: int) -> int: ...
+
+    def rejects(self, run_id: int) -> list[BulkReject]: ...
+
+    def optout_how(self) -> dict[str, str]: ...
+
+    def contact_numbers(self) -> frozenset[str]: ...
+
+
+class ScheduleStore(Protocol):
+    """The scheduled queue. Commands take the version of the item the caller read and raise
+    :class:`~smsdesk.storage.records.Conflict` when it changed since (nothing written)."""
+
+    async def create(self, new: NewSchedule, account_name: str, **detail: Any) -> int: ...
+
+    async def edit(
+        self,
+        sid: int,
+        version: int,
+        states: Sequence[str],
+        fields: dict[str, Any],
+        recipients: Sequence[tuple[str, str | None]] | None,
+        entry: AuditEntry,
+    ) -> None: ...
+
+    async def update(self, sid: int, version: int, states: Sequence[str], **fields: Any) -> None: ...
+
+    async def cancel(self, item: ScheduleItem, now: str, reason: str) -> tuple[int, int]:
+        """Cancel ``item`` and its unsent messages: (stopped, already held by a dispatcher)."""
+        ...
+
+    async def pause(self, item: ScheduleItem) -> None: ...
+
+    async def resume(
+        self, item: ScheduleItem, fields: dict[str, Any], release: Sequence[tuple[int, str | None, str]] | None
+    ) -> None: ...
+
+    async def skip(self, item: ScheduleItem, fields: dict[str, Any], ends: bool) -> None: ...
+
+    async def start_run(
+        self, item: ScheduleItem, run: RunMessages, due: str, me: str, new_next: str | None, now: bool
+    ) -> list[int] | None:
+        """Claim ``item`` and store its run's messages in one transaction; None: claim lost."""
+        ...
+
+    async def housekeeping(self, now: str) -> tuple[list[int], list[int]]:
+        """Due scheduled messages join the outbox, finished runs close: (message ids, item ids)."""
+        ...
+
+    def dead_hand_offs(self, alive_since: str, me: str) -> bool: ...
+
+    async def abandon_dead_hand_offs(self, alive_since: str, me: str, now: str) -> list[int]: ...
+
+    async def claim_hand_off(
+        self, item: ScheduleItem, due: str, me: str, news: Sequence[NewOutgoing]
+    ) -> list[int] | None: ...
+
+    async def record_hand_off(
+        self,
+        sid: int,
+        accepted: Sequence[tuple[int, str, str]],
+        refused: Sequence[tuple[int, str]],
+        now: str,
+        reason: str,
+    ) -> None: ...
+
+    async def hand_off_failed(self, sid: int, ids: Sequence[int], ambiguous: bool, error: str, now: str) -> None: ...
+
+    async def withdrawn(self, sid: int, cancelled: Sequence[int], all_of_them: bool, now: str) -> None: ...
+
+    async def provider_passed_done(self, sids: Sequence[int], now: str) -> None: ...
+
+    def waiting_hand_offs(self, now: str) -> builtins.list[int]: ...
+
+    def items(self, include_finished: bool = True, limit: int = 1000) -> builtins.list[ScheduleItem]: ...
+
+    def get(self, sid: int) -> ScheduleItem | None: ...
+
+    def recipients(self, sid: int) -> builtins.list[tuple[str, str | None]]: ...
+
+    def first_recipients(self, sids: Sequence[int], n: int) -> dict[int, builtins.list[str]]: ...
+
+    def due(self, now: str) -> builtins.list[ScheduleItem]: ...
+
+    def provider_passed(self, now: str) -> builtins.list[int]: ...
+
+    def housekeeping_due(self, now: str) -> bool: ...
+
+    def held_count(self) -> int: ...
+
+    def runs(self, sid: int, limit: int = 100) -> builtins.list[dict[str, Any]]: ...
+
+    def run_counts(self, run_id: int) -> dict[str, int]: ...
+
+    def message_ids(self, sid: int) -> builtins.list[int]: ...
+
+    def provider_scheduled(self, sid: int) -> builtins.list[ProviderHeld]: ...
+
+
 class Store(Protocol):
     """Every repository of one open store."""
 
@@ -540,8 +560,8 @@ class Store(Protocol):
     setup: SetupStore
     review: ReviewStore
     backup: BackupStore
-    # The schedules and bulk sends repositories join here when the scheduler and bulk send
-    # take repositories (their protocols go at the end of this module).
+    bulk_sends: BulkSendStore
+    schedules: ScheduleStore
 
     def close(self) -> None:
         """Finish queued writes, then close."""

@@ -7,7 +7,9 @@ a restart. Accepted rows become outbox messages (``messages.run_id``) a window a
 the message it made in the same transaction. A row therefore becomes a message exactly once,
 and after a crash the run continues from the first row without one.
 
-Write functions take the writer's connection (call them inside ``Database.write``).
+Module functions take the writer's connection (the statement layer); the
+:class:`BulkSendRepository` methods are what the bulk send service calls: reads, and writes
+that are one transaction each.
 """
 
 from __future__ import annotations
@@ -15,73 +17,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from smsdesk.domain.optout import how_opted_out
 from smsdesk.domain.status import Status
 from smsdesk.storage import contact_writes, erasure
 from smsdesk.storage import messages as msg_store
+from smsdesk.storage.audit import audit
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.messages import NewOutgoing
-from smsdesk.storage.records import OptOutHow
+from smsdesk.storage.records import BULK_ACTIVE as ACTIVE
+from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow
 
-ACTIVE = ("scheduled", "running", "paused")
 HELD = ("paused", "cancelled")  # the dispatcher does not claim these runs' rows
-
-
-@dataclass(frozen=True, slots=True)
-class NewRun:
-    account_id: int
-    source: str
-    source_hash: str
-    template: str
-    sender: str
-    headers: Sequence[str]
-    rows_in: int
-    accepted: int
-    rejected: int
-    by_reason: dict[str, int]
-    state: str = "running"
-    send_at: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NewItem:
-    row_no: int
-    status: str  # accepted | rejected
-    number: str | None
-    reason: str | None = None
-    detail: str = ""
-    body: str | None = None
-    segments: int | None = None
-    encoding: str | None = None
-    cells: Sequence[str] = ()
-    name: str = ""
-    fields: dict[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    """A run as stored."""
-
-    id: int
-    account_id: int
-    source: str
-    source_hash: str
-    template: str
-    sender: str
-    state: str
-    send_at: str | None
-    rows_in: int
-    accepted: int
-    rejected: int
-    by_reason: dict[str, int]
-    headers: list[str]
-    group_id: int | None
-    schedule_id: int | None
-    created_at: str
-    finished_at: str | None
 
 
 def _run(row: sqlite3.Row) -> RunRow:
@@ -326,10 +274,66 @@ def save_group(conn: sqlite3.Connection, name: str, run_id: int, merge: bool = T
 
 
 class BulkSendRepository:
-    """Read side of runs, contacts and opt-outs for the import."""
+    """Bulk runs for the bulk send service: reads, and writes of one transaction each."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    # ---- writes --------------------------------------------------------------------------
+    async def create(
+        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+    ) -> int:
+        """Store a run with all its rows (and save its recipients as ``group``, if named); audited."""
+
+        def write(conn: sqlite3.Connection) -> int:
+            run_id = create_run(conn, new, items)
+            if group:
+                save_group(conn, group, run_id, merge)
+            audit(conn, "bulk.start", account_name, run=run_id, group=group or None, **detail)
+            return run_id
+
+        return await self.db.write(write)
+
+    async def link_schedule(self, run_id: int, schedule_id: int) -> None:
+        await self.db.write(lambda c: set_schedule(c, run_id, schedule_id))
+
+    async def store_scheduled(self, run_id: int, send_at: str) -> None:
+        """Make every accepted row a message scheduled for ``send_at`` (no scheduled queue runs here)."""
+        await self.db.write(lambda c: set_state(c, run_id, "running", ("scheduled",)))
+        while await self.db.write(lambda c: materialise(c, run_id, 5000, Status.SCHEDULED, send_at)):
+            pass
+
+    async def change_state(self, run_id: int, state: str, allowed_from: Sequence[str], action: str = "") -> bool:
+        """Move the run to ``state`` if it is in one of ``allowed_from``; audited as ``action``."""
+
+        def write(conn: sqlite3.Connection) -> bool:
+            ok = set_state(conn, run_id, state, allowed_from)
+            if ok and action:
+                audit(conn, action, str(run_id))
+            return ok
+
+        return await self.db.write(write)
+
+    async def cancel(self, run_id: int) -> list[int] | None:
+        """Stop an active run; the ids of waiting messages it cancelled, or None (not active)."""
+
+        def write(conn: sqlite3.Connection) -> list[int] | None:
+            if not set_state(conn, run_id, "cancelled", ACTIVE):
+                return None
+            audit(conn, "bulk.cancel", str(run_id))
+            return cancel_unsent(conn, run_id)
+
+        return await self.db.write(write)
+
+    async def queue_next(self, run_id: int, room: int) -> list[int]:
+        """Make the next ``room`` accepted rows outbox messages (:func:`materialise`)."""
+        return await self.db.write(lambda c: materialise(c, run_id, room))
+
+    async def recover(self, run_id: int, me: str) -> list[int]:
+        """Send interrupted sends of the run to review (:func:`recover_interrupted`)."""
+        return await self.db.write(lambda c: recover_interrupted(c, run_id, me))
+
+    # ---- reads ---------------------------------------------------------------------------
 
     def get(self, run_id: int) -> RunRow | None:
         row = self.db.query_one("SELECT * FROM bulk_runs WHERE id = ?", (run_id,))
@@ -352,10 +356,6 @@ class BulkSendRepository:
             (account_id, source_hash),
         )
         return _run(row) if row else None
-
-    def message_counts(self, run_id: int) -> dict[str, int]:
-        rows = self.db.query("SELECT status, count(*) AS n FROM messages WHERE run_id = ? GROUP BY status", (run_id,))
-        return {r["status"]: r["n"] for r in rows}
 
     def message_counts_claimed(self, run_id: int) -> tuple[dict[str, int], int]:
         """Messages per status (from the covering index alone), and queued ones a dispatcher holds.
@@ -396,23 +396,16 @@ class BulkSendRepository:
         row = self.db.query_one("SELECT count(*) FROM messages WHERE run_id = ? AND status = 'queued'", (run_id,))
         return int(row[0]) if row else 0
 
-    def rejects(self, run_id: int) -> list[sqlite3.Row]:
-        return self.db.query(
+    def rejects(self, run_id: int) -> list[BulkReject]:
+        rows = self.db.query(
             "SELECT row_no, number, reason, detail, cells FROM bulk_run_items WHERE run_id = ? AND status = 'rejected'"
             " ORDER BY row_no",
             (run_id,),
         )
-
-    def item_outcomes(self, run_id: int) -> list[sqlite3.Row]:
-        return self.db.query(
-            """SELECT i.row_no, i.status AS verdict, i.number, i.reason, m.status AS message_status, m.error
-               FROM bulk_run_items i LEFT JOIN messages m ON m.id = i.message_id AND i.message_id > 0
-               WHERE i.run_id = ? ORDER BY i.row_no""",
-            (run_id,),
-        )
-
-    def optout_numbers(self) -> frozenset[str]:
-        return frozenset(r[0] for r in self.db.query("SELECT number FROM optouts"))
+        return [
+            BulkReject(r["row_no"], r["number"], r["reason"] or "", r["detail"] or "", json.loads(r["cells"] or "[]"))
+            for r in rows
+        ]
 
     def optout_how(self) -> OptOutHow:
         """Each opted-out number and how it got on the list, in words (an erased person's
@@ -425,6 +418,3 @@ class BulkSendRepository:
     def contact_numbers(self) -> frozenset[str]:
         """Every number of every contact."""
         return frozenset(r[0] for r in self.db.query("SELECT number FROM contact_numbers"))
-
-    def groups(self) -> list[str]:
-        return [r[0] for r in self.db.query("SELECT name FROM contact_groups ORDER BY name")]

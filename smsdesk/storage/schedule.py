@@ -6,9 +6,12 @@ wall-clock time + IANA zone it was asked for and the next run in UTC), ``schedul
 ``schedule_messages`` (which outbox rows a run made). Messages are linked through the join
 table so the shared ``messages`` table needs no new column.
 
-Write functions take the writer's connection (inside ``Database.write``). Every change to an
-item bumps ``version``; :func:`claim` and :func:`update_item` succeed only for the version the
-caller read, so an edit racing the due loop either lands before the run starts or is refused.
+This module is the statement layer: functions taking the writer's connection. The scheduler
+calls :class:`smsdesk.storage.schedule_repository.ScheduleRepository`, whose writes are one
+transaction each; the provider hand-off's statements are in :mod:`.schedule_handoff`. Every
+change to an item bumps ``version``; :func:`claim` and :func:`update_item` succeed only for the
+version the caller read, so an edit racing the due loop either lands before the run starts or
+is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +26,8 @@ from smsdesk.domain.schedule import Recurrence, ScheduleItem, counts_text
 from smsdesk.domain.status import Status
 from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage import messages as msg_store
-from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.db import utcnow
+from smsdesk.storage.records import BULK_ACTIVE, Conflict, NewSchedule, RunMessages
 
 # An item another process is handing to the provider right now: nobody may change it until
 # that finishes (else the provider would hold the old text while the queue shows the new).
@@ -33,25 +36,6 @@ NOT_HANDING_OFF = "NOT (state = 'scheduled' AND claimed_by IS NOT NULL)"
 # Statuses of a run's messages that still wait in the outbox (the run is not over).
 WAITING = ("scheduled", "queued")
 _SELECT = """SELECT s.*, a.name AS account_name FROM schedules s JOIN accounts a ON a.id = s.account_id"""
-
-
-class Conflict(Exception):
-    """The item changed (or started) since the caller read it. Services turn it into words."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewSchedule:
-    account_id: int
-    kind: str
-    body: str
-    sender: str
-    recipients: Sequence[tuple[str, str | None]]  # (number, personalised text or None)
-    recurrence: Recurrence
-    first_local: datetime
-    zone: str
-    next_run_utc: str
-    location: str = "local"
-    bulk_run_id: int | None = None
 
 
 def _iso(dt: datetime) -> str:
@@ -312,137 +296,6 @@ def promote_due(conn: sqlite3.Connection, now: str) -> list[int]:
     return ids + rejected
 
 
-# ---- reads -----------------------------------------------------------------------------------
-class ScheduleRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def _last_runs(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.query(
-            f"""SELECT r.* FROM schedule_runs r WHERE r.id IN
-                  (SELECT max(id) FROM schedule_runs WHERE schedule_id IN ({marks}) GROUP BY schedule_id)""",
-            tuple(ids),
-        )
-        out = {}
-        for r in rows:
-            out[r["schedule_id"]] = self._run_dict(r)
-        return out
-
-    def _run_dict(self, r: sqlite3.Row) -> dict[str, Any]:
-        return {
-            "id": r["id"],
-            "due": r["due_utc"],
-            "started": r["started_at"],
-            "finished": r["finished_at"],
-            "state": r["state"],
-            "note": r["note"],
-            "skipped": r["skipped"],
-            "counts": self.run_counts(r["id"]),
-        }
-
-    def items(self, include_finished: bool = True, limit: int = 1000) -> list[ScheduleItem]:
-        where = "" if include_finished else " WHERE s.state NOT IN ('done', 'cancelled')"
-        rows = self.db.query(
-            _SELECT
-            + where
-            + """ ORDER BY CASE s.state WHEN 'held' THEN 0 WHEN 'running' THEN 1
-                 WHEN 'scheduled' THEN 2 WHEN 'paused' THEN 3 ELSE 4 END,
-                 s.next_run_utc IS NULL, s.next_run_utc, s.id DESC LIMIT ?""",
-            (limit,),
-        )
-        runs = self._last_runs([r["id"] for r in rows])
-        return [row_to_item(r, runs.get(r["id"])) for r in rows]
-
-    def get(self, sid: int) -> ScheduleItem | None:
-        row = self.db.query_one(_SELECT + " WHERE s.id = ?", (sid,))
-        return row_to_item(row, self._last_runs([sid]).get(sid)) if row else None
-
-    def recipients(self, sid: int) -> list[tuple[str, str | None]]:
-        rows = self.db.query(
-            "SELECT number, body FROM schedule_recipients WHERE schedule_id = ? ORDER BY position", (sid,)
-        )
-        return [(r["number"], r["body"]) for r in rows]
-
-    def first_recipients(self, sids: Sequence[int], n: int) -> dict[int, list[str]]:
-        """The first ``n`` numbers of each item, in the order given (a primary-key range each)."""
-        out: dict[int, list[str]] = {}
-        for i in range(0, len(sids), 500):
-            chunk = list(sids[i : i + 500])
-            rows = self.db.query(
-                f"""SELECT schedule_id, number FROM schedule_recipients
-                    WHERE schedule_id IN ({",".join("?" * len(chunk))}) AND position < ?
-                    ORDER BY schedule_id, position""",
-                (*chunk, n),
-            )
-            for r in rows:
-                out.setdefault(int(r["schedule_id"]), []).append(str(r["number"]))
-        return out
-
-    def due(self, now: str) -> list[ScheduleItem]:
-        rows = self.db.query(
-            _SELECT + " WHERE s.state = 'scheduled' AND s.next_run_utc IS NOT NULL AND s.next_run_utc <= ?"
-            " AND (s.location = 'local' OR s.handed_off_at IS NULL) AND s.claimed_by IS NULL"
-            " ORDER BY s.next_run_utc LIMIT 200",
-            (now,),
-        )
-        return [row_to_item(r) for r in rows]
-
-    def provider_passed(self, now: str) -> list[int]:
-        rows = self.db.query(
-            "SELECT id FROM schedules WHERE state = 'scheduled' AND location = 'provider'"
-            " AND handed_off_at IS NOT NULL AND next_run_utc <= ?",
-            (now,),
-        )
-        return [int(r[0]) for r in rows]
-
-    def housekeeping_due(self, now: str) -> bool:
-        """Whether :func:`promote_due` or :func:`finish_runs` would have anything to do."""
-        row = self.db.query_one(
-            """SELECT EXISTS (SELECT 1 FROM messages WHERE status = 'scheduled' AND direction = 'out'
-                                AND provider_message_id IS NULL AND claimed_by IS NULL
-                                AND send_at IS NOT NULL AND send_at <= ?)
-                   OR EXISTS (SELECT 1 FROM schedule_runs WHERE state = 'running')""",
-            (now,),
-        )
-        return bool(row and row[0])
-
-    def held_count(self) -> int:
-        row = self.db.query_one("SELECT count(*) FROM schedules WHERE state = 'held'")
-        return int(row[0]) if row else 0
-
-    def runs(self, sid: int, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self.db.query("SELECT * FROM schedule_runs WHERE schedule_id = ? ORDER BY id DESC LIMIT ?", (sid, limit))
-        return [self._run_dict(r) for r in rows]
-
-    def run_counts(self, run_id: int) -> dict[str, int]:
-        rows = self.db.query(
-            """SELECT m.status, count(*) AS n FROM schedule_messages sm JOIN messages m ON m.id = sm.message_id
-               WHERE sm.run_id = ? GROUP BY m.status""",
-            (run_id,),
-        )
-        return {r["status"]: int(r["n"]) for r in rows}
-
-    def message_ids(self, sid: int) -> list[int]:
-        rows = self.db.query(
-            """SELECT sm.message_id FROM schedule_messages sm JOIN schedule_runs r ON r.id = sm.run_id
-               WHERE r.schedule_id = ? ORDER BY sm.message_id""",
-            (sid,),
-        )
-        return [int(r[0]) for r in rows]
-
-    def provider_scheduled(self, sid: int) -> list[sqlite3.Row]:
-        """Messages of ``sid`` waiting at the provider (``scheduled`` with a provider id)."""
-        return self.db.query(
-            """SELECT m.id, m.provider_message_id, m.send_at FROM schedule_messages sm
-               JOIN schedule_runs r ON r.id = sm.run_id JOIN messages m ON m.id = sm.message_id
-               WHERE r.schedule_id = ? AND m.status = 'scheduled' AND m.provider_message_id IS NOT NULL""",
-            (sid,),
-        )
-
-
 def dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 
@@ -450,7 +303,6 @@ def dumps(value: Any) -> str:
 __all__ = [
     "Conflict",
     "NewSchedule",
-    "ScheduleRepository",
     "claim",
     "counts_text",
     "finish_runs",
@@ -465,5 +317,78 @@ def end_bulk_run(conn: sqlite3.Connection, item: ScheduleItem) -> None:
     run too, in the same transaction: else the run stays "scheduled" for ever and the same file
     is refused as "already being sent"."""
     if item.bulk_run_id is not None:
-        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", bulk_store.ACTIVE)
+        bulk_store.set_state(conn, item.bulk_run_id, "cancelled", BULK_ACTIVE)
         bulk_store.cancel_unsent(conn, item.bulk_run_id)
+
+
+# ---- the scheduler's commands (one transaction each, called by the repository) ---------------
+def claim_now(conn: sqlite3.Connection, sid: int, version: int, me: str) -> bool:
+    """Take an item that is not due for a run now ("Send now", a held item's confirmation)."""
+    cur = conn.execute(
+        """UPDATE schedules SET state = 'running', claimed_by = ?, location = 'local', handed_off_at = NULL,
+             version = version + 1 WHERE id = ? AND version = ? AND state IN ('scheduled', 'paused', 'held')
+             AND """
+        + NOT_HANDING_OFF,
+        (me, sid, version),
+    )
+    return cur.rowcount == 1
+
+
+def write_run(
+    conn: sqlite3.Connection,
+    item: ScheduleItem,
+    run: RunMessages,
+    due: str,
+    me: str,
+    new_next: str | None,
+) -> tuple[int, list[int]]:
+    """Store a claimed item's run: its messages (deferred ones marked, opted-out ones rejected with
+    the reason), the run's history row and the item's next run. Returns (run id, message ids)."""
+    run_id = start_run(conn, item.id, due, me, run.note, run.skipped)
+    ids = msg_store.insert_outgoing(conn, run.items)
+    for index in run.deferred:
+        conn.execute("UPDATE messages SET raw_status = 'quiet hours' WHERE id = ?", (ids[index],))
+    for index, why in run.rejected.items():
+        conn.execute("UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?", (why, ids[index]))
+    link_messages(conn, run_id, ids)
+    if item.bulk_run_id is not None:
+        # The import's run page shows progress, and its Pause holds the rest, from now on.
+        bulk_store.set_state(conn, item.bulk_run_id, "running", ("scheduled",))
+    conn.execute("UPDATE schedules SET next_run_utc = ?, reason = ? WHERE id = ?", (new_next, run.note, item.id))
+    return run_id, ids
+
+
+def cancel_item(conn: sqlite3.Connection, sid: int, now: str, reason: str) -> tuple[int, int]:
+    """Cancel an item and the unsent messages of its current run; (stopped, already with a dispatcher).
+
+    Raises:
+        Conflict: it finished, or is being handed to the provider, meanwhile.
+    """
+    states = ("scheduled", "paused", "held", "running")
+    cur = conn.execute(
+        "UPDATE schedules SET state = 'cancelled', next_run_utc = NULL, claimed_by = NULL,"
+        " version = version + 1, updated_at = ? WHERE id = ? AND state IN (?, ?, ?, ?) AND " + NOT_HANDING_OFF,
+        (now, sid, *states),
+    )
+    if cur.rowcount != 1:
+        raise Conflict(sid)
+    stopped = cancel_messages(conn, run_message_ids(conn, sid, WAITING), reason)
+    in_flight = len(run_message_ids(conn, sid, ("queued",), unclaimed=False))
+    conn.execute(
+        "UPDATE schedule_runs SET state = 'cancelled', finished_at = ? WHERE schedule_id = ?"
+        " AND state IN ('running', 'paused', 'at_provider')",
+        (now, sid),
+    )
+    return len(stopped), in_flight
+
+
+def pause_run(conn: sqlite3.Connection, sid: int) -> None:
+    """Hold the unsent rest of an item's current run."""
+    hold_messages(conn, run_message_ids(conn, sid, WAITING), "paused")
+    conn.execute("UPDATE schedule_runs SET state = 'paused' WHERE schedule_id = ? AND state = 'running'", (sid,))
+
+
+def resume_run(conn: sqlite3.Connection, sid: int, plan: Sequence[tuple[int, str | None, str]]) -> None:
+    """Put a paused run's messages back (:func:`release_messages`) and mark the run running."""
+    release_messages(conn, plan)
+    conn.execute("UPDATE schedule_runs SET state = 'running' WHERE schedule_id = ? AND state = 'paused'", (sid,))

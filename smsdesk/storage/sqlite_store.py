@@ -11,6 +11,7 @@ from pathlib import Path
 from smsdesk.storage import api
 from smsdesk.storage.accounts import AccountRepository
 from smsdesk.storage.backup import BackupRepository
+from smsdesk.storage.bulk_sends import BulkSendRepository
 from smsdesk.storage.changes import ChangeRepository
 from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.contacts import ContactRepository
@@ -24,6 +25,7 @@ from smsdesk.storage.polls import PollRepository
 from smsdesk.storage.processes import ProcessRepository
 from smsdesk.storage.relays import RelayRepository
 from smsdesk.storage.review import ReviewRepository
+from smsdesk.storage.schedule_repository import ScheduleRepository
 from smsdesk.storage.seed import SetupRepository
 from smsdesk.storage.webhook_events import WebhookEventRepository
 
@@ -32,9 +34,7 @@ class SqliteStore:
     """One open SQLite database and its repositories (an :class:`smsdesk.storage.api.Store`)."""
 
     def __init__(self, db: Database) -> None:
-        # Until the scheduler and bulk send take repositories too, they get the database
-        # itself; nothing else may use it.
-        self.db = db
+        self.db = db  # for backups, tests and benchmarks of this store; services see repositories only
         self.accounts: api.AccountStore = AccountRepository(db)
         self.messages: api.MessageStore = MessageRepository(db)
         self.claims: api.ClaimStore = ClaimRepository(db)
@@ -51,6 +51,8 @@ class SqliteStore:
         self.setup: api.SetupStore = SetupRepository(db)
         self.review: api.ReviewStore = ReviewRepository(db)
         self.backup: api.BackupStore = BackupRepository(db.path, db)
+        self.bulk_sends: api.BulkSendStore = BulkSendRepository(db)
+        self.schedules: api.ScheduleStore = ScheduleRepository(db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:

@@ -63,7 +63,7 @@ PAGES: list[PageSpec] = [
     PageSpec("compose", "Compose", "Ctrl+1", _compose),
     PageSpec("conversations", "Conversations", "Ctrl+2", _conversations),
     PageSpec("scheduled", "Scheduled", "Ctrl+3", _scheduled),
-    PageSpec("bulk", "Bulk import", "Ctrl+4", _bulk),
+    PageSpec("bulk", "Bulk send", "Ctrl+4", _bulk),
     PageSpec("settings", "Settings", "Ctrl+5", _settings),
     PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),
 ]

@@ -75,7 +75,7 @@ def test_messy_file_to_personalised_send_and_report(gui, qtbot, tmp_path: Path) 
     _next(gui, view, Step.REPORT)
     report = w.page(Step.REPORT)
     gui.wait_until(lambda: "3 rows in the file = 3 accepted + 0 rejected" in report.text.text())
-    assert gui.rt.db.query_one("SELECT count(*) FROM contact_groups WHERE name = 'Stammkunden'")[0] == 1
+    assert gui.rt.store.db.query_one("SELECT count(*) FROM contact_groups WHERE name = 'Stammkunden'")[0] == 1
 
 
 def test_rejects_are_shown_and_exported_then_pause_resume(gui, tmp_path: Path) -> None:  # noqa: ANN001

@@ -118,7 +118,7 @@ def test_search_finds_an_old_message_and_opens_the_thread_there(gui) -> None:
         NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED) for i in range(600)
     ]
     items[300] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed", 1, "GSM-7", Status.DELIVERED)
-    ids = gui.rt.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
+    ids = gui.rt.store.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
     page = _page(gui)
     page.list_model.reload()
     page.open_conversation(_conv(gui, ALICE).id)
@@ -233,7 +233,7 @@ def test_a_sent_reply_does_not_come_back_as_a_draft(gui) -> None:
     page.open_conversation(_conv(gui, ALICE).id)
     # A busy database writer (a bulk run, say): queuing the reply takes longer than the
     # draft debounce, so a save left pending would land after the send.
-    gui.rt.db.submit(lambda _conn: time.sleep(1.0))
+    gui.rt.store.db.submit(lambda _conn: time.sleep(1.0))
     type_text(page.reply, "Yes, until 6")
     QTest.mouseClick(page.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: _bodies(page)[-1:] == ["Yes, until 6"])

@@ -198,7 +198,7 @@ def test_search_hits_are_marked_in_the_thread(gui, qtbot) -> None:
         NewOutgoing(account.id, ALICE, "me", f"Update number {i}", 1, "GSM-7", Status.DELIVERED) for i in range(30)
     ]
     items[12] = NewOutgoing(account.id, ALICE, "me", "The zebra crossing is closed today", 1, "GSM-7", Status.DELIVERED)
-    ids = gui.rt.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
+    ids = gui.rt.store.db.write_sync(lambda c: msg_store.insert_outgoing(c, items))
     page = _conversations(gui)
     page.list_model.reload()
     page.focus_search()

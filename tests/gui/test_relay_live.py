@@ -72,8 +72,8 @@ def test_a_reply_the_relay_receives_shows_in_the_open_window(window: GuiHarness,
     assert isinstance(page, ConversationsView)
     assert page.list_model.rowCount() == 0
     # The GUI leaves receiving and polling to the relay, and says so.
-    window.wait_until(lambda: rt.watch.relay is not None)
-    assert rt.watch.relay["pid"] == proc.pid  # type: ignore[index]
+    window.wait_until(lambda: rt.relay.other is not None)
+    assert rt.relay.other.pid == proc.pid  # type: ignore[union-attr]
     settings = window.window.show_page("settings")
     assert isinstance(settings, SettingsView)
     settings.show_tab("webhooks")
@@ -102,5 +102,5 @@ def test_a_reply_the_relay_receives_shows_in_the_open_window(window: GuiHarness,
     # The relay stops: the note goes, and the GUI would poll again itself.
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
-    window.wait_until(lambda: rt.watch.relay is None and not panel.relay_note.isVisibleTo(panel))
+    window.wait_until(lambda: rt.relay.other is None and not panel.relay_note.isVisibleTo(panel))
     assert not status.isVisibleTo(window.window)

@@ -18,7 +18,7 @@ def _cards(panel) -> list[BatchCard]:  # noqa: ANN001
 
 def test_needs_review_filter_sends_a_batch_again_after_a_warning(gui, qtbot) -> None:  # noqa: ANN001
     sandbox = gui.rt.accounts.by_name("Sandbox")
-    ids = interrupted.singles(gui.rt.db, sandbox.id, 3)
+    ids = interrupted.singles(gui.rt.store.db, sandbox.id, 3)
     view = gui.window.show_page("conversations")
     assert isinstance(view, ConversationsView)
     assert not view.review.isVisible()
@@ -45,7 +45,7 @@ def test_needs_review_filter_sends_a_batch_again_after_a_warning(gui, qtbot) -> 
 
 def test_bulk_report_shows_the_runs_undecided_batch_and_marks_it_sent(gui, qtbot) -> None:  # noqa: ANN001
     sandbox = gui.rt.accounts.by_name("Sandbox")
-    run_id = interrupted.bulk_run(gui.rt.db, sandbox.id, rows=12, cut=4, state="paused")
+    run_id = interrupted.bulk_run(gui.rt.store.db, sandbox.id, rows=12, cut=4, state="paused")
     view = gui.window.show_page("bulk")
     w = view.wizard
     assert w.currentId() == Step.RUN and w.state.run_id == run_id
@@ -64,5 +64,5 @@ def test_bulk_report_shows_the_runs_undecided_batch_and_marks_it_sent(gui, qtbot
     gui.wait_until(lambda: "Marked 4 messages" in report.review.feedback.text())
     gui.wait_until(lambda: not _cards(report.review))
     assert len(gui.rt.sandbox.server.sent) == 8  # marking sends nothing
-    statuses = {r["status"] for r in gui.rt.db.query("SELECT status FROM messages WHERE run_id = ?", (run_id,))}
+    statuses = {r["status"] for r in gui.rt.store.db.query("SELECT status FROM messages WHERE run_id = ?", (run_id,))}
     assert "needs_review" not in statuses

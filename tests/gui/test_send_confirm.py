@@ -126,8 +126,8 @@ def test_the_threshold_is_a_general_setting(gui, qtbot) -> None:
 
 def test_opted_out_numbers_are_skipped_by_name_and_reason_and_the_rest_sent(gui, qtbot) -> None:
     gui.run(gui.rt.contacts.set_name("07911 123452", "Ann Lee"))
-    gui.rt.db.write_sync(lambda c: opt_store.add(c, "+447911123451", "reply"))
-    gui.rt.db.write_sync(lambda c: opt_store.add(c, "+447911123452", "manual"))
+    gui.rt.store.db.write_sync(lambda c: opt_store.add(c, "+447911123451", "reply"))
+    gui.rt.store.db.write_sync(lambda c: opt_store.add(c, "+447911123452", "manual"))
     view = _compose(gui)
     _type(qtbot, gui, view, "07911 123450, 07911 123451, 07911 123452", "Sale starts Friday")
     gui.wait_until(lambda: "will be skipped" in view.to_status.text())
@@ -147,7 +147,7 @@ def test_opted_out_numbers_are_skipped_by_name_and_reason_and_the_rest_sent(gui,
 
 
 def test_when_every_typed_number_opted_out_send_says_so(gui, qtbot) -> None:
-    gui.rt.db.write_sync(lambda c: opt_store.add(c, "+447911123451", "reply"))
+    gui.rt.store.db.write_sync(lambda c: opt_store.add(c, "+447911123451", "reply"))
     view = _compose(gui)
     _type(qtbot, gui, view, "07911 123451", "Hello")
     assert "07911 123451 has opted out (replied STOP on " in view.to_status.text()

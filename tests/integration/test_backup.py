@@ -68,13 +68,13 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
             ],
         )
 
-    run_id = await runtime.db.write(start)
+    run_id = await runtime.store.db.write(start)
     await runtime.bulk_send.pump(run_id)
 
     def sent() -> set[str]:
         return {
             r["local_id"]
-            for r in runtime.db.query(
+            for r in runtime.store.db.query(
                 "SELECT local_id FROM messages WHERE status IN ('sent', 'delivered') AND run_id = ?", (run_id,)
             )
         }
@@ -83,7 +83,8 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
     sent_before = sent()
     facts = await runtime.backups.back_up(tmp_path / "mid-send.sqlite3")
     made_after = {
-        r["local_id"]: (r["remote"], r["body"]) for r in runtime.db.query("SELECT local_id, remote, body FROM messages")
+        r["local_id"]: (r["remote"], r["body"])
+        for r in runtime.store.db.query("SELECT local_id, remote, body FROM messages")
     }
     assert len(sent()) < ROWS, "the send finished before the backup; slow the sandbox down"
     assert _mode(facts.path) == 0o600
@@ -120,7 +121,7 @@ async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any,
     try:
         assert rt.backups.missing_keys() == [("Mob", "Mobivate", ["API key"])]  # the Sandbox's keys are made anew
         assert rt.backups.last_restore()["from"] == str(facts.path)
-        assert len(rt.db.query("SELECT id FROM messages")) == len(restored)
+        assert len(rt.store.db.query("SELECT id FROM messages")) == len(restored)
     finally:
         rt.close()
 
@@ -129,7 +130,9 @@ def _backup_of(home: Path, tmp: Path, name: str, *texts: str) -> Path:
     rt = Runtime.open(str(home))
     try:
         for t in texts:
-            rt.db.write_sync(lambda c, t=t: c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"note:{t}", t)))
+            rt.store.db.write_sync(
+                lambda c, t=t: c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"note:{t}", t))
+            )
         return asyncio.run(rt.backups.back_up(tmp / name)).path
     finally:
         rt.close()
@@ -257,7 +260,7 @@ def test_a_restore_chosen_in_the_window_is_done_at_the_next_start(tmp_path: Path
     good = _backup_of(home, tmp_path, "good.sqlite3", "from the backup")
     rt = Runtime.open(str(home), role="the smsdesk window")
     try:
-        rt.db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('note:x', 'made later')"))
+        rt.store.db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('note:x', 'made later')"))
         facts = asyncio.run(rt.backups.stage_restore(good))  # the window has the database open: staged only
         assert facts.path == good and _notes(home) == ["from the backup", "made later"]
     finally:

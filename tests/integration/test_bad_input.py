@@ -30,7 +30,7 @@ TABLES = ("messages", "message_transitions", "audit_log", "conversations", "pend
 
 
 def _counts(rt: Any) -> dict[str, int]:
-    return {t: int(rt.db.query_one(f"SELECT count(*) FROM {t}")[0]) for t in TABLES}
+    return {t: int(rt.store.db.query_one(f"SELECT count(*) FROM {t}")[0]) for t in TABLES}
 
 
 def _sandbox_id(rt: Any) -> int:
@@ -175,10 +175,10 @@ async def test_unsigned_or_malformed_webhooks_are_4xx_logged_and_change_nothing(
     for name, (body, headers) in cases.items():
         status = await _post(url, body, headers)
         assert 400 <= status < 500, (name, status)
-    log = runtime.db.query("SELECT status_code, outcome, reason FROM webhook_log ORDER BY id")
+    log = runtime.store.db.query("SELECT status_code, outcome, reason FROM webhook_log ORDER BY id")
     assert len(log) == len(cases)
     assert all(r["outcome"] == "rejected" and r["reason"] for r in log)
-    assert runtime.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
+    assert runtime.store.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
     now = repo.get(msg.id)
     assert (now.status, now.error) == (Status.SENT, None)
 
@@ -196,11 +196,11 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
     }
     for body in odd:  # genuine (signed) but not a receipt or reply: 400, logged, nothing stored
         assert await post_signed(body) == 400
-    log = runtime.db.query("SELECT status_code, outcome, reason FROM webhook_log ORDER BY id")
+    log = runtime.store.db.query("SELECT status_code, outcome, reason FROM webhook_log ORDER BY id")
     assert [(r["status_code"], r["outcome"]) for r in log] == [(400, "rejected")] * len(odd)
     for r, why in zip(log, odd.values(), strict=True):
         assert r["reason"].startswith("not a Sandbox receipt or reply") and why in r["reason"], r["reason"]
-    assert runtime.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
+    assert runtime.store.db.query_one("SELECT count(*) FROM webhook_events")[0] == 0
     good = json.dumps(
         {
             "id": "evt_good",
@@ -215,9 +215,9 @@ async def test_a_signed_event_that_makes_no_sense_does_not_block_later_ones(runt
     assert await post_signed(good) == 200
     final = await until(lambda: (m := repo.get(msg.id)).status == Status.DELIVERED and m)
     assert final.raw_status == "Delivered"
-    await until(lambda: not runtime.db.query("SELECT 1 FROM webhook_events WHERE state = 'pending'"))
+    await until(lambda: not runtime.store.db.query("SELECT 1 FROM webhook_events WHERE state = 'pending'"))
     # Receipts that name no message cannot ever match one: they are not parked forever.
-    assert runtime.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
+    assert runtime.store.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
 
 
 # ---- damaged or newer database ----------------------------------------------------------------
@@ -283,7 +283,7 @@ async def test_an_event_that_breaks_the_parser_is_marked_failed_and_later_ones_s
     assert final.error is None
     rows = await until(
         lambda: (
-            (r := runtime.db.query("SELECT dedupe_key, state, error FROM webhook_events ORDER BY id"))
+            (r := runtime.store.db.query("SELECT dedupe_key, state, error FROM webhook_events ORDER BY id"))
             and r[0]["state"] != "pending"
             and r
         )

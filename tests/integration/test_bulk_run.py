@@ -60,12 +60,12 @@ async def test_personalised_send_reaches_each_recipient_once(runtime: Any) -> No
     rejects = runtime.bulk_send.rejects_csv(run_id).splitlines()
     assert rejects[0] == "name,phone,appointment,row,reason,detail"
     assert rejects[1].startswith("Bob Jones,07911123457,Tue 11:30,6,Duplicate in file")
-    members = runtime.db.query_one(
+    members = runtime.store.db.query_one(
         "SELECT count(*) FROM contact_group_members m JOIN contact_groups g ON g.id = m.group_id"
         " WHERE g.name = 'Clinic'"
     )
     assert members[0] == 5
-    assert runtime.db.query_one("SELECT name FROM contacts WHERE number = '+447911123458'")[0] == "Chloé Martin"
+    assert runtime.store.db.query_one("SELECT name FROM contacts WHERE number = '+447911123458'")[0] == "Chloé Martin"
     wiz.next()
     assert wiz.step == Step.REPORT
     # The same file cannot be started twice while its run is unfinished; once done it can.
@@ -143,7 +143,7 @@ async def test_opt_out_during_a_run_is_honoured(runtime: Any) -> None:
     await runtime.bulk_send.pause(-1)  # no such run: nothing happens
     late = "+447400000045"
     run_id = await wiz.start()
-    await runtime.db.write(lambda c: opt_store.add(c, late, "inbound", "STOP"))
+    await runtime.store.db.write(lambda c: opt_store.add(c, late, "inbound", "STOP"))
     await until(lambda: runtime.bulk_send.progress(run_id).done, timeout=20)
     assert late not in {r.recipient for r in _sent(runtime)}
     assert len(_sent(runtime)) == 49

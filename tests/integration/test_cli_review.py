@@ -56,7 +56,7 @@ def _interrupted_run(home: Path, url: str, n: int) -> int:
     rt = Runtime.open(str(home))
     try:
         account = asyncio.run(rt.accounts.add("Pure", "puresms", {"base_url": url, "sender": "Shop", "api_key": KEY}))
-        return interrupted.bulk_run(rt.db, account.id, n, n)
+        return interrupted.bulk_run(rt.store.db, account.id, n, n)
     finally:
         rt.close()
 

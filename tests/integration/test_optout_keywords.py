@@ -56,7 +56,9 @@ async def test_keyword_matrix_end_to_end(runtime, capsys) -> None:
     await until(lambda: not runtime.optouts.is_opted_out(_number(0)) and not runtime.optouts.is_opted_out(_number(1)))
     [msg] = await runtime.conversations.reply(conv.id, "Welcome back")
     assert msg.remote == _number(0)
-    actions = [r["action"] for r in runtime.db.query("SELECT action FROM audit_log WHERE subject = ?", (_number(0),))]
+    actions = [
+        r["action"] for r in runtime.store.db.query("SELECT action FROM audit_log WHERE subject = ?", (_number(0),))
+    ]
     assert actions == ["optout.add", "optout.remove"]
 
 
@@ -77,7 +79,7 @@ async def test_manual_optout_is_audited_and_synced_to_providers(runtime) -> None
     res = await runtime.optouts.remove("+44 7911 123456")
     assert res.changed and runtime.optouts.list() == []
     assert calls == [("+447911123456", True), ("+447911123456", False)]
-    rows = runtime.db.query("SELECT action, detail FROM audit_log WHERE action LIKE 'optout.%' ORDER BY id")
+    rows = runtime.store.db.query("SELECT action, detail FROM audit_log WHERE action LIKE 'optout.%' ORDER BY id")
     assert [(r["action"], json.loads(r["detail"])["source"]) for r in rows] == [
         ("optout.add", "manual"),
         ("optout.remove", "manual"),
@@ -144,12 +146,12 @@ async def test_stop_reply_stops_a_retry_waiting_in_the_outbox(runtime) -> None:
     cfg.retry_after = 60
     account = runtime.accounts.by_name("Sandbox")
     [msg] = await runtime.sending.send(Draft(account.id, ["07911 123499"], "Your order is ready"))
-    await until(lambda: runtime.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
+    await until(lambda: runtime.store.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
     cfg.rate_429 = 0.0
     await _reply(runtime, msg.remote, "STOP")
     await until(lambda: runtime.optouts.is_opted_out(msg.remote))
     # the back-off runs out (as if a minute passed) and the dispatcher looks again
-    await runtime.db.write(
+    await runtime.store.db.write(
         lambda c: c.execute("UPDATE messages SET next_attempt_at = '2000-01-01' WHERE id = ?", (msg.id,))
     )
     runtime.dispatcher.kick()

@@ -75,7 +75,7 @@ async def test_the_queued_row_is_committed_before_the_provider_sees_the_request(
 
     def look(body: dict[str, Any]) -> None:
         # A separate connection sees only committed data.
-        conn = sqlite3.connect(runtime.db.path)
+        conn = sqlite3.connect(runtime.store.db.path)
         try:
             seen_in_db.append(
                 conn.execute(
@@ -102,7 +102,7 @@ async def test_duplicate_and_out_of_order_receipts_only_move_forward(runtime) ->
     server = runtime.sandbox.server
     # Each message: Delivered then Dispatched, each posted twice with the same event id.
     await until(lambda: server.receipts_posted >= 4 * len(msgs), 15)
-    await until(lambda: not runtime.db.query("SELECT 1 FROM webhook_events WHERE state = 'pending'"), 10)
+    await until(lambda: not runtime.store.db.query("SELECT 1 FROM webhook_events WHERE state = 'pending'"), 10)
     for m in msgs:
         final = runtime.sending.messages.get(m.id)
         assert final.status == Status.DELIVERED, final
@@ -112,7 +112,7 @@ async def test_duplicate_and_out_of_order_receipts_only_move_forward(runtime) ->
         assert all(_rank(a) < _rank(b) for a, b in zip(walk, walk[1:], strict=False)), walk
         assert walk.count("delivered") == 1
     # Duplicates were deduped by event id: each distinct event stored once.
-    events = runtime.db.query("SELECT dedupe_key FROM webhook_events")
+    events = runtime.store.db.query("SELECT dedupe_key FROM webhook_events")
     assert len(events) == len({e["dedupe_key"] for e in events}) == 2 * len(msgs)
 
 
@@ -178,15 +178,15 @@ async def test_a_wrong_api_key_fails_with_the_providers_words(runtime) -> None:
 
 @pytest.mark.asyncio
 async def test_sending_to_an_opted_out_number_is_refused_and_writes_nothing(runtime) -> None:
-    await runtime.db.write(lambda c: opt_store.add(c, E164, "reply", "STOP"))
+    await runtime.store.db.write(lambda c: opt_store.add(c, E164, "reply", "STOP"))
     before = {
-        table: runtime.db.query_one(f"SELECT count(*) FROM {table}")[0]
+        table: runtime.store.db.query_one(f"SELECT count(*) FROM {table}")[0]
         for table in ("messages", "message_transitions", "audit_log", "conversations")
     }
     with pytest.raises(OptedOut) as err:
         await _send(runtime)
     assert TO in str(err.value) and "opted out" in str(err.value)  # the number as people write it
-    after = {table: runtime.db.query_one(f"SELECT count(*) FROM {table}")[0] for table in before}
+    after = {table: runtime.store.db.query_one(f"SELECT count(*) FROM {table}")[0] for table in before}
     assert after == before
     assert runtime.sandbox.server.sent == []
 
@@ -199,7 +199,7 @@ async def test_removing_an_account_cancels_what_it_had_not_sent(runtime) -> None
     cfg.rate_429 = 1.0
     cfg.retry_after = 30
     msg = await _send(runtime)
-    await until(lambda: runtime.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
+    await until(lambda: runtime.store.db.query_one("SELECT next_attempt_at FROM messages WHERE id = ?", (msg.id,))[0])
     await until(lambda: not runtime.dispatcher.busy)
     await runtime.accounts.remove(_sandbox(runtime))
     final = runtime.sending.messages.get(msg.id)
@@ -234,7 +234,7 @@ async def test_an_orphaned_queued_row_does_not_hold_up_other_accounts(runtime) -
         item = msg_store.NewOutgoing(gone, E164, "Shop", "stuck", 1, "GSM-7")
         return msg_store.insert_outgoing(conn, [item])[0]
 
-    stuck = await runtime.db.write(orphan)
+    stuck = await runtime.store.db.write(orphan)
     msg = await _send(runtime)
     assert msg.id > stuck
     final = await _settled(runtime, msg.id)
@@ -255,7 +255,9 @@ async def test_edited_send_limits_apply_without_a_restart(runtime) -> None:
     ids = ",".join(str(m.id) for m in msgs)
 
     def queued() -> int:
-        return int(runtime.db.query_one(f"SELECT count(*) FROM messages WHERE status = 'queued' AND id IN ({ids})")[0])
+        return int(
+            runtime.store.db.query_one(f"SELECT count(*) FROM messages WHERE status = 'queued' AND id IN ({ids})")[0]
+        )
 
     await until(lambda: server.peak_in_flight >= 4)  # the sandbox's default: 16 in flight
     await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "1"})

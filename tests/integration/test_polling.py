@@ -43,7 +43,7 @@ async def test_send2_receipts_arrive_by_polling_alone(runtime: Any) -> None:
     final = await until(lambda: _status(runtime, msg.id, Status.DELIVERED))
     assert final.raw_status == "Delivered To Terminal"
     assert [r.status for r in runtime.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
-    assert runtime.db.query("SELECT * FROM webhook_log") == []  # nobody called in
+    assert runtime.store.db.query("SELECT * FROM webhook_log") == []  # nobody called in
     st = runtime.polling.state[account.id]
     assert st.active and st.reason == "the provider has no webhooks" and st.last_error == ""
     await runtime.polling.poll_once()
@@ -109,7 +109,7 @@ async def _open_sends(runtime: Any, n: int) -> Any:
         for i, m in enumerate(msgs):
             msg_store.apply_status(conn, m.id, Status.SENT, "Sent", None, f"pm-{i}")
 
-    await runtime.db.write(mark_sent)
+    await runtime.store.db.write(mark_sent)
     runtime.polling.kick()  # the dispatcher's change-set does this in the app
     return account, msgs
 
@@ -185,7 +185,7 @@ async def test_a_429_with_retry_after_is_respected(runtime: Any, expect_warnings
             "Mob", "mobivate", {"base_url": fake.url, "api_key": "k", "sender": "Bistro"}
         )
         [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Hi"))
-        await runtime.db.write(lambda c: msg_store.apply_status(c, msg.id, Status.SENT, "Sent", None, "pm-1"))
+        await runtime.store.db.write(lambda c: msg_store.apply_status(c, msg.id, Status.SENT, "Sent", None, "pm-1"))
         p.first_delay, p.backoff_start = 0.0, 0.05  # our own back-off alone would retry within the loop below
         p.kick()
         fake.push(Reply(429, {"error": {"name": "TooManyRequests", "message": "Slow down"}}, {"Retry-After": "60"}))

@@ -1,4 +1,4 @@
-"""The receiver under bad input, over real loopback HTTP (SMS_RULES.md 4.2).
+"""The receiver under bad input, over real loopback HTTP.
 
 Each attack is rejected with the right status, nothing is stored as accepted, the delivery
 is in the webhook log with its reason, and a genuine receipt sent right after still gets 200.
@@ -48,11 +48,11 @@ def _url(rt: Runtime, route: object | None = None) -> str:
 
 
 def _events(rt: Runtime) -> int:
-    return int(rt.db.query_one("SELECT count(*) FROM webhook_events")[0])
+    return int(rt.store.db.query_one("SELECT count(*) FROM webhook_events")[0])
 
 
 def _log(rt: Runtime) -> list[dict[str, object]]:
-    return [dict(r) for r in rt.db.query("SELECT * FROM webhook_log ORDER BY id")]
+    return [dict(r) for r in rt.store.db.query("SELECT * FROM webhook_log ORDER BY id")]
 
 
 async def _genuine_still_served(rt: Runtime, session: aiohttp.ClientSession) -> None:

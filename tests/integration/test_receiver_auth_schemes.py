@@ -59,7 +59,7 @@ async def _post(url: str, body: object, headers: dict[str, str] | None = None) -
 
 
 def _stored(rt: Runtime) -> int:
-    return int(rt.db.query_one("SELECT count(*) FROM webhook_events")[0])
+    return int(rt.store.db.query_one("SELECT count(*) FROM webhook_events")[0])
 
 
 @pytest.mark.asyncio
@@ -75,7 +75,7 @@ async def test_mobivate_url_token(rt: Runtime) -> None:
     assert await _post(good, DR) == 200
     assert await _post(good, DR) == 200  # a retry of the same (id, status): stored once
     assert _stored(rt) == 1
-    reasons = [r["reason"] for r in rt.db.query("SELECT reason FROM webhook_log WHERE outcome = 'rejected'")]
+    reasons = [r["reason"] for r in rt.store.db.query("SELECT reason FROM webhook_log WHERE outcome = 'rejected'")]
     assert reasons == ["the callback URL has no ?token=", "wrong callback token", "wrong callback token"]
     assert not any(token in r for r in reasons)  # the secret never reaches the log
 
@@ -128,7 +128,7 @@ async def test_channel_api_without_jwt_secret_is_authenticated_by_the_url_token(
     assert await _post(good, REPORT) == 200
     assert await _post(good, REPORT) == 200  # the same report replayed: stored once
     assert _stored(rt) == 1
-    log = rt.db.query("SELECT outcome, reason FROM webhook_log ORDER BY id")
+    log = rt.store.db.query("SELECT outcome, reason FROM webhook_log ORDER BY id")
     assert [r["outcome"] for r in log] == ["rejected", "rejected", "accepted", "duplicate"]
     assert "no ?token=" in log[0]["reason"] and log[1]["reason"] == "wrong callback token"
     assert not any(token in r["reason"] for r in log)
@@ -147,14 +147,14 @@ async def test_channel_api_jwt_from_the_near_future_is_refused(rt: Runtime) -> N
         return {"Authorization": "Bearer " + jwt.encode({"iat": int(iat)}, JWT_SECRET, algorithm="HS256")}
 
     assert await _post(url, REPORT, bearer(time.time() + 180)) == 401  # beyond the clock skew allowed
-    assert "in the future" in rt.db.query_one("SELECT reason FROM webhook_log")["reason"]
+    assert "in the future" in rt.store.db.query_one("SELECT reason FROM webhook_log")["reason"]
     assert await _post(url, REPORT, bearer(time.time() - 14 * 60)) == 200  # the contract's 15 minutes
 
 
 def test_an_account_made_before_the_token_existed_gets_one(_isolated_home: Path) -> None:
     rt = Runtime.open(str(_isolated_home))
     try:
-        rt.db.write_sync(
+        rt.store.db.write_sync(
             lambda c: c.execute(
                 "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES "
                 "('Old', 'channel', '{\"url\": \"http://127.0.0.1:9/send\"}', '2026-01-01', '2026-01-01')"

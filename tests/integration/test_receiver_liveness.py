@@ -49,7 +49,7 @@ async def test_webhook_is_answered_and_committed_while_the_app_loop_is_blocked(r
         req = urllib.request.Request(url, data=body, headers=hooks.signed_headers(body), method="POST")
         with urllib.request.urlopen(req, timeout=10) as resp:
             seen["status"] = resp.status
-        row = rt.db.query_one("SELECT state FROM webhook_events")
+        row = rt.store.db.query_one("SELECT state FROM webhook_events")
         seen["state"] = row["state"] if row else None
 
     def busy_gui() -> None:
@@ -58,12 +58,12 @@ async def test_webhook_is_answered_and_committed_while_the_app_loop_is_blocked(r
         client.start()
         client.join(15)
 
-    rt.loop.call_soon(busy_gui)  # type: ignore[union-attr]
+    asyncio.get_running_loop().call_soon(busy_gui)
     await until(lambda: "state" in seen, timeout=20)
     assert seen == {"status": 200, "state": "pending"}  # stored before the 200, processed later
     inbound = await until(lambda: rt.sending.messages.recent(direction="in"))
     assert inbound[0].body == "Running 10 min late" and inbound[0].remote == "+447911123456"
-    assert rt.db.query_one("SELECT state FROM webhook_events")["state"] == "processed"
+    assert rt.store.db.query_one("SELECT state FROM webhook_events")["state"] == "processed"
 
 
 @pytest.mark.asyncio
@@ -81,7 +81,7 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
         ):
             assert resp.status == 200
         # Hold the answer until the receipt was processed and parked (no message has this id yet).
-        await until(lambda: rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 1)
+        await until(lambda: rt.store.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 1)
         return web.json_response({"id": "pm-early"})
 
     app = web.Application()
@@ -99,7 +99,7 @@ async def test_receipt_that_beats_the_send_answer_is_matched_later(rt: Runtime) 
         )
         assert final.provider_message_id == "pm-early"
         assert [r.status for r in rt.sending.messages.transitions(msg.id)] == ["queued", "sent", "delivered"]
-        assert rt.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
+        assert rt.store.db.query_one("SELECT count(*) FROM pending_receipts")[0] == 0
     finally:
         await runner.cleanup()
 
@@ -121,5 +121,5 @@ async def test_a_burst_with_retries_inside_it_is_stored_once_each(rt: Runtime) -
     async with aiohttp.ClientSession(connector=connector) as session:
         outcomes = await asyncio.gather(*(post(session, b) for b in bodies))
     assert outcomes.count("accepted") == 150 and outcomes.count("duplicate") == 50
-    assert rt.db.query_one("SELECT count(*) FROM webhook_events")[0] == 150
-    assert rt.db.query_one("SELECT count(*) FROM webhook_log WHERE outcome = 'accepted'")[0] == 150
+    assert rt.store.db.query_one("SELECT count(*) FROM webhook_events")[0] == 150
+    assert rt.store.db.query_one("SELECT count(*) FROM webhook_log WHERE outcome = 'accepted'")[0] == 150

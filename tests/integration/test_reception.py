@@ -36,7 +36,7 @@ async def test_a_puresms_account_on_the_built_in_sandbox_says_so_and_its_receipt
     [msg] = await runtime.sending.send(Draft(acct.id, ["+447911123456"], "Your table is ready"))
     await until(lambda: runtime.sending.messages.get(msg.id).status == Status.DELIVERED)
     assert not runtime.tunnel.is_up()
-    assert runtime.db.query("SELECT outcome FROM webhook_log")[0]["outcome"] == "accepted"
+    assert runtime.store.db.query("SELECT outcome FROM webhook_log")[0]["outcome"] == "accepted"
     # The Sandbox account itself, and a Send-2 account on the sandbox (no webhooks: asked).
     assert runtime.receiving.reception(runtime.accounts.by_name("Sandbox")).route == Route.SANDBOX
     s2 = await runtime.accounts.add("S2", "send2", runtime.accounts.sandbox_values("send2"))
@@ -121,7 +121,7 @@ async def test_with_a_relay_on_the_data_folder_the_relay_asks(_isolated_home: Pa
     gui = Runtime.open(str(_isolated_home))
     try:
         await gui.start(sandbox=False, dispatcher=False, polling=False, tunnel=False)
-        await until(lambda: gui.watch.relay is not None)
+        await until(lambda: gui.relay.other is not None)
         mob = await gui.accounts.add("Mob", "mobivate", {"api_key": "k", "sender": "Shop"})
         pure = await gui.accounts.add("Shop", "puresms", {"api_key": "k", "sender": "Shop", "webhook_secret": "s"})
         r = gui.receiving.reception(mob)

@@ -130,7 +130,7 @@ async def test_interrupted_mobivate_batch_is_settled_from_a_late_log(tmp_path: P
         await until(lambda: rt.review.batches() or None)
 
         def statuses() -> dict[str, int]:
-            rows = rt.db.query("SELECT status, count(*) AS n FROM messages GROUP BY status")
+            rows = rt.store.db.query("SELECT status, count(*) AS n FROM messages GROUP BY status")
             return {r["status"]: r["n"] for r in rows}
 
         await until(lambda: statuses() == {"sent": ROWS}, timeout=30)
@@ -140,7 +140,7 @@ async def test_interrupted_mobivate_batch_is_settled_from_a_late_log(tmp_path: P
         await fake.stop()
     db = Runtime.open(str(home))
     try:
-        rows = db.db.query("SELECT provider_message_id, error FROM messages")
+        rows = db.store.db.query("SELECT provider_message_id, error FROM messages")
         assert all(r["provider_message_id"] for r in rows) and not any(r["error"] for r in rows)
         assert db.review.batches() == []
     finally:
@@ -164,7 +164,7 @@ async def test_a_failed_batch_is_looked_up_in_one_request_not_one_per_message(ru
         numbers = [f"+4474000{i:05d}" for i in range(40)]
 
         def rows() -> list[Any]:
-            return runtime.db.query(
+            return runtime.store.db.query(
                 "SELECT status, provider_message_id FROM messages WHERE account_id = ?", (account.id,)
             )
 
@@ -172,7 +172,7 @@ async def test_a_failed_batch_is_looked_up_in_one_request_not_one_per_message(ru
             # One bulk run of 40: a single batch request, answered 502 (it may have gone out).
             from smsdesk.storage import bulk_sends as bulk_store
 
-            run_id = await runtime.db.write(
+            run_id = await runtime.store.db.write(
                 lambda c: bulk_store.create_run(
                     c,
                     bulk_store.NewRun(account.id, "list.csv", "h", "Hi", "Shop", ["phone"], 40, 40, 0, {}),
@@ -258,7 +258,7 @@ def _outgoing(runtime: Any, account_id: int) -> list[Any]:
 
 
 async def _interrupted(runtime: Any, account_id: int, n: int) -> list[str]:
-    ids = interrupted.singles(runtime.db, account_id, n)
+    ids = interrupted.singles(runtime.store.db, account_id, n)
     msgs = runtime.sending.messages.get_many(ids)
     assert {m.status for m in msgs} == {Status.NEEDS_REVIEW}
     return [m.local_id for m in msgs]

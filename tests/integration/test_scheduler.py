@@ -275,7 +275,7 @@ async def test_opted_out_recipient_is_skipped_at_run_time(rt: Runtime, clock: Cl
     from smsdesk.storage import optouts as opt_store
 
     item = await rt.scheduler.create(ScheduleRequest(sandbox_id(rt), [A, B], "hi", clock.now + timedelta(minutes=5)))
-    await rt.db.write(lambda c: opt_store.add(c, "+447911123457", "test", "STOP"))
+    await rt.store.db.write(lambda c: opt_store.add(c, "+447911123457", "test", "STOP"))
     clock.advance(minutes=6)
     await rt.scheduler.tick()
     await until(lambda: rt.scheduler.get(item.id).state == "done")

@@ -129,7 +129,9 @@ async def _app_sees_it_through(home: Path, sid: int, kill_later: subprocess.Pope
             # serve dies: only a periodic check can notice. Kill only once the app's dispatcher
             # runs (its heartbeat is written), so the start-up check is surely behind us.
             me = "dispatcher:" + rt.dispatcher.id
-            await until(lambda: rt.db.query_one("SELECT count(*) FROM kv WHERE key = ?", (me,))[0] == 1, timeout=15)
+            await until(
+                lambda: rt.store.db.query_one("SELECT count(*) FROM kv WHERE key = ?", (me,))[0] == 1, timeout=15
+            )
             await asyncio.sleep(0.5)  # the start-up check is the write right after that first beat
             assert rt.sending.messages.get(rt.scheduler.repo.message_ids(sid)[0]).status == Status.QUEUED
             _kill(kill_later)

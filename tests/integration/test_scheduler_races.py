@@ -94,15 +94,15 @@ async def test_edit_racing_the_due_loop_is_all_or_nothing(pair: tuple[Runtime, R
 def _one_write_late(rt: Runtime, which: str, first: Callable[[], Awaitable[object]]) -> None:
     """Make ``rt``'s next write made by ``which`` (a function's qualified name) wait until
     ``first()`` has finished: the other process acts inside this one's read-then-write window."""
-    original = rt.db.write
+    original = rt.store.db.write
 
     async def write(fn: Callable[..., Any]) -> Any:
         if which in getattr(fn, "__qualname__", ""):
-            rt.db.write = original  # type: ignore[method-assign]
+            rt.store.db.write = original  # type: ignore[method-assign]
             await first()
         return await original(fn)
 
-    rt.db.write = write  # type: ignore[method-assign]
+    rt.store.db.write = write  # type: ignore[method-assign]
 
 
 @pytest.mark.asyncio
@@ -122,7 +122,7 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
         clock.advance(minutes=1, seconds=1)
         if i % 2 == 0:
             # b read the item and is about to save the edit when a's due loop starts the run
-            _one_write_late(b, "SchedulerService.edit", a.scheduler.tick)
+            _one_write_late(b, "ScheduleRepository.edit", a.scheduler.tick)
             with pytest.raises(InvalidInput, match="started sending"):
                 await b.scheduler.edit(item.id, item.version, text="new text")
             outcomes.append("run won")
@@ -130,7 +130,7 @@ async def test_edit_and_run_each_win_the_race_and_the_loser_changes_nothing(
             # a planned the run and is about to claim it when b's edit lands
             _one_write_late(
                 a,
-                "SchedulerService._materialise",
+                "ScheduleRepository.start_run",
                 lambda item=item: b.scheduler.edit(item.id, item.version, text="new text"),
             )
             assert await a.scheduler.tick() == 0  # the claim is refused: the plan was of the old text
@@ -157,7 +157,9 @@ async def test_cancel_racing_the_due_loop_never_sends_a_cancelled_message(pair: 
         await asyncio.gather(a.scheduler.tick(), b.scheduler.cancel(item.id), return_exceptions=True)
         assert a.scheduler.get(item.id).state == "cancelled"
     await asyncio.sleep(0)
-    await until(lambda: not a.db.query("SELECT 1 FROM messages WHERE status IN ('queued', 'scheduled')"), timeout=15)
+    await until(
+        lambda: not a.store.db.query("SELECT 1 FROM messages WHERE status IN ('queued', 'scheduled')"), timeout=15
+    )
     sent_refs = refs(a)
     assert set(sent_refs.values()) <= {1}
     for m in a.sending.messages.recent(100, "out"):

@@ -24,7 +24,7 @@ async def test_send_is_delivered_by_signed_receipt(runtime) -> None:
     assert final.raw_status == "Delivered"
     sent = runtime.sandbox.server.sent
     assert [(s.recipient, s.client_reference) for s in sent] == [("+447911123456", msg.local_id)]
-    log = runtime.db.query("SELECT outcome FROM webhook_log")
+    log = runtime.store.db.query("SELECT outcome FROM webhook_log")
     assert {r["outcome"] for r in log} == {"accepted"}
     statuses = [r.status for r in runtime.sending.messages.transitions(msg.id)]
     assert statuses == ["queued", "sent", "delivered"]

@@ -85,7 +85,7 @@ async def test_no_retry_before_retry_after_with_two_senders_on_one_database(
     b.dispatcher.kick()  # both processes hold the new ids in their queues
 
     def all_sent() -> bool:
-        row = a.db.query_one("SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'")
+        row = a.store.db.query_one("SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'")
         return row is not None and row[0] == N
 
     await until(all_sent, timeout=30)

@@ -183,7 +183,7 @@ PURE_ERRORS: list[ErrorRow] = [
     (403, {"message": "Key lacks permission zebra"}, {}, ErrorKind.PERMANENT, "auth", "permission zebra"),
     (429, {"message": "Slow down zebra"}, {"Retry-After": "7"}, ErrorKind.RETRYABLE, "", "Slow down zebra"),
     (500, {"message": "Boom zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Boom zebra"),
-    # No idempotency key: a gateway error may come after PureSMS acted (PROVIDERS.md 6.4).
+    # No idempotency key: a gateway error may come after PureSMS acted, so it is ambiguous.
     (502, {"message": "Bad gateway zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Bad gateway zebra"),
     (504, {"message": "Gateway timeout zebra"}, {}, ErrorKind.AMBIGUOUS, "", "Gateway timeout zebra"),
     (503, {"message": "Maintenance zebra"}, {"Retry-After": "3"}, ErrorKind.RETRYABLE, "", "Maintenance zebra"),

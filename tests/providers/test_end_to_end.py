@@ -59,7 +59,7 @@ async def test_webhook_providers_reach_delivered(runtime: Any, provider: str, pr
     assert final.provider_message_id
     [sent] = [s for s in runtime.sandbox.server.sent if s.client_reference == msg.local_id]
     assert sent.wire == (provider if provider != "puresms" else "puresms")
-    log = runtime.db.query("SELECT outcome FROM webhook_log")
+    log = runtime.store.db.query("SELECT outcome FROM webhook_log")
     assert {r["outcome"] for r in log} == {"accepted"}
     if provider == "channel":
         assert sent.extra["headers"].get("chan-region") == "eu"
@@ -95,7 +95,7 @@ async def test_mobivate_opt_out_at_the_provider_joins_our_list(runtime: Any) -> 
     [msg] = await runtime.sending.send(Draft(account.id, ["07911 123456"], "Sale today"))
     final = await _status(runtime, msg.id, Status.REJECTED)
     assert "opted out" in (final.error or "")
-    assert OptOutRepository(runtime.db).is_opted_out("+447911123456")
+    assert OptOutRepository(runtime.store.db).is_opted_out("+447911123456")
 
 
 async def test_mobivate_dropped_send_is_reconciled_not_resent(runtime: Any) -> None:
@@ -210,10 +210,10 @@ async def test_mobivate_batch_refusal_as_opted_out_joins_our_list(runtime: Any, 
     sent = runtime.sandbox.server.sent
     assert sorted(s.recipient for s in sent) == ["447911123456", "447911123458"]
     assert all(s.wire == "mobivate" and s.batch_id for s in sent)  # through /send/batch
-    row = runtime.db.query_one("SELECT status, raw_status, error FROM messages WHERE remote = '+447911123457'")
+    row = runtime.store.db.query_one("SELECT status, raw_status, error FROM messages WHERE remote = '+447911123457'")
     assert (row[0], row[1]) == ("rejected", "opted out") and "opted out" in row[2]
-    assert OptOutRepository(runtime.db).is_opted_out("+447911123457")
-    assert not OptOutRepository(runtime.db).is_opted_out("+447911123456")
+    assert OptOutRepository(runtime.store.db).is_opted_out("+447911123457")
+    assert not OptOutRepository(runtime.store.db).is_opted_out("+447911123456")
 
 
 async def test_an_account_pointed_at_the_sandbox_keeps_working_after_a_restart(_isolated_home: Path) -> None:

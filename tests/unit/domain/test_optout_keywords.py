@@ -1,4 +1,4 @@
-"""Opt-out / opt-in keywords (SMS_RULES.md 3.1): the whole trimmed body, any case."""
+"""Opt-out / opt-in keywords: the whole trimmed body, any case."""
 
 from __future__ import annotations
 

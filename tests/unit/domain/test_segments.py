@@ -1,4 +1,4 @@
-"""Segment arithmetic (SMS_RULES.md 1.1-1.4, issue 2 item 10).
+"""Segment arithmetic (3GPP TS 23.040/23.038: 140 octets per part, 160/153 GSM-7, 70/67 UCS-2).
 
 Vectors ported from TwilioDevEd/message-segment-calculator ``tests/index.test.js`` and
 ``tests/segments.test.js`` (v1.3.x), plus the boundary cases other calculators got wrong:
@@ -149,7 +149,7 @@ def test_combining_accents_count_each_code_point() -> None:
 
 # ---- what forces UCS-2 -----------------------------------------------------------------------
 def test_capital_c_cedilla_is_gsm_but_lowercase_forces_ucs2() -> None:
-    # 23.038 slot 0x09 is capital Ç (SMS_RULES.md 1.2); lowercase ç is not in the table.
+    # 23.038 slot 0x09 is capital Ç (3GPP TS 23.038); lowercase ç is not in the table.
     assert analyze("Ça va").encoding == GSM7
     info = analyze("ça va")
     assert info.encoding == UCS2

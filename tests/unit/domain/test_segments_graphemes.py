@@ -1,4 +1,4 @@
-"""Grapheme clusters stay in one part where they fit (SMS_RULES.md 1.4/1.6, Twilio's rule).
+"""Grapheme clusters stay in one part where they fit (Twilio's rule, which is what it bills).
 
 Each case puts a cluster across the 67-unit boundary of a concatenated UCS-2 message. Packed
 code point by code point, the cluster would be cut in two and the text would need one part

@@ -1,4 +1,4 @@
-"""Sender-ID rules (SMS_RULES.md 3.5)."""
+"""Sender-ID rules: alphanumeric 1-11 characters with a letter, or up to 15 digits."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def test_needs_review_can_be_settled_by_a_receipt() -> None:
 
 
 def test_an_unknown_status_after_sent_is_kept_and_can_still_be_settled() -> None:
-    # PROVIDERS.md 6.2: UNKNOWN is terminal-but-ambiguous; its raw status must not be lost.
+    # UNKNOWN is terminal-but-ambiguous; its raw status must not be lost.
     assert can_move(S.SENT, S.UNKNOWN)
     assert not can_move(S.UNKNOWN, S.SENT)  # a late "Dispatched" does not hide it again
     assert all(can_move(S.UNKNOWN, f) for f in (S.DELIVERED, S.FAILED, S.EXPIRED, S.REJECTED, S.CANCELLED))

@@ -28,7 +28,7 @@ def _sandbox_id(rt: Runtime) -> int:
 
 
 def _opt_out(rt: Runtime, number: str, source: str = "reply") -> None:
-    rt.db.write_sync(lambda c: opt_store.add(c, number, source))
+    rt.store.db.write_sync(lambda c: opt_store.add(c, number, source))
 
 
 def test_a_new_account_has_no_price_so_the_cost_is_unknown(rt: Runtime) -> None:

@@ -217,7 +217,7 @@ def test_a_receipt_that_keeps_the_status_still_records_the_providers_latest_word
     db: Database, account_id: int
 ) -> None:
     # Mobivate: ACCEPTED (2) then INTERIM_QUEUED (8) both map to 'sent' (smsdesk has no PENDING);
-    # the person must still see what the provider said last (PROVIDERS.md 6.2: keep raw_status).
+    # the person must still see what the provider said last (the raw status is always kept).
     mid = _queue(db, account_id)
     db.write_sync(lambda c: store.apply_status(c, mid, S.SENT, "ACCEPTED", None, "pm-9"))
 

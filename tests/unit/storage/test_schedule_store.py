@@ -13,6 +13,7 @@ from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage import schedule as store
 from smsdesk.storage.db import Database
+from smsdesk.storage.schedule_repository import ScheduleRepository
 
 DUE = "2026-12-01T09:00:00.000+00:00"
 
@@ -45,7 +46,7 @@ def _item(db: Database) -> int:
 
 def test_insert_and_read_back(db: Database) -> None:
     sid = _item(db)
-    repo = store.ScheduleRepository(db)
+    repo = ScheduleRepository(db)
     item = repo.get(sid)
     assert item is not None and item.recipient_count == 2 and item.state == "scheduled" and item.version == 1
     assert repo.recipients(sid) == [("+447911123456", None), ("+447911123457", "Hi Bo")]
@@ -58,7 +59,7 @@ def test_only_one_claim_wins_and_a_stale_edit_is_refused(db: Database) -> None:
     assert db.write_sync(lambda c: store.claim(c, sid, 1, DUE, "serve")) is False
     with pytest.raises(store.Conflict):
         db.write_sync(lambda c: store.update_item(c, sid, 1, store.WAITING + ("scheduled",), body="late edit"))
-    assert store.ScheduleRepository(db).get(sid).body == "hi"
+    assert ScheduleRepository(db).get(sid).body == "hi"
 
 
 def test_run_finishes_when_its_messages_leave_the_outbox(db: Database) -> None:
@@ -76,7 +77,7 @@ def test_run_finishes_when_its_messages_leave_the_outbox(db: Database) -> None:
     assert db.write_sync(store.finish_runs) == []
     db.write_sync(lambda c: msg_store.apply_status(c, mid, Status.SENT))
     assert db.write_sync(store.finish_runs) == [sid]
-    repo = store.ScheduleRepository(db)
+    repo = ScheduleRepository(db)
     assert repo.get(sid).state == "done"
     assert repo.runs(sid)[0]["counts"] == {"sent": 1}
     assert store.counts_text({"sent": 3, "failed": 1}, skipped=2) == "3 sent, 1 failed, 2 skipped (opted out)"
@@ -96,7 +97,7 @@ def test_a_hand_off_left_by_a_dead_process_goes_to_review(db: Database) -> None:
     mid = db.write_sync(half_done)
     alive_since = "2026-11-22T00:00:00.000+00:00"
     assert db.write_sync(lambda c: store.abandon_dead_hand_offs(c, alive_since, "me", DUE)) == [sid]
-    item = store.ScheduleRepository(db).get(sid)
+    item = ScheduleRepository(db).get(sid)
     assert item.state == "done" and item.handed_off and "check its messages" in item.reason
     status = db.query_one("SELECT status FROM messages WHERE id = ?", (mid,))["status"]
     assert status == "needs_review"
@@ -115,5 +116,5 @@ def test_the_first_recipients_of_many_items_in_one_call(db: Database) -> None:
         return ids
 
     empty, three, six = db.write_sync(write)
-    first = store.ScheduleRepository(db).first_recipients([empty, three, six], 2)
+    first = ScheduleRepository(db).first_recipients([empty, three, six], 2)
     assert first == {three: ["+447911123410", "+447911123411"], six: ["+447911123420", "+447911123421"]}

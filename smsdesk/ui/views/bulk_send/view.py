@@ -1,4 +1,4 @@
-"""The "Bulk import" page: a heading over the Bulk wizard, kept fresh while a run goes on."""
+"""The "Bulk send" page: a heading over the Bulk wizard, kept fresh while a run goes on."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from smsdesk.ui.views.bulk_send.wizard import BulkSendWizard
 
 
 class BulkSendView(QWidget):
-    """The "Bulk import" page of the main window."""
+    """The "Bulk send" page of the main window."""
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("BulkSendView")
         layout = QVBoxLayout(self)
-        heading = QLabel("Bulk import")
+        heading = QLabel("Bulk send")
         heading.setStyleSheet("font-size: 18px; font-weight: 600;")
         hint = QLabel("From a spreadsheet to a checked, personalised send. Every row is accounted for.")
         hint.setStyleSheet("color: palette(mid);")

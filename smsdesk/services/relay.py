@@ -1,0 +1,240 @@
+"""Sharing one data folder with a relay (``smsdesk serve``): who receives and polls for it.
+
+Several smsdesk processes may use one database: the window, the command line, and
+``smsdesk serve``, the always-on relay. Providers must be polled and tunnels run by one of them
+only (two processes polling one account would halve its rate limit; two tunnels would give one
+account two public URLs). The rule: while a relay is alive it does both, and the others leave
+them to it.
+
+- **As the relay** (:meth:`RelayService.start` with ``serving=True``) this process writes a
+  heartbeat every :data:`BEAT_S` seconds (and at once when its tunnel changes) saying where its
+  receiver listens and its tunnel's public URL; the heartbeat is removed when it stops, so a
+  window takes polling back at once rather than when the heartbeat ages.
+- **Beside a relay** this process reads the heartbeats every :data:`CHECK_S` seconds.
+  :attr:`RelayService.other` is the live relay, if any (a heartbeat fresher than
+  :data:`DEAD_S`; on this computer also a process that still exists, so a killed relay is gone
+  at once). While one is alive, this process's accounts use the relay's public URL (their sends
+  carry it) and its own tunnel waits; when the relay goes away the tunnel starts here.
+
+Every change of who receives is announced on the bus as ``Changes(reception=True)``: the
+pollers re-decide, the Settings -> Webhooks page and the status bar redraw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.events import Changes
+from smsdesk.services.accounts import AccountService
+from smsdesk.services.bus import EventBus
+from smsdesk.services.receiver_host import ReceiverHost
+from smsdesk.services.tunnel import TunnelService, TunnelState
+from smsdesk.storage.api import RelayStore
+
+log = logging.getLogger(__name__)
+
+BEAT_S = 10.0  # how often a relay says it is alive
+DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
+CHECK_S = 1.0  # how often the others read the heartbeats
+
+
+@dataclass(frozen=True, slots=True)
+class RelayState:
+    """A live relay, as its heartbeat describes it.
+
+    Attributes:
+        key: its heartbeat's key (host and process id).
+        host: the computer it runs on.
+        pid: its process id there.
+        receiver: where its receiver listens, or "".
+        tunnel: its tunnel's state (``none``, ``starting``, ``up``, ``down``, ``off``).
+        public_url: its tunnel's public address while up, or "".
+    """
+
+    key: str
+    host: str
+    pid: int
+    receiver: str = ""
+    tunnel: str = "none"
+    public_url: str = ""
+
+    @classmethod
+    def from_heartbeat(cls, info: dict[str, Any]) -> RelayState:
+        return cls(
+            key=str(info.get("key") or ""),
+            host=str(info.get("host") or ""),
+            pid=int(info.get("pid") or 0),
+            receiver=str(info.get("receiver") or ""),
+            tunnel=str(info.get("tunnel") or "none"),
+            public_url=str(info.get("public_url") or ""),
+        )
+
+    def words(self) -> str:
+        """It in words: ``smsdesk serve (pid 4242) on this computer``."""
+        where = "on this computer" if self.host == socket.gethostname() else f"on {self.host}"
+        return f"smsdesk serve (pid {self.pid}) {where}"
+
+
+class RelayService:
+    """This process's part in sharing the database with a relay (see the module docstring).
+
+    Args:
+        relays: the heartbeats in the store.
+        accounts: whose public webhook bases follow the relay's tunnel.
+        tunnel: this process's tunnel (its state goes into the heartbeat; it waits while a
+            relay has one).
+        receiver: this process's receiver (its address goes into the heartbeat).
+        bus: where changes of who receives are announced, and tunnel changes heard.
+    """
+
+    def __init__(
+        self,
+        relays: RelayStore,
+        accounts: AccountService,
+        tunnel: TunnelService,
+        receiver: ReceiverHost,
+        bus: EventBus,
+    ) -> None:
+        self._relays = relays
+        self._accounts = accounts
+        self._tunnel = tunnel
+        self._receiver = receiver
+        self._bus = bus
+        self.serving = False  # this process is the relay
+        self.key = ""  # its heartbeat key, while serving
+        self.other: RelayState | None = None  # another live relay, while not serving
+        self._tunnel_waits = False  # our tunnel was left to a live relay
+        self._stopping = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        bus.subscribe(self._on_changes)
+
+    # ---- reading -----------------------------------------------------------------------
+    def elsewhere(self) -> str:
+        """The live relay in words when another process receives and polls for us, else ""."""
+        return self.other.words() if self.other is not None and not self.serving else ""
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def prime(self, *, serving: bool) -> None:
+        """Be the relay (``serving``) or not, and learn now whether another one is alive (before
+        the tunnel and the pollers start)."""
+        self.serving = serving
+        self._stopping = False
+        self.key = self._relays.key() if serving else ""
+        self.other = None
+        self._check()
+
+    async def start(self, *, tunnel: bool) -> None:
+        """Beat as the relay, or watch for one; ``tunnel``: run the tunnel (here, or once the
+        relay is gone)."""
+        serving = self.serving
+        if tunnel:
+            if self.other is not None and not serving:
+                # One public URL per database: the relay's. Ours starts if the relay goes away.
+                self._tunnel_waits = True
+                self._use_relay_base()
+                log.info("%s is receiving for this database; no tunnel started here", self.other.words())
+            else:
+                await self._tunnel.start()
+        if serving:
+            await self._beat()
+            self._spawn(self._heartbeat())
+        else:
+            self._spawn(self._watch())
+
+    async def stop(self) -> None:
+        """Stop watching; as the relay, remove the heartbeat at once (a window takes polling
+        back without waiting for it to age)."""
+        self._stopping = True
+        key, self.key = (self.key if self.serving else ""), ""
+        self.serving = False  # from here no heartbeat re-announces this relay
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if key:
+            try:
+                await self._relays.end(key)
+            except SmsdeskError:
+                log.warning("could not clear the relay heartbeat; a window will notice in %.0f s", DEAD_S)
+
+    # ---- as the relay ------------------------------------------------------------------
+    def _info(self) -> dict[str, Any]:
+        st = self._tunnel.status
+        up = st.state == TunnelState.UP
+        return {
+            "receiver": self._receiver.url,
+            "tunnel": st.state.value if st.kind != "none" else "none",
+            "public_url": st.public_url if up else "",
+        }
+
+    async def _beat(self) -> None:
+        await self._relays.beat(self.key, self._info())
+
+    async def _heartbeat(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(BEAT_S)
+            try:
+                await self._beat()
+            except SmsdeskError:
+                log.exception("the relay heartbeat could not be saved")
+
+    def _on_changes(self, changes: Changes) -> None:
+        # A relay's tunnel changed: say so now, not at the next heartbeat (its own
+        # announcements also carry ``reception``; a beat more is harmless).
+        if changes.reception and self.serving and not self._stopping:
+            self._spawn(self._beat())
+
+    # ---- beside a relay ----------------------------------------------------------------
+    async def _watch(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(CHECK_S)
+            try:
+                self._check()
+            except Exception:  # noqa: BLE001 - a bad pass must not end the watch
+                log.exception("reading the relay heartbeats failed")
+
+    def _check(self) -> None:
+        if self.serving:
+            return
+        beats = sorted(self._relays.live(DEAD_S, exclude=self.key), key=lambda r: str(r.get("at")))
+        found = RelayState.from_heartbeat(beats[-1]) if beats else None  # the freshest
+        if found == self.other:
+            return
+        self.other = found
+        log.info("relay on this database: %s", self.elsewhere() or "none")
+        self._use_relay_base()
+        if found is None and self._tunnel_waits and self._receiver.running and not self._stopping:
+            self._tunnel_waits = False
+            log.info("the relay stopped; starting this process's own tunnel")
+            self._spawn(self._tunnel.start())
+        self._bus.publish(Changes(webhooks=True, reception=True))
+
+    def _use_relay_base(self) -> None:
+        """Our accounts' public webhook URLs are the relay's (sends carry them) while it has a
+        tunnel up and we do not; the built-in sandbox always calls our own receiver."""
+        if self._tunnel.is_up():
+            return
+        url = self.other.public_url if self.other is not None else ""
+        self._accounts.public_base.clear()
+        if url:
+            for account in self._accounts.all():
+                if not self._accounts.is_builtin_sandbox(account):
+                    self._accounts.public_base[account.id] = url
+        self._accounts.forget_adapters()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            with contextlib.suppress(Exception):
+                log.error("relay task failed", exc_info=task.exception())
