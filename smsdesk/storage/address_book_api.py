@@ -17,10 +17,11 @@ from smsdesk.storage.records import (
     NewContact,
     Removed,
     Saved,
+    SavedTemplate,
     ScheduleUse,
 )
 
-__all__ = ["ContactStore", "GroupStore"]
+__all__ = ["ContactStore", "GroupStore", "TemplateStore"]
 
 
 class ContactStore(Protocol):
@@ -148,3 +149,24 @@ class GroupStore(Protocol):
         """False (nothing changed) while a scheduled send uses the group: one conditional
         statement decides."""
         ...
+
+
+class TemplateStore(Protocol):
+    """Saved message templates (names unique in any case)."""
+
+    def templates(self, category: str | None = None) -> builtins.list[SavedTemplate]:
+        """By category then name; only ``category``'s when given."""
+        ...
+
+    def get(self, template_id: int) -> SavedTemplate | None: ...
+    def by_name(self, name: str) -> SavedTemplate | None: ...
+    def categories(self) -> builtins.list[str]: ...
+    async def add(self, name: str, category: str, body: str, audit: AuditEntry) -> int:
+        """Raises InvalidInput when the name is taken."""
+        ...
+
+    async def edit(self, template_id: int, name: str, category: str, body: str, audit: AuditEntry) -> None:
+        """Raises NotFound, or InvalidInput when another template has the name."""
+        ...
+
+    async def remove(self, template_id: int, audit: AuditEntry) -> bool: ...

@@ -70,6 +70,7 @@ from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
 from smsdesk.domain.schedule import ScheduleItem
 from smsdesk.storage.address_book_api import ContactStore as ContactStore
 from smsdesk.storage.address_book_api import GroupStore as GroupStore
+from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
 from smsdesk.storage.records import (
     AppliedEvents,
     AuditEntry,
@@ -552,6 +553,7 @@ class Store(Protocol):
     optouts: OptOutStore
     contacts: ContactStore
     groups: GroupStore
+    templates: TemplateStore
     conversations: ConversationStore
     polls: PollStore
     processes: ProcessStore

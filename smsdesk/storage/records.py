@@ -491,3 +491,15 @@ class ProviderHeld(NamedTuple):
     id: int
     provider_message_id: str
     send_at: str | None
+
+
+# ---- saved message templates -----------------------------------------------------------------
+class SavedTemplate(NamedTuple):
+    """A message kept to reuse, with its merge fields written as ``{{field|fallback}}``."""
+
+    id: int
+    name: str
+    category: str
+    body: str
+    created_at: str
+    updated_at: str

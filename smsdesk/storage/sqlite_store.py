@@ -27,6 +27,7 @@ from smsdesk.storage.relays import RelayRepository
 from smsdesk.storage.review import ReviewRepository
 from smsdesk.storage.schedule_repository import ScheduleRepository
 from smsdesk.storage.seed import SetupRepository
+from smsdesk.storage.templates import TemplateRepository
 from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
@@ -43,6 +44,7 @@ class SqliteStore:
         self.optouts: api.OptOutStore = OptOutRepository(db)
         self.contacts: api.ContactStore = ContactRepository(db)
         self.groups: api.GroupStore = GroupRepository(db)
+        self.templates: api.TemplateStore = TemplateRepository(db)
         self.conversations: api.ConversationStore = ConversationRepository(db)
         self.polls: api.PollStore = PollRepository(db)
         self.processes: api.ProcessStore = ProcessRepository(db)
