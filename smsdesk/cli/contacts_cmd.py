@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from smsdesk.cli.common import info, open_runtime, print_json
 from smsdesk.domain.contacts import Contact, ContactDraft, ContactQuery, DraftNumber, FieldKind, GroupFilter, HasTag
-from smsdesk.domain.errors import InvalidInput
+from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.runtime import Runtime
+from smsdesk.services.contact_files import FORMATS
 
 
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
@@ -55,6 +57,21 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     er.add_argument("contact", help="name, number or id")
     er.add_argument("--confirm", required=True, metavar="NAME", help="the person's name, typed again to confirm")
     er.set_defaults(handler=cmd_erase)
+
+    imp = c.add_parser(
+        "import", help="add contacts from a spreadsheet or a .vcf file (nothing is sent)", parents=[shared]
+    )
+    imp.add_argument("file")
+    imp.add_argument("--group", default=None, metavar="NAME", help="also put them in this group (created if new)")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=cmd_import)
+
+    exp = c.add_parser("export", help="write contacts to a .csv, .xlsx or .vcf file", parents=[shared])
+    exp.add_argument("file")
+    exp.add_argument("--format", choices=FORMATS, default=None, help="default: from the file's name")
+    exp.add_argument("--group", default=None, metavar="NAME", help="only this group's members")
+    exp.add_argument("--json", action="store_true")
+    exp.set_defaults(handler=cmd_export)
 
     g = subs.add_parser("groups", help="list, show, add and remove groups; change their members", parents=[shared])
     gs = g.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -291,4 +308,50 @@ def cmd_members(args: argparse.Namespace) -> int:
         _print_contacts(rt, list(page.rows), page.total, args.json)
     finally:
         rt.close()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    try:
+        group_id = None
+        if args.group:
+            try:
+                group_id = rt.groups.by_name(args.group).id
+            except NotFound:
+                group_id = asyncio.run(rt.groups.create(args.group))
+        done = asyncio.run(rt.contacts.import_file(Path(args.file), group_id))
+    finally:
+        rt.close()
+    if args.json:
+        print_json(
+            {
+                "added": done.added,
+                "merged": done.merged,
+                "skipped": [{"position": s.position, "reason": s.reason} for s in done.skipped],
+                "group": args.group,
+            }
+        )
+    else:
+        info(f"Added {done.added}, merged {done.merged} into existing contacts, skipped {len(done.skipped)}.")
+        for s in done.skipped:
+            info(f"  {s.position}: {s.reason}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    fmt = args.format or path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"Name the file .csv, .xlsx or .vcf, or choose --format ({path.name} is neither).")
+    rt = open_runtime(args)
+    try:
+        group_id = rt.groups.by_name(args.group).id if args.group else None
+        count = rt.contacts.export(path, fmt, group_id)
+    finally:
+        rt.close()
+    if args.json:
+        print_json({"file": str(path), "format": fmt, "contacts": count})
+    else:
+        info(f"Wrote {count} contact(s) to {path}.")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import phonenumbers
 
@@ -17,6 +18,7 @@ from smsdesk.domain import phone
 from smsdesk.domain.contacts import (
     MAX_NAME,
     MAX_NOTES,
+    AsOf,
     Consent,
     ContactDraft,
     ContactNumber,
@@ -140,3 +142,9 @@ def search_text(text: str, region: str) -> str:
         if md is not None and md.national_prefix == "0":
             return f"+{md.country_code}{digits[1:]}"
     return digits
+
+
+def as_of() -> AsOf:
+    """Now, for smart groups: the local date ("tomorrow") and the UTC moment."""
+    now = datetime.now(UTC)
+    return AsOf(now.astimezone().date(), now)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from pathlib import Path
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
 from smsdesk.domain.contacts import (
-    AsOf,
     Contact,
     ContactDraft,
     ContactPage,
@@ -25,8 +24,9 @@ from smsdesk.domain.contacts import (
 )
 from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.events import Changes
+from smsdesk.services import contact_files
 from smsdesk.services.bus import EventBus
-from smsdesk.services.contact_drafts import check_draft, search_text
+from smsdesk.services.contact_drafts import as_of, check_draft, search_text
 from smsdesk.storage.api import ContactStore
 from smsdesk.storage.records import AuditEntry, ConversationRow, Erased, Removed, Saved
 
@@ -60,6 +60,10 @@ class ContactService:
 
     def _region(self) -> str:
         return self._settings.default_region
+
+    def region(self) -> str:
+        """The default country: how numbers written without a country code are read."""
+        return self._region()
 
     def name_of(self, number: str) -> str:
         return self.names_for([number]).get(number, "")
@@ -209,8 +213,10 @@ class ContactService:
         self.bus.publish(Changes(everything=True))
         return erased
 
+    def export(self, path: Path, fmt: str, group_id: int | None = None) -> int:
+        """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts."""
+        return contact_files.export(self, path, fmt, group_id)
 
-def as_of() -> AsOf:
-    """Now, for smart groups: the local date ("tomorrow") and the UTC moment."""
-    now = datetime.now(UTC)
-    return AsOf(now.astimezone().date(), now)
+    async def import_file(self, path: Path, group_id: int | None = None) -> contact_files.ContactImport:
+        """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for."""
+        return await contact_files.import_file(self, path, group_id)

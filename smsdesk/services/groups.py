@@ -14,7 +14,8 @@ from smsdesk.domain.contacts import MAX_NAME, Contact, ContactPage, ContactQuery
 from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
-from smsdesk.services.contacts import ContactService, as_of
+from smsdesk.services.contact_drafts import as_of
+from smsdesk.services.contacts import ContactService
 from smsdesk.storage.api import GroupStore, OptOutStore
 from smsdesk.storage.records import AuditEntry
 

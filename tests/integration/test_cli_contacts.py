@@ -96,3 +96,30 @@ def test_templates_crud(tmp_path: Path) -> None:
     _ok(home, "templates", "remove", "Reminder")
     gone = smsdesk(home, "templates", "show", "Reminder")
     assert gone.returncode == 2 and "no saved template called 'Reminder'" in gone.stderr
+
+
+VCF = (
+    "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Mart=C3=\r\n=ADn;Chlo=C3=A9;;;\r\n"
+    "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Chlo=C3=A9 Mart=C3=ADn\r\nTEL;CELL;PREF:+33612345678\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\nN:Lee;Ann;;;\r\nTEL;TYPE=CELL:+447911123456\r\n"
+    "TEL;TYPE=HOME:+441132345678\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:No Phone\r\nEND:VCARD\r\n"
+)
+
+
+def test_contacts_import_vcf_into_a_group_and_export(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    cards = tmp_path / "phone.vcf"
+    cards.write_bytes(VCF.encode("utf-8"))
+    done = as_json(smsdesk(home, "contacts", "import", str(cards), "--group", "Clients", "--json"))
+    assert (done["added"], done["merged"], len(done["skipped"])) == (2, 0, 1)
+    members = as_json(smsdesk(home, "groups", "members", "Clients", "--json"))
+    assert sorted(c["name"] for c in members["contacts"]) == ["Ann Lee", "Chloé Martín"]
+    ann = as_json(smsdesk(home, "contacts", "show", "+441132345678", "--json"))
+    assert ann["name"] == "Ann Lee" and len(ann["numbers"]) == 2
+    out = tmp_path / "book.csv"
+    wrote = as_json(smsdesk(home, "contacts", "export", str(out), "--group", "Clients", "--json"))
+    assert wrote == {"file": str(out), "format": "csv", "contacts": 2}
+    assert "Chloé Martín" in out.read_text(encoding="utf-8-sig")
+    bad = smsdesk(home, "contacts", "export", str(tmp_path / "book.pdf"))
+    assert bad.returncode == 2 and ".csv, .xlsx or .vcf" in bad.stderr
