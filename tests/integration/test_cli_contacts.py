@@ -123,3 +123,25 @@ def test_contacts_import_vcf_into_a_group_and_export(tmp_path: Path) -> None:
     assert "Chloé Martín" in out.read_text(encoding="utf-8-sig")
     bad = smsdesk(home, "contacts", "export", str(tmp_path / "book.pdf"))
     assert bad.returncode == 2 and ".csv, .xlsx or .vcf" in bad.stderr
+
+
+def test_send_to_a_group_with_a_saved_template(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    _ok(home, "contacts", "add", "--name", "Ann Lee", "--number", ANN)
+    _ok(home, "contacts", "add", "--name", "Bob Stone", "--number", BOB)
+    _ok(home, "contacts", "add", "--name", "Cat Jones", "--number", "+447911123458")
+    _ok(home, "groups", "add", "Clients")
+    _ok(home, "groups", "members", "Clients", "--add", ANN, BOB, "+447911123458")
+    _ok(home, "optouts", "add", "+447911123458")
+    _ok(home, "templates", "add", "Reminder", "--text", "Hi {{first_name|there}}, see you tomorrow")
+    out = smsdesk(home, "send", "--account", "Sandbox", "--group", "Clients", "--saved-template", "Reminder", "--json")
+    assert out.returncode == 0, out.stderr
+    summary = as_json(out)
+    assert summary["state"] == "done" and summary["sent"] + summary["delivered"] == 2
+    assert "Left out Cat Jones: opted out" in out.stderr
+    texts = sorted(m["text"] for m in as_json(smsdesk(home, "messages", "--json")))
+    assert texts == ["Hi Ann, see you tomorrow", "Hi Bob, see you tomorrow"]
+    nobody = smsdesk(home, "send", "--account", "Sandbox", "--group", "Nobody", "--text", "x")
+    assert nobody.returncode == 2 and "no group called 'Nobody'" in nobody.stderr
+    both = smsdesk(home, "send", "--account", "Sandbox", "--to", ANN, "--group", "Clients", "--text", "x")
+    assert both.returncode == 2 and "--to NUMBER" in both.stderr
