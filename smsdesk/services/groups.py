@@ -106,13 +106,13 @@ class GroupService:
         await self._groups.set_filter(group_id, flt, AuditEntry("group.filter", str(group_id), {"filter": rule}))
         self._publish()
 
-    async def delete(self, group_id: int, cancel_sends: bool = False) -> None:
+    async def delete(self, group_id: int) -> None:
         """Delete a group; its members stay as contacts.
 
         Raises:
-            GroupInUse: a scheduled send still takes its members (named in the message) and
-                ``cancel_sends`` is False. Cancelling those sends is the scheduler's to do;
-                the caller cancels them first and asks again.
+            GroupInUse: a scheduled send still takes its members (named in the message). To
+                delete it anyway, the caller cancels those sends (:meth:`uses` gives their
+                ids) through the scheduler first and asks again.
         """
         group = self.get(group_id)
         if not await self._groups.delete(group_id, AuditEntry("group.delete", group.name)):

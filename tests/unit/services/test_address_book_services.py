@@ -87,3 +87,19 @@ async def test_templates_are_kept_and_filled_with_missing_fields_flagged(rt: Run
     assert rt.templates.render(rt.templates.by_name("thanks"), ann).text == "Thanks Ann Lee!"
     await rt.templates.remove(copy)
     assert [t.name for t in rt.templates.templates()] == ["Reminder"]
+
+
+@pytest.mark.asyncio
+async def test_erasing_a_person_keeps_them_blocked_but_nothing_else(rt: Runtime) -> None:
+    ann = (await rt.contacts.add(_draft("Ann Lee", "07911 123456", "07911 123457"))).contact_id
+    await rt.optouts.add("07911 123456")
+    with pytest.raises(InvalidInput, match="type their name exactly"):
+        await rt.contacts.erase(ann, "Bob")
+    erased = await rt.contacts.erase(ann, "ann lee")
+    assert erased.kept_opt_out and erased.numbers == 2
+    assert rt.contacts.search(ContactQuery(text="Ann")).total == 0
+    assert rt.contacts.name_of("+447911123456") == ""
+    # Only a hash is left, yet the opted-out number is still refused; the other is free.
+    assert [e.number for e in rt.optouts.repo.list_with_names()] == []
+    assert rt.optouts.is_opted_out("+447911123456")
+    assert not rt.optouts.is_opted_out("+447911123457")
