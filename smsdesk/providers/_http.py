@@ -1,7 +1,7 @@
 """HTTP plumbing shared by adapters: the client factory and HTTP failure -> ProviderError.
 
 Transport: httpx's default transport is several times slower than aiohttp under
-concurrency (encode/httpx#3215; ARCHITECTURE.md pitfall 2), so the client keeps the httpx
+concurrency (encode/httpx#3215), so the client keeps the httpx
 API over ``httpx_aiohttp.AiohttpTransport``. ``SMSDESK_HTTP_TRANSPORT=httpx`` switches back
 (bench/ measures both).
 
@@ -10,7 +10,7 @@ directly and wraps the answer in an ``httpx.Response``. Adapters keep the httpx 
 per-request work of ``httpx.AsyncClient`` (request building, cookie extraction, redirect and
 auth plumbing) is skipped: on the send benchmark it cost about as much as aiohttp itself.
 
-Classification (ARCHITECTURE.md; PROVIDERS.md 6.4). The question is always "can the
+Classification. The question is always "can the
 provider have acted on this request?", because PureSMS and Send-2 have no idempotency key
 and a second attempt could send the SMS twice:
 

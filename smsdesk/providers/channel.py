@@ -1,11 +1,12 @@
 """Channel API connector: smsdesk as the *client* of the Bloomreach Channel API contract.
 
-Many CPaaS connectors implement this contract (ARCHITECTURE.md "Channel API gateway";
-PROVIDERS.md section 4): ``POST`` to the connector's URL with ``sender``, ``recipient`` in
+Many CPaaS connectors implement this contract
+(https://documentation.bloomreach.com/engagement/reference/sms-send-sms): ``POST`` to the
+connector's URL with ``sender``, ``recipient`` in
 ``00`` format, ``message``, ``request_id``, ``custom_data``, ``webhook_url`` and ``metadata``;
 the account's settings go out as ``Chan-*`` headers. 200 is success, 429 and codes above 500
 are retried, every other answer is permanent: the message becomes ``rejected`` (Bloomreach's
-``enqueue_failed``, PROVIDERS.md 6.2), except a refused key (401/403), which is ``failed``
+``enqueue_failed``), except a refused key (401/403), which is ``failed``
 as with every provider. Because the connector dedupes on
 ``request_id`` (= ``local_id``), a timed-out send is safe to retry: it is RETRYABLE here,
 never ambiguous.
@@ -200,8 +201,8 @@ class ChannelProvider(BaseProvider):
             return ProviderError(
                 f"The connector refused the credentials (HTTP {code}): {words}", status_code=code, auth=True
             )
-        # The contract: any other non-200 is permanent, Bloomreach's enqueue_failed, which
-        # PROVIDERS.md 6.2 maps to rejected. 500 included: only codes above 500 are retried.
+        # The contract: any other non-200 is permanent, Bloomreach's enqueue_failed: the
+        # message is rejected. 500 included: only codes above 500 are retried.
         if code == 500:
             return ProviderError(
                 f"The connector failed on the message (HTTP 500): {words}. The Channel API contract does not "

@@ -1,6 +1,6 @@
 """Mobivate BulkSMS (new API): Bearer key, single and batch send, DR/inbound webhooks, polling.
 
-Facts: PROVIDERS.md section 2. Points that shape this module:
+Public documentation: https://wiki.mobivatebulksms.com/overview. Points that shape this module:
 
 - Errors are classified by ``error.name`` first and by HTTP status second, because the
   documented table (401 bad key, 403 opted out) and the published example (an
@@ -12,8 +12,8 @@ Facts: PROVIDERS.md section 2. Points that shape this module:
   real service could never reach it (set the key's Receipt URL, or run a tunnel).
 - A DR carries a 32-hex ``deliveryMessageId`` unlike the send's UUID; receipts are matched on
   ``clientReference`` (our ``reference`` = ``local_id``).
-- Deviation from PROVIDERS.md 6.2: INTERIM_QUEUED (8) and RETRY (10) would be PENDING, which
-  smsdesk does not have; they are ``sent`` (accepted, not final) with the raw status kept.
+- INTERIM_QUEUED (8) and RETRY (10) are provider-side pending states; smsdesk has no PENDING, so
+  they are ``sent`` (accepted, not final) with the raw status kept.
 - A batch answer (its shape is [ND]) is read per recipient: refused items become
   ``rejected`` with Mobivate's words, items the answer leaves out ``needs_review``; nothing
   is claimed as sent unless the answer accepts it (:func:`batch_results`).
@@ -356,7 +356,7 @@ def _is_loopback(url: str) -> bool:
 
 
 def _dedupe_one(ev: Any) -> str | None:
-    """PROVIDERS.md 6.3: a DR by (deliveryMessageId, statusCode); a reply by its id."""
+    """What makes an event a repeat: a DR by (deliveryMessageId, statusCode); a reply by its id."""
     if not isinstance(ev, dict):
         return None
     if ev.get("deliveryMessageId"):

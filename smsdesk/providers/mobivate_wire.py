@@ -31,7 +31,7 @@ BATCH_CHUNK = 1000  # old docs: at most 1,000 messages per batch request
 LOG_PAGE_SIZE = 1000
 RECONCILE_MAX_PAGES = 10
 
-# DR (status, statusCode) -> unified status (PROVIDERS.md 2 and 6.2). Deviation: there is no
+# DR (status, statusCode) -> unified status, from Mobivate's DR table. There is no
 # PENDING in smsdesk, so the provider-side pending states INTERIM_QUEUED (8) and RETRY (10)
 # map to SENT (accepted, not final), never QUEUED, which means "in our outbox" and would make
 # the dispatcher send it again. The raw status is kept beside it (StatusEvent.raw_status).

@@ -1,10 +1,12 @@
 """PureSMS (Divergent Connect): ``X-Api-Key``, single and bulk send, scheduling, HMAC webhooks.
 
-Facts: PROVIDERS.md section 1. Webhook payloads in the wild come camelCase or PascalCase,
+Public documentation: https://the.divergent.guide/puresms/developers/ and
+https://docs.divergent.cloud/p/7wKWvg_X-aYGMr/PureSMS-Compatibility. Webhook payloads in the
+wild come camelCase or PascalCase,
 with ``eventType`` or ``event_type``, and statuses as strings or numbers: accept them all.
 
-Deviation from PROVIDERS.md 6.2: ``Queued`` (and the observed numeric 1, "processing") would
-be PENDING, which smsdesk does not have; they map to ``sent`` (accepted, not final), never to
+``Queued`` (and the observed numeric 1, "processing") are provider-side pending states;
+smsdesk has no PENDING, so they map to ``sent`` (accepted, not final), never to
 our ``queued`` (the outbox), and the raw status ("Queued", "1") is kept beside it.
 """
 
@@ -65,7 +67,7 @@ STATUS_MAP = {
     "canceled": Status.CANCELLED,
     "unknown": Status.UNKNOWN,
 }
-# Observed numeric codes (PROVIDERS.md 1, [T]): 1 processing, 2 failed, 7 delivered.
+# Numeric codes seen in real webhooks (not documented): 1 processing, 2 failed, 7 delivered.
 NUMERIC_MAP = {1: Status.SENT, 2: Status.FAILED, 7: Status.DELIVERED}
 
 UNICODE_MODES = ("Allow", "Deny", "Strip")

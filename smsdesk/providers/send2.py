@@ -1,8 +1,8 @@
 """Send-2 (Kenya): Bearer token, one message per call, delivery by polling, balance.
 
-Facts: PROVIDERS.md section 3. The API has four endpoints and one documented error (406,
+Public documentation: https://docs.send-2.com/send-2-sms-api/. The API has four endpoints and one documented error (406,
 ``{success:false, message}``), shown to the person verbatim; a 406 (or a 200 with
-``success:false``) at submission marks the message ``rejected`` (PROVIDERS.md 6.2). There is
+``success:false``) at submission marks the message ``rejected``. There is
 no client reference, so a send that may have reached Send-2 (a read timeout after upload, a
 500, 502 or 504) is ambiguous and never retried blindly; a connect error, 429 or 503 is
 retried (the rule is in :mod:`smsdesk.providers._http`).
@@ -41,7 +41,7 @@ NAME = "Send-2"
 _HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 _KENYA = re.compile(r"^\+254(\d{9})$")
 
-# ``dlr`` texts by keyword (GSMA OneAPI vocabulary, PROVIDERS.md 3): normalised to lower case
+# ``dlr`` texts by keyword (GSMA OneAPI vocabulary): normalised to lower case
 # without spaces, underscores or dashes. Checked in order; the first keyword found wins.
 DLR_KEYWORDS: tuple[tuple[str, Status], ...] = (
     ("deliveredtoterminal", Status.DELIVERED),
@@ -133,7 +133,7 @@ class Send2Provider(BaseProvider):
     def _error(self, resp: httpx.Response) -> ProviderError:
         code = resp.status_code
         if code == 406:
-            # PROVIDERS.md 6.2: a 406 at submission is Send-2 refusing this message -> rejected.
+            # A 406 at submission is Send-2 refusing this message: rejected, not failed.
             return ProviderError(f"{NAME} refused the message: {_words(resp)}", status_code=code, rejected=True)
         if code in (401, 403):
             return ProviderError(

@@ -1,7 +1,7 @@
 """A public tunnel to the local webhook receiver: ngrok (in process) or any command.
 
-Providers can only call a public HTTPS URL; the receiver listens on loopback. Two ways out
-(SMS_RULES.md section 6):
+Providers can only call a public HTTPS URL; the receiver listens on loopback (it never binds
+every interface unless told to). Two ways out:
 
 - ``ngrok``: the official ``ngrok`` Python package (optional extra ``smsdesk[ngrok]``),
   imported only when chosen; its authtoken lives in the keyring under :data:`NGROK_TOKEN_KEY`
