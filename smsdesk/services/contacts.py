@@ -31,6 +31,8 @@ from smsdesk.storage.api import ContactStore
 from smsdesk.storage.records import AuditEntry, ConversationRow, Erased, Removed, Saved
 
 MAX_NAME = 80
+# What add and remove return, for views that may not import storage themselves.
+__all__ = ["ContactLabel", "ContactService", "Removed", "Saved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +104,12 @@ class ContactService:
         return number
 
     # ---- the address book ----------------------------------------------------------------
-    def search(self, query: ContactQuery) -> ContactPage:
-        """One page of contacts matching ``query`` (its text as a person types it)."""
-        return self.contacts.search(replace(query, text=search_text(query.text, self._region())), as_of())
+    def search(self, query: ContactQuery, count: bool = True) -> ContactPage:
+        """One page of contacts matching ``query`` (its text as a person types it).
+
+        ``count``: also count every match (``total``); a list reading its next page skips it.
+        """
+        return self.contacts.search(replace(query, text=search_text(query.text, self._region())), as_of(), count)
 
     def get(self, contact_id: int) -> Contact:
         """Raises:

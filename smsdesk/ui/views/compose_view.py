@@ -175,6 +175,15 @@ class ComposeView(QWidget):
         spec = self.ctx.services.accounts.spec(acct)
         self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
 
+    def address(self, numbers: list[str]) -> None:
+        """Start a message to ``numbers`` (from a contact's Message button): To is filled in
+        and the cursor waits in the message box."""
+        self.to.setText(", ".join(self.ctx.services.contacts.number_text(n) for n in numbers))
+        self.feedback.clear()
+        self._validate_timer.stop()  # checked now, not once more in 120 ms
+        self.validate_recipients()
+        self.body.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # ---- live checks -------------------------------------------------------------------
     def validate_recipients(self) -> bool:
         parts = split_recipients(self.to.text())
