@@ -72,6 +72,10 @@ class GroupService:
             raise NotFound(f"There is no group called '{name}'. See the list of groups for their names.")
         return found
 
+    def find(self, text: str, limit: int = 8) -> list[Group]:
+        """Groups whose name contains ``text``, those starting with it first (with sizes)."""
+        return self._groups.find(" ".join(text.split()), limit, as_of())
+
     def groups_of(self, contact_id: int) -> list[tuple[int, str]]:
         return self._groups.groups_of(contact_id)
 

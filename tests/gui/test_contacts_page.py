@@ -154,6 +154,12 @@ def test_make_a_group_add_members_show_it_and_delete_it(gui) -> None:
     page.groups_panel.list.setCurrentRow(1)
     gui.wait_until(lambda: _names(page) == ["Ann Lee", "Tom Hughes"])
 
+    QTest.mouseClick(page.groups_panel.message_button, Qt.MouseButton.LeftButton)
+    compose = gui.window.pages["compose"]
+    assert gui.window.stack.currentWidget() is compose and compose.to.text() == "@Saturday team"
+    assert "Saturday team (2)" in compose.to_status.text()
+    press(gui.window.nav, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
+
     QTest.mouseClick(page.groups_panel.delete_button, Qt.MouseButton.LeftButton)
     _yes(gui, page, "confirm_delete_group")
     gui.wait_until(lambda: page.groups_panel.list.count() == 1)

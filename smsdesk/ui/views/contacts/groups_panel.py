@@ -44,6 +44,9 @@ class GroupsPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("group_delete")
         self.delete_button.setToolTip("Delete the group; its members stay as contacts")
+        self.message_button = QPushButton("Message group…")
+        self.message_button.setObjectName("group_message")
+        self.message_button.setToolTip("Write one message to everyone in the group, personalised for each")
         # Two rows: the panel stays narrow enough for the list and the contact beside it.
         edits = QHBoxLayout()
         edits.setSpacing(4)
@@ -51,6 +54,7 @@ class GroupsPanel(QWidget):
         edits.addWidget(self.delete_button)
         buttons = QVBoxLayout()
         buttons.setSpacing(4)
+        buttons.addWidget(self.message_button)
         buttons.addWidget(self.new_button)
         buttons.addLayout(edits)
         layout = QVBoxLayout(self)
@@ -115,6 +119,7 @@ class GroupsPanel(QWidget):
     def _enable(self) -> None:
         chosen = self.current_id() is not None
         self.rename_button.setEnabled(chosen)
+        self.message_button.setEnabled(chosen)
         self.delete_button.setEnabled(chosen)
 
     # ---- create, rename, delete ------------------------------------------------------------

@@ -36,7 +36,8 @@ from smsdesk.domain.contacts import Contact, ContactQuery
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.contact_files import ContactImport
-from smsdesk.services.contacts import Removed, Saved  # what the service returns
+from smsdesk.services.contacts import Removed, Saved
+from smsdesk.services.recipients import GROUP_MARK  # what the service returns
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
@@ -170,6 +171,7 @@ class ContactsView(QWidget):
         self.state.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.groups_panel.sig_chosen.connect(lambda _gid: self.apply_filters())
         self.groups_panel.sig_said.connect(self._say)
+        self.groups_panel.message_button.clicked.connect(self._message_group)
         self.model.sig_total.connect(self._show_total)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
@@ -523,13 +525,20 @@ class ContactsView(QWidget):
 
     # ---- elsewhere ---------------------------------------------------------------------
     def _message(self, number: str) -> None:
+        self._compose_to(self._contacts.number_text(number))
+
+    def _message_group(self) -> None:
+        name = self.groups_panel.current_name()
+        if name:
+            self._compose_to(f"{GROUP_MARK}{name}")
+
+    def _compose_to(self, part: str) -> None:
         show_page = getattr(self.window(), "show_page", None)
         if show_page is None:
             return
-        compose = show_page("compose")
-        address = getattr(compose, "address", None)
+        address = getattr(show_page("compose"), "address", None)
         if address is not None:
-            address([number])
+            address([part])
 
     def _open_conversation(self, conversation_id: int) -> None:
         show_page = getattr(self.window(), "show_page", None)
