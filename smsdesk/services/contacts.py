@@ -222,6 +222,10 @@ class ContactService:
         """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts."""
         return contact_files.export(self, path, fmt, group_id)
 
-    async def import_file(self, path: Path, group_id: int | None = None) -> contact_files.ContactImport:
-        """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for."""
-        return await contact_files.import_file(self, path, group_id)
+    async def import_file(
+        self, path: Path, group_id: int | None = None, progress: contact_files.Progress | None = None
+    ) -> contact_files.ContactImport:
+        """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for.
+
+        ``progress(phase, done, total)`` comes from a worker thread (see :mod:`contact_files`)."""
+        return await contact_files.import_file(self, path, group_id, progress)

@@ -19,7 +19,6 @@ from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,7 +34,6 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.contacts import Contact, ContactQuery
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.services.contact_files import ContactImport
 from smsdesk.services.contacts import Removed, Saved
 from smsdesk.services.recipients import GROUP_MARK  # what the service returns
 from smsdesk.ui import theme
@@ -44,13 +42,13 @@ from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import ask_text, confirm
 from smsdesk.ui.models.contacts_model import COLUMNS, ContactsModel
 from smsdesk.ui.views.contacts.editor import ContactDialog
+from smsdesk.ui.views.contacts.files import ContactFiles
 from smsdesk.ui.views.contacts.groups_panel import GroupsPanel
 from smsdesk.ui.views.contacts.pane import ContactPane
 from smsdesk.ui.widgets.labels import WrapLabel
 
 SEARCH_DELAY_MS = 120  # one query per pause in typing, not per key of a fast typist
 STATES = (("Everyone", None), ("Can be texted", False), ("Opted out", True))
-FILE_FILTER = "Address books (*.csv *.xlsx *.vcf);;CSV (*.csv);;Excel (*.xlsx);;vCard (*.vcf)"
 
 
 class ContactsView(QWidget):
@@ -176,8 +174,10 @@ class ContactsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.add_button.clicked.connect(self.new_contact)
-        self.import_button.clicked.connect(self._ask_import)
-        self.export_button.clicked.connect(self._ask_export)
+        self.files = ContactFiles(self, self._contacts, self.groups_panel.current_id, self._say)
+        self.import_button.clicked.connect(self.files.ask_import)
+        self.export_button.clicked.connect(self.files.ask_export)
+        self.files.sig_imported.connect(self._imported)
         self.group_remove.clicked.connect(self.remove_from_group)
         self.merge_button.clicked.connect(self.ask_merge)
         self.erase_button.clicked.connect(self.ask_erase)
@@ -476,52 +476,20 @@ class ContactsView(QWidget):
             name="ask_erase",
         )
 
-    # ---- import and export -------------------------------------------------------------
-    def _ask_import(self) -> None:
-        dialog = QFileDialog(self, "Import contacts", str(Path.home()), FILE_FILTER)
-        dialog.setObjectName("contact_import_dialog")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.fileSelected.connect(lambda path: self.import_from(Path(path)))
-        dialog.open()
-
     def import_from(self, path: Path) -> None:
-        """Add or merge every contact in ``path`` (into the chosen group, if any)."""
-        self._say(f"Importing {path.name}…", "")
-        spawn(
-            self._contacts.import_file(path, self.groups_panel.current_id()),
-            title="Import contacts",
-            on_done=self._imported,
-            on_error=self._failed,
-        )
+        """Add or merge every contact in ``path`` (into the chosen group, if any), with progress."""
+        self.import_button.setEnabled(False)
+        self.files.import_from(path)
 
-    def _imported(self, result: ContactImport) -> None:
-        text = f"Added {result.added:,}, merged {result.merged:,} into contacts you had"
-        if result.skipped:
-            shown = "; ".join(f"{s.position}: {s.reason}" for s in result.skipped[:5])
-            more = f" and {len(result.skipped) - 5:,} more" if len(result.skipped) > 5 else ""
-            text += f", skipped {len(result.skipped):,} ({shown}{more})."
-        self._say(text + ("" if result.skipped else "."), "warn" if result.skipped else "ok")
+    def export_to(self, path: Path) -> None:
+        """Write the contacts shown (everyone, or the chosen group) to ``path``."""
+        self.files.export_to(path)
+
+    def _imported(self) -> None:
+        self.import_button.setEnabled(True)
         self._fill_tags()
         self.groups_panel.reload()
         self.apply_filters()
-
-    def _ask_export(self) -> None:
-        dialog = QFileDialog(self, "Export contacts", str(Path.home() / "contacts.csv"), FILE_FILTER)
-        dialog.setObjectName("contact_export_dialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("csv")
-        dialog.fileSelected.connect(lambda path: self.export_to(Path(path)))
-        dialog.open()
-
-    def export_to(self, path: Path) -> None:
-        """Write the contacts shown (everyone, or the chosen group) to ``path``; its suffix says the format."""
-        fmt = path.suffix.lower().lstrip(".") or "csv"
-        try:
-            n = self._contacts.export(path, fmt, self.groups_panel.current_id())
-        except (SmsdeskError, OSError) as exc:
-            self._say(f"Could not export: {exc}", "error")
-            return
-        self._say(f"Saved {n:,} contacts to {path.name}.", "ok")
 
     # ---- elsewhere ---------------------------------------------------------------------
     def _message(self, number: str) -> None:
