@@ -104,12 +104,14 @@ class ContactService:
         return number
 
     # ---- the address book ----------------------------------------------------------------
-    def search(self, query: ContactQuery, count: bool = True) -> ContactPage:
+    def search(self, query: ContactQuery, count: bool = True, quick: bool = False) -> ContactPage:
         """One page of contacts matching ``query`` (its text as a person types it).
 
         ``count``: also count every match (``total``); a list reading its next page skips it.
+        ``quick``: past a thousand matches, say "at least" rather than count them all.
         """
-        return self.contacts.search(replace(query, text=search_text(query.text, self._region())), as_of(), count)
+        text = search_text(query.text, self._region())
+        return self.contacts.search(replace(query, text=text), as_of(), count, quick)
 
     def get(self, contact_id: int) -> Contact:
         """Raises:

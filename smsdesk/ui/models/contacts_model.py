@@ -20,7 +20,7 @@ from smsdesk.services.contacts import ContactService
 
 COLUMNS = ("Name", "Number", "Tags", "Texts")
 NAME_COL, NUMBER_COL, TAGS_COL, STATE_COL = range(4)
-PAGE = 200
+PAGE = 100  # rows read at a time: three screens, and cheap enough for every key typed
 _SORTS = {NAME_COL: ContactSort.NAME, NUMBER_COL: ContactSort.NUMBER}
 Index = QModelIndex | QPersistentModelIndex
 
@@ -40,6 +40,8 @@ class ContactsModel(QAbstractTableModel):
         self._page = page
         self.query = ContactQuery(limit=page)
         self.total = 0
+        self.at_least = False  # total is only "at least" (a quick count while typing)
+        self._more = False
         self._rows: list[Contact] = []
         self._shown: dict[str, str] = {}
 
@@ -51,25 +53,32 @@ class ContactsModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Read the first page again (after an edit, an import, a filter change)."""
-        page = self._contacts.search(self.query)
+        page = self._contacts.search(self.query, quick=True)
         self.beginResetModel()
         self._rows = list(page.rows)
         self.total = max(page.total, len(self._rows))
+        self.at_least = page.at_least
+        self._more = len(page.rows) == self._page
         self._shown = self._contacts.number_texts(c.number for c in self._rows if c.number)
         self.endResetModel()
         self.sig_total.emit(self.total)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
-        return not parent.isValid() and len(self._rows) < self.total
+        if parent.isValid():
+            return False
+        return len(self._rows) < self.total or (self.at_least and self._more)
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
         if parent.isValid():
             return
         page = self._contacts.search(replace(self.query, offset=len(self._rows)), count=False)
+        self._more = len(page.rows) == self._page
         if not page.rows:
-            self.total = len(self._rows)  # the list shrank meanwhile: stop asking
+            self.total, self.at_least = len(self._rows), False  # no more: stop asking
             return
         first = len(self._rows)
+        if self.at_least and len(self._rows) + len(page.rows) > self.total:
+            self.total = len(self._rows) + len(page.rows)  # "more than N" grows as the list is read
         self._shown.update(self._contacts.number_texts(c.number for c in page.rows if c.number))
         self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
         self._rows.extend(page.rows)

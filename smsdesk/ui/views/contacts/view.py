@@ -247,6 +247,9 @@ class ContactsView(QWidget):
         filtered = bool(self.search.text().strip()) or self.tag.currentData() is not None
         filtered = filtered or self.state.currentData() is not None
         noun = "contact" if total == 1 else "contacts"
+        if self.model.at_least:
+            self.count.setText(f"More than {total - 1:,} {noun}{scope}" + (" match" if filtered else ""))
+            return
         self.count.setText(f"{total:,} {noun}{scope}" + (" match" if filtered else ""))
 
     def _focus_search(self) -> None:
