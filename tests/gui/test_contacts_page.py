@@ -220,3 +220,42 @@ def _asof():
     from smsdesk.services.contact_drafts import as_of
 
     return as_of()
+
+
+def test_a_smart_group_for_appointments_tomorrow_stays_current(gui) -> None:
+    from datetime import date, timedelta
+
+    from smsdesk.domain.contacts import FieldKind
+    from smsdesk.ui.views.contacts.smart_group_dialog import SmartGroupDialog
+
+    gui.run(gui.rt.contacts.define_field("Appointment", FieldKind.DATE))
+    tomorrow, later = date.today() + timedelta(days=1), date.today() + timedelta(days=5)
+    for name, number, day in (("Ann Lee", "07722 123456", tomorrow), ("Tom Hughes", "07912 345678", later)):
+        draft = ContactDraft(name=name, numbers=(DraftNumber(number),), fields={"Appointment": day.isoformat()})
+        gui.run(gui.rt.contacts.add(draft))
+    page = _page(gui)
+    QTest.mouseClick(page.groups_panel.smart_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: page.findChild(SmartGroupDialog))
+    type_text(dialog.name, "Appointments tomorrow")
+    row = dialog.rows[0]
+    focus(row.kind)
+    for _ in range(4):  # down to "a date field is"
+        press(row.kind, Qt.Key.Key_Down)
+    assert row.kind.currentText() == "a date field is" and row.date_field.currentText() == "Appointment"
+    focus(row.when)
+    press(row.when, Qt.Key.Key_Down)  # "tomorrow"
+    assert dialog.rule.text().startswith("Members: everyone whose Appointment is tomorrow")
+    QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: page.groups_panel.current_name() == "Appointments tomorrow")
+    gui.wait_until(lambda: _names(page) == ["Ann Lee"])
+    assert page.feedback.text() == "Smart group 'Appointments tomorrow' made: 1 contact matches it now."
+
+    # Tom's appointment moves to tomorrow: he is a member without anyone touching the group.
+    tom = gui.rt.contacts.by_number("07912 345678")
+    draft = tom.to_draft()
+    gui.run(gui.rt.contacts.edit(tom.id, ContactDraft(**{**_fields(draft), "fields": {"Appointment": str(tomorrow)}})))
+    gui.wait_until(lambda: _names(page) == ["Ann Lee", "Tom Hughes"])
+
+
+def _fields(draft: ContactDraft) -> dict[str, object]:
+    return {name: getattr(draft, name) for name in draft.__slots__}

@@ -12,9 +12,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from smsdesk.domain.errors import SmsdeskError
+from smsdesk.services.contacts import ContactService
 from smsdesk.services.groups import GroupService
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.dialogs import ask_text, confirm
+from smsdesk.ui.views.contacts.smart_group_dialog import SmartGroupDialog
 
 ALL = -1  # the "All contacts" row's id
 
@@ -28,17 +30,23 @@ class GroupsPanel(QWidget):
     sig_chosen = Signal(object)
     sig_said = Signal(str, str)
 
-    def __init__(self, groups: GroupService, parent: QWidget | None = None) -> None:
+    def __init__(self, groups: GroupService, contacts: ContactService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._groups = groups
+        self._contacts = contacts
         self.setObjectName("groups_panel")
         title = QLabel("Groups")
         title.setStyleSheet("font-weight: 600;")
         self.list = QListWidget()
         self.list.setObjectName("group_list")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.new_button = QPushButton("New group…")
         self.new_button.setObjectName("group_new")
         self.new_button.setToolTip("Make a new group (a list of contacts)")
+        self.smart_button = QPushButton("Smart group…")
+        self.smart_button.setObjectName("group_smart")
+        self.smart_button.setToolTip("A group defined by a rule (a tag, a date such as 'appointment is tomorrow')")
         self.rename_button = QPushButton("Rename…")
         self.rename_button.setObjectName("group_rename")
         self.delete_button = QPushButton("Delete…")
@@ -56,6 +64,7 @@ class GroupsPanel(QWidget):
         buttons.setSpacing(4)
         buttons.addWidget(self.message_button)
         buttons.addWidget(self.new_button)
+        buttons.addWidget(self.smart_button)
         buttons.addLayout(edits)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -64,6 +73,7 @@ class GroupsPanel(QWidget):
         layout.addLayout(buttons)
         self.list.currentRowChanged.connect(self._changed)
         self.new_button.clicked.connect(self.ask_new)
+        self.smart_button.clicked.connect(self.ask_smart)
         self.rename_button.clicked.connect(self.ask_rename)
         self.delete_button.clicked.connect(self.ask_delete)
         self.reload()
@@ -79,8 +89,11 @@ class GroupsPanel(QWidget):
         self.list.addItem(everyone)
         row = 0
         for g in self._groups.groups():
-            text = f"{g.name}  ({g.size:,})" + ("  · smart" if g.smart else "")
-            item = QListWidgetItem(text)
+            item = QListWidgetItem(f"{g.name}  ({g.size:,})")
+            if g.smart:  # italic: its members follow its rule (in the tooltip)
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
             item.setData(Qt.ItemDataRole.UserRole, g.id)
             item.setToolTip(f"Smart group: {g.rule}" if g.smart else f"{g.size:,} members")
             self.list.addItem(item)
@@ -132,7 +145,18 @@ class GroupsPanel(QWidget):
     def _created(self, gid: int) -> None:
         self.reload()
         self.choose(gid)
-        self.sig_said.emit(f"Group '{self.current_name()}' made. Select contacts and use Add to group.", "ok")
+        group = self._groups.get(gid)
+        if group.smart:
+            who = "1 contact matches" if group.size == 1 else f"{group.size:,} contacts match"
+            self.sig_said.emit(f"Smart group '{group.name}' made: {who} it now.", "ok")
+        else:
+            self.sig_said.emit(f"Group '{group.name}' made. Select contacts and use Add to group.", "ok")
+
+    def ask_smart(self) -> None:
+        tags = [tag for tag, _n in self._contacts.tags()]
+        dialog = SmartGroupDialog(self, self._groups, tags, self._contacts.field_defs(), self._created)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def ask_rename(self) -> None:
         gid = self.current_id()

@@ -93,7 +93,7 @@ class ContactsView(QWidget):
         top.addWidget(self.import_button)
         top.addWidget(self.export_button)
 
-        self.groups_panel = GroupsPanel(self._groups)
+        self.groups_panel = GroupsPanel(self._groups, self._contacts)
         self.pane = ContactPane(self._contacts, self._groups)
         self.model = ContactsModel(self._contacts)
         self.table = QTableView()
@@ -109,7 +109,8 @@ class ContactsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # names get what is left
-        for col, width in ((1, 120), (2, 110), (3, 80)):
+        self.table.setWordWrap(False)  # a long name is cut with "…", rows keep one height
+        for col, width in ((1, 115), (2, 100), (3, 70)):
             header.resizeSection(col, width)
         self.count = QLabel()
         self.count.setObjectName("contact_count")
