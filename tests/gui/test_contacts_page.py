@@ -146,9 +146,9 @@ def test_make_a_group_add_members_show_it_and_delete_it(gui) -> None:
     page.groups_panel.choose(None)
     gui.wait_until(lambda: len(_names(page)) == 3)
     _select(page, "Ann Lee", "Tom Hughes")
-    page._fill_group_menu()
-    [action] = [a for a in page.group_menu.actions() if a.text() == "Saturday team"]
-    action.trigger()
+    QTest.mouseClick(page.group_add, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: page.group_add.menu_.isVisible())
+    page.group_add.action("Saturday team")
     gui.wait_until(lambda: "Added 2 to 'Saturday team'" in page.feedback.text())
     gui.wait_until(lambda: any("Saturday team  (2)" in page.groups_panel.list.item(r).text() for r in range(2)))
     page.groups_panel.list.setCurrentRow(1)
@@ -259,3 +259,26 @@ def test_a_smart_group_for_appointments_tomorrow_stays_current(gui) -> None:
 
 def _fields(draft: ContactDraft) -> dict[str, object]:
     return {name: getattr(draft, name) for name in draft.__slots__}
+
+
+def test_a_person_in_a_conversation_goes_into_a_group(gui) -> None:
+    from smsdesk.services.send import Draft
+
+    acc = gui.rt.accounts.by_name("Sandbox")
+    gui.run(gui.rt.sending.send(Draft(acc.id, ["07911 123456"], "Your table is booked")))
+    conv = gui.wait_until(lambda: gui.rt.conversations.find(acc.id, "+447911123456"))
+    page = gui.window.show_page("conversations")
+    page.open_conversation(conv.id)
+    pane = page.thread_pane
+    QTest.mouseClick(pane.group_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: pane.group_button.menu_.isVisible())
+    pane.group_button.action("New group…")
+    _answer(gui, pane, "ask_group_name", "Regulars")
+    gui.wait_until(lambda: pane.feedback.text() == "Made 'Regulars' with this person in it.")
+    group = gui.rt.groups.by_name("Regulars")
+    assert group.size == 1  # the number became a contact and joined
+
+    QTest.mouseClick(pane.group_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: pane.group_button.menu_.isVisible())
+    pane.group_button.action("Regulars")
+    gui.wait_until(lambda: pane.feedback.text() == "Already in 'Regulars'.")

@@ -10,7 +10,6 @@ request, confirmed by typing the name. Message opens Compose addressed to the co
 
 from __future__ import annotations
 
-import functools
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
@@ -45,6 +43,7 @@ from smsdesk.ui.views.contacts.editor import ContactDialog
 from smsdesk.ui.views.contacts.files import ContactFiles
 from smsdesk.ui.views.contacts.groups_panel import GroupsPanel
 from smsdesk.ui.views.contacts.pane import ContactPane
+from smsdesk.ui.widgets.group_menu import GroupMenuButton
 from smsdesk.ui.widgets.labels import WrapLabel
 
 SEARCH_DELAY_MS = 120  # one query per pause in typing, not per key of a fast typist
@@ -115,11 +114,8 @@ class ContactsView(QWidget):
         self.count = QLabel()
         self.count.setObjectName("contact_count")
         theme.set_tone(self.count, "muted")
-        self.group_add = QPushButton("Add to group")
+        self.group_add = GroupMenuButton("Add to group", self._groups, self.add_to_group, self._add_to_new_group)
         self.group_add.setObjectName("contact_group_add")
-        self.group_menu = QMenu(self.group_add)
-        self.group_add.setMenu(self.group_menu)
-        self.group_menu.aboutToShow.connect(self._fill_group_menu)
         self.group_remove = QPushButton("Remove from group")
         self.group_remove.setObjectName("contact_group_remove")
         self.merge_button = QPushButton("Merge two…")
@@ -376,17 +372,6 @@ class ContactsView(QWidget):
             self._select_id(ids[0])
 
     # ---- groups ------------------------------------------------------------------------
-    def _fill_group_menu(self) -> None:
-        self.group_menu.clear()
-        names = self.groups_panel.names()
-        if not names:
-            action = self.group_menu.addAction("No groups yet: make one with New group…")
-            action.setEnabled(False)
-        for gid, name in names:
-            self.group_menu.addAction(name, functools.partial(self.add_to_group, gid, name))
-        self.group_menu.addSeparator()
-        self.group_menu.addAction("New group…", self._add_to_new_group)
-
     def add_to_group(self, group_id: int, name: str) -> None:
         ids = self.selected_ids()
         if not ids:
