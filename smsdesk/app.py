@@ -78,6 +78,7 @@ def ui_services(rt: Runtime) -> UiServices:
         sending=rt.sending,
         conversations=rt.conversations,
         contacts=rt.contacts,
+        groups=rt.groups,
         optouts=rt.optouts,
         scheduler=rt.scheduler,
         bulk_send=rt.bulk_send,

@@ -108,7 +108,12 @@ class Runtime:
         self.optouts = OptOutService(store.optouts, bus, self.accounts, settings)
         self.dispatcher = Dispatcher(store.claims, store.messages, self.accounts, bus, optout_sync=self.optouts)
         self.sending = SendService(store.messages, store.optouts, self.accounts, bus, settings, outbox=self.dispatcher)
-        self.scheduler = SchedulerService(store.schedules, self.accounts, self.sending, bus, settings, self.dispatcher)
+        self.contacts = ContactService(store.contacts, bus, settings)
+        self.groups = GroupService(store.groups, self.contacts, store.optouts, bus)
+        self.templates = TemplateService(store.templates, bus)
+        self.scheduler = SchedulerService(
+            store.schedules, self.accounts, self.sending, bus, settings, self.dispatcher, groups=self.groups
+        )
         self.bulk_send = BulkSendService(store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler)
         self.review = ReviewService(store.review, self.accounts, bus, outbox=self.dispatcher)
         self.inbound = InboundService(
@@ -128,9 +133,6 @@ class Runtime:
         self.receiving = ReceptionService(
             self.accounts, self.tunnel, self.polling, self.relay, self.receiver_host, self.sandbox_host
         )
-        self.contacts = ContactService(store.contacts, bus, settings)
-        self.groups = GroupService(store.groups, self.contacts, store.optouts, bus)
-        self.templates = TemplateService(store.templates, bus)
         self._shown_region = settings.default_region
         self.conversations = ConversationService(
             store.conversations, store.optouts, bus, self.sending, self.contacts.number_text

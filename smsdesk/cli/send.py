@@ -68,6 +68,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         if args.saved_template:
             text = rt.templates.by_name(args.saved_template).body
         assert text is not None
+        if args.group and when is not None:  # each run takes the members of that moment
+            group = rt.groups.by_name(args.group)
+            account = rt.accounts.by_name(args.account)
+            return asyncio.run(_schedule(rt, args, account.id, text, when, group.id))
         if args.group:
             return group_send.send_to_group(rt, args, text, when)
         return asyncio.run(_send(rt, args, text, when))
@@ -107,19 +111,23 @@ async def _send(rt: Runtime, args: argparse.Namespace, text: str, when: datetime
         await rt.stop()
 
 
-async def _schedule(rt: Runtime, args: argparse.Namespace, account_id: int, text: str, when: datetime) -> int:
-    """``--at``: a durable item in the scheduled queue (sent by the app or ``smsdesk serve``)."""
+async def _schedule(
+    rt: Runtime, args: argparse.Namespace, account_id: int, text: str, when: datetime, group_id: int | None = None
+) -> int:
+    """``--at``: a durable item in the scheduled queue (sent by the app or ``smsdesk serve``);
+    with a group, every run takes the group's members then, opt-outs checked again."""
     from smsdesk.domain.schedule import Recurrence, to_local
     from smsdesk.services.scheduler import ScheduleRequest
 
     wall = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
     req = ScheduleRequest(
         account_id,
-        args.to,
+        args.to or [],
         text,
         wall if (args.zone and wall.tzinfo is None) else when,
         zone=args.zone,
         recurrence=Recurrence.parse(args.repeat),
+        group_id=group_id,
     )
     item = await rt.scheduler.create(req)
     assert item.next_run is not None

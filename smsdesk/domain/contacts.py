@@ -310,10 +310,15 @@ class ContactQuery:
 
 @dataclass(frozen=True, slots=True)
 class ContactPage:
-    """The rows of one page and how many contacts match in all."""
+    """The rows of one page and how many contacts match in all.
+
+    ``at_least``: ``total`` is a lower bound (a search asked for a quick count: "more than
+    1,000 match" is all a person needs while typing).
+    """
 
     rows: tuple[Contact, ...]
     total: int
+    at_least: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -384,6 +384,7 @@ class ScheduleItem:
     updated_at: str
     handed_off: bool = False  # provider-side: the provider holds the messages
     last_run: dict[str, Any] | None = None  # {"due", "state", "note", "counts"} of the newest run
+    group_id: int | None = None  # each run takes this contact group's members at that moment
 
     @property
     def editable(self) -> bool:

@@ -31,6 +31,8 @@ from smsdesk.storage.api import ContactStore
 from smsdesk.storage.records import AuditEntry, ConversationRow, Erased, Removed, Saved
 
 MAX_NAME = 80
+# What add and remove return, for views that may not import storage themselves.
+__all__ = ["ContactLabel", "ContactService", "Removed", "Saved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +104,14 @@ class ContactService:
         return number
 
     # ---- the address book ----------------------------------------------------------------
-    def search(self, query: ContactQuery) -> ContactPage:
-        """One page of contacts matching ``query`` (its text as a person types it)."""
-        return self.contacts.search(replace(query, text=search_text(query.text, self._region())), as_of())
+    def search(self, query: ContactQuery, count: bool = True, quick: bool = False) -> ContactPage:
+        """One page of contacts matching ``query`` (its text as a person types it).
+
+        ``count``: also count every match (``total``); a list reading its next page skips it.
+        ``quick``: past a thousand matches, say "at least" rather than count them all.
+        """
+        text = search_text(query.text, self._region())
+        return self.contacts.search(replace(query, text=text), as_of(), count, quick)
 
     def get(self, contact_id: int) -> Contact:
         """Raises:
@@ -217,6 +224,10 @@ class ContactService:
         """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts."""
         return contact_files.export(self, path, fmt, group_id)
 
-    async def import_file(self, path: Path, group_id: int | None = None) -> contact_files.ContactImport:
-        """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for."""
-        return await contact_files.import_file(self, path, group_id)
+    async def import_file(
+        self, path: Path, group_id: int | None = None, progress: contact_files.Progress | None = None
+    ) -> contact_files.ContactImport:
+        """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for.
+
+        ``progress(phase, done, total)`` comes from a worker thread (see :mod:`contact_files`)."""
+        return await contact_files.import_file(self, path, group_id, progress)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from smsdesk.domain.contacts import MAX_NAME, Contact, ContactPage, ContactQuery, Group, GroupFilter, clean_text
 from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.events import Changes
+from smsdesk.domain.template import compile_template
 from smsdesk.services.bus import EventBus
 from smsdesk.services.contact_drafts import as_of
 from smsdesk.services.contacts import ContactService
@@ -71,6 +72,10 @@ class GroupService:
         if found is None:
             raise NotFound(f"There is no group called '{name}'. See the list of groups for their names.")
         return found
+
+    def find(self, text: str, limit: int = 8) -> list[Group]:
+        """Groups whose name contains ``text``, those starting with it first (with sizes)."""
+        return self._groups.find(" ".join(text.split()), limit, as_of())
 
     def groups_of(self, contact_id: int) -> list[tuple[int, str]]:
         return self._groups.groups_of(contact_id)
@@ -142,6 +147,26 @@ class GroupService:
     def members(self, group_id: int, query: ContactQuery | None = None) -> ContactPage:
         """One page of a group's members now (a smart group's rule evaluated)."""
         return self._contacts.search(replace(query or ContactQuery(), group_id=group_id))
+
+    def send_list(self, group_id: int, text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
+        """Who a send of ``text`` to the group reaches now: (number, their personalised text,
+        or None when ``text`` has no merge fields) each, and why each other member is left
+        out in words (opted out, no number, a merge field they have no value for: a message
+        is never sent with a gap or a raw ``{{field}}``)."""
+        compiled = compile_template(text)
+        resolved = self.resolve([group_id])
+        left = [f"{gone.contact.shown_name or gone.contact.number} {gone.reason}" for gone in resolved.removed]
+        rows: list[tuple[str, str | None]] = []
+        for r in resolved.recipients:
+            if not compiled.is_personalised:
+                rows.append((r.number, None))
+                continue
+            missing = compiled.missing(r.fields)
+            if missing:
+                left.append(f"{r.contact.shown_name or r.number} has no {', '.join(missing)}")
+                continue
+            rows.append((r.number, compiled.render(r.fields)))
+        return rows, left
 
     def resolve(self, group_ids: Iterable[int] = (), contact_ids: Iterable[int] = ()) -> Resolved:
         """The recipients of a send to these groups and contacts, in order, each once."""

@@ -54,6 +54,7 @@ class ScheduleRequest:
     personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
     bulk_run_id: int | None = None
     provider_side: bool | None = None  # None: the account's opt-in decides
+    group_id: int | None = None  # every run takes this group's members then (``recipients`` unused)
 
 
 def make_plan(

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -45,6 +46,7 @@ from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.groups import GroupService
 from smsdesk.services.ports import OutboxHandle
 from smsdesk.services.schedule_plan import (
     ScheduleRequest,
@@ -84,8 +86,10 @@ class SchedulerService:
         clock: Clock = utc_now,
         zones_for: Callable[[str], Sequence[str]] = phone.time_zones,
         default_zone: Callable[[], str] = local_zone_name,
+        groups: GroupService | None = None,
     ) -> None:
         self.accounts = accounts
+        self.groups = groups  # a group send takes the members at each run
         self.sending = sending
         self.bus = bus
         self.repo = repo
@@ -157,6 +161,8 @@ class SchedulerService:
             InvalidInput: nothing was stored; the message says why.
         """
         account = self.accounts.get(req.account_id)
+        if req.group_id is not None:
+            req = self._group_request(req)
         recipients = await off_loop(
             len(req.recipients),
             check_request,
@@ -171,7 +177,7 @@ class SchedulerService:
         wall, first = first_run(req.when, zone_name, req.recurrence, self.clock())
         spec = self.accounts.spec(account)
         sender = check_sender(req.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
-        provider_side = req.provider_side
+        provider_side = req.provider_side if req.group_id is None else False  # members are taken at each run
         if provider_side is None:  # the account's opt-in; repeating sends stay local (one hand-off per run)
             provider_side = self.provider.wanted(account) and not req.recurrence.repeats
         if provider_side:
@@ -191,6 +197,7 @@ class SchedulerService:
             iso(first),
             "provider" if provider_side else "local",
             req.bulk_run_id,
+            req.group_id,
         )
         sid = await self.repo.create(
             new,
@@ -204,6 +211,19 @@ class SchedulerService:
         if provider_side:
             await self.provider.hand_off(self.get(sid))
         return self.get(sid)
+
+    def _group_request(self, req: ScheduleRequest) -> ScheduleRequest:
+        """``req`` with the group's members now as its recipients (checked like any others)."""
+        if self.groups is None:
+            raise InvalidInput("Sends to a group cannot be scheduled here.")
+        assert req.group_id is not None
+        group = self.groups.get(req.group_id)
+        rows, left = self.groups.send_list(group.id, req.text)
+        if not rows:
+            why = f" ({'; '.join(left[:3])})" if left else ""
+            raise InvalidInput(f"No one in '{group.name}' can be texted now{why}. Nothing was scheduled.")
+        personalised = {number: text for number, text in rows if text is not None}
+        return replace(req, recipients=[number for number, _ in rows], personalised=personalised)
 
     async def edit(
         self,
@@ -463,7 +483,14 @@ class SchedulerService:
         Returns False when the claim was lost (another dispatcher ran it, or it was edited,
         paused or cancelled since ``item`` was read): then nothing was written.
         """
+        left: list[str] = []
+        if item.group_id is not None and self.groups is not None:
+            # Whoever is in the group now, each with their own text; opt-outs are checked again below.
+            rows, left = await off_loop(item.recipient_count, self.groups.send_list, item.group_id, item.body)
+            await self.repo.set_recipients(item.id, rows)
         plan = await off_loop(item.recipient_count, make_plan, self.policy, self.repo, self.sending.optouts, item, now)
+        if left:
+            plan.note = f"{plan.note} {len(left)} of the group left out: {'; '.join(left[:3])}.".strip()
         ids = await self.repo.start_run(item, plan, due, self.id, new_next, now=at_once)
         if ids is None:
             return False

@@ -52,8 +52,9 @@ class ContactStore(Protocol):
         ...
 
     def count(self) -> int: ...
-    def search(self, query: ContactQuery, asof: AsOf, count: bool = True) -> ContactPage:
-        """One sorted page; ``total`` is -1 unless ``count``."""
+    def search(self, query: ContactQuery, asof: AsOf, count: bool = True, quick: bool = False) -> ContactPage:
+        """One sorted page; ``total`` is -1 unless ``count``; ``quick``: a count past a
+        thousand may stop early (``at_least``)."""
         ...
 
     def stream(self, group_id: int | None, asof: AsOf) -> Iterator[Contact]:

@@ -39,6 +39,7 @@ from smsdesk.domain.contacts import (
 )
 from smsdesk.domain.errors import NotFound
 
+BROAD = 1000  # more matches than this: read a page by walking the name index (page_ids)
 _TOP = "\U0010ffff"  # sorts after every character: "al" <= name < "al" + _TOP is "starts with al"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -134,12 +135,24 @@ def add_group(where: Where, conn: sqlite3.Connection, group_id: int, asof: AsOf)
         add_filter(where, flt, asof)
 
 
-def add_text(where: Where, text: str) -> None:
-    """Search text as the module docstring says."""
+def add_text(where: Where, text: str, broad: bool = False) -> None:
+    """Search text as the module docstring says.
+
+    ``broad``: the text matches many contacts, and the page is read by walking the name
+    index: a number prefix is then checked per contact (an index lookup each) instead of
+    listing every matching number first (all 100,000 for "07").
+    """
     text = text.strip()
     if not text:
         return
     if text.startswith("+") and text[1:].isdigit():
+        if broad:
+            where.add(
+                "EXISTS (SELECT 1 FROM contact_numbers n WHERE n.contact_id = k.id AND n.number >= ? AND n.number < ?)",
+                text,
+                text + _TOP,
+            )
+            return
         where.add(
             "k.id IN (SELECT contact_id FROM contact_numbers WHERE number >= ? AND number < ?)", text, text + _TOP
         )
@@ -176,9 +189,9 @@ _ORDER = {
 }
 
 
-def where_for(conn: sqlite3.Connection, q: ContactQuery, asof: AsOf) -> Where:
+def where_for(conn: sqlite3.Connection, q: ContactQuery, asof: AsOf, broad: bool = False) -> Where:
     where = Where()
-    add_text(where, q.text)
+    add_text(where, q.text, broad)
     if q.group_id is not None:
         add_group(where, conn, q.group_id, asof)
     if q.tag:
@@ -188,18 +201,54 @@ def where_for(conn: sqlite3.Connection, q: ContactQuery, asof: AsOf) -> Where:
     return where
 
 
-def page_ids(conn: sqlite3.Connection, q: ContactQuery, asof: AsOf, count: bool = True) -> tuple[list[int], int]:
-    """The ids of one page, in order, and how many match in all (-1 when not ``count``)."""
+def page_ids(
+    conn: sqlite3.Connection, q: ContactQuery, asof: AsOf, count: bool = True, quick: bool = False
+) -> tuple[list[int], int, bool]:
+    """The ids of one page, in order, how many match (-1 when not ``count``), and whether
+    that is only a lower bound (``quick``: at most :data:`BROAD` + 1 are counted).
+
+    A search sorted by name first counts its matches up to :data:`BROAD` (a few ms). Few
+    matches are read and sorted; many are read by walking the name index until the page is
+    full: sorting 25,000 matches to show 100 costs 15-40 ms at 100,000 contacts, the walk 3.
+    """
     where = where_for(conn, q, asof)
     order = _ORDER[q.sort].format(d="DESC" if q.descending else "ASC")
+    source = "contacts k"
+    probe = -1
+    text = q.text.strip()
+    by_number = text.startswith("+") and text[1:].isdigit()
+    # Only a list of matching ids (words, digits) or a number range gains from the walk; a
+    # name prefix is already read in name order through its own index.
+    walkable = by_number or (text.isdigit() and len(text) >= 3) or any(len(w) >= 3 for w in _WORD.findall(text))
+    if walkable and q.sort == ContactSort.NAME:
+        if by_number:  # counting the numbers' range alone is an index scan, however broad
+            probe_sql = "SELECT count(*) FROM (SELECT 1 FROM contact_numbers WHERE number >= ? AND number < ? LIMIT ?)"
+            probe = int(conn.execute(probe_sql, (text, text + _TOP, BROAD + 1)).fetchone()[0])
+        else:
+            probe_sql = f"SELECT count(*) FROM (SELECT 1 FROM contacts k{where.sql} LIMIT ?)"
+            probe = int(conn.execute(probe_sql, (*where.params, BROAD + 1)).fetchone()[0])
+        if probe > BROAD:
+            where = where_for(conn, q, asof, broad=True)
+            source = "contacts k INDEXED BY contacts_name"
+        elif by_number and len(where.parts) > 1:
+            probe = -1  # other filters narrow it further: counted below
     rows = conn.execute(
-        f"SELECT k.id FROM contacts k{where.sql} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT k.id FROM {source}{where.sql} ORDER BY {order} LIMIT ? OFFSET ?",
         (*where.params, max(q.limit, 0), max(q.offset, 0)),
     ).fetchall()
-    total = -1
+    total, at_least = -1, False
     if count:
-        total = int(conn.execute(f"SELECT count(*) FROM contacts k{where.sql}", where.params).fetchone()[0])
-    return [int(r[0]) for r in rows], total
+        if 0 <= probe <= BROAD:
+            total = probe  # counted in full already
+        elif quick and probe > BROAD and len(where.parts) == 1:
+            total, at_least = probe, True
+        elif quick:  # a capped count: "more than 1,000" is all a person needs while typing
+            capped_sql = f"SELECT count(*) FROM (SELECT 1 FROM contacts k{where.sql} LIMIT ?)"
+            total = int(conn.execute(capped_sql, (*where.params, BROAD + 1)).fetchone()[0])
+            at_least = total > BROAD
+        else:
+            total = int(conn.execute(f"SELECT count(*) FROM contacts k{where.sql}", where.params).fetchone()[0])
+    return [int(r[0]) for r in rows], total, at_least
 
 
 def matching_ids(conn: sqlite3.Connection, flt: GroupFilter, asof: AsOf) -> list[int]:

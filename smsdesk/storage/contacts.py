@@ -71,10 +71,10 @@ class ContactRepository:
         row = self._db.query_one("SELECT count(*) FROM contacts")
         return int(row[0]) if row else 0
 
-    def search(self, query: ContactQuery, asof: AsOf, count: bool = True) -> ContactPage:
+    def search(self, query: ContactQuery, asof: AsOf, count: bool = True, quick: bool = False) -> ContactPage:
         conn = self._db.reader()
-        ids, total = contact_search.page_ids(conn, query, asof, count)
-        return ContactPage(tuple(contact_rows.load(conn, ids)), total)
+        ids, total, at_least = contact_search.page_ids(conn, query, asof, count, quick)
+        return ContactPage(tuple(contact_rows.load(conn, ids)), total, at_least)
 
     def stream(self, group_id: int | None, asof: AsOf) -> Iterator[Contact]:
         """Every contact (of a group), by id, read 500 at a time."""

@@ -472,6 +472,7 @@ class NewSchedule:
     next_run_utc: str
     location: str = "local"
     bulk_run_id: int | None = None
+    group_id: int | None = None  # a group whose members each run takes (recipients: the first run's)
 
 
 @dataclass(slots=True)

@@ -65,6 +65,7 @@ def row_to_item(row: sqlite3.Row, last_run: dict[str, Any] | None = None) -> Sch
         updated_at=row["updated_at"],
         handed_off=bool(row["handed_off_at"]),
         last_run=last_run,
+        group_id=row["group_id"],
     )
 
 
@@ -72,15 +73,16 @@ def row_to_item(row: sqlite3.Row, last_run: dict[str, Any] | None = None) -> Sch
 def insert(conn: sqlite3.Connection, new: NewSchedule) -> int:
     now = utcnow()
     cur = conn.execute(
-        """INSERT INTO schedules (account_id, kind, body, sender, bulk_run_id, recipient_count, recurrence,
+        """INSERT INTO schedules (account_id, kind, body, sender, bulk_run_id, group_id, recipient_count, recurrence,
              first_local, zone, next_run_utc, state, location, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)""",
         (
             new.account_id,
             new.kind,
             new.body,
             new.sender,
             new.bulk_run_id,
+            new.group_id,
             len(new.recipients),
             new.recurrence.to_json(),
             new.first_local.isoformat(timespec="seconds"),

@@ -220,6 +220,9 @@ class ScheduleRepository:
         row = self.db.query_one(_SELECT + " WHERE s.id = ?", (sid,))
         return row_to_item(row, self._last_runs([sid]).get(sid)) if row else None
 
+    async def set_recipients(self, sid: int, recipients: Sequence[tuple[str, str | None]]) -> None:
+        await self.db.write(lambda conn: store.replace_recipients(conn, sid, recipients))
+
     def recipients(self, sid: int) -> list[tuple[str, str | None]]:
         rows = self.db.query(
             "SELECT number, body FROM schedule_recipients WHERE schedule_id = ? ORDER BY position", (sid,)

@@ -17,6 +17,7 @@ from smsdesk.services.backup import BackupService
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
+from smsdesk.services.groups import GroupService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.reception import ReceptionService
 from smsdesk.services.review import ReviewService
@@ -63,6 +64,7 @@ class UiServices:
     sending: SendService
     conversations: ConversationService
     contacts: ContactService
+    groups: GroupService
     optouts: OptOutService
     scheduler: SchedulerService
     bulk_send: BulkSendService

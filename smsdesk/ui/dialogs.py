@@ -1,18 +1,18 @@
-"""Non-modal confirmations (``open()`` + a callback: never ``exec()``, see ``ui/aio.py``)."""
+"""Non-modal questions (``open()`` + a callback: never ``exec()``, see ``ui/aio.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 
 def confirm(
     parent: QWidget,
     title: str,
     text: str,
-    on_yes: Callable[[], None],
+    on_yes: Callable[[], object],
     *,
     name: str = "confirm",
     on_no: Callable[[], None] | None = None,
@@ -38,3 +38,29 @@ def confirm(
     box.finished.connect(chosen)
     box.open()
     return box
+
+
+def ask_text(
+    parent: QWidget,
+    title: str,
+    label: str,
+    on_ok: Callable[[str], object],
+    *,
+    text: str = "",
+    name: str = "ask_text",
+) -> QInputDialog:
+    """Ask for one line of text (a group's name); call ``on_ok`` with it on OK, if not blank."""
+    dialog = QInputDialog(parent)
+    dialog.setObjectName(name)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def chosen(value: str) -> None:
+        if value.strip():
+            on_ok(value.strip())
+
+    dialog.textValueSelected.connect(chosen)
+    dialog.open()
+    return dialog

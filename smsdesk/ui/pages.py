@@ -41,6 +41,12 @@ def _optouts(ctx: UiContext) -> QWidget:
     return OptOutsView(ctx)
 
 
+def _contacts(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.contacts.view import ContactsView
+
+    return ContactsView(ctx)
+
+
 def _bulk(ctx: UiContext) -> QWidget:
     from smsdesk.ui.views.bulk_send.view import BulkSendView
 
@@ -66,6 +72,7 @@ PAGES: list[PageSpec] = [
     PageSpec("bulk", "Bulk send", "Ctrl+4", _bulk),
     PageSpec("settings", "Settings", "Ctrl+5", _settings),
     PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),
+    PageSpec("contacts", "Contacts", "Ctrl+7", _contacts),
 ]
 
 

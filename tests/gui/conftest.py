@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 from smsdesk.app import build_window
 from smsdesk.runtime import Runtime
@@ -102,8 +104,11 @@ def gui(qapp: Any, qloop: asyncio.AbstractEventLoop, _isolated_home: Path) -> It
         window.close()
         ctx.bridge.close()
         harness.run(rt.stop())
-        rt.close()
+        # The window and its timers (a debounced check of the To box, a search) go before
+        # the database closes: a timer firing after would read a closed database.
         window.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        rt.close()
         drain(qloop)
 
 

@@ -145,3 +145,20 @@ def test_send_to_a_group_with_a_saved_template(tmp_path: Path) -> None:
     assert nobody.returncode == 2 and "no group called 'Nobody'" in nobody.stderr
     both = smsdesk(home, "send", "--account", "Sandbox", "--to", ANN, "--group", "Clients", "--text", "x")
     assert both.returncode == 2 and "--to NUMBER" in both.stderr
+
+
+def test_a_repeating_send_to_a_group_is_scheduled_for_its_members_then(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    _ok(home, "contacts", "add", "--name", "Ann Lee", "--number", ANN)
+    _ok(home, "groups", "add", "Clients")
+    _ok(home, "groups", "members", "Clients", "--add", ANN)
+    out = smsdesk(
+        home, "send", "--account", "Sandbox", "--group", "Clients", "--text", "Hi {{first_name|there}}",
+        "--at", "2099-01-05T09:00", "--repeat", "weekly:mon", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    item = as_json(out)
+    assert item["recipients"] == 1 and "Scheduled" in out.stderr
+    # The group is in use: deleting it is refused with the send named.
+    refused = smsdesk(home, "groups", "remove", "Clients")
+    assert refused.returncode == 2 and "used by 1 scheduled send" in refused.stderr

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
+from smsdesk.services import recipients
 from smsdesk.services.send import Draft, SendPlan
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
@@ -39,6 +40,7 @@ from smsdesk.ui.models.sent_messages_model import SentMessagesModel
 from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
+from smsdesk.ui.widgets.recipient_completer import RecipientCompleter
 
 _SPLIT = re.compile(r"[,;\n]+")
 OK_STYLE = "color: #1b7f3b;"
@@ -69,7 +71,10 @@ class ComposeView(QWidget):
         self.sender_id.setPlaceholderText("Sender name (up to 11 characters) or number")
         self.to = QLineEdit()
         self.to.setObjectName("to")
-        self.to.setPlaceholderText("07911 123456, +44 7911 123457 (separate with commas)")
+        self.to.setPlaceholderText("07911 123456, Ann Lee, @Saturday team (separate with commas)")
+        self.to_completer = RecipientCompleter(
+            self.to, lambda part: recipients.suggest(part, ctx.services.contacts, ctx.services.groups)
+        )
         self.to_status = WrapLabel(objectName="to_status")
         self.body = MessageEdit(objectName="body")
         self.body.setPlaceholderText("Type your message…")
@@ -175,20 +180,43 @@ class ComposeView(QWidget):
         spec = self.ctx.services.accounts.spec(acct)
         self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
 
+    def address(self, parts: list[str]) -> None:
+        """Start a message to ``parts`` (numbers, names or @groups, from the Contacts page's
+        Message buttons): To is filled in and the cursor waits in the message box."""
+        self.to.setText(", ".join(parts))
+        self.feedback.clear()
+        self._validate_timer.stop()  # checked now, not once more in 120 ms
+        self.validate_recipients()
+        self.body.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # ---- live checks -------------------------------------------------------------------
+    def _read_to(self) -> recipients.Read:
+        services = self.ctx.services
+        return recipients.read(split_recipients(self.to.text()), services.contacts, services.groups)
+
     def validate_recipients(self) -> bool:
         parts = split_recipients(self.to.text())
         if not parts:
             self.to_status.setStyleSheet(HINT_STYLE)
-            self.to_status.setText("Add one or more numbers.")
+            self.to_status.setText("Add one or more numbers, contacts' names or @groups.")
             return False
-        checked = [self.ctx.services.sending.check_recipient(p) for p in parts]
-        bad = [c for c in checked if c.number is None]
-        if bad:
+        parsed = self._read_to()
+        checked = [self.ctx.services.sending.check_recipient(p) for p in parsed.numbers]
+        bad = [c.error or "" for c in checked if c.number is None]
+        if parsed.errors or bad:
             self.to_status.setStyleSheet(ERR_STYLE)
-            self.to_status.setText("✗ " + " ".join(c.error or "" for c in bad))
+            self.to_status.setText("✗ " + " ".join(parsed.errors + bad))
             self.to.setProperty("invalid", True)
             return False
+        if parsed.groups:
+            groups = ", ".join(f"{name} ({size:,})" for _gid, name, size in parsed.groups)
+            more = f" and {len(parsed.numbers):,} more" if parsed.numbers else ""
+            self.to_status.setStyleSheet(OK_STYLE)
+            self.to_status.setText(
+                f"✓ {groups}{more}. Send opens Bulk send, where each message is personalised and checked."
+            )
+            self.to.setProperty("invalid", False)
+            return True
         labels = self.ctx.services.contacts.labels_for(c.number or "" for c in checked)
         ok = list(dict.fromkeys(c.number or "" for c in checked if not c.error))
         opted = list(dict.fromkeys(c.number or "" for c in checked if c.error))
@@ -224,9 +252,11 @@ class ComposeView(QWidget):
             self.feedback.setStyleSheet(ERR_STYLE)
             self.feedback.setText("Add an account in Settings first.")
             return
-        draft = Draft(
-            account_id, split_recipients(self.to.text()), self.body.toPlainText(), self.sender_id.text() or None
-        )
+        parsed = self._read_to()
+        if parsed.groups:
+            self._send_to_groups(parsed, account_id)
+            return
+        draft = Draft(account_id, parsed.numbers, self.body.toPlainText(), self.sender_id.text() or None)
         try:
             plan = self.ctx.services.sending.plan(draft)
         except SmsdeskError as exc:
@@ -236,6 +266,27 @@ class ComposeView(QWidget):
             self._ask(plan, draft)
             return
         self._queue(draft, plan)
+
+    def _send_to_groups(self, parsed: recipients.Read, account_id: int) -> None:
+        """A group's members each get their own message: the bulk path personalises it, leaves
+        out opted-out people and duplicates with the reasons, previews and confirms."""
+        services = self.ctx.services
+        people = recipients.bulk_recipients(parsed, services.contacts, services.groups)
+        names = ", ".join(name for _gid, name, _size in parsed.groups)
+        show_page = getattr(self.window(), "show_page", None)
+        bulk = show_page("bulk") if show_page is not None else None
+        start = getattr(getattr(bulk, "wizard", None), "send_to_contacts", None)
+        refused = start(people, names, self.body.toPlainText(), account_id) if start is not None else "unavailable"
+        if refused:
+            if show_page is not None:
+                show_page("compose")
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText(refused)
+            return
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText(f"Opened Bulk send for {names}: check the preview there, then send.")
+        self.body.clear()
+        self.to.clear()
 
     def _ask(self, plan: SendPlan, draft: Draft) -> None:
         labels = self.ctx.services.contacts.labels_for(s.number for s in plan.opted_out)

@@ -22,14 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smsdesk.domain.contacts import ContactDraft, DraftNumber
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
+from smsdesk.services.groups import GroupService
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
+from smsdesk.ui.dialogs import ask_text
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
 from smsdesk.ui.views.thread_view import ThreadView
+from smsdesk.ui.widgets.group_menu import GroupMenuButton
 from smsdesk.ui.widgets.labels import ElideLabel, WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 
@@ -56,11 +60,16 @@ class ThreadPane(QWidget):
     """A hint until a conversation is opened, then that conversation (:attr:`current`)."""
 
     def __init__(
-        self, conversations: ConversationService, contacts: ContactService, parent: QWidget | None = None
+        self,
+        conversations: ConversationService,
+        contacts: ContactService,
+        groups: GroupService,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._conversations = conversations
         self._contacts = contacts
+        self._groups = groups
         self.current: ConversationRow | None = None
         self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
 
@@ -72,6 +81,9 @@ class ThreadPane(QWidget):
         self.name_button = QPushButton("Name contact…")
         self.name_button.setObjectName("name_contact")
         self.name_button.setToolTip("Give this number a name (Ctrl+Shift+N)")
+        self.group_button = GroupMenuButton("Add to group", groups, self.add_to_group, self.add_to_new_group)
+        self.group_button.setObjectName("conversation_group_add")
+        self.group_button.setToolTip("Put this person in a group (they become a contact if they were not one)")
         self.banner = QLabel()
         self.banner.setObjectName("optout_banner")
         self.banner.setWordWrap(True)
@@ -93,6 +105,7 @@ class ThreadPane(QWidget):
         titles.addWidget(self.subtitle)
         header.addLayout(titles, 1)
         header.addWidget(self.name_button)
+        header.addWidget(self.group_button)
         below = QHBoxLayout()
         below.addWidget(self.counter, 1)
         below.addWidget(self.send_button)
@@ -266,3 +279,53 @@ class ThreadPane(QWidget):
 
     def set_contact_name(self, number: str, name: str) -> None:
         spawn(self._contacts.set_name(number, name), title="Name contact")
+
+    # ---- groups ------------------------------------------------------------------------
+    def add_to_group(self, group_id: int, name: str) -> None:
+        if self.current is None:
+            return
+        conv = self.current
+        spawn(
+            self._add_to(conv.remote, conv.contact_name, group_id),
+            title="Add to group",
+            on_done=lambda added: self._said(
+                f"Added to '{name}'." if added else f"Already in '{name}'.", "ok" if added else ""
+            ),
+            on_error=lambda exc: self._said(str(exc), "error"),
+        )
+
+    def add_to_new_group(self) -> None:
+        if self.current is None:
+            return
+        conv = self.current
+
+        async def create_and_add(name: str) -> str:
+            gid = await self._groups.create(name)
+            await self._add_to(conv.remote, conv.contact_name, gid)
+            return name
+
+        ask_text(
+            self,
+            "New group",
+            "Name of the new group:",
+            lambda name: spawn(
+                create_and_add(name),
+                title="New group",
+                on_done=lambda made: self._said(f"Made '{made}' with this person in it.", "ok"),
+                on_error=lambda exc: self._said(str(exc), "error"),
+            ),
+            name="ask_group_name",
+        )
+
+    async def _add_to(self, number: str, name: str, group_id: int) -> int:
+        """Put ``number``'s contact in the group (made a contact first if it was not one)."""
+        contact = self._contacts.by_number(number)
+        cid = contact.id if contact is not None else None
+        if cid is None:
+            saved = await self._contacts.add(ContactDraft(name=name, numbers=(DraftNumber(number),)))
+            cid = saved.contact_id
+        return await self._groups.add_members(group_id, [cid])
+
+    def _said(self, text: str, tone: str) -> None:
+        theme.set_tone(self.feedback, tone)
+        self.feedback.setText(text)

@@ -79,3 +79,19 @@ async def test_import_into_a_group_lists_each_bad_row(rt: Runtime, tmp_path: Pat
     assert rt.groups.get(gid).size == 1
     ann = rt.contacts.find("Ann Lee")
     assert ann.fields.get("Appointment") == "2027-03-05"
+
+
+@pytest.mark.asyncio
+async def test_a_big_vcf_import_reports_its_progress(rt: Runtime, tmp_path: Path) -> None:
+    cards = "".join(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Client {i}\r\nTEL;TYPE=CELL:+447912{i:06d}\r\nEND:VCARD\r\n"
+        for i in range(2500)
+    )
+    path = tmp_path / "phone.vcf"
+    path.write_text(cards, encoding="utf-8")
+    seen: list[tuple[str, int, int]] = []
+    done = await rt.contacts.import_file(path, progress=lambda phase, n, total: seen.append((phase, n, total)))
+    assert done.added == 2500
+    phases = [p for p, _n, _t in seen]
+    assert "Reading cards" in phases and "Checking numbers" in phases and phases[-1] == "Saving"
+    assert ("Reading cards", 2500, 2500) in seen and seen[-1] == ("Saving", 0, 2500)

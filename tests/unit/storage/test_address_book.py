@@ -134,3 +134,21 @@ def test_migration_keeps_every_existing_contact(tmp_path: Path) -> None:
         assert FieldDef("city", FieldKind.TEXT) in repo.field_defs()
     finally:
         db.close()
+
+
+def test_a_broad_search_reads_the_same_page_and_says_at_least(db: Database) -> None:
+    """Past a thousand matches a search walks the name index (fast at 100,000 contacts): the
+    page must be exactly what sorting every match gives, and a quick count says "at least"."""
+    repo = ContactRepository(db)
+    names = [f"{first} {i:04d}" for i, first in zip(range(1600), ["Zoe", "Adam", "mia", "Ben"] * 400, strict=True)]
+    items = [_new(n, f"+4479111{i:05d}", tags=("kim",) if i % 3 else ()) for i, n in enumerate(names)]
+    asyncio.run(repo.add_many(items, None, [], AUDIT))
+    expected = sorted((n.casefold(), n) for i, n in enumerate(names))
+    for text, wanted in (("+447911", expected), ("kim", [e for e in expected if int(e[1][-4:]) % 3])):
+        quick = repo.search(ContactQuery(text=text, limit=50, offset=100), NOW, quick=True)
+        assert [c.name for c in quick.rows] == [n for _k, n in wanted[100:150]]
+        assert (quick.total, quick.at_least) == (1001, True)
+        exact = repo.search(ContactQuery(text=text, limit=50), NOW)
+        assert (exact.total, exact.at_least) == (len(wanted), False)
+    few = repo.search(ContactQuery(text="+44791110000", limit=50), NOW, quick=True)  # i = 0..9
+    assert (few.total, few.at_least) == (10, False) and len(few.rows) == 10

@@ -7,6 +7,7 @@ named. The check waits for a pause in typing and restarts when the text changes 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QVBoxLayout
 
 from smsdesk.services.bulk_send_flow import Step
@@ -77,6 +78,10 @@ class MessagePage(StepPage):
             self.insert.addItem("{{" + key + "}}", key)
         if self.host.state.report is not None and self.host.state.template is not None:
             self._show(self.host.state.report)
+        elif not self.template.toPlainText() and self.host.state.template_text:
+            # Written in Compose before it handed a group send over: carried, not retyped.
+            self.template.setPlainText(self.host.state.template_text)
+            self.template.moveCursor(QTextCursor.MoveOperation.End)
 
     def _account(self, _i: int = 0) -> None:
         self.host.state.set_account(self.account.currentData())

@@ -15,7 +15,7 @@ import asyncio
 import gc
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +23,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget, QWizard
 
 from smsdesk.services.bulk_send_flow import STEP_TITLES, BulkSendFlow, Step
+from smsdesk.services.groups import GroupRecipient
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.views.bulk_send.common import StepPage
@@ -207,6 +208,23 @@ class BulkSendWizard(QWizard):
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(on_chosen)
         dialog.open()
+
+    def send_to_contacts(self, people: Sequence[GroupRecipient], source: str, text: str, account_id: int) -> str:
+        """Start a send to contacts (a group's members, from Compose or Contacts): the wizard
+        opens at "Check the rows" with them, ``text`` waits on the message step. Returns why
+        it cannot start now ("" when it started)."""
+        if self.busy or self.state.step in (Step.RUN, Step.SEND):
+            return "Bulk send is busy with another send. Finish it there first, then try again."
+        if not people:
+            return f"No one in {source} can be texted. Nothing was sent."
+        state = self._new_state()
+        state.load_recipients(people, source)
+        state.template_text = text
+        state.set_account(account_id)
+        self.state = state
+        self.setStartId(int(Step.VALIDATION))
+        self.restart_pages()
+        return ""
 
     def restart(self) -> None:
         """Start another import from the first page."""
