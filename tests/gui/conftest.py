@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
 
 from smsdesk.app import build_window
 from smsdesk.runtime import Runtime
@@ -104,11 +103,13 @@ def gui(qapp: Any, qloop: asyncio.AbstractEventLoop, _isolated_home: Path) -> It
         window.close()
         ctx.bridge.close()
         harness.run(rt.stop())
-        # The window and its timers (a debounced check of the To box, a search) go before
-        # the database closes: a timer firing after would read a closed database.
-        window.deleteLater()
-        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        # The window's timers (a debounced check of the To box, a search) stop before the
+        # database closes: one firing after would read a closed database. (Deleting the
+        # window here instead made a later test crash in Qt's event processing.)
+        for timer in window.findChildren(QTimer):
+            timer.stop()
         rt.close()
+        window.deleteLater()
         drain(qloop)
 
 
