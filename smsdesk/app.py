@@ -79,6 +79,7 @@ def ui_services(rt: Runtime) -> UiServices:
         conversations=rt.conversations,
         contacts=rt.contacts,
         groups=rt.groups,
+        templates=rt.templates,
         optouts=rt.optouts,
         scheduler=rt.scheduler,
         bulk_send=rt.bulk_send,

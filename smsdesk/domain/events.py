@@ -18,6 +18,7 @@ class Changes:
     accounts: bool = False
     optouts: bool = False
     contacts: bool = False
+    templates: bool = False  # saved message templates
     queue: bool = False
     webhooks: bool = False
     bulk: bool = False
@@ -30,6 +31,7 @@ class Changes:
         self.accounts |= other.accounts
         self.optouts |= other.optouts
         self.contacts |= other.contacts
+        self.templates |= other.templates
         self.queue |= other.queue
         self.webhooks |= other.webhooks
         self.bulk |= other.bulk
@@ -43,6 +45,7 @@ class Changes:
             or self.accounts
             or self.optouts
             or self.contacts
+            or self.templates
             or self.queue
             or self.webhooks
             or self.bulk

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 
 from smsdesk.domain.contacts import MAX_NAME, Contact, clean_text
 from smsdesk.domain.errors import InvalidInput, NotFound
+from smsdesk.domain.events import Changes
 from smsdesk.domain.template import compile_template
 from smsdesk.services.bus import EventBus
 from smsdesk.storage.api import TemplateStore
 from smsdesk.storage.records import AuditEntry, SavedTemplate
+
+# SavedTemplate: what the service returns, for views that may not import storage themselves.
+__all__ = ["MAX_BODY", "Rendered", "SavedTemplate", "TemplateService"]
 
 MAX_BODY = 1600  # ten segments of plain text: longer is surely a mistake
 
@@ -66,11 +70,13 @@ class TemplateService:
     async def add(self, name: str, category: str, body: str) -> int:
         n, c, b = self._checked(name, category, body)
         tid = await self._templates.add(n, c, b, AuditEntry("template.add", n))
+        self.bus.publish(Changes(templates=True))
         return tid
 
     async def edit(self, template_id: int, name: str, category: str, body: str) -> None:
         n, c, b = self._checked(name, category, body)
         await self._templates.edit(template_id, n, c, b, AuditEntry("template.edit", n))
+        self.bus.publish(Changes(templates=True))
 
     async def duplicate(self, template_id: int) -> int:
         """A copy named "<name> (copy)", "<name> (copy 2)"..., returning its id."""
@@ -84,6 +90,7 @@ class TemplateService:
     async def remove(self, template_id: int) -> None:
         original = self.get(template_id)
         await self._templates.remove(template_id, AuditEntry("template.remove", original.name))
+        self.bus.publish(Changes(templates=True))
 
     def render(self, template_or_text: SavedTemplate | str, contact: Contact) -> Rendered:
         """The message ``contact`` would get, and the fields it lacks (no value, no fallback)."""

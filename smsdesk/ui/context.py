@@ -23,6 +23,7 @@ from smsdesk.services.reception import ReceptionService
 from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
+from smsdesk.services.templates import TemplateService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhook_intake import WebhookIntakeService
 from smsdesk.ui.aio import BusBridge
@@ -65,6 +66,7 @@ class UiServices:
     conversations: ConversationService
     contacts: ContactService
     groups: GroupService
+    templates: TemplateService
     optouts: OptOutService
     scheduler: SchedulerService
     bulk_send: BulkSendService

@@ -47,6 +47,12 @@ def _contacts(ctx: UiContext) -> QWidget:
     return ContactsView(ctx)
 
 
+def _templates(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.templates_view import TemplatesView
+
+    return TemplatesView(ctx)
+
+
 def _bulk(ctx: UiContext) -> QWidget:
     from smsdesk.ui.views.bulk_send.view import BulkSendView
 
@@ -73,6 +79,7 @@ PAGES: list[PageSpec] = [
     PageSpec("settings", "Settings", "Ctrl+5", _settings),
     PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),
     PageSpec("contacts", "Contacts", "Ctrl+7", _contacts),
+    PageSpec("templates", "Templates", "Ctrl+8", _templates),
 ]
 
 

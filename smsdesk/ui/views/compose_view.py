@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
+from smsdesk.domain.template import compile_template
 from smsdesk.services import recipients
 from smsdesk.services.send import Draft, SendPlan
+from smsdesk.services.templates import SavedTemplate
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.sent_messages_model import SentMessagesModel
@@ -41,6 +43,7 @@ from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 from smsdesk.ui.widgets.recipient_completer import RecipientCompleter
+from smsdesk.ui.widgets.template_picker import open_picker
 
 _SPLIT = re.compile(r"[,;\n]+")
 OK_STYLE = "color: #1b7f3b;"
@@ -94,6 +97,10 @@ class ComposeView(QWidget):
         form.addRow("", self.counter)
         actions = QHBoxLayout()
         actions.addWidget(self.feedback, 1)
+        self.template_button = QPushButton("Insert template…")
+        self.template_button.setObjectName("insert_template")
+        self.template_button.setToolTip("Insert a saved template at the cursor (Ctrl+T)")
+        actions.addWidget(self.template_button)
         hint = QLabel("Ctrl+Enter")
         hint.setStyleSheet(HINT_STYLE)
         actions.addWidget(hint)
@@ -147,6 +154,11 @@ class ComposeView(QWidget):
         self.to.textEdited.connect(lambda _t: self.feedback.clear())
         self.account.currentIndexChanged.connect(self._account_changed)
         self.send_button.clicked.connect(self.send)
+        self.template_button.clicked.connect(self.insert_template)
+        QShortcut(QKeySequence("Ctrl+T"), self).activated.connect(self.insert_template)
+        # Tab from the message goes to Send (what comes next); the template button after it.
+        QWidget.setTabOrder(self.body, self.send_button)
+        QWidget.setTabOrder(self.send_button, self.template_button)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self).activated.connect(self.send)
         ctx.bridge.sig_changed.connect(self._on_changes)
@@ -253,7 +265,7 @@ class ComposeView(QWidget):
             self.feedback.setText("Add an account in Settings first.")
             return
         parsed = self._read_to()
-        if parsed.groups:
+        if parsed.groups or compile_template(self.body.toPlainText()).is_personalised:
             self._send_to_groups(parsed, account_id)
             return
         draft = Draft(account_id, parsed.numbers, self.body.toPlainText(), self.sender_id.text() or None)
@@ -267,12 +279,22 @@ class ComposeView(QWidget):
             return
         self._queue(draft, plan)
 
+    def insert_template(self) -> None:
+        """Pick a saved template and put it in at the cursor (its merge fields are filled for
+        each recipient when it is sent)."""
+        open_picker(self, self.ctx.services.templates, self._insert)
+
+    def _insert(self, template: SavedTemplate) -> None:
+        self.body.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.body.insertPlainText(template.body)
+
     def _send_to_groups(self, parsed: recipients.Read, account_id: int) -> None:
-        """A group's members each get their own message: the bulk path personalises it, leaves
-        out opted-out people and duplicates with the reasons, previews and confirms."""
+        """A group's members, or a text with merge fields, each get their own message: the
+        bulk path personalises it, leaves out opted-out people and duplicates with the
+        reasons, previews and confirms."""
         services = self.ctx.services
         people = recipients.bulk_recipients(parsed, services.contacts, services.groups)
-        names = ", ".join(name for _gid, name, _size in parsed.groups)
+        names = ", ".join(name for _gid, name, _size in parsed.groups) or "the recipients typed in Compose"
         show_page = getattr(self.window(), "show_page", None)
         bulk = show_page("bulk") if show_page is not None else None
         start = getattr(getattr(bulk, "wizard", None), "send_to_contacts", None)

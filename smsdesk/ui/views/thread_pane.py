@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smsdesk.domain.contacts import ContactDraft, DraftNumber
+from smsdesk.domain.contacts import Contact, ContactDraft, ContactNumber, DraftNumber
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
+from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.dialogs import ask_text
@@ -36,6 +37,7 @@ from smsdesk.ui.views.thread_view import ThreadView
 from smsdesk.ui.widgets.group_menu import GroupMenuButton
 from smsdesk.ui.widgets.labels import ElideLabel, WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
+from smsdesk.ui.widgets.template_picker import open_picker
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +66,14 @@ class ThreadPane(QWidget):
         conversations: ConversationService,
         contacts: ContactService,
         groups: GroupService,
+        templates: TemplateService,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._conversations = conversations
         self._contacts = contacts
         self._groups = groups
+        self._templates = templates
         self.current: ConversationRow | None = None
         self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
 
@@ -95,6 +99,9 @@ class ThreadPane(QWidget):
         self.reply.setFixedHeight(84)
         self.counter = MessageCounter(objectName="reply_counter")
         self.feedback = WrapLabel(objectName="reply_feedback")
+        self.quick_button = QPushButton("Quick reply…")
+        self.quick_button.setObjectName("quick_reply")
+        self.quick_button.setToolTip("Insert a saved template, filled in for this person (Ctrl+T)")
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send_reply")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
@@ -108,6 +115,7 @@ class ThreadPane(QWidget):
         header.addWidget(self.group_button)
         below = QHBoxLayout()
         below.addWidget(self.counter, 1)
+        below.addWidget(self.quick_button)
         below.addWidget(self.send_button)
         thread_box = QWidget()
         tv = QVBoxLayout(thread_box)
@@ -134,6 +142,8 @@ class ThreadPane(QWidget):
         self.counter.follow(self.reply)
         self.reply.sig_edited.connect(self.feedback.clear)  # the last status belongs to the last reply
         self.send_button.clicked.connect(self.send)
+        self.quick_button.clicked.connect(self.quick_reply)
+        QShortcut(QKeySequence("Ctrl+T"), thread_box).activated.connect(self.quick_reply)
         self.name_button.clicked.connect(self.name_contact)
         self.thread_view.sig_retry_requested.connect(self.retry)
 
@@ -329,3 +339,24 @@ class ThreadPane(QWidget):
     def _said(self, text: str, tone: str) -> None:
         theme.set_tone(self.feedback, tone)
         self.feedback.setText(text)
+
+    # ---- quick replies -----------------------------------------------------------------
+    def quick_reply(self) -> None:
+        """Pick a saved template; it goes in at the cursor, filled in for this person."""
+        if self.current is None or not self.reply.isEnabled():
+            return
+        open_picker(self, self._templates, self._insert_template)
+
+    def _insert_template(self, template: SavedTemplate) -> None:
+        if self.current is None:
+            return
+        number = self.current.remote
+        contact = self._contacts.by_number(number) or Contact(
+            0, self.current.contact_name, numbers=(ContactNumber(number, for_sms=True),)
+        )
+        rendered = self._templates.render(template, contact)
+        self.reply.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.reply.insertPlainText(rendered.text)
+        if rendered.missing_fields:
+            missing = ", ".join(rendered.missing_fields)
+            self._said(f"This person has no {missing}: check the gap in the text before sending.", "warn")
