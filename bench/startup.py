@@ -73,10 +73,17 @@ def _env(platform: str) -> dict[str, str]:
     return env
 
 
+FOCUS = "SMSDESK_FOCUS "
+FOCUSED: list[str] = []  # where the keyboard was at each smsdesk first paint ("to": Compose's To box)
+
+
 def time_to_shown(cmd: list[str], env: dict[str, str], timeout: float) -> float:
     """Seconds from just before the process starts to its first exposed window."""
     t0 = time.time()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    for line in proc.stderr.splitlines():
+        if line.startswith(FOCUS):
+            FOCUSED.append(line[len(FOCUS) :].strip())
     for line in proc.stderr.splitlines():
         if line.startswith(MARK):
             return float(line[len(MARK) :]) - t0
@@ -118,6 +125,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "reps": args.reps,
         "smsdesk_s": round(smsdesk_s, 4),
+        "focus_at_first_paint": sorted(set(FOCUSED)),
         "bare_s": round(bare_s, 4),
         "ratio": round(smsdesk_s / bare_s, 3),
         "first_start_s": round(first, 4),

@@ -144,6 +144,12 @@ class MainWindow(QMainWindow):
         row = next(i for i, s in enumerate(self._specs) if s.key == key)
         return self._ensure(row)
 
+    def focus_compose(self) -> None:
+        """Put the cursor in Compose's To box (at start: ready to type at once)."""
+        target = getattr(self.page("compose"), "to", None)
+        if isinstance(target, QWidget):
+            target.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
     def show_page(self, key: str) -> QWidget:
         row = next(i for i, s in enumerate(self._specs) if s.key == key)
         self.nav.setCurrentRow(row)
