@@ -34,6 +34,7 @@ from smsdesk.services.changewatch import ChangeWatch
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
 from smsdesk.services.dispatcher import Dispatcher
+from smsdesk.services.groups import GroupService
 from smsdesk.services.inbound import InboundService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.polling import PollingService
@@ -44,6 +45,7 @@ from smsdesk.services.review import ReviewService
 from smsdesk.services.sandbox_host import SandboxHostService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
+from smsdesk.services.templates import TemplateService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhook_intake import WebhookIntakeService
 from smsdesk.storage.api import BackupStore
@@ -127,6 +129,8 @@ class Runtime:
             self.accounts, self.tunnel, self.polling, self.relay, self.receiver_host, self.sandbox_host
         )
         self.contacts = ContactService(store.contacts, bus, settings)
+        self.groups = GroupService(store.groups, self.contacts, store.optouts, bus)
+        self.templates = TemplateService(store.templates, bus)
         self._shown_region = settings.default_region
         self.conversations = ConversationService(
             store.conversations, store.optouts, bus, self.sending, self.contacts.number_text

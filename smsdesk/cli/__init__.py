@@ -18,6 +18,7 @@ from smsdesk.cli import (
     accounts,
     backup_cmd,
     common,
+    contacts_cmd,
     conversations,
     import_cmd,
     messages,
@@ -27,10 +28,25 @@ from smsdesk.cli import (
     sandbox_cmd,
     send,
     serve,
+    templates_cmd,
 )
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
-COMMANDS = (accounts, send, messages, serve, sandbox_cmd, conversations, optouts, import_cmd, queue, review, backup_cmd)
+COMMANDS = (
+    accounts,
+    send,
+    messages,
+    serve,
+    sandbox_cmd,
+    conversations,
+    optouts,
+    contacts_cmd,
+    templates_cmd,
+    import_cmd,
+    queue,
+    review,
+    backup_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,7 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
         help="read a text file in this encoding (e.g. cp1253, koi8_r, cp932) instead of detecting it",
     )
     p.add_argument("--template", metavar="TEXT", help="message with {{field}} / {{field|fallback}} ('-' reads stdin)")
+    p.add_argument("--saved-template", metavar="NAME", help="the text of this saved template")
     p.add_argument("--at", metavar="ISO8601", help="schedule the send for this time")
     p.add_argument("--skip-contacts", action="store_true", help="skip numbers that are already contacts")
     p.add_argument("--group", metavar="NAME", help="save the accepted recipients as this contact group")
@@ -68,11 +69,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.resume is None and not args.account:
         raise InvalidInput("Give the account to send from with --account NAME.")
     template = sys.stdin.read() if args.template == "-" else (args.template or "")
+    if args.saved_template and template:
+        raise InvalidInput("Give either --template or --saved-template, not both.")
     when = parse_at(args.at)
     if when is not None and when <= datetime.now(UTC):
         # Never "scheduled" for a time that has gone: that would send at once, from a command
         # that printed "Scheduled for ..." and started no dispatcher (``send --at`` refuses too).
         raise InvalidInput(f"--at {args.at} is in the past; pick a later time, or leave out --at to send now.")
+    if args.saved_template:
+        rt = open_runtime(args)
+        try:
+            template = rt.templates.by_name(args.saved_template).body
+        finally:
+            rt.close()
     if args.resume is None and not args.dry_run and not template.strip():
         raise InvalidInput("Give the message with --template TEXT (use --dry-run to only check the file).")
     rt = open_runtime(args)

@@ -1,4 +1,4 @@
-"""``smsdesk send --account A --to N [--to N ...] --text T [--at ISO8601] [--wait]``.
+"""``smsdesk send --account A (--to N ... | --group NAME) (--text T | --saved-template NAME) [--at ISO8601]``.
 
 The CLI runs its own dispatcher (and, for a sandbox account, the sandbox and receiver) for as
 long as it takes to hand every message to the provider; ``--wait`` also waits for receipts.
@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from smsdesk.cli import group_send
 from smsdesk.cli.common import info, open_runtime, print_json
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 from smsdesk.domain.models import Message
@@ -24,8 +25,10 @@ from smsdesk.services.send import Draft
 def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p = subs.add_parser("send", help="send (or schedule) a message", parents=[shared])
     p.add_argument("--account", required=True)
-    p.add_argument("--to", action="append", required=True, metavar="NUMBER")
+    p.add_argument("--to", action="append", default=[], metavar="NUMBER")
+    p.add_argument("--group", metavar="NAME", help="send to a contact group (personalised, through the bulk checks)")
     p.add_argument("--text", help="message text ('-' reads standard input)")
+    p.add_argument("--saved-template", metavar="NAME", help="the text of this saved template")
     p.add_argument("--at", metavar="ISO8601", help="schedule for this time (with offset, or local time)")
     p.add_argument("--repeat", metavar="RULE", help="with --at: once, daily, weekly:mon,fri, monthly:31 (default once)")
     p.add_argument(
@@ -50,12 +53,23 @@ def parse_at(text: str | None) -> datetime | None:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    if bool(args.to) == bool(args.group):
+        raise InvalidInput("Say who gets the message: --to NUMBER (repeat for several) or --group NAME.")
+    if args.text and args.saved_template:
+        raise InvalidInput("Give either --text or --saved-template, not both.")
     text = sys.stdin.read() if args.text == "-" else args.text
-    if not text:
-        raise InvalidInput("Give the message with --text TEXT (or --text - to read standard input).")
+    if not text and not args.saved_template:
+        raise InvalidInput(
+            "Give the message with --text TEXT (or --text - to read standard input) or --saved-template NAME."
+        )
     when = parse_at(args.at)
     rt = open_runtime(args)
     try:
+        if args.saved_template:
+            text = rt.templates.by_name(args.saved_template).body
+        assert text is not None
+        if args.group:
+            return group_send.send_to_group(rt, args, text, when)
         return asyncio.run(_send(rt, args, text, when))
     finally:
         rt.close()

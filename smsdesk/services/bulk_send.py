@@ -187,7 +187,7 @@ class BulkSendService:
                 price = 0.0
         how = self.repo.optout_how()
         return ValidationContext(
-            optouts=frozenset(how),
+            optouts=how,  # also answers for an erased person's opted-out number
             optout_how=how,
             contacts=self.repo.contact_numbers(),
             contact_policy=contact_policy,

@@ -13,8 +13,9 @@ GUI runs on its loop in slices of a few milliseconds, so 100,000 rows never stal
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -24,6 +25,7 @@ from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.template import Template, compile_template, field_key
 from smsdesk.services.bulk_send import BulkSendProgress, BulkSendRequest, BulkSendService, file_hash
+from smsdesk.services.groups import GroupRecipient
 from smsdesk.services.imports import mapping as mapping_mod
 from smsdesk.services.imports.encodings import sample_lines
 from smsdesk.services.imports.mapping import PHONE, ColumnMapping
@@ -81,6 +83,7 @@ class BulkSendFlow:
         self.step = Step.FILE
         self.country = country
         self.path: Path | None = None
+        self._source: tuple[str, str] | None = None  # (name, hash) of recipients not read from a file
         self.table: Table | None = None
         self.mapping: ColumnMapping | None = None
         self.report: Report | None = None
@@ -103,6 +106,7 @@ class BulkSendFlow:
         the previous file).
         """
         self.path = Path(path)
+        self._source = None
         self.table = None
         self.mapping = None
         self.report = None
@@ -111,6 +115,21 @@ class BulkSendFlow:
         self.mapping = mapping_mod.guess(table, self.country)
         self.table = table
         return table
+
+    def load_recipients(self, recipients: Sequence[GroupRecipient], source: str) -> Table:
+        """Contacts (a group's members, resolved) as the table a send validates, one row each:
+        their number for texts and every merge value they have, so the rest of the wizard
+        (template, preview, report, run) is the same as for a file."""
+        keys = sorted({k for r in recipients for k in r.fields} - {PHONE, "number"})
+        rows = [[r.number, *(r.fields.get(k, "") for k in keys)] for r in recipients]
+        self.path = None
+        self.report = None
+        self._sample = None
+        self.table = Table(["number", *keys], rows, list(range(1, len(rows) + 1)), source=source)
+        self.mapping = ColumnMapping(0, {**{k: i + 1 for i, k in enumerate(keys)}, PHONE: 0}, self.country)
+        digest = hashlib.sha256("\n".join("\t".join(r) for r in rows).encode("utf-8")).hexdigest()
+        self._source = (source, digest)
+        return self.table
 
     def special_values(self, limit: int = 6, scan: int = 20_000) -> list[str]:
         """Cells with letters beyond plain ASCII (names, usually), the first ``limit`` distinct.
@@ -296,7 +315,12 @@ class BulkSendFlow:
         if reason:
             raise InvalidInput(reason)
         assert self.table is not None and self.mapping is not None and self.report is not None
-        assert self.account_id is not None and self.path is not None
+        assert self.account_id is not None
+        if self._source is not None:
+            source, source_hash = self._source
+        else:
+            assert self.path is not None
+            source, source_hash = self.path.name, file_hash(self.path)
         run = await self.runs.start(
             BulkSendRequest(
                 self.account_id,
@@ -304,8 +328,8 @@ class BulkSendFlow:
                 self.mapping,
                 self.report,
                 self.template_text,
-                source=self.path.name,
-                source_hash=file_hash(self.path),
+                source=source,
+                source_hash=source_hash,
                 send_at=self.send_at,
                 group=self.group,
                 contact_policy=self.contact_policy,

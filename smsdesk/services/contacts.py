@@ -7,15 +7,28 @@ Same ``contacts`` table bulk import fills (number is +E.164). Views show numbers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
+from smsdesk.domain.contacts import (
+    Contact,
+    ContactDraft,
+    ContactPage,
+    ContactQuery,
+    FieldDef,
+    FieldKind,
+    check_field_name,
+)
+from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.events import Changes
+from smsdesk.services import contact_files
 from smsdesk.services.bus import EventBus
+from smsdesk.services.contact_drafts import as_of, check_draft, search_text
 from smsdesk.storage.api import ContactStore
-from smsdesk.storage.records import AuditEntry
+from smsdesk.storage.records import AuditEntry, ConversationRow, Erased, Removed, Saved
 
 MAX_NAME = 80
 
@@ -47,6 +60,10 @@ class ContactService:
 
     def _region(self) -> str:
         return self._settings.default_region
+
+    def region(self) -> str:
+        """The default country: how numbers written without a country code are read."""
+        return self._region()
 
     def name_of(self, number: str) -> str:
         return self.names_for([number]).get(number, "")
@@ -83,3 +100,123 @@ class ContactService:
         await self.contacts.set_name(number, clean, AuditEntry("contact.name", number, {"name": clean}))
         self.bus.publish(Changes(contacts=True))
         return number
+
+    # ---- the address book ----------------------------------------------------------------
+    def search(self, query: ContactQuery) -> ContactPage:
+        """One page of contacts matching ``query`` (its text as a person types it)."""
+        return self.contacts.search(replace(query, text=search_text(query.text, self._region())), as_of())
+
+    def get(self, contact_id: int) -> Contact:
+        """Raises:
+        NotFound: no such contact (removed meanwhile).
+        """
+        found = self.contacts.get(contact_id)
+        if found is None:
+            raise NotFound("That contact no longer exists. It may have been removed.")
+        return found
+
+    def by_number(self, raw_number: str) -> Contact | None:
+        return self.contacts.by_number(phone.parse(raw_number, self._region()).e164)
+
+    def find(self, text: str) -> Contact:
+        """The one contact a person means by a name or a number (the CLI's argument).
+
+        Raises:
+            NotFound: nobody has that name or number.
+            InvalidInput: several contacts have that name.
+        """
+        text = text.strip()
+        if text.isdigit() and not text.startswith("0") and len(text) < 7:
+            found = self.contacts.get(int(text))
+            if found is not None:
+                return found
+        try:
+            by_number = self.by_number(text)
+        except InvalidInput:
+            by_number = None
+        if by_number is not None:
+            return by_number
+        named = self.contacts.by_name(text)
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise InvalidInput(f"{len(named)} contacts are called '{text}'. Use their number instead.")
+        raise NotFound(f"No contact is called '{text}' or has that number.")
+
+    def field_defs(self) -> list[FieldDef]:
+        return self.contacts.field_defs()
+
+    async def define_field(self, name: str, kind: FieldKind) -> None:
+        clean = check_field_name(name)
+        await self.contacts.define_field(clean, kind, AuditEntry("contact.field", clean, {"kind": str(kind)}))
+        self.bus.publish(Changes(contacts=True))
+
+    def tags(self) -> list[tuple[str, int]]:
+        return self.contacts.tags()
+
+    def conversations_of(self, contact_id: int) -> list[ConversationRow]:
+        return self.contacts.conversations_of(contact_id)
+
+    async def add(self, draft: ContactDraft) -> Saved:
+        """Add a contact; one whose number a contact already has merges into that contact.
+
+        Raises:
+            InvalidInput: no usable number, or a field value that does not fit its field.
+        """
+        new = check_draft(draft, self.contacts.field_defs(), self._region())
+        saved = await self.contacts.add(new, AuditEntry("contact.add"))
+        self.bus.publish(Changes(contacts=True))
+        return saved
+
+    async def edit(self, contact_id: int, draft: ContactDraft) -> None:
+        """Replace a contact's details.
+
+        Raises:
+            NotFound: the contact was removed meanwhile.
+            InvalidInput: a bad value, or a number that is another contact's.
+        """
+        new = check_draft(draft, self.contacts.field_defs(), self._region())
+        await self.contacts.edit(contact_id, new, AuditEntry("contact.edit", str(contact_id)))
+        self.bus.publish(Changes(contacts=True))
+
+    async def remove(self, ids: Sequence[int]) -> Removed:
+        """Remove contacts (their messages stay); :meth:`restore` undoes it."""
+        removed = await self.contacts.remove(list(ids), AuditEntry("contact.remove"))
+        self.bus.publish(Changes(contacts=True))
+        return removed
+
+    async def restore(self, removed: Removed) -> list[int]:
+        ids = await self.contacts.restore(removed, AuditEntry("contact.restore"))
+        self.bus.publish(Changes(contacts=True))
+        return ids
+
+    async def merge(self, keep_id: int, other_id: int) -> Contact:
+        """``other`` becomes part of ``keep`` (numbers, tags, fields, groups); returns ``keep``."""
+        if keep_id == other_id:
+            raise InvalidInput("Choose two different contacts to merge.")
+        await self.contacts.merge(keep_id, other_id, AuditEntry("contact.merge", str(keep_id)))
+        self.bus.publish(Changes(contacts=True))
+        return self.get(keep_id)
+
+    async def erase(self, contact_id: int, confirm_name: str) -> Erased:
+        """Erase everything about a person (a data-protection request): the contact, their
+        messages and conversations. Only a one-way hash of an opted-out number stays.
+
+        Raises:
+            InvalidInput: ``confirm_name`` is not the contact's name (or number when unnamed).
+        """
+        contact = self.get(contact_id)
+        expected = contact.name or contact.number
+        if " ".join(confirm_name.split()).casefold() != expected.casefold():
+            raise InvalidInput(f"To erase this person, type their name exactly: {expected}")
+        erased = await self.contacts.erase(contact_id, AuditEntry("contact.erase"))
+        self.bus.publish(Changes(everything=True))
+        return erased
+
+    def export(self, path: Path, fmt: str, group_id: int | None = None) -> int:
+        """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts."""
+        return contact_files.export(self, path, fmt, group_id)
+
+    async def import_file(self, path: Path, group_id: int | None = None) -> contact_files.ContactImport:
+        """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for."""
+        return await contact_files.import_file(self, path, group_id)

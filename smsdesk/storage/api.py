@@ -68,6 +68,9 @@ from typing import Any, Protocol
 
 from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
 from smsdesk.domain.schedule import ScheduleItem
+from smsdesk.storage.address_book_api import ContactStore as ContactStore
+from smsdesk.storage.address_book_api import GroupStore as GroupStore
+from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
 from smsdesk.storage.records import (
     AppliedEvents,
     AuditEntry,
@@ -258,13 +261,6 @@ class OptOutStore(Protocol):
     def list_with_names(self) -> list[OptOutEntry]: ...
     async def add(self, number: str, source: str, note: str = "") -> bool: ...
     async def remove(self, number: str, source: str) -> bool: ...
-
-
-class ContactStore(Protocol):
-    """Names of numbers (the same contacts a bulk import fills)."""
-
-    def names_for(self, numbers: Iterable[str]) -> dict[str, str]: ...
-    async def set_name(self, number: str, name: str, audit: AuditEntry) -> None: ...
 
 
 class ConversationStore(Protocol):
@@ -556,6 +552,8 @@ class Store(Protocol):
     webhook_events: WebhookEventStore
     optouts: OptOutStore
     contacts: ContactStore
+    groups: GroupStore
+    templates: TemplateStore
     conversations: ConversationStore
     polls: PollStore
     processes: ProcessStore

@@ -21,12 +21,13 @@ from typing import Any
 
 from smsdesk.domain.optout import how_opted_out
 from smsdesk.domain.status import Status
+from smsdesk.storage import contact_writes, erasure
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.audit import audit
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.messages import NewOutgoing
 from smsdesk.storage.records import BULK_ACTIVE as ACTIVE
-from smsdesk.storage.records import BulkReject, NewItem, NewRun, RunRow
+from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow
 
 HELD = ("paused", "cancelled")  # the dispatcher does not claim these runs' rows
 
@@ -145,6 +146,7 @@ def materialise(
         o[0]: how_opted_out(o[1], o[2])
         for o in conn.execute(f"SELECT number, source, created_at FROM optouts WHERE number IN ({marks})", numbers)
     }
+    opted.update((n, erasure.HOW) for n in erasure.erased_among(conn, [n for n in numbers if n not in opted]))
     items = [
         NewOutgoing(
             run["account_id"],
@@ -244,12 +246,14 @@ def save_group(conn: sqlite3.Connection, name: str, run_id: int, merge: bool = T
         "SELECT number, name, fields FROM bulk_run_items WHERE run_id = ? AND status = 'accepted'", (run_id,)
     ).fetchall()
     for r in rows:
-        old = conn.execute("SELECT id, name, fields FROM contacts WHERE number = ?", (r["number"],)).fetchone()
+        # Any of a contact's numbers finds them; the columns become custom fields by name.
+        old = contact_writes.owner_row(conn, r["number"])
+        imported = contact_writes.field_names(conn, json.loads(r["fields"] or "{}"))
         if old is None:
             cid = int(
                 conn.execute(
                     "INSERT INTO contacts (number, name, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    (r["number"], r["name"] or "", r["fields"] or "{}", now, now),
+                    (r["number"], r["name"] or "", json.dumps(imported, ensure_ascii=False), now, now),
                 ).lastrowid
                 or 0
             )
@@ -257,7 +261,7 @@ def save_group(conn: sqlite3.Connection, name: str, run_id: int, merge: bool = T
             cid = int(old["id"])
             if merge:
                 fields = json.loads(old["fields"] or "{}")
-                fields.update(json.loads(r["fields"] or "{}"))
+                fields.update(imported)
                 conn.execute(
                     "UPDATE contacts SET name = ?, fields = ?, updated_at = ? WHERE id = ?",
                     (old["name"] or r["name"] or "", json.dumps(fields, ensure_ascii=False), now, cid),
@@ -403,11 +407,14 @@ class BulkSendRepository:
             for r in rows
         ]
 
-    def optout_how(self) -> dict[str, str]:
-        """Each opted-out number and how it got on the list, in words."""
-        return {
+    def optout_how(self) -> OptOutHow:
+        """Each opted-out number and how it got on the list, in words (an erased person's
+        opted-out number is found too, by its hash)."""
+        plain = {
             r[0]: how_opted_out(r[1], r[2]) for r in self.db.query("SELECT number, source, created_at FROM optouts")
         }
+        return OptOutHow(plain, erasure.ErasedLookup(self.db.reader()), erasure.HOW)
 
     def contact_numbers(self) -> frozenset[str]:
-        return frozenset(r[0] for r in self.db.query("SELECT number FROM contacts"))
+        """Every number of every contact."""
+        return frozenset(r[0] for r in self.db.query("SELECT number FROM contact_numbers"))

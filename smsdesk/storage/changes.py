@@ -34,7 +34,13 @@ def marks(conn: sqlite3.Connection) -> Marks:
         pending_events=int(_one(conn, "SELECT count(*) FROM webhook_events WHERE state = 'pending'")[0]),
         accounts=_one(conn, "SELECT count(*), MAX(updated_at) FROM accounts"),
         optouts=_one(conn, "SELECT count(*), MAX(created_at) FROM optouts"),
-        contacts=_one(conn, "SELECT count(*), MAX(id) FROM contacts"),
+        # An edit moves updated_at (indexed); groups are few.
+        contacts=_one(
+            conn,
+            "SELECT (SELECT count(*) FROM contacts), (SELECT MAX(id) FROM contacts),"
+            " (SELECT MAX(updated_at) FROM contacts),"
+            " (SELECT count(*) || ' ' || COALESCE(MAX(updated_at), '') FROM contact_groups)",
+        ),
         schedules=_one(conn, "SELECT count(*), MAX(updated_at) FROM schedules"),
         bulk=_one(conn, "SELECT count(*), MAX(updated_at) FROM bulk_runs"),
     )

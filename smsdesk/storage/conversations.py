@@ -37,7 +37,8 @@ SELECT c.id, c.account_id, a.name AS account_name, c.remote, c.last_message_id, 
 FROM conversations c
 JOIN accounts a ON a.id = c.account_id
 LEFT JOIN messages m ON m.id = c.last_message_id
-LEFT JOIN contacts k ON k.number = c.remote
+LEFT JOIN contact_numbers kn ON kn.number = c.remote
+LEFT JOIN contacts k ON k.id = kn.contact_id
 LEFT JOIN optouts o ON o.number = c.remote
 """
 
@@ -76,6 +77,11 @@ def _conv(row: sqlite3.Row) -> ConversationRow:
     )
 
 
+# For other storage modules that list conversations (a contact's, say).
+CONVERSATION_SELECT = _CONV_SELECT
+conversation_row = _conv
+
+
 # ---- writes (the writer's connection) --------------------------------------------------------
 def mark_read(conn: sqlite3.Connection, conversation_id: int) -> int:
     """Mark every reply of a conversation read; returns how many were unread."""
@@ -95,13 +101,19 @@ def save_draft(conn: sqlite3.Connection, conversation_id: int, text: str) -> Non
 
 
 def set_contact_name(conn: sqlite3.Connection, number: str, name: str) -> None:
-    """Name a number in the shared contacts table (the one bulk import fills)."""
+    """Name a number: the contact that has it (as any of their numbers) is renamed, else a
+    contact with this one number is added."""
     now = utcnow()
-    conn.execute(
-        """INSERT INTO contacts (number, name, created_at, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (number) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at""",
-        (number, name, now, now),
+    cur = conn.execute(
+        """UPDATE contacts SET name = ?, updated_at = ?
+           WHERE id = (SELECT contact_id FROM contact_numbers WHERE number = ?)""",
+        (name, now, number),
     )
+    if cur.rowcount == 0:
+        # The V10 trigger adds the number to contact_numbers.
+        conn.execute(
+            "INSERT INTO contacts (number, name, created_at, updated_at) VALUES (?, ?, ?, ?)", (number, name, now, now)
+        )
 
 
 # ---- reads ---------------------------------------------------------------------------------
@@ -251,7 +263,7 @@ class ConversationRepository:
         rows = self._db.query(
             """SELECT c.id, c.last_at, COALESCE(k.name, '') AS name, c.remote FROM conversation_fts f
                JOIN conversations c ON c.id = f.rowid
-               LEFT JOIN contacts k ON k.number = c.remote
+               LEFT JOIN contact_numbers kn ON kn.number = c.remote LEFT JOIN contacts k ON k.id = kn.contact_id
                WHERE conversation_fts MATCH ? ORDER BY c.last_at DESC LIMIT ?""",
             ('"' + needle.replace('"', "") + '"', limit),
         )

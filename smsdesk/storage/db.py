@@ -150,6 +150,7 @@ def _check_and_migrate(path: Path) -> None:
         # still wait to be indexed: index them now so search sees them (checked read-only first).
         if conn.execute(
             "SELECT EXISTS (SELECT 1 FROM message_fts_todo) OR EXISTS (SELECT 1 FROM conversation_fts_todo)"
+            " OR EXISTS (SELECT 1 FROM contact_fts_todo)"
         ).fetchone()[0]:
             conn.execute("BEGIN IMMEDIATE")
             try:

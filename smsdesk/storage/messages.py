@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from smsdesk.domain.models import Message, SendResult
 from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
 from smsdesk.domain.status import Status, can_move, status_of
+from smsdesk.storage import erasure
 from smsdesk.storage import optouts as opt_store
 from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.audit import audit as write_audit
@@ -215,14 +216,27 @@ def reject_opted_out(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
                   AND m.status IN ('queued', 'scheduled') AND m.claimed_by IS NULL""",
             chunk,
         ).fetchall()
-        for r in rows:
-            why = (
-                f"Not sent: {r[1]} opted out ({how_opted_out(r[2], r[3])}) before it went. "
-                "Send again only if they opt back in."
-            )
-            if apply_status(conn, r[0], Status.REJECTED, "opted out", why):
-                out.append(int(r[0]))
+        found = [(int(r[0]), str(r[1]), how_opted_out(r[2], r[3])) for r in rows]
+        found += _erased_in(conn, chunk, {r[0] for r in found})
+        for mid, number, how in found:
+            why = f"Not sent: {number} opted out ({how}) before it went. Send again only if they opt back in."
+            if apply_status(conn, mid, Status.REJECTED, "opted out", why):
+                out.append(mid)
     return out
+
+
+def _erased_in(conn: sqlite3.Connection, ids: list[int], done: set[int]) -> list[tuple[int, str, str]]:
+    """Of the unsent messages ``ids`` (but ``done``), those to an erased person who had opted out."""
+    if not erasure.any_erased(conn):
+        return []
+    rows = conn.execute(
+        f"""SELECT id, remote FROM messages WHERE id IN ({",".join("?" * len(ids))}) AND direction = 'out'
+              AND status IN ('queued', 'scheduled') AND claimed_by IS NULL""",
+        ids,
+    ).fetchall()
+    todo = [(int(r[0]), str(r[1])) for r in rows if int(r[0]) not in done]
+    erased = erasure.erased_among(conn, [n for _, n in todo])
+    return [(mid, n, erasure.HOW) for mid, n in todo if n in erased]
 
 
 def release_for_retry(conn: sqlite3.Connection, message_id: int, next_attempt_at: str, error: str) -> None:

@@ -353,9 +353,26 @@ INDEX_PENDING = [
     "DELETE FROM message_fts_todo",
     """INSERT INTO conversation_fts(rowid, number, name)
          SELECT c.id, c.remote, COALESCE(k.name, '') FROM conversation_fts_todo t
-         JOIN conversations c ON c.id = t.id LEFT JOIN contacts k ON k.number = c.remote ORDER BY t.id""",
+         JOIN conversations c ON c.id = t.id LEFT JOIN contact_numbers n ON n.number = c.remote
+         LEFT JOIN contacts k ON k.id = n.contact_id ORDER BY t.id""",
     "DELETE FROM conversation_fts_todo",
 ]
+
+# The same for the contact search index (V10): every noted contact's row is written again.
+# ``json_each`` reads the custom field values (SQLite's; a PostgreSQL store indexes with
+# pg_trgm over its own expression), guarded so a damaged JSON text indexes as no values.
+INDEX_CONTACTS = [
+    "DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM contact_fts_todo)",
+    """INSERT INTO contact_fts(rowid, name, numbers, other)
+         SELECT k.id, k.name || ' ' || k.given_name || ' ' || k.family_name,
+           COALESCE((SELECT group_concat(n.number, ' ') FROM contact_numbers n WHERE n.contact_id = k.id), ''),
+           COALESCE((SELECT group_concat(j.value, ' ') FROM json_each(
+               CASE WHEN json_valid(k.fields) AND json_type(k.fields) = 'object' THEN k.fields ELSE '{}' END) j), '')
+             || ' ' || COALESCE((SELECT group_concat(g.tag, ' ') FROM contact_tags g WHERE g.contact_id = k.id), '')
+         FROM contact_fts_todo t JOIN contacts k ON k.id = t.id ORDER BY t.id""",
+    "DELETE FROM contact_fts_todo",
+]
+INDEX_PENDING += INDEX_CONTACTS
 
 # The webhook log shows what became of each accepted delivery (processed, failed and why,
 # or waiting for its message): a log line and a parked receipt name the raw event they came from.
@@ -372,6 +389,123 @@ V9 = [
        WHERE json_valid(settings) AND json_extract(settings, '$.price_per_segment') IN ('0', 0)""",
 ]
 
+# The address book (issue 15): several numbers per contact, tags, typed custom fields, notes,
+# consent, smart groups, saved templates, erasure, and groups as a schedule's recipients.
+# Every existing contact keeps its row and id; its one number becomes its first entry in
+# ``contact_numbers`` (marked for texts by being ``contacts.number``). ``contact_numbers``'
+# primary key makes "never two contacts for one number" hold in the database. Names shown
+# for a number (the inbox, its search index, the opt-out list) now come through
+# ``contact_numbers``, so any of a person's numbers shows their name. ``contact_fts``
+# (trigram: "ann", "7911" and "leeds" each find "Ann Lee, +447911123456, Leeds") is filled
+# like the V7 indexes: triggers note the contact in ``contact_fts_todo`` and
+# :data:`INDEX_PENDING` indexes every noted contact in one statement before COMMIT.
+V10 = [
+    "ALTER TABLE contacts ADD COLUMN given_name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE contacts ADD COLUMN family_name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE contacts ADD COLUMN notes TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE contacts ADD COLUMN consent_at TEXT",
+    "ALTER TABLE contacts ADD COLUMN consent_how TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX contacts_name ON contacts(name COLLATE NOCASE, id)",
+    "CREATE INDEX contacts_family_name ON contacts(family_name COLLATE NOCASE, id)",
+    "CREATE INDEX contacts_updated ON contacts(updated_at)",
+    """CREATE TABLE contact_numbers (
+        number TEXT PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        label TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX contact_numbers_contact ON contact_numbers(contact_id, position)",
+    "INSERT INTO contact_numbers (number, contact_id, label, position) SELECT number, id, '', 0 FROM contacts",
+    """CREATE TABLE contact_tags (
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL COLLATE NOCASE,
+        PRIMARY KEY (contact_id, tag)
+    )""",
+    "CREATE INDEX contact_tags_tag ON contact_tags(tag, contact_id)",
+    """CREATE TABLE contact_fields (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'number', 'date')),
+        position INTEGER NOT NULL DEFAULT 0
+    )""",
+    # The fields imports already stored become text fields, in name order (a one-off here;
+    # at run time the JSON is read in Python).
+    """INSERT OR IGNORE INTO contact_fields (name, kind, position)
+         SELECT j.key, 'text', 0 FROM contacts k, json_each(k.fields) j
+         WHERE json_valid(k.fields) AND json_type(k.fields) = 'object' ORDER BY j.key""",
+    "UPDATE contact_fields SET position = rowid",
+    "ALTER TABLE contact_groups ADD COLUMN filter TEXT",
+    "ALTER TABLE contact_groups ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''",
+    "UPDATE contact_groups SET updated_at = created_at",
+    "CREATE INDEX contact_group_members_contact ON contact_group_members(contact_id)",
+    """CREATE TABLE templates (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        category TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    # After "erase everything about this person": a salted SHA-256 of each of their numbers
+    # that was on the opt-out list (salt: kv 'erase_salt'); every opt-out check reads it.
+    """CREATE TABLE erased_numbers (
+        hash TEXT PRIMARY KEY,
+        opted_out INTEGER NOT NULL DEFAULT 1,
+        erased_at TEXT NOT NULL
+    )""",
+    # NULL: the schedule's fixed recipient list; else the group whose members each run takes.
+    "ALTER TABLE schedules ADD COLUMN group_id INTEGER REFERENCES contact_groups(id)",
+    "CREATE INDEX schedules_group ON schedules(group_id) WHERE group_id IS NOT NULL",
+    # Names in the inbox's search index, through any of a contact's numbers.
+    "DROP TRIGGER contact_fts_ai",
+    "DROP TRIGGER contact_fts_au",
+    "DROP TRIGGER contact_fts_ad",
+    """CREATE TRIGGER contact_name_au AFTER UPDATE OF name ON contacts BEGIN
+         UPDATE conversation_fts SET name = new.name WHERE rowid IN
+           (SELECT c.id FROM contact_numbers n JOIN conversations c ON c.remote = n.number WHERE n.contact_id = new.id);
+       END""",
+    """CREATE TRIGGER contact_numbers_ai AFTER INSERT ON contact_numbers BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (new.contact_id);
+         UPDATE conversation_fts SET name = COALESCE((SELECT name FROM contacts WHERE id = new.contact_id), '')
+           WHERE rowid IN (SELECT id FROM conversations WHERE remote = new.number);
+       END""",
+    """CREATE TRIGGER contact_numbers_ad AFTER DELETE ON contact_numbers BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (old.contact_id);
+         UPDATE conversation_fts SET name = '' WHERE rowid IN (SELECT id FROM conversations WHERE remote = old.number);
+       END""",
+    """CREATE TRIGGER contact_numbers_au AFTER UPDATE OF number, contact_id ON contact_numbers BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (old.contact_id);
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (new.contact_id);
+         UPDATE conversation_fts SET name = '' WHERE rowid IN (SELECT id FROM conversations WHERE remote = old.number);
+         UPDATE conversation_fts SET name = COALESCE((SELECT name FROM contacts WHERE id = new.contact_id), '')
+           WHERE rowid IN (SELECT id FROM conversations WHERE remote = new.number);
+       END""",
+    # A writer that adds a contact by its number alone (naming a number in the inbox, an
+    # import's "save as a group") still gets the number into contact_numbers.
+    """CREATE TRIGGER contact_number_ai AFTER INSERT ON contacts BEGIN
+         INSERT OR IGNORE INTO contact_numbers (number, contact_id, label, position) VALUES (new.number, new.id, '', 0);
+       END""",
+    # Contact search.
+    "CREATE VIRTUAL TABLE contact_fts USING fts5(name, numbers, other, tokenize='trigram')",
+    "CREATE TABLE contact_fts_todo (id INTEGER PRIMARY KEY)",
+    "INSERT INTO contact_fts_todo (id) SELECT id FROM contacts",
+    """CREATE TRIGGER contact_search_ai AFTER INSERT ON contacts BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (new.id);
+       END""",
+    """CREATE TRIGGER contact_search_au AFTER UPDATE OF name, given_name, family_name, fields ON contacts BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (new.id);
+       END""",
+    """CREATE TRIGGER contact_search_ad AFTER DELETE ON contacts BEGIN
+         DELETE FROM contact_fts WHERE rowid = old.id;
+         DELETE FROM contact_fts_todo WHERE id = old.id;
+       END""",
+    """CREATE TRIGGER contact_tags_ai AFTER INSERT ON contact_tags BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (new.contact_id);
+       END""",
+    """CREATE TRIGGER contact_tags_ad AFTER DELETE ON contact_tags BEGIN
+         INSERT OR IGNORE INTO contact_fts_todo(id) VALUES (old.contact_id);
+       END""",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -382,6 +516,7 @@ MIGRATIONS: dict[int, list[str]] = {
     7: V7,
     8: V8,
     9: V9,
+    10: V10,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

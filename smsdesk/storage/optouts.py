@@ -1,4 +1,8 @@
-"""The opt-out list: numbers that asked not to be messaged, with where that came from."""
+"""The opt-out list: numbers that asked not to be messaged, with where that came from.
+
+Every check also reads the hashes an erased person's opted-out numbers left behind
+(:mod:`smsdesk.storage.erasure`), so such a number stays refused.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from smsdesk.domain.optout import how_opted_out
+from smsdesk.storage import erasure
 from smsdesk.storage.audit import audit
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.records import OptOutEntry
@@ -23,6 +28,9 @@ def add(conn: sqlite3.Connection, number: str, source: str, note: str = "") -> b
 
 def remove(conn: sqlite3.Connection, number: str, source: str) -> bool:
     cur = conn.execute("DELETE FROM optouts WHERE number = ?", (number,))
+    if erasure.forget(conn, number) and not cur.rowcount:
+        audit(conn, "optout.remove", "(an erased person's number)", source=source)
+        return True
     if cur.rowcount:
         audit(conn, "optout.remove", number, source=source)
     return cur.rowcount == 1
@@ -31,7 +39,9 @@ def remove(conn: sqlite3.Connection, number: str, source: str) -> bool:
 def reason(conn: sqlite3.Connection, number: str) -> str | None:
     """Why ``number`` may not be messaged ("replied STOP on 3 Dec 2026"), or None when it may."""
     row = conn.execute("SELECT source, created_at FROM optouts WHERE number = ?", (number,)).fetchone()
-    return how_opted_out(row[0], row[1]) if row else None
+    if row is not None:
+        return how_opted_out(row[0], row[1])
+    return erasure.HOW if erasure.erased_among(conn, [number]) else None
 
 
 class OptOutRepository:
@@ -41,7 +51,7 @@ class OptOutRepository:
         self._db = db
 
     def is_opted_out(self, number: str) -> bool:
-        return self._db.query_one("SELECT 1 FROM optouts WHERE number = ?", (number,)) is not None
+        return reason(self._db.reader(), number) is not None
 
     def opted_out_among(self, numbers: list[str]) -> set[str]:
         out: set[str] = set()
@@ -51,7 +61,7 @@ class OptOutRepository:
                 f"SELECT number FROM optouts WHERE number IN ({','.join('?' * len(chunk))})", tuple(chunk)
             )
             out |= {r["number"] for r in rows}
-        return out
+        return out | erasure.erased_among(self._db.reader(), [n for n in numbers if n not in out])
 
     def reason(self, number: str) -> str | None:
         return reason(self._db.reader(), number)
@@ -67,13 +77,17 @@ class OptOutRepository:
                 tuple(chunk),
             )
             out.update((str(r[0]), how_opted_out(r[1], r[2])) for r in rows)
+        out.update(
+            (n, erasure.HOW) for n in erasure.erased_among(self._db.reader(), [n for n in wanted if n not in out])
+        )
         return out
 
     def list_with_names(self) -> list[OptOutEntry]:
         """The whole list, newest first, with each number's contact name ("" when none)."""
         rows = self._db.query(
             """SELECT o.number, o.source, o.note, o.created_at, COALESCE(k.name, '') AS name
-               FROM optouts o LEFT JOIN contacts k ON k.number = o.number
+               FROM optouts o LEFT JOIN contact_numbers n ON n.number = o.number
+               LEFT JOIN contacts k ON k.id = n.contact_id
                ORDER BY o.created_at DESC"""
         )
         return [OptOutEntry(*r) for r in rows]

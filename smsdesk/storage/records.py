@@ -8,13 +8,14 @@ Imports ``domain`` only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from smsdesk.domain.contacts import Consent, Contact, ContactNumber
 from smsdesk.domain.models import StatusEvent
 from smsdesk.domain.optout import Keyword
 from smsdesk.domain.schedule import Recurrence
@@ -195,6 +196,85 @@ class OptOutEntry(NamedTuple):
     note: str
     created_at: str
     name: str  # the contact's name, "" when none
+
+
+class OptOutHow(dict[str, str]):
+    """Each opted-out number and how it came onto the list; ``in`` and :meth:`get` also
+    answer for an erased person's opted-out number (known only by its hash)."""
+
+    def __init__(self, plain: Mapping[str, str], erased: Container[str], erased_how: str) -> None:
+        super().__init__(plain)
+        self._erased = erased
+        self._erased_how = erased_how
+
+    def __contains__(self, number: object) -> bool:
+        return dict.__contains__(self, number) or number in self._erased
+
+    def get(self, number: str, default: Any = None) -> Any:
+        found = dict.get(self, number)
+        if found is None and number in self._erased:
+            return self._erased_how
+        return default if found is None else found
+
+
+# ---- contacts and groups ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewContact:
+    """A checked contact to store: numbers are +E.164 (one ``for_sms``), field values are
+    normalised to their field's kind and keyed by the defined field's name."""
+
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    numbers: tuple[ContactNumber, ...] = ()
+    tags: tuple[str, ...] = ()
+    fields: Mapping[str, str] = field(default_factory=dict)
+    notes: str = ""
+    consent: Consent | None = None
+
+    @property
+    def sms(self) -> str:
+        return next((n.number for n in self.numbers if n.for_sms), self.numbers[0].number if self.numbers else "")
+
+
+class Saved(NamedTuple):
+    """Where a contact went: a new one, or ``merged`` into the contact that had one of its numbers."""
+
+    contact_id: int
+    merged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """Contacts as they were just before they were removed, for undo (their messages stay)."""
+
+    contacts: tuple[Contact, ...]
+    memberships: tuple[tuple[int, int], ...] = ()  # (group id, contact id)
+
+    @property
+    def count(self) -> int:
+        return len(self.contacts)
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What erasing a person deleted."""
+
+    numbers: int
+    messages: int
+    conversations: int
+    kept_opt_out: bool  # a salted hash stays so the opted-out person is never texted again
+
+
+class ScheduleUse(NamedTuple):
+    """A scheduled send that takes a group's members at each run."""
+
+    id: int
+    body: str
+    next_run_utc: str | None
+    zone: str
+    state: str
+    location: str
 
 
 # ---- conversations ---------------------------------------------------------------------------
@@ -411,3 +491,15 @@ class ProviderHeld(NamedTuple):
     id: int
     provider_message_id: str
     send_at: str | None
+
+
+# ---- saved message templates -----------------------------------------------------------------
+class SavedTemplate(NamedTuple):
+    """A message kept to reuse, with its merge fields written as ``{{field|fallback}}``."""
+
+    id: int
+    name: str
+    category: str
+    body: str
+    created_at: str
+    updated_at: str

@@ -17,6 +17,7 @@ from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.contacts import ContactRepository
 from smsdesk.storage.conversations import ConversationRepository
 from smsdesk.storage.db import Database
+from smsdesk.storage.groups import GroupRepository
 from smsdesk.storage.inbound import InboundRepository
 from smsdesk.storage.messages import MessageRepository
 from smsdesk.storage.optouts import OptOutRepository
@@ -26,6 +27,7 @@ from smsdesk.storage.relays import RelayRepository
 from smsdesk.storage.review import ReviewRepository
 from smsdesk.storage.schedule_repository import ScheduleRepository
 from smsdesk.storage.seed import SetupRepository
+from smsdesk.storage.templates import TemplateRepository
 from smsdesk.storage.webhook_events import WebhookEventRepository
 
 
@@ -41,6 +43,8 @@ class SqliteStore:
         self.webhook_events: api.WebhookEventStore = WebhookEventRepository(db)
         self.optouts: api.OptOutStore = OptOutRepository(db)
         self.contacts: api.ContactStore = ContactRepository(db)
+        self.groups: api.GroupStore = GroupRepository(db)
+        self.templates: api.TemplateStore = TemplateRepository(db)
         self.conversations: api.ConversationStore = ConversationRepository(db)
         self.polls: api.PollStore = PollRepository(db)
         self.processes: api.ProcessStore = ProcessRepository(db)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Container, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,10 +74,11 @@ def fast_segments(text: str) -> tuple[int, str]:
 class ValidationContext:
     """What validation needs from outside: opt-outs, saved contacts, price, policies."""
 
-    optouts: frozenset[str] = frozenset()
+    # Opted-out numbers: a set, or the store's look-up that also knows erased people's numbers.
+    optouts: Container[str] = frozenset()
     contacts: frozenset[str] = frozenset()
     # How each opted-out number got on the list ("replied STOP on 3 Nov 2026"), for the reason.
-    optout_how: dict[str, str] = field(default_factory=dict)
+    optout_how: Mapping[str, str] = field(default_factory=dict)
     contact_policy: str = "merge"  # merge | skip
     require_mobile: bool = True
     price_per_segment: float = 0.0
