@@ -49,6 +49,7 @@ SMSDESK_PROVIDERS = [
     "smsdesk.providers.mobivate_wire",
     "smsdesk.providers.puresms",
     "smsdesk.providers.registry",
+    "smsdesk.providers.sandbox",
     "smsdesk.providers.send2",
     "smsdesk.providers.spec",
 ]
@@ -57,6 +58,7 @@ SMSDESK_SANDBOX = [
     "smsdesk.sandbox.channel",
     "smsdesk.sandbox.config",
     "smsdesk.sandbox.mobivate",
+    "smsdesk.sandbox.puresms",
     "smsdesk.sandbox.send2",
     "smsdesk.sandbox.server",
 ]

@@ -52,6 +52,8 @@ from smsdesk.providers.spec import (
     FieldSpec,
     Limits,
     ProviderSpec,
+    SandboxWire,
+    WebhookEnvelope,
 )
 
 if TYPE_CHECKING:
@@ -115,7 +117,7 @@ def _first(d: dict[str, Any], *names: str) -> Any:
 
 def _events(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, dict):
-        for key in ("events", "data", "reports", "messages"):
+        for key in BATCH_KEYS:
             if isinstance(data.get(key), list):
                 data = data[key]
                 break
@@ -373,6 +375,9 @@ class ChannelProvider(BaseProvider):
         return ParsedWebhook(tuple(receipts), tuple(inbound))
 
 
+# A JSON object holding a batch of reports under one of these keys.
+BATCH_KEYS = ("events", "data", "reports", "messages")
+
 FIELDS = (
     FieldSpec(
         "url",
@@ -410,5 +415,13 @@ SPEC = ProviderSpec(
     factory=lambda acct, client: ChannelProvider(acct, client),
     notes="Any connector that implements the Bloomreach Channel API send contract. "
     "Extra headers: --set chan.<Name>=value is sent as Chan-<Name>.",
+    envelope=WebhookEnvelope(batch_keys=BATCH_KEYS),
+    sandbox=SandboxWire(
+        "/channel",
+        note="Delivery reports come back to this account's webhook, signed with its callback JWT secret.",
+        generated=("jwt_secret",),
+        preset=(("url", "/send"), ("verify_url", "/verify")),
+        registers_jwt=True,
+    ),
 )
 ChannelProvider.spec = SPEC

@@ -72,6 +72,7 @@ from smsdesk.providers.spec import (
     FieldSpec,
     Limits,
     ProviderSpec,
+    SandboxWire,
 )
 
 if TYPE_CHECKING:
@@ -401,5 +402,8 @@ SPEC = ProviderSpec(
     default_base_url="https://api.mobivatebulksms.com",
     factory=lambda acct, client: MobivateProvider(acct, client),
     notes="Mobivate gives the production host of its new API on request; set it as the base URL.",
+    sandbox=SandboxWire(
+        "/mobivate", note="Receipts come back to this account's webhook (its callback URL carries the token)."
+    ),
 )
 MobivateProvider.spec = SPEC

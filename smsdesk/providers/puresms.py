@@ -43,6 +43,8 @@ from smsdesk.providers.spec import (
     FieldSpec,
     Limits,
     ProviderSpec,
+    SandboxWire,
+    WebhookEnvelope,
 )
 
 REPLAY_WINDOW_S = 300
@@ -401,6 +403,9 @@ FIELDS = (
     *COMMON_TAIL,
 )
 
+# Every PureSMS event wraps its fields in a "data" object.
+ENVELOPE = WebhookEnvelope(event_in_data=True)
+
 CAPS = Capabilities(bulk=True, max_batch=BULK_CHUNK, schedule=True, cancel=True, webhooks=True, webhook_signed=True)
 
 SPEC: ProviderSpec = ProviderSpec(
@@ -410,46 +415,24 @@ SPEC: ProviderSpec = ProviderSpec(
     caps=CAPS,
     limits=Limits(concurrency=8, per_second=50),
     default_base_url="https://connect-api.divergent.cloud",
-    factory=lambda acct, client: _make(SPEC, acct, client),
+    factory=lambda acct, client: make(SPEC, acct, client),
     # No status or search endpoint: only a delivery receipt (clientReference) can settle one.
     unsettled_note=(
         "PureSMS cannot be asked whether these went out: it has no way to look a message up. "
         "Any that did go out are settled when PureSMS's delivery receipt reaches smsdesk (through "
         "its webhook); check the rest in the PureSMS portal, then mark them as sent or send them again."
     ),
-)
-
-SANDBOX_SPEC: ProviderSpec = ProviderSpec(
-    id="sandbox",
-    name="Sandbox",
-    fields=(
-        BASE_URL,
-        SENDER,
-        FieldSpec("api_key", "API key", secret=True, generated=True),
-        FieldSpec("webhook_secret", "Webhook signing secret", secret=True, generated=True),
-        FieldSpec(
-            "unicode",
-            "Special characters (Unicode mode)",
-            default="Allow",
-            choices=UNICODE_MODES,
-            help=UNICODE_HELP,
-            advanced=True,
-        ),
-        *COMMON_TAIL,
-    ),
-    caps=CAPS,
-    limits=Limits(concurrency=16, per_second=1000),
-    default_base_url="",
-    factory=lambda acct, client: _make(SANDBOX_SPEC, acct, client),
-    notes="The built-in simulated provider (PureSMS wire format); no account, no real SMS.",
-    unsettled_note=(
-        "The sandbox, like PureSMS whose wire format it speaks, cannot be asked whether these went "
-        "out; a delivery receipt still settles any that did. Mark them as sent or send them again."
+    envelope=ENVELOPE,
+    sandbox=SandboxWire(
+        "",
+        note="Receipts and replies come back to this account's webhook, signed with its webhook secret.",
+        generated=("webhook_secret",),
+        registers_webhook=True,
     ),
 )
 
 
-def _make(spec: ProviderSpec, acct: Any, client: Any) -> PureSmsProvider:
+def make(spec: ProviderSpec, acct: Any, client: Any) -> PureSmsProvider:
     p = PureSmsProvider(acct, client)
     p.spec = spec
     return p

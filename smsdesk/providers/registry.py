@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import InvalidInput
-from smsdesk.providers import channel, mobivate, puresms, send2
+from smsdesk.providers import channel, mobivate, puresms, sandbox, send2
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import ProviderSpec
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import httpx  # annotations only: httpx is imported when the first client is built
 
 BUILTINS: tuple[ProviderSpec, ...] = (
-    puresms.SANDBOX_SPEC,
+    sandbox.SPEC,
     puresms.SPEC,
     mobivate.SPEC,
     send2.SPEC,
@@ -26,11 +26,16 @@ def specs() -> tuple[ProviderSpec, ...]:
 
 
 def get_spec(provider_id: str) -> ProviderSpec:
-    for spec in BUILTINS:
-        if spec.id == provider_id:
-            return spec
+    spec = find_spec(provider_id)
+    if spec is not None:
+        return spec
     known = ", ".join(s.id for s in BUILTINS)
     raise InvalidInput(f"Unknown provider '{provider_id}'. Known providers: {known}.")
+
+
+def find_spec(provider_id: str) -> ProviderSpec | None:
+    """The spec of ``provider_id``, or None for an id no provider has (a removed account's)."""
+    return next((s for s in BUILTINS if s.id == provider_id), None)
 
 
 def build(provider_id: str, account: AccountConfig, client: httpx.AsyncClient) -> Provider:

@@ -32,6 +32,7 @@ from smsdesk.providers.spec import (
     FieldSpec,
     Limits,
     ProviderSpec,
+    SandboxWire,
 )
 
 if TYPE_CHECKING:
@@ -246,6 +247,12 @@ SPEC = ProviderSpec(
         "Send-2 cannot be asked about a send that was cut off: without its answer smsdesk has no "
         "Send-2 message number to look up. Check with the recipients or on Send-2's website, then "
         "mark them as sent or send them again."
+    ),
+    numeric_sender_only=True,
+    sandbox=SandboxWire(
+        "/send2",
+        note="Send-2 has no webhooks: delivery shows up by polling, a few seconds after sending.",
+        preset=(("sender", "12345"),),  # Send-2 sender IDs are numbers
     ),
 )
 Send2Provider.spec = SPEC

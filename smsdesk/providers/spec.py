@@ -75,7 +75,54 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookEnvelope:
+    """The shape of a provider's webhook body, checked before the body is stored.
+
+    Attributes:
+        batch_keys: a JSON object whose member under the first of these keys that holds a list
+            is a batch of events (Channel API connectors wrap batches this way).
+        event_in_data: every event wraps its fields in a ``data`` object (PureSMS).
+    """
+
+    batch_keys: tuple[str, ...] = ()
+    event_in_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxWire:
+    """How the built-in sandbox (:mod:`smsdesk.sandbox`) serves a provider's wire format.
+
+    Attributes:
+        path: where the format lives on the sandbox server ("" is its root).
+        note: what a person should know about this provider against the sandbox (shown in
+            Settings once an account is pointed at it).
+        generated: fields "Use the built-in sandbox" fills with a fresh random token.
+        preset: fields it fills with a fixed value the sandbox accepts.
+        registers_webhook: the sandbox posts this account's receipts and replies to its webhook,
+            signed with its ``webhook_secret`` (its issued key names both).
+        registers_jwt: the sandbox signs this account's reports with its ``jwt_secret``.
+    """
+
+    path: str
+    note: str = ""
+    generated: tuple[str, ...] = ()
+    preset: tuple[tuple[str, str], ...] = ()
+    registers_webhook: bool = False
+    registers_jwt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSpec:
+    """One provider, declared: everything services and views ask of a provider by its id.
+
+    Attributes:
+        numeric_sender_only: sender IDs must be numbers (no alphanumeric names).
+        envelope: the shape of its webhook bodies.
+        builtin_sandbox: this is the built-in sandbox provider (its account talks to this
+            process's sandbox, with keys made per run and kept in memory, never in the keyring).
+        sandbox: how the built-in sandbox serves its wire format (None: it does not).
+    """
+
     id: str
     name: str
     fields: tuple[FieldSpec, ...]
@@ -88,6 +135,10 @@ class ProviderSpec:
     # Said on a batch of undecided sends when the provider cannot be asked (caps.settle == ""):
     # what, if anything, can still settle them. Empty: a sentence built from the name.
     unsettled_note: str = ""
+    numeric_sender_only: bool = False
+    envelope: WebhookEnvelope = WebhookEnvelope()
+    builtin_sandbox: bool = False
+    sandbox: SandboxWire | None = None
 
     @property
     def cannot_ask_note(self) -> str:

@@ -1,10 +1,10 @@
-"""Sandbox server: PureSMS (Divergent Connect) wire format, signed receipts, replies, faults.
+"""Sandbox server: message lifecycle, PureSMS-format signed receipts, replies, faults.
 
-Routes (PureSMS): ``POST /sms/send``, ``POST /sms/send/bulk``, ``DELETE /sms/send/{id}``,
-``DELETE /sms/send/bulk/{id}``, authenticated by ``X-Api-Key``. After accepting a message it
-POSTs receipts to ``webhook_url`` signed as PureSMS signs them (``X-Webhook-Signature`` =
-base64 HMAC-SHA256 of ``"{timestamp}.{raw body}"``), moving Queued -> Dispatched -> a final
-status, and may answer with an inbound reply (some of them STOP).
+Every wire format registers its routes through :data:`EXTRA_ROUTES` (PureSMS's at the root,
+:mod:`.puresms`; the others under a path prefix). After accepting a message it POSTs receipts
+to ``webhook_url`` signed as PureSMS signs them (``X-Webhook-Signature`` = base64
+HMAC-SHA256 of ``"{timestamp}.{raw body}"``), moving Queued -> Dispatched -> a final status,
+and may answer with an inbound reply (some of them STOP).
 
 Control routes for demos and tests live under ``/_sandbox/``: ``GET messages`` (every
 accepted send, for counting), ``POST inbound`` (make a phone reply), ``GET/POST config``.
@@ -87,10 +87,6 @@ class SandboxServer:
     # ---- lifecycle ---------------------------------------------------------------------
     def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=8 * 1024 * 1024)
-        app.router.add_post("/sms/send", self.h_send)
-        app.router.add_post("/sms/send/bulk", self.h_send_bulk)
-        app.router.add_delete("/sms/send/bulk/{id}", self.h_cancel_bulk)
-        app.router.add_delete("/sms/send/{id}", self.h_cancel)
         app.router.add_get("/_sandbox/messages", self.h_list)
         app.router.add_post("/_sandbox/inbound", self.h_inbound)
         app.router.add_get("/_sandbox/config", self.h_get_config)
@@ -194,118 +190,6 @@ class SandboxServer:
         with self._lock:
             self.sent.append(rec)
             self.by_id[rec.id] = rec
-
-    # ---- PureSMS routes ----------------------------------------------------------------
-    def _validate(self, item: Any) -> str | None:
-        if not isinstance(item, dict):
-            return "message must be an object"
-        for key in ("sender", "recipient", "content"):
-            if not isinstance(item.get(key), str) or not item.get(key):
-                return f"'{key}' is required"
-        recipient = item["recipient"]
-        if not (recipient.startswith("+") and recipient[1:].isdigit() and 8 <= len(recipient) <= 16):
-            return "'recipient' must be E.164 (+ and digits)"
-        return None
-
-    async def h_send(self, request: web.Request) -> web.StreamResponse:
-        if not self.auth_ok(request):
-            return self.unauthorized()
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        try:
-            return await self._send_one(request)
-        finally:
-            self.in_flight -= 1
-
-    async def _send_one(self, request: web.Request) -> web.StreamResponse:
-        fault = await self.faults(request)
-        if fault is not None:
-            return fault
-        try:
-            item = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"message": "Body is not JSON"}, status=400)
-        problem = self._validate(item)
-        if problem:
-            return web.json_response(
-                {"message": "One or more errors occurred!", "errors": {"request": [problem]}}, status=400
-            )
-        rec = SentRecord(
-            self.next_id(),
-            item["recipient"],
-            item["sender"],
-            item["content"],
-            item.get("clientReference"),
-            item.get("sendAtUtc"),
-        )
-        self.record(rec)
-        self._start(rec, self._workspace(request))
-        return web.json_response({"id": rec.id, "countryCode": _country(rec.recipient)})
-
-    async def h_send_bulk(self, request: web.Request) -> web.StreamResponse:
-        if not self.auth_ok(request):
-            return self.unauthorized()
-        fault = await self.faults(request)
-        if fault is not None:
-            return fault
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"message": "Body is not JSON"}, status=400)
-        messages = body.get("messages") if isinstance(body, dict) else None
-        if not isinstance(messages, list) or not messages:
-            return web.json_response({"message": "'messages' must be a non-empty array"}, status=400)
-        batch_id = self.next_id()
-        workspace = self._workspace(request)
-        errors: list[dict[str, Any]] = []
-        ids: list[str | None] = []
-        for index, item in enumerate(messages):
-            problem = self._validate(item)
-            if problem:
-                errors.append({"index": index, "error": problem})
-                ids.append(None)
-                continue
-            rec = SentRecord(
-                self.next_id(),
-                item["recipient"],
-                item["sender"],
-                item["content"],
-                item.get("clientReference"),
-                body.get("sendAtUtc"),
-                batch_id,
-            )
-            self.record(rec)
-            ids.append(rec.id)
-            self._start(rec, workspace)
-        accepted = len(messages) - len(errors)
-        if accepted == 0:
-            return web.json_response({"message": "No message was accepted", "errors": errors}, status=400)
-        payload = {"batchId": batch_id, "messageCount": accepted, "messageIds": ids}
-        if errors:
-            payload["errors"] = errors
-            return web.json_response(payload, status=207)
-        return web.json_response(payload)
-
-    async def h_cancel(self, request: web.Request) -> web.StreamResponse:
-        if not self.auth_ok(request):
-            return self.unauthorized()
-        rec = self.by_id.get(request.match_info["id"])
-        if rec is None or not rec.send_at or rec.status != "Queued":
-            return web.json_response({"message": "Message not found or can no longer be cancelled"}, status=400)
-        rec.status = "Cancelled"
-        self._spawn(self._post_receipt(rec, "Cancelled"))
-        return web.json_response({})
-
-    async def h_cancel_bulk(self, request: web.Request) -> web.StreamResponse:
-        if not self.auth_ok(request):
-            return self.unauthorized()
-        batch = request.match_info["id"]
-        count = 0
-        for rec in list(self.sent):
-            if rec.batch_id == batch and rec.send_at and rec.status == "Queued":
-                rec.status = "Cancelled"
-                count += 1
-        return web.json_response({"cancelledCount": count})
 
     # ---- control routes ----------------------------------------------------------------
     async def h_list(self, request: web.Request) -> web.StreamResponse:
@@ -488,12 +372,6 @@ REFUSAL = "SANDBOX-REFUSED: the destination network does not accept this sender 
 
 # Other wire formats register their routes here (see the provider modules beside this one).
 EXTRA_ROUTES: list[Any] = []
-
-
-def _country(e164: str) -> str:
-    return {"44": "GB", "1": "US", "49": "DE", "254": "KE", "45": "DK", "33": "FR"}.get(
-        next((p for p in ("254", "44", "49", "45", "33", "1") if e164[1:].startswith(p)), ""), "ZZ"
-    )
 
 
 def _parse_when(text: str) -> float | None:

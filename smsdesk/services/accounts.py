@@ -20,6 +20,7 @@ from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
+from smsdesk.providers import sandbox as sandbox_provider
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_host as sandbox_link
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 SANDBOX_NAME = "Sandbox"
 # The account a new database starts with (a person may remove it later).
-SANDBOX_SEED = NewAccount(SANDBOX_NAME, "sandbox", "", "smsdesk", {"unicode": "Allow"})
+SANDBOX_SEED = NewAccount(SANDBOX_NAME, sandbox_provider.SPEC.id, "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
 
 
@@ -123,7 +124,7 @@ class AccountService:
         spec = self.spec(account)
         secrets = {f: self.secret(account, f) for f in spec.secret_fields}
         base_url = account.base_url or spec.default_base_url
-        if account.provider == "sandbox" and not account.base_url:
+        if spec.builtin_sandbox and not account.base_url:
             base_url = self.sandbox_url
         return AccountConfig(
             name=account.name,
@@ -214,7 +215,7 @@ class AccountService:
             raise InvalidInput(
                 f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
             )
-        if provider != "sandbox":
+        if not spec.builtin_sandbox:
             for fld, value in secrets.items():  # keyring first: no half-made account if it fails
                 self.secrets.set(secret_key(name, fld), value)
         else:
@@ -249,12 +250,12 @@ class AccountService:
                 if old and fld not in secrets:
                     secrets[fld] = old
         for fld, value in secrets.items():
-            if account.provider == "sandbox":
+            if spec.builtin_sandbox:
                 self.session_secrets[(new_name, fld)] = value
             else:
                 self.secrets.set(secret_key(new_name, fld), value)
         await self.repo.update(account.id, name=new_name, base_url=base_url, sender=sender, settings=settings)
-        if new_name != account.name and account.provider != "sandbox":
+        if new_name != account.name and not spec.builtin_sandbox:
             for fld in spec.secret_fields:
                 self.secrets.delete(secret_key(account.name, fld))
         self._adapters.pop(account.id, None)
@@ -289,7 +290,7 @@ class AccountService:
             with contextlib.suppress(SmsdeskError):  # without a keyring there is nothing to forget
                 link.forget_key(self.secret(account, "api_key") or "")
         await self.repo.remove(account.id)
-        if account.provider != "sandbox":
+        if not spec.builtin_sandbox:
             for fld in spec.secret_fields:
                 self.secrets.delete(secret_key(account.name, fld))
         self._adapters.pop(account.id, None)
@@ -342,7 +343,7 @@ class AccountService:
         ``stopped`` (a Sandbox account while no sandbox runs), ``elsewhere`` (its base URL is a
         sandbox of an earlier run), or "" (a real provider)."""
         link = self.sandbox
-        if account.provider == "sandbox":
+        if self.is_builtin_sandbox(account):
             return "running" if link is not None or account.base_url else "stopped"
         if link is not None and link.points_here(account.provider, account.base_url):
             return "running"
@@ -354,8 +355,8 @@ class AccountService:
         """A line for Settings when the account talks (or used to talk) to a built-in sandbox."""
         link = self.sandbox
         if link is not None and link.points_here(account.provider, account.base_url):
-            return "Uses the built-in sandbox (demo mode: nothing reaches a phone). " + sandbox_link.NOTES.get(
-                account.provider, ""
+            return "Uses the built-in sandbox (demo mode: nothing reaches a phone). " + sandbox_link.note(
+                account.provider
             )
         if sandbox_link.looks_like_old_sandbox(account.provider, account.base_url):
             now = "press “Use the built-in sandbox” and Save" if link is not None else "turn on demo mode"
@@ -381,19 +382,21 @@ class AccountService:
         def value(name: str) -> str:
             return given[name] if name in given else (self.secret(account, name) or "")
 
+        wire = self.spec(account).sandbox
         key = value("api_key")
         if key.startswith(sandbox_link.ISSUED_PREFIX):
-            if account.provider == "puresms":
+            if wire is not None and wire.registers_webhook:
                 link.register_key(key, self.webhook_url(account), value("webhook_secret"))
             else:
                 link.register_key(key)
-        if account.provider == "channel":
+        if wire is not None and wire.registers_jwt:
             link.register_jwt(self.webhook_url(account), value("jwt_secret"))
 
     def is_builtin_sandbox(self, account: Account) -> bool:
         """Whether ``account`` is the built-in sandbox provider's (it talks to this process's
         sandbox, with keys made per run and kept in memory)."""
-        return account.provider == SANDBOX_SEED.provider
+        spec = registry.find_spec(account.provider)
+        return spec is not None and spec.builtin_sandbox
 
     def builtin_sandbox_account(self) -> Account | None:
         """The Sandbox account (the seeded one, else any built-in-sandbox account), or None."""
@@ -406,7 +409,7 @@ class AccountService:
         acct = self.repo.by_name(SANDBOX_NAME)
         if acct is not None:
             return acct
-        return await self.add(SANDBOX_NAME, "sandbox", {"sender": "smsdesk"})
+        return await self.add(SANDBOX_NAME, SANDBOX_SEED.provider, {"sender": "smsdesk"})
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -433,7 +436,7 @@ class AccountService:
         values = self.sandbox_values(provider)
         if not values:
             return None
-        return SandboxFill(values, sandbox_link.SUGGESTED, sandbox_link.NOTES.get(provider, ""))
+        return SandboxFill(values, sandbox_link.SUGGESTED, sandbox_link.note(provider))
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 from smsdesk.config.settings import SettingsFile
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
+from smsdesk.providers import registry
+from smsdesk.providers.spec import SandboxWire
 from smsdesk.services.bus import EventBus
 
 if TYPE_CHECKING:
@@ -44,16 +46,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Where each provider's wire format lives on the sandbox ("": the root).
-WIRE_PATHS = {"sandbox": "", "puresms": "", "mobivate": "/mobivate", "send2": "/send2", "channel": "/channel"}
 
-# What a person should know about each provider against the sandbox (shown after filling).
-NOTES = {
-    "puresms": "Receipts and replies come back to this account's webhook, signed with its webhook secret.",
-    "mobivate": "Receipts come back to this account's webhook (its callback URL carries the token).",
-    "send2": "Send-2 has no webhooks: delivery shows up by polling, a few seconds after sending.",
-    "channel": "Delivery reports come back to this account's webhook, signed with its callback JWT secret.",
-}
+def wire(provider: str) -> SandboxWire | None:
+    """How the sandbox serves ``provider``'s wire format (its spec says), or None."""
+    spec = registry.find_spec(provider)
+    return spec.sandbox if spec is not None else None
+
+
+def note(provider: str) -> str:
+    """What a person should know about ``provider`` against the sandbox (shown after filling)."""
+    w = wire(provider)
+    return w.note if w is not None else ""
 
 
 @dataclass(slots=True)
@@ -75,11 +78,12 @@ class SandboxLink:
     workspaces: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def endpoint(self, provider: str) -> str:
-        return self.url.rstrip("/") + WIRE_PATHS.get(provider, "")
+        w = wire(provider)
+        return self.url.rstrip("/") + (w.path if w is not None else "")
 
     def points_here(self, provider: str, base_url: str) -> bool:
         """Whether an account with this provider and base URL talks to this sandbox run."""
-        if provider not in WIRE_PATHS or provider == "sandbox":
+        if not supported(provider):
             return False
         return base_url.rstrip("/") == self.endpoint(provider)
 
@@ -109,37 +113,40 @@ SUGGESTED = frozenset({"sender", "jwt_secret"})
 
 
 def supported(provider: str) -> bool:
-    return provider in WIRE_PATHS and provider != "sandbox"
+    """Whether an account of ``provider`` can be pointed at the sandbox (the built-in sandbox
+    provider's account is wired up by itself)."""
+    spec = registry.find_spec(provider)
+    return spec is not None and spec.sandbox is not None and not spec.builtin_sandbox
 
 
 def form_values(link: SandboxLink, provider: str) -> dict[str, str]:
     """Field values that point an account of ``provider`` at the sandbox, with a key of its own.
 
-    Channel API accounts also get a fresh ``jwt_secret`` suggestion (the form uses it only when
-    its box is empty), so the signed-report path is what a person sees working.
+    The provider's spec (:class:`~smsdesk.providers.spec.SandboxWire`) names the fields filled
+    with a fixed value the sandbox accepts and those made fresh: a Channel API account gets a
+    ``jwt_secret`` suggestion (the form uses it only when its box is empty), so the signed-report
+    path is what a person sees working.
     """
-    if not supported(provider):
+    w = wire(provider)
+    if w is None or not supported(provider):
         return {}
     # A key of the account's own (registered with the sandbox when the account is saved, and
     # again at every start): it outlives this run's key.
     values = {"base_url": link.endpoint(provider), "api_key": ISSUED_PREFIX + pysecrets.token_urlsafe(24)}
-    if provider == "puresms":
-        values["webhook_secret"] = pysecrets.token_urlsafe(24)
-    elif provider == "send2":
-        values["sender"] = "12345"  # Send-2 sender IDs are numbers
-    elif provider == "channel":
-        values.update(url="/send", verify_url="/verify", jwt_secret=pysecrets.token_urlsafe(24))
+    values.update(w.preset)
+    values.update((name, pysecrets.token_urlsafe(24)) for name in w.generated)
     return values
 
 
 def looks_like_old_sandbox(provider: str, base_url: str) -> bool:
     """A loopback address with a sandbox wire path: probably a sandbox of an earlier run."""
-    if not supported(provider) or not base_url:
+    w = wire(provider)
+    if w is None or not supported(provider) or not base_url:
         return False
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
     loopback = host in ("localhost", "::1") or host.startswith("127.")
-    return loopback and parts.path.rstrip("/") == WIRE_PATHS[provider]
+    return loopback and parts.path.rstrip("/") == w.path
 
 
 class SandboxHostService:

@@ -176,7 +176,7 @@ class SchedulerService:
         zone_name = req.zone or self.default_zone()
         wall, first = first_run(req.when, zone_name, req.recurrence, self.clock())
         spec = self.accounts.spec(account)
-        sender = check_sender(req.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
+        sender = check_sender(req.sender or account.sender or "smsdesk", numeric_only=spec.numeric_sender_only)
         provider_side = req.provider_side if req.group_id is None else False  # members are taken at each run
         if provider_side is None:  # the account's opt-in; repeating sends stay local (one hand-off per run)
             provider_side = self.provider.wanted(account) and not req.recurrence.repeats

@@ -134,7 +134,7 @@ class SendService:
         account = self.accounts.get(draft.account_id)
         text = self.check_text(account, draft.text)
         spec = self.accounts.spec(account)
-        sender = check_sender(draft.sender or account.sender or "smsdesk", numeric_only=spec.id == "send2")
+        sender = check_sender(draft.sender or account.sender or "smsdesk", numeric_only=spec.numeric_sender_only)
         if not draft.recipients:
             raise InvalidInput("Add at least one recipient.")
         typed: dict[str, None] = {}  # in the order typed, once each (a list here was quadratic)

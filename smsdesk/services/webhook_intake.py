@@ -24,6 +24,7 @@ from typing import Any
 from smsdesk.domain.errors import NotFound, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.webhook_request import WebhookRejected, WebhookRequest
+from smsdesk.providers.spec import WebhookEnvelope
 from smsdesk.receiver.types import Verdict
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 DEDUPE_KEEP = timedelta(hours=72)  # at least 48 h: longer than the providers' retry horizon
 LOG_KEEP = 5000  # webhook_log lines kept for the panel
 BATCH_DELAY_S = 0.02  # gather a burst into one processing pass (unnoticeable to a person)
-
-
-_CONTAINERS = ("events", "data", "reports", "messages")  # Channel API batches (providers/channel.py)
 
 
 # An account number as smsdesk writes it in a webhook URL: no sign, space, underscore, leading
@@ -65,17 +63,18 @@ def _kind(value: Any) -> str:
     )
 
 
-def envelope_problem(provider_id: str, data: Any) -> str | None:
+def envelope_problem(envelope: WebhookEnvelope, data: Any) -> str | None:
     """Why a webhook body's shape cannot be a provider's event, or None when it can.
 
     A cheap check of the envelope only (the adapter's parser reads the fields later, from the
-    stored row): an event is a JSON object, a batch a non-empty list of them, and a ``data``
-    member is an object (or a list, in Channel API batches). PureSMS and the sandbox always
-    wrap the event in ``data``.
+    stored row): an event is a JSON object, a batch a non-empty list of them (or, for providers
+    whose ``envelope.batch_keys`` say so, an object holding that list), and a ``data`` member is
+    an object (or a list, in such batches). With ``envelope.event_in_data`` (PureSMS and the
+    sandbox) every event wraps its fields in ``data``.
     """
     events: Any = data
-    if provider_id == "channel" and isinstance(data, dict):
-        for key in _CONTAINERS:
+    if envelope.batch_keys and isinstance(data, dict):
+        for key in envelope.batch_keys:
             if isinstance(data.get(key), list):
                 events = data[key]
                 break
@@ -90,7 +89,7 @@ def envelope_problem(provider_id: str, data: Any) -> str | None:
         for key in ("data", "Data"):
             if key in ev and not isinstance(ev[key], dict | list):
                 return f"'{key}' is {_kind(ev[key])}, not an object"
-        if provider_id in ("puresms", "sandbox") and not isinstance(ev.get("data", ev.get("Data")), dict):
+        if envelope.event_in_data and not isinstance(ev.get("data", ev.get("Data")), dict):
             return "no 'data' object in the event"
     return None
 
@@ -211,7 +210,7 @@ class WebhookIntakeService:
             raise WebhookRejected(400, "malformed JSON") from exc
         except RecursionError as exc:
             raise WebhookRejected(400, "malformed JSON (nested too deeply)") from exc
-        problem = envelope_problem(adapter.spec.id, data)
+        problem = envelope_problem(adapter.spec.envelope, data)
         if problem:
             # Authentic but not something this provider sends: nothing to store or process.
             raise WebhookRejected(400, f"not a {adapter.spec.name} receipt or reply: {problem}")

@@ -202,9 +202,10 @@ async def test_opt_in_is_refused_without_acknowledgement_when_the_provider_canno
     import dataclasses
 
     from smsdesk.providers import puresms
+    from smsdesk.providers import sandbox as sandbox_provider
 
     a, _b, _clock = pair
-    no_cancel = dataclasses.replace(puresms.SANDBOX_SPEC, caps=dataclasses.replace(puresms.CAPS, cancel=False))
+    no_cancel = dataclasses.replace(sandbox_provider.SPEC, caps=dataclasses.replace(puresms.CAPS, cancel=False))
     monkeypatch.setattr(a.accounts, "spec", lambda account: no_cancel)
     acct = a.accounts.by_name("Sandbox").id
     with pytest.raises(InvalidInput, match="NO cancel"):

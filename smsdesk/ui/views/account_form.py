@@ -88,7 +88,7 @@ class AccountForm(QWidget):
         edit = QLineEdit()
         if fld.secret:
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-            if account is not None and account.provider == "sandbox":
+            if account is not None and spec.builtin_sandbox:
                 edit.setPlaceholderText("set automatically by the built-in sandbox each start")
             else:
                 has = bool(account and self.has_secret(account, name))

@@ -191,7 +191,7 @@ class AccountsView(QWidget):
         self.list.setCurrentRow(-1)
         self.list.blockSignals(False)
         self.provider.setEnabled(True)
-        if self.provider.currentData() == "sandbox" and self.provider.count() > 1:
+        if self._spec().builtin_sandbox and self.provider.count() > 1:
             self.provider.setCurrentIndex(1)
         self.name.clear()
         self._build_form(self._spec(), None)
