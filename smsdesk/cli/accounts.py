@@ -73,7 +73,8 @@ def _values(args: argparse.Namespace) -> dict[str, str]:
         if env:
             values[name] = env
     if args.secret_stdin:
-        if spec.field(args.secret_stdin) is None or not spec.field(args.secret_stdin).secret:  # type: ignore[union-attr]
+        asked = spec.field(args.secret_stdin)
+        if asked is None or not asked.secret:
             raise InvalidInput(f"'{args.secret_stdin}' is not a secret field of {spec.name}.")
         secret = sys.stdin.readline().rstrip("\r\n")
         if not secret:

@@ -141,6 +141,7 @@ async def request(
         hdrs = dict(headers or {})
         if content is not None:
             hdrs.setdefault("Content-Type", "application/json")
+        # aio_request is typed Any (httpx_aiohttp's transport is untyped); it returns an httpx.Response.
         return await aio.aio_request(client, provider, method, url, content, hdrs, params)  # type: ignore[no-any-return]
     import httpx
 

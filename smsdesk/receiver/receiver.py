@@ -40,7 +40,7 @@ BODY_TIMEOUT_S = 10.0
 HEADER_TIMEOUT_S = 10.0
 
 
-class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]  # generic only in typeshed, not at run time
     """aiohttp's connection log: a request it cannot parse (bytes that are not HTTP, a header
     too long, too many headers) is one line at INFO at most, not an ERROR with a traceback."""
 

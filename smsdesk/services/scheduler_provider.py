@@ -180,6 +180,8 @@ class ProviderScheduling:
         return True
 
     async def _send(self, adapter: object, outs: list[OutboundMessage]) -> list[SendResult]:
+        # ``adapter`` comes from AccountService.adapter (typed for every caller as ``object`` to keep
+        # the providers package out of this module's imports); every adapter has a spec and send.
         caps = adapter.spec.caps  # type: ignore[attr-defined]
         groups: dict[datetime | None, list[OutboundMessage]] = defaultdict(list)
         for o in outs:
@@ -187,10 +189,10 @@ class ProviderScheduling:
         results: list[SendResult] = []
         for group in groups.values():
             if len(group) > 1 and caps.bulk:
-                results += await adapter.send_bulk(group)  # type: ignore[attr-defined]
+                results += await adapter.send_bulk(group)  # type: ignore[attr-defined]  # caps.bulk says it has it
             else:
                 for o in group:
-                    results.append(await adapter.send(o))  # type: ignore[attr-defined]
+                    results.append(await adapter.send(o))  # type: ignore[attr-defined]  # as above
         return results
 
     async def _failed(self, item: ScheduleItem, ids: list[int], exc: ProviderError) -> None:

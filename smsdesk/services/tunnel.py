@@ -230,7 +230,7 @@ class TunnelService:
         argv = expand_command(str(self._settings.tunnel_command), self._receiver.base_url())
         kwargs: dict[str, Any] = {}
         if os.name == "nt":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]  # Windows only
         else:
             kwargs["start_new_session"] = True  # own process group: stop() kills helpers too
         try:

@@ -275,14 +275,14 @@ def _receipt_target(
             (account_id, provider_message_id),
         ).fetchone()
         if row:
-            return row  # type: ignore[no-any-return]
+            return row  # type: ignore[no-any-return]  # sqlite3's fetchone() is typed Any
     if client_ref:
         row = conn.execute(
             "SELECT id, status, provider_message_id FROM messages WHERE client_ref = ? AND account_id = ?",
             (client_ref, account_id),
         ).fetchone()
         if row:
-            return row  # type: ignore[no-any-return]
+            return row  # type: ignore[no-any-return]  # sqlite3's fetchone() is typed Any
     return None
 
 

@@ -119,7 +119,10 @@ def read_vcards(data: bytes, country: str | None = None, progress: Callable[[int
             result.skipped.append(SkippedCard(position, block.reason, block.excerpt))
         else:
             card = _parse(position, block)
-            (result.skipped if isinstance(card, SkippedCard) else result.cards).append(card)  # type: ignore[arg-type]
+            if isinstance(card, SkippedCard):
+                result.skipped.append(card)
+            else:
+                result.cards.append(card)
         if progress is not None and position % _PROGRESS_EVERY == 0:
             progress(position)
     if progress is not None:

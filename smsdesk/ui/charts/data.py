@@ -165,7 +165,7 @@ class ChartData:
         cats = tuple(c if isinstance(c, Category) else Category(c) for c in labels)
         tones = tones or {}
         rows = tuple(Series(name, tuple(values), tones.get(name)) for name, values in series.items())
-        return cls(cats, rows, **options)  # type: ignore[arg-type]
+        return cls(cats, rows, **options)  # type: ignore[arg-type]  # options: the dataclass's keyword fields
 
     @property
     def is_empty(self) -> bool:
@@ -222,11 +222,11 @@ def hour_category(hour: int) -> Category:
 def by_day(days: Sequence[date], series: Mapping[str, Sequence[float | None]], **options: object) -> ChartData:
     """Chart data over days, with labels thinned out by weeks when they collide."""
     options.setdefault("label_steps", DAY_LABEL_STEPS)
-    return ChartData.build([day_category(d) for d in days], series, **options)  # type: ignore[arg-type]
+    return ChartData.build([day_category(d) for d in days], series, **options)  # type: ignore[arg-type]  # as in build()
 
 
 def by_hour(series: Mapping[str, Sequence[float | None]], **options: object) -> ChartData:
     """Chart data over the 24 hours of the day (each series holds 24 values, hour 0 first)."""
     options.setdefault("label_steps", HOUR_LABEL_STEPS)
     options.setdefault("span", "each hour of the day")
-    return ChartData.build([hour_category(h) for h in range(24)], series, **options)  # type: ignore[arg-type]
+    return ChartData.build([hour_category(h) for h in range(24)], series, **options)  # type: ignore[arg-type]  # as in build()
