@@ -59,6 +59,7 @@ def test_a_name_completes_and_the_message_goes_to_that_contact(gui) -> None:
     press(page.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     gui.wait_until(lambda: any(r.recipient == "+447911123456" for r in gui.rt.sandbox.server.sent))
     assert [r.recipient for r in gui.rt.sandbox.server.sent] == ["+447911123456"]
+    gui.wait_until(lambda: [m.status for m in gui.rt.sending.recent_outgoing(5)] == [Status.DELIVERED])
 
 
 def test_a_name_that_matches_nobody_is_said(gui) -> None:

@@ -267,6 +267,7 @@ def test_a_person_in_a_conversation_goes_into_a_group(gui) -> None:
     acc = gui.rt.accounts.by_name("Sandbox")
     gui.run(gui.rt.sending.send(Draft(acc.id, ["07911 123456"], "Your table is booked")))
     conv = gui.wait_until(lambda: gui.rt.conversations.find(acc.id, "+447911123456"))
+    gui.wait_until(lambda: _all_final(gui))
     page = gui.window.show_page("conversations")
     page.open_conversation(conv.id)
     pane = page.thread_pane
@@ -282,3 +283,9 @@ def test_a_person_in_a_conversation_goes_into_a_group(gui) -> None:
     gui.wait_until(lambda: pane.group_button.menu_.isVisible())
     pane.group_button.action("Regulars")
     gui.wait_until(lambda: pane.feedback.text() == "Already in 'Regulars'.")
+
+
+def _all_final(gui) -> bool:
+    """Every message sent has its final status (its receipt is in): nothing is still on the wire
+    when the test ends and the receiver stops."""
+    return all(m.status.is_final for m in gui.rt.sending.recent_outgoing(50))

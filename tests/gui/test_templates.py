@@ -90,6 +90,7 @@ def test_a_quick_reply_is_filled_in_for_the_person_and_sent(gui) -> None:
     focus(page.reply)  # offscreen, the window is not made active again when the picker closes
     press(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     gui.wait_until(lambda: any(s.content == "Thanks Ann, see you soon" for s in gui.rt.sandbox.server.sent))
+    gui.wait_until(lambda: _all_final(gui))  # its receipt is in: nothing on the wire at the end
 
 
 def test_a_template_in_compose_is_personalised_through_bulk_send(gui) -> None:
@@ -110,3 +111,9 @@ def test_a_template_in_compose_is_personalised_through_bulk_send(gui) -> None:
     msg = w.page(Step.MESSAGE)
     gui.wait_until(lambda: w.currentId() == Step.MESSAGE and msg.model.rowCount() == 1 and not w.busy)
     assert msg.model.index(0, 2).data() == "Hi Ann, see you tomorrow"
+
+
+def _all_final(gui) -> bool:
+    """Every message sent has its final status (its receipt is in): nothing is still on the wire
+    when the test ends and the receiver stops."""
+    return all(m.status.is_final for m in gui.rt.sending.recent_outgoing(50))

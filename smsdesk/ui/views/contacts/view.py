@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.contacts import Contact, ContactQuery
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.services.contacts import Removed, Saved
-from smsdesk.services.recipients import GROUP_MARK  # what the service returns
+from smsdesk.services.contacts import Removed, Saved  # what the service returns
+from smsdesk.services.recipients import GROUP_MARK
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import ask_text, confirm
-from smsdesk.ui.models.contacts_model import COLUMNS, ContactsModel
+from smsdesk.ui.models.contacts_model import ContactsModel
 from smsdesk.ui.views.contacts.editor import ContactDialog
 from smsdesk.ui.views.contacts.files import ContactFiles
 from smsdesk.ui.views.contacts.groups_panel import GroupsPanel
@@ -523,6 +523,3 @@ class ContactsView(QWidget):
 
 def _who(contact: Contact) -> str:
     return contact.shown_name or contact.number
-
-
-__all__ = ["COLUMNS", "ContactsView"]
