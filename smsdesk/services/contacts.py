@@ -18,6 +18,7 @@ from smsdesk.domain.contacts import (
     ContactDraft,
     ContactPage,
     ContactQuery,
+    DraftNumber,
     FieldDef,
     FieldKind,
     check_field_name,
@@ -124,6 +125,13 @@ class ContactService:
 
     def by_number(self, raw_number: str) -> Contact | None:
         return self.contacts.by_number(phone.parse(raw_number, self._region()).e164)
+
+    async def contact_for(self, number: str, name: str = "") -> int:
+        """The id of the contact that has ``number``, made (named ``name``) when nobody has it."""
+        found = self.by_number(number)
+        if found is not None:
+            return found.id
+        return (await self.add(ContactDraft(name=name, numbers=(DraftNumber(number),)))).contact_id
 
     def find(self, text: str) -> Contact:
         """The one contact a person means by a name or a number (the CLI's argument).

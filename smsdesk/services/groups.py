@@ -101,6 +101,12 @@ class GroupService:
         self._publish()
         return gid
 
+    async def create_with(self, name: str, contact_ids: Sequence[int]) -> int:
+        """A new plain list holding ``contact_ids`` (made from a selection or a conversation)."""
+        gid = await self.create(name)
+        await self.add_members(gid, contact_ids)
+        return gid
+
     async def rename(self, group_id: int, name: str) -> None:
         clean = self._name(name)
         await self._groups.rename(group_id, clean, AuditEntry("group.rename", str(group_id), {"name": clean}))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smsdesk.domain.contacts import Contact, ContactDraft, ContactNumber, DraftNumber
+from smsdesk.domain.contacts import Contact, ContactNumber
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
@@ -309,10 +309,8 @@ class ThreadPane(QWidget):
             return
         conv = self.current
 
-        async def create_and_add(name: str) -> str:
-            gid = await self._groups.create(name)
-            await self._add_to(conv.remote, conv.contact_name, gid)
-            return name
+        async def create_and_add(name: str) -> None:
+            await self._groups.create_with(name, [await self._contacts.contact_for(conv.remote, conv.contact_name)])
 
         ask_text(
             self,
@@ -321,7 +319,7 @@ class ThreadPane(QWidget):
             lambda name: spawn(
                 create_and_add(name),
                 title="New group",
-                on_done=lambda made: self._said(f"Made '{made}' with this person in it.", "ok"),
+                on_done=lambda _r: self._said(f"Made '{name}' with this person in it.", "ok"),
                 on_error=lambda exc: self._said(str(exc), "error"),
             ),
             name="ask_group_name",
@@ -329,12 +327,7 @@ class ThreadPane(QWidget):
 
     async def _add_to(self, number: str, name: str, group_id: int) -> int:
         """Put ``number``'s contact in the group (made a contact first if it was not one)."""
-        contact = self._contacts.by_number(number)
-        cid = contact.id if contact is not None else None
-        if cid is None:
-            saved = await self._contacts.add(ContactDraft(name=name, numbers=(DraftNumber(number),)))
-            cid = saved.contact_id
-        return await self._groups.add_members(group_id, [cid])
+        return await self._groups.add_members(group_id, [await self._contacts.contact_for(number, name)])
 
     def _said(self, text: str, tone: str) -> None:
         theme.set_tone(self.feedback, tone)

@@ -385,20 +385,14 @@ class ContactsView(QWidget):
 
     def _add_to_new_group(self) -> None:
         ids = self.selected_ids()
-
-        async def create_and_add(name: str) -> tuple[int, str]:
-            gid = await self._groups.create(name)
-            await self._groups.add_members(gid, ids)
-            return gid, name
-
         ask_text(
             self,
             "New group",
             "Name of the new group:",
             lambda name: spawn(
-                create_and_add(name),
+                self._groups.create_with(name, ids),
                 title="New group",
-                on_done=lambda r: self._say(f"Made '{r[1]}' with {len(ids):,} contacts.", "ok"),
+                on_done=lambda _gid: self._say(f"Made '{name}' with {len(ids):,} contacts.", "ok"),
                 on_error=self._failed,
             ),
             name="ask_group_name",
