@@ -34,7 +34,6 @@ COUNTRIES = (
     "IN",
 )
 ROLES = (("", "Merge field only"), (PHONE, "Phone number"), ("name", "Name"), ("first_name", "First name"))
-ROLES = (("", "Merge field only"), (PHONE, "Phone number"), ("name", "Name"), ("first_name", "First name"))
 
 
 class MappingPage(StepPage):
