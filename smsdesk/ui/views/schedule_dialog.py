@@ -164,6 +164,7 @@ class ScheduleDialog(QDialog):
         self._kind_changed()
         self._account_changed()
         self.counter.follow(self.body)
+        QWidget.setTabOrder(self.body, self.when)  # Tab from the message goes on to the time (Ctrl+T inserts)
 
     def _fill(self, item: ScheduleItem | None, recipients: list[str]) -> None:
         if item is None:
