@@ -19,7 +19,7 @@ from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.bulk_send.view import BulkSendView
 from smsdesk.ui.views.compose_view import ComposeView
 from smsdesk.ui.widgets.template_picker import TemplatePicker
-from tests.support.typing import focus, press, replace_text, type_text
+from tests.support.typing import clear, focus, press, replace_text, type_text
 
 CLIENTS = (
     "Name,Mobile,Appointment,Visits\n"
@@ -64,8 +64,11 @@ def _import_into_group(gui, path: Path) -> None:
     _next(gui, w, Step.CONTACTS)  # no message, no check for sending
     page = w.page(Step.CONTACTS)
     assert "Appointment (date), Visits (number)" in page.summary.text()
-    replace_text(page.group_name, "Regulars")
     finish = w.button(w.WizardButton.FinishButton)
+    clear(page.group_name)
+    assert not finish.isEnabled()  # no group name: nothing to find them by later
+    replace_text(page.group_name, "Regulars")
+    assert finish.isEnabled()
     assert finish.text() == "Save contacts"
     QTest.mouseClick(finish, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: page.saved is not None)

@@ -36,6 +36,7 @@ class ContactsPage(StepPage):
         self.result = WrapLabel(objectName="contacts_result")
         self.feedback = WrapLabel(objectName="contacts_feedback")
         self.feedback.setStyleSheet(ERR)
+        self.feedback.hide()  # its bar shows only with a reason in it
         self.show_group = QPushButton("Show them in Contacts")
         self.show_group.setObjectName("show_group")
         self.show_group.clicked.connect(self._show_group)
@@ -65,6 +66,7 @@ class ContactsPage(StepPage):
         self.saved = None
         self.result.clear()
         self.feedback.clear()
+        self.feedback.hide()
         self.show_group.hide()
         self.setButtonText(QWizard.WizardButton.FinishButton, "Save contacts")
         stem = state.path.stem if state.path else "Import"
@@ -89,6 +91,7 @@ class ContactsPage(StepPage):
         services = self.host.ctx.services
         self._saving = True
         self.feedback.clear()
+        self.feedback.hide()
         self.result.setText("Saving contacts…")
         self.announce()
         source = state.path.name if state.path else "import"
@@ -131,6 +134,7 @@ class ContactsPage(StepPage):
         self._saving = False
         self.result.clear()
         self.feedback.setText(str(exc))
+        self.feedback.show()
         self.announce()
 
     def _show_group(self) -> None:
@@ -149,4 +153,5 @@ class ContactsPage(StepPage):
         self._saving = False
         self.result.clear()
         self.feedback.clear()
+        self.feedback.hide()
         self.show_group.hide()
