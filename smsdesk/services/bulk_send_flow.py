@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 
+from smsdesk.domain.contacts import FieldKind
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.template import Template, compile_template, field_key
@@ -50,6 +51,7 @@ class Step(IntEnum):
     SEND = 4
     RUN = 5
     REPORT = 6
+    CONTACTS = 7  # instead of message/send/run: save the rows as contacts in a group, send nothing
 
 
 STEP_TITLES = {
@@ -60,6 +62,7 @@ STEP_TITLES = {
     Step.SEND: "Send or schedule",
     Step.RUN: "Sending",
     Step.REPORT: "Report",
+    Step.CONTACTS: "Save as contacts",
 }
 
 
@@ -94,6 +97,10 @@ class BulkSendFlow:
         self.send_at: datetime | None = None
         self.group: str | None = None
         self.run_id: int | None = None
+        # Only add the people to the address book (no message): which columns are kept on
+        # each contact as custom fields, and as what kind; a column missing here is left out.
+        self.contacts_only = False
+        self.kinds: dict[int, FieldKind] = {}
         self._ctx: ValidationContext | None = None
         self._sample: tuple[Path, bytes] | None = None
 
@@ -114,6 +121,7 @@ class BulkSendFlow:
         table = read_file(self.path, encoding=encoding, country=self.country)
         self.mapping = mapping_mod.guess(table, self.country)
         self.table = table
+        self.kinds = dict.fromkeys(range(len(table.headers)), FieldKind.TEXT)
         return table
 
     def load_recipients(self, recipients: Sequence[GroupRecipient], source: str) -> Table:
@@ -195,6 +203,13 @@ class BulkSendFlow:
             if key == PHONE:
                 self.mapping.phone = column
         self.report = None
+
+    def keep_as(self, column: int, kind: FieldKind | None) -> None:
+        """Keep ``column`` on each contact as a custom field of ``kind`` (None: leave it out)."""
+        if kind is None:
+            self.kinds.pop(column, None)
+        else:
+            self.kinds[column] = kind
 
     def apply_map(self, pairs: list[str]) -> None:
         assert self.mapping is not None and self.table is not None
@@ -386,14 +401,23 @@ class BulkSendFlow:
             raise InvalidInput(reason)
         if self.step == Step.SEND:
             raise InvalidInput("Start the run with start().")
-        if self.step < Step.REPORT:
-            self.step = Step(self.step + 1)
+        self.step = self.following(self.step)
         return self.step
+
+    def following(self, step: Step) -> Step:
+        """The step after ``step``: saving as contacts comes right after the columns are matched."""
+        if self.contacts_only and step == Step.MAPPING:
+            return Step.CONTACTS
+        if step in (Step.REPORT, Step.CONTACTS):
+            return step
+        return Step(step + 1)
 
     def back(self) -> Step:
         if self.step in (Step.RUN, Step.REPORT):
             return self.step  # a started run cannot be un-started; cancel it instead
-        if self.step > Step.FILE:
+        if self.step == Step.CONTACTS:
+            self.step = Step.MAPPING
+        elif self.step > Step.FILE:
             self.step = Step(self.step - 1)
         return self.step
 

@@ -166,8 +166,18 @@ class ContactService:
         await self.contacts.define_field(clean, kind, AuditEntry("contact.field", clean, {"kind": str(kind)}))
         self.bus.publish(Changes(contacts=True))
 
-    def tags(self) -> list[tuple[str, int]]:
-        return self.contacts.tags()
+    def tags(self, prefix: str = "", limit: int = 1000) -> list[tuple[str, int]]:
+        """Tags in use (starting with ``prefix``, any case) and how many contacts have each."""
+        return self.contacts.tags(prefix, limit)
+
+    def ids_with_tag(self, tag: str) -> list[int]:
+        """Every contact with ``tag``, by id (a send to ``#tag``)."""
+        ids: list[int] = []
+        while True:
+            page = self.search(ContactQuery(tag=tag, offset=len(ids), limit=1000), count=False)
+            ids += [c.id for c in page.rows]
+            if len(page.rows) < 1000:
+                return ids
 
     def conversations_of(self, contact_id: int) -> list[ConversationRow]:
         return self.contacts.conversations_of(contact_id)

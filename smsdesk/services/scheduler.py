@@ -246,9 +246,10 @@ class SchedulerService:
             raise InvalidInput(STARTED if item.state == "running" else f"It is {item.state_label.lower()}.")
         if item.version != version:
             raise InvalidInput(CHANGED)
-        if item.kind == "bulk" and text is not None and text != item.body:
+        if item.kind == "bulk" and item.group_id is None and text is not None and text != item.body:
             # Each recipient's text was made from the import's template and their row; changing
-            # the shared text here would change nothing that is sent.
+            # the shared text here would change nothing that is sent. (A group's members get
+            # their texts made again from the item's text at each run, so that one can change.)
             raise InvalidInput(BULK_TEXT)
         fields: dict[str, object] = {}
         new_text = item.body if text is None else text

@@ -108,3 +108,48 @@ def test_a_group_goes_through_bulk_send_personalised_and_is_delivered(gui) -> No
     gui.wait_until(lambda: len(gui.rt.sandbox.server.sent) == 2, timeout=20)
     assert {r.recipient for r in gui.rt.sandbox.server.sent} == {"+447911123456", "+447912345678"}
     gui.wait_until(lambda: [m.status for m in gui.rt.sending.recent_outgoing(10)] == [Status.DELIVERED] * 2, timeout=20)
+
+
+def test_each_recipient_is_a_chip_and_its_cross_takes_it_out(gui) -> None:
+    ids = [_add(gui, "Priya Patel", "07911 123456", "Priya"), _add(gui, "Tom Hughes", "07912 345678", "Tom")]
+    gid = gui.run(gui.rt.groups.create("Saturday team"))
+    gui.run(gui.rt.groups.add_members(gid, ids))
+    page = _compose(gui)
+    type_text(page.to, "Priya Patel, @Saturday team, 0791, Nobody Here")
+    chips = page.to_chips
+    gui.wait_until(lambda: chips.chips() == ["Priya Patel", "@Saturday team · 2 people", "0791", "Nobody Here"])
+    assert chips.isVisible()
+    QTest.mouseClick(chips.remove_button(3), Qt.MouseButton.LeftButton)
+    assert page.to.text() == "Priya Patel, @Saturday team, 0791, "
+    gui.wait_until(lambda: chips.chips() == ["Priya Patel", "@Saturday team · 2 people", "0791"])
+    QTest.mouseClick(chips.remove_button(2), Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: page.to_status.text().startswith("✓ Saturday team (2)"))
+    QTest.mouseClick(chips.remove_button(1), Qt.MouseButton.LeftButton)
+    QTest.mouseClick(chips.remove_button(0), Qt.MouseButton.LeftButton)
+    assert page.to.text() == ""
+    gui.wait_until(lambda: not chips.isVisible())
+
+
+def test_a_tag_completes_and_reaches_everyone_with_it(gui) -> None:
+    for name, number in (("Priya Patel", "07911 123456"), ("Tom Hughes", "07912 345678")):
+        draft = ContactDraft(name=name, numbers=(DraftNumber(number),), tags=("VIP",))
+        gui.run(gui.rt.contacts.add(draft))
+    _add(gui, "Ann Lee", "07722 123456")  # no tag
+    page = _compose(gui)
+    type_text(page.to, "#v")
+    _pick(gui, page, "Tag: VIP (2 people)")
+    assert page.to.text() == "#VIP, "
+    gui.wait_until(lambda: page.to_chips.chips() == ["#VIP · 2 people"])
+    type_text(page.body, "Hi {{first_name|there}}, thanks for being a regular")
+    press(page.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    w = gui.window.pages["bulk"].wizard
+    check = w.page(Step.VALIDATION)
+    gui.wait_until(lambda: w.currentId() == Step.VALIDATION and check.report is not None and not w.busy)
+    assert "2 rows: 2 accepted, 0 rejected" in check.summary.text()
+    assert sorted(w.state.table.rows[i][0] for i in range(2)) == ["+447911123456", "+447912345678"]
+
+
+def test_a_tag_nobody_has_is_said(gui) -> None:
+    page = _compose(gui)
+    type_text(page.to, "#nothing")
+    gui.wait_until(lambda: "No contact has the tag 'nothing'." in page.to_status.text())

@@ -261,7 +261,7 @@ def _fields(draft: ContactDraft) -> dict[str, object]:
     return {name: getattr(draft, name) for name in draft.__slots__}
 
 
-def test_a_person_in_a_conversation_goes_into_a_group(gui) -> None:
+def test_a_person_in_a_conversation_goes_into_a_group_and_out_again(gui) -> None:
     from smsdesk.services.send import Draft
 
     acc = gui.rt.accounts.by_name("Sandbox")
@@ -279,10 +279,21 @@ def test_a_person_in_a_conversation_goes_into_a_group(gui) -> None:
     group = gui.rt.groups.by_name("Regulars")
     assert group.size == 1  # the number became a contact and joined
 
+    # The group they are in is ticked; choosing it takes them out (they stay a contact).
     QTest.mouseClick(pane.group_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: pane.group_button.menu_.isVisible())
+    assert [a.text() for a in pane.group_button.menu_.actions() if a.isChecked()] == ["Regulars"]
     pane.group_button.action("Regulars")
-    gui.wait_until(lambda: pane.feedback.text() == "Already in 'Regulars'.")
+    gui.wait_until(lambda: pane.feedback.text() == "Removed from 'Regulars'. They are still a contact.")
+    assert gui.rt.groups.by_name("Regulars").size == 0
+    assert gui.rt.contacts.by_number("+447911123456") is not None
+
+    QTest.mouseClick(pane.group_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: pane.group_button.menu_.isVisible())
+    assert not any(a.isChecked() for a in pane.group_button.menu_.actions())
+    pane.group_button.action("Regulars")
+    gui.wait_until(lambda: pane.feedback.text() == "Added to 'Regulars'.")
+    assert gui.rt.groups.by_name("Regulars").size == 1
 
 
 def _all_final(gui) -> bool:

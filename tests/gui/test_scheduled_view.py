@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
+from smsdesk.domain.contacts import ContactDraft, DraftNumber
 from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.ui.models.schedule_model import STATE_COL
 from smsdesk.ui.views.scheduled_view import ScheduledView
-from tests.support.typing import replace_text, type_text
+from smsdesk.ui.widgets.template_picker import TemplatePicker
+from tests.support.typing import focus, press, replace_text, type_text
 
 
 def _view(gui) -> ScheduledView:
@@ -206,3 +209,63 @@ def test_a_bulk_sends_text_is_read_only_in_the_edit_dialog(gui, qtbot) -> None:
     assert dialog.body.isReadOnly() and dialog.to.isReadOnly()
     assert "import the file again" in dialog.body.toolTip() and "import the file again" in dialog.hint.text()
     dialog.reject()
+
+
+def _member(gui, group_id: int, name: str, given: str, number: str) -> None:
+    contact = gui.run(gui.rt.contacts.add(ContactDraft(name=name, given_name=given, numbers=(DraftNumber(number),))))
+    gui.run(gui.rt.groups.add_members(group_id, [contact.contact_id]))
+
+
+def test_a_group_is_scheduled_by_name_and_each_run_takes_its_members_then(gui, qtbot) -> None:
+    rt = gui.rt
+    gid = gui.run(rt.groups.create("Regulars"))
+    _member(gui, gid, "Ann Lee", "Ann", "07911 123456")
+    _member(gui, gid, "Bob Carr", "Bob", "07911 123457")
+    gui.run(rt.templates.add("Reminder", "", "Hi {{first_name|there}}, see you tomorrow"))
+    view = _view(gui)
+    qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.dialog)
+    type_text(dialog.to, "@reg")
+    completer = dialog.to_completer
+    gui.wait_until(lambda: completer.suggestions == ["Group: Regulars (2 people)"])
+    popup = completer.popup
+    index = popup.model().index(0, 0)
+    QTest.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=popup.visualRect(index).center())
+    assert dialog.to.text() == "@Regulars, "
+    focus(dialog.body)
+    press(dialog.body, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    picker = gui.wait_until(lambda: dialog.findChild(TemplatePicker))
+    press(picker.search, Qt.Key.Key_Return)
+    assert dialog.body.toPlainText() == "Hi {{first_name|there}}, see you tomorrow"
+    dialog.when.setDateTime(QDateTime(QDate.currentDate().addDays(1), QTime(9, 0)))
+    replace_text(dialog.zone, "Europe/London")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.model.rowCount() == 1 and view.dialog is None)
+    assert view.model.index(0, 1).data() == "@Regulars (2 last time)"
+
+    _member(gui, gid, "Cat Diaz", "Cat", "07911 123458")  # joins after it was scheduled
+    view.select(view.model.item_at(0).id)
+    qtbot.mouseClick(view.send_now_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: len(rt.sandbox.server.sent) == 3)
+    got = sorted((s.recipient, s.content) for s in rt.sandbox.server.sent)
+    assert got == [
+        ("+447911123456", "Hi Ann, see you tomorrow"),
+        ("+447911123457", "Hi Bob, see you tomorrow"),
+        ("+447911123458", "Hi Cat, see you tomorrow"),
+    ]
+    gui.wait_until(lambda: all(m.status.is_final for m in rt.sending.recent_outgoing(10)))
+
+
+def test_a_group_mixed_with_numbers_is_refused_in_the_dialog(gui, qtbot) -> None:
+    gui.run(gui.rt.groups.create("Regulars"))
+    view = _view(gui)
+    qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(lambda: view.dialog)
+    type_text(dialog.to, "@Regulars, 07911 123456")
+    type_text(dialog.body, "Hello")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "one group, or to numbers and names, not both" in dialog.error.text())
+    replace_text(dialog.to, "Nobody Here")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "No contact is called 'Nobody Here'" in dialog.error.text())
+    assert view.model.rowCount() == 0

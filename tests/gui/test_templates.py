@@ -5,6 +5,7 @@ duplicated and deleted; inserted as a quick reply (filled in for that person) an
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,6 +18,8 @@ from smsdesk.services.send import Draft
 from smsdesk.ui.views.templates_view import TemplatesView
 from smsdesk.ui.widgets.template_picker import TemplatePicker
 from tests.support.typing import focus, press, type_text
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +120,25 @@ def _all_final(gui) -> bool:
     """Every message sent has its final status (its receipt is in): nothing is still on the wire
     when the test ends and the receiver stops."""
     return all(m.status.is_final for m in gui.rt.sending.recent_outgoing(50))
+
+
+def test_a_template_is_inserted_in_the_bulk_wizards_message_step(gui) -> None:
+    gui.run(gui.rt.templates.add("Greeting", "", "Hallo {{first_name|du}}, bis morgen"))
+    view = gui.window.show_page("bulk")
+    w = view.wizard
+    file_page = w.page(Step.FILE)
+    type_text(file_page.path, str(DATA / "csv/semicolon_cp1252.csv"))
+    QTest.mouseClick(file_page.load_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: w.state.table is not None and not w.busy)
+    for step in (Step.MAPPING, Step.VALIDATION, Step.MESSAGE):
+        gui.wait_until(lambda: w.button(w.WizardButton.NextButton).isEnabled())
+        w.next()
+        gui.wait_until(lambda step=step: w.currentId() == step)
+    msg = w.page(Step.MESSAGE)
+    QTest.mouseClick(msg.template_button, Qt.MouseButton.LeftButton)
+    picker = gui.wait_until(lambda: msg.findChild(TemplatePicker))
+    assert picker.names() == ["Greeting"]
+    press(picker.search, Qt.Key.Key_Return)
+    assert msg.template.toPlainText() == "Hallo {{first_name|du}}, bis morgen"
+    gui.wait_until(lambda: msg.model.rowCount() == 3 and not w.busy, timeout=10)
+    assert msg.model.index(0, 2).data() == "Hallo Jürgen, bis morgen"

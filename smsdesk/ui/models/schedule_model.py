@@ -8,6 +8,7 @@ item and their contacts' names are fetched in two queries per reload, never whil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -75,12 +76,16 @@ def recipients_text(count: int, first: list[ContactLabel]) -> str:
 
 
 class ScheduleModel(QAbstractTableModel):
-    def __init__(self, scheduler: SchedulerService, contacts: ContactService) -> None:
+    def __init__(
+        self, scheduler: SchedulerService, contacts: ContactService, group_name: Callable[[int], str] | None = None
+    ) -> None:
         super().__init__()
         self._svc = scheduler
         self._contacts = contacts
+        self._group_name = group_name or str
         self._rows: list[ScheduleItem] = []
         self._first: dict[int, list[ContactLabel]] = {}  # item id -> its first recipients, labelled
+        self._groups: dict[int, str] = {}  # item id -> the group each run sends to
         self.include_finished = False
 
     def reload(self) -> None:
@@ -89,6 +94,7 @@ class ScheduleModel(QAbstractTableModel):
         first = self._svc.first_recipients([it.id for it in self._rows], TIP_NAMED)
         labels = self._contacts.labels_for(n for numbers in first.values() for n in numbers)
         self._first = {sid: [labels[n] for n in numbers] for sid, numbers in first.items()}
+        self._groups = {it.id: self._group_name(it.group_id) for it in self._rows if it.group_id is not None}
         self.endResetModel()
 
     def item_at(self, row: int) -> ScheduleItem | None:
@@ -116,7 +122,11 @@ class ScheduleModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 when_text(it),
-                recipients_text(it.recipient_count, self._first.get(it.id, [])),
+                (
+                    f"@{self._groups[it.id]} ({it.recipient_count:,} last time)"
+                    if it.id in self._groups
+                    else recipients_text(it.recipient_count, self._first.get(it.id, []))
+                ),
                 it.account,
                 sender_text(it)[0],
                 it.recurrence.describe(),
@@ -124,6 +134,8 @@ class ScheduleModel(QAbstractTableModel):
                 it.body.replace("\n", " "),
                 last_run_text(it),
             )[col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == RECIPIENTS_COL and it.id in self._groups:
+            return f"Each run sends to the members of '{self._groups[it.id]}' at that moment."
         if role == Qt.ItemDataRole.ToolTipRole and col == RECIPIENTS_COL:
             first = self._first.get(it.id, [])
             lines = [label.full for label in first]

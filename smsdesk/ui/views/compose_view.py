@@ -34,6 +34,7 @@ from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.template import compile_template
 from smsdesk.services import recipients
+from smsdesk.services.recipients import GROUP_MARK, TAG_MARK
 from smsdesk.services.send import Draft, SendPlan
 from smsdesk.services.templates import SavedTemplate
 from smsdesk.ui.aio import spawn
@@ -42,6 +43,7 @@ from smsdesk.ui.models.sent_messages_model import SentMessagesModel
 from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
+from smsdesk.ui.widgets.recipient_chips import MAX_CHIPS, Chip, RecipientChips
 from smsdesk.ui.widgets.recipient_completer import RecipientCompleter
 from smsdesk.ui.widgets.template_picker import open_picker
 
@@ -74,10 +76,13 @@ class ComposeView(QWidget):
         self.sender_id.setPlaceholderText("Sender name (up to 11 characters) or number")
         self.to = QLineEdit()
         self.to.setObjectName("to")
-        self.to.setPlaceholderText("07911 123456, Ann Lee, @Saturday team (separate with commas)")
+        self.to.setPlaceholderText("07911 123456, Ann Lee, @Saturday team, #vip (separate with commas)")
         self.to_completer = RecipientCompleter(
             self.to, lambda part: recipients.suggest(part, ctx.services.contacts, ctx.services.groups)
         )
+        self.to_chips = RecipientChips()
+        self.to_chips.sig_remove.connect(self.remove_recipient)
+        self.to_chips.hide()
         self.to_status = WrapLabel(objectName="to_status")
         self.body = MessageEdit(objectName="body")
         self.body.setPlaceholderText("Type your message…")
@@ -92,6 +97,7 @@ class ComposeView(QWidget):
         form.addRow("Account", self.account)
         form.addRow("From", self.sender_id)
         form.addRow("To", self.to)
+        form.addRow("", self.to_chips)
         form.addRow("", self.to_status)
         form.addRow("Message", self.body)
         form.addRow("", self.counter)
@@ -206,8 +212,31 @@ class ComposeView(QWidget):
         services = self.ctx.services
         return recipients.read(split_recipients(self.to.text()), services.contacts, services.groups)
 
+    def remove_recipient(self, position: int) -> None:
+        """Take the part at ``position`` out of To (a chip's ✕)."""
+        parts = split_recipients(self.to.text())
+        if 0 <= position < len(parts):
+            del parts[position]
+            self.to.setText(", ".join(parts) + (", " if parts else ""))
+            self._validate_timer.stop()
+            self.validate_recipients()
+            self.to.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _show_chips(self, parts: list[str]) -> None:
+        services = self.ctx.services
+        chips: list[Chip] = []
+        for part in parts[:MAX_CHIPS]:
+            shown, why = recipients.describe(part, services.contacts, services.groups)
+            if not why and not recipients.is_name(part) and part[:1] not in (GROUP_MARK, TAG_MARK):
+                checked = services.sending.check_recipient(part)
+                why = checked.error or "" if checked.number is None else ""
+            chips.append(Chip(shown, not why, why))
+        chips += [Chip(p) for p in parts[MAX_CHIPS:]]  # counted in "+N more", not looked up
+        self.to_chips.set_chips(chips)
+
     def validate_recipients(self) -> bool:
         parts = split_recipients(self.to.text())
+        self._show_chips(parts)
         if not parts:
             self.to_status.setStyleSheet(HINT_STYLE)
             self.to_status.setText("Add one or more numbers, contacts' names or @groups.")
@@ -220,8 +249,9 @@ class ComposeView(QWidget):
             self.to_status.setText("✗ " + " ".join(parsed.errors + bad))
             self.to.setProperty("invalid", True)
             return False
-        if parsed.groups:
-            groups = ", ".join(f"{name} ({size:,})" for _gid, name, size in parsed.groups)
+        if parsed.groups or parsed.tags:
+            named = [(name, size) for _gid, name, size in parsed.groups] + [(f"#{t}", n) for t, n in parsed.tags]
+            groups = ", ".join(f"{name} ({size:,})" for name, size in named)
             more = f" and {len(parsed.numbers):,} more" if parsed.numbers else ""
             self.to_status.setStyleSheet(OK_STYLE)
             self.to_status.setText(
@@ -265,7 +295,7 @@ class ComposeView(QWidget):
             self.feedback.setText("Add an account in Settings first.")
             return
         parsed = self._read_to()
-        if parsed.groups or compile_template(self.body.toPlainText()).is_personalised:
+        if parsed.groups or parsed.tags or compile_template(self.body.toPlainText()).is_personalised:
             self._send_to_groups(parsed, account_id)
             return
         draft = Draft(account_id, parsed.numbers, self.body.toPlainText(), self.sender_id.text() or None)
@@ -294,7 +324,8 @@ class ComposeView(QWidget):
         reasons, previews and confirms."""
         services = self.ctx.services
         people = recipients.bulk_recipients(parsed, services.contacts, services.groups)
-        names = ", ".join(name for _gid, name, _size in parsed.groups) or "the recipients typed in Compose"
+        named = [name for _gid, name, _size in parsed.groups] + [f"#{t}" for t, _n in parsed.tags]
+        names = ", ".join(named) or "the recipients typed in Compose"
         show_page = getattr(self.window(), "show_page", None)
         bulk = show_page("bulk") if show_page is not None else None
         start = getattr(getattr(bulk, "wizard", None), "send_to_contacts", None)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,15 +22,19 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from smsdesk.domain.models import Account
 from smsdesk.domain.schedule import WEEKDAY_NAMES, Recurrence, ScheduleItem, to_local
+from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui.widgets.interval_spin import IntervalSpin
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
+from smsdesk.ui.widgets.recipient_completer import RecipientCompleter, Suggest
+from smsdesk.ui.widgets.template_picker import open_picker
 
 COMMON_ZONES = (
     "Europe/London",
@@ -64,9 +69,12 @@ class ScheduleDialog(QDialog):
         item: ScheduleItem | None = None,
         recipients: list[str] | None = None,
         parent: QWidget | None = None,
+        suggest: Suggest | None = None,
+        templates: TemplateService | None = None,
     ) -> None:
         super().__init__(parent)
         self.item = item
+        self._templates = templates
         self._accounts = {acct.id: acct for acct in accounts}
         self._month_day: int | None = None  # editing keeps a monthly send on its day (31st stays 31st)
         self.setObjectName("schedule_dialog")
@@ -80,7 +88,11 @@ class ScheduleDialog(QDialog):
             self.account.addItem(acct.name, acct.id)
         self.to = QLineEdit()
         self.to.setObjectName("to")
-        self.to.setPlaceholderText("07911 123456, +44 7911 123457")
+        self.to.setPlaceholderText("07911 123456, Ann Lee, @Saturday team")
+        self.to.setToolTip(
+            "Numbers, contacts by name, or one group as @name: a group's members are taken again at each run."
+        )
+        self.to_completer = RecipientCompleter(self.to, suggest) if suggest is not None else None
         self.body = MessageEdit(objectName="body")
         self.body.setFixedHeight(90)
         self.counter = MessageCounter(objectName="counter")
@@ -121,7 +133,17 @@ class ScheduleDialog(QDialog):
         form.addRow("Account", self.account)
         form.addRow("To", self.to)
         form.addRow("Message", self.body)
-        form.addRow("", self.counter)
+        self.template_button = QPushButton("Insert template…")
+        self.template_button.setObjectName("insert_template")
+        self.template_button.setToolTip("Insert a saved template at the cursor (Ctrl+T)")
+        self.template_button.setVisible(templates is not None)
+        self.template_button.clicked.connect(self.insert_template)
+        QShortcut(QKeySequence("Ctrl+T"), self).activated.connect(self.insert_template)
+        counter_row = QHBoxLayout()
+        counter_row.setContentsMargins(0, 0, 0, 0)
+        counter_row.addWidget(self.counter, 1)
+        counter_row.addWidget(self.template_button)
+        form.addRow("", counter_row)
         form.addRow("Send at", self.when)
         form.addRow("Time zone", self.zone)
         form.addRow("Repeat", repeat)
@@ -142,6 +164,7 @@ class ScheduleDialog(QDialog):
         self._kind_changed()
         self._account_changed()
         self.counter.follow(self.body)
+        QWidget.setTabOrder(self.body, self.when)  # Tab from the message goes on to the time (Ctrl+T inserts)
 
     def _fill(self, item: ScheduleItem | None, recipients: list[str]) -> None:
         if item is None:
@@ -153,7 +176,11 @@ class ScheduleDialog(QDialog):
         self.account.setEnabled(False)  # moving a send between accounts is a new send
         self.to.setText(", ".join(recipients))
         self.body.setPlainText(item.body)
-        if item.kind == "bulk":
+        if item.group_id is not None:
+            why = "Each run sends to the group's members at that moment. To send to others, schedule a new send."
+            self.to.setReadOnly(True)
+            self.to.setToolTip(why)
+        if item.kind == "bulk" and item.group_id is None:
             # Each recipient's text was rendered from the import's template and their row: a
             # change here would be saved but never sent, so it cannot be made here at all.
             why = (
@@ -176,6 +203,16 @@ class ScheduleDialog(QDialog):
         self.interval.setValue(item.recurrence.interval)
         for d in item.recurrence.weekdays:
             self.days[d].setChecked(True)
+
+    def insert_template(self) -> None:
+        """Pick a saved template and put it in at the cursor (merge fields are filled for each
+        member of a group when it runs)."""
+        if self._templates is not None and not self.body.isReadOnly():
+            open_picker(self, self._templates, self._insert)
+
+    def _insert(self, template: SavedTemplate) -> None:
+        self.body.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.body.insertPlainText(template.body)
 
     def _account_changed(self) -> None:
         acct = self._accounts.get(self.account.currentData())

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smsdesk.domain.errors import InvalidInput, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.schedule import ScheduleItem, counts_text, to_local, to_utc
+from smsdesk.services.recipients import GROUP_MARK, read, suggest
 from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
@@ -93,7 +95,7 @@ class ScheduledView(QWidget):
         bar.addWidget(self.show_finished)
         bar.addWidget(self.options_button)
 
-        self.model = ScheduleModel(self.svc, ctx.services.contacts)
+        self.model = ScheduleModel(self.svc, ctx.services.contacts, self._group_name)
         self.table = QTableView()
         self.table.setObjectName("queue")
         self.table.setModel(self.model)
@@ -289,8 +291,19 @@ class ScheduledView(QWidget):
 
     def _open_dialog(self, item: ScheduleItem | None) -> None:
         accounts = self.ctx.services.accounts.all()
+        services = self.ctx.services
         recipients = self.svc.recipients(item.id) if item else []
-        dialog = ScheduleDialog(accounts, self.svc.default_zone(), item, recipients, self)
+        if item is not None and item.group_id is not None:
+            recipients = [GROUP_MARK + self._group_name(item.group_id)]
+        dialog = ScheduleDialog(
+            accounts,
+            self.svc.default_zone(),
+            item,
+            recipients,
+            self,
+            suggest=lambda part: suggest(part, services.contacts, services.groups),
+            templates=services.templates,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_submitted.connect(lambda values: self._submit(dialog, item, recipients, values))
         for signal in (dialog.to.textChanged, dialog.when.dateTimeChanged, dialog.zone.currentTextChanged):
@@ -312,10 +325,47 @@ class ScheduledView(QWidget):
         if dialog.item is None or dialog.item.kind != "bulk":
             dialog.show_hint(text)
 
+    def _group_name(self, group_id: int) -> str:
+        try:
+            return self.ctx.services.groups.get(group_id).name
+        except SmsdeskError:
+            return "(a deleted group)"
+
+    def _read_to(self, parts: list[str]) -> tuple[list[str], int | None]:
+        """The numbers, or the one group, that the To box names.
+
+        Raises:
+            InvalidInput: a part names nobody, or a group is mixed with others.
+        """
+        services = self.ctx.services
+        found = read(parts, services.contacts, services.groups)
+        if found.errors:
+            raise InvalidInput(" ".join(found.errors))
+        if not found.groups:
+            return found.numbers, None
+        if len(found.groups) > 1 or found.numbers:
+            raise InvalidInput(
+                "A scheduled send goes to one group, or to numbers and names, not both: "
+                "schedule a separate send for each."
+            )
+        return [], found.groups[0][0]
+
     def _submit(self, dialog: ScheduleDialog, item: ScheduleItem | None, before: list[str], v: dict[str, Any]) -> None:
+        group_item = item is not None and item.group_id is not None
+        try:
+            numbers, group_id = self._read_to(v["recipients"]) if not group_item else ([], None)
+        except InvalidInput as exc:
+            dialog.show_error(str(exc))
+            return
         if item is None:
             req = ScheduleRequest(
-                v["account_id"], v["recipients"], v["text"], v["when"], zone=v["zone"], recurrence=v["recurrence"]
+                v["account_id"],
+                numbers,
+                v["text"],
+                v["when"],
+                zone=v["zone"],
+                recurrence=v["recurrence"],
+                group_id=group_id,
             )
             coro = self.svc.create(req)
         else:
@@ -325,7 +375,7 @@ class ScheduledView(QWidget):
                 item.id,
                 item.version,
                 text=v["text"] if v["text"] != item.body else None,
-                recipients=v["recipients"] if v["recipients"] != before and item.kind != "bulk" else None,
+                recipients=numbers if v["recipients"] != before and item.kind != "bulk" and not group_item else None,
                 when=v["when"] if timing else None,
                 zone_name=v["zone"] if timing else None,
                 recurrence=v["recurrence"] if timing else None,

@@ -85,9 +85,19 @@ class ThreadPane(QWidget):
         self.name_button = QPushButton("Name contact…")
         self.name_button.setObjectName("name_contact")
         self.name_button.setToolTip("Give this number a name (Ctrl+Shift+N)")
-        self.group_button = GroupMenuButton("Add to group", groups, self.add_to_group, self.add_to_new_group)
+        self.group_button = GroupMenuButton(
+            "Groups",
+            groups,
+            self.add_to_group,
+            self.add_to_new_group,
+            member_of=self._member_of,
+            on_remove=self.remove_from_group,
+        )
         self.group_button.setObjectName("conversation_group_add")
-        self.group_button.setToolTip("Put this person in a group (they become a contact if they were not one)")
+        self.group_button.setToolTip(
+            "Put this person in a group (they become a contact if they were not one); "
+            "the groups they are in are ticked: choose one to take them out"
+        )
         self.banner = QLabel()
         self.banner.setObjectName("optout_banner")
         self.banner.setWordWrap(True)
@@ -301,6 +311,32 @@ class ThreadPane(QWidget):
             on_done=lambda added: self._said(
                 f"Added to '{name}'." if added else f"Already in '{name}'.", "ok" if added else ""
             ),
+            on_error=lambda exc: self._said(str(exc), "error"),
+        )
+
+    def _contact_id(self) -> int | None:
+        """This conversation's contact, if the number is one."""
+        if self.current is None:
+            return None
+        try:
+            found = self._contacts.by_number(self.current.remote)
+        except SmsdeskError:  # not a number this country reads (a short code)
+            return None
+        return found.id if found is not None else None
+
+    def _member_of(self) -> set[int]:
+        cid = self._contact_id()
+        return {gid for gid, _name in self._groups.groups_of(cid)} if cid is not None else set()
+
+    def remove_from_group(self, group_id: int, name: str) -> None:
+        """Take this person out of a group (they stay a contact; their messages stay)."""
+        cid = self._contact_id()
+        if cid is None:
+            return
+        spawn(
+            self._groups.remove_members(group_id, [cid]),
+            title="Remove from group",
+            on_done=lambda _n: self._said(f"Removed from '{name}'. They are still a contact.", "ok"),
             on_error=lambda exc: self._said(str(exc), "error"),
         )
 

@@ -1,5 +1,5 @@
 """An "Add to group" button: a menu of the plain groups, and "New group…", shown without
-blocking.
+blocking; for one person, the groups they are in are ticked and choosing one takes them out.
 
 ``QPushButton.setMenu`` shows its menu with ``QMenu.exec()``, a nested event loop that would
 step the asyncio tasks running in the GUI loop from inside a click; this button pops the menu
@@ -17,7 +17,11 @@ from smsdesk.services.groups import GroupService
 
 
 class GroupMenuButton(QPushButton):
-    """Calls ``on_group(group_id, name)`` for a group chosen, ``on_new()`` for "New group…"."""
+    """Calls ``on_group(group_id, name)`` for a group chosen, ``on_new()`` for "New group…".
+
+    Given ``member_of`` (the ids of the groups one person is in now) and ``on_remove``, the
+    menu ticks those groups, and choosing a ticked one calls ``on_remove(group_id, name)``.
+    """
 
     def __init__(
         self,
@@ -26,11 +30,15 @@ class GroupMenuButton(QPushButton):
         on_group: Callable[[int, str], None],
         on_new: Callable[[], None],
         parent: QWidget | None = None,
+        member_of: Callable[[], set[int]] | None = None,
+        on_remove: Callable[[int, str], None] | None = None,
     ) -> None:
         super().__init__(text + " ▾", parent)
         self._groups = groups
         self._on_group = on_group
         self._on_new = on_new
+        self._member_of = member_of
+        self._on_remove = on_remove
         self.menu_ = QMenu(self)
         self.menu_.setObjectName("group_menu")
         self.clicked.connect(self.show_menu)
@@ -41,8 +49,15 @@ class GroupMenuButton(QPushButton):
         plain = [g for g in self._groups.groups() if not g.smart]
         if not plain:
             self.menu_.addAction("No groups yet").setEnabled(False)
+        ticked = self._member_of() if self._member_of is not None else set()
         for g in plain:
-            self.menu_.addAction(g.name, functools.partial(self._on_group, g.id, g.name))
+            if g.id in ticked and self._on_remove is not None:
+                act = self.menu_.addAction(g.name, functools.partial(self._on_remove, g.id, g.name))
+                act.setToolTip(f"Take them out of '{g.name}'")
+            else:
+                act = self.menu_.addAction(g.name, functools.partial(self._on_group, g.id, g.name))
+            act.setCheckable(self._member_of is not None)
+            act.setChecked(g.id in ticked)
         self.menu_.addSeparator()
         self.menu_.addAction("New group…", self._on_new)
 

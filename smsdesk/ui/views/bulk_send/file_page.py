@@ -9,7 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+)
 
 from smsdesk.services.imports.encodings import CHOICES
 from smsdesk.services.imports.encodings import label as encoding_label
@@ -96,7 +106,21 @@ class FilePage(StepPage):
         self.special.hide()
         self.model = ImportPreviewModel()
         self.preview = table_view(self.model, "preview")
+        self.to_send = QRadioButton("Send them a message")
+        self.to_send.setObjectName("mode_send")
+        self.to_send.setChecked(True)
+        self.to_contacts = QRadioButton("Only add them to my contacts, in a group (nothing is sent)")
+        self.to_contacts.setObjectName("mode_contacts")
+        modes = QButtonGroup(self)
+        modes.addButton(self.to_send)
+        modes.addButton(self.to_contacts)
+        self.to_contacts.toggled.connect(self._mode)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.to_send)
+        mode_row.addWidget(self.to_contacts)
+        mode_row.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addLayout(mode_row)
         layout.addLayout(row)
         layout.addLayout(enc_row)
         layout.addWidget(self.info)
@@ -224,10 +248,17 @@ class FilePage(StepPage):
         self.special.hide()
         self.announce()
 
+    def _mode(self, contacts_only: bool) -> None:
+        self.host.state.contacts_only = contacts_only
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.host.state.contacts_only = self.to_contacts.isChecked()
+
     def isComplete(self) -> bool:  # noqa: N802
         return not self.host.busy and self.host.state.table is not None
 
     def reset(self) -> None:
+        self.to_send.setChecked(True)
         self.path.clear()
         self.info.clear()
         self.info.setStyleSheet("")

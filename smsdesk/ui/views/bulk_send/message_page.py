@@ -6,16 +6,18 @@ named. The check waits for a pause in typing and restarts when the text changes 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QVBoxLayout
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout
 
 from smsdesk.services.bulk_send_flow import Step
 from smsdesk.services.imports.validate import Report
+from smsdesk.services.templates import SavedTemplate
 from smsdesk.ui.models.import_rows_model import ImportRowsModel
 from smsdesk.ui.views.bulk_send.common import ERR, StepPage, WizardHost, summary_text, table_view
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
+from smsdesk.ui.widgets.template_picker import open_picker
 
 _DEBOUNCE_MS = 350
 
@@ -33,6 +35,11 @@ class MessagePage(StepPage):
         self.insert.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.insert.setMinimumContentsLength(16)
         self.insert.activated.connect(self._insert)
+        self.template_button = QPushButton("Insert template…")
+        self.template_button.setObjectName("insert_template")
+        self.template_button.setToolTip("Insert a saved template at the cursor (Ctrl+T)")
+        self.template_button.clicked.connect(self.insert_template)
+        QShortcut(QKeySequence("Ctrl+T"), self).activated.connect(self.insert_template)
         self.template = MessageEdit(objectName="template")
         self.template.setPlaceholderText("Hi {{first_name|there}}, your appointment is on {{appointment}}.")
         self.template.setMaximumHeight(80)
@@ -47,7 +54,11 @@ class MessagePage(StepPage):
         form.addRow("Send from", self.account)
         row = QHBoxLayout()
         row.addWidget(self.template, 1)
-        row.addWidget(self.insert)
+        side = QVBoxLayout()
+        side.addWidget(self.insert)
+        side.addWidget(self.template_button)
+        side.addStretch(1)
+        row.addLayout(side)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(row)
@@ -93,6 +104,15 @@ class MessagePage(StepPage):
         if key:
             self.template.insertPlainText("{{" + key + "}}")
         self.insert.setCurrentIndex(0)
+
+    def insert_template(self) -> None:
+        """Pick a saved template and put it in at the cursor; its merge fields are filled from
+        each row, and a field no column gives is named below, as when typed."""
+        open_picker(self, self.host.ctx.services.templates, self._insert_saved)
+
+    def _insert_saved(self, template: SavedTemplate) -> None:
+        self.template.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.template.insertPlainText(template.body)
 
     def _debounce(self) -> None:
         self.host.state.template = None  # what is shown no longer matches the text

@@ -35,6 +35,9 @@ class ReportPage(StepPage):
         layout.addLayout(row)
         layout.addStretch(1)
 
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        return -1  # the last page of a send (the contacts-only page has a higher id)
+
     def initializePage(self) -> None:  # noqa: N802
         if self.host.state.run_id is not None:
             self._show(self.host.ctx.services.bulk_send.summary(self.host.state.run_id))

@@ -27,6 +27,7 @@ from smsdesk.services.groups import GroupRecipient
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.views.bulk_send.common import StepPage
+from smsdesk.ui.views.bulk_send.contacts_page import ContactsPage
 from smsdesk.ui.views.bulk_send.file_page import FilePage
 from smsdesk.ui.views.bulk_send.mapping_page import MappingPage
 from smsdesk.ui.views.bulk_send.message_page import MessagePage
@@ -69,6 +70,7 @@ class BulkSendWizard(QWizard):
             (Step.SEND, SendPage(self)),
             (Step.RUN, RunPage(self)),
             (Step.REPORT, ReportPage(self)),
+            (Step.CONTACTS, ContactsPage(self)),
         )
         for step, page in pages:
             page.setTitle(STEP_TITLES[step])
@@ -233,7 +235,13 @@ class BulkSendWizard(QWizard):
         self.restart_pages()
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
-        """Finish starts over: embedded in the window, the wizard must never hide itself."""
+        """Finish starts over: embedded in the window, the wizard must never hide itself.
+
+        QWizard asks the page whether it may finish in its own ``done``, which this replaces:
+        the last page can still say no (saving contacts takes two presses: save, then done).
+        """
+        if result != int(QWizard.DialogCode.Rejected) and not self.validateCurrentPage():
+            return
         self.restart()
 
     def restart_pages(self) -> None:
