@@ -112,6 +112,8 @@ class Dispatcher:
         self.sent_count = 0
         self._last_beat = 0.0
         self._recording: set[asyncio.Task[None]] = set()  # result writes still committing
+        self._results: dict[int, list[tuple[ClaimedMessage, SendResult | None]]] = {}  # waiting for the recorder
+        self._recorder: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
         self._wake.set()
@@ -289,16 +291,30 @@ class Dispatcher:
         group commit: one fsync wait per message instead of two (the dispatcher's ceiling with
         16 in flight was ~1,000 msg/s, all of it waiting on the writer). The row stays claimed
         until this commits, so no other pass can pick it up meanwhile.
-        """
-        task = asyncio.get_running_loop().create_task(self._record_logged(account_id, c, result))
-        self._recording.add(task)
-        task.add_done_callback(self._recording.discard)
 
-    async def _record_logged(self, account_id: int, c: ClaimedMessage, result: SendResult) -> None:
-        try:
-            await self._record(account_id, c, result)
-        except Exception:  # noqa: BLE001 - as in the worker: logged, the row stays claimed
-            log.exception("recording the result of %s failed", c.local_id)
+        One recorder writes the results: those that arrive while a write is committing wait
+        and go together in the next one (one database job and one ``Changes`` per batch, not
+        per message).
+        """
+        self._results.setdefault(account_id, []).append((c, result))
+        if self._recorder is None or self._recorder.done():
+            task = asyncio.get_running_loop().create_task(self._record_waiting())
+            self._recorder = task
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
+
+    async def _record_waiting(self) -> None:
+        while self._results:
+            waiting, self._results = self._results, {}
+            for account_id, pairs in waiting.items():
+                try:
+                    changed, opted = await self.messages.record_results(account_id, pairs)
+                except Exception:  # noqa: BLE001 - as in the worker: logged, the rows stay claimed
+                    log.exception("recording the results of %s failed", [c.local_id for c, _r in pairs])
+                    continue
+                self.sent_count += len(changed)
+                self.bus.publish(Changes(message_ids=changed, optouts=bool(opted)))
+                self._optouts_changed(opted)
 
     async def _send_bulk(self, account_id: int, claimed: list[ClaimedMessage]) -> None:
         adapter = self.accounts.adapter(account_id)
@@ -315,11 +331,6 @@ class Dispatcher:
         self.sent_count += len(changed)
         self.bus.publish(Changes(message_ids=changed, optouts=bool(opted)))
         self._optouts_changed(opted)
-
-    async def _record(self, account_id: int, c: ClaimedMessage, result: SendResult) -> None:
-        await self.messages.record_result(account_id, c, result)
-        self.sent_count += 1
-        self.bus.publish(Changes(message_ids={c.id}))
 
     async def _failed(self, account_id: int, c: ClaimedMessage, exc: ProviderError) -> None:
         text = str(exc)

@@ -42,9 +42,12 @@ def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> 
     rows: list[sqlite3.Row] = []
     for i in range(0, len(ids), 500):
         chunk = list(ids[i : i + 500])
+        # ``+status``: look the ids up by rowid. With a plain ``status =`` SQLite chose the
+        # outbox index for several ids and walked every queued row (10,000 for a big send)
+        # for each claim.
         rows += conn.execute(
             f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-                WHERE id IN ({",".join("?" * len(chunk))}) AND status = 'queued' AND claimed_by IS NULL
+                WHERE id IN ({",".join("?" * len(chunk))}) AND +status = 'queued' AND claimed_by IS NULL
                   AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
                 RETURNING {CLAIMED_COLUMNS}""",
             (dispatcher, now, *chunk, now),

@@ -5,7 +5,8 @@ GUI thread stalls the window; doing it once per row caps throughput near 4.5k ro
 transaction: ~210k rows/s). All writes go through :meth:`Database.write`: jobs queue up, the
 writer runs whatever is waiting in one transaction (each job in its own SAVEPOINT, so one
 failing job does not undo its neighbours), commits once, and only then resolves each job's
-future. "Committed" therefore always means on disk, and a burst costs one fsync.
+future. "Committed" therefore always means on disk, and a burst costs one fsync. The results
+of one batch reach each event loop in one wake-up (the send path writes twice per message).
 
 Reads use one connection per thread (WAL readers never block the writer).
 """
@@ -170,11 +171,61 @@ def _index_pending(conn: sqlite3.Connection) -> None:
 
 
 class _Job:
+    """A write from a thread (:meth:`Database.submit`): its result goes to a concurrent future."""
+
     __slots__ = ("fn", "future")
 
     def __init__(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
         self.fn = fn
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def start(self) -> bool:
+        """False when the caller gave up before the job ran (it is skipped)."""
+        return self.future.set_running_or_notify_cancel()
+
+    def fail_all(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
+class _LoopJob:
+    """A write awaited on an event loop (:meth:`Database.write`).
+
+    Its result is handed to the loop together with every other result of the same batch for
+    that loop: one ``call_soon_threadsafe`` (one wake-up of the loop) per batch, where a
+    concurrent future per job cost a wake-up, a callback and a self-pipe write each.
+    """
+
+    __slots__ = ("fn", "future", "loop")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.fn = fn
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    def start(self) -> bool:
+        # Read from the writer thread: a cancelled future stays cancelled, so skipping it is
+        # safe; one cancelled just after this check simply drops its result (as before).
+        return not self.future.cancelled()
+
+    def fail_all(self, exc: BaseException) -> None:
+        _deliver_soon(self.loop, [(self.future, False, exc)])
+
+
+def _deliver(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """On the loop: resolve each future of a committed batch (unless its caller gave up)."""
+    for future, ok, value in outcomes:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+def _deliver_soon(loop: asyncio.AbstractEventLoop, outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+        loop.call_soon_threadsafe(_deliver, outcomes)
 
 
 class Database:
@@ -188,7 +239,7 @@ class Database:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | _LoopJob | None] = queue.SimpleQueue()
         self._closed = False
         self._writer_conn = _connect(self.path)
         self._writer = threading.Thread(target=self._run_writer, name="smsdesk-db-writer", daemon=True)
@@ -224,7 +275,12 @@ class Database:
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in a write transaction from any event loop; returns after COMMIT."""
-        return await asyncio.wrap_future(self.submit(fn))
+        if self._closed:
+            raise StorageError("The database is closed.")
+        job = _LoopJob(fn, asyncio.get_running_loop())
+        self._jobs.put(job)
+        result: T = await job.future
+        return result
 
     def write_sync(self, fn: Callable[[sqlite3.Connection], T], timeout: float | None = 60) -> T:
         """Blocking :meth:`write` for synchronous callers (CLI set-up, tests, worker threads)."""
@@ -236,7 +292,7 @@ class Database:
             job = self._jobs.get()
             if job is None:
                 break
-            batch = [job]
+            batch: list[_Job | _LoopJob] = [job]
             while len(batch) < _MAX_BATCH:
                 try:
                     nxt = self._jobs.get_nowait()
@@ -250,9 +306,9 @@ class Database:
         conn.close()
 
     @staticmethod
-    def _run_batch(conn: sqlite3.Connection, batch: list[_Job]) -> None:
+    def _run_batch(conn: sqlite3.Connection, batch: list[_Job | _LoopJob]) -> None:
         # A job whose caller gave up (cancelled future) before it ran is skipped.
-        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        batch = [job for job in batch if job.start()]
         if not batch:
             return
         outcomes: list[tuple[bool, Any]] = []
@@ -278,14 +334,18 @@ class Database:
                 conn.execute("ROLLBACK")
             err = StorageError(f"Could not save to the database: {exc}.")
             for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(err)
+                job.fail_all(err)
             return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for job, (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
+            if isinstance(job, _LoopJob):
+                by_loop.setdefault(job.loop, []).append((job.future, ok, value))
+            elif ok:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+        for loop, results in by_loop.items():
+            _deliver_soon(loop, results)
 
     def close(self) -> None:
         """Finish queued writes, then close every connection."""

@@ -86,3 +86,21 @@ def test_who_holds_a_claim_is_gone_by_heartbeat_and_process_table() -> None:
     assert not claimer_gone(elsewhere, fresh, cutoff)
     # A stale heartbeat: gone (or hung) even if a process of that id runs.
     assert claimer_gone(me_here, stale, cutoff)
+
+
+def test_a_claim_of_a_few_rows_reads_those_rows_not_the_whole_outbox(db: Database, account_id: int) -> None:
+    """A 10,000-message send queues its rows at once; each claim then takes 1-16 of them. The
+    claim must find them by id: scanning every queued row per claim made a big send slow."""
+    items = [NewOutgoing(account_id, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7") for i in range(5000)]
+    ids = db.write_sync(lambda c: store.insert_outgoing(c, items))
+    steps = [0]
+
+    def claim_counting(conn):  # noqa: ANN001, ANN202
+        conn.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1), 100)
+        try:
+            return claims.claim_due(conn, ids[2000:2016], "gui")
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    assert len(db.write_sync(claim_counting)) == 16
+    assert steps[0] < 50  # about 16 rows' worth of work (a scan of the outbox: hundreds)
