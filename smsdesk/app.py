@@ -97,6 +97,7 @@ def ui_services(rt: Runtime) -> UiServices:
         contacts=rt.contacts,
         groups=rt.groups,
         templates=rt.templates,
+        autoreplies=rt.autoreplies,
         optouts=rt.optouts,
         scheduler=rt.scheduler,
         bulk_send=rt.bulk_send,

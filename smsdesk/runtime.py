@@ -22,12 +22,14 @@ from smsdesk.config.paths import Paths, resolve
 from smsdesk.config.privacy import PrivacyReport
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
+from smsdesk.domain.autoreply import BusinessHours
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers._http import make_client
 from smsdesk.services import backup as backups
 from smsdesk.services.accounts import SANDBOX_SEED, AccountService
+from smsdesk.services.autoreplies import AutoReplyService, business_hours
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import ChangeWatch
@@ -43,6 +45,7 @@ from smsdesk.services.reception import ReceptionService
 from smsdesk.services.relay import RelayService
 from smsdesk.services.review import ReviewService
 from smsdesk.services.sandbox_host import SandboxHostService
+from smsdesk.services.schedule_policy import local_zone_name
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.templates import TemplateService
@@ -116,6 +119,16 @@ class Runtime:
         )
         self.bulk_send = BulkSendService(store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler)
         self.review = ReviewService(store.review, self.accounts, bus, outbox=self.dispatcher)
+        self.autoreplies = AutoReplyService(
+            store.autoreplies,
+            store.messages,
+            self.accounts,
+            self.contacts,
+            self.groups,
+            bus,
+            self._business,
+            outbox=self.dispatcher,
+        )
         self.inbound = InboundService(
             store.inbound,
             store.webhook_events,
@@ -123,6 +136,7 @@ class Runtime:
             bus,
             own_replies=self.watch.local_replies,
             optout_sync=self.optouts,
+            auto_replies=self.autoreplies,
         )
         self.webhook_intake = WebhookIntakeService(store.webhook_events, self.accounts, bus, self.inbound)
         self.receiver_host = ReceiverHost(settings, self.webhook_intake)
@@ -173,6 +187,12 @@ class Runtime:
 
     def _webhook_base(self) -> str:
         return self.receiver_host.base_url()
+
+    def _business(self) -> tuple[str, BusinessHours]:
+        """The business's name and opening hours, as the settings say now."""
+        s = self.settings
+        zone = s.business_zone or local_zone_name()
+        return s.business_name, business_hours(zone, s.business_hours, s.holidays)
 
     def save_settings(self) -> None:
         self.settings_file.save()
@@ -273,6 +293,7 @@ class Runtime:
         self.receiver_host.stop()
         self.webhook_intake.unbind()
         await self.inbound.stop()
+        await self.autoreplies.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from smsdesk import __version__
 from smsdesk.cli import (
     accounts,
+    autoreplies_cmd,
     backup_cmd,
     common,
     contacts_cmd,
@@ -42,6 +43,7 @@ COMMANDS = (
     optouts,
     contacts_cmd,
     templates_cmd,
+    autoreplies_cmd,
     import_cmd,
     queue,
     review,

@@ -35,6 +35,13 @@ class Settings:
     backup_daily: bool = True  # one automatic backup a day (services/backup.py)
     backup_keep: int = 7  # automatic backups kept in the backup folder
     backup_folder: str = ""  # "": <data folder>/backups
+    # The business, for HELP and out-of-hours automatic replies (services/autoreplies.py):
+    # its name, IANA time zone ("": this computer's), opening hours Monday first ("" = closed)
+    # and holidays (ISO dates, closed all day).
+    business_name: str = ""
+    business_zone: str = ""
+    business_hours: list[str] = field(default_factory=lambda: ["09:00-17:00"] * 5 + ["", ""])
+    holidays: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

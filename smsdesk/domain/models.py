@@ -93,6 +93,7 @@ class Message:
     is_read: bool
     created_at: str
     updated_at: str
+    auto_rule_id: int | None = None  # sent by this automatic reply rule (None: by a person or a send)
 
     @property
     def to(self) -> str:

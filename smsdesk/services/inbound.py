@@ -20,7 +20,7 @@ from smsdesk.domain.segments import analyze
 from smsdesk.domain.webhook_request import WebhookRequest
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.services.ports import OptOutSync
+from smsdesk.services.ports import AutoReplier, OptOutSync
 from smsdesk.storage.api import InboundStore, ReplyTap, WebhookEventStore
 from smsdesk.storage.records import NewInbound, OptOutChange, ParsedEvent, StoredEvent
 
@@ -55,6 +55,7 @@ class InboundService:
         *,
         own_replies: ReplyTap | None = None,
         optout_sync: OptOutSync | None = None,
+        auto_replies: AutoReplier | None = None,
     ) -> None:
         self.store = inbound
         self.events = events
@@ -68,6 +69,8 @@ class InboundService:
         # Told, after COMMIT, each number a STOP / START reply put on or took off the list, so
         # providers that keep their own opt-out list are kept in step (OptOutService.sync_later).
         self._optout_sync = optout_sync
+        # Told, after COMMIT, the ids of new replies: automatic replies answer them.
+        self._auto_replies = auto_replies
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _optouts_changed(self, changes: list[OptOutChange]) -> None:
@@ -85,7 +88,12 @@ class InboundService:
         )
         self.bus.publish(Changes(message_ids=set(new_ids), inbound_ids=set(new_ids), optouts=bool(opt)))
         self._optouts_changed(opt)
+        self._answer(set(new_ids))
         return new_ids
+
+    def _answer(self, inbound: set[int]) -> None:
+        if inbound and self._auto_replies is not None:
+            self._auto_replies.answer_soon(inbound)
 
     # ---- stored webhook events -----------------------------------------------------------
     def process_soon(self) -> None:
@@ -161,4 +169,5 @@ class InboundService:
             )
         )
         self._optouts_changed(applied.optout_changes)
+        self._answer(set(inbound))
         return len(rows)

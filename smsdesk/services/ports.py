@@ -48,3 +48,9 @@ class ScheduledQueue(Protocol):
     async def create(self, req: ScheduleRequest) -> ScheduleItem: ...
 
     async def cancel(self, sid: int) -> str: ...
+
+
+class AutoReplier(Protocol):
+    """Answers new incoming messages with automatic replies, in the background."""
+
+    def answer_soon(self, inbound_ids: set[int]) -> None: ...

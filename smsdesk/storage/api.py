@@ -66,6 +66,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from smsdesk.domain.autoreply import Rule
 from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
 from smsdesk.domain.schedule import ScheduleItem
 from smsdesk.storage.address_book_api import ContactStore as ContactStore
@@ -75,6 +76,7 @@ from smsdesk.storage.records import (
     AppliedEvents,
     AuditEntry,
     AuditRecord,
+    AutoReplyGuards,
     BackupFacts,
     BatchMessage,
     BatchRow,
@@ -545,6 +547,29 @@ class ScheduleStore(Protocol):
     def provider_scheduled(self, sid: int) -> builtins.list[ProviderHeld]: ...
 
 
+class AutoReplyStore(Protocol):
+    """Automatic reply rules per account, and the guarded queue of their answers."""
+
+    def rules(self, account_id: int | None = None) -> builtins.list[Rule]:
+        """In the order they are tried (by account, then position)."""
+        ...
+
+    def get(self, rule_id: int) -> Rule | None: ...
+    async def add(self, rule: Rule, audit: AuditEntry) -> int:
+        """Appended after the account's other rules; returns its id."""
+        ...
+
+    async def update(self, rule: Rule, audit: AuditEntry) -> bool: ...
+    async def remove(self, rule_id: int, audit: AuditEntry) -> bool: ...
+    async def queue(
+        self, item: NewOutgoing, in_reply_to: int, rule_id: int, guards: AutoReplyGuards, audit: AuditEntry
+    ) -> tuple[int | None, str]:
+        """Queue ``item`` as the rule's answer to message ``in_reply_to`` unless a guard says no,
+        checked and written in one transaction (at most one answer per message and rule, ever).
+        Returns (the new message id, or None and why not)."""
+        ...
+
+
 class Store(Protocol):
     """Every repository of one open store."""
 
@@ -567,6 +592,7 @@ class Store(Protocol):
     backup: BackupStore
     bulk_sends: BulkSendStore
     schedules: ScheduleStore
+    autoreplies: AutoReplyStore
 
     def close(self) -> None:
         """Finish queued writes, then close."""

@@ -36,4 +36,5 @@ def row_to_message(row: sqlite3.Row) -> Message:
         is_read=bool(row["is_read"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        auto_rule_id=row["auto_rule_id"],
     )

@@ -506,6 +506,31 @@ V10 = [
        END""",
 ]
 
+# Automatic replies (services/autoreplies.py): the rules, and on each message the rule that
+# sent it and the reply it answered. The unique index makes "one automatic reply per incoming
+# message and rule" hold in the database itself, whichever process answers.
+V11 = [
+    """CREATE TABLE autoreply_rules (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        keywords TEXT NOT NULL DEFAULT '[]',
+        match TEXT NOT NULL DEFAULT 'word',
+        reply TEXT NOT NULL DEFAULT '',
+        enabled INTEGER NOT NULL DEFAULT 1,
+        position INTEGER NOT NULL DEFAULT 0,
+        add_group_id INTEGER REFERENCES contact_groups(id) ON DELETE SET NULL,
+        add_tag TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX autoreply_rules_account ON autoreply_rules(account_id, position, id)",
+    "ALTER TABLE messages ADD COLUMN auto_rule_id INTEGER",
+    "ALTER TABLE messages ADD COLUMN in_reply_to INTEGER",
+    "CREATE UNIQUE INDEX messages_auto_once ON messages(in_reply_to, auto_rule_id) WHERE auto_rule_id IS NOT NULL",
+    """CREATE INDEX messages_auto_recent ON messages(account_id, remote, created_at)
+       WHERE auto_rule_id IS NOT NULL""",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -517,6 +542,7 @@ MIGRATIONS: dict[int, list[str]] = {
     8: V8,
     9: V9,
     10: V10,
+    11: V11,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

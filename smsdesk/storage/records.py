@@ -504,3 +504,20 @@ class SavedTemplate(NamedTuple):
     body: str
     created_at: str
     updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutoReplyGuards:
+    """Limits every automatic reply keeps.
+
+    Attributes:
+        since_same: no second reply by the same rule to the same number after this time (ISO).
+        per_conversation: at most this many automatic replies in a row in a conversation
+            until a person writes in it (two auto-responders facing each other stop there).
+        since_rate / rate: at most ``rate`` automatic replies from the account since then.
+    """
+
+    since_same: str
+    per_conversation: int
+    since_rate: str
+    rate: int

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from smsdesk.storage import api
 from smsdesk.storage.accounts import AccountRepository
+from smsdesk.storage.autoreplies import AutoReplyRepository
 from smsdesk.storage.backup import BackupRepository
 from smsdesk.storage.bulk_sends import BulkSendRepository
 from smsdesk.storage.changes import ChangeRepository
@@ -55,6 +56,7 @@ class SqliteStore:
         self.backup: api.BackupStore = BackupRepository(db.path, db)
         self.bulk_sends: api.BulkSendStore = BulkSendRepository(db)
         self.schedules: api.ScheduleStore = ScheduleRepository(db)
+        self.autoreplies: api.AutoReplyStore = AutoReplyRepository(db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from smsdesk.config.settings import Settings
 from smsdesk.services.accounts import AccountService
+from smsdesk.services.autoreplies import AutoReplyService
 from smsdesk.services.backup import BackupService
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.contacts import ContactService
@@ -67,6 +68,7 @@ class UiServices:
     contacts: ContactService
     groups: GroupService
     templates: TemplateService
+    autoreplies: AutoReplyService
     optouts: OptOutService
     scheduler: SchedulerService
     bulk_send: BulkSendService

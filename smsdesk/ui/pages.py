@@ -108,6 +108,12 @@ def _general_tab(ctx: UiContext) -> QWidget:
     return GeneralSettingsView(ctx)
 
 
+def _autoreplies_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.autoreplies_view import AutoRepliesView
+
+    return AutoRepliesView(ctx)
+
+
 def _data_tab(ctx: UiContext) -> QWidget:
     from smsdesk.ui.views.data_settings_view import DataSettingsView
 
@@ -118,5 +124,6 @@ SETTINGS_TABS: list[SettingsTab] = [
     SettingsTab("accounts", "Accounts", _accounts_tab),
     SettingsTab("webhooks", "Webhooks", _webhooks_tab),
     SettingsTab("general", "General", _general_tab),
+    SettingsTab("autoreplies", "Automatic replies", _autoreplies_tab),
     SettingsTab("data", "Data", _data_tab),
 ]

@@ -74,7 +74,8 @@ def meta_text(m: Message) -> str:
     if m.direction != "out":
         return when
     label = _PENDING.get(m.status, m.status.label) + _TICKS.get(m.status, "")
-    return f"{label} · {when}"
+    auto = "Automatic reply · " if m.auto_rule_id is not None else ""
+    return f"{auto}{label} · {when}"
 
 
 def wrap_flags(text: str, fm: QFontMetrics, width: int) -> Qt.TextFlag:
