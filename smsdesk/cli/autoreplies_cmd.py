@@ -104,6 +104,15 @@ def _line(r: Rule) -> str:
     return f"#{r.id:<4} {state} {r.label[:30]:<30}{how} -> {(r.reply or '(the standard HELP answer)')[:60]}"
 
 
+def _show(args: argparse.Namespace, rule: Rule) -> int:
+    """Print one rule as JSON or as its list line."""
+    if args.json:
+        print_json(_json(rule))
+    else:
+        print(_line(rule))
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     rt = open_runtime(args)
     try:
@@ -133,11 +142,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         rule = asyncio.run(rt.autoreplies.add(account_id, kind, args.reply, args.keyword, match, group_id))
     finally:
         rt.close()
-    if args.json:
-        print_json(_json(rule))
-    else:
-        print(_line(rule))
-    return 0
+    return _show(args, rule)
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -146,11 +151,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
         rule = asyncio.run(rt.autoreplies.edit(args.id, reply=args.reply, keywords=args.keyword, enabled=args.enabled))
     finally:
         rt.close()
-    if args.json:
-        print_json(_json(rule))
-    else:
-        print(_line(rule))
-    return 0
+    return _show(args, rule)
 
 
 def cmd_move(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from smsdesk.domain.status import Status
 from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.bulk_send.view import BulkSendView
 from smsdesk.ui.views.compose_view import ComposeView
+from tests.support.completion import pick
 from tests.support.typing import press, type_text
 
 
@@ -36,13 +37,7 @@ def _compose(gui) -> ComposeView:
 
 
 def _pick(gui, page: ComposeView, shown: str) -> None:
-    """Click the suggestion ``shown`` in the popup under To, as a person does."""
-    popup = page.to_completer.popup
-    gui.wait_until(lambda: popup.isVisible() and shown in page.to_completer.suggestions)
-    row = page.to_completer.suggestions.index(shown)
-    index = popup.model().index(row, 0)
-    popup.scrollTo(index)
-    QTest.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=popup.visualRect(index).center())
+    pick(gui, page.to_completer, shown)
 
 
 def test_a_name_completes_and_the_message_goes_to_that_contact(gui) -> None:

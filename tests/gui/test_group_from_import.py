@@ -19,6 +19,7 @@ from smsdesk.services.bulk_send_flow import Step
 from smsdesk.ui.views.bulk_send.view import BulkSendView
 from smsdesk.ui.views.compose_view import ComposeView
 from smsdesk.ui.widgets.template_picker import TemplatePicker
+from tests.support.completion import pick
 from tests.support.typing import clear, focus, press, replace_text, type_text
 
 CLIENTS = (
@@ -101,12 +102,7 @@ def test_a_group_made_from_an_import_gets_a_personalised_text_delivered(gui, tmp
     compose = gui.window.show_page("compose")
     assert isinstance(compose, ComposeView)
     type_text(compose.to, "@reg")
-    completer = compose.to_completer
-    gui.wait_until(lambda: completer.popup.isVisible() and completer.suggestions == ["Group: Regulars (2 people)"])
-    index = completer.popup.model().index(0, 0)
-    QTest.mouseClick(
-        completer.popup.viewport(), Qt.MouseButton.LeftButton, pos=completer.popup.visualRect(index).center()
-    )
+    pick(gui, compose.to_completer, "Group: Regulars (2 people)")
     focus(compose.body)
     press(compose.body, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     picker = gui.wait_until(lambda: compose.findChild(TemplatePicker))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from smsdesk.domain.contacts import ContactDraft, DraftNumber
@@ -13,6 +12,7 @@ from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.ui.models.schedule_model import STATE_COL
 from smsdesk.ui.views.scheduled_view import ScheduledView
 from smsdesk.ui.widgets.template_picker import TemplatePicker
+from tests.support.completion import pick
 from tests.support.typing import focus, press, replace_text, type_text
 
 
@@ -226,11 +226,7 @@ def test_a_group_is_scheduled_by_name_and_each_run_takes_its_members_then(gui, q
     qtbot.mouseClick(view.new_button, Qt.MouseButton.LeftButton)
     dialog = gui.wait_until(lambda: view.dialog)
     type_text(dialog.to, "@reg")
-    completer = dialog.to_completer
-    gui.wait_until(lambda: completer.suggestions == ["Group: Regulars (2 people)"])
-    popup = completer.popup
-    index = popup.model().index(0, 0)
-    QTest.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=popup.visualRect(index).center())
+    pick(gui, dialog.to_completer, "Group: Regulars (2 people)")
     assert dialog.to.text() == "@Regulars, "
     focus(dialog.body)
     press(dialog.body, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
