@@ -94,6 +94,8 @@ class Message:
     created_at: str
     updated_at: str
     auto_rule_id: int | None = None  # sent by this automatic reply rule (None: by a person or a send)
+    price_per_part: str | None = None  # the account's price when it was queued (None: unknown)
+    currency: str = ""
 
     @property
     def to(self) -> str:

@@ -183,7 +183,12 @@ PRICE = FieldSpec(
     help="What your provider charges per segment, for cost estimates; leave empty if you do not know.",
     number="float",
 )
-COMMON_TAIL = (CONCURRENCY, RATE, PRICE)
+CURRENCY = FieldSpec(
+    "currency",
+    "Currency",
+    help="The currency of the price (GBP, EUR, USD...): costs are shown and totalled per currency.",
+)
+COMMON_TAIL = (CONCURRENCY, RATE, PRICE, CURRENCY)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).
 POLLING = FieldSpec(
     "polling",

@@ -19,6 +19,7 @@ from smsdesk.config.secrets import SecretStore, secret_key
 from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
+from smsdesk.domain.pricing import price_per_part
 from smsdesk.providers import registry
 from smsdesk.providers import sandbox as sandbox_provider
 from smsdesk.providers.base import AccountConfig, Provider
@@ -100,13 +101,8 @@ class AccountService:
         An empty field means "unknown", never free: an estimate then says "cost unknown"
         rather than 0.00.
         """
-        value = account.settings.get("price_per_segment")
-        raw = "" if value is None else str(value).strip()
-        try:
-            price = float(raw)
-        except ValueError:
-            return None
-        return price if math.isfinite(price) and price >= 0 else None
+        price = price_per_part(account.settings)
+        return None if price is None else float(price)
 
     def webhook_url(self, account: Account, public: bool = False) -> str:
         base = self.public_base.get(account.id) if public else None

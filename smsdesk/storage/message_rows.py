@@ -37,4 +37,6 @@ def row_to_message(row: sqlite3.Row) -> Message:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         auto_rule_id=row["auto_rule_id"],
+        price_per_part=row["price_per_part"],
+        currency=row["currency"],
     )

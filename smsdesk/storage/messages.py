@@ -9,12 +9,14 @@ which enforces the forward-only rule in SQL's own transaction. Claims live in
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 from smsdesk.domain.models import Message, SendResult
 from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
+from smsdesk.domain.pricing import price_per_part
 from smsdesk.domain.status import Status, can_move, status_of
 from smsdesk.storage import erasure
 from smsdesk.storage import optouts as opt_store
@@ -54,16 +56,30 @@ def _touch_conversation(
     )
 
 
+def _prices(conn: sqlite3.Connection, account_id: int) -> tuple[str | None, str]:
+    """The account's price per part now (its text, None when not set) and its currency."""
+    row = conn.execute("SELECT settings FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    try:
+        settings = json.loads(row[0]) if row is not None and row[0] else {}
+    except ValueError:
+        settings = {}
+    return price_per_part(settings), str(settings.get("currency") or "").strip().upper()
+
+
 def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> list[int]:
-    """Store outgoing messages (the outbox); returns their row ids in order."""
+    """Store outgoing messages (the outbox); returns their row ids in order. Each records the
+    account's price per part and currency of this moment (a later change does not touch it)."""
     now = utcnow()
     ids: list[int] = []
+    prices: dict[int, tuple[str | None, str]] = {}
     for it in items:
         local_id = it.local_id or new_local_id()
+        price, currency = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
         cur = conn.execute(
             """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body,
-                 status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at)
-               VALUES (?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                 status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at,
+                 price_per_part, currency)
+               VALUES (?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 local_id,
                 it.account_id,
@@ -78,6 +94,8 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> l
                 it.run_id,
                 now,
                 now,
+                price,
+                currency,
             ),
         )
         mid = int(cur.lastrowid or 0)

@@ -531,6 +531,13 @@ V11 = [
        WHERE auto_rule_id IS NOT NULL""",
 ]
 
+# What each outgoing message was priced at when it was queued (the account's price per part
+# then, and its currency): a later price change never rewrites what was sent. NULL: unknown.
+V12 = [
+    "ALTER TABLE messages ADD COLUMN price_per_part TEXT",
+    "ALTER TABLE messages ADD COLUMN currency TEXT NOT NULL DEFAULT ''",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -543,6 +550,7 @@ MIGRATIONS: dict[int, list[str]] = {
     9: V9,
     10: V10,
     11: V11,
+    12: V12,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

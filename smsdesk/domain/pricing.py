@@ -1,0 +1,31 @@
+"""Prices: what an account's provider charges per message part, as exact decimal text.
+
+An empty or unreadable price means *unknown* (estimates and reports say "cost unknown"),
+never free. Prices are kept as text ("0.045") and computed with :class:`~decimal.Decimal`,
+never floats, so totals add up to the penny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+PRICE_KEY = "price_per_segment"
+
+
+def price_per_part(settings: Mapping[str, Any]) -> str | None:
+    """An account's price per part from its settings ("0.045"), or None when not known."""
+    raw = str(settings.get(PRICE_KEY) or "").strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0:
+        return None
+    return str(value)
+
+
+def cost(parts: int, per_part: str | None) -> Decimal | None:
+    """``parts`` x the price per part, or None when the price is unknown."""
+    return None if per_part is None else Decimal(per_part) * parts
