@@ -44,8 +44,19 @@ ICON_DIR = BUILD / "icons"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # ICNS element types holding PNG data, by pixel size (the @2x types reuse the bigger images).
-ICNS_TYPES = (("icp4", 16), ("icp5", 32), ("icp6", 64), ("ic07", 128), ("ic08", 256),
-              ("ic09", 512), ("ic10", 1024), ("ic11", 32), ("ic12", 64), ("ic13", 256), ("ic14", 512))
+ICNS_TYPES = (
+    ("icp4", 16),
+    ("icp5", 32),
+    ("icp6", 64),
+    ("ic07", 128),
+    ("ic08", 256),
+    ("ic09", 512),
+    ("ic10", 1024),
+    ("ic11", 32),
+    ("ic12", 64),
+    ("ic13", 256),
+    ("ic14", 512),
+)
 HICOLOR_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
@@ -115,8 +126,9 @@ def ico_bytes(pngs: dict[int, bytes], sizes: tuple[int, ...] = ICO_SIZES) -> byt
 
 def icns_bytes(pngs: dict[int, bytes]) -> bytes:
     """A macOS ``.icns`` holding PNG elements (the format since OS X 10.7)."""
-    body = b"".join(kind.encode("ascii") + struct.pack(">I", 8 + len(pngs[size])) + pngs[size]
-                    for kind, size in ICNS_TYPES)
+    body = b"".join(
+        kind.encode("ascii") + struct.pack(">I", 8 + len(pngs[size])) + pngs[size] for kind, size in ICNS_TYPES
+    )
     return b"icns" + struct.pack(">I", 8 + len(body)) + body
 
 
@@ -134,8 +146,19 @@ def build_icons() -> Path:
 def run_pyinstaller(clean: bool) -> Path:
     started = step("PyInstaller (one folder, two executables)")
     ensure_pyinstaller()
-    cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-           "--distpath", str(DIST), "--workpath", str(BUILD / "pyinstaller"), str(HERE / "smsdesk.spec")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(BUILD / "pyinstaller"),
+        str(HERE / "smsdesk.spec"),
+    ]
     if clean:
         cmd.insert(3, "--clean")
     env = dict(os.environ, SMSDESK_ICON_DIR=str(ICON_DIR))
@@ -183,9 +206,17 @@ def windows_installer(folder: Path, version: str) -> Path | None:
         print("   Inno Setup (iscc) not found: skipping the installer; dist/smsdesk is the portable app")
         return None
     started = step("Windows: Inno Setup installer")
-    subprocess.run([iscc, f"/DAppVersion={version}", f"/DSourceDir={folder}",
-                    f"/DIconFile={ICON_DIR / 'smsdesk.ico'}", f"/DOutputDir={DIST}",
-                    str(HERE / "windows" / "smsdesk.iss")], check=True)
+    subprocess.run(
+        [
+            iscc,
+            f"/DAppVersion={version}",
+            f"/DSourceDir={folder}",
+            f"/DIconFile={ICON_DIR / 'smsdesk.ico'}",
+            f"/DOutputDir={DIST}",
+            str(HERE / "windows" / "smsdesk.iss"),
+        ],
+        check=True,
+    )
     setup = DIST / f"smsdesk-{version}-setup.exe"
     done(started, f"built {setup}")
     return setup
@@ -197,8 +228,10 @@ def macos_dmg(app: Path, version: str) -> Path | None:
         return None
     started = step("macOS: disk image")
     dmg = DIST / f"smsdesk-{version}.dmg"
-    subprocess.run(["hdiutil", "create", "-volname", "smsdesk", "-srcfolder", str(app), "-ov",
-                    "-format", "UDZO", str(dmg)], check=True)
+    subprocess.run(
+        ["hdiutil", "create", "-volname", "smsdesk", "-srcfolder", str(app), "-ov", "-format", "UDZO", str(dmg)],
+        check=True,
+    )
     done(started, f"built {dmg}")
     return dmg
 
@@ -212,9 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     missing = [m for m in ("smsdesk", "PySide6") if importlib.util.find_spec(m) is None]
     if missing:
-        parser.error(f"{' and '.join(missing)} not importable by {sys.executable}: run this with the "
-                     "Python that has smsdesk installed (e.g. .venv/bin/python, after "
-                     "'pip install -e .[package]')")
+        parser.error(
+            f"{' and '.join(missing)} not importable by {sys.executable}: run this with the "
+            "Python that has smsdesk installed (e.g. .venv/bin/python, after "
+            "'pip install -e .[package]')"
+        )
     version = hidden_imports.read_version(ROOT)
     print(f"smsdesk {version} on {sys.platform} ({platform.machine()}), Python {platform.python_version()}")
     build_icons()

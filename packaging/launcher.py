@@ -7,6 +7,7 @@ name decides which composition root runs. ``python packaging/launcher.py`` runs 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 
@@ -17,6 +18,9 @@ def _wants_gui(executable: str) -> bool:
 
 
 def main() -> int:
+    # First of all: in the frozen build a worker process (a big .vcf is read by several,
+    # spawned) starts this same executable, and must run its task, not a second smsdesk.
+    multiprocessing.freeze_support()
     if _wants_gui(sys.executable if getattr(sys, "frozen", False) else sys.argv[0]):
         # A windowed build on Windows/macOS has no console: give stray prints a harmless target.
         for name in ("stdout", "stderr"):

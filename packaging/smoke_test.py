@@ -45,8 +45,11 @@ def app_dir(dist: Path) -> Path:
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"SMSDESK_HOME", "SMSDESK_RESOURCES", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SMSDESK_HOME", "SMSDESK_RESOURCES", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+    }
     env["QT_QPA_PLATFORM"] = "offscreen"
     return env
 
@@ -57,8 +60,10 @@ def run(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProces
         proc = subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise SmokeFailure(f"{' '.join(cmd)} did not finish within {timeout:.0f} s") from exc
-    print(f"   $ {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}"
-          f"  -> exit {proc.returncode} in {time.monotonic() - started:.1f} s")
+    print(
+        f"   $ {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}"
+        f"  -> exit {proc.returncode} in {time.monotonic() - started:.1f} s"
+    )
     return proc
 
 
@@ -86,8 +91,10 @@ def check_bundle_contents(folder: Path) -> None:
     missing = [m for m in hidden_imports.hidden_imports() if m not in modules]
     if missing:
         raise SmokeFailure(f"frozen app lacks modules: {', '.join(missing)}")
-    print(f"   bundle holds resources and all {len(hidden_imports.hidden_imports())} named modules"
-          f" ({len(modules)} modules in {pyz_name})")
+    print(
+        f"   bundle holds resources and all {len(hidden_imports.hidden_imports())} named modules"
+        f" ({len(modules)} modules in {pyz_name})"
+    )
 
 
 def smoke(dist: Path, timeout: float) -> None:
@@ -106,8 +113,23 @@ def smoke(dist: Path, timeout: float) -> None:
             raise explain(proc, f"--version should print {want}")
 
         home = work / "cli-home"
-        proc = run([str(cli), "--home", str(home), "send", "--account", "Sandbox", "--to", SMOKE_NUMBER,
-                    "--text", "hi", "--wait"], work, timeout)
+        proc = run(
+            [
+                str(cli),
+                "--home",
+                str(home),
+                "send",
+                "--account",
+                "Sandbox",
+                "--to",
+                SMOKE_NUMBER,
+                "--text",
+                "hi",
+                "--wait",
+            ],
+            work,
+            timeout,
+        )
         if proc.returncode != 0 or "Delivered" not in proc.stdout:
             raise explain(proc, "send --wait through the sandbox should exit 0 and print Delivered")
 
@@ -115,8 +137,11 @@ def smoke(dist: Path, timeout: float) -> None:
         proc = run([str(gui), "--home", str(home), "--quit-after", "3"], work, timeout)
         if proc.returncode != 0:
             raise explain(proc, "smsdesk-gui --quit-after 3 should exit 0")
-        bad = [line for line in proc.stderr.splitlines() if " WARNING " in line or "Traceback" in line
-               or " ERROR " in line or "CRITICAL" in line]
+        bad = [
+            line
+            for line in proc.stderr.splitlines()
+            if " WARNING " in line or "Traceback" in line or " ERROR " in line or "CRITICAL" in line
+        ]
         if bad:
             raise explain(proc, "smsdesk-gui logged problems:\n" + "\n".join(bad[:10]))
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +25,15 @@ from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.events import Changes
 from smsdesk.services.contact_drafts import as_of, check_draft
 from smsdesk.services.imports import mapping, readers, vcard
+from smsdesk.services.imports.encodings import decode
 from smsdesk.storage.records import AuditEntry, NewContact
 
 if TYPE_CHECKING:
     from smsdesk.services.contacts import ContactService
 
+log = logging.getLogger(__name__)
 FORMATS = ("csv", "xlsx", "vcf")
+PARALLEL_CARDS = 5000  # from this many cards a .vcf is read by worker processes
 Progress = Callable[[str, int, int], None]  # (phase in words, done, total)
 _FIXED = ("name", "given_name", "family_name", "number", "other_numbers", "tags", "notes", "consent_at", "consent_how")
 
@@ -140,15 +148,12 @@ def _card_draft(card: vcard.Card) -> ContactDraft:
 
 
 def _read(
-    path: Path, region: str, known_defs: list[FieldDef], progress: Progress | None = None
+    path: Path, region: str, known_defs: list[FieldDef], progress: Progress | None, data: bytes
 ) -> tuple[list[tuple[int, ContactDraft]], list[SkippedRow], list[FieldDef]]:
     """The file's rows or cards as drafts (off the event loop: a big file takes seconds)."""
     drafts: list[tuple[int, ContactDraft]] = []
     skipped: list[SkippedRow] = []
     new_fields: list[FieldDef] = []
-    if not path.is_file():
-        raise InvalidInput(f"No file at {path}.")
-    data = path.read_bytes()
     if vcard.looks_like_vcard(data):
         total = data.upper().count(b"BEGIN:VCARD")
         cards = vcard.read_vcards(data, region, (lambda n: progress("Reading cards", n, total)) if progress else None)
@@ -189,11 +194,68 @@ def _read(
     return drafts, skipped, new_fields
 
 
-def _prepare(
-    path: Path, region: str, known: list[FieldDef], progress: Progress | None
+def _check_cards(
+    text: str, encoding: str, first: int, region: str, defs: list[FieldDef]
+) -> tuple[list[NewContact], list[SkippedRow], int]:
+    """Read and check one piece of a ``.vcf`` (in a worker process): the cards kept, those
+    skipped with their reason, and how many cards were read (the broken ones not counted)."""
+    cards = vcard.read_text(text, encoding, first)
+    skipped = [SkippedRow(s.position, s.reason) for s in cards.skipped]
+    checked: list[NewContact] = []
+    for c in cards.cards:
+        try:
+            checked.append(check_draft(_card_draft(c), defs, region))
+        except InvalidInput as exc:
+            skipped.append(SkippedRow(c.position, str(exc)))
+    return checked, skipped, len(cards.cards)
+
+
+def _prepare_cards(
+    data: bytes, region: str, known: list[FieldDef], progress: Progress | None, workers: int
 ) -> tuple[list[NewContact], list[SkippedRow], list[FieldDef], int]:
-    """Read and check every row or card (in a worker thread: 100,000 cards take seconds)."""
-    drafts, skipped, new_fields = _read(path, region, known, progress)
+    """A big ``.vcf`` read and checked in pieces by ``workers`` processes, kept in file order
+    (a later card with an earlier one's number merges into it, as when read in one go).
+
+    Reading a card (vobject) and checking its numbers is pure Python: threads would take
+    turns on one core, processes use them all. Spawned, never forked (the app has threads).
+    """
+    decoded = decode(data, region)
+    pieces = vcard.chunks(decoded.text, workers * 4)  # small pieces: progress moves, cores stay busy
+    total = data.upper().count(b"BEGIN:VCARD")
+    checked: list[NewContact] = []
+    skipped: list[SkippedRow] = []
+    cards = 0  # read, as the one-go path counts them
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_check_cards, text, decoded.encoding, first, region, known) for first, text in pieces]
+        for future in futures:  # in file order; the others keep working meanwhile
+            kept, left, n = future.result()
+            checked += kept
+            skipped += left
+            cards += n
+            if progress is not None:
+                done = len(checked) + len(skipped)
+                progress("Reading cards", done, max(total, done))
+    return checked, skipped, [], cards
+
+
+def _prepare(
+    path: Path, region: str, known: list[FieldDef], progress: Progress | None, workers: int | None = None
+) -> tuple[list[NewContact], list[SkippedRow], list[FieldDef], int]:
+    """Read and check every row or card (in a worker thread: 100,000 cards take seconds).
+
+    A ``.vcf`` of :data:`PARALLEL_CARDS` cards or more is read by worker processes, one per
+    core (``workers``, at most 4); if they cannot start, it is read here as a smaller one is.
+    """
+    if not path.is_file():
+        raise InvalidInput(f"No file at {path}.")
+    data = path.read_bytes()
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if workers > 1 and vcard.looks_like_vcard(data) and data.upper().count(b"BEGIN:VCARD") >= PARALLEL_CARDS:
+        try:
+            return _prepare_cards(data, region, known, progress, workers)
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("reading %s in worker processes failed (%s); reading it here", path.name, exc)
+    drafts, skipped, new_fields = _read(path, region, known, progress, data)
     defs = [*known, *new_fields]
     checked: list[NewContact] = []
     for i, (pos, draft) in enumerate(drafts, start=1):

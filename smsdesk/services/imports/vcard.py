@@ -113,8 +113,15 @@ def read_vcards(data: bytes, country: str | None = None, progress: Callable[[int
     ``country``); quoted-printable values carry their own ``CHARSET`` and are decoded by it.
     """
     decoded = decode(data, country)
-    result = VCardFile(encoding=decoded.encoding)
-    for position, block in enumerate(_blocks(decoded.text), start=1):
+    return read_text(decoded.text, decoded.encoding, 1, progress)
+
+
+def read_text(
+    text: str, encoding: str = "utf-8", first: int = 1, progress: Callable[[int], None] | None = None
+) -> VCardFile:
+    """Every card in decoded ``text``, numbered from ``first`` (a chunk of a bigger file)."""
+    result = VCardFile(encoding=encoding)
+    for position, block in enumerate(_blocks(text), start=first):
         if isinstance(block, SkippedCard):
             result.skipped.append(SkippedCard(position, block.reason, block.excerpt))
         else:
@@ -124,10 +131,26 @@ def read_vcards(data: bytes, country: str | None = None, progress: Callable[[int
             else:
                 result.cards.append(card)
         if progress is not None and position % _PROGRESS_EVERY == 0:
-            progress(position)
+            progress(position - first + 1)
     if progress is not None:
         progress(result.total)
     return result
+
+
+def chunks(text: str, parts: int) -> list[tuple[int, str]]:
+    """``text`` cut into about ``parts`` pieces at card starts, each with the number of its
+    first card, so the pieces can be read apart (in parallel) and numbered as one file."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if _BEGIN.match(line.strip())]
+    if len(starts) < 2 * parts or parts < 2:
+        return [(1, text)]
+    per = -(-len(starts) // parts)  # cards per piece, rounded up
+    out: list[tuple[int, str]] = []
+    for k in range(0, len(starts), per):
+        begin = starts[k] if k else 0  # anything before the first card stays with it
+        end = starts[k + per] if k + per < len(starts) else len(lines)
+        out.append((k + 1, "".join(lines[begin:end])))
+    return out
 
 
 def _blocks(text: str) -> Iterator[list[str] | SkippedCard]:

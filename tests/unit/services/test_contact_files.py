@@ -95,3 +95,47 @@ async def test_a_big_vcf_import_reports_its_progress(rt: Runtime, tmp_path: Path
     phases = [p for p, _n, _t in seen]
     assert "Reading cards" in phases and "Checking numbers" in phases and phases[-1] == "Saving"
     assert ("Reading cards", 2500, 2500) in seen and seen[-1] == ("Saving", 0, 2500)
+
+
+def _mixed_cards(n: int) -> str:
+    """``n`` cards: every 7th reuses an earlier number, every 11th has no number, one never ends."""
+    out = []
+    for i in range(n):
+        number = f"+447912{(i - 1 if i % 7 == 0 and i else i):06d}"
+        tel = "" if i % 11 == 5 else f"TEL;TYPE=CELL:{number}\r\n"
+        out.append(f"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lee;Ann{i};;;\r\nFN:Ann{i} Lee\r\n{tel}END:VCARD\r\n")
+    out.insert(n // 2, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cut short\r\n")
+    return "".join(out)
+
+
+def test_a_big_vcf_read_by_worker_processes_is_read_as_in_one_go(tmp_path: Path) -> None:
+    """The pieces are read apart (spawned processes) and joined in file order: the same cards,
+    numbered the same, the same reasons, and progress reaching every card."""
+    from smsdesk.services import contact_files
+
+    path = tmp_path / "phone.vcf"
+    path.write_text(_mixed_cards(300), encoding="utf-8")
+    one_go = contact_files._prepare(path, "GB", [], None, workers=1)
+    seen: list[tuple[str, int, int]] = []
+    data = path.read_bytes()
+    pieces = contact_files._prepare_cards(data, "GB", [], lambda *a: seen.append(a), workers=2)
+    assert pieces[0] == one_go[0] and pieces[3] == one_go[3] == 300  # cards read (the cut one is skipped)
+    assert sorted(pieces[1], key=lambda s: s.position) == sorted(one_go[1], key=lambda s: s.position)
+    assert len(one_go[1]) == 28 and any("END:VCARD" in s.reason for s in one_go[1])
+    assert seen[-1] == ("Reading cards", 301, 301) and len(seen) == 8  # a step per piece
+
+
+@pytest.mark.asyncio
+async def test_a_number_repeated_across_pieces_is_one_contact(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smsdesk.services import contact_files
+
+    monkeypatch.setattr(contact_files, "PARALLEL_CARDS", 100)
+    path = tmp_path / "phone.vcf"
+    path.write_text(_mixed_cards(300), encoding="utf-8")
+    done = await rt.contacts.import_file(path)
+    assert done.added + done.merged + len(done.skipped) == 301  # every card accounted for
+    numbers = [f"{(i - 1 if i % 7 == 0 and i else i):06d}" for i in range(300) if i % 11 != 5]
+    assert done.merged == len(numbers) - len(set(numbers)) and len(done.skipped) == 28
+    assert rt.contacts.search(ContactQuery(), count=True).total == done.added
