@@ -1,6 +1,6 @@
 """Startup: process start to first window shown, smsdesk beside a bare PySide6 window.
 
-    python bench/run.py startup [--reps N] [--platform offscreen|xcb] [--timeout S]
+    python bench/run.py startup [--reps N] [--platform offscreen|xcb] [--timeout S] [--command PATH]
 
 Each repetition starts a fresh process and takes the wall-clock time from just before
 ``Popen`` to the moment the first top-level window is *exposed* (Qt's Expose event with
@@ -12,7 +12,8 @@ is reported, with ``ratio`` = smsdesk / bare.
 smsdesk runs as ``smsdesk-gui --home TMP``: one untimed-for-the-ratio first start creates the
 data directory and database (reported as ``first_start_s``); the timed runs reuse it, as a
 person's second and later starts do. Demo mode is on, so startup includes the receiver and
-the sandbox provider exactly as a new user gets them.
+the sandbox provider exactly as a new user gets them. ``--command dist/smsdesk/smsdesk-gui``
+times the frozen build (``python packaging/build.py --no-installer``) instead of the checkout.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ sys.exit(app.exec())
 """
 
 
-def _gui_command(home: Path) -> list[str]:
+def _gui_command(home: Path, command: str | None = None) -> list[str]:
+    if command:
+        return [command, "--home", str(home)]
     script = Path(sys.executable).with_name("smsdesk-gui")
     if script.exists():
         return [str(script), "--home", str(home)]
@@ -100,13 +103,14 @@ def main(argv: list[str]) -> dict[str, Any]:
         help="Qt platform plugin (default offscreen; xcb needs a DISPLAY)",
     )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a start is a failure")
+    p.add_argument("--command", default=None, help="the smsdesk-gui to time (default: this checkout's)")
     args = p.parse_args(argv)
 
     env = _env(args.platform)
     bare_cmd = [sys.executable, "-c", BARE]
     tmp = Path(tempfile.mkdtemp(prefix="smsdesk-bench-startup-"))
     try:
-        gui_cmd = _gui_command(tmp / "home")
+        gui_cmd = _gui_command(tmp / "home", args.command)
         first = time_to_shown(gui_cmd, env, args.timeout)  # creates the home and database
         time_to_shown(bare_cmd, env, args.timeout)  # warm the OS file cache for PySide6 alike
         smsdesk_runs: list[float] = []
@@ -122,6 +126,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     result = {
         "benchmark": "startup",
         "platform": args.platform,
+        "command": gui_cmd[0],
         "python": sys.version.split()[0],
         "reps": args.reps,
         "smsdesk_s": round(smsdesk_s, 4),
