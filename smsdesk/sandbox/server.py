@@ -128,6 +128,11 @@ class SandboxServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    @property
+    def idle(self) -> bool:
+        """No message's receipts or replies are still to be posted (tests wait for this)."""
+        return not self._tasks
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
