@@ -91,8 +91,12 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     grm.set_defaults(handler=cmd_group_remove)
     gm = gs.add_parser("members", help="list a group's members; --add/--remove change them", parents=[shared])
     gm.add_argument("name")
-    gm.add_argument("--add", nargs="+", default=[], metavar="CONTACT", help="names, numbers or ids to add")
-    gm.add_argument("--remove", nargs="+", default=[], metavar="CONTACT", help="names, numbers or ids to remove")
+    gm.add_argument(
+        "--add", nargs="+", action="extend", default=[], metavar="CONTACT", help="names, numbers or ids to add"
+    )
+    gm.add_argument(
+        "--remove", nargs="+", action="extend", default=[], metavar="CONTACT", help="names, numbers or ids to remove"
+    )
     gm.add_argument("--json", action="store_true")
     gm.set_defaults(handler=cmd_members)
 

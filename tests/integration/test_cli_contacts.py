@@ -73,8 +73,11 @@ def test_groups_and_members(tmp_path: Path) -> None:
     assert sorted(c["name"] for c in members["contacts"]) == ["Ann Lee", "Bob Stone"]
     members = as_json(smsdesk(home, "groups", "members", "Saturday team", "--remove", "Bob Stone", "--json"))
     assert [c["name"] for c in members["contacts"]] == ["Ann Lee"]
+    # --add repeated adds each (it used to keep only the last one)
+    members = as_json(smsdesk(home, "groups", "members", "Saturday team", "--add", BOB, "--add", "Ann Lee", "--json"))
+    assert sorted(c["name"] for c in members["contacts"]) == ["Ann Lee", "Bob Stone"]
     groups = {g["name"]: g for g in as_json(smsdesk(home, "groups", "list", "--json"))}
-    assert groups["Saturday team"]["size"] == 1 and groups["VIPs"]["smart"] and groups["VIPs"]["size"] == 1
+    assert groups["Saturday team"]["size"] == 2 and groups["VIPs"]["smart"] and groups["VIPs"]["size"] == 1
     assert as_json(smsdesk(home, "groups", "show", "vips", "--json"))["rule"] == "tag is vip"
     _ok(home, "groups", "remove", "Saturday team")
     missing = smsdesk(home, "groups", "show", "Saturday team")
