@@ -34,6 +34,7 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     add.add_argument("--starts", action="store_true", help="match texts that start with the keyword")
     add.add_argument("--reply", default="", help="the answer; merge fields as {{first_name|there}}")
     add.add_argument("--group", default=None, help="also put the sender in this group")
+    add.add_argument("--tag", default="", help="also give the sender this tag")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
     edit = a.add_parser("edit", help="change a rule", parents=[shared])
@@ -95,6 +96,7 @@ def _json(r: Rule) -> dict[str, Any]:
         "enabled": r.enabled,
         "position": r.position,
         "add_group_id": r.add_group_id,
+        "add_tag": r.add_tag,
     }
 
 
@@ -139,7 +141,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         account_id = _account_id(rt, args.account)
         group_id = rt.groups.by_name(args.group).id if args.group else None
         match = Match.STARTS if args.starts else Match.WORD
-        rule = asyncio.run(rt.autoreplies.add(account_id, kind, args.reply, args.keyword, match, group_id))
+        rule = asyncio.run(rt.autoreplies.add(account_id, kind, args.reply, args.keyword, match, group_id, args.tag))
     finally:
         rt.close()
     return _show(args, rule)

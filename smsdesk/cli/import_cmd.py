@@ -208,4 +208,5 @@ def _print_report(args: argparse.Namespace, data: dict[str, Any], wiz: BulkSendF
         if data.get(key):
             print(f"  {key.replace('_', ' ')}: {data[key]}")
     if "total_segments" in data:
-        print(f"  segments {data['total_segments']}, estimated cost {data['estimated_cost']}")
+        cost = data["estimated_cost"]
+        print(f"  segments {data['total_segments']}, " + ("cost unknown" if cost is None else f"estimated cost {cost}"))

@@ -95,6 +95,7 @@ class AutoReplyService:
         keywords: Sequence[str] = (),
         match: Match = Match.WORD,
         add_group_id: int | None = None,
+        add_tag: str = "",
     ) -> Rule:
         """A new rule, tried after the account's others.
 
@@ -114,7 +115,7 @@ class AutoReplyService:
             )
         if not reply and kind != RuleKind.HELP:
             raise InvalidInput("Write the reply to send.")
-        rule = Rule(0, account_id, kind, reply, words, match, add_group_id=add_group_id)
+        rule = Rule(0, account_id, kind, reply, words, match, add_group_id=add_group_id, add_tag=add_tag.strip())
         rid = await self.repo.add(rule, AuditEntry("autoreply.add", account.name, {"kind": kind.value}))
         self.bus.publish(Changes(accounts=True))
         return self.get(rid)
@@ -237,13 +238,22 @@ class AutoReplyService:
         if mid is None:
             log.info("no automatic reply to message %s by rule %s: %s", msg.id, rule.id, why)
             return None
-        if rule.add_group_id is not None:
+        if rule.add_group_id is not None or rule.add_tag:
             try:
-                contact_id = await self.contacts.contact_for(msg.remote)
-                await self.groups.add_members(rule.add_group_id, [contact_id])
+                await self._file(msg.remote, rule)
             except (InvalidInput, NotFound) as exc:  # the group was deleted meanwhile
-                log.warning("rule %s could not add %s to its group: %s", rule.id, msg.id, exc)
+                log.warning("rule %s could not file the sender of %s: %s", rule.id, msg.id, exc)
         return mid
+
+    async def _file(self, number: str, rule: Rule) -> None:
+        """Put the sender in the rule's group and give them its tag (made a contact if need be)."""
+        contact_id = await self.contacts.contact_for(number)
+        if rule.add_group_id is not None:
+            await self.groups.add_members(rule.add_group_id, [contact_id])
+        contact = self.contacts.get(contact_id)
+        if rule.add_tag and rule.add_tag.casefold() not in {t.casefold() for t in contact.tags}:
+            draft = contact.to_draft()
+            await self.contacts.edit(contact_id, replace(draft, tags=(*draft.tags, rule.add_tag)))
 
 
 def business_hours(zone: str, week: Sequence[str], holidays: Sequence[str]) -> BusinessHours:

@@ -179,12 +179,12 @@ class BulkSendService:
     # ---- validation inputs ---------------------------------------------------------------
     def context(self, account_id: int | None, contact_policy: str = "merge") -> ValidationContext:
         """Opt-outs, saved contacts and the account's price per segment, for validation."""
-        price = 0.0
+        price: float | None = None  # unknown until the account says: estimates say "cost unknown"
         if account_id is not None:
             try:
-                price = float(self.accounts.get(account_id).settings.get("price_per_segment") or 0)
-            except (ValueError, SmsdeskError):
-                price = 0.0
+                price = self.accounts.price_per_segment(self.accounts.get(account_id))
+            except SmsdeskError:
+                price = None
         how = self.repo.optout_how()
         return ValidationContext(
             optouts=how,  # also answers for an erased person's opted-out number

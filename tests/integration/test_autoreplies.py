@@ -44,7 +44,7 @@ async def test_a_keyword_gets_its_reply_once_filled_in_for_the_contact(runtime) 
     await runtime.contacts.add(ContactDraft(name="Ann Lee", given_name="Ann", numbers=(DraftNumber(ANN),)))
     gid = await runtime.groups.create("Regulars")
     rule = await runtime.autoreplies.add(
-        account.id, RuleKind.KEYWORD, "Yes {{first_name|there}}, open till 6!", ["open"], Match.WORD, gid
+        account.id, RuleKind.KEYWORD, "Yes {{first_name|there}}, open till 6!", ["open"], Match.WORD, gid, "asked"
     )
     await _text_in(runtime, ANN, "Open?")
     await until(lambda: _sent_to(runtime, ANN) == ["Yes Ann, open till 6!"])
@@ -52,6 +52,7 @@ async def test_a_keyword_gets_its_reply_once_filled_in_for_the_contact(runtime) 
     [auto] = [m for m in runtime.sending.messages.recent(10, direction="out")]
     assert auto.status == Status.DELIVERED and auto.auto_rule_id == rule.id  # shown as automatic in the thread
     assert runtime.groups.by_name("Regulars").size == 1  # the rule also put her in the group
+    assert runtime.contacts.by_number(ANN).tags == ("asked",)  # and tagged her
 
     await _text_in(runtime, ANN, "OPEN")  # again within 12 hours: no second answer
     await until(lambda: _inbound(runtime, ANN) == 2)

@@ -259,3 +259,18 @@ async def test_the_accounts_price_per_segment_drives_the_estimated_cost(runtime:
     await runtime.accounts.update(runtime.accounts.get(sandbox.id), {"price_per_segment": "0.1"})
     wiz.set_account(sandbox.id)
     assert wiz.report.cost == pytest.approx(0.60)
+
+
+@pytest.mark.asyncio
+async def test_an_account_without_a_price_gives_cost_unknown_never_zero(runtime: Any, tmp_path: Path) -> None:
+    sandbox = runtime.accounts.by_name("Sandbox")
+    assert not sandbox.settings.get("price_per_segment")  # a new account has no price
+    path = tmp_path / "cost.csv"
+    path.write_text("name,phone\nAnn,07400000001\nBob,07400000002\n")
+    wiz = BulkSendFlow(runtime.bulk_send, "GB")
+    wiz.load(path)
+    wiz.validate()
+    wiz.set_account(sandbox.id)
+    report = wiz.set_template("Hi {{name}}")
+    assert report.total_segments == 2
+    assert report.cost is None and report.as_json()["estimated_cost"] is None

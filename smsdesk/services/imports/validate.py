@@ -81,7 +81,7 @@ class ValidationContext:
     optout_how: Mapping[str, str] = field(default_factory=dict)
     contact_policy: str = "merge"  # merge | skip
     require_mobile: bool = True
-    price_per_segment: float = 0.0
+    price_per_segment: float | None = None  # None: the account has no price (cost unknown, never 0)
 
 
 @dataclass(slots=True)
@@ -144,7 +144,7 @@ class Report:
 
     items: list[RowResult]
     template: Template | None = None
-    price_per_segment: float = 0.0
+    price_per_segment: float | None = None  # None: the account has no price (cost unknown, never 0)
     baseline_segments: int = 0
     by_flag: Counter[str] = field(default_factory=Counter)
     complete: bool = True
@@ -185,7 +185,10 @@ class Report:
         return self.totals.segments
 
     @property
-    def cost(self) -> float:
+    def cost(self) -> float | None:
+        """Every accepted message's segments at the account's price; None when no price is set."""
+        if self.price_per_segment is None:
+            return None
         return round(self.total_segments * self.price_per_segment, 4)
 
     def as_json(self) -> dict[str, Any]:

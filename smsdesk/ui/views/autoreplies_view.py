@@ -272,7 +272,7 @@ class AutoRepliesView(QWidget):
         self, dialog: AutoReplyDialog, account_id: int, kind: RuleKind, rule: Rule | None, v: dict[str, Any]
     ) -> None:
         if rule is None:
-            coro = self.svc.add(account_id, kind, v["reply"], v["keywords"], v["match"], v["group_id"])
+            coro = self.svc.add(account_id, kind, v["reply"], v["keywords"], v["match"], v["group_id"], v["tag"])
         else:
             words = v["keywords"] if kind == RuleKind.KEYWORD else None
             coro = self.svc.edit(rule.id, reply=v["reply"], keywords=words, match=v["match"])

@@ -68,6 +68,9 @@ class AutoReplyDialog(QDialog):
         self.group.addItem("(no group)", None)
         for gid, name in groups:
             self.group.addItem(name, gid)
+        self.tag = QLineEdit()
+        self.tag.setObjectName("add_tag")
+        self.tag.setPlaceholderText("e.g. newsletter (optional)")
         hint = WrapLabel(HINTS[kind], objectName="hint")
         self.error = WrapLabel(objectName="error")
         self.error.setStyleSheet(ERR)
@@ -79,6 +82,7 @@ class AutoReplyDialog(QDialog):
         form.addRow("", self.counter)
         if kind == RuleKind.KEYWORD:
             form.addRow("Also add them to", self.group)
+            form.addRow("And give them the tag", self.tag)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("save")
@@ -95,6 +99,8 @@ class AutoReplyDialog(QDialog):
             self.reply.setPlainText(rule.reply)
             self.group.setCurrentIndex(max(0, self.group.findData(rule.add_group_id)))
             self.group.setEnabled(False)  # changed by a new rule (what joined stays joined)
+            self.tag.setText(rule.add_tag)
+            self.tag.setEnabled(False)
 
     def values(self) -> dict[str, Any]:
         return {
@@ -102,6 +108,7 @@ class AutoReplyDialog(QDialog):
             "match": Match(self.match.currentData()),
             "reply": self.reply.toPlainText(),
             "group_id": self.group.currentData(),
+            "tag": self.tag.text().strip(),
         }
 
     def _submit(self) -> None:

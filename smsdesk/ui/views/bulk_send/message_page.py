@@ -140,7 +140,11 @@ class MessagePage(StepPage):
         state = self.host.state
         lines = [summary_text(report)]
         if report.template is not None:
-            cost = f" · estimated cost {report.cost:.2f}" if report.price_per_segment else ""
+            cost = (
+                f" · estimated cost {report.cost:,.2f}"
+                if report.cost is not None
+                else " · cost unknown (give this account a price per segment in Settings -> Accounts)"
+            )
             lines.append(f"{report.total_segments:,} segments for {report.accepted:,} messages{cost}.")
         unknown = state.unknown_fields()
         if unknown:
