@@ -29,3 +29,23 @@ def price_per_part(settings: Mapping[str, Any]) -> str | None:
 def cost(parts: int, per_part: str | None) -> Decimal | None:
     """``parts`` x the price per part, or None when the price is unknown."""
     return None if per_part is None else Decimal(per_part) * parts
+
+
+_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "JPY": "¥", "INR": "₹"}
+
+
+def symbol(currency: str) -> str:
+    """How a currency is written before an amount: ``£`` for GBP, the code itself otherwise."""
+    code = currency.strip().upper()
+    return _SYMBOLS.get(code, code)
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """``£12.50``, ``CHF 3.20``, or just ``12.50`` when the currency is not known."""
+    sign = "-" if amount < 0 else ""
+    places = 4 if 0 < abs(amount) < Decimal("0.01") else 2
+    number = f"{abs(amount):,.{places}f}"
+    mark = symbol(currency)
+    if not mark:
+        return f"{sign}{number}"
+    return f"{sign}{mark}{' ' if mark[-1].isalpha() else ''}{number}"

@@ -84,7 +84,11 @@ from smsdesk.storage.records import (
     ClaimedMessage,
     ClaimResult,
     ConversationRow,
+    FailureCount,
+    HourTotals,
     ListFilter,
+    LogFilter,
+    LogRow,
     Marks,
     NewAccount,
     NewDelivery,
@@ -99,8 +103,10 @@ from smsdesk.storage.records import (
     ParsedEvent,
     ProviderHeld,
     RecordedBatch,
+    RunMessage,
     RunMessages,
     RunRow,
+    RunTotals,
     SearchRow,
     StoredEvent,
     StoredReplies,
@@ -570,6 +576,26 @@ class AutoReplyStore(Protocol):
         ...
 
 
+class ReportStore(Protocol):
+    """Reads for reports and exports; periods are half-open UTC ranges of ISO text."""
+
+    def hour_totals(self, start: str, end: str, account_id: int | None = None) -> builtins.list[HourTotals]: ...
+
+    def failures(self, start: str, end: str, account_id: int | None = None) -> builtins.list[FailureCount]: ...
+
+    def answer_median(self, start: str, end: str, account_id: int | None = None) -> tuple[int, float | None]: ...
+
+    def new_optouts(self, start: str, end: str) -> int: ...
+
+    def runs(self, start: str, end: str, account_id: int | None = None) -> builtins.list[RunTotals]: ...
+
+    def run(self, source: str, run_id: int) -> RunTotals | None: ...
+
+    def run_messages(self, source: str, run_id: int) -> builtins.list[RunMessage]: ...
+
+    def message_log(self, f: LogFilter, batch: int = 5000) -> Iterator[builtins.list[LogRow]]: ...
+
+
 class Store(Protocol):
     """Every repository of one open store."""
 
@@ -593,6 +619,7 @@ class Store(Protocol):
     bulk_sends: BulkSendStore
     schedules: ScheduleStore
     autoreplies: AutoReplyStore
+    reports: ReportStore
 
     def close(self) -> None:
         """Finish queued writes, then close."""
