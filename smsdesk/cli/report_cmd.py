@@ -19,8 +19,7 @@ from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.status import Status
 from smsdesk.runtime import Runtime
 from smsdesk.services.report_export import export_log, export_report, report_tables
-from smsdesk.services.reports import PeriodKind, Report, duration_text, percent_text, period
-from smsdesk.storage.records import LogFilter
+from smsdesk.services.reports import LogFilter, PeriodKind, Report, duration_text, percent_text, period
 
 PERIODS = [k.value for k in PeriodKind if k is not PeriodKind.CUSTOM]
 
@@ -74,6 +73,17 @@ def _period(rt: Runtime, args: argparse.Namespace) -> Any:
     return period(args.period, today)
 
 
+def _target(args: argparse.Namespace, *flags: str) -> Path | None:
+    """The file a ``--csv/--xlsx/--pdf FILE`` option names; its name must end as the option says."""
+    for flag in flags:
+        path: Path | None = getattr(args, flag, None)
+        if path is not None:
+            if path.suffix.lower() != f".{flag}":
+                raise InvalidInput(f"--{flag} needs a file name ending in .{flag} (not '{path.name}').")
+            return path
+    return None
+
+
 def _account(rt: Runtime, name: str | None) -> tuple[int | None, str]:
     if not name:
         return None, "All accounts"
@@ -82,17 +92,17 @@ def _account(rt: Runtime, name: str | None) -> tuple[int | None, str]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    target = _target(args, "csv", "xlsx", "pdf")
     rt = open_runtime(args)
     try:
         account_id, account = _account(rt, args.account)
         report = rt.reports.build(_period(rt, args), account_id)
         names = {a.id: a.name for a in rt.accounts.all()}
-        target = args.csv or args.xlsx or args.pdf
         if args.pdf:
             from smsdesk.ui.report_pdf import write_pdf  # Qt is loaded only for a PDF
 
             write_pdf(report, args.pdf, account, names)
-        elif target:
+        elif target is not None:
             export_report(report, target, account, names)
     finally:
         rt.close()
@@ -170,6 +180,8 @@ def _numbers_of(rt: Runtime, text: str) -> list[str]:
 
 
 def cmd_export_messages(args: argparse.Namespace) -> int:
+    target = _target(args, "csv", "xlsx")
+    assert target is not None  # argparse requires one of them
     rt = open_runtime(args)
     try:
         p = _period(rt, args)
@@ -191,7 +203,6 @@ def cmd_export_messages(args: argparse.Namespace) -> int:
             directions=(args.direction,) if args.direction else (),
             numbers=tuple(numbers),
         )
-        target = args.csv or args.xlsx
         n = export_log(rt.reports, f, target, zone=rt.reports.zone(), region=rt.settings.default_region)
     finally:
         rt.close()

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 from smsdesk.domain.phone import display
 from smsdesk.services.reports import Report, duration_text, percent_text
-from smsdesk.storage.records import LogFilter, LogRow
+from smsdesk.storage.report_records import LogFilter, LogRow
 
 Progress = Callable[[int], None]
 

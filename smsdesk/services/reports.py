@@ -36,8 +36,10 @@ from smsdesk.config.settings import Settings
 from smsdesk.domain.pricing import money
 from smsdesk.domain.schedule import zone as zone_named
 from smsdesk.services.schedule_policy import local_zone_name
-from smsdesk.storage.api import ReportStore
-from smsdesk.storage.records import HourTotals, LogFilter, LogRow, RunMessage, RunTotals
+from smsdesk.storage.report_api import ReportStore
+from smsdesk.storage.report_records import HourTotals, LogRow, RunTotals
+from smsdesk.storage.report_records import LogFilter as LogFilter  # what the Reports page and exports filter by
+from smsdesk.storage.report_records import RunMessage as RunMessage  # one recipient of a send, for its detail view
 
 PENDING = frozenset({"queued", "scheduled", "sent", "unknown", "needs_review"})
 FAILED = frozenset({"failed", "rejected", "expired"})

@@ -1,11 +1,10 @@
 """The storage surface: what services may ask of a store, whichever database is behind it.
 
-Services receive the repositories below (one ``Protocol`` each) and nothing else from
-storage: no connection, no row, no SQL. The values crossing this line are in
-:mod:`smsdesk.storage.records`. The composition root opens a :class:`Store` (today
-``SqliteStore``: one SQLite file, a writer thread with group commit, per-thread readers);
-a second backend (a PostgreSQL team workspace) implements the same protocols and no
-service changes.
+Services receive the repositories below (one ``Protocol`` each; the address book's and reports'
+in their own modules) and nothing else from storage: no connection, no row, no SQL. Values
+crossing this line are in :mod:`smsdesk.storage.records`. The composition root opens a
+:class:`Store` (today ``SqliteStore``: one SQLite file, a writer thread with group commit,
+per-thread readers); a second backend (a team workspace) implements the same protocols.
 
 Conventions every backend keeps:
 
@@ -84,11 +83,7 @@ from smsdesk.storage.records import (
     ClaimedMessage,
     ClaimResult,
     ConversationRow,
-    FailureCount,
-    HourTotals,
     ListFilter,
-    LogFilter,
-    LogRow,
     Marks,
     NewAccount,
     NewDelivery,
@@ -103,16 +98,15 @@ from smsdesk.storage.records import (
     ParsedEvent,
     ProviderHeld,
     RecordedBatch,
-    RunMessage,
     RunMessages,
     RunRow,
-    RunTotals,
     SearchRow,
     StoredEvent,
     StoredReplies,
     Transition,
     WebhookLogLine,
 )
+from smsdesk.storage.report_api import ReportStore as ReportStore
 
 # Told the ids of replies being stored, inside the writing transaction (before COMMIT).
 ReplyTap = Callable[[set[int]], None]
@@ -574,26 +568,6 @@ class AutoReplyStore(Protocol):
         checked and written in one transaction (at most one answer per message and rule, ever).
         Returns (the new message id, or None and why not)."""
         ...
-
-
-class ReportStore(Protocol):
-    """Reads for reports and exports; periods are half-open UTC ranges of ISO text."""
-
-    def hour_totals(self, start: str, end: str, account_id: int | None = None) -> builtins.list[HourTotals]: ...
-
-    def failures(self, start: str, end: str, account_id: int | None = None) -> builtins.list[FailureCount]: ...
-
-    def answer_median(self, start: str, end: str, account_id: int | None = None) -> tuple[int, float | None]: ...
-
-    def new_optouts(self, start: str, end: str) -> int: ...
-
-    def runs(self, start: str, end: str, account_id: int | None = None) -> builtins.list[RunTotals]: ...
-
-    def run(self, source: str, run_id: int) -> RunTotals | None: ...
-
-    def run_messages(self, source: str, run_id: int) -> builtins.list[RunMessage]: ...
-
-    def message_log(self, f: LogFilter, batch: int = 5000) -> Iterator[builtins.list[LogRow]]: ...
 
 
 class Store(Protocol):

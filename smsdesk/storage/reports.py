@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from smsdesk.storage.db import Database
-from smsdesk.storage.records import (
+from smsdesk.storage.report_records import (
     FailureCount,
     HourTotals,
     LogFilter,
@@ -166,7 +166,19 @@ class ReportRepository:
                 FROM {self._members(source)} ORDER BY m.id""",
             (run_id,),
         )
-        return [RunMessage(int(r[0]), int(r[1]), r[2], r[3], r[4] or "", bool(r[5]), bool(r[6])) for r in rows]
+        names: dict[int, str] = {}
+        if source == "bulk":
+            names = {
+                int(r[0]): str(r[1])
+                for r in self.db.query(
+                    "SELECT message_id, name FROM bulk_run_items WHERE run_id = ? AND message_id IS NOT NULL",
+                    (run_id,),
+                )
+            }
+        return [
+            RunMessage(int(r[0]), int(r[1]), r[2], r[3], r[4] or "", bool(r[5]), bool(r[6]), names.get(int(r[0]), ""))
+            for r in rows
+        ]
 
     # -- the message log ----------------------------------------------------------------------
 

@@ -88,7 +88,9 @@ def test_a_report_across_the_change_to_summer_time_matches_the_hand_count(db: Da
     assert [(f.reason, f.messages) for f in r.failures] == [("Number not in service", 1)]
 
 
-def test_one_account_and_a_price_nobody_set(db: Database, filled: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_account_and_a_price_nobody_set(
+    db: Database, filled: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     svc = _service(db)
     led = Ledger(db, monkeypatch)
     free = led.account("No price")
@@ -125,3 +127,29 @@ def test_periods_in_words() -> None:
     assert period("this-month", today).first == date(2026, 3, 1)
     with pytest.raises(ValueError, match="ends .* before it starts"):
         period("custom", today, date(2026, 3, 5), date(2026, 3, 1))
+
+
+def test_the_hourly_totals_always_match_the_messages(db: Database, filled: dict[str, int]) -> None:
+    # Kept by triggers: inserts, status changes, a provider's own part count, deletions.
+    first = filled["first"]
+    db.write_sync(lambda c: c.execute("UPDATE messages SET parts_billed = 5 WHERE id = ?", (first,)))
+    db.write_sync(lambda c: c.execute("DELETE FROM messages WHERE remote = '+447700900006'"))
+    kept = [
+        tuple(r)
+        for r in db.query(
+            """SELECT hour, account_id, direction, status, auto, currency, price, messages, parts, replied
+               FROM report_hours WHERE messages > 0 ORDER BY 1, 2, 3, 4, 5, 6, 7"""
+        )
+    ]
+    counted = [
+        tuple(r)
+        for r in db.query(
+            """SELECT substr(created_at, 1, 13), account_id, direction, status, auto_rule_id IS NOT NULL, currency,
+                      coalesce(price_per_part, ''), count(*), sum(coalesce(parts_billed, segments, 1)),
+                      sum(reply_id IS NOT NULL)
+               FROM messages GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"""
+        )
+    ]
+    assert kept == counted and len(kept) > 8
+    h = _service(db).build(period(PeriodKind.CUSTOM, date(2026, 4, 1), date(2026, 3, 28), date(2026, 3, 30))).headline
+    assert (h.parts, h.pending) == (12, 0)  # 5 parts billed instead of 2; the waiting one is gone

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.status import status_of
-from smsdesk.services.reports import FAILED, PENDING, SendDetail, failure_reason, percent_text
-from smsdesk.storage.records import RunMessage
+from smsdesk.services.reports import FAILED, PENDING, RunMessage, SendDetail, failure_reason, percent_text
 from smsdesk.ui.theme import set_tone
 
 Index = QModelIndex | QPersistentModelIndex
@@ -80,7 +78,7 @@ class RunMessagesModel(QAbstractTableModel):
         m = self.rows[index.row()]
         col = index.column()
         if col == 0:
-            return self.names.get(m.number, "")
+            return self.names.get(m.number) or m.name
         if col == 1:
             return self.shown.get(m.number, m.number)
         if col == 2:
@@ -140,7 +138,7 @@ class SendDetailDialog(QDialog):
         header.setStretchLastSection(True)
         for col, width in enumerate((170, 130, 110, 260, 70)):
             self.table.setColumnWidth(col, width)
-        self.table.doubleClicked.connect(self._open)
+        self.table.activated.connect(self._open)  # a double-click or Enter
         self.count = QLabel()
         set_tone(self.count, "muted")
         hint = QLabel("Double-click someone (or press Enter) to open their conversation.")
@@ -173,9 +171,3 @@ class SendDetailDialog(QDialog):
             return
         m = self.model.rows[index.row()]
         self.open_thread(m.account_id, m.number)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
-            self._open(self.table.currentIndex())
-            return
-        super().keyPressEvent(event)

@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.report_export import export_log, export_report
-from smsdesk.services.reports import PeriodKind, Report, duration_text, percent_text, period
-from smsdesk.storage.records import LogFilter
+from smsdesk.services.reports import LogFilter, PeriodKind, Report, duration_text, percent_text, period
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.report_charts import report_charts
@@ -189,8 +188,7 @@ class ReportsView(QWidget):
         self.sends.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.sends.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.sends.setMinimumHeight(160)
-        self.sends.doubleClicked.connect(self._open_send)
-        self.sends.activated.connect(self._open_send)
+        self.sends.activated.connect(self._open_send)  # a double-click or Enter
 
         body = QWidget()
         body.setObjectName("report_body")
