@@ -49,3 +49,19 @@ def money(amount: Decimal, currency: str) -> str:
     if not mark:
         return f"{sign}{number}"
     return f"{sign}{mark}{' ' if mark[-1].isalpha() else ''}{number}"
+
+
+def estimate_words(parts: int, per_part: str | None, currency: str, recipients: int | None = 1) -> str:
+    """What sending costs, for the line under a message box: ``about £0.08``, ``about £0.24 for
+    3 people``, ``about £0.08 each`` (``recipients`` None: a group, counted when sent), or
+    ``cost unknown``; "" for an empty text."""
+    if parts <= 0:
+        return ""
+    if per_part is None:
+        return "cost unknown"
+    each = Decimal(per_part) * parts
+    if recipients is None:
+        return f"about {money(each, currency)} each"
+    if recipients <= 1:
+        return f"about {money(each, currency)}"
+    return f"about {money(each * recipients, currency)} for {recipients:,} people"

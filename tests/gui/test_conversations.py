@@ -266,3 +266,14 @@ def test_a_failed_send_keeps_the_text_as_a_draft(gui) -> None:
     gui.wait_until(lambda: page.send_button.isEnabled() and page.feedback.text() not in ("", "Sending…"))
     page.open_conversation(_conv(gui, BOB).id)
     gui.wait_until(lambda: _conv(gui, ALICE).draft == "x" * 2000)
+
+
+def test_the_reply_box_shows_what_the_answer_costs(gui) -> None:
+    acct = gui.rt.accounts.by_name("Sandbox")
+    gui.run(gui.rt.accounts.update(acct, {**acct.settings, "price_per_segment": "0.05", "currency": "EUR"}))
+    page = _page(gui)
+    _inject(gui, ALICE, "Are you open?")
+    gui.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.open_conversation(_conv(gui, ALICE).id)
+    type_text(page.reply, "Yes, until 6")
+    assert page.thread_pane.counter.text() == "12 characters · 1 text message · about €0.05"

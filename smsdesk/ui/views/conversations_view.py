@@ -41,7 +41,9 @@ class ConversationsView(QWidget):
         contacts = ctx.services.contacts
         self.search = ConversationSearch(self.svc, contacts)
         self.list_pane = ConversationListPane(self.svc, contacts, self.search)
-        self.thread_pane = ThreadPane(self.svc, contacts, ctx.services.groups, ctx.services.templates)
+        self.thread_pane = ThreadPane(
+            self.svc, contacts, ctx.services.groups, ctx.services.templates, prices=ctx.services.accounts.price_of
+        )
         # The parts people (and tests) reach for, by their names on this page.
         self.results = self.search.results
         self.filter = self.list_pane.filter

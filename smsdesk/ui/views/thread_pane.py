@@ -9,6 +9,7 @@ closes. Sending shows "Sending…" below the box; a failure says why in plain wo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -68,8 +69,11 @@ class ThreadPane(QWidget):
         groups: GroupService,
         templates: TemplateService,
         parent: QWidget | None = None,
+        prices: Callable[[int], tuple[str | None, str]] | None = None,
     ) -> None:
+        """``prices``: an account's price per part and currency, for the cost under the reply."""
         super().__init__(parent)
+        self._prices = prices
         self._conversations = conversations
         self._contacts = contacts
         self._groups = groups
@@ -170,6 +174,8 @@ class ThreadPane(QWidget):
         self.reply.setPlainText(conv.draft)
         self.reply.blockSignals(False)
         self._saved_draft = conv.draft
+        if self._prices is not None:
+            self.counter.set_price(*self._prices(conv.account_id))
         self.counter.show_for(conv.draft)
         self.feedback.clear()
         return conv
