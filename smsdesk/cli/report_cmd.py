@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smsdesk.cli.common import info, open_runtime, print_json
-from smsdesk.domain import phone
-from smsdesk.domain.errors import InvalidInput, NotFound
+from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.status import Status
 from smsdesk.runtime import Runtime
 from smsdesk.services.report_export import export_log, export_report, report_tables
@@ -170,15 +169,6 @@ def _json(report: Report, names: dict[int, str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _numbers_of(rt: Runtime, text: str) -> list[str]:
-    """A contact's numbers, or the number itself when no contact has it (a conversation)."""
-    try:
-        c = rt.contacts.find(text)
-    except NotFound:
-        return [phone.parse(text, rt.settings.default_region).e164]
-    return [n.number for n in c.numbers] or [c.number]
-
-
 def cmd_export_messages(args: argparse.Namespace) -> int:
     target = _target(args, "csv", "xlsx")
     assert target is not None  # argparse requires one of them
@@ -189,7 +179,7 @@ def cmd_export_messages(args: argparse.Namespace) -> int:
         account_id, _ = _account(rt, args.account)
         numbers: list[str] = []
         if args.contact:
-            numbers = _numbers_of(rt, args.contact)
+            numbers = rt.contacts.numbers_for(args.contact)
         if args.group:
             members = rt.groups.member_numbers(rt.groups.by_name(args.group).id)
             numbers = [n for n in numbers if n in set(members)] if args.contact else members

@@ -7,6 +7,7 @@ import csv
 import gc
 from pathlib import Path
 
+import openpyxl
 import pypdf
 import pytest
 from PySide6.QtCore import Qt
@@ -15,9 +16,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
 from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
 from smsdesk.services.send import Draft
+from smsdesk.ui.views.reports.log_dialog import LogExportDialog
 from smsdesk.ui.views.reports.send_dialog import SendDetailDialog
 from smsdesk.ui.views.reports.view import ReportsView
-from tests.support.typing import focus, press, type_text
+from tests.support.typing import clear, focus, press, type_text
 
 FIRST = "+447911000001"
 
@@ -149,9 +151,11 @@ def test_exports_read_back_to_the_same_numbers(gui, tmp_path: Path) -> None:
     assert figures["Cost"] == "£0.16" and figures["Replies received"] == "1"
 
     view.export_actions["log_csv"].trigger()
+    choose = gui.wait_until(lambda: view.findChild(LogExportDialog, "log_export"))
+    QTest.mouseClick(choose.export_button, Qt.MouseButton.LeftButton)  # every message of the period
     log = tmp_path / "out" / "messages.csv"
     _save_as(gui, log)
-    gui.wait_until(lambda: view.banner.text() == f"Saved 5 messages to {log}.")
+    gui.wait_until(lambda: view.banner.text() == f"Saved 5 messages (every message) to {log}.")
     lines = list(csv.DictReader(log.read_text(encoding="utf-8-sig").splitlines()))
     assert {r["Number"] for r in lines} >= {FIRST, "+447911000009"}  # E.164
     assert [r["Direction"] for r in lines].count("received") == 1
@@ -179,3 +183,35 @@ def test_an_export_to_a_folder_that_cannot_be_written_says_so(gui, tmp_path: Pat
     view.export_to("report_pdf", missing / "report.pdf")
     gui.wait_until(lambda: "does not exist" in view.banner.text())
     assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("report.*"))  # nothing half-written
+
+
+def test_the_message_log_export_is_narrowed_by_status_and_person(gui, tmp_path: Path) -> None:
+    _fill(gui, tmp_path)
+    view = _open(gui)
+    gui.wait_until(lambda: _value(view, "sent") == "4")
+    view.export_actions["log_csv"].trigger()
+    dialog = gui.wait_until(lambda: view.findChild(LogExportDialog, "log_export"))
+    type_text(dialog.person, "Nobody at all")
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.error.text() == "No contact is called 'Nobody at all', and it is not a phone number."
+    clear(dialog.person)
+    focus(dialog.status)
+    press(dialog.status, Qt.Key.Key_Down)
+    press(dialog.status, Qt.Key.Key_Down)
+    assert dialog.status.currentText() == "Failed"
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    failed = tmp_path / "failed.csv"
+    _save_as(gui, failed)
+    gui.wait_until(lambda: view.banner.text() == f"Saved 1 message (failed) to {failed}.")
+    [row] = list(csv.DictReader(failed.read_text(encoding="utf-8-sig").splitlines()))
+    assert (row["Number"], row["Status"]) == ("+447911000009", "failed")
+
+    view.export_actions["log_xlsx"].trigger()
+    dialog = gui.wait_until(lambda: next((d for d in view.findChildren(LogExportDialog) if d.isVisible()), None))
+    type_text(dialog.person, "07911 000001")
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    book = tmp_path / "ann.xlsx"
+    _save_as(gui, book)
+    gui.wait_until(lambda: view.banner.text() == f"Saved 2 messages (with 07911 000001) to {book}.")
+    rows = list(openpyxl.load_workbook(book).worksheets[0].iter_rows(values_only=True))
+    assert [(r[2], r[3]) for r in rows[1:]] == [("sent", FIRST), ("received", FIRST)]

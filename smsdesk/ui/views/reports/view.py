@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -40,8 +39,10 @@ from smsdesk.services.report_export import export_log, export_report
 from smsdesk.services.reports import LogFilter, PeriodKind, Report, duration_text, percent_text, period
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.dialogs import choose_save_path
 from smsdesk.ui.report_charts import report_charts
 from smsdesk.ui.theme import set_banner, set_tone
+from smsdesk.ui.views.reports.log_dialog import LogChoice, LogExportDialog
 from smsdesk.ui.views.reports.parts import COLUMN_FILTER, ChartPanel, Figure, SendsModel
 from smsdesk.ui.views.reports.send_dialog import SendDetailDialog
 
@@ -373,9 +374,15 @@ class ReportsView(QWidget):
         dialog = SendDetailDialog(
             detail, contacts.names_for(numbers), contacts.number_texts(numbers), self._open_thread, which, self
         )
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog) if dialog in self._dialogs else None)
+        dialog.finished.connect(lambda _r: self._forget(dialog))
         self._dialogs.append(dialog)
         dialog.open()
+
+    def _forget(self, dialog: QWidget) -> None:
+        """A dialog was closed: it goes (a later one of the same kind starts fresh)."""
+        if dialog in self._dialogs:
+            self._dialogs.remove(dialog)
+        dialog.deleteLater()
 
     def _open_thread(self, account_id: int, number: str) -> None:
         conv = self.ctx.services.conversations.find(account_id, number)
@@ -393,27 +400,32 @@ class ReportsView(QWidget):
 
     # -- exports ----------------------------------------------------------------------------
 
-    def suggested_name(self, key: str, fmt: str) -> str:
-        stem = "messages" if key.startswith("log") else "report"
-        return f"smsdesk-{stem}-{date.today().isoformat()}.{fmt}"
-
     def choose_export(self, key: str, fmt: str) -> None:
-        """Ask where to save (a non-modal dialog: ``exec()`` would nest the event loop), then export."""
+        """Ask where to save, then export (the message log asks what to put in it first)."""
         if self.report is None and key.startswith("report"):
             self._say("The report is still being worked out. Try again in a moment.", "info")
             return
-        names = {"pdf": "PDF files (*.pdf)", "xlsx": "Excel workbooks (*.xlsx)", "csv": "CSV files (*.csv)"}
-        folder = Path.home() / "Documents"
-        start = str((folder if folder.is_dir() else Path.home()) / self.suggested_name(key, fmt))
-        dialog = QFileDialog(self, "Export", start, names[fmt])
-        dialog.setObjectName("export_dialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix(fmt)
-        dialog.fileSelected.connect(lambda path: self.export_to(key, Path(path)))
+        if key.startswith("log"):
+            self._choose_log(fmt)
+            return
+        choose_save_path(self, "Export the report", "report", (fmt,), lambda path: self.export_to(key, path))
+
+    def _choose_log(self, fmt: str) -> None:
+        services = self.ctx.services
+
+        def chosen(choice: LogChoice) -> None:
+            choose_save_path(
+                self, "Export the message log", "messages", (fmt,), lambda p: self.export_to("log", p, choice)
+            )
+
+        dialog = LogExportDialog(services.contacts, services.groups, chosen, self)
+        self._dialogs.append(dialog)
+        dialog.finished.connect(lambda _r: self._forget(dialog))
         dialog.open()
 
-    def export_to(self, key: str, path: Path) -> None:
-        """Write the export ``key`` to ``path``, saying how it went under the bar."""
+    def export_to(self, key: str, path: Path, log: LogChoice | None = None) -> None:
+        """Write the export ``key`` to ``path`` (``log``: which messages, for the message log),
+        saying how it went under the bar."""
         report = self.report
         account = self.account.currentText()
         names = {a.id: a.name for a in self.ctx.services.accounts.all()}
@@ -431,14 +443,18 @@ class ReportsView(QWidget):
                 await asyncio.to_thread(export_report, report, path, account, names)
                 return f"Saved the report as {path}."
             start, end = self.svc.bounds(self.chosen_period())  # type: ignore[arg-type]
+            which = log or LogChoice()
             f = LogFilter(
                 start=start if report is None or report.period.first is not None else None,
                 end=end,
                 account_ids=() if self.account_id is None else (self.account_id,),
+                statuses=which.statuses,
+                directions=which.directions,
+                numbers=which.numbers,
             )
             region = self.ctx.services.contacts.region()
             n = await asyncio.to_thread(export_log, self.svc, f, path, zone=self.svc.zone(), region=region)
-            return f"Saved {n:,} message{'s' if n != 1 else ''} to {path}."
+            return f"Saved {n:,} message{'s' if n != 1 else ''} ({which.words}) to {path}."
 
         spawn(
             run(),
