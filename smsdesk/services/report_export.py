@@ -101,8 +101,22 @@ def _money_cells(cost: dict[str, Any], unknown: int, currencies: Sequence[str]) 
     return [f"{cost[c]:.2f}" if c in cost else "" for c in currencies] + ([unknown] if unknown else [])
 
 
-def report_tables(report: Report, account_names: dict[int, str] | None = None) -> list[Table]:
-    """Every table of a report, in the order the page and the PDF show them."""
+def compact_sends(report: Report) -> Table:
+    """The sends as a page of paper has room for: what and when, then the numbers."""
+    return Table(
+        "Sends",
+        ("Send", "Recipients", "Delivered", "Failed", "Replied", "Opted out", "Cost"),
+        tuple(
+            (f"{s.started_at.strftime('%d %b %H:%M')} · {s.kind_text}: {s.title}", s.recipients, s.delivered,
+             s.failed, s.replied, s.opted_out, s.cost.text)
+            for s in report.sends
+        ),
+    )  # fmt: skip
+
+
+def report_tables(report: Report, account_names: dict[int, str] | None = None, compact: bool = False) -> list[Table]:
+    """Every table of a report, in the order the page and the PDF show them (``compact``: the
+    sends with fewer columns, for a printed page)."""
     names = account_names or {}
     h = report.headline
     currencies = report.currencies
@@ -141,7 +155,7 @@ def report_tables(report: Report, account_names: dict[int, str] | None = None) -
     failures = Table(
         "Why messages failed", ("Reason", "Messages"), tuple((f.reason, f.messages) for f in report.failures)
     )
-    sends = Table(
+    sends = compact_sends(report) if compact else Table(
         "Sends",
         ("Started", "Kind", "Send", "Account", "Recipients", "Delivered", "Failed", "Pending", "Replied", "Reply rate",
          "Opted out after", "Cost"),

@@ -129,15 +129,20 @@ class _Pages:
     def space(self, mm: float) -> None:
         self.y += self.mm(mm)
 
+    @property
+    def chart_height(self) -> float:
+        return self.mm(62)
+
     def chart(self, chart: Chart, palette: QPalette) -> None:
-        height = self.mm(62)
+        height = self.chart_height
         self.room(height)
         chart.paint(
             self.painter, QRectF(self.area.left(), self.y, self.area.width(), height), palette, self.fonts["text"]
         )
         self.y += height + self.mm(5)
 
-    def table(self, t: Table, widths: Sequence[float] | None = None) -> None:
+    def table(self, t: Table, widths: Sequence[float] | None = None, left: frozenset[int] = frozenset({0})) -> None:
+        """``t`` with its header repeated on each page; columns not in ``left`` are right-aligned."""
         cols = len(t.header)
         widths = widths or [1.0] * cols
         total = sum(widths)
@@ -147,17 +152,17 @@ class _Pages:
         row_h = self.line_height("text") * 1.35
         self.room(self.line_height("h2") + 2 * row_h)
         self.text(t.title, "h2", gap=self.mm(1.5))
-        self._row(t.header, xs, row_h, "bold")
+        self._row(t.header, xs, row_h, "bold", left)
         if not t.rows:
             self.text("Nothing in this period.", color=_MUTED)
         for row in t.rows:
             if self.y + row_h > self.body.bottom():
                 self.new_page()
-                self._row(t.header, xs, row_h, "bold")
-            self._row(row, xs, row_h, "text")
+                self._row(t.header, xs, row_h, "bold", left)
+            self._row(row, xs, row_h, "text", left)
         self.space(6)
 
-    def _row(self, cells: Sequence[Any], xs: Sequence[float], h: float, kind: str) -> None:
+    def _row(self, cells: Sequence[Any], xs: Sequence[float], h: float, kind: str, left: frozenset[int]) -> None:
         p = self.painter
         p.setFont(self.fonts[kind])
         p.setPen(_INK)
@@ -165,11 +170,7 @@ class _Pages:
         metrics = QFontMetricsF(self.fonts[kind], self.writer)
         for i, cell in enumerate(cells):
             text = f"{cell:,}" if isinstance(cell, int) else str(cell)
-            align = (
-                Qt.AlignmentFlag.AlignRight
-                if isinstance(cell, int) or i and _numeric(text)
-                else Qt.AlignmentFlag.AlignLeft
-            )
+            align = Qt.AlignmentFlag.AlignLeft if i in left else Qt.AlignmentFlag.AlignRight
             r = QRectF(xs[i] + pad, self.y, xs[i + 1] - xs[i] - 2 * pad, h)
             text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, r.width())
             p.drawText(r, int(align | Qt.AlignmentFlag.AlignVCenter), text)
@@ -178,15 +179,10 @@ class _Pages:
         self.y += h
 
 
-def _numeric(text: str) -> bool:
-    t = text.replace(",", "").replace(".", "").replace("%", "").replace("£", "").replace("$", "").replace("€", "")
-    return t.isdigit()
-
-
 _WIDTHS = {
     "Summary": (3, 2),
     "Why messages failed": (5, 1),
-    "Sends": (2.2, 1.4, 2.6, 1.6, 1.2, 1.2, 1, 1, 1, 1, 1.2, 1.6),
+    "Sends": (4, 1.6, 1.4, 1, 1.2, 1.6, 1.3),
 }
 
 
@@ -216,13 +212,14 @@ def write_pdf(report: Report, path: Path, account: str = "All accounts", names: 
             pages = _Pages(writer, painter, f"{who} · {report.period.text} · made {made}")
             pages.text(f"{who}: messages report", "title", gap=pages.mm(1))
             pages.text(f"{report.period.text} · {account} · times in {report.zone}", color=_MUTED, gap=pages.mm(5))
-            tables = report_tables(report, names)
+            tables = report_tables(report, names, compact=True)
             if report.is_empty:
                 pages.text("No messages were sent or received in this period.", "h2")
             pages.table(tables[0], _WIDTHS["Summary"])
             palette = _light_palette()
             if not report.is_empty:
                 for c in report_charts(report):
+                    pages.room(pages.line_height("h2") + pages.mm(1) + pages.chart_height)  # heading with its chart
                     pages.text(c.title, "h2", gap=pages.mm(1))
                     pages.chart(Chart(c.data, c.kind), palette)
             for t in tables[1:]:
