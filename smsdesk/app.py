@@ -98,6 +98,7 @@ def ui_services(rt: Runtime) -> UiServices:
         groups=rt.groups,
         templates=rt.templates,
         autoreplies=rt.autoreplies,
+        reports=rt.reports,
         optouts=rt.optouts,
         scheduler=rt.scheduler,
         bulk_send=rt.bulk_send,

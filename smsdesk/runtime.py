@@ -43,6 +43,7 @@ from smsdesk.services.polling import PollingService
 from smsdesk.services.receiver_host import ReceiverHost
 from smsdesk.services.reception import ReceptionService
 from smsdesk.services.relay import RelayService
+from smsdesk.services.reports import ReportService
 from smsdesk.services.review import ReviewService
 from smsdesk.services.sandbox_host import SandboxHostService
 from smsdesk.services.schedule_policy import local_zone_name
@@ -129,6 +130,7 @@ class Runtime:
             self._business,
             outbox=self.dispatcher,
         )
+        self.reports = ReportService(store.reports, settings)
         self.inbound = InboundService(
             store.inbound,
             store.webhook_events,

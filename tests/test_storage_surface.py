@@ -20,7 +20,13 @@ from smsdesk.storage import api
 from smsdesk.storage.sqlite_store import SqliteStore
 
 PACKAGE = Path(__file__).resolve().parent.parent / "smsdesk"
-SURFACE = {"smsdesk.storage.api", "smsdesk.storage.address_book_api", "smsdesk.storage.records"}
+SURFACE = {
+    "smsdesk.storage.api",
+    "smsdesk.storage.address_book_api",
+    "smsdesk.storage.report_api",
+    "smsdesk.storage.records",
+    "smsdesk.storage.report_records",
+}
 COMPOSITION_ROOT = {"smsdesk/runtime.py": {"smsdesk.storage.sqlite_store"}}
 
 
@@ -62,16 +68,19 @@ def test_outside_storage_only_the_api_and_its_records_are_imported() -> None:
 
 
 def test_the_surface_itself_imports_only_records_and_the_domain() -> None:
-    for name in ("api.py", "address_book_api.py", "records.py"):
+    for name in ("api.py", "address_book_api.py", "report_api.py", "records.py", "report_records.py"):
         path = PACKAGE / "storage" / name
         smsdesk = {t for _line, t in _storage_imports(path)} | {
             n.module
             for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("smsdesk.")
         }
-        allowed = {"smsdesk.storage.records", "smsdesk.storage.address_book_api"} | {
-            m for m in smsdesk if m.startswith("smsdesk.domain")
-        }
+        allowed = {
+            "smsdesk.storage.records",
+            "smsdesk.storage.report_records",
+            "smsdesk.storage.address_book_api",
+            "smsdesk.storage.report_api",
+        } | {m for m in smsdesk if m.startswith("smsdesk.domain")}
         assert smsdesk <= allowed, f"storage/{name} may import records and domain only: {smsdesk - allowed}"
 
 

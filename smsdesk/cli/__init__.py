@@ -25,6 +25,7 @@ from smsdesk.cli import (
     messages,
     optouts,
     queue,
+    report_cmd,
     review,
     sandbox_cmd,
     send,
@@ -47,6 +48,7 @@ COMMANDS = (
     import_cmd,
     queue,
     review,
+    report_cmd,
     backup_cmd,
 )
 

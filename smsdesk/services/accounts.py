@@ -104,6 +104,14 @@ class AccountService:
         price = price_per_part(account.settings)
         return None if price is None else float(price)
 
+    def price_of(self, account_id: int) -> tuple[str | None, str]:
+        """An account's price per part now ("0.045", None when nobody said) and its currency."""
+        try:
+            account = self.get(account_id)
+        except SmsdeskError:
+            return None, ""
+        return price_per_part(account.settings), str(account.settings.get("currency") or "").strip().upper()
+
     def webhook_url(self, account: Account, public: bool = False) -> str:
         base = self.public_base.get(account.id) if public else None
         url = f"{base or self._webhook_base()}/hooks/{account.id}"

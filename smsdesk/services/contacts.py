@@ -133,6 +133,22 @@ class ContactService:
             return found.id
         return (await self.add(ContactDraft(name=name, numbers=(DraftNumber(number),)))).contact_id
 
+    def numbers_for(self, text: str) -> list[str]:
+        """Every number of the contact a person means by a name or a number, or the number itself
+        when no contact has it (a conversation with someone not in the address book).
+
+        Raises:
+            InvalidInput: nobody has that name and it is not a phone number, or several have it.
+        """
+        try:
+            c = self.find(text)
+        except NotFound:
+            number = phone.try_parse(text, self._region())
+            if number is None:
+                raise NotFound(f"No contact is called '{text}', and it is not a phone number.") from None
+            return [number.e164]
+        return [n.number for n in c.numbers] or [c.number]
+
     def find(self, text: str) -> Contact:
         """The one contact a person means by a name or a number (the CLI's argument).
 

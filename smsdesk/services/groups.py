@@ -174,6 +174,12 @@ class GroupService:
             rows.append((r.number, compiled.render(r.fields)))
         return rows, left
 
+    def member_numbers(self, group_id: int) -> list[str]:
+        """Every number of every member of a group, opted out or not (for exports)."""
+        members = self._groups.member_ids([group_id], as_of()).get(group_id, [])
+        contacts = self._contacts.contacts.get_many(dict.fromkeys(members))
+        return list(dict.fromkeys(n.number for c in contacts for n in c.numbers))
+
     def resolve(self, group_ids: Iterable[int] = (), contact_ids: Iterable[int] = ()) -> Resolved:
         """The recipients of a send to these groups and contacts, in order, each once."""
         members = self._groups.member_ids(list(group_ids), as_of())

@@ -1,11 +1,10 @@
 """The storage surface: what services may ask of a store, whichever database is behind it.
 
-Services receive the repositories below (one ``Protocol`` each) and nothing else from
-storage: no connection, no row, no SQL. The values crossing this line are in
-:mod:`smsdesk.storage.records`. The composition root opens a :class:`Store` (today
-``SqliteStore``: one SQLite file, a writer thread with group commit, per-thread readers);
-a second backend (a PostgreSQL team workspace) implements the same protocols and no
-service changes.
+Services receive the repositories below (one ``Protocol`` each; the address book's and reports'
+in their own modules) and nothing else from storage: no connection, no row, no SQL. Values
+crossing this line are in :mod:`smsdesk.storage.records`. The composition root opens a
+:class:`Store` (today ``SqliteStore``: one SQLite file, a writer thread with group commit,
+per-thread readers); a second backend (a team workspace) implements the same protocols.
 
 Conventions every backend keeps:
 
@@ -107,6 +106,7 @@ from smsdesk.storage.records import (
     Transition,
     WebhookLogLine,
 )
+from smsdesk.storage.report_api import ReportStore as ReportStore
 
 # Told the ids of replies being stored, inside the writing transaction (before COMMIT).
 ReplyTap = Callable[[set[int]], None]
@@ -593,6 +593,7 @@ class Store(Protocol):
     bulk_sends: BulkSendStore
     schedules: ScheduleStore
     autoreplies: AutoReplyStore
+    reports: ReportStore
 
     def close(self) -> None:
         """Finish queued writes, then close."""

@@ -70,7 +70,7 @@ def queue_auto_reply(
     ).fetchone()[0]
     if sent >= guards.rate:
         return None, "too many automatic replies from this account just now"
-    [mid] = msg_store.insert_outgoing(conn, [item])
+    [mid] = msg_store.insert_outgoing(conn, [item], by_person=False)
     conn.execute("UPDATE messages SET auto_rule_id = ?, in_reply_to = ? WHERE id = ?", (rule_id, in_reply_to, mid))
     return mid, ""
 

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 
 from smsdesk.domain.models import Message, SendResult
 from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
@@ -37,6 +38,9 @@ from smsdesk.storage.records import (
 )
 from smsdesk.storage.records import NewOutgoing as NewOutgoing  # where callers have always found it
 
+# An incoming message counts as the reply to a send when it comes within this time of it.
+REPLY_WINDOW = timedelta(days=7)
+
 
 def new_local_id() -> str:
     return uuid.uuid4().hex
@@ -45,14 +49,48 @@ def new_local_id() -> str:
 def _touch_conversation(
     conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, at: str, unread: int
 ) -> None:
+    """The conversation's last message is now ``message_id``; an incoming one (``unread``)
+    starts waiting for an answer unless an earlier one already waits."""
     conn.execute(
-        """INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread)
-           VALUES (?, ?, ?, ?, ?)
+        """INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread, waiting_since)
+           VALUES (?, ?, ?, ?, ?, CASE WHEN ? THEN ? END)
            ON CONFLICT (account_id, remote) DO UPDATE SET
              last_message_id = excluded.last_message_id,
              last_at = excluded.last_at,
-             unread = conversations.unread + excluded.unread""",
-        (account_id, remote, message_id, at, unread),
+             unread = conversations.unread + excluded.unread,
+             waiting_since = coalesce(conversations.waiting_since, excluded.waiting_since)""",
+        (account_id, remote, message_id, at, unread, unread, at),
+    )
+
+
+def _seconds_between(earlier: str, later: str) -> int:
+    return max(0, round((datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()))
+
+
+def _answer(conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, now: str) -> None:
+    """A person wrote ``message_id``: it answers the incoming messages waiting in the
+    conversation, and records how long the first of them waited (time to first reply)."""
+    row = conn.execute(
+        "SELECT waiting_since FROM conversations WHERE account_id = ? AND remote = ? AND waiting_since IS NOT NULL",
+        (account_id, remote),
+    ).fetchone()
+    if row is None:
+        return
+    conn.execute("UPDATE messages SET answer_s = ? WHERE id = ?", (_seconds_between(row[0], now), message_id))
+    conn.execute(
+        "UPDATE conversations SET waiting_since = NULL WHERE account_id = ? AND remote = ?", (account_id, remote)
+    )
+
+
+def _note_reply(conn: sqlite3.Connection, account_id: int, remote: str, now: str, message_id: int) -> None:
+    """An incoming message is the reply to the send before it, if that was the conversation's
+    last message (no later send to the number) and went out within the last 7 days."""
+    since = (datetime.fromisoformat(now) - REPLY_WINDOW).isoformat(timespec="milliseconds")
+    conn.execute(
+        """UPDATE messages SET reply_id = ?
+           WHERE id = (SELECT last_message_id FROM conversations WHERE account_id = ? AND remote = ?)
+             AND direction = 'out' AND reply_id IS NULL AND created_at >= ?""",
+        (message_id, account_id, remote, since),
     )
 
 
@@ -66,9 +104,12 @@ def _prices(conn: sqlite3.Connection, account_id: int) -> tuple[str | None, str]
     return price_per_part(settings), str(settings.get("currency") or "").strip().upper()
 
 
-def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> list[int]:
+def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, by_person: bool = True) -> list[int]:
     """Store outgoing messages (the outbox); returns their row ids in order. Each records the
-    account's price per part and currency of this moment (a later change does not touch it)."""
+    account's price per part and currency of this moment (a later change does not touch it).
+
+    ``by_person``: written by staff or a send they started (an automatic reply is not), so each
+    answers the incoming messages waiting in its conversation (see :func:`_answer`)."""
     now = utcnow()
     ids: list[int] = []
     prices: dict[int, tuple[str | None, str]] = {}
@@ -103,6 +144,8 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing]) -> l
             "INSERT INTO message_transitions (message_id, status, at) VALUES (?, ?, ?)",
             (mid, it.status.value, now),
         )
+        if by_person:
+            _answer(conn, it.account_id, it.remote, mid, now)
         _touch_conversation(conn, it.account_id, it.remote, mid, now, 0)
         ids.append(mid)
     return ids
@@ -136,6 +179,7 @@ def insert_inbound(
     )
     mid = int(cur.lastrowid or 0)
     conn.execute("INSERT INTO message_transitions (message_id, status, at) VALUES (?, 'received', ?)", (mid, now))
+    _note_reply(conn, account_id, remote, now, mid)
     _touch_conversation(conn, account_id, remote, mid, now, 1)
     return mid
 

@@ -538,6 +538,9 @@ V12 = [
     "ALTER TABLE messages ADD COLUMN currency TEXT NOT NULL DEFAULT ''",
 ]
 
+
+from smsdesk.storage.report_schema import V13  # noqa: E402 - reports' schema, in a module of its own
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -551,6 +554,7 @@ MIGRATIONS: dict[int, list[str]] = {
     10: V10,
     11: V11,
     12: V12,
+    13: V13,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

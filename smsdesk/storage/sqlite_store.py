@@ -25,6 +25,7 @@ from smsdesk.storage.optouts import OptOutRepository
 from smsdesk.storage.polls import PollRepository
 from smsdesk.storage.processes import ProcessRepository
 from smsdesk.storage.relays import RelayRepository
+from smsdesk.storage.reports import ReportRepository
 from smsdesk.storage.review import ReviewRepository
 from smsdesk.storage.schedule_repository import ScheduleRepository
 from smsdesk.storage.seed import SetupRepository
@@ -57,6 +58,7 @@ class SqliteStore:
         self.bulk_sends: api.BulkSendStore = BulkSendRepository(db)
         self.schedules: api.ScheduleStore = ScheduleRepository(db)
         self.autoreplies: api.AutoReplyStore = AutoReplyRepository(db)
+        self.reports: api.ReportStore = ReportRepository(db)
 
     @classmethod
     def open(cls, path: Path) -> SqliteStore:

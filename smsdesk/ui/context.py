@@ -21,6 +21,7 @@ from smsdesk.services.conversations import ConversationService
 from smsdesk.services.groups import GroupService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.reception import ReceptionService
+from smsdesk.services.reports import ReportService
 from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
@@ -69,6 +70,7 @@ class UiServices:
     groups: GroupService
     templates: TemplateService
     autoreplies: AutoReplyService
+    reports: ReportService
     optouts: OptOutService
     scheduler: SchedulerService
     bulk_send: BulkSendService

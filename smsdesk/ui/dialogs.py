@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 
 def confirm(
@@ -62,5 +64,28 @@ def ask_text(
             on_ok(value.strip())
 
     dialog.textValueSelected.connect(chosen)
+    dialog.open()
+    return dialog
+
+
+SAVE_FILTERS = {"pdf": "PDF files (*.pdf)", "xlsx": "Excel workbooks (*.xlsx)", "csv": "CSV files (*.csv)"}
+
+
+def suggested_path(stem: str, fmt: str) -> str:
+    """``~/Documents/smsdesk-report-2026-12-05.pdf`` (the home folder when there is no Documents)."""
+    folder = Path.home() / "Documents"
+    return str((folder if folder.is_dir() else Path.home()) / f"smsdesk-{stem}-{date.today().isoformat()}.{fmt}")
+
+
+def choose_save_path(
+    parent: QWidget, title: str, stem: str, formats: tuple[str, ...], on_chosen: Callable[[Path], None]
+) -> QFileDialog:
+    """Where to save an export, offering ``formats`` (``csv``, ``xlsx``, ``pdf``); ``on_chosen``
+    gets the path, with the first format's suffix when none was typed."""
+    dialog = QFileDialog(parent, title, suggested_path(stem, formats[0]), ";;".join(SAVE_FILTERS[f] for f in formats))
+    dialog.setObjectName("export_dialog")
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setDefaultSuffix(formats[0])
+    dialog.fileSelected.connect(lambda path: on_chosen(Path(path)))
     dialog.open()
     return dialog

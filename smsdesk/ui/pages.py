@@ -65,6 +65,12 @@ def _scheduled(ctx: UiContext) -> QWidget:
     return ScheduledView(ctx)
 
 
+def _reports(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.reports.view import ReportsView
+
+    return ReportsView(ctx)
+
+
 def _settings(ctx: UiContext) -> QWidget:
     from smsdesk.ui.views.settings_view import SettingsView
 
@@ -80,6 +86,7 @@ PAGES: list[PageSpec] = [
     PageSpec("optouts", "Opt-outs", "Ctrl+6", _optouts),
     PageSpec("contacts", "Contacts", "Ctrl+7", _contacts),
     PageSpec("templates", "Templates", "Ctrl+8", _templates),
+    PageSpec("reports", "Reports", "Ctrl+9", _reports),
 ]
 
 

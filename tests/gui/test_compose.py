@@ -19,7 +19,7 @@ def test_type_send_and_see_delivered(gui, qtbot) -> None:
     type_text(view.to, "07911 123456")
     type_text(view.body, "Your order is ready to collect")
     gui.wait_until(lambda: "1 recipient" in view.to_status.text())
-    assert view.counter.text() == "30 characters · 1 text message"
+    assert view.counter.text() == "30 characters · 1 text message · cost unknown"  # the sandbox has no price
     qtbot.mouseClick(view.send_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: view.model.rowCount() == 1)
     gui.wait_until(lambda: _status(view) == "Delivered")
@@ -52,11 +52,11 @@ def test_counter_names_characters_forcing_ucs2(gui) -> None:
     view = gui.window.show_page("compose")
     type_text(view.body, "Thanks “Anna” 😀")
     assert view.counter.text() == (
-        "15 characters · 1 text message · special characters: “, ”, 😀 (uses 70-character parts)"
+        "15 characters · 1 text message · special characters: “, ”, 😀 (uses 70-character parts) · cost unknown"
     )
     assert "UCS-2" in view.counter.toolTip()  # the technical word stays in the tooltip
     replace_text(view.body, "x" * 161)
-    assert view.counter.text() == "161 characters · 2 text messages"
+    assert view.counter.text() == "161 characters · 2 text messages · cost unknown"
     assert "GSM-7" in view.counter.toolTip() and "2 parts" in view.counter.toolTip()
 
 
@@ -83,3 +83,16 @@ def test_a_send_the_provider_refuses_shows_the_providers_reason(gui, qtbot) -> N
     error = view.model.index(0, 5).data() or ""
     assert "SANDBOX-REFUSED" in error and "sender ID" in error, error
     assert gui.rt.sandbox.server.sent == []  # refused: nothing was accepted
+
+
+def test_the_cost_of_a_message_shows_under_it_once_the_account_has_a_price(gui) -> None:
+    rt = gui.rt
+    acct = rt.accounts.by_name("Sandbox")
+    view = gui.window.show_page("compose")
+    type_text(view.to, "07911 123456, 07911 123457")
+    type_text(view.body, "x" * 161)  # two parts
+    gui.wait_until(lambda: view.counter.text() == "161 characters · 2 text messages · cost unknown")
+    gui.run(rt.accounts.update(acct, {**acct.settings, "price_per_segment": "0.04", "currency": "GBP"}))
+    gui.wait_until(lambda: view.counter.text().endswith("· about £0.16 for 2 people"))
+    press(view.body, Qt.Key.Key_Backspace)
+    assert view.counter.text() == "160 characters · 1 text message · about £0.08 for 2 people"

@@ -3,12 +3,14 @@ reply box, search opens a thread at the hit, failed messages show a reason and R
 
 from __future__ import annotations
 
+import csv
 import gc
 import time
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
 from smsdesk.domain.status import Status
 from smsdesk.services.send import Draft
@@ -266,3 +268,32 @@ def test_a_failed_send_keeps_the_text_as_a_draft(gui) -> None:
     gui.wait_until(lambda: page.send_button.isEnabled() and page.feedback.text() not in ("", "Sending…"))
     page.open_conversation(_conv(gui, BOB).id)
     gui.wait_until(lambda: _conv(gui, ALICE).draft == "x" * 2000)
+
+
+def test_the_reply_box_shows_what_the_answer_costs(gui) -> None:
+    acct = gui.rt.accounts.by_name("Sandbox")
+    gui.run(gui.rt.accounts.update(acct, {**acct.settings, "price_per_segment": "0.05", "currency": "EUR"}))
+    page = _page(gui)
+    _inject(gui, ALICE, "Are you open?")
+    gui.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.open_conversation(_conv(gui, ALICE).id)
+    type_text(page.reply, "Yes, until 6")
+    assert page.thread_pane.counter.text() == "12 characters · 1 text message · about €0.05"
+
+
+def test_a_conversation_is_exported_as_a_spreadsheet(gui, tmp_path) -> None:
+    page = _page(gui)
+    _inject(gui, ALICE, "Can I move my booking to Friday?")
+    gui.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.open_conversation(_conv(gui, ALICE).id)
+    QTest.mouseClick(page.thread_pane.export_button, Qt.MouseButton.LeftButton)
+    dialog = gui.wait_until(
+        lambda: next((w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible()), None)
+    )
+    target = tmp_path / "alice.csv"
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    type_text(name, str(target))
+    press(name, Qt.Key.Key_Return)
+    gui.wait_until(lambda: page.thread_pane.feedback.text() == f"Saved 1 message to {target}.")
+    [row] = list(csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines()))
+    assert (row["Number"], row["Direction"], row["Text"]) == (ALICE, "received", "Can I move my booking to Friday?")

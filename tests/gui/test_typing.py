@@ -96,7 +96,9 @@ def test_compose_takes_a_word_an_emoji_and_tab_moves_on(small) -> None:  # noqa:
     type_text(view.body, "See you at 3 😊\t")
     assert view.body.toPlainText() == "See you at 3 😊"
     assert focused(view.body) is view.send_button
-    assert view.counter.text() == "14 characters · 1 text message · special characters: 😊 (uses 70-character parts)"
+    assert view.counter.text() == (
+        "14 characters · 1 text message · special characters: 😊 (uses 70-character parts) · cost unknown"
+    )
     _no_jargon(view.counter)
     assert "UCS-2" in view.counter.toolTip() and "U+1F60A" in view.counter.toolTip()
     press(view.send_button, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
@@ -162,7 +164,9 @@ def test_a_pasted_tab_stays_and_is_named(small) -> None:  # noqa: ANN001
     view = _compose(small)
     paste(view.body, "Name\tTime")
     assert view.body.toPlainText() == "Name\tTime" and focused(view.body) is view.body
-    assert view.counter.text() == "9 characters · 1 text message · special characters: tab (uses 70-character parts)"
+    assert view.counter.text() == (
+        "9 characters · 1 text message · special characters: tab (uses 70-character parts) · cost unknown"
+    )
 
 
 # ---- nothing widens the window ---------------------------------------------------------------------
@@ -200,6 +204,7 @@ def test_the_counter_says_what_the_account_does_with_special_characters(small) -
     small.wait_until(lambda: view.counter.unicode_mode == "Strip")
     assert view.counter.text() == (
         "4 characters · 1 text message · special characters: 😊 (this account removes them before sending)"
+        " · cost unknown"
     )
     assert "Unicode mode of this account: Strip" in view.counter.toolTip()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPaintEngine, QPainter, QPainterPath, QPen, QPolygonF
 
 from smsdesk.ui.charts.colors import ChartColors, blend
 from smsdesk.ui.charts.data import ChartData
@@ -132,7 +132,15 @@ def _area(painter: QPainter, geo: Geometry, runs: list[list[QPointF]], colour: Q
     gradient.setColorAt(0, top)
     gradient.setColorAt(1, bottom)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QBrush(gradient))
+    engine = painter.paintEngine()
+    if engine is not None and engine.type() == QPaintEngine.Type.Pdf:
+        # Qt writes a gradient's transparency to PDF in a way viewers draw as solid colour:
+        # a flat, lightly transparent fill reads the same on paper.
+        flat = QColor(colour)
+        flat.setAlphaF(0.12)
+        painter.setBrush(flat)
+    else:
+        painter.setBrush(QBrush(gradient))
     for run in runs:
         if len(run) > 1:
             painter.drawPolygon(QPolygonF([QPointF(run[0].x(), base), *run, QPointF(run[-1].x(), base)]))

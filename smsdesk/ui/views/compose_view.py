@@ -87,6 +87,7 @@ class ComposeView(QWidget):
         self.body = MessageEdit(objectName="body")
         self.body.setPlaceholderText("Type your message…")
         self.counter = MessageCounter(objectName="counter")
+        self._recipients = 1  # how many people the cost under the message is for
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
@@ -197,6 +198,16 @@ class ComposeView(QWidget):
         self.sender_id.setText(acct.sender)
         spec = self.ctx.services.accounts.spec(acct)
         self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
+        self._show_price()
+
+    def _show_price(self, recipients: int | None = None) -> None:
+        """The cost under the message: the text's parts x the account's price x the people."""
+        if recipients is not None:
+            self._recipients = recipients
+        account_id = self.account.currentData()
+        if account_id is not None:
+            price, currency = self.ctx.services.accounts.price_of(int(account_id))
+            self.counter.set_price(price, currency, self._recipients)
 
     def address(self, parts: list[str]) -> None:
         """Start a message to ``parts`` (numbers, names or @groups, from the Contacts page's
@@ -252,6 +263,7 @@ class ComposeView(QWidget):
         if parsed.groups or parsed.tags:
             named = [(name, size) for _gid, name, size in parsed.groups] + [(f"#{t}", n) for t, n in parsed.tags]
             groups = ", ".join(f"{name} ({size:,})" for name, size in named)
+            self._show_price(sum(size for _name, size in named) + len(parsed.numbers))
             more = f" and {len(parsed.numbers):,} more" if parsed.numbers else ""
             self.to_status.setStyleSheet(OK_STYLE)
             self.to_status.setText(
@@ -267,6 +279,7 @@ class ComposeView(QWidget):
             self.to_status.setText("✗ " + " ".join(dict.fromkeys(c.error or "" for c in checked)))
             self.to.setProperty("invalid", True)
             return False
+        self._show_price(len(ok))
         names = ", ".join(labels[n].full for n in ok[:SHOWN_NUMBERS])
         more = f" +{len(ok) - SHOWN_NUMBERS:,} more" if len(ok) > SHOWN_NUMBERS else ""
         line = f"✓ {len(ok):,} recipient{'s' if len(ok) > 1 else ''}: {names}{more}"

@@ -14,12 +14,17 @@ thread and the reply box); with the "Needs review" filter, a :class:`ReviewPanel
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from smsdesk.domain.events import Changes
 from smsdesk.services.conversations import ConversationRow, ListFilter
+from smsdesk.services.report_export import export_log
+from smsdesk.services.reports import LogFilter
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.views.conversation_list_pane import ConversationListPane
@@ -41,7 +46,14 @@ class ConversationsView(QWidget):
         contacts = ctx.services.contacts
         self.search = ConversationSearch(self.svc, contacts)
         self.list_pane = ConversationListPane(self.svc, contacts, self.search)
-        self.thread_pane = ThreadPane(self.svc, contacts, ctx.services.groups, ctx.services.templates)
+        self.thread_pane = ThreadPane(
+            self.svc,
+            contacts,
+            ctx.services.groups,
+            ctx.services.templates,
+            prices=ctx.services.accounts.price_of,
+            export=self._export,
+        )
         # The parts people (and tests) reach for, by their names on this page.
         self.results = self.search.results
         self.filter = self.list_pane.filter
@@ -109,6 +121,12 @@ class ConversationsView(QWidget):
     def current(self) -> ConversationRow | None:
         """The conversation open on the right, if any."""
         return self.thread_pane.current
+
+    async def _export(self, account_id: int, remote: str, path: Path) -> int:
+        """One conversation, oldest first, as a .csv or .xlsx file; returns how many messages."""
+        reports, contacts = self.ctx.services.reports, self.ctx.services.contacts
+        f = LogFilter(account_ids=(account_id,), numbers=(remote,))
+        return await asyncio.to_thread(export_log, reports, f, path, zone=reports.zone(), region=contacts.region())
 
     # ---- opening -----------------------------------------------------------------------
     def open_conversation(self, conversation_id: int, around: int | None = None) -> None:

@@ -9,6 +9,9 @@ closes. Sending shows "Sending…" below the box; a failure says why in plain wo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -30,7 +33,7 @@ from smsdesk.services.groups import GroupService
 from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
-from smsdesk.ui.dialogs import ask_text
+from smsdesk.ui.dialogs import ask_text, choose_save_path
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
 from smsdesk.ui.views.thread_view import ThreadView
@@ -68,8 +71,14 @@ class ThreadPane(QWidget):
         groups: GroupService,
         templates: TemplateService,
         parent: QWidget | None = None,
+        prices: Callable[[int], tuple[str | None, str]] | None = None,
+        export: Callable[[int, str, Path], Coroutine[Any, Any, int]] | None = None,
     ) -> None:
+        """``prices``: an account's price per part and currency, for the cost under the reply;
+        ``export``: writes a conversation (account, number) to a .csv or .xlsx file."""
         super().__init__(parent)
+        self._prices = prices
+        self._export = export
         self._conversations = conversations
         self._contacts = contacts
         self._groups = groups
@@ -98,6 +107,11 @@ class ThreadPane(QWidget):
             "Put this person in a group (they become a contact if they were not one); "
             "the groups they are in are ticked: choose one to take them out"
         )
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("conversation_export")
+        self.export_button.setToolTip("Save this conversation as a spreadsheet (CSV or Excel)")
+        self.export_button.setVisible(export is not None)
+        self.export_button.clicked.connect(self.choose_export)
         self.banner = QLabel()
         self.banner.setObjectName("optout_banner")
         self.banner.setWordWrap(True)
@@ -123,6 +137,7 @@ class ThreadPane(QWidget):
         header.addLayout(titles, 1)
         header.addWidget(self.name_button)
         header.addWidget(self.group_button)
+        header.addWidget(self.export_button)
         below = QHBoxLayout()
         below.addWidget(self.counter, 1)
         below.addWidget(self.quick_button)
@@ -170,9 +185,28 @@ class ThreadPane(QWidget):
         self.reply.setPlainText(conv.draft)
         self.reply.blockSignals(False)
         self._saved_draft = conv.draft
+        if self._prices is not None:
+            self.counter.set_price(*self._prices(conv.account_id))
         self.counter.show_for(conv.draft)
         self.feedback.clear()
         return conv
+
+    def choose_export(self) -> None:
+        """Ask where to save this conversation, then write it (the line under the reply says how it went)."""
+        conv, export = self.current, self._export
+        if conv is None or export is None:
+            return
+
+        def chosen(path: Path) -> None:
+            self.feedback.setText(f"Exporting to {path.name}…")
+            spawn(
+                export(conv.account_id, conv.remote, path),
+                title="Export",
+                on_done=lambda n: self.feedback.setText(f"Saved {n:,} message{'s' if n != 1 else ''} to {path}."),
+                on_error=lambda e: self.feedback.setText(str(e)),
+            )
+
+        choose_save_path(self, "Export this conversation", "conversation", ("csv", "xlsx"), chosen)
 
     def _show_header(self, conv: ConversationRow) -> None:
         number = self._contacts.number_text(conv.remote)

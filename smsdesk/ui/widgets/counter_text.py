@@ -67,6 +67,7 @@ class CounterText:
     tooltip: str
     level: str
     over_limit: bool
+    segments: int = 0  # text messages (parts) it is sent as; 0 when merge fields make it vary
 
 
 def _plural(n: int, word: str) -> str:
@@ -220,4 +221,4 @@ def describe_message(
         if unicode_mode is not None:
             tooltip += f"\nUnicode mode of this account: {unicode_mode}."
         tooltip += "\n" + _tooltip_chars(clusters)
-    return CounterText(" · ".join(parts), tooltip, level, False)
+    return CounterText(" · ".join(parts), tooltip, level, False, 0 if has_fields else info.segments)

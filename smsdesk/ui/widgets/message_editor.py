@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QMimeData, Signal
 from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QPalette, QTextLayout
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from smsdesk.domain.pricing import estimate_words
 from smsdesk.ui.widgets.counter_text import PLAIN, PROBLEM, SPECIAL, CounterText, describe_message
 from smsdesk.ui.widgets.labels import WrapLabel
 
@@ -86,6 +87,7 @@ class MessageCounter(WrapLabel):
         self._drawable_cache: dict[str, bool] = {}
         self._style = ""
         self._editor: QPlainTextEdit | None = None
+        self._price: tuple[str | None, str, int | None] | None = None  # per part, currency, people
         self.show_for("")
 
     def follow(self, editor: QPlainTextEdit) -> None:
@@ -105,13 +107,24 @@ class MessageCounter(WrapLabel):
             self.unicode_mode = mode
             self.show_for(self._source)
 
+    def set_price(self, per_part: str | None, currency: str, recipients: int | None = 1) -> None:
+        """Add what sending costs to the line (``per_part`` None: "cost unknown", never 0;
+        ``recipients`` None: a group, whose size is known when it is sent)."""
+        if self._price != (per_part, currency, recipients):
+            self._price = (per_part, currency, recipients)
+            self.show_for(self._source)
+
     def show_for(self, text: str) -> None:
         self._source = text
         self.result = describe_message(
             text, unicode_mode=self.unicode_mode, drawable=self.drawable, merge_fields=self.merge_fields
         )
-        if self.text() != self.result.line:
-            self.setText(self.result.line)
+        line = self.result.line
+        if self._price is not None and not self.result.over_limit:
+            cost = estimate_words(self.result.segments, *self._price)
+            line = f"{line} · {cost}" if cost else line
+        if self.text() != line:
+            self.setText(line)
         self.setToolTip(self.result.tooltip)
         self._apply_colour()
 

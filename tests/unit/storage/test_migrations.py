@@ -117,3 +117,61 @@ def test_an_accounts_old_default_price_of_0_becomes_unknown(tmp_path: Path) -> N
     assert rows["Number"] == {"price_per_segment": ""}
     assert rows["Priced"] == {"price_per_segment": "0.04"}  # a real price stays
     assert rows["Unset"] == {"unicode": "Allow"}
+
+
+def test_history_from_before_reports_gets_its_replies_answers_and_totals(tmp_path: Path) -> None:
+    # Migration 13 works out, for messages already stored, what is kept as new ones are
+    # written: which send got a reply, how long a person took to answer, and hourly totals.
+    path = tmp_path / "smsdesk.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(1, 13):
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 12")
+    conn.execute("INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')")
+    rows = [  # (direction, remote, at, status, automatic)
+        ("out", "+1", "2026-03-01T10:00:00.000+00:00", "delivered", None),  # 1: replied by 2
+        ("in", "+1", "2026-03-01T11:00:00.000+00:00", "received", None),  # 2: waits
+        ("in", "+1", "2026-03-01T11:30:00.000+00:00", "received", None),  # 3
+        ("out", "+1", "2026-03-01T11:40:00.000+00:00", "delivered", 7),  # 4: automatic, answers nothing
+        ("out", "+1", "2026-03-01T12:00:00.000+00:00", "delivered", None),  # 5: a person, 1 h after 2
+        ("out", "+2", "2026-03-01T10:00:00.000+00:00", "failed", None),  # 6: reply 8 days later: none
+        ("in", "+2", "2026-03-09T10:00:00.000+00:00", "received", None),  # 7: still waiting
+    ]
+    for i, (d, remote, at, status, auto) in enumerate(rows, start=1):
+        conn.execute(
+            """INSERT INTO messages (local_id, account_id, direction, remote, body, status, segments,
+                 created_at, updated_at, auto_rule_id, in_reply_to, currency)
+               VALUES (?, 1, ?, ?, 'x', ?, 2, ?, ?, ?, ?, '')""",
+            (f"m{i}", d, remote, status, at, at, auto, 3 if auto else None),
+        )
+        conn.execute(
+            """INSERT INTO conversations (account_id, remote, last_message_id, last_at) VALUES (1, ?, ?, ?)
+               ON CONFLICT (account_id, remote) DO UPDATE SET last_message_id = excluded.last_message_id""",
+            (remote, i, at),
+        )
+    conn.close()
+    db = Database(path)
+    try:
+        got = {int(r[0]): (r[1], r[2]) for r in db.query("SELECT id, reply_id, answer_s FROM messages")}
+        waiting = {r[0]: r[1] for r in db.query("SELECT remote, waiting_since FROM conversations")}
+        hours = [
+            tuple(r)
+            for r in db.query(
+                "SELECT hour, direction, status, auto, messages, parts, replied FROM report_hours ORDER BY 1, 2, 3, 4"
+            )
+        ]
+    finally:
+        db.close()
+    assert got[1] == (2, None) and got[6] == (None, None)
+    assert got[4] == (None, None)  # automatic: not an answer
+    assert got[5] == (None, 3600)
+    assert waiting == {"+1": None, "+2": "2026-03-09T10:00:00.000+00:00"}
+    assert hours == [
+        ("2026-03-01T10", "out", "delivered", 0, 1, 2, 1),
+        ("2026-03-01T10", "out", "failed", 0, 1, 2, 0),
+        ("2026-03-01T11", "in", "received", 0, 2, 4, 0),
+        ("2026-03-01T11", "out", "delivered", 1, 1, 2, 0),
+        ("2026-03-01T12", "out", "delivered", 0, 1, 2, 0),
+        ("2026-03-09T10", "in", "received", 0, 1, 2, 0),
+    ]
