@@ -389,6 +389,12 @@ def record_result(
     if not _record_fast(conn, c, result):
         apply_status(conn, c.id, result.status, result.raw_status, result.error, result.provider_message_id)
         conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
+    if result.segments is not None and result.segments > 0:
+        # The provider's own count of what it charged (Send-2's units): costs use it from now on.
+        conn.execute(
+            "UPDATE messages SET parts_billed = ? WHERE id = ? AND parts_billed IS NOT ?",
+            (result.segments, c.id, result.segments),
+        )
     for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
         apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
     if optout_note is not None:

@@ -9,6 +9,7 @@ import pytest
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.pricing import cost
+from smsdesk.services.reports import period
 from smsdesk.services.send import Draft
 from tests.support.wait import until
 
@@ -38,3 +39,24 @@ async def test_a_price_that_is_not_a_number_or_negative_is_refused(runtime, bad:
     acct = runtime.accounts.by_name("Sandbox")
     with pytest.raises(InvalidInput, match="Price per segment"):
         await runtime.accounts.update(acct, {**acct.settings, "price_per_segment": bad})
+
+
+@pytest.mark.asyncio
+async def test_send2_units_are_the_parts_a_message_costs(runtime) -> None:
+    # Send-2 answers each send with the units it charged; a 310-character text is 3 parts by
+    # the SMS rules (153 each) but the (sandbox) provider bills 2: reports use its count.
+    cfg = runtime.sandbox.server.config
+    account = await runtime.accounts.add(
+        "S2",
+        "send2",
+        {"base_url": runtime.sandbox.url + "/send2", "api_key": cfg.api_key, "sender": "12345",
+         "price_per_segment": "0.80", "currency": "KES"},
+    )  # fmt: skip
+    [msg] = await runtime.sending.send(Draft(account.id, ["+254722000000"], "x" * 310))
+    assert msg.segments == 3
+    await until(lambda: runtime.store.db.query_one("SELECT parts_billed FROM messages WHERE id = ?", (msg.id,))[0])
+    [parts] = runtime.store.db.query_one("SELECT parts_billed FROM messages WHERE id = ?", (msg.id,))
+    assert parts == 2
+    today = runtime.reports.today()
+    head = runtime.reports.build(period("today", today), account.id).headline
+    assert (head.parts, head.cost.by_currency) == (2, {"KES": Decimal("1.60")})
