@@ -192,6 +192,7 @@ class BulkSendService:
             contacts=self.repo.contact_numbers(),
             contact_policy=contact_policy,
             price_per_segment=price,
+            prices=None if account_id is None else self.accounts.prices(account_id),
         )
 
     # ---- starting ------------------------------------------------------------------------

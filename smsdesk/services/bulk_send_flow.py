@@ -260,10 +260,12 @@ class BulkSendFlow:
     def set_account(self, account_id: int | None) -> None:
         self.account_id = account_id
         if self.runs is not None and account_id is not None:
-            price = self.runs.context(account_id).price_per_segment
-            self.context().price_per_segment = price
+            ctx = self.runs.context(account_id)
+            self.context().price_per_segment = ctx.price_per_segment
+            self.context().prices = ctx.prices
             if self.report is not None:
-                self.report.price_per_segment = price
+                self.report.price_per_segment = ctx.price_per_segment
+                self.report.prices = ctx.prices
 
     def set_template(
         self, text: str, progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
@@ -69,13 +70,14 @@ class SendPlan:
     total_segments: int
     price_per_segment: float | None  # None: the account does not say (cost unknown)
     confirm: bool  # as many recipients as the confirmation threshold, or more
+    estimate: Decimal | None = None  # every message at its country's price; None: unknown
+    currency: str = ""
+    by_country: bool = False  # the account has prices for some countries
 
     @property
     def cost(self) -> float | None:
         """The estimated cost of all segments, or None when the price is unknown."""
-        if self.price_per_segment is None:
-            return None
-        return round(self.total_segments * self.price_per_segment, 4)
+        return None if self.estimate is None else round(float(self.estimate), 4)
 
 
 class SendService:
@@ -157,9 +159,11 @@ class SendService:
         if not numbers:
             raise OptedOut(" ".join(s.message for s in opted_out))
         info = analyze(text)
-        total = sum(
-            analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments for n in numbers
-        )
+        parts = [
+            (n, analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments) for n in numbers
+        ]
+        total = sum(p for _n, p in parts)
+        prices = self.accounts.prices(account.id)
         threshold = self._settings.confirm_send_threshold
         return SendPlan(
             account=account.name,
@@ -171,6 +175,9 @@ class SendService:
             total_segments=total,
             price_per_segment=self.accounts.price_per_segment(account),
             confirm=0 < threshold <= len(numbers),
+            estimate=prices.total(parts),
+            currency=prices.currency,
+            by_country=bool(prices.by_country),
         )
 
     async def send(self, draft: Draft) -> list[Message]:

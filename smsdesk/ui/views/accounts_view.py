@@ -37,7 +37,7 @@ from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import confirm
-from smsdesk.ui.views.account_form import AccountForm
+from smsdesk.ui.views.account_form import AccountForm, FieldWidget
 
 
 class AccountsView(QWidget):
@@ -210,7 +210,7 @@ class AccountsView(QWidget):
 
     # ---- form --------------------------------------------------------------------------
     @property
-    def inputs(self) -> dict[str, QLineEdit | QComboBox]:
+    def inputs(self) -> dict[str, FieldWidget]:
         """The form's boxes by field name."""
         return self.form.inputs
 

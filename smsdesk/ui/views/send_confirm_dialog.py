@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from smsdesk.domain.pricing import money
 from smsdesk.services.contacts import ContactLabel
 from smsdesk.services.send import SendPlan
 
@@ -25,12 +26,13 @@ def _plural(n: int, word: str) -> str:
 
 def cost_text(plan: SendPlan) -> str:
     """ "Estimated cost 1.12 (0.04 per segment)" or "Cost unknown: ..."."""
-    cost = plan.cost
-    if cost is None or plan.price_per_segment is None:
+    if plan.estimate is None:
         return (
             "Cost unknown: this account has no price per segment (add one in Settings → Accounts to see an estimate)."
         )
-    return f"Estimated cost {cost:,.2f} ({plan.price_per_segment:g} per segment)."
+    if plan.by_country:
+        return f"Estimated cost {money(plan.estimate, plan.currency)} (at each country's price)."
+    return f"Estimated cost {money(plan.estimate, plan.currency)} ({plan.price_per_segment:g} per segment)."
 
 
 def summary_text(plan: SendPlan) -> str:
