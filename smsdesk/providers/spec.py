@@ -195,7 +195,14 @@ CURRENCY = FieldSpec(
     "Currency",
     help="The currency of the price (GBP, EUR, USD...): costs are shown and totalled per currency.",
 )
-COMMON_TAIL = (CONCURRENCY, RATE, PRICE, COUNTRY_PRICES, CURRENCY)
+MONTHLY_LIMIT = FieldSpec(
+    "monthly_limit",
+    "Monthly spending limit",
+    help="Sends that would take this calendar month's spending (in the currency above) over it wait for "
+    "you to confirm; scheduled sends and automatic replies wait. Leave empty for no limit.",
+    number="float",
+)
+COMMON_TAIL = (CONCURRENCY, RATE, PRICE, COUNTRY_PRICES, CURRENCY, MONTHLY_LIMIT)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).
 POLLING = FieldSpec(
     "polling",

@@ -96,6 +96,7 @@ class BulkSendFlow:
         self.contact_policy = "merge"
         self.send_at: datetime | None = None
         self.group: str | None = None
+        self.over_limit_ok = False  # the person ticked "Send over the limit"
         self.run_id: int | None = None
         # Only add the people to the address book (no message): which columns are kept on
         # each contact as custom fields, and as what kind; a column missing here is left out.
@@ -324,6 +325,12 @@ class BulkSendFlow:
     def set_group(self, name: str | None) -> None:
         self.group = (name or "").strip() or None
 
+    def over_limit(self) -> str:
+        """Why this send would go over the account's monthly spending limit ("" when it would not)."""
+        if self.runs is None or self.account_id is None or self.report is None:
+            return ""
+        return self.runs.over_limit(self.account_id, self.report.cost)
+
     async def start(self) -> int:
         """Store the run and start or schedule it; returns the run id."""
         if self.runs is None:
@@ -350,6 +357,7 @@ class BulkSendFlow:
                 send_at=self.send_at,
                 group=self.group,
                 contact_policy=self.contact_policy,
+                over_limit_ok=self.over_limit_ok,
             )
         )
         self.run_id = run.id

@@ -22,6 +22,7 @@ from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.ports import OutboxKick
+from smsdesk.services.spending import SpendGuard
 from smsdesk.storage.api import MessageStore, OptOutStore
 from smsdesk.storage.records import AuditEntry, NewOutgoing
 
@@ -46,6 +47,7 @@ class Draft:
     send_at: datetime | None = None  # None: now
     personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
     skip_opted_out: bool = False  # the person agreed to send to the others (see SendService.plan)
+    over_limit_ok: bool = False  # the person agreed to go over the account's monthly spending limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,10 @@ class Skipped:
     number: str
     how: str
     message: str  # the full sentence :meth:`SendService.blocked` gives
+
+
+class OverLimit(InvalidInput):
+    """A send would go over its account's monthly spending limit, and nobody agreed to that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,7 @@ class SendPlan:
     estimate: Decimal | None = None  # every message at its country's price; None: unknown
     currency: str = ""
     by_country: bool = False  # the account has prices for some countries
+    over_limit: str = ""  # why this send would go over the account's monthly spending limit ("" when not)
 
     @property
     def cost(self) -> float | None:
@@ -89,8 +96,10 @@ class SendService:
         bus: EventBus,
         settings: Settings,
         outbox: OutboxKick | None = None,
+        spending: SpendGuard | None = None,
     ) -> None:
         self.messages = messages
+        self.spending = spending  # the accounts' monthly spending limits
         self.optouts = optouts
         self.accounts = accounts
         self.bus = bus
@@ -164,6 +173,8 @@ class SendService:
         ]
         total = sum(p for _n, p in parts)
         prices = self.accounts.prices(account.id)
+        estimate = prices.total(parts)
+        over_limit = self.spending.over_limit(account.id, estimate) if self.spending is not None else ""
         threshold = self._settings.confirm_send_threshold
         return SendPlan(
             account=account.name,
@@ -174,10 +185,11 @@ class SendService:
             segments=info.segments,
             total_segments=total,
             price_per_segment=self.accounts.price_per_segment(account),
-            confirm=0 < threshold <= len(numbers),
-            estimate=prices.total(parts),
+            confirm=0 < threshold <= len(numbers) or bool(over_limit),
+            estimate=estimate,
             currency=prices.currency,
             by_country=bool(prices.by_country),
+            over_limit=over_limit,
         )
 
     async def send(self, draft: Draft) -> list[Message]:
@@ -192,6 +204,11 @@ class SendService:
         plan = self.plan(draft)
         if plan.opted_out and not draft.skip_opted_out:
             raise OptedOut(" ".join(s.message for s in plan.opted_out))
+        if plan.over_limit and not draft.over_limit_ok:
+            raise OverLimit(
+                f"{plan.over_limit} Nothing was sent: confirm to send anyway (on the command line, add "
+                "--over-limit), or raise the limit in Settings → Accounts."
+            )
         account = self.accounts.get(draft.account_id)
         text, sender, numbers = plan.text, plan.sender, plan.numbers
         send_at_iso = None

@@ -375,7 +375,7 @@ class ComposeView(QWidget):
     def _answered(self, ok: bool, plan: SendPlan, draft: Draft) -> None:
         self._confirm = None
         if ok:
-            self._queue(dataclasses.replace(draft, skip_opted_out=True), plan)
+            self._queue(dataclasses.replace(draft, skip_opted_out=True, over_limit_ok=True), plan)
         else:
             self.feedback.setStyleSheet(HINT_STYLE)
             self.feedback.setText("Not sent.")

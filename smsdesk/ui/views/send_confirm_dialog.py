@@ -77,6 +77,9 @@ class SendConfirmDialog(QMessageBox):
         else:
             self.setText(f"Send this message to {_plural(n, 'recipient')}?")
         lines = [summary_text(plan)]
+        if plan.over_limit:
+            self.setIcon(QMessageBox.Icon.Warning)
+            lines = [f"Over the spending limit: {plan.over_limit}", "", *lines]
         listed = skipped_lines(plan, labels)
         if listed:
             lines += ["", "Skipped (opted out):"] + [f"• {line}" for line in listed[:MAX_LISTED]]
@@ -85,6 +88,8 @@ class SendConfirmDialog(QMessageBox):
                 self.setDetailedText("\n".join(listed))
         self.setInformativeText("\n".join(lines))
         label = f"Send to {n:,}" if skipped else f"Send {_plural(n, 'message')}"
+        if plan.over_limit:
+            label += " anyway"
         self.send_button = self.addButton(label, QMessageBox.ButtonRole.AcceptRole)
         self.send_button.setObjectName("confirm_send_button")
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
