@@ -30,6 +30,7 @@ from smsdesk.providers._http import make_client
 from smsdesk.services import backup as backups
 from smsdesk.services.accounts import SANDBOX_SEED, AccountService
 from smsdesk.services.autoreplies import AutoReplyService, business_hours
+from smsdesk.services.balance import BalanceWatch
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import ChangeWatch
@@ -138,6 +139,8 @@ class Runtime:
             spending=self.spending,
         )
         self.reports = ReportService(store.reports, settings)
+        self.balances = BalanceWatch(self.accounts, bus)
+        bus.subscribe(self.balances.on_changes)
         self.inbound = InboundService(
             store.inbound,
             store.webhook_events,
@@ -265,7 +268,7 @@ class Runtime:
         if self.settings.demo_mode if sandbox is None else sandbox:
             await self.sandbox_host.start()
         if dispatcher:
-            for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups):
+            for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.balances):
                 self.spawn(loop.run())
         await self.relay.start(tunnel=tunnel and self.receiver_host.running)
         if polling:
@@ -298,6 +301,7 @@ class Runtime:
         await self.relay.stop()
         for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.polling):
             loop.stop()
+        self.balances.stop()
         await self.tunnel.stop()
         self.receiver_host.stop()
         self.webhook_intake.unbind()

@@ -285,3 +285,28 @@ def test_a_price_table_that_does_not_read_is_refused_with_the_reason(gui, qtbot)
     qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: "The price for KE, 'cheap', is not a number." in view.result.text())
     assert "prices_by_country" not in gui.rt.accounts.by_name("Sandbox").settings
+
+
+def test_a_balance_below_the_warning_level_is_announced(gui, qtbot, memory_keyring) -> None:
+    gui.rt.sandbox.server.wires["send2"].balance = 4321
+    view = _accounts_page(gui)
+    view.new_account()
+    view.provider.setCurrentIndex(view.provider.findData("send2"))
+    replace_text(view.name, "Kenya")
+    qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
+    replace_text(view.inputs["low_balance"], "5000")
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "Saved 'Kenya'" in view.result.text())
+    gui.wait_until(
+        lambda: view.balance.text() == "Balance: 4,321 units: below your warning level of 5,000, top it up soon"
+    )
+    gui.run(gui.rt.balances.check_all())  # what the watch does every few minutes and after sends
+    notice = gui.window.balance_notice
+    gui.wait_until(notice.isVisible)
+    assert notice.text() == (
+        "Kenya's balance is 4,321 units, below your warning level of 5,000: top it up with Send-2 before sends "
+        "start to fail."
+    )
+    gui.rt.sandbox.server.wires["send2"].balance = 9000  # topped up
+    gui.run(gui.rt.balances.check_all())
+    gui.wait_until(lambda: not notice.isVisible())
