@@ -189,6 +189,7 @@ COUNTRY_PRICES = FieldSpec(
     "Prices by country",
     help="A different price per segment for some countries (KE=0.80, US=0.0079); others use the price above.",
     kind="country_prices",
+    advanced=True,
 )
 CURRENCY = FieldSpec(
     "currency",

@@ -254,7 +254,9 @@ def test_prices_by_country_are_typed_into_the_small_table_and_used(gui, qtbot) -
     gui.wait_until(lambda: view.current is not None and view.current.name == "Sandbox")
     replace_text(view.inputs["price_per_segment"], "0.04")
     replace_text(view.inputs["currency"], "GBP")
+    qtbot.mouseClick(view.form.advanced.toggle, Qt.MouseButton.LeftButton)  # the table is under Advanced
     table = view.inputs["prices_by_country"].table
+    assert table.isVisible()
     for column, text in enumerate(("ke", "0.80")):
         table.setCurrentCell(0, column)
         focus(table)
@@ -276,6 +278,7 @@ def test_a_price_table_that_does_not_read_is_refused_with_the_reason(gui, qtbot)
     view = _accounts_page(gui)
     view.list.setCurrentRow(0)
     gui.wait_until(lambda: view.current is not None and view.current.name == "Sandbox")
+    qtbot.mouseClick(view.form.advanced.toggle, Qt.MouseButton.LeftButton)
     table = view.inputs["prices_by_country"].table
     for column, text in enumerate(("KE", "cheap")):
         table.setCurrentCell(0, column)

@@ -32,6 +32,7 @@ class CountryPricesEdit(QWidget):
         self.table.setHorizontalHeaderLabels(["Country (e.g. KE)", "Price per segment"])
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        self.table.horizontalHeader().setFixedHeight(self.table.fontMetrics().height() + 10)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(
@@ -39,7 +40,8 @@ class CountryPricesEdit(QWidget):
             | QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.table.setMaximumHeight(150)
+        row = self.table.fontMetrics().height() + 10
+        self.table.setFixedHeight(4 * row + 6)  # a header and three rows; a fixed size keeps the form still
         self.table.setAccessibleName("Prices by country")
         self.remove = QPushButton("Remove country")
         self.remove.setObjectName("country_prices_remove")
