@@ -99,6 +99,7 @@ def ui_services(rt: Runtime) -> UiServices:
         templates=rt.templates,
         autoreplies=rt.autoreplies,
         reports=rt.reports,
+        balances=rt.balances,
         optouts=rt.optouts,
         scheduler=rt.scheduler,
         bulk_send=rt.bulk_send,

@@ -30,6 +30,7 @@ from smsdesk.providers._http import make_client
 from smsdesk.services import backup as backups
 from smsdesk.services.accounts import SANDBOX_SEED, AccountService
 from smsdesk.services.autoreplies import AutoReplyService, business_hours
+from smsdesk.services.balance import BalanceWatch
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.changewatch import ChangeWatch
@@ -43,12 +44,13 @@ from smsdesk.services.polling import PollingService
 from smsdesk.services.receiver_host import ReceiverHost
 from smsdesk.services.reception import ReceptionService
 from smsdesk.services.relay import RelayService
-from smsdesk.services.reports import ReportService
+from smsdesk.services.reports import ReportService, business_zone
 from smsdesk.services.review import ReviewService
 from smsdesk.services.sandbox_host import SandboxHostService
 from smsdesk.services.schedule_policy import local_zone_name
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
+from smsdesk.services.spending import SpendGuard
 from smsdesk.services.templates import TemplateService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhook_intake import WebhookIntakeService
@@ -111,14 +113,19 @@ class Runtime:
         self.watch.on_foreign_accounts(self.accounts.forget_adapters)
         self.optouts = OptOutService(store.optouts, bus, self.accounts, settings)
         self.dispatcher = Dispatcher(store.claims, store.messages, self.accounts, bus, optout_sync=self.optouts)
-        self.sending = SendService(store.messages, store.optouts, self.accounts, bus, settings, outbox=self.dispatcher)
+        self.spending = SpendGuard(store.reports, self.accounts, lambda: business_zone(settings))
+        self.sending = SendService(
+            store.messages, store.optouts, self.accounts, bus, settings, outbox=self.dispatcher, spending=self.spending
+        )
         self.contacts = ContactService(store.contacts, bus, settings)
         self.groups = GroupService(store.groups, self.contacts, store.optouts, bus)
         self.templates = TemplateService(store.templates, bus)
         self.scheduler = SchedulerService(
             store.schedules, self.accounts, self.sending, bus, settings, self.dispatcher, groups=self.groups
         )
-        self.bulk_send = BulkSendService(store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler)
+        self.bulk_send = BulkSendService(
+            store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler, spending=self.spending
+        )
         self.review = ReviewService(store.review, self.accounts, bus, outbox=self.dispatcher)
         self.autoreplies = AutoReplyService(
             store.autoreplies,
@@ -129,8 +136,11 @@ class Runtime:
             bus,
             self._business,
             outbox=self.dispatcher,
+            spending=self.spending,
         )
         self.reports = ReportService(store.reports, settings)
+        self.balances = BalanceWatch(self.accounts, bus)
+        bus.subscribe(self.balances.on_changes)
         self.inbound = InboundService(
             store.inbound,
             store.webhook_events,
@@ -258,7 +268,7 @@ class Runtime:
         if self.settings.demo_mode if sandbox is None else sandbox:
             await self.sandbox_host.start()
         if dispatcher:
-            for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups):
+            for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.balances):
                 self.spawn(loop.run())
         await self.relay.start(tunnel=tunnel and self.receiver_host.running)
         if polling:
@@ -291,6 +301,7 @@ class Runtime:
         await self.relay.stop()
         for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.polling):
             loop.stop()
+        self.balances.stop()
         await self.tunnel.stop()
         self.receiver_host.stop()
         self.webhook_intake.unbind()

@@ -32,6 +32,14 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     add.add_argument("--secret-stdin", metavar="FIELD", help="read this secret field from standard input")
     add.set_defaults(handler=cmd_add)
 
+    edit = asub.add_parser("edit", help="change an account's fields (prices, limits, sender...)", parents=[shared])
+    edit.add_argument("name")
+    edit.add_argument("--base-url", default="")
+    edit.add_argument("--sender", default="")
+    edit.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="a non-secret field")
+    edit.add_argument("--secret-stdin", metavar="FIELD", help="read this secret field from standard input")
+    edit.set_defaults(handler=cmd_edit)
+
     ls = asub.add_parser("list", help="list accounts", parents=[shared])
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_list)
@@ -50,8 +58,8 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     test.set_defaults(handler=cmd_test)
 
 
-def _values(args: argparse.Namespace) -> dict[str, str]:
-    spec = registry.get_spec(args.provider)
+def _values(args: argparse.Namespace, provider: str | None = None) -> dict[str, str]:
+    spec = registry.get_spec(provider or args.provider)
     values: dict[str, str] = {}
     if args.base_url:
         values["base_url"] = args.base_url
@@ -109,6 +117,20 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         account = asyncio.run(rt.accounts.add(args.name, args.provider, values))
         info(f"Added account '{account.name}' ({account.provider}).")
+    finally:
+        rt.close()
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    rt = open_runtime(args)
+    try:
+        account = rt.accounts.by_name(args.name)
+        values = {"sender": account.sender, **_values(args, account.provider)}
+        if not args.set and len(values) == 1 and not args.base_url and not args.sender:
+            raise InvalidInput("Say what to change: --set FIELD=VALUE (repeat for several), --sender or --base-url.")
+        account = asyncio.run(rt.accounts.update(account, values))
+        info(f"Saved account '{account.name}'.")
     finally:
         rt.close()
     return 0

@@ -34,6 +34,9 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--zone", metavar="IANA", help="with --at: the time zone of a time without offset (default: this computer's)"
     )
+    p.add_argument(
+        "--over-limit", action="store_true", help="send even if it takes the account over its monthly spending limit"
+    )
     p.add_argument("--wait", action="store_true", help="wait until every message has a final status")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
     p.add_argument("--json", action="store_true")
@@ -85,7 +88,7 @@ async def _send(rt: Runtime, args: argparse.Namespace, text: str, when: datetime
         return await _schedule(rt, args, account.id, text, when)
     await rt.start_for(account)
     try:
-        msgs = await rt.sending.send(Draft(account.id, args.to, text))
+        msgs = await rt.sending.send(Draft(account.id, args.to, text, over_limit_ok=args.over_limit))
         ids = [m.id for m in msgs]
         deadline = time.monotonic() + args.timeout
 

@@ -230,6 +230,12 @@ FIELDS = (
         advanced=True,
     ),
     *COMMON_TAIL,
+    FieldSpec(
+        "low_balance",
+        "Warn when the balance is below",
+        help="smsdesk checks the balance every few minutes and after sends, and warns below this many units.",
+        number="float",
+    ),
     *POLL_TAIL,
 )
 

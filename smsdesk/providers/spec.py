@@ -33,6 +33,7 @@ class FieldSpec:
     number: str = ""  # "int" or "float": the value must be such a number, at least ``minimum``
     minimum: float = 0.0
     advanced: bool = False
+    kind: str = ""  # "country_prices": a small table of country -> price in the account form
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +184,26 @@ PRICE = FieldSpec(
     help="What your provider charges per segment, for cost estimates; leave empty if you do not know.",
     number="float",
 )
+COUNTRY_PRICES = FieldSpec(
+    "prices_by_country",
+    "Prices by country",
+    help="A different price per segment for some countries (KE=0.80, US=0.0079); others use the price above.",
+    kind="country_prices",
+    advanced=True,
+)
 CURRENCY = FieldSpec(
     "currency",
     "Currency",
     help="The currency of the price (GBP, EUR, USD...): costs are shown and totalled per currency.",
 )
-COMMON_TAIL = (CONCURRENCY, RATE, PRICE, CURRENCY)
+MONTHLY_LIMIT = FieldSpec(
+    "monthly_limit",
+    "Monthly spending limit",
+    help="Sends that would take this calendar month's spending (in the currency above) over it wait for "
+    "you to confirm; scheduled sends and automatic replies wait. Leave empty for no limit.",
+    number="float",
+)
+COMMON_TAIL = (CONCURRENCY, RATE, PRICE, COUNTRY_PRICES, CURRENCY, MONTHLY_LIMIT)
 # For providers that can be asked for statuses and replies (services/polling.py reads them).
 POLLING = FieldSpec(
     "polling",

@@ -19,7 +19,8 @@ from smsdesk.config.secrets import SecretStore, secret_key
 from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
-from smsdesk.domain.pricing import price_per_part
+from smsdesk.domain.pricing import Prices, country_prices, format_country_prices, price_per_part
+from smsdesk.domain.pricing import prices as account_prices
 from smsdesk.providers import registry
 from smsdesk.providers import sandbox as sandbox_provider
 from smsdesk.providers.base import AccountConfig, Provider
@@ -104,13 +105,13 @@ class AccountService:
         price = price_per_part(account.settings)
         return None if price is None else float(price)
 
-    def price_of(self, account_id: int) -> tuple[str | None, str]:
-        """An account's price per part now ("0.045", None when nobody said) and its currency."""
+    def prices(self, account_id: int) -> Prices:
+        """An account's prices now: per part (None when nobody said), by country, and the currency."""
         try:
             account = self.get(account_id)
         except SmsdeskError:
-            return None, ""
-        return price_per_part(account.settings), str(account.settings.get("currency") or "").strip().upper()
+            return Prices()
+        return account_prices(account.settings)
 
     def webhook_url(self, account: Account, public: bool = False) -> str:
         base = self.public_base.get(account.id) if public else None
@@ -196,6 +197,8 @@ class AccountService:
                 raise InvalidInput(f"'{key}' must be one of {', '.join(fld.choices)}.")
             if fld is not None and value:
                 _check_number(fld, value)
+            if fld is not None and fld.kind == "country_prices":
+                value = format_country_prices(country_prices(value))  # refuses "KE 0.8" with the reason
             if fld is not None and fld.secret:
                 if value:
                     secrets[key] = value

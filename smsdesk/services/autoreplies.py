@@ -36,6 +36,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.groups import GroupService
 from smsdesk.services.ports import OutboxKick
+from smsdesk.services.spending import SpendGuard
 from smsdesk.storage.api import AutoReplyStore, MessageStore
 from smsdesk.storage.records import AuditEntry, AutoReplyGuards, NewOutgoing
 
@@ -64,8 +65,10 @@ class AutoReplyService:
         business: Callable[[], tuple[str, BusinessHours]],
         outbox: OutboxKick | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        spending: SpendGuard | None = None,
     ) -> None:
         self.repo = repo
+        self.spending = spending  # an account over its monthly limit sends no automatic reply
         self.messages = messages
         self.accounts = accounts
         self.contacts = contacts
@@ -231,6 +234,12 @@ class AutoReplyService:
         info = analyze(body)
         sender = msg.local_number or account.sender
         item = NewOutgoing(account.id, msg.remote, sender, body, info.segments, info.encoding)
+        if self.spending is not None:
+            cost = self.accounts.prices(account.id).total([(msg.remote, info.segments)])
+            over = self.spending.over_limit(account.id, cost)
+            if over:
+                log.info("no automatic reply to message %s by rule %s: %s", msg.id, rule.id, over)
+                return None
         now = self.clock()
         guards = AutoReplyGuards(_iso(now - SAME_RULE_WINDOW), IN_A_ROW, _iso(now - RATE_WINDOW), RATE)
         audit = AuditEntry("autoreply.sent", account.name, {"rule": rule.id, "in_reply_to": msg.id})

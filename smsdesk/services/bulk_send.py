@@ -45,6 +45,7 @@ from smsdesk.services.imports.mapping import NAME, PHONE, ColumnMapping
 from smsdesk.services.imports.readers import Table
 from smsdesk.services.imports.validate import ACCEPTED, REASONS, Report, ValidationContext
 from smsdesk.services.ports import OutboxHandle, ScheduledQueue
+from smsdesk.services.spending import SpendGuard
 from smsdesk.storage.api import BulkSendStore
 from smsdesk.storage.records import BULK_ACTIVE, NewItem, NewRun, RunRow
 
@@ -70,6 +71,7 @@ class BulkSendRequest:
     group: str | None = None  # save the accepted recipients as this contact group
     contact_policy: str = "merge"
     sender: str | None = None
+    over_limit_ok: bool = False  # the person agreed to go over the account's monthly spending limit
 
 
 @dataclass(slots=True)
@@ -162,9 +164,12 @@ class BulkSendService:
         outbox: OutboxHandle,
         scheduler: ScheduledQueue | None = None,
         window: int = WINDOW,
+        spending: SpendGuard | None = None,
     ) -> None:
-        """``scheduler``: where a run for later goes (None: its messages are stored as scheduled)."""
+        """``scheduler``: where a run for later goes (None: its messages are stored as scheduled);
+        ``spending``: the accounts' monthly spending limits."""
         self.repo = repo
+        self.spending = spending
         self.accounts = accounts
         self.bus = bus
         self._kick = outbox.kick
@@ -192,9 +197,14 @@ class BulkSendService:
             contacts=self.repo.contact_numbers(),
             contact_policy=contact_policy,
             price_per_segment=price,
+            prices=None if account_id is None else self.accounts.prices(account_id),
         )
 
     # ---- starting ------------------------------------------------------------------------
+    def over_limit(self, account_id: int, cost: float | None) -> str:
+        """Why a run costing ``cost`` would go over the account's monthly limit ("" when it would not)."""
+        return self.spending.over_limit(account_id, cost) if self.spending is not None else ""
+
     async def start(self, req: BulkSendRequest) -> RunRow:
         """Store the run and start (or schedule) it.
 
@@ -216,6 +226,9 @@ class BulkSendService:
                     f"This file is already being sent as run {other.id} ({other.state}); "
                     f"resume that run instead of starting it again."
                 )
+        over = self.over_limit(req.account_id, report.cost)
+        if over and not req.over_limit_ok:
+            raise InvalidInput(f"{over} Tick 'Send over the limit' to send anyway, or raise the limit in Settings.")
         account = self.accounts.get(req.account_id)
         sender = req.sender or account.sender or "smsdesk"
         send_at_iso = None

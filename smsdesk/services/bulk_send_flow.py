@@ -96,6 +96,7 @@ class BulkSendFlow:
         self.contact_policy = "merge"
         self.send_at: datetime | None = None
         self.group: str | None = None
+        self.over_limit_ok = False  # the person ticked "Send over the limit"
         self.run_id: int | None = None
         # Only add the people to the address book (no message): which columns are kept on
         # each contact as custom fields, and as what kind; a column missing here is left out.
@@ -260,10 +261,12 @@ class BulkSendFlow:
     def set_account(self, account_id: int | None) -> None:
         self.account_id = account_id
         if self.runs is not None and account_id is not None:
-            price = self.runs.context(account_id).price_per_segment
-            self.context().price_per_segment = price
+            ctx = self.runs.context(account_id)
+            self.context().price_per_segment = ctx.price_per_segment
+            self.context().prices = ctx.prices
             if self.report is not None:
-                self.report.price_per_segment = price
+                self.report.price_per_segment = ctx.price_per_segment
+                self.report.prices = ctx.prices
 
     def set_template(
         self, text: str, progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] | None = None
@@ -322,6 +325,12 @@ class BulkSendFlow:
     def set_group(self, name: str | None) -> None:
         self.group = (name or "").strip() or None
 
+    def over_limit(self) -> str:
+        """Why this send would go over the account's monthly spending limit ("" when it would not)."""
+        if self.runs is None or self.account_id is None or self.report is None:
+            return ""
+        return self.runs.over_limit(self.account_id, self.report.cost)
+
     async def start(self) -> int:
         """Store the run and start or schedule it; returns the run id."""
         if self.runs is None:
@@ -348,6 +357,7 @@ class BulkSendFlow:
                 send_at=self.send_at,
                 group=self.group,
                 contact_policy=self.contact_policy,
+                over_limit_ok=self.over_limit_ok,
             )
         )
         self.run_id = run.id

@@ -33,6 +33,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from smsdesk.config.settings import Settings
+from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.pricing import money
 from smsdesk.domain.schedule import zone as zone_named
 from smsdesk.services.schedule_policy import local_zone_name
@@ -281,6 +282,14 @@ def failure_reason(status: str, reason: str) -> str:
     return reason.strip() or _STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
 
 
+def business_zone(settings: Settings) -> ZoneInfo:
+    """The business's time zone (Settings -> General), else this computer's; UTC if unknown here."""
+    try:
+        return zone_named(settings.business_zone or local_zone_name())
+    except InvalidInput:  # a zone the settings file holds but this machine's zone data lacks
+        return ZoneInfo("UTC")
+
+
 class ReportService:
     """Builds reports from the store; heavy reads run off the GUI thread (:meth:`report`)."""
 
@@ -295,10 +304,7 @@ class ReportService:
         return self.settings.business_zone or local_zone_name()
 
     def zone(self) -> ZoneInfo:
-        try:
-            return zone_named(self.zone_name)
-        except Exception:  # noqa: BLE001 - a zone the settings file holds but this machine lacks
-            return ZoneInfo("UTC")
+        return business_zone(self.settings)
 
     @property
     def business(self) -> str:

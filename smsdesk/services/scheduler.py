@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from smsdesk.config.settings import Settings
@@ -42,6 +43,7 @@ from smsdesk.domain.schedule import (
     next_run,
     to_local,
 )
+from smsdesk.domain.segments import analyze
 from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
@@ -449,16 +451,30 @@ class SchedulerService:
         for item in self.repo.due(now_iso):
             if item.next_run is not None and now - item.next_run > limit:
                 await self._hold(item, now)
+            elif over := self._over_limit(item):
+                await self._hold(item, now, f"{over} Confirm to send it anyway (Send now), or skip it.")
             elif await self._run_due(item, now):
                 started += 1
         await self.provider.tick(now)
         return started
 
-    async def _hold(self, item: ScheduleItem, now: datetime) -> None:
+    def _over_limit(self, item: ScheduleItem) -> str:
+        """Why this run would take its account over the monthly spending limit ("" when not);
+        estimated at the account's price per part for each recipient."""
+        spending = self.sending.spending
+        if spending is None:
+            return ""
+        base = self.accounts.prices(item.account_id).base
+        if base is None:
+            return ""
+        cost = Decimal(base) * analyze(item.body).segments * max(1, item.recipient_count)
+        return spending.over_limit(item.account_id, cost)
+
+    async def _hold(self, item: ScheduleItem, now: datetime, reason: str = "") -> None:
         assert item.next_run is not None
         late = int((now - item.next_run).total_seconds() // 60)
         local = to_local(item.next_run, item.zone)
-        reason = (
+        reason = reason or (
             f"Was due {local:%a %d %b %H:%M} ({late} min ago) while smsdesk was not running; "
             "confirm to send it now, or skip it."
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
@@ -21,6 +22,7 @@ from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.ports import OutboxKick
+from smsdesk.services.spending import SpendGuard
 from smsdesk.storage.api import MessageStore, OptOutStore
 from smsdesk.storage.records import AuditEntry, NewOutgoing
 
@@ -45,6 +47,7 @@ class Draft:
     send_at: datetime | None = None  # None: now
     personalised: dict[str, str] = field(default_factory=dict)  # number -> text (bulk)
     skip_opted_out: bool = False  # the person agreed to send to the others (see SendService.plan)
+    over_limit_ok: bool = False  # the person agreed to go over the account's monthly spending limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,10 @@ class Skipped:
     number: str
     how: str
     message: str  # the full sentence :meth:`SendService.blocked` gives
+
+
+class OverLimit(InvalidInput):
+    """A send would go over its account's monthly spending limit, and nobody agreed to that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +76,15 @@ class SendPlan:
     total_segments: int
     price_per_segment: float | None  # None: the account does not say (cost unknown)
     confirm: bool  # as many recipients as the confirmation threshold, or more
+    estimate: Decimal | None = None  # every message at its country's price; None: unknown
+    currency: str = ""
+    by_country: bool = False  # the account has prices for some countries
+    over_limit: str = ""  # why this send would go over the account's monthly spending limit ("" when not)
 
     @property
     def cost(self) -> float | None:
         """The estimated cost of all segments, or None when the price is unknown."""
-        if self.price_per_segment is None:
-            return None
-        return round(self.total_segments * self.price_per_segment, 4)
+        return None if self.estimate is None else round(float(self.estimate), 4)
 
 
 class SendService:
@@ -87,8 +96,10 @@ class SendService:
         bus: EventBus,
         settings: Settings,
         outbox: OutboxKick | None = None,
+        spending: SpendGuard | None = None,
     ) -> None:
         self.messages = messages
+        self.spending = spending  # the accounts' monthly spending limits
         self.optouts = optouts
         self.accounts = accounts
         self.bus = bus
@@ -157,9 +168,13 @@ class SendService:
         if not numbers:
             raise OptedOut(" ".join(s.message for s in opted_out))
         info = analyze(text)
-        total = sum(
-            analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments for n in numbers
-        )
+        parts = [
+            (n, analyze(draft.personalised[n]).segments if n in draft.personalised else info.segments) for n in numbers
+        ]
+        total = sum(p for _n, p in parts)
+        prices = self.accounts.prices(account.id)
+        estimate = prices.total(parts)
+        over_limit = self.spending.over_limit(account.id, estimate) if self.spending is not None else ""
         threshold = self._settings.confirm_send_threshold
         return SendPlan(
             account=account.name,
@@ -170,7 +185,11 @@ class SendService:
             segments=info.segments,
             total_segments=total,
             price_per_segment=self.accounts.price_per_segment(account),
-            confirm=0 < threshold <= len(numbers),
+            confirm=0 < threshold <= len(numbers) or bool(over_limit),
+            estimate=estimate,
+            currency=prices.currency,
+            by_country=bool(prices.by_country),
+            over_limit=over_limit,
         )
 
     async def send(self, draft: Draft) -> list[Message]:
@@ -185,6 +204,11 @@ class SendService:
         plan = self.plan(draft)
         if plan.opted_out and not draft.skip_opted_out:
             raise OptedOut(" ".join(s.message for s in plan.opted_out))
+        if plan.over_limit and not draft.over_limit_ok:
+            raise OverLimit(
+                f"{plan.over_limit} Nothing was sent: confirm to send anyway (on the command line, add "
+                "--over-limit), or raise the limit in Settings → Accounts."
+            )
         account = self.accounts.get(draft.account_id)
         text, sender, numbers = plan.text, plan.sender, plan.numbers
         send_at_iso = None

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from smsdesk.domain.models import Message, SendResult
 from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
-from smsdesk.domain.pricing import price_per_part
+from smsdesk.domain.pricing import Prices
+from smsdesk.domain.pricing import prices as account_prices
 from smsdesk.domain.status import Status, can_move, status_of
 from smsdesk.storage import erasure
 from smsdesk.storage import optouts as opt_store
@@ -94,28 +95,29 @@ def _note_reply(conn: sqlite3.Connection, account_id: int, remote: str, now: str
     )
 
 
-def _prices(conn: sqlite3.Connection, account_id: int) -> tuple[str | None, str]:
-    """The account's price per part now (its text, None when not set) and its currency."""
+def _prices(conn: sqlite3.Connection, account_id: int) -> Prices:
+    """The account's prices now (per part, per country, and the currency)."""
     row = conn.execute("SELECT settings FROM accounts WHERE id = ?", (account_id,)).fetchone()
     try:
         settings = json.loads(row[0]) if row is not None and row[0] else {}
     except ValueError:
         settings = {}
-    return price_per_part(settings), str(settings.get("currency") or "").strip().upper()
+    return account_prices(settings)
 
 
 def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, by_person: bool = True) -> list[int]:
     """Store outgoing messages (the outbox); returns their row ids in order. Each records the
-    account's price per part and currency of this moment (a later change does not touch it).
+    account's price per part for its country and the currency of this moment (a later change does not touch it).
 
     ``by_person``: written by staff or a send they started (an automatic reply is not), so each
     answers the incoming messages waiting in its conversation (see :func:`_answer`)."""
     now = utcnow()
     ids: list[int] = []
-    prices: dict[int, tuple[str | None, str]] = {}
+    prices: dict[int, Prices] = {}
     for it in items:
         local_id = it.local_id or new_local_id()
-        price, currency = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
+        table = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
+        price, currency = table.per_part(it.remote), table.currency
         cur = conn.execute(
             """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body,
                  status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at,
@@ -389,6 +391,12 @@ def record_result(
     if not _record_fast(conn, c, result):
         apply_status(conn, c.id, result.status, result.raw_status, result.error, result.provider_message_id)
         conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
+    if result.segments is not None and result.segments > 0:
+        # The provider's own count of what it charged (Send-2's units): costs use it from now on.
+        conn.execute(
+            "UPDATE messages SET parts_billed = ? WHERE id = ? AND parts_billed IS NOT ?",
+            (result.segments, c.id, result.segments),
+        )
     for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
         apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
     if optout_note is not None:

@@ -70,6 +70,18 @@ class ReportRepository:
         )
         return n, sum(int(r[0]) for r in middle) / len(middle)
 
+    def spend(self, account_id: int, start: str) -> list[tuple[str, str, int]]:
+        """(currency, price per part or "", parts) of an account's messages queued since ``start``
+        that cost or will cost money (not cancelled, not refused by the provider)."""
+        rows = self.db.query(
+            """SELECT currency, price, sum(parts) FROM report_hours
+               WHERE account_id = ? AND hour >= ? AND direction = 'out' AND status NOT IN ('cancelled', 'rejected')
+                 AND messages > 0
+               GROUP BY 1, 2""",
+            (account_id, start[:13]),
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
     def new_optouts(self, start: str, end: str) -> int:
         """Numbers that opted out in the period and are still opted out."""
         row = self.db.query_one("SELECT count(*) FROM optouts WHERE created_at >= ? AND created_at < ?", (start, end))

@@ -15,6 +15,7 @@ from smsdesk.config.settings import Settings
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.autoreplies import AutoReplyService
 from smsdesk.services.backup import BackupService
+from smsdesk.services.balance import BalanceWatch
 from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService
@@ -71,6 +72,7 @@ class UiServices:
     templates: TemplateService
     autoreplies: AutoReplyService
     reports: ReportService
+    balances: BalanceWatch
     optouts: OptOutService
     scheduler: SchedulerService
     bulk_send: BulkSendService

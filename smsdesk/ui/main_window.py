@@ -76,6 +76,16 @@ class MainWindow(QMainWindow):
         notice_row.setContentsMargins(8, 8, 8, 4)
         notice_row.addWidget(self.demo_notice)
         layout.addLayout(notice_row)
+        # A provider's balance below the account's warning level (Send-2 reports it).
+        self.balance_notice = QLabel()
+        self.balance_notice.setObjectName("low_balance_notice")
+        self.balance_notice.setWordWrap(True)
+        theme.set_banner(self.balance_notice, "warn")
+        self.balance_notice.hide()
+        balance_row = QHBoxLayout()
+        balance_row.setContentsMargins(8, 0, 8, 4)
+        balance_row.addWidget(self.balance_notice)
+        layout.addLayout(balance_row)
         layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
@@ -316,9 +326,16 @@ class MainWindow(QMainWindow):
         # ``webhooks`` also announces a relay (smsdesk serve) appearing, changing or going away.
         if (changes.accounts or changes.webhooks or changes.everything) and self.isVisible():
             self.refresh_status()
+            self.refresh_balance_notice()
         if (changes.queue or changes.everything) and self.isVisible():
             # Not once the window is closed: the runtime (and its database) may be stopping.
             self.refresh_held()
+
+    def refresh_balance_notice(self) -> None:
+        """Say which accounts' balances are below their warning level (hidden when none is)."""
+        low = list(self.ctx.services.balances.low.values())
+        self.balance_notice.setText(" ".join(low))
+        self.balance_notice.setVisible(bool(low))
 
     # ---- dialogs (never exec(): see ui/aio.py) -----------------------------------------
     def show_error(self, title: str, text: str) -> None:

@@ -16,7 +16,7 @@ from smsdesk.services.send import Draft
 from smsdesk.ui.models.sent_messages_model import STATUS_COL
 from smsdesk.ui.views.accounts_view import AccountsView
 from smsdesk.ui.views.compose_view import ComposeView
-from tests.support.typing import replace_text, type_text
+from tests.support.typing import focus, press, replace_text, type_text
 
 
 def _accounts_page(gui) -> AccountsView:
@@ -246,3 +246,70 @@ def test_a_key_the_sandbox_did_not_issue_is_refused_and_a_replaced_one_stops_wor
     assert cfg.key_ok(again["api_key"]) and not cfg.key_ok(values["api_key"])
     gui.run(rt.accounts.remove(rt.accounts.get(account.id)))
     assert not cfg.key_ok(again["api_key"])
+
+
+def test_prices_by_country_are_typed_into_the_small_table_and_used(gui, qtbot) -> None:
+    view = _accounts_page(gui)
+    view.list.setCurrentRow(0)
+    gui.wait_until(lambda: view.current is not None and view.current.name == "Sandbox")
+    replace_text(view.inputs["price_per_segment"], "0.04")
+    replace_text(view.inputs["currency"], "GBP")
+    qtbot.mouseClick(view.form.advanced.toggle, Qt.MouseButton.LeftButton)  # the table is under Advanced
+    table = view.inputs["prices_by_country"].table
+    assert table.isVisible()
+    for column, text in enumerate(("ke", "0.80")):
+        table.setCurrentCell(0, column)
+        focus(table)
+        type_text(table, text)
+        press(table, Qt.Key.Key_Return)
+    assert table.rowCount() == 2  # a new empty row to add the next country
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "Saved 'Sandbox'" in view.result.text())
+    settings = gui.rt.accounts.by_name("Sandbox").settings
+    assert settings["prices_by_country"] == "KE=0.80"
+
+    compose = gui.window.show_page("compose")
+    type_text(compose.to, "+254 722 000000, 07911 123456")
+    type_text(compose.body, "Hello")
+    gui.wait_until(lambda: compose.counter.text().endswith("about £0.84 for 2 people"))  # 0.80 + 0.04
+
+
+def test_a_price_table_that_does_not_read_is_refused_with_the_reason(gui, qtbot) -> None:
+    view = _accounts_page(gui)
+    view.list.setCurrentRow(0)
+    gui.wait_until(lambda: view.current is not None and view.current.name == "Sandbox")
+    qtbot.mouseClick(view.form.advanced.toggle, Qt.MouseButton.LeftButton)
+    table = view.inputs["prices_by_country"].table
+    for column, text in enumerate(("KE", "cheap")):
+        table.setCurrentCell(0, column)
+        focus(table)
+        type_text(table, text)
+        press(table, Qt.Key.Key_Return)
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "The price for KE, 'cheap', is not a number." in view.result.text())
+    assert "prices_by_country" not in gui.rt.accounts.by_name("Sandbox").settings
+
+
+def test_a_balance_below_the_warning_level_is_announced(gui, qtbot, memory_keyring) -> None:
+    gui.rt.sandbox.server.wires["send2"].balance = 4321
+    view = _accounts_page(gui)
+    view.new_account()
+    view.provider.setCurrentIndex(view.provider.findData("send2"))
+    replace_text(view.name, "Kenya")
+    qtbot.mouseClick(view.sandbox_button, Qt.MouseButton.LeftButton)
+    replace_text(view.inputs["low_balance"], "5000")
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: "Saved 'Kenya'" in view.result.text())
+    gui.wait_until(
+        lambda: view.balance.text() == "Balance: 4,321 units: below your warning level of 5,000, top it up soon"
+    )
+    gui.run(gui.rt.balances.check_all())  # what the watch does every few minutes and after sends
+    notice = gui.window.balance_notice
+    gui.wait_until(notice.isVisible)
+    assert notice.text() == (
+        "Kenya's balance is 4,321 units, below your warning level of 5,000: top it up with Send-2 before sends "
+        "start to fail."
+    )
+    gui.rt.sandbox.server.wires["send2"].balance = 9000  # topped up
+    gui.run(gui.rt.balances.check_all())
+    gui.wait_until(lambda: not notice.isVisible())

@@ -156,3 +156,22 @@ def test_when_every_typed_number_opted_out_send_says_so(gui, qtbot) -> None:
     assert view.findChild(QMessageBox, "confirm_send") is None
     assert "Fix the recipients" in view.feedback.text()
     assert gui.rt.sending.messages.recent(10) == []
+
+
+def test_a_send_over_the_monthly_limit_asks_with_the_reason(gui, qtbot) -> None:
+    sandbox = gui.rt.accounts.by_name("Sandbox")
+    limited = {"price_per_segment": "0.10", "currency": "GBP", "monthly_limit": "0.05"}
+    gui.run(gui.rt.accounts.update(sandbox, limited))
+    view = _compose(gui)
+    _type(qtbot, gui, view, "07911 123456", "Your table is ready")
+    _ctrl_enter(qtbot, view)
+    box = _confirmation(gui, view)  # one recipient, yet it asks
+    assert box.informativeText().startswith(
+        "Over the spending limit: This would take Sandbox's spending this month to £0.10, over its monthly "
+        "limit of £0.05 (£0.00 spent so far)."
+    )
+    send = next(b for b in box.findChildren(QPushButton) if b.objectName() == "confirm_send_button")
+    assert send.text() == "Send 1 message anyway"
+    qtbot.mouseClick(send, Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: view.model.rowCount() == 1)
+    gui.wait_until(lambda: all(m.status.is_final for m in gui.rt.sending.messages.recent(10)))

@@ -71,3 +71,24 @@ def test_bad_input_says_what_to_do_and_writes_nothing(home: Path, tmp_path: Path
     wrong = smsdesk(home, "export", "messages", "--csv", str(tmp_path / "m.pdf"))
     assert wrong.returncode == 2 and "--csv needs a file name ending in .csv" in wrong.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_accounts_edit_sets_prices_and_a_limit_and_refuses_a_bad_table(home: Path) -> None:
+    ok = smsdesk(
+        home, "accounts", "edit", "Sandbox", "--set", "price_per_segment=0.04", "--set", "currency=gbp",
+        "--set", "prices_by_country=ke=0.8", "--set", "monthly_limit=0.03",
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    [acct] = [a for a in as_json(smsdesk(home, "accounts", "list", "--json")) if a["name"] == "Sandbox"]
+    assert (acct["settings"]["prices_by_country"], acct["settings"]["monthly_limit"]) == ("KE=0.8", "0.03")
+    assert acct["sender"] == "smsdesk"  # untouched
+    bad = smsdesk(home, "accounts", "edit", "Sandbox", "--set", "prices_by_country=KE 0.8")
+    assert bad.returncode == 2 and "'KE 0.8' is not a country and a price" in bad.stderr
+    over = smsdesk(home, "send", "--account", "Sandbox", "--to", "07911123458", "--text", "Hi", "--wait")
+    assert over.returncode == 2 and "over its monthly limit of £0.03" in over.stderr and "--over-limit" in over.stderr
+    sent = smsdesk(
+        home, "send", "--account", "Sandbox", "--to", "07911123458", "--text", "Hi", "--over-limit", "--wait"
+    )
+    assert sent.returncode == 0, sent.stderr
+    edit = smsdesk(home, "accounts", "edit", "Sandbox", "--set", "monthly_limit=")  # no limit again
+    assert edit.returncode == 0, edit.stderr

@@ -25,6 +25,7 @@ from collections.abc import Callable, Container, Generator, Iterable, Iterator, 
 from dataclasses import dataclass, field
 from typing import Any
 
+from smsdesk.domain.pricing import Prices
 from smsdesk.domain.segments import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, analyze
 from smsdesk.domain.template import Template
 from smsdesk.services.imports.mapping import ColumnMapping
@@ -82,6 +83,7 @@ class ValidationContext:
     contact_policy: str = "merge"  # merge | skip
     require_mobile: bool = True
     price_per_segment: float | None = None  # None: the account has no price (cost unknown, never 0)
+    prices: Prices | None = None  # with prices by country, each message at its country's price
 
 
 @dataclass(slots=True)
@@ -146,6 +148,7 @@ class Report:
     template: Template | None = None
     price_per_segment: float | None = None  # None: the account has no price (cost unknown, never 0)
     baseline_segments: int = 0
+    prices: Prices | None = None
     by_flag: Counter[str] = field(default_factory=Counter)
     complete: bool = True
     _totals: _Totals | None = None
@@ -186,7 +189,11 @@ class Report:
 
     @property
     def cost(self) -> float | None:
-        """Every accepted message's segments at the account's price; None when no price is set."""
+        """Every accepted message's segments at the account's price (its country's, where the
+        account has prices by country); None when no price is set."""
+        if self.prices is not None and self.prices.by_country:
+            total = self.prices.total((i.number or "", i.segments or 0) for i in self.accepted_items)
+            return None if total is None else round(float(total), 4)
         if self.price_per_segment is None:
             return None
         return round(self.total_segments * self.price_per_segment, 4)
@@ -372,7 +379,7 @@ def validate_steps(
             flags_count[f] += 1
         append(RowResult(rowno, index, ACCEPTED, raw, number, None, "", tuple(flags), text, segments, encoding))
     yield total, total
-    report = Report(items, template, ctx.price_per_segment, by_flag=flags_count, complete=complete)
+    report = Report(items, template, ctx.price_per_segment, by_flag=flags_count, complete=complete, prices=ctx.prices)
     # The totals views ask for, in the same slices (one pass over 100,000 rows is ~30 ms).
     accepted: list[RowResult] = []
     rejected: list[RowResult] = []

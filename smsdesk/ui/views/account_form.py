@@ -16,6 +16,9 @@ from smsdesk.domain.models import Account
 from smsdesk.providers.spec import ProviderSpec
 from smsdesk.services.accounts import AccountService, SandboxFill
 from smsdesk.ui.collapsible import Collapsible
+from smsdesk.ui.widgets.country_prices import CountryPricesEdit
+
+FieldWidget = QLineEdit | QComboBox | CountryPricesEdit  # what shows one field of an account
 
 
 class AccountForm(QWidget):
@@ -26,7 +29,7 @@ class AccountForm(QWidget):
         self._accounts = accounts
         self.spec: ProviderSpec | None = None
         self.account: Account | None = None
-        self.inputs: dict[str, QLineEdit | QComboBox] = {}
+        self.inputs: dict[str, FieldWidget] = {}
         self.form = QFormLayout()
         self.fields_box = QWidget()
         self.fields_box.setLayout(self.form)
@@ -57,8 +60,11 @@ class AccountForm(QWidget):
                 form.removeRow(0)
         self.inputs = {}
         for fld in spec.fields:
-            widget: QLineEdit | QComboBox
-            if fld.choices:
+            widget: FieldWidget
+            if fld.kind == "country_prices":
+                widget = CountryPricesEdit()
+                widget.setText(str((account.settings.get(fld.name) if account else "") or ""))
+            elif fld.choices:
                 box = QComboBox()
                 box.addItems(list(fld.choices))
                 value = (account.settings.get(fld.name) if account else None) or fld.default

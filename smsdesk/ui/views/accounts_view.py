@@ -33,11 +33,12 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.providers import registry
 from smsdesk.providers.spec import ProviderSpec
+from smsdesk.services.balance import warning_level
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import confirm
-from smsdesk.ui.views.account_form import AccountForm
+from smsdesk.ui.views.account_form import AccountForm, FieldWidget
 
 
 class AccountsView(QWidget):
@@ -210,7 +211,7 @@ class AccountsView(QWidget):
 
     # ---- form --------------------------------------------------------------------------
     @property
-    def inputs(self) -> dict[str, QLineEdit | QComboBox]:
+    def inputs(self) -> dict[str, FieldWidget]:
         """The form's boxes by field name."""
         return self.form.inputs
 
@@ -255,9 +256,12 @@ class AccountsView(QWidget):
         def done(value: object) -> None:
             if self.current is None or self.current.id != acct.id:
                 return
-            theme.set_tone(self.balance, "")
+            level = warning_level(acct)
+            low = isinstance(value, int | float) and level is not None and value < level
+            theme.set_tone(self.balance, "warn" if low else "")
             shown = "unknown (the provider did not say)" if value is None else f"{value:,} units"
-            self.balance.setText(f"Balance: {shown}")
+            below = f": below your warning level of {level:,g}, top it up soon" if low and level is not None else ""
+            self.balance.setText(f"Balance: {shown}{below}")
 
         def failed(exc: BaseException) -> None:
             if self.current is None or self.current.id != acct.id:

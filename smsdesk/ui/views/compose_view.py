@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from decimal import Decimal
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -87,7 +88,7 @@ class ComposeView(QWidget):
         self.body = MessageEdit(objectName="body")
         self.body.setPlaceholderText("Type your message…")
         self.counter = MessageCounter(objectName="counter")
-        self._recipients = 1  # how many people the cost under the message is for
+        self._recipients: tuple[list[str], int] = ([], 0)  # who the cost under the message is for
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
@@ -200,14 +201,22 @@ class ComposeView(QWidget):
         self.counter.set_unicode_mode((acct.settings.get("unicode") or None) if spec.field("unicode") else None)
         self._show_price()
 
-    def _show_price(self, recipients: int | None = None) -> None:
-        """The cost under the message: the text's parts x the account's price x the people."""
-        if recipients is not None:
-            self._recipients = recipients
+    def _show_price(self, numbers: list[str] | None = None, others: int = 0) -> None:
+        """The cost under the message: the text's parts x each number's price (prices can differ
+        by country), with ``others`` more people (a group's members) at the account's price."""
+        if numbers is not None:
+            self._recipients = (numbers, others)
         account_id = self.account.currentData()
-        if account_id is not None:
-            price, currency = self.ctx.services.accounts.price_of(int(account_id))
-            self.counter.set_price(price, currency, self._recipients)
+        if account_id is None:
+            return
+        prices = self.ctx.services.accounts.prices(int(account_id))
+        typed, more = self._recipients
+        each = [prices.per_part(n) for n in typed] + [prices.base] * more
+        if any(p is None for p in each):
+            self.counter.set_price(None, prices.currency)
+        else:
+            total = sum((Decimal(p or 0) for p in each), Decimal(0))
+            self.counter.set_price(str(total) if each else prices.base, prices.currency, len(each) or 1)
 
     def address(self, parts: list[str]) -> None:
         """Start a message to ``parts`` (numbers, names or @groups, from the Contacts page's
@@ -263,7 +272,8 @@ class ComposeView(QWidget):
         if parsed.groups or parsed.tags:
             named = [(name, size) for _gid, name, size in parsed.groups] + [(f"#{t}", n) for t, n in parsed.tags]
             groups = ", ".join(f"{name} ({size:,})" for name, size in named)
-            self._show_price(sum(size for _name, size in named) + len(parsed.numbers))
+            numbers = [c.number for c in checked if c.number and not c.error]
+            self._show_price(numbers, sum(size for _name, size in named))
             more = f" and {len(parsed.numbers):,} more" if parsed.numbers else ""
             self.to_status.setStyleSheet(OK_STYLE)
             self.to_status.setText(
@@ -279,7 +289,7 @@ class ComposeView(QWidget):
             self.to_status.setText("✗ " + " ".join(dict.fromkeys(c.error or "" for c in checked)))
             self.to.setProperty("invalid", True)
             return False
-        self._show_price(len(ok))
+        self._show_price(ok)
         names = ", ".join(labels[n].full for n in ok[:SHOWN_NUMBERS])
         more = f" +{len(ok) - SHOWN_NUMBERS:,} more" if len(ok) > SHOWN_NUMBERS else ""
         line = f"✓ {len(ok):,} recipient{'s' if len(ok) > 1 else ''}: {names}{more}"
@@ -365,7 +375,7 @@ class ComposeView(QWidget):
     def _answered(self, ok: bool, plan: SendPlan, draft: Draft) -> None:
         self._confirm = None
         if ok:
-            self._queue(dataclasses.replace(draft, skip_opted_out=True), plan)
+            self._queue(dataclasses.replace(draft, skip_opted_out=True, over_limit_ok=True), plan)
         else:
             self.feedback.setStyleSheet(HINT_STYLE)
             self.feedback.setText("Not sent.")

@@ -51,7 +51,7 @@ class ConversationsView(QWidget):
             contacts,
             ctx.services.groups,
             ctx.services.templates,
-            prices=ctx.services.accounts.price_of,
+            prices=ctx.services.accounts.prices,
             export=self._export,
         )
         # The parts people (and tests) reach for, by their names on this page.

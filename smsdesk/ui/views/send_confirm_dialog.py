@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from smsdesk.domain.pricing import money
 from smsdesk.services.contacts import ContactLabel
 from smsdesk.services.send import SendPlan
 
@@ -25,12 +26,13 @@ def _plural(n: int, word: str) -> str:
 
 def cost_text(plan: SendPlan) -> str:
     """ "Estimated cost 1.12 (0.04 per segment)" or "Cost unknown: ..."."""
-    cost = plan.cost
-    if cost is None or plan.price_per_segment is None:
+    if plan.estimate is None:
         return (
             "Cost unknown: this account has no price per segment (add one in Settings → Accounts to see an estimate)."
         )
-    return f"Estimated cost {cost:,.2f} ({plan.price_per_segment:g} per segment)."
+    if plan.by_country:
+        return f"Estimated cost {money(plan.estimate, plan.currency)} (at each country's price)."
+    return f"Estimated cost {money(plan.estimate, plan.currency)} ({plan.price_per_segment:g} per segment)."
 
 
 def summary_text(plan: SendPlan) -> str:
@@ -75,6 +77,9 @@ class SendConfirmDialog(QMessageBox):
         else:
             self.setText(f"Send this message to {_plural(n, 'recipient')}?")
         lines = [summary_text(plan)]
+        if plan.over_limit:
+            self.setIcon(QMessageBox.Icon.Warning)
+            lines = [f"Over the spending limit: {plan.over_limit}", "", *lines]
         listed = skipped_lines(plan, labels)
         if listed:
             lines += ["", "Skipped (opted out):"] + [f"• {line}" for line in listed[:MAX_LISTED]]
@@ -83,6 +88,8 @@ class SendConfirmDialog(QMessageBox):
                 self.setDetailedText("\n".join(listed))
         self.setInformativeText("\n".join(lines))
         label = f"Send to {n:,}" if skipped else f"Send {_plural(n, 'message')}"
+        if plan.over_limit:
+            label += " anyway"
         self.send_button = self.addButton(label, QMessageBox.ButtonRole.AcceptRole)
         self.send_button.setObjectName("confirm_send_button")
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)

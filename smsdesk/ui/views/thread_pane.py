@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from smsdesk.domain.contacts import Contact, ContactNumber
 from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.pricing import Prices
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
@@ -71,7 +72,7 @@ class ThreadPane(QWidget):
         groups: GroupService,
         templates: TemplateService,
         parent: QWidget | None = None,
-        prices: Callable[[int], tuple[str | None, str]] | None = None,
+        prices: Callable[[int], Prices] | None = None,
         export: Callable[[int, str, Path], Coroutine[Any, Any, int]] | None = None,
     ) -> None:
         """``prices``: an account's price per part and currency, for the cost under the reply;
@@ -186,7 +187,8 @@ class ThreadPane(QWidget):
         self.reply.blockSignals(False)
         self._saved_draft = conv.draft
         if self._prices is not None:
-            self.counter.set_price(*self._prices(conv.account_id))
+            prices = self._prices(conv.account_id)
+            self.counter.set_price(prices.per_part(conv.remote), prices.currency)
         self.counter.show_for(conv.draft)
         self.feedback.clear()
         return conv

@@ -50,6 +50,12 @@ class SendPage(StepPage):
         self.summary = QLabel()
         self.summary.setObjectName("send_summary")
         self.summary.setWordWrap(True)
+        self.limit_note = QLabel()
+        self.limit_note.setObjectName("over_limit_note")
+        self.limit_note.setWordWrap(True)
+        self.limit_note.setStyleSheet(ERR)
+        self.over_limit = QCheckBox("Send over the limit")
+        self.over_limit.setObjectName("over_limit_ok")
         self.feedback = QLabel()
         self.feedback.setStyleSheet(ERR)
         self.feedback.setWordWrap(True)
@@ -65,6 +71,8 @@ class SendPage(StepPage):
         layout.addWidget(self.now)
         layout.addLayout(row)
         layout.addLayout(grp)
+        layout.addWidget(self.limit_note)
+        layout.addWidget(self.over_limit)
         layout.addWidget(self.feedback)
         layout.addStretch(1)
         self.later.toggled.connect(self._mode)
@@ -82,6 +90,11 @@ class SendPage(StepPage):
             f"{report.rejected:,} rows will not be sent."
         )
         self.feedback.clear()
+        over = state.over_limit()
+        self.limit_note.setText(f"Over the spending limit: {over}" if over else "")
+        self.limit_note.setVisible(bool(over))
+        self.over_limit.setChecked(False)
+        self.over_limit.setVisible(bool(over))
         self._mode(self.later.isChecked())
 
     def _mode(self, later: bool) -> None:
@@ -103,6 +116,7 @@ class SendPage(StepPage):
                 return False
         state.set_schedule(when)
         state.set_group(self.group_name.text() if self.save_group.isChecked() else None)
+        state.over_limit_ok = self.over_limit.isChecked()
         self._starting = True
         self.feedback.clear()
         spawn(state.start(), title="Start bulk send", on_done=self._started, on_error=self._failed)

@@ -1,0 +1,71 @@
+"""Spend protection: an account's monthly spending limit, checked before money is spent.
+
+A send that would take this calendar month's spending (in the business's time zone, in the
+account's currency) over the account's limit waits for a person: Compose and the bulk wizard
+ask, the command line needs ``--over-limit``, and automatic replies are not sent. Spending is
+every message queued this month at the price it was queued at (cancelled ones and those the
+provider refused cost nothing); a message whose price is unknown cannot be counted, and a send
+whose cost is unknown is not held (the estimate says "cost unknown" instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.pricing import money
+from smsdesk.services.accounts import AccountService
+from smsdesk.storage.report_api import ReportStore
+
+LIMIT_KEY = "monthly_limit"
+
+
+class SpendGuard:
+    def __init__(self, reports: ReportStore, accounts: AccountService, zone: Callable[[], ZoneInfo]) -> None:
+        self.reports = reports
+        self.accounts = accounts
+        self.zone = zone
+
+    def limit(self, account_id: int) -> Decimal | None:
+        """The account's monthly limit, or None when it has none."""
+        try:
+            raw = str(self.accounts.get(account_id).settings.get(LIMIT_KEY) or "").strip()
+            value = Decimal(raw) if raw else None
+        except (InvalidOperation, SmsdeskError):  # a missing account, or a limit that does not read: none
+            return None
+        return value if value is not None and value.is_finite() and value >= 0 else None
+
+    def month_start(self, now: datetime | None = None) -> datetime:
+        local = (now or datetime.now(UTC)).astimezone(self.zone())
+        return datetime.combine(local.date().replace(day=1), time(0), local.tzinfo).astimezone(UTC)
+
+    def spent(self, account_id: int, now: datetime | None = None) -> Decimal:
+        """This month's spending in the account's currency (other currencies are not added in)."""
+        currency = self.accounts.prices(account_id).currency
+        start = self.month_start(now).isoformat(timespec="milliseconds")
+        total = Decimal(0)
+        for cur, price, parts in self.reports.spend(account_id, start):
+            if price and cur == currency:
+                total += Decimal(price) * parts
+        return total
+
+    def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str:
+        """Why a send costing ``cost`` must wait for a person, or "" when it may go."""
+        limit = self.limit(account_id)
+        if limit is None or cost is None:
+            return ""
+        cost = Decimal(str(cost))
+        if cost <= 0:
+            return ""
+        spent = self.spent(account_id, now)
+        if spent + cost <= limit:
+            return ""
+        name = self.accounts.get(account_id).name
+        currency = self.accounts.prices(account_id).currency
+        return (
+            f"This would take {name}'s spending this month to {money(spent + cost, currency)}, over its "
+            f"monthly limit of {money(limit, currency)} ({money(spent, currency)} spent so far)."
+        )

@@ -1,0 +1,116 @@
+"""An account's monthly spending limit: sends beyond it wait for a person, with the reason.
+
+The Sandbox account is priced at 0.10 GBP per part with a limit of 0.25 GBP a month, so two
+one-part messages fit and a third does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from smsdesk.domain.autoreply import Match, RuleKind
+from smsdesk.domain.errors import InvalidInput
+from smsdesk.runtime import Runtime
+from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
+from smsdesk.services.scheduler import ScheduleRequest
+from smsdesk.services.send import Draft, OverLimit
+from tests.support.sched import Clock, fast_sandbox, open_runtime
+from tests.support.wait import until
+
+REASON = "over its monthly limit of £0.25 (£0.20 spent so far)"
+
+
+async def _limited(rt: Runtime) -> int:
+    acct = rt.accounts.by_name("Sandbox")
+    await rt.accounts.update(
+        acct, {**acct.settings, "price_per_segment": "0.10", "currency": "GBP", "monthly_limit": "0.25"}
+    )
+    await rt.sending.send(Draft(acct.id, ["07911 100001", "07911 100002"], "Two of them"))
+    return acct.id
+
+
+async def _settled(rt: Runtime) -> None:
+    await until(lambda: all(m.status.is_final for m in rt.sending.messages.recent(50, direction="out")))
+
+
+@pytest.mark.asyncio
+async def test_a_send_over_the_monthly_limit_waits_for_a_yes(runtime: Runtime) -> None:
+    acct = await _limited(runtime)
+    draft = Draft(acct, ["07911 100003"], "One more")
+    plan = runtime.sending.plan(draft)
+    assert plan.over_limit == f"This would take Sandbox's spending this month to £0.30, {REASON}."
+    assert plan.confirm  # asked for however few recipients
+    with pytest.raises(OverLimit, match="Nothing was sent: confirm to send anyway"):
+        await runtime.sending.send(draft)
+    assert len(runtime.sending.messages.recent(10, direction="out")) == 2
+    [sent] = await runtime.sending.send(Draft(acct, ["07911 100003"], "One more", over_limit_ok=True))
+    assert sent.price_per_part == "0.10"
+    await _settled(runtime)
+
+
+@pytest.mark.asyncio
+async def test_an_automatic_reply_is_not_sent_over_the_limit(runtime: Runtime) -> None:
+    acct = await _limited(runtime)
+    await runtime.autoreplies.add(acct, RuleKind.KEYWORD, "Open till 6", ["open"], Match.WORD)
+    srv = runtime.sandbox.server  # type: ignore[union-attr]
+    assert runtime.sandbox.call(srv._post_inbound("+447911100009", srv.config.inbound_number, "open"))  # type: ignore[union-attr]
+    await until(lambda: any(m.direction == "in" for m in runtime.sending.messages.recent(10)))
+    await until(lambda: not runtime.autoreplies.busy)
+    await _settled(runtime)
+    assert [s.content for s in srv.sent if s.recipient == "+447911100009"] == []
+
+
+@pytest_asyncio.fixture
+async def clocked(_isolated_home: Path) -> AsyncIterator[tuple[Runtime, Clock]]:
+    clock = Clock()
+    rt = open_runtime(_isolated_home, clock)
+    await rt.start(tunnel=False, polling=False)
+    fast_sandbox(rt, clock)
+    try:
+        yield rt, clock
+    finally:
+        await rt.stop()
+        rt.close()
+
+
+@pytest.mark.asyncio
+async def test_a_scheduled_run_over_the_limit_is_held_until_confirmed(clocked: tuple[Runtime, Clock]) -> None:
+    rt, clock = clocked
+    acct = await _limited(rt)
+    item = await rt.scheduler.create(
+        ScheduleRequest(acct, ["07911 100004"], "Reminder", clock.now + timedelta(minutes=5))
+    )
+    clock.advance(minutes=6)
+    await rt.scheduler.tick()
+    held = rt.scheduler.get(item.id)
+    assert held.state == "held" and REASON in held.reason and "Send now" in held.reason
+    await rt.scheduler.send_now(item.id)  # a person confirms
+    await until(lambda: len(rt.sending.messages.recent(10, direction="out")) == 3)
+    await _settled(rt)
+
+
+@pytest.mark.asyncio
+async def test_a_bulk_send_over_the_limit_needs_the_tick(runtime: Runtime, tmp_path: Path) -> None:
+    acct = await _limited(runtime)
+    people = tmp_path / "people.csv"
+    people.write_text("name,phone\nAnn,07911100005\nBob,07911100006\n", encoding="utf-8")
+    wiz = BulkSendFlow(runtime.bulk_send, "GB")
+    wiz.load(people)
+    assert wiz.next() == Step.MAPPING and wiz.next() == Step.VALIDATION
+    wiz.validate()
+    assert wiz.next() == Step.MESSAGE
+    wiz.set_account(acct)
+    wiz.set_template("Hi {{name}}")
+    assert wiz.next() == Step.SEND
+    assert wiz.over_limit() == f"This would take Sandbox's spending this month to £0.40, {REASON}."
+    with pytest.raises(InvalidInput, match="Tick 'Send over the limit' to send anyway"):
+        await wiz.start()
+    wiz.over_limit_ok = True
+    run_id = await wiz.start()
+    await until(lambda: runtime.bulk_send.progress(run_id).done, timeout=20)
+    await _settled(runtime)
