@@ -77,6 +77,7 @@ def _env(platform: str) -> dict[str, str]:
 
 
 FOCUS = "SMSDESK_FOCUS "
+READY = "SMSDESK_READY "  # "yes", or "no: why" (Compose in front, focus in To, counter live)
 FOCUSED: list[str] = []  # where the keyboard was at each smsdesk first paint ("to": Compose's To box)
 
 
@@ -87,6 +88,9 @@ def time_to_shown(cmd: list[str], env: dict[str, str], timeout: float) -> float:
     for line in proc.stderr.splitlines():
         if line.startswith(FOCUS):
             FOCUSED.append(line[len(FOCUS) :].strip())
+        if line.startswith(READY) and line[len(READY) :].strip() != "yes":
+            # A window that shows but cannot take typing is not "started": the run fails.
+            raise RuntimeError(f"{cmd[0]} showed a window that was not ready to type in ({line[len(READY) :]})")
     for line in proc.stderr.splitlines():
         if line.startswith(MARK):
             return float(line[len(MARK) :]) - t0

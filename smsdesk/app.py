@@ -18,7 +18,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon, QWindow
-from PySide6.QtWidgets import QApplication, QMessageBox  # before qasync: it binds to the Qt imported first
+from PySide6.QtWidgets import (  # before qasync: it binds to the Qt imported first
+    QApplication,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QWidget,
+)
 
 
 def _skip_feature_scan() -> None:
@@ -170,12 +176,30 @@ class _ReportShown(QObject):
         self._window = window
         self._rt = rt
 
+    def _ready(self, focus: QWidget | None) -> str:
+        """``yes`` when Compose is in front, the keyboard in its To box and the counter follows a
+        typed character (tried on the message box, then undone); else what is missing."""
+        compose = self._window.pages.get("compose")
+        if compose is None or self._window.stack.currentWidget() is not compose:
+            return "no: Compose is not the page in front"
+        if focus is None or focus is not getattr(compose, "to", None):
+            return "no: the keyboard is not in the To box"
+        body, counter = getattr(compose, "body", None), getattr(compose, "counter", None)
+        if not isinstance(body, QPlainTextEdit) or not isinstance(counter, QLabel):
+            return "no: Compose has no message box or counter"
+        before = counter.text()
+        body.insertPlainText("x")
+        live = counter.text() != before
+        body.clear()
+        return "yes" if live else "no: the counter did not follow a typed character"
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed():
             print(f"SMSDESK_SHOWN {time.time():.6f}", file=sys.stderr, flush=True)
             focus = QApplication.focusWidget()
             # Ready to type: where the keyboard goes at the first paint (Compose's To box).
             print(f"SMSDESK_FOCUS {focus.objectName() if focus else '-'}", file=sys.stderr, flush=True)
+            print(f"SMSDESK_READY {self._ready(focus)}", file=sys.stderr, flush=True)
             # Nothing waited for the receiver: it starts after this first paint.
             receiving = "up" if self._rt.status.receiver_url else "not yet"
             print(f"SMSDESK_RECEIVER {receiving}", file=sys.stderr, flush=True)

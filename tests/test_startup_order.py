@@ -26,6 +26,7 @@ def test_the_first_paint_has_the_cursor_in_to_and_waits_for_no_service(tmp_path:
         lines = proc.stderr.splitlines()
         assert any(line.startswith("SMSDESK_SHOWN ") for line in lines), proc.stderr[-2000:]
         assert "SMSDESK_FOCUS to" in lines
+        assert "SMSDESK_READY yes" in lines  # Compose in front, the counter follows typing
         assert "SMSDESK_RECEIVER not yet" in lines
 
 

@@ -103,7 +103,8 @@ def _json(r: Rule) -> dict[str, Any]:
 def _line(r: Rule) -> str:
     state = "on " if r.enabled else "off"
     how = " (starts with)" if r.kind == RuleKind.KEYWORD and r.match == Match.STARTS else ""
-    return f"#{r.id:<4} {state} {r.label[:30]:<30}{how} -> {(r.reply or '(the standard HELP answer)')[:60]}"
+    what = r.label[: 44 - len(how)] + how  # padded as one column, so every arrow lines up
+    return f"#{r.id:<4} {state} {what:<44} -> {(r.reply or '(the standard HELP answer)')[:60]}"
 
 
 def _show(args: argparse.Namespace, rule: Rule) -> int:

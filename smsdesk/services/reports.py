@@ -354,7 +354,7 @@ class ReportService:
             failures[failure_reason(f.status, f.reason)] += f.messages
         sends = tuple(self.summary(t) for t in self.store.runs(start, end, account_id))
         return Report(
-            period=p if p.first is not None else Period(p.kind, None, p.last),
+            period=p,
             account_id=account_id,
             zone=self.zone_name,
             business=self.business,
@@ -412,55 +412,56 @@ def _first_words(body: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class _HeadSum:
+class _Tally:
+    """Counts and cost over hourly totals, as one chart bucket shows them."""
+
     def __init__(self) -> None:
         self.n: dict[str, int] = defaultdict(int)
         self.cost = _CostSum()
 
-    def add(self, h: HourTotals) -> None:
+    def add(self, h: HourTotals) -> bool:
+        """Count ``h``; True when it is a message that was sent (not received, not cancelled)."""
         n = self.n
         if h.direction == "in":
             n["received"] += h.messages
-            return
+            return False
         if h.status == "cancelled":
-            return
-        n["sent"] += h.messages
-        n["parts"] += h.parts
-        if h.auto:
-            n["automatic"] += h.messages
+            return False
         if h.status == "delivered":
             n["delivered"] += h.messages
-            if not h.auto:
-                n["delivered_by_people"] += h.messages
-                n["replied"] += h.replied
         elif h.status in FAILED:
             n["failed"] += h.messages
         elif h.status in PENDING:
             n["pending"] += h.messages
         self.cost.add(h.status, h.currency, h.price, h.parts)
+        return True
+
+
+class _HeadSum(_Tally):
+    """The bucket's counts, and what only the headline says: parts, automatic, replied."""
+
+    def add(self, h: HourTotals) -> bool:
+        if not super().add(h):
+            return False
+        n = self.n
+        n["sent"] += h.messages
+        n["parts"] += h.parts
+        if h.auto:
+            n["automatic"] += h.messages
+        elif h.status == "delivered":
+            n["delivered_by_people"] += h.messages
+            n["replied"] += h.replied
+        return True
 
     def done(self, **more: object) -> Headline:
         return Headline(cost=self.cost.done(), **self.n, **more)  # type: ignore[arg-type]  # counters by name
 
 
-class _BucketSum:
+class _BucketSum(_Tally):
     def __init__(self, first: date, label: str) -> None:
+        super().__init__()
         self.first = first
         self.label = label
-        self.n: dict[str, int] = defaultdict(int)
-        self.cost = _CostSum()
-
-    def add(self, h: HourTotals) -> None:
-        if h.direction == "in":
-            self.n["received"] += h.messages
-            return
-        if h.status == "delivered":
-            self.n["delivered"] += h.messages
-        elif h.status in FAILED:
-            self.n["failed"] += h.messages
-        elif h.status in PENDING:
-            self.n["pending"] += h.messages
-        self.cost.add(h.status, h.currency, h.price, h.parts)
 
     def done(self) -> Bucket:
         c = self.cost.done()

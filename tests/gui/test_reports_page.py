@@ -14,11 +14,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
-from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
 from smsdesk.services.send import Draft
 from smsdesk.ui.views.reports.log_dialog import LogExportDialog
 from smsdesk.ui.views.reports.send_dialog import SendDetailDialog
 from smsdesk.ui.views.reports.view import ReportsView
+from tests.support.bulk_flow import ready_to_send
 from tests.support.typing import clear, focus, press, type_text
 
 FIRST = "+447911000001"
@@ -39,14 +39,7 @@ def _fill(gui, tmp_path: Path) -> None:
     gui.run(rt.accounts.update(acct, {**acct.settings, "price_per_segment": "0.04", "currency": "GBP"}))
     people = tmp_path / "clients.csv"
     people.write_text("name,phone\nAnn,07911000001\nBob,07911000002\nCat,07911000003\n", encoding="utf-8")
-    wiz = BulkSendFlow(rt.bulk_send, "GB")
-    wiz.load(people)
-    assert wiz.next() == Step.MAPPING and wiz.next() == Step.VALIDATION
-    wiz.validate()
-    assert wiz.next() == Step.MESSAGE
-    wiz.set_account(acct.id)
-    wiz.set_template("Hi {{name}}, your table is ready")
-    assert wiz.next() == Step.SEND
+    wiz = ready_to_send(rt.bulk_send, people, acct.id, "Hi {{name}}, your table is ready")
     run_id = gui.run(wiz.start())
     gui.wait_until(lambda: rt.bulk_send.progress(run_id).done, timeout=20)
     gui.wait_until(lambda: all(m.status.is_final for m in rt.sending.recent_outgoing(10)))

@@ -109,6 +109,12 @@ def test_the_cli_adds_lists_and_tests_rules_without_sending(_isolated_home, caps
     assert cli_main(["autoreplies", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(r["kind"], r["keywords"]) for r in listed] == [("keyword", ["open", "hours"]), ("help", [])]
+    assert cli_main(["autoreplies", "add", "--keyword", "join", "--starts", "--reply", "Welcome"]) == 0
+    capsys.readouterr()
+    assert cli_main(["autoreplies", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len({line.index(" -> ") for line in lines}) == 1, lines  # the replies line up
+    assert "(starts with)" in lines[-1]
     assert cli_main(["autoreplies", "test", "Hours?", "--json"]) == 0
     said = json.loads(capsys.readouterr().out)
     assert said["reply"] == "Open 9-5" and said["rule"]["id"] == listed[0]["id"]

@@ -13,6 +13,7 @@ import pytest
 
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
+from tests.support.bulk_flow import ready_to_send
 from tests.support.wait import until
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -30,16 +31,7 @@ def _sent(rt: Any) -> list[Any]:
 
 
 async def _wizard(rt: Any, path: Path, text: str) -> BulkSendFlow:
-    wiz = BulkSendFlow(rt.bulk_send, "GB")
-    wiz.load(path)
-    assert wiz.next() == Step.MAPPING
-    assert wiz.next() == Step.VALIDATION
-    wiz.validate()
-    assert wiz.next() == Step.MESSAGE
-    wiz.set_account(rt.accounts.by_name("Sandbox").id)
-    wiz.set_template(text)
-    assert wiz.next() == Step.SEND
-    return wiz
+    return ready_to_send(rt.bulk_send, path, rt.accounts.by_name("Sandbox").id, text)
 
 
 @pytest.mark.asyncio

@@ -16,9 +16,9 @@ import pytest_asyncio
 from smsdesk.domain.autoreply import Match, RuleKind
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.runtime import Runtime
-from smsdesk.services.bulk_send_flow import BulkSendFlow, Step
 from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.services.send import Draft, OverLimit
+from tests.support.bulk_flow import ready_to_send
 from tests.support.sched import Clock, fast_sandbox, open_runtime
 from tests.support.wait import until
 
@@ -99,14 +99,7 @@ async def test_a_bulk_send_over_the_limit_needs_the_tick(runtime: Runtime, tmp_p
     acct = await _limited(runtime)
     people = tmp_path / "people.csv"
     people.write_text("name,phone\nAnn,07911100005\nBob,07911100006\n", encoding="utf-8")
-    wiz = BulkSendFlow(runtime.bulk_send, "GB")
-    wiz.load(people)
-    assert wiz.next() == Step.MAPPING and wiz.next() == Step.VALIDATION
-    wiz.validate()
-    assert wiz.next() == Step.MESSAGE
-    wiz.set_account(acct)
-    wiz.set_template("Hi {{name}}")
-    assert wiz.next() == Step.SEND
+    wiz = ready_to_send(runtime.bulk_send, people, acct, "Hi {{name}}")
     assert wiz.over_limit() == f"This would take Sandbox's spending this month to £0.40, {REASON}."
     with pytest.raises(InvalidInput, match="Tick 'Send over the limit' to send anyway"):
         await wiz.start()

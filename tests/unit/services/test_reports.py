@@ -7,10 +7,8 @@ is 23 hours long), with messages that changed status after the period ended, a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -21,15 +19,6 @@ from smsdesk.storage.reports import ReportRepository
 from tests.support.report_data import Ledger
 
 A_NUM = "+447700900001"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "smsdesk.sqlite3")
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 @pytest.fixture
