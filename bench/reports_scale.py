@@ -161,6 +161,16 @@ def main(argv: list[str]) -> dict[str, Any]:
 
         await asyncio.sleep(0.001)
 
+    with tempfile.TemporaryDirectory() as tmp:  # first, as someone who opens the window to export
+        rates = []
+        for _ in range(3):  # on a worker thread, as the page runs it, with the window's loop going
+            t = time.perf_counter()
+            n = loop.run_until_complete(asyncio.to_thread(export_log, svc, LogFilter(), Path(tmp) / "all.csv"))
+            rates.append(n / (time.perf_counter() - t))
+        out["csv_rows"] = n
+        out["csv_rows_per_s"] = round(statistics.median(rates))
+        out["csv_rows_per_s_runs"] = [round(r) for r in rates]
+
     for kind, key in ((PeriodKind.DAYS_30, "30d"), (PeriodKind.ALL, "all")):
         times = []
         for _ in range(args.runs):
@@ -195,14 +205,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     out["send_detail_rows"] = RUN_SIZE
 
     with tempfile.TemporaryDirectory() as tmp:
-        rates = []
-        for _ in range(3):  # on a worker thread, as the page runs it, with the window's loop going
-            t = time.perf_counter()
-            n = loop.run_until_complete(asyncio.to_thread(export_log, svc, LogFilter(), Path(tmp) / "all.csv"))
-            rates.append(n / (time.perf_counter() - t))
-        out["csv_rows"] = n
-        out["csv_rows_per_s"] = round(statistics.median(rates))
-        out["csv_rows_per_s_runs"] = [round(r) for r in rates]
+        t = time.perf_counter()  # once more, after the page and the big send's detail were opened many times
+        n = loop.run_until_complete(asyncio.to_thread(export_log, svc, LogFilter(), Path(tmp) / "all.csv"))
+        out["csv_rows_per_s_after_page_work"] = round(n / (time.perf_counter() - t))
         start = rt.reports.bounds(period(PeriodKind.ALL, today))[0]
         first_ids = LogFilter(start=start, end="2024-03-01")  # about 100,000 of the oldest
         t = time.perf_counter()
