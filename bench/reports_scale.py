@@ -11,7 +11,7 @@ offscreen in this process, reports as JSON:
   charts and the sends list are filled and painted (target <= 500 ms);
 - ``service_30d_*_ms`` / ``service_all_*_ms``: the same report built without the page;
 - ``send_detail_*_ms``: the per-send view of the 20,000-recipient run, read and shown (<= 300 ms);
-- ``csv_rows_per_s``: a CSV export of every message (>= 200,000 rows/s); ``xlsx_rows_per_s``
+- ``csv_rows_per_s``: a CSV export of every message, median of 3 (>= 200,000 rows/s); ``xlsx_rows_per_s``
   for 100,000 of them (national formatting, once per distinct number);
 - ``migrate_s``: migration 13 over the million messages (once, when preparing).
 
@@ -161,6 +161,16 @@ def main(argv: list[str]) -> dict[str, Any]:
 
         await asyncio.sleep(0.001)
 
+    with tempfile.TemporaryDirectory() as tmp:  # first, as someone who opens the window to export
+        rates = []
+        for _ in range(3):  # on a worker thread, as the page runs it, with the window's loop going
+            t = time.perf_counter()
+            n = loop.run_until_complete(asyncio.to_thread(export_log, svc, LogFilter(), Path(tmp) / "all.csv"))
+            rates.append(n / (time.perf_counter() - t))
+        out["csv_rows"] = n
+        out["csv_rows_per_s"] = round(statistics.median(rates))
+        out["csv_rows_per_s_runs"] = [round(r) for r in rates]
+
     for kind, key in ((PeriodKind.DAYS_30, "30d"), (PeriodKind.ALL, "all")):
         times = []
         for _ in range(args.runs):
@@ -195,10 +205,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     out["send_detail_rows"] = RUN_SIZE
 
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()  # on a worker thread, as the page runs it, with the window's loop going
+        t = time.perf_counter()  # once more, after the page and the big send's detail were opened many times
         n = loop.run_until_complete(asyncio.to_thread(export_log, svc, LogFilter(), Path(tmp) / "all.csv"))
-        out["csv_rows"] = n
-        out["csv_rows_per_s"] = round(n / (time.perf_counter() - t))
+        out["csv_rows_per_s_after_page_work"] = round(n / (time.perf_counter() - t))
         start = rt.reports.bounds(period(PeriodKind.ALL, today))[0]
         first_ids = LogFilter(start=start, end="2024-03-01")  # about 100,000 of the oldest
         t = time.perf_counter()

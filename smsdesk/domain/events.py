@@ -23,6 +23,8 @@ class Changes:
     webhooks: bool = False
     bulk: bool = False
     reception: bool = False  # how receipts and replies arrive changed (a tunnel, a relay)
+    autoreplies: bool = False  # automatic reply rules (this process's own changes)
+    balances: bool = False  # a provider balance crossed an account's warning level
     everything: bool = False
 
     def merge(self, other: Changes) -> None:
@@ -36,6 +38,8 @@ class Changes:
         self.webhooks |= other.webhooks
         self.bulk |= other.bulk
         self.reception |= other.reception
+        self.autoreplies |= other.autoreplies
+        self.balances |= other.balances
         self.everything |= other.everything
 
     def __bool__(self) -> bool:
@@ -50,5 +54,7 @@ class Changes:
             or self.webhooks
             or self.bulk
             or self.reception
+            or self.autoreplies
+            or self.balances
             or self.everything
         )

@@ -120,7 +120,7 @@ class AutoReplyService:
             raise InvalidInput("Write the reply to send.")
         rule = Rule(0, account_id, kind, reply, words, match, add_group_id=add_group_id, add_tag=add_tag.strip())
         rid = await self.repo.add(rule, AuditEntry("autoreply.add", account.name, {"kind": kind.value}))
-        self.bus.publish(Changes(accounts=True))
+        self.bus.publish(Changes(autoreplies=True))
         return self.get(rid)
 
     async def edit(
@@ -143,7 +143,7 @@ class AutoReplyService:
         if not changed.reply and changed.kind != RuleKind.HELP:
             raise InvalidInput("Write the reply to send.")
         await self.repo.update(changed, AuditEntry("autoreply.edit", str(rule_id)))
-        self.bus.publish(Changes(accounts=True))
+        self.bus.publish(Changes(autoreplies=True))
         return self.get(rule_id)
 
     async def move(self, rule_id: int, up: bool) -> list[Rule]:
@@ -157,13 +157,13 @@ class AutoReplyService:
             for pos, r in enumerate(order, start=1):
                 if r.position != pos:
                     await self.repo.update(replace(r, position=pos), AuditEntry("autoreply.move", str(r.id)))
-            self.bus.publish(Changes(accounts=True))
+            self.bus.publish(Changes(autoreplies=True))
         return self.repo.rules(rule.account_id)
 
     async def remove(self, rule_id: int) -> None:
         self.get(rule_id)
         await self.repo.remove(rule_id, AuditEntry("autoreply.remove", str(rule_id)))
-        self.bus.publish(Changes(accounts=True))
+        self.bus.publish(Changes(autoreplies=True))
 
     # ---- answering -----------------------------------------------------------------------
     def reply_for(

@@ -72,7 +72,7 @@ class BalanceWatch:
         found = {a.id: words for a in self.watched() if (words := await self.check(a))}
         if found != self.low:
             self.low = found
-            self.bus.publish(Changes(accounts=True))
+            self.bus.publish(Changes(balances=True))
 
     def kick(self) -> None:
         """Check again soon (after a send, or a change to an account)."""

@@ -326,6 +326,7 @@ class MainWindow(QMainWindow):
         # ``webhooks`` also announces a relay (smsdesk serve) appearing, changing or going away.
         if (changes.accounts or changes.webhooks or changes.everything) and self.isVisible():
             self.refresh_status()
+        if (changes.balances or changes.accounts or changes.everything) and self.isVisible():
             self.refresh_balance_notice()
         if (changes.queue or changes.everything) and self.isVisible():
             # Not once the window is closed: the runtime (and its database) may be stopping.

@@ -222,6 +222,8 @@ class AutoRepliesView(QWidget):
     def _on_changes(self, changes: Changes) -> None:
         if changes.accounts:
             self._fill_accounts()
+        if changes.autoreplies and not changes.accounts:
+            self.reload()  # a rule changed (here, or in a rule's dialog)
 
     # ---- the business -----------------------------------------------------------------------
     def save_business(self) -> None:

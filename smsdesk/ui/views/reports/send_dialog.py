@@ -52,13 +52,14 @@ def matches(m: RunMessage, which: str) -> bool:
 
 class RunMessagesModel(QAbstractTableModel):
     def __init__(
-        self, rows: list[RunMessage], names: dict[str, str], shown: dict[str, str], parent: Any = None
+        self, rows: list[RunMessage], names: dict[str, str], shown: Callable[[str], str], parent: Any = None
     ) -> None:
         super().__init__(parent)
         self.everyone = rows
         self.rows = [m for m in rows if matches(m, "all")]
         self.names = names
-        self.shown = shown
+        self._shown = shown  # how a number is written: asked only for the rows on screen (~20 us each)
+        self._written: dict[str, str] = {}
 
     def show_only(self, which: str) -> None:
         """Show the recipients ``which`` names (a key of :data:`FILTERS`)."""
@@ -80,7 +81,10 @@ class RunMessagesModel(QAbstractTableModel):
         if col == 0:
             return self.names.get(m.number) or m.name
         if col == 1:
-            return self.shown.get(m.number, m.number)
+            written = self._written.get(m.number)
+            if written is None:
+                written = self._written[m.number] = self._shown(m.number)
+            return written
         if col == 2:
             return status_of(m.status).label if m.status else ""
         if col == 3:
@@ -102,7 +106,7 @@ class SendDetailDialog(QDialog):
         self,
         detail: SendDetail,
         names: dict[str, str],
-        shown: dict[str, str],
+        shown: Callable[[str], str],
         open_thread: Callable[[int, str], None],
         which: str = "all",
         parent: QWidget | None = None,

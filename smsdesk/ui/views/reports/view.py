@@ -372,7 +372,7 @@ class ReportsView(QWidget):
         numbers = list(dict.fromkeys(m.number for m in detail.messages))
         contacts = self.ctx.services.contacts
         dialog = SendDetailDialog(
-            detail, contacts.names_for(numbers), contacts.number_texts(numbers), self._open_thread, which, self
+            detail, contacts.names_for(numbers), contacts.number_text, self._open_thread, which, self
         )
         dialog.finished.connect(lambda _r: self._forget(dialog))
         self._dialogs.append(dialog)
