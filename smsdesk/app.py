@@ -104,7 +104,7 @@ def ui_services(rt: Runtime) -> UiServices:
         groups=rt.groups,
         templates=rt.templates,
         autoreplies=rt.autoreplies,
-        reports=rt.reports,
+        reports_service=lambda: rt.reports,
         balances=rt.balances,
         optouts=rt.optouts,
         scheduler=rt.scheduler,

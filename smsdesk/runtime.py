@@ -13,6 +13,7 @@ relay's part (:mod:`smsdesk.services.relay`); ``await stop()`` undoes it in reve
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 from dataclasses import dataclass
@@ -44,10 +45,9 @@ from smsdesk.services.polling import PollingService
 from smsdesk.services.receiver_host import ReceiverHost
 from smsdesk.services.reception import ReceptionService
 from smsdesk.services.relay import RelayService
-from smsdesk.services.reports import ReportService, business_zone
 from smsdesk.services.review import ReviewService
 from smsdesk.services.sandbox_host import SandboxHostService
-from smsdesk.services.schedule_policy import local_zone_name
+from smsdesk.services.schedule_policy import business_zone, local_zone_name
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
 from smsdesk.services.spending import SpendGuard
@@ -60,6 +60,7 @@ from smsdesk.storage.sqlite_store import SqliteStore
 if TYPE_CHECKING:
     from smsdesk.receiver.receiver import ReceiverThread
     from smsdesk.sandbox import SandboxThread
+    from smsdesk.services.reports import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,6 @@ class Runtime:
             outbox=self.dispatcher,
             spending=self.spending,
         )
-        self.reports = ReportService(store.reports, settings)
         self.balances = BalanceWatch(self.accounts, bus)
         bus.subscribe(self.balances.on_changes)
         self.inbound = InboundService(
@@ -215,6 +215,13 @@ class Runtime:
             self.bus.publish(Changes(contacts=True))
 
     # ---- what tests, the CLI and the window read of the process ------------------------------
+    @functools.cached_property
+    def reports(self) -> ReportService:
+        """Reports and exports, built on first use: the window's first paint does not wait for them."""
+        from smsdesk.services.reports import ReportService
+
+        return ReportService(self.store.reports, self.settings)
+
     @property
     def receiver(self) -> ReceiverThread | None:
         return self.receiver_host.thread

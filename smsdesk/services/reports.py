@@ -33,10 +33,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from smsdesk.config.settings import Settings
-from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.pricing import money
-from smsdesk.domain.schedule import zone as zone_named
-from smsdesk.services.schedule_policy import local_zone_name
+from smsdesk.services.schedule_policy import business_zone, local_zone_name
 from smsdesk.storage.report_api import ReportStore
 from smsdesk.storage.report_records import HourTotals, LogRow, RunTotals
 from smsdesk.storage.report_records import LogFilter as LogFilter  # what the Reports page and exports filter by
@@ -280,14 +278,6 @@ _STATUS_WORDS = {"failed": "Failed", "rejected": "Refused by the provider", "exp
 def failure_reason(status: str, reason: str) -> str:
     """A failure's reason in words: the provider's own where it gave one."""
     return reason.strip() or _STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
-
-
-def business_zone(settings: Settings) -> ZoneInfo:
-    """The business's time zone (Settings -> General), else this computer's; UTC if unknown here."""
-    try:
-        return zone_named(settings.business_zone or local_zone_name())
-    except InvalidInput:  # a zone the settings file holds but this machine's zone data lacks
-        return ZoneInfo("UTC")
 
 
 class ReportService:

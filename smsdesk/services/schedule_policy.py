@@ -17,7 +17,9 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidInput
 from smsdesk.domain.schedule import QuietHours, defer_for_quiet, zone
@@ -93,3 +95,11 @@ class SchedulePolicy:
         if not waits:
             return ""
         return f"{len(waits)} of {len(numbers)} recipient(s) are in quiet hours then. {waits[0].reason}"
+
+
+def business_zone(settings: Settings) -> ZoneInfo:
+    """The business's time zone (Settings -> General), else this computer's; UTC if unknown here."""
+    try:
+        return zone(settings.business_zone or local_zone_name())
+    except InvalidInput:  # a zone the settings file holds but this machine's zone data lacks
+        return ZoneInfo("UTC")

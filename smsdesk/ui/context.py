@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smsdesk.config.settings import Settings
 from smsdesk.services.accounts import AccountService
@@ -22,7 +23,6 @@ from smsdesk.services.conversations import ConversationService
 from smsdesk.services.groups import GroupService
 from smsdesk.services.optouts import OptOutService
 from smsdesk.services.reception import ReceptionService
-from smsdesk.services.reports import ReportService
 from smsdesk.services.review import ReviewService
 from smsdesk.services.scheduler import SchedulerService
 from smsdesk.services.send import SendService
@@ -30,6 +30,9 @@ from smsdesk.services.templates import TemplateService
 from smsdesk.services.tunnel import TunnelService
 from smsdesk.services.webhook_intake import WebhookIntakeService
 from smsdesk.ui.aio import BusBridge
+
+if TYPE_CHECKING:
+    from smsdesk.services.reports import ReportService
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,7 @@ class UiServices:
     groups: GroupService
     templates: TemplateService
     autoreplies: AutoReplyService
-    reports: ReportService
+    reports_service: Callable[[], ReportService]  # built on first use (see :attr:`reports`)
     balances: BalanceWatch
     optouts: OptOutService
     scheduler: SchedulerService
@@ -82,6 +85,11 @@ class UiServices:
     tunnel: TunnelService
     webhook_log: WebhookIntakeService
     startup: StartupFacts
+
+    @property
+    def reports(self) -> ReportService:
+        """Reports and exports (imported when a page first asks, not before the first paint)."""
+        return self.reports_service()
 
 
 class Restart:

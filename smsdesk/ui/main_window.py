@@ -80,8 +80,7 @@ class MainWindow(QMainWindow):
         self.balance_notice = QLabel()
         self.balance_notice.setObjectName("low_balance_notice")
         self.balance_notice.setWordWrap(True)
-        theme.set_banner(self.balance_notice, "warn")
-        self.balance_notice.hide()
+        self.balance_notice.hide()  # styled as a banner when first needed: nothing extra before the first paint
         balance_row = QHBoxLayout()
         balance_row.setContentsMargins(8, 0, 8, 4)
         balance_row.addWidget(self.balance_notice)
@@ -335,6 +334,8 @@ class MainWindow(QMainWindow):
     def refresh_balance_notice(self) -> None:
         """Say which accounts' balances are below their warning level (hidden when none is)."""
         low = list(self.ctx.services.balances.low.values())
+        if low and self.balance_notice.property("banner") is None:
+            theme.set_banner(self.balance_notice, "warn")
         self.balance_notice.setText(" ".join(low))
         self.balance_notice.setVisible(bool(low))
 
