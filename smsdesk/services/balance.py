@@ -50,6 +50,7 @@ class BalanceWatch:
         self.low: dict[int, str] = {}  # account id -> the warning, while the balance is low
         self._kick = asyncio.Event()
         self._stopping = False
+        self._any: bool | None = None  # whether any account has a warning level (None: not read yet)
 
     def watched(self) -> list[Account]:
         return [a for a in self.accounts.all() if self.accounts.spec(a).caps.balance and warning_level(a) is not None]
@@ -79,8 +80,16 @@ class BalanceWatch:
         self._kick.set()
 
     def on_changes(self, changes: Changes) -> None:
-        """Messages went out: what is left may have crossed the warning level."""
-        if changes.message_ids and self.watched():
+        """Messages went out: what is left may have crossed the warning level. Called for every
+        change the bus carries (each batch of a send), so it reads the accounts only when they
+        change."""
+        if changes.accounts or changes.everything:
+            self._any = None
+        if not changes.message_ids:
+            return
+        if self._any is None:
+            self._any = bool(self.watched())
+        if self._any:
             self.kick()
 
     async def run(self) -> None:

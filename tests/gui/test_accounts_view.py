@@ -313,3 +313,17 @@ def test_a_balance_below_the_warning_level_is_announced(gui, qtbot, memory_keyri
     gui.rt.sandbox.server.wires["send2"].balance = 9000  # topped up
     gui.run(gui.rt.balances.check_all())
     gui.wait_until(lambda: not notice.isVisible())
+
+
+def test_sends_ask_for_a_balance_check_only_when_an_account_has_a_warning_level(gui, qtbot, memory_keyring) -> None:
+    from smsdesk.domain.events import Changes
+
+    watch = gui.rt.balances
+    watch._kick.clear()
+    watch.on_changes(Changes(message_ids={1}))
+    assert not watch._kick.is_set()  # nobody asked for warnings: sends cost no balance call
+    view = _accounts_page(gui)
+    _add_send2(gui, qtbot, view, "Kenya")
+    gui.run(gui.rt.accounts.update(gui.rt.accounts.by_name("Kenya"), {"low_balance": "100"}))
+    watch.on_changes(Changes(message_ids={2}))
+    assert watch._kick.is_set()
