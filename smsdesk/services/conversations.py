@@ -160,15 +160,17 @@ class ConversationService:
         if row is not None and row.last_message_id:
             self.bus.publish(Changes(message_ids={row.last_message_id}))
 
-    async def reply(self, conversation_id: int, text: str) -> builtins.list[Message]:
-        """Send ``text`` in this conversation (same checks as Compose: opt-out, length...).
+    async def reply(self, conversation_id: int, text: str, *, over_limit_ok: bool = False) -> builtins.list[Message]:
+        """Send ``text`` in this conversation (same checks as Compose: opt-out, length, spending
+        limit; ``over_limit_ok``: the person agreed to go over the account's monthly limit).
 
         Raises:
             OptedOut: the number is on the opt-out list; nothing was written.
+            OverLimit: the account's monthly spending limit would be passed; nothing was written.
             InvalidInput: empty or too long text.
         """
         conv = self.get(conversation_id)
-        sent = await self.sending.send(Draft(conv.account_id, [conv.remote], text))
+        sent = await self.sending.send(Draft(conv.account_id, [conv.remote], text, over_limit_ok=over_limit_ok))
         # Read again after sending: a draft save may have landed while the send was queued.
         after = self.repo.get(conversation_id)
         if after is not None and after.draft:

@@ -60,7 +60,15 @@ class Skipped:
 
 
 class OverLimit(InvalidInput):
-    """A send would go over its account's monthly spending limit, and nobody agreed to that."""
+    """A send would go over its account's monthly spending limit, and nobody agreed to that.
+    ``reason`` is the limit's sentence alone, for a question that offers to send anyway."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"{reason} Nothing was sent: confirm to send anyway (on the command line, add --over-limit), "
+            "or raise the limit in Settings → Accounts."
+        )
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +213,7 @@ class SendService:
         if plan.opted_out and not draft.skip_opted_out:
             raise OptedOut(" ".join(s.message for s in plan.opted_out))
         if plan.over_limit and not draft.over_limit_ok:
-            raise OverLimit(
-                f"{plan.over_limit} Nothing was sent: confirm to send anyway (on the command line, add "
-                "--over-limit), or raise the limit in Settings → Accounts."
-            )
+            raise OverLimit(plan.over_limit)
         account = self.accounts.get(draft.account_id)
         text, sender, numbers = plan.text, plan.sender, plan.numbers
         send_at_iso = None

@@ -80,9 +80,17 @@ def suggested_path(stem: str, fmt: str) -> str:
 def choose_save_path(
     parent: QWidget, title: str, stem: str, formats: tuple[str, ...], on_chosen: Callable[[Path], None]
 ) -> QFileDialog:
-    """Where to save an export, offering ``formats`` (``csv``, ``xlsx``, ``pdf``); ``on_chosen``
-    gets the path, with the first format's suffix when none was typed."""
-    dialog = QFileDialog(parent, title, suggested_path(stem, formats[0]), ";;".join(SAVE_FILTERS[f] for f in formats))
+    """Where to save an export, offering ``formats`` (``csv``, ``xlsx``, ``pdf``) and starting at a
+    dated name in Documents; ``on_chosen`` gets the path."""
+    return save_dialog(parent, title, suggested_path(stem, formats[0]), formats, on_chosen)
+
+
+def save_dialog(
+    parent: QWidget, title: str, start: str, formats: tuple[str, ...], on_chosen: Callable[[Path], None]
+) -> QFileDialog:
+    """A save dialog at ``start`` offering ``formats``; ``on_chosen`` gets the path, with the first
+    format's suffix when none was typed."""
+    dialog = QFileDialog(parent, title, start, ";;".join(SAVE_FILTERS[f] for f in formats))
     dialog.setObjectName("export_dialog")
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setDefaultSuffix(formats[0])

@@ -10,7 +10,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
 
 from smsdesk.domain.status import Status
 from smsdesk.services.send import Draft
@@ -297,3 +297,25 @@ def test_a_conversation_is_exported_as_a_spreadsheet(gui, tmp_path) -> None:
     gui.wait_until(lambda: page.thread_pane.feedback.text() == f"Saved 1 message to {target}.")
     [row] = list(csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines()))
     assert (row["Number"], row["Direction"], row["Text"]) == (ALICE, "received", "Can I move my booking to Friday?")
+
+
+def test_a_reply_over_the_monthly_limit_asks_and_goes_when_told(gui) -> None:
+    acct = gui.rt.accounts.by_name("Sandbox")
+    limited = {**acct.settings, "price_per_segment": "0.05", "currency": "GBP", "monthly_limit": "0.01"}
+    gui.run(gui.rt.accounts.update(acct, limited))
+    page = _page(gui)
+    _inject(gui, ALICE, "Are you open today?")
+    gui.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.open_conversation(_conv(gui, ALICE).id)
+    type_text(page.reply, "Yes, until 6")
+    QTest.mouseClick(page.thread_pane.send_button, Qt.MouseButton.LeftButton)
+    box = gui.wait_until(
+        lambda: next((b for b in page.findChildren(QMessageBox, "confirm_over_limit") if b.isVisible()), None)
+    )
+    assert "over its monthly limit of £0.01" in box.text() and box.text().endswith("Send this reply anyway?")
+    assert page.thread_pane.feedback.text() == "Not sent yet: over the account's monthly spending limit."
+    assert gui.rt.sending.recent_outgoing(10) == []  # nothing written while it asks
+    QTest.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    gui.wait_until(lambda: [m.body for m in gui.rt.sending.recent_outgoing(10)] == ["Yes, until 6"])
+    gui.wait_until(lambda: all(m.status.is_final for m in gui.rt.sending.recent_outgoing(10)))
+    assert page.reply.toPlainText() == ""

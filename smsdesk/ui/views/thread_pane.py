@@ -31,10 +31,11 @@ from smsdesk.domain.pricing import Prices
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
+from smsdesk.services.send import OverLimit
 from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
-from smsdesk.ui.dialogs import ask_text, choose_save_path
+from smsdesk.ui.dialogs import ask_text, choose_save_path, confirm
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
 from smsdesk.ui.views.thread_view import ThreadView
@@ -278,13 +279,16 @@ class ThreadPane(QWidget):
         self.send_button.setEnabled(False)
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Sending…")
-        conv_id, text = self.current.id, self.reply.toPlainText()
+        self._reply(self.current.id, self.reply.toPlainText())
+
+    def _reply(self, conv_id: int, text: str, over_limit_ok: bool = False) -> None:
+        self.send_button.setEnabled(False)
         self._saved_draft = text  # being sent: switching away now must not keep it as a draft
         spawn(
-            self._conversations.reply(conv_id, text),
+            self._conversations.reply(conv_id, text, over_limit_ok=over_limit_ok),
             title="Reply",
             on_done=lambda _m: self._sent(conv_id),
-            on_error=self._send_failed,
+            on_error=lambda exc: self._send_failed(exc, conv_id, text),
         )
 
     def _sent(self, conv_id: int) -> None:
@@ -300,12 +304,22 @@ class ThreadPane(QWidget):
         self.counter.show_for("")
         self.thread_view.scrollToBottom()
 
-    def _send_failed(self, exc: BaseException) -> None:
+    def _send_failed(self, exc: BaseException, conv_id: int | None = None, text: str = "") -> None:
         self._saved_draft = None  # not sent: the text in the box is a draft again
         self.refresh_current()
         self.send_button.setEnabled(self.banner.isHidden())
         self.feedback.setStyleSheet(ERR_STYLE)
         self.feedback.setText(str(exc) if isinstance(exc, SmsdeskError) else f"Could not send: {exc}")
+        if isinstance(exc, OverLimit) and conv_id is not None:
+            # As Compose does: say why, and send anyway only if the person says so.
+            self.feedback.setText("Not sent yet: over the account's monthly spending limit.")
+            confirm(
+                self,
+                "Over the spending limit",
+                f"{exc.reason}\n\nSend this reply anyway?",
+                lambda: self._reply(conv_id, text, over_limit_ok=True),
+                name="confirm_over_limit",
+            )
 
     def retry(self, message_id: int) -> None:
         self.feedback.setStyleSheet(HINT_STYLE)

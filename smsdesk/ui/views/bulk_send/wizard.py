@@ -20,12 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QWidget, QWizard
+from PySide6.QtWidgets import QWidget, QWizard
 
 from smsdesk.services.bulk_send_flow import STEP_TITLES, BulkSendFlow, Step
 from smsdesk.services.groups import GroupRecipient
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.dialogs import save_dialog
 from smsdesk.ui.views.bulk_send.common import StepPage
 from smsdesk.ui.views.bulk_send.contacts_page import ContactsPage
 from smsdesk.ui.views.bulk_send.file_page import FilePage
@@ -205,11 +206,7 @@ class BulkSendWizard(QWizard):
     # ---- files -----------------------------------------------------------------------
     def choose_save_path(self, suggested: str, on_chosen: Callable[[str], None]) -> None:
         """A non-modal save dialog (never ``exec()``: it would nest the event loop)."""
-        dialog = QFileDialog(self, "Save rejected rows", suggested, "CSV files (*.csv)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("csv")
-        dialog.fileSelected.connect(on_chosen)
-        dialog.open()
+        save_dialog(self, "Save rejected rows", suggested, ("csv",), lambda path: on_chosen(str(path)))
 
     def send_to_contacts(self, people: Sequence[GroupRecipient], source: str, text: str, account_id: int) -> str:
         """Start a send to contacts (a group's members, from Compose or Contacts): the wizard
