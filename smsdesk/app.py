@@ -43,7 +43,7 @@ def _skip_feature_scan() -> None:
 
 _skip_feature_scan()  # before smsdesk's own modules are imported below
 
-from smsdesk import APP_NAME, __version__, resources  # noqa: E402
+from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
 from smsdesk.config.privacy import PrivateRotatingFileHandler  # noqa: E402
 from smsdesk.domain.errors import SmsdeskError  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
@@ -94,33 +94,19 @@ def gui_thread_first(app: QApplication) -> GuiThreadGc:
 
 
 def ui_services(rt: Runtime) -> UiServices:
-    """The services the window may use: the only place the UI meets the runtime."""
-    return UiServices(
-        settings_file=SettingsFile(rt.settings, rt.save_settings),
-        accounts=rt.accounts,
-        sending=rt.sending,
-        conversations=rt.conversations,
-        contacts=rt.contacts,
-        groups=rt.groups,
-        templates=rt.templates,
-        autoreplies=rt.autoreplies,
-        reports_service=lambda: rt.reports,
-        balances=rt.balances,
-        optouts=rt.optouts,
-        scheduler=rt.scheduler,
-        bulk_send=rt.bulk_send,
-        review=rt.review,
-        backups=rt.backups,
-        reception=rt.receiving,
-        tunnel=rt.tunnel,
-        webhook_log=rt.webhook_intake,
-        startup=StartupFacts(rt.paths.home, rt.restore_error),
-    )
+    """The services the window may use: the only place the UI meets the runtime (each is built
+    there when a view first asks for it)."""
+    return UiServices(rt, SettingsFile(rt.settings, rt.save_settings), StartupFacts(rt.paths.home, rt.restore_error))
 
 
-def build_window(rt: Runtime) -> tuple[MainWindow, UiContext]:
+def build_window(rt: Runtime, services_later: bool = False) -> tuple[MainWindow, UiContext]:
+    """The main window over ``rt``. ``services_later``: the runtime starts after the window's
+    first paint, and :func:`run` tells the window when it has (else it reads them at once)."""
     ctx = UiContext(ui_services(rt), aio.BusBridge(rt.bus))
-    return MainWindow(ctx), ctx
+    window = MainWindow(ctx)
+    if not services_later:
+        window.services_ready()
+    return window, ctx
 
 
 async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: bool) -> None:
@@ -133,8 +119,9 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
     # the receiver, the sandbox and the dispatcher come up (a send queued meanwhile waits in
     # the outbox and goes once the dispatcher runs).
     await _first_paint(window)
+    await asyncio.get_running_loop().run_in_executor(None, warmup.warm)
     await rt.start(sandbox=demo and rt.settings.demo_mode)
-    window.refresh_status()
+    window.services_ready()
     if quit_after is not None:
         asyncio.get_running_loop().call_later(quit_after, window.close)
     await closed.wait()
@@ -236,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log_to_file(rt.paths.logs / "smsdesk.log")
     gc_policy = gui_thread_first(app)
     loop = aio.create_loop(app)
-    window, ctx = build_window(rt)
+    window, ctx = build_window(rt, services_later=True)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
     window.setWindowTitle(APP_NAME)
     if os.environ.get("SMSDESK_REPORT_SHOWN"):
