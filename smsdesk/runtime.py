@@ -12,14 +12,12 @@ relay's part (:mod:`smsdesk.services.relay`); ``await stop()`` undoes it in reve
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from smsdesk.config.paths import Paths, resolve
+from smsdesk.config.paths import STAGED_RESTORE, Paths, resolve
 from smsdesk.config.privacy import PrivacyReport
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
@@ -29,6 +27,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
+    import asyncio
     from datetime import datetime
     from decimal import Decimal
 
@@ -329,14 +328,15 @@ class Runtime:
         """
         paths = resolve(home)
         privacy = paths.prepare()
-        from smsdesk.services.backup import apply_staged
-
         restored, restore_error = None, ""
-        try:
-            restored = apply_staged(paths, backup_files(paths))  # before the database is opened
-        except SmsdeskError as exc:
-            restore_error = str(exc)
-            log.warning("the restore chosen in Settings waits: %s", exc)
+        if (paths.home / STAGED_RESTORE).exists():
+            from smsdesk.services.backup import apply_staged
+
+            try:
+                restored = apply_staged(paths, backup_files(paths))  # before the database is opened
+            except SmsdeskError as exc:
+                restore_error = str(exc)
+                log.warning("the restore chosen in Settings waits: %s", exc)
         settings_file = SettingsFile(paths.settings)
         news = settings_file.ensure_receiver_port(_free_port)
         news = settings_file.warn_open_folder_once(privacy) or news
@@ -416,6 +416,8 @@ class Runtime:
         """Start the parts asked for. ``relay``: this is ``smsdesk serve`` (a window on the same
         database leaves receiving and polling to it); ``watch``: publish what other processes
         commit to this database."""
+        import asyncio  # the loop starts after the window's first paint, and asyncio with it
+
         self.bus.bind(asyncio.get_running_loop())
         self.webhook_intake.bind(asyncio.get_running_loop())
         if watch:
@@ -444,6 +446,8 @@ class Runtime:
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` as a background task this runtime keeps, logs on failure and cancels on stop."""
+        import asyncio
+
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -477,6 +481,8 @@ class Runtime:
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
+            import asyncio
+
             await asyncio.gather(*self._tasks, return_exceptions=True)
         # Nothing can change the opt-out list any more: a STOP just received still reaches the
         # providers' own lists (the sandbox, which demo accounts point at, is still up).
@@ -528,6 +534,8 @@ class _Spending:
 
 
 def _free_port() -> int:
+    import socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
