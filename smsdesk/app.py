@@ -43,7 +43,6 @@ def _skip_feature_scan() -> None:
 _skip_feature_scan()  # before smsdesk's own modules are imported below
 
 from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
-from smsdesk.config.privacy import PrivateRotatingFileHandler  # noqa: E402
 from smsdesk.domain.errors import SmsdeskError  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
 from smsdesk.ui import aio  # noqa: E402
@@ -224,7 +223,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if app.platformName() not in ("offscreen", "minimal"):
             QMessageBox.critical(None, "smsdesk cannot start", str(exc))
         return 1
-    _log_to_file(rt.paths.logs / "smsdesk.log")
     gc_policy = gui_thread_first(app)
     window, ctx = build_window(rt, services_later=True)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
@@ -237,7 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         window.focus_compose()  # the first thing to type is who the message goes to
     paint_first(window)
-    loop = aio.create_loop(app)  # asyncio and qasync are imported now, after the first paint
+    # What comes next is imported after the first paint: the log file's handler, then asyncio
+    # and qasync. Until here, log lines went to stderr only.
+    _log_to_file(rt.paths.logs / "smsdesk.log")
+    loop = aio.create_loop(app)
     try:
         try:
             loop.run_until_complete(run(rt, window, args.quit_after, not args.no_demo))
@@ -270,6 +271,8 @@ def _start_again() -> None:
 
 def _log_to_file(path: Path) -> None:
     """A windowed build has no stderr: keep a rotating log in the data folder (no secrets)."""
+    from smsdesk.config.logfile import PrivateRotatingFileHandler
+
     handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.setLevel(logging.INFO)
