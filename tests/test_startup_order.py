@@ -86,6 +86,8 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "smsdesk.services.reports",
     "smsdesk.services.imports",
     "smsdesk.services.contact_files",
+    "smsdesk.services.recipients",  # the address book: when a person types a name or a group
+    "smsdesk.domain.contacts",
     "smsdesk.ui.views.conversations_view",
     "smsdesk.ui.views.settings_view",
 )

@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self._services_up = False  # until services_ready(): pages wait to read what the services hold
         self.setWindowTitle("smsdesk")
         self.resize(1100, 720)
         self.nav = QListWidget()
@@ -112,7 +113,6 @@ class MainWindow(QMainWindow):
         aio.set_error_reporter(self.show_error)
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
-        self._services_up = False
         self.nav.setCurrentRow(0)
         self.refresh_status()
 
@@ -121,6 +121,8 @@ class MainWindow(QMainWindow):
         sends, the unread badge, a low balance). Until then the status line says "Starting…",
         so the first paint waits for none of them."""
         self._services_up = True
+        for page in self.pages.values():
+            _tell_services_ready(page)
         self.notifier.start()
         self.refresh_status()
         self.refresh_held()
@@ -185,6 +187,8 @@ class MainWindow(QMainWindow):
                 self.stack.removeWidget(old)
                 old.deleteLater()
             self.pages[spec.key] = widget
+            if self._services_up:
+                _tell_services_ready(widget)
         return widget
 
     def _show_row(self, row: int) -> None:
@@ -378,3 +382,10 @@ class MainWindow(QMainWindow):
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _tell_services_ready(page: QWidget) -> None:
+    """A page that fills itself from the services once they are up (Compose's sent list) is told."""
+    ready = getattr(page, "services_ready", None)
+    if callable(ready):
+        ready()
