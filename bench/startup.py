@@ -41,17 +41,18 @@ class Shown(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed():
             print(f"SMSDESK_SHOWN {time.time():.6f}", file=sys.stderr, flush=True)
-            QApplication.instance().removeEventFilter(self)
+            obj.removeEventFilter(self)
             QTimer.singleShot(0, QApplication.instance().quit)
         return False
 
 app = QApplication(sys.argv[:1])
 shown = Shown()
-app.installEventFilter(shown)
 w = QMainWindow()
 w.setWindowTitle("bare")
 w.setCentralWidget(QLabel("bare PySide6 window"))
 w.resize(1000, 700)
+w.winId()  # the hook sits on the window's QWindow, as smsdesk's does
+w.windowHandle().installEventFilter(shown)
 w.show()
 sys.exit(app.exec())
 """

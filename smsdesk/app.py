@@ -8,7 +8,6 @@ is explained in a dialog and nothing is touched.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -16,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QIcon, QWindow
 from PySide6.QtWidgets import (  # before qasync: it binds to the Qt imported first
     QApplication,
@@ -43,8 +42,7 @@ def _skip_feature_scan() -> None:
 
 _skip_feature_scan()  # before smsdesk's own modules are imported below
 
-from smsdesk import APP_NAME, __version__, resources  # noqa: E402
-from smsdesk.config.privacy import PrivateRotatingFileHandler  # noqa: E402
+from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
 from smsdesk.domain.errors import SmsdeskError  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
 from smsdesk.ui import aio  # noqa: E402
@@ -94,76 +92,70 @@ def gui_thread_first(app: QApplication) -> GuiThreadGc:
 
 
 def ui_services(rt: Runtime) -> UiServices:
-    """The services the window may use: the only place the UI meets the runtime."""
-    return UiServices(
-        settings_file=SettingsFile(rt.settings, rt.save_settings),
-        accounts=rt.accounts,
-        sending=rt.sending,
-        conversations=rt.conversations,
-        contacts=rt.contacts,
-        groups=rt.groups,
-        templates=rt.templates,
-        autoreplies=rt.autoreplies,
-        reports_service=lambda: rt.reports,
-        balances=rt.balances,
-        optouts=rt.optouts,
-        scheduler=rt.scheduler,
-        bulk_send=rt.bulk_send,
-        review=rt.review,
-        backups=rt.backups,
-        reception=rt.receiving,
-        tunnel=rt.tunnel,
-        webhook_log=rt.webhook_intake,
-        startup=StartupFacts(rt.paths.home, rt.restore_error),
-    )
+    """The services the window may use: the only place the UI meets the runtime (each is built
+    there when a view first asks for it)."""
+    return UiServices(rt, SettingsFile(rt.settings, rt.save_settings), StartupFacts(rt.paths.home, rt.restore_error))
 
 
-def build_window(rt: Runtime) -> tuple[MainWindow, UiContext]:
+def build_window(rt: Runtime, services_later: bool = False) -> tuple[MainWindow, UiContext]:
+    """The main window over ``rt``. ``services_later``: the runtime starts after the window's
+    first paint, and :func:`run` tells the window when it has (else it reads them at once)."""
     ctx = UiContext(ui_services(rt), aio.BusBridge(rt.bus))
-    return MainWindow(ctx), ctx
+    window = MainWindow(ctx)
+    if not services_later:
+        window.services_ready()
+    return window, ctx
 
 
 async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: bool) -> None:
+    """The app's life on the event loop, which starts once the window is painted (``main``): a
+    person can already type in Compose while the receiver, the sandbox and the dispatcher come
+    up (a send queued meanwhile waits in the outbox and goes once the dispatcher runs)."""
+    import asyncio
+
     closed = asyncio.Event()
     app = QApplication.instance()
     assert app is not None
     app.aboutToQuit.connect(closed.set)
     window.sig_closed.connect(closed.set)
-    # The window is painted before the services start: a person can type in Compose while
-    # the receiver, the sandbox and the dispatcher come up (a send queued meanwhile waits in
-    # the outbox and goes once the dispatcher runs).
-    await _first_paint(window)
-    await rt.start(sandbox=demo and rt.settings.demo_mode)
-    window.refresh_status()
-    if quit_after is not None:
-        asyncio.get_running_loop().call_later(quit_after, window.close)
-    await closed.wait()
+    if window.isVisible():  # not closed already (a quit while it was being shown)
+        # Imports the services need, in a worker thread: the window stays responsive meanwhile.
+        await asyncio.get_running_loop().run_in_executor(None, warmup.warm)
+        await rt.start(sandbox=demo and rt.settings.demo_mode)
+        window.services_ready()
+        if quit_after is not None:
+            asyncio.get_running_loop().call_later(quit_after, window.close)
+        await closed.wait()
     await rt.stop()
 
 
-async def _first_paint(window: MainWindow, limit_s: float = 0.5) -> None:
-    """Wait until ``window`` is on screen (its first Expose), or ``limit_s`` at most."""
-    shown = asyncio.get_running_loop().create_future()
+def paint_first(window: MainWindow, limit_s: float = 0.5) -> None:
+    """Show ``window`` and let Qt expose and paint it, before the asyncio loop exists.
+
+    The first paint needs no event loop of ours, and asyncio with qasync is 35 ms of imports:
+    they come after. Key presses wait in Qt's queue meanwhile (none is lost). Gives up after
+    ``limit_s`` on a platform that never exposes the window.
+    """
+    window.show()
+    handle = window.windowHandle()
+    if handle is None or handle.isExposed():
+        return
+    waiting = QEventLoop()
 
     class _Exposed(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-            exposed = event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed()
-            if exposed and not shown.done():
-                shown.set_result(None)
+            if event.type() == QEvent.Type.Expose and handle.isExposed():
+                QTimer.singleShot(0, waiting.quit)  # after the paint that follows the expose
             return False
 
-    app = QApplication.instance()
-    if app is None or window.windowHandle() is not None and window.windowHandle().isExposed():
-        return
+    # On the window's own QWindow, not the application: an application-wide filter would bring
+    # every event of every widget into Python during the first show (and with them ~100 of
+    # PySide6's lazily created enum types: 10-20 ms before the first paint).
     watcher = _Exposed()
-    app.installEventFilter(watcher)
-    try:
-        await asyncio.wait_for(shown, limit_s)
-    except TimeoutError:
-        pass  # a platform that sends no Expose (or a hidden window): start anyway
-    finally:
-        app.removeEventFilter(watcher)
-    await asyncio.sleep(0)  # let the paint that follows the Expose happen first
+    handle.installEventFilter(watcher)
+    QTimer.singleShot(int(limit_s * 1000), waiting.quit)
+    waiting.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    handle.removeEventFilter(watcher)
 
 
 class _ReportShown(QObject):
@@ -195,6 +187,7 @@ class _ReportShown(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.Expose and isinstance(obj, QWindow) and obj.isExposed():
+            obj.removeEventFilter(self)
             print(f"SMSDESK_SHOWN {time.time():.6f}", file=sys.stderr, flush=True)
             focus = QApplication.focusWidget()
             # Ready to type: where the keyboard goes at the first paint (Compose's To box).
@@ -203,9 +196,6 @@ class _ReportShown(QObject):
             # Nothing waited for the receiver: it starts after this first paint.
             receiving = "up" if self._rt.status.receiver_url else "not yet"
             print(f"SMSDESK_RECEIVER {receiving}", file=sys.stderr, flush=True)
-            app = QApplication.instance()
-            if app is not None:
-                app.removeEventFilter(self)
             QTimer.singleShot(0, self._window.close)
         return False
 
@@ -233,19 +223,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if app.platformName() not in ("offscreen", "minimal"):
             QMessageBox.critical(None, "smsdesk cannot start", str(exc))
         return 1
-    _log_to_file(rt.paths.logs / "smsdesk.log")
     gc_policy = gui_thread_first(app)
-    loop = aio.create_loop(app)
-    window, ctx = build_window(rt)
+    window, ctx = build_window(rt, services_later=True)
     # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
     window.setWindowTitle(APP_NAME)
     if os.environ.get("SMSDESK_REPORT_SHOWN"):
-        app.installEventFilter(_ReportShown(window, rt))
+        window.winId()  # creates the window's QWindow, which the first Expose goes to
+        window.windowHandle().installEventFilter(_ReportShown(window, rt))
     if rt.restored is not None or rt.restore_error:
         window.show_settings("data")
     else:
         window.focus_compose()  # the first thing to type is who the message goes to
-    window.show()
+    paint_first(window)
+    # What comes next is imported after the first paint: the log file's handler, then asyncio
+    # and qasync. Until here, log lines went to stderr only.
+    _log_to_file(rt.paths.logs / "smsdesk.log")
+    loop = aio.create_loop(app)
     try:
         try:
             loop.run_until_complete(run(rt, window, args.quit_after, not args.no_demo))
@@ -278,6 +271,8 @@ def _start_again() -> None:
 
 def _log_to_file(path: Path) -> None:
     """A windowed build has no stderr: keep a rotating log in the data folder (no secrets)."""
+    from smsdesk.config.logfile import PrivateRotatingFileHandler
+
     handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.setLevel(logging.INFO)

@@ -12,55 +12,55 @@ relay's part (:mod:`smsdesk.services.relay`); ``await stop()`` undoes it in reve
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from smsdesk.config.paths import Paths, resolve
+from smsdesk.config.paths import STAGED_RESTORE, Paths, resolve
 from smsdesk.config.privacy import PrivacyReport
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
-from smsdesk.domain.autoreply import BusinessHours
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
-from smsdesk.domain.models import Account
-from smsdesk.providers._http import make_client
-from smsdesk.services import backup as backups
-from smsdesk.services.accounts import SANDBOX_SEED, AccountService
-from smsdesk.services.autoreplies import AutoReplyService, business_hours
-from smsdesk.services.balance import BalanceWatch
-from smsdesk.services.bulk_send import BulkSendService
 from smsdesk.services.bus import EventBus
-from smsdesk.services.changewatch import ChangeWatch
-from smsdesk.services.contacts import ContactService
-from smsdesk.services.conversations import ConversationService
-from smsdesk.services.dispatcher import Dispatcher
-from smsdesk.services.groups import GroupService
-from smsdesk.services.inbound import InboundService
-from smsdesk.services.optouts import OptOutService
-from smsdesk.services.polling import PollingService
-from smsdesk.services.receiver_host import ReceiverHost
-from smsdesk.services.reception import ReceptionService
-from smsdesk.services.relay import RelayService
-from smsdesk.services.review import ReviewService
-from smsdesk.services.sandbox_host import SandboxHostService
-from smsdesk.services.schedule_policy import business_zone, local_zone_name
-from smsdesk.services.scheduler import SchedulerService
-from smsdesk.services.send import SendService
-from smsdesk.services.spending import SpendGuard
-from smsdesk.services.templates import TemplateService
-from smsdesk.services.tunnel import TunnelService
-from smsdesk.services.webhook_intake import WebhookIntakeService
-from smsdesk.storage.api import BackupStore
 from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
+    import asyncio
+    from datetime import datetime
+    from decimal import Decimal
+
+    from smsdesk.domain.autoreply import BusinessHours
+    from smsdesk.domain.models import Account
     from smsdesk.receiver.receiver import ReceiverThread
     from smsdesk.sandbox import SandboxThread
+    from smsdesk.services.accounts import AccountService
+    from smsdesk.services.autoreplies import AutoReplyService
+    from smsdesk.services.backup import BackupService, RestoreResult
+    from smsdesk.services.balance import BalanceWatch
+    from smsdesk.services.bulk_send import BulkSendService
+    from smsdesk.services.changewatch import ChangeWatch
+    from smsdesk.services.contacts import ContactService
+    from smsdesk.services.conversations import ConversationService
+    from smsdesk.services.dispatcher import Dispatcher
+    from smsdesk.services.groups import GroupService
+    from smsdesk.services.inbound import InboundService
+    from smsdesk.services.optouts import OptOutService
+    from smsdesk.services.polling import PollingService
+    from smsdesk.services.receiver_host import ReceiverHost
+    from smsdesk.services.reception import ReceptionService
+    from smsdesk.services.relay import RelayService
     from smsdesk.services.reports import ReportService
+    from smsdesk.services.review import ReviewService
+    from smsdesk.services.sandbox_host import SandboxHostService
+    from smsdesk.services.scheduler import SchedulerService
+    from smsdesk.services.send import SendService
+    from smsdesk.services.spending import SpendGuard
+    from smsdesk.services.templates import TemplateService
+    from smsdesk.services.tunnel import TunnelService
+    from smsdesk.services.webhook_intake import WebhookIntakeService
+    from smsdesk.storage.api import BackupStore
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class StartupReport:
     """
 
     privacy: PrivacyReport
-    restored: backups.RestoreResult | None = None
+    restored: RestoreResult | None = None
     restore_error: str = ""
 
 
@@ -91,7 +91,13 @@ class RuntimeStatus:
 
 
 class Runtime:
-    """Everything one smsdesk process runs. Build with :meth:`open`."""
+    """Everything one smsdesk process runs. Build with :meth:`open`.
+
+    Each service is built, and its module imported, the first time something asks for it (a
+    ``cached_property`` per service, wired below in one place). The window's first paint asks
+    for the few Compose needs; :meth:`start` builds the rest right after, so a window appears
+    without waiting for the dispatcher, the receiver or the scheduler to be imported.
+    """
 
     def __init__(
         self,
@@ -103,68 +109,212 @@ class Runtime:
     ) -> None:
         self.paths = paths
         self.settings_file = settings_file
-        self.settings = settings = settings_file.settings
+        self.settings = settings_file.settings
         self.store = store
         self.secrets = secrets
         self.startup = startup
-        self.bus = bus = EventBus()
+        self.bus = EventBus()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.watch = ChangeWatch(store.changes, bus)
-        self.accounts = AccountService(store.accounts, secrets, bus, make_client, self._webhook_base)
-        self.watch.on_foreign_accounts(self.accounts.forget_adapters)
-        self.optouts = OptOutService(store.optouts, bus, self.accounts, settings)
-        self.dispatcher = Dispatcher(store.claims, store.messages, self.accounts, bus, optout_sync=self.optouts)
-        self.spending = SpendGuard(store.reports, self.accounts, lambda: business_zone(settings))
-        self.sending = SendService(
-            store.messages, store.optouts, self.accounts, bus, settings, outbox=self.dispatcher, spending=self.spending
+        self._shown_region = self.settings.default_region
+        self.proc_key = ""
+
+    # ---- the services, each built on first use ---------------------------------------------
+    @functools.cached_property
+    def watch(self) -> ChangeWatch:
+        from smsdesk.services.changewatch import ChangeWatch
+
+        watch = ChangeWatch(self.store.changes, self.bus)
+        watch.on_foreign_accounts(self.accounts.forget_adapters)
+        return watch
+
+    @functools.cached_property
+    def accounts(self) -> AccountService:
+        from smsdesk.providers._http import make_client
+        from smsdesk.services.accounts import AccountService
+
+        return AccountService(self.store.accounts, self.secrets, self.bus, make_client, self._webhook_base)
+
+    @functools.cached_property
+    def optouts(self) -> OptOutService:
+        from smsdesk.services.optouts import OptOutService
+
+        return OptOutService(self.store.optouts, self.bus, self.accounts, self.settings)
+
+    @functools.cached_property
+    def dispatcher(self) -> Dispatcher:
+        from smsdesk.services.dispatcher import Dispatcher
+
+        return Dispatcher(self.store.claims, self.store.messages, self.accounts, self.bus, optout_sync=self.optouts)
+
+    @functools.cached_property
+    def spending(self) -> SpendGuard:
+        from smsdesk.services.schedule_policy import business_zone
+        from smsdesk.services.spending import SpendGuard
+
+        settings = self.settings
+        return SpendGuard(self.store.reports, self.accounts, lambda: business_zone(settings))
+
+    @functools.cached_property
+    def sending(self) -> SendService:
+        from smsdesk.services.send import SendService
+
+        return SendService(
+            self.store.messages,
+            self.store.optouts,
+            self.accounts,
+            self.bus,
+            self.settings,
+            outbox=_Outbox(self),
+            spending=_Spending(self),
         )
-        self.contacts = ContactService(store.contacts, bus, settings)
-        self.groups = GroupService(store.groups, self.contacts, store.optouts, bus)
-        self.templates = TemplateService(store.templates, bus)
-        self.scheduler = SchedulerService(
-            store.schedules, self.accounts, self.sending, bus, settings, self.dispatcher, groups=self.groups
+
+    @functools.cached_property
+    def contacts(self) -> ContactService:
+        from smsdesk.services.contacts import ContactService
+
+        return ContactService(self.store.contacts, self.bus, self.settings)
+
+    @functools.cached_property
+    def groups(self) -> GroupService:
+        from smsdesk.services.groups import GroupService
+
+        return GroupService(self.store.groups, self.contacts, self.store.optouts, self.bus)
+
+    @functools.cached_property
+    def templates(self) -> TemplateService:
+        from smsdesk.services.templates import TemplateService
+
+        return TemplateService(self.store.templates, self.bus)
+
+    @functools.cached_property
+    def scheduler(self) -> SchedulerService:
+        from smsdesk.services.scheduler import SchedulerService
+
+        return SchedulerService(
+            self.store.schedules,
+            self.accounts,
+            self.sending,
+            self.bus,
+            self.settings,
+            self.dispatcher,
+            groups=self.groups,
         )
-        self.bulk_send = BulkSendService(
-            store.bulk_sends, self.accounts, bus, self.dispatcher, self.scheduler, spending=self.spending
+
+    @functools.cached_property
+    def bulk_send(self) -> BulkSendService:
+        from smsdesk.services.bulk_send import BulkSendService
+
+        return BulkSendService(
+            self.store.bulk_sends, self.accounts, self.bus, self.dispatcher, self.scheduler, spending=self.spending
         )
-        self.review = ReviewService(store.review, self.accounts, bus, outbox=self.dispatcher)
-        self.autoreplies = AutoReplyService(
-            store.autoreplies,
-            store.messages,
+
+    @functools.cached_property
+    def review(self) -> ReviewService:
+        from smsdesk.services.review import ReviewService
+
+        return ReviewService(self.store.review, self.accounts, self.bus, outbox=self.dispatcher)
+
+    @functools.cached_property
+    def autoreplies(self) -> AutoReplyService:
+        from smsdesk.services.autoreplies import AutoReplyService
+
+        return AutoReplyService(
+            self.store.autoreplies,
+            self.store.messages,
             self.accounts,
             self.contacts,
             self.groups,
-            bus,
+            self.bus,
             self._business,
             outbox=self.dispatcher,
             spending=self.spending,
         )
-        self.balances = BalanceWatch(self.accounts, bus)
-        bus.subscribe(self.balances.on_changes)
-        self.inbound = InboundService(
-            store.inbound,
-            store.webhook_events,
+
+    @functools.cached_property
+    def balances(self) -> BalanceWatch:
+        from smsdesk.services.balance import BalanceWatch
+
+        balances = BalanceWatch(self.accounts, self.bus)
+        self.bus.subscribe(balances.on_changes)
+        return balances
+
+    @functools.cached_property
+    def inbound(self) -> InboundService:
+        from smsdesk.services.inbound import InboundService
+
+        return InboundService(
+            self.store.inbound,
+            self.store.webhook_events,
             self.accounts,
-            bus,
+            self.bus,
             own_replies=self.watch.local_replies,
             optout_sync=self.optouts,
             auto_replies=self.autoreplies,
         )
-        self.webhook_intake = WebhookIntakeService(store.webhook_events, self.accounts, bus, self.inbound)
-        self.receiver_host = ReceiverHost(settings, self.webhook_intake)
-        self.sandbox_host = SandboxHostService(settings_file, self.accounts, bus)
-        self.tunnel = TunnelService(settings, secrets, self.accounts, bus, self.receiver_host)
-        self.relay = RelayService(store.relays, self.accounts, self.tunnel, self.receiver_host, bus)
-        self.polling = PollingService(store.polls, self.accounts, self.inbound, bus, self.tunnel, self.relay)
-        self.receiving = ReceptionService(
+
+    @functools.cached_property
+    def webhook_intake(self) -> WebhookIntakeService:
+        from smsdesk.services.webhook_intake import WebhookIntakeService
+
+        return WebhookIntakeService(self.store.webhook_events, self.accounts, self.bus, self.inbound)
+
+    @functools.cached_property
+    def receiver_host(self) -> ReceiverHost:
+        from smsdesk.services.receiver_host import ReceiverHost
+
+        return ReceiverHost(self.settings, self.webhook_intake)
+
+    @functools.cached_property
+    def sandbox_host(self) -> SandboxHostService:
+        from smsdesk.services.sandbox_host import SandboxHostService
+
+        return SandboxHostService(self.settings_file, self.accounts, self.bus)
+
+    @functools.cached_property
+    def tunnel(self) -> TunnelService:
+        from smsdesk.services.tunnel import TunnelService
+
+        return TunnelService(self.settings, self.secrets, self.accounts, self.bus, self.receiver_host)
+
+    @functools.cached_property
+    def relay(self) -> RelayService:
+        from smsdesk.services.relay import RelayService
+
+        return RelayService(self.store.relays, self.accounts, self.tunnel, self.receiver_host, self.bus)
+
+    @functools.cached_property
+    def polling(self) -> PollingService:
+        from smsdesk.services.polling import PollingService
+
+        return PollingService(self.store.polls, self.accounts, self.inbound, self.bus, self.tunnel, self.relay)
+
+    @functools.cached_property
+    def receiving(self) -> ReceptionService:
+        from smsdesk.services.reception import ReceptionService
+
+        return ReceptionService(
             self.accounts, self.tunnel, self.polling, self.relay, self.receiver_host, self.sandbox_host
         )
-        self._shown_region = settings.default_region
-        self.conversations = ConversationService(
-            store.conversations, store.optouts, bus, self.sending, self.contacts.number_text
+
+    @functools.cached_property
+    def conversations(self) -> ConversationService:
+        from smsdesk.services.conversations import ConversationService
+
+        return ConversationService(
+            self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text
         )
-        self.backups = backups.BackupService(paths, store.backup, store.accounts, settings, secrets)
-        self.proc_key = ""
+
+    @functools.cached_property
+    def backups(self) -> BackupService:
+        from smsdesk.services.backup import BackupService
+
+        return BackupService(self.paths, self.store.backup, self.store.accounts, self.settings, self.secrets)
+
+    @functools.cached_property
+    def reports(self) -> ReportService:
+        from smsdesk.services.reports import ReportService
+
+        return ReportService(self.store.reports, self.settings)
 
     @classmethod
     def open(cls, home: str | None = None, session_secrets: bool = False, role: str = "smsdesk") -> Runtime:
@@ -179,17 +329,22 @@ class Runtime:
         paths = resolve(home)
         privacy = paths.prepare()
         restored, restore_error = None, ""
-        try:
-            restored = backups.apply_staged(paths, backup_files(paths))  # before the database is opened
-        except SmsdeskError as exc:
-            restore_error = str(exc)
-            log.warning("the restore chosen in Settings waits: %s", exc)
+        if (paths.home / STAGED_RESTORE).exists():
+            from smsdesk.services.backup import apply_staged
+
+            try:
+                restored = apply_staged(paths, backup_files(paths))  # before the database is opened
+            except SmsdeskError as exc:
+                restore_error = str(exc)
+                log.warning("the restore chosen in Settings waits: %s", exc)
         settings_file = SettingsFile(paths.settings)
         news = settings_file.ensure_receiver_port(_free_port)
         news = settings_file.warn_open_folder_once(privacy) or news
         if news or not paths.settings.exists():
             settings_file.save()
         store = SqliteStore.open(paths.database)
+        from smsdesk.services.accounts import SANDBOX_SEED
+
         store.setup.first_start(SANDBOX_SEED)
         startup = StartupReport(privacy, restored, restore_error)
         rt = cls(paths, settings_file, store, SecretStore(session_only=session_secrets), startup)
@@ -202,6 +357,9 @@ class Runtime:
 
     def _business(self) -> tuple[str, BusinessHours]:
         """The business's name and opening hours, as the settings say now."""
+        from smsdesk.services.autoreplies import business_hours
+        from smsdesk.services.schedule_policy import local_zone_name
+
         s = self.settings
         zone = s.business_zone or local_zone_name()
         return s.business_name, business_hours(zone, s.business_hours, s.holidays)
@@ -215,13 +373,6 @@ class Runtime:
             self.bus.publish(Changes(contacts=True))
 
     # ---- what tests, the CLI and the window read of the process ------------------------------
-    @functools.cached_property
-    def reports(self) -> ReportService:
-        """Reports and exports, built on first use: the window's first paint does not wait for them."""
-        from smsdesk.services.reports import ReportService
-
-        return ReportService(self.store.reports, self.settings)
-
     @property
     def receiver(self) -> ReceiverThread | None:
         return self.receiver_host.thread
@@ -232,8 +383,8 @@ class Runtime:
 
     @property
     def status(self) -> RuntimeStatus:
-        r, s = self.receiver_host, self.sandbox_host
-        return RuntimeStatus(r.url, r.error, s.url, s.error)
+        r, s = self._built("receiver_host"), self._built("sandbox_host")
+        return RuntimeStatus(r.url if r else "", r.error if r else "", s.url if s else "", s.error if s else "")
 
     @property
     def privacy(self) -> PrivacyReport:
@@ -244,7 +395,7 @@ class Runtime:
         return self.startup.restore_error
 
     @property
-    def restored(self) -> backups.RestoreResult | None:
+    def restored(self) -> RestoreResult | None:
         return self.startup.restored
 
     def configure_sandbox_account(self, account_id: int) -> None:
@@ -265,6 +416,8 @@ class Runtime:
         """Start the parts asked for. ``relay``: this is ``smsdesk serve`` (a window on the same
         database leaves receiving and polling to it); ``watch``: publish what other processes
         commit to this database."""
+        import asyncio  # the loop starts after the window's first paint, and asyncio with it
+
         self.bus.bind(asyncio.get_running_loop())
         self.webhook_intake.bind(asyncio.get_running_loop())
         if watch:
@@ -293,6 +446,8 @@ class Runtime:
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` as a background task this runtime keeps, logs on failure and cancels on stop."""
+        import asyncio
+
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -304,25 +459,43 @@ class Runtime:
             log.error("background task failed", exc_info=task.exception())
 
     async def stop(self) -> None:
-        self.watch.stop()
-        await self.relay.stop()
-        for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.polling):
-            loop.stop()
-        self.balances.stop()
-        await self.tunnel.stop()
-        self.receiver_host.stop()
-        self.webhook_intake.unbind()
-        await self.inbound.stop()
-        await self.autoreplies.stop()
+        """Stop what was started, in reverse; a service never built has nothing to stop."""
+        built = self._built
+        if watch := built("watch"):
+            watch.stop()
+        if relay := built("relay"):
+            await relay.stop()
+        for name in ("dispatcher", "scheduler", "bulk_send", "review", "backups", "polling", "balances"):
+            if loop := built(name):
+                loop.stop()
+        if tunnel := built("tunnel"):
+            await tunnel.stop()
+        if receiver_host := built("receiver_host"):
+            receiver_host.stop()
+        if intake := built("webhook_intake"):
+            intake.unbind()
+        if inbound := built("inbound"):
+            await inbound.stop()
+        if autoreplies := built("autoreplies"):
+            await autoreplies.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
+            import asyncio
+
             await asyncio.gather(*self._tasks, return_exceptions=True)
         # Nothing can change the opt-out list any more: a STOP just received still reaches the
         # providers' own lists (the sandbox, which demo accounts point at, is still up).
-        await self.optouts.drain()
-        self.sandbox_host.stop()
-        await self.accounts.aclose()
+        if optouts := built("optouts"):
+            await optouts.drain()
+        if sandbox_host := built("sandbox_host"):
+            sandbox_host.stop()
+        if accounts := built("accounts"):
+            await accounts.aclose()
+
+    def _built(self, name: str) -> Any:
+        """The service ``name`` if something has built it, else None (without building it)."""
+        return self.__dict__.get(name)
 
     def close(self) -> None:
         if self.proc_key:
@@ -339,7 +512,30 @@ def backup_files(paths: Paths) -> BackupStore:
     return SqliteStore.files(paths.database)
 
 
+class _Outbox:
+    """The dispatcher's doorbell for the send service, without building the dispatcher first: a
+    send queued before :meth:`Runtime.start` builds it (and the queued rows wait in the outbox)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    def kick(self) -> None:
+        self._rt.dispatcher.kick()
+
+
+class _Spending:
+    """The spending limits for the send service, built when a send first asks (not at the first paint)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str:
+        return self._rt.spending.over_limit(account_id, cost, now)
+
+
 def _free_port() -> int:
+    import socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -50,3 +50,82 @@ def test_the_feature_scan_is_off_once_the_app_is_imported() -> None:
         timeout=60, check=True,
     )  # fmt: skip
     assert out.stdout.strip() == "off"
+
+
+# What the first paint (Compose) does not use, so must not wait for: the issue's "nothing a
+# user does waits on a module that the page in front of them does not use".
+NOT_BEFORE_THE_FIRST_PAINT = (
+    "asyncio",  # with qasync, the event loop comes after the first paint
+    "qasync",
+    "ssl",
+    "logging.handlers",  # the log file is attached after it too
+    "phonenumbers",
+    "aiohttp",
+    "httpx",
+    "keyring",
+    "jwt",
+    "openpyxl",
+    "charset_normalizer",
+    "vobject",
+    "smsdesk.sandbox",
+    "smsdesk.receiver.receiver",
+    "smsdesk.providers.channel",
+    "smsdesk.providers.mobivate",
+    "smsdesk.providers.send2",
+    "smsdesk.services.dispatcher",
+    "smsdesk.services.scheduler",
+    "smsdesk.services.bulk_send",
+    "smsdesk.services.review",
+    "smsdesk.services.polling",
+    "smsdesk.services.tunnel",
+    "smsdesk.services.relay",
+    "smsdesk.services.reception",
+    "smsdesk.services.inbound",
+    "smsdesk.services.webhook_intake",
+    "smsdesk.services.autoreplies",
+    "smsdesk.services.reports",
+    "smsdesk.services.imports",
+    "smsdesk.services.contact_files",
+    "smsdesk.services.recipients",  # the address book: when a person types a name or a group
+    "smsdesk.domain.contacts",
+    "smsdesk.ui.views.conversations_view",
+    "smsdesk.ui.views.settings_view",
+)
+
+_FIRST_PAINT = """
+import sys
+from PySide6.QtWidgets import QApplication
+import smsdesk.app as app
+from smsdesk.runtime import Runtime
+qt = QApplication(sys.argv[:1])
+rt = Runtime.open(sys.argv[1])
+window, _ctx = app.build_window(rt, services_later=True)  # as app.main builds it
+window.focus_compose()
+window.show()
+qt.processEvents()
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("smsdesk",) + tuple(sys.argv[2:]))))
+rt.close()
+"""
+
+
+def test_the_first_paint_imports_only_what_compose_uses(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    tops = sorted({name.split(".")[0] for name in NOT_BEFORE_THE_FIRST_PAINT} - {"smsdesk"})
+    for _start in range(2):  # a first start (creates the data folder), then an everyday one
+        proc = subprocess.run(
+            [sys.executable, "-c", _FIRST_PAINT, str(tmp_path / "home"), *tops],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        loaded = set(proc.stdout.split())
+        assert "smsdesk.ui.views.compose_view" in loaded  # the check sees what was imported
+        early = [name for name in NOT_BEFORE_THE_FIRST_PAINT if name in loaded]
+        assert not early, f"imported before the first paint, though Compose does not use them: {early}"
+
+
+def test_every_module_warmed_after_the_first_paint_exists() -> None:
+    from importlib.util import find_spec
+
+    from smsdesk.warmup import WARM
+
+    assert all(find_spec(name) is not None for name in WARM), [n for n in WARM if find_spec(n) is None]

@@ -17,6 +17,8 @@ import platformdirs
 from smsdesk.config.privacy import PrivacyReport, make_private_dir, tighten
 
 ENV_HOME = "SMSDESK_HOME"
+# A backup chosen in Settings -> Data waits here, beside the database, for the next start.
+STAGED_RESTORE = "restore-pending.sqlite3"
 
 
 @dataclass(frozen=True, slots=True)

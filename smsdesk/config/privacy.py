@@ -18,15 +18,12 @@ Imports only the standard library (config layer).
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +87,6 @@ def write_private_text(path: Path, text: str) -> None:
     fd = open_private(path, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
-
-
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A rotating log whose current and rotated files are all private (``0600``)."""
-
-    def _open(self) -> io.TextIOWrapper:
-        flags = os.O_WRONLY | (os.O_APPEND if "a" in self.mode else os.O_TRUNC)
-        stream = os.fdopen(
-            open_private(Path(self.baseFilename), flags), self.mode, encoding=self.encoding, errors=self.errors
-        )
-        return cast(io.TextIOWrapper, stream)  # text mode, as FileHandler's own
 
 
 @dataclass

@@ -2,6 +2,10 @@
 
 Wraps ``phonenumbers``. Storage and every service use the canonical ``+E.164`` string;
 each provider adapter renders its own wire format from it.
+
+``phonenumbers`` (15 ms of imports and its metadata) is imported by the first call that needs
+it, not with this module: the window's first paint does not wait for it, and the app warms it
+in a background thread right after.
 """
 
 from __future__ import annotations
@@ -9,13 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
+from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import InvalidNumber
 
-_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+if TYPE_CHECKING:
+    import phonenumbers
+
 # Ofcom reserves +44 7700 900000-900999 for drama; docs use them, phones never answer them.
 _UK_DRAMA = re.compile(r"^\+447700900\d{3}$")
 
@@ -50,6 +54,9 @@ def parse(text: str, default_region: str | None = "GB") -> PhoneNumber:
 
 @lru_cache(maxsize=65536)
 def _parse_cached(raw: str, region: str | None) -> PhoneNumber:
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberType
+
     candidate = raw
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
@@ -73,7 +80,7 @@ def _parse_cached(raw: str, region: str | None) -> PhoneNumber:
             raise InvalidNumber(f"'{raw}' has the wrong number of digits for its country.")
         raise InvalidNumber(f"'{raw}' is not an assigned number in its country.")
     mobile: bool | None
-    if ntype in _MOBILE_TYPES:
+    if ntype in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         mobile = True
     elif ntype == PhoneNumberType.UNKNOWN:
         mobile = None
@@ -84,6 +91,9 @@ def _parse_cached(raw: str, region: str | None) -> PhoneNumber:
 
 def _number_type(num: phonenumbers.PhoneNumber, region: str | None) -> int:
     """``phonenumbers.number_type`` for a region already known (same steps, one lookup fewer)."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
     helper = getattr(phonenumbers.phonenumberutil, "_number_type_helper", None)
     if helper is None:  # a phonenumbers release without the helper: the public, slower call
         return int(phonenumbers.number_type(num))
@@ -118,6 +128,9 @@ def display(number: str, default_region: str | None = "GB") -> str:
 def _display_cached(number: str, region: str | None) -> str:
     if not number.startswith("+") or not number[1:].isdigit():
         return number
+    import phonenumbers
+    from phonenumbers import NumberParseException
+
     try:
         num = phonenumbers.parse(number, None)
     except NumberParseException:
@@ -147,6 +160,8 @@ def canonical_inbound(digits_or_e164: str) -> str:
 
 def time_zones(e164: str) -> tuple[str, ...]:
     """Candidate IANA zones for a number (several for big countries), empty when unknown."""
+    import phonenumbers
+    from phonenumbers import NumberParseException
     from phonenumbers import timezone as pn_tz
 
     try:

@@ -35,8 +35,9 @@ How to add a provider (say ``acme``):
      format, what "Use the built-in sandbox" fills in, and how the sandbox posts back.
 
    Set ``AcmeProvider.spec = SPEC`` after it, as the other modules do.
-2. **The registry**: import the module in ``smsdesk/providers/registry.py`` and add
-   ``acme.SPEC`` to ``BUILTINS`` (explicit, so a frozen build has it).
+2. **The registry**: add ``"acme": "smsdesk.providers.acme"`` to ``MODULES`` in
+   ``smsdesk/providers/registry.py`` (imported when first asked for) and the module to
+   ``packaging/hidden_imports.py`` (explicit, so a frozen build has it).
 3. **The sandbox's wire module**, ``smsdesk/sandbox/acme.py``: ``PREFIX = "/acme"`` (the
    ``SandboxWire`` path), a wire class answering the provider's routes from the shared
    :class:`~smsdesk.sandbox.server.SandboxServer` (``record``, ``faults``, ``_lifecycle``

@@ -6,7 +6,6 @@ The form fields come from each provider's declaration (``providers.spec``), so t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import math
@@ -319,6 +318,8 @@ class AccountService:
         if not self.spec(account).caps.balance:
             raise InvalidInput(f"{self.spec(account).name} has no balance call.")
         names = self.spec(account).secret_fields
+        import asyncio  # not at import: the first paint imports this module before the loop exists
+
         await asyncio.to_thread(lambda: [self.secret(account, f) for f in names])
         fetch = getattr(self.adapter(account.id), "balance", None)
         if fetch is None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from smsdesk.config.paths import Paths
+from smsdesk.config.paths import STAGED_RESTORE, Paths
 from smsdesk.config.secrets import SecretStore, secret_key
 from smsdesk.config.settings import Settings
 from smsdesk.domain.errors import InvalidInput, SecretStoreUnavailable, SmsdeskError, StorageError
@@ -41,7 +41,7 @@ DEAD_AFTER_S = 45.0  # a heartbeat older than this is a process that is gone (as
 AUTO_EVERY = timedelta(days=1)
 AUTO_RETRY = timedelta(hours=1)  # after a failed automatic backup (a missing stick)
 AUTO_PREFIX = "smsdesk-auto-"
-STAGED = "restore-pending.sqlite3"
+STAGED = STAGED_RESTORE
 STAGED_NOTE = "restore-pending.json"
 LAST_AUTO_KEY = "backup:last_auto"
 LAST_RESTORE_KEY = "backup:last_restore"

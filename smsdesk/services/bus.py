@@ -7,12 +7,15 @@ receipts therefore costs the GUI a handful of refreshes, not ten thousand.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from smsdesk.domain.events import Changes
+
+if TYPE_CHECKING:  # imported with the loop (after the window's first paint), not with the bus
+    import asyncio
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Changes], None]
@@ -47,6 +50,8 @@ class EventBus:
         if loop is None or loop.is_closed():
             self._flush()
             return
+        import asyncio  # bound to a loop: asyncio is loaded
+
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:

@@ -12,8 +12,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-import phonenumbers
-
 from smsdesk.domain import phone
 from smsdesk.domain.contacts import (
     MAX_NAME,
@@ -138,6 +136,8 @@ def search_text(text: str, region: str) -> str:
     if digits.startswith("00") and len(digits) > 2:
         return "+" + digits[2:]
     if digits.startswith("0") and region:
+        import phonenumbers  # on first use (see smsdesk.domain.phone)
+
         md = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
         if md is not None and md.national_prefix == "0":
             return f"+{md.country_code}{digits[1:]}"

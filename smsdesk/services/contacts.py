@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
@@ -25,11 +26,13 @@ from smsdesk.domain.contacts import (
 )
 from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.events import Changes
-from smsdesk.services import contact_files
 from smsdesk.services.bus import EventBus
 from smsdesk.services.contact_drafts import as_of, check_draft, search_text
 from smsdesk.storage.api import ContactStore
 from smsdesk.storage.records import AuditEntry, ConversationRow, Erased, Removed, Saved
+
+if TYPE_CHECKING:
+    from smsdesk.services import contact_files
 
 MAX_NAME = 80
 # What add and remove return, for views that may not import storage themselves.
@@ -256,6 +259,8 @@ class ContactService:
 
     def export(self, path: Path, fmt: str, group_id: int | None = None) -> int:
         """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts."""
+        from smsdesk.services import contact_files  # the file machinery, on first use
+
         return contact_files.export(self, path, fmt, group_id)
 
     async def import_file(
@@ -264,4 +269,6 @@ class ContactService:
         """Add or merge every contact of a spreadsheet or ``.vcf``; each row or card accounted for.
 
         ``progress(phase, done, total)`` comes from a worker thread (see :mod:`contact_files`)."""
+        from smsdesk.services import contact_files
+
         return await contact_files.import_file(self, path, group_id, progress)

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Protocol
 from smsdesk.storage.records import OptOutChange
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
     from smsdesk.domain.schedule import ScheduleItem
     from smsdesk.services.schedule_plan import ScheduleRequest
 
@@ -27,6 +30,12 @@ class OutboxHandle(OutboxKick, Protocol):
 
     @property
     def id(self) -> str: ...
+
+
+class SpendingLimit(Protocol):
+    """The accounts' monthly spending limits, as a send sees them (``services.spending``)."""
+
+    def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str: ...
 
 
 class OptOutSync(Protocol):

@@ -26,7 +26,6 @@ the sandbox's own dicts, which it fills.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets as pysecrets
 from dataclasses import dataclass, field
@@ -205,6 +204,8 @@ class SandboxHostService:
         # In a worker thread: it reads the keys of accounts pointed at the sandbox from the
         # keyring, a blocking D-Bus round trip each.
         link = SandboxLink(self.url, cfg.api_key, cfg.webhook_secret, cfg.channel_jwt_secrets, cfg.workspaces)
+        import asyncio  # not at import: see services.accounts
+
         await asyncio.to_thread(self._accounts.attach_sandbox, link)
         account = self._accounts.builtin_sandbox_account()
         if account is not None:

@@ -21,8 +21,7 @@ from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.services.ports import OutboxKick
-from smsdesk.services.spending import SpendGuard
+from smsdesk.services.ports import OutboxKick, SpendingLimit
 from smsdesk.storage.api import MessageStore, OptOutStore
 from smsdesk.storage.records import AuditEntry, NewOutgoing
 
@@ -104,7 +103,7 @@ class SendService:
         bus: EventBus,
         settings: Settings,
         outbox: OutboxKick | None = None,
-        spending: SpendGuard | None = None,
+        spending: SpendingLimit | None = None,
     ) -> None:
         self.messages = messages
         self.spending = spending  # the accounts' monthly spending limits

@@ -7,19 +7,29 @@ from __future__ import annotations
 
 import builtins  # the stores' ``list``-like methods would shadow the type
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from smsdesk.domain.contacts import AsOf, Contact, ContactPage, ContactQuery, FieldDef, FieldKind, Group, GroupFilter
-from smsdesk.storage.records import (
-    AuditEntry,
-    ConversationRow,
-    Erased,
-    NewContact,
-    Removed,
-    Saved,
-    SavedTemplate,
-    ScheduleUse,
-)
+if TYPE_CHECKING:  # annotations only (see storage.api)
+    from smsdesk.domain.contacts import (
+        AsOf,
+        Contact,
+        ContactPage,
+        ContactQuery,
+        FieldDef,
+        FieldKind,
+        Group,
+        GroupFilter,
+    )
+    from smsdesk.storage.records import (
+        AuditEntry,
+        ConversationRow,
+        Erased,
+        NewContact,
+        Removed,
+        Saved,
+        SavedTemplate,
+        ScheduleUse,
+    )
 
 __all__ = ["ContactStore", "GroupStore", "TemplateStore"]
 

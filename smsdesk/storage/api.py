@@ -63,50 +63,49 @@ import builtins  # ConversationStore has a ``list`` method, which shadows the ty
 import concurrent.futures
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from smsdesk.domain.autoreply import Rule
-from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
-from smsdesk.domain.schedule import ScheduleItem
 from smsdesk.storage.address_book_api import ContactStore as ContactStore
 from smsdesk.storage.address_book_api import GroupStore as GroupStore
 from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
-from smsdesk.storage.records import (
-    AppliedEvents,
-    AuditEntry,
-    AuditRecord,
-    AutoReplyGuards,
-    BackupFacts,
-    BatchMessage,
-    BatchRow,
-    BulkReject,
-    ClaimedMessage,
-    ClaimResult,
-    ConversationRow,
-    ListFilter,
-    Marks,
-    NewAccount,
-    NewDelivery,
-    NewInbound,
-    NewItem,
-    NewOutgoing,
-    NewRun,
-    NewSchedule,
-    OpenSend,
-    OptOutEntry,
-    OutboxRow,
-    ParsedEvent,
-    ProviderHeld,
-    RecordedBatch,
-    RunMessages,
-    RunRow,
-    SearchRow,
-    StoredEvent,
-    StoredReplies,
-    Transition,
-    WebhookLogLine,
-)
+from smsdesk.storage.records import ListFilter  # a default value below
 from smsdesk.storage.report_api import ReportStore as ReportStore
+from smsdesk.storage.schedule_api import ScheduleStore as ScheduleStore
+
+if TYPE_CHECKING:  # annotations only: importing the surface costs no record or domain module
+    from smsdesk.domain.autoreply import Rule
+    from smsdesk.domain.models import Account, Message, SendResult, StatusEvent
+    from smsdesk.storage.records import (
+        AppliedEvents,
+        AuditEntry,
+        AuditRecord,
+        AutoReplyGuards,
+        BackupFacts,
+        BatchMessage,
+        BatchRow,
+        BulkReject,
+        ClaimedMessage,
+        ClaimResult,
+        ConversationRow,
+        Marks,
+        NewAccount,
+        NewDelivery,
+        NewInbound,
+        NewItem,
+        NewOutgoing,
+        NewRun,
+        OpenSend,
+        OptOutEntry,
+        OutboxRow,
+        ParsedEvent,
+        RecordedBatch,
+        RunRow,
+        SearchRow,
+        StoredEvent,
+        StoredReplies,
+        Transition,
+        WebhookLogLine,
+    )
 
 # Told the ids of replies being stored, inside the writing transaction (before COMMIT).
 ReplyTap = Callable[[set[int]], None]
@@ -454,99 +453,6 @@ class BulkSendStore(Protocol):
     def contact_numbers(self) -> frozenset[str]: ...
 
 
-class ScheduleStore(Protocol):
-    """The scheduled queue. Commands take the version of the item the caller read and raise
-    :class:`~smsdesk.storage.records.Conflict` when it changed since (nothing written)."""
-
-    async def create(self, new: NewSchedule, account_name: str, **detail: Any) -> int: ...
-
-    async def edit(
-        self,
-        sid: int,
-        version: int,
-        states: Sequence[str],
-        fields: dict[str, Any],
-        recipients: Sequence[tuple[str, str | None]] | None,
-        entry: AuditEntry,
-    ) -> None: ...
-
-    async def update(self, sid: int, version: int, states: Sequence[str], **fields: Any) -> None: ...
-
-    async def cancel(self, item: ScheduleItem, now: str, reason: str) -> tuple[int, int]:
-        """Cancel ``item`` and its unsent messages: (stopped, already held by a dispatcher)."""
-        ...
-
-    async def pause(self, item: ScheduleItem) -> None: ...
-
-    async def resume(
-        self, item: ScheduleItem, fields: dict[str, Any], release: Sequence[tuple[int, str | None, str]] | None
-    ) -> None: ...
-
-    async def skip(self, item: ScheduleItem, fields: dict[str, Any], ends: bool) -> None: ...
-
-    async def start_run(
-        self, item: ScheduleItem, run: RunMessages, due: str, me: str, new_next: str | None, now: bool
-    ) -> list[int] | None:
-        """Claim ``item`` and store its run's messages in one transaction; None: claim lost."""
-        ...
-
-    async def housekeeping(self, now: str) -> tuple[list[int], list[int]]:
-        """Due scheduled messages join the outbox, finished runs close: (message ids, item ids)."""
-        ...
-
-    def dead_hand_offs(self, alive_since: str, me: str) -> bool: ...
-
-    async def abandon_dead_hand_offs(self, alive_since: str, me: str, now: str) -> list[int]: ...
-
-    async def claim_hand_off(
-        self, item: ScheduleItem, due: str, me: str, news: Sequence[NewOutgoing]
-    ) -> list[int] | None: ...
-
-    async def record_hand_off(
-        self,
-        sid: int,
-        accepted: Sequence[tuple[int, str, str]],
-        refused: Sequence[tuple[int, str]],
-        now: str,
-        reason: str,
-    ) -> None: ...
-
-    async def hand_off_failed(self, sid: int, ids: Sequence[int], ambiguous: bool, error: str, now: str) -> None: ...
-
-    async def withdrawn(self, sid: int, cancelled: Sequence[int], all_of_them: bool, now: str) -> None: ...
-
-    async def provider_passed_done(self, sids: Sequence[int], now: str) -> None: ...
-
-    def waiting_hand_offs(self, now: str) -> builtins.list[int]: ...
-
-    def items(self, include_finished: bool = True, limit: int = 1000) -> builtins.list[ScheduleItem]: ...
-
-    def get(self, sid: int) -> ScheduleItem | None: ...
-
-    def recipients(self, sid: int) -> builtins.list[tuple[str, str | None]]: ...
-    async def set_recipients(self, sid: int, recipients: Sequence[tuple[str, str | None]]) -> None:
-        """Replace an item's recipients (a group send's members, taken again before a run)."""
-        ...
-
-    def first_recipients(self, sids: Sequence[int], n: int) -> dict[int, builtins.list[str]]: ...
-
-    def due(self, now: str) -> builtins.list[ScheduleItem]: ...
-
-    def provider_passed(self, now: str) -> builtins.list[int]: ...
-
-    def housekeeping_due(self, now: str) -> bool: ...
-
-    def held_count(self) -> int: ...
-
-    def runs(self, sid: int, limit: int = 100) -> builtins.list[dict[str, Any]]: ...
-
-    def run_counts(self, run_id: int) -> dict[str, int]: ...
-
-    def message_ids(self, sid: int) -> builtins.list[int]: ...
-
-    def provider_scheduled(self, sid: int) -> builtins.list[ProviderHeld]: ...
-
-
 class AutoReplyStore(Protocol):
     """Automatic reply rules per account, and the guarded queue of their answers."""
 
@@ -571,29 +477,50 @@ class AutoReplyStore(Protocol):
 
 
 class Store(Protocol):
-    """Every repository of one open store."""
+    """Every repository of one open store (read-only: a store may build each on first use)."""
 
-    accounts: AccountStore
-    messages: MessageStore
-    claims: ClaimStore
-    inbound: InboundStore
-    webhook_events: WebhookEventStore
-    optouts: OptOutStore
-    contacts: ContactStore
-    groups: GroupStore
-    templates: TemplateStore
-    conversations: ConversationStore
-    polls: PollStore
-    processes: ProcessStore
-    changes: ChangeFeed
-    relays: RelayStore
-    setup: SetupStore
-    review: ReviewStore
-    backup: BackupStore
-    bulk_sends: BulkSendStore
-    schedules: ScheduleStore
-    autoreplies: AutoReplyStore
-    reports: ReportStore
+    @property
+    def accounts(self) -> AccountStore: ...
+    @property
+    def messages(self) -> MessageStore: ...
+    @property
+    def claims(self) -> ClaimStore: ...
+    @property
+    def inbound(self) -> InboundStore: ...
+    @property
+    def webhook_events(self) -> WebhookEventStore: ...
+    @property
+    def optouts(self) -> OptOutStore: ...
+    @property
+    def contacts(self) -> ContactStore: ...
+    @property
+    def groups(self) -> GroupStore: ...
+    @property
+    def templates(self) -> TemplateStore: ...
+    @property
+    def conversations(self) -> ConversationStore: ...
+    @property
+    def polls(self) -> PollStore: ...
+    @property
+    def processes(self) -> ProcessStore: ...
+    @property
+    def changes(self) -> ChangeFeed: ...
+    @property
+    def relays(self) -> RelayStore: ...
+    @property
+    def setup(self) -> SetupStore: ...
+    @property
+    def review(self) -> ReviewStore: ...
+    @property
+    def backup(self) -> BackupStore: ...
+    @property
+    def bulk_sends(self) -> BulkSendStore: ...
+    @property
+    def schedules(self) -> ScheduleStore: ...
+    @property
+    def autoreplies(self) -> AutoReplyStore: ...
+    @property
+    def reports(self) -> ReportStore: ...
 
     def close(self) -> None:
         """Finish queued writes, then close."""

@@ -13,7 +13,6 @@ Reads use one connection per thread (WAL readers never block the writer).
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import logging
@@ -24,10 +23,13 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from smsdesk.domain.errors import StorageError
 from smsdesk.storage.migrations import INDEX_PENDING, LATEST_VERSION, MIGRATIONS
+
+if TYPE_CHECKING:  # the event loop comes after the window's first paint, which opens the database
+    import asyncio
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -277,6 +279,8 @@ class Database:
         """Run ``fn(conn)`` in a write transaction from any event loop; returns after COMMIT."""
         if self._closed:
             raise StorageError("The database is closed.")
+        import asyncio
+
         job = _LoopJob(fn, asyncio.get_running_loop())
         self._jobs.put(job)
         result: T = await job.future

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from smsdesk.domain.contacts import Consent, Contact, ContactNumber
-from smsdesk.domain.models import StatusEvent
-from smsdesk.domain.optout import Keyword
-from smsdesk.domain.schedule import Recurrence
 from smsdesk.domain.status import Status
+
+if TYPE_CHECKING:  # annotations only: the records load without the address book's or schedules' domain
+    from smsdesk.domain.contacts import Consent, Contact, ContactNumber
+    from smsdesk.domain.models import StatusEvent
+    from smsdesk.domain.optout import Keyword
+    from smsdesk.domain.schedule import Recurrence
 
 # (number, opted out now): a change of the opt-out list that providers keeping their own
 # list are told about after COMMIT.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from smsdesk.storage.report_records import FailureCount, HourTotals, LogFilter, LogRow, RunMessage, RunTotals
+if TYPE_CHECKING:  # annotations only (see storage.api)
+    from smsdesk.storage.report_records import FailureCount, HourTotals, LogFilter, LogRow, RunMessage, RunTotals
 
 
 class ReportStore(Protocol):

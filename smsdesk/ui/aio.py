@@ -12,19 +12,19 @@ for good. Use ``open()`` and signals, and await futures.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal  # before qasync, which binds to the Qt imported first
 from PySide6.QtWidgets import QApplication
 
-import qasync  # isort: skip
-
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,14 @@ _reporter: ErrorReporter | None = None
 
 
 def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
-    """The asyncio loop that runs inside Qt's (qasync's), set as the current loop."""
+    """The asyncio loop that runs inside Qt's (qasync's), set as the current loop.
+
+    asyncio and qasync are imported here, not with this module: the window is built and
+    painted first (``app.main``), and asyncio's 35 ms of imports come after."""
+    import asyncio
+
+    import qasync
+
     loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     return loop
@@ -64,6 +71,8 @@ def spawn(
     on_error: Callable[[BaseException], None] | None = None,
 ) -> asyncio.Task[Any]:
     """Start ``coro`` on the GUI loop; results go to ``on_done``, failures to ``on_error`` or the reporter."""
+    import asyncio
+
     task = asyncio.get_event_loop().create_task(coro)
     _tasks.add(task)
 

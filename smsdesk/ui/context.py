@@ -10,29 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from smsdesk.config.settings import Settings
-from smsdesk.services.accounts import AccountService
-from smsdesk.services.autoreplies import AutoReplyService
-from smsdesk.services.backup import BackupService
-from smsdesk.services.balance import BalanceWatch
-from smsdesk.services.bulk_send import BulkSendService
-from smsdesk.services.contacts import ContactService
-from smsdesk.services.conversations import ConversationService
-from smsdesk.services.groups import GroupService
-from smsdesk.services.optouts import OptOutService
-from smsdesk.services.reception import ReceptionService
-from smsdesk.services.review import ReviewService
-from smsdesk.services.scheduler import SchedulerService
-from smsdesk.services.send import SendService
-from smsdesk.services.templates import TemplateService
-from smsdesk.services.tunnel import TunnelService
-from smsdesk.services.webhook_intake import WebhookIntakeService
 from smsdesk.ui.aio import BusBridge
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the services are imported by whoever builds them, when first asked for
+    from smsdesk.services.accounts import AccountService
+    from smsdesk.services.autoreplies import AutoReplyService
+    from smsdesk.services.backup import BackupService
+    from smsdesk.services.balance import BalanceWatch
+    from smsdesk.services.bulk_send import BulkSendService
+    from smsdesk.services.contacts import ContactService
+    from smsdesk.services.conversations import ConversationService
+    from smsdesk.services.groups import GroupService
+    from smsdesk.services.optouts import OptOutService
+    from smsdesk.services.reception import ReceptionService
     from smsdesk.services.reports import ReportService
+    from smsdesk.services.review import ReviewService
+    from smsdesk.services.scheduler import SchedulerService
+    from smsdesk.services.send import SendService
+    from smsdesk.services.templates import TemplateService
+    from smsdesk.services.tunnel import TunnelService
+    from smsdesk.services.webhook_intake import WebhookIntakeService
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +62,127 @@ class StartupFacts:
     restore_error: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class UiServices:
-    """The services the window uses, one field each."""
+class ServiceSource(Protocol):
+    """Where :class:`UiServices` gets each service (the composition root), built on first use."""
 
-    settings_file: SettingsFile
-    accounts: AccountService
-    sending: SendService
-    conversations: ConversationService
-    contacts: ContactService
-    groups: GroupService
-    templates: TemplateService
-    autoreplies: AutoReplyService
-    reports_service: Callable[[], ReportService]  # built on first use (see :attr:`reports`)
-    balances: BalanceWatch
-    optouts: OptOutService
-    scheduler: SchedulerService
-    bulk_send: BulkSendService
-    review: ReviewService
-    backups: BackupService
-    reception: ReceptionService
-    tunnel: TunnelService
-    webhook_log: WebhookIntakeService
-    startup: StartupFacts
+    @property
+    def accounts(self) -> AccountService: ...
+    @property
+    def sending(self) -> SendService: ...
+    @property
+    def conversations(self) -> ConversationService: ...
+    @property
+    def contacts(self) -> ContactService: ...
+    @property
+    def groups(self) -> GroupService: ...
+    @property
+    def templates(self) -> TemplateService: ...
+    @property
+    def autoreplies(self) -> AutoReplyService: ...
+    @property
+    def reports(self) -> ReportService: ...
+    @property
+    def balances(self) -> BalanceWatch: ...
+    @property
+    def optouts(self) -> OptOutService: ...
+    @property
+    def scheduler(self) -> SchedulerService: ...
+    @property
+    def bulk_send(self) -> BulkSendService: ...
+    @property
+    def review(self) -> ReviewService: ...
+    @property
+    def backups(self) -> BackupService: ...
+    @property
+    def receiving(self) -> ReceptionService: ...
+    @property
+    def tunnel(self) -> TunnelService: ...
+    @property
+    def webhook_intake(self) -> WebhookIntakeService: ...
+
+
+class UiServices:
+    """The services the window uses, one property each.
+
+    Each is fetched from the composition root when a view first asks, and built there then:
+    the first paint (Compose) builds the few it uses, not the scheduler, the receiver or the
+    reports. Views see these properties and nothing else of how the process is put together.
+    """
+
+    __slots__ = ("_source", "settings_file", "startup")
+
+    def __init__(self, source: ServiceSource, settings_file: SettingsFile, startup: StartupFacts) -> None:
+        self._source = source
+        self.settings_file = settings_file
+        self.startup = startup
+
+    @property
+    def accounts(self) -> AccountService:
+        return self._source.accounts
+
+    @property
+    def sending(self) -> SendService:
+        return self._source.sending
+
+    @property
+    def conversations(self) -> ConversationService:
+        return self._source.conversations
+
+    @property
+    def contacts(self) -> ContactService:
+        return self._source.contacts
+
+    @property
+    def groups(self) -> GroupService:
+        return self._source.groups
+
+    @property
+    def templates(self) -> TemplateService:
+        return self._source.templates
+
+    @property
+    def autoreplies(self) -> AutoReplyService:
+        return self._source.autoreplies
 
     @property
     def reports(self) -> ReportService:
-        """Reports and exports (imported when a page first asks, not before the first paint)."""
-        return self.reports_service()
+        return self._source.reports
+
+    @property
+    def balances(self) -> BalanceWatch:
+        return self._source.balances
+
+    @property
+    def optouts(self) -> OptOutService:
+        return self._source.optouts
+
+    @property
+    def scheduler(self) -> SchedulerService:
+        return self._source.scheduler
+
+    @property
+    def bulk_send(self) -> BulkSendService:
+        return self._source.bulk_send
+
+    @property
+    def review(self) -> ReviewService:
+        return self._source.review
+
+    @property
+    def backups(self) -> BackupService:
+        return self._source.backups
+
+    @property
+    def reception(self) -> ReceptionService:
+        return self._source.receiving
+
+    @property
+    def tunnel(self) -> TunnelService:
+        return self._source.tunnel
+
+    @property
+    def webhook_log(self) -> WebhookIntakeService:
+        return self._source.webhook_intake
 
 
 class Restart:

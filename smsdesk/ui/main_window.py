@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.events import Changes
-from smsdesk.services.reception import Route
 from smsdesk.ui import aio, theme
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.notifier import InboxNotifier
@@ -41,6 +40,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self._services_up = False  # until services_ready(): pages wait to read what the services hold
         self.setWindowTitle("smsdesk")
         self.resize(1100, 720)
         self.nav = QListWidget()
@@ -115,7 +115,18 @@ class MainWindow(QMainWindow):
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
+
+    def services_ready(self) -> None:
+        """The runtime's services have started: fill what reads them (the status line, the held
+        sends, the unread badge, a low balance). Until then the status line says "Starting…",
+        so the first paint waits for none of them."""
+        self._services_up = True
+        for page in self.pages.values():
+            _tell_services_ready(page)
+        self.notifier.start()
+        self.refresh_status()
         self.refresh_held()
+        self.refresh_balance_notice()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -176,6 +187,8 @@ class MainWindow(QMainWindow):
                 self.stack.removeWidget(old)
                 old.deleteLater()
             self.pages[spec.key] = widget
+            if self._services_up:
+                _tell_services_ready(widget)
         return widget
 
     def _show_row(self, row: int) -> None:
@@ -195,6 +208,9 @@ class MainWindow(QMainWindow):
     # ---- status ------------------------------------------------------------------------
     def refresh_status(self) -> None:
         """The status line in words; the tooltip has each account's reception and the addresses."""
+        if not self._services_up:
+            self.state_label.setText("Starting…")
+            return
         services = self.ctx.services
         st = services.reception.status()
         found = services.reception.relay()
@@ -226,7 +242,7 @@ class MainWindow(QMainWindow):
             parts.append("starting…")
         else:
             answers = [(a.name, services.reception.reception(a)) for a in services.accounts.all()]
-            waiting = [name for name, r in answers if r.route == Route.NOT_YET]
+            waiting = [name for name, r in answers if r.route == "not_yet"]  # reception.Route.NOT_YET
             if waiting:
                 # A long name would widen the window (a status bar never wraps): then a count.
                 short = len(waiting) == 1 and len(waiting[0]) <= NAME_ROOM
@@ -272,11 +288,13 @@ class MainWindow(QMainWindow):
         row.addWidget(text, 1)
         row.addWidget(self.connect_button)
         row.addWidget(self.dismiss_button)
-        theme.set_banner(self.demo_notice, "info")
-        self.demo_notice.hide()
+        self.demo_notice.hide()  # styled as a banner when first shown: nothing extra before the first paint
 
     def _refresh_demo_notice(self, demo: bool) -> None:
-        self.demo_notice.setVisible(demo and not self.ctx.services.settings_file.settings.demo_notice_dismissed)
+        show = demo and not self.ctx.services.settings_file.settings.demo_notice_dismissed
+        if show and self.demo_notice.property("banner") is None:
+            theme.set_banner(self.demo_notice, "info")
+        self.demo_notice.setVisible(show)
 
     def dismiss_demo_notice(self) -> None:
         """Hide the demo notice, and remember it (settings.toml)."""
@@ -322,6 +340,8 @@ class MainWindow(QMainWindow):
         self.held_label.setToolTip(tip)
 
     def _on_changes(self, changes: Changes) -> None:
+        if not self._services_up:
+            return  # services_ready() reads everything once they are
         # ``webhooks`` also announces a relay (smsdesk serve) appearing, changing or going away.
         if (changes.accounts or changes.webhooks or changes.everything) and self.isVisible():
             self.refresh_status()
@@ -362,3 +382,10 @@ class MainWindow(QMainWindow):
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _tell_services_ready(page: QWidget) -> None:
+    """A page that fills itself from the services once they are up (Compose's sent list) is told."""
+    ready = getattr(page, "services_ready", None)
+    if callable(ready):
+        ready()

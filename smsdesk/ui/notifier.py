@@ -48,7 +48,10 @@ class InboxNotifier(QObject):
         self.tray.activated.connect(lambda _reason: self._raise())
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
-        ctx.bridge.sig_changed.connect(self._on_changes)
+
+    def start(self) -> None:
+        """Count and announce from now on (the window calls this once the services are up)."""
+        self.ctx.bridge.sig_changed.connect(self._on_changes)
         self.refresh_badge()
 
     def refresh_badge(self) -> None:

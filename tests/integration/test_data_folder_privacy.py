@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from smsdesk.config.logfile import PrivateRotatingFileHandler
 from smsdesk.config.paths import ENV_HOME
-from smsdesk.config.privacy import PrivateRotatingFileHandler
 from smsdesk.runtime import Runtime
 from smsdesk.services.send import Draft
 from tests.support.wait import until

@@ -8,8 +8,9 @@ names are looked up in one batch when rows arrive, never while painting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -17,9 +18,11 @@ from PySide6.QtGui import QBrush, QColor
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status
-from smsdesk.services.contacts import ContactLabel, ContactService
-from smsdesk.services.send import SendService
 from smsdesk.ui.plain import without_codes
+
+if TYPE_CHECKING:
+    from smsdesk.services.contacts import ContactLabel, ContactService
+    from smsdesk.services.send import SendService
 
 COLUMNS = ("Time", "To", "Account", "Message", "Status", "Details")
 TO_COL = 1
@@ -44,10 +47,12 @@ def local_time(iso: str) -> str:
 
 
 class SentMessagesModel(QAbstractTableModel):
-    def __init__(self, sending: SendService, contacts: ContactService, limit: int = 500) -> None:
+    def __init__(self, sending: SendService, contacts: Callable[[], ContactService], limit: int = 500) -> None:
+        """``contacts`` gives the contact service for names beside numbers when the list is first
+        filled (:meth:`reload`), not before: the list is empty until then."""
         super().__init__()
         self._sending = sending
-        self._contacts = contacts
+        self._contacts_of = contacts
         self._limit = limit
         self._rows: list[Message] = []
         self._pos: dict[int, int] = {}
@@ -57,17 +62,19 @@ class SentMessagesModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = self._sending.recent_outgoing(self._limit)
         self._pos = {m.id: i for i, m in enumerate(self._rows)}
-        self._labels = self._contacts.labels_for(m.remote for m in self._rows)
+        self._labels = self._contacts_of().labels_for(m.remote for m in self._rows)
         self.endResetModel()
 
     def _label_new(self, msgs: list[Message]) -> None:
         missing = {m.remote for m in msgs} - self._labels.keys()
         if missing:
-            self._labels.update(self._contacts.labels_for(missing))
+            self._labels.update(self._contacts_of().labels_for(missing))
 
     def _label(self, number: str) -> ContactLabel:
         label = self._labels.get(number)
         if label is None:  # not expected (rows are labelled as they arrive); never a query here
+            from smsdesk.services.contacts import ContactLabel
+
             label = ContactLabel(number, number)
         return label
 
@@ -77,7 +84,7 @@ class SentMessagesModel(QAbstractTableModel):
             return
         if changes.contacts:
             # A number was named (or the default country changed): relabel the rows shown.
-            self._labels = self._contacts.labels_for(m.remote for m in self._rows)
+            self._labels = self._contacts_of().labels_for(m.remote for m in self._rows)
             if self._rows:
                 self.dataChanged.emit(self.index(0, TO_COL), self.index(len(self._rows) - 1, TO_COL))
         ids = changes.message_ids

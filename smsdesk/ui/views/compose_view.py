@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -34,19 +35,21 @@ from PySide6.QtWidgets import (
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.template import compile_template
-from smsdesk.services import recipients
-from smsdesk.services.recipients import GROUP_MARK, TAG_MARK
-from smsdesk.services.send import Draft, SendPlan
-from smsdesk.services.templates import SavedTemplate
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.models.sent_messages_model import SentMessagesModel
-from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
 from smsdesk.ui.widgets.labels import WrapLabel
 from smsdesk.ui.widgets.message_editor import MessageCounter, MessageEdit
 from smsdesk.ui.widgets.recipient_chips import MAX_CHIPS, Chip, RecipientChips
 from smsdesk.ui.widgets.recipient_completer import RecipientCompleter
-from smsdesk.ui.widgets.template_picker import open_picker
+
+# Compose is the first page painted: what it needs only once a person types a name or a
+# group, sends, or picks a template (the address book, the send dialog) is imported then.
+if TYPE_CHECKING:
+    from smsdesk.services import recipients
+    from smsdesk.services.send import Draft, SendPlan
+    from smsdesk.services.templates import SavedTemplate
+    from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
 
 _SPLIT = re.compile(r"[,;\n]+")
 OK_STYLE = "color: #1b7f3b;"
@@ -78,9 +81,7 @@ class ComposeView(QWidget):
         self.to = QLineEdit()
         self.to.setObjectName("to")
         self.to.setPlaceholderText("07911 123456, Ann Lee, @Saturday team, #vip (separate with commas)")
-        self.to_completer = RecipientCompleter(
-            self.to, lambda part: recipients.suggest(part, ctx.services.contacts, ctx.services.groups)
-        )
+        self.to_completer = RecipientCompleter(self.to, self._suggest)
         self.to_chips = RecipientChips()
         self.to_chips.sig_remove.connect(self.remove_recipient)
         self.to_chips.hide()
@@ -117,7 +118,8 @@ class ComposeView(QWidget):
         top = QWidget()
         top.setLayout(form)
 
-        self.model = SentMessagesModel(ctx.services.sending, ctx.services.contacts)
+        # Filled once the services are up (services_ready), right after the first paint.
+        self.model = SentMessagesModel(ctx.services.sending, lambda: ctx.services.contacts)
         self._confirm: SendConfirmDialog | None = None
         self.table = QTableView()
         self.table.setObjectName("sent_table")
@@ -172,8 +174,11 @@ class ComposeView(QWidget):
         ctx.bridge.sig_changed.connect(self._on_changes)
 
         self.reload_accounts()
-        self.model.reload()
         self.validate_recipients()
+
+    def services_ready(self) -> None:
+        """The window's services are up (``MainWindow.services_ready``): show the sent messages."""
+        self.model.reload()
 
     # ---- accounts ----------------------------------------------------------------------
     def reload_accounts(self) -> None:
@@ -228,7 +233,14 @@ class ComposeView(QWidget):
         self.body.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---- live checks -------------------------------------------------------------------
+    def _suggest(self, part: str) -> list[recipients.Suggestion]:
+        from smsdesk.services import recipients
+
+        return recipients.suggest(part, self.ctx.services.contacts, self.ctx.services.groups)
+
     def _read_to(self) -> recipients.Read:
+        from smsdesk.services import recipients
+
         services = self.ctx.services
         return recipients.read(split_recipients(self.to.text()), services.contacts, services.groups)
 
@@ -243,11 +255,20 @@ class ComposeView(QWidget):
             self.to.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_chips(self, parts: list[str]) -> None:
+        if not parts:
+            self.to_chips.set_chips([])
+            return
+        from smsdesk.services import recipients
+
         services = self.ctx.services
         chips: list[Chip] = []
         for part in parts[:MAX_CHIPS]:
             shown, why = recipients.describe(part, services.contacts, services.groups)
-            if not why and not recipients.is_name(part) and part[:1] not in (GROUP_MARK, TAG_MARK):
+            if (
+                not why
+                and not recipients.is_name(part)
+                and part[:1] not in (recipients.GROUP_MARK, recipients.TAG_MARK)
+            ):
                 checked = services.sending.check_recipient(part)
                 why = checked.error or "" if checked.number is None else ""
             chips.append(Chip(shown, not why, why))
@@ -321,6 +342,8 @@ class ComposeView(QWidget):
         if parsed.groups or parsed.tags or compile_template(self.body.toPlainText()).is_personalised:
             self._send_to_groups(parsed, account_id)
             return
+        from smsdesk.services.send import Draft
+
         draft = Draft(account_id, parsed.numbers, self.body.toPlainText(), self.sender_id.text() or None)
         try:
             plan = self.ctx.services.sending.plan(draft)
@@ -335,6 +358,8 @@ class ComposeView(QWidget):
     def insert_template(self) -> None:
         """Pick a saved template and put it in at the cursor (its merge fields are filled for
         each recipient when it is sent)."""
+        from smsdesk.ui.widgets.template_picker import open_picker
+
         open_picker(self, self.ctx.services.templates, self._insert)
 
     def _insert(self, template: SavedTemplate) -> None:
@@ -345,6 +370,8 @@ class ComposeView(QWidget):
         """A group's members, or a text with merge fields, each get their own message: the
         bulk path personalises it, leaves out opted-out people and duplicates with the
         reasons, previews and confirms."""
+        from smsdesk.services import recipients
+
         services = self.ctx.services
         people = recipients.bulk_recipients(parsed, services.contacts, services.groups)
         named = [name for _gid, name, _size in parsed.groups] + [f"#{t}" for t, _n in parsed.tags]
@@ -365,6 +392,8 @@ class ComposeView(QWidget):
         self.to.clear()
 
     def _ask(self, plan: SendPlan, draft: Draft) -> None:
+        from smsdesk.ui.views.send_confirm_dialog import SendConfirmDialog
+
         labels = self.ctx.services.contacts.labels_for(s.number for s in plan.opted_out)
         dialog = SendConfirmDialog(plan, labels, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

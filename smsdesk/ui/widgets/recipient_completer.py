@@ -9,13 +9,15 @@ lists them as they come (no filtering of its own).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStringListModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit
 
-from smsdesk.services.recipients import Suggestion
+if TYPE_CHECKING:  # the address book is imported when a person first types a part to complete
+    from smsdesk.services.recipients import Suggestion
 
-Suggest = Callable[[str], list[Suggestion]]
+Suggest = Callable[[str], "list[Suggestion]"]
 
 
 def current_part(text: str) -> tuple[str, str]:
