@@ -218,6 +218,11 @@ def main(argv: list[str]) -> dict[str, Any]:
         first_client_ms = [0.0]
 
         async def run() -> dict[str, Any]:
+            from smsdesk import warmup
+
+            # As smsdesk-gui does right after its first paint: the imports start() and the pages
+            # need, in a worker thread (a person reaches Bulk send after that).
+            await asyncio.get_running_loop().run_in_executor(None, warmup.warm)
             await rt.start(sandbox=args.sandbox == "thread")
             if url:
                 await _use_sandbox(rt, url)

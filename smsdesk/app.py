@@ -43,6 +43,7 @@ def _skip_feature_scan() -> None:
 _skip_feature_scan()  # before smsdesk's own modules are imported below
 
 from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
+from smsdesk.domain import pacing  # noqa: E402
 from smsdesk.domain.errors import SmsdeskError  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
 from smsdesk.ui import aio  # noqa: E402
@@ -82,12 +83,17 @@ def app_icon() -> QIcon:
 # to run one slot during a 100,000-row import (bench/ui_stall.py: the longest stall fell from
 # about 100-135 ms to about 30-50 ms at 1 ms). Throughput costs are within noise.
 GUI_SWITCH_INTERVAL_S = 0.001
+# Long loops in worker threads (a file being read, 10,000 messages being written) rest this
+# long after running that long (smsdesk.domain.pacing): while they rest the GUI thread has the
+# interpreter, where otherwise each of a repaint's many Python calls waited for a switch.
+PACE_RUN_S, PACE_REST_S = 0.004, 0.002
 
 
 def gui_thread_first(app: QApplication) -> GuiThreadGc:
     """The GUI thread's share of the interpreter: garbage collected only there (gc_policy)
     and the GIL handed back to it within a millisecond. Returns the GC policy to stop."""
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+    pacing.set_pace(PACE_RUN_S, PACE_REST_S)
     return GuiThreadGc(app)
 
 

@@ -45,6 +45,10 @@ WARM: tuple[str, ...] = (
     "smsdesk.services.changewatch",
     "smsdesk.services.conversations",
     "smsdesk.services.optouts",
+    # Bulk send's file reading (its page would otherwise import them on the GUI thread: 55 ms)
+    "charset_normalizer",
+    "openpyxl",
+    "smsdesk.services.imports",
 )
 
 

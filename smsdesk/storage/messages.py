@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from smsdesk.domain.models import Message, SendResult
 from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
+from smsdesk.domain.pacing import Pacer
 from smsdesk.domain.pricing import Prices
 from smsdesk.domain.pricing import prices as account_prices
 from smsdesk.domain.status import Status, can_move, status_of
@@ -115,7 +116,9 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, b
     now = utcnow()
     ids: list[int] = []
     prices: dict[int, Prices] = {}
+    pacer = Pacer()  # thousands of rows in the writer thread: leave the GUI thread its turns
     for it in items:
+        pacer.tick()
         local_id = it.local_id or new_local_id()
         table = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
         price, currency = table.per_part(it.remote), table.currency
@@ -437,7 +440,9 @@ def record_results(
     on is ``needs_review``. Returns the ids recorded and the numbers refused as opted out."""
     changed: set[int] = set()
     opted: list[str] = []
+    pacer = Pacer()
     for c, res in pairs:
+        pacer.tick()
         if res is None:
             res = SendResult(
                 c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message."

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from smsdesk.services.bulk_send_flow import STEP_TITLES, BulkSendFlow, Step
 from smsdesk.services.groups import GroupRecipient
+from smsdesk.ui import gc_policy
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import save_dialog
@@ -176,23 +177,25 @@ class BulkSendWizard(QWizard):
         self.sig_busy_changed.emit(self.busy)
 
     def _hold_gc(self) -> None:
-        """Pause Python's automatic cyclic GC while a big file is read or checked.
+        """Pause Python's cyclic GC while a big file is read or checked.
 
         With 100,000 rows alive (a million small objects), every full collection walks them
         all: a 150-250 ms pause, on the GUI thread or, from the reader thread, holding the GIL.
         Young generations are still collected between slices; when the work is done the
         survivors (the table and the verdicts, which hold no cycles) are frozen out of later
-        full collections and automatic collection resumes.
+        full collections and collection resumes. In the app, collection is the GUI thread's
+        timer's (:mod:`smsdesk.ui.gc_policy`), held as well; tests run without that timer.
         """
         if self._gc_holds == 0:
             self._gc_was_enabled = gc.isenabled()
             gc.disable()
+            gc_policy.hold()
         self._gc_holds += 1
 
     def _release_gc(self) -> None:
         self._gc_holds = max(0, self._gc_holds - 1)
         if self._gc_holds == 0:
-            gc.freeze()  # no collect first: a freshly read table sits in generation 0 (~50 ms to walk)
+            gc_policy.release()  # freezes the survivors
             if self._gc_was_enabled:
                 gc.enable()
 
