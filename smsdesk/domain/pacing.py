@@ -28,16 +28,19 @@ def set_pace(run_s: float, rest_s: float) -> None:
 class Pacer:
     """Ticks of one loop in one thread; see the module docstring."""
 
-    __slots__ = ("_n", "_rest", "_run", "_since")
+    __slots__ = ("_every", "_n", "_rest", "_run", "_since")
 
-    def __init__(self) -> None:
+    def __init__(self, every: int = 32) -> None:
+        """``every``: ticks between two looks at the clock (a power of two); 1 for a loop that
+        ticks once per chunk of items rather than once per item."""
         self._run, self._rest = _pace
+        self._every = every - 1
         self._n = 0
         self._since = time.perf_counter()
 
     def tick(self) -> None:
         self._n += 1
-        if self._run and not self._n & 31:  # the clock is read every 32 items
+        if self._run and not self._n & self._every:
             now = time.perf_counter()
             if now - self._since >= self._run:
                 time.sleep(self._rest)

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from smsdesk.domain.errors import InvalidInput
@@ -33,6 +34,8 @@ from smsdesk.services.imports.encodings import decode, label
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SNIFF_LINES = 50
+_CHUNK = 256  # rows read, or squared up, between two ticks of the pacer
+_PIECE = 1 << 18  # characters: copying 256 KB into a StringIO takes well under a millisecond
 
 
 @dataclass(slots=True)
@@ -130,17 +133,18 @@ def _shape(raw: list[list[str]], source: str, encoding: str, delimiter: str, reg
     headers = _unique(headers)
     rows: list[list[str]] = []
     numbers: list[int] = []
-    pacer = Pacer()
-    for idx, r in data:
+    pacer = Pacer(every=1)
+    for start in range(0, len(data), _CHUNK):
         pacer.tick()
-        if len(r) < ncols:
-            r = r + [""] * (ncols - len(r))
-        elif len(r) > ncols:
-            extra = r[ncols:]
-            # Cells beyond the header are usually an unquoted delimiter inside a value: keep it.
-            r = r[: ncols - 1] + [delimiter.join(r[ncols - 1 :])] if any(e.strip() for e in extra) else r[:ncols]
-        rows.append(r)
-        numbers.append(idx - base)
+        for idx, r in data[start : start + _CHUNK]:
+            if len(r) < ncols:
+                r = r + [""] * (ncols - len(r))
+            elif len(r) > ncols:
+                extra = r[ncols:]
+                # Cells beyond the header are usually an unquoted delimiter inside a value: keep it.
+                r = r[: ncols - 1] + [delimiter.join(r[ncols - 1 :])] if any(e.strip() for e in extra) else r[:ncols]
+            rows.append(r)
+            numbers.append(idx - base)
     table = Table(headers, rows, numbers, encoding, delimiter, has_header, title_lines + skipped_blank, source)
     if title_lines:
         table.notes.append(f"Skipped {title_lines} line(s) above the header row.")
@@ -182,19 +186,19 @@ def read_text(data: bytes, source: str = "", encoding: str | None = None, countr
     delimiter = sniff_delimiter(text)
     # A Python-level loop, not list(reader): list() would hold the GIL for the whole file and
     # freeze the GUI thread while a worker thread reads 100,000 rows.
+    # In chunks of rows, not list(reader): list() would hold the GIL for the whole file and
+    # freeze the GUI thread while a worker thread reads 100,000 rows; between chunks the pacer
+    # leaves the GUI thread the interpreter now and then (domain.pacing).
     raw: list[list[str]] = []
-    append = raw.append
-    pacer = Pacer()  # leaves the GUI thread the interpreter now and then (domain.pacing)
+    rows = csv.reader(_lines(text), delimiter=delimiter)
+    pacer = Pacer(every=1)
     with gc_paused():
-        for row in csv.reader(_lines(text), delimiter=delimiter):
-            append(row)
+        while chunk := list(islice(rows, _CHUNK)):
+            raw += chunk
             pacer.tick()
     table = _shape(raw, source, decoded.encoding, delimiter, country)
     table.encoding_doubt = decoded.doubt
     return table
-
-
-_PIECE = 1 << 18  # characters: copying 256 KB into a StringIO takes well under a millisecond
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -202,14 +206,18 @@ def _lines(text: str) -> Iterator[str]:
     after a ``\n``: one StringIO over a whole 100,000-row file is a 7 ms copy that holds the
     GIL (and the GUI thread waits), a piece is a fraction of a millisecond. A cut after
     ``\n`` never splits a ``\r\n``; a quoted value running over a cut is read on as over any
-    other line end."""
+    other line end. Each piece's lines come straight from its StringIO (``chain``)."""
+    return chain.from_iterable(_pieces(text))
+
+
+def _pieces(text: str) -> Iterator[io.StringIO]:
     start = 0
     while start < len(text):
         cut = text.rfind("\n", start, start + _PIECE) + 1 if start + _PIECE < len(text) else len(text)
         if cut <= start:  # no line end within the piece: a very long line (or none at all)
             found = text.find("\n", start + _PIECE)
             cut = len(text) if found < 0 else found + 1
-        yield from io.StringIO(text[start:cut], newline="")
+        yield io.StringIO(text[start:cut], newline="")
         start = cut
 
 
