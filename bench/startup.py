@@ -6,13 +6,17 @@ Each repetition starts a fresh process and takes the wall-clock time from just b
 ``Popen`` to the moment the first top-level window is *exposed* (Qt's Expose event with
 ``isExposed()``), which both processes print on stderr (smsdesk through its
 ``SMSDESK_REPORT_SHOWN`` hook in ``smsdesk/app.py``; the bare window through the same event
-filter). The two kinds alternate so drifts in machine load hit both alike; the median of each
-is reported, with ``ratio`` = smsdesk / bare.
+filter). Both hooks watch the window's own ``QWindow``: an application-wide filter would bring
+every event of every widget into Python during the first show, ~25 ms in each process that
+the measured programs do not otherwise pay. The two kinds alternate so drifts in machine load
+hit both alike; the median of each is reported, with ``ratio`` = smsdesk / bare.
+
+Demo mode is on, so the receiver and the sandbox start as a new user gets them, right after the
+first paint: the window does not wait for them (``SMSDESK_RECEIVER not yet``).
 
 smsdesk runs as ``smsdesk-gui --home TMP``: one untimed-for-the-ratio first start creates the
 data directory and database (reported as ``first_start_s``); the timed runs reuse it, as a
-person's second and later starts do. Demo mode is on, so startup includes the receiver and
-the sandbox provider exactly as a new user gets them. ``--command dist/smsdesk/smsdesk-gui``
+person's second and later starts do. ``--command dist/smsdesk/smsdesk-gui``
 times the frozen build (``python packaging/build.py --no-installer``) instead of the checkout.
 """
 
