@@ -127,10 +127,12 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
     app.aboutToQuit.connect(closed.set)
     window.sig_closed.connect(closed.set)
     if window.isVisible():  # not closed already (a quit while it was being shown)
+        loop = asyncio.get_running_loop()
         # Imports the services need, in a worker thread: the window stays responsive meanwhile.
-        await asyncio.get_running_loop().run_in_executor(None, warmup.warm)
+        await loop.run_in_executor(None, warmup.warm, warmup.FOR_START)
         await rt.start(sandbox=demo and rt.settings.demo_mode)
         window.services_ready()
+        loop.run_in_executor(None, warmup.warm, warmup.FOR_PAGES)  # not waited for
         if quit_after is not None:
             asyncio.get_running_loop().call_later(quit_after, window.close)
         await closed.wait()

@@ -1,16 +1,20 @@
 """Modules the window imports in a background thread right after its first paint.
 
 The first paint imports only what Compose shows (see ``runtime.py``: services are built on first
-use). What comes next (the receiver, the sandbox, the dispatcher and the other services
-:meth:`Runtime.start` builds, ``phonenumbers`` for the first typed number, the provider
-clients) would otherwise be imported on the GUI thread, 150-250 ms during which the window
-could not repaint. Importing them here, off the GUI thread, leaves the window responsive (the
-interpreter hands the GIL back to the GUI thread every millisecond: ``app.GUI_SWITCH_INTERVAL_S``),
-and ``Runtime.start`` then finds them loaded.
+use). What comes next would otherwise be imported on the GUI thread, about half a second during
+which the window could not repaint. Importing it off the GUI thread leaves the window responsive
+(the interpreter hands the GIL back to the GUI thread every millisecond:
+``app.GUI_SWITCH_INTERVAL_S``), in two parts:
+
+- :data:`FOR_START`: what :meth:`Runtime.start` builds (the receiver, the sandbox, the
+  dispatcher and the other services, the provider clients). The window awaits it, then starts
+  the services, which find their modules loaded.
+- :data:`FOR_PAGES`: what a person's first actions need (``phonenumbers`` for the first typed
+  number, Bulk send's file readers). Warmed after the services have started, not waited for.
 
 No Qt module is listed: Qt types are created on the GUI thread only. Every name here is also
-imported statically somewhere, so a frozen build has it; ``tests/test_startup_imports.py``
-checks that each one imports.
+imported statically somewhere, so a frozen build has it; ``tests/test_startup_order.py``
+checks that each one exists.
 """
 
 from __future__ import annotations
@@ -20,9 +24,7 @@ import logging
 
 log = logging.getLogger(__name__)
 
-WARM: tuple[str, ...] = (
-    "phonenumbers",
-    "phonenumbers.phonenumberutil",
+FOR_START: tuple[str, ...] = (
     "httpx",
     "aiohttp",
     "aiohttp.web",
@@ -45,11 +47,16 @@ WARM: tuple[str, ...] = (
     "smsdesk.services.changewatch",
     "smsdesk.services.conversations",
     "smsdesk.services.optouts",
-    # Bulk send's file reading (its page would otherwise import them on the GUI thread: 55 ms)
+)
+FOR_PAGES: tuple[str, ...] = (
+    "phonenumbers",
+    "phonenumbers.phonenumberutil",
+    # Bulk send's file reading (its page would otherwise import them on the GUI thread: 90 ms)
     "charset_normalizer",
     "openpyxl",
     "smsdesk.services.imports",
 )
+WARM: tuple[str, ...] = FOR_START + FOR_PAGES
 
 
 def warm(names: tuple[str, ...] = WARM) -> None:

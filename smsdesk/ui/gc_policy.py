@@ -16,23 +16,30 @@ import gc
 from PySide6.QtCore import QObject, QTimer
 
 INTERVAL_MS = 500
-_holds = 0  # while > 0 (a big table being read or checked), the timer collects nothing
+_holds = 0  # while > 0 (a big table being read or checked), nothing is collected
+_was_enabled = True  # automatic collection before the first hold (off where GuiThreadGc runs)
 
 
 def hold() -> None:
-    """No scheduled collection until :func:`release`: a table being read sits in the young
-    generation (a million objects for 100,000 rows: 50 ms and more to walk, on the GUI thread)."""
-    global _holds
+    """No collection until :func:`release`, neither automatic nor the timer's: a table being read
+    sits in the young generation (a million objects for 100,000 rows: 50 ms and more to walk,
+    on the GUI thread or, from a reader thread, holding the GIL). Holds nest."""
+    global _holds, _was_enabled
+    if _holds == 0:
+        _was_enabled = gc.isenabled()
+        gc.disable()
     _holds += 1
 
 
 def release() -> None:
     """Undo one :func:`hold`; after the last, what survived is frozen out of later collections
-    (a read table holds no reference cycles) and scheduled collection resumes."""
+    (a read table holds no reference cycles) and collection resumes as it was."""
     global _holds
     _holds = max(0, _holds - 1)
     if _holds == 0:
         gc.freeze()  # no collect first: walking the fresh table is the cost being avoided
+        if _was_enabled:
+            gc.enable()
 
 
 class GuiThreadGc(QObject):

@@ -242,7 +242,9 @@ class MainWindow(QMainWindow):
             parts.append("starting…")
         else:
             answers = [(a.name, services.reception.reception(a)) for a in services.accounts.all()]
-            waiting = [name for name, r in answers if r.route == "not_yet"]  # reception.Route.NOT_YET
+            from smsdesk.services.reception import Route  # loaded with the services by now
+
+            waiting = [name for name, r in answers if r.route == Route.NOT_YET]
             if waiting:
                 # A long name would widen the window (a status bar never wraps): then a count.
                 short = len(waiting) == 1 and len(waiting[0]) <= NAME_ROOM

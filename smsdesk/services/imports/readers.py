@@ -184,8 +184,6 @@ def read_text(data: bytes, source: str = "", encoding: str | None = None, countr
     if text.endswith("\x1a"):
         text = text[:-1]  # the end-of-file mark old DOS programs wrote
     delimiter = sniff_delimiter(text)
-    # A Python-level loop, not list(reader): list() would hold the GIL for the whole file and
-    # freeze the GUI thread while a worker thread reads 100,000 rows.
     # In chunks of rows, not list(reader): list() would hold the GIL for the whole file and
     # freeze the GUI thread while a worker thread reads 100,000 rows; between chunks the pacer
     # leaves the GUI thread the interpreter now and then (domain.pacing).
