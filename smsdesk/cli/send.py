@@ -88,8 +88,7 @@ async def _send(rt: Runtime, args: argparse.Namespace, text: str, when: datetime
         return await _schedule(rt, args, account.id, text, when)
     await rt.start_for(account)
     try:
-        msgs = await rt.sending.send(Draft(account.id, args.to, text, over_limit_ok=args.over_limit))
-        ids = [m.id for m in msgs]
+        ids = await rt.sending.queue(Draft(account.id, args.to, text, over_limit_ok=args.over_limit))
         deadline = time.monotonic() + args.timeout
 
         def done(final: bool) -> bool:

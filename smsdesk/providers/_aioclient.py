@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import aiohttp
 import httpx
 
-from smsdesk.providers._http import classify_aiohttp
+from smsdesk.providers._http import Reply, classify_aiohttp
 
 
 class AiohttpClient(httpx.AsyncClient):
@@ -46,7 +46,7 @@ async def aio_request(
     content: bytes | None,
     headers: Mapping[str, str],
     params: Mapping[str, str] | None,
-) -> httpx.Response:
+) -> Reply:
     hdrs = {**client.base_headers, **headers}
     try:
         async with client.session().request(
@@ -60,7 +60,6 @@ async def aio_request(
             timeout=client.aio_timeout,
         ) as resp:
             body = await resp.read()
-            ext = {"reason_phrase": resp.reason.encode()} if resp.reason else {}
-            return httpx.Response(resp.status, headers=resp.raw_headers, content=body, extensions=ext)
+            return Reply(resp.status, resp.headers, body, resp.reason or "", resp.charset or "utf-8")
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise classify_aiohttp(exc, provider) from exc

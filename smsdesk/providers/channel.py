@@ -27,7 +27,7 @@ import hmac
 import json
 import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
@@ -55,9 +55,6 @@ from smsdesk.providers.spec import (
     SandboxWire,
     WebhookEnvelope,
 )
-
-if TYPE_CHECKING:
-    import httpx  # annotations only: httpx is imported when the first client is built
 
 NAME = "Channel API"
 JWT_WINDOW_S = 15 * 60
@@ -181,7 +178,7 @@ class ChannelProvider(BaseProvider):
                 hdrs["Chan-" + key[5:]] = str(value)
         return hdrs
 
-    def _error(self, resp: httpx.Response) -> ProviderError:
+    def _error(self, resp: _http.HttpReply) -> ProviderError:
         code = resp.status_code
         words = _http.error_text(resp)
         if code == 429:
@@ -216,7 +213,7 @@ class ChannelProvider(BaseProvider):
             f"The connector refused the message (HTTP {code}): {words}", status_code=code, rejected=True
         )
 
-    async def _post(self, url: str, body: Any) -> httpx.Response:
+    async def _post(self, url: str, body: Any) -> _http.HttpReply:
         try:
             return await _http.request(self.client, NAME, "POST", url, json_body=body, headers=self.headers())
         except ProviderError as exc:

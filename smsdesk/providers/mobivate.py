@@ -30,7 +30,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from smsdesk.domain.errors import InvalidInput
@@ -75,9 +75,6 @@ from smsdesk.providers.spec import (
     SandboxWire,
 )
 
-if TYPE_CHECKING:
-    import httpx  # annotations only: httpx is imported when the first client is built
-
 
 class MobivateProvider(BaseProvider):
     spec: ProviderSpec
@@ -97,7 +94,7 @@ class MobivateProvider(BaseProvider):
 
     async def _call(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> _http.HttpReply:
         return await _http.request(
             self.client,
             NAME,

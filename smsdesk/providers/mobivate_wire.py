@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, ProviderError
 from smsdesk.domain.models import (
@@ -21,10 +21,6 @@ from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.providers import _http
 from smsdesk.providers.base import international_digits
-
-if TYPE_CHECKING:
-    import httpx  # annotations only: httpx is imported when the first client is built
-
 
 NAME = "Mobivate"
 BATCH_CHUNK = 1000  # old docs: at most 1,000 messages per batch request
@@ -224,7 +220,7 @@ def batch_results(data: Any, good: list[OutboundMessage], accepted: Status) -> l
     return out
 
 
-def error_words(resp: httpx.Response) -> tuple[str, str]:
+def error_words(resp: _http.HttpReply) -> tuple[str, str]:
     """(error name, the provider's words) from the new ``{error:{name,...}}`` or old ``{code,message}``."""
     data = _http.body_json(resp)
     name, words = "", ""
@@ -246,7 +242,7 @@ def error_words(resp: httpx.Response) -> tuple[str, str]:
     return name, words
 
 
-def classify(resp: httpx.Response) -> ProviderError:
+def classify(resp: _http.HttpReply) -> ProviderError:
     """Map a refused request to a :class:`ProviderError`: ``error.name`` first, then status."""
     code = resp.status_code
     name, words = error_words(resp)

@@ -161,8 +161,10 @@ def verify_signature(secret: str, req: WebhookRequest, now: float) -> None:
 
 def apply_unicode_mode(text: str, mode: str) -> str:
     mode = (mode or "Allow").capitalize()
+    if mode == "Allow":  # the default: no need to look at the text (once per message sent)
+        return text
     info = analyze(text)
-    if info.encoding == "GSM-7" or mode == "Allow":
+    if info.encoding == "GSM-7":
         return text
     if mode == "Strip":
         return strip_to_gsm(text)

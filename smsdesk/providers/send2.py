@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smsdesk.domain.errors import ErrorKind, InvalidInput, InvalidNumber, ProviderError
 from smsdesk.domain.models import OutboundMessage, SendResult, StatusEvent
@@ -34,9 +34,6 @@ from smsdesk.providers.spec import (
     ProviderSpec,
     SandboxWire,
 )
-
-if TYPE_CHECKING:
-    import httpx  # annotations only: httpx is imported when the first client is built
 
 NAME = "Send-2"
 _HASH = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -117,7 +114,7 @@ def sender_id(sender: str) -> int:
     return int(s)
 
 
-def _words(resp: httpx.Response) -> str:
+def _words(resp: _http.HttpReply) -> str:
     data = _http.body_json(resp)
     message = data.get("message") if isinstance(data, dict) else None
     if isinstance(message, str) and message.strip():
@@ -131,7 +128,7 @@ class Send2Provider(BaseProvider):
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.account.secret('api_key')}"}
 
-    def _error(self, resp: httpx.Response) -> ProviderError:
+    def _error(self, resp: _http.HttpReply) -> ProviderError:
         code = resp.status_code
         if code == 406:
             # A 406 at submission is Send-2 refusing this message: rejected, not failed.
@@ -150,7 +147,7 @@ class Send2Provider(BaseProvider):
             )
         return _http.generic_error(resp, NAME)
 
-    async def _call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+    async def _call(self, method: str, path: str, body: Any = None) -> _http.HttpReply:
         return await _http.request(
             self.client, NAME, method, f"{self.base_url}{path}", json_body=body, headers=self._headers()
         )

@@ -35,7 +35,7 @@ from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.ports import OptOutSync
 from smsdesk.storage.api import ClaimStore, MessageStore
-from smsdesk.storage.records import ClaimedMessage
+from smsdesk.storage.records import ClaimedMessage, ClaimResult
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,8 @@ class Dispatcher:
         self._recording: set[asyncio.Task[None]] = set()  # result writes still committing
         self._results: dict[int, list[tuple[ClaimedMessage, SendResult | None]]] = {}  # waiting for the recorder
         self._recorder: asyncio.Task[None] | None = None
+        # Claims asked for in the same turn of the loop, written as one (see _claim).
+        self._claims_asked: list[tuple[list[int], int | None, asyncio.Future[ClaimResult]]] = []
 
     def kick(self) -> None:
         self._wake.set()
@@ -246,7 +248,7 @@ class Dispatcher:
                     while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
                         batch.append(lane.queue.popleft()[0])
                 await lane.limiter.acquire()
-                claimed, rejected = await self.claims.claim_for_sending(batch, self.id, run_id)
+                claimed, rejected = await self._claim(batch, run_id)
                 if rejected:
                     self.bus.publish(Changes(message_ids=set(rejected)))
                 if not claimed:
@@ -265,6 +267,43 @@ class Dispatcher:
             # The lane ran dry: look for more now rather than at the next 1 s tick (at 5,000
             # rows per pass, a 10,000-message send otherwise idles up to a second mid-way).
             self.kick()
+
+    async def _claim(self, ids: list[int], run_id: int | None) -> ClaimResult:
+        """Claim ``ids``, committed before this returns (and so before any provider call).
+
+        The claims the workers ask for in one turn of the event loop (several answers often
+        arrive together, and each worker then asks for its next message) go to the database
+        as one write: one statement of each kind instead of a handful per message, each of
+        which made the writer thread wait for its turn at the GIL.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ClaimResult] = loop.create_future()
+        self._claims_asked.append((ids, run_id, future))
+        if len(self._claims_asked) == 1:
+            loop.call_soon(self._write_claims)
+        return await future
+
+    def _write_claims(self) -> None:
+        asked, self._claims_asked = self._claims_asked, []
+        task = asyncio.get_running_loop().create_task(self._claim_asked(asked))
+        self._recording.add(task)  # awaited by run() at stop, like the result writes
+        task.add_done_callback(self._recording.discard)
+
+    async def _claim_asked(self, asked: list[tuple[list[int], int | None, asyncio.Future[ClaimResult]]]) -> None:
+        try:
+            results = await self.claims.claim_groups([(ids, run_id) for ids, run_id, _f in asked], self.id)
+        except asyncio.CancelledError:
+            for _ids, _run, future in asked:
+                future.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - each worker handles it as its own (and logs a bug)
+            for _ids, _run, future in asked:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_ids, _run, future), result in zip(asked, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     def _outbound(self, c: ClaimedMessage) -> OutboundMessage:
         send_at = datetime.fromisoformat(c.send_at) if c.send_at else None

@@ -200,7 +200,13 @@ class SendService:
         )
 
     async def send(self, draft: Draft) -> list[Message]:
-        """Validate everything, then queue every recipient in one transaction.
+        """:meth:`queue`, answering with the queued messages (one per recipient, in order)."""
+        return self.messages.get_many(await self.queue(draft))
+
+    async def queue(self, draft: Draft) -> list[int]:
+        """Validate everything, then queue every recipient in one transaction; returns the
+        messages' ids in the recipients' order (reading back 10,000 queued rows cost as much
+        as a tenth of queueing them, for callers that only count them).
 
         With ``draft.skip_opted_out`` (the person agreed to it), numbers on the opt-out list
         are left out and the others sent; without it, one such number stops the whole send.
@@ -233,7 +239,7 @@ class SendService:
         ids = await self.messages.queue(items, audit)
         self.bus.publish(Changes(message_ids=set(ids)))
         self._kick()
-        return self.messages.get_many(ids)
+        return ids
 
     def _kick(self) -> None:
         if self._outbox is not None:

@@ -204,6 +204,11 @@ class ClaimStore(Protocol):
         None); rows whose number opted out since are rejected in the same transaction."""
         ...
 
+    async def claim_groups(self, groups: Sequence[tuple[Sequence[int], int | None]], me: str) -> list[ClaimResult]:
+        """:meth:`claim_for_sending` for several ``(ids, run_id)`` claims in one transaction,
+        one result per claim, in order."""
+        ...
+
 
 class InboundStore(Protocol):
     """Receipts and replies, from a poll or from stored webhook events."""

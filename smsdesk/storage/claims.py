@@ -19,8 +19,9 @@ from smsdesk.domain.status import Status
 from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.liveness import claimer_gone
-from smsdesk.storage.messages import apply_status, reject_opted_out
+from smsdesk.storage.messages import reject_opted_out
 from smsdesk.storage.records import ClaimedMessage, ClaimResult
+from smsdesk.storage.status_moves import apply_status
 
 # What a claim returns: all the dispatcher needs to send the row, and the attempt it is
 # (the columns of records.ClaimedMessage, in its order).
@@ -66,15 +67,30 @@ def claim_for_sending(conn: sqlite3.Connection, ids: Sequence[int], me: str, run
     Returns the claimed rows and the ids rejected instead because the number opted out since
     the row was queued (the last check before anything goes; same transaction as the claim).
     """
+    return claim_groups(conn, [(ids, run_id)], me)[0]
+
+
+def claim_groups(
+    conn: sqlite3.Connection, groups: Sequence[tuple[Sequence[int], int | None]], me: str
+) -> list[ClaimResult]:
+    """:func:`claim_for_sending` for several claims at once, one :class:`ClaimResult` per
+    ``(ids, run_id)`` group, in order: the claims a dispatcher's workers ask for in the same
+    moment share one statement of each kind instead of a handful each."""
+    bulk = [mid for ids, run_id in groups if run_id is not None for mid in ids]
     # a bulk run paused since these ids were queued up (rows outside a run cannot be held)
-    held = bulk_store.held_ids(conn, ids) if run_id is not None else set()
-    todo = [mid for mid in ids if mid not in held]
-    rejected = reject_opted_out(conn, todo)
+    held = bulk_store.held_ids(conn, bulk) if bulk else set()
+    todo = [[mid for mid in ids if mid not in held] for ids, _run in groups]
+    rejected = set(reject_opted_out(conn, [mid for ids in todo for mid in ids]))
     if rejected:
-        gone = set(rejected)
-        todo = [mid for mid in todo if mid not in gone]
-    got = {r[0]: ClaimedMessage(*r) for r in claim_due(conn, todo, me)}
-    return ClaimResult([got[mid] for mid in todo if mid in got], rejected)  # in queue order
+        todo = [[mid for mid in ids if mid not in rejected] for ids in todo]
+    got = {r[0]: ClaimedMessage(*r) for r in claim_due(conn, [mid for ids in todo for mid in ids], me)}
+    return [
+        ClaimResult(
+            [got[mid] for mid in wanted if mid in got],  # in queue order
+            [mid for mid in ids if mid in rejected],
+        )
+        for (ids, _run), wanted in zip(groups, todo, strict=True)
+    ]
 
 
 def heartbeat(conn: sqlite3.Connection, dispatcher: str) -> None:
@@ -143,3 +159,6 @@ class ClaimRepository:
 
     async def claim_for_sending(self, ids: Sequence[int], me: str, run_id: int | None = -1) -> ClaimResult:
         return await self._db.write(lambda c: claim_for_sending(c, ids, me, run_id))
+
+    async def claim_groups(self, groups: Sequence[tuple[Sequence[int], int | None]], me: str) -> list[ClaimResult]:
+        return await self._db.write(lambda c: claim_groups(c, groups, me))

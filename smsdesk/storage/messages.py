@@ -2,8 +2,9 @@
 
 Module functions take the writer's connection (the SQLite statement layer, called inside
 ``Database.write``); :class:`MessageRepository` is what services use: reads on the calling
-thread's reader, one transaction per write. Status changes go through :func:`apply_status`,
-which enforces the forward-only rule in SQL's own transaction. Claims live in
+thread's reader, one transaction per write. Status changes go through :func:`apply_status`
+(:mod:`smsdesk.storage.status_moves`), which enforces the forward-only rule in SQL's own
+transaction; send results are recorded by :mod:`smsdesk.storage.send_results`. Claims live in
 :mod:`smsdesk.storage.claims`.
 """
 
@@ -15,14 +16,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from smsdesk.domain.models import Message, SendResult
-from smsdesk.domain.optout import PROVIDER_OPTED_OUT, how_opted_out
+from smsdesk.domain.optout import how_opted_out
 from smsdesk.domain.pacing import Pacer
 from smsdesk.domain.pricing import Prices
 from smsdesk.domain.pricing import prices as account_prices
-from smsdesk.domain.status import Status, can_move, status_of
+from smsdesk.domain.status import Status
 from smsdesk.storage import erasure
-from smsdesk.storage import optouts as opt_store
-from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.audit import audit as write_audit
 from smsdesk.storage.audit import record
 from smsdesk.storage.db import Database, utcnow
@@ -38,6 +37,9 @@ from smsdesk.storage.records import (
     Transition,
 )
 from smsdesk.storage.records import NewOutgoing as NewOutgoing  # where callers have always found it
+from smsdesk.storage.send_results import record_result, record_results
+from smsdesk.storage.status_moves import apply_status as apply_status  # where callers have always found it
+from smsdesk.storage.status_moves import move_from
 
 # An incoming message counts as the reply to a send when it comes within this time of it.
 REPLY_WINDOW = timedelta(days=7)
@@ -70,16 +72,8 @@ def _seconds_between(earlier: str, later: str) -> int:
     return max(0, round((datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()))
 
 
-def _answer(conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, now: str) -> None:
-    """A person wrote ``message_id``: it answers the incoming messages waiting in the
-    conversation, and records how long the first of them waited (time to first reply)."""
-    row = conn.execute(
-        "SELECT waiting_since FROM conversations WHERE account_id = ? AND remote = ? AND waiting_since IS NOT NULL",
-        (account_id, remote),
-    ).fetchone()
-    if row is None:
-        return
-    conn.execute("UPDATE messages SET answer_s = ? WHERE id = ?", (_seconds_between(row[0], now), message_id))
+def _answered(conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, since: str, now: str) -> None:
+    conn.execute("UPDATE messages SET answer_s = ? WHERE id = ?", (_seconds_between(since, now), message_id))
     conn.execute(
         "UPDATE conversations SET waiting_since = NULL WHERE account_id = ? AND remote = ?", (account_id, remote)
     )
@@ -107,54 +101,81 @@ def _prices(conn: sqlite3.Connection, account_id: int) -> Prices:
     return account_prices(settings)
 
 
+_INSERT_CHUNK = 200  # rows per multi-row statement (16 values each: far below SQLite's 32,766)
+
+
 def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, by_person: bool = True) -> list[int]:
     """Store outgoing messages (the outbox); returns their row ids in order. Each records the
     account's price per part for its country and the currency of this moment (a later change does not touch it).
 
     ``by_person``: written by staff or a send they started (an automatic reply is not), so each
-    answers the incoming messages waiting in its conversation (see :func:`_answer`)."""
+    answers the incoming messages waiting in its conversation (see :func:`_answer`).
+
+    Rows go in by the hundred, a statement of each kind per chunk (one per row cost a third
+    more, and each statement made the writer wait for its turn at the GIL). Ids are given
+    explicitly, as SQLite would (the largest id plus one; the writer holds the write lock).
+    """
     now = utcnow()
+    todo = list(items)
     ids: list[int] = []
     prices: dict[int, Prices] = {}
     pacer = Pacer()  # thousands of rows in the writer thread: leave the GUI thread its turns
-    for it in items:
+    for start in range(0, len(todo), _INSERT_CHUNK):
         pacer.tick()
-        local_id = it.local_id or new_local_id()
-        table = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
-        price, currency = table.per_part(it.remote), table.currency
-        cur = conn.execute(
-            """INSERT INTO messages (local_id, account_id, direction, remote, local_number, body,
+        chunk = todo[start : start + _INSERT_CHUNK]
+        first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0])
+        chunk_ids = list(range(first, first + len(chunk)))
+        values: list[object] = []
+        for mid, it in zip(chunk_ids, chunk, strict=True):
+            local_id = it.local_id or new_local_id()
+            table = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
+            values += (mid, local_id, it.account_id, it.remote, it.local_number, it.body, it.status.value, local_id)
+            values += (it.segments, it.encoding, it.send_at, it.run_id, now, now, table.per_part(it.remote))
+            values.append(table.currency)
+        conn.execute(
+            f"""INSERT INTO messages (id, local_id, account_id, direction, remote, local_number, body,
                  status, client_ref, segments, encoding, send_at, run_id, created_at, updated_at,
                  price_per_part, currency)
-               VALUES (?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                local_id,
-                it.account_id,
-                it.remote,
-                it.local_number,
-                it.body,
-                it.status.value,
-                local_id,
-                it.segments,
-                it.encoding,
-                it.send_at,
-                it.run_id,
-                now,
-                now,
-                price,
-                currency,
-            ),
+               VALUES {",".join(["(?, ?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))}""",
+            values,
         )
-        mid = int(cur.lastrowid or 0)
         conn.execute(
-            "INSERT INTO message_transitions (message_id, status, at) VALUES (?, ?, ?)",
-            (mid, it.status.value, now),
+            f"INSERT INTO message_transitions (message_id, status, at) VALUES {','.join(['(?, ?, ?)'] * len(chunk))}",
+            [v for mid, it in zip(chunk_ids, chunk, strict=True) for v in (mid, it.status.value, now)],
         )
+        sent = [(it.account_id, it.remote, mid) for mid, it in zip(chunk_ids, chunk, strict=True)]
         if by_person:
-            _answer(conn, it.account_id, it.remote, mid, now)
-        _touch_conversation(conn, it.account_id, it.remote, mid, now, 0)
-        ids.append(mid)
+            _answer(conn, sent, now)
+        conn.execute(
+            f"""INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread)
+               VALUES {",".join(["(?, ?, ?, ?, 0)"] * len(sent))}
+               ON CONFLICT (account_id, remote) DO UPDATE SET
+                 last_message_id = excluded.last_message_id, last_at = excluded.last_at""",
+            [v for account_id, remote, mid in sent for v in (account_id, remote, mid, now)],
+        )
+        ids += chunk_ids
     return ids
+
+
+def _answer(conn: sqlite3.Connection, sent: Sequence[tuple[int, str, int]], now: str) -> None:
+    """A person wrote these ``(account_id, remote, message_id)`` messages: each answers the
+    incoming messages waiting in its conversation (the first of them to a conversation does),
+    and records how long the first of those waited (time to first reply)."""
+    by_account: dict[int, list[str]] = {}
+    for account_id, remote, _mid in sent:
+        by_account.setdefault(account_id, []).append(remote)
+    waiting: dict[tuple[int, str], str] = {}
+    for account_id, remotes in by_account.items():
+        rows = conn.execute(
+            f"""SELECT remote, waiting_since FROM conversations WHERE account_id = ? AND waiting_since IS NOT NULL
+                AND remote IN ({",".join("?" * len(remotes))})""",
+            (account_id, *remotes),
+        ).fetchall()
+        waiting.update(((account_id, r[0]), r[1]) for r in rows)
+    for account_id, remote, mid in sent:
+        since = waiting.pop((account_id, remote), None)
+        if since is not None:
+            _answered(conn, account_id, remote, mid, since, now)
 
 
 def insert_inbound(
@@ -188,83 +209,6 @@ def insert_inbound(
     _note_reply(conn, account_id, remote, now, mid)
     _touch_conversation(conn, account_id, remote, mid, now, 1)
     return mid
-
-
-def apply_status(
-    conn: sqlite3.Connection,
-    message_id: int,
-    status: Status,
-    raw_status: str = "",
-    error: str | None = None,
-    provider_message_id: str | None = None,
-) -> bool:
-    """Move a message forward to ``status``; returns False (and changes nothing) otherwise.
-
-    A provider id learnt with the change is stored even when the status itself cannot move
-    (a receipt may have beaten the send's own answer).
-    """
-    row = conn.execute("SELECT status, provider_message_id FROM messages WHERE id = ?", (message_id,)).fetchone()
-    if row is None:
-        return False
-    return _move(conn, message_id, row[0], row[1], status, raw_status, error, provider_message_id)
-
-
-def _move(
-    conn: sqlite3.Connection,
-    message_id: int,
-    current: str,
-    current_pmid: str | None,
-    status: Status,
-    raw_status: str,
-    error: str | None,
-    provider_message_id: str | None,
-    *,
-    note_raw: bool = False,
-) -> bool:
-    """:func:`apply_status` once the message's current status and provider id are known.
-
-    ``note_raw`` (receipts only): a receipt that keeps the status still records its raw status.
-    """
-    now = utcnow()
-    learnt_id = bool(provider_message_id and not current_pmid)
-    if learnt_id:
-        conn.execute(
-            "UPDATE messages SET provider_message_id = ?, updated_at = ? WHERE id = ?",
-            (provider_message_id, now, message_id),
-        )
-    if not can_move(status_of(current), status):
-        if note_raw and raw_status and current == status.value and not status.is_final:
-            return _note_raw(conn, message_id, raw_status, now) or learnt_id
-        return learnt_id
-    value = status.value
-    conn.execute(
-        """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
-             error = COALESCE(?, error), updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
-           WHERE id = ?""",
-        (value, raw_status, error, now, message_id),
-    )
-    conn.execute(
-        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
-        (message_id, value, raw_status, now),
-    )
-    return True
-
-
-def _note_raw(conn: sqlite3.Connection, message_id: int, raw_status: str, now: str) -> bool:
-    """A receipt that keeps the status but says something new (Mobivate's ``ACCEPTED`` then
-    ``INTERIM_QUEUED``, both ``sent``): the provider's latest words are kept and shown (the raw
-    status is always kept beside the status it maps to). A duplicate changes nothing."""
-    cur = conn.execute(
-        "UPDATE messages SET raw_status = ?, updated_at = ? WHERE id = ? AND raw_status IS NOT ?",
-        (raw_status, now, message_id, raw_status),
-    )
-    # No transition row: the status did not change (the history lists status changes).
-    return cur.rowcount == 1
-
-
-def opted_out_reason(conn: sqlite3.Connection, number: str) -> str | None:
-    """Why ``number`` may not be messaged ("replied STOP on 3 Dec 2026"), or None when it may."""
-    return opt_store.reason(conn, number)
 
 
 def reject_opted_out(conn: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
@@ -379,82 +323,7 @@ def apply_receipt(
     if row is None:
         return None
     mid = int(row[0])
-    return mid, _move(conn, mid, row[1], row[2], status, raw_status, error, provider_message_id, note_raw=True)
-
-
-def record_result(
-    conn: sqlite3.Connection,
-    account_id: int,
-    c: ClaimedMessage,
-    result: SendResult,
-    optout_note: str | None = None,
-) -> None:
-    """Record what the provider said of a claimed message, releasing the claim; receipts that
-    arrived before it (parked) are applied after it. ``optout_note``: the provider refused the
-    number as opted out, and it joins the opt-out list with these words."""
-    if not _record_fast(conn, c, result):
-        apply_status(conn, c.id, result.status, result.raw_status, result.error, result.provider_message_id)
-        conn.execute("UPDATE messages SET claimed_by = NULL WHERE id = ?", (c.id,))
-    if result.segments is not None and result.segments > 0:
-        # The provider's own count of what it charged (Send-2's units): costs use it from now on.
-        conn.execute(
-            "UPDATE messages SET parts_billed = ? WHERE id = ? AND parts_billed IS NOT ?",
-            (result.segments, c.id, result.segments),
-        )
-    for ev in ev_store.take_parked(conn, account_id, result.provider_message_id, c.local_id):
-        apply_status(conn, c.id, ev.status, ev.raw_status, ev.error)
-    if optout_note is not None:
-        opt_store.add(conn, c.remote, "provider", optout_note)
-
-
-def _record_fast(conn: sqlite3.Connection, c: ClaimedMessage, result: SendResult) -> bool:
-    """The common case in one UPDATE: our claimed row is still ``queued`` and the result moves it.
-
-    Same effect as ``apply_status`` + releasing the claim (status, raw status, error, provider
-    id only if none yet, transition row), in two statements instead of five. False: the row
-    changed meanwhile, or the result cannot follow ``queued``; the caller takes the long way.
-    """
-    if not can_move(Status.QUEUED, result.status):
-        return False
-    now = utcnow()
-    cur = conn.execute(
-        """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
-             error = COALESCE(?, error), provider_message_id = COALESCE(provider_message_id, ?),
-             updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
-           WHERE id = ? AND status = 'queued'""",
-        (result.status.value, result.raw_status, result.error, result.provider_message_id or None, now, c.id),
-    )
-    if cur.rowcount != 1:
-        return False
-    conn.execute(
-        "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
-        (c.id, result.status.value, result.raw_status, now),
-    )
-    return True
-
-
-def record_results(
-    conn: sqlite3.Connection, account_id: int, pairs: Sequence[tuple[ClaimedMessage, SendResult | None]]
-) -> RecordedBatch:
-    """:func:`record_result` for a batch send's answers; a message the provider did not report
-    on is ``needs_review``. Returns the ids recorded and the numbers refused as opted out."""
-    changed: set[int] = set()
-    opted: list[str] = []
-    pacer = Pacer()
-    for c, res in pairs:
-        pacer.tick()
-        if res is None:
-            res = SendResult(
-                c.local_id, None, Status.NEEDS_REVIEW, "", error="The provider did not report on this message."
-            )
-        note = None
-        if res.status == Status.REJECTED and res.raw_status == PROVIDER_OPTED_OUT:
-            # Inside a batch as for a single send: the provider's word joins our list.
-            note = (res.error or "")[:200]
-            opted.append(c.remote)
-        record_result(conn, account_id, c, res, note)
-        changed.add(c.id)
-    return RecordedBatch(changed, opted)
+    return mid, move_from(conn, mid, row[1], row[2], status, raw_status, error, provider_message_id, note_raw=True)
 
 
 def requeue_for_retry(conn: sqlite3.Connection, message_id: int, entry: AuditEntry) -> bool:

@@ -300,7 +300,8 @@ V5 = [
 ]
 
 # The poller re-reads each account's unsettled sends often: an index probe, not a scan of
-# every message. Keep the WHERE text identical to storage/polls.py (SQLite matches it literally).
+# every message. Keep the WHERE text identical to storage/polls.py (SQLite matches it literally;
+# V14 rewrites the condition).
 V6 = [
     "CREATE INDEX messages_open ON messages(account_id, id)"
     " WHERE direction = 'out' AND status IN ('sent', 'unknown', 'needs_review')",
@@ -541,6 +542,20 @@ V12 = [
 
 from smsdesk.storage.report_schema import V13  # noqa: E402 - reports' schema, in a module of its own
 
+# Partial indexes whose condition lists statuses with IN: SQLite evaluates such a list through
+# a temporary lookup table, for the old and the new row of every status change, which made
+# recording a send's result cost twice what it should (~25 µs of ~50). The same condition
+# written with OR costs nothing measurable. Queries that use these indexes repeat the
+# condition word for word (SQLite matches it literally): OPEN_CONDITION, FAILED_CONDITION.
+OPEN_CONDITION = "(status = 'sent' OR status = 'unknown' OR status = 'needs_review')"
+FAILED_CONDITION = "(status = 'failed' OR status = 'rejected' OR status = 'expired')"
+V14 = [
+    "DROP INDEX messages_open",
+    f"CREATE INDEX messages_open ON messages(account_id, id) WHERE direction = 'out' AND {OPEN_CONDITION}",
+    "DROP INDEX messages_failures",
+    f"CREATE INDEX messages_failures ON messages(created_at) WHERE {FAILED_CONDITION}",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -555,6 +570,7 @@ MIGRATIONS: dict[int, list[str]] = {
     11: V11,
     12: V12,
     13: V13,
+    14: V14,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

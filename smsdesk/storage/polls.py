@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from smsdesk.storage.db import Database
+from smsdesk.storage.migrations import OPEN_CONDITION
 from smsdesk.storage.records import OpenSend
 
 # Statuses a provider may still settle. ``needs_review`` is included: a poll is exactly how an
@@ -36,10 +37,10 @@ class PollRepository:
 
     def open_sends(self, account_id: int, created_after: str, limit: int = 5000) -> list[OpenSend]:
         """Outgoing messages with a provider id whose status is not final yet, oldest first."""
-        # Literal IN list: it must match the partial index messages_open (migration V6).
+        # The condition word for word as in the partial index messages_open (migration V14).
         rows = self._db.query(
-            """SELECT id, provider_message_id, status FROM messages
-               WHERE account_id = ? AND direction = 'out' AND status IN ('sent', 'unknown', 'needs_review')
+            f"""SELECT id, provider_message_id, status FROM messages
+               WHERE account_id = ? AND direction = 'out' AND {OPEN_CONDITION}
                  AND provider_message_id IS NOT NULL AND provider_message_id != ''
                  AND created_at > ?
                ORDER BY id LIMIT ?""",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from smsdesk.storage.db import Database
+from smsdesk.storage.migrations import FAILED_CONDITION  # word for word as in the partial index messages_failures
 from smsdesk.storage.report_records import (
     FailureCount,
     HourTotals,
@@ -19,8 +20,6 @@ from smsdesk.storage.report_records import (
     RunMessage,
     RunTotals,
 )
-
-_FAILED = "('failed', 'rejected', 'expired')"  # as in the partial index messages_failures
 
 
 def _account(account_id: int | None, column: str = "account_id") -> tuple[str, tuple[object, ...]]:
@@ -50,7 +49,7 @@ class ReportRepository:
         where, params = _account(account_id)
         rows = self.db.query(
             f"""SELECT status, coalesce(nullif(error, ''), raw_status, '') AS why, count(*) FROM messages
-                WHERE created_at >= ? AND created_at < ? AND status IN {_FAILED}{where}
+                WHERE created_at >= ? AND created_at < ? AND {FAILED_CONDITION}{where}
                 GROUP BY 1, 2 ORDER BY 3 DESC""",
             (start, end, *params),
         )

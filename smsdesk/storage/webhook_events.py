@@ -88,6 +88,13 @@ def park_receipt(conn: sqlite3.Connection, account_id: int, ev: StatusEvent, eve
     )
 
 
+def any_parked(conn: sqlite3.Connection, account_id: int) -> bool:
+    """Whether any receipt of the account waits for its message (almost never: a batch of
+    results asks this once instead of looking each message up)."""
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM pending_receipts WHERE account_id = ?)", (account_id,)).fetchone()
+    return bool(row[0])
+
+
 def take_parked(
     conn: sqlite3.Connection, account_id: int, provider_message_id: str | None, client_ref: str | None
 ) -> list[StatusEvent]:

@@ -416,18 +416,18 @@ class ComposeView(QWidget):
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Queuing…")
         spawn(
-            self.ctx.services.sending.send(draft),
+            self.ctx.services.sending.queue(draft),
             title="Send",
-            on_done=lambda msgs: self._sent(msgs, len(plan.opted_out)),
+            on_done=lambda ids: self._sent(ids, len(plan.opted_out)),
             on_error=self._send_failed,
         )
 
-    def _sent(self, msgs: list[object], skipped: int = 0) -> None:
+    def _sent(self, ids: list[int], skipped: int = 0) -> None:
         self.send_button.setEnabled(True)
         self.feedback.setStyleSheet(OK_STYLE)
         left_out = f" Skipped {skipped} opted-out number{'s' if skipped != 1 else ''}." if skipped else ""
         self.feedback.setText(
-            f"Queued {len(msgs)} message{'s' if len(msgs) != 1 else ''}; watch the status below.{left_out}"
+            f"Queued {len(ids)} message{'s' if len(ids) != 1 else ''}; watch the status below.{left_out}"
         )
         self.body.clear()
         # The numbers stay in the sent list below; an emptied To box means pressing Send
@@ -435,7 +435,7 @@ class ComposeView(QWidget):
         self.to.clear()
         if self.isVisible():
             self.to.setFocus()  # who the next message goes to is the first thing to type
-        self.sig_sent.emit(len(msgs))
+        self.sig_sent.emit(len(ids))
 
     def _send_failed(self, exc: BaseException) -> None:
         self.send_button.setEnabled(True)

@@ -10,6 +10,7 @@ from smsdesk.domain.status import Status
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import claims
 from smsdesk.storage import messages as store
+from smsdesk.storage import optouts as opt_store
 from smsdesk.storage.db import Database
 from smsdesk.storage.liveness import claimer_gone
 from smsdesk.storage.messages import MessageRepository, NewOutgoing
@@ -104,3 +105,22 @@ def test_a_claim_of_a_few_rows_reads_those_rows_not_the_whole_outbox(db: Databas
 
     assert len(db.write_sync(claim_counting)) == 16
     assert steps[0] < 50  # about 16 rows' worth of work (a scan of the outbox: hundreds)
+
+
+def test_claims_asked_together_each_get_their_own_rows(db: Database, account_id: int) -> None:
+    """The dispatcher writes the claims its workers ask for in one moment as one: each still
+    gets exactly its own rows, an opted-out number is rejected in its own claim, and a row
+    another dispatcher holds goes to nobody."""
+    a, b, c, d = (_queue(db, account_id, f"+44781234567{i}") for i in range(4))
+    db.write_sync(lambda conn: opt_store.add(conn, "+447812345671", "keyword", "STOP"))
+    assert db.write_sync(lambda conn: claims.claim(conn, d, "serve"))
+    first, second, third = db.write_sync(
+        lambda conn: claims.claim_groups(conn, [([a], None), ([b, c], None), ([d], None)], "gui")
+    )
+    assert [m.id for m in first.claimed] == [a] and first.rejected == []
+    assert [m.id for m in second.claimed] == [c] and second.rejected == [b]
+    assert third.claimed == [] and third.rejected == []
+    repo = MessageRepository(db)
+    assert [repo.get(i).status for i in (a, b, c, d)] == [S.QUEUED, S.REJECTED, S.QUEUED, S.QUEUED]  # type: ignore[union-attr]
+    held_by = {r["id"]: r["claimed_by"] for r in db.query("SELECT id, claimed_by FROM messages")}
+    assert held_by == {a: "gui", b: None, c: "gui", d: "serve"}

@@ -19,7 +19,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.dispatcher import Dispatcher
 from smsdesk.services.inbound import InboundService
 from smsdesk.storage import accounts as acc_store
-from smsdesk.storage import claims
+from smsdesk.storage import claims, send_results
 from smsdesk.storage import messages as store
 from smsdesk.storage.claims import ClaimRepository
 from smsdesk.storage.db import Database
@@ -237,3 +237,42 @@ def test_a_receipt_that_keeps_the_status_still_records_the_providers_latest_word
     assert receipt(S.DELIVERED, "DELIVRD") == (mid, False)  # nothing changes a final status
     msg = repo.get(mid)
     assert msg is not None and (msg.status, msg.raw_status) == (S.DELIVERED, "DELIVERED")
+
+
+def test_results_recorded_together_move_each_row_once_and_respect_a_row_that_changed(
+    db: Database, account_id: int
+) -> None:
+    """Results of sends that finished together are written in one go; a row that was settled
+    meanwhile (here cancelled) keeps its status, and every row's claim is released."""
+    ids = [_queue(db, account_id, f"+44781234560{i}") for i in range(3)]
+    [got] = db.write_sync(lambda c: claims.claim_groups(c, [(ids, None)], "gui"))
+    assert db.write_sync(lambda c: store.apply_status(c, ids[1], S.CANCELLED, "cancelled by a person"))
+    pairs = [(m, SendResult(m.local_id, f"pm-{m.id}", S.SENT, "Accepted")) for m in got.claimed]
+    changed, opted = db.write_sync(lambda c: send_results.record_results(c, account_id, pairs))
+    assert changed == set(ids) and opted == []
+    repo = MessageRepository(db)
+    first, middle, last = (repo.get(i) for i in ids)
+    assert first is not None and middle is not None and last is not None
+    assert (first.status, first.provider_message_id, first.raw_status) == (S.SENT, f"pm-{ids[0]}", "Accepted")
+    assert (last.status, last.provider_message_id) == (S.SENT, f"pm-{ids[2]}")
+    assert middle.status is S.CANCELLED
+    assert _statuses(repo, ids[0]) == ["queued", "sent"] and _statuses(repo, ids[1]) == ["queued", "cancelled"]
+    assert db.query_one("SELECT count(*) FROM messages WHERE claimed_by IS NOT NULL")[0] == 0  # type: ignore[index]
+
+
+def test_the_poller_and_the_failure_report_read_through_their_partial_indexes(db: Database, account_id: int) -> None:
+    """Both conditions are written with OR (an IN list in a partial index made every status
+    change twice as dear); each query must still match its index word for word."""
+    from smsdesk.storage.polls import PollRepository
+    from smsdesk.storage.reports import ReportRepository
+
+    plans: list[str] = []
+    conn = db.reader()
+    conn.set_trace_callback(lambda sql: plans.append(sql) if sql.lstrip().startswith("SELECT") else None)
+    try:
+        PollRepository(db).open_sends(account_id, "2026-01-01")
+        ReportRepository(db).failures("2026-01-01", "2027-01-01")
+    finally:
+        conn.set_trace_callback(None)
+    used = [" ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql)) for sql in plans]
+    assert "messages_open" in used[0] and "messages_failures" in used[1], used
