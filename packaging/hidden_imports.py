@@ -10,9 +10,10 @@ Why each group is here:
   the frozen app would otherwise fall back to ``fail.Keyring`` and refuse to store API keys.
 - the SecretService backend talks D-Bus through secretstorage -> jeepney (Linux).
 - smsdesk's providers and sandbox formats are listed one by one, on purpose: the registry
-  imports them explicitly today, and this list keeps a new adapter from silently missing in
-  the installed app if that ever becomes lazy. ``tests/test_packaging.py`` fails when a module
-  under ``smsdesk/providers`` or ``smsdesk/sandbox`` is not listed here.
+  imports them by name (``registry.MODULES``), and this list keeps a new adapter from silently
+  missing in the installed app. So are the record modules ``smsdesk.storage.records`` loads by
+  name. ``tests/test_packaging.py`` fails when a module under ``smsdesk/providers``,
+  ``smsdesk/sandbox`` or ``smsdesk/storage/records`` is not listed here.
 - phonenumbers lazy-loads one metadata module per region (``collect_submodules`` in the spec);
   its geocoder and carrier databases (~45 MB of source) are left out because smsdesk never
   uses them (the test checks that no smsdesk module imports them).
@@ -62,6 +63,15 @@ SMSDESK_SANDBOX = [
     "smsdesk.sandbox.send2",
     "smsdesk.sandbox.server",
 ]
+# The record modules storage/records/__init__.py loads by name when a record is first asked for.
+SMSDESK_RECORDS = [
+    "smsdesk.storage.records",
+    "smsdesk.storage.records.address_book",
+    "smsdesk.storage.records.conversations",
+    "smsdesk.storage.records.events",
+    "smsdesk.storage.records.outbox",
+    "smsdesk.storage.records.runs",
+]
 # The two composition roots the launcher picks between, and the lazily imported views.
 SMSDESK_ROOTS = ["smsdesk.app", "smsdesk.cli", "smsdesk.ui.views.about_dialog"]
 
@@ -101,7 +111,7 @@ METADATA_ROOT = "smsdesk"
 
 def hidden_imports(platform: str = sys.platform) -> list[str]:
     """Every module the spec names explicitly for ``platform``."""
-    names = KEYRING + SECRET_SERVICE + SMSDESK_PROVIDERS + SMSDESK_SANDBOX + SMSDESK_ROOTS + RUNTIME
+    names = KEYRING + SECRET_SERVICE + SMSDESK_PROVIDERS + SMSDESK_SANDBOX + SMSDESK_RECORDS + SMSDESK_ROOTS + RUNTIME
     if platform == "win32":
         names += WINDOWS_ONLY
     return names

@@ -130,6 +130,7 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
         loop = asyncio.get_running_loop()
         # Imports the services need, in a worker thread: the window stays responsive meanwhile.
         await loop.run_in_executor(None, warmup.warm, warmup.FOR_START)
+        rt.accounts.fill_generated_fields()  # left by Runtime.open(window=True)
         await rt.start(sandbox=demo and rt.settings.demo_mode)
         window.services_ready()
         loop.run_in_executor(None, warmup.warm, warmup.FOR_PAGES)  # not waited for
@@ -225,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
     try:
-        rt = Runtime.open(args.home, role="the smsdesk window")
+        rt = Runtime.open(args.home, role="the smsdesk window", window=True)
     except SmsdeskError as exc:
         print(f"smsdesk: error: {exc}", file=sys.stderr)
         # Before the event loop exists, a modal dialog is safe (no coroutine is running);

@@ -317,11 +317,15 @@ class Runtime:
         return ReportService(self.store.reports, self.settings)
 
     @classmethod
-    def open(cls, home: str | None = None, session_secrets: bool = False, role: str = "smsdesk") -> Runtime:
+    def open(
+        cls, home: str | None = None, session_secrets: bool = False, role: str = "smsdesk", *, window: bool = False
+    ) -> Runtime:
         """Open (creating on first start) the data folder, its settings and its database.
 
         ``role`` names this process to others on the database ("smsdesk serve"): a restore
-        refuses while one has it open, and says which.
+        refuses while one has it open, and says which. ``window``: the app's window comes
+        first; it calls :meth:`AccountService.fill_generated_fields` after its first paint
+        (that loads each account's provider module), before :meth:`start`.
 
         Raises:
             StorageError: the database is damaged or from a newer smsdesk; nothing was changed.
@@ -348,7 +352,8 @@ class Runtime:
         store.setup.first_start(SANDBOX_SEED)
         startup = StartupReport(privacy, restored, restore_error)
         rt = cls(paths, settings_file, store, SecretStore(session_only=session_secrets), startup)
-        rt.accounts.fill_generated_fields()
+        if not window:
+            rt.accounts.fill_generated_fields()
         rt.proc_key = store.processes.register(role)
         return rt
 

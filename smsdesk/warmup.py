@@ -29,6 +29,7 @@ FOR_START: tuple[str, ...] = (
     "aiohttp",
     "aiohttp.web",
     "smsdesk.providers._aioclient",
+    "smsdesk.providers.sandbox",  # and PureSMS's adapter, which the sandbox speaks
     "smsdesk.receiver.receiver",
     "smsdesk.sandbox",
     "smsdesk.services.dispatcher",

@@ -87,9 +87,9 @@ def test_svg_icon_is_square_and_valid_xml() -> None:
 
 
 # ---- PyInstaller inputs ---------------------------------------------------------------------
-@pytest.mark.parametrize("package", ["providers", "sandbox"])
-def test_hidden_imports_cover_every_adapter_and_sandbox_module(package: str) -> None:
-    modules = hidden.package_modules(ROOT / "smsdesk" / package, f"smsdesk.{package}")
+@pytest.mark.parametrize("package", ["providers", "sandbox", "storage.records"])
+def test_hidden_imports_cover_every_module_loaded_by_name(package: str) -> None:
+    modules = hidden.package_modules(ROOT / "smsdesk" / package.replace(".", "/"), f"smsdesk.{package}")
     missing = sorted(set(modules) - set(hidden.hidden_imports()))
     assert not missing, f"add these to packaging/hidden_imports.py: {missing}"
 

@@ -88,6 +88,11 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "smsdesk.services.contact_files",
     "smsdesk.services.recipients",  # the address book: when a person types a name or a group
     "smsdesk.domain.contacts",
+    "smsdesk.storage.records.events",  # webhook and opt-out records (storage/records/__init__.py)
+    "smsdesk.storage.records.address_book",
+    "smsdesk.storage.records.conversations",
+    "smsdesk.storage.records.runs",
+    "secrets",  # a generated callback token: filled in after the first paint (Runtime.open(window=True))
     "smsdesk.ui.views.conversations_view",
     "smsdesk.ui.views.settings_view",
 )
@@ -98,7 +103,7 @@ from PySide6.QtWidgets import QApplication
 import smsdesk.app as app
 from smsdesk.runtime import Runtime
 qt = QApplication(sys.argv[:1])
-rt = Runtime.open(sys.argv[1])
+rt = Runtime.open(sys.argv[1], window=True)
 window, _ctx = app.build_window(rt, services_later=True)  # as app.main builds it
 window.focus_compose()
 window.show()

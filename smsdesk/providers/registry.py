@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from smsdesk.providers.base import AccountConfig, Provider
     from smsdesk.providers.spec import ProviderSpec
 
+SANDBOX = "sandbox"  # the built-in simulated provider's id (its module need not load to name it)
+
 # provider id -> the module whose ``SPEC`` declares it, in the order they are offered
 MODULES: dict[str, str] = {
-    "sandbox": "smsdesk.providers.sandbox",
+    SANDBOX: "smsdesk.providers.sandbox",
     "puresms": "smsdesk.providers.puresms",
     "mobivate": "smsdesk.providers.mobivate",
     "send2": "smsdesk.providers.send2",

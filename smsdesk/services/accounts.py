@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import secrets as pysecrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,8 +19,8 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.domain.pricing import Prices, country_prices, format_country_prices, price_per_part
 from smsdesk.domain.pricing import prices as account_prices
+from smsdesk.domain.tokens import new_token
 from smsdesk.providers import registry
-from smsdesk.providers import sandbox as sandbox_provider
 from smsdesk.providers.base import AccountConfig, Provider
 from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_host as sandbox_link
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
 
 SANDBOX_NAME = "Sandbox"
 # The account a new database starts with (a person may remove it later).
-SANDBOX_SEED = NewAccount(SANDBOX_NAME, sandbox_provider.SPEC.id, "", "smsdesk", {"unicode": "Allow"})
+SANDBOX_SEED = NewAccount(SANDBOX_NAME, registry.SANDBOX, "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
 
 
@@ -174,7 +173,7 @@ class AccountService:
             settings = dict(account.settings)
             missing = [f.name for f in spec.fields if f.generated and not f.secret and not settings.get(f.name)]
             if missing:
-                settings.update({name: pysecrets.token_urlsafe(24) for name in missing})
+                settings.update({name: new_token() for name in missing})
                 updates[account.id] = settings
         self.repo.replace_settings(updates)
 
@@ -205,7 +204,7 @@ class AccountService:
                 settings[key] = value
         for fld in spec.fields:
             if fld.generated and not fld.secret and not settings.get(fld.name):
-                settings[fld.name] = pysecrets.token_urlsafe(24)
+                settings[fld.name] = new_token()
             if not fld.secret and fld.default and fld.name not in settings and fld.name not in ("base_url", "sender"):
                 settings[fld.name] = fld.default
         return base_url, sender, settings, secrets

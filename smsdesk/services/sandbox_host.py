@@ -27,7 +27,6 @@ the sandbox's own dicts, which it fills.
 from __future__ import annotations
 
 import logging
-import secrets as pysecrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit
 from smsdesk.config.settings import SettingsFile
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
+from smsdesk.domain.tokens import new_token
 from smsdesk.providers import registry
 from smsdesk.providers.spec import SandboxWire
 from smsdesk.services.bus import EventBus
@@ -131,9 +131,9 @@ def form_values(link: SandboxLink, provider: str) -> dict[str, str]:
         return {}
     # A key of the account's own (registered with the sandbox when the account is saved, and
     # again at every start): it outlives this run's key.
-    values = {"base_url": link.endpoint(provider), "api_key": ISSUED_PREFIX + pysecrets.token_urlsafe(24)}
+    values = {"base_url": link.endpoint(provider), "api_key": ISSUED_PREFIX + new_token()}
     values.update(w.preset)
-    values.update((name, pysecrets.token_urlsafe(24)) for name in w.generated)
+    values.update((name, new_token()) for name in w.generated)
     return values
 
 
@@ -188,8 +188,8 @@ class SandboxHostService:
 
         extra = self._file.settings.extra
         cfg = SandboxConfig(
-            api_key=pysecrets.token_urlsafe(24),
-            webhook_secret=pysecrets.token_urlsafe(24),
+            api_key=new_token(),
+            webhook_secret=new_token(),
             rate_reply=float(extra.get("sandbox_reply_rate", 0.3)),
             rate_stop=float(extra.get("sandbox_stop_rate", 0.1)),
         )

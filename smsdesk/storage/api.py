@@ -68,7 +68,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from smsdesk.storage.address_book_api import ContactStore as ContactStore
 from smsdesk.storage.address_book_api import GroupStore as GroupStore
 from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
-from smsdesk.storage.records import ListFilter  # a default value below
 from smsdesk.storage.report_api import ReportStore as ReportStore
 from smsdesk.storage.schedule_api import ScheduleStore as ScheduleStore
 
@@ -87,6 +86,7 @@ if TYPE_CHECKING:  # annotations only: importing the surface costs no record or 
         ClaimedMessage,
         ClaimResult,
         ConversationRow,
+        ListFilter,
         Marks,
         NewAccount,
         NewDelivery,
@@ -274,7 +274,7 @@ class ConversationStore(Protocol):
 
     def list(
         self,
-        flt: ListFilter = ListFilter.ALL,
+        flt: ListFilter = ...,  # ListFilter.ALL
         after: tuple[str, int] | None = None,
         limit: int = 200,
         account_id: int | None = None,

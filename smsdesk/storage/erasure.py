@@ -13,8 +13,6 @@ first erase there is no salt and the check costs one primary-key probe.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import sqlite3
 from collections.abc import Iterable
 
@@ -32,12 +30,16 @@ def ensure_salt(conn: sqlite3.Connection) -> bytes:
     """The database's salt, made on first use (writer connection)."""
     salt = _salt(conn)
     if salt is None:
+        import secrets  # the first erase only (hmac and hashlib: 3 ms the first paint does without)
+
         salt = secrets.token_bytes(16)
         conn.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (SALT_KEY, salt.hex()))
     return salt
 
 
 def digest(salt: bytes, number: str) -> str:
+    import hashlib  # only once someone was erased
+
     return hashlib.sha256(salt + number.encode("utf-8")).hexdigest()
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from smsdesk.domain.optout import how_opted_out
 from smsdesk.storage import erasure
 from smsdesk.storage.audit import audit
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.records import OptOutEntry
+
+if TYPE_CHECKING:  # the opt-out records load with the page that lists them, not at start-up
+    from smsdesk.storage.records import OptOutEntry
 
 
 def add(conn: sqlite3.Connection, number: str, source: str, note: str = "") -> bool:
@@ -90,6 +93,8 @@ class OptOutRepository:
                LEFT JOIN contacts k ON k.id = n.contact_id
                ORDER BY o.created_at DESC"""
         )
+        from smsdesk.storage.records import OptOutEntry  # loaded when the list is first shown
+
         return [OptOutEntry(*r) for r in rows]
 
     async def add(self, number: str, source: str, note: str = "") -> bool:

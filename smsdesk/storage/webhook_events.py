@@ -5,11 +5,14 @@ from __future__ import annotations
 import concurrent.futures
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from smsdesk.domain.models import StatusEvent
 from smsdesk.domain.status import Status
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.records import NewDelivery, StoredEvent, WebhookLogLine
+
+if TYPE_CHECKING:  # the webhook records load with the receiver, not with the window's first paint
+    from smsdesk.storage.records import NewDelivery, StoredEvent, WebhookLogLine
 
 
 def insert_event(
@@ -152,6 +155,8 @@ class WebhookEventRepository:
             "SELECT id, account_id, content_type, body FROM webhook_events WHERE state = 'pending' ORDER BY id LIMIT ?",
             (limit,),
         )
+        from smsdesk.storage.records import StoredEvent
+
         return [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
     def log(self, limit: int = 200) -> list[WebhookLogLine]:
@@ -165,6 +170,8 @@ class WebhookEventRepository:
                ORDER BY l.id DESC LIMIT ?""",
             (limit,),
         )
+        from smsdesk.storage.records import WebhookLogLine
+
         return [WebhookLogLine(*r) for r in rows]
 
     def submit_deliveries(self, batch: Sequence[NewDelivery]) -> concurrent.futures.Future[list[int | None]]:

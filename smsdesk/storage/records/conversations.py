@@ -1,0 +1,125 @@
+"""Records of conversations: the inbox, what changed, sends under review, automatic-reply limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # annotations only
+    pass
+
+__all__ = ["AutoReplyGuards", "BatchMessage", "BatchRow", "ConversationRow", "ListFilter", "Marks", "SearchRow"]
+
+
+# ---- conversations ---------------------------------------------------------------------------
+class ListFilter(StrEnum):
+    ALL = "all"
+    UNREAD = "unread"
+    OPTED_OUT = "opted_out"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """One conversation as the inbox shows it."""
+
+    id: int
+    account_id: int
+    account: str
+    remote: str
+    contact_name: str
+    last_message_id: int | None
+    last_at: str
+    last_body: str
+    last_direction: str
+    last_status: str
+    unread: int
+    draft: str
+    optout_source: str | None
+
+    @property
+    def title(self) -> str:
+        return self.contact_name or self.remote
+
+    @property
+    def opted_out(self) -> bool:
+        return self.optout_source is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "number": self.remote,
+            "name": self.contact_name,
+            "last_message_id": self.last_message_id,
+            "last_at": self.last_at,
+            "last_text": self.last_body,
+            "last_direction": self.last_direction,
+            "last_status": self.last_status,
+            "unread": self.unread,
+            "opted_out": self.opted_out,
+            "draft": self.draft,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    """A search hit: a message (``message_id``) or a whole conversation (name/number match)."""
+
+    conversation_id: int
+    message_id: int | None
+    at: str
+    text: str
+
+
+# ---- what changed (other processes on the same database) -------------------------------------
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """High-water marks and fingerprints of what views show; compare two to see what moved."""
+
+    message: int = 0  # newest message id: new rows (sends, replies)
+    transition: int = 0  # newest transition id: status changes
+    log: int = 0  # newest webhook log line: deliveries
+    pending_events: int = 0  # raw events waiting to be processed (the log shows their outcome)
+    accounts: tuple[Any, ...] = ()
+    optouts: tuple[Any, ...] = ()
+    contacts: tuple[Any, ...] = ()
+    schedules: tuple[Any, ...] = ()
+    bulk: tuple[Any, ...] = ()
+
+
+# ---- review (sends that may or may not have gone out) ----------------------------------------
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    account_id: int
+    run_id: int | None
+    count: int
+    max_id: int  # grows when more of the same run (or single sends) become undecided
+    since: str  # when the first of them was handed to the provider (claimed), UTC ISO
+    source: str  # the bulk run's file name, "" for single sends
+    run_state: str  # the bulk run's state, "" for single sends
+
+
+class BatchMessage(NamedTuple):
+    id: int
+    local_id: str
+    sent_at: str  # when it was handed to the provider (claimed), UTC ISO
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AutoReplyGuards:
+    """Limits every automatic reply keeps.
+
+    Attributes:
+        since_same: no second reply by the same rule to the same number after this time (ISO).
+        per_conversation: at most this many automatic replies in a row in a conversation
+            until a person writes in it (two auto-responders facing each other stop there).
+        since_rate / rate: at most ``rate`` automatic replies from the account since then.
+    """
+
+    since_same: str
+    per_conversation: int
+    since_rate: str
+    rate: int

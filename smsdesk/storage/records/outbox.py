@@ -1,0 +1,134 @@
+"""Records of the send path: audit lines, accounts, messages, the outbox and its claims."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from smsdesk.domain.status import Status
+
+if TYPE_CHECKING:  # annotations only
+    from smsdesk.domain.optout import Keyword
+
+__all__ = [
+    "AuditEntry",
+    "AuditRecord",
+    "ClaimResult",
+    "ClaimedMessage",
+    "NewAccount",
+    "NewInbound",
+    "NewOutgoing",
+    "OpenSend",
+    "OptOutChange",
+    "OutboxRow",
+    "RecordedBatch",
+    "Transition",
+]
+
+
+# (number, opted out now): a change of the opt-out list that providers keeping their own
+# list are told about after COMMIT.
+OptOutChange = tuple[str, bool]
+
+
+# ---- audit -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit log written in the same transaction as the change it records
+    (never a secret)."""
+
+    action: str
+    subject: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditRecord(NamedTuple):
+    id: int
+    at: str
+    action: str
+    subject: str
+    detail: str  # JSON
+
+
+# ---- accounts --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    name: str
+    provider: str
+    base_url: str = ""
+    sender: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- messages --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewOutgoing:
+    account_id: int
+    remote: str
+    local_number: str
+    body: str
+    segments: int
+    encoding: str
+    status: Status = Status.QUEUED
+    send_at: str | None = None
+    run_id: int | None = None
+    local_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewInbound:
+    """A reply to store; its segments and opt-out keyword are worked out by the caller."""
+
+    from_number: str
+    to_number: str
+    text: str
+    provider_message_id: str | None
+    segments: int | None = None
+    encoding: str | None = None
+    keyword: Keyword | None = None  # STOP-type: on the opt-out list; START-type: off it
+
+
+class OutboxRow(NamedTuple):
+    """A queued message due to be claimed (a hint: the claim decides)."""
+
+    id: int
+    account_id: int
+    run_id: int | None
+
+
+class ClaimedMessage(NamedTuple):
+    """A message this dispatcher holds for sending, and the attempt this is."""
+
+    id: int
+    account_id: int
+    local_id: str
+    remote: str
+    sender: str
+    body: str
+    send_at: str | None
+    run_id: int | None
+    attempts: int
+
+
+class ClaimResult(NamedTuple):
+    claimed: list[ClaimedMessage]  # in the order asked for
+    rejected: list[int]  # ids rejected instead: the number opted out since it was queued
+
+
+class Transition(NamedTuple):
+    status: str
+    raw_status: str
+    at: str
+
+
+class RecordedBatch(NamedTuple):
+    changed: set[int]
+    opted_out: list[str]  # numbers the provider refused as opted out (now on our list)
+
+
+class OpenSend(NamedTuple):
+    """An outgoing message whose provider may still report on it (polling)."""
+
+    id: int
+    provider_message_id: str
+    status: str
