@@ -155,12 +155,14 @@ class SendService:
         sender = check_sender(draft.sender or account.sender or "smsdesk", numeric_only=spec.numeric_sender_only)
         if not draft.recipients:
             raise InvalidInput("Add at least one recipient.")
+        from smsdesk.services.imports.numbers import quick_e164  # phonenumbers: not before the first paint
+
         typed: dict[str, None] = {}  # in the order typed, once each (a list here was quadratic)
         problems: list[str] = []
         region = self._region()
         for raw in draft.recipients:
             try:
-                typed[phone.parse(raw, region).e164] = None
+                typed[quick_e164(raw, region) or phone.parse(raw, region).e164] = None
             except InvalidNumber as exc:
                 problems.append(str(exc))
         hows = self.optouts.reasons(list(typed))

@@ -155,6 +155,21 @@ def _fast(digits: str, region: str | None) -> tuple[str, str | None] | None:
     return None
 
 
+def quick_e164(raw: str, region: str | None) -> str | None:
+    """The +E.164 form of a typed number when it is a plain mobile, worked out without
+    ``phonenumbers.parse``; None when :func:`smsdesk.domain.phone.parse` must decide (anything
+    else, and every number it would refuse). Where it answers, it answers as that parse does.
+
+    A send to 10,000 typed numbers parsed each in ~30 µs; this takes a few.
+    """
+    text = raw.strip()
+    digits = text if text.isdigit() else _PUNCT.sub("", text)
+    fast = _fast(digits, region)
+    if fast is None or (fast[0].startswith(_DRAMA_PREFIX) and phone.is_reserved_for_drama(fast[0])):
+        return None
+    return fast[0]
+
+
 def _repair(raw: str) -> tuple[str, str | None, NumberCheck | None]:
     """Undo Excel damage: ``(text, repair, rejection)``."""
     s = raw.strip()

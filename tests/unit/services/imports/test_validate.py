@@ -12,7 +12,7 @@ from smsdesk.domain.errors import InvalidNumber
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.template import compile_template
 from smsdesk.services.imports.mapping import guess
-from smsdesk.services.imports.numbers import check_number
+from smsdesk.services.imports.numbers import check_number, quick_e164
 from smsdesk.services.imports.readers import read_file
 from smsdesk.services.imports.validate import ValidationContext, fast_segments, validate
 
@@ -181,3 +181,28 @@ def test_fast_number_path_gives_the_domain_answers() -> None:
         if got.repair == "added_plus":
             continue  # a deliberate extension: the domain needs the '+'
         assert (got.e164, got.mobile if got.e164 else None) == _expected(raw, region), raw
+
+
+def test_a_typed_number_parsed_the_quick_way_is_what_the_full_parse_says() -> None:
+    """SendService.plan tries quick_e164 first: it answers only for plain mobiles, as phone.parse does."""
+    rng = random.Random(11)
+    formats = [
+        lambda: (f"07{rng.randrange(10**9):09d}", "GB"),
+        lambda: (f"+44 7{rng.randrange(10**9):09d}", "GB"),
+        lambda: (f"+4407{rng.randrange(10**9):09d}", "GB"),  # a national 0 after the country code
+        lambda: (f"(0{rng.randrange(10**8, 10**10)})", rng.choice(["FR", "KE", "IN", "AU", "IT", "BR", "AR", "DE"])),
+        lambda: (f"+{rng.randrange(10**6, 10**14)}", "GB"),
+        lambda: (f"+39 0{rng.randrange(10**8, 10**9)}", "GB"),  # Italy keeps its leading zero
+        lambda: (f"+44 7700 900{rng.randrange(1000):03d}", "GB"),  # TV and film: refused
+    ]
+    answered = 0
+    for _ in range(4000):
+        raw, region = rng.choice(formats)()
+        quick = quick_e164(raw, region)
+        if quick is not None:
+            answered += 1
+            assert quick == phone.parse(raw, region).e164, raw
+    assert answered > 500  # the common mobiles do take the quick way
+    assert quick_e164("07812 345678", "GB") == "+447812345678"
+    assert quick_e164("07911 123456", "GB") is None  # Guernsey shares +44: the full parse decides
+    assert quick_e164("+44 7700 900123", "GB") is None  # the full parse says why not
