@@ -25,7 +25,7 @@ What a second backend must honour (the SQLite one does today):
   WHERE <the state it expects>`` (or ``INSERT ... ON CONFLICT DO NOTHING``) whose row count
   says who won. Two processes share one database (the window and ``smsdesk serve``); a read
   followed by a separate write would let both win.
-- **Claims are exclusive and skip what others hold.** ``ClaimStore.claim_for_sending`` takes
+- **Claims are exclusive and skip what others hold.** ``ClaimStore.claim_groups`` takes
   only rows that are queued, unclaimed and due, in one statement, and returns exactly the rows
   it took. On PostgreSQL that is ``SELECT ... FOR UPDATE SKIP LOCKED`` (or an
   ``UPDATE ... RETURNING`` over such a subquery): a row another dispatcher is claiming is
@@ -199,14 +199,11 @@ class ClaimStore(Protocol):
         """The dead dispatchers' claimed rows become ``needs_review`` (never resent blindly)."""
         ...
 
-    async def claim_for_sending(self, ids: Sequence[int], me: str, run_id: int | None = -1) -> ClaimResult:
-        """Claim the due rows of ``ids`` (skipping rows of a held bulk run unless ``run_id`` is
-        None); rows whose number opted out since are rejected in the same transaction."""
-        ...
-
     async def claim_groups(self, groups: Sequence[tuple[Sequence[int], int | None]], me: str) -> list[ClaimResult]:
-        """:meth:`claim_for_sending` for several ``(ids, run_id)`` claims in one transaction,
-        one result per claim, in order."""
+        """Claim the due rows of each ``(ids, run_id)`` group in one transaction, one result per
+        group, in order (the claims a dispatcher's workers ask for in the same moment). Rows of
+        a held bulk run are skipped unless ``run_id`` is None; rows whose number opted out since
+        they were queued are rejected in the same transaction."""
         ...
 
 

@@ -61,21 +61,17 @@ def claim(conn: sqlite3.Connection, message_id: int, dispatcher: str) -> bool:
     return bool(claim_due(conn, [message_id], dispatcher))
 
 
-def claim_for_sending(conn: sqlite3.Connection, ids: Sequence[int], me: str, run_id: int | None = -1) -> ClaimResult:
-    """Claim due queued rows (exactly one dispatcher wins each); ``run_id`` None: no bulk run.
-
-    Returns the claimed rows and the ids rejected instead because the number opted out since
-    the row was queued (the last check before anything goes; same transaction as the claim).
-    """
-    return claim_groups(conn, [(ids, run_id)], me)[0]
-
-
 def claim_groups(
     conn: sqlite3.Connection, groups: Sequence[tuple[Sequence[int], int | None]], me: str
 ) -> list[ClaimResult]:
-    """:func:`claim_for_sending` for several claims at once, one :class:`ClaimResult` per
-    ``(ids, run_id)`` group, in order: the claims a dispatcher's workers ask for in the same
-    moment share one statement of each kind instead of a handful each."""
+    """Claim due queued rows (exactly one dispatcher wins each), one :class:`ClaimResult` per
+    ``(ids, run_id)`` group, in order; ``run_id`` None: no bulk run.
+
+    Each result holds the claimed rows and the ids rejected instead because the number opted
+    out since the row was queued (the last check before anything goes; same transaction as
+    the claim). The claims a dispatcher's workers ask for in the same moment come together:
+    one statement of each kind instead of a handful each.
+    """
     bulk = [mid for ids, run_id in groups if run_id is not None for mid in ids]
     # a bulk run paused since these ids were queued up (rows outside a run cannot be held)
     held = bulk_store.held_ids(conn, bulk) if bulk else set()
@@ -156,9 +152,6 @@ class ClaimRepository:
 
     async def abandon_dead_sends(self, alive_since: str, me: str) -> list[int]:
         return await self._db.write(lambda c: abandon_dead_claims(c, alive_since, me))
-
-    async def claim_for_sending(self, ids: Sequence[int], me: str, run_id: int | None = -1) -> ClaimResult:
-        return await self._db.write(lambda c: claim_for_sending(c, ids, me, run_id))
 
     async def claim_groups(self, groups: Sequence[tuple[Sequence[int], int | None]], me: str) -> list[ClaimResult]:
         return await self._db.write(lambda c: claim_groups(c, groups, me))

@@ -111,8 +111,8 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, b
     ``by_person``: written by staff or a send they started (an automatic reply is not), so each
     answers the incoming messages waiting in its conversation (see :func:`_answer`).
 
-    Rows go in by the hundred, a statement of each kind per chunk (one per row cost a third
-    more, and each statement made the writer wait for its turn at the GIL). Ids are given
+    Rows go in 200 at a time, a statement of each kind per chunk (a statement per row cost
+    three times as much, and each made the writer wait for its turn at the GIL). Ids are given
     explicitly, as SQLite would (the largest id plus one; the writer holds the write lock).
     """
     now = utcnow()
@@ -379,7 +379,7 @@ class MessageRepository:
 
     def due_outbox(self, now: str, limit: int = 5000) -> list[OutboxRow]:
         """Queued messages due by ``now`` and not held by a paused or cancelled bulk run, oldest
-        first. A hint for what to claim; ``ClaimStore.claim_for_sending`` decides."""
+        first. A hint for what to claim; ``ClaimStore.claim_groups`` decides."""
         cur = self._db.reader().cursor()
         cur.row_factory = None  # plain tuples: the dispatcher reads thousands of these a pass
         rows = cur.execute(

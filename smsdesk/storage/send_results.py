@@ -118,9 +118,9 @@ def record_results(
 
 
 def _record_fast_many(conn: sqlite3.Connection, pairs: Sequence[tuple[ClaimedMessage, SendResult]]) -> bool:
-    """:func:`_record_fast` for many rows in two statements (one per row cost ~2x as much, and
-    each made the writer wait for its turn at the GIL). All or nothing: False, with nothing
-    written, when any row was no longer ``queued``."""
+    """:func:`_record_fast` for many rows in two statements instead of two per row (while the
+    event loop is busy, each statement makes the writer wait for its turn at the GIL). All or
+    nothing: False, with nothing written, when any row was no longer ``queued``."""
     now = utcnow()
     conn.execute("SAVEPOINT record_many")
     try:
