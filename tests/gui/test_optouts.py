@@ -45,14 +45,15 @@ def test_add_list_and_remove_with_confirmation(gui) -> None:
     QTest.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     gui.wait_until(lambda: page.table.rowCount() == 1)
     [row] = _cells(page)
-    assert row[:4] == ["+447911123456", "", "Added by hand", "asked on the phone"] and row[4]
-    assert "is opted out" in page.feedback.text()
+    # As people write numbers (the list, the message and the question), not +E.164.
+    assert row[:4] == ["07911 123456", "", "Added by hand", "asked on the phone"] and row[4]
+    assert page.feedback.text() == "07911 123456 is opted out."
     assert gui.rt.sending.check_recipient("07911 123456").error
 
     page.table.selectRow(0)
     page.confirm_remove()
     box = page.findChild(QMessageBox, "confirm_remove_optout")
-    assert box is not None and "+447911123456" in box.text()
+    assert box is not None and "Allow messages to 07911 123456 again?" in box.text()
     box.button(QMessageBox.StandardButton.Cancel).click()
     gui.settle(0.1)
     assert page.table.rowCount() == 1
@@ -69,4 +70,4 @@ def test_reply_stop_appears_on_the_page_live(gui) -> None:
     assert gui.rt.sandbox.call(srv._post_inbound("+447911123457", srv.config.inbound_number, "Unsubscribe"))
     gui.wait_until(lambda: page.table.rowCount() == 1)
     [row] = _cells(page)
-    assert row[0] == "+447911123457" and row[2] == "Replied STOP"
+    assert row[0] == "07911 123457" and row[2] == "Replied STOP"

@@ -99,9 +99,10 @@ class OptOutsView(QWidget):
 
     def reload(self) -> None:
         rows = self.ctx.services.optouts.list()
+        shown = self.ctx.services.contacts.number_texts(r.number for r in rows)  # as people write them
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            values = (r.number, r.name, r.source_label, r.note, local_time(r.created_at))
+            values = (shown[r.number], r.name, r.source_label, r.note, local_time(r.created_at))
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, r.number)
@@ -146,7 +147,7 @@ class OptOutsView(QWidget):
         confirm(
             self,
             "Remove opt-out",
-            f"Allow messages to {number} again?\n\nOnly do this if they asked to receive messages again "
+            f"Allow messages to {self._shown(number)} again?\n\nOnly do this if they asked to receive messages again "
             "(for example by texting START). The change is recorded in the audit log.",
             lambda: self.remove(number),
             name="confirm_remove_optout",
@@ -161,14 +162,18 @@ class OptOutsView(QWidget):
         )
 
     # ---- results -----------------------------------------------------------------------
+    def _shown(self, number: str) -> str:
+        return self.ctx.services.contacts.number_text(number)
+
     def _done(self, result: OptOutResult, added: bool) -> None:
         self.add_button.setEnabled(True)
+        shown = self._shown(result.number)
         if added:
-            text = f"{result.number} is opted out." if result.changed else f"{result.number} was already opted out."
+            text = f"{shown} is opted out." if result.changed else f"{shown} was already opted out."
             self.number.clear()
             self.note.clear()
         else:
-            text = f"{result.number} may be messaged again."
+            text = f"{shown} may be messaged again."
         if result.provider_errors:
             self._say(text + " Not updated at the provider: " + "; ".join(result.provider_errors), ERR_STYLE)
         else:
