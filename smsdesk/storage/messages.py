@@ -119,7 +119,7 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, b
     todo = list(items)
     ids: list[int] = []
     prices: dict[int, Prices] = {}
-    pacer = Pacer()  # thousands of rows in the writer thread: leave the GUI thread its turns
+    pacer = Pacer(every=1)  # a tick per chunk of rows in the writer thread: leave the GUI thread its turns
     for start in range(0, len(todo), _INSERT_CHUNK):
         pacer.tick()
         chunk = todo[start : start + _INSERT_CHUNK]

@@ -102,7 +102,7 @@ def record_results(
             slow.append((c, res, None))
         else:
             fast.append((c, res))
-    pacer = Pacer()
+    pacer = Pacer(every=1)  # ticks per chunk and per slow row: look at the clock each time
     for start in range(0, len(fast), 400):
         pacer.tick()
         chunk = fast[start : start + 400]
