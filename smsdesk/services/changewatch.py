@@ -4,7 +4,7 @@
 per-process bus: without this, the GUI would not show a reply, a receipt, an unread badge, a
 notification or a webhook-log line the relay recorded until something reloaded.
 
-Once a second :class:`ChangeWatch` reads ``PRAGMA data_version`` on this thread's read
+Once a second :class:`ChangeWatch` reads ``PRAGMA data_version`` on its reader thread's
 connection (no lock, no I/O). Only when it moved are a few index probes taken
 (``ChangeFeed.marks``), and the difference becomes one ``Changes``: the ids of messages
 that are new or changed status (replies also as ``inbound_ids``, so the notifier shows them),
@@ -31,6 +31,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
@@ -83,29 +84,53 @@ class ChangeWatch:
         self._marks = self.changes.marks()
 
     async def run(self) -> None:
-        if self._version is None:
-            self.prime()
-        while not self._stopping:
-            await asyncio.sleep(self.every)
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001 - a bad pass must not end the watch
-                log.exception("watching the database for other processes' changes failed")
+        """Check every :attr:`every` seconds until :meth:`stop`. The reads run in a thread of
+        their own: during this process's own big writes a pass reads thousands of moved ids,
+        ~20-35 ms that froze the window when it ran on the app loop."""
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsdesk-watch") as reader:
+            if self._version is None:
+                await loop.run_in_executor(reader, self.prime)
+            # ``data_version`` is per connection: the first pass compares the marks, then the
+            # reader thread's own connection is asked each time.
+            self._version = None
+            while not self._stopping:
+                await asyncio.sleep(self.every)
+                try:
+                    seen = await loop.run_in_executor(reader, self._read)
+                    if seen is not None:
+                        self._apply(*seen)
+                except Exception:  # noqa: BLE001 - a bad pass must not end the watch
+                    log.exception("watching the database for other processes' changes failed")
 
     def stop(self) -> None:
         self._stopping = True
 
     def check(self) -> Changes | None:
-        """One pass: publish what other processes committed since the last; returns it."""
+        """One pass, here and now: publish what other processes committed since the last;
+        returns it."""
+        seen = self._read()
+        return None if seen is None else self._apply(*seen)
+
+    def _read(self) -> tuple[Marks, Marks, tuple[set[int], set[int]] | None] | None:
+        """The reads of a pass (any one thread): (the marks before, the marks now, the moved
+        message ids and the replies among them, None when too many moved); None when nothing
+        was committed since."""
         version = self.changes.version()
         if version == self._version:
             return None
         self._version = version
-        new = self.changes.marks()
-        old, self._marks = self._marks, new
-        ch = Changes()
+        old, new = self._marks, self.changes.marks()
+        self._marks = new
+        found: tuple[set[int], set[int]] | None = (set(), set())
         if new.message != old.message or new.transition != old.transition:
             found = self.changes.moved(old.message, old.transition, MAX_IDS * 4)
+        return old, new, found
+
+    def _apply(self, old: Marks, new: Marks, found: tuple[set[int], set[int]] | None) -> Changes | None:
+        """The rest of a pass, on the app loop: what this process announced itself is left out."""
+        ch = Changes()
+        if new.message != old.message or new.transition != old.transition:
             own = self._published - self._echo if len(self._published) > OWN_BURST else set()
             with self._lock:
                 local = self._local_replies

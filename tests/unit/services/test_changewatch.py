@@ -3,6 +3,8 @@ announced here, including a change to a message this process itself just announc
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +72,37 @@ def test_this_processes_own_burst_is_not_announced_again(two) -> None:
     bus.publish(Changes(message_ids=set(ids)))
     ch = watch.check()
     assert ch is None or not ch.message_ids  # a bulk run does not refresh everything twice a second
+
+
+@pytest.mark.asyncio
+async def test_the_running_watch_announces_another_process_and_reads_off_the_app_loop(two) -> None:
+    """The watch's reads (thousands of moved ids during a big send) run in its own thread: on
+    the app loop they froze the window for 20-35 ms at a time."""
+    gui, relay = two
+    bus = EventBus()
+    heard: list[Changes] = []
+    bus.subscribe(heard.append)
+    feed = ChangeRepository(gui)
+    readers: set[str] = set()
+    moved = feed.moved
+
+    def moved_here(*args: int) -> tuple[set[int], set[int]] | None:
+        readers.add(threading.current_thread().name)
+        return moved(*args)
+
+    feed.moved = moved_here  # type: ignore[method-assign]
+    watch = ChangeWatch(feed, bus, every=0.05)
+    [mid] = _queue(gui, 1)
+    task = asyncio.get_running_loop().create_task(watch.run())
+    try:
+        await asyncio.sleep(0.2)  # primed
+        relay.write_sync(lambda c: store.apply_status(c, mid, Status.SENT, "Accepted", None, "pm-1"))
+        for _ in range(100):
+            if any(mid in ch.message_ids for ch in heard):
+                break
+            await asyncio.sleep(0.05)
+        assert any(mid in ch.message_ids for ch in heard)
+        assert readers and all(name.startswith("smsdesk-watch") for name in readers), readers
+    finally:
+        watch.stop()
+        await task
