@@ -130,7 +130,9 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
         loop = asyncio.get_running_loop()
         # Imports the services need, in a worker thread: the window stays responsive meanwhile.
         await loop.run_in_executor(None, warmup.warm, warmup.FOR_START)
-        rt.accounts.fill_generated_fields()  # left by Runtime.open(window=True)
+        # Left by Runtime.open(window=True): it loads each account's provider module and may
+        # write, so it runs off the GUI thread too (it publishes nothing).
+        await loop.run_in_executor(None, rt.accounts.fill_generated_fields)
         await rt.start(sandbox=demo and rt.settings.demo_mode)
         window.services_ready()
         loop.run_in_executor(None, warmup.warm, warmup.FOR_PAGES)  # not waited for

@@ -56,6 +56,7 @@ FOR_PAGES: tuple[str, ...] = (
     "charset_normalizer",
     "openpyxl",
     "smsdesk.services.imports",
+    "smsdesk.services.imports.numbers",  # Compose's Send parses typed mobiles with its quick path
 )
 WARM: tuple[str, ...] = FOR_START + FOR_PAGES
 
