@@ -127,6 +127,27 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: PgCluster) -> str:
+    """A database migrated to smsdesk's latest schema once per session, cloned per test."""
+    from smsdesk.storage.pg.database import PgDatabase
+    from smsdesk.storage.pg.url import WorkspaceUrl
+
+    name = pg_cluster.create_database()
+    PgDatabase(WorkspaceUrl.parse(pg_cluster.url(name))).close()
+    return name
+
+
+@pytest.fixture
+def pg_workspace(pg_cluster: PgCluster, pg_template: str) -> Iterator[str]:
+    """A fresh database with smsdesk's schema (a clone of the template); its libpq URL."""
+    name = pg_cluster.create_database(template=pg_template)
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        pg_cluster.drop_database(name)
+
+
 @pytest.fixture
 def pg_database(pg_cluster: PgCluster) -> Iterator[str]:
     """A fresh, empty database on the session's server; its libpq URL (dropped afterwards)."""
