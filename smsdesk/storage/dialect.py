@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+#: PostgreSQL: the advisory lock that makes message, transition and webhook log ids become
+#: visible in id order (``storage/pg/changes.py``; the schema's ``change_order`` trigger).
+CHANGE_ORDER_LOCK = 0x736D7365
+
 
 def is_postgres(conn_or_db: Any) -> bool:
     """True for a PostgreSQL connection or database handle, False for SQLite's."""

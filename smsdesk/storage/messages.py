@@ -25,7 +25,7 @@ from smsdesk.storage import erasure
 from smsdesk.storage.audit import audit as write_audit
 from smsdesk.storage.audit import record
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.dialect import is_postgres
+from smsdesk.storage.dialect import CHANGE_ORDER_LOCK, is_postgres
 from smsdesk.storage.liveness import claimer_alive_here as claimer_alive_here  # storage.bulk_sends' name
 from smsdesk.storage.liveness import claimer_gone as claimer_gone  # storage.schedule's name
 from smsdesk.storage.message_rows import MESSAGE_SELECT, row_to_message
@@ -107,9 +107,10 @@ _INSERT_CHUNK = 200  # rows per multi-row statement (16 values each: far below S
 
 def _new_ids(conn: sqlite3.Connection, count: int) -> list[int]:
     """Ids for ``count`` new messages: on SQLite the largest id plus one on (as SQLite itself
-    would; the writer holds the write lock), on PostgreSQL from the table's sequence (several
-    writers insert at once)."""
-    if is_postgres(conn):
+    would; the writer holds the write lock), on PostgreSQL from the table's sequence, under
+    the lock that keeps message ids visible in id order (``storage/pg/changes.py``)."""
+    if is_postgres(conn):  # in id order with other writers: the insert's lock, taken first
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (CHANGE_ORDER_LOCK,))
         taken = conn.execute("SELECT nextval('messages_id_seq') FROM generate_series(1, ?)", (count,))
         return [int(r[0]) for r in taken]
     first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0])

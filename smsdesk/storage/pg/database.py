@@ -260,7 +260,8 @@ class PgDatabase:
 
     def __init__(self, url: WorkspaceUrl, password: str | None = None, *, migrate_schema: bool = True) -> None:
         self.url = url
-        self._password = password
+        self.password = password
+        self.closed = False
         first = connect(url, password)
         try:
             if migrate_schema:
@@ -271,7 +272,6 @@ class PgDatabase:
         self._readers: list[PgConnection] = []
         self._readers_lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._closed = False
         self._writer_conn: PgConnection | None = None
         self.most_savepoints = 0  # the most one transaction opened so far (kept under MAX_SAVEPOINTS)
         self._writer = threading.Thread(target=self._run_writer, name="smsdesk-pg-writer", daemon=True)
@@ -287,7 +287,7 @@ class PgDatabase:
         """This thread's read connection (connected again after a loss)."""
         conn: PgConnection | None = getattr(self._local, "conn", None)
         if conn is None or conn.raw.broken or conn.raw.closed:
-            conn = connect(self.url, self._password, read_only=True)
+            conn = connect(self.url, self.password, read_only=True)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -310,7 +310,7 @@ class PgDatabase:
     # ---- writes ------------------------------------------------------------------------
     def submit(self, fn: Callable[[Any], T]) -> concurrent.futures.Future[T]:
         """Queue ``fn(conn)`` to run inside a write transaction; the future resolves after COMMIT."""
-        if self._closed:
+        if self.closed:
             raise StorageError("The database is closed.")
         job = _Job(fn, None)
         self._jobs.put(job)
@@ -319,7 +319,7 @@ class PgDatabase:
 
     async def write(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(conn)`` in a write transaction from any event loop; returns after COMMIT."""
-        if self._closed:
+        if self.closed:
             raise StorageError("The database is closed.")
         import asyncio
 
@@ -354,7 +354,7 @@ class PgDatabase:
     def _writer_connection(self) -> PgConnection:
         conn = self._writer_conn
         if conn is None or conn.raw.broken or conn.raw.closed:
-            conn = self._writer_conn = connect(self.url, self._password)
+            conn = self._writer_conn = connect(self.url, self.password)
         return conn
 
     def _run_batch(self, batch: list[_Job]) -> None:
@@ -390,6 +390,8 @@ class PgDatabase:
                 else:
                     conn.execute("RELEASE SAVEPOINT job")
                     outcomes.append((True, result))
+            if any(ok for ok, _value in outcomes):
+                conn.raw.execute("NOTIFY smsdesk_changes")  # delivered at COMMIT (pg/changes.py)
             conn.raw.execute("COMMIT")
         except (psycopg.Error, sqlite3.Error) as exc:
             with contextlib.suppress(psycopg.Error):
@@ -410,9 +412,9 @@ class PgDatabase:
 
     def close(self) -> None:
         """Finish queued writes, then close every connection."""
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
+        self.closed = True
         self._jobs.put(None)
         self._writer.join(timeout=30)
         with self._readers_lock:

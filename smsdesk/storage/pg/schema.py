@@ -22,6 +22,8 @@ not both migrate.
 
 from __future__ import annotations
 
+from smsdesk.storage.dialect import CHANGE_ORDER_LOCK
+
 #: Held (transaction-scoped) while a migration runs: one migrator at a time.
 MIGRATION_LOCK = 0x736D7364  # "smsd"
 
@@ -360,7 +362,14 @@ _COUNTED = (
     "account_id", "created_at", "direction",
 )  # fmt: skip
 
+
 _TRIGGERS = [
+    f"""CREATE FUNCTION change_order() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN PERFORM pg_advisory_xact_lock({CHANGE_ORDER_LOCK}); RETURN NULL; END $$""",
+    *(
+        f"CREATE TRIGGER {t}_order BEFORE INSERT ON {t} FOR EACH STATEMENT EXECUTE FUNCTION change_order()"
+        for t in ("messages", "message_transitions", "webhook_log")
+    ),
     # An undone delete puts a contact back under its old id; a new one passes id NULL, which
     # SQLite turns into the next id (PostgreSQL would refuse it).
     """CREATE FUNCTION contact_next_id() RETURNS trigger LANGUAGE plpgsql AS $$

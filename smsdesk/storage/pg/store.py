@@ -38,6 +38,12 @@ class PostgresStore(RepositorySet):
         return cls(PgDatabase(url, password))
 
     @functools.cached_property
+    def changes(self) -> api.ChangeFeed:
+        from smsdesk.storage.pg.changes import PgChangeRepository
+
+        return PgChangeRepository(self.pg)
+
+    @functools.cached_property
     def backup(self) -> api.BackupStore:
         return NoFileBackups(self.pg.url)
 

@@ -159,3 +159,54 @@ def test_two_dispatchers_claiming_one_outbox_take_each_message_exactly_once(pg_w
     finally:
         first.close()
         second.close()
+
+
+# ---- live changes between processes ---------------------------------------------------------
+def test_a_commit_elsewhere_wakes_the_change_feed_and_moves_the_marks(pg_workspace: str) -> None:
+    from smsdesk.storage.pg.changes import PgChangeRepository
+
+    writer, watcher = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        feed = PgChangeRepository(watcher)
+        before_version, before = feed.version(), feed.marks()
+        feed.wait(0.5)  # the listener is up (its first connection counts as a change)
+        shop = writer.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        item = NewOutgoing(shop, "+447812345678", "Shop", "Hi", 1, "GSM-7")
+        [mid] = writer.write_sync(lambda c: store.insert_outgoing(c, [item]))
+        assert feed.wait(10) is True
+        assert feed.version() != before_version
+        now = feed.marks()
+        assert now.message == mid and now.accounts != before.accounts
+        assert feed.moved(before.message, before.transition, 100) == ({mid}, set())
+    finally:
+        writer.close()
+        watcher.close()
+
+
+def test_message_ids_become_visible_in_id_order_across_writers(pg_workspace: str) -> None:
+    """A watcher reads messages after the highest id it saw: a lower id committed later
+    would be missed for good. Inserts from two writers therefore commit one after the other."""
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        inside, release = threading.Event(), threading.Event()
+
+        def slow_insert(c):  # noqa: ANN001, ANN202
+            ids = store.insert_outgoing(c, [NewOutgoing(shop, "+447812345678", "Shop", "A", 1, "GSM-7")])
+            inside.set()
+            release.wait(10)
+            return ids
+
+        held = first.submit(slow_insert)
+        assert inside.wait(10)
+        later = second.submit(
+            lambda c: store.insert_outgoing(c, [NewOutgoing(shop, "+447812345679", "Shop", "B", 1, "GSM-7")])
+        )
+        with pytest.raises(TimeoutError):
+            later.result(0.5)  # waits for the first writer's commit
+        release.set()
+        [a], [b] = held.result(10), later.result(10)
+        assert a < b
+    finally:
+        first.close()
+        second.close()
