@@ -368,7 +368,8 @@ class MessageRepository:
             chunk = id_list[i : i + 500]
             marks = ",".join("?" * len(chunk))
             out += [
-                row_to_message(r) for r in self._db.query(MESSAGE_SELECT + f" WHERE m.id IN ({marks})", tuple(chunk))
+                row_to_message(r)
+                for r in self._db.query(MESSAGE_SELECT + f" WHERE m.id IN ({marks}) ORDER BY m.id", tuple(chunk))
             ]
         return out
 

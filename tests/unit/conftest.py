@@ -14,18 +14,6 @@ import pytest
 from smsdesk.storage.db import Database
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out the PostgreSQL variant of a test marked ``sqlite_only``."""
-    keep, drop = [], []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_pg = callspec is not None and callspec.params.get("db") == "postgresql"
-        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
-
-
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database = Database(tmp_path / "smsdesk.sqlite3")

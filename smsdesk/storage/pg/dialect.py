@@ -9,6 +9,7 @@ every statement, the PostgreSQL connection rewrites each one once (cached) with 
 - ``a IS b`` / ``a IS NOT b`` between values become ``IS NOT DISTINCT FROM`` /
   ``IS DISTINCT FROM`` (``IS [NOT] NULL`` stays);
 - a unary ``+`` before a column (SQLite's way to keep an index out of a plan) is dropped;
+- ``CROSS JOIN t ON ...`` (SQLite's way to fix the join order) is a plain ``JOIN``;
 - ``COLLATE NOCASE`` is dropped: the PostgreSQL schema declares those columns ``citext``,
   which compares without case everywhere;
 - an ``INSERT`` into a table with an ``id`` key gains ``RETURNING id``, so the cursor's
@@ -49,6 +50,7 @@ _NOCASE = re.compile(r"\s+COLLATE\s+NOCASE\b", re.IGNORECASE)
 _IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
 _IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
 _UNARY_PLUS = re.compile(r"(?<=[\s(,=])\+(?=[A-Za-z_])")
+_CROSS_JOIN_ON = re.compile(r"\bCROSS\s+JOIN\s+(\w+(?:\s+(?!ON\b)\w+)?)\s+ON\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.IGNORECASE)
@@ -82,6 +84,7 @@ def translate(sql: str) -> tuple[str, bool]:
         part = _INSERT_OR_IGNORE.sub("INSERT INTO", part)
         part = _NOCASE.sub("", part)
         part = _UNARY_PLUS.sub("", part)
+        part = _CROSS_JOIN_ON.sub(r"JOIN \1 ON", part)
         part = _IS_NOT.sub("IS DISTINCT FROM ", part)
         return _IS.sub("IS NOT DISTINCT FROM ", part)
 

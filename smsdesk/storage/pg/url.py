@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from smsdesk.domain.errors import StorageError
+from smsdesk.domain.errors import InvalidInput
 
 SCHEMES = ("postgresql", "postgres")
 
@@ -35,29 +35,29 @@ class WorkspaceUrl:
         """Check ``text`` is a usable workspace address.
 
         Raises:
-            StorageError: not a ``postgresql://`` URL, or it holds a password (said how to
+            InvalidInput: not a ``postgresql://`` URL, or it holds a password (said how to
                 give the password instead).
         """
         text = text.strip()
         parts = urlsplit(text)
         if parts.scheme not in SCHEMES:
-            raise StorageError(f"{text!r} is not a workspace address. It looks like postgresql://user@server/database.")
+            raise InvalidInput(f"{text!r} is not a workspace address. It looks like postgresql://user@server/database.")
         query = dict(parse_qsl(parts.query))
         if parts.password is not None or "password" in query:
-            raise StorageError(
+            raise InvalidInput(
                 "The workspace address must not contain the password (other programs on this computer "
                 "can read addresses). Leave it out, and give the password with --password-stdin or "
                 "SMSDESK_SECRET_DATABASE_PASSWORD: it is kept in the system keyring."
             )
         database = unquote(parts.path.lstrip("/"))
         if not database:
-            raise StorageError(
+            raise InvalidInput(
                 f"{text!r} names no database. Add it after the server: postgresql://user@server/smsdesk."
             )
         try:
             port = parts.port or 5432
         except ValueError as exc:
-            raise StorageError(f"{text!r} has a port that is not a number.") from exc
+            raise InvalidInput(f"{text!r} has a port that is not a number.") from exc
         host = parts.hostname or query.get("host", "")
         return cls(text, unquote(parts.username or ""), host, port, database)
 

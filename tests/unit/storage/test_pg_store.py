@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from smsdesk.domain.errors import StorageError
+from smsdesk.domain.errors import InvalidInput, StorageError
 from smsdesk.storage import accounts as acc_store
 from smsdesk.storage import claims
 from smsdesk.storage import messages as store
@@ -28,15 +28,15 @@ from smsdesk.storage.records import NewInbound, ParsedEvent
     "text", ["postgresql://ann:hunter2@db.example.com/smsdesk", "postgresql://ann@db.example.com/smsdesk?password=x"]
 )
 def test_an_address_with_a_password_is_refused_and_says_where_the_password_goes(text: str) -> None:
-    with pytest.raises(StorageError, match="must not contain the password") as caught:
+    with pytest.raises(InvalidInput, match="must not contain the password") as caught:
         WorkspaceUrl.parse(text)
     assert "--password-stdin" in str(caught.value) and "hunter2" not in str(caught.value)
 
 
 def test_an_address_needs_a_database_and_the_postgresql_scheme() -> None:
-    with pytest.raises(StorageError, match="names no database"):
+    with pytest.raises(InvalidInput, match="names no database"):
         WorkspaceUrl.parse("postgresql://ann@db.example.com")
-    with pytest.raises(StorageError, match="not a workspace address"):
+    with pytest.raises(InvalidInput, match="not a workspace address"):
         WorkspaceUrl.parse("mysql://ann@db.example.com/smsdesk")
 
 
@@ -68,6 +68,10 @@ def test_sqlite_spellings_become_postgresql_ones() -> None:
     assert translate("SELECT id FROM messages WHERE +status = 'queued' AND a + b > 1")[0] == (
         "SELECT id FROM messages WHERE status = 'queued' AND a + b > 1"
     )
+    assert translate("SELECT c.id FROM optouts o CROSS JOIN conversations c ON c.remote = o.number")[0] == (
+        "SELECT c.id FROM optouts o JOIN conversations c ON c.remote = o.number"
+    )
+    assert translate("SELECT 1 FROM a CROSS JOIN b")[0] == "SELECT 1 FROM a CROSS JOIN b"
     assert translate("SELECT id FROM accounts WHERE name = ? COLLATE NOCASE")[0] == (
         "SELECT id FROM accounts WHERE name = %s"
     )
