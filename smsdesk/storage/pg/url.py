@@ -87,6 +87,11 @@ class WorkspaceUrl:
                 f"The workspace {self.display()} refused the login of {self.user or 'this user'}: wrong or "
                 "missing password. Give it again with 'smsdesk workspace join URL --password-stdin'."
             )
+        if "not permitted to log in" in lowered:
+            return (
+                f"The workspace {self.display()} refused the login: {self.user} may no longer log in. "
+                "Ask the workspace's owner."
+            )
         if "does not exist" in lowered and "database" in lowered:
             return f"The workspace {self.display()} does not exist. Create it with 'smsdesk workspace create'."
         return (
