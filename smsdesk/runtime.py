@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from smsdesk.services.templates import TemplateService
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
-    from smsdesk.storage.api import BackupStore
+    from smsdesk.storage.api import BackupStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class Runtime:
         self,
         paths: Paths,
         settings_file: SettingsFile,
-        store: SqliteStore,
+        store: Store,
         secrets: SecretStore,
         startup: StartupReport,
     ) -> None:
@@ -318,17 +318,25 @@ class Runtime:
 
     @classmethod
     def open(
-        cls, home: str | None = None, session_secrets: bool = False, role: str = "smsdesk", *, window: bool = False
+        cls,
+        home: str | None = None,
+        session_secrets: bool = False,
+        role: str = "smsdesk",
+        *,
+        window: bool = False,
+        database: str | None = None,
     ) -> Runtime:
         """Open (creating on first start) the data folder, its settings and its database.
 
         ``role`` names this process to others on the database ("smsdesk serve"): a restore
         refuses while one has it open, and says which. ``window``: the app's window comes
         first; it calls :meth:`AccountService.fill_generated_fields` after its first paint
-        (that loads each account's provider module), before :meth:`start`.
+        (that loads each account's provider module), before :meth:`start`. ``database``: a
+        workspace URL for this run (``smsdesk/workspace.py`` says how the store is chosen).
 
         Raises:
-            StorageError: the database is damaged or from a newer smsdesk; nothing was changed.
+            StorageError: the database is damaged or from a newer smsdesk (nothing was
+                changed), or the workspace is unreachable or refused the login.
         """
         paths = resolve(home)
         privacy = paths.prepare()
@@ -346,12 +354,16 @@ class Runtime:
         news = settings_file.warn_open_folder_once(privacy) or news
         if news or not paths.settings.exists():
             settings_file.save()
-        store = SqliteStore.open(paths.database)
+        secrets = SecretStore(session_only=session_secrets)
+        from smsdesk import workspace
+
+        chosen = workspace.chosen(database, settings_file.settings)
+        store: Store = workspace.open_store(chosen, secrets) if chosen else SqliteStore.open(paths.database)
         from smsdesk.services.accounts import SANDBOX_SEED
 
         store.setup.first_start(SANDBOX_SEED)
         startup = StartupReport(privacy, restored, restore_error)
-        rt = cls(paths, settings_file, store, SecretStore(session_only=session_secrets), startup)
+        rt = cls(paths, settings_file, store, secrets, startup)
         if not window:
             rt.accounts.fill_generated_fields()
         rt.proc_key = store.processes.register(role)

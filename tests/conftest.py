@@ -30,6 +30,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 DATA = Path(__file__).parent / "data"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the PostgreSQL variant (of ``db`` or ``runtime``) of a test marked ``sqlite_only``."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_pg = "postgresql" in (params.get("db"), params.get("runtime"))
+        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
@@ -88,12 +100,21 @@ def data_dir() -> Path:
     return DATA
 
 
-@pytest_asyncio.fixture
-async def runtime(_isolated_home: Path) -> AsyncIterator[Runtime]:  # noqa: F821
-    """A started runtime with the sandbox (fast receipts, no random replies)."""
+#: The stores the ``runtime`` fixture runs each test on (``SMSDESK_TEST_STORES`` narrows it).
+STORES = os.environ.get("SMSDESK_TEST_STORES", "sqlite,postgresql").split(",")
+
+
+@pytest_asyncio.fixture(params=STORES)
+async def runtime(request: pytest.FixtureRequest, _isolated_home: Path) -> AsyncIterator[Runtime]:  # noqa: F821
+    """A started runtime with the sandbox (fast receipts, no random replies), on each store:
+    the data folder's SQLite file, and a PostgreSQL workspace (``--database``)."""
     from smsdesk.runtime import Runtime
 
-    rt = Runtime.open(str(_isolated_home))
+    database = None
+    if request.param == "postgresql":  # the CLI commands a test runs use it too
+        database = request.getfixturevalue("pg_workspace")
+        request.getfixturevalue("monkeypatch").setenv("SMSDESK_DATABASE_URL", database)
+    rt = Runtime.open(str(_isolated_home), database=database)
     rt.settings.extra["sandbox_reply_rate"] = 0.0
     rt.settings.extra["sandbox_stop_rate"] = 0.0
     await rt.start()
@@ -125,6 +146,27 @@ def pg_cluster() -> Iterator[PgCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: PgCluster) -> str:
+    """A database migrated to smsdesk's latest schema once per session, cloned per test."""
+    from smsdesk.storage.pg.database import PgDatabase
+    from smsdesk.storage.pg.url import WorkspaceUrl
+
+    name = pg_cluster.create_database()
+    PgDatabase(WorkspaceUrl.parse(pg_cluster.url(name))).close()
+    return name
+
+
+@pytest.fixture
+def pg_workspace(pg_cluster: PgCluster, pg_template: str) -> Iterator[str]:
+    """A fresh database with smsdesk's schema (a clone of the template); its libpq URL."""
+    name = pg_cluster.create_database(template=pg_template)
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        pg_cluster.drop_database(name)
 
 
 @pytest.fixture

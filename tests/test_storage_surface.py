@@ -1,9 +1,9 @@
 """The storage surface a second backend implements is the only storage a service sees.
 
 Outside ``smsdesk/storage`` a module imports only ``storage.api`` (the repository protocols)
-and ``storage.records`` (the values crossing them); ``runtime.py`` alone also builds the
-SQLite store. Every protocol of the aggregate ``Store`` is provided by ``SqliteStore`` with
-the same methods, each a coroutine exactly where the protocol says one write transaction.
+and ``storage.records`` (the values crossing them); ``runtime.py`` and ``workspace.py`` alone
+also build the stores. Every protocol of the aggregate ``Store`` is provided by ``SqliteStore``
+and by ``PostgresStore`` with the same methods, each a coroutine exactly where the protocol says one write transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +28,16 @@ SURFACE = {
     "smsdesk.storage.records",
     "smsdesk.storage.report_records",
 }
-COMPOSITION_ROOT = {"smsdesk/runtime.py": {"smsdesk.storage.sqlite_store"}}
+COMPOSITION_ROOT = {
+    "smsdesk/runtime.py": {"smsdesk.storage.sqlite_store"},
+    "smsdesk/workspace.py": {
+        "smsdesk.storage.pg",
+        "smsdesk.storage.pg.admin",
+        "smsdesk.storage.pg.database",
+        "smsdesk.storage.pg.store",
+        "smsdesk.storage.pg.url",
+    },
+}
 
 
 def _storage_imports(path: Path) -> Iterator[tuple[int, str]]:
@@ -63,8 +72,8 @@ def test_outside_storage_only_the_api_and_its_records_are_imported() -> None:
         if target not in SURFACE | COMPOSITION_ROOT.get(rel, set())
     ]
     assert not bad, (
-        "outside smsdesk/storage, import smsdesk.storage.api / .records only (runtime.py also builds "
-        "the SqliteStore):\n" + "\n".join(bad)
+        "outside smsdesk/storage, import smsdesk.storage.api / .records only (runtime.py and "
+        "workspace.py also build the stores):\n" + "\n".join(bad)
     )
 
 
@@ -129,15 +138,32 @@ def _problems(impls: dict[str, Any], protocols: dict[str, Any]) -> list[str]:
     return problems
 
 
-def test_the_sqlite_store_provides_every_repository_as_its_protocol_says(store: SqliteStore) -> None:
-    protocols = {
+def _protocols() -> dict[str, Any]:
+    return {
         name: get_type_hints(member.fget)["return"]
         for name, member in vars(api.Store).items()
         if isinstance(member, property)
     }
+
+
+def test_the_sqlite_store_provides_every_repository_as_its_protocol_says(store: SqliteStore) -> None:
+    protocols = _protocols()
     assert len(protocols) >= 15
     problems = _problems({attr: getattr(store, attr, None) for attr in protocols}, protocols)
     assert not problems, "\n".join(problems)
+
+
+def test_the_postgresql_store_provides_every_repository_as_its_protocol_says(pg_workspace: str) -> None:
+    from smsdesk.storage.pg.store import PostgresStore
+    from smsdesk.storage.pg.url import WorkspaceUrl
+
+    pg = PostgresStore.open(WorkspaceUrl.parse(pg_workspace))
+    try:
+        protocols = _protocols()
+        problems = _problems({attr: getattr(pg, attr, None) for attr in protocols}, protocols)
+        assert not problems, "\n".join(problems)
+    finally:
+        pg.close()
 
 
 def test_the_surface_check_notices_a_missing_a_misshapen_and_an_unnamed_method() -> None:

@@ -31,6 +31,7 @@ from smsdesk.cli import (
     send,
     serve,
     templates_cmd,
+    workspace_cmd,
 )
 from smsdesk.domain.errors import InvalidInput, SmsdeskError
 
@@ -50,6 +51,7 @@ COMMANDS = (
     review,
     report_cmd,
     backup_cmd,
+    workspace_cmd,
 )
 
 
@@ -60,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         default=argparse.SUPPRESS,
         help="data directory (overrides SMSDESK_HOME and the platform default)",
+    )
+    shared.add_argument(
+        "--database",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="use this team workspace for one run (postgresql://user@server/db; also SMSDESK_DATABASE_URL)",
     )
     shared.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output on stderr")
     parser = argparse.ArgumentParser(

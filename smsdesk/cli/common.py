@@ -51,7 +51,11 @@ def print_json(value: Any) -> None:
 
 
 def open_runtime(args: argparse.Namespace) -> Runtime:
-    return Runtime.open(getattr(args, "home", None), role=f"smsdesk {getattr(args, 'command', '')}".strip())
+    return Runtime.open(
+        getattr(args, "home", None),
+        role=f"smsdesk {getattr(args, 'command', '')}".strip(),
+        database=getattr(args, "database", None),
+    )
 
 
 def stop_event_on_signals() -> asyncio.Event:

@@ -26,6 +26,9 @@ class Settings:
     receiver_port: int = 0  # 0: pick a free port each start
     sandbox_port: int = 0
     demo_mode: bool = True  # run the built-in sandbox provider inside the app
+    # A team workspace this desktop joined (``smsdesk workspace join``): its postgresql:// URL,
+    # never with a password (that is in the keyring). "": this data folder's own SQLite file.
+    workspace: str = ""
     demo_notice_dismissed: bool = False  # the first-start "this is demo mode" notice was closed
     theme: str = "system"  # system | light | dark
     overdue_limit_minutes: int = 60

@@ -5,7 +5,8 @@ per-process bus: without this, the GUI would not show a reply, a receipt, an unr
 notification or a webhook-log line the relay recorded until something reloaded.
 
 Once a second :class:`ChangeWatch` reads ``PRAGMA data_version`` on its reader thread's
-connection (no lock, no I/O). Only when it moved are a few index probes taken
+connection (no lock, no I/O); on a PostgreSQL workspace it wakes as soon as another desktop
+or relay commits (``ChangeFeed.wait``: a notification). Only when it moved are a few index probes taken
 (``ChangeFeed.marks``), and the difference becomes one ``Changes``: the ids of messages
 that are new or changed status (replies also as ``inbound_ids``, so the notifier shows them),
 and coarse flags for the small tables (accounts, opt-outs, contacts, schedules, bulk runs,
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_IDS = 5000
 OWN_BURST = 200  # own message updates per check above which they are not announced again
+QUICKEST = 0.05  # seconds between passes of a watch woken by notifications (PostgreSQL)
 
 
 class ChangeWatch:
@@ -95,7 +97,12 @@ class ChangeWatch:
             # reader thread's own connection is asked each time.
             self._version = None
             while not self._stopping:
-                await asyncio.sleep(self.every)
+                # PostgreSQL wakes the watch as soon as another process commits (at most
+                # every QUICKEST seconds); SQLite cannot tell, so it polls every ``every``.
+                if await loop.run_in_executor(reader, self.changes.wait, self.every):
+                    await asyncio.sleep(QUICKEST)
+                else:
+                    await asyncio.sleep(self.every)
                 try:
                     seen = await loop.run_in_executor(reader, self._read)
                     if seen is not None:

@@ -323,6 +323,11 @@ class ChangeFeed(Protocol):
         """Moves whenever anyone commits (cheap: no I/O on SQLite)."""
         ...
 
+    def wait(self, timeout: float) -> bool:
+        """Block until another process may have committed, at most ``timeout`` seconds; False
+        at once when this store cannot tell (SQLite: the caller sleeps instead)."""
+        ...
+
     def marks(self) -> Marks: ...
     def moved(self, after_message: int, after_transition: int, limit: int) -> tuple[set[int], set[int]] | None:
         """(messages new or moved, the new replies among them) since the marks; None: too many."""

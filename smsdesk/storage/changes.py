@@ -74,6 +74,9 @@ class ChangeRepository:
     def version(self) -> int:
         return data_version(self._db.reader())
 
+    def wait(self, timeout: float) -> bool:
+        return False  # no notifications on SQLite: the watch polls data_version
+
     def marks(self) -> Marks:
         return marks(self._db.reader())
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from smsdesk.domain.status import Status
 from smsdesk.storage import bulk_sends as bulk_store
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.liveness import claimer_gone
 from smsdesk.storage.messages import reject_opted_out
 from smsdesk.storage.records import ClaimedMessage, ClaimResult
@@ -37,12 +38,26 @@ def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> 
     (the GUI and ``smsdesk serve``), the other one may hold an id it picked before this one
     was released for a retry, and would otherwise send it again at once.
 
+    On PostgreSQL several dispatchers claim at once: the rows are locked ``FOR UPDATE SKIP
+    LOCKED`` first, so a claim passes over a row another is taking instead of waiting for it.
+
     Returns rows of :data:`CLAIMED_COLUMNS`, in no particular order; one statement per 500 ids.
     """
     now = utcnow()
     rows: list[sqlite3.Row] = []
     for i in range(0, len(ids), 500):
         chunk = list(ids[i : i + 500])
+        if is_postgres(conn):
+            rows += conn.execute(
+                f"""UPDATE messages SET claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+                    WHERE id IN (SELECT id FROM messages
+                                 WHERE id IN ({",".join("?" * len(chunk))}) AND status = 'queued'
+                                   AND claimed_by IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                                 FOR UPDATE SKIP LOCKED)
+                    RETURNING {CLAIMED_COLUMNS}""",
+                (dispatcher, now, *chunk, now),
+            ).fetchall()
+            continue
         # ``+status``: look the ids up by rowid. With a plain ``status =`` SQLite chose the
         # outbox index for several ids and walked every queued row (10,000 for a big send)
         # for each claim.

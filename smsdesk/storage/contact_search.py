@@ -38,6 +38,7 @@ from smsdesk.domain.contacts import (
     RepliedWithin,
 )
 from smsdesk.domain.errors import NotFound
+from smsdesk.storage.dialect import is_postgres
 
 BROAD = 1000  # more matches than this: read a page by walking the name index (page_ids)
 _TOP = "\U0010ffff"  # sorts after every character: "al" <= name < "al" + _TOP is "starts with al"
@@ -135,8 +136,10 @@ def add_group(where: Where, conn: sqlite3.Connection, group_id: int, asof: AsOf)
         add_filter(where, flt, asof)
 
 
-def add_text(where: Where, text: str, broad: bool = False) -> None:
+def add_text(where: Where, text: str, broad: bool = False, postgres: bool = False) -> None:
     """Search text as the module docstring says.
+
+    ``postgres``: the store has no ``contact_fts``; its trigram indexes serve ``LIKE``.
 
     ``broad``: the text matches many contacts, and the page is read by walking the name
     index: a number prefix is then checked per contact (an index lookup each) instead of
@@ -158,14 +161,25 @@ def add_text(where: Where, text: str, broad: bool = False) -> None:
         )
         return
     if text.isdigit():
-        if len(text) >= 3:
+        if postgres:
+            where.add("k.id IN (SELECT contact_id FROM contact_numbers WHERE number LIKE ?)", f"%{text}%")
+        elif len(text) >= 3:
             where.add("k.id IN (SELECT rowid FROM contact_fts WHERE contact_fts MATCH ?)", f'numbers : "{text}"')
         else:
             where.add("k.id IN (SELECT contact_id FROM contact_numbers WHERE instr(number, ?) > 0)", text)
         return
     words = _WORD.findall(text)
     long = [w for w in words if len(w) >= 3]
-    if long:
+    if long and postgres:
+        for w in long:  # in the name, a number, a custom field's value or a tag, in any case
+            like = "%" + w.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.add(
+                "(lower(k.name) LIKE ? OR lower(k.fields) LIKE ?"
+                " OR k.id IN (SELECT contact_id FROM contact_numbers WHERE number LIKE ?)"
+                " OR k.id IN (SELECT contact_id FROM contact_tags WHERE lower(tag) LIKE ?))",
+                like, like, like, like,
+            )  # fmt: skip
+    elif long:
         where.add("k.id IN (SELECT rowid FROM contact_fts WHERE contact_fts MATCH ?)", " ".join(f'"{w}"' for w in long))
     elif words:
         start = " ".join(words)
@@ -191,7 +205,7 @@ _ORDER = {
 
 def where_for(conn: sqlite3.Connection, q: ContactQuery, asof: AsOf, broad: bool = False) -> Where:
     where = Where()
-    add_text(where, q.text, broad)
+    add_text(where, q.text, broad, is_postgres(conn))
     if q.group_id is not None:
         add_group(where, conn, q.group_id, asof)
     if q.tag:
@@ -222,14 +236,16 @@ def page_ids(
     walkable = by_number or (text.isdigit() and len(text) >= 3) or any(len(w) >= 3 for w in _WORD.findall(text))
     if walkable and q.sort == ContactSort.NAME:
         if by_number:  # counting the numbers' range alone is an index scan, however broad
-            probe_sql = "SELECT count(*) FROM (SELECT 1 FROM contact_numbers WHERE number >= ? AND number < ? LIMIT ?)"
+            probe_sql = (
+                "SELECT count(*) FROM (SELECT 1 FROM contact_numbers WHERE number >= ? AND number < ? LIMIT ?) probe"
+            )
             probe = int(conn.execute(probe_sql, (text, text + _TOP, BROAD + 1)).fetchone()[0])
         else:
-            probe_sql = f"SELECT count(*) FROM (SELECT 1 FROM contacts k{where.sql} LIMIT ?)"
+            probe_sql = f"SELECT count(*) FROM (SELECT 1 FROM contacts k{where.sql} LIMIT ?) probe"
             probe = int(conn.execute(probe_sql, (*where.params, BROAD + 1)).fetchone()[0])
         if probe > BROAD:
             where = where_for(conn, q, asof, broad=True)
-            source = "contacts k INDEXED BY contacts_name"
+            source = "contacts k" if is_postgres(conn) else "contacts k INDEXED BY contacts_name"
         elif by_number and len(where.parts) > 1:
             probe = -1  # other filters narrow it further: counted below
     rows = conn.execute(
@@ -243,7 +259,7 @@ def page_ids(
         elif quick and probe > BROAD and len(where.parts) == 1:
             total, at_least = probe, True
         elif quick:  # a capped count: "more than 1,000" is all a person needs while typing
-            capped_sql = f"SELECT count(*) FROM (SELECT 1 FROM contacts k{where.sql} LIMIT ?)"
+            capped_sql = f"SELECT count(*) FROM (SELECT 1 FROM contacts k{where.sql} LIMIT ?) probe"
             total = int(conn.execute(capped_sql, (*where.params, BROAD + 1)).fetchone()[0])
             at_least = total > BROAD
         else:

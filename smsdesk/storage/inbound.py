@@ -98,6 +98,11 @@ def apply_events(conn: sqlite3.Connection, events: Sequence[ParsedEvent]) -> App
     return AppliedEvents(changed, inbound, opt, failures)
 
 
+#: Events applied per write job on PostgreSQL: with the job's own savepoint, at most 31 of
+#: the 64 savepoints a transaction may open (two such jobs fit one group commit).
+EVENTS_PER_JOB = 30
+
+
 class InboundRepository:
     """:class:`smsdesk.storage.api.InboundStore` over SQLite."""
 
@@ -119,10 +124,22 @@ class InboundRepository:
         return await self._db.write(write)
 
     async def apply_events(self, events: Sequence[ParsedEvent], before_commit: ReplyTap | None = None) -> AppliedEvents:
-        def write(conn: sqlite3.Connection) -> AppliedEvents:
-            applied = apply_events(conn, events)
-            if before_commit is not None and applied.inbound:
-                before_commit(applied.inbound)
-            return applied
+        """One write job for the batch; on PostgreSQL one per :data:`EVENTS_PER_JOB` events,
+        because each event's savepoint counts against the 64 a transaction may open there."""
+        per_job = EVENTS_PER_JOB if getattr(self._db, "max_savepoints", None) else max(len(events), 1)
+        total = AppliedEvents(set(), set(), [], [])
+        for start in range(0, len(events), per_job):
+            part = events[start : start + per_job]
 
-        return await self._db.write(write)
+            def write(conn: sqlite3.Connection, part: Sequence[ParsedEvent] = part) -> AppliedEvents:
+                applied = apply_events(conn, part)
+                if before_commit is not None and applied.inbound:
+                    before_commit(applied.inbound)
+                return applied
+
+            applied = await self._db.write(write)
+            total.changed.update(applied.changed)
+            total.inbound.update(applied.inbound)
+            total.optout_changes.extend(applied.optout_changes)
+            total.failures.extend(applied.failures)
+        return total

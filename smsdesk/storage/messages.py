@@ -25,6 +25,7 @@ from smsdesk.storage import erasure
 from smsdesk.storage.audit import audit as write_audit
 from smsdesk.storage.audit import record
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.dialect import CHANGE_ORDER_LOCK, is_postgres
 from smsdesk.storage.liveness import claimer_alive_here as claimer_alive_here  # storage.bulk_sends' name
 from smsdesk.storage.liveness import claimer_gone as claimer_gone  # storage.schedule's name
 from smsdesk.storage.message_rows import MESSAGE_SELECT, row_to_message
@@ -58,7 +59,7 @@ def _touch_conversation(
     starts waiting for an answer unless an earlier one already waits."""
     conn.execute(
         """INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread, waiting_since)
-           VALUES (?, ?, ?, ?, ?, CASE WHEN ? THEN ? END)
+           VALUES (?, ?, ?, ?, ?, CASE WHEN ? > 0 THEN ? END)
            ON CONFLICT (account_id, remote) DO UPDATE SET
              last_message_id = excluded.last_message_id,
              last_at = excluded.last_at,
@@ -104,6 +105,18 @@ def _prices(conn: sqlite3.Connection, account_id: int) -> Prices:
 _INSERT_CHUNK = 200  # rows per multi-row statement (16 values each: far below SQLite's 32,766)
 
 
+def _new_ids(conn: sqlite3.Connection, count: int) -> list[int]:
+    """Ids for ``count`` new messages: on SQLite the largest id plus one on (as SQLite itself
+    would; the writer holds the write lock), on PostgreSQL from the table's sequence, under
+    the lock that keeps message ids visible in id order (``storage/pg/changes.py``)."""
+    if is_postgres(conn):  # in id order with other writers: the insert's lock, taken first
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (CHANGE_ORDER_LOCK,))
+        taken = conn.execute("SELECT nextval('messages_id_seq') FROM generate_series(1, ?)", (count,))
+        return [int(r[0]) for r in taken]
+    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0])
+    return list(range(first, first + count))
+
+
 def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, by_person: bool = True) -> list[int]:
     """Store outgoing messages (the outbox); returns their row ids in order. Each records the
     account's price per part for its country and the currency of this moment (a later change does not touch it).
@@ -113,7 +126,7 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, b
 
     Rows go in 200 at a time, a statement of each kind per chunk (a statement per row cost
     three times as much, and each made the writer wait for its turn at the GIL). Ids are given
-    explicitly, as SQLite would (the largest id plus one; the writer holds the write lock).
+    explicitly (:func:`_new_ids`).
     """
     now = utcnow()
     todo = list(items)
@@ -123,8 +136,7 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, b
     for start in range(0, len(todo), _INSERT_CHUNK):
         pacer.tick()
         chunk = todo[start : start + _INSERT_CHUNK]
-        first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0])
-        chunk_ids = list(range(first, first + len(chunk)))
+        chunk_ids = _new_ids(conn, len(chunk))
         values: list[object] = []
         for mid, it in zip(chunk_ids, chunk, strict=True):
             local_id = it.local_id or new_local_id()
@@ -356,7 +368,8 @@ class MessageRepository:
             chunk = id_list[i : i + 500]
             marks = ",".join("?" * len(chunk))
             out += [
-                row_to_message(r) for r in self._db.query(MESSAGE_SELECT + f" WHERE m.id IN ({marks})", tuple(chunk))
+                row_to_message(r)
+                for r in self._db.query(MESSAGE_SELECT + f" WHERE m.id IN ({marks}) ORDER BY m.id", tuple(chunk))
             ]
         return out
 

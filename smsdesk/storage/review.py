@@ -35,7 +35,7 @@ def batches(conn: sqlite3.Connection) -> list[BatchRow]:
                   COALESCE(b.source, ''), COALESCE(b.state, '')
            FROM messages m LEFT JOIN bulk_runs b ON b.id = m.run_id
            WHERE m.status = 'needs_review' AND m.direction = 'out'
-           GROUP BY m.account_id, m.run_id ORDER BY MIN(m.id)"""
+           GROUP BY m.account_id, m.run_id, b.source, b.state ORDER BY MIN(m.id)"""
     ).fetchall()
     return [BatchRow(int(r[0]), r[1], int(r[2]), int(r[3]), str(r[4] or ""), str(r[5]), str(r[6])) for r in rows]
 

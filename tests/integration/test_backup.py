@@ -47,6 +47,7 @@ def _rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+@pytest.mark.sqlite_only  # a workspace's backups are pg_dump's (test_workspace.py)
 @pytest.mark.asyncio
 async def test_a_backup_taken_during_a_bulk_send_is_restored_whole(runtime: Any, tmp_path: Path) -> None:
     await runtime.accounts.add(
@@ -206,6 +207,7 @@ def test_restore_refuses_a_damaged_file_a_foreign_one_and_one_from_a_newer_smsde
     assert not (home / "replaced").exists() and not (home / backups.STAGED).exists()
 
 
+@pytest.mark.sqlite_only  # a workspace's backups are pg_dump's (test_workspace.py)
 @pytest.mark.asyncio
 async def test_the_daily_backup_keeps_the_last_n_in_the_chosen_folder(
     runtime: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -227,6 +229,7 @@ async def test_the_daily_backup_keeps_the_last_n_in_the_chosen_folder(
     assert svc.last_auto()["path"] == str(made[-1]) and not svc.last_auto()["error"]
 
 
+@pytest.mark.sqlite_only  # a workspace's backups are pg_dump's (test_workspace.py)
 @pytest.mark.asyncio
 async def test_a_missing_backup_folder_is_said_once_and_tried_again_later(
     runtime: Any, tmp_path: Path, expect_warnings: Any

@@ -74,16 +74,11 @@ async def test_the_queued_row_is_committed_before_the_provider_sees_the_request(
     seen_in_db: list[Any] = []
 
     def look(body: dict[str, Any]) -> None:
-        # A separate connection sees only committed data.
-        conn = sqlite3.connect(runtime.store.db.path)
-        try:
-            seen_in_db.append(
-                conn.execute(
-                    "SELECT status, remote, body FROM messages WHERE local_id = ?", (body["clientReference"],)
-                ).fetchone()
-            )
-        finally:
-            conn.close()
+        # The sandbox's thread reads through a connection of its own: committed data only.
+        row = runtime.store.db.query_one(
+            "SELECT status, remote, body FROM messages WHERE local_id = ?", (body["clientReference"],)
+        )
+        seen_in_db.append(tuple(row))
 
     requests = _spy_requests(runtime, look)
     msg = await _send(runtime)

@@ -89,6 +89,7 @@ def test_who_holds_a_claim_is_gone_by_heartbeat_and_process_table() -> None:
     assert claimer_gone(me_here, stale, cutoff)
 
 
+@pytest.mark.sqlite_only  # counts SQLite's virtual machine steps
 def test_a_claim_of_a_few_rows_reads_those_rows_not_the_whole_outbox(db: Database, account_id: int) -> None:
     """A 10,000-message send queues its rows at once; each claim then takes 1-16 of them. The
     claim must find them by id: scanning every queued row per claim made a big send slow."""

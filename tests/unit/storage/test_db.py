@@ -35,7 +35,8 @@ def _real_database(path: Path, rows: int = 2000) -> None:
 
 
 # ---- durability settings --------------------------------------------------------------------
-def test_wal_is_persistent_in_the_file(db: Database) -> None:
+def test_wal_is_persistent_in_the_file(sqlite_db: Database) -> None:
+    db = sqlite_db
     fresh = sqlite3.connect(db.path)
     try:
         assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -43,7 +44,8 @@ def test_wal_is_persistent_in_the_file(db: Database) -> None:
         fresh.close()
 
 
-def test_every_connection_uses_synchronous_full(db: Database) -> None:
+def test_every_connection_uses_synchronous_full(sqlite_db: Database) -> None:
+    db = sqlite_db
     full = 2
     assert db.write_sync(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == full
     assert db.query_one("PRAGMA synchronous")[0] == full  # type: ignore[index]
@@ -55,7 +57,8 @@ def test_every_connection_uses_synchronous_full(db: Database) -> None:
     assert db.query_one("PRAGMA foreign_keys")[0] == 1  # type: ignore[index]
 
 
-def test_readers_are_read_only(db: Database) -> None:
+def test_readers_are_read_only(sqlite_db: Database) -> None:
+    db = sqlite_db
     with pytest.raises(sqlite3.OperationalError):
         db.query("INSERT INTO kv (key, value) VALUES ('a', 'b')")
 
@@ -144,12 +147,13 @@ def test_a_newer_database_with_a_leftover_wal_is_not_checkpointed(tmp_path: Path
 @pytest.mark.asyncio
 async def test_500_concurrent_writes_all_resolve(db: Database) -> None:
     async def put(i: int) -> int:
-        return await db.write(
-            lambda c: int(c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"w{i}", str(i))).lastrowid or 0)
-        )
+        def job(c: sqlite3.Connection) -> int:
+            c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"w{i}", str(i)))
+            return i
 
-    ids = await asyncio.gather(*(put(i) for i in range(500)))
-    assert len(set(ids)) == 500
+        return await db.write(job)
+
+    assert sorted(await asyncio.gather(*(put(i) for i in range(500)))) == list(range(500))
     assert db.query_one("SELECT count(*) FROM kv WHERE key LIKE 'w%'")[0] == 500  # type: ignore[index]
 
 
@@ -166,7 +170,8 @@ def _hold_writer(db: Database) -> threading.Event:
     return gate
 
 
-def test_a_burst_costs_one_commit(db: Database) -> None:
+def test_a_burst_costs_one_commit(sqlite_db: Database) -> None:
+    db = sqlite_db
     commits: list[str] = []
     gate = _hold_writer(db)
     db._writer_conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
@@ -209,7 +214,8 @@ def test_a_failing_job_does_not_undo_its_neighbours(db: Database) -> None:
     assert rows == {"before": "1", "after": "2"}
 
 
-def test_a_write_is_visible_to_another_connection_when_it_resolves(db: Database) -> None:
+def test_a_write_is_visible_to_another_connection_when_it_resolves(sqlite_db: Database) -> None:
+    db = sqlite_db
     db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('seen', 'yes')"))
     other = sqlite3.connect(db.path)
     try:

@@ -260,6 +260,7 @@ def test_results_recorded_together_move_each_row_once_and_respect_a_row_that_cha
     assert db.query_one("SELECT count(*) FROM messages WHERE claimed_by IS NOT NULL")[0] == 0  # type: ignore[index]
 
 
+@pytest.mark.sqlite_only  # reads SQLite's EXPLAIN QUERY PLAN
 def test_the_poller_and_the_failure_report_read_through_their_partial_indexes(db: Database, account_id: int) -> None:
     """Both conditions are written with OR (an IN list in a partial index made every status
     change twice as dear); each query must still match its index word for word."""

@@ -1,0 +1,216 @@
+"""What is PostgreSQL's own in the workspace store: addresses without passwords, the rewritten
+statements, the 64-savepoint cap, read-only readers, plain words for a lost server, and
+several dispatchers claiming one outbox (each message exactly once)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+
+import pytest
+
+from smsdesk.domain.errors import InvalidInput, StorageError
+from smsdesk.storage import accounts as acc_store
+from smsdesk.storage import claims
+from smsdesk.storage import messages as store
+from smsdesk.storage import webhook_events as ev_store
+from smsdesk.storage.inbound import InboundRepository
+from smsdesk.storage.messages import NewOutgoing
+from smsdesk.storage.pg.database import MAX_SAVEPOINTS, PgDatabase
+from smsdesk.storage.pg.dialect import translate
+from smsdesk.storage.pg.url import WorkspaceUrl
+from smsdesk.storage.records import NewInbound, ParsedEvent
+
+
+# ---- the address --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text", ["postgresql://ann:hunter2@db.example.com/smsdesk", "postgresql://ann@db.example.com/smsdesk?password=x"]
+)
+def test_an_address_with_a_password_is_refused_and_says_where_the_password_goes(text: str) -> None:
+    with pytest.raises(InvalidInput, match="must not contain the password") as caught:
+        WorkspaceUrl.parse(text)
+    assert "--password-stdin" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_an_address_needs_a_database_and_the_postgresql_scheme() -> None:
+    with pytest.raises(InvalidInput, match="names no database"):
+        WorkspaceUrl.parse("postgresql://ann@db.example.com")
+    with pytest.raises(InvalidInput, match="not a workspace address"):
+        WorkspaceUrl.parse("mysql://ann@db.example.com/smsdesk")
+
+
+def test_a_ca_certificate_means_the_server_name_is_checked() -> None:
+    url = WorkspaceUrl.parse("postgresql://ann@db.example.com:6432/smsdesk?sslrootcert=/etc/ca.pem")
+    assert "sslmode=verify-full" in url.conninfo()
+    assert url.display() == "smsdesk on db.example.com:6432"
+    assert "sslmode" not in WorkspaceUrl.parse("postgresql://ann@db.example.com/smsdesk").conninfo()
+
+
+# ---- the statements -----------------------------------------------------------------------
+def test_statements_are_rewritten_outside_their_quotes() -> None:
+    assert translate("SELECT * FROM kv WHERE key = ? AND value LIKE '50%?'") == (
+        "SELECT * FROM kv WHERE key = %s AND value LIKE '50%?'",
+        False,
+    )
+    assert translate("SELECT * FROM kv WHERE key = :key")[0] == "SELECT * FROM kv WHERE key = %(key)s"
+    assert translate("SELECT x::text FROM t")[0] == "SELECT x::text FROM t"
+    assert translate("SELECT 5 % 2")[0] == "SELECT 5 %% 2"
+
+
+def test_sqlite_spellings_become_postgresql_ones() -> None:
+    assert translate("INSERT OR IGNORE INTO optouts (number) VALUES (?)")[0] == (
+        "INSERT INTO optouts (number) VALUES (%s) ON CONFLICT DO NOTHING"
+    )
+    assert translate("UPDATE m SET a = 1 WHERE b IS NOT ? AND c IS ? AND d IS NOT NULL")[0] == (
+        "UPDATE m SET a = 1 WHERE b IS DISTINCT FROM %s AND c IS NOT DISTINCT FROM %s AND d IS NOT NULL"
+    )
+    assert translate("SELECT id FROM messages WHERE +status = 'queued' AND a + b > 1")[0] == (
+        "SELECT id FROM messages WHERE status = 'queued' AND a + b > 1"
+    )
+    assert translate("SELECT c.id FROM optouts o CROSS JOIN conversations c ON c.remote = o.number")[0] == (
+        "SELECT c.id FROM optouts o JOIN conversations c ON c.remote = o.number"
+    )
+    assert translate("SELECT 1 FROM a CROSS JOIN b")[0] == "SELECT 1 FROM a CROSS JOIN b"
+    assert translate("SELECT id FROM accounts WHERE name = ? COLLATE NOCASE")[0] == (
+        "SELECT id FROM accounts WHERE name = %s"
+    )
+
+
+def test_an_insert_into_a_table_with_an_id_returns_it() -> None:
+    assert translate("INSERT INTO templates (name) VALUES (?)") == (
+        "INSERT INTO templates (name) VALUES (%s) RETURNING id",
+        True,
+    )
+    assert translate("INSERT INTO kv (key, value) VALUES (?, ?)")[1] is False
+    assert translate("INSERT INTO messages (body) VALUES (?) RETURNING local_id")[1] is False
+
+
+# ---- the database -------------------------------------------------------------------------
+@pytest.fixture
+def pg(pg_workspace: str) -> PgDatabase:
+    database = PgDatabase(WorkspaceUrl.parse(pg_workspace))
+    yield database  # type: ignore[misc]
+    database.close()
+
+
+def test_a_burst_of_writes_commits_in_transactions_of_at_most_64_savepoints(pg: PgDatabase) -> None:
+    gate, entered = threading.Event(), threading.Event()
+    pg.submit(lambda c: (entered.set(), gate.wait(10)))
+    assert entered.wait(10)
+    futures = [
+        pg.submit(lambda c, i=i: c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (f"b{i}", "v")))
+        for i in range(500)
+    ]
+    gate.set()
+    for f in futures:
+        f.result(10)
+    assert pg.query_one("SELECT count(*) FROM kv WHERE key LIKE 'b%'")[0] == 500
+    assert 0 < pg.most_savepoints <= MAX_SAVEPOINTS
+
+
+def test_a_big_batch_of_webhook_events_stays_under_the_savepoint_cap(pg: PgDatabase) -> None:
+    shop = pg.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    ids = pg.write_sync(
+        lambda c: [ev_store.insert_event(c, shop, f"k{i}", "application/json", b"{}") for i in range(200)]
+    )
+    events = [
+        ParsedEvent(eid, shop, (), (NewInbound(f"+4479111{i:05d}", "+447700900000", "Hi", f"in-{i}"),))
+        for i, eid in enumerate(ids)
+    ]
+    applied = asyncio.run(InboundRepository(pg).apply_events(events))
+    assert len(applied.inbound) == 200 and not applied.failures
+    assert pg.query_one("SELECT count(*) FROM webhook_events WHERE state = 'processed'")[0] == 200
+    assert pg.most_savepoints <= MAX_SAVEPOINTS
+
+
+def test_readers_cannot_write(pg: PgDatabase) -> None:
+    with pytest.raises(Exception, match="read-only"):
+        pg.query("INSERT INTO kv (key, value) VALUES ('x', 'y')")
+
+
+def test_a_server_that_is_not_there_is_said_in_plain_words() -> None:
+    url = WorkspaceUrl.parse("postgresql://ann@127.0.0.1:9/smsdesk")
+    with pytest.raises(StorageError, match=r"smsdesk on 127\.0\.0\.1:9 is unreachable"):
+        PgDatabase(url)
+
+
+def test_two_dispatchers_claiming_one_outbox_take_each_message_exactly_once(pg_workspace: str) -> None:
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        items = [NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7") for i in range(2000)]
+        ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
+        taken: list[tuple[str, int]] = []
+        lock = threading.Lock()
+
+        def dispatch(db: PgDatabase, name: str) -> None:
+            for start in range(0, len(ids), 16):  # both walk the same ids, as two relays would
+                rows = db.write_sync(lambda c, s=start: claims.claim_due(c, ids[s : s + 16], name))
+                with lock:
+                    taken.extend((name, int(r[0])) for r in rows)
+
+        threads = [threading.Thread(target=dispatch, args=(db, n)) for db, n in ((first, "a"), (second, "b"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        per_message = Counter(mid for _name, mid in taken)
+        assert sorted(per_message) == sorted(ids)
+        assert set(per_message.values()) == {1}
+        claimed = first.query("SELECT claimed_by, count(*) FROM messages GROUP BY claimed_by")
+        assert sum(r[1] for r in claimed) == 2000 and all(r[0] in ("a", "b") for r in claimed)
+    finally:
+        first.close()
+        second.close()
+
+
+# ---- live changes between processes ---------------------------------------------------------
+def test_a_commit_elsewhere_wakes_the_change_feed_and_moves_the_marks(pg_workspace: str) -> None:
+    from smsdesk.storage.pg.changes import PgChangeRepository
+
+    writer, watcher = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        feed = PgChangeRepository(watcher)
+        before_version, before = feed.version(), feed.marks()
+        feed.wait(0.5)  # the listener is up (its first connection counts as a change)
+        shop = writer.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        item = NewOutgoing(shop, "+447812345678", "Shop", "Hi", 1, "GSM-7")
+        [mid] = writer.write_sync(lambda c: store.insert_outgoing(c, [item]))
+        assert feed.wait(10) is True
+        assert feed.version() != before_version
+        now = feed.marks()
+        assert now.message == mid and now.accounts != before.accounts
+        assert feed.moved(before.message, before.transition, 100) == ({mid}, set())
+    finally:
+        writer.close()
+        watcher.close()
+
+
+def test_message_ids_become_visible_in_id_order_across_writers(pg_workspace: str) -> None:
+    """A watcher reads messages after the highest id it saw: a lower id committed later
+    would be missed for good. Inserts from two writers therefore commit one after the other."""
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        inside, release = threading.Event(), threading.Event()
+
+        def slow_insert(c):  # noqa: ANN001, ANN202
+            ids = store.insert_outgoing(c, [NewOutgoing(shop, "+447812345678", "Shop", "A", 1, "GSM-7")])
+            inside.set()
+            release.wait(10)
+            return ids
+
+        held = first.submit(slow_insert)
+        assert inside.wait(10)
+        later = second.submit(
+            lambda c: store.insert_outgoing(c, [NewOutgoing(shop, "+447812345679", "Shop", "B", 1, "GSM-7")])
+        )
+        with pytest.raises(TimeoutError):
+            later.result(0.5)  # waits for the first writer's commit
+        release.set()
+        [a], [b] = held.result(10), later.result(10)
+        assert a < b
+    finally:
+        first.close()
+        second.close()
