@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smsdesk.domain.errors import InvalidInput, StorageError
+from smsdesk.domain.errors import InvalidInput, SecretStoreUnavailable, StorageError
 
 if TYPE_CHECKING:
     from smsdesk.config.secrets import SecretStore
@@ -52,7 +52,10 @@ def password_for(url: WorkspaceUrl, secrets: SecretStore, given: str | None = No
         return given
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
-    return secrets.get(url.keyring_key())
+    try:
+        return secrets.get(url.keyring_key())
+    except SecretStoreUnavailable:
+        return None  # no keyring here: the server may still let this login in (a local socket)
 
 
 def open_store(text: str, secrets: SecretStore) -> PostgresStore:

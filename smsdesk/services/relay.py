@@ -16,6 +16,14 @@ them to it.
   at once). While one is alive, this process's accounts use the relay's public URL (their sends
   carry it) and its own tunnel waits; when the relay goes away the tunnel starts here.
 
+Several relays on one team workspace: each dispatches (claims are safe with several
+dispatchers), but only the one holding the *lease* (``RelayStore.take_lease``) leads: it
+polls and runs the tunnel, as the one relay above. The others stand by: their heartbeats say
+``leader: false`` (a window does not take them for the relay), they act as if beside a relay,
+and every :data:`LEASE_S` seconds they try to take the lease. The leader checks it as often
+and steps down the moment it is lost, so a dead leader's work moves to another relay within
+seconds (the store frees a dead relay's lease).
+
 Every change of who receives is announced on the bus as ``Changes(reception=True)``: the
 pollers re-decide, the Settings -> Webhooks page and the status bar redraw.
 """
@@ -42,6 +50,7 @@ log = logging.getLogger(__name__)
 BEAT_S = 10.0  # how often a relay says it is alive
 DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
 CHECK_S = 1.0  # how often the others read the heartbeats
+LEASE_S = 2.0  # how often a relay checks (the leader) or tries to take (the others) the lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +115,12 @@ class RelayService:
         self._tunnel = tunnel
         self._receiver = receiver
         self._bus = bus
-        self.serving = False  # this process is the relay
-        self.key = ""  # its heartbeat key, while serving
+        self.relaying = False  # this process is a relay (``smsdesk serve``)
+        self.serving = False  # this process is the relay that leads (it holds the lease)
+        self.key = ""  # its heartbeat key, while relaying
         self.other: RelayState | None = None  # another live relay, while not serving
         self._tunnel_waits = False  # our tunnel was left to a live relay
+        self._wants_tunnel = False  # start() was asked to run a tunnel
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         bus.subscribe(self._on_changes)
@@ -121,9 +132,10 @@ class RelayService:
 
     # ---- lifecycle ---------------------------------------------------------------------
     def prime(self, *, serving: bool) -> None:
-        """Be the relay (``serving``) or not, and learn now whether another one is alive (before
-        the tunnel and the pollers start)."""
-        self.serving = serving
+        """Be a relay (``serving``) or not, and learn now whether another one leads (before the
+        tunnel and the pollers start). A relay leads when it takes the lease."""
+        self.relaying = serving
+        self.serving = serving and self._relays.take_lease()
         self._stopping = False
         self.key = self._relays.key() if serving else ""
         self.other = None
@@ -133,6 +145,7 @@ class RelayService:
         """Beat as the relay, or watch for one; ``tunnel``: run the tunnel (here, or once the
         relay is gone)."""
         serving = self.serving
+        self._wants_tunnel = tunnel
         if tunnel:
             if self.other is not None and not serving:
                 # One public URL per database: the relay's. Ours starts if the relay goes away.
@@ -141,18 +154,19 @@ class RelayService:
                 log.info("%s is receiving for this database; no tunnel started here", self.other.words())
             else:
                 await self._tunnel.start()
-        if serving:
+        if self.relaying:
             await self._beat()
             self._spawn(self._heartbeat())
-        else:
+            self._spawn(self._lease())
+        if not serving:
             self._spawn(self._watch())
 
     async def stop(self) -> None:
         """Stop watching; as the relay, remove the heartbeat at once (a window takes polling
         back without waiting for it to age)."""
         self._stopping = True
-        key, self.key = (self.key if self.serving else ""), ""
-        self.serving = False  # from here no heartbeat re-announces this relay
+        key, self.key = (self.key if self.relaying else ""), ""
+        lead, self.serving, self.relaying = self.serving, False, False  # no heartbeat re-announces it
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -162,6 +176,8 @@ class RelayService:
                 await self._relays.end(key)
             except SmsdeskError:
                 log.warning("could not clear the relay heartbeat; a window will notice in %.0f s", DEAD_S)
+        if lead or key:
+            await asyncio.to_thread(self._relays.drop_lease)
 
     # ---- as the relay ------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:
@@ -171,6 +187,7 @@ class RelayService:
             "receiver": self._receiver.url,
             "tunnel": st.state.value if st.kind != "none" else "none",
             "public_url": st.public_url if up else "",
+            "leader": self.serving,
         }
 
     async def _beat(self) -> None:
@@ -187,12 +204,45 @@ class RelayService:
     def _on_changes(self, changes: Changes) -> None:
         # A relay's tunnel changed: say so now, not at the next heartbeat (its own
         # announcements also carry ``reception``; a beat more is harmless).
-        if changes.reception and self.serving and not self._stopping:
+        if changes.reception and self.relaying and not self._stopping:
             self._spawn(self._beat())
+
+    async def _lease(self) -> None:
+        """Keep (the leader) or try to take (a standby) the lease every :data:`LEASE_S`."""
+        while not self._stopping:
+            await asyncio.sleep(LEASE_S)
+            try:
+                if self.serving and not await asyncio.to_thread(self._relays.lease_held):
+                    await self._step_down()
+                elif not self.serving and await asyncio.to_thread(self._relays.take_lease):
+                    await self._take_over()
+            except Exception:  # noqa: BLE001 - a bad pass must not end the lease loop
+                log.exception("checking the relay lease failed")
+
+    async def _take_over(self) -> None:
+        if self._stopping:
+            await asyncio.to_thread(self._relays.drop_lease)
+            return
+        log.info("this relay now leads: it polls and runs the tunnel")
+        self.serving, self.other = True, None
+        self._tunnel_waits = False
+        if self._wants_tunnel and self._receiver.running:
+            await self._tunnel.start()
+        await self._beat()
+        self._bus.publish(Changes(webhooks=True, reception=True))
+
+    async def _step_down(self) -> None:
+        log.warning("this relay lost the lead (its database connection dropped); another relay takes over")
+        self.serving = False
+        await self._tunnel.stop()
+        self._tunnel_waits = self._wants_tunnel
+        self._spawn(self._watch())
+        self._check()
+        self._bus.publish(Changes(webhooks=True, reception=True))
 
     # ---- beside a relay ----------------------------------------------------------------
     async def _watch(self) -> None:
-        while not self._stopping:
+        while not self._stopping and not self.serving:  # a standby relay that takes the lead stops
             await asyncio.sleep(CHECK_S)
             try:
                 self._check()
@@ -202,7 +252,10 @@ class RelayService:
     def _check(self) -> None:
         if self.serving:
             return
-        beats = sorted(self._relays.live(DEAD_S, exclude=self.key), key=lambda r: str(r.get("at")))
+        beats = sorted(
+            (r for r in self._relays.live(DEAD_S, exclude=self.key) if r.get("leader", True)),  # not standbys
+            key=lambda r: str(r.get("at")),
+        )
         found = RelayState.from_heartbeat(beats[-1]) if beats else None  # the freshest
         if found == self.other:
             return

@@ -74,3 +74,12 @@ class RelayRepository:
 
     def live(self, dead_after_s: float, exclude: str = "") -> list[dict[str, Any]]:
         return live_relays(self._db.reader(), dead_after_s, exclude)
+
+    def take_lease(self) -> bool:
+        return True  # one relay per SQLite file: it leads
+
+    def lease_held(self) -> bool:
+        return True
+
+    def drop_lease(self) -> None:
+        pass

@@ -44,6 +44,12 @@ class PostgresStore(RepositorySet):
         return PgChangeRepository(self.pg)
 
     @functools.cached_property
+    def relays(self) -> api.RelayStore:
+        from smsdesk.storage.pg.lease import PgRelays
+
+        return PgRelays(self.pg)
+
+    @functools.cached_property
     def backup(self) -> api.BackupStore:
         return NoFileBackups(self.pg.url)
 
