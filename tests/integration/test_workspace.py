@@ -49,6 +49,16 @@ def test_the_owner_sets_up_a_workspace_a_person_joins_and_leaves_it(
 
     assert cli_main(["--home", str(home), "workspace", "show"]) == 0
     assert "as ann" in capsys.readouterr().err
+    # As staff (no right to create tables): contacts, and the database stamps who did it.
+    assert cli_main(["--home", str(home), "contacts", "add", "--name", "Ann Lee", "--number", "07911123456"]) == 0
+    assert cli_main(["--home", str(home), "contacts", "list", "--json"]) == 0
+    assert [c["name"] for c in json.loads(capsys.readouterr().out)["contacts"]] == ["Ann Lee"]
+    with psycopg.connect(owner) as conn:
+        actors = {r[0] for r in conn.execute("SELECT actor FROM audit_log")}
+    assert actors == {"ann"}
+    with psycopg.connect(ann) as conn:  # a client that claims to be someone else
+        conn.execute("INSERT INTO audit_log (at, action, actor) VALUES ('2026-12-06', 'forged', 'owner')")
+        assert conn.execute("SELECT actor FROM audit_log WHERE action = 'forged'").fetchone() == ("ann",)
 
     # Removing ann ends her open session at once and stops new logins.
     session = psycopg.connect(ann, autocommit=True)

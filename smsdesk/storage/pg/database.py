@@ -198,15 +198,30 @@ def migrate(conn: PgConnection) -> int:
         StorageError: the workspace was made by a newer smsdesk (nothing is changed).
     """
     raw = conn.raw
-    with raw.transaction():
-        raw.execute("SELECT pg_advisory_xact_lock(%s)", (schema.MIGRATION_LOCK,))
-        raw.execute(schema.SCHEMA_VERSION_TABLE)
+    found = 0
+    if raw.execute("SELECT to_regclass('schema_version')").fetchone() != (None,):
         found = int(raw.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])  # type: ignore[index]
     if found > schema.LATEST_VERSION:
         raise StorageError(
             f"This workspace was set up by a newer smsdesk (schema {found}, this version knows "
             f"{schema.LATEST_VERSION}). Nothing was changed. Update smsdesk."
         )
+    if found == schema.LATEST_VERSION:
+        return found  # nothing to create: a staff login may not create tables, and need not
+    try:
+        _apply(raw, found)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise StorageError(
+            f"This workspace needs setting up or updating to schema {schema.LATEST_VERSION} (it has "
+            f"{found}), which only its owner may do: the owner runs 'smsdesk workspace create URL'."
+        ) from exc
+    return found
+
+
+def _apply(raw: psycopg.Connection[Any], found: int) -> None:
+    with raw.transaction():
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", (schema.MIGRATION_LOCK,))
+        raw.execute(schema.SCHEMA_VERSION_TABLE)
     for target in range(found + 1, schema.LATEST_VERSION + 1):
         with raw.transaction():
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (schema.MIGRATION_LOCK,))
@@ -216,7 +231,6 @@ def migrate(conn: PgConnection) -> int:
                 raw.execute(statement)
             raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (target,))
         log.info("workspace migrated to schema %d", target)
-    return found
 
 
 class _Job:

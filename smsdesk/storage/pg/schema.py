@@ -388,6 +388,11 @@ _TRIGGERS = [
        END $$""",
     """CREATE TRIGGER contact_number_ai AFTER INSERT ON contacts
        FOR EACH ROW EXECUTE FUNCTION contact_first_number()""",
+    # Who did it is the database's word, not the client's: a modified client cannot forge it.
+    """CREATE FUNCTION stamp_actor() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN NEW.actor := current_user; RETURN NEW; END $$""",
+    """CREATE TRIGGER audit_actor_bi BEFORE INSERT OR UPDATE ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION stamp_actor()""",
     # The report counters (SQLite: report_hours_ai/ad/au, storage/report_schema.py).
     f"""CREATE FUNCTION report_hours_count() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
