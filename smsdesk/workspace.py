@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import InvalidInput, SecretStoreUnavailable, StorageError
@@ -147,3 +148,20 @@ def remove_user(text: str, secrets: SecretStore, name: str) -> int:
 
     with _connection(text, secrets, None) as (_url, conn):
         return admin.remove_user(conn, name)
+
+
+def copy_in(
+    text: str,
+    secrets: SecretStore,
+    source: Path,
+    password: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Copy the single-desktop database at ``source`` into the new workspace at ``text`` (set
+    up first if need be, with the owner's login); returns rows per table, proved equal."""
+    from smsdesk.storage.pg import admin
+    from smsdesk.storage.pg.copy import copy_from_sqlite
+
+    with _connection(text, secrets, password) as (_url, conn):
+        admin.create_workspace(conn)
+        return copy_from_sqlite(source, conn, progress)

@@ -33,6 +33,7 @@ COMPOSITION_ROOT = {
     "smsdesk/workspace.py": {
         "smsdesk.storage.pg",
         "smsdesk.storage.pg.admin",
+        "smsdesk.storage.pg.copy",
         "smsdesk.storage.pg.database",
         "smsdesk.storage.pg.store",
         "smsdesk.storage.pg.url",

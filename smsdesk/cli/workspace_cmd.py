@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from smsdesk import workspace
@@ -33,6 +34,21 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
         p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=cmd_create if verb == "create" else cmd_join)
+    mig = verbs.add_parser(
+        "migrate", help="copy this computer's database into a new workspace (owner's login)", parents=[shared]
+    )
+    mig.add_argument("url", metavar="URL", help="postgresql://owner@server/database (no password)")
+    mig.add_argument(
+        "--from-sqlite",
+        metavar="FILE",
+        nargs="?",
+        const="",
+        required=True,
+        help="the database to copy (default: this data folder's)",
+    )
+    mig.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    mig.add_argument("--json", action="store_true")
+    mig.set_defaults(handler=cmd_migrate)
     show = verbs.add_parser("show", help="which workspace this desktop uses, and who is in it", parents=[shared])
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
@@ -100,6 +116,23 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_join(args: argparse.Namespace) -> int:
     joined = workspace.join(args.url, SecretStore(), _settings(args), _stdin_password(args))
     _report(args, joined, "Joined")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    paths = resolve(getattr(args, "home", None))
+    source = Path(args.from_sqlite) if args.from_sqlite else paths.database
+    counts = workspace.copy_in(
+        args.url, SecretStore(), source, _stdin_password(args), lambda t, n: info(f"  {t}: {n:,} rows")
+    )
+    if args.json:
+        print_json({"copied": counts, "from": str(source)})
+    else:
+        info(
+            f"Copied {counts['messages']:,} messages, {counts['contacts']:,} contacts, {counts['templates']:,} "
+            f"templates, {counts['schedules']:,} schedules and {counts['optouts']:,} opt-outs from {source}; "
+            "every table's count matches. Desktops join with 'smsdesk workspace join URL'."
+        )
     return 0
 
 

@@ -125,3 +125,42 @@ async def test_a_reply_one_desktop_receives_shows_on_the_other_at_once(pg_worksp
         b.close()
         a.close()
         await asyncio.sleep(0)
+
+
+def test_a_single_desktop_database_moves_into_a_new_workspace_whole(
+    pg_database: str, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "shop"
+    monkeypatch.setenv("SMSDESK_HOME", str(home))
+    for argv in (
+        ["send", "--account", "Sandbox", "--to", "07911123456", "--text", "Your order is ready", "--wait"],
+        ["send", "--account", "Sandbox", "--to", "07911123457", "--text", "See you at 3", "--at", "2030-01-07T09:00"],
+        ["contacts", "add", "--name", "Ann Lee", "--number", "07911123456", "--tag", "VIP"],
+        ["templates", "add", "Reminder", "--text", "Hi {{first_name|there}}, see you soon"],
+        ["optouts", "add", "07911123499"],
+    ):
+        assert cli_main(argv) == 0, capsys.readouterr().err
+    capsys.readouterr()
+
+    assert cli_main(["workspace", "migrate", pg_database, "--from-sqlite", "--json"]) == 0
+    copied = json.loads(capsys.readouterr().out)["copied"]
+    assert copied["messages"] == 1 and copied["contacts"] == 1 and copied["templates"] == 1
+    assert copied["schedules"] == 1 and copied["optouts"] == 1
+
+    # The same answers from the workspace, and new rows get new ids.
+    monkeypatch.setenv("SMSDESK_DATABASE_URL", pg_database)
+    assert cli_main(["messages", "--json"]) == 0
+    bodies = {m["text"]: m["status"] for m in json.loads(capsys.readouterr().out)}
+    assert bodies == {"Your order is ready": "delivered"}
+    assert cli_main(["queue", "--json"]) == 0
+    assert "See you at 3" in capsys.readouterr().out
+    assert cli_main(["contacts", "list", "--search", "ann", "--json"]) == 0
+    [ann] = json.loads(capsys.readouterr().out)["contacts"]
+    assert ann["name"] == "Ann Lee" and ann["tags"] == ["VIP"]
+    assert cli_main(["optouts", "--json"]) == 0
+    assert [o["number"] for o in json.loads(capsys.readouterr().out)] == ["+447911123499"]
+    assert cli_main(["contacts", "add", "--name", "Bob", "--number", "07911123458", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["contact"]["id"] > ann["id"]
+    # A workspace already holding data is never merged into.
+    assert cli_main(["workspace", "migrate", pg_database, "--from-sqlite"]) == 2
+    assert "copy only into a new workspace" in capsys.readouterr().err
