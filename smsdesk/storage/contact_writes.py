@@ -17,6 +17,7 @@ from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.template import field_key
 from smsdesk.storage import erasure
 from smsdesk.storage.contact_rows import CHUNK, load, load_one, marks, owners
+from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.records import Erased, NewContact, Removed, Saved
 
 
@@ -334,9 +335,11 @@ def _redact(conn: sqlite3.Connection, numbers: Sequence[str]) -> None:
             "UPDATE audit_log SET detail = replace(detail, ?, '(erased)') WHERE instr(detail, ?) > 0",
             (number[1:], number[1:]),
         )
-        conn.execute(
-            "DELETE FROM webhook_events WHERE state != 'pending' AND instr(CAST(body AS TEXT), ?) > 0", (number[1:],)
+        # The raw body is bytes: PostgreSQL looks for the number's bytes (a cast would be hex).
+        found = (
+            "position(convert_to(?, 'UTF8') in body) > 0" if is_postgres(conn) else "instr(CAST(body AS TEXT), ?) > 0"
         )
+        conn.execute(f"DELETE FROM webhook_events WHERE state != 'pending' AND {found}", (number[1:],))
 
 
 def define_fields(conn: sqlite3.Connection, defs: Iterable[tuple[str, str]]) -> None:

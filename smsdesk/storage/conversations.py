@@ -22,6 +22,7 @@ from typing import Any
 
 from smsdesk.domain.models import Message
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.message_rows import MESSAGE_SELECT, row_to_message
 from smsdesk.storage.records import ConversationRow as ConversationRow  # the names callers know
 from smsdesk.storage.records import ListFilter as ListFilter
@@ -135,6 +136,7 @@ class ConversationRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._pg = is_postgres(db)  # search: tsvector and trigram indexes instead of FTS5
 
     def list(
         self,
@@ -229,6 +231,8 @@ class ConversationRepository:
         with that prefix before it can order them (~70 ms for "thanks*" over a million
         messages) while a whole word walks its doclist from the newest end (~0.3 ms).
         """
+        if self._pg:
+            return self._match_pg(text, limit)
         exact = fts_query(text, prefix=False)
         if not exact:
             return []
@@ -250,6 +254,21 @@ class ConversationRepository:
         )
         return [SearchRow(r["cid"], r["mid"], r["created_at"], r["body"]) for r in rows]
 
+    def _match_pg(self, text: str, limit: int) -> builtins.list[SearchRow]:
+        """PostgreSQL: every word in the body (``body_search``, words lower-cased), the last
+        also as a prefix, newest first."""
+        words = [w.lower() for w in re.findall(r"\w+", text)]
+        if not words:
+            return []
+        query = " & ".join([*words[:-1], words[-1] + (":*" if len(words[-1]) >= 2 else "")])
+        rows = self._db.query(
+            """SELECT m.id AS mid, c.id AS cid, m.created_at, m.body FROM messages m
+               JOIN conversations c ON c.account_id = m.account_id AND c.remote = m.remote
+               WHERE m.body_search @@ to_tsquery('simple', ?) ORDER BY m.id DESC LIMIT ?""",
+            (query, limit),
+        )
+        return [SearchRow(r["cid"], r["mid"], r["created_at"], r["body"]) for r in rows]
+
     def search_conversations(self, text: str, limit: int) -> builtins.list[SearchRow]:
         """Conversations whose number or contact name contains ``text`` (3+ characters)."""
         needle = text.strip()
@@ -260,6 +279,15 @@ class ConversationRepository:
                 needle = needle[1:]  # a national "07911..." is "+447911..." in storage
         if len(needle) < 3:
             return []
+        if self._pg:
+            like = "%" + needle.lower().replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+            rows = self._db.query(
+                """SELECT c.id, c.last_at, COALESCE(k.name, '') AS name, c.remote FROM conversations c
+                   LEFT JOIN contact_numbers kn ON kn.number = c.remote LEFT JOIN contacts k ON k.id = kn.contact_id
+                   WHERE c.remote LIKE ? OR lower(k.name::text) LIKE ? ORDER BY c.last_at DESC LIMIT ?""",
+                (like, like, limit),
+            )
+            return [SearchRow(r["id"], None, r["last_at"], r["name"] or r["remote"]) for r in rows]
         rows = self._db.query(
             """SELECT c.id, c.last_at, COALESCE(k.name, '') AS name, c.remote FROM conversation_fts f
                JOIN conversations c ON c.id = f.rowid

@@ -214,3 +214,34 @@ def test_message_ids_become_visible_in_id_order_across_writers(pg_workspace: str
     finally:
         first.close()
         second.close()
+
+
+def test_search_finds_words_of_messages_and_parts_of_numbers_and_names(pg: PgDatabase) -> None:
+    from smsdesk.storage.conversations import ConversationRepository
+
+    shop = pg.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    items = [
+        NewOutgoing(shop, f"+4479111234{i:02d}", "Shop", f"Your parcel {i} is ready", 1, "GSM-7") for i in range(12)
+    ]
+    pg.write_sync(lambda c: store.insert_outgoing(c, items))
+    repo = ConversationRepository(pg)
+    assert len(repo.search_messages("parcel", 100)) == 12
+    assert [r.text for r in repo.search_messages("PARCEL 3 is", 100)] == ["Your parcel 3 is ready"]
+    assert len(repo.search_messages("parc", 100)) == 12  # the last word as a prefix
+    assert repo.search_messages("bananas", 100) == []
+    assert sorted(r.text for r in repo.search_conversations("0791112340", 20)) == [
+        f"+4479111234{i:02d}" for i in range(10)
+    ]
+
+
+def test_erasing_a_number_removes_the_raw_webhook_bodies_that_hold_it(pg: PgDatabase) -> None:
+    from smsdesk.storage import contact_writes
+
+    shop = pg.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    bodies = [b'{"from": "447911123456", "text": "hi"}', b'{"from": "447700900001", "text": "hi"}']
+    ids = pg.write_sync(
+        lambda c: [ev_store.insert_event(c, shop, f"k{i}", "application/json", b) for i, b in enumerate(bodies)]
+    )
+    pg.write_sync(lambda c: c.execute("UPDATE webhook_events SET state = 'processed'"))
+    pg.write_sync(lambda c: contact_writes._redact(c, ["+447911123456"]))
+    assert [r[0] for r in pg.query("SELECT id FROM webhook_events")] == [ids[1]]
