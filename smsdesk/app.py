@@ -238,8 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     gc_policy = gui_thread_first(app)
     window, ctx = build_window(rt, services_later=True)
-    # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it.
-    window.setWindowTitle(APP_NAME)
+    # Title "smsdesk" equals the display name, so Qt adds no " — smsdesk" suffix to it; on a
+    # team workspace the title names it (every desktop of the team shares what is shown).
+    window.setWindowTitle(f"Team workspace {rt.workspace_name}" if rt.workspace_name else APP_NAME)
     if os.environ.get("SMSDESK_REPORT_SHOWN"):
         window.winId()  # creates the window's QWindow, which the first Expose goes to
         window.windowHandle().installEventFilter(_ReportShown(window, rt))

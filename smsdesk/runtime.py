@@ -117,6 +117,7 @@ class Runtime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._shown_region = self.settings.default_region
         self.proc_key = ""
+        self.workspace_name = ""  # "smsdesk on db.example.com:5432" when on a team workspace
 
     # ---- the services, each built on first use ---------------------------------------------
     @functools.cached_property
@@ -359,11 +360,14 @@ class Runtime:
 
         chosen = workspace.chosen(database, settings_file.settings)
         store: Store = workspace.open_store(chosen, secrets) if chosen else SqliteStore.open(paths.database)
+        if chosen:  # the sandbox and demo mode belong to one desktop on its own (for this run)
+            settings_file.settings.demo_mode = False
         from smsdesk.services.accounts import SANDBOX_SEED
 
         store.setup.first_start(SANDBOX_SEED)
         startup = StartupReport(privacy, restored, restore_error)
         rt = cls(paths, settings_file, store, secrets, startup)
+        rt.workspace_name = workspace.parse(chosen).display() if chosen else ""
         if not window:
             rt.accounts.fill_generated_fields()
         rt.proc_key = store.processes.register(role)

@@ -117,7 +117,7 @@ async def runtime(request: pytest.FixtureRequest, _isolated_home: Path) -> Async
     rt = Runtime.open(str(_isolated_home), database=database)
     rt.settings.extra["sandbox_reply_rate"] = 0.0
     rt.settings.extra["sandbox_stop_rate"] = 0.0
-    await rt.start()
+    await rt.start(sandbox=True)  # a workspace runs no sandbox of its own: the tests ask for one
     assert rt.sandbox is not None
     rt.sandbox.server.config.dispatch_delay = 0.05
     rt.sandbox.server.config.final_delay = 0.1

@@ -103,7 +103,7 @@ async def test_a_reply_one_desktop_receives_shows_on_the_other_at_once(pg_worksp
     b = Runtime.open(str(tmp_path / "b"), database=pg_workspace)
     a.settings.extra["sandbox_reply_rate"] = 0.0
     heard: list[tuple[float, Changes]] = []
-    await a.start()
+    await a.start(sandbox=True)  # a sandbox run by a relay, for testing
     await b.start(sandbox=False, receiver=False, dispatcher=False, polling=False, tunnel=False)
     b.bus.subscribe(lambda ch: heard.append((time.monotonic(), ch)) if isinstance(ch, Changes) else None)
     try:
@@ -164,3 +164,17 @@ def test_a_single_desktop_database_moves_into_a_new_workspace_whole(
     # A workspace already holding data is never merged into.
     assert cli_main(["workspace", "migrate", pg_database, "--from-sqlite"]) == 2
     assert "copy only into a new workspace" in capsys.readouterr().err
+
+
+def test_a_desktop_on_a_workspace_is_never_in_demo_mode_and_names_it(pg_workspace: str, tmp_path: Path) -> None:
+    rt = Runtime.open(str(tmp_path / "desk"), database=pg_workspace)
+    try:
+        assert rt.settings.demo_mode is False
+        assert rt.workspace_name.startswith("t_") and " on 127.0.0.1:" in rt.workspace_name
+    finally:
+        rt.close()
+    local = Runtime.open(str(tmp_path / "desk"))
+    try:
+        assert local.workspace_name == "" and local.settings.demo_mode is True  # the local file, untouched
+    finally:
+        local.close()
