@@ -17,6 +17,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -85,6 +86,21 @@ def _files_containing(root: Path, needle: bytes) -> list[str]:
     return [str(p) for p in sorted(root.rglob("*")) if p.is_file() and needle in p.read_bytes()]
 
 
+def _rows_containing(runtime: Any, text: str) -> list[str]:
+    """The workspace tables with a row whose text holds ``text``."""
+    tables = [
+        r[0]
+        for r in runtime.store.db.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        )
+    ]
+    return [
+        t
+        for t in tables
+        if runtime.store.db.query_one(f"SELECT count(*) FROM {t} x WHERE x::text LIKE ?", (f"%{text}%",))[0]
+    ]
+
+
 @pytest.mark.keyring_real
 @needs_real_keyring
 @pytest.mark.asyncio
@@ -100,16 +116,21 @@ async def test_provider_api_key_goes_to_the_keyring_and_nowhere_else(
         assert account.sender == "Shop"
         assert runtime.accounts.secret(account, "api_key") == api_key
 
-        # Not in the database (main file, WAL, journal), settings.toml, logs or anything else.
+        # Not in the database (main file, WAL, journal; or any row of a workspace), settings.toml,
+        # logs or anything else.
         needle = api_key.encode()
-        db, settings = runtime.paths.database, runtime.paths.settings
-        assert db.exists() and settings.exists()
+        settings = runtime.paths.settings
         runtime.save_settings()
-        assert needle not in db.read_bytes()
-        assert needle not in settings.read_bytes()
+        assert settings.exists() and needle not in settings.read_bytes()
         assert _files_containing(runtime.paths.home, needle) == []
-        # Guard the scan itself: the account's name is in the database files, so it finds it.
-        assert _files_containing(runtime.paths.home, name.encode())
+        if runtime.workspace_name:
+            assert _rows_containing(runtime, api_key) == []
+            assert "accounts" in _rows_containing(runtime, name)  # guard the scan itself
+        else:
+            db = runtime.paths.database
+            assert db.exists() and needle not in db.read_bytes()
+            # Guard the scan itself: the account's name is in the database files, so it finds it.
+            assert _files_containing(runtime.paths.home, name.encode())
         assert api_key not in caplog.text
     finally:
         await runtime.accounts.remove(account)
