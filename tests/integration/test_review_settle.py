@@ -196,7 +196,9 @@ async def test_a_failed_batch_is_looked_up_in_one_request_not_one_per_message(ru
     finally:
         await fake.stop()
     assert len([s for s in fake.sends if s.path == "/send/batch"]) == 1
-    assert len(fake.log_reads) == 2  # the whole batch, looked up twice (the log was late once)
+    # The whole batch, looked up twice (the log was late once); on a workspace a review pass can
+    # start before the previous pass's result is committed and look once more. Never per message.
+    assert 2 <= len(fake.log_reads) <= 3
     assert all(r["provider_message_id"] for r in rows())
 
 
