@@ -172,6 +172,26 @@ def _index_pending(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def take_batch(jobs: queue.SimpleQueue[Any], most: int = _MAX_BATCH) -> list[Any] | None:
+    """The next group commit: wait for one job, then take whatever else is waiting (up to
+    ``most``); None once :meth:`Database.close` queued its end mark (left for the next call)."""
+    job = jobs.get()
+    if job is None:
+        jobs.put(None)
+        return None
+    batch = [job]
+    while len(batch) < most:
+        try:
+            nxt = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if nxt is None:
+            jobs.put(None)
+            break
+        batch.append(nxt)
+    return batch
+
+
 class _Job:
     """A write from a thread (:meth:`Database.submit`): its result goes to a concurrent future."""
 
@@ -292,20 +312,7 @@ class Database:
 
     def _run_writer(self) -> None:
         conn = self._writer_conn
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                break
-            batch: list[_Job | _LoopJob] = [job]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    nxt = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._jobs.put(None)
-                    break
-                batch.append(nxt)
+        while (batch := take_batch(self._jobs)) is not None:
             self._run_batch(conn, batch)
         conn.close()
 

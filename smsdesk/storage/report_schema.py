@@ -30,7 +30,8 @@ _HOUR_REMOVE = f"""UPDATE report_hours SET messages = messages - 1,
       parts = parts - coalesce(old.parts_billed, old.segments, 1),
       replied = replied - (old.reply_id IS NOT NULL)
     WHERE {_HOUR_MATCH.format(m="old")};"""
-_COUNTED = (
+#: The message columns the report counters follow (the PostgreSQL schema's trigger too).
+COUNTED = (
     "status",
     "segments",
     "parts_billed",
@@ -102,7 +103,7 @@ V13 = [
         FROM messages m GROUP BY 1, 2, 3, 4, 5, 6, 7""",
     f"CREATE TRIGGER report_hours_ai AFTER INSERT ON messages BEGIN {_HOUR_ADD} END",
     f"CREATE TRIGGER report_hours_ad AFTER DELETE ON messages BEGIN {_HOUR_REMOVE} END",
-    f"""CREATE TRIGGER report_hours_au AFTER UPDATE OF {", ".join(_COUNTED)} ON messages
-        WHEN {" OR ".join(f"old.{c} IS NOT new.{c}" for c in _COUNTED)}
+    f"""CREATE TRIGGER report_hours_au AFTER UPDATE OF {", ".join(COUNTED)} ON messages
+        WHEN {" OR ".join(f"old.{c} IS NOT new.{c}" for c in COUNTED)}
         BEGIN {_HOUR_REMOVE} {_HOUR_ADD} END""",
 ]

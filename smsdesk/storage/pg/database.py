@@ -38,6 +38,7 @@ from psycopg import adapt, pq
 from psycopg.rows import tuple_row
 
 from smsdesk.domain.errors import StorageError
+from smsdesk.storage.db import take_batch
 from smsdesk.storage.pg import schema
 from smsdesk.storage.pg.dialect import Row, row_class, translate
 
@@ -51,7 +52,6 @@ T = TypeVar("T")
 
 #: Savepoints one transaction may open (PostgreSQL caches 64 subtransactions per session).
 MAX_SAVEPOINTS = 64
-_MAX_BATCH = 512
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
 
 
@@ -347,20 +347,7 @@ class PgDatabase:
         return self.submit(fn).result(timeout)
 
     def _run_writer(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                break
-            batch = [job]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    nxt = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._jobs.put(None)
-                    break
-                batch.append(nxt)
+        while (batch := take_batch(self._jobs)) is not None:
             self._run_batch([j for j in batch if j.start()])
         if self._writer_conn is not None:
             self._writer_conn.close()

@@ -23,6 +23,7 @@ not both migrate.
 from __future__ import annotations
 
 from smsdesk.storage.dialect import CHANGE_ORDER_LOCK
+from smsdesk.storage.report_schema import COUNTED
 
 #: Held (transaction-scoped) while a migration runs: one migrator at a time.
 MIGRATION_LOCK = 0x736D7364  # "smsd"
@@ -357,10 +358,6 @@ _HOUR_REMOVE = """UPDATE report_hours SET messages = messages - 1,
     WHERE hour = substr(OLD.created_at, 1, 13) AND account_id = OLD.account_id
       AND direction = OLD.direction AND status = OLD.status AND auto = (OLD.auto_rule_id IS NOT NULL)::int
       AND currency = OLD.currency AND price = coalesce(OLD.price_per_part, '');"""
-_COUNTED = (
-    "status", "segments", "parts_billed", "reply_id", "auto_rule_id", "price_per_part", "currency",
-    "account_id", "created_at", "direction",
-)  # fmt: skip
 
 
 _TRIGGERS = [
@@ -404,8 +401,8 @@ _TRIGGERS = [
        FOR EACH ROW EXECUTE FUNCTION report_hours_count()""",
     """CREATE TRIGGER report_hours_ad AFTER DELETE ON messages
        FOR EACH ROW EXECUTE FUNCTION report_hours_count()""",
-    f"""CREATE TRIGGER report_hours_au AFTER UPDATE OF {", ".join(_COUNTED)} ON messages
-       FOR EACH ROW WHEN ({" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _COUNTED)})
+    f"""CREATE TRIGGER report_hours_au AFTER UPDATE OF {", ".join(COUNTED)} ON messages
+       FOR EACH ROW WHEN ({" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in COUNTED)})
        EXECUTE FUNCTION report_hours_count()""",
 ]
 
