@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -245,3 +246,28 @@ def test_erasing_a_number_removes_the_raw_webhook_bodies_that_hold_it(pg: PgData
     pg.write_sync(lambda c: c.execute("UPDATE webhook_events SET state = 'processed'"))
     pg.write_sync(lambda c: contact_writes._redact(c, ["+447911123456"]))
     assert [r[0] for r in pg.query("SELECT id FROM webhook_events")] == [ids[1]]
+
+
+def test_the_postgresql_schema_has_every_table_and_column_of_the_sqlite_one(pg: PgDatabase, tmp_path: Path) -> None:
+    """The two schemas are written separately: a column added to one only would break the
+    repositories on the other store."""
+    from smsdesk.storage.db import Database
+
+    lite = Database(tmp_path / "s.sqlite3")
+    try:
+        tables = [
+            r[0]
+            for r in lite.query("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%fts%'")
+            if "fts" not in r[0]
+        ]
+        want = {t: {r[1] for r in lite.query(f"PRAGMA table_info({t})")} for t in tables}
+    finally:
+        lite.close()
+    have: dict[str, set[str]] = {}
+    for table, column in pg.query(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+    ):
+        have.setdefault(table, set()).add(column)
+    missing = {t: sorted(cols - have.get(t, set())) for t, cols in want.items() if cols - have.get(t, set())}
+    assert missing == {}
+    assert len(want) > 25
