@@ -300,9 +300,11 @@ class Runtime:
     @functools.cached_property
     def conversations(self) -> ConversationService:
         from smsdesk.services.conversations import ConversationService
+        from smsdesk.services.team_inbox import TeamInbox
 
+        team = TeamInbox(self.store.team, self.store.conversations, self.bus)
         return ConversationService(
-            self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text
+            self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text, team
         )
 
     @functools.cached_property

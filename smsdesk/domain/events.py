@@ -15,6 +15,10 @@ class Changes:
 
     message_ids: set[int] = field(default_factory=set)  # messages.id rows that changed
     inbound_ids: set[int] = field(default_factory=set)  # new inbound message rows (notify)
+    # The team inbox: conversations assigned, resolved, snoozed, reopened or noted, and the
+    # activity ids of new internal notes (a note that @mentions you is notified).
+    conversation_ids: set[int] = field(default_factory=set)
+    note_ids: set[int] = field(default_factory=set)
     accounts: bool = False
     optouts: bool = False
     contacts: bool = False
@@ -30,6 +34,8 @@ class Changes:
     def merge(self, other: Changes) -> None:
         self.message_ids |= other.message_ids
         self.inbound_ids |= other.inbound_ids
+        self.conversation_ids |= other.conversation_ids
+        self.note_ids |= other.note_ids
         self.accounts |= other.accounts
         self.optouts |= other.optouts
         self.contacts |= other.contacts
@@ -46,6 +52,8 @@ class Changes:
         return bool(
             self.message_ids
             or self.inbound_ids
+            or self.conversation_ids
+            or self.note_ids
             or self.accounts
             or self.optouts
             or self.contacts

@@ -119,10 +119,10 @@ class ChangeWatch:
         seen = self._read()
         return None if seen is None else self._apply(*seen)
 
-    def _read(self) -> tuple[Marks, Marks, tuple[set[int], set[int]] | None] | None:
+    def _read(self) -> tuple[Marks, Marks, tuple[set[int], set[int]] | None, list[tuple[int, int, str]]] | None:
         """The reads of a pass (any one thread): (the marks before, the marks now, the moved
-        message ids and the replies among them, None when too many moved); None when nothing
-        was committed since."""
+        message ids and the replies among them, None when too many moved; the new team
+        activity lines); None when nothing was committed since."""
         version = self.changes.version()
         if version == self._version:
             return None
@@ -132,9 +132,16 @@ class ChangeWatch:
         found: tuple[set[int], set[int]] | None = (set(), set())
         if new.message != old.message or new.transition != old.transition:
             found = self.changes.moved(old.message, old.transition, MAX_IDS * 4)
-        return old, new, found
+        activity = self.changes.activity(old.activity, MAX_IDS) if new.activity != old.activity else []
+        return old, new, found, activity
 
-    def _apply(self, old: Marks, new: Marks, found: tuple[set[int], set[int]] | None) -> Changes | None:
+    def _apply(
+        self,
+        old: Marks,
+        new: Marks,
+        found: tuple[set[int], set[int]] | None,
+        activity: list[tuple[int, int, str]] | None = None,
+    ) -> Changes | None:
         """The rest of a pass, on the app loop: what this process announced itself is left out."""
         ch = Changes()
         if new.message != old.message or new.transition != old.transition:
@@ -150,6 +157,10 @@ class ChangeWatch:
                 ch.inbound_ids = replies - local
                 if len(ch.message_ids) > MAX_IDS:
                     ch.message_ids, ch.everything = set(), True
+        for activity_id, conversation_id, kind in activity or ():
+            ch.conversation_ids.add(conversation_id)
+            if kind == "note":
+                ch.note_ids.add(activity_id)
         self._published = set()
         self._echo = set(ch.message_ids)
         ch.webhooks = new.log != old.log or new.pending_events != old.pending_events

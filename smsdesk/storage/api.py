@@ -70,6 +70,7 @@ from smsdesk.storage.address_book_api import GroupStore as GroupStore
 from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
 from smsdesk.storage.report_api import ReportStore as ReportStore
 from smsdesk.storage.schedule_api import ScheduleStore as ScheduleStore
+from smsdesk.storage.team_api import TeamInboxStore as TeamInboxStore
 
 if TYPE_CHECKING:  # annotations only: importing the surface costs no record or domain module
     from smsdesk.domain.autoreply import Rule
@@ -275,6 +276,7 @@ class ConversationStore(Protocol):
         after: tuple[str, int] | None = None,
         limit: int = 200,
         account_id: int | None = None,
+        person: str = "",
     ) -> builtins.list[ConversationRow]: ...
     def get(self, conversation_id: int) -> ConversationRow | None: ...
     def get_many(self, ids: builtins.list[int]) -> builtins.list[ConversationRow]: ...
@@ -331,6 +333,10 @@ class ChangeFeed(Protocol):
     def marks(self) -> Marks: ...
     def moved(self, after_message: int, after_transition: int, limit: int) -> tuple[set[int], set[int]] | None:
         """(messages new or moved, the new replies among them) since the marks; None: too many."""
+        ...
+
+    def activity(self, after: int, limit: int) -> list[tuple[int, int, str]]:
+        """(id, conversation id, kind) of team activity lines after id ``after``, oldest first."""
         ...
 
 
@@ -518,6 +524,8 @@ class Store(Protocol):
     def templates(self) -> TemplateStore: ...
     @property
     def conversations(self) -> ConversationStore: ...
+    @property
+    def team(self) -> TeamInboxStore: ...
     @property
     def polls(self) -> PollStore: ...
     @property

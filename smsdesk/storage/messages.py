@@ -56,7 +56,8 @@ def _touch_conversation(
     conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, at: str, unread: int
 ) -> None:
     """The conversation's last message is now ``message_id``; an incoming one (``unread``)
-    starts waiting for an answer unless an earlier one already waits."""
+    starts waiting for an answer unless an earlier one already waits, and reopens the
+    conversation if the team had resolved or snoozed it."""
     conn.execute(
         """INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread, waiting_since)
            VALUES (?, ?, ?, ?, ?, CASE WHEN ? > 0 THEN ? END)
@@ -64,7 +65,9 @@ def _touch_conversation(
              last_message_id = excluded.last_message_id,
              last_at = excluded.last_at,
              unread = conversations.unread + excluded.unread,
-             waiting_since = coalesce(conversations.waiting_since, excluded.waiting_since)""",
+             waiting_since = coalesce(conversations.waiting_since, excluded.waiting_since),
+             state = CASE WHEN excluded.unread > 0 THEN 'open' ELSE conversations.state END,
+             snoozed_until = CASE WHEN excluded.unread > 0 THEN NULL ELSE conversations.snoozed_until END""",
         (account_id, remote, message_id, at, unread, unread, at),
     )
 
