@@ -88,9 +88,9 @@ class ConversationListModel(QAbstractListModel):
         if changes.everything or changes.optouts or changes.contacts or changes.accounts:
             self.reload()
             return
-        if not changes.message_ids:
+        if not changes.message_ids and not changes.conversation_ids:
             return
-        affected = self._svc.affected_by(changes.message_ids)
+        affected = self._svc.affected_by(changes.message_ids) | changes.conversation_ids
         if not affected:
             return
         if self.filter != ListFilter.ALL:

@@ -27,10 +27,14 @@ from smsdesk.ui.views.conversation_search import ConversationSearch
 
 FILTERS = (
     (ListFilter.ALL, "All conversations"),
+    (ListFilter.MINE, "Mine"),
+    (ListFilter.UNASSIGNED, "Unassigned"),
     (ListFilter.UNREAD, "Unread"),
+    (ListFilter.RESOLVED, "Resolved"),
     (ListFilter.OPTED_OUT, "Opted out"),
     (ListFilter.NEEDS_REVIEW, "Needs review"),
 )
+TEAM_ONLY = {ListFilter.MINE, ListFilter.UNASSIGNED}  # offered when conversations can be assigned
 
 
 class ConversationListPane(QWidget):
@@ -58,8 +62,10 @@ class ConversationListPane(QWidget):
         self.shown_id: int | None = None  # the conversation open on the right
         self.filter = QComboBox()
         self.filter.setObjectName("filter")
+        shared = conversations.team is not None and len(conversations.team.people()) > 1
         for flt, label in FILTERS:
-            self.filter.addItem(label, flt.value)
+            if shared or flt not in TEAM_ONLY:
+                self.filter.addItem(label, flt.value)
         self.list_model = ConversationListModel(conversations, contacts, parent=self)
         self.list = QListView()
         self.list.setObjectName("conversation_list")

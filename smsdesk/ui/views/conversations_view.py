@@ -3,9 +3,10 @@
 Keyboard: Up/Down in the list opens each conversation; Enter goes to the reply box; Esc
 goes back to the list; Tab moves on from the reply box; Ctrl+F searches (Down/Enter pick a hit,
 Esc clears); Alt+Up/Alt+Down switch conversation from anywhere; Ctrl+Enter sends; Ctrl+R
-retries the selected failed message. Drafts are saved per conversation (debounced, and on
-switching away). Opening a thread marks it read; so does a reply arriving while it is open on
-screen.
+retries the selected failed message; Ctrl+Shift+M assigns the conversation to you,
+Ctrl+Shift+E resolves or reopens it and Ctrl+Shift+O writes a team note. Drafts are saved
+per conversation (debounced, and on switching away). Opening a thread marks it read; so does
+a reply arriving while it is open on screen.
 
 This page composes three parts: :class:`ConversationListPane` (filter and list),
 :class:`ConversationSearch` (the search box and its results) and :class:`ThreadPane` (the
@@ -169,6 +170,10 @@ class ConversationsView(QWidget):
         self.thread_view.thread_model.apply(changes)
         if changes.optouts or changes.contacts or changes.everything:
             self.thread_pane.refresh_current()
+        if self.current.id in changes.conversation_ids:
+            self.thread_pane.refresh_team()  # assigned, resolved, snoozed or noted
+        elif changes.inbound_ids and self.current.state != "open":
+            self.thread_pane.refresh_current()  # a reply may have reopened it
         if changes.inbound_ids and self.is_being_read():
             self._mark_current_read()
 

@@ -38,6 +38,7 @@ from smsdesk.ui.aio import spawn
 from smsdesk.ui.dialogs import ask_text, choose_save_path, confirm
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
+from smsdesk.ui.views.team_panel import NotesPanel, TeamBar
 from smsdesk.ui.views.thread_view import ThreadView
 from smsdesk.ui.widgets.group_menu import GroupMenuButton
 from smsdesk.ui.widgets.labels import ElideLabel, WrapLabel
@@ -87,6 +88,8 @@ class ThreadPane(QWidget):
         self._templates = templates
         self.current: ConversationRow | None = None
         self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
+        self._team = conversations.team
+        self._seen_last = 0  # the newest message when the person opened the thread (see send())
 
         self.title = ElideLabel(objectName="thread_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
@@ -114,6 +117,9 @@ class ThreadPane(QWidget):
         self.export_button.setToolTip("Save this conversation as a spreadsheet (CSV or Excel)")
         self.export_button.setVisible(export is not None)
         self.export_button.clicked.connect(self.choose_export)
+        # The team inbox: who has it, resolve or snooze, and the notes (none without a team service).
+        self.team_bar = TeamBar(self._team) if self._team is not None else None
+        self.notes = NotesPanel(self._team) if self._team is not None else None
         self.banner = QLabel()
         self.banner.setObjectName("optout_banner")
         self.banner.setWordWrap(True)
@@ -148,8 +154,12 @@ class ThreadPane(QWidget):
         tv = QVBoxLayout(thread_box)
         tv.setContentsMargins(8, 8, 8, 8)
         tv.addLayout(header)
+        if self.team_bar is not None:
+            tv.addWidget(self.team_bar)
         tv.addWidget(self.banner)
         tv.addWidget(self.thread_view, 1)
+        if self.notes is not None:
+            tv.addWidget(self.notes)
         tv.addWidget(self.reply)
         tv.addLayout(below)
         tv.addWidget(self.feedback)
@@ -171,6 +181,11 @@ class ThreadPane(QWidget):
         self.send_button.clicked.connect(self.send)
         self.quick_button.clicked.connect(self.quick_reply)
         QShortcut(QKeySequence("Ctrl+T"), thread_box).activated.connect(self.quick_reply)
+        if self.team_bar is not None and self.notes is not None:
+            QShortcut(QKeySequence("Ctrl+Shift+M"), thread_box).activated.connect(self.team_bar.take)
+            QShortcut(QKeySequence("Ctrl+Shift+E"), thread_box).activated.connect(self.team_bar.toggle_resolved)
+            QShortcut(QKeySequence("Ctrl+Shift+O"), thread_box).activated.connect(self.notes.focus_note)
+            self.notes.edit.sig_escape.connect(self.reply.setFocus)
         self.name_button.clicked.connect(self.name_contact)
         self.thread_view.sig_retry_requested.connect(self.retry)
 
@@ -180,9 +195,12 @@ class ThreadPane(QWidget):
         self.save_draft()
         conv = self._conversations.get(conversation_id)
         self.current = conv
+        self._seen_last = conv.last_message_id or 0
         self.stack.setCurrentIndex(1)
         self.thread_view.show_conversation(conv.id, around)
         self._show_header(conv)
+        if self.notes is not None:
+            self.notes.show_for(conv.id)
         self.reply.blockSignals(True)
         self.reply.setPlainText(conv.draft)
         self.reply.blockSignals(False)
@@ -224,6 +242,14 @@ class ThreadPane(QWidget):
         self.reply.setEnabled(reason is None)
         self.send_button.setEnabled(reason is None)
         self.reply.setPlaceholderText("Replying is blocked: this number opted out." if reason else REPLY_HINT)
+        if self.team_bar is not None:
+            self.team_bar.show_for(conv)
+
+    def refresh_team(self) -> None:
+        """The open conversation was assigned, resolved, snoozed or noted (here or elsewhere)."""
+        self.refresh_current()
+        if self.notes is not None:
+            self.notes.refresh()
 
     def refresh_current(self) -> None:
         """Read the open conversation again (a name, an opt-out) and redraw its header."""
@@ -276,10 +302,29 @@ class ThreadPane(QWidget):
             return
         if not self.send_button.isEnabled():
             return
+        conv_id, text = self.current.id, self.reply.toPlainText()
+        others = self._team.colleagues_replied(conv_id, self._seen_last) if self._team is not None else []
+        if others:
+            # A colleague answered while this person was reading or typing: theirs may say it already.
+            self._seen_last = self._conversations.get(conv_id).last_message_id or self._seen_last
+            self.feedback.setStyleSheet(HINT_STYLE)
+            self.feedback.setText(f"Not sent yet: {' and '.join(others)} replied after you opened this.")
+            confirm(
+                self,
+                "A colleague replied",
+                f"{' and '.join(others)} replied in this conversation after you opened it.\n\n"
+                "Read their reply above first. Send yours anyway?",
+                lambda: self._send_now(conv_id, text),
+                name="confirm_colleague_replied",
+            )
+            return
+        self._send_now(conv_id, text)
+
+    def _send_now(self, conv_id: int, text: str) -> None:
         self.send_button.setEnabled(False)
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Sending…")
-        self._reply(self.current.id, self.reply.toPlainText())
+        self._reply(conv_id, text)
 
     def _reply(self, conv_id: int, text: str, over_limit_ok: bool = False) -> None:
         self.send_button.setEnabled(False)
