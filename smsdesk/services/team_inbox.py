@@ -24,7 +24,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.storage.api import ConversationStore, TeamInboxStore
 from smsdesk.storage.records import ActivityRow, ConversationRow, PersonFigures, TeamState
 
-__all__ = ["NOTE_MAX", "ActivityRow", "Taken", "TeamInbox", "TeamState"]
+__all__ = ["NOTE_MAX", "ActivityRow", "PersonFigures", "Taken", "TeamInbox", "TeamState"]
 
 NOTE_MAX = 2000  # characters in one note: a note is a line to a colleague, not a document
 _MENTION = re.compile(r"(?<![\w@])@([\w.\-]+)", re.UNICODE)

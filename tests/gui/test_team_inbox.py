@@ -180,3 +180,13 @@ def test_two_people_share_one_inbox(desks: tuple[GuiHarness, GuiHarness, str]) -
     assert srv is not None and ana.rt.sandbox.call(srv._post_inbound(ALICE, srv.config.inbound_number, "Thanks!"))  # type: ignore[union-attr]
     ben.wait_until(lambda: pb.thread_pane.team_bar.assignee.text().startswith("Open"))  # type: ignore[union-attr]
     ana.wait_until(lambda: pa.thread_pane.team_bar.assignee.text().startswith("Open"))  # type: ignore[union-attr]
+
+    # Reports: what each person sent and how fast they answered.
+    reports = ben.window.show_page("reports")
+    people = reports.people  # type: ignore[attr-defined]
+    assert people.isVisibleTo(reports)
+    ben.wait_until(lambda: people.rowCount() >= 1 and people.item(0, 0) is not None)
+    shown = {
+        people.item(r, 0).text(): (people.item(r, 1).text(), people.item(r, 2).text()) for r in range(people.rowCount())
+    }
+    assert shown == {"ana": ("1", "1")}

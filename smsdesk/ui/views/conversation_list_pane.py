@@ -7,7 +7,7 @@ reply box. The conversation shown on the right stays selected when the list relo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -89,6 +89,12 @@ class ConversationListPane(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.empty_list)
 
+        # A snooze that runs out brings its conversation back to Mine and Unassigned: nothing
+        # is written then, so those two lists are read again every minute.
+        self._snooze_timer = QTimer(self, interval=60_000)
+        self._snooze_timer.timeout.connect(self._snoozes_due)
+        if shared:
+            self._snooze_timer.start()
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.list.activated.connect(lambda _i: self.sig_activated.emit())
         self.filter.currentIndexChanged.connect(self._filter_changed)
@@ -105,6 +111,10 @@ class ConversationListPane(QWidget):
                 self.list.selectionModel().setCurrentIndex(
                     self.list_model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
                 )
+
+    def _snoozes_due(self) -> None:
+        if self.filter.currentData() in TEAM_ONLY and self.isVisible():
+            self.list_model.reload()
 
     def _results_shown(self, shown: bool) -> None:
         self.stack.setCurrentIndex(1 if shown else 0)

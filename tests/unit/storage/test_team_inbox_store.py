@@ -104,3 +104,34 @@ def test_figures_per_person_count_sends_and_the_median_first_answer(db: Any) -> 
     assert len(figures) == 1
     [f] = figures
     assert (f.sent, f.answers) == (3, 1) and f.median_answer_s is not None
+
+
+def test_two_desktops_taking_the_same_conversations_at_once_never_both_win(db: Any, tmp_path: Any) -> None:
+    """Two handles on one database (two desktops): each round both take the same unassigned
+    conversation at the same moment; one wins, the other is told the winner's name."""
+    from smsdesk.storage.db import Database
+
+    _account(db)
+    for n in range(20):
+        _in(db, f"+4479111234{n:02d}")
+    if type(db) is Database:
+        other: Any = Database(db.path)
+    else:
+        from smsdesk.storage.pg.database import PgDatabase
+
+        other = PgDatabase(db.url, db.password)
+    try:
+        one, two = TeamInboxRepository(db), TeamInboxRepository(other)
+
+        async def race() -> list[tuple[tuple[bool, str | None], tuple[bool, str | None]]]:
+            ids = [c.id for c in ConversationRepository(db).list(limit=50)]
+            return [await asyncio.gather(one.assign(i, "ana", None), two.assign(i, "ben", None)) for i in ids]
+
+        rounds = asyncio.run(race())
+        assert len(rounds) == 20
+        for a, b in rounds:
+            assert [a[0], b[0]].count(True) == 1
+            winner = "ana" if a[0] else "ben"
+            assert a[1] == b[1] == winner
+    finally:
+        other.close()
