@@ -38,11 +38,11 @@ def tags(c: ConversationRow) -> list[tuple[str, str]]:
     if c.opted_out:
         out.append(("Opted out", "error"))
     if c.state == "resolved":
-        out.append(("Resolved", "info"))
+        out.append(("Resolved", "ok"))
     elif c.state == "snoozed":
         out.append(("Snoozed", "info"))
     if c.assignee:
-        out.append((c.assignee, "info"))
+        out.append((c.assignee, "neutral"))
     return out
 
 
