@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -188,6 +188,12 @@ class ThreadPane(QWidget):
             self.notes.edit.sig_escape.connect(self.reply.setFocus)
         self.name_button.clicked.connect(self.name_contact)
         self.thread_view.sig_retry_requested.connect(self.retry)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        # The thread keeps most of the height: opened notes take at most a sixth of it.
+        super().resizeEvent(event)
+        if self.notes is not None:
+            self.notes.lines.setMaximumHeight(max(44, min(140, self.height() // 6)))
 
     # ---- a thread ----------------------------------------------------------------------
     def show_conversation(self, conversation_id: int, around: int | None = None) -> ConversationRow:
