@@ -215,11 +215,11 @@ class ReportsView(QWidget):
         self.people.verticalHeader().setVisible(False)
         self.people.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.people.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.people.horizontalHeader().setStretchLastSection(True)
-        self.people.setMinimumHeight(120)
-        for w in (self.people_title, self.people):
+        self.people.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.people.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for i, w in enumerate((self.people_title, self.people)):  # under the figures, above the charts
             w.setVisible(self._team is not None)
-            inner.addWidget(w)
+            inner.insertWidget(2 + i, w)
         inner.addStretch(1)
         self.body = body
         self.scroller = QScrollArea()
@@ -390,6 +390,9 @@ class ReportsView(QWidget):
                 if col:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.people.setItem(row, col, item)
+        # As tall as its rows: the page scrolls, not the table.
+        rows = sum(self.people.rowHeight(r) for r in range(len(figures)))
+        self.people.setFixedHeight(self.people.horizontalHeader().height() + rows + 2 * self.people.frameWidth() + 2)
 
     # -- sends ------------------------------------------------------------------------------
 
