@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins  # TeamInbox has a ``list``-like API; keep the type unambiguous in annotations
 import re
+import time
 from datetime import UTC, datetime
 
 from smsdesk.domain.errors import InvalidInput, NotFound
@@ -26,6 +27,7 @@ from smsdesk.storage.records import ActivityRow, ConversationRow, PersonFigures,
 
 __all__ = ["NOTE_MAX", "ActivityRow", "PersonFigures", "Taken", "TeamInbox", "TeamState"]
 
+PEOPLE_TTL = 30.0
 NOTE_MAX = 2000  # characters in one note: a note is a line to a colleague, not a document
 _MENTION = re.compile(r"(?<![\w@])@([\w.\-]+)", re.UNICODE)
 
@@ -44,6 +46,7 @@ class TeamInbox:
         self.store = store
         self.conversations = conversations
         self.bus = bus
+        self._people: tuple[float, builtins.list[str]] | None = None
 
     @property
     def me(self) -> str:
@@ -51,8 +54,17 @@ class TeamInbox:
         return self.store.person
 
     def people(self) -> builtins.list[str]:
-        """Everyone a conversation can be assigned to (this desktop's person included)."""
-        return self.store.people()
+        """Everyone a conversation can be assigned to (this desktop's person included); read
+        again at most every :data:`PEOPLE_TTL` seconds (a person added meanwhile appears then)."""
+        now = time.monotonic()
+        if self._people is None or now - self._people[0] > PEOPLE_TTL:
+            self._people = (now, self.store.people())
+        return list(self._people[1])
+
+    @property
+    def shared(self) -> bool:
+        """More than one person works in this inbox (a team workspace)."""
+        return len(self.people()) > 1
 
     def _get(self, conversation_id: int) -> ConversationRow:
         row = self.conversations.get(conversation_id)
@@ -135,6 +147,18 @@ class TeamInbox:
             for n in self.store.activity_by_id(sorted(note_ids))
             if n.kind == "note" and n.actor.lower() != me and me in {m.lower() for m in _MENTION.findall(n.body)}
         ]
+
+    # ---- read markers ------------------------------------------------------------------
+    async def seen(self, conversation: ConversationRow) -> None:
+        """This person has seen the conversation up to its newest message (on a team only)."""
+        if conversation.last_message_id and self.shared:
+            await self.store.mark_seen(conversation.id, conversation.last_message_id)
+
+    def seen_by_others(self, conversation: ConversationRow) -> builtins.list[str]:
+        """Colleagues who have seen the conversation's newest message."""
+        if not conversation.last_message_id:
+            return []
+        return [p for p in self.store.seen_by(conversation.id, conversation.last_message_id) if p != self.me]
 
     # ---- sending -----------------------------------------------------------------------
     def colleagues_replied(self, conversation_id: int, after_message_id: int) -> builtins.list[str]:

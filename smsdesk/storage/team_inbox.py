@@ -67,6 +67,18 @@ def set_state(conn: sqlite3.Connection, conversation_id: int, state: TeamState, 
     return True
 
 
+def mark_seen(conn: sqlite3.Connection, conversation_id: int, person: str, message_id: int) -> None:
+    """``person`` has seen the conversation up to ``message_id`` (a marker only moves forward)."""
+    conn.execute(
+        """INSERT INTO conversation_reads (conversation_id, person, message_id, at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (conversation_id, person) DO UPDATE SET
+             message_id = CASE WHEN excluded.message_id > conversation_reads.message_id
+                               THEN excluded.message_id ELSE conversation_reads.message_id END,
+             at = excluded.at""",
+        (conversation_id, person, message_id, utcnow()),
+    )
+
+
 class TeamInboxRepository:
     """:class:`smsdesk.storage.api.TeamInboxStore` over either store."""
 
@@ -114,7 +126,19 @@ class TeamInboxRepository:
         me = self.person
         return await self._db.write(lambda c: _activity(c, conversation_id, "note", me, body))
 
+    async def mark_seen(self, conversation_id: int, message_id: int) -> None:
+        me = self.person
+        await self._db.write(lambda c: mark_seen(c, conversation_id, me, message_id))
+
     # ---- reads -----------------------------------------------------------------------------
+    def seen_by(self, conversation_id: int, message_id: int) -> builtins.list[str]:
+        """Who has seen the conversation up to ``message_id`` or later, sorted."""
+        rows = self._db.query(
+            "SELECT person FROM conversation_reads WHERE conversation_id = ? AND message_id >= ?",
+            (conversation_id, message_id),
+        )
+        return sorted((str(r["person"]) for r in rows), key=str.lower)
+
     def activity(self, conversation_id: int, limit: int = 200) -> builtins.list[ActivityRow]:
         """The conversation's newest ``limit`` activity lines, oldest first."""
         rows = self._db.query(

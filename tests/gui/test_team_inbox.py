@@ -125,6 +125,7 @@ def test_two_people_share_one_inbox(desks: tuple[GuiHarness, GuiHarness, str]) -
     focus(pa.reply)
     press(pa.reply, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     ana.wait_until(lambda: "Assigned to you" in pa.thread_pane.team_bar.assignee.text())  # type: ignore[union-attr]
+    assert "Seen by ben" in pa.thread_pane.team_bar.assignee.text()  # type: ignore[union-attr]  # his read marker
     ben.wait_until(lambda: "Assigned to ana" in pb.thread_pane.team_bar.assignee.text())  # type: ignore[union-attr]
     _filter(pb, ListFilter.UNASSIGNED)
     assert _shown(pb) == []

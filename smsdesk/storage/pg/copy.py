@@ -28,8 +28,8 @@ from smsdesk.storage.pg.dialect import ID_TABLES
 TABLES = (
     "accounts", "contacts", "contact_groups", "contact_group_members", "contact_numbers", "contact_tags",
     "contact_fields", "templates", "bulk_runs", "bulk_run_items", "messages", "message_transitions",
-    "conversations", "conversation_activity", "pending_receipts", "webhook_events", "webhook_log", "optouts",
-    "audit_log", "kv",
+    "conversations", "conversation_activity", "conversation_reads", "pending_receipts", "webhook_events",
+    "webhook_log", "optouts", "audit_log", "kv",
     "schedules", "schedule_recipients", "schedule_runs", "schedule_messages", "erased_numbers",
     "autoreply_rules", "report_hours",
 )  # fmt: skip

@@ -425,6 +425,12 @@ _TEAM_INBOX = [
     "CREATE INDEX conversation_activity_conversation ON conversation_activity(conversation_id, id)",
     "CREATE INDEX conversations_assignee ON conversations(assignee) WHERE assignee IS NOT NULL",
     "CREATE INDEX conversations_not_open ON conversations(state) WHERE state <> 'open'",
+    """CREATE TABLE conversation_reads (
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        person TEXT NOT NULL,
+        message_id BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, person))""",
     """CREATE TRIGGER activity_actor_bi BEFORE INSERT OR UPDATE ON conversation_activity
        FOR EACH ROW EXECUTE FUNCTION stamp_actor()""",
     "CREATE TRIGGER conversation_activity_order BEFORE INSERT ON conversation_activity"
@@ -437,6 +443,7 @@ _TEAM_INBOX = [
          FOREACH r IN ARRAY ARRAY['smsdesk_agent', 'smsdesk_relay'] LOOP
            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
              EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_activity TO %I', r);
+             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_reads TO %I', r);
              EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE conversation_activity_id_seq TO %I', r);
            END IF;
          END LOOP;

@@ -62,7 +62,7 @@ class ConversationListPane(QWidget):
         self.shown_id: int | None = None  # the conversation open on the right
         self.filter = QComboBox()
         self.filter.setObjectName("filter")
-        shared = conversations.team is not None and len(conversations.team.people()) > 1
+        shared = conversations.team is not None and conversations.team.shared
         for flt, label in FILTERS:
             if shared or flt not in TEAM_ONLY:
                 self.filter.addItem(label, flt.value)

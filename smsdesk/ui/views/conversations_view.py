@@ -136,6 +136,8 @@ class ConversationsView(QWidget):
         self.list_pane.select(conv.id)
         if conv.unread:
             spawn(self.svc.mark_read(conv.id), title="Mark read")
+        if self.svc.team is not None:
+            spawn(self.svc.team.seen(conv), title="Mark seen")
         self.sig_opened.emit(conv.id)
 
     def _open_hit(self, conversation_id: int, message_id: int | None) -> None:
@@ -187,6 +189,8 @@ class ConversationsView(QWidget):
         conv = self.svc.get(self.current.id)
         if conv.unread:
             spawn(self.svc.mark_read(conv.id), title="Mark read")
+        if self.svc.team is not None and conv.last_message_id != self.current.last_message_id:
+            spawn(self.svc.team.seen(conv), title="Mark seen")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)

@@ -123,14 +123,9 @@ class TeamBar(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.message)
 
-    @property
-    def shared(self) -> bool:
-        """More than one person can be given conversations (a team workspace)."""
-        return len(self.team.people()) > 1
-
     def show_for(self, conv: ConversationRow) -> None:
         self.conv = conv
-        shared = self.shared
+        shared = self.team.shared
         self.assign_button.setVisible(shared)
         me = self.team.me
         if conv.state == TeamState.RESOLVED:
@@ -142,6 +137,9 @@ class TeamBar(QWidget):
         if shared:
             who = "you" if conv.assignee == me else conv.assignee
             state += f" · Assigned to {who}" if who else " · Unassigned"
+            seen = self.team.seen_by_others(conv)
+            if seen:
+                state += f" · Seen by {', '.join(seen)}"
         self.assignee.setText(state)
         self.assignee.setStyleSheet(HINT_STYLE)
         self.resolve_button.setText("Reopen" if conv.state == TeamState.RESOLVED else "Resolve")
@@ -165,7 +163,7 @@ class TeamBar(QWidget):
 
     def take(self) -> None:
         """Ctrl+Shift+M: the open conversation is yours (unless a colleague has it)."""
-        if self.conv is not None and self.shared and self.conv.assignee != self.team.me:
+        if self.conv is not None and self.team.shared and self.conv.assignee != self.team.me:
             self.assign(self.team.me)
 
     def toggle_resolved(self) -> None:

@@ -135,3 +135,22 @@ def test_two_desktops_taking_the_same_conversations_at_once_never_both_win(db: A
             assert a[1] == b[1] == winner
     finally:
         other.close()
+
+
+def test_read_markers_are_per_person_and_only_move_forward(db: Any) -> None:
+    _account(db)
+    first = _in(db, "+447911123456")
+    second = _in(db, "+447911123456", "are you there?")
+    [conv] = ConversationRepository(db).list()
+    team = TeamInboxRepository(db)
+    asyncio.run(team.mark_seen(conv.id, second))
+    asyncio.run(team.mark_seen(conv.id, first))  # an older page seen later does not move it back
+    assert team.seen_by(conv.id, second) == [team.person]
+    db.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO conversation_reads (conversation_id, person, message_id, at) VALUES (?, 'ben', ?, '')",
+            (conv.id, first),
+        )
+    )
+    assert team.seen_by(conv.id, first) == sorted([team.person, "ben"], key=str.lower)
+    assert team.seen_by(conv.id, second) == [team.person]

@@ -206,7 +206,7 @@ class ReportsView(QWidget):
         inner.addWidget(self.sends)
         # A team workspace: what each person sent and how fast they answered.
         team = ctx.services.conversations.team
-        self._team = team if team is not None and len(team.people()) > 1 else None
+        self._team = team if team is not None and team.shared else None
         self.people_title = QLabel("People")
         self.people_title.setStyleSheet("font-weight: 600;")
         self.people = QTableWidget(0, 4)
