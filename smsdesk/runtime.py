@@ -302,7 +302,7 @@ class Runtime:
         from smsdesk.services.conversations import ConversationService
         from smsdesk.services.team_inbox import TeamInbox
 
-        team = TeamInbox(self.store.team, self.store.conversations, self.bus)
+        team = TeamInbox(self.store.team, self.store.conversations, self.bus, self.store.changes)
         return ConversationService(
             self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text, team
         )

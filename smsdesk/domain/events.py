@@ -19,6 +19,9 @@ class Changes:
     # activity ids of new internal notes (a note that @mentions you is notified).
     conversation_ids: set[int] = field(default_factory=set)
     note_ids: set[int] = field(default_factory=set)
+    # Who is viewing or typing where, heard from other desktops (person, conversation id,
+    # "viewing" / "typing" / "left"); never stored.
+    presence: set[tuple[str, int, str]] = field(default_factory=set)
     accounts: bool = False
     optouts: bool = False
     contacts: bool = False
@@ -36,6 +39,7 @@ class Changes:
         self.inbound_ids |= other.inbound_ids
         self.conversation_ids |= other.conversation_ids
         self.note_ids |= other.note_ids
+        self.presence |= other.presence
         self.accounts |= other.accounts
         self.optouts |= other.optouts
         self.contacts |= other.contacts
@@ -54,6 +58,7 @@ class Changes:
             or self.inbound_ids
             or self.conversation_ids
             or self.note_ids
+            or self.presence
             or self.accounts
             or self.optouts
             or self.contacts

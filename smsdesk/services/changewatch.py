@@ -21,6 +21,9 @@ the receipt of a message this GUI just sent), except in a burst of more than
 :data:`OWN_BURST` of them (this process's own bulk run), where re-announcing would make every
 check a large refresh.
 
+Presence (another desktop's person viewing or typing in a conversation) is heard, not read:
+each pass hands on what the feed heard since the last, as ``Changes.presence``.
+
 Accounts changed by another process are announced like any change, and also to the listeners of
 :meth:`ChangeWatch.on_foreign_accounts` (the accounts service drops its cached adapters). Who
 receives and polls for the database (a relay) is :mod:`smsdesk.services.relay`'s business.
@@ -107,6 +110,7 @@ class ChangeWatch:
                     seen = await loop.run_in_executor(reader, self._read)
                     if seen is not None:
                         self._apply(*seen)
+                    self._presence()
                 except Exception:  # noqa: BLE001 - a bad pass must not end the watch
                     log.exception("watching the database for other processes' changes failed")
 
@@ -117,7 +121,14 @@ class ChangeWatch:
         """One pass, here and now: publish what other processes committed since the last;
         returns it."""
         seen = self._read()
+        self._presence()
         return None if seen is None else self._apply(*seen)
+
+    def _presence(self) -> None:
+        """Who is viewing or typing where, as other desktops said (nothing to read: heard)."""
+        heard = self.changes.presence()
+        if heard:
+            self.bus.publish(Changes(presence=set(heard)))
 
     def _read(self) -> tuple[Marks, Marks, tuple[set[int], set[int]] | None, list[tuple[int, int, str]]] | None:
         """The reads of a pass (any one thread): (the marks before, the marks now, the moved

@@ -6,7 +6,9 @@ an incoming message reopens it (storage does that as it stores the reply). Assig
 conditional update: two people taking the same conversation at once, one wins and the other
 is told who ("Taken by ana."), never silently overwritten. Notes are never sent; an
 ``@name`` in a note notifies that person on their desktop (:meth:`TeamInbox.notes_for_me`,
-called by the window's notifier for every new note, whichever desktop wrote it).
+called by the window's notifier for every new note, whichever desktop wrote it). Who is
+viewing or typing in a conversation is announced to the other desktops (:meth:`TeamInbox.announce`)
+and never stored.
 
 On a single desktop everything works the same with one person: the computer's login name.
 Qt-free: every write publishes a ``Changes`` naming the conversation (and the note).
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from smsdesk.domain.errors import InvalidInput, NotFound
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
-from smsdesk.storage.api import ConversationStore, TeamInboxStore
+from smsdesk.storage.api import ChangeFeed, ConversationStore, TeamInboxStore
 from smsdesk.storage.records import ActivityRow, ConversationRow, PersonFigures, TeamState
 
 __all__ = ["NOTE_MAX", "ActivityRow", "PersonFigures", "Taken", "TeamInbox", "TeamState"]
@@ -42,10 +44,13 @@ class Taken(InvalidInput):
 
 
 class TeamInbox:
-    def __init__(self, store: TeamInboxStore, conversations: ConversationStore, bus: EventBus) -> None:
+    def __init__(
+        self, store: TeamInboxStore, conversations: ConversationStore, bus: EventBus, feed: ChangeFeed | None = None
+    ) -> None:
         self.store = store
         self.conversations = conversations
         self.bus = bus
+        self.feed = feed  # presence goes out through the change feed (a workspace's notifications)
         self._people: tuple[float, builtins.list[str]] | None = None
 
     @property
@@ -159,6 +164,15 @@ class TeamInbox:
         if not conversation.last_message_id:
             return []
         return [p for p in self.store.seen_by(conversation.id, conversation.last_message_id) if p != self.me]
+
+    # ---- presence ----------------------------------------------------------------------
+    async def announce(self, conversation_id: int, activity: str) -> None:
+        """Tell the other desktops that this person is "viewing", "typing" in or "left" the
+        conversation. Nothing is stored; on a single desktop nothing is sent."""
+        if self.feed is not None and self.shared:
+            import asyncio
+
+            await asyncio.to_thread(self.feed.announce, self.me, conversation_id, activity)
 
     # ---- sending -----------------------------------------------------------------------
     def colleagues_replied(self, conversation_id: int, after_message_id: int) -> builtins.list[str]:

@@ -339,6 +339,15 @@ class ChangeFeed(Protocol):
         """(id, conversation id, kind) of team activity lines after id ``after``, oldest first."""
         ...
 
+    def presence(self) -> list[tuple[str, int, str]]:
+        """(person, conversation id, viewing / typing / left) heard from other desktops since
+        the last call; never stored (SQLite: always empty)."""
+        ...
+
+    def announce(self, person: str, conversation_id: int, activity: str) -> None:
+        """Blocking: tell the other desktops what this person is doing in a conversation."""
+        ...
+
 
 class RelayStore(Protocol):
     """Heartbeats of a relay (``smsdesk serve``) receiving and polling for the store."""

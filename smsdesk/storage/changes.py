@@ -94,3 +94,9 @@ class ChangeRepository:
 
     def activity(self, after: int, limit: int) -> list[tuple[int, int, str]]:
         return new_activity(self._db.reader(), after, limit)
+
+    def presence(self) -> list[tuple[str, int, str]]:
+        return []  # one desktop: nobody else to see
+
+    def announce(self, person: str, conversation_id: int, activity: str) -> None:
+        return None

@@ -122,6 +122,8 @@ def test_two_people_share_one_inbox(desks: tuple[GuiHarness, GuiHarness, str]) -
     _open_first(pa)
     _open_first(pb)
     assert "Unassigned" in pb.thread_pane.team_bar.assignee.text()  # type: ignore[union-attr]
+    presence_a = pa.thread_pane.team_bar.presence  # type: ignore[union-attr]
+    ana.wait_until(lambda: presence_a.text() == "ben is viewing")  # told, never stored
     focus(pa.reply)
     press(pa.reply, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     ana.wait_until(lambda: "Assigned to you" in pa.thread_pane.team_bar.assignee.text())  # type: ignore[union-attr]
@@ -161,6 +163,7 @@ def test_two_people_share_one_inbox(desks: tuple[GuiHarness, GuiHarness, str]) -
 
     # ana answers while ben is typing; ben's send asks first.
     type_text(pb.reply, "Sure, 10am works")
+    ana.wait_until(lambda: presence_a.text() == "ben is typing…")
     type_text(pa.reply, "Yes, 11am?")
     press(pa.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     ana.wait_until(lambda: pa.reply.toPlainText() == "")

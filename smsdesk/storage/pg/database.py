@@ -411,6 +411,11 @@ class PgDatabase:
             job.settle(ok, value)
         return len(outcomes)
 
+    def track(self, conn: PgConnection) -> None:
+        """Close ``conn`` (a connection of another part of storage) with this handle."""
+        with self._readers_lock:
+            self._readers.append(conn)
+
     def close(self) -> None:
         """Finish queued writes, then close every connection."""
         if self.closed:

@@ -159,6 +159,8 @@ class ConversationsView(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
         # Another page, a minimised window, or the window closing: the draft is kept now.
         super().hideEvent(event)
+        if self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.leave()  # colleagues no longer see this person "viewing"
         if self.window().isVisible():
             self.thread_pane.save_draft()
         else:
@@ -167,6 +169,8 @@ class ConversationsView(QWidget):
     # ---- live updates ------------------------------------------------------------------
     def _on_changes(self, changes: Changes) -> None:
         self.list_model.apply(changes)
+        if changes.presence and self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.heard(changes.presence)
         if self.current is None:
             return
         self.thread_view.thread_model.apply(changes)
@@ -195,6 +199,8 @@ class ConversationsView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         self._mark_current_read()
+        if self.current is not None and self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.show_for(self.current)  # "viewing" again
         self.review.refresh()  # batches may have changed while another page was shown
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API

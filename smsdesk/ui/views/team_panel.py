@@ -15,11 +15,12 @@ reopens it, Ctrl+Shift+O goes to the note box (Enter adds the note, Esc goes bac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -41,6 +42,10 @@ from smsdesk.ui.collapsible import Collapsible
 from smsdesk.ui.models.thread_model import local_dt
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE
 
+VIEWING_EVERY_S = 5.0  # this desktop says "viewing" this often while the thread is on screen
+TYPING_EVERY_S = 2.0  # ... and "typing" at most this often while the person types
+VIEWING_FOR_S = 12.0  # a colleague not heard of for this long has gone
+TYPING_FOR_S = 5.0  # ... or stopped typing
 NOTE_HINT = "Add a note for the team (never sent). Type @name to notify a colleague."
 
 
@@ -107,13 +112,22 @@ class TeamBar(QWidget):
         self.snooze_menu = QMenu(self.snooze_button)
         self.snooze_menu.aboutToShow.connect(self._fill_snooze_menu)
         self.snooze_button.setMenu(self.snooze_menu)
+        self.presence = QLabel()
+        self.presence.setObjectName("team_presence")
+        self.presence.setStyleSheet(HINT_STYLE + " font-style: italic;")
+        self._others: dict[str, tuple[int, str, float]] = {}  # person -> (conversation, activity, heard at)
+        self._said: dict[str, float] = {}  # what this desktop announced last, and when
+        self._away = False  # the thread left the screen (another page): "left" was said
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self._presence_tick)
         self.message = QLabel()
         self.message.setObjectName("team_message")
         self.message.setWordWrap(True)
         self.message.hide()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.assignee, 1)
+        row.addWidget(self.assignee)
+        row.addWidget(self.presence, 1)
         row.addWidget(self.assign_button)
         row.addWidget(self.resolve_button)
         row.addWidget(self.snooze_button)
@@ -124,8 +138,17 @@ class TeamBar(QWidget):
         layout.addWidget(self.message)
 
     def show_for(self, conv: ConversationRow) -> None:
+        previous = self.conv
         self.conv = conv
         shared = self.team.shared
+        if shared and (previous is None or previous.id != conv.id or self._away):
+            if previous is not None and not self._away:
+                self._announce(previous.id, "left")
+            self._away = False
+            self._said.clear()
+            self._announce(conv.id, "viewing")
+            self._tick.start()
+        self._show_presence()
         self.assign_button.setVisible(shared)
         me = self.team.me
         if conv.state == TeamState.RESOLVED:
@@ -143,6 +166,64 @@ class TeamBar(QWidget):
         self.assignee.setText(state)
         self.assignee.setStyleSheet(HINT_STYLE)
         self.resolve_button.setText("Reopen" if conv.state == TeamState.RESOLVED else "Resolve")
+
+    # ---- presence ----------------------------------------------------------------------
+    def heard(self, presence: set[tuple[str, int, str]]) -> None:
+        """Other desktops said who is viewing or typing where (``Changes.presence``)."""
+        me, now = self.team.me, time.monotonic()
+        for person, conversation_id, activity in presence:
+            if person == me:
+                continue
+            if activity == "left":
+                if self._others.get(person, (None,))[0] == conversation_id:
+                    del self._others[person]
+            else:
+                self._others[person] = (conversation_id, activity, now)
+        self._show_presence()
+
+    def typed(self) -> None:
+        """The person typed in the reply box: colleagues see "… is typing" (at most every 2 s)."""
+        if self.conv is not None and self.team.shared:
+            self._announce(self.conv.id, "typing", TYPING_EVERY_S)
+
+    def leave(self) -> None:
+        """The thread is no longer on screen (another page, the window closing)."""
+        if self.conv is not None and self.team.shared and not self._away:
+            self._announce(self.conv.id, "left")
+            self._said.clear()
+        self._away = True
+        self._tick.stop()
+
+    def _announce(self, conversation_id: int, activity: str, every: float = 0.0) -> None:
+        now = time.monotonic()
+        if every and now - self._said.get(activity, -every) < every:
+            return
+        self._said[activity] = now
+        spawn(self.team.announce(conversation_id, activity), title="Presence")
+
+    def _presence_tick(self) -> None:
+        if self.conv is not None and self.isVisible() and self.window().isActiveWindow():
+            self._announce(self.conv.id, "viewing", VIEWING_EVERY_S)
+        self._show_presence()
+
+    def _show_presence(self) -> None:
+        now = time.monotonic()
+        for person, (_c, activity, at) in list(self._others.items()):
+            if now - at > (TYPING_FOR_S if activity == "typing" else VIEWING_FOR_S):
+                if activity == "typing":  # stopped typing: still there for a while
+                    self._others[person] = (_c, "viewing", at)
+                    if now - at <= VIEWING_FOR_S:
+                        continue
+                del self._others[person]
+        here = self.conv.id if self.conv is not None else None
+        typing = sorted(p for p, (c, a, _t) in self._others.items() if c == here and a == "typing")
+        viewing = sorted(p for p, (c, a, _t) in self._others.items() if c == here and a != "typing")
+        words = []
+        if typing:
+            words.append(f"{' and '.join(typing)} {'is' if len(typing) == 1 else 'are'} typing…")
+        if viewing:
+            words.append(f"{' and '.join(viewing)} {'is' if len(viewing) == 1 else 'are'} viewing")
+        self.presence.setText("  ·  ".join(words))
 
     def say(self, text: str) -> None:
         self.message.setStyleSheet(ERR_STYLE)

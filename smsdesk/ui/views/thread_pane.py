@@ -270,6 +270,8 @@ class ThreadPane(QWidget):
     # ---- drafts ------------------------------------------------------------------------
     def _reply_changed(self) -> None:
         self._draft_timer.start()
+        if self.team_bar is not None and self.reply.toPlainText():
+            self.team_bar.typed()
 
     def save_draft(self) -> None:
         self._draft_timer.stop()
