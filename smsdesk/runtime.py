@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
     from smsdesk.storage.api import BackupStore, Store
+    from smsdesk.workspace import WorkspaceChoice
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class Runtime:
         self._shown_region = self.settings.default_region
         self.proc_key = ""
         self.workspace_name = ""  # "smsdesk on db.example.com:5432" when on a team workspace
+        self.workspace_url = ""  # its address (never a password), "" on this computer's own database
 
     # ---- the services, each built on first use ---------------------------------------------
     @functools.cached_property
@@ -308,6 +310,12 @@ class Runtime:
         )
 
     @functools.cached_property
+    def workspace(self) -> WorkspaceChoice:
+        from smsdesk.workspace import WorkspaceChoice
+
+        return WorkspaceChoice(self.secrets, self.settings_file, self.workspace_url, self.paths.database)
+
+    @functools.cached_property
     def backups(self) -> BackupService:
         from smsdesk.services.backup import BackupService
 
@@ -370,6 +378,7 @@ class Runtime:
         startup = StartupReport(privacy, restored, restore_error)
         rt = cls(paths, settings_file, store, secrets, startup)
         rt.workspace_name = workspace.parse(chosen).display() if chosen else ""
+        rt.workspace_url = chosen
         if not window:
             rt.accounts.fill_generated_fields()
         rt.proc_key = store.processes.register(role)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the services are imported by whoever builds them, when firs
     from smsdesk.services.templates import TemplateService
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
+    from smsdesk.workspace import WorkspaceChoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,8 @@ class ServiceSource(Protocol):
     def tunnel(self) -> TunnelService: ...
     @property
     def webhook_intake(self) -> WebhookIntakeService: ...
+    @property
+    def workspace(self) -> WorkspaceChoice: ...
 
 
 class UiServices:
@@ -183,6 +186,11 @@ class UiServices:
     @property
     def webhook_log(self) -> WebhookIntakeService:
         return self._source.webhook_intake
+
+    @property
+    def workspace(self) -> WorkspaceChoice:
+        """Settings -> Workspace: which store this desktop uses, joining and leaving."""
+        return self._source.workspace
 
 
 class Restart:
