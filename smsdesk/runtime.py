@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from smsdesk.services.conversations import ConversationService
     from smsdesk.services.dispatcher import Dispatcher
     from smsdesk.services.groups import GroupService
+    from smsdesk.services.health import StoreHealth
     from smsdesk.services.inbound import InboundService
     from smsdesk.services.optouts import OptOutService
     from smsdesk.services.polling import PollingService
@@ -126,7 +127,7 @@ class Runtime:
     def watch(self) -> ChangeWatch:
         from smsdesk.services.changewatch import ChangeWatch
 
-        watch = ChangeWatch(self.store.changes, self.bus)
+        watch = ChangeWatch(self.store.changes, self.bus, health=self.health)
         watch.on_foreign_accounts(self.accounts.forget_adapters)
         return watch
 
@@ -308,6 +309,13 @@ class Runtime:
         return ConversationService(
             self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text, team
         )
+
+    @functools.cached_property
+    def health(self) -> StoreHealth:
+        from smsdesk.services.health import OfflineDrafts, StoreHealth
+
+        place = f"Workspace {self.workspace_name}" if self.workspace_name else "The database"
+        return StoreHealth(place, OfflineDrafts(self.paths.home / "offline-drafts.json"))
 
     @functools.cached_property
     def workspace(self) -> WorkspaceChoice:

@@ -32,6 +32,7 @@ class Changes:
     reception: bool = False  # how receipts and replies arrive changed (a tunnel, a relay)
     autoreplies: bool = False  # automatic reply rules (this process's own changes)
     balances: bool = False  # a provider balance crossed an account's warning level
+    connection: bool = False  # the database went out of reach or came back (services.health)
     everything: bool = False
 
     def merge(self, other: Changes) -> None:
@@ -50,6 +51,7 @@ class Changes:
         self.reception |= other.reception
         self.autoreplies |= other.autoreplies
         self.balances |= other.balances
+        self.connection |= other.connection
         self.everything |= other.everything
 
     def __bool__(self) -> bool:
@@ -69,5 +71,6 @@ class Changes:
             or self.reception
             or self.autoreplies
             or self.balances
+            or self.connection
             or self.everything
         )

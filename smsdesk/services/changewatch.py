@@ -37,8 +37,10 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from smsdesk.domain.errors import StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
+from smsdesk.services.health import StoreHealth
 from smsdesk.storage.api import ChangeFeed
 from smsdesk.storage.records import Marks
 
@@ -52,9 +54,12 @@ QUICKEST = 0.05  # seconds between passes of a watch woken by notifications (Pos
 class ChangeWatch:
     """Runs on the app loop (:meth:`run`); :meth:`check` is one synchronous pass."""
 
-    def __init__(self, changes: ChangeFeed, bus: EventBus, *, every: float = 1.0) -> None:
+    def __init__(
+        self, changes: ChangeFeed, bus: EventBus, *, every: float = 1.0, health: StoreHealth | None = None
+    ) -> None:
         self.changes = changes
         self.bus = bus
+        self.health = health  # told when the database goes out of reach and comes back
         self.every = every
         self._version: int | None = None
         self._marks = Marks()
@@ -107,7 +112,15 @@ class ChangeWatch:
                 else:
                     await asyncio.sleep(self.every)
                 try:
-                    seen = await loop.run_in_executor(reader, self._read)
+                    try:
+                        seen = await loop.run_in_executor(reader, self._read)
+                    except StorageError:  # a connection ended while idle is opened again: once more
+                        seen = await loop.run_in_executor(reader, self._read)
+                except StorageError as exc:
+                    self._lost(exc)
+                    continue
+                self._back()
+                try:
                     if seen is not None:
                         self._apply(*seen)
                     self._presence()
@@ -116,6 +129,15 @@ class ChangeWatch:
 
     def stop(self) -> None:
         self._stopping = True
+
+    def _lost(self, exc: StorageError) -> None:
+        """A pass could not read the database: say so once (the next passes keep trying)."""
+        if self.health is not None and self.health.lost(str(exc)):
+            self.bus.publish(Changes(connection=True))
+
+    def _back(self) -> None:
+        if self.health is not None and self.health.back():
+            self.bus.publish(Changes(connection=True, everything=True))  # catch up on the outage
 
     def check(self) -> Changes | None:
         """One pass, here and now: publish what other processes committed since the last;
@@ -135,15 +157,16 @@ class ChangeWatch:
         message ids and the replies among them, None when too many moved; the new team
         activity lines); None when nothing was committed since."""
         version = self.changes.version()
-        if version == self._version:
-            return None
-        self._version = version
+        if version == self._version and (self.health is None or self.health.ok):
+            return None  # (while out of reach, every pass reads: that is how it sees the way back)
         old, new = self._marks, self.changes.marks()
-        self._marks = new
         found: tuple[set[int], set[int]] | None = (set(), set())
         if new.message != old.message or new.transition != old.transition:
             found = self.changes.moved(old.message, old.transition, MAX_IDS * 4)
         activity = self.changes.activity(old.activity, MAX_IDS) if new.activity != old.activity else []
+        # Only once every read succeeded: a pass that failed (the database out of reach) is
+        # read again whole next time.
+        self._version, self._marks = version, new
         return old, new, found, activity
 
     def _apply(

@@ -37,7 +37,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
@@ -246,6 +246,8 @@ class RelayService:
             await asyncio.sleep(CHECK_S)
             try:
                 self._check()
+            except StorageError as exc:  # the database out of reach: the window's banner says so
+                log.info("reading the relay heartbeats failed: %s", exc)
             except Exception:  # noqa: BLE001 - a bad pass must not end the watch
                 log.exception("reading the relay heartbeats failed")
 

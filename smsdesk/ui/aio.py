@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ErrorReporter = Callable[[str, str], None]
 _tasks: set[asyncio.Task[Any]] = set()
 _reporter: ErrorReporter | None = None
+_quiet: Callable[[BaseException], bool] | None = None
 
 
 def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
@@ -47,10 +48,12 @@ def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
     return loop
 
 
-def set_error_reporter(reporter: ErrorReporter | None) -> None:
-    """Where task failures are shown (the main window installs a non-modal dialog)."""
-    global _reporter
+def set_error_reporter(reporter: ErrorReporter | None, quiet: Callable[[BaseException], bool] | None = None) -> None:
+    """Where task failures are shown (the main window installs a non-modal dialog); ``quiet``:
+    failures already said another way (a banner while the database is out of reach)."""
+    global _reporter, _quiet
     _reporter = reporter
+    _quiet = quiet
 
 
 def report_error(title: str, exc: BaseException) -> None:
@@ -59,6 +62,9 @@ def report_error(title: str, exc: BaseException) -> None:
     else:
         log.error("%s failed", title, exc_info=exc)
         text = f"Something went wrong: {type(exc).__name__}: {exc}"
+    if _quiet is not None and _quiet(exc):
+        log.info("%s failed: %s", title, text)
+        return
     if _reporter is not None:
         _reporter(title, text)
 

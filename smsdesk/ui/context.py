@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the services are imported by whoever builds them, when firs
     from smsdesk.services.contacts import ContactService
     from smsdesk.services.conversations import ConversationService
     from smsdesk.services.groups import GroupService
+    from smsdesk.services.health import StoreHealth
     from smsdesk.services.optouts import OptOutService
     from smsdesk.services.reception import ReceptionService
     from smsdesk.services.reports import ReportService
@@ -102,6 +103,8 @@ class ServiceSource(Protocol):
     def webhook_intake(self) -> WebhookIntakeService: ...
     @property
     def workspace(self) -> WorkspaceChoice: ...
+    @property
+    def health(self) -> StoreHealth: ...
 
 
 class UiServices:
@@ -191,6 +194,11 @@ class UiServices:
     def workspace(self) -> WorkspaceChoice:
         """Settings -> Workspace: which store this desktop uses, joining and leaving."""
         return self._source.workspace
+
+    @property
+    def health(self) -> StoreHealth:
+        """Whether the database answers now, and the replies kept on this computer meanwhile."""
+        return self._source.health
 
 
 class Restart:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smsdesk.domain.errors import StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.ui import aio, theme
 from smsdesk.ui.context import UiContext
@@ -85,6 +86,15 @@ class MainWindow(QMainWindow):
         balance_row.setContentsMargins(8, 0, 8, 4)
         balance_row.addWidget(self.balance_notice)
         layout.addLayout(balance_row)
+        # The database out of reach (a team workspace's server restarting, the network gone).
+        self.store_notice = QLabel()
+        self.store_notice.setObjectName("store_notice")
+        self.store_notice.setWordWrap(True)
+        self.store_notice.hide()
+        store_row = QHBoxLayout()
+        store_row.setContentsMargins(8, 0, 8, 4)
+        store_row.addWidget(self.store_notice)
+        layout.addLayout(store_row)
         layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
@@ -110,7 +120,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.relay_label)
         self.statusBar().addPermanentWidget(self.state_label)
         self._build_menu()
-        aio.set_error_reporter(self.show_error)
+        aio.set_error_reporter(self.show_error, quiet=self._said_by_banner)
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
@@ -349,9 +359,25 @@ class MainWindow(QMainWindow):
             self.refresh_status()
         if (changes.balances or changes.accounts or changes.everything) and self.isVisible():
             self.refresh_balance_notice()
+        if changes.connection:
+            self.refresh_store_notice()
+        if not self.ctx.services.health.ok:
+            return  # nothing can be read; the catch-up once back redraws everything
         if (changes.queue or changes.everything) and self.isVisible():
             # Not once the window is closed: the runtime (and its database) may be stopping.
             self.refresh_held()
+
+    def refresh_store_notice(self) -> None:
+        """Say since when the database has been out of reach (hidden while it answers)."""
+        words = self.ctx.services.health.words()
+        if words and self.store_notice.property("banner") is None:
+            theme.set_banner(self.store_notice, "error")
+        self.store_notice.setText(words)
+        self.store_notice.setVisible(bool(words))
+
+    def _said_by_banner(self, exc: BaseException) -> bool:
+        """A storage failure while the banner says the database is out of reach: no dialog."""
+        return isinstance(exc, StorageError) and not self.ctx.services.health.ok
 
     def refresh_balance_notice(self) -> None:
         """Say which accounts' balances are below their warning level (hidden when none is)."""

@@ -65,6 +65,8 @@ class InboxNotifier(QObject):
             self.tray.setToolTip(f"smsdesk — {total} unread" if total else "smsdesk")
 
     def _on_changes(self, changes: Changes) -> None:
+        if not self.ctx.services.health.ok:
+            return  # nothing can be read; the catch-up once back counts and announces again
         if changes.message_ids or changes.everything:
             self.refresh_badge()
         if changes.inbound_ids:

@@ -24,6 +24,7 @@ from smsdesk.runtime import Runtime
 from smsdesk.services.conversations import ListFilter
 from smsdesk.ui.views.conversations_view import ConversationsView
 from tests.gui.conftest import GuiHarness, drain, mark_running
+from tests.support.pg_cluster import drop_people
 from tests.support.typing import focus, press, type_text
 
 ALICE = "+447911123456"
@@ -82,6 +83,7 @@ def desks(
             h.rt.close()
             h.window.deleteLater()
         drain(qloop)
+        drop_people(pg_database, "ana", "ben")  # logins belong to the whole server, not one database
 
 
 def _page(h: GuiHarness) -> ConversationsView:

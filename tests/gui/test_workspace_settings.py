@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from smsdesk.cli import main as cli_main
 from smsdesk.ui.views.workspace_settings_view import WorkspaceSettingsView
+from tests.support.pg_cluster import drop_people
 from tests.support.typing import clear, press, type_text
 
 
@@ -50,11 +51,12 @@ def test_bad_addresses_are_refused_in_plain_words(gui: Any) -> None:
 
 
 def test_joining_keeps_the_password_in_the_keyring_and_restarts(
-    gui: Any, pg_database: str, monkeypatch: pytest.MonkeyPatch, memory_keyring: Any
+    gui: Any, pg_database: str, monkeypatch: pytest.MonkeyPatch, memory_keyring: Any, request: pytest.FixtureRequest
 ) -> None:
     assert cli_main(["workspace", "create", pg_database]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("ana's password\n"))
     assert cli_main(["--database", pg_database, "workspace", "add-user", "ana"]) == 0
+    request.addfinalizer(lambda: drop_people(pg_database, "ana"))  # logins are the whole server's
     tab = _tab(gui)
     address = pg_database.replace("postgresql://postgres@", "postgresql://ana@")
     type_text(tab.address, address)

@@ -54,6 +54,7 @@ class ConversationsView(QWidget):
             ctx.services.templates,
             prices=ctx.services.accounts.prices,
             export=self._export,
+            health=ctx.services.health,
         )
         # The parts people (and tests) reach for, by their names on this page.
         self.results = self.search.results
@@ -168,6 +169,12 @@ class ConversationsView(QWidget):
 
     # ---- live updates ------------------------------------------------------------------
     def _on_changes(self, changes: Changes) -> None:
+        if changes.connection:
+            self.thread_pane.connection_changed()
+        if not self.ctx.services.health.ok:
+            if changes.presence and self.thread_pane.team_bar is not None:
+                self.thread_pane.team_bar.heard(changes.presence)
+            return  # nothing can be read now; the catch-up after the outage redraws everything
         self.list_model.apply(changes)
         if changes.presence and self.thread_pane.team_bar is not None:
             self.thread_pane.team_bar.heard(changes.presence)

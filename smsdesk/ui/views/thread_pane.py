@@ -8,6 +8,7 @@ closes. Sending shows "Sending…" below the box; a failure says why in plain wo
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -26,11 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.contacts import Contact, ContactNumber
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.pricing import Prices
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
+from smsdesk.services.health import StoreHealth
 from smsdesk.services.send import OverLimit
 from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
@@ -76,12 +78,14 @@ class ThreadPane(QWidget):
         parent: QWidget | None = None,
         prices: Callable[[int], Prices] | None = None,
         export: Callable[[int, str, Path], Coroutine[Any, Any, int]] | None = None,
+        health: StoreHealth | None = None,
     ) -> None:
         """``prices``: an account's price per part and currency, for the cost under the reply;
         ``export``: writes a conversation (account, number) to a .csv or .xlsx file."""
         super().__init__(parent)
         self._prices = prices
         self._export = export
+        self._health = health  # while the database is out of reach, replies are kept on this computer
         self._conversations = conversations
         self._contacts = contacts
         self._groups = groups
@@ -207,8 +211,10 @@ class ThreadPane(QWidget):
         self._show_header(conv)
         if self.notes is not None:
             self.notes.show_for(conv.id)
+        offline = self._health.drafts.get(conv.id) if self._health is not None else None
+        draft = conv.draft if offline is None else offline  # written while the database was away
         self.reply.blockSignals(True)
-        self.reply.setPlainText(conv.draft)
+        self.reply.setPlainText(draft)
         self.reply.blockSignals(False)
         self._saved_draft = conv.draft
         if self._prices is not None:
@@ -280,6 +286,8 @@ class ThreadPane(QWidget):
         text = self.reply.toPlainText()
         if text == self._saved_draft:
             return
+        if self._keep_offline(self.current.id, text):
+            return
         self._saved_draft = text
         spawn(self._conversations.save_draft(self.current.id, text), title="Save draft")
 
@@ -290,18 +298,60 @@ class ThreadPane(QWidget):
         if self.current is None or self.reply.toPlainText() == self._saved_draft:
             return
         text = self.reply.toPlainText()
+        if self._keep_offline(self.current.id, text):
+            return
         try:
             self._conversations.save_draft_now(self.current.id, text)
+        except StorageError as exc:  # out of reach: kept on this computer, never lost
+            if self._health is not None:
+                self._health.drafts.keep(self.current.id, text, str(exc))
+            log.info("the draft is kept on this computer: %s", exc)
+            return
         except SmsdeskError:
             log.exception("the draft could not be saved while closing")
             return
         self._saved_draft = text
+
+    def _keep_offline(self, conversation_id: int, text: str) -> bool:
+        """While the database is out of reach, keep the reply on this computer; True if so."""
+        if self._health is None or self._health.ok:
+            return False
+        self._health.drafts.keep(conversation_id, text, self._health.reason)
+        return True
+
+    def connection_changed(self) -> None:
+        """The database went away or came back: once back, every reply kept on this computer
+        becomes its conversation's draft again (and leaves the offline file once stored)."""
+        if self._health is None or not self._health.ok:
+            return
+        for conversation_id, text in self._health.drafts.all().items():
+            if self.current is not None and self.current.id == conversation_id:
+                text = self.reply.toPlainText() or text  # what the box shows now is the newest
+                self._saved_draft = text
+            spawn(
+                self._conversations.save_draft(conversation_id, text),
+                title="Save draft",
+                on_done=functools.partial(self._forget_offline, conversation_id),
+            )
+        if self.current is not None and self.feedback.text().startswith("Not sent: the database"):
+            self.feedback.clear()
+
+    def _forget_offline(self, conversation_id: int, _stored: object = None) -> None:
+        if self._health is not None:
+            self._health.drafts.forget(conversation_id)
 
     # ---- reply -------------------------------------------------------------------------
     def send(self) -> None:
         # A pending debounced save would store the text being sent as the draft again.
         self._draft_timer.stop()
         if self.current is None or not self.reply.toPlainText().strip():
+            return
+        if self._keep_offline(self.current.id, self.reply.toPlainText()):
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText(
+                "Not sent: the database cannot be reached. Your reply is kept here as a draft; "
+                "send it once the banner at the top has gone."
+            )
             return
         reason = self._conversations.blocked_reason(self.current.id)
         if reason:
@@ -359,6 +409,8 @@ class ThreadPane(QWidget):
 
     def _send_failed(self, exc: BaseException, conv_id: int | None = None, text: str = "") -> None:
         self._saved_draft = None  # not sent: the text in the box is a draft again
+        if isinstance(exc, StorageError) and conv_id is not None and self._health is not None:
+            self._health.drafts.keep(conv_id, text, str(exc))  # kept on this computer, never lost
         self.refresh_current()
         self.send_button.setEnabled(self.banner.isHidden())
         self.feedback.setStyleSheet(ERR_STYLE)

@@ -1,0 +1,99 @@
+"""A desktop whose workspace goes out of reach keeps its window: a banner says since when, a
+reply written meanwhile is kept on this computer (not sent, not lost, no error dialogs), and
+when the server answers again the banner goes and the reply is the conversation's draft."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from smsdesk.app import build_window
+from smsdesk.runtime import Runtime
+from smsdesk.services.send import Draft
+from smsdesk.ui.views.conversations_view import ConversationsView
+from tests.gui.conftest import GuiHarness, drain, mark_running
+from tests.support.typing import focus, press, type_text
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_dies_on_the_gui_thread() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def desk(qapp: Any, qloop: Any, pg_workspace: str, tmp_path: Path) -> Iterator[GuiHarness]:
+    rt = Runtime.open(str(tmp_path / "desk"), database=pg_workspace)
+    qloop.run_until_complete(rt.start(sandbox=False, receiver=False, dispatcher=False, polling=False, tunnel=False))
+    mark_running(qloop)
+    window, ctx = build_window(rt)
+    window.show()
+    h = GuiHarness(rt, window, ctx, qloop)
+    try:
+        yield h
+    finally:
+        window.close()
+        ctx.bridge.close()
+        h.run(rt.stop())
+        for timer in window.findChildren(QTimer):
+            timer.stop()
+        rt.close()
+        window.deleteLater()
+        drain(qloop)
+
+
+def _cut(pg_cluster: Any, database: str, allow: bool) -> None:
+    """Refuse (or allow again) every connection to the workspace, ending the open ones: as
+    a server restart or a network cut looks from the desktop."""
+    pg_cluster.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allow).lower()}')
+    if not allow:
+        pg_cluster.execute(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+            " AND pid <> pg_backend_pid()"
+        )
+
+
+def test_a_lost_workspace_keeps_the_window_and_the_reply(
+    desk: GuiHarness, pg_cluster: Any, pg_workspace: str, expect_warnings: Any
+) -> None:
+    database = pg_workspace.rsplit("/", 1)[1]
+    account = desk.rt.accounts.all()[0]
+    desk.run(desk.rt.sending.send(Draft(account.id, ["07911 123456"], "Your table is booked")))
+    page = desk.window.show_page("conversations")
+    assert isinstance(page, ConversationsView)
+    desk.wait_until(lambda: page.list_model.rowCount() == 1)
+    page.list.setCurrentIndex(page.list_model.index(0))
+    conv_id = page.list_model.conversation_at(0).id  # type: ignore[union-attr]
+    notice = desk.window.store_notice
+    assert not notice.isVisible()
+
+    _cut(pg_cluster, database, allow=False)
+    try:
+        desk.wait_until(lambda: notice.isVisible(), timeout=20)
+        assert "unreachable since" in notice.text() and "retrying" in notice.text()
+        type_text(page.reply, "Can we make it 8pm?")
+        focus(page.reply)
+        press(page.reply, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        QApplication.processEvents()
+        assert page.feedback.text().startswith("Not sent: the database cannot be reached")
+        assert page.reply.toPlainText() == "Can we make it 8pm?"
+        kept = json.loads((desk.rt.paths.home / "offline-drafts.json").read_text(encoding="utf-8"))
+        assert kept[str(conv_id)]["text"] == "Can we make it 8pm?"
+        desk.settle(1.0)
+        assert not [b for b in desk.window.findChildren(QMessageBox) if b.isVisible()]  # the banner says it
+    finally:
+        _cut(pg_cluster, database, allow=True)
+
+    desk.wait_until(lambda: not notice.isVisible(), timeout=20)
+    desk.wait_until(lambda: not (desk.rt.paths.home / "offline-drafts.json").exists())
+    assert desk.rt.conversations.get(conv_id).draft == "Can we make it 8pm?"
+    with contextlib.suppress(Exception):
+        assert len(desk.rt.sending.messages.recent(10, direction="out")) == 1  # nothing sent behind the person's back
