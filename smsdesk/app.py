@@ -133,7 +133,12 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
         # Left by Runtime.open(window=True): it loads each account's provider module and may
         # write, so it runs off the GUI thread too (it publishes nothing).
         await loop.run_in_executor(None, rt.accounts.fill_generated_fields)
-        await rt.start(sandbox=demo and rt.settings.demo_mode)
+        if rt.workspace_url:
+            # A team workspace: relays (smsdesk serve) receive, poll and send with the keys in
+            # their keyrings; this desktop writes to the outbox and watches the workspace.
+            await rt.start(sandbox=False, receiver=False, dispatcher=False, polling=False, tunnel=False)
+        else:
+            await rt.start(sandbox=demo and rt.settings.demo_mode)
         window.services_ready()
         loop.run_in_executor(None, warmup.warm, warmup.FOR_PAGES)  # not waited for
         if quit_after is not None:

@@ -136,7 +136,9 @@ class Runtime:
         from smsdesk.providers._http import make_client
         from smsdesk.services.accounts import AccountService
 
-        return AccountService(self.store.accounts, self.secrets, self.bus, make_client, self._webhook_base)
+        svc = AccountService(self.store.accounts, self.secrets, self.bus, make_client, self._webhook_base)
+        svc.keys_per_computer = bool(self.workspace_url)  # a workspace: each relay holds its own copy
+        return svc
 
     @functools.cached_property
     def optouts(self) -> OptOutService:
@@ -284,7 +286,9 @@ class Runtime:
     def relay(self) -> RelayService:
         from smsdesk.services.relay import RelayService
 
-        return RelayService(self.store.relays, self.accounts, self.tunnel, self.receiver_host, self.bus)
+        return RelayService(
+            self.store.relays, self.accounts, self.tunnel, self.receiver_host, self.bus, self.store.messages
+        )
 
     @functools.cached_property
     def polling(self) -> PollingService:

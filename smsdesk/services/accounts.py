@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,7 @@ SANDBOX_NAME = "Sandbox"
 # The account a new database starts with (a person may remove it later).
 SANDBOX_SEED = NewAccount(SANDBOX_NAME, registry.SANDBOX, "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
+HELD_TTL = 30.0  # seconds before the accounts whose keys this computer holds are read again
 
 
 def _check_number(fld: FieldSpec, value: str) -> None:
@@ -72,6 +75,10 @@ class AccountService:
         self.public_base: dict[int, str] = {}  # account id -> public URL base from a tunnel
         self.sandbox_url = ""  # the running built-in sandbox, for sandbox accounts without a base URL
         self.sandbox: SandboxLink | None = None  # the running built-in sandbox, for any provider's account
+        # A team workspace: the account rows are shared, each computer's keyring holds (or not)
+        # its own copy of their keys. Only relays hold them; a desktop sends through the outbox.
+        self.keys_per_computer = False
+        self._held: tuple[float, list[int]] | None = None  # held_ids(), read again every HELD_TTL s
 
     # ---- reading -----------------------------------------------------------------------
     def all(self) -> list[Account]:
@@ -123,6 +130,55 @@ class AccountService:
             return session
         return self.secrets.get(secret_key(account.name, field)) or ""
 
+    def holds_keys(self, account: Account) -> bool:
+        """Whether this computer holds every key ``account`` needs to send (blocking: the keyring)."""
+        spec = self.spec(account)
+        if spec.builtin_sandbox:  # its keys are made by the process that runs the sandbox
+            return bool(self.session_secrets.get((account.name, "api_key")))
+        try:
+            return all(self.secret(account, f.name) for f in spec.fields if f.secret and f.required)
+        except SmsdeskError:  # no keyring here: no keys either
+            return False
+
+    def held_ids(self) -> list[int]:
+        """The accounts this computer can send with (a relay's heartbeat names them)."""
+        now = time.monotonic()
+        if self._held is None or now - self._held[0] > HELD_TTL:
+            self._held = (now, sorted(a.id for a in self.all() if self.holds_keys(a)))
+        return list(self._held[1])
+
+    async def add_keys(self, name: str, values: Mapping[str, str]) -> Account:
+        """Keep this computer's copy of an existing account's keys (a second relay of a team
+        workspace); the shared account row is left as it is."""
+        account = self.by_name(name)
+        spec = self.spec(account)
+        _base, _sender, _settings, secrets = self._split(spec, values, account.settings)
+        missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
+        if missing:
+            raise InvalidInput(
+                f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
+            )
+        for fld, value in secrets.items():
+            if spec.builtin_sandbox:
+                self.session_secrets[(account.name, fld)] = value
+            else:
+                self.secrets.set(secret_key(account.name, fld), value)
+        # The shared row is touched (and the audit log says which computer) so running relays
+        # read again at once whose keys they hold.
+        entry = AuditEntry("account.keys", account.name, {"computer": socket.gethostname()})
+        await self.repo.update(
+            account.id,
+            name=account.name,
+            base_url=account.base_url,
+            sender=account.sender,
+            settings=account.settings,
+            audit=entry,
+        )
+        self._adapters.pop(account.id, None)
+        self._held = None
+        self.bus.publish(Changes(accounts=True))
+        return account
+
     def config_for(self, account: Account) -> AccountConfig:
         spec = self.spec(account)
         secrets = {f: self.secret(account, f) for f in spec.secret_fields}
@@ -155,6 +211,7 @@ class AccountService:
 
     def forget_adapters(self) -> None:
         self._adapters.clear()
+        self._held = None
 
     # ---- writing -----------------------------------------------------------------------
     def fill_generated_fields(self) -> None:

@@ -35,6 +35,7 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from smsdesk.domain.errors import SmsdeskError, StorageError
@@ -43,7 +44,7 @@ from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.receiver_host import ReceiverHost
 from smsdesk.services.tunnel import TunnelService, TunnelState
-from smsdesk.storage.api import RelayStore
+from smsdesk.storage.api import MessageStore, RelayStore
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,10 @@ class RelayService:
         tunnel: TunnelService,
         receiver: ReceiverHost,
         bus: EventBus,
+        messages: MessageStore | None = None,
     ) -> None:
         self._relays = relays
+        self._messages = messages  # the outbox, to say what waits for a relay (a team workspace)
         self._accounts = accounts
         self._tunnel = tunnel
         self._receiver = receiver
@@ -179,6 +182,47 @@ class RelayService:
         if lead or key:
             await asyncio.to_thread(self._relays.drop_lease)
 
+    # ---- what waits for a relay (a team workspace) ------------------------------------------
+    def key_holders(self, account_id: int) -> list[str]:
+        """The live relays that hold ``account_id``'s keys ("host (pid N)"), this one included."""
+        beats = self._relays.live(DEAD_S)
+        return sorted(f"{r['host']} (pid {r['pid']})" for r in beats if account_id in (r.get("accounts") or []))
+
+    def waiting_now(self) -> list[str]:
+        """:meth:`waiting_words` for what is queued now, on a team workspace (else nothing: a
+        single desktop sends its own messages)."""
+        if self._messages is None or not self._accounts.keys_per_computer:
+            return []
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return self.waiting_words(self._messages.waiting_accounts(now))
+
+    def waiting_words(self, waiting: dict[int, int]) -> list[str]:
+        """Why messages queued for these accounts (id -> how many) are not going out: no relay
+        runs, or none of the running ones holds an account's keys. Empty when nothing waits."""
+        if not waiting:
+            return []
+        beats = self._relays.live(DEAD_S)
+        if not beats:
+            n = sum(waiting.values())
+            return [
+                f"{n:,} message{'s' if n != 1 else ''} wait{'s' if n == 1 else ''} for a relay: none is "
+                "running ('smsdesk serve' on the relay's computer sends them)."
+            ]
+        held = {a for r in beats for a in (r.get("accounts") or [])}
+        out = []
+        for account_id, n in sorted(waiting.items()):
+            if account_id in held:
+                continue
+            try:
+                name = self._accounts.get(account_id).name
+            except SmsdeskError:
+                continue  # a removed account's rows: nothing a relay could do
+            out.append(
+                f"{n:,} message{'s' if n != 1 else ''} of {name} wait{'s' if n == 1 else ''} for a relay that "
+                f"holds the key of account {name} ('smsdesk accounts add --name \"{name}\" ...' on a relay)."
+            )
+        return out
+
     # ---- as the relay ------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:
         st = self._tunnel.status
@@ -188,6 +232,7 @@ class RelayService:
             "tunnel": st.state.value if st.kind != "none" else "none",
             "public_url": st.public_url if up else "",
             "leader": self.serving,
+            "accounts": self._accounts.held_ids(),  # whose keys this relay holds (it sends only those)
         }
 
     async def _beat(self) -> None:

@@ -164,6 +164,10 @@ class MessageStore(Protocol):
         """Queued, unclaimed rows due by ``now`` whose bulk run is not held, oldest first."""
         ...
 
+    def waiting_accounts(self, now: str) -> dict[int, int]:
+        """Account id -> its queued messages due by ``now`` and held by no dispatcher."""
+        ...
+
     async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry) -> list[int]:
         """Store outgoing messages; ``audit`` gets ``recipients`` (the count) in its detail."""
         ...

@@ -393,6 +393,16 @@ class MessageRepository:
         """The newest ``limit`` messages (all when None), newest first, read in pages as consumed."""
         return iter_messages(self._db, account_id=account_id, limit=limit)
 
+    def waiting_accounts(self, now: str) -> dict[int, int]:
+        """Account id -> how many of its queued messages are due and held by no dispatcher."""
+        rows = self._db.query(
+            """SELECT account_id, count(*) AS n FROM messages
+               WHERE status = 'queued' AND claimed_by IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+               GROUP BY account_id""",
+            (now,),
+        )
+        return {int(r["account_id"]): int(r["n"]) for r in rows}
+
     def due_outbox(self, now: str, limit: int = 5000) -> list[OutboxRow]:
         """Queued messages due by ``now`` and not held by a paused or cancelled bulk run, oldest
         first. A hint for what to claim; ``ClaimStore.claim_groups`` decides."""

@@ -9,7 +9,7 @@ addresses and ports are in its tooltip and in Settings -> Webhooks.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -95,6 +95,21 @@ class MainWindow(QMainWindow):
         store_row.setContentsMargins(8, 0, 8, 4)
         store_row.addWidget(self.store_notice)
         layout.addLayout(store_row)
+        # A team workspace: queued messages no running relay can send (none runs, or none holds
+        # an account's keys). Read again shortly after changes, and every few seconds (a relay
+        # that stopped is noticed by its missing heartbeat, not by a change).
+        self.waiting_notice = QLabel()
+        self.waiting_notice.setObjectName("waiting_notice")
+        self.waiting_notice.setWordWrap(True)
+        self.waiting_notice.hide()
+        self._waiting_timer = QTimer(self, singleShot=True, interval=1500)
+        self._waiting_timer.timeout.connect(self.refresh_waiting_notice)
+        self._waiting_poll = QTimer(self, interval=10_000)
+        self._waiting_poll.timeout.connect(self.refresh_waiting_notice)
+        waiting_row = QHBoxLayout()
+        waiting_row.setContentsMargins(8, 0, 8, 4)
+        waiting_row.addWidget(self.waiting_notice)
+        layout.addLayout(waiting_row)
         layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
@@ -137,6 +152,9 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.refresh_held()
         self.refresh_balance_notice()
+        if self.ctx.services.accounts.keys_per_computer:  # a team workspace: relays send
+            self._waiting_poll.start()
+            self.refresh_waiting_notice()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -363,6 +381,10 @@ class MainWindow(QMainWindow):
             self.refresh_store_notice()
         if not self.ctx.services.health.ok:
             return  # nothing can be read; the catch-up once back redraws everything
+        if self._waiting_poll.isActive() and (
+            changes.queue or changes.message_ids or changes.webhooks or changes.accounts or changes.everything
+        ):
+            self._waiting_timer.start()
         if (changes.queue or changes.everything) and self.isVisible():
             # Not once the window is closed: the runtime (and its database) may be stopping.
             self.refresh_held()
@@ -374,6 +396,16 @@ class MainWindow(QMainWindow):
             theme.set_banner(self.store_notice, "error")
         self.store_notice.setText(words)
         self.store_notice.setVisible(bool(words))
+
+    def refresh_waiting_notice(self) -> None:
+        """Say which queued messages wait for a relay, and why (hidden when none waits)."""
+        if not self.isVisible() or not self.ctx.services.health.ok:
+            return
+        words = " ".join(self.ctx.services.reception.waiting_for_relay())
+        if words and self.waiting_notice.property("banner") is None:
+            theme.set_banner(self.waiting_notice, "warn")
+        self.waiting_notice.setText(words)
+        self.waiting_notice.setVisible(bool(words))
 
     def _said_by_banner(self, exc: BaseException) -> bool:
         """A storage failure while the banner says the database is out of reach: no dialog."""
