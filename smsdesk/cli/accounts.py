@@ -135,8 +135,10 @@ def cmd_add(args: argparse.Namespace) -> int:
             return 0
         account = asyncio.run(rt.accounts.add(args.name, args.provider, values))
         info(f"Added account '{account.name}' ({account.provider}).")
-        if rt.accounts.keys_per_computer:
+        if rt.accounts.keys_per_computer and rt.accounts.holds_keys(account):
             info("Its keys are kept on this computer only: run the same command on every relay that sends with it.")
+        elif rt.accounts.keys_per_computer:
+            info("No keys were given: its messages wait until a relay adds them (the same command, with the keys).")
     finally:
         rt.close()
     return 0

@@ -273,7 +273,7 @@ class AccountService:
         spec = registry.get_spec(provider)
         base_url, sender, settings, secrets = self._split(spec, values)
         missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
-        if missing:
+        if missing and not self.keys_per_computer:  # a workspace: each relay adds its own copy later
             raise InvalidInput(
                 f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
             )

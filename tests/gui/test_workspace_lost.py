@@ -97,3 +97,26 @@ def test_a_lost_workspace_keeps_the_window_and_the_reply(
     assert desk.rt.conversations.get(conv_id).draft == "Can we make it 8pm?"
     with contextlib.suppress(Exception):
         assert len(desk.rt.sending.messages.recent(10, direction="out")) == 1  # nothing sent behind the person's back
+
+
+def test_a_workspace_desktop_types_no_provider_keys(desk: GuiHarness, qtbot: Any, memory_keyring: Any) -> None:
+    """On a team workspace the keys live on the relays: the account form has no key boxes and
+    says where they go; saving keeps no key on this desktop."""
+    from smsdesk.ui.views.accounts_view import AccountsView
+    from tests.support.typing import replace_text
+
+    settings = desk.window.show_page("settings")
+    settings.show_tab("accounts")  # type: ignore[attr-defined]
+    view = settings.by_key["accounts"]  # type: ignore[attr-defined]
+    assert isinstance(view, AccountsView)
+    view.new_account()
+    view.provider.setCurrentIndex(view.provider.findData("puresms"))
+    assert "api_key" not in view.inputs and "webhook_secret" not in view.inputs
+    note = view.form.keys_note
+    assert note.isVisible() and "smsdesk accounts add --name" in note.text() and "--provider puresms" in note.text()
+    replace_text(view.name, "Shop")
+    replace_text(view.inputs["sender"], "MyShop")
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    desk.wait_until(lambda: "Saved 'Shop'" in view.result.text())
+    assert desk.rt.accounts.by_name("Shop").sender == "MyShop"
+    assert memory_keyring.store == {}
