@@ -143,6 +143,14 @@ def add_user(text: str, secrets: SecretStore, name: str, user_password: str, rel
         admin.add_user(conn, name, user_password, relay)
 
 
+def limit_bulk_sends(text: str, secrets: SecretStore, owners_only: bool) -> None:
+    """Whether staff may start bulk sends, or only the owner (the database's grants)."""
+    from smsdesk.storage.pg import admin
+
+    with _connection(text, secrets, None) as (_url, conn):
+        admin.limit_bulk_sends(conn, owners_only)
+
+
 def remove_user(text: str, secrets: SecretStore, name: str) -> int:
     from smsdesk.storage.pg import admin
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.secrets import SecretStore, secret_key
-from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError
+from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.domain.pricing import Prices, country_prices, format_country_prices, price_per_part
@@ -232,7 +232,12 @@ class AccountService:
             if missing:
                 settings.update({name: new_token() for name in missing})
                 updates[account.id] = settings
-        self.repo.replace_settings(updates)
+        if not updates:
+            return
+        try:
+            self.repo.replace_settings(updates)
+        except StorageError as exc:  # a staff login on a workspace: its owner's (or a relay's) start fills them
+            log.info("the accounts' generated fields were left for the workspace's owner: %s", exc)
 
     def _split(
         self, spec: ProviderSpec, values: Mapping[str, str], existing: Mapping[str, Any] | None = None

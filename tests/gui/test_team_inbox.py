@@ -50,6 +50,9 @@ def desks(
     for person in ("ana", "ben"):
         monkeypatch.setattr("sys.stdin", io.StringIO("their password\n"))
         assert cli_main(["--database", pg_database, "workspace", "add-user", person]) == 0
+    owner = Runtime.open(str(tmp_path / "owner"), database=pg_database)
+    qloop.run_until_complete(owner.accounts.ensure_sandbox())  # accounts are the owner's to add
+    owner.close()
     monkeypatch.setenv("SMSDESK_SECRET_DATABASE_PASSWORD", "their password")
     harnesses: list[GuiHarness] = []
     try:
@@ -57,8 +60,7 @@ def desks(
             rt = Runtime.open(str(tmp_path / person), database=_url(pg_database, person))
             rt.settings.extra["sandbox_reply_rate"] = 0.0
             rt.settings.extra["sandbox_stop_rate"] = 0.0
-            if person == "ana":  # a sandbox account, run by ana's desktop for this test
-                qloop.run_until_complete(rt.accounts.ensure_sandbox())
+            if person == "ana":  # ana's desktop runs the sandbox (a relay's work) for this test
                 qloop.run_until_complete(rt.start(sandbox=True))
                 rt.sandbox.server.config.dispatch_delay = 0.05  # type: ignore[union-attr]
                 rt.sandbox.server.config.final_delay = 0.1  # type: ignore[union-attr]

@@ -127,6 +127,15 @@ class ConnectionLost(StorageError):
     driver's exception; the connection is broken and is opened again on next use."""
 
 
+class NotAllowed(StorageError):
+    """The database's grants refuse this login the change (accounts are the owner's, and
+    perhaps bulk sends): said in plain words."""
+
+    def __init__(self, exc: BaseException) -> None:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "permission denied"
+        super().__init__(f"Only the workspace's owner may do this ({detail}). Ask them, or use the owner's login.")
+
+
 class PgConnection:
     """The part of ``sqlite3.Connection`` the repositories use, over one psycopg connection."""
 
@@ -150,6 +159,8 @@ class PgConnection:
             cur.execute(text, params or None)
         except psycopg.errors.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise NotAllowed(exc) from exc
         except psycopg.OperationalError as exc:
             raise ConnectionLost(self._explain(exc)) from exc
         lastrowid = None
@@ -170,6 +181,8 @@ class PgConnection:
             cur.executemany(text, list(rows))
         except psycopg.errors.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise NotAllowed(exc) from exc
         except psycopg.OperationalError as exc:
             raise ConnectionLost(self._explain(exc)) from exc
         return PgCursor(cur, None)

@@ -444,6 +444,9 @@ _TEAM_INBOX = [
            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
              EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_activity TO %I', r);
              EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_reads TO %I', r);
+             -- Accounts are the owner's (storage/pg/admin.py OWNER_ONLY); a relay may touch one.
+             EXECUTE format('REVOKE INSERT, DELETE ON accounts FROM %I', r);
+             IF r = 'smsdesk_agent' THEN EXECUTE 'REVOKE UPDATE ON accounts FROM smsdesk_agent'; END IF;
              EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE conversation_activity_id_seq TO %I', r);
            END IF;
          END LOOP;
