@@ -472,6 +472,8 @@ class Runtime:
         if self.settings.demo_mode if sandbox is None else sandbox:
             await self.sandbox_host.start()
         if dispatcher:
+            if relay and self.workspace_url:  # several relays: one (the lease holder) fires runs and reconciles
+                self.scheduler.leads = self.review.leads = lambda: self.relay.serving
             for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.balances):
                 self.spawn(loop.run())
         await self.relay.start(tunnel=tunnel and self.receiver_host.running)
