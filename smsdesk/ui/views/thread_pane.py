@@ -4,6 +4,11 @@ The header names the contact (or shows the number) with a button to name it; a b
 when the number opted out, and replying is then blocked. The reply box keeps a draft per
 conversation: saved after a short pause in typing, on switching away, and when the window
 closes. Sending shows "Sending…" below the box; a failure says why in plain words.
+
+With a team (``ConversationService.team``) the header gains the team bar (who has the
+conversation, resolve, snooze, who else is viewing) and the thread the team notes; sending
+right after a colleague replied asks first. While the database is out of reach
+(``StoreHealth``), the reply is kept on this computer as an offline draft instead.
 """
 
 from __future__ import annotations
@@ -220,7 +225,7 @@ class ThreadPane(QWidget):
         if self._prices is not None:
             prices = self._prices(conv.account_id)
             self.counter.set_price(prices.per_part(conv.remote), prices.currency)
-        self.counter.show_for(conv.draft)
+        self.counter.show_for(draft)
         self.feedback.clear()
         return conv
 
