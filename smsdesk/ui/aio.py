@@ -12,6 +12,7 @@ for good. Use ``open()`` and signals, and await futures.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal  # before qasync, which binds to the Qt imported first
 from PySide6.QtWidgets import QApplication
 
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
 
@@ -46,6 +47,21 @@ def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
     loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     return loop
+
+
+def redraw_slot(fn: Callable[..., None]) -> Callable[..., None]:
+    """For a slot that redraws from the database after a change: when the database does not
+    answer (a workspace's server just went away, before the change watch has said so) the
+    redraw is skipped, not raised into Qt's event loop; the catch-up once it is back redraws."""
+
+    @functools.wraps(fn)
+    def slot(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except StorageError as exc:
+            log.info("a redraw skipped: %s", exc)
+
+    return slot
 
 
 def set_error_reporter(reporter: ErrorReporter | None, quiet: Callable[[BaseException], bool] | None = None) -> None:

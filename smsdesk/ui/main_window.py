@@ -77,39 +77,19 @@ class MainWindow(QMainWindow):
         notice_row.setContentsMargins(8, 8, 8, 4)
         notice_row.addWidget(self.demo_notice)
         layout.addLayout(notice_row)
-        # A provider's balance below the account's warning level (Send-2 reports it).
-        self.balance_notice = QLabel()
-        self.balance_notice.setObjectName("low_balance_notice")
-        self.balance_notice.setWordWrap(True)
-        self.balance_notice.hide()  # styled as a banner when first needed: nothing extra before the first paint
-        balance_row = QHBoxLayout()
-        balance_row.setContentsMargins(8, 0, 8, 4)
-        balance_row.addWidget(self.balance_notice)
-        layout.addLayout(balance_row)
-        # The database out of reach (a team workspace's server restarting, the network gone).
-        self.store_notice = QLabel()
-        self.store_notice.setObjectName("store_notice")
-        self.store_notice.setWordWrap(True)
-        self.store_notice.hide()
-        store_row = QHBoxLayout()
-        store_row.setContentsMargins(8, 0, 8, 4)
-        store_row.addWidget(self.store_notice)
-        layout.addLayout(store_row)
-        # A team workspace: queued messages no running relay can send (none runs, or none holds
-        # an account's keys). Read again shortly after changes, and every few seconds (a relay
+        # Banners, hidden until needed (styled when first shown: nothing extra before the first
+        # paint): a provider's balance below the account's warning level (Send-2 reports it);
+        # the database out of reach (a workspace's server restarting, the network gone); on a
+        # workspace, queued messages no running relay can send (none runs, or none holds an
+        # account's keys), read again shortly after changes and every few seconds (a relay
         # that stopped is noticed by its missing heartbeat, not by a change).
-        self.waiting_notice = QLabel()
-        self.waiting_notice.setObjectName("waiting_notice")
-        self.waiting_notice.setWordWrap(True)
-        self.waiting_notice.hide()
+        self.balance_notice = _banner_row(layout, "low_balance_notice")
+        self.store_notice = _banner_row(layout, "store_notice")
+        self.waiting_notice = _banner_row(layout, "waiting_notice")
         self._waiting_timer = QTimer(self, singleShot=True, interval=1500)
         self._waiting_timer.timeout.connect(self.refresh_waiting_notice)
         self._waiting_poll = QTimer(self, interval=10_000)
         self._waiting_poll.timeout.connect(self.refresh_waiting_notice)
-        waiting_row = QHBoxLayout()
-        waiting_row.setContentsMargins(8, 0, 8, 4)
-        waiting_row.addWidget(self.waiting_notice)
-        layout.addLayout(waiting_row)
         layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
@@ -369,6 +349,7 @@ class MainWindow(QMainWindow):
         self.held_label.setText(f'<a href="scheduled">{sends} held</a> for your confirmation' if held else "")
         self.held_label.setToolTip(tip)
 
+    @aio.redraw_slot
     def _on_changes(self, changes: Changes) -> None:
         if not self._services_up:
             return  # services_ready() reads everything once they are
@@ -397,6 +378,7 @@ class MainWindow(QMainWindow):
         self.store_notice.setText(words)
         self.store_notice.setVisible(bool(words))
 
+    @aio.redraw_slot
     def refresh_waiting_notice(self) -> None:
         """Say which queued messages wait for a relay, and why (hidden when none waits)."""
         if not self.isVisible() or not self.ctx.services.health.ok:
@@ -438,6 +420,19 @@ class MainWindow(QMainWindow):
         aio.set_error_reporter(None)
         super().closeEvent(event)
         self.sig_closed.emit()
+
+
+def _banner_row(layout: QVBoxLayout, name: str) -> QLabel:
+    """A hidden, word-wrapped banner in a row of its own under the window's top edge."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.hide()
+    row = QHBoxLayout()
+    row.setContentsMargins(8, 0, 8, 4)
+    row.addWidget(label)
+    layout.addLayout(row)
+    return label
 
 
 def _html(text: str) -> str:

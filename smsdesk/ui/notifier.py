@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from smsdesk.domain.events import Changes
+from smsdesk.ui.aio import redraw_slot
 from smsdesk.ui.context import UiContext
 
 MAX_BUBBLES = 3
@@ -64,6 +65,7 @@ class InboxNotifier(QObject):
                 set_badge("conversations", total)
             self.tray.setToolTip(f"smsdesk — {total} unread" if total else "smsdesk")
 
+    @redraw_slot
     def _on_changes(self, changes: Changes) -> None:
         if not self.ctx.services.health.ok:
             return  # nothing can be read; the catch-up once back counts and announces again

@@ -5,7 +5,6 @@ when the customer writes again. Each desktop is a real window on its own login."
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
 import io
@@ -15,7 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from smsdesk.app import build_window
@@ -23,7 +22,7 @@ from smsdesk.cli import main as cli_main
 from smsdesk.runtime import Runtime
 from smsdesk.services.conversations import ListFilter
 from smsdesk.ui.views.conversations_view import ConversationsView
-from tests.gui.conftest import GuiHarness, drain, mark_running
+from tests.gui.conftest import GuiHarness, close_harness, drain, mark_running
 from tests.support.pg_cluster import drop_people
 from tests.support.typing import focus, press, type_text
 
@@ -75,15 +74,7 @@ def desks(
         yield harnesses[0], harnesses[1], pg_database
     finally:
         for h in reversed(harnesses):
-            with contextlib.suppress(AssertionError):
-                h.wait_until(lambda h=h: h.rt.sandbox is None or h.rt.sandbox.server.idle, timeout=3)
-            h.window.close()
-            h.ctx.bridge.close()
-            h.run(h.rt.stop())
-            for timer in h.window.findChildren(QTimer):
-                timer.stop()
-            h.rt.close()
-            h.window.deleteLater()
+            close_harness(h)
         drain(qloop)
         drop_people(pg_database, "ana", "ben")  # logins belong to the whole server, not one database
 

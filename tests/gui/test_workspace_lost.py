@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from smsdesk.app import build_window
 from smsdesk.runtime import Runtime
 from smsdesk.services.send import Draft
 from smsdesk.ui.views.conversations_view import ConversationsView
-from tests.gui.conftest import GuiHarness, drain, mark_running
+from tests.gui.conftest import GuiHarness, close_harness, drain, mark_running
 from tests.support.typing import focus, press, type_text
 
 
@@ -40,13 +40,7 @@ def desk(qapp: Any, qloop: Any, pg_workspace: str, tmp_path: Path) -> Iterator[G
     try:
         yield h
     finally:
-        window.close()
-        ctx.bridge.close()
-        h.run(rt.stop())
-        for timer in window.findChildren(QTimer):
-            timer.stop()
-        rt.close()
-        window.deleteLater()
+        close_harness(h)
         drain(qloop)
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService, ListFilter
+from smsdesk.ui.aio import redraw_slot
 from smsdesk.ui.delegates.conversation_delegate import ConversationDelegate
 from smsdesk.ui.models.conversation_list_model import ConversationListModel
 from smsdesk.ui.views.compose_view import HINT_STYLE
@@ -112,6 +113,7 @@ class ConversationListPane(QWidget):
                     self.list_model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
                 )
 
+    @redraw_slot
     def _snoozes_due(self) -> None:
         if self.filter.currentData() in TEAM_ONLY and self.isVisible():
             self.list_model.reload()

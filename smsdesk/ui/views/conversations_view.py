@@ -26,7 +26,7 @@ from smsdesk.domain.events import Changes
 from smsdesk.services.conversations import ConversationRow, ListFilter
 from smsdesk.services.report_export import export_log
 from smsdesk.services.reports import LogFilter
-from smsdesk.ui.aio import spawn
+from smsdesk.ui.aio import redraw_slot, spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.views.conversation_list_pane import ConversationListPane
 from smsdesk.ui.views.conversation_search import ConversationSearch
@@ -168,6 +168,7 @@ class ConversationsView(QWidget):
             self.thread_pane.save_draft_now()
 
     # ---- live updates ------------------------------------------------------------------
+    @redraw_slot
     def _on_changes(self, changes: Changes) -> None:
         if changes.connection:
             self.thread_pane.connection_changed()
