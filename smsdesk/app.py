@@ -44,7 +44,7 @@ _skip_feature_scan()  # before smsdesk's own modules are imported below
 
 from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
 from smsdesk.domain import pacing  # noqa: E402
-from smsdesk.domain.errors import SmsdeskError  # noqa: E402
+from smsdesk.domain.errors import SmsdeskError, StoreUnreachable  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
 from smsdesk.ui import aio  # noqa: E402
 from smsdesk.ui.context import SettingsFile, StartupFacts, UiContext, UiServices  # noqa: E402
@@ -232,8 +232,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
+
+    def open_runtime() -> Runtime:
+        return Runtime.open(args.home, role="the smsdesk window", window=True)
+
     try:
-        rt = Runtime.open(args.home, role="the smsdesk window", window=True)
+        try:
+            rt = open_runtime()
+        except StoreUnreachable as exc:
+            if app.platformName() in ("offscreen", "minimal"):
+                raise
+            # A team workspace's server down or not reachable yet: wait for it, retrying.
+            from smsdesk.ui.startup_wait import wait_for_workspace
+
+            waited = wait_for_workspace(str(exc), open_runtime)
+            if waited is None:
+                return 1
+            rt = waited
     except SmsdeskError as exc:
         print(f"smsdesk: error: {exc}", file=sys.stderr)
         # Before the event loop exists, a modal dialog is safe (no coroutine is running);

@@ -114,3 +114,25 @@ def test_a_workspace_desktop_types_no_provider_keys(desk: GuiHarness, qtbot: Any
     desk.wait_until(lambda: "Saved 'Shop'" in view.result.text())
     assert desk.rt.accounts.by_name("Shop").sender == "MyShop"
     assert memory_keyring.store == {}
+
+
+def test_a_workspace_that_does_not_answer_at_start_is_waited_for(qapp: Any) -> None:
+    """Before the window exists: the dialog says why, tries again by itself, and hands over
+    what the first successful try opened."""
+    from smsdesk.domain.errors import StoreUnreachable
+    from smsdesk.ui.startup_wait import WorkspaceWait
+
+    tries: list[int] = []
+    reasons: list[str] = []
+
+    def attempt() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise StoreUnreachable(f"The workspace is unreachable (try {len(tries)}).")
+        return "the runtime"
+
+    box = WorkspaceWait("The workspace is unreachable (at start).", attempt, every_ms=50)
+    box._poll.timeout.connect(lambda: reasons.append(box.reason.text()))
+    box.exec()
+    assert box.result_value == "the runtime" and len(tries) == 3
+    assert "The workspace is unreachable (try 2)." in reasons

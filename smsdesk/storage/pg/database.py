@@ -37,7 +37,7 @@ import psycopg
 from psycopg import adapt, pq
 from psycopg.rows import tuple_row
 
-from smsdesk.domain.errors import StorageError
+from smsdesk.domain.errors import StorageError, StoreUnreachable
 from smsdesk.storage.db import take_batch
 from smsdesk.storage.pg import schema
 from smsdesk.storage.pg.dialect import Row, row_class, translate
@@ -121,7 +121,7 @@ class PgPlainCursor:
         return iter(self._cur)
 
 
-class ConnectionLost(StorageError):
+class ConnectionLost(StoreUnreachable):
     """The server went away under a statement (a restart, a cut network): said in plain words.
     Everything that reads or writes through storage sees a :class:`StorageError`, never a
     driver's exception; the connection is broken and is opened again on next use."""
@@ -210,7 +210,7 @@ def connect(url: WorkspaceUrl, password: str | None = None, *, read_only: bool =
             **KEEPALIVES,
         )
     except psycopg.OperationalError as exc:
-        raise StorageError(url.explain(exc)) from exc
+        raise StoreUnreachable(url.explain(exc)) from exc
     raw.adapters.register_dumper(bool, _BoolAsInteger)
     return PgConnection(raw, url.explain)
 
