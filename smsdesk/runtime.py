@@ -138,6 +138,7 @@ class Runtime:
 
         svc = AccountService(self.store.accounts, self.secrets, self.bus, make_client, self._webhook_base)
         svc.keys_per_computer = bool(self.workspace_url)  # a workspace: each relay holds its own copy
+        svc.requests = self.store.relay_requests if self.workspace_url else None
         return svc
 
     @functools.cached_property

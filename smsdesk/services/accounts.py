@@ -28,7 +28,7 @@ from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_host as sandbox_link
 from smsdesk.services.bus import EventBus
 from smsdesk.services.sandbox_host import SandboxLink
-from smsdesk.storage.api import AccountStore
+from smsdesk.storage.api import AccountStore, RelayRequestStore
 from smsdesk.storage.records import AuditEntry, NewAccount
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ SANDBOX_NAME = "Sandbox"
 SANDBOX_SEED = NewAccount(SANDBOX_NAME, registry.SANDBOX, "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
 HELD_TTL = 30.0  # seconds before the accounts whose keys this computer holds are read again
+RELAY_ANSWER_S = 20.0  # how long a call asked of the relays (Test, balance) waits for an answer
 
 
 def _check_number(fld: FieldSpec, value: str) -> None:
@@ -78,6 +79,7 @@ class AccountService:
         # A team workspace: the account rows are shared, each computer's keyring holds (or not)
         # its own copy of their keys. Only relays hold them; a desktop sends through the outbox.
         self.keys_per_computer = False
+        self.requests: RelayRequestStore | None = None  # calls asked of the relays that hold the keys
         self._held: tuple[float, list[int]] | None = None  # held_ids(), read again every HELD_TTL s
 
     # ---- reading -----------------------------------------------------------------------
@@ -366,9 +368,41 @@ class AccountService:
         self.bus.publish(Changes(accounts=True))
 
     async def test(self, account: Account) -> str:
-        """A real authenticated call; returns the provider's words (raises ProviderError)."""
+        """A real authenticated call; returns the provider's words (raises ProviderError).
+        On a workspace computer without the account's keys, a relay that holds them makes it."""
+        if await self._relay_asks(account):
+            return await self.ask_relay("test", account)
         self._adapters.pop(account.id, None)
         return await self.adapter(account.id).test()
+
+    async def _relay_asks(self, account: Account) -> bool:
+        import asyncio
+
+        if not self.keys_per_computer or self.requests is None:
+            return False
+        return not await asyncio.to_thread(self.holds_keys, account)
+
+    async def ask_relay(self, kind: str, account: Account) -> str:
+        """Have a relay holding ``account``'s keys make the call ``kind`` ("test", "balance");
+        returns its answer, raises its refusal, or says that no such relay answered."""
+        import asyncio
+
+        assert self.requests is not None
+        request_id = await self.requests.ask(kind, account.id)
+        deadline = time.monotonic() + RELAY_ANSWER_S
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            got = await asyncio.to_thread(self.requests.answer_of, request_id)
+            if got is not None:
+                ok, text = got
+                if not ok:
+                    raise SmsdeskError(text)
+                return text
+        raise SmsdeskError(
+            f"No relay holding the keys of {account.name} answered within {RELAY_ANSWER_S:.0f} seconds. "
+            f"Start 'smsdesk serve' on a relay that holds them ('smsdesk accounts secrets \"{account.name}\"' "
+            "says which do)."
+        )
 
     async def balance(self, account: Account) -> int | float | None:
         """What is left on the account, from the provider (raises ProviderError, InvalidInput).
@@ -378,6 +412,12 @@ class AccountService:
         """
         if not self.spec(account).caps.balance:
             raise InvalidInput(f"{self.spec(account).name} has no balance call.")
+        if await self._relay_asks(account):
+            answer = await self.ask_relay("balance", account)
+            if not answer:
+                return None
+            number = float(answer)
+            return int(number) if number.is_integer() else number
         names = self.spec(account).secret_fields
         import asyncio  # not at import: the first paint imports this module before the loop exists
 

@@ -35,7 +35,7 @@ import contextlib
 import logging
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smsdesk.domain.errors import SmsdeskError, StorageError
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 BEAT_S = 10.0  # how often a relay says it is alive
 DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
+REQUESTS_S = 0.5  # how often a relay looks for calls desktops ask of it (Test, balance)
+ASKED_WITHIN_S = 60.0  # an older request was given up by whoever asked: not made any more
 CHECK_S = 1.0  # how often the others read the heartbeats
 LEASE_S = 2.0  # how often a relay checks (the leader) or tries to take (the others) the lease
 
@@ -161,6 +163,8 @@ class RelayService:
             await self._beat()
             self._spawn(self._heartbeat())
             self._spawn(self._lease())
+            if self._accounts.requests is not None:
+                self._spawn(self._answer_requests())
         if not serving:
             self._spawn(self._watch())
 
@@ -222,6 +226,35 @@ class RelayService:
                 f"holds the key of account {name} ('smsdesk accounts add --name \"{name}\" ...' on a relay)."
             )
         return out
+
+    async def _answer_requests(self) -> None:
+        """A team workspace: make the calls desktops without keys ask of the relays (an
+        account's Test, its balance) for the accounts whose keys this relay holds."""
+        requests = self._accounts.requests
+        assert requests is not None
+        while not self._stopping:
+            await asyncio.sleep(REQUESTS_S)
+            try:
+                since = (datetime.now(UTC) - timedelta(seconds=ASKED_WITHIN_S)).isoformat(timespec="milliseconds")
+                held = await asyncio.to_thread(self._accounts.held_ids)
+                for request in await requests.claim(self.key, held, since):
+                    await requests.answer(request.id, *await self._make_call(request.kind, request.account_id))
+            except StorageError as exc:
+                log.info("answering the desktops' requests failed: %s", exc)
+            except Exception:  # noqa: BLE001 - a bad pass must not end the loop
+                log.exception("answering the desktops' requests failed")
+
+    async def _make_call(self, kind: str, account_id: int) -> tuple[bool, str]:
+        try:
+            account = self._accounts.get(account_id)
+            if kind == "test":
+                return True, await self._accounts.test(account)
+            if kind == "balance":
+                value = await self._accounts.balance(account)
+                return True, "" if value is None else str(value)
+            return False, f"This relay does not know the request '{kind}'."
+        except SmsdeskError as exc:
+            return False, str(exc)
 
     # ---- as the relay ------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:

@@ -70,6 +70,7 @@ from smsdesk.storage.address_book_api import GroupStore as GroupStore
 from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
 from smsdesk.storage.report_api import ReportStore as ReportStore
 from smsdesk.storage.schedule_api import ScheduleStore as ScheduleStore
+from smsdesk.storage.team_api import RelayRequestStore as RelayRequestStore
 from smsdesk.storage.team_api import TeamInboxStore as TeamInboxStore
 
 if TYPE_CHECKING:  # annotations only: importing the surface costs no record or domain module
@@ -539,6 +540,8 @@ class Store(Protocol):
     def conversations(self) -> ConversationStore: ...
     @property
     def team(self) -> TeamInboxStore: ...
+    @property
+    def relay_requests(self) -> RelayRequestStore: ...
     @property
     def polls(self) -> PollStore: ...
     @property

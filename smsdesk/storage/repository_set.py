@@ -92,6 +92,12 @@ class RepositorySet:
         return TeamInboxRepository(self.db)
 
     @functools.cached_property
+    def relay_requests(self) -> api.RelayRequestStore:
+        from smsdesk.storage.relay_requests import RelayRequestRepository
+
+        return RelayRequestRepository(self.db)
+
+    @functools.cached_property
     def polls(self) -> api.PollStore:
         from smsdesk.storage.polls import PollRepository
 

@@ -6,7 +6,16 @@ import builtins  # TeamInboxStore names a ``list``-returning method; keep the ty
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from smsdesk.storage.records import ActivityRow, PersonFigures, TeamState
+    from smsdesk.storage.records import ActivityRow, PersonFigures, RelayRequest, TeamState
+
+
+class RelayRequestStore(Protocol):
+    """Calls needing an account's keys, asked of the relays that hold them."""
+
+    async def ask(self, kind: str, account_id: int) -> int: ...
+    def answer_of(self, request_id: int) -> tuple[bool, str] | None: ...
+    async def claim(self, me: str, account_ids: builtins.list[int], since: str) -> builtins.list[RelayRequest]: ...
+    async def answer(self, request_id: int, ok: bool, text: str) -> None: ...
 
 
 class TeamInboxStore(Protocol):

@@ -29,4 +29,17 @@ V15 = [
         message_id INTEGER NOT NULL,
         at TEXT NOT NULL,
         PRIMARY KEY (conversation_id, person))""",
+    # Calls that need an account's provider keys, asked by a desktop that holds none (a team
+    # workspace keeps them on relays): a relay holding the keys claims the row, makes the call
+    # and writes the answer (storage/relay_requests.py).
+    """CREATE TABLE relay_requests (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        account_id INTEGER NOT NULL,
+        asked_at TEXT NOT NULL,
+        claimed_by TEXT,
+        answered_at TEXT,
+        ok INTEGER,
+        answer TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX relay_requests_open ON relay_requests(account_id) WHERE answered_at IS NULL",
 ]

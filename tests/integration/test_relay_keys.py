@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from smsdesk.cli import main as cli_main
+from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.status import Status
 from smsdesk.runtime import Runtime
 from smsdesk.services.send import Draft
@@ -48,6 +49,10 @@ async def test_only_a_relay_holding_the_keys_sends_and_the_desktop_says_what_wai
             ]
             await asyncio.sleep(1.5)  # several dispatcher passes
             assert desk.sending.messages.get(queued.id).status is Status.QUEUED  # type: ignore[union-attr]
+            # An account's Test needs the keys: asked of the relays, none of which holds them.
+            monkeypatch.setattr("smsdesk.services.accounts.RELAY_ANSWER_S", 1.5)
+            with pytest.raises(SmsdeskError, match="No relay holding the keys of Sandbox answered"):
+                await desk.accounts.test(account)
         finally:
             await keyless.stop()
             keyless.close()
@@ -66,6 +71,10 @@ async def test_only_a_relay_holding_the_keys_sends_and_the_desktop_says_what_wai
                 timeout=15,
             )
             await until(lambda: desk.receiving.waiting_for_relay() == [])
+            # The relay holding the keys makes the desktop's Test and answers with its words.
+            monkeypatch.setattr("smsdesk.services.accounts.RELAY_ANSWER_S", 15.0)
+            words = await desk.accounts.test(account)
+            assert words and words == await holder.accounts.test(account)
             assert cli_main(["--home", str(tmp_path / "desk"), "accounts", "secrets", "Sandbox", "--json"]) == 0
             said = json.loads(capsys.readouterr().out)
             assert said["this_computer"] is False and len(said["relays"]) == 1

@@ -431,6 +431,16 @@ _TEAM_INBOX = [
         message_id BIGINT NOT NULL,
         at TEXT NOT NULL,
         PRIMARY KEY (conversation_id, person))""",
+    f"""CREATE TABLE relay_requests (
+        id {_ID},
+        kind TEXT NOT NULL,
+        account_id BIGINT NOT NULL,
+        asked_at TEXT NOT NULL,
+        claimed_by TEXT,
+        answered_at TEXT,
+        ok INTEGER,
+        answer TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX relay_requests_open ON relay_requests(account_id) WHERE answered_at IS NULL",
     """CREATE TRIGGER activity_actor_bi BEFORE INSERT OR UPDATE ON conversation_activity
        FOR EACH ROW EXECUTE FUNCTION stamp_actor()""",
     "CREATE TRIGGER conversation_activity_order BEFORE INSERT ON conversation_activity"
@@ -444,6 +454,8 @@ _TEAM_INBOX = [
            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
              EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_activity TO %I', r);
              EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_reads TO %I', r);
+             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON relay_requests TO %I', r);
+             EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE relay_requests_id_seq TO %I', r);
              -- Accounts are the owner's (storage/pg/admin.py OWNER_ONLY); a relay may touch one.
              EXECUTE format('REVOKE INSERT, DELETE ON accounts FROM %I', r);
              IF r = 'smsdesk_agent' THEN EXECUTE 'REVOKE UPDATE ON accounts FROM smsdesk_agent'; END IF;

@@ -60,6 +60,7 @@ WHERE: dict[str, str] = {
     "ListFilter": "conversations",
     "Marks": "conversations",
     "PersonFigures": "conversations",
+    "RelayRequest": "conversations",
     "SearchRow": "conversations",
     "TeamState": "conversations",
     "BULK_ACTIVE": "runs",

@@ -18,6 +18,7 @@ __all__ = [
     "ListFilter",
     "Marks",
     "PersonFigures",
+    "RelayRequest",
     "SearchRow",
     "TeamState",
 ]
@@ -126,6 +127,14 @@ class PersonFigures:
     sent: int
     answers: int
     median_answer_s: float | None
+
+
+class RelayRequest(NamedTuple):
+    """A call needing an account's keys, asked of the relays (storage/relay_requests.py)."""
+
+    id: int
+    kind: str  # "test" or "balance"
+    account_id: int
 
 
 # ---- what changed (other processes on the same database) -------------------------------------
