@@ -472,6 +472,8 @@ class Runtime:
             self.receiver_host.start()
         if self.settings.demo_mode if sandbox is None else sandbox:
             await self.sandbox_host.start()
+        if relay and self.workspace_url:  # desktops without keys ask a relay to cancel at a provider
+            self.relay.calls["withdraw"] = self._withdraw_for_a_desktop
         if dispatcher:
             if relay and self.workspace_url:  # several relays: one (the lease holder) fires runs and reconciles
                 self.scheduler.leads = self.review.leads = lambda: self.relay.serving
@@ -484,6 +486,11 @@ class Runtime:
             self.spawn(self.watch.run())
         self.spawn(self.webhook_intake.maintain())
         self.inbound.process_soon()
+
+    async def _withdraw_for_a_desktop(self, schedule_id: int) -> str:
+        """A relay's answer to a desktop's request: cancel a scheduled item's copies at its
+        provider (the desktop holds no key); returns how many were cancelled."""
+        return str(await self.scheduler.provider.withdraw(self.scheduler.get(schedule_id)))
 
     async def start_for(self, account: Account, *, dispatcher: bool = True) -> None:
         """Start what a command sending with ``account`` needs: the receiver, the dispatcher (unless

@@ -375,6 +375,11 @@ class AccountService:
         self._adapters.pop(account.id, None)
         return await self.adapter(account.id).test()
 
+    async def relay_asks(self, account: Account) -> bool:
+        """Whether a call with ``account``'s keys is asked of the relays (a workspace computer
+        without them)."""
+        return await self._relay_asks(account)
+
     async def _relay_asks(self, account: Account) -> bool:
         import asyncio
 
@@ -382,13 +387,13 @@ class AccountService:
             return False
         return not await asyncio.to_thread(self.holds_keys, account)
 
-    async def ask_relay(self, kind: str, account: Account) -> str:
+    async def ask_relay(self, kind: str, account: Account, subject: int | None = None) -> str:
         """Have a relay holding ``account``'s keys make the call ``kind`` ("test", "balance");
         returns its answer, raises its refusal, or says that no such relay answered."""
         import asyncio
 
         assert self.requests is not None
-        request_id = await self.requests.ask(kind, account.id)
+        request_id = await self.requests.ask(kind, account.id, subject)
         deadline = time.monotonic() + RELAY_ANSWER_S
         while time.monotonic() < deadline:
             await asyncio.sleep(0.2)

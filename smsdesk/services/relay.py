@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ from smsdesk.services.bus import EventBus
 from smsdesk.services.receiver_host import ReceiverHost
 from smsdesk.services.tunnel import TunnelService, TunnelState
 from smsdesk.storage.api import MessageStore, RelayStore
+from smsdesk.storage.records import RelayRequest
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,9 @@ class RelayService:
     ) -> None:
         self._relays = relays
         self._messages = messages  # the outbox, to say what waits for a relay (a team workspace)
+        # Other calls desktops may ask of a relay, by kind: given the request's subject, they
+        # return the answer's words ("withdraw": cancel a scheduled item at its provider).
+        self.calls: dict[str, Callable[[int], Awaitable[str]]] = {}
         self._accounts = accounts
         self._tunnel = tunnel
         self._receiver = receiver
@@ -238,21 +243,24 @@ class RelayService:
                 since = (datetime.now(UTC) - timedelta(seconds=ASKED_WITHIN_S)).isoformat(timespec="milliseconds")
                 held = await asyncio.to_thread(self._accounts.held_ids)
                 for request in await requests.claim(self.key, held, since):
-                    await requests.answer(request.id, *await self._make_call(request.kind, request.account_id))
+                    await requests.answer(request.id, *await self._make_call(request))
             except StorageError as exc:
                 log.info("answering the desktops' requests failed: %s", exc)
             except Exception:  # noqa: BLE001 - a bad pass must not end the loop
                 log.exception("answering the desktops' requests failed")
 
-    async def _make_call(self, kind: str, account_id: int) -> tuple[bool, str]:
+    async def _make_call(self, request: RelayRequest) -> tuple[bool, str]:
         try:
-            account = self._accounts.get(account_id)
-            if kind == "test":
+            account = self._accounts.get(request.account_id)
+            if request.kind == "test":
                 return True, await self._accounts.test(account)
-            if kind == "balance":
+            if request.kind == "balance":
                 value = await self._accounts.balance(account)
                 return True, "" if value is None else str(value)
-            return False, f"This relay does not know the request '{kind}'."
+            handler = self.calls.get(request.kind)
+            if handler is not None and request.subject is not None:
+                return True, await handler(request.subject)
+            return False, f"This relay does not know the request '{request.kind}'."
         except SmsdeskError as exc:
             return False, str(exc)
 

@@ -1,7 +1,8 @@
 """Calls that need an account's provider keys, asked by a computer that holds none.
 
 A team workspace keeps provider keys only on its relays, so a desktop's **Test** of an
-account, or its balance, is asked of them: the desktop writes a ``relay_requests`` row; a
+account, its balance, or cancelling a send the provider holds (``subject``: the scheduled
+item) is asked of them: the desktop writes a ``relay_requests`` row; a
 relay that holds the account's keys claims it (one conditional UPDATE: exactly one relay
 answers), makes the call and writes the answer, which the desktop reads. Rows are small and
 short-lived; answered ones older than a day are removed by the next claim.
@@ -16,9 +17,10 @@ from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.records import RelayRequest
 
 
-def _ask(conn: sqlite3.Connection, kind: str, account_id: int) -> int:
+def _ask(conn: sqlite3.Connection, kind: str, account_id: int, subject: int | None) -> int:
     cur = conn.execute(
-        "INSERT INTO relay_requests (kind, account_id, asked_at) VALUES (?, ?, ?)", (kind, account_id, utcnow())
+        "INSERT INTO relay_requests (kind, account_id, subject, asked_at) VALUES (?, ?, ?, ?)",
+        (kind, account_id, subject, utcnow()),
     )
     return int(cur.lastrowid or 0)
 
@@ -30,10 +32,10 @@ def _claim(conn: sqlite3.Connection, me: str, account_ids: list[int], since: str
     rows = conn.execute(
         f"""UPDATE relay_requests SET claimed_by = ?
             WHERE claimed_by IS NULL AND answered_at IS NULL AND asked_at >= ? AND account_id IN ({marks})
-            RETURNING id, kind, account_id""",
+            RETURNING id, kind, account_id, subject""",
         (me, since, *account_ids),
     ).fetchall()
-    return [RelayRequest(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+    return [RelayRequest(int(r[0]), str(r[1]), int(r[2]), None if r[3] is None else int(r[3])) for r in rows]
 
 
 def _answer(conn: sqlite3.Connection, request_id: int, ok: bool, text: str) -> None:
@@ -49,8 +51,8 @@ class RelayRequestRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def ask(self, kind: str, account_id: int) -> int:
-        return await self._db.write(lambda c: _ask(c, kind, account_id))
+    async def ask(self, kind: str, account_id: int, subject: int | None = None) -> int:
+        return await self._db.write(lambda c: _ask(c, kind, account_id, subject))
 
     def answer_of(self, request_id: int) -> tuple[bool, str] | None:
         """(ok, the answer's words), or None while no relay has answered."""

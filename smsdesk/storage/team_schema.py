@@ -36,6 +36,7 @@ V15 = [
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,
         account_id INTEGER NOT NULL,
+        subject INTEGER,
         asked_at TEXT NOT NULL,
         claimed_by TEXT,
         answered_at TEXT,

@@ -435,6 +435,7 @@ _TEAM_INBOX = [
         id {_ID},
         kind TEXT NOT NULL,
         account_id BIGINT NOT NULL,
+        subject BIGINT,
         asked_at TEXT NOT NULL,
         claimed_by TEXT,
         answered_at TEXT,

@@ -133,8 +133,9 @@ class RelayRequest(NamedTuple):
     """A call needing an account's keys, asked of the relays (storage/relay_requests.py)."""
 
     id: int
-    kind: str  # "test" or "balance"
+    kind: str  # "test", "balance" or "withdraw" (cancel a scheduled item's copies at the provider)
     account_id: int
+    subject: int | None = None  # what the call is about (the scheduled item), when not the account
 
 
 # ---- what changed (other processes on the same database) -------------------------------------

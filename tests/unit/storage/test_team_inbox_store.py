@@ -154,3 +154,37 @@ def test_read_markers_are_per_person_and_only_move_forward(db: Any) -> None:
     )
     assert team.seen_by(conv.id, first) == sorted([team.person, "ben"], key=str.lower)
     assert team.seen_by(conv.id, second) == [team.person]
+
+
+def test_a_request_asked_of_the_relays_is_claimed_by_exactly_one_and_answered(db: Any) -> None:
+    from smsdesk.storage.db import Database
+    from smsdesk.storage.relay_requests import RelayRequestRepository
+
+    _account(db)
+    if type(db) is Database:
+        other: Any = Database(db.path)
+    else:
+        from smsdesk.storage.pg.database import PgDatabase
+
+        other = PgDatabase(db.url, db.password)
+    try:
+        desk, one, two = RelayRequestRepository(db), RelayRequestRepository(db), RelayRequestRepository(other)
+
+        async def go() -> tuple[list[int], Any, Any]:
+            asked = [await desk.ask("test", 1), await desk.ask("balance", 1), await desk.ask("withdraw", 1, 42)]
+            mine, theirs = await asyncio.gather(
+                one.claim("relay-1", [1], "2000-01-01"), two.claim("relay-2", [1], "2000-01-01")
+            )
+            return asked, mine, theirs
+
+        asked, mine, theirs = asyncio.run(go())
+        assert sorted(r.id for r in mine + theirs) == sorted(asked)  # each once, by one relay
+        assert {(r.kind, r.subject) for r in mine + theirs} == {("test", None), ("balance", None), ("withdraw", 42)}
+        assert desk.answer_of(asked[0]) is None
+        asyncio.run(one.answer(asked[0], True, "Connected as MyShop"))
+        asyncio.run(one.answer(asked[1], False, "The key was refused"))
+        assert desk.answer_of(asked[0]) == (True, "Connected as MyShop")
+        assert desk.answer_of(asked[1]) == (False, "The key was refused")
+        assert asyncio.run(one.claim("relay-1", [1], "2000-01-01")) == []  # nothing left to take
+    finally:
+        other.close()
