@@ -119,6 +119,9 @@ class ChangeWatch:
                 except StorageError as exc:
                     self._lost(exc)
                     continue
+                except Exception:  # noqa: BLE001 - a bad pass must not end the watch
+                    log.exception("watching the database for other processes' changes failed")
+                    continue
                 self._back()
                 try:
                     if seen is not None:
