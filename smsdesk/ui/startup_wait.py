@@ -66,8 +66,10 @@ class WorkspaceWait(QDialog, Generic[T]):
 
     def try_now(self) -> None:
         with self._lock:
-            if self._running or (self._done is not None and self._done[0]) or self.result_value is not None:
-                return  # one try at a time, and none after one succeeded (it opened the workspace)
+            if self._running or self._done is not None or self.result_value is not None:
+                # One try at a time, each outcome shown before the next, and none after one
+                # succeeded (it opened the workspace).
+                return
             self._running = True
         self.status.setText("Trying…")
         threading.Thread(target=self._run, name="smsdesk-workspace-wait", daemon=True).start()
