@@ -44,7 +44,7 @@ _skip_feature_scan()  # before smsdesk's own modules are imported below
 
 from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
 from smsdesk.domain import pacing  # noqa: E402
-from smsdesk.domain.errors import SmsdeskError  # noqa: E402
+from smsdesk.domain.errors import SmsdeskError, StoreUnreachable  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
 from smsdesk.ui import aio  # noqa: E402
 from smsdesk.ui.context import SettingsFile, StartupFacts, UiContext, UiServices  # noqa: E402
@@ -133,7 +133,12 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
         # Left by Runtime.open(window=True): it loads each account's provider module and may
         # write, so it runs off the GUI thread too (it publishes nothing).
         await loop.run_in_executor(None, rt.accounts.fill_generated_fields)
-        await rt.start(sandbox=demo and rt.settings.demo_mode)
+        if rt.workspace_url:
+            # A team workspace: relays (smsdesk serve) receive, poll and send with the keys in
+            # their keyrings; this desktop writes to the outbox and watches the workspace.
+            await rt.start(sandbox=False, receiver=False, dispatcher=False, polling=False, tunnel=False)
+        else:
+            await rt.start(sandbox=demo and rt.settings.demo_mode)
         window.services_ready()
         loop.run_in_executor(None, warmup.warm, warmup.FOR_PAGES)  # not waited for
         if quit_after is not None:
@@ -227,8 +232,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
+
+    def open_runtime() -> Runtime:
+        return Runtime.open(args.home, role="the smsdesk window", window=True)
+
     try:
-        rt = Runtime.open(args.home, role="the smsdesk window", window=True)
+        try:
+            rt = open_runtime()
+        except StoreUnreachable as exc:
+            if app.platformName() in ("offscreen", "minimal"):
+                raise
+            # A team workspace's server down or not reachable yet: wait for it, retrying.
+            from smsdesk.ui.startup_wait import wait_for_workspace
+
+            waited = wait_for_workspace(str(exc), open_runtime)
+            if waited is None:
+                return 1
+            rt = waited
     except SmsdeskError as exc:
         print(f"smsdesk: error: {exc}", file=sys.stderr)
         # Before the event loop exists, a modal dialog is safe (no coroutine is running);

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from smsdesk.services.conversations import ConversationService
     from smsdesk.services.dispatcher import Dispatcher
     from smsdesk.services.groups import GroupService
+    from smsdesk.services.health import StoreHealth
     from smsdesk.services.inbound import InboundService
     from smsdesk.services.optouts import OptOutService
     from smsdesk.services.polling import PollingService
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
     from smsdesk.storage.api import BackupStore, Store
+    from smsdesk.workspace import WorkspaceChoice
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +120,14 @@ class Runtime:
         self._shown_region = self.settings.default_region
         self.proc_key = ""
         self.workspace_name = ""  # "smsdesk on db.example.com:5432" when on a team workspace
+        self.workspace_url = ""  # its address (never a password), "" on this computer's own database
 
     # ---- the services, each built on first use ---------------------------------------------
     @functools.cached_property
     def watch(self) -> ChangeWatch:
         from smsdesk.services.changewatch import ChangeWatch
 
-        watch = ChangeWatch(self.store.changes, self.bus)
+        watch = ChangeWatch(self.store.changes, self.bus, health=self.health)
         watch.on_foreign_accounts(self.accounts.forget_adapters)
         return watch
 
@@ -133,7 +136,10 @@ class Runtime:
         from smsdesk.providers._http import make_client
         from smsdesk.services.accounts import AccountService
 
-        return AccountService(self.store.accounts, self.secrets, self.bus, make_client, self._webhook_base)
+        svc = AccountService(self.store.accounts, self.secrets, self.bus, make_client, self._webhook_base)
+        svc.keys_per_computer = bool(self.workspace_url)  # a workspace: each relay holds its own copy
+        svc.requests = self.store.relay_requests if self.workspace_url else None
+        return svc
 
     @functools.cached_property
     def optouts(self) -> OptOutService:
@@ -281,7 +287,9 @@ class Runtime:
     def relay(self) -> RelayService:
         from smsdesk.services.relay import RelayService
 
-        return RelayService(self.store.relays, self.accounts, self.tunnel, self.receiver_host, self.bus)
+        return RelayService(
+            self.store.relays, self.accounts, self.tunnel, self.receiver_host, self.bus, self.store.messages
+        )
 
     @functools.cached_property
     def polling(self) -> PollingService:
@@ -300,10 +308,25 @@ class Runtime:
     @functools.cached_property
     def conversations(self) -> ConversationService:
         from smsdesk.services.conversations import ConversationService
+        from smsdesk.services.team_inbox import TeamInbox
 
+        team = TeamInbox(self.store.team, self.store.conversations, self.bus, self.store.changes)
         return ConversationService(
-            self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text
+            self.store.conversations, self.store.optouts, self.bus, self.sending, self.contacts.number_text, team
         )
+
+    @functools.cached_property
+    def health(self) -> StoreHealth:
+        from smsdesk.services.health import OfflineDrafts, StoreHealth
+
+        place = f"Workspace {self.workspace_name}" if self.workspace_name else "The database"
+        return StoreHealth(place, OfflineDrafts(self.paths.home / "offline-drafts.json"))
+
+    @functools.cached_property
+    def workspace(self) -> WorkspaceChoice:
+        from smsdesk.workspace import WorkspaceChoice
+
+        return WorkspaceChoice(self.secrets, self.settings_file, self.workspace_url, self.paths.database)
 
     @functools.cached_property
     def backups(self) -> BackupService:
@@ -368,6 +391,7 @@ class Runtime:
         startup = StartupReport(privacy, restored, restore_error)
         rt = cls(paths, settings_file, store, secrets, startup)
         rt.workspace_name = workspace.parse(chosen).display() if chosen else ""
+        rt.workspace_url = chosen
         if not window:
             rt.accounts.fill_generated_fields()
         rt.proc_key = store.processes.register(role)
@@ -448,7 +472,11 @@ class Runtime:
             self.receiver_host.start()
         if self.settings.demo_mode if sandbox is None else sandbox:
             await self.sandbox_host.start()
+        if relay and self.workspace_url:  # desktops without keys ask a relay to cancel at a provider
+            self.relay.calls["withdraw"] = self._withdraw_for_a_desktop
         if dispatcher:
+            if relay and self.workspace_url:  # several relays: one (the lease holder) fires runs and reconciles
+                self.scheduler.leads = self.review.leads = lambda: self.relay.serving
             for loop in (self.dispatcher, self.scheduler, self.bulk_send, self.review, self.backups, self.balances):
                 self.spawn(loop.run())
         await self.relay.start(tunnel=tunnel and self.receiver_host.running)
@@ -458,6 +486,11 @@ class Runtime:
             self.spawn(self.watch.run())
         self.spawn(self.webhook_intake.maintain())
         self.inbound.process_soon()
+
+    async def _withdraw_for_a_desktop(self, schedule_id: int) -> str:
+        """A relay's answer to a desktop's request: cancel a scheduled item's copies at its
+        provider (the desktop holds no key); returns how many were cancelled."""
+        return str(await self.scheduler.provider.withdraw(self.scheduler.get(schedule_id)))
 
     async def start_for(self, account: Account, *, dispatcher: bool = True) -> None:
         """Start what a command sending with ``account`` needs: the receiver, the dispatcher (unless

@@ -143,6 +143,14 @@ def add_user(text: str, secrets: SecretStore, name: str, user_password: str, rel
         admin.add_user(conn, name, user_password, relay)
 
 
+def limit_bulk_sends(text: str, secrets: SecretStore, owners_only: bool) -> None:
+    """Whether staff may start bulk sends, or only the owner (the database's grants)."""
+    from smsdesk.storage.pg import admin
+
+    with _connection(text, secrets, None) as (_url, conn):
+        admin.limit_bulk_sends(conn, owners_only)
+
+
 def remove_user(text: str, secrets: SecretStore, name: str) -> int:
     from smsdesk.storage.pg import admin
 
@@ -165,3 +173,62 @@ def copy_in(
     with _connection(text, secrets, password) as (_url, conn):
         admin.create_workspace(conn)
         return copy_from_sqlite(source, conn, progress)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceState:
+    """What Settings -> Workspace shows: the workspace in use ("" address: this computer's own
+    database), as whom, and who else is in it (empty when it could not be asked)."""
+
+    address: str  # the URL as written (never a password), or ""
+    place: str  # "smsdesk on db.example.com:5432", or the local database file
+    user: str = ""
+    people: tuple[str, ...] = ()
+    relays: tuple[str, ...] = ()
+    for_this_run: bool = False  # chosen by --database or SMSDESK_DATABASE_URL, not by joining
+    problem: str = ""  # why the workspace could not be asked, in plain words
+
+
+class WorkspaceChoice:
+    """Settings -> Workspace: join a workspace or leave it (both take effect at the next start).
+
+    Built by the composition root with this process's secrets and settings; Qt-free and
+    blocking (the window calls it in a worker thread).
+    """
+
+    def __init__(self, secrets: SecretStore, settings_file: SettingsFile, in_use: str, local: Path) -> None:
+        self._secrets = secrets
+        self._file = settings_file
+        self._in_use = in_use  # the URL this run uses ("": the local file)
+        self._local = local
+
+    def state(self) -> WorkspaceState:
+        """The store this run uses, asking the workspace who is in it (blocking)."""
+        if not self._in_use:
+            return WorkspaceState("", str(self._local))
+        url = parse(self._in_use)
+        for_run = self._in_use != self._file.settings.workspace
+        try:
+            facts = show(self._in_use, self._secrets).facts
+        except (StorageError, SecretStoreUnavailable) as exc:
+            return WorkspaceState(self._in_use, url.display(), url.user, for_this_run=for_run, problem=str(exc))
+        return WorkspaceState(
+            self._in_use, url.display(), facts.user, tuple(facts.people), tuple(facts.relays), for_this_run=for_run
+        )
+
+    def join(self, text: str, password: str) -> WorkspaceState:
+        """Check the login and keep the workspace for the next start (blocking).
+
+        Raises:
+            InvalidInput: an address that is not a workspace's (or holds the password).
+            StorageError: the server is unreachable, refused the login, or is not set up.
+        """
+        joined = join(text.strip(), self._secrets, self._file, password or None)
+        facts = joined.facts
+        return WorkspaceState(
+            joined.url.text, joined.url.display(), facts.user, tuple(facts.people), tuple(facts.relays)
+        )
+
+    def leave(self) -> str:
+        """Use this computer's own database from the next start; returns the address left."""
+        return leave(self._secrets, self._file)

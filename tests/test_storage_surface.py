@@ -25,6 +25,7 @@ SURFACE = {
     "smsdesk.storage.address_book_api",
     "smsdesk.storage.report_api",
     "smsdesk.storage.schedule_api",
+    "smsdesk.storage.team_api",
     "smsdesk.storage.records",
     "smsdesk.storage.report_records",
 }
@@ -80,7 +81,8 @@ def test_outside_storage_only_the_api_and_its_records_are_imported() -> None:
 
 def test_the_surface_itself_imports_only_records_and_the_domain() -> None:
     records = sorted(f"records/{p.name}" for p in (PACKAGE / "storage" / "records").glob("*.py"))
-    for name in ("api.py", "address_book_api.py", "report_api.py", "schedule_api.py", *records, "report_records.py"):
+    surface = ("api.py", "address_book_api.py", "report_api.py", "schedule_api.py", "team_api.py")
+    for name in (*surface, *records, "report_records.py"):
         path = PACKAGE / "storage" / name
         smsdesk = {t for _line, t in _storage_imports(path)} | {
             n.module
@@ -94,6 +96,7 @@ def test_the_surface_itself_imports_only_records_and_the_domain() -> None:
             "smsdesk.storage.address_book_api",
             "smsdesk.storage.report_api",
             "smsdesk.storage.schedule_api",
+            "smsdesk.storage.team_api",
         } | {m for m in smsdesk if m.startswith("smsdesk.domain")}
         assert smsdesk <= allowed, f"storage/{name} may import records and domain only: {smsdesk - allowed}"
 

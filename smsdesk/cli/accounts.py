@@ -53,6 +53,13 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     rm.add_argument("name")
     rm.set_defaults(handler=cmd_remove)
 
+    keys = asub.add_parser(
+        "secrets", help="which computers hold an account's keys (a team workspace)", parents=[shared]
+    )
+    keys.add_argument("name")
+    keys.add_argument("--json", action="store_true")
+    keys.set_defaults(handler=cmd_secrets)
+
     test = asub.add_parser("test", help="make a real authenticated call to the provider", parents=[shared])
     test.add_argument("name")
     test.set_defaults(handler=cmd_test)
@@ -115,10 +122,48 @@ def cmd_add(args: argparse.Namespace) -> int:
     values = _values(args)
     rt = open_runtime(args)
     try:
+        existing = rt.accounts.repo.by_name(args.name) if rt.accounts.keys_per_computer else None
+        if existing is not None:
+            # A team workspace shares the account row; this relay keeps its own copy of the keys.
+            if existing.provider != args.provider:
+                raise InvalidInput(
+                    f"The workspace's account '{existing.name}' is a {existing.provider} account, "
+                    f"not {args.provider}: choose another name."
+                )
+            account = asyncio.run(rt.accounts.add_keys(args.name, values))
+            info(f"Kept this computer's copy of the keys of '{account.name}': it can send with them.")
+            return 0
         account = asyncio.run(rt.accounts.add(args.name, args.provider, values))
         info(f"Added account '{account.name}' ({account.provider}).")
+        if rt.accounts.keys_per_computer and rt.accounts.holds_keys(account):
+            info("Its keys are kept on this computer only: run the same command on every relay that sends with it.")
+        elif rt.accounts.keys_per_computer:
+            info("No keys were given: its messages wait until a relay adds them (the same command, with the keys).")
     finally:
         rt.close()
+    return 0
+
+
+def cmd_secrets(args: argparse.Namespace) -> int:
+    """Which computers hold an account's keys: this one, and the running relays."""
+    rt = open_runtime(args)
+    try:
+        account = rt.accounts.by_name(args.name)
+        here = rt.accounts.holds_keys(account)
+        relays = rt.relay.key_holders(account.id)
+    finally:
+        rt.close()
+    if args.json:
+        print_json({"account": account.name, "this_computer": here, "relays": relays})
+        return 0
+    info(f"This computer {'holds' if here else 'does not hold'} the keys of '{account.name}'.")
+    if relays:
+        info("Running relays that hold them: " + ", ".join(relays) + ".")
+    else:
+        info(
+            "No running relay holds them: its messages wait. On a relay, run "
+            f"'smsdesk accounts add --name \"{account.name}\" --provider {account.provider} --secret-stdin ...'."
+        )
     return 0
 
 

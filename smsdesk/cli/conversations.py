@@ -17,7 +17,8 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
         "--filter",
         choices=[f.value for f in ListFilter],
         default="all",
-        help="only unread, opted-out or needs-review conversations",
+        help="only unread, opted-out or needs-review conversations; on a team workspace also mine, "
+        "unassigned or resolved ones",
     )
     p.set_defaults(handler=cmd_conversations)
 
@@ -35,6 +36,7 @@ def cmd_conversations(args: argparse.Namespace) -> int:
         who = f"{c.contact_name} ({c.remote})" if c.contact_name else c.remote
         arrow = "->" if c.last_direction == "out" else "<-"
         flags = (f" [{c.unread} unread]" if c.unread else "") + (" [opted out]" if c.opted_out else "")
+        flags += (f" [{c.assignee}]" if c.assignee else "") + (f" [{c.state}]" if c.state != "open" else "")
         text = c.last_body.replace("\n", " ")
         print(f"{c.last_at[:16]} {c.account:<10} {who:<32} {arrow} {text[:50]}{flags}")
     return 0

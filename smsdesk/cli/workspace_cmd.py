@@ -61,6 +61,11 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     rm = verbs.add_parser("remove-user", help="stop a person's logins at once", parents=[shared])
     rm.add_argument("name", metavar="NAME")
     rm.set_defaults(handler=cmd_remove_user)
+    bulk = verbs.add_parser(
+        "bulk-sends", help="who may start bulk sends: the owner only, or everyone (owner's login)", parents=[shared]
+    )
+    bulk.add_argument("who", choices=["owners", "everyone"])
+    bulk.set_defaults(handler=cmd_bulk_sends)
 
 
 def _settings(args: argparse.Namespace) -> SettingsFile:
@@ -157,6 +162,17 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     workspace.add_user(_current(args, settings_file), SecretStore(), args.name, password, args.relay)
     info(f"{args.name} can now log in to the workspace ({'relay' if args.relay else 'staff'}).")
+    return 0
+
+
+def cmd_bulk_sends(args: argparse.Namespace) -> int:
+    settings_file = _settings(args)
+    workspace.limit_bulk_sends(_current(args, settings_file), SecretStore(), args.who == "owners")
+    info(
+        "Only the workspace's owner may start bulk sends now."
+        if args.who == "owners"
+        else "Everyone in the workspace may start bulk sends."
+    )
     return 0
 
 

@@ -35,6 +35,11 @@ class StorageError(SmsdeskError):
     """The database cannot be used (corrupt, newer version, locked)."""
 
 
+class StoreUnreachable(StorageError):
+    """A team workspace's server cannot be reached now (down, restarting, no network): it
+    may answer again, so a window waits and retries rather than giving up."""
+
+
 class SecretStoreUnavailable(SmsdeskError):
     """No usable OS keyring backend."""
 

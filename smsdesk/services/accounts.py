@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.secrets import SecretStore, secret_key
-from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError
+from smsdesk.domain.errors import InvalidInput, NotFound, SecretStoreUnavailable, SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account
 from smsdesk.domain.pricing import Prices, country_prices, format_country_prices, price_per_part
@@ -26,7 +28,7 @@ from smsdesk.providers.spec import FieldSpec, ProviderSpec
 from smsdesk.services import sandbox_host as sandbox_link
 from smsdesk.services.bus import EventBus
 from smsdesk.services.sandbox_host import SandboxLink
-from smsdesk.storage.api import AccountStore
+from smsdesk.storage.api import AccountStore, RelayRequestStore
 from smsdesk.storage.records import AuditEntry, NewAccount
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ SANDBOX_NAME = "Sandbox"
 # The account a new database starts with (a person may remove it later).
 SANDBOX_SEED = NewAccount(SANDBOX_NAME, registry.SANDBOX, "", "smsdesk", {"unicode": "Allow"})
 log = logging.getLogger(__name__)
+HELD_TTL = 30.0  # seconds before the accounts whose keys this computer holds are read again
+RELAY_ANSWER_S = 20.0  # how long a call asked of the relays (Test, balance) waits for an answer
 
 
 def _check_number(fld: FieldSpec, value: str) -> None:
@@ -72,6 +76,11 @@ class AccountService:
         self.public_base: dict[int, str] = {}  # account id -> public URL base from a tunnel
         self.sandbox_url = ""  # the running built-in sandbox, for sandbox accounts without a base URL
         self.sandbox: SandboxLink | None = None  # the running built-in sandbox, for any provider's account
+        # A team workspace: the account rows are shared, each computer's keyring holds (or not)
+        # its own copy of their keys. Only relays hold them; a desktop sends through the outbox.
+        self.keys_per_computer = False
+        self.requests: RelayRequestStore | None = None  # calls asked of the relays that hold the keys
+        self._held: tuple[float, list[int]] | None = None  # held_ids(), read again every HELD_TTL s
 
     # ---- reading -----------------------------------------------------------------------
     def all(self) -> list[Account]:
@@ -123,6 +132,55 @@ class AccountService:
             return session
         return self.secrets.get(secret_key(account.name, field)) or ""
 
+    def holds_keys(self, account: Account) -> bool:
+        """Whether this computer holds every key ``account`` needs to send (blocking: the keyring)."""
+        spec = self.spec(account)
+        if spec.builtin_sandbox:  # its keys are made by the process that runs the sandbox
+            return bool(self.session_secrets.get((account.name, "api_key")))
+        try:
+            return all(self.secret(account, f.name) for f in spec.fields if f.secret and f.required)
+        except SmsdeskError:  # no keyring here: no keys either
+            return False
+
+    def held_ids(self) -> list[int]:
+        """The accounts this computer can send with (a relay's heartbeat names them)."""
+        now = time.monotonic()
+        if self._held is None or now - self._held[0] > HELD_TTL:
+            self._held = (now, sorted(a.id for a in self.all() if self.holds_keys(a)))
+        return list(self._held[1])
+
+    async def add_keys(self, name: str, values: Mapping[str, str]) -> Account:
+        """Keep this computer's copy of an existing account's keys (a second relay of a team
+        workspace); the shared account row is left as it is."""
+        account = self.by_name(name)
+        spec = self.spec(account)
+        _base, _sender, _settings, secrets = self._split(spec, values, account.settings)
+        missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
+        if missing:
+            raise InvalidInput(
+                f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
+            )
+        for fld, value in secrets.items():
+            if spec.builtin_sandbox:
+                self.session_secrets[(account.name, fld)] = value
+            else:
+                self.secrets.set(secret_key(account.name, fld), value)
+        # The shared row is touched (and the audit log says which computer) so running relays
+        # read again at once whose keys they hold.
+        entry = AuditEntry("account.keys", account.name, {"computer": socket.gethostname()})
+        await self.repo.update(
+            account.id,
+            name=account.name,
+            base_url=account.base_url,
+            sender=account.sender,
+            settings=account.settings,
+            audit=entry,
+        )
+        self._adapters.pop(account.id, None)
+        self._held = None
+        self.bus.publish(Changes(accounts=True))
+        return account
+
     def config_for(self, account: Account) -> AccountConfig:
         spec = self.spec(account)
         secrets = {f: self.secret(account, f) for f in spec.secret_fields}
@@ -155,6 +213,7 @@ class AccountService:
 
     def forget_adapters(self) -> None:
         self._adapters.clear()
+        self._held = None
 
     # ---- writing -----------------------------------------------------------------------
     def fill_generated_fields(self) -> None:
@@ -175,7 +234,12 @@ class AccountService:
             if missing:
                 settings.update({name: new_token() for name in missing})
                 updates[account.id] = settings
-        self.repo.replace_settings(updates)
+        if not updates:
+            return
+        try:
+            self.repo.replace_settings(updates)
+        except StorageError as exc:  # a staff login on a workspace: its owner's (or a relay's) start fills them
+            log.info("the accounts' generated fields were left for the workspace's owner: %s", exc)
 
     def _split(
         self, spec: ProviderSpec, values: Mapping[str, str], existing: Mapping[str, Any] | None = None
@@ -216,7 +280,7 @@ class AccountService:
         spec = registry.get_spec(provider)
         base_url, sender, settings, secrets = self._split(spec, values)
         missing = [f.name for f in spec.fields if f.secret and f.required and f.name not in secrets]
-        if missing:
+        if missing and not self.keys_per_computer:  # a workspace: each relay adds its own copy later
             raise InvalidInput(
                 f"{spec.name} needs {', '.join(missing)} (give it with --secret-stdin or SMSDESK_SECRET_<FIELD>)."
             )
@@ -304,9 +368,46 @@ class AccountService:
         self.bus.publish(Changes(accounts=True))
 
     async def test(self, account: Account) -> str:
-        """A real authenticated call; returns the provider's words (raises ProviderError)."""
+        """A real authenticated call; returns the provider's words (raises ProviderError).
+        On a workspace computer without the account's keys, a relay that holds them makes it."""
+        if await self._relay_asks(account):
+            return await self.ask_relay("test", account)
         self._adapters.pop(account.id, None)
         return await self.adapter(account.id).test()
+
+    async def relay_asks(self, account: Account) -> bool:
+        """Whether a call with ``account``'s keys is asked of the relays (a workspace computer
+        without them)."""
+        return await self._relay_asks(account)
+
+    async def _relay_asks(self, account: Account) -> bool:
+        import asyncio
+
+        if not self.keys_per_computer or self.requests is None:
+            return False
+        return not await asyncio.to_thread(self.holds_keys, account)
+
+    async def ask_relay(self, kind: str, account: Account, subject: int | None = None) -> str:
+        """Have a relay holding ``account``'s keys make the call ``kind`` ("test", "balance");
+        returns its answer, raises its refusal, or says that no such relay answered."""
+        import asyncio
+
+        assert self.requests is not None
+        request_id = await self.requests.ask(kind, account.id, subject)
+        deadline = time.monotonic() + RELAY_ANSWER_S
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            got = await asyncio.to_thread(self.requests.answer_of, request_id)
+            if got is not None:
+                ok, text = got
+                if not ok:
+                    raise SmsdeskError(text)
+                return text
+        raise SmsdeskError(
+            f"No relay holding the keys of {account.name} answered within {RELAY_ANSWER_S:.0f} seconds. "
+            f"Start 'smsdesk serve' on a relay that holds them ('smsdesk accounts secrets \"{account.name}\"' "
+            "says which do)."
+        )
 
     async def balance(self, account: Account) -> int | float | None:
         """What is left on the account, from the provider (raises ProviderError, InvalidInput).
@@ -316,6 +417,12 @@ class AccountService:
         """
         if not self.spec(account).caps.balance:
             raise InvalidInput(f"{self.spec(account).name} has no balance call.")
+        if await self._relay_asks(account):
+            answer = await self.ask_relay("balance", account)
+            if not answer:
+                return None
+            number = float(answer)
+            return int(number) if number.is_integer() else number
         names = self.spec(account).secret_fields
         import asyncio  # not at import: the first paint imports this module before the loop exists
 

@@ -21,6 +21,9 @@ the receipt of a message this GUI just sent), except in a burst of more than
 :data:`OWN_BURST` of them (this process's own bulk run), where re-announcing would make every
 check a large refresh.
 
+Presence (another desktop's person viewing or typing in a conversation) is heard, not read:
+each pass hands on what the feed heard since the last, as ``Changes.presence``.
+
 Accounts changed by another process are announced like any change, and also to the listeners of
 :meth:`ChangeWatch.on_foreign_accounts` (the accounts service drops its cached adapters). Who
 receives and polls for the database (a relay) is :mod:`smsdesk.services.relay`'s business.
@@ -34,8 +37,10 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from smsdesk.domain.errors import StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
+from smsdesk.services.health import StoreHealth
 from smsdesk.storage.api import ChangeFeed
 from smsdesk.storage.records import Marks
 
@@ -49,9 +54,12 @@ QUICKEST = 0.05  # seconds between passes of a watch woken by notifications (Pos
 class ChangeWatch:
     """Runs on the app loop (:meth:`run`); :meth:`check` is one synchronous pass."""
 
-    def __init__(self, changes: ChangeFeed, bus: EventBus, *, every: float = 1.0) -> None:
+    def __init__(
+        self, changes: ChangeFeed, bus: EventBus, *, every: float = 1.0, health: StoreHealth | None = None
+    ) -> None:
         self.changes = changes
         self.bus = bus
+        self.health = health  # told when the database goes out of reach and comes back
         self.every = every
         self._version: int | None = None
         self._marks = Marks()
@@ -104,37 +112,73 @@ class ChangeWatch:
                 else:
                     await asyncio.sleep(self.every)
                 try:
-                    seen = await loop.run_in_executor(reader, self._read)
+                    try:
+                        seen = await loop.run_in_executor(reader, self._read)
+                    except StorageError:  # a connection ended while idle is opened again: once more
+                        seen = await loop.run_in_executor(reader, self._read)
+                except StorageError as exc:
+                    self._lost(exc)
+                    continue
+                except Exception:  # noqa: BLE001 - a bad pass must not end the watch
+                    log.exception("watching the database for other processes' changes failed")
+                    continue
+                self._back()
+                try:
                     if seen is not None:
                         self._apply(*seen)
+                    self._presence()
                 except Exception:  # noqa: BLE001 - a bad pass must not end the watch
                     log.exception("watching the database for other processes' changes failed")
 
     def stop(self) -> None:
         self._stopping = True
 
+    def _lost(self, exc: StorageError) -> None:
+        """A pass could not read the database: say so once (the next passes keep trying)."""
+        if self.health is not None and self.health.lost(str(exc)):
+            self.bus.publish(Changes(connection=True))
+
+    def _back(self) -> None:
+        if self.health is not None and self.health.back():
+            self.bus.publish(Changes(connection=True, everything=True))  # catch up on the outage
+
     def check(self) -> Changes | None:
         """One pass, here and now: publish what other processes committed since the last;
         returns it."""
         seen = self._read()
+        self._presence()
         return None if seen is None else self._apply(*seen)
 
-    def _read(self) -> tuple[Marks, Marks, tuple[set[int], set[int]] | None] | None:
+    def _presence(self) -> None:
+        """Who is viewing or typing where, as other desktops said (nothing to read: heard)."""
+        heard = self.changes.presence()
+        if heard:
+            self.bus.publish(Changes(presence=set(heard)))
+
+    def _read(self) -> tuple[Marks, Marks, tuple[set[int], set[int]] | None, list[tuple[int, int, str]]] | None:
         """The reads of a pass (any one thread): (the marks before, the marks now, the moved
-        message ids and the replies among them, None when too many moved); None when nothing
-        was committed since."""
+        message ids and the replies among them, None when too many moved; the new team
+        activity lines); None when nothing was committed since."""
         version = self.changes.version()
-        if version == self._version:
-            return None
-        self._version = version
+        if version == self._version and (self.health is None or self.health.ok):
+            return None  # (while out of reach, every pass reads: that is how it sees the way back)
         old, new = self._marks, self.changes.marks()
-        self._marks = new
         found: tuple[set[int], set[int]] | None = (set(), set())
         if new.message != old.message or new.transition != old.transition:
             found = self.changes.moved(old.message, old.transition, MAX_IDS * 4)
-        return old, new, found
+        activity = self.changes.activity(old.activity, MAX_IDS) if new.activity != old.activity else []
+        # Only once every read succeeded: a pass that failed (the database out of reach) is
+        # read again whole next time.
+        self._version, self._marks = version, new
+        return old, new, found, activity
 
-    def _apply(self, old: Marks, new: Marks, found: tuple[set[int], set[int]] | None) -> Changes | None:
+    def _apply(
+        self,
+        old: Marks,
+        new: Marks,
+        found: tuple[set[int], set[int]] | None,
+        activity: list[tuple[int, int, str]] | None = None,
+    ) -> Changes | None:
         """The rest of a pass, on the app loop: what this process announced itself is left out."""
         ch = Changes()
         if new.message != old.message or new.transition != old.transition:
@@ -150,6 +194,10 @@ class ChangeWatch:
                 ch.inbound_ids = replies - local
                 if len(ch.message_ids) > MAX_IDS:
                     ch.message_ids, ch.everything = set(), True
+        for activity_id, conversation_id, kind in activity or ():
+            ch.conversation_ids.add(conversation_id)
+            if kind == "note":
+                ch.note_ids.add(activity_id)
         self._published = set()
         self._echo = set(ch.message_ids)
         ch.webhooks = new.log != old.log or new.pending_events != old.pending_events

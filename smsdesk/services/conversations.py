@@ -18,6 +18,7 @@ from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.services.bus import EventBus
 from smsdesk.services.send import Draft, SendService
+from smsdesk.services.team_inbox import TeamInbox
 from smsdesk.storage.api import ConversationStore, OptOutStore
 from smsdesk.storage.records import ConversationRow, ListFilter, SearchRow
 
@@ -53,12 +54,14 @@ class ConversationService:
         bus: EventBus,
         sending: SendService,
         number_text: Callable[[str], str] = str,
+        team: TeamInbox | None = None,
     ) -> None:
         self.repo = conversations
         self.optouts = optouts
         self.bus = bus
         self.sending = sending
         self._number_text = number_text  # a number as people write it (ContactService.number_text)
+        self.team = team  # assignment, open/resolved/snoozed, notes (None: not offered)
 
     # ---- the inbox ---------------------------------------------------------------------
     def list(
@@ -69,7 +72,8 @@ class ConversationService:
         account_id: int | None = None,
     ) -> builtins.list[ConversationRow]:
         """One page of the inbox, latest activity first; pass the last row's (last_at, id) for the next."""
-        return self.repo.list(ListFilter(flt), after, limit, account_id)
+        person = self.team.me if self.team is not None else ""
+        return self.repo.list(ListFilter(flt), after, limit, account_id, person)
 
     def get(self, conversation_id: int) -> ConversationRow:
         row = self.repo.get(conversation_id)

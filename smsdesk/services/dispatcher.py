@@ -210,6 +210,10 @@ class Dispatcher:
             spec = self.accounts.spec(account)
         except SmsdeskError:
             return None
+        if self.accounts.keys_per_computer and account_id not in self.accounts.held_ids():
+            # A team workspace: another relay holds this account's keys. Its rows wait for
+            # that relay (never fail here); the desktops say which account waits and why.
+            return None
         try:
             conc = int(account.settings.get("concurrency") or spec.limits.concurrency)
             rate = float(account.settings.get("rate_per_second") or spec.limits.per_second)

@@ -127,6 +127,11 @@ class ReceptionService:
         self._receiver = receiver
         self._sandbox = sandbox
 
+    def waiting_for_relay(self) -> list[str]:
+        """On a team workspace: why queued messages are not going out (no relay running, or
+        none holding an account's keys), one sentence each; empty when nothing waits."""
+        return self._relay.waiting_now()
+
     def receiver(self) -> tuple[str, str]:
         """This computer's receiver: (its address, or "" and why it is not running)."""
         return self._receiver.url, self._receiver.error

@@ -34,21 +34,26 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
 from smsdesk.services.receiver_host import ReceiverHost
 from smsdesk.services.tunnel import TunnelService, TunnelState
-from smsdesk.storage.api import RelayStore
+from smsdesk.storage.api import MessageStore, RelayStore
+from smsdesk.storage.records import RelayRequest
 
 log = logging.getLogger(__name__)
 
 BEAT_S = 10.0  # how often a relay says it is alive
 DEAD_S = 35.0  # a heartbeat older than this is a relay that is gone
+REQUESTS_S = 0.5  # how often a relay looks for calls desktops ask of it (Test, balance)
+ASKED_WITHIN_S = 60.0  # an older request was given up by whoever asked: not made any more
 CHECK_S = 1.0  # how often the others read the heartbeats
 LEASE_S = 2.0  # how often a relay checks (the leader) or tries to take (the others) the lease
 
@@ -109,8 +114,13 @@ class RelayService:
         tunnel: TunnelService,
         receiver: ReceiverHost,
         bus: EventBus,
+        messages: MessageStore | None = None,
     ) -> None:
         self._relays = relays
+        self._messages = messages  # the outbox, to say what waits for a relay (a team workspace)
+        # Other calls desktops may ask of a relay, by kind: given the request's subject, they
+        # return the answer's words ("withdraw": cancel a scheduled item at its provider).
+        self.calls: dict[str, Callable[[int], Awaitable[str]]] = {}
         self._accounts = accounts
         self._tunnel = tunnel
         self._receiver = receiver
@@ -158,6 +168,8 @@ class RelayService:
             await self._beat()
             self._spawn(self._heartbeat())
             self._spawn(self._lease())
+            if self._accounts.requests is not None:
+                self._spawn(self._answer_requests())
         if not serving:
             self._spawn(self._watch())
 
@@ -179,6 +191,79 @@ class RelayService:
         if lead or key:
             await asyncio.to_thread(self._relays.drop_lease)
 
+    # ---- what waits for a relay (a team workspace) ------------------------------------------
+    def key_holders(self, account_id: int) -> list[str]:
+        """The live relays that hold ``account_id``'s keys ("host (pid N)"), this one included."""
+        beats = self._relays.live(DEAD_S)
+        return sorted(f"{r['host']} (pid {r['pid']})" for r in beats if account_id in (r.get("accounts") or []))
+
+    def waiting_now(self) -> list[str]:
+        """:meth:`waiting_words` for what is queued now, on a team workspace (else nothing: a
+        single desktop sends its own messages)."""
+        if self._messages is None or not self._accounts.keys_per_computer:
+            return []
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return self.waiting_words(self._messages.waiting_accounts(now))
+
+    def waiting_words(self, waiting: dict[int, int]) -> list[str]:
+        """Why messages queued for these accounts (id -> how many) are not going out: no relay
+        runs, or none of the running ones holds an account's keys. Empty when nothing waits."""
+        if not waiting:
+            return []
+        beats = self._relays.live(DEAD_S)
+        if not beats:
+            n = sum(waiting.values())
+            return [
+                f"{n:,} message{'s' if n != 1 else ''} wait{'s' if n == 1 else ''} for a relay: none is "
+                "running ('smsdesk serve' on the relay's computer sends them)."
+            ]
+        held = {a for r in beats for a in (r.get("accounts") or [])}
+        out = []
+        for account_id, n in sorted(waiting.items()):
+            if account_id in held:
+                continue
+            try:
+                name = self._accounts.get(account_id).name
+            except SmsdeskError:
+                continue  # a removed account's rows: nothing a relay could do
+            out.append(
+                f"{n:,} message{'s' if n != 1 else ''} of {name} wait{'s' if n == 1 else ''} for a relay that "
+                f"holds the key of account {name} ('smsdesk accounts add --name \"{name}\" ...' on a relay)."
+            )
+        return out
+
+    async def _answer_requests(self) -> None:
+        """A team workspace: make the calls desktops without keys ask of the relays (an
+        account's Test, its balance) for the accounts whose keys this relay holds."""
+        requests = self._accounts.requests
+        assert requests is not None
+        while not self._stopping:
+            await asyncio.sleep(REQUESTS_S)
+            try:
+                since = (datetime.now(UTC) - timedelta(seconds=ASKED_WITHIN_S)).isoformat(timespec="milliseconds")
+                held = await asyncio.to_thread(self._accounts.held_ids)
+                for request in await requests.claim(self.key, held, since):
+                    await requests.answer(request.id, *await self._make_call(request))
+            except StorageError as exc:
+                log.info("answering the desktops' requests failed: %s", exc)
+            except Exception:  # noqa: BLE001 - a bad pass must not end the loop
+                log.exception("answering the desktops' requests failed")
+
+    async def _make_call(self, request: RelayRequest) -> tuple[bool, str]:
+        try:
+            account = self._accounts.get(request.account_id)
+            if request.kind == "test":
+                return True, await self._accounts.test(account)
+            if request.kind == "balance":
+                value = await self._accounts.balance(account)
+                return True, "" if value is None else str(value)
+            handler = self.calls.get(request.kind)
+            if handler is not None and request.subject is not None:
+                return True, await handler(request.subject)
+            return False, f"This relay does not know the request '{request.kind}'."
+        except SmsdeskError as exc:
+            return False, str(exc)
+
     # ---- as the relay ------------------------------------------------------------------
     def _info(self) -> dict[str, Any]:
         st = self._tunnel.status
@@ -188,6 +273,7 @@ class RelayService:
             "tunnel": st.state.value if st.kind != "none" else "none",
             "public_url": st.public_url if up else "",
             "leader": self.serving,
+            "accounts": self._accounts.held_ids(),  # whose keys this relay holds (it sends only those)
         }
 
     async def _beat(self) -> None:
@@ -246,6 +332,8 @@ class RelayService:
             await asyncio.sleep(CHECK_S)
             try:
                 self._check()
+            except StorageError as exc:  # the database out of reach: the window's banner says so
+                log.info("reading the relay heartbeats failed: %s", exc)
             except Exception:  # noqa: BLE001 - a bad pass must not end the watch
                 log.exception("reading the relay heartbeats failed")
 

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
@@ -154,6 +155,9 @@ class ReviewService:
         self.max_delay = max_delay
         self.give_up_after = give_up_after
         self._stopping = False
+        # Whether this process does the singleton work: always, but on a team workspace only
+        # the relay holding the lease (set by the runtime; a standby relay waits).
+        self.leads: Callable[[], bool] = lambda: True
         self._wake = asyncio.Event()
 
     # ---- reading -----------------------------------------------------------------------
@@ -275,6 +279,11 @@ class ReviewService:
 
     async def run(self) -> None:
         while not self._stopping:
+            if not self.leads():  # a standby relay of a workspace: the leading one reconciles
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.tick)
+                continue
             try:
                 await self.check_due()
             except asyncio.CancelledError:

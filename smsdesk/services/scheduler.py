@@ -104,6 +104,9 @@ class SchedulerService:
         )
         self._wake = asyncio.Event()
         self._stopping = False
+        # Whether this process does the singleton work: always, but on a team workspace only
+        # the relay holding the lease (set by the runtime; a standby relay waits).
+        self.leads: Callable[[], bool] = lambda: True
 
     # ---- reading -----------------------------------------------------------------------------
     def items(self, include_finished: bool = True) -> list[ScheduleItem]:
@@ -412,6 +415,10 @@ class SchedulerService:
         last_check = -CHECK_DEAD_S
         while not self._stopping:
             self._wake.clear()
+            if not self.leads():  # a standby relay of a workspace: the leading one fires the runs
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                continue
             try:
                 if time.monotonic() - last_check >= CHECK_DEAD_S:
                     last_check = time.monotonic()

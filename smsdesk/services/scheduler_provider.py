@@ -210,6 +210,9 @@ class ProviderScheduling:
         rows = self.schedules.provider_scheduled(item.id)
         if not rows:
             return 0
+        account = self.accounts.get(item.account_id)
+        if await self.accounts.relay_asks(account):  # a workspace desktop: a relay holds the keys
+            return int(await self.accounts.ask_relay("withdraw", account, item.id) or 0)
         adapter = self.accounts.adapter(item.account_id)
         if not adapter.spec.caps.cancel:
             raise InvalidInput(

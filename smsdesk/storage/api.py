@@ -70,6 +70,8 @@ from smsdesk.storage.address_book_api import GroupStore as GroupStore
 from smsdesk.storage.address_book_api import TemplateStore as TemplateStore
 from smsdesk.storage.report_api import ReportStore as ReportStore
 from smsdesk.storage.schedule_api import ScheduleStore as ScheduleStore
+from smsdesk.storage.team_api import RelayRequestStore as RelayRequestStore
+from smsdesk.storage.team_api import TeamInboxStore as TeamInboxStore
 
 if TYPE_CHECKING:  # annotations only: importing the surface costs no record or domain module
     from smsdesk.domain.autoreply import Rule
@@ -161,6 +163,10 @@ class MessageStore(Protocol):
     def transitions(self, message_id: int) -> list[Transition]: ...
     def due_outbox(self, now: str, limit: int = 5000) -> list[OutboxRow]:
         """Queued, unclaimed rows due by ``now`` whose bulk run is not held, oldest first."""
+        ...
+
+    def waiting_accounts(self, now: str) -> dict[int, int]:
+        """Account id -> its queued messages due by ``now`` and held by no dispatcher."""
         ...
 
     async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry) -> list[int]:
@@ -275,6 +281,7 @@ class ConversationStore(Protocol):
         after: tuple[str, int] | None = None,
         limit: int = 200,
         account_id: int | None = None,
+        person: str = "",
     ) -> builtins.list[ConversationRow]: ...
     def get(self, conversation_id: int) -> ConversationRow | None: ...
     def get_many(self, ids: builtins.list[int]) -> builtins.list[ConversationRow]: ...
@@ -331,6 +338,19 @@ class ChangeFeed(Protocol):
     def marks(self) -> Marks: ...
     def moved(self, after_message: int, after_transition: int, limit: int) -> tuple[set[int], set[int]] | None:
         """(messages new or moved, the new replies among them) since the marks; None: too many."""
+        ...
+
+    def activity(self, after: int, limit: int) -> list[tuple[int, int, str]]:
+        """(id, conversation id, kind) of team activity lines after id ``after``, oldest first."""
+        ...
+
+    def presence(self) -> list[tuple[str, int, str]]:
+        """(person, conversation id, viewing / typing / left) heard from other desktops since
+        the last call; never stored (SQLite: always empty)."""
+        ...
+
+    def announce(self, person: str, conversation_id: int, activity: str) -> None:
+        """Blocking: tell the other desktops what this person is doing in a conversation."""
         ...
 
 
@@ -518,6 +538,10 @@ class Store(Protocol):
     def templates(self) -> TemplateStore: ...
     @property
     def conversations(self) -> ConversationStore: ...
+    @property
+    def team(self) -> TeamInboxStore: ...
+    @property
+    def relay_requests(self) -> RelayRequestStore: ...
     @property
     def polls(self) -> PollStore: ...
     @property

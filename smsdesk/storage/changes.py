@@ -43,6 +43,7 @@ def marks(conn: sqlite3.Connection) -> Marks:
         ),
         schedules=_one(conn, "SELECT count(*), MAX(updated_at) FROM schedules"),
         bulk=_one(conn, "SELECT count(*), MAX(updated_at) FROM bulk_runs"),
+        activity=int(_one(conn, "SELECT COALESCE(MAX(id), 0) FROM conversation_activity")[0]),
     )
 
 
@@ -64,6 +65,14 @@ def moved_messages(
     return ids, replies
 
 
+def new_activity(conn: sqlite3.Connection, after: int, limit: int) -> list[tuple[int, int, str]]:
+    """(id, conversation id, kind) of team activity lines after id ``after``, oldest first."""
+    rows = conn.execute(
+        "SELECT id, conversation_id, kind FROM conversation_activity WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+    ).fetchall()
+    return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
 class ChangeRepository:
     """:class:`smsdesk.storage.api.ChangeFeed` over SQLite: this thread's read connection (the
     data version is per connection, so one thread keeps asking the same one)."""
@@ -82,3 +91,12 @@ class ChangeRepository:
 
     def moved(self, after_message: int, after_transition: int, limit: int) -> tuple[set[int], set[int]] | None:
         return moved_messages(self._db.reader(), after_message, after_transition, limit)
+
+    def activity(self, after: int, limit: int) -> list[tuple[int, int, str]]:
+        return new_activity(self._db.reader(), after, limit)
+
+    def presence(self) -> list[tuple[str, int, str]]:
+        return []  # one desktop: nobody else to see
+
+    def announce(self, person: str, conversation_id: int, activity: str) -> None:
+        return None

@@ -34,7 +34,7 @@ _CONV_SELECT = """
 SELECT c.id, c.account_id, a.name AS account_name, c.remote, c.last_message_id, c.last_at,
        c.unread, c.draft, COALESCE(k.name, '') AS contact_name,
        m.body AS last_body, m.direction AS last_direction, m.status AS last_status,
-       o.source AS optout_source
+       o.source AS optout_source, c.assignee, c.state, c.snoozed_until
 FROM conversations c
 JOIN accounts a ON a.id = c.account_id
 LEFT JOIN messages m ON m.id = c.last_message_id
@@ -57,7 +57,17 @@ _FILTER_SQL = {
         "c.id IN (SELECT c2.id FROM messages r CROSS JOIN conversations c2"
         " ON c2.account_id = r.account_id AND c2.remote = r.remote WHERE r.status = 'needs_review')"
     ),
+    # The team inbox. Both subqueries read partial indexes, whose sets stay small: the
+    # assigned conversations, and those resolved or snoozed (a snooze whose time has come
+    # (``:now``) counts as open again; one until the next reply has no time and waits).
+    ListFilter.MINE: "c.id IN (SELECT id FROM conversations WHERE assignee = :person) AND {not_open}",
+    ListFilter.UNASSIGNED: "c.id NOT IN (SELECT id FROM conversations WHERE assignee IS NOT NULL) AND {not_open}",
+    ListFilter.RESOLVED: "c.id IN (SELECT id FROM conversations WHERE state != 'open' AND state = 'resolved')",
 }
+_NOT_OPEN = (
+    "c.id NOT IN (SELECT id FROM conversations WHERE state != 'open'"
+    " AND NOT (state = 'snoozed' AND coalesce(snoozed_until, '9') <= :now))"
+)
 
 
 def _conv(row: sqlite3.Row) -> ConversationRow:
@@ -75,6 +85,9 @@ def _conv(row: sqlite3.Row) -> ConversationRow:
         unread=row["unread"],
         draft=row["draft"],
         optout_source=row["optout_source"],
+        assignee=row["assignee"],
+        state=row["state"],
+        snoozed_until=row["snoozed_until"],
     )
 
 
@@ -144,22 +157,23 @@ class ConversationRepository:
         after: tuple[str, int] | None = None,
         limit: int = 200,
         account_id: int | None = None,
+        person: str = "",
     ) -> builtins.list[ConversationRow]:
-        """Newest activity first; ``after`` is the (last_at, id) of the last row already shown."""
+        """Newest activity first; ``after`` is the (last_at, id) of the last row already shown;
+        ``person``: who "Mine" means."""
         where: builtins.list[str] = []
-        params: builtins.list[Any] = []
+        params: dict[str, Any] = {"person": person, "now": utcnow(), "limit": limit}
         if _FILTER_SQL[flt]:
-            where.append(_FILTER_SQL[flt])
+            where.append(_FILTER_SQL[flt].format(not_open=_NOT_OPEN))
         if account_id is not None:
-            where.append("c.account_id = ?")
-            params.append(account_id)
+            where.append("c.account_id = :account")
+            params["account"] = account_id
         if after is not None:
-            where.append("(c.last_at < ? OR (c.last_at = ? AND c.id < ?))")
-            params += [after[0], after[0], after[1]]
+            where.append("(c.last_at < :after_at OR (c.last_at = :after_at AND c.id < :after_id))")
+            params |= {"after_at": after[0], "after_id": after[1]}
         sql = _CONV_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY c.last_at DESC, c.id DESC LIMIT ?"
-        params.append(limit)
-        return [_conv(r) for r in self._db.query(sql, tuple(params))]
+        sql += " ORDER BY c.last_at DESC, c.id DESC LIMIT :limit"
+        return [_conv(r) for r in self._db.query(sql, params)]
 
     def get(self, conversation_id: int) -> ConversationRow | None:
         row = self._db.query_one(_CONV_SELECT + " WHERE c.id = ?", (conversation_id,))

@@ -56,7 +56,8 @@ def _touch_conversation(
     conn: sqlite3.Connection, account_id: int, remote: str, message_id: int, at: str, unread: int
 ) -> None:
     """The conversation's last message is now ``message_id``; an incoming one (``unread``)
-    starts waiting for an answer unless an earlier one already waits."""
+    starts waiting for an answer unless an earlier one already waits, and reopens the
+    conversation if the team had resolved or snoozed it."""
     conn.execute(
         """INSERT INTO conversations (account_id, remote, last_message_id, last_at, unread, waiting_since)
            VALUES (?, ?, ?, ?, ?, CASE WHEN ? > 0 THEN ? END)
@@ -64,7 +65,9 @@ def _touch_conversation(
              last_message_id = excluded.last_message_id,
              last_at = excluded.last_at,
              unread = conversations.unread + excluded.unread,
-             waiting_since = coalesce(conversations.waiting_since, excluded.waiting_since)""",
+             waiting_since = coalesce(conversations.waiting_since, excluded.waiting_since),
+             state = CASE WHEN excluded.unread > 0 THEN 'open' ELSE conversations.state END,
+             snoozed_until = CASE WHEN excluded.unread > 0 THEN NULL ELSE conversations.snoozed_until END""",
         (account_id, remote, message_id, at, unread, unread, at),
     )
 
@@ -389,6 +392,16 @@ class MessageRepository:
     def stream(self, account_id: int | None = None, limit: int | None = None) -> Iterator[Message]:
         """The newest ``limit`` messages (all when None), newest first, read in pages as consumed."""
         return iter_messages(self._db, account_id=account_id, limit=limit)
+
+    def waiting_accounts(self, now: str) -> dict[int, int]:
+        """Account id -> how many of its queued messages are due and held by no dispatcher."""
+        rows = self._db.query(
+            """SELECT account_id, count(*) AS n FROM messages
+               WHERE status = 'queued' AND claimed_by IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+               GROUP BY account_id""",
+            (now,),
+        )
+        return {int(r["account_id"]): int(r["n"]) for r in rows}
 
     def due_outbox(self, now: str, limit: int = 5000) -> list[OutboxRow]:
         """Queued messages due by ``now`` and not held by a paused or cancelled bulk run, oldest

@@ -556,6 +556,8 @@ V14 = [
     f"CREATE INDEX messages_failures ON messages(created_at) WHERE {FAILED_CONDITION}",
 ]
 
+from smsdesk.storage.team_schema import V15  # noqa: E402 - the team inbox's schema, in a module of its own
+
 MIGRATIONS: dict[int, list[str]] = {
     1: V1,
     2: V2,
@@ -571,6 +573,7 @@ MIGRATIONS: dict[int, list[str]] = {
     12: V12,
     13: V13,
     14: V14,
+    15: V15,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

@@ -86,6 +86,18 @@ class RepositorySet:
         return ConversationRepository(self.db)
 
     @functools.cached_property
+    def team(self) -> api.TeamInboxStore:
+        from smsdesk.storage.team_inbox import TeamInboxRepository
+
+        return TeamInboxRepository(self.db)
+
+    @functools.cached_property
+    def relay_requests(self) -> api.RelayRequestStore:
+        from smsdesk.storage.relay_requests import RelayRequestRepository
+
+        return RelayRequestRepository(self.db)
+
+    @functools.cached_property
     def polls(self) -> api.PollStore:
         from smsdesk.storage.polls import PollRepository
 

@@ -12,6 +12,7 @@ for good. Use ``open()`` and signals, and await futures.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal  # before qasync, which binds to the Qt imported first
 from PySide6.QtWidgets import QApplication
 
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 ErrorReporter = Callable[[str, str], None]
 _tasks: set[asyncio.Task[Any]] = set()
 _reporter: ErrorReporter | None = None
+_quiet: Callable[[BaseException], bool] | None = None
 
 
 def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
@@ -47,10 +49,27 @@ def create_loop(app: QApplication) -> asyncio.AbstractEventLoop:
     return loop
 
 
-def set_error_reporter(reporter: ErrorReporter | None) -> None:
-    """Where task failures are shown (the main window installs a non-modal dialog)."""
-    global _reporter
+def redraw_slot(fn: Callable[..., None]) -> Callable[..., None]:
+    """For a slot that redraws from the database after a change: when the database does not
+    answer (a workspace's server just went away, before the change watch has said so) the
+    redraw is skipped, not raised into Qt's event loop; the catch-up once it is back redraws."""
+
+    @functools.wraps(fn)
+    def slot(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except StorageError as exc:
+            log.info("a redraw skipped: %s", exc)
+
+    return slot
+
+
+def set_error_reporter(reporter: ErrorReporter | None, quiet: Callable[[BaseException], bool] | None = None) -> None:
+    """Where task failures are shown (the main window installs a non-modal dialog); ``quiet``:
+    failures already said another way (a banner while the database is out of reach)."""
+    global _reporter, _quiet
     _reporter = reporter
+    _quiet = quiet
 
 
 def report_error(title: str, exc: BaseException) -> None:
@@ -59,6 +78,9 @@ def report_error(title: str, exc: BaseException) -> None:
     else:
         log.error("%s failed", title, exc_info=exc)
         text = f"Something went wrong: {type(exc).__name__}: {exc}"
+    if _quiet is not None and _quiet(exc):
+        log.info("%s failed: %s", title, text)
+        return
     if _reporter is not None:
         _reporter(title, text)
 

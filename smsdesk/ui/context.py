@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the services are imported by whoever builds them, when firs
     from smsdesk.services.contacts import ContactService
     from smsdesk.services.conversations import ConversationService
     from smsdesk.services.groups import GroupService
+    from smsdesk.services.health import StoreHealth
     from smsdesk.services.optouts import OptOutService
     from smsdesk.services.reception import ReceptionService
     from smsdesk.services.reports import ReportService
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the services are imported by whoever builds them, when firs
     from smsdesk.services.templates import TemplateService
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
+    from smsdesk.workspace import WorkspaceChoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,10 @@ class ServiceSource(Protocol):
     def tunnel(self) -> TunnelService: ...
     @property
     def webhook_intake(self) -> WebhookIntakeService: ...
+    @property
+    def workspace(self) -> WorkspaceChoice: ...
+    @property
+    def health(self) -> StoreHealth: ...
 
 
 class UiServices:
@@ -183,6 +189,16 @@ class UiServices:
     @property
     def webhook_log(self) -> WebhookIntakeService:
         return self._source.webhook_intake
+
+    @property
+    def workspace(self) -> WorkspaceChoice:
+        """Settings -> Workspace: which store this desktop uses, joining and leaving."""
+        return self._source.workspace
+
+    @property
+    def health(self) -> StoreHealth:
+        """Whether the database answers now, and the replies kept on this computer meanwhile."""
+        return self._source.health
 
 
 class Restart:

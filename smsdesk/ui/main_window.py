@@ -9,7 +9,7 @@ addresses and ports are in its tooltip and in Settings -> Webhooks.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smsdesk.domain.errors import StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.ui import aio, theme
 from smsdesk.ui.context import UiContext
@@ -76,15 +77,19 @@ class MainWindow(QMainWindow):
         notice_row.setContentsMargins(8, 8, 8, 4)
         notice_row.addWidget(self.demo_notice)
         layout.addLayout(notice_row)
-        # A provider's balance below the account's warning level (Send-2 reports it).
-        self.balance_notice = QLabel()
-        self.balance_notice.setObjectName("low_balance_notice")
-        self.balance_notice.setWordWrap(True)
-        self.balance_notice.hide()  # styled as a banner when first needed: nothing extra before the first paint
-        balance_row = QHBoxLayout()
-        balance_row.setContentsMargins(8, 0, 8, 4)
-        balance_row.addWidget(self.balance_notice)
-        layout.addLayout(balance_row)
+        # Banners, hidden until needed (styled when first shown: nothing extra before the first
+        # paint): a provider's balance below the account's warning level (Send-2 reports it);
+        # the database out of reach (a workspace's server restarting, the network gone); on a
+        # workspace, queued messages no running relay can send (none runs, or none holds an
+        # account's keys), read again shortly after changes and every few seconds (a relay
+        # that stopped is noticed by its missing heartbeat, not by a change).
+        self.balance_notice = _banner_row(layout, "low_balance_notice")
+        self.store_notice = _banner_row(layout, "store_notice")
+        self.waiting_notice = _banner_row(layout, "waiting_notice")
+        self._waiting_timer = QTimer(self, singleShot=True, interval=1500)
+        self._waiting_timer.timeout.connect(self.refresh_waiting_notice)
+        self._waiting_poll = QTimer(self, interval=10_000)
+        self._waiting_poll.timeout.connect(self.refresh_waiting_notice)
         layout.addLayout(pages, 1)
         self.setCentralWidget(central)
 
@@ -110,7 +115,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.relay_label)
         self.statusBar().addPermanentWidget(self.state_label)
         self._build_menu()
-        aio.set_error_reporter(self.show_error)
+        aio.set_error_reporter(self.show_error, quiet=self._said_by_banner)
         ctx.bridge.sig_changed.connect(self._on_changes)
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
@@ -127,6 +132,9 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.refresh_held()
         self.refresh_balance_notice()
+        if self.ctx.services.accounts.keys_per_computer:  # a team workspace: relays send
+            self._waiting_poll.start()
+            self.refresh_waiting_notice()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -341,6 +349,7 @@ class MainWindow(QMainWindow):
         self.held_label.setText(f'<a href="scheduled">{sends} held</a> for your confirmation' if held else "")
         self.held_label.setToolTip(tip)
 
+    @aio.redraw_slot
     def _on_changes(self, changes: Changes) -> None:
         if not self._services_up:
             return  # services_ready() reads everything once they are
@@ -349,9 +358,40 @@ class MainWindow(QMainWindow):
             self.refresh_status()
         if (changes.balances or changes.accounts or changes.everything) and self.isVisible():
             self.refresh_balance_notice()
+        if changes.connection:
+            self.refresh_store_notice()
+        if not self.ctx.services.health.ok:
+            return  # nothing can be read; the catch-up once back redraws everything
+        if self._waiting_poll.isActive() and (
+            changes.queue or changes.message_ids or changes.webhooks or changes.accounts or changes.everything
+        ):
+            self._waiting_timer.start()
         if (changes.queue or changes.everything) and self.isVisible():
             # Not once the window is closed: the runtime (and its database) may be stopping.
             self.refresh_held()
+
+    def refresh_store_notice(self) -> None:
+        """Say since when the database has been out of reach (hidden while it answers)."""
+        words = self.ctx.services.health.words()
+        if words and self.store_notice.property("banner") is None:
+            theme.set_banner(self.store_notice, "error")
+        self.store_notice.setText(words)
+        self.store_notice.setVisible(bool(words))
+
+    @aio.redraw_slot
+    def refresh_waiting_notice(self) -> None:
+        """Say which queued messages wait for a relay, and why (hidden when none waits)."""
+        if not self.isVisible() or not self.ctx.services.health.ok:
+            return
+        words = " ".join(self.ctx.services.reception.waiting_for_relay())
+        if words and self.waiting_notice.property("banner") is None:
+            theme.set_banner(self.waiting_notice, "warn")
+        self.waiting_notice.setText(words)
+        self.waiting_notice.setVisible(bool(words))
+
+    def _said_by_banner(self, exc: BaseException) -> bool:
+        """A storage failure while the banner says the database is out of reach: no dialog."""
+        return isinstance(exc, StorageError) and not self.ctx.services.health.ok
 
     def refresh_balance_notice(self) -> None:
         """Say which accounts' balances are below their warning level (hidden when none is)."""
@@ -380,6 +420,19 @@ class MainWindow(QMainWindow):
         aio.set_error_reporter(None)
         super().closeEvent(event)
         self.sig_closed.emit()
+
+
+def _banner_row(layout: QVBoxLayout, name: str) -> QLabel:
+    """A hidden, word-wrapped banner in a row of its own under the window's top edge."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.hide()
+    row = QHBoxLayout()
+    row.setContentsMargins(8, 0, 8, 4)
+    row.addWidget(label)
+    layout.addLayout(row)
+    return label
 
 
 def _html(text: str) -> str:

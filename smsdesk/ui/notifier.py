@@ -3,7 +3,8 @@
 Built with the main window (not with the Conversations page, which is built on first
 visit), so a reply is announced and counted whatever page is showing. Each new inbound
 message (``Changes.inbound_ids``) shows a system-tray message; a burst shows the first few
-and a summary. Clicking the message opens that conversation.
+and a summary. A colleague's team note that @mentions this desktop's person is announced
+the same way. Clicking the message opens that conversation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from smsdesk.domain.events import Changes
+from smsdesk.ui.aio import redraw_slot
 from smsdesk.ui.context import UiContext
 
 MAX_BUBBLES = 3
@@ -63,11 +65,26 @@ class InboxNotifier(QObject):
                 set_badge("conversations", total)
             self.tray.setToolTip(f"smsdesk — {total} unread" if total else "smsdesk")
 
+    @redraw_slot
     def _on_changes(self, changes: Changes) -> None:
+        if not self.ctx.services.health.ok:
+            return  # nothing can be read; the catch-up once back counts and announces again
         if changes.message_ids or changes.everything:
             self.refresh_badge()
         if changes.inbound_ids:
             self.notify(changes.inbound_ids)
+        if changes.note_ids:
+            self.notify_mentions(changes.note_ids)
+
+    def notify_mentions(self, note_ids: set[int]) -> None:
+        """A colleague's new team note names this desktop's person (@name): say who and what."""
+        svc = self.ctx.services.conversations
+        if svc.team is None:
+            return
+        for note in svc.team.notes_for_me(note_ids)[:MAX_BUBBLES]:
+            convs = svc.get_many([note.conversation_id])
+            about = f" about {convs[0].title}" if convs else ""
+            self._show(f"{note.actor} mentioned you{about}", note.body, note.conversation_id)
 
     def notify(self, inbound_ids: set[int]) -> None:
         svc = self.ctx.services.conversations

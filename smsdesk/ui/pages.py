@@ -127,10 +127,17 @@ def _data_tab(ctx: UiContext) -> QWidget:
     return DataSettingsView(ctx)
 
 
+def _workspace_tab(ctx: UiContext) -> QWidget:
+    from smsdesk.ui.views.workspace_settings_view import WorkspaceSettingsView
+
+    return WorkspaceSettingsView(ctx)
+
+
 SETTINGS_TABS: list[SettingsTab] = [
     SettingsTab("accounts", "Accounts", _accounts_tab),
     SettingsTab("webhooks", "Webhooks", _webhooks_tab),
     SettingsTab("general", "General", _general_tab),
     SettingsTab("autoreplies", "Automatic replies", _autoreplies_tab),
     SettingsTab("data", "Data", _data_tab),
+    SettingsTab("workspace", "Workspace", _workspace_tab),
 ]

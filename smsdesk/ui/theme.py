@@ -108,8 +108,18 @@ BANNERS: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 # Badges (small filled pills with text): (fill, text).
 BADGES: dict[str, dict[str, tuple[str, str]]] = {
-    "light": {"error": ("#b3261e", "#ffffff"), "info": ("#1a5dc8", "#ffffff")},
-    "dark": {"error": ("#f2685d", "#1d1f23"), "info": ("#3b8cf0", "#ffffff")},
+    "light": {
+        "error": ("#b3261e", "#ffffff"),
+        "info": ("#1a5dc8", "#ffffff"),
+        "ok": ("#1e7a3a", "#ffffff"),
+        "neutral": ("#dfe3e8", "#1d1f23"),
+    },
+    "dark": {
+        "error": ("#f2685d", "#1d1f23"),
+        "info": ("#3b8cf0", "#ffffff"),
+        "ok": ("#4caf6a", "#1d1f23"),
+        "neutral": ("#454b55", "#eef0f3"),
+    },
 }
 # Search hits marked inside message text: (background, text), readable on either bubble.
 MARK: dict[str, tuple[str, str]] = {"light": ("#ffd84d", "#1d1f23"), "dark": ("#e8b923", "#1d1f23")}
@@ -273,7 +283,7 @@ def color(tone: str) -> QColor:
 
 
 def badge(kind: str) -> tuple[QColor, QColor]:
-    """(fill, text) of a badge of ``kind`` (error, info) in the scheme now showing."""
+    """(fill, text) of a badge of ``kind`` (error, info, ok, neutral) in the scheme now showing."""
     fill, ink = BADGES[scheme_now()][kind]
     return QColor(fill), QColor(ink)
 

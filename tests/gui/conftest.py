@@ -101,22 +101,28 @@ def gui(qapp: Any, qloop: asyncio.AbstractEventLoop, _isolated_home: Path) -> It
     try:
         yield harness
     finally:
-        # Receipts and replies the sandbox still has to post are let through first (a few
-        # tenths of a second): one cut off by the shutdown leaves the receiver's socket open,
-        # and its ResourceWarning at the next collection failed an unrelated teardown.
-        with contextlib.suppress(AssertionError):
-            harness.wait_until(lambda: rt.sandbox is None or rt.sandbox.server.idle, timeout=3)
-        window.close()
-        ctx.bridge.close()
-        harness.run(rt.stop())
-        # The window's timers (a debounced check of the To box, a search) stop before the
-        # database closes: one firing after would read a closed database. (Deleting the
-        # window here instead made a later test crash in Qt's event processing.)
-        for timer in window.findChildren(QTimer):
-            timer.stop()
-        rt.close()
-        window.deleteLater()
+        close_harness(harness)
         drain(qloop)
+
+
+def close_harness(harness: GuiHarness) -> None:
+    """Close a harness's window and stop its runtime, in the order that leaves nothing behind."""
+    rt, window = harness.rt, harness.window
+    # Receipts and replies the sandbox still has to post are let through first (a few
+    # tenths of a second): one cut off by the shutdown leaves the receiver's socket open,
+    # and its ResourceWarning at the next collection failed an unrelated teardown.
+    with contextlib.suppress(AssertionError):
+        harness.wait_until(lambda: rt.sandbox is None or rt.sandbox.server.idle, timeout=3)
+    window.close()
+    harness.ctx.bridge.close()
+    harness.run(rt.stop())
+    # The window's timers (a debounced check of the To box, a search) stop before the
+    # database closes: one firing after would read a closed database. (Deleting the
+    # window here instead made a later test crash in Qt's event processing.)
+    for timer in window.findChildren(QTimer):
+        timer.stop()
+    rt.close()
+    window.deleteLater()
 
 
 def drain(loop: asyncio.AbstractEventLoop) -> None:

@@ -152,3 +152,16 @@ class PgCluster:
             with contextlib.suppress(RuntimeError):
                 self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def drop_people(url: str, *names: str) -> None:
+    """Drop the logins a test added to the server at ``url`` (roles belong to the whole server:
+    left behind, they would join every later test's workspace)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in names:
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))

@@ -2,12 +2,15 @@
 
 Roles (created by :func:`create_workspace`, run with the owner's login):
 
-- ``smsdesk_agent``: staff. Read and write conversations, messages, contacts and templates
-  (every table but the ones below);
+- ``smsdesk_agent``: staff. Read and write conversations, messages, contacts, templates and
+  the rest, but only read the provider accounts (their names, prices and limits); with
+  ``workspace bulk-sends owners`` they may not start bulk sends either;
 - ``smsdesk_relay``: an always-on ``smsdesk serve``. Everything an agent can, and it is the
   role that sends, so it holds the provider keys (in its own keyring, never in the database);
-- the owner (the login that created the workspace) runs migrations, manages accounts and
-  people.
+  it may touch an account's row (``accounts add`` keeping its own copy of the keys) but not
+  add or remove accounts;
+- the owner (the login that created the workspace) runs migrations, manages accounts, prices
+  and people. These limits are the database's grants, so a modified client cannot pass them.
 
 Each person logs in as their own PostgreSQL role, member of ``smsdesk_agent``; what they do
 is stamped by the database with ``current_user`` (``audit_log.actor``), which a modified
@@ -43,6 +46,21 @@ class WorkspaceFacts:
     relays: list[str]
 
 
+#: What only the owner may do, as grants taken back from the group roles (also run by the
+#: schema's migration 2 on a workspace made before these limits).
+OWNER_ONLY = [
+    f"REVOKE INSERT, UPDATE, DELETE ON accounts FROM {AGENT}",
+    f"REVOKE INSERT, DELETE ON accounts FROM {RELAY}",
+]
+
+
+def limit_bulk_sends(conn: PgConnection, owners_only: bool) -> None:
+    """Whether staff may start bulk sends (``bulk_runs``), or only the owner (and relays, which
+    run the scheduled ones)."""
+    verb = "REVOKE INSERT ON bulk_runs FROM {}" if owners_only else "GRANT INSERT ON bulk_runs TO {}"
+    conn.raw.execute(sql.SQL(verb).format(sql.Identifier(AGENT)))
+
+
 def _role_exists(conn: PgConnection, name: str) -> bool:
     return conn.raw.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is not None
 
@@ -65,6 +83,8 @@ def create_workspace(conn: PgConnection) -> int:
             raw.execute(
                 sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(sql.Identifier(role))
             )
+        for statement in OWNER_ONLY:
+            raw.execute(statement)
         raw.execute("INSERT INTO kv (key, value) VALUES ('initialized', %s) ON CONFLICT (key) DO NOTHING", (utcnow(),))
     return found
 

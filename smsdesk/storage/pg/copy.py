@@ -28,12 +28,18 @@ from smsdesk.storage.pg.dialect import ID_TABLES
 TABLES = (
     "accounts", "contacts", "contact_groups", "contact_group_members", "contact_numbers", "contact_tags",
     "contact_fields", "templates", "bulk_runs", "bulk_run_items", "messages", "message_transitions",
-    "conversations", "pending_receipts", "webhook_events", "webhook_log", "optouts", "audit_log", "kv",
+    "conversations", "conversation_activity", "conversation_reads", "pending_receipts", "webhook_events",
+    "webhook_log", "optouts", "audit_log", "kv",
     "schedules", "schedule_recipients", "schedule_runs", "schedule_messages", "erased_numbers",
     "autoreply_rules", "report_hours",
 )  # fmt: skip
 #: Triggers that would write what the copy brings anyway (each table's own rows are copied).
-_QUIET = {"contacts": ("contact_number_ai",), "messages": ("report_hours_ai",)}
+#: Also those that stamp who wrote a row: the copy keeps who sent or noted it on the old desktop.
+_QUIET = {
+    "contacts": ("contact_number_ai",),
+    "messages": ("report_hours_ai", "messages_sender_bi"),
+    "conversation_activity": ("activity_actor_bi",),
+}
 _GENERATED = {"messages": {"body_search"}}
 _SKIP_KEYS = ("relay:", "dispatcher:", "process:")  # heartbeats of processes on the old computer
 

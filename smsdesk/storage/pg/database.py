@@ -37,7 +37,7 @@ import psycopg
 from psycopg import adapt, pq
 from psycopg.rows import tuple_row
 
-from smsdesk.domain.errors import StorageError
+from smsdesk.domain.errors import StorageError, StoreUnreachable
 from smsdesk.storage.db import take_batch
 from smsdesk.storage.pg import schema
 from smsdesk.storage.pg.dialect import Row, row_class, translate
@@ -121,14 +121,30 @@ class PgPlainCursor:
         return iter(self._cur)
 
 
+class ConnectionLost(StoreUnreachable):
+    """The server went away under a statement (a restart, a cut network): said in plain words.
+    Everything that reads or writes through storage sees a :class:`StorageError`, never a
+    driver's exception; the connection is broken and is opened again on next use."""
+
+
+class NotAllowed(StorageError):
+    """The database's grants refuse this login the change (accounts are the owner's, and
+    perhaps bulk sends): said in plain words."""
+
+    def __init__(self, exc: BaseException) -> None:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "permission denied"
+        super().__init__(f"Only the workspace's owner may do this ({detail}). Ask them, or use the owner's login.")
+
+
 class PgConnection:
     """The part of ``sqlite3.Connection`` the repositories use, over one psycopg connection."""
 
     dialect = "postgresql"
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], explain: Callable[[BaseException], str] | None = None) -> None:
         self.raw = raw
         self.savepoints = 0  # opened in the current transaction (nested ones too)
+        self._explain = explain or (lambda exc: f"The database connection was lost ({exc}).")
 
     @property
     def in_transaction(self) -> bool:
@@ -143,6 +159,10 @@ class PgConnection:
             cur.execute(text, params or None)
         except psycopg.errors.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise NotAllowed(exc) from exc
+        except psycopg.OperationalError as exc:
+            raise ConnectionLost(self._explain(exc)) from exc
         lastrowid = None
         if returns_id:
             first = cur.fetchone()
@@ -161,6 +181,10 @@ class PgConnection:
             cur.executemany(text, list(rows))
         except psycopg.errors.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise NotAllowed(exc) from exc
+        except psycopg.OperationalError as exc:
+            raise ConnectionLost(self._explain(exc)) from exc
         return PgCursor(cur, None)
 
     def close(self) -> None:
@@ -186,9 +210,9 @@ def connect(url: WorkspaceUrl, password: str | None = None, *, read_only: bool =
             **KEEPALIVES,
         )
     except psycopg.OperationalError as exc:
-        raise StorageError(url.explain(exc)) from exc
+        raise StoreUnreachable(url.explain(exc)) from exc
     raw.adapters.register_dumper(bool, _BoolAsInteger)
-    return PgConnection(raw)
+    return PgConnection(raw, url.explain)
 
 
 def migrate(conn: PgConnection) -> int:
@@ -308,11 +332,16 @@ class PgDatabase:
         return conn
 
     def _read(self, sql: str, params: Any, one: bool) -> Any:
-        try:
-            cur = self.reader().execute(sql, params)
-            return cur.fetchone() if one else cur.fetchall()
-        except psycopg.OperationalError as exc:
-            raise StorageError(self.url.explain(exc)) from exc
+        for attempt in (1, 2):
+            try:
+                cur = self.reader().execute(sql, params)
+                return cur.fetchone() if one else cur.fetchall()
+            except ConnectionLost:
+                if attempt == 2:
+                    raise  # this thread's connection had ended while idle: read again on a new one
+            except psycopg.OperationalError as exc:
+                raise StorageError(self.url.explain(exc)) from exc
+        raise AssertionError("unreachable")
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Any]:
         result: list[Any] = self._read(sql, params, one=False)
@@ -360,6 +389,7 @@ class PgDatabase:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         """Run ``batch`` in as few transactions as the savepoint cap allows."""
+        retried = False
         while batch:
             try:
                 conn = self._writer_connection()
@@ -367,22 +397,36 @@ class PgDatabase:
                 for job in batch:
                     job.settle(False, exc)
                 return
+            try:
+                conn.raw.execute("BEGIN")
+            except psycopg.OperationalError as exc:
+                # Ended while idle (a server restart, an administrator): nothing ran yet, so
+                # the batch is tried once more on a new connection.
+                self._writer_conn = None
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+                if not retried:
+                    retried = True
+                    continue
+                for job in batch:
+                    job.settle(False, StorageError(self.url.explain(exc)))
+                return
             done = self._one_transaction(conn, batch)
             batch = batch[done:]
 
     def _one_transaction(self, conn: PgConnection, batch: list[_Job]) -> int:
-        """Run jobs from the front of ``batch`` in one transaction; returns how many it took."""
+        """Run jobs from the front of ``batch`` in one transaction (begun by the caller);
+        returns how many it took."""
         outcomes: list[tuple[bool, Any]] = []
         conn.savepoints = 0
         try:
-            conn.raw.execute("BEGIN")
             for job in batch:
                 if outcomes and conn.savepoints >= MAX_SAVEPOINTS // 2:
                     break  # the rest go in the next transaction
                 conn.execute("SAVEPOINT job")
                 try:
                     result = job.fn(conn)
-                except psycopg.OperationalError:
+                except (psycopg.OperationalError, ConnectionLost):
                     raise  # the connection is gone: the whole transaction is
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
                     conn.execute("ROLLBACK TO SAVEPOINT job")
@@ -394,12 +438,15 @@ class PgDatabase:
             if any(ok for ok, _value in outcomes):
                 conn.raw.execute("NOTIFY smsdesk_changes")  # delivered at COMMIT (pg/changes.py)
             conn.raw.execute("COMMIT")
-        except (psycopg.Error, sqlite3.Error) as exc:
+        except (psycopg.Error, sqlite3.Error, ConnectionLost) as exc:
             with contextlib.suppress(psycopg.Error):
                 if not conn.raw.broken and conn.in_transaction:
                     conn.raw.execute("ROLLBACK")
-            lost = isinstance(exc, psycopg.OperationalError) or conn.raw.broken
-            err = StorageError(self.url.explain(exc) if lost else f"Could not save to the database: {exc}.")
+            lost = isinstance(exc, (psycopg.OperationalError, ConnectionLost)) or conn.raw.broken
+            if isinstance(exc, ConnectionLost):
+                err = StorageError(str(exc))
+            else:
+                err = StorageError(self.url.explain(exc) if lost else f"Could not save to the database: {exc}.")
             taken = min(len(batch), len(outcomes) + 1)
             for job in batch[:taken]:
                 job.settle(False, err)
@@ -410,6 +457,11 @@ class PgDatabase:
         for job, (ok, value) in zip(batch, outcomes, strict=False):
             job.settle(ok, value)
         return len(outcomes)
+
+    def track(self, conn: PgConnection) -> None:
+        """Close ``conn`` (a connection of another part of storage) with this handle."""
+        with self._readers_lock:
+            self._readers.append(conn)
 
     def close(self) -> None:
         """Finish queued writes, then close every connection."""

@@ -32,7 +32,8 @@ ID_TABLES = frozenset(
     {
         "accounts", "contacts", "contact_groups", "messages", "message_transitions", "conversations",
         "pending_receipts", "webhook_events", "webhook_log", "audit_log", "schedules", "schedule_runs",
-        "bulk_runs", "templates", "autoreply_rules", "change_log",
+        "bulk_runs", "templates", "autoreply_rules", "change_log", "conversation_activity",
+        "relay_requests",
     }
 )  # fmt: skip
 

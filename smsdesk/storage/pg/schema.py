@@ -406,8 +406,68 @@ _TRIGGERS = [
        EXECUTE FUNCTION report_hours_count()""",
 ]
 
+# The team inbox (SQLite: V15 in storage/migrations.py). Who sent a message and who wrote an
+# activity row is the database's word (``current_user``), as in the audit log. The new table
+# is granted to the two group roles here, where they exist (``workspace create`` grants
+# every table, but a workspace that already had its roles migrates without it).
+_TEAM_INBOX = [
+    "ALTER TABLE conversations ADD COLUMN assignee TEXT",
+    "ALTER TABLE conversations ADD COLUMN state TEXT NOT NULL DEFAULT 'open'",
+    "ALTER TABLE conversations ADD COLUMN snoozed_until TEXT",
+    "ALTER TABLE messages ADD COLUMN sent_by TEXT",
+    f"""CREATE TABLE conversation_activity (
+        id {_ID},
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL DEFAULT current_user,
+        body TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX conversation_activity_conversation ON conversation_activity(conversation_id, id)",
+    "CREATE INDEX conversations_assignee ON conversations(assignee) WHERE assignee IS NOT NULL",
+    "CREATE INDEX conversations_not_open ON conversations(state) WHERE state <> 'open'",
+    """CREATE TABLE conversation_reads (
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        person TEXT NOT NULL,
+        message_id BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, person))""",
+    f"""CREATE TABLE relay_requests (
+        id {_ID},
+        kind TEXT NOT NULL,
+        account_id BIGINT NOT NULL,
+        subject BIGINT,
+        asked_at TEXT NOT NULL,
+        claimed_by TEXT,
+        answered_at TEXT,
+        ok INTEGER,
+        answer TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX relay_requests_open ON relay_requests(account_id) WHERE answered_at IS NULL",
+    """CREATE TRIGGER activity_actor_bi BEFORE INSERT OR UPDATE ON conversation_activity
+       FOR EACH ROW EXECUTE FUNCTION stamp_actor()""",
+    "CREATE TRIGGER conversation_activity_order BEFORE INSERT ON conversation_activity"
+    " FOR EACH STATEMENT EXECUTE FUNCTION change_order()",
+    """CREATE FUNCTION stamp_sender() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN NEW.sent_by := current_user; RETURN NEW; END $$""",
+    """CREATE TRIGGER messages_sender_bi BEFORE INSERT ON messages
+       FOR EACH ROW WHEN (NEW.direction = 'out') EXECUTE FUNCTION stamp_sender()""",
+    """DO $$ DECLARE r TEXT; BEGIN
+         FOREACH r IN ARRAY ARRAY['smsdesk_agent', 'smsdesk_relay'] LOOP
+           IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_activity TO %I', r);
+             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_reads TO %I', r);
+             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON relay_requests TO %I', r);
+             EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE relay_requests_id_seq TO %I', r);
+             -- Accounts are the owner's (storage/pg/admin.py OWNER_ONLY); a relay may touch one.
+             EXECUTE format('REVOKE INSERT, DELETE ON accounts FROM %I', r);
+             IF r = 'smsdesk_agent' THEN EXECUTE 'REVOKE UPDATE ON accounts FROM smsdesk_agent'; END IF;
+             EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE conversation_activity_id_seq TO %I', r);
+           END IF;
+         END LOOP;
+       END $$""",
+]
+
 #: Migration number -> its statements, applied in order in one transaction each.
-MIGRATIONS: dict[int, list[str]] = {1: [*_COMPAT, *_TABLES, *_INDEXES, *_TRIGGERS]}
+MIGRATIONS: dict[int, list[str]] = {1: [*_COMPAT, *_TABLES, *_INDEXES, *_TRIGGERS], 2: _TEAM_INBOX}
 LATEST_VERSION = max(MIGRATIONS)
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -9,7 +9,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:  # annotations only
     pass
 
-__all__ = ["AutoReplyGuards", "BatchMessage", "BatchRow", "ConversationRow", "ListFilter", "Marks", "SearchRow"]
+__all__ = [
+    "ActivityRow",
+    "AutoReplyGuards",
+    "BatchMessage",
+    "BatchRow",
+    "ConversationRow",
+    "ListFilter",
+    "Marks",
+    "PersonFigures",
+    "RelayRequest",
+    "SearchRow",
+    "TeamState",
+]
 
 
 # ---- conversations ---------------------------------------------------------------------------
@@ -18,6 +30,19 @@ class ListFilter(StrEnum):
     UNREAD = "unread"
     OPTED_OUT = "opted_out"
     NEEDS_REVIEW = "needs_review"
+    # The team inbox: open conversations assigned to the person asking, or to nobody, and
+    # the resolved ones (snoozed ones come back to Mine and Unassigned when their time is up).
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    RESOLVED = "resolved"
+
+
+class TeamState(StrEnum):
+    """Where a conversation stands for the team. A reply reopens a resolved or snoozed one."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    SNOOZED = "snoozed"  # until ``snoozed_until``, or the next reply when that is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +62,9 @@ class ConversationRow:
     unread: int
     draft: str
     optout_source: str | None
+    assignee: str | None = None  # the person it is assigned to (a workspace login name)
+    state: str = TeamState.OPEN
+    snoozed_until: str | None = None  # UTC ISO; None while snoozed: until the next reply
 
     @property
     def title(self) -> str:
@@ -60,6 +88,9 @@ class ConversationRow:
             "unread": self.unread,
             "opted_out": self.opted_out,
             "draft": self.draft,
+            "assignee": self.assignee,
+            "state": self.state,
+            "snoozed_until": self.snoozed_until,
         }
 
 
@@ -71,6 +102,40 @@ class SearchRow:
     message_id: int | None
     at: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    """A line of a conversation's team activity: an internal note (never sent) or who
+    assigned, resolved, snoozed or reopened it. ``actor`` is the database's word on a
+    workspace (its login name), the client's on a single desktop."""
+
+    id: int
+    conversation_id: int
+    kind: str  # note, assigned, resolved, snoozed, reopened
+    actor: str
+    body: str  # the note; the assignee's name; the snooze's end (UTC ISO) or ""
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFigures:
+    """What one person sent in a period: every message they wrote (not automatic replies),
+    how many were first answers to waiting replies, and the median seconds those took."""
+
+    person: str  # "" on a single desktop (one person: the desktop's user)
+    sent: int
+    answers: int
+    median_answer_s: float | None
+
+
+class RelayRequest(NamedTuple):
+    """A call needing an account's keys, asked of the relays (storage/relay_requests.py)."""
+
+    id: int
+    kind: str  # "test", "balance" or "withdraw" (cancel a scheduled item's copies at the provider)
+    account_id: int
+    subject: int | None = None  # what the call is about (the scheduled item), when not the account
 
 
 # ---- what changed (other processes on the same database) -------------------------------------
@@ -87,6 +152,7 @@ class Marks:
     contacts: tuple[Any, ...] = ()
     schedules: tuple[Any, ...] = ()
     bulk: tuple[Any, ...] = ()
+    activity: int = 0  # newest team activity line: notes, assignments, resolved or snoozed
 
 
 # ---- review (sends that may or may not have gone out) ----------------------------------------

@@ -31,6 +31,21 @@ def short_time(iso: str, now: datetime | None = None) -> str:
     return dt.strftime("%d/%m/%Y")
 
 
+def tags(c: ConversationRow) -> list[tuple[str, str]]:
+    """The badges on a row's first line, right to left, as (words, badge kind): opted out,
+    resolved or snoozed, and who has it on a team."""
+    out: list[tuple[str, str]] = []
+    if c.opted_out:
+        out.append(("Opted out", "error"))
+    if c.state == "resolved":
+        out.append(("Resolved", "ok"))
+    elif c.state == "snoozed":
+        out.append(("Snoozed", "info"))
+    if c.assignee:
+        out.append((c.assignee, "neutral"))
+    return out
+
+
 def snippet(c: ConversationRow) -> tuple[str, bool]:
     """(text, is_draft) for the second line."""
     if c.draft.strip():
@@ -82,11 +97,10 @@ class ConversationDelegate(QStyledItemDelegate):
             when,
         )
         right = line1.right() - tw - 8
-        if c.opted_out:
-            tag = "Opted out"
+        for tag, kind in tags(c):
             gw = sfm.horizontalAdvance(tag) + 10
             tag_rect = QRect(right - gw, line1.top() + 1, gw, line1.height() - 2)
-            fill, tag_ink = theme.badge("error")
+            fill, tag_ink = theme.badge(kind)
             painter.setPen(tag_ink)
             path = QPainterPath()
             path.addRoundedRect(tag_rect, 4, 4)

@@ -88,9 +88,9 @@ class ConversationListModel(QAbstractListModel):
         if changes.everything or changes.optouts or changes.contacts or changes.accounts:
             self.reload()
             return
-        if not changes.message_ids:
+        if not changes.message_ids and not changes.conversation_ids:
             return
-        affected = self._svc.affected_by(changes.message_ids)
+        affected = self._svc.affected_by(changes.message_ids) | changes.conversation_ids
         if not affected:
             return
         if self.filter != ListFilter.ALL:
@@ -155,8 +155,13 @@ class ConversationListModel(QAbstractListModel):
             tip += f"{self.number_text(c)} · {c.account}"
             if c.opted_out:
                 tip += "\nOpted out: sending is blocked"
+            if c.assignee:
+                tip += f"\nAssigned to {c.assignee}"
+            if c.state != "open":
+                tip += f"\n{c.state.capitalize()}"
             return tip
         if role == Qt.ItemDataRole.AccessibleTextRole:
             unread = f", {c.unread} unread" if c.unread else ""
-            return f"{self.title(c)}{unread}: {c.last_body}"
+            team = (f", assigned to {c.assignee}" if c.assignee else "") + (f", {c.state}" if c.state != "open" else "")
+            return f"{self.title(c)}{unread}{team}: {c.last_body}"
         return None

@@ -9,13 +9,24 @@ try the account against it.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from smsdesk.domain.errors import SecretStoreUnavailable
 from smsdesk.domain.models import Account
 from smsdesk.providers.spec import ProviderSpec
 from smsdesk.services.accounts import AccountService, SandboxFill
 from smsdesk.ui.collapsible import Collapsible
+from smsdesk.ui.theme import set_tone
 from smsdesk.ui.widgets.country_prices import CountryPricesEdit
 
 FieldWidget = QLineEdit | QComboBox | CountryPricesEdit  # what shows one field of an account
@@ -37,6 +48,12 @@ class AccountForm(QWidget):
         self.advanced = Collapsible("Advanced", name="advanced")
         self.advanced.body.setLayout(self.advanced_form)
         self.advanced.toggle.setToolTip("Sending speed, polling, special characters and other technical settings")
+        self.keys_note = QLabel()
+        self.keys_note.setObjectName("relay_keys_note")
+        self.keys_note.setWordWrap(True)
+        self.keys_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_tone(self.keys_note, "muted")
+        self.keys_note.hide()
         self.sandbox_button = QPushButton("Use the built-in sandbox")
         self.sandbox_button.setObjectName("use_sandbox")
         self.sandbox_button.setToolTip(
@@ -49,6 +66,7 @@ class AccountForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.fields_box)
+        layout.addWidget(self.keys_note)
         layout.addLayout(sandbox_row)
         layout.addWidget(self.advanced)
 
@@ -59,7 +77,20 @@ class AccountForm(QWidget):
             while form.rowCount():
                 form.removeRow(0)
         self.inputs = {}
+        # A team workspace keeps provider keys only on its relays: no key is typed on a desktop.
+        relay_keys = self._accounts.keys_per_computer and not spec.builtin_sandbox
+        secret_names = [f.name for f in spec.fields if f.secret]
+        self.keys_note.setVisible(relay_keys and bool(secret_names))
+        if relay_keys and secret_names:
+            name = account.name if account else "NAME"
+            self.keys_note.setText(
+                "On a team workspace the provider's keys are kept only on the relays that send. On each "
+                f'relay run: smsdesk accounts add --name "{name}" --provider {spec.id} '
+                f"--secret-stdin {secret_names[0]}"
+            )
         for fld in spec.fields:
+            if fld.secret and relay_keys:
+                continue
             widget: FieldWidget
             if fld.kind == "country_prices":
                 widget = CountryPricesEdit()

@@ -7,7 +7,7 @@ reply box. The conversation shown on the right stays selected when the list relo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationService, ListFilter
+from smsdesk.ui.aio import redraw_slot
 from smsdesk.ui.delegates.conversation_delegate import ConversationDelegate
 from smsdesk.ui.models.conversation_list_model import ConversationListModel
 from smsdesk.ui.views.compose_view import HINT_STYLE
@@ -27,10 +28,14 @@ from smsdesk.ui.views.conversation_search import ConversationSearch
 
 FILTERS = (
     (ListFilter.ALL, "All conversations"),
+    (ListFilter.MINE, "Mine"),
+    (ListFilter.UNASSIGNED, "Unassigned"),
     (ListFilter.UNREAD, "Unread"),
+    (ListFilter.RESOLVED, "Resolved"),
     (ListFilter.OPTED_OUT, "Opted out"),
     (ListFilter.NEEDS_REVIEW, "Needs review"),
 )
+TEAM_ONLY = {ListFilter.MINE, ListFilter.UNASSIGNED}  # offered when conversations can be assigned
 
 
 class ConversationListPane(QWidget):
@@ -58,8 +63,10 @@ class ConversationListPane(QWidget):
         self.shown_id: int | None = None  # the conversation open on the right
         self.filter = QComboBox()
         self.filter.setObjectName("filter")
+        shared = conversations.team is not None and conversations.team.shared
         for flt, label in FILTERS:
-            self.filter.addItem(label, flt.value)
+            if shared or flt not in TEAM_ONLY:
+                self.filter.addItem(label, flt.value)
         self.list_model = ConversationListModel(conversations, contacts, parent=self)
         self.list = QListView()
         self.list.setObjectName("conversation_list")
@@ -83,6 +90,12 @@ class ConversationListPane(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.empty_list)
 
+        # A snooze that runs out brings its conversation back to Mine and Unassigned: nothing
+        # is written then, so those two lists are read again every minute.
+        self._snooze_timer = QTimer(self, interval=60_000)
+        self._snooze_timer.timeout.connect(self._snoozes_due)
+        if shared:
+            self._snooze_timer.start()
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.list.activated.connect(lambda _i: self.sig_activated.emit())
         self.filter.currentIndexChanged.connect(self._filter_changed)
@@ -99,6 +112,11 @@ class ConversationListPane(QWidget):
                 self.list.selectionModel().setCurrentIndex(
                     self.list_model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
                 )
+
+    @redraw_slot
+    def _snoozes_due(self) -> None:
+        if self.filter.currentData() in TEAM_ONLY and self.isVisible():
+            self.list_model.reload()
 
     def _results_shown(self, shown: bool) -> None:
         self.stack.setCurrentIndex(1 if shown else 0)

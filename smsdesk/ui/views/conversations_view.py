@@ -3,9 +3,10 @@
 Keyboard: Up/Down in the list opens each conversation; Enter goes to the reply box; Esc
 goes back to the list; Tab moves on from the reply box; Ctrl+F searches (Down/Enter pick a hit,
 Esc clears); Alt+Up/Alt+Down switch conversation from anywhere; Ctrl+Enter sends; Ctrl+R
-retries the selected failed message. Drafts are saved per conversation (debounced, and on
-switching away). Opening a thread marks it read; so does a reply arriving while it is open on
-screen.
+retries the selected failed message; Ctrl+Shift+M assigns the conversation to you,
+Ctrl+Shift+E resolves or reopens it and Ctrl+Shift+O writes a team note. Drafts are saved
+per conversation (debounced, and on switching away). Opening a thread marks it read; so does
+a reply arriving while it is open on screen.
 
 This page composes three parts: :class:`ConversationListPane` (filter and list),
 :class:`ConversationSearch` (the search box and its results) and :class:`ThreadPane` (the
@@ -25,7 +26,7 @@ from smsdesk.domain.events import Changes
 from smsdesk.services.conversations import ConversationRow, ListFilter
 from smsdesk.services.report_export import export_log
 from smsdesk.services.reports import LogFilter
-from smsdesk.ui.aio import spawn
+from smsdesk.ui.aio import redraw_slot, spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.views.conversation_list_pane import ConversationListPane
 from smsdesk.ui.views.conversation_search import ConversationSearch
@@ -53,6 +54,7 @@ class ConversationsView(QWidget):
             ctx.services.templates,
             prices=ctx.services.accounts.prices,
             export=self._export,
+            health=ctx.services.health,
         )
         # The parts people (and tests) reach for, by their names on this page.
         self.results = self.search.results
@@ -135,6 +137,8 @@ class ConversationsView(QWidget):
         self.list_pane.select(conv.id)
         if conv.unread:
             spawn(self.svc.mark_read(conv.id), title="Mark read")
+        if self.svc.team is not None:
+            spawn(self.svc.team.seen(conv), title="Mark seen")
         self.sig_opened.emit(conv.id)
 
     def _open_hit(self, conversation_id: int, message_id: int | None) -> None:
@@ -156,19 +160,34 @@ class ConversationsView(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt API
         # Another page, a minimised window, or the window closing: the draft is kept now.
         super().hideEvent(event)
+        if self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.leave()  # colleagues no longer see this person "viewing"
         if self.window().isVisible():
             self.thread_pane.save_draft()
         else:
             self.thread_pane.save_draft_now()
 
     # ---- live updates ------------------------------------------------------------------
+    @redraw_slot
     def _on_changes(self, changes: Changes) -> None:
+        if changes.connection:
+            self.thread_pane.connection_changed()
+        if not self.ctx.services.health.ok:
+            if changes.presence and self.thread_pane.team_bar is not None:
+                self.thread_pane.team_bar.heard(changes.presence)
+            return  # nothing can be read now; the catch-up after the outage redraws everything
         self.list_model.apply(changes)
+        if changes.presence and self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.heard(changes.presence)
         if self.current is None:
             return
         self.thread_view.thread_model.apply(changes)
         if changes.optouts or changes.contacts or changes.everything:
             self.thread_pane.refresh_current()
+        if self.current.id in changes.conversation_ids:
+            self.thread_pane.refresh_team()  # assigned, resolved, snoozed or noted
+        elif changes.inbound_ids and self.current.state != "open":
+            self.thread_pane.refresh_current()  # a reply may have reopened it
         if changes.inbound_ids and self.is_being_read():
             self._mark_current_read()
 
@@ -182,10 +201,14 @@ class ConversationsView(QWidget):
         conv = self.svc.get(self.current.id)
         if conv.unread:
             spawn(self.svc.mark_read(conv.id), title="Mark read")
+        if self.svc.team is not None and conv.last_message_id != self.current.last_message_id:
+            spawn(self.svc.team.seen(conv), title="Mark seen")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         self._mark_current_read()
+        if self.current is not None and self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.show_for(self.current)  # "viewing" again
         self.review.refresh()  # batches may have changed while another page was shown
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API

@@ -4,17 +4,23 @@ The header names the contact (or shows the number) with a button to name it; a b
 when the number opted out, and replying is then blocked. The reply box keeps a draft per
 conversation: saved after a short pause in typing, on switching away, and when the window
 closes. Sending shows "Sending…" below the box; a failure says why in plain words.
+
+With a team (``ConversationService.team``) the header gains the team bar (who has the
+conversation, resolve, snooze, who else is viewing) and the thread the team notes; sending
+right after a colleague replied asks first. While the database is out of reach
+(``StoreHealth``), the reply is kept on this computer as an offline draft instead.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -26,11 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.contacts import Contact, ContactNumber
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.pricing import Prices
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
+from smsdesk.services.health import StoreHealth
 from smsdesk.services.send import OverLimit
 from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
@@ -38,6 +45,7 @@ from smsdesk.ui.aio import spawn
 from smsdesk.ui.dialogs import ask_text, choose_save_path, confirm
 from smsdesk.ui.models.thread_model import ThreadModel
 from smsdesk.ui.views.compose_view import ERR_STYLE, HINT_STYLE, OK_STYLE
+from smsdesk.ui.views.team_panel import NotesPanel, TeamBar
 from smsdesk.ui.views.thread_view import ThreadView
 from smsdesk.ui.widgets.group_menu import GroupMenuButton
 from smsdesk.ui.widgets.labels import ElideLabel, WrapLabel
@@ -75,18 +83,22 @@ class ThreadPane(QWidget):
         parent: QWidget | None = None,
         prices: Callable[[int], Prices] | None = None,
         export: Callable[[int, str, Path], Coroutine[Any, Any, int]] | None = None,
+        health: StoreHealth | None = None,
     ) -> None:
         """``prices``: an account's price per part and currency, for the cost under the reply;
         ``export``: writes a conversation (account, number) to a .csv or .xlsx file."""
         super().__init__(parent)
         self._prices = prices
         self._export = export
+        self._health = health  # while the database is out of reach, replies are kept on this computer
         self._conversations = conversations
         self._contacts = contacts
         self._groups = groups
         self._templates = templates
         self.current: ConversationRow | None = None
         self._saved_draft: str | None = ""  # what the database holds for self.current (None: unknown)
+        self._team = conversations.team
+        self._seen_last = 0  # the newest message when the person opened the thread (see send())
 
         self.title = ElideLabel(objectName="thread_title")
         self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
@@ -114,6 +126,9 @@ class ThreadPane(QWidget):
         self.export_button.setToolTip("Save this conversation as a spreadsheet (CSV or Excel)")
         self.export_button.setVisible(export is not None)
         self.export_button.clicked.connect(self.choose_export)
+        # The team inbox: who has it, resolve or snooze, and the notes (none without a team service).
+        self.team_bar = TeamBar(self._team) if self._team is not None else None
+        self.notes = NotesPanel(self._team) if self._team is not None else None
         self.banner = QLabel()
         self.banner.setObjectName("optout_banner")
         self.banner.setWordWrap(True)
@@ -148,8 +163,12 @@ class ThreadPane(QWidget):
         tv = QVBoxLayout(thread_box)
         tv.setContentsMargins(8, 8, 8, 8)
         tv.addLayout(header)
+        if self.team_bar is not None:
+            tv.addWidget(self.team_bar)
         tv.addWidget(self.banner)
         tv.addWidget(self.thread_view, 1)
+        if self.notes is not None:
+            tv.addWidget(self.notes)
         tv.addWidget(self.reply)
         tv.addLayout(below)
         tv.addWidget(self.feedback)
@@ -171,8 +190,19 @@ class ThreadPane(QWidget):
         self.send_button.clicked.connect(self.send)
         self.quick_button.clicked.connect(self.quick_reply)
         QShortcut(QKeySequence("Ctrl+T"), thread_box).activated.connect(self.quick_reply)
+        if self.team_bar is not None and self.notes is not None:
+            QShortcut(QKeySequence("Ctrl+Shift+M"), thread_box).activated.connect(self.team_bar.take)
+            QShortcut(QKeySequence("Ctrl+Shift+E"), thread_box).activated.connect(self.team_bar.toggle_resolved)
+            QShortcut(QKeySequence("Ctrl+Shift+O"), thread_box).activated.connect(self.notes.focus_note)
+            self.notes.edit.sig_escape.connect(self.reply.setFocus)
         self.name_button.clicked.connect(self.name_contact)
         self.thread_view.sig_retry_requested.connect(self.retry)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        # The thread keeps most of the height: opened notes take at most a sixth of it.
+        super().resizeEvent(event)
+        if self.notes is not None:
+            self.notes.lines.setMaximumHeight(max(44, min(140, self.height() // 6)))
 
     # ---- a thread ----------------------------------------------------------------------
     def show_conversation(self, conversation_id: int, around: int | None = None) -> ConversationRow:
@@ -180,17 +210,22 @@ class ThreadPane(QWidget):
         self.save_draft()
         conv = self._conversations.get(conversation_id)
         self.current = conv
+        self._seen_last = conv.last_message_id or 0
         self.stack.setCurrentIndex(1)
         self.thread_view.show_conversation(conv.id, around)
         self._show_header(conv)
+        if self.notes is not None:
+            self.notes.show_for(conv.id)
+        offline = self._health.drafts.get(conv.id) if self._health is not None else None
+        draft = conv.draft if offline is None else offline  # written while the database was away
         self.reply.blockSignals(True)
-        self.reply.setPlainText(conv.draft)
+        self.reply.setPlainText(draft)
         self.reply.blockSignals(False)
         self._saved_draft = conv.draft
         if self._prices is not None:
             prices = self._prices(conv.account_id)
             self.counter.set_price(prices.per_part(conv.remote), prices.currency)
-        self.counter.show_for(conv.draft)
+        self.counter.show_for(draft)
         self.feedback.clear()
         return conv
 
@@ -224,6 +259,14 @@ class ThreadPane(QWidget):
         self.reply.setEnabled(reason is None)
         self.send_button.setEnabled(reason is None)
         self.reply.setPlaceholderText("Replying is blocked: this number opted out." if reason else REPLY_HINT)
+        if self.team_bar is not None:
+            self.team_bar.show_for(conv)
+
+    def refresh_team(self) -> None:
+        """The open conversation was assigned, resolved, snoozed or noted (here or elsewhere)."""
+        self.refresh_current()
+        if self.notes is not None:
+            self.notes.refresh()
 
     def refresh_current(self) -> None:
         """Read the open conversation again (a name, an opt-out) and redraw its header."""
@@ -238,6 +281,8 @@ class ThreadPane(QWidget):
     # ---- drafts ------------------------------------------------------------------------
     def _reply_changed(self) -> None:
         self._draft_timer.start()
+        if self.team_bar is not None and self.reply.toPlainText():
+            self.team_bar.typed()
 
     def save_draft(self) -> None:
         self._draft_timer.stop()
@@ -245,6 +290,8 @@ class ThreadPane(QWidget):
             return
         text = self.reply.toPlainText()
         if text == self._saved_draft:
+            return
+        if self._keep_offline(self.current.id, text):
             return
         self._saved_draft = text
         spawn(self._conversations.save_draft(self.current.id, text), title="Save draft")
@@ -256,18 +303,60 @@ class ThreadPane(QWidget):
         if self.current is None or self.reply.toPlainText() == self._saved_draft:
             return
         text = self.reply.toPlainText()
+        if self._keep_offline(self.current.id, text):
+            return
         try:
             self._conversations.save_draft_now(self.current.id, text)
+        except StorageError as exc:  # out of reach: kept on this computer, never lost
+            if self._health is not None:
+                self._health.drafts.keep(self.current.id, text, str(exc))
+            log.info("the draft is kept on this computer: %s", exc)
+            return
         except SmsdeskError:
             log.exception("the draft could not be saved while closing")
             return
         self._saved_draft = text
+
+    def _keep_offline(self, conversation_id: int, text: str) -> bool:
+        """While the database is out of reach, keep the reply on this computer; True if so."""
+        if self._health is None or self._health.ok:
+            return False
+        self._health.drafts.keep(conversation_id, text, self._health.reason)
+        return True
+
+    def connection_changed(self) -> None:
+        """The database went away or came back: once back, every reply kept on this computer
+        becomes its conversation's draft again (and leaves the offline file once stored)."""
+        if self._health is None or not self._health.ok:
+            return
+        for conversation_id, text in self._health.drafts.all().items():
+            if self.current is not None and self.current.id == conversation_id:
+                text = self.reply.toPlainText() or text  # what the box shows now is the newest
+                self._saved_draft = text
+            spawn(
+                self._conversations.save_draft(conversation_id, text),
+                title="Save draft",
+                on_done=functools.partial(self._forget_offline, conversation_id),
+            )
+        if self.current is not None and self.feedback.text().startswith("Not sent: the database"):
+            self.feedback.clear()
+
+    def _forget_offline(self, conversation_id: int, _stored: object = None) -> None:
+        if self._health is not None:
+            self._health.drafts.forget(conversation_id)
 
     # ---- reply -------------------------------------------------------------------------
     def send(self) -> None:
         # A pending debounced save would store the text being sent as the draft again.
         self._draft_timer.stop()
         if self.current is None or not self.reply.toPlainText().strip():
+            return
+        if self._keep_offline(self.current.id, self.reply.toPlainText()):
+            self.feedback.setStyleSheet(ERR_STYLE)
+            self.feedback.setText(
+                "Not sent: the database cannot be reached. Your reply is kept here as a draft; "
+                "send it once the banner at the top has gone."
+            )
             return
         reason = self._conversations.blocked_reason(self.current.id)
         if reason:
@@ -276,10 +365,29 @@ class ThreadPane(QWidget):
             return
         if not self.send_button.isEnabled():
             return
+        conv_id, text = self.current.id, self.reply.toPlainText()
+        others = self._team.colleagues_replied(conv_id, self._seen_last) if self._team is not None else []
+        if others:
+            # A colleague answered while this person was reading or typing: theirs may say it already.
+            self._seen_last = self._conversations.get(conv_id).last_message_id or self._seen_last
+            self.feedback.setStyleSheet(HINT_STYLE)
+            self.feedback.setText(f"Not sent yet: {' and '.join(others)} replied after you opened this.")
+            confirm(
+                self,
+                "A colleague replied",
+                f"{' and '.join(others)} replied in this conversation after you opened it.\n\n"
+                "Read their reply above first. Send yours anyway?",
+                lambda: self._send_now(conv_id, text),
+                name="confirm_colleague_replied",
+            )
+            return
+        self._send_now(conv_id, text)
+
+    def _send_now(self, conv_id: int, text: str) -> None:
         self.send_button.setEnabled(False)
         self.feedback.setStyleSheet(HINT_STYLE)
         self.feedback.setText("Sending…")
-        self._reply(self.current.id, self.reply.toPlainText())
+        self._reply(conv_id, text)
 
     def _reply(self, conv_id: int, text: str, over_limit_ok: bool = False) -> None:
         self.send_button.setEnabled(False)
@@ -306,6 +414,8 @@ class ThreadPane(QWidget):
 
     def _send_failed(self, exc: BaseException, conv_id: int | None = None, text: str = "") -> None:
         self._saved_draft = None  # not sent: the text in the box is a draft again
+        if isinstance(exc, StorageError) and conv_id is not None and self._health is not None:
+            self._health.drafts.keep(conv_id, text, str(exc))  # kept on this computer, never lost
         self.refresh_current()
         self.send_button.setEnabled(self.banner.isHidden())
         self.feedback.setStyleSheet(ERR_STYLE)

@@ -144,6 +144,8 @@ class _RacingAdapter:
 
 
 class _Accounts:
+    keys_per_computer = False  # one computer: it holds every account's keys
+
     def __init__(self, db: Database, adapter: Any) -> None:
         self.db, self._adapter = db, adapter
 

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,6 +39,7 @@ from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.report_export import export_log, export_report
 from smsdesk.services.reports import LogFilter, PeriodKind, Report, duration_text, percent_text, period
+from smsdesk.services.team_inbox import PersonFigures
 from smsdesk.ui.aio import spawn
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.dialogs import choose_save_path
@@ -201,6 +204,22 @@ class ReportsView(QWidget):
         inner.addWidget(sends_title)
         inner.addWidget(self.sends_hint)
         inner.addWidget(self.sends)
+        # A team workspace: what each person sent and how fast they answered.
+        team = ctx.services.conversations.team
+        self._team = team if team is not None and team.shared else None
+        self.people_title = QLabel("People")
+        self.people_title.setStyleSheet("font-weight: 600;")
+        self.people = QTableWidget(0, 4)
+        self.people.setObjectName("report_people")
+        self.people.setHorizontalHeaderLabels(["Person", "Messages sent", "First answers", "Median time to answer"])
+        self.people.verticalHeader().setVisible(False)
+        self.people.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.people.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.people.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.people.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for i, w in enumerate((self.people_title, self.people)):  # under the figures, above the charts
+            w.setVisible(self._team is not None)
+            inner.insertWidget(2 + i, w)
         inner.addStretch(1)
         self.body = body
         self.scroller = QScrollArea()
@@ -346,11 +365,34 @@ class ReportsView(QWidget):
         for c in report_charts(report):
             self.charts[c.key].set_chart(c, "Hour" if c.key == "hours" else header)
         self.sends_model.set_sends(list(report.sends))
+        if self._team is not None:
+            start, end = self.svc.bounds(report.period)
+            spawn(asyncio.to_thread(self._team.person_figures, start, end), title="Reports", on_done=self._show_people)
         self.sends_hint.setText(
             "Bulk sends, group sends and scheduled runs. Double-click a number to see those messages."
             if report.sends
             else "No bulk sends, group sends or scheduled runs in this period."
         )
+
+    def _show_people(self, figures: list[PersonFigures]) -> None:
+        """Each person's messages sent (automatic replies left out), first answers to waiting
+        replies and the median time those took, in the report's period (every account)."""
+        self.people.setRowCount(len(figures))
+        for row, f in enumerate(figures):
+            cells = (
+                f.person or "You",
+                f"{f.sent:,}",
+                f"{f.answers:,}",
+                duration_text(f.median_answer_s) if f.answers else "—",
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.people.setItem(row, col, item)
+        # As tall as its rows: the page scrolls, not the table.
+        rows = sum(self.people.rowHeight(r) for r in range(len(figures)))
+        self.people.setFixedHeight(self.people.horizontalHeader().height() + rows + 2 * self.people.frameWidth() + 2)
 
     # -- sends ------------------------------------------------------------------------------
 

@@ -1,0 +1,112 @@
+"""Whether this desktop can reach its database now, and the replies kept on this computer
+while it cannot.
+
+A team workspace lives on a server that can go away (a restart, a network cut, a laptop
+leaving the office Wi-Fi). The change watch notices within seconds (:class:`StoreHealth`
+``lost`` / ``back``); the window then shows "Workspace unreachable since 10:42, retrying",
+and a reply written meanwhile is kept as an *offline draft*: a small JSON file in the data
+folder (:class:`OfflineDrafts`), never sent behind the person's back and never lost. When
+the database answers again each offline draft becomes the conversation's draft once more,
+waiting in its reply box for the person to send.
+
+Qt-free; the file is written atomically (a temporary file renamed over it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class OfflineDrafts:
+    """Replies written while the database could not be reached, by conversation id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("the offline drafts in %s could not be read: %s", self.path, exc)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, data: dict[str, dict[str, str]]) -> None:
+        if not data:
+            self.path.unlink(missing_ok=True)
+            return
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def keep(self, conversation_id: int, text: str, reason: str) -> None:
+        """Keep ``text`` as the conversation's reply (empty text forgets it)."""
+        with self._lock:
+            data = self._read()
+            if text.strip():
+                data[str(conversation_id)] = {"text": text, "reason": reason, "at": datetime.now().isoformat()}
+            else:
+                data.pop(str(conversation_id), None)
+            self._write(data)
+
+    def get(self, conversation_id: int) -> str | None:
+        with self._lock:
+            entry = self._read().get(str(conversation_id))
+        return entry["text"] if entry else None
+
+    def all(self) -> dict[int, str]:
+        with self._lock:
+            return {int(k): v["text"] for k, v in self._read().items()}
+
+    def forget(self, conversation_id: int) -> None:
+        self.keep(conversation_id, "", "")
+
+
+class StoreHealth:
+    """Since when (if at all) the database has been out of reach, and why."""
+
+    def __init__(self, place: str, drafts: OfflineDrafts) -> None:
+        self.place = place  # "Workspace smsdesk on db.example.com:5432" or "The database"
+        self.drafts = drafts
+        self.lost_since: datetime | None = None
+        self.reason = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.lost_since is None
+
+    def lost(self, reason: str) -> bool:
+        """The database could not be reached; True when it had been reachable until now."""
+        self.reason = reason
+        if self.lost_since is not None:
+            return False
+        self.lost_since = datetime.now().astimezone()
+        log.warning("%s is unreachable: %s", self.place, reason)
+        return True
+
+    def back(self) -> bool:
+        """The database answered; True when it had been out of reach."""
+        if self.lost_since is None:
+            return False
+        log.warning("%s answers again (out of reach since %s)", self.place, self.lost_since.strftime("%H:%M:%S"))
+        self.lost_since, self.reason = None, ""
+        return True
+
+    def words(self) -> str:
+        """The banner's words while out of reach ("" when reachable)."""
+        if self.lost_since is None:
+            return ""
+        return (
+            f"{self.place} unreachable since {self.lost_since.strftime('%H:%M')}, retrying. "
+            "Replies you write meanwhile are kept on this computer as drafts."
+        )
