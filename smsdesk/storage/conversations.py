@@ -60,11 +60,11 @@ _FILTER_SQL = {
     # The team inbox. Both subqueries read partial indexes, whose sets stay small: the
     # assigned conversations, and those resolved or snoozed (a snooze whose time has come
     # (``:now``) counts as open again; one until the next reply has no time and waits).
-    ListFilter.MINE: "c.id IN (SELECT id FROM conversations WHERE assignee = :person) AND {not_open}",
-    ListFilter.UNASSIGNED: "c.id NOT IN (SELECT id FROM conversations WHERE assignee IS NOT NULL) AND {not_open}",
+    ListFilter.MINE: "c.id IN (SELECT id FROM conversations WHERE assignee = :person) AND {open_now}",
+    ListFilter.UNASSIGNED: "c.id NOT IN (SELECT id FROM conversations WHERE assignee IS NOT NULL) AND {open_now}",
     ListFilter.RESOLVED: "c.id IN (SELECT id FROM conversations WHERE state != 'open' AND state = 'resolved')",
 }
-_NOT_OPEN = (
+_OPEN_NOW = (  # open, or snoozed until a time that has come
     "c.id NOT IN (SELECT id FROM conversations WHERE state != 'open'"
     " AND NOT (state = 'snoozed' AND coalesce(snoozed_until, '9') <= :now))"
 )
@@ -164,7 +164,7 @@ class ConversationRepository:
         where: builtins.list[str] = []
         params: dict[str, Any] = {"person": person, "now": utcnow(), "limit": limit}
         if _FILTER_SQL[flt]:
-            where.append(_FILTER_SQL[flt].format(not_open=_NOT_OPEN))
+            where.append(_FILTER_SQL[flt].format(open_now=_OPEN_NOW))
         if account_id is not None:
             where.append("c.account_id = :account")
             params["account"] = account_id

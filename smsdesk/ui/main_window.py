@@ -72,20 +72,24 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        notice_row = QHBoxLayout()
-        notice_row.setContentsMargins(8, 8, 8, 4)
-        notice_row.addWidget(self.demo_notice)
-        layout.addLayout(notice_row)
-        # Banners, hidden until needed (styled when first shown: nothing extra before the first
-        # paint): a provider's balance below the account's warning level (Send-2 reports it);
-        # the database out of reach (a workspace's server restarting, the network gone); on a
-        # workspace, queued messages no running relay can send (none runs, or none holds an
-        # account's keys), read again shortly after changes and every few seconds (a relay
+        # The banners above the pages, hidden until needed (styled when first shown: nothing
+        # extra before the first paint). One layout holds them: a hidden banner takes no room,
+        # and with none showing the pages start right under the menu bar (an empty layout is
+        # skipped whole, margins and spacing included).
+        layout.setSpacing(4)
+        banners = QVBoxLayout()
+        banners.setContentsMargins(8, 8, 8, 0)
+        banners.setSpacing(4)
+        layout.addLayout(banners)
+        # Demo mode; a provider's balance below the account's warning level (Send-2 reports
+        # it); the database out of reach (a workspace's server restarting, the network gone);
+        # on a workspace, queued messages no running relay can send (none runs, or none holds
+        # an account's keys), read again shortly after changes and every few seconds (a relay
         # that stopped is noticed by its missing heartbeat, not by a change).
-        self.balance_notice = _banner_row(layout, "low_balance_notice")
-        self.store_notice = _banner_row(layout, "store_notice")
-        self.waiting_notice = _banner_row(layout, "waiting_notice")
+        banners.addWidget(self.demo_notice)
+        self.balance_notice = _banner(banners, "low_balance_notice")
+        self.store_notice = _banner(banners, "store_notice")
+        self.waiting_notice = _banner(banners, "waiting_notice")
         self._waiting_timer = QTimer(self, singleShot=True, interval=1500)
         self._waiting_timer.timeout.connect(self.refresh_waiting_notice)
         self._waiting_poll = QTimer(self, interval=10_000)
@@ -422,16 +426,14 @@ class MainWindow(QMainWindow):
         self.sig_closed.emit()
 
 
-def _banner_row(layout: QVBoxLayout, name: str) -> QLabel:
-    """A hidden, word-wrapped banner in a row of its own under the window's top edge."""
+def _banner(layout: QVBoxLayout, name: str) -> QLabel:
+    """A hidden, word-wrapped banner added to the window's banners."""
     label = QLabel()
     label.setObjectName(name)
     label.setWordWrap(True)
+    label.setContentsMargins(10, 6, 10, 6)  # the text clear of the banner's border
     label.hide()
-    row = QHBoxLayout()
-    row.setContentsMargins(8, 0, 8, 4)
-    row.addWidget(label)
-    layout.addLayout(row)
+    layout.addWidget(label)
     return label
 
 

@@ -166,6 +166,32 @@ def test_two_dispatchers_claiming_one_outbox_take_each_message_exactly_once(pg_w
         second.close()
 
 
+def test_counters_kept_by_two_writers_at_once_lose_no_update(pg_workspace: str) -> None:
+    """READ COMMITTED lets two writers read the same counter; every counter smsdesk keeps is
+    one upsert or one ``x = x + 1`` (never read, then write), so none loses an update: the
+    unread count of one conversation, and the report's count of one hour."""
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+
+        def replies(db: PgDatabase, tag: str) -> None:
+            for i in range(60):  # one transaction each, as replies arriving one by one
+                db.write_sync(lambda c, i=i: store.insert_inbound(c, shop, "+447911123456", "Shop", f"{tag}{i}", None))
+
+        threads = [threading.Thread(target=replies, args=(db, t)) for db, t in ((first, "a"), (second, "b"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        unread = first.query_one("SELECT unread FROM conversations WHERE remote = '+447911123456'")
+        assert unread is not None and unread[0] == 120
+        counted = first.query_one("SELECT sum(messages) FROM report_hours WHERE direction = 'in'")
+        assert counted is not None and int(counted[0]) == 120
+    finally:
+        first.close()
+        second.close()
+
+
 # ---- live changes between processes ---------------------------------------------------------
 def test_a_commit_elsewhere_wakes_the_change_feed_and_moves_the_marks(pg_workspace: str) -> None:
     from smsdesk.storage.pg.changes import PgChangeRepository
