@@ -25,6 +25,7 @@ from smsdesk.storage import contact_writes, erasure
 from smsdesk.storage import messages as msg_store
 from smsdesk.storage.audit import audit
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.messages import NewOutgoing
 from smsdesk.storage.records import BULK_ACTIVE as ACTIVE
 from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow
@@ -128,8 +129,15 @@ def set_schedule(conn: sqlite3.Connection, run_id: int, schedule_id: int) -> Non
 def materialise(
     conn: sqlite3.Connection, run_id: int, limit: int, status: Status = Status.QUEUED, send_at: str | None = None
 ) -> list[int]:
-    """Turn the next ``limit`` accepted rows without a message into outbox messages."""
-    run = conn.execute("SELECT account_id, sender, state FROM bulk_runs WHERE id = ?", (run_id,)).fetchone()
+    """Turn the next ``limit`` accepted rows without a message into outbox messages.
+
+    On PostgreSQL several relays top runs up at once: the run's row is locked first, so a
+    second relay waits for the first one's commit and then finds those rows materialised
+    (read, then write, would otherwise turn each row into two messages). SQLite has one
+    writer at a time anyway.
+    """
+    lock = " FOR UPDATE" if is_postgres(conn) else ""
+    run = conn.execute(f"SELECT account_id, sender, state FROM bulk_runs WHERE id = ?{lock}", (run_id,)).fetchone()
     if run is None or run["state"] not in ("running", "paused"):
         return []
     rows = conn.execute(

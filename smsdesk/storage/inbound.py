@@ -22,6 +22,7 @@ from smsdesk.storage import optouts as opt_store
 from smsdesk.storage import webhook_events as ev_store
 from smsdesk.storage.api import ReplyTap
 from smsdesk.storage.db import Database
+from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.records import AppliedEvents, NewInbound, OptOutChange, ParsedEvent, StoredReplies
 
 
@@ -74,7 +75,19 @@ def apply_events(conn: sqlite3.Connection, events: Sequence[ParsedEvent]) -> App
     opt: list[OptOutChange] = []
     failures: list[tuple[int, BaseException]] = []
     marks: list[tuple[int, str, str | None]] = []
+    several_writers = is_postgres(conn)
     for ev in events:
+        # On PostgreSQL several relays read the same pending events: the first to lock an
+        # event's row applies it, and another waits for that commit, then finds the event no
+        # longer pending and leaves it (a reply stored twice otherwise). SQLite's single writer
+        # runs the applications one after the other, where the duplicate checks see each other.
+        if (
+            several_writers
+            and not conn.execute(
+                "UPDATE webhook_events SET state = state WHERE id = ? AND state = 'pending'", (ev.event_id,)
+            ).rowcount
+        ):
+            continue
         if ev.error is not None:
             marks.append((ev.event_id, "failed", ev.error))
             continue

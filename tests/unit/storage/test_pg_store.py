@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,6 +188,80 @@ def test_counters_kept_by_two_writers_at_once_lose_no_update(pg_workspace: str) 
         assert unread is not None and unread[0] == 120
         counted = first.query_one("SELECT sum(messages) FROM report_hours WHERE direction = 'in'")
         assert counted is not None and int(counted[0]) == 120
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_relays_topping_up_one_bulk_run_queue_each_recipient_once(pg_workspace: str) -> None:
+    """Every relay keeps the running bulk sends' windows full; two doing it at once must not
+    turn the same row of the file into two messages."""
+    from smsdesk.storage import bulk_sends
+    from smsdesk.storage.records import NewItem, NewRun
+
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        items = [
+            NewItem(i, "accepted", f"+4478123{i:05d}", body="Hi", segments=1, encoding="GSM-7") for i in range(600)
+        ]
+        run = NewRun(shop, "list.csv", "h", "Hi", "Shop", ("phone",), 600, 600, 0, {})
+        run_id = first.write_sync(lambda c: bulk_sends.create_run(c, run, items))
+
+        def top_up(db: PgDatabase) -> None:
+            for _ in range(30):  # a window of 25 at a time, as relays' passes do
+                db.write_sync(lambda c: bulk_sends.materialise(c, run_id, 25))
+
+        threads = [threading.Thread(target=top_up, args=(db,)) for db in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        per_number = first.query("SELECT remote, count(*) FROM messages WHERE run_id = ? GROUP BY remote", (run_id,))
+        assert len(per_number) == 600 and {int(r[1]) for r in per_number} == {1}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_relays_applying_the_same_pending_events_store_each_reply_once(pg_workspace: str) -> None:
+    """Relays read the same pending webhook events; each event is applied by one of them."""
+    from smsdesk.storage import inbound
+    from smsdesk.storage.records import NewInbound, ParsedEvent
+
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+
+        def event(c: Any, i: int) -> int:
+            return int(
+                c.execute(
+                    "INSERT INTO webhook_events (account_id, dedupe_key, received_at, body) VALUES (?, ?, '', ?)",
+                    (shop, f"k{i}", b"{}"),
+                ).lastrowid
+            )
+
+        ids = first.write_sync(lambda c: [event(c, i) for i in range(40)])
+        parsed = [
+            ParsedEvent(eid, shop, replies=(NewInbound(f"+4479111{i:05d}", "Shop", "Yes", f"pm-{i}"),))
+            for i, eid in enumerate(ids)
+        ]
+        gate = threading.Barrier(2)
+
+        def apply(db: PgDatabase) -> None:
+            gate.wait()
+            for start in range(0, len(parsed), 10):
+                db.write_sync(lambda c, s=start: inbound.apply_events(c, parsed[s : s + 10]))
+
+        threads = [threading.Thread(target=apply, args=(db,)) for db in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        per_reply = first.query("SELECT provider_message_id, count(*) FROM messages WHERE direction = 'in' GROUP BY 1")
+        assert len(per_reply) == 40 and {int(r[1]) for r in per_reply} == {1}
+        states = first.query("SELECT DISTINCT state FROM webhook_events")
+        assert [r[0] for r in states] == ["processed"]
     finally:
         first.close()
         second.close()
