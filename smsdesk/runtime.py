@@ -319,7 +319,7 @@ class Runtime:
     def health(self) -> StoreHealth:
         from smsdesk.services.health import OfflineDrafts, StoreHealth
 
-        place = f"Workspace {self.workspace_name}" if self.workspace_name else "The database"
+        place = f"Workspace {self.workspace_name}" if self.workspace_name else "Database"
         return StoreHealth(place, OfflineDrafts(self.paths.home / "offline-drafts.json"))
 
     @functools.cached_property
