@@ -149,6 +149,8 @@ def test_two_people_share_one_inbox(desks: tuple[GuiHarness, GuiHarness, str]) -
     press(notes_a.edit, Qt.Key.Key_Return)
     ana.wait_until(lambda: notes_a.lines.count() >= 2)  # "ana took it" and the note
     assert "she prefers mornings" in notes_a.lines.item(notes_a.lines.count() - 1).text()
+    press(notes_a.edit, Qt.Key.Key_Escape)  # Esc goes back to the reply box
+    assert QApplication.focusWidget() is pa.reply
     ben.wait_until(lambda: any(title.startswith("ana mentioned you") for title, _b, _c in ben.window.notifier.history))
     assert ben.window.notifier.history[-1][1] == "@ben she prefers mornings"
     assert "ben will be notified" in notes_a.feedback.text()

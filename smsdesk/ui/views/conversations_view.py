@@ -172,13 +172,11 @@ class ConversationsView(QWidget):
     def _on_changes(self, changes: Changes) -> None:
         if changes.connection:
             self.thread_pane.connection_changed()
+        if changes.presence and self.thread_pane.team_bar is not None:
+            self.thread_pane.team_bar.heard(changes.presence)  # heard, not read: also in an outage
         if not self.ctx.services.health.ok:
-            if changes.presence and self.thread_pane.team_bar is not None:
-                self.thread_pane.team_bar.heard(changes.presence)
             return  # nothing can be read now; the catch-up after the outage redraws everything
         self.list_model.apply(changes)
-        if changes.presence and self.thread_pane.team_bar is not None:
-            self.thread_pane.team_bar.heard(changes.presence)
         if self.current is None:
             return
         self.thread_view.thread_model.apply(changes)

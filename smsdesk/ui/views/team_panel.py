@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -284,18 +284,13 @@ class TeamBar(QWidget):
             self.snooze_menu.addAction(words).triggered.connect(lambda _c=False, u=until: self.snooze(u))
 
 
-class _NoteEdit(QLineEdit):
-    sig_escape = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        if event.key() == Qt.Key.Key_Escape:
-            self.sig_escape.emit()
-            return
-        super().keyPressEvent(event)
-
-
 class NotesPanel(Collapsible):
-    """A conversation's notes and team activity, opened under the thread."""
+    """A conversation's notes and team activity, opened under the thread.
+
+    ``sig_escape``: Esc in the note box (the thread pane sends the keyboard back to the reply).
+    """
+
+    sig_escape = Signal()
 
     def __init__(self, team: TeamInbox, parent: QWidget | None = None) -> None:
         super().__init__("Team notes", name="team_notes", parent=parent)
@@ -306,8 +301,11 @@ class NotesPanel(Collapsible):
         self.lines.setWordWrap(True)
         self.lines.setAlternatingRowColors(True)
         self.lines.setMaximumHeight(140)
-        self.edit = _NoteEdit()
+        self.edit = QLineEdit()
         self.edit.setObjectName("note_edit")
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.edit)
+        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+        escape.activated.connect(self.sig_escape)
         self.edit.setPlaceholderText(NOTE_HINT)
         self.edit.setMaxLength(NOTE_MAX)
         self.add_button = QPushButton("Add note")

@@ -194,7 +194,7 @@ class ThreadPane(QWidget):
             QShortcut(QKeySequence("Ctrl+Shift+M"), thread_box).activated.connect(self.team_bar.take)
             QShortcut(QKeySequence("Ctrl+Shift+E"), thread_box).activated.connect(self.team_bar.toggle_resolved)
             QShortcut(QKeySequence("Ctrl+Shift+O"), thread_box).activated.connect(self.notes.focus_note)
-            self.notes.edit.sig_escape.connect(self.reply.setFocus)
+            self.notes.sig_escape.connect(self.reply.setFocus)
         self.name_button.clicked.connect(self.name_contact)
         self.thread_view.sig_retry_requested.connect(self.retry)
 
