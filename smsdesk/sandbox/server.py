@@ -78,6 +78,7 @@ class SandboxServer:
         self._ids = itertools.count(int(time.time() * 1000) % 10_000_000 * 1000 + 1)
         self._rng = random.Random(self.config.seed)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._lock = threading.Lock()
@@ -97,6 +98,7 @@ class SandboxServer:
         return app
 
     async def start(self) -> str:
+        self._stopping = False
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(
@@ -119,6 +121,8 @@ class SandboxServer:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
+        # A request still being answered (a test's latency) spawns no lifecycle after this.
+        self._stopping = True
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -134,6 +138,9 @@ class SandboxServer:
         return not self._tasks
 
     def _spawn(self, coro: Any) -> None:
+        if self._stopping:
+            coro.close()
+            return
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -4,12 +4,20 @@ Per account, a lane holds a bounded number of sends in flight (the account's con
 setting; unbounded httpx concurrency fails: 2,000 sends started at once gave ~1,500 pool
 time-outs, 10 in flight gave none) under a token-bucket rate limit. Each row is *claimed*
 (``ClaimStore``) first, so when the GUI and ``smsdesk serve`` share a database exactly one
-dispatcher sends it. Failures follow the error kind: retryable -> back-off with jitter,
-honouring Retry-After; ambiguous -> ``needs_review``, which ``ReviewService`` settles with the
-provider where it can be asked; permanent -> ``failed`` with the provider's words, or
-``rejected`` when the provider refused that message (``ProviderError.rejected``, an opted-out
-recipient, an item refused inside a batch). Just before a row is claimed its number is
-checked against the opt-out list again (it may have replied STOP since it was queued).
+dispatcher sends it.
+
+A lane claims its next rows while its sends are in flight: twice as many workers as slots,
+because a claim is a committed write, and waiting for it between two sends left each slot
+idle for longer than the provider took to answer. A row claimed but not yet handed to the
+provider when smsdesk stops is given back to the queue; if smsdesk is killed instead, it is
+marked to check like a send that was in flight (at most ``concurrency`` more of them).
+
+Failures follow the error kind: retryable -> back-off with jitter, honouring Retry-After;
+ambiguous -> ``needs_review``, which ``ReviewService`` settles with the provider where it can
+be asked; permanent -> ``failed`` with the provider's words, or ``rejected`` when the provider
+refused that message (``ProviderError.rejected``, an opted-out recipient, an item refused
+inside a batch). Just before a row is claimed its number is checked against the opt-out list
+again (it may have replied STOP since it was queued).
 """
 
 from __future__ import annotations
@@ -60,15 +68,14 @@ class _RateLimiter:
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self._next = 0.0
-        self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         if not self.interval:
             return
-        async with self._lock:
-            now = time.monotonic()
-            wait = self._next - now
-            self._next = max(now, self._next) + self.interval
+        # No lock: nothing awaits between reading and moving the next start time.
+        now = time.monotonic()
+        wait = self._next - now
+        self._next = max(now, self._next) + self.interval
         if wait > 0:
             await asyncio.sleep(wait)
 
@@ -81,6 +88,42 @@ class _Lane:
         self.workers: set[asyncio.Task[None]] = set()
         self.concurrency = max(1, concurrency)
         self.limiter = _RateLimiter(per_second)
+        self.in_flight = 0  # sends handed to the provider and not yet answered
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @property
+    def most_workers(self) -> int:
+        """Each slot has a worker sending and one claiming the next rows meanwhile."""
+        return 2 * self.concurrency
+
+    async def take_slot(self) -> None:
+        """Wait for one of the lane's ``concurrency`` sends in flight (read at each wait, so an
+        edited limit applies to the next send); :meth:`free_slot` gives it back.
+
+        A counter and a queue of futures rather than ``asyncio.Condition``: the condition's
+        lock and context manager cost ~20 us of event-loop time per message."""
+        while self.in_flight >= self.concurrency:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self.wake(1)  # woken, then cancelled: the turn passes to the next
+                raise
+        self.in_flight += 1
+
+    def free_slot(self) -> None:
+        self.in_flight -= 1
+        self.wake(1)
+
+    def wake(self, count: int | None = None) -> None:
+        """Let ``count`` waiting workers (None: all) look at the limit again."""
+        while self._waiting and (count is None or count > 0):
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                count = None if count is None else count - 1
 
 
 class Dispatcher:
@@ -115,8 +158,11 @@ class Dispatcher:
         self._recording: set[asyncio.Task[None]] = set()  # result writes still committing
         self._results: dict[int, list[tuple[ClaimedMessage, SendResult | None]]] = {}  # waiting for the recorder
         self._recorder: asyncio.Task[None] | None = None
-        # Claims asked for in the same turn of the loop, written as one (see _claim).
-        self._claims_asked: list[tuple[list[int], int | None, asyncio.Future[ClaimResult]]] = []
+        # Claims asked for and not yet taken by the claimer's write (see _claim).
+        self._claims_asked: collections.deque[tuple[list[int], int | None, asyncio.Future[ClaimResult]]] = (
+            collections.deque()
+        )
+        self._claim_write_queued = False  # a claim write waits for the writer (see _claim)
 
     def kick(self) -> None:
         self._wake.set()
@@ -134,7 +180,10 @@ class Dispatcher:
         # The outbox is read in a thread of its own: a pass reads up to 5,000 due rows, 15-20 ms
         # that froze the window when it ran on the app loop during a big send.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsdesk-outbox") as reader:
-            await self._run_passes(reader)
+            try:
+                await self._run_passes(reader)
+            finally:  # also when the task is cancelled: no worker may outlive the dispatcher
+                await self._wind_down()
 
     async def _run_passes(self, reader: ThreadPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
@@ -148,9 +197,13 @@ class Dispatcher:
                 log.exception("dispatcher pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-        for lane in self._lanes.values():
-            for task in list(lane.workers):
-                task.cancel()
+
+    async def _wind_down(self) -> None:
+        self._stopping = True
+        workers = [task for lane in self._lanes.values() for task in lane.workers]
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)  # their claims given back first
         if self._recording:
             await asyncio.gather(*self._recording, return_exceptions=True)
 
@@ -188,7 +241,7 @@ class Dispatcher:
             self._start_workers(account_id, lane)
         # A lane whose sends in flight were raised gets its extra workers for what it holds.
         for account_id, lane in self._lanes.items():
-            if lane.queue and len(lane.workers) < lane.concurrency:
+            if lane.queue and len(lane.workers) < lane.most_workers:
                 self._start_workers(account_id, lane)
 
     def _lane(self, account_id: int) -> _Lane | None:
@@ -236,17 +289,18 @@ class Dispatcher:
             lane.concurrency = max(1, conc)
             if lane.limiter.interval != (1.0 / rate if rate > 0 else 0.0):
                 lane.limiter = _RateLimiter(rate)
+            lane.wake()  # a raised limit lets more go at once
         self.kick()  # a raised limit starts its extra workers at once (_fill)
 
     def _start_workers(self, account_id: int, lane: _Lane) -> None:
-        while len(lane.workers) < lane.concurrency and len(lane.workers) < len(lane.queue):
+        while len(lane.workers) < lane.most_workers and len(lane.workers) < len(lane.queue):
             task = asyncio.get_running_loop().create_task(self._worker(account_id, lane))
             lane.workers.add(task)
             task.add_done_callback(lane.workers.discard)
 
     async def _worker(self, account_id: int, lane: _Lane) -> None:
         while lane.queue and not self._stopping:
-            if len(lane.workers) > lane.concurrency:
+            if len(lane.workers) > lane.most_workers:
                 # Sends in flight were lowered while a backlog runs: this worker bows out now
                 # (leaving the set at once, so the others count right and do not all leave).
                 lane.workers.discard(asyncio.current_task())
@@ -260,15 +314,21 @@ class Dispatcher:
                     while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
                         batch.append(lane.queue.popleft()[0])
                 await lane.limiter.acquire()
-                claimed, rejected = await self._claim(batch, run_id)
-                if rejected:
-                    self.bus.publish(Changes(message_ids=set(rejected)))
-                if not claimed:
-                    continue
-                if len(claimed) > 1:
-                    await self._send_bulk(account_id, claimed)
-                else:
-                    await self._send_one(account_id, claimed[0])
+                # One message is claimed while the lane's sends are in flight (see the module's
+                # doc); a batch waits for its slot first: claimed ahead, a kill would leave up
+                # to a whole batch per slot to check.
+                ahead = len(batch) == 1
+                if not ahead:
+                    await lane.take_slot()
+                try:
+                    claimed, rejected = await self._claim(batch, run_id)
+                    if rejected:
+                        self.bus.publish(Changes(message_ids=set(rejected)))
+                    if claimed:
+                        await self._hand_over(account_id, lane, claimed, take_slot=ahead)
+                finally:
+                    if not ahead:
+                        lane.free_slot()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a bug must not kill the lane; the row stays claimed
@@ -280,42 +340,96 @@ class Dispatcher:
             # rows per pass, a 10,000-message send otherwise idles up to a second mid-way).
             self.kick()
 
+    async def _hand_over(self, account_id: int, lane: _Lane, claimed: list[ClaimedMessage], take_slot: bool) -> None:
+        """Send ``claimed`` in one of the lane's slots (taken here when ``take_slot``). Rows the
+        provider never saw because smsdesk stopped first go back to the queue."""
+        handed = False
+        try:
+            if take_slot:
+                await lane.take_slot()
+            try:
+                if not self._stopping:
+                    handed = True
+                    if len(claimed) > 1:
+                        await self._send_bulk(account_id, claimed)
+                    else:
+                        await self._send_one(account_id, claimed[0])
+            finally:
+                if take_slot:
+                    lane.free_slot()
+        finally:
+            if not handed:
+                self._give_back(claimed)
+
     async def _claim(self, ids: list[int], run_id: int | None) -> ClaimResult:
         """Claim ``ids``, committed before this returns (and so before any provider call).
 
-        The claims the workers ask for in one turn of the event loop (several answers often
-        arrive together, and each worker then asks for its next message) go to the database
-        as one write: one statement of each kind instead of a handful per message, each of
-        which made the writer thread wait for its turn at the GIL.
+        A claim write takes, as the writer begins it, every claim asked until then (several
+        answers often arrive together, and each worker then asks for its next message; while
+        the writer commits other work, more arrive), so claims share one statement of each
+        kind instead of a handful per message. At 16 in flight the writer thread had become
+        the bottleneck, most of its time spent waiting for its turn at the GIL between
+        statements while the event loop ran. One write is always queued while claims wait:
+        a claim asked after that write began goes in a new one, queued at once rather than
+        after the first one's answer has come back to the event loop.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ClaimResult] = loop.create_future()
+        future: asyncio.Future[ClaimResult] = asyncio.get_running_loop().create_future()
         self._claims_asked.append((ids, run_id, future))
-        if len(self._claims_asked) == 1:
-            loop.call_soon(self._write_claims)
+        if not self._claim_write_queued:
+            self._claim_write_queued = True
+            task = asyncio.get_running_loop().create_task(self._write_claims())
+            self._recording.add(task)  # awaited by run() at stop, like the result writes
+            task.add_done_callback(self._recording.discard)
         return await future
 
-    def _write_claims(self) -> None:
-        asked, self._claims_asked = self._claims_asked, []
-        task = asyncio.get_running_loop().create_task(self._claim_asked(asked))
-        self._recording.add(task)  # awaited by run() at stop, like the result writes
-        task.add_done_callback(self._recording.discard)
+    async def _write_claims(self) -> None:
+        asked = self._claims_asked  # appended to on the loop, emptied on the writer thread
+        taken: list[tuple[list[int], int | None, asyncio.Future[ClaimResult]]] = []
+        began = False
 
-    async def _claim_asked(self, asked: list[tuple[list[int], int | None, asyncio.Future[ClaimResult]]]) -> None:
+        def take() -> list[tuple[list[int], int | None]]:
+            nonlocal began
+            began = True
+            self._claim_write_queued = False  # a claim asked from now on needs the next write
+            while asked:  # deque.popleft is atomic: the loop may append meanwhile
+                taken.append(asked.popleft())
+            return [(ids, run_id) for ids, run_id, _f in taken]
+
         try:
-            results = await self.claims.claim_groups([(ids, run_id) for ids, run_id, _f in asked], self.id)
-        except asyncio.CancelledError:
-            for _ids, _run, future in asked:
-                future.cancel()
-            raise
-        except Exception as exc:  # noqa: BLE001 - each worker handles it as its own (and logs a bug)
-            for _ids, _run, future in asked:
-                if not future.done():
+            results = await self.claims.claim_groups(take, self.id)
+        except BaseException as exc:
+            if not began:  # the write never ran: what it would have taken fails with it
+                self._claim_write_queued = False
+                taken += asked
+                asked.clear()
+            for _ids, _run, future in taken:
+                if future.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:  # each worker handles it as its own (and logs a bug)
                     future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
             return
-        for (_ids, _run, future), result in zip(asked, results, strict=True):
+        for (_ids, _run, future), result in zip(taken, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    def _give_back(self, claimed: list[ClaimedMessage]) -> None:
+        """Rows claimed while a send slot was awaited, and smsdesk stopped before any went:
+        queued again for the next start (rather than marked to check, as an interrupted send
+        is)."""
+
+        async def write() -> None:
+            try:
+                await self.claims.give_back([c.id for c in claimed], self.id)
+            except SmsdeskError:  # left claimed: the next start marks them to check, as before
+                log.exception("giving back %d claimed messages failed", len(claimed))
+
+        task = asyncio.get_running_loop().create_task(write())
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
 
     def _outbound(self, c: ClaimedMessage) -> OutboundMessage:
         send_at = datetime.fromisoformat(c.send_at) if c.send_at else None

@@ -205,11 +205,22 @@ class ClaimStore(Protocol):
         """The dead dispatchers' claimed rows become ``needs_review`` (never resent blindly)."""
         ...
 
-    async def claim_groups(self, groups: Sequence[tuple[Sequence[int], int | None]], me: str) -> list[ClaimResult]:
+    async def give_back(self, ids: Sequence[int], me: str) -> list[int]:
+        """Rows ``me`` claimed and never handed to the provider (it stopped first): queued and
+        unclaimed again, the attempt not counted; returns the ids given back."""
+        ...
+
+    async def claim_groups(
+        self,
+        groups: Sequence[tuple[Sequence[int], int | None]] | Callable[[], Sequence[tuple[Sequence[int], int | None]]],
+        me: str,
+    ) -> list[ClaimResult]:
         """Claim the due rows of each ``(ids, run_id)`` group in one transaction, one result per
         group, in order (the claims a dispatcher's workers ask for in the same moment). Rows of
         a held bulk run are skipped unless ``run_id`` is None; rows whose number opted out since
-        they were queued are rejected in the same transaction."""
+        they were queued are rejected in the same transaction. ``groups`` may be a function,
+        called on the writing thread as the transaction begins: the claims asked until then
+        go in this one."""
         ...
 
 

@@ -13,7 +13,7 @@ Module functions take the writer's connection (the SQLite statement layer); the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from smsdesk.domain.status import Status
 from smsdesk.storage import bulk_sends as bulk_store
@@ -27,6 +27,10 @@ from smsdesk.storage.status_moves import apply_status
 # What a claim returns: all the dispatcher needs to send the row, and the attempt it is
 # (the columns of records.ClaimedMessage, in its order).
 CLAIMED_COLUMNS = "id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts"
+
+# ``(ids, run_id)`` groups to claim, or a function the writer calls for them as the write
+# begins (so claims asked while the write waited for its turn go with it).
+ClaimGroups = Sequence[tuple[Sequence[int], int | None]] | Callable[[], Sequence[tuple[Sequence[int], int | None]]]
 
 
 def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> list[sqlite3.Row]:
@@ -104,6 +108,25 @@ def claim_groups(
     ]
 
 
+def give_back(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> list[int]:
+    """Rows ``dispatcher`` claimed and never handed to the provider (it stopped first): queued
+    and unclaimed again, the attempt not counted. Returns the ids given back."""
+    out: list[int] = []
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        out += [
+            int(r[0])
+            for r in conn.execute(
+                f"""UPDATE messages SET claimed_by = NULL, claimed_at = NULL,
+                      attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+                    WHERE id IN ({",".join("?" * len(chunk))}) AND claimed_by = ? AND status = 'queued'
+                    RETURNING id""",
+                (*chunk, dispatcher),
+            ).fetchall()
+        ]
+    return out
+
+
 def heartbeat(conn: sqlite3.Connection, dispatcher: str) -> None:
     """Say this dispatcher is alive (claims of a dispatcher that stops beating are abandoned)."""
     conn.execute(
@@ -168,5 +191,8 @@ class ClaimRepository:
     async def abandon_dead_sends(self, alive_since: str, me: str) -> list[int]:
         return await self._db.write(lambda c: abandon_dead_claims(c, alive_since, me))
 
-    async def claim_groups(self, groups: Sequence[tuple[Sequence[int], int | None]], me: str) -> list[ClaimResult]:
-        return await self._db.write(lambda c: claim_groups(c, groups, me))
+    async def give_back(self, ids: Sequence[int], me: str) -> list[int]:
+        return await self._db.write(lambda c: give_back(c, ids, me))
+
+    async def claim_groups(self, groups: ClaimGroups, me: str) -> list[ClaimResult]:
+        return await self._db.write(lambda c: claim_groups(c, groups() if callable(groups) else groups, me))

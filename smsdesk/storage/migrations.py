@@ -347,7 +347,7 @@ V7 = [
 ]
 
 # Run inside every write transaction just before COMMIT (storage/db.py): index what the V7
-# triggers queued. Cheap when nothing waits (two statements over empty tables).
+# triggers queued (only the statements whose to-do table holds ids: INDEX_STEPS below).
 INDEX_PENDING = [
     """INSERT INTO message_fts(rowid, body)
          SELECT m.id, m.body FROM message_fts_todo t JOIN messages m ON m.id = t.id ORDER BY t.id""",
@@ -374,6 +374,19 @@ INDEX_CONTACTS = [
     "DELETE FROM contact_fts_todo",
 ]
 INDEX_PENDING += INDEX_CONTACTS
+
+# Which to-do table each INDEX_PENDING statement empties, and one cheap look at all three:
+# the writer runs only the statements whose table holds ids (most transactions note none).
+INDEX_TODO = """SELECT EXISTS (SELECT 1 FROM message_fts_todo) AS message_fts_todo,
+                       EXISTS (SELECT 1 FROM conversation_fts_todo) AS conversation_fts_todo,
+                       EXISTS (SELECT 1 FROM contact_fts_todo) AS contact_fts_todo"""
+INDEX_STEPS = [
+    (statement, table)
+    for statement in INDEX_PENDING
+    for table in ("message_fts_todo", "conversation_fts_todo", "contact_fts_todo")
+    if table in statement
+]
+assert len(INDEX_STEPS) == len(INDEX_PENDING)
 
 # The webhook log shows what became of each accepted delivery (processed, failed and why,
 # or waiting for its message): a log line and a parked receipt name the raw event they came from.

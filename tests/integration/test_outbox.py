@@ -268,3 +268,30 @@ async def test_edited_send_limits_apply_without_a_restart(runtime) -> None:
     await until(lambda: queued() == 0, timeout=30)
     with pytest.raises(InvalidInput, match="whole number"):  # refused when saved, in words
         await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "1.5"})
+
+
+@pytest.mark.asyncio
+async def test_a_row_claimed_ahead_goes_back_to_the_queue_when_smsdesk_stops(runtime) -> None:
+    """A lane claims its next row while its sends are in flight. Stopping before that row
+    reached the provider leaves it queued for the next start (attempt not counted), never
+    "needs review"; the provider never had more in flight than allowed."""
+    server = runtime.sandbox.server
+    server.config.latency = 5.0  # the first send stays in flight
+    requests = _spy_requests(runtime)
+    account = _sandbox(runtime)
+    await runtime.accounts.update(runtime.accounts.get(account.id), {"concurrency": "1"})
+    msgs = await runtime.sending.send(Draft(account.id, [TO, "07812 345679"], "See you at 3"))
+    ids = ",".join(str(m.id) for m in msgs)
+
+    def rows() -> list[tuple[Any, ...]]:
+        found = runtime.store.db.reader().execute(
+            f"SELECT status, claimed_by IS NOT NULL, attempts FROM messages WHERE id IN ({ids})"
+        )
+        return sorted(tuple(r) for r in found.fetchall())
+
+    # both claimed: one at the provider, the other waiting for the lane's one send slot
+    await until(lambda: server.in_flight == 1 and rows() == [("queued", True, 1), ("queued", True, 1)])
+    runtime.dispatcher.stop()
+    # the one in flight stays claimed (its outcome is not known); the other is given back
+    await until(lambda: rows() == [("queued", False, 0), ("queued", True, 1)])
+    assert len(requests) == 1 and server.peak_in_flight == 1
