@@ -18,9 +18,10 @@ the app's demo-mode sandbox thread, which then competes with the GUI for the GIL
 The session's first HTTPS client is built before measuring (``first_client_ms``: a one-off
 of any first send, not of bulk import).
 
-Prints ``max_stall_ms`` (target <= 50; wall clock, so on a loaded machine it includes time
-the OS did not run us: ``loadavg_1m`` is printed beside it), ``max_busy_ms`` (the GUI thread's
-own CPU time within one gap), per-phase maxima and p99, and the phase durations.
+Prints ``max_stall_ms`` (target <= 16, one frame at 60 Hz; wall clock, so on a loaded machine
+it includes time the OS did not run us: ``loadavg_1m`` is printed beside it), ``p99_stall_ms``
+(target <= 8), ``max_busy_ms`` (the GUI thread's own CPU time within one gap), per-phase
+maxima and p99, and the phase durations. Report the median of three runs.
 """
 
 from __future__ import annotations
@@ -243,7 +244,11 @@ def main(argv: list[str]) -> dict[str, Any]:
                 await rt.stop()
 
         try:
-            result = loop.run_until_complete(run())
+            try:
+                result = loop.run_until_complete(run())
+            finally:  # as smsdesk-gui does: closing the loop ends its executor's QThreads
+                loop.stop()
+                loop.close()
         finally:
             rt.close()
             gc_policy.stop()
@@ -253,7 +258,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     worst = max(result["validate"]["max_stall_ms"], result["send"]["max_stall_ms"])
     return {
         "max_stall_ms": worst,
-        "target_ms": 50,
+        "p99_stall_ms": max(result["validate"]["p99_stall_ms"], result["send"]["p99_stall_ms"]),
+        "target_max_ms": 16,
+        "target_p99_ms": 8,
         "validate_max_stall_ms": result["validate"]["max_stall_ms"],
         "validate_p99_stall_ms": result["validate"]["p99_stall_ms"],
         "send_max_stall_ms": result["send"]["max_stall_ms"],

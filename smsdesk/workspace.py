@@ -151,6 +151,14 @@ def limit_bulk_sends(text: str, secrets: SecretStore, owners_only: bool) -> None
         admin.limit_bulk_sends(conn, owners_only)
 
 
+def limit_exports(text: str, secrets: SecretStore, owners_only: bool) -> None:
+    """Whether staff may export the address book, or only the owner (the database's grants)."""
+    from smsdesk.storage.pg import admin
+
+    with _connection(text, secrets, None) as (_url, conn):
+        admin.limit_exports(conn, owners_only)
+
+
 def remove_user(text: str, secrets: SecretStore, name: str) -> int:
     from smsdesk.storage.pg import admin
 

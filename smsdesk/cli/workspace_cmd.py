@@ -66,6 +66,11 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
     )
     bulk.add_argument("who", choices=["owners", "everyone"])
     bulk.set_defaults(handler=cmd_bulk_sends)
+    exports = verbs.add_parser(
+        "exports", help="who may export the address book: the owner only, or everyone (owner's login)", parents=[shared]
+    )
+    exports.add_argument("who", choices=["owners", "everyone"])
+    exports.set_defaults(handler=cmd_exports)
 
 
 def _settings(args: argparse.Namespace) -> SettingsFile:
@@ -172,6 +177,17 @@ def cmd_bulk_sends(args: argparse.Namespace) -> int:
         "Only the workspace's owner may start bulk sends now."
         if args.who == "owners"
         else "Everyone in the workspace may start bulk sends."
+    )
+    return 0
+
+
+def cmd_exports(args: argparse.Namespace) -> int:
+    settings_file = _settings(args)
+    workspace.limit_exports(_current(args, settings_file), SecretStore(), args.who == "owners")
+    info(
+        "Only the workspace's owner may export the address book now."
+        if args.who == "owners"
+        else "Everyone in the workspace may export the address book."
     )
     return 0
 

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import math
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class AccountService:
         self.keys_per_computer = False
         self.requests: RelayRequestStore | None = None  # calls asked of the relays that hold the keys
         self._held: tuple[float, list[int]] | None = None  # held_ids(), read again every HELD_TTL s
+        self._held_reading = False
 
     # ---- reading -----------------------------------------------------------------------
     def all(self) -> list[Account]:
@@ -143,11 +145,34 @@ class AccountService:
             return False
 
     def held_ids(self) -> list[int]:
-        """The accounts this computer can send with (a relay's heartbeat names them)."""
+        """The accounts this computer can send with (a relay's heartbeat names them).
+
+        Asked on the event loop (each pass of the dispatcher, each heartbeat), while every key
+        is a keyring read (on Linux a D-Bus call, tens of milliseconds): the answer is kept for
+        HELD_TTL seconds, then read again in a thread of its own, the last answer standing
+        meanwhile. Only the very first answer is read where it is asked."""
         now = time.monotonic()
-        if self._held is None or now - self._held[0] > HELD_TTL:
-            self._held = (now, sorted(a.id for a in self.all() if self.holds_keys(a)))
+        if self._held is None:
+            self._held = (now, self._keys_held(self.all()))
+        elif now - self._held[0] > HELD_TTL and not self._held_reading:
+            self._held_reading = True
+            accounts = self.all()  # read here: a worker thread would open a connection of its own
+            threading.Thread(target=self._read_held, args=(accounts,), name="smsdesk-keys", daemon=True).start()
         return list(self._held[1])
+
+    def _keys_held(self, accounts: list[Account]) -> list[int]:
+        return sorted(a.id for a in accounts if self.holds_keys(a))
+
+    def _read_held(self, accounts: list[Account]) -> None:
+        try:
+            self._held = (time.monotonic(), self._keys_held(accounts))
+        finally:
+            self._held_reading = False
+
+    def _held_stale(self) -> None:
+        """Keys were added or accounts changed: read which are held again (in the background)."""
+        if self._held is not None:
+            self._held = (0.0, self._held[1])
 
     async def add_keys(self, name: str, values: Mapping[str, str]) -> Account:
         """Keep this computer's copy of an existing account's keys (a second relay of a team
@@ -177,7 +202,7 @@ class AccountService:
             audit=entry,
         )
         self._adapters.pop(account.id, None)
-        self._held = None
+        self._held_stale()
         self.bus.publish(Changes(accounts=True))
         return account
 
@@ -213,7 +238,7 @@ class AccountService:
 
     def forget_adapters(self) -> None:
         self._adapters.clear()
-        self._held = None
+        self._held_stale()
 
     # ---- writing -----------------------------------------------------------------------
     def fill_generated_fields(self) -> None:

@@ -258,9 +258,14 @@ class ContactService:
         return erased
 
     def export(self, path: Path, fmt: str, group_id: int | None = None) -> int:
-        """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts."""
+        """Write the address book (or one group) as csv, xlsx or vcf; returns how many contacts.
+
+        The export is recorded first; a team workspace that keeps exports to its owner refuses
+        it there, before any file is written (``NotAllowed``)."""
         from smsdesk.services import contact_files  # the file machinery, on first use
 
+        what = "the address book" if group_id is None else f"group {group_id}"
+        self.contacts.note_export(AuditEntry("contacts.export", what, {"format": fmt}))
         return contact_files.export(self, path, fmt, group_id)
 
     async def import_file(

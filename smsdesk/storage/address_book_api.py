@@ -114,6 +114,11 @@ class ContactStore(Protocol):
         """``other`` joins ``keep`` and is deleted; returns ``other`` as it was."""
         ...
 
+    def note_export(self, audit: AuditEntry) -> None:
+        """Record an export (``audit.subject`` says of what) before its file is written; a
+        workspace that keeps exports to its owner refuses it here (``NotAllowed``)."""
+        ...
+
     async def erase(self, contact_id: int, audit: AuditEntry) -> Erased:
         """Delete the contact, every message and conversation with any of its numbers and
         their other traces; opted-out numbers stay only as salted hashes, which every opt-out

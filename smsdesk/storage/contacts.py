@@ -20,6 +20,7 @@ from smsdesk.storage.audit import record
 from smsdesk.storage.contact_rows import CHUNK, marks
 from smsdesk.storage.conversations import CONVERSATION_SELECT, conversation_row, set_contact_name
 from smsdesk.storage.db import Database, utcnow
+from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.records import AuditEntry, ConversationRow, Erased, NewContact, Removed, Saved
 
 
@@ -194,6 +195,9 @@ class ContactRepository:
 
         return await self._db.write(write)
 
+    def note_export(self, audit: AuditEntry) -> None:
+        self._db.write_sync(lambda c: note_export(c, audit))
+
     async def erase(self, contact_id: int, audit: AuditEntry) -> Erased:
         def write(conn: sqlite3.Connection) -> Erased:
             erased = contact_writes.erase(conn, contact_id, utcnow())
@@ -218,3 +222,12 @@ class ContactRepository:
             record(conn, audit)
 
         await self._db.write(write)
+
+
+def note_export(conn: sqlite3.Connection, audit: AuditEntry) -> None:
+    """An export of the address book, in the audit log; on PostgreSQL also in
+    ``address_book_exports``, whose INSERT grant says who may export
+    (``smsdesk workspace exports``): a refused grant stops the export before any file."""
+    if is_postgres(conn):
+        conn.execute("INSERT INTO address_book_exports (what, at) VALUES (?, ?)", (audit.subject, utcnow()))
+    record(conn, audit)

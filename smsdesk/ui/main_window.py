@@ -281,8 +281,13 @@ class MainWindow(QMainWindow):
 
     # ---- the demo-mode notice --------------------------------------------------------------
     def _build_demo_notice(self) -> None:
+        """An empty frame until demo mode is first shown (:meth:`_fill_demo_notice`): the
+        notice's rich-text label alone cost ~8 ms before the first paint."""
         self.demo_notice = QFrame()
         self.demo_notice.setObjectName("demo_notice")
+        self.demo_notice.hide()
+
+    def _fill_demo_notice(self) -> None:
         text = QLabel(
             "<b>This is demo mode.</b> Messages you send go to a simulated provider on this computer "
             "and reach no phone; some of its pretend recipients reply, so you can try everything safely."
@@ -302,12 +307,12 @@ class MainWindow(QMainWindow):
         row.addWidget(text, 1)
         row.addWidget(self.connect_button)
         row.addWidget(self.dismiss_button)
-        self.demo_notice.hide()  # styled as a banner when first shown: nothing extra before the first paint
+        theme.set_banner(self.demo_notice, "info")
 
     def _refresh_demo_notice(self, demo: bool) -> None:
         show = demo and not self.ctx.services.settings_file.settings.demo_notice_dismissed
-        if show and self.demo_notice.property("banner") is None:
-            theme.set_banner(self.demo_notice, "info")
+        if show and self.demo_notice.layout() is None:
+            self._fill_demo_notice()
         self.demo_notice.setVisible(show)
 
     def dismiss_demo_notice(self) -> None:

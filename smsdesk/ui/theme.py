@@ -34,6 +34,9 @@ from smsdesk.ui.context import UiContext
 log = logging.getLogger(__name__)
 
 MODES: tuple[str, ...] = ("system", "light", "dark")
+# An application property: Fusion is the style already (smsdesk-gui asks Qt for it when it
+# creates the application; whoever else made it gets it from the first Theme).
+FUSION_SET = "smsdesk_fusion"
 MODE_LABELS: dict[str, str] = {"system": "Follow system", "light": "Light", "dark": "Dark"}
 
 _R = QPalette.ColorRole
@@ -165,8 +168,9 @@ class ThemeManager(QObject):
         self._applying = False
         # setStyle deletes the previous style object: doing it again while widgets of an older
         # window await deletion can crash, so switch once per application.
-        if app.style().name().lower() != "fusion":
+        if not app.property(FUSION_SET):
             app.setStyle("Fusion")
+            app.setProperty(FUSION_SET, True)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_changed)
         self.apply()
 
@@ -310,6 +314,8 @@ def semantic_sheet(scheme: str) -> str:
 
 
 def _repolish(widget: QWidget) -> None:
+    if not widget.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
+        return  # polished when first shown, with the properties it has then
     style = widget.style()
     style.unpolish(widget)
     style.polish(widget)

@@ -58,3 +58,41 @@ def test_accounts_are_the_owners_and_bulk_sends_can_be(
     assert not may_start_bulk()
     assert cli_main(["--database", owner, "workspace", "bulk-sends", "everyone"]) == 0
     assert may_start_bulk()
+
+
+def test_exports_of_the_address_book_can_be_kept_to_the_owner(
+    pg_database: str,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: Any,
+    request: pytest.FixtureRequest,
+    tmp_path: Any,
+) -> None:
+    owner = pg_database
+    assert cli_main(["workspace", "create", owner]) == 0
+    request.addfinalizer(lambda: drop_people(owner, "ben"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("their password\n"))
+    assert cli_main(["--database", owner, "workspace", "add-user", "ben"]) == 0
+    monkeypatch.setenv("SMSDESK_SECRET_DATABASE_PASSWORD", "their password")
+    assert cli_main(["--database", owner, "contacts", "add", "--number", "07911 123456", "--name", "Ann Lee"]) == 0
+    capsys.readouterr()
+    staff = _as(owner, "ben")
+    first, second, third = (tmp_path / f"{n}.csv" for n in ("first", "second", "third"))
+
+    # Everyone by default: the export is written, and who made it is the database's word.
+    assert cli_main(["--database", staff, "contacts", "export", str(first)]) == 0
+    assert "Ann Lee" in first.read_text(encoding="utf-8-sig")
+
+    assert cli_main(["--database", owner, "workspace", "exports", "owners"]) == 0
+    assert "Only the workspace's owner may export the address book" in capsys.readouterr().err
+    assert cli_main(["--database", staff, "contacts", "export", str(second)]) == 1
+    err = capsys.readouterr().err
+    assert "Only the workspace's owner may do this" in err and "Traceback" not in err
+    assert not second.exists()  # refused before any file was written
+    assert cli_main(["--database", owner, "contacts", "export", str(third)]) == 0  # the owner still may
+
+    assert cli_main(["--database", owner, "workspace", "exports", "everyone"]) == 0
+    assert cli_main(["--database", staff, "contacts", "export", str(second)]) == 0
+    with psycopg.connect(owner) as conn:
+        actors = [r[0] for r in conn.execute("SELECT actor FROM address_book_exports ORDER BY id")]
+    assert actors == ["ben", "postgres", "ben"]

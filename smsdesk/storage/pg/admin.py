@@ -4,7 +4,9 @@ Roles (created by :func:`create_workspace`, run with the owner's login):
 
 - ``smsdesk_agent``: staff. Read and write conversations, messages, contacts, templates and
   the rest, but only read the provider accounts (their names, prices and limits); with
-  ``workspace bulk-sends owners`` they may not start bulk sends either;
+  ``workspace bulk-sends owners`` they may not start bulk sends either, and with ``workspace
+  exports owners`` not export the address book (an export is recorded before its file is
+  written, and staff may not record one);
 - ``smsdesk_relay``: an always-on ``smsdesk serve``. Everything an agent can, and it is the
   role that sends, so it holds the provider keys (in its own keyring, never in the database);
   it may touch an account's row (``accounts add`` keeping its own copy of the keys) but not
@@ -58,6 +60,15 @@ def limit_bulk_sends(conn: PgConnection, owners_only: bool) -> None:
     """Whether staff may start bulk sends (``bulk_runs``), or only the owner (and relays, which
     run the scheduled ones)."""
     verb = "REVOKE INSERT ON bulk_runs FROM {}" if owners_only else "GRANT INSERT ON bulk_runs TO {}"
+    conn.raw.execute(sql.SQL(verb).format(sql.Identifier(AGENT)))
+
+
+def limit_exports(conn: PgConnection, owners_only: bool) -> None:
+    """Whether staff may export the address book (``address_book_exports``), or only the owner."""
+    if owners_only:
+        verb = "REVOKE INSERT ON address_book_exports FROM {}"
+    else:
+        verb = "GRANT INSERT ON address_book_exports TO {}"
     conn.raw.execute(sql.SQL(verb).format(sql.Identifier(AGENT)))
 
 

@@ -466,8 +466,33 @@ _TEAM_INBOX = [
        END $$""",
 ]
 
+# Exports of the address book: one row each, written before the file. Its INSERT grant is
+# who may export (``workspace exports owners|everyone``, storage/pg/admin.py); who did is the
+# database's word.
+_EXPORTS = [
+    f"""CREATE TABLE address_book_exports (
+        id {_ID},
+        actor TEXT NOT NULL DEFAULT current_user,
+        what TEXT NOT NULL,
+        at TEXT NOT NULL)""",
+    """CREATE TRIGGER address_book_exports_actor_bi BEFORE INSERT ON address_book_exports
+       FOR EACH ROW EXECUTE FUNCTION stamp_actor()""",
+    """DO $$ DECLARE r TEXT; BEGIN
+         FOREACH r IN ARRAY ARRAY['smsdesk_agent', 'smsdesk_relay'] LOOP
+           IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+             EXECUTE format('GRANT SELECT, INSERT ON address_book_exports TO %I', r);
+             EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE address_book_exports_id_seq TO %I', r);
+           END IF;
+         END LOOP;
+       END $$""",
+]
+
 #: Migration number -> its statements, applied in order in one transaction each.
-MIGRATIONS: dict[int, list[str]] = {1: [*_COMPAT, *_TABLES, *_INDEXES, *_TRIGGERS], 2: _TEAM_INBOX}
+MIGRATIONS: dict[int, list[str]] = {
+    1: [*_COMPAT, *_TABLES, *_INDEXES, *_TRIGGERS],
+    2: _TEAM_INBOX,
+    3: _EXPORTS,
+}
 LATEST_VERSION = max(MIGRATIONS)
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

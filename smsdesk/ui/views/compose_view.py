@@ -132,11 +132,10 @@ class ComposeView(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         # Fixed widths, not ResizeToContents: that re-measures all 500 rows on every status
         # change, and a bulk run's receipts then froze the window for seconds (bench/ui_stall).
-        for col, width in ((0, 120), (1, 130), (2, 100), (4, 100)):
+        # Narrow enough that the message keeps ~150 px in a 900 px window.
+        for col, width in ((0, 110), (1, 120), (2, 90), (4, 90), (5, 160)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, width)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(5, 220)
         sent_box = QWidget()
         sent_layout = QVBoxLayout(sent_box)
         sent_layout.setContentsMargins(0, 0, 0, 0)
