@@ -299,6 +299,7 @@ class Dispatcher:
             task.add_done_callback(lane.workers.discard)
 
     async def _worker(self, account_id: int, lane: _Lane) -> None:
+        took = False
         while lane.queue and not self._stopping:
             if len(lane.workers) > lane.most_workers:
                 # Sends in flight were lowered while a backlog runs: this worker bows out now
@@ -306,6 +307,7 @@ class Dispatcher:
                 lane.workers.discard(asyncio.current_task())
                 return
             mid, run_id = lane.queue.popleft()
+            took = True
             batch = [mid]
             try:
                 adapter = self.accounts.adapter(account_id)
@@ -335,9 +337,12 @@ class Dispatcher:
                 log.exception("dispatch of %s failed unexpectedly", batch)
             finally:
                 self._pending.difference_update(batch)
-        if not self._stopping:
+        if took and not self._stopping:
             # The lane ran dry: look for more now rather than at the next 1 s tick (at 5,000
             # rows per pass, a 10,000-message send otherwise idles up to a second mid-way).
+            # A worker that found nothing left does not: each kick is a read of the outbox,
+            # and a bulk send's spare workers (one per slot, claiming ahead) would ask for a
+            # dozen at once.
             self.kick()
 
     async def _hand_over(self, account_id: int, lane: _Lane, claimed: list[ClaimedMessage], take_slot: bool) -> None:

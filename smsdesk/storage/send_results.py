@@ -106,9 +106,10 @@ def record_results(
     for start in range(0, len(fast), 400):
         pacer.tick()
         chunk = fast[start : start + 400]
-        left = _record_fast_many(conn, chunk)
-        changed.update(c.id for c, _res in chunk)  # the rows left are recorded below
-        slow += [(c, res, None) for c, res in left]
+        if _record_fast_many(conn, chunk):
+            changed.update(c.id for c, _res in chunk)
+        else:
+            slow += [(c, res, None) for c, res in chunk]
     for c, res, note in slow:
         pacer.tick()
         record_result(conn, account_id, c, res, note, parked)
@@ -116,35 +117,36 @@ def record_results(
     return RecordedBatch(changed, opted)
 
 
-def _record_fast_many(
-    conn: sqlite3.Connection, pairs: Sequence[tuple[ClaimedMessage, SendResult]]
-) -> list[tuple[ClaimedMessage, SendResult]]:
+def _record_fast_many(conn: sqlite3.Connection, pairs: Sequence[tuple[ClaimedMessage, SendResult]]) -> bool:
     """:func:`_record_fast` for many rows in two statements instead of two per row (while the
-    event loop is busy, each statement makes the writer wait for its turn at the GIL). Returns
-    the pairs whose row was no longer ``queued`` (nothing written for them: the careful path
-    records those)."""
+    event loop is busy, each statement makes the writer wait for its turn at the GIL). All or
+    nothing: False, with nothing written, when any row was no longer ``queued``."""
     now = utcnow()
-    rows = conn.execute(
-        f"""UPDATE messages SET status = v.column2, raw_status = COALESCE(NULLIF(v.column3, ''), raw_status),
-              error = COALESCE(v.column4, error), provider_message_id = COALESCE(provider_message_id, v.column5),
-              updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
-            FROM (VALUES {",".join(["(?, ?, ?, ?, ?)"] * len(pairs))}) AS v
-            WHERE messages.id = v.column1 AND messages.status = 'queued'
-            RETURNING messages.id""",
-        (
-            now,
-            *(
-                v
-                for c, r in pairs
-                for v in (c.id, r.status.value, r.raw_status, r.error, r.provider_message_id or None)
+    conn.execute("SAVEPOINT record_many")
+    try:
+        cur = conn.execute(
+            f"""UPDATE messages SET status = v.column2, raw_status = COALESCE(NULLIF(v.column3, ''), raw_status),
+                  error = COALESCE(v.column4, error), provider_message_id = COALESCE(provider_message_id, v.column5),
+                  updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
+                FROM (VALUES {",".join(["(?, ?, ?, ?, ?)"] * len(pairs))}) AS v
+                WHERE messages.id = v.column1 AND messages.status = 'queued'""",
+            (
+                now,
+                *(
+                    v
+                    for c, r in pairs
+                    for v in (c.id, r.status.value, r.raw_status, r.error, r.provider_message_id or None)
+                ),
             ),
-        ),
-    ).fetchall()
-    moved = {int(r[0]) for r in rows}
-    if moved:
+        )
+        if cur.rowcount != len(pairs):
+            conn.execute("ROLLBACK TO record_many")
+            return False
         conn.execute(
             f"""INSERT INTO message_transitions (message_id, status, raw_status, at)
-                VALUES {",".join(["(?, ?, ?, ?)"] * len(moved))}""",
-            tuple(v for c, r in pairs if c.id in moved for v in (c.id, r.status.value, r.raw_status, now)),
+                VALUES {",".join(["(?, ?, ?, ?)"] * len(pairs))}""",
+            tuple(v for c, r in pairs for v in (c.id, r.status.value, r.raw_status, now)),
         )
-    return [(c, r) for c, r in pairs if c.id not in moved]
+        return True
+    finally:
+        conn.execute("RELEASE record_many")
