@@ -385,8 +385,7 @@ INDEX_STEPS = [
     for statement in INDEX_PENDING
     for table in ("message_fts_todo", "conversation_fts_todo", "contact_fts_todo")
     if table in statement
-]
-assert len(INDEX_STEPS) == len(INDEX_PENDING)
+]  # one step per statement: tests/unit/storage/test_migrations.py checks it
 
 # The webhook log shows what became of each accepted delivery (processed, failed and why,
 # or waiting for its message): a log line and a parked receipt name the raw event they came from.

@@ -208,15 +208,16 @@ def release_messages(conn: sqlite3.Connection, plan: Sequence[tuple[int, str | N
     now = utcnow()
     for mid, send_at, raw in plan:
         if send_at is None:
-            conn.execute(
+            cur = conn.execute(
                 """UPDATE messages SET status = 'queued', send_at = NULL, raw_status = ?, updated_at = ?
                    WHERE id = ? AND status = 'scheduled' AND claimed_by IS NULL""",
                 (raw, now, mid),
             )
-            conn.execute(
-                "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, 'queued', ?, ?)",
-                (mid, raw, now),
-            )
+            if cur.rowcount:  # a row that moved on meanwhile (cancelled, say) records no move
+                conn.execute(
+                    "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, 'queued', ?, ?)",
+                    (mid, raw, now),
+                )
         else:
             conn.execute(
                 """UPDATE messages SET send_at = ?, raw_status = ?, updated_at = ?

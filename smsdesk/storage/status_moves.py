@@ -12,6 +12,7 @@ import sqlite3
 
 from smsdesk.domain.status import Status, can_move, status_of
 from smsdesk.storage.db import utcnow
+from smsdesk.storage.dialect import is_postgres
 
 
 def apply_status(
@@ -52,21 +53,36 @@ def move_from(
     now = utcnow()
     learnt_id = bool(provider_message_id and not current_pmid)
     if learnt_id:
-        conn.execute(
-            "UPDATE messages SET provider_message_id = ?, updated_at = ? WHERE id = ?",
-            (provider_message_id, now, message_id),
+        learnt_id = (
+            conn.execute(
+                """UPDATE messages SET provider_message_id = ?, updated_at = ?
+                   WHERE id = ? AND provider_message_id IS NULL""",
+                (provider_message_id, now, message_id),
+            ).rowcount
+            == 1
         )
     if not can_move(status_of(current), status):
         if note_raw and raw_status and current == status.value and not status.is_final:
             return _note_raw(conn, message_id, raw_status, now) or learnt_id
         return learnt_id
     value = status.value
-    conn.execute(
+    # Only from the status this was decided on: on PostgreSQL another relay may have moved
+    # the row since it was read (READ COMMITTED; SQLite has one writer). Then the move is
+    # decided again from what the row says now, locked this time, so a final status is never
+    # overwritten and no move is recorded twice.
+    moved = conn.execute(
         """UPDATE messages SET status = ?, raw_status = COALESCE(NULLIF(?, ''), raw_status),
              error = COALESCE(?, error), updated_at = ?, claimed_by = NULL, next_attempt_at = NULL
-           WHERE id = ?""",
-        (value, raw_status, error, now, message_id),
-    )
+           WHERE id = ? AND status = ?""",
+        (value, raw_status, error, now, message_id, current),
+    ).rowcount
+    if moved == 0:
+        lock = " FOR UPDATE" if is_postgres(conn) else ""
+        row = conn.execute("SELECT status FROM messages WHERE id = ?" + lock, (message_id,)).fetchone()
+        if row is None or row[0] == current:
+            return learnt_id
+        again = move_from(conn, message_id, row[0], None, status, raw_status, error, None, note_raw=note_raw)
+        return again or learnt_id
     conn.execute(
         "INSERT INTO message_transitions (message_id, status, raw_status, at) VALUES (?, ?, ?, ?)",
         (message_id, value, raw_status, now),

@@ -281,8 +281,8 @@ class MainWindow(QMainWindow):
 
     # ---- the demo-mode notice --------------------------------------------------------------
     def _build_demo_notice(self) -> None:
-        """An empty frame until demo mode is first shown (:meth:`_fill_demo_notice`): the
-        notice's rich-text label alone cost ~8 ms before the first paint."""
+        """An empty frame until demo mode is first shown (:meth:`_fill_demo_notice`): its
+        rich-text label and buttons are nothing the first paint needs."""
         self.demo_notice = QFrame()
         self.demo_notice.setObjectName("demo_notice")
         self.demo_notice.hide()

@@ -175,3 +175,11 @@ def test_history_from_before_reports_gets_its_replies_answers_and_totals(tmp_pat
         ("2026-03-01T12", "out", "delivered", 0, 1, 2, 0),
         ("2026-03-09T10", "in", "received", 0, 1, 2, 0),
     ]
+
+
+def test_each_search_index_step_empties_one_to_do_table() -> None:
+    """The writer runs an indexing statement only when its to-do table holds ids
+    (storage/db.py): every statement must be matched to exactly one table."""
+    from smsdesk.storage.migrations import INDEX_PENDING, INDEX_STEPS
+
+    assert [statement for statement, _table in INDEX_STEPS] == INDEX_PENDING

@@ -372,3 +372,42 @@ def test_the_postgresql_schema_has_every_table_and_column_of_the_sqlite_one(pg: 
     missing = {t: sorted(cols - have.get(t, set())) for t, cols in want.items() if cols - have.get(t, set())}
     assert missing == {}
     assert len(want) > 25
+
+
+def test_two_writers_moving_the_same_messages_keep_statuses_forward_only(pg_workspace: str) -> None:
+    """READ COMMITTED lets two relays read a message's status at once (two receipts of one
+    message, a send's answer beside a receipt): each status move is decided again if the row
+    moved meanwhile, so a final status is never overwritten and each move is recorded once."""
+    from smsdesk.domain.status import Status
+    from smsdesk.storage.status_moves import apply_status
+
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+        items = [NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7", Status.SENT) for i in range(300)]
+        ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
+        start = threading.Barrier(2)
+
+        def receipts(db: PgDatabase, status: Status) -> None:
+            start.wait(10)
+            for mid in ids:  # one transaction per receipt, as relays apply them
+                db.write_sync(lambda c, mid=mid: apply_status(c, mid, status, status.value))
+
+        threads = [
+            threading.Thread(target=receipts, args=(db, s))
+            for db, s in ((first, Status.DELIVERED), (second, Status.EXPIRED))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        finals = first.query(
+            "SELECT message_id, count(*), min(status) FROM message_transitions"
+            " WHERE status IN ('delivered', 'expired') GROUP BY message_id"
+        )
+        assert len(finals) == 300 and {int(r[1]) for r in finals} == {1}  # one final move each
+        now = {int(r[0]): r[1] for r in first.query("SELECT id, status FROM messages WHERE direction = 'out'")}
+        assert all(now[int(r[0])] == r[2] for r in finals)  # and the status is that move's
+    finally:
+        first.close()
+        second.close()
