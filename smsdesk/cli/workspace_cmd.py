@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,23 +172,21 @@ def cmd_add_user(args: argparse.Namespace) -> int:
 
 
 def cmd_bulk_sends(args: argparse.Namespace) -> int:
-    settings_file = _settings(args)
-    workspace.limit_bulk_sends(_current(args, settings_file), SecretStore(), args.who == "owners")
-    info(
-        "Only the workspace's owner may start bulk sends now."
-        if args.who == "owners"
-        else "Everyone in the workspace may start bulk sends."
-    )
-    return 0
+    return _limit(args, workspace.limit_bulk_sends, "start bulk sends")
 
 
 def cmd_exports(args: argparse.Namespace) -> int:
+    return _limit(args, workspace.limit_exports, "export the address book")
+
+
+def _limit(args: argparse.Namespace, limit: Callable[[str, SecretStore, bool], None], what: str) -> int:
+    """Give ``what`` to the owner only, or to everyone (``args.who``): the database's grants."""
     settings_file = _settings(args)
-    workspace.limit_exports(_current(args, settings_file), SecretStore(), args.who == "owners")
+    limit(_current(args, settings_file), SecretStore(), args.who == "owners")
     info(
-        "Only the workspace's owner may export the address book now."
+        f"Only the workspace's owner may {what} now."
         if args.who == "owners"
-        else "Everyone in the workspace may export the address book."
+        else f"Everyone in the workspace may {what}."
     )
     return 0
 
