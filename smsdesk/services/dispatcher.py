@@ -200,6 +200,12 @@ class Dispatcher:
 
     async def _wind_down(self) -> None:
         self._stopping = True
+        # Claim writes already asked for commit either way: let them land and their workers
+        # see the stop, so the rows they claimed go back to the queue (a worker cancelled
+        # while its claim was being written would leave its row claimed, to be checked).
+        if self._recording:
+            await asyncio.gather(*list(self._recording), return_exceptions=True)
+            await asyncio.sleep(0)
         workers = [task for lane in self._lanes.values() for task in lane.workers]
         for task in workers:
             task.cancel()

@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # annotations only: importing the surface costs no record or 
         BatchRow,
         BulkReject,
         ClaimedMessage,
+        ClaimGroups,
         ClaimResult,
         ConversationRow,
         ListFilter,
@@ -210,11 +211,7 @@ class ClaimStore(Protocol):
         unclaimed again, the attempt not counted; returns the ids given back."""
         ...
 
-    async def claim_groups(
-        self,
-        groups: Sequence[tuple[Sequence[int], int | None]] | Callable[[], Sequence[tuple[Sequence[int], int | None]]],
-        me: str,
-    ) -> list[ClaimResult]:
+    async def claim_groups(self, groups: ClaimGroups, me: str) -> list[ClaimResult]:
         """Claim the due rows of each ``(ids, run_id)`` group in one transaction, one result per
         group, in order (the claims a dispatcher's workers ask for in the same moment). Rows of
         a held bulk run are skipped unless ``run_id`` is None; rows whose number opted out since

@@ -13,7 +13,7 @@ Module functions take the writer's connection (the SQLite statement layer); the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from smsdesk.domain.status import Status
 from smsdesk.storage import bulk_sends as bulk_store
@@ -21,16 +21,12 @@ from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.liveness import claimer_gone
 from smsdesk.storage.messages import reject_opted_out
-from smsdesk.storage.records import ClaimedMessage, ClaimResult
+from smsdesk.storage.records import ClaimedMessage, ClaimGroups, ClaimResult
 from smsdesk.storage.status_moves import apply_status
 
 # What a claim returns: all the dispatcher needs to send the row, and the attempt it is
 # (the columns of records.ClaimedMessage, in its order).
 CLAIMED_COLUMNS = "id, account_id, local_id, remote, local_number, body, send_at, run_id, attempts"
-
-# ``(ids, run_id)`` groups to claim, or a function the writer calls for them as the write
-# begins (so claims asked while the write waited for its turn go with it).
-ClaimGroups = Sequence[tuple[Sequence[int], int | None]] | Callable[[], Sequence[tuple[Sequence[int], int | None]]]
 
 
 def claim_due(conn: sqlite3.Connection, ids: Sequence[int], dispatcher: str) -> list[sqlite3.Row]:

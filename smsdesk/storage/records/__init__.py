@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # for type checkers (and PyInstaller, which finds the submodu
 WHERE: dict[str, str] = {
     "AuditEntry": "outbox",
     "AuditRecord": "outbox",
+    "ClaimGroups": "outbox",
     "ClaimResult": "outbox",
     "ClaimedMessage": "outbox",
     "NewAccount": "outbox",

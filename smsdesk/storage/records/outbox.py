@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:  # annotations only
 __all__ = [
     "AuditEntry",
     "AuditRecord",
+    "ClaimGroups",
     "ClaimResult",
     "ClaimedMessage",
     "NewAccount",
@@ -108,6 +110,11 @@ class ClaimedMessage(NamedTuple):
     send_at: str | None
     run_id: int | None
     attempts: int
+
+
+# ``(ids, run_id)`` groups to claim (run_id None: no bulk run), or a function the writer calls
+# for them as its write begins (so claims asked while the write waited for its turn go with it).
+ClaimGroups = Sequence[tuple[Sequence[int], int | None]] | Callable[[], Sequence[tuple[Sequence[int], int | None]]]
 
 
 class ClaimResult(NamedTuple):

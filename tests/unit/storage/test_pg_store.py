@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,26 @@ from smsdesk.storage.pg.database import MAX_SAVEPOINTS, PgDatabase
 from smsdesk.storage.pg.dialect import translate
 from smsdesk.storage.pg.url import WorkspaceUrl
 from smsdesk.storage.records import NewInbound, ParsedEvent
+
+Writers = tuple[PgDatabase, PgDatabase]
+
+
+@pytest.fixture
+def writers(pg_workspace: str) -> Iterator[Writers]:
+    """Two handles on one workspace: two relays (or desktops) writing at once."""
+    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def _at_once(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
 
 
 # ---- the address --------------------------------------------------------------------------
@@ -137,134 +158,104 @@ def test_a_server_that_is_not_there_is_said_in_plain_words() -> None:
         PgDatabase(url)
 
 
-def test_two_dispatchers_claiming_one_outbox_take_each_message_exactly_once(pg_workspace: str) -> None:
-    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
-    try:
-        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
-        items = [NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7") for i in range(2000)]
-        ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
-        taken: list[tuple[str, int]] = []
-        lock = threading.Lock()
+def test_two_dispatchers_claiming_one_outbox_take_each_message_exactly_once(writers: Writers) -> None:
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    items = [NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7") for i in range(2000)]
+    ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
+    taken: list[tuple[str, int]] = []
+    lock = threading.Lock()
 
-        def dispatch(db: PgDatabase, name: str) -> None:
-            for start in range(0, len(ids), 16):  # both walk the same ids, as two relays would
-                rows = db.write_sync(lambda c, s=start: claims.claim_due(c, ids[s : s + 16], name))
-                with lock:
-                    taken.extend((name, int(r[0])) for r in rows)
+    def dispatch(db: PgDatabase, name: str) -> None:
+        for start in range(0, len(ids), 16):  # both walk the same ids, as two relays would
+            rows = db.write_sync(lambda c, s=start: claims.claim_due(c, ids[s : s + 16], name))
+            with lock:
+                taken.extend((name, int(r[0])) for r in rows)
 
-        threads = [threading.Thread(target=dispatch, args=(db, n)) for db, n in ((first, "a"), (second, "b"))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        per_message = Counter(mid for _name, mid in taken)
-        assert sorted(per_message) == sorted(ids)
-        assert set(per_message.values()) == {1}
-        claimed = first.query("SELECT claimed_by, count(*) FROM messages GROUP BY claimed_by")
-        assert sum(r[1] for r in claimed) == 2000 and all(r[0] in ("a", "b") for r in claimed)
-    finally:
-        first.close()
-        second.close()
+    threads = [threading.Thread(target=dispatch, args=(db, n)) for db, n in ((first, "a"), (second, "b"))]
+    _at_once(threads)
+    per_message = Counter(mid for _name, mid in taken)
+    assert sorted(per_message) == sorted(ids)
+    assert set(per_message.values()) == {1}
+    claimed = first.query("SELECT claimed_by, count(*) FROM messages GROUP BY claimed_by")
+    assert sum(r[1] for r in claimed) == 2000 and all(r[0] in ("a", "b") for r in claimed)
 
 
-def test_counters_kept_by_two_writers_at_once_lose_no_update(pg_workspace: str) -> None:
+def test_counters_kept_by_two_writers_at_once_lose_no_update(writers: Writers) -> None:
     """READ COMMITTED lets two writers read the same counter; every counter smsdesk keeps is
     one upsert or one ``x = x + 1`` (never read, then write), so none loses an update: the
     unread count of one conversation, and the report's count of one hour."""
-    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
-    try:
-        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
 
-        def replies(db: PgDatabase, tag: str) -> None:
-            for i in range(60):  # one transaction each, as replies arriving one by one
-                db.write_sync(lambda c, i=i: store.insert_inbound(c, shop, "+447911123456", "Shop", f"{tag}{i}", None))
+    def replies(db: PgDatabase, tag: str) -> None:
+        for i in range(60):  # one transaction each, as replies arriving one by one
+            db.write_sync(lambda c, i=i: store.insert_inbound(c, shop, "+447911123456", "Shop", f"{tag}{i}", None))
 
-        threads = [threading.Thread(target=replies, args=(db, t)) for db, t in ((first, "a"), (second, "b"))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        unread = first.query_one("SELECT unread FROM conversations WHERE remote = '+447911123456'")
-        assert unread is not None and unread[0] == 120
-        counted = first.query_one("SELECT sum(messages) FROM report_hours WHERE direction = 'in'")
-        assert counted is not None and int(counted[0]) == 120
-    finally:
-        first.close()
-        second.close()
+    threads = [threading.Thread(target=replies, args=(db, t)) for db, t in ((first, "a"), (second, "b"))]
+    _at_once(threads)
+    unread = first.query_one("SELECT unread FROM conversations WHERE remote = '+447911123456'")
+    assert unread is not None and unread[0] == 120
+    counted = first.query_one("SELECT sum(messages) FROM report_hours WHERE direction = 'in'")
+    assert counted is not None and int(counted[0]) == 120
 
 
-def test_two_relays_topping_up_one_bulk_run_queue_each_recipient_once(pg_workspace: str) -> None:
+def test_two_relays_topping_up_one_bulk_run_queue_each_recipient_once(writers: Writers) -> None:
     """Every relay keeps the running bulk sends' windows full; two doing it at once must not
     turn the same row of the file into two messages."""
     from smsdesk.storage import bulk_sends
     from smsdesk.storage.records import NewItem, NewRun
 
-    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
-    try:
-        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
-        items = [
-            NewItem(i, "accepted", f"+4478123{i:05d}", body="Hi", segments=1, encoding="GSM-7") for i in range(600)
-        ]
-        run = NewRun(shop, "list.csv", "h", "Hi", "Shop", ("phone",), 600, 600, 0, {})
-        run_id = first.write_sync(lambda c: bulk_sends.create_run(c, run, items))
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    items = [NewItem(i, "accepted", f"+4478123{i:05d}", body="Hi", segments=1, encoding="GSM-7") for i in range(600)]
+    run = NewRun(shop, "list.csv", "h", "Hi", "Shop", ("phone",), 600, 600, 0, {})
+    run_id = first.write_sync(lambda c: bulk_sends.create_run(c, run, items))
 
-        def top_up(db: PgDatabase) -> None:
-            for _ in range(30):  # a window of 25 at a time, as relays' passes do
-                db.write_sync(lambda c: bulk_sends.materialise(c, run_id, 25))
+    def top_up(db: PgDatabase) -> None:
+        for _ in range(30):  # a window of 25 at a time, as relays' passes do
+            db.write_sync(lambda c: bulk_sends.materialise(c, run_id, 25))
 
-        threads = [threading.Thread(target=top_up, args=(db,)) for db in (first, second)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        per_number = first.query("SELECT remote, count(*) FROM messages WHERE run_id = ? GROUP BY remote", (run_id,))
-        assert len(per_number) == 600 and {int(r[1]) for r in per_number} == {1}
-    finally:
-        first.close()
-        second.close()
+    threads = [threading.Thread(target=top_up, args=(db,)) for db in (first, second)]
+    _at_once(threads)
+    per_number = first.query("SELECT remote, count(*) FROM messages WHERE run_id = ? GROUP BY remote", (run_id,))
+    assert len(per_number) == 600 and {int(r[1]) for r in per_number} == {1}
 
 
-def test_two_relays_applying_the_same_pending_events_store_each_reply_once(pg_workspace: str) -> None:
+def test_two_relays_applying_the_same_pending_events_store_each_reply_once(writers: Writers) -> None:
     """Relays read the same pending webhook events; each event is applied by one of them."""
     from smsdesk.storage import inbound
     from smsdesk.storage.records import NewInbound, ParsedEvent
 
-    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
-    try:
-        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
 
-        def event(c: Any, i: int) -> int:
-            return int(
-                c.execute(
-                    "INSERT INTO webhook_events (account_id, dedupe_key, received_at, body) VALUES (?, ?, '', ?)",
-                    (shop, f"k{i}", b"{}"),
-                ).lastrowid
-            )
+    def event(c: Any, i: int) -> int:
+        return int(
+            c.execute(
+                "INSERT INTO webhook_events (account_id, dedupe_key, received_at, body) VALUES (?, ?, '', ?)",
+                (shop, f"k{i}", b"{}"),
+            ).lastrowid
+        )
 
-        ids = first.write_sync(lambda c: [event(c, i) for i in range(40)])
-        parsed = [
-            ParsedEvent(eid, shop, replies=(NewInbound(f"+4479111{i:05d}", "Shop", "Yes", f"pm-{i}"),))
-            for i, eid in enumerate(ids)
-        ]
-        gate = threading.Barrier(2)
+    ids = first.write_sync(lambda c: [event(c, i) for i in range(40)])
+    parsed = [
+        ParsedEvent(eid, shop, replies=(NewInbound(f"+4479111{i:05d}", "Shop", "Yes", f"pm-{i}"),))
+        for i, eid in enumerate(ids)
+    ]
+    gate = threading.Barrier(2)
 
-        def apply(db: PgDatabase) -> None:
-            gate.wait()
-            for start in range(0, len(parsed), 10):
-                db.write_sync(lambda c, s=start: inbound.apply_events(c, parsed[s : s + 10]))
+    def apply(db: PgDatabase) -> None:
+        gate.wait()
+        for start in range(0, len(parsed), 10):
+            db.write_sync(lambda c, s=start: inbound.apply_events(c, parsed[s : s + 10]))
 
-        threads = [threading.Thread(target=apply, args=(db,)) for db in (first, second)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        per_reply = first.query("SELECT provider_message_id, count(*) FROM messages WHERE direction = 'in' GROUP BY 1")
-        assert len(per_reply) == 40 and {int(r[1]) for r in per_reply} == {1}
-        states = first.query("SELECT DISTINCT state FROM webhook_events")
-        assert [r[0] for r in states] == ["processed"]
-    finally:
-        first.close()
-        second.close()
+    threads = [threading.Thread(target=apply, args=(db,)) for db in (first, second)]
+    _at_once(threads)
+    per_reply = first.query("SELECT provider_message_id, count(*) FROM messages WHERE direction = 'in' GROUP BY 1")
+    assert len(per_reply) == 40 and {int(r[1]) for r in per_reply} == {1}
+    states = first.query("SELECT DISTINCT state FROM webhook_events")
+    assert [r[0] for r in states] == ["processed"]
 
 
 # ---- live changes between processes ---------------------------------------------------------
@@ -289,33 +280,29 @@ def test_a_commit_elsewhere_wakes_the_change_feed_and_moves_the_marks(pg_workspa
         watcher.close()
 
 
-def test_message_ids_become_visible_in_id_order_across_writers(pg_workspace: str) -> None:
+def test_message_ids_become_visible_in_id_order_across_writers(writers: Writers) -> None:
     """A watcher reads messages after the highest id it saw: a lower id committed later
     would be missed for good. Inserts from two writers therefore commit one after the other."""
-    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
-    try:
-        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
-        inside, release = threading.Event(), threading.Event()
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    inside, release = threading.Event(), threading.Event()
 
-        def slow_insert(c):  # noqa: ANN001, ANN202
-            ids = store.insert_outgoing(c, [NewOutgoing(shop, "+447812345678", "Shop", "A", 1, "GSM-7")])
-            inside.set()
-            release.wait(10)
-            return ids
+    def slow_insert(c):  # noqa: ANN001, ANN202
+        ids = store.insert_outgoing(c, [NewOutgoing(shop, "+447812345678", "Shop", "A", 1, "GSM-7")])
+        inside.set()
+        release.wait(10)
+        return ids
 
-        held = first.submit(slow_insert)
-        assert inside.wait(10)
-        later = second.submit(
-            lambda c: store.insert_outgoing(c, [NewOutgoing(shop, "+447812345679", "Shop", "B", 1, "GSM-7")])
-        )
-        with pytest.raises(TimeoutError):
-            later.result(0.5)  # waits for the first writer's commit
-        release.set()
-        [a], [b] = held.result(10), later.result(10)
-        assert a < b
-    finally:
-        first.close()
-        second.close()
+    held = first.submit(slow_insert)
+    assert inside.wait(10)
+    later = second.submit(
+        lambda c: store.insert_outgoing(c, [NewOutgoing(shop, "+447812345679", "Shop", "B", 1, "GSM-7")])
+    )
+    with pytest.raises(TimeoutError):
+        later.result(0.5)  # waits for the first writer's commit
+    release.set()
+    [a], [b] = held.result(10), later.result(10)
+    assert a < b
 
 
 def test_search_finds_words_of_messages_and_parts_of_numbers_and_names(pg: PgDatabase) -> None:
@@ -374,40 +361,33 @@ def test_the_postgresql_schema_has_every_table_and_column_of_the_sqlite_one(pg: 
     assert len(want) > 25
 
 
-def test_two_writers_moving_the_same_messages_keep_statuses_forward_only(pg_workspace: str) -> None:
+def test_two_writers_moving_the_same_messages_keep_statuses_forward_only(writers: Writers) -> None:
     """READ COMMITTED lets two relays read a message's status at once (two receipts of one
     message, a send's answer beside a receipt): each status move is decided again if the row
     moved meanwhile, so a final status is never overwritten and each move is recorded once."""
     from smsdesk.domain.status import Status
     from smsdesk.storage.status_moves import apply_status
 
-    first, second = (PgDatabase(WorkspaceUrl.parse(pg_workspace)) for _ in range(2))
-    try:
-        shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
-        items = [NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7", Status.SENT) for i in range(300)]
-        ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
-        start = threading.Barrier(2)
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    items = [NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7", Status.SENT) for i in range(300)]
+    ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
+    start = threading.Barrier(2)
 
-        def receipts(db: PgDatabase, status: Status) -> None:
-            start.wait(10)
-            for mid in ids:  # one transaction per receipt, as relays apply them
-                db.write_sync(lambda c, mid=mid: apply_status(c, mid, status, status.value))
+    def receipts(db: PgDatabase, status: Status) -> None:
+        start.wait(10)
+        for mid in ids:  # one transaction per receipt, as relays apply them
+            db.write_sync(lambda c, mid=mid: apply_status(c, mid, status, status.value))
 
-        threads = [
-            threading.Thread(target=receipts, args=(db, s))
-            for db, s in ((first, Status.DELIVERED), (second, Status.EXPIRED))
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        finals = first.query(
-            "SELECT message_id, count(*), min(status) FROM message_transitions"
-            " WHERE status IN ('delivered', 'expired') GROUP BY message_id"
-        )
-        assert len(finals) == 300 and {int(r[1]) for r in finals} == {1}  # one final move each
-        now = {int(r[0]): r[1] for r in first.query("SELECT id, status FROM messages WHERE direction = 'out'")}
-        assert all(now[int(r[0])] == r[2] for r in finals)  # and the status is that move's
-    finally:
-        first.close()
-        second.close()
+    threads = [
+        threading.Thread(target=receipts, args=(db, s))
+        for db, s in ((first, Status.DELIVERED), (second, Status.EXPIRED))
+    ]
+    _at_once(threads)
+    finals = first.query(
+        "SELECT message_id, count(*), min(status) FROM message_transitions"
+        " WHERE status IN ('delivered', 'expired') GROUP BY message_id"
+    )
+    assert len(finals) == 300 and {int(r[1]) for r in finals} == {1}  # one final move each
+    now = {int(r[0]): r[1] for r in first.query("SELECT id, status FROM messages WHERE direction = 'out'")}
+    assert all(now[int(r[0])] == r[2] for r in finals)  # and the status is that move's
