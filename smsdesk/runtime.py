@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from smsdesk.services.changewatch import ChangeWatch
     from smsdesk.services.contacts import ContactService
     from smsdesk.services.conversations import ConversationService
+    from smsdesk.services.cpu_pool import CpuPool
     from smsdesk.services.dispatcher import Dispatcher
     from smsdesk.services.groups import GroupService
     from smsdesk.services.health import StoreHealth
@@ -212,8 +213,21 @@ class Runtime:
         from smsdesk.services.bulk_send import BulkSendService
 
         return BulkSendService(
-            self.store.bulk_sends, self.accounts, self.bus, self.dispatcher, self.scheduler, spending=self.spending
+            self.store.bulk_sends,
+            self.accounts,
+            self.bus,
+            self.dispatcher,
+            self.scheduler,
+            spending=self.spending,
+            cpu=self.cpu_pool,
         )
+
+    @functools.cached_property
+    def cpu_pool(self) -> CpuPool:
+        """Worker processes for a big import's checks, started by the first one."""
+        from smsdesk.services.cpu_pool import CpuPool
+
+        return CpuPool()
 
     @functools.cached_property
     def review(self) -> ReviewService:
@@ -552,6 +566,8 @@ class Runtime:
         return self.__dict__.get(name)
 
     def close(self) -> None:
+        if pool := self._built("cpu_pool"):
+            pool.close()
         if self.proc_key:
             try:
                 self.store.processes.unregister(self.proc_key)
