@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
     from smsdesk.storage.api import BackupStore, Store
+    from smsdesk.storage.records import SpendCap
     from smsdesk.workspace import WorkspaceChoice
 
 log = logging.getLogger(__name__)
@@ -601,6 +602,9 @@ class _Spending:
 
     def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str:
         return self._rt.spending.over_limit(account_id, cost, now)
+
+    def cap(self, account_id: int) -> SpendCap | None:
+        return self._rt.spending.cap(account_id)
 
 
 def _free_port() -> int:

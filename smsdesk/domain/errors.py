@@ -31,6 +31,18 @@ class NotFound(InvalidInput):
     """A named thing (account, message, queue item) does not exist."""
 
 
+class OverLimit(InvalidInput):
+    """A send would go over its account's monthly spending limit, and nobody agreed to that.
+    ``reason`` is the limit's sentence alone, for a question that offers to send anyway."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"{reason} Nothing was sent: confirm to send anyway (on the command line, add --over-limit), "
+            "or raise the limit in Settings → Accounts."
+        )
+        self.reason = reason
+
+
 class StorageError(SmsdeskError):
     """The database cannot be used (corrupt, newer version, locked)."""
 

@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from smsdesk.domain.autoreply import BusinessHours, Match, Rule, RuleKind, check_keywords, choose, help_text
-from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
+from smsdesk.domain.errors import InvalidInput, NotFound, OverLimit, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Message
 from smsdesk.domain.segments import analyze
@@ -243,7 +243,11 @@ class AutoReplyService:
         now = self.clock()
         guards = AutoReplyGuards(_iso(now - SAME_RULE_WINDOW), IN_A_ROW, _iso(now - RATE_WINDOW), RATE)
         audit = AuditEntry("autoreply.sent", account.name, {"rule": rule.id, "in_reply_to": msg.id})
-        mid, why = await self.repo.queue(item, msg.id, rule.id, guards, audit)
+        cap = self.spending.cap(account.id) if self.spending is not None else None
+        try:
+            mid, why = await self.repo.queue(item, msg.id, rule.id, guards, audit, cap)
+        except OverLimit as exc:  # a desktop's send took the account to its limit meanwhile
+            mid, why = None, exc.reason
         if mid is None:
             log.info("no automatic reply to message %s by rule %s: %s", msg.id, rule.id, why)
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from smsdesk.storage.records import OptOutChange
+from smsdesk.storage.records import OptOutChange, SpendCap
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,6 +36,10 @@ class SpendingLimit(Protocol):
     """The accounts' monthly spending limits, as a send sees them (``services.spending``)."""
 
     def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str: ...
+
+    def cap(self, account_id: int) -> SpendCap | None:
+        """The limit for the queueing write to check again (None: the account has none)."""
+        ...
 
 
 class OptOutSync(Protocol):

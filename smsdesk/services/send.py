@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
-from smsdesk.domain.errors import InvalidInput, InvalidNumber, OptedOut
+from smsdesk.domain.errors import InvalidInput, InvalidNumber, OptedOut, OverLimit
 from smsdesk.domain.events import Changes
 from smsdesk.domain.models import Account, Message
 from smsdesk.domain.segments import MAX_MESSAGE_CHARS, analyze, normalise_newlines
@@ -56,18 +56,6 @@ class Skipped:
     number: str
     how: str
     message: str  # the full sentence :meth:`SendService.blocked` gives
-
-
-class OverLimit(InvalidInput):
-    """A send would go over its account's monthly spending limit, and nobody agreed to that.
-    ``reason`` is the limit's sentence alone, for a question that offers to send anyway."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"{reason} Nothing was sent: confirm to send anyway (on the command line, add --over-limit), "
-            "or raise the limit in Settings → Accounts."
-        )
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +226,9 @@ class SendService:
             items.append(NewOutgoing(account.id, num, sender, body, info.segments, info.encoding, status, send_at_iso))
 
         audit = AuditEntry("send", account.name, {"scheduled": send_at_iso, "skipped_opted_out": len(plan.opted_out)})
-        ids = await self.messages.queue(items, audit)
+        # Checked again as the rows are written: another desktop may have sent meanwhile.
+        cap = None if draft.over_limit_ok or self.spending is None else self.spending.cap(account.id)
+        ids = await self.messages.queue(items, audit, cap)
         self.bus.publish(Changes(message_ids=set(ids)))
         self._kick()
         return ids

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.pricing import money
 from smsdesk.services.accounts import AccountService
+from smsdesk.storage.records import SpendCap
 from smsdesk.storage.report_api import ReportStore
 
 LIMIT_KEY = "monthly_limit"
@@ -51,6 +52,25 @@ class SpendGuard:
             if price and cur == currency:
                 total += Decimal(price) * parts
         return total
+
+    def cap(self, account_id: int, now: datetime | None = None) -> SpendCap | None:
+        """The limit as the queueing write checks it again, with every send committed meanwhile
+        counted (``storage/spend_cap.py``); None when the account has none.
+
+        :meth:`over_limit` is asked first, before anything is written; this catches two sends
+        that each fit alone (two desktops of a workspace, or a desktop and a relay's automatic
+        reply, at the same moment) and together would not."""
+        limit = self.limit(account_id)
+        if limit is None:
+            return None
+        name = self.accounts.get(account_id).name
+        currency = self.accounts.prices(account_id).currency
+        reason = (
+            f"Other sends took {name}'s spending this month close to its monthly limit of "
+            f"{money(limit, currency)} meanwhile, and this one would go over it."
+        )
+        since = self.month_start(now).isoformat(timespec="milliseconds")
+        return SpendCap(account_id, since, str(limit), currency, reason)
 
     def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str:
         """Why a send costing ``cost`` must wait for a person, or "" when it may go."""

@@ -104,6 +104,7 @@ if TYPE_CHECKING:  # annotations only: importing the surface costs no record or 
         RecordedBatch,
         RunRow,
         SearchRow,
+        SpendCap,
         StoredEvent,
         StoredReplies,
         Transition,
@@ -170,8 +171,13 @@ class MessageStore(Protocol):
         """Account id -> its queued messages due by ``now`` and held by no dispatcher."""
         ...
 
-    async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry) -> list[int]:
-        """Store outgoing messages; ``audit`` gets ``recipients`` (the count) in its detail."""
+    async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry, cap: SpendCap | None = None) -> list[int]:
+        """Store outgoing messages; ``audit`` gets ``recipients`` (the count) in its detail.
+
+        Raises:
+            OverLimit: with ``cap``, the rows would take the account over its monthly
+                spending limit (counting every send committed meanwhile); nothing was stored.
+        """
         ...
 
     async def requeue_for_retry(self, message_id: int, audit: AuditEntry) -> bool:
@@ -515,11 +521,18 @@ class AutoReplyStore(Protocol):
     async def update(self, rule: Rule, audit: AuditEntry) -> bool: ...
     async def remove(self, rule_id: int, audit: AuditEntry) -> bool: ...
     async def queue(
-        self, item: NewOutgoing, in_reply_to: int, rule_id: int, guards: AutoReplyGuards, audit: AuditEntry
+        self,
+        item: NewOutgoing,
+        in_reply_to: int,
+        rule_id: int,
+        guards: AutoReplyGuards,
+        audit: AuditEntry,
+        cap: SpendCap | None = None,
     ) -> tuple[int | None, str]:
         """Queue ``item`` as the rule's answer to message ``in_reply_to`` unless a guard says no,
         checked and written in one transaction (at most one answer per message and rule, ever).
-        Returns (the new message id, or None and why not)."""
+        Returns (the new message id, or None and why not); ``cap`` as for
+        :meth:`MessageStore.queue` (raises OverLimit)."""
         ...
 
 

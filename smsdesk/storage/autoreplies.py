@@ -15,7 +15,8 @@ from smsdesk.storage import messages as msg_store
 from smsdesk.storage import optouts as opt_store
 from smsdesk.storage.audit import record
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.records import AuditEntry, AutoReplyGuards, NewOutgoing
+from smsdesk.storage.records import AuditEntry, AutoReplyGuards, NewOutgoing, SpendCap
+from smsdesk.storage.spend_cap import check_cap
 
 _COLUMNS = "id, account_id, kind, keywords, match, reply, enabled, position, add_group_id, add_tag"
 
@@ -150,11 +151,18 @@ class AutoReplyRepository:
         return await self._db.write(write)
 
     async def queue(
-        self, item: NewOutgoing, in_reply_to: int, rule_id: int, guards: AutoReplyGuards, audit: AuditEntry
+        self,
+        item: NewOutgoing,
+        in_reply_to: int,
+        rule_id: int,
+        guards: AutoReplyGuards,
+        audit: AuditEntry,
+        cap: SpendCap | None = None,
     ) -> tuple[int | None, str]:
         def write(conn: sqlite3.Connection) -> tuple[int | None, str]:
             mid, why = queue_auto_reply(conn, item, in_reply_to, rule_id, guards)
             if mid is not None:
+                check_cap(conn, cap)  # over the limit: raises, and the job is undone
                 record(conn, audit)
             return mid, why
 

@@ -35,10 +35,12 @@ from smsdesk.storage.records import (
     ClaimedMessage,
     OutboxRow,
     RecordedBatch,
+    SpendCap,
     Transition,
 )
 from smsdesk.storage.records import NewOutgoing as NewOutgoing  # where callers have always found it
 from smsdesk.storage.send_results import record_result, record_results
+from smsdesk.storage.spend_cap import check_cap
 from smsdesk.storage.status_moves import apply_status as apply_status  # where callers have always found it
 from smsdesk.storage.status_moves import move_from
 
@@ -427,14 +429,17 @@ class MessageRepository:
         return [Transition(*r) for r in rows]
 
     # ---- writes (one transaction each) ---------------------------------------------------
-    async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry) -> list[int]:
+    async def queue(self, items: Sequence[NewOutgoing], audit: AuditEntry, cap: SpendCap | None = None) -> list[int]:
         """Store outgoing messages and the audit line saying who queued them; returns their ids.
 
         ``audit`` is recorded with ``recipients`` (how many were stored) added to its detail.
+        ``cap``: the account's spending limit, checked again once the rows are stored
+        (``storage/spend_cap.py``); over it, nothing is stored and OverLimit is raised.
         """
 
         def write(conn: sqlite3.Connection) -> list[int]:
             ids = insert_outgoing(conn, items)
+            check_cap(conn, cap)
             write_audit(conn, audit.action, audit.subject, recipients=len(ids), **audit.detail)
             return ids
 

@@ -20,6 +20,7 @@ from smsdesk.storage.report_records import (
     RunMessage,
     RunTotals,
 )
+from smsdesk.storage.spend_cap import SPEND_SQL
 
 
 def _account(account_id: int | None, column: str = "account_id") -> tuple[str, tuple[object, ...]]:
@@ -72,13 +73,7 @@ class ReportRepository:
     def spend(self, account_id: int, start: str) -> list[tuple[str, str, int]]:
         """(currency, price per part or "", parts) of an account's messages queued since ``start``
         that cost or will cost money (not cancelled, not refused by the provider)."""
-        rows = self.db.query(
-            """SELECT currency, price, sum(parts) FROM report_hours
-               WHERE account_id = ? AND hour >= ? AND direction = 'out' AND status NOT IN ('cancelled', 'rejected')
-                 AND messages > 0
-               GROUP BY 1, 2""",
-            (account_id, start[:13]),
-        )
+        rows = self.db.query(SPEND_SQL, (account_id, start[:13]))
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def new_optouts(self, start: str, end: str) -> int:

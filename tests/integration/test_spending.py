@@ -6,6 +6,7 @@ one-part messages fit and a third does not.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,24 @@ async def test_a_send_over_the_monthly_limit_waits_for_a_yes(runtime: Runtime) -
     assert len(runtime.sending.messages.recent(10, direction="out")) == 2
     [sent] = await runtime.sending.send(Draft(acct, ["07911 100003"], "One more", over_limit_ok=True))
     assert sent.price_per_part == "0.10"
+    await _settled(runtime)
+
+
+@pytest.mark.asyncio
+async def test_two_sends_that_each_fit_but_not_together_hold_the_second(runtime: Runtime) -> None:
+    """Both sends are checked before either is written (two desktops of a workspace, or a
+    reply beside a Compose send): the write checks again, so only the first goes."""
+    acct = await _limited(runtime)
+    account = runtime.accounts.get(acct)
+    await runtime.accounts.update(account, {**account.settings, "monthly_limit": "0.35"})
+    first, second = (Draft(acct, [n], "One more") for n in ("07911 100003", "07911 100004"))
+    assert not runtime.sending.plan(first).over_limit and not runtime.sending.plan(second).over_limit
+    results = await asyncio.gather(runtime.sending.queue(first), runtime.sending.queue(second), return_exceptions=True)
+    assert isinstance(results[0], list) and len(results[0]) == 1
+    assert isinstance(results[1], OverLimit)
+    assert "close to its monthly limit of £0.35 meanwhile" in str(results[1])
+    assert "Nothing was sent" in str(results[1])
+    assert len(runtime.sending.messages.recent(10, direction="out")) == 3
     await _settled(runtime)
 
 

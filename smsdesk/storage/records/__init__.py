@@ -38,6 +38,7 @@ WHERE: dict[str, str] = {
     "OptOutChange": "outbox",
     "OutboxRow": "outbox",
     "RecordedBatch": "outbox",
+    "SpendCap": "outbox",
     "Transition": "outbox",
     "AppliedEvents": "events",
     "NewDelivery": "events",

@@ -24,6 +24,7 @@ __all__ = [
     "OptOutChange",
     "OutboxRow",
     "RecordedBatch",
+    "SpendCap",
     "Transition",
 ]
 
@@ -75,6 +76,24 @@ class NewOutgoing:
     send_at: str | None = None
     run_id: int | None = None
     local_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpendCap:
+    """An account's monthly spending limit, checked again by the write that queues a send.
+
+    The caller checked it before writing (and asked a person when over). Two desktops of a
+    workspace, or a desktop and a relay's automatic reply, queueing at the same moment would
+    each pass that check alone; the write stores its rows, then sums the month's spending
+    again, now with every committed send and its own, and is undone when the total is over
+    ``limit`` (:class:`~smsdesk.domain.errors.OverLimit` with ``reason``).
+    """
+
+    account_id: int
+    since: str  # the month's start (business time zone), UTC ISO-8601
+    limit: str  # decimal text, in ``currency``
+    currency: str
+    reason: str  # the sentence the person reads when the send is held
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,13 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.contacts import Contact, ContactNumber
-from smsdesk.domain.errors import SmsdeskError, StorageError
+from smsdesk.domain.errors import OverLimit, SmsdeskError, StorageError
 from smsdesk.domain.pricing import Prices
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
 from smsdesk.services.health import StoreHealth
-from smsdesk.services.send import OverLimit
 from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn

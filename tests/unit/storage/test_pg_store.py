@@ -391,3 +391,39 @@ def test_two_writers_moving_the_same_messages_keep_statuses_forward_only(writers
     assert len(finals) == 300 and {int(r[1]) for r in finals} == {1}  # one final move each
     now = {int(r[0]): r[1] for r in first.query("SELECT id, status FROM messages WHERE direction = 'out'")}
     assert all(now[int(r[0])] == r[2] for r in finals)  # and the status is that move's
+
+
+def test_two_desktops_sending_at_once_stay_within_the_monthly_spending_limit(writers: Writers) -> None:
+    """Each desktop checks the limit before it writes, so two sends that each fit alone could
+    together go over it. The queueing write sums the month's spending again with its own rows
+    stored: at 0.10 a message and a limit of 1.00, ten of the twenty sends go, the other ten
+    are held with the reason, whichever desktop they came from."""
+    from smsdesk.domain.errors import OverLimit
+    from smsdesk.storage.records import AuditEntry, SpendCap
+
+    first, second = writers
+    settings = {"price_per_segment": "0.10", "currency": "GBP"}
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", settings))
+    cap = SpendCap(shop, "2000-01-01T00:00:00.000+00:00", "1.00", "GBP", "Over the limit.")
+    start = threading.Barrier(2)
+    held: list[str] = []
+
+    async def send(repo: store.MessageRepository, tag: str) -> None:
+        for i in range(10):  # one send at a time, as a person on each desktop
+            item = NewOutgoing(shop, f"+44781230{tag}{i:03d}", "Shop", "Hi", 1, "GSM-7")
+            try:
+                await repo.queue([item], AuditEntry("send", "Shop"), cap)
+            except OverLimit as exc:
+                held.append(exc.reason)
+
+    def desktop(db: PgDatabase, tag: str) -> None:
+        start.wait(10)
+        asyncio.run(send(store.MessageRepository(db), tag))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=desktop, args=(db, t)) for db, t in ((first, "1"), (second, "2"))]
+    _at_once(threads)
+    stored = first.query_one("SELECT count(*) FROM messages WHERE direction = 'out'")
+    assert stored is not None and int(stored[0]) == 10
+    assert held == ["Over the limit."] * 10
+    audits = first.query_one("SELECT count(*) FROM audit_log WHERE action = 'send'")
+    assert audits is not None and int(audits[0]) == 10  # a held send left no audit line either

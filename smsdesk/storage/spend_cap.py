@@ -1,0 +1,49 @@
+"""An account's monthly spending limit, checked where the send is written.
+
+The services check the limit before they write (``services/spending.py``) and ask a person
+when a send would pass it. With several writers (a team workspace's desktops and relay) two
+sends can each pass that check alone and together go over. :func:`check_cap` runs inside the
+queueing transaction, after its rows are stored:
+
+- SQLite: one writer at a time, so nothing else can add spending between the sum and COMMIT.
+- PostgreSQL: every transaction that stores messages holds the change-order lock until it
+  commits (``storage/pg/changes.py``), taken before its inserts. Spending grows only by
+  stored messages, so the sum sees every committed send, and none commits before this one.
+
+Spending is summed as the reports sum it (``report_hours``, kept by triggers in the same
+transaction): messages queued since the month's start at the price they were queued at,
+cancelled ones and those the provider refused not counted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+
+from smsdesk.domain.errors import OverLimit
+from smsdesk.storage.records import SpendCap
+
+SPEND_SQL = """SELECT currency, price, sum(parts) FROM report_hours
+   WHERE account_id = ? AND hour >= ? AND direction = 'out' AND status NOT IN ('cancelled', 'rejected')
+     AND messages > 0
+   GROUP BY 1, 2"""
+
+
+def spend_rows(conn: sqlite3.Connection, account_id: int, since: str) -> list[tuple[str, str, int]]:
+    """(currency, price per part or "", parts) of an account's messages queued since ``since``
+    that cost or will cost money."""
+    rows = conn.execute(SPEND_SQL, (account_id, since[:13])).fetchall()
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def check_cap(conn: sqlite3.Connection, cap: SpendCap | None) -> None:
+    """Raise :class:`OverLimit` (undoing the caller's job) when the account's spending this
+    month, the rows just stored included, is over ``cap.limit``."""
+    if cap is None:
+        return
+    total = Decimal(0)
+    for currency, price, parts in spend_rows(conn, cap.account_id, cap.since):
+        if price and currency == cap.currency:
+            total += Decimal(price) * parts
+    if total > Decimal(cap.limit):
+        raise OverLimit(cap.reason)
