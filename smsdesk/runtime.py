@@ -23,13 +23,12 @@ from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
+from smsdesk.runtime_ports import LateOutbox, LateSpending
 from smsdesk.services.bus import EventBus
 from smsdesk.storage.sqlite_store import SqliteStore
 
 if TYPE_CHECKING:
     import asyncio
-    from datetime import datetime
-    from decimal import Decimal
 
     from smsdesk.domain.autoreply import BusinessHours
     from smsdesk.domain.models import Account
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from smsdesk.services.changewatch import ChangeWatch
     from smsdesk.services.contacts import ContactService
     from smsdesk.services.conversations import ConversationService
+    from smsdesk.services.cpu_pool import CpuPool
     from smsdesk.services.dispatcher import Dispatcher
     from smsdesk.services.groups import GroupService
     from smsdesk.services.health import StoreHealth
@@ -62,7 +62,6 @@ if TYPE_CHECKING:
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
     from smsdesk.storage.api import BackupStore, Store
-    from smsdesk.storage.records import SpendCap
     from smsdesk.workspace import WorkspaceChoice
 
 log = logging.getLogger(__name__)
@@ -172,8 +171,8 @@ class Runtime:
             self.accounts,
             self.bus,
             self.settings,
-            outbox=_Outbox(self),
-            spending=_Spending(self),
+            outbox=LateOutbox(self),
+            spending=LateSpending(self),
         )
 
     @functools.cached_property
@@ -213,8 +212,21 @@ class Runtime:
         from smsdesk.services.bulk_send import BulkSendService
 
         return BulkSendService(
-            self.store.bulk_sends, self.accounts, self.bus, self.dispatcher, self.scheduler, spending=self.spending
+            self.store.bulk_sends,
+            self.accounts,
+            self.bus,
+            self.dispatcher,
+            self.scheduler,
+            spending=self.spending,
+            cpu=self.cpu_pool,
         )
+
+    @functools.cached_property
+    def cpu_pool(self) -> CpuPool:
+        """Worker processes for a big import's checks, started by the first one."""
+        from smsdesk.services.cpu_pool import CpuPool
+
+        return CpuPool()
 
     @functools.cached_property
     def review(self) -> ReviewService:
@@ -553,6 +565,8 @@ class Runtime:
         return self.__dict__.get(name)
 
     def close(self) -> None:
+        if pool := self._built("cpu_pool"):
+            pool.close()
         if self.proc_key:
             try:
                 self.store.processes.unregister(self.proc_key)
@@ -565,30 +579,6 @@ def backup_files(paths: Paths) -> BackupStore:
     """The backup side of the store in ``paths``, usable before (and without) opening it: a
     restore puts a backup in its place."""
     return SqliteStore.files(paths.database)
-
-
-class _Outbox:
-    """The dispatcher's doorbell for the send service, without building the dispatcher first: a
-    send queued before :meth:`Runtime.start` builds it (and the queued rows wait in the outbox)."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
-
-    def kick(self) -> None:
-        self._rt.dispatcher.kick()
-
-
-class _Spending:
-    """The spending limits for the send service, built when a send first asks (not at the first paint)."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
-
-    def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str:
-        return self._rt.spending.over_limit(account_id, cost, now)
-
-    def cap(self, account_id: int) -> SpendCap | None:
-        return self._rt.spending.cap(account_id)
 
 
 def _free_port() -> int:

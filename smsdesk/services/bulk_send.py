@@ -41,6 +41,7 @@ from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
+from smsdesk.services.cpu_pool import CpuPool
 from smsdesk.services.imports.mapping import NAME, PHONE, ColumnMapping
 from smsdesk.services.imports.readers import Table
 from smsdesk.services.imports.validate import ACCEPTED, REASONS, Report, ValidationContext
@@ -165,11 +166,14 @@ class BulkSendService:
         scheduler: ScheduledQueue | None = None,
         window: int = WINDOW,
         spending: SpendGuard | None = None,
+        cpu: CpuPool | None = None,
     ) -> None:
         """``scheduler``: where a run for later goes (None: its messages are stored as scheduled);
-        ``spending``: the accounts' monthly spending limits."""
+        ``spending``: the accounts' monthly spending limits; ``cpu``: worker processes that
+        check a big file's rows (:mod:`smsdesk.services.cpu_pool`)."""
         self.repo = repo
         self.spending = spending
+        self.cpu = cpu
         self.accounts = accounts
         self.bus = bus
         self._kick = outbox.kick

@@ -30,9 +30,11 @@ from smsdesk.services.groups import GroupRecipient
 from smsdesk.services.imports import mapping as mapping_mod
 from smsdesk.services.imports.encodings import sample_lines
 from smsdesk.services.imports.mapping import PHONE, ColumnMapping
+from smsdesk.services.imports.pooled import CheckStep
 from smsdesk.services.imports.readers import Table, read_file
 from smsdesk.services.imports.validate import (
     ACCEPTED,
+    POOL_MIN_ROWS,
     Report,
     RowResult,
     ValidationContext,
@@ -120,6 +122,8 @@ class BulkSendFlow:
         self.report = None
         self._sample = None
         table = read_file(self.path, encoding=encoding, country=self.country)
+        if len(table.rows) >= POOL_MIN_ROWS and self.runs is not None and self.runs.cpu is not None:
+            self.runs.cpu.warm()  # its rows are checked in worker processes: start them now
         self.mapping = mapping_mod.guess(table, self.country)
         self.table = table
         self.kinds = dict.fromkeys(range(len(table.headers)), FieldKind.TEXT)
@@ -248,12 +252,18 @@ class BulkSendFlow:
         self.report = validate(self.table, self.mapping, self.template, self.context(), progress, cancelled)
         return self.report
 
-    def validate_steps(self, cancelled: Callable[[], bool] | None = None) -> Generator[tuple[int, int], None, Report]:
-        """:meth:`validate` as a generator of ``(done, total)`` (for a GUI that runs it in slices)."""
+    def validate_steps(self, cancelled: Callable[[], bool] | None = None) -> Generator[CheckStep, None, Report]:
+        """:meth:`validate` as a generator of ``(done, total)`` (for a GUI that runs it in slices),
+        with a big file's rows judged in the app's worker processes (a
+        :class:`~smsdesk.services.imports.validate.Pending` is yielded while one is awaited)."""
         assert self.table is not None and self.mapping is not None
         if self.mapping.phone is None:
             raise InvalidInput("Choose the column that holds the phone numbers.")
-        report = yield from validate_steps(self.table, self.mapping, self.template, self.context(), cancelled)
+        cpu = self.runs.cpu if self.runs is not None else None
+        pool = cpu.executor() if cpu is not None else None
+        report = yield from validate_steps(
+            self.table, self.mapping, self.template, self.context(), cancelled, pool=pool
+        )
         self.report = report
         return report
 
@@ -278,7 +288,7 @@ class BulkSendFlow:
 
     def template_steps(
         self, text: str, cancelled: Callable[[], bool] | None = None
-    ) -> Generator[tuple[int, int], None, Report]:
+    ) -> Generator[CheckStep, None, Report]:
         """:meth:`set_template` as a generator (see :meth:`validate_steps`)."""
         self.template_text = text
         self.template = compile_template(text) if text.strip() else None

@@ -125,6 +125,11 @@ class ProviderScheduling:
         self._last_try[item.id] = time.monotonic()
         if item.next_run is None or item.state != "scheduled" or item.handed_off:
             return False
+        if await self.accounts.relay_asks(self.accounts.get(item.account_id)):
+            # A workspace desktop without the account's keys: a relay that holds them hands it
+            # over at its next pass (tried here, the provider refused the keyless call and the
+            # send fell back to being sent by smsdesk itself).
+            return False
         quiet = self.policy.quiet_hours(item.account_id)
         news: list[NewOutgoing] = []
         for number, body in self.schedules.recipients(item.id):

@@ -147,3 +147,36 @@ def test_a_run_left_by_a_previous_session_opens_on_its_progress_page(gui, tmp_pa
     _next(gui, view, Step.REPORT)
     w.page(Step.REPORT).findChild(type(run.pause), "again").click()
     assert w.currentId() == Step.FILE and w.state.run_id is None
+
+
+def test_a_big_file_is_checked_by_worker_processes_with_the_same_verdicts(gui, tmp_path: Path) -> None:  # noqa: ANN001
+    """From 20,000 rows the wizard has worker processes judge the rows (spawned when the file
+    is read) and waits for them without blocking the window: the summary, the rejects and the
+    personalised texts are the ones the window's own check gives."""
+    from smsdesk.services.cpu_pool import CpuPool
+
+    src = tmp_path / "big.csv"
+    rows = "".join(f"P{i} Smith,07400{i:06d}\n" for i in range(21_000))
+    src.write_text("name,phone\n" + rows + "Bad,12345\nDup,07400000001\n")
+    cpu = gui.rt.bulk_send.cpu = CpuPool(workers=1)  # one worker, whatever this machine has
+    try:
+        view = _open(gui)
+        w = view.wizard
+        type_text(w.page(Step.FILE).path, str(src))
+        w.page(Step.FILE).load()
+        gui.wait_until(lambda: w.state.table is not None and not w.busy, timeout=20)
+        _next(gui, view, Step.MAPPING)
+        _next(gui, view, Step.VALIDATION)
+        check = w.page(Step.VALIDATION)
+        gui.wait_until(lambda: check.report is not None, timeout=60)
+        assert "21,002 rows: 21,000 accepted, 2 rejected" in check.summary.text()
+        check.show_what.setCurrentIndex(1)
+        assert check.model.rowCount() == 2
+        _next(gui, view, Step.MESSAGE)
+        msg = w.page(Step.MESSAGE)
+        type_text(msg.template, "Hi {{name}}")
+        gui.wait_until(lambda: msg.model.rowCount() > 0 and not w.busy and w.state.template is not None, timeout=60)
+        texts = [i.text for i in w.state.report.items if i.accepted]
+        assert len(texts) == 21_000 and texts[:2] == ["Hi P0 Smith", "Hi P1 Smith"] and texts[-1] == "Hi P20999 Smith"
+    finally:
+        cpu.close()

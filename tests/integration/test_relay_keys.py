@@ -100,3 +100,45 @@ def test_a_second_relay_keeps_its_own_copy_of_an_accounts_keys(
     assert code == 2 and "is a puresms account, not send2" in capsys.readouterr().err
     assert cli_main(["--home", str(tmp_path / "relay2"), "accounts", "list", "--json"]) == 0
     assert [a["name"] for a in json.loads(capsys.readouterr().out)] == ["Shop"]
+
+
+@pytest.mark.asyncio
+async def test_a_desktop_cancels_a_send_waiting_at_the_provider_through_a_relay(
+    pg_database: str, tmp_path: Path, memory_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A send scheduled at the provider is cancelled there with the account's keys, which a
+    desktop of a workspace does not hold: the desktop asks, the relay holding them cancels,
+    and the message shows as cancelled on the desktop."""
+    from datetime import UTC, datetime, timedelta
+
+    from smsdesk.services.scheduler import ScheduleRequest
+
+    assert cli_main(["workspace", "create", pg_database]) == 0
+    monkeypatch.setenv("SMSDESK_DATABASE_URL", pg_database)
+    monkeypatch.setattr("smsdesk.services.accounts.RELAY_ANSWER_S", 15.0)
+    desk = Runtime.open(str(tmp_path / "desk"), database=pg_database)
+    holder = Runtime.open(str(tmp_path / "holder"), database=pg_database, session_secrets=True)
+    holder.settings.extra["sandbox_reply_rate"] = 0.0
+    holder.settings.extra["sandbox_stop_rate"] = 0.0
+    try:
+        await desk.accounts.ensure_sandbox()
+        account = desk.accounts.by_name("Sandbox")
+        await holder.start(relay=True, **{**RELAY_ONLY, "sandbox": True})
+        await desk.scheduler.provider.set_opt_in(account.id, True)
+        when = datetime.now(UTC) + timedelta(days=2)
+        item = await desk.scheduler.create(ScheduleRequest(account.id, ["07911 123456"], "At the provider", when))
+        assert item.location == "provider"
+        await until(lambda: desk.scheduler.get(item.id).handed_off, timeout=15)  # by the relay
+        assert holder.sandbox is not None
+        [held] = holder.sandbox.server.sent
+        assert held.status == "Queued"
+        assert not desk.accounts.holds_keys(account)
+        said = await desk.scheduler.cancel(item.id)
+        assert said.startswith("Cancelled.")
+        assert held.status == "Cancelled"  # at the provider, by the relay
+        [msg] = desk.sending.messages.get_many(desk.scheduler.repo.message_ids(item.id))
+        assert msg.status is Status.CANCELLED
+    finally:
+        await holder.stop()
+        holder.close()
+        desk.close()

@@ -1,5 +1,6 @@
-"""Two relays on one workspace: exactly one leads (polls, runs the tunnel), and when it is
-killed with SIGKILL the other takes the lead within 30 seconds."""
+"""Two relays on one workspace: exactly one leads (polls, runs the tunnel, fires scheduled
+runs), and when it is killed with SIGKILL (or stops) the other takes the lead within 30
+seconds."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ import json
 import os
 import signal
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from smsdesk.cli import main as cli_main
+from smsdesk.runtime import Runtime
+from smsdesk.services.scheduler import ScheduleRequest
 from smsdesk.storage.pg.database import PgDatabase
 from smsdesk.storage.pg.url import WorkspaceUrl
 from tests.support.serve_proc import start_serve
+from tests.support.wait import until
 
 
 def _leaders(db: PgDatabase) -> dict[int, bool]:
@@ -51,3 +60,48 @@ def test_one_relay_leads_and_another_takes_over_when_it_is_killed(pg_workspace: 
                 p.terminate()
                 p.wait(20)
         db.close()
+
+
+@pytest.mark.asyncio
+async def test_only_the_leading_relay_runs_the_scheduler_and_its_successor_takes_over(
+    pg_database: str, tmp_path: Path, memory_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Singleton work (the scheduler's due runs, the reconciliation of messages to check) runs
+    on the relay holding the lease only; a standby relay's loops wait, and take over when the
+    leader stops. A send scheduled meanwhile is sent once."""
+    assert cli_main(["workspace", "create", pg_database]) == 0
+    monkeypatch.setenv("SMSDESK_DATABASE_URL", pg_database)
+    relay_only = {"receiver": True, "dispatcher": True, "polling": False, "tunnel": False}
+    first = Runtime.open(str(tmp_path / "first"), database=pg_database, session_secrets=True)
+    second = Runtime.open(str(tmp_path / "second"), database=pg_database, session_secrets=True)
+    passes = {"first": 0, "second": 0}
+    for name, rt in (("first", first), ("second", second)):
+        rt.settings.extra["sandbox_reply_rate"] = 0.0
+        rt.settings.extra["sandbox_stop_rate"] = 0.0
+        tick = rt.scheduler.tick
+
+        async def counted(tick: Any = tick, name: str = name) -> int:
+            passes[name] += 1
+            return int(await tick())
+
+        monkeypatch.setattr(rt.scheduler, "tick", counted)
+    try:
+        await first.accounts.ensure_sandbox()  # its keys are made by the relay running the sandbox
+        await first.start(relay=True, sandbox=True, **relay_only)
+        await second.start(relay=True, sandbox=False, **relay_only)
+        assert first.relay.serving and not second.relay.serving
+        await until(lambda: passes["first"] >= 2)
+        assert passes["second"] == 0  # the standby's loop waits
+        account = first.accounts.by_name("Sandbox")
+        when = datetime.now(UTC) + timedelta(seconds=1)
+        await second.scheduler.create(ScheduleRequest(account.id, ["07911 123456"], "Fired once", when))
+        assert first.sandbox is not None
+        await until(lambda: [s.content for s in first.sandbox.server.sent] == ["Fired once"], timeout=15)
+
+        await first.stop()  # the leader goes: its lease is freed, the standby takes it
+        await until(lambda: second.relay.serving, timeout=15)
+        await until(lambda: passes["second"] >= 1, timeout=10)
+    finally:
+        await second.stop()
+        second.close()
+        first.close()

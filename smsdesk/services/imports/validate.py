@@ -12,8 +12,9 @@ Flags on accepted rows: a repair (``lost_leading_zero``, ``scientific_notation_r
 ``decimal_suffix``, ``added_plus``), ``existing_contact`` (merged), ``ucs2`` (a merge value
 forces the whole message to UCS-2) and ``extra_segment`` (more parts than most rows).
 
-Pure and synchronous: the GUI runs it in a worker thread, the CLI directly. The opt-out and
-contact sets are loaded by the caller (storage stays out of this module).
+Pure: the GUI runs it on its loop in slices, the CLI directly; a big file's rows are judged
+in worker processes when a pool is given (``judge.py`` says which half of the work that is).
+The opt-out and contact sets are loaded by the caller (storage stays out of this module).
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Container, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from smsdesk.domain.pricing import Prices
-from smsdesk.domain.segments import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, analyze
+from smsdesk.domain.segments import GSM7, UCS2, analyze
 from smsdesk.domain.template import Template
+from smsdesk.services.imports.judge import Judged, Message, RowRules, fixed_message, row_message
 from smsdesk.services.imports.mapping import ColumnMapping
 from smsdesk.services.imports.numbers import check_number
+from smsdesk.services.imports.pooled import CHUNK, CheckStep, Pending, PooledJudging
 from smsdesk.services.imports.readers import Table, gc_paused
 
 ACCEPTED = "accepted"
@@ -55,20 +59,8 @@ FLAG_LABELS = {
     "ucs2": "a merge value forces UCS-2",
     "extra_segment": "a merge value adds a segment",
 }
-_GSM_ALL = GSM7_BASIC | GSM7_EXTENSION
 _PROGRESS_EVERY = 2000
-
-
-def fast_segments(text: str) -> tuple[int, str]:
-    """``(segments, encoding)`` with C-speed checks for the common one-part cases."""
-    if _GSM_ALL.issuperset(text):
-        units = len(text)
-        if units <= 80 or units + sum(text.count(c) for c in GSM7_EXTENSION if c in text) <= 160:
-            return (1 if text else 0), GSM7
-    elif len(text) <= 35 or (len(text) <= 70 and len(text.encode("utf-16-le")) <= 140):
-        return (1 if text else 0), UCS2
-    info = analyze(text)
-    return info.segments, info.encoding
+POOL_MIN_ROWS = 20_000  # from this many rows, worker processes judge them (when a pool is given)
 
 
 @dataclass(slots=True)
@@ -232,24 +224,30 @@ def validate(
     ctx: ValidationContext | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    pool: Executor | None = None,
 ) -> Report:
     """Judge every row of ``table``. ``progress(done, total)`` is called now and then.
 
     A cancelled validation still accounts for every row: the rest are rejected ``cancelled``
     and ``Report.complete`` is False (the wizard does not let such a report be sent).
+    ``pool``: worker processes to judge a big file's rows in (see :func:`validate_steps`).
     """
-    steps = validate_steps(table, mapping, template, ctx, cancelled)
+    steps = validate_steps(table, mapping, template, ctx, cancelled, pool=pool)
     with gc_paused():
         return _drain(steps, progress)
 
 
-def _drain(steps: Generator[tuple[int, int], None, Report], progress: Callable[[int, int], None] | None) -> Report:
+def _drain(steps: Generator[CheckStep, None, Report], progress: Callable[[int, int], None] | None) -> Report:
     while True:
         try:
-            done, total = next(steps)
+            step = next(steps)
         except StopIteration as stop:
             report: Report = stop.value
             return report
+        if isinstance(step, Pending):
+            wait((step.wait,))  # its outcome is read by the generator
+            continue
+        done, total = step
         if progress is not None and done % _PROGRESS_EVERY == 0:
             progress(done, total)
 
@@ -261,28 +259,33 @@ def validate_steps(
     ctx: ValidationContext | None = None,
     cancelled: Callable[[], bool] | None = None,
     every: int = 50,
-) -> Generator[tuple[int, int], None, Report]:
+    pool: Executor | None = None,
+) -> Generator[CheckStep, None, Report]:
     """:func:`validate` as a generator: yields ``(done, total)`` every ``every`` rows, returns the report.
 
     The GUI runs it on its own loop in slices of a few milliseconds (no thread: a worker
     thread holding the GIL makes every model ``data()`` call of a repaint wait for it).
+
+    With ``pool`` (worker processes, :mod:`smsdesk.services.cpu_pool`) and at least
+    :data:`POOL_MIN_ROWS` rows, the rows are judged there a chunk at a time (``judge.py``) and
+    only the in-order pass runs here; while the next chunk is not back, a :class:`Pending` is
+    yielded. A chunk the pool could not judge (a worker died) is judged here instead.
     """
     ctx = ctx or ValidationContext()
-    region = mapping.country or None
-    phone_col = mapping.phone
+    rules = RowRules.of(mapping.phone, mapping.country or None, template, mapping.fields, mapping.first_word)
+    phone_col, region = rules.phone_col, rules.region
+    message: Message | None = None
+    fixed = fixed_message(rules)
     total = len(table.rows)
     items: list[RowResult] = []
     first_seen: dict[str, int] = {}
-    required = template.required_fields if template is not None else ()
-    personal = template is not None and template.is_personalised
-    fixed_text: str | None = None
-    if template is not None and not personal:
-        fixed_text = template.render({})
-    fields = mapping.fields
-    first_word = [k for k in mapping.first_word if k in fields]
     flags_count: Counter[str] = Counter()
     append = items.append
     complete = True
+    pieces = PooledJudging(pool, table, rules) if pool is not None and total >= POOL_MIN_ROWS else None
+    if pieces is not None and not (yield from pieces.start()):
+        pieces = None
+    judged: list[Judged] | None = None
     for index, (row, rowno) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if index % every == 0 and index:
             yield index, total
@@ -294,15 +297,21 @@ def validate_steps(
                     )
                 break
         raw = row[phone_col] if phone_col is not None and phone_col < len(row) else ""
-        chk = check_number(raw, region)
+        if pieces is not None:
+            if index % CHUNK == 0:
+                judged = yield from pieces.take(index, total)
+            assert judged is not None
+            e164, mobile, code, detail, repair, message = judged[index % CHUNK]
+        else:  # judged here, the message only for a row that gets that far
+            e164, mobile, code, detail, repair = check_number(raw, region)
         flags: list[str] = []
-        if chk.e164 is None:
-            append(RowResult(rowno, index, REJECTED, raw, None, chk.code, chk.detail))
+        if e164 is None:
+            append(RowResult(rowno, index, REJECTED, raw, None, code, detail))
             continue
-        number = chk.e164
-        if chk.repair:
-            flags.append(chk.repair)
-        if chk.mobile is False and ctx.require_mobile:
+        number = e164
+        if repair:
+            flags.append(repair)
+        if mobile is False and ctx.require_mobile:
             append(
                 RowResult(
                     rowno,
@@ -351,33 +360,28 @@ def validate_steps(
             flags.append("existing_contact")
         text = segments = encoding = None
         if template is not None:
-            if personal:
-                values = {k: row[i] for k, i in fields.items() if i < len(row)}
-                for k in first_word:
-                    words = values.get(k, "").split()
-                    values[k] = words[0] if words else ""
-                missing = [k for k in required if not values.get(k, "").strip()]
-                if missing:
-                    names = ", ".join("{{" + k + "}}" for k in missing)
-                    append(
-                        RowResult(
-                            rowno,
-                            index,
-                            REJECTED,
-                            raw,
-                            number,
-                            "empty_merge_field",
-                            f"The message uses {names} but this row has no value there.",
-                        )
+            if pieces is None:
+                message = row_message(row, rules, fixed)
+            assert message is not None
+            text, segments, encoding, missing = message
+            if missing:
+                append(
+                    RowResult(
+                        rowno,
+                        index,
+                        REJECTED,
+                        raw,
+                        number,
+                        "empty_merge_field",
+                        f"The message uses {missing} but this row has no value there.",
                     )
-                    continue
-                text = template.render(values)
-            else:
-                text = fixed_text
-            segments, encoding = fast_segments(text or "")
+                )
+                continue
         for f in flags:
             flags_count[f] += 1
         append(RowResult(rowno, index, ACCEPTED, raw, number, None, "", tuple(flags), text, segments, encoding))
+    if pieces is not None:
+        pieces.cancel()  # the rest of a cancelled validation
     yield total, total
     report = Report(items, template, ctx.price_per_segment, by_flag=flags_count, complete=complete, prices=ctx.prices)
     # The totals views ask for, in the same slices (one pass over 100,000 rows is ~30 ms).
@@ -395,7 +399,7 @@ def validate_steps(
             rejected.append(r)
             reasons[r.reason or ""] += 1
     report._totals = _Totals.of(len(items), accepted, rejected, reasons, sum(k * v for k, v in parts.items()))
-    if template is not None and personal and accepted:
+    if template is not None and rules.personal and accepted:
         report.baseline_segments = parts.most_common(1)[0][0]
         yield from _flag_message_growth(report, template, every * 20)
     return report

@@ -427,3 +427,41 @@ def test_two_desktops_sending_at_once_stay_within_the_monthly_spending_limit(wri
     assert held == ["Over the limit."] * 10
     audits = first.query_one("SELECT count(*) FROM audit_log WHERE action = 'send'")
     assert audits is not None and int(audits[0]) == 10  # a held send left no audit line either
+
+
+def test_two_relays_promoting_the_same_due_messages_queue_each_once(writers: Writers) -> None:
+    """Only the leading relay runs the scheduler, but during a hand-over two may for a moment:
+    each scheduled message whose time has come joins the outbox once, with one move recorded,
+    and one whose number opted out meanwhile is rejected once."""
+    from smsdesk.domain.status import Status
+    from smsdesk.storage.schedule import promote_due
+
+    first, second = writers
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
+    due = "2026-01-01T09:00:00.000+00:00"
+    items = [
+        NewOutgoing(shop, f"+4478123{i:05d}", "Shop", "Hi", 1, "GSM-7", Status.SCHEDULED, send_at=due)
+        for i in range(300)
+    ]
+    ids = first.write_sync(lambda c: store.insert_outgoing(c, items))
+    first.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO optouts (number, source, created_at) VALUES ('+447812300007', 'reply', ?)", (due,)
+        )
+    )
+    start = threading.Barrier(2)
+
+    def scheduler(db: PgDatabase) -> None:
+        start.wait(10)
+        for _ in range(3):  # a few passes each, as two leaders' ticks would overlap
+            db.write_sync(lambda c: promote_due(c, "2026-01-01T09:00:01.000+00:00"))
+
+    _at_once([threading.Thread(target=scheduler, args=(db,)) for db in writers])
+    moves = first.query(
+        "SELECT status, count(*), count(DISTINCT message_id) FROM message_transitions"
+        " WHERE status IN ('queued', 'rejected') GROUP BY status"
+    )
+    assert {r[0]: (int(r[1]), int(r[2])) for r in moves} == {"queued": (299, 299), "rejected": (1, 1)}
+    now = first.query("SELECT status, count(*) FROM messages WHERE direction = 'out' GROUP BY status")
+    assert {r[0]: int(r[1]) for r in now} == {"queued": 299, "rejected": 1}
+    assert len(ids) == 300

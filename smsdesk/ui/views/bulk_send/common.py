@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractItemModel, Qt, SignalInstance
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView, QWizardPage
 
 from smsdesk.services.bulk_send_flow import BulkSendFlow
+from smsdesk.services.imports.pooled import CheckStep
 from smsdesk.services.imports.validate import FLAG_LABELS, REASONS, Report
 from smsdesk.ui.context import UiContext
 
@@ -56,7 +57,7 @@ class WizardHost(Protocol):
     ) -> None: ...
 
     def cooperative(
-        self, steps: Generator[tuple[int, int], None, Any], on_done: Callable[[Any], None], title: str
+        self, steps: Generator[CheckStep, None, Any], on_done: Callable[[Any], None], title: str
     ) -> None: ...
 
     def choose_save_path(self, suggested: str, on_chosen: Callable[[str], None]) -> None: ...

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from smsdesk.services.bulk_send_flow import STEP_TITLES, BulkSendFlow, Step
 from smsdesk.services.groups import GroupRecipient
+from smsdesk.services.imports.pooled import CheckStep, Pending
 from smsdesk.ui import gc_policy
 from smsdesk.ui.aio import report_error, spawn
 from smsdesk.ui.context import UiContext
@@ -135,7 +136,7 @@ class BulkSendWizard(QWizard):
 
     def cooperative(
         self,
-        steps: Generator[tuple[int, int], None, Any],
+        steps: Generator[CheckStep, None, Any],
         on_done: Callable[[Any], None],
         title: str,
         budget_s: float = 0.004,
@@ -147,7 +148,9 @@ class BulkSendWizard(QWizard):
 
         Used for validation rather than a thread: while a worker thread holds the GIL, every
         Python call Qt makes (each model ``data()`` of a repaint) waits up to the 5 ms switch
-        interval for it, and a table repaint then froze the window for half a second.
+        interval for it, and a table repaint then froze the window for half a second. A big
+        file's rows are judged in worker processes; while the next chunk is not back the
+        generator yields a :class:`Pending`, awaited here without using the GUI thread.
         """
         self.cancel_flag.clear()
         self.progress = (0, 0)
@@ -160,9 +163,15 @@ class BulkSendWizard(QWizard):
             try:
                 while True:
                     try:
-                        self.progress = next(steps)
+                        step = next(steps)
                     except StopIteration as stop:
                         return stop.value
+                    if isinstance(step, Pending):  # worker processes are on it: wait, not spin
+                        self.progress = (step.done, step.total)
+                        await asyncio.wrap_future(step.wait)
+                        started = time.perf_counter()
+                        continue
+                    self.progress = step
                     if time.perf_counter() - started > budget_s:
                         gc.collect(1)  # young cycles only: ~1 ms (see _hold_gc)
                         await asyncio.sleep(0)  # let Qt paint and tick

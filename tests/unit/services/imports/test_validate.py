@@ -11,10 +11,11 @@ from smsdesk.domain import phone
 from smsdesk.domain.errors import InvalidNumber
 from smsdesk.domain.segments import analyze
 from smsdesk.domain.template import compile_template
+from smsdesk.services.imports.judge import fast_segments
 from smsdesk.services.imports.mapping import guess
 from smsdesk.services.imports.numbers import check_number, quick_e164
 from smsdesk.services.imports.readers import read_file
-from smsdesk.services.imports.validate import ValidationContext, fast_segments, validate
+from smsdesk.services.imports.validate import ValidationContext, validate
 
 from .conftest import DATA, SAMPLES
 
