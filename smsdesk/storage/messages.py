@@ -11,6 +11,7 @@ transaction; send results are recorded by :mod:`smsdesk.storage.send_results`. C
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -49,9 +50,17 @@ REPLY_WINDOW = timedelta(days=7)
 
 
 def new_local_id() -> str:
-    import uuid  # on first use: uuid imports platform, 2 ms the first paint does without
+    """A new message's own id (also its client reference at the provider): 128 random bits
+    as 32 hex digits, the form ``uuid4().hex`` had."""
+    return os.urandom(16).hex()
 
-    return uuid.uuid4().hex
+
+def new_local_ids(count: int) -> list[str]:
+    """``count`` ids of :func:`new_local_id`'s form from one read of the OS's random source
+    (``uuid4`` built a UUID object per id: ~9 µs each of the writer's time while the event
+    loop was busy, a fifth of queueing 10,000 messages)."""
+    pool = os.urandom(16 * count).hex()
+    return [pool[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 def _touch_conversation(
@@ -143,8 +152,9 @@ def insert_outgoing(conn: sqlite3.Connection, items: Iterable[NewOutgoing], *, b
         chunk = todo[start : start + _INSERT_CHUNK]
         chunk_ids = _new_ids(conn, len(chunk))
         values: list[object] = []
+        fresh = iter(new_local_ids(len(chunk)))
         for mid, it in zip(chunk_ids, chunk, strict=True):
-            local_id = it.local_id or new_local_id()
+            local_id = it.local_id or next(fresh)
             table = prices.get(it.account_id) or prices.setdefault(it.account_id, _prices(conn, it.account_id))
             values += (mid, local_id, it.account_id, it.remote, it.local_number, it.body, it.status.value, local_id)
             values += (it.segments, it.encoding, it.send_at, it.run_id, now, now, table.per_part(it.remote))
