@@ -268,6 +268,13 @@ class ContactService:
         self.contacts.note_export(AuditEntry("contacts.export", what, {"format": fmt}))
         return contact_files.export(self, path, fmt, group_id)
 
+    async def export_file(self, path: Path, fmt: str, group_id: int | None = None) -> int:
+        """:meth:`export` in a worker thread: 100,000 contacts take seconds to write (an
+        ``.xlsx`` more), and the window must not wait for them."""
+        import asyncio
+
+        return await asyncio.to_thread(self.export, path, fmt, group_id)
+
     async def import_file(
         self, path: Path, group_id: int | None = None, progress: contact_files.Progress | None = None
     ) -> contact_files.ContactImport:

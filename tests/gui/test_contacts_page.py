@@ -205,7 +205,9 @@ def test_a_big_list_reads_a_page_at_a_time_and_export_then_import_gives_the_same
 
     exported = tmp_path / "book.vcf"
     page.export_to(exported)
-    assert page.feedback.text() == "Saved 450 contacts to book.vcf."
+    assert not page.export_button.isEnabled()  # written in a worker thread meanwhile
+    gui.wait_until(lambda: page.feedback.text() == "Saved 450 contacts to book.vcf.")
+    assert page.export_button.isEnabled()
     before = {(c.name, c.number, c.tags) for c in gui.rt.contacts.contacts.stream(None, _asof())}
     ids = [c.id for c in gui.rt.contacts.contacts.stream(None, _asof())]
     gui.run(gui.rt.contacts.remove(ids))
@@ -300,3 +302,13 @@ def _all_final(gui) -> bool:
     """Every message sent has its final status (its receipt is in): nothing is still on the wire
     when the test ends and the receiver stops."""
     return all(m.status.is_final for m in gui.rt.sending.recent_outgoing(50))
+
+
+def test_an_export_that_cannot_be_written_says_why_and_can_be_tried_again(gui, tmp_path: Path) -> None:
+    page = _page(gui)
+    _add(gui, "Ann Lee", "07911 100001")
+    page.export_to(tmp_path / "gone" / "book.csv")  # a folder removed since it was chosen
+    gui.wait_until(lambda: page.feedback.text().startswith("Could not export:"))
+    assert page.export_button.isEnabled()
+    page.export_to(tmp_path / "book.csv")
+    gui.wait_until(lambda: page.feedback.text() == "Saved 1 contact to book.csv.")

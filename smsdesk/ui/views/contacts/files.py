@@ -4,7 +4,7 @@ Import adds or merges every contact of a spreadsheet or ``.vcf`` (into the group
 one is), reading and checking in a worker thread that reports its progress; the page's
 status line shows it every 200 ms and, at the end, every row accounted for (added, merged,
 skipped with the reason). Export writes the contacts shown (everyone, or the group) as CSV,
-``.xlsx`` or vCard by the file's suffix.
+``.xlsx`` or vCard by the file's suffix, in a worker thread (its button waits meanwhile).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ Say = Callable[[str, str], None]  # (text, tone)
 class ContactFiles(QObject):
     """Signals:
     sig_imported: an import finished (well or not): the page reads the address book again.
+    sig_exporting: an export started (True) or finished, well or not (False).
     """
 
     sig_imported = Signal()
+    sig_exporting = Signal(bool)
 
     def __init__(self, page: QWidget, contacts: ContactService, group_id: Callable[[], int | None], say: Say) -> None:
         super().__init__(page)
@@ -96,11 +98,19 @@ class ContactFiles(QObject):
         dialog.open()
 
     def export_to(self, path: Path) -> None:
-        """Write the contacts shown to ``path``; its suffix says the format."""
+        """Write the contacts shown to ``path`` (its suffix says the format), in a worker thread;
+        :attr:`sig_exporting` says when it starts and ends."""
         fmt = path.suffix.lower().lstrip(".") or "csv"
-        try:
-            n = self._contacts.export(path, fmt, self._group_id())
-        except (SmsdeskError, OSError) as exc:
+        self._say(f"Exporting to {path.name}…", "")
+        self.sig_exporting.emit(True)
+
+        def done(n: int) -> None:
+            self._say(f"Saved {n:,} contact{'' if n == 1 else 's'} to {path.name}.", "ok")
+            self.sig_exporting.emit(False)
+
+        def failed(exc: BaseException) -> None:
             self._say(f"Could not export: {exc}", "error")
-            return
-        self._say(f"Saved {n:,} contacts to {path.name}.", "ok")
+            self.sig_exporting.emit(False)
+
+        export = self._contacts.export_file(path, fmt, self._group_id())
+        spawn(export, title="Export contacts", on_done=done, on_error=failed)

@@ -175,6 +175,7 @@ class ContactsView(QWidget):
         self.import_button.clicked.connect(self.files.ask_import)
         self.export_button.clicked.connect(self.files.ask_export)
         self.files.sig_imported.connect(self._imported)
+        self.files.sig_exporting.connect(lambda busy: self.export_button.setEnabled(not busy))
         self.group_remove.clicked.connect(self.remove_from_group)
         self.merge_button.clicked.connect(self.ask_merge)
         self.erase_button.clicked.connect(self.ask_erase)
