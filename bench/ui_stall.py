@@ -225,6 +225,7 @@ def main(argv: list[str]) -> dict[str, Any]:
             # need, in a worker thread (a person reaches Bulk send after that).
             await asyncio.get_running_loop().run_in_executor(None, warmup.warm)
             await rt.start(sandbox=args.sandbox == "thread")
+            rt.cpu_pool.warm()  # as smsdesk-gui does once its services are up
             if url:
                 await _use_sandbox(rt, url)
             # The session's first HTTPS client (an SSL context, ~0.1-0.3 s) is built on first use,

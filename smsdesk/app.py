@@ -141,6 +141,9 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
             await rt.start(sandbox=demo and rt.settings.demo_mode)
         window.services_ready()
         loop.run_in_executor(None, warmup.warm, warmup.FOR_PAGES)  # not waited for
+        # The worker processes a big import's check runs in: spawned now, while the window is
+        # idle, rather than when a file has just been read and its pages are being filled.
+        loop.run_in_executor(None, rt.cpu_pool.warm)
         if quit_after is not None:
             asyncio.get_running_loop().call_later(quit_after, window.close)
         await closed.wait()

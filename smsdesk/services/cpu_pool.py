@@ -11,10 +11,13 @@ Rules this pool keeps:
 
 - **Spawned, never forked.** smsdesk runs threads (the database writer, the receiver, Qt's),
   and a forked child inherits their locks in whatever state they were.
-- **Started when first needed**, long after the first paint: starting a process and loading
-  ``phonenumbers`` in it takes a few hundred milliseconds of another core, which a person
-  who never imports a big file should not pay. Reading a big file starts them
-  (:meth:`CpuPool.warm`), so they are up by the time its rows are checked.
+- **Started after the first paint**, once the services are up (``smsdesk-gui`` calls
+  :meth:`CpuPool.warm` then): starting a process and loading ``phonenumbers`` in it takes a
+  few hundred milliseconds of another core, and doing that when a big file has just been
+  read, while its pages are being filled, made the window's longest pause 5-10 ms longer.
+  Reading a big file starts them too, where nothing did (the command line, tests).
+- **Behind the window for the CPU.** Each worker lowers its priority (``nice`` 10) first, so
+  on a two-core laptop the GUI thread wins when both want a core.
 - **The frozen build** calls ``multiprocessing.freeze_support()`` first thing
   (``packaging/launcher.py``), so a worker started from the bundle runs its task, not a
   second smsdesk.
@@ -35,10 +38,14 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 log = logging.getLogger(__name__)
 
 MOST_WORKERS = 4
+WORKER_NICENESS = 10  # lower priority than the window (0): the OS runs the GUI thread first
 
 
 def _worker_start() -> None:
-    """Each worker's first act: load what the work needs, before the first chunk arrives."""
+    """Each worker's first act: step back behind the window's process for the CPU, then load
+    what the work needs, before the first chunk arrives."""
+    if hasattr(os, "nice"):  # POSIX: on a 2-core laptop the window's thread must win a tie
+        os.nice(WORKER_NICENESS)
     from smsdesk.services.imports.judge import warm
 
     warm()
