@@ -57,8 +57,8 @@ def default_workers() -> int:
 
 
 class CpuPool:
-    """A pool of spawned worker processes, started on first use and shared by the app's
-    CPU-heavy work."""
+    """A pool of spawned worker processes, shared by the app's CPU-heavy work: started by
+    :meth:`warm`, or else by the first work handed to it."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = default_workers() if workers is None else workers
@@ -81,8 +81,8 @@ class CpuPool:
             return self._pool
 
     def warm(self) -> None:
-        """Start the workers now, without waiting for them: a big file has just been read, and
-        its check comes next. Safe from any thread (the reader thread calls it)."""
+        """Start the workers now, without waiting for them (``smsdesk-gui`` once its services
+        are up; reading a big file, whose check comes next). Safe from any thread."""
         pool = self.executor()
         if pool is None:
             return
