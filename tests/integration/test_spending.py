@@ -7,6 +7,8 @@ one-part messages fit and a third does not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -63,13 +65,52 @@ async def test_two_sends_that_each_fit_but_not_together_hold_the_second(runtime:
     await runtime.accounts.update(account, {**account.settings, "monthly_limit": "0.35"})
     first, second = (Draft(acct, [n], "One more") for n in ("07911 100003", "07911 100004"))
     assert not runtime.sending.plan(first).over_limit and not runtime.sending.plan(second).over_limit
-    results = await asyncio.gather(runtime.sending.queue(first), runtime.sending.queue(second), return_exceptions=True)
+    async with _writer_held(runtime):  # both are checked before either is written
+        sends = [asyncio.create_task(runtime.sending.queue(d)) for d in (first, second)]
+        await asyncio.sleep(0.05)
+    results = await asyncio.gather(*sends, return_exceptions=True)
     assert isinstance(results[0], list) and len(results[0]) == 1
     assert isinstance(results[1], OverLimit)
     assert "close to its monthly limit of £0.35 meanwhile" in str(results[1])
     assert "Nothing was sent" in str(results[1])
     assert len(runtime.sending.messages.recent(10, direction="out")) == 3
     await _settled(runtime)
+
+
+@pytest.mark.asyncio
+async def test_an_automatic_reply_checked_beside_a_send_that_takes_the_limit_is_not_sent(runtime: Runtime) -> None:
+    """A relay answering a reply while a desktop sends: both fit alone, and the automatic
+    reply, written second, is the one that waits (logged, nothing queued)."""
+    acct = await _limited(runtime)
+    account = runtime.accounts.get(acct)
+    await runtime.accounts.update(account, {**account.settings, "monthly_limit": "0.35"})
+    srv = runtime.sandbox.server  # type: ignore[union-attr]
+    assert runtime.sandbox.call(srv._post_inbound("+447911100009", srv.config.inbound_number, "open"))  # type: ignore[union-attr]
+    [inbound] = await until(lambda: [m for m in runtime.sending.messages.recent(10) if m.direction == "in"])
+    await until(lambda: not runtime.autoreplies.busy)
+    await runtime.autoreplies.add(acct, RuleKind.KEYWORD, "Open till 6", ["open"], Match.WORD)  # after it came
+    async with _writer_held(runtime):
+        send = asyncio.create_task(runtime.sending.queue(Draft(acct, ["07911 100003"], "One more")))
+        answer = asyncio.create_task(runtime.autoreplies.answer({inbound.id}))
+        await asyncio.sleep(0.05)
+    assert len(await send) == 1
+    assert await answer == []
+    out = runtime.sending.messages.recent(10, direction="out")
+    assert len(out) == 3 and not [m for m in out if m.remote == "+447911100009"]
+    await _settled(runtime)
+
+
+@contextlib.asynccontextmanager
+async def _writer_held(rt: Runtime) -> AsyncIterator[None]:
+    """Hold the database's writer until the block ends: writes asked meanwhile wait, and run
+    together after it, in the order they were asked."""
+    gate = threading.Event()
+    held = rt.store.db.submit(lambda _conn: gate.wait(10))
+    try:
+        yield
+    finally:
+        gate.set()
+        await asyncio.wrap_future(held)
 
 
 @pytest.mark.asyncio
