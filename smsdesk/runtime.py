@@ -223,7 +223,8 @@ class Runtime:
 
     @functools.cached_property
     def cpu_pool(self) -> CpuPool:
-        """Worker processes for a big import's checks, started by the first one."""
+        """Worker processes for a big import's checks (``smsdesk-gui`` starts them once its
+        services are up: :meth:`CpuPool.warm`)."""
         from smsdesk.services.cpu_pool import CpuPool
 
         return CpuPool()

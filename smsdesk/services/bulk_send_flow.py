@@ -34,7 +34,6 @@ from smsdesk.services.imports.pooled import CheckStep
 from smsdesk.services.imports.readers import Table, read_file
 from smsdesk.services.imports.validate import (
     ACCEPTED,
-    POOL_MIN_ROWS,
     Report,
     RowResult,
     ValidationContext,
@@ -122,8 +121,6 @@ class BulkSendFlow:
         self.report = None
         self._sample = None
         table = read_file(self.path, encoding=encoding, country=self.country)
-        if len(table.rows) >= POOL_MIN_ROWS and self.runs is not None and self.runs.cpu is not None:
-            self.runs.cpu.warm()  # its rows are checked in worker processes: start them now
         self.mapping = mapping_mod.guess(table, self.country)
         self.table = table
         self.kinds = dict.fromkeys(range(len(table.headers)), FieldKind.TEXT)

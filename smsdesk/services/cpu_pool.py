@@ -15,7 +15,8 @@ Rules this pool keeps:
   :meth:`CpuPool.warm` then): starting a process and loading ``phonenumbers`` in it takes a
   few hundred milliseconds of another core, and doing that when a big file has just been
   read, while its pages are being filled, made the window's longest pause 5-10 ms longer.
-  Reading a big file starts them too, where nothing did (the command line, tests).
+  Elsewhere (tests) the first work handed to the pool starts them; the command line checks
+  files in its own process and never starts them.
 - **Behind the window for the CPU.** Each worker lowers its priority (``nice`` 10) first, so
   on a two-core laptop the GUI thread wins when both want a core.
 - **The frozen build** calls ``multiprocessing.freeze_support()`` first thing
@@ -82,7 +83,7 @@ class CpuPool:
 
     def warm(self) -> None:
         """Start the workers now, without waiting for them (``smsdesk-gui`` once its services
-        are up; reading a big file, whose check comes next). Safe from any thread."""
+        are up). Safe from any thread."""
         pool = self.executor()
         if pool is None:
             return

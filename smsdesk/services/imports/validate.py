@@ -304,79 +304,36 @@ def validate_steps(
             e164, mobile, code, detail, repair, message = judged[index % CHUNK]
         else:  # judged here, the message only for a row that gets that far
             e164, mobile, code, detail, repair = check_number(raw, region)
-        flags: list[str] = []
         if e164 is None:
             append(RowResult(rowno, index, REJECTED, raw, None, code, detail))
             continue
         number = e164
-        if repair:
-            flags.append(repair)
+        why: tuple[str, str] | None = None  # the first reason that rejects the row: code, sentence
         if mobile is False and ctx.require_mobile:
-            append(
-                RowResult(
-                    rowno,
-                    index,
-                    REJECTED,
-                    raw,
-                    number,
-                    "not_mobile",
-                    f"{number} is not a mobile number; text messages to it will not arrive.",
-                )
-            )
-            continue
-        prev = first_seen.get(number)
-        if prev is not None:
-            append(RowResult(rowno, index, REJECTED, raw, number, "duplicate", f"Same number as row {prev}."))
-            continue
-        first_seen[number] = rowno
-        if number in ctx.optouts:
-            append(
-                RowResult(
-                    rowno,
-                    index,
-                    REJECTED,
-                    raw,
-                    number,
-                    "opted_out",
-                    f"{number} opted out ({ctx.optout_how.get(number, 'on the opt-out list')}); "
-                    "sending to it is blocked.",
-                )
-            )
-            continue
-        if number in ctx.contacts:
-            if ctx.contact_policy == "skip":
-                append(
-                    RowResult(
-                        rowno,
-                        index,
-                        REJECTED,
-                        raw,
-                        number,
-                        "existing_contact",
-                        f"{number} is already a contact (skipped, as chosen).",
-                    )
-                )
-                continue
-            flags.append("existing_contact")
+            why = "not_mobile", f"{number} is not a mobile number; text messages to it will not arrive."
+        elif (prev := first_seen.get(number)) is not None:
+            why = "duplicate", f"Same number as row {prev}."
+        else:
+            first_seen[number] = rowno
+            if number in ctx.optouts:
+                how = ctx.optout_how.get(number, "on the opt-out list")
+                why = "opted_out", f"{number} opted out ({how}); sending to it is blocked."
+            elif number in ctx.contacts and ctx.contact_policy == "skip":
+                why = "existing_contact", f"{number} is already a contact (skipped, as chosen)."
         text = segments = encoding = None
-        if template is not None:
+        if why is None and template is not None:
             if pieces is None:
                 message = row_message(row, rules, fixed)
             assert message is not None
             text, segments, encoding, missing = message
             if missing:
-                append(
-                    RowResult(
-                        rowno,
-                        index,
-                        REJECTED,
-                        raw,
-                        number,
-                        "empty_merge_field",
-                        f"The message uses {missing} but this row has no value there.",
-                    )
-                )
-                continue
+                why = "empty_merge_field", f"The message uses {missing} but this row has no value there."
+        if why is not None:
+            append(RowResult(rowno, index, REJECTED, raw, number, *why))
+            continue
+        flags = [repair] if repair else []
+        if number in ctx.contacts:
+            flags.append("existing_contact")
         for f in flags:
             flags_count[f] += 1
         append(RowResult(rowno, index, ACCEPTED, raw, number, None, "", tuple(flags), text, segments, encoding))

@@ -119,8 +119,4 @@ def test_a_small_file_is_judged_here_without_waiting_for_a_process(cpu: CpuPool)
     table = _table()
     small = Table(table.headers, table.rows[: POOL_MIN_ROWS - 1], table.row_numbers[: POOL_MIN_ROWS - 1])
     steps = validate_steps(small, _mapping(), TEMPLATE, _context(), pool=cpu.executor())
-    assert not any(isinstance(step, Pending) for step in _all(steps))
-
-
-def _all(steps: Iterator[object]) -> list[object]:
-    return list(steps)
+    assert not any(isinstance(step, Pending) for step in steps)
