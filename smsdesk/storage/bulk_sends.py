@@ -28,7 +28,8 @@ from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.messages import NewOutgoing
 from smsdesk.storage.records import BULK_ACTIVE as ACTIVE
-from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow
+from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow, SpendCap
+from smsdesk.storage.spend_cap import check_cap
 
 HELD = ("paused", "cancelled")  # the dispatcher does not claim these runs' rows
 
@@ -289,12 +290,25 @@ class BulkSendRepository:
 
     # ---- writes --------------------------------------------------------------------------
     async def create(
-        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+        self,
+        new: NewRun,
+        items: Sequence[NewItem],
+        group: str,
+        merge: bool,
+        account_name: str,
+        cap: SpendCap | None = None,
+        **detail: Any,
     ) -> int:
-        """Store a run with all its rows (and save its recipients as ``group``, if named); audited."""
+        """Store a run with all its rows (and save its recipients as ``group``, if named); audited.
+
+        Raises:
+            OverLimit: with the run's rows, the account's spending would pass ``cap`` (sends
+                written meanwhile by other desktops or runs); nothing was stored.
+        """
 
         def write(conn: sqlite3.Connection) -> int:
             run_id = create_run(conn, new, items)
+            check_cap(conn, cap)  # its rows count from now on (storage/spend_cap.py)
             if group:
                 save_group(conn, group, run_id, merge)
             audit(conn, "bulk.start", account_name, run=run_id, group=group or None, **detail)

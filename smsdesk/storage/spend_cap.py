@@ -12,7 +12,10 @@ queueing transaction, after its rows are stored:
 
 Spending is summed as the reports sum it (``report_hours``, kept by triggers in the same
 transaction): messages queued since the month's start at the price they were queued at,
-cancelled ones and those the provider refused not counted.
+cancelled ones and those the provider refused not counted. A bulk run becomes messages a
+window at a time, so the rows of running and paused runs not yet made messages are spending
+too (:func:`pending_parts`), at the account's price per part (a country-specific price is
+applied when the row becomes a message). A scheduled run is counted when it fires.
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ SPEND_SQL = """SELECT currency, price, sum(parts) FROM report_hours
    WHERE account_id = ? AND hour >= ? AND direction = 'out' AND status NOT IN ('cancelled', 'rejected')
      AND messages > 0
    GROUP BY 1, 2"""
+
+
+PENDING_SQL = """SELECT coalesce(sum(coalesce(i.segments, 1)), 0) FROM bulk_run_items i
+   JOIN bulk_runs r ON r.id = i.run_id
+   WHERE r.account_id = ? AND r.state IN ('running', 'paused') AND i.status = 'accepted' AND i.message_id IS NULL"""
+
+
+def pending_parts(conn: sqlite3.Connection, account_id: int) -> int:
+    """Parts of the account's running and paused bulk runs' rows still to be made messages."""
+    row = conn.execute(PENDING_SQL, (account_id,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def spend_rows(conn: sqlite3.Connection, account_id: int, since: str) -> list[tuple[str, str, int]]:
@@ -45,5 +59,7 @@ def check_cap(conn: sqlite3.Connection, cap: SpendCap | None) -> None:
     for currency, price, parts in spend_rows(conn, cap.account_id, cap.since):
         if price and currency == cap.currency:
             total += Decimal(price) * parts
+    if cap.pending_price:
+        total += Decimal(cap.pending_price) * pending_parts(conn, cap.account_id)
     if total > Decimal(cap.limit):
         raise OverLimit(cap.reason)

@@ -100,6 +100,61 @@ async def test_an_automatic_reply_checked_beside_a_send_that_takes_the_limit_is_
     await _settled(runtime)
 
 
+@pytest.mark.asyncio
+async def test_a_bulk_send_still_sending_counts_toward_the_limit(runtime: Runtime, tmp_path: Path) -> None:
+    """A bulk send queues a window at a time: the rows it has still to queue are spending too,
+    so a send that fits beside what was sent, but not beside the rest of the run, waits; a
+    cancelled run's rows no longer count."""
+    acct = await _limited(runtime)
+    account = runtime.accounts.get(acct)
+    await runtime.accounts.update(account, {**account.settings, "monthly_limit": "1.00"})
+    runtime.bulk_send.window = 1
+    run_id = await ready_to_send(runtime.bulk_send, _people(tmp_path, "five", 5), acct, "Hi {{name}}").start()
+    await runtime.bulk_send.pause(run_id)  # one row queued, four to come
+    four = Draft(acct, ["07911 100003", "07911 100004", "07911 100007", "07911 100008"], "Four more")
+    over = runtime.sending.plan(four).over_limit
+    assert over == (
+        "This would take Sandbox's spending this month to £1.10, over its monthly limit of £1.00 "
+        "(£0.30 spent so far, £0.40 more in bulk sends still sending)."
+    )
+    await runtime.bulk_send.cancel(run_id)
+    assert not runtime.sending.plan(four).over_limit  # 0.30 spent (or less: the queued row may be cancelled)
+    await _settled(runtime)
+
+
+@pytest.mark.asyncio
+async def test_two_bulk_sends_that_each_fit_but_not_together_start_only_the_first(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Two desktops (or one person, twice) start a bulk send at the same moment: both pass the
+    check alone, and the second is refused as it is written, with nothing stored."""
+    acct = await _limited(runtime)
+    account = runtime.accounts.get(acct)
+    await runtime.accounts.update(account, {**account.settings, "monthly_limit": "0.60"})
+    first, second = (
+        ready_to_send(runtime.bulk_send, _people(tmp_path, name, 3), acct, "Hi {{name}}") for name in ("a", "b")
+    )
+    assert not first.over_limit() and not second.over_limit()  # 0.20 spent, 0.30 each: each fits alone
+    async with _writer_held(runtime):
+        starts = [asyncio.create_task(wiz.start()) for wiz in (first, second)]
+        await asyncio.sleep(0.05)
+    started, refused = await asyncio.gather(*starts, return_exceptions=True)
+    assert isinstance(started, int)
+    assert isinstance(refused, InvalidInput)
+    assert "close to its monthly limit of £0.60 meanwhile" in str(refused) and "Nothing was sent" in str(refused)
+    assert [r.id for r in runtime.bulk_send.repo.runs()] == [started]
+    await until(lambda: runtime.bulk_send.progress(started).done, timeout=20)
+    await _settled(runtime)
+    assert len(runtime.sending.messages.recent(20, direction="out")) == 5
+
+
+def _people(folder: Path, name: str, count: int) -> Path:
+    path = folder / f"{name}.csv"
+    rows = "".join(f"{name}{i},0791120{i:04d}\n" for i in range(count))
+    path.write_text(f"name,phone\n{rows}", encoding="utf-8")
+    return path
+
+
 @contextlib.asynccontextmanager
 async def _writer_held(rt: Runtime) -> AsyncIterator[None]:
     """Hold the database's writer until the block ends: writes asked meanwhile wait, and run
@@ -167,3 +222,31 @@ async def test_a_bulk_send_over_the_limit_needs_the_tick(runtime: Runtime, tmp_p
     run_id = await wiz.start()
     await until(lambda: runtime.bulk_send.progress(run_id).done, timeout=20)
     await _settled(runtime)
+
+
+@pytest.mark.asyncio
+async def test_a_scheduled_run_that_a_send_meanwhile_takes_over_the_limit_is_held(
+    clocked: tuple[Runtime, Clock],
+) -> None:
+    """A due run fits when checked, but a send written meanwhile takes the room: the run's write
+    checks again, and the run waits for a person instead of going over."""
+    rt, clock = clocked
+    acct = await _limited(rt)
+    account = rt.accounts.get(acct)
+    await rt.accounts.update(account, {**account.settings, "monthly_limit": "0.35"})
+    item = await rt.scheduler.create(
+        ScheduleRequest(acct, ["07911 100004"], "Reminder", clock.now + timedelta(minutes=5))
+    )
+    async with _writer_held(rt):
+        send = asyncio.create_task(rt.sending.queue(Draft(acct, ["07911 100003"], "One more")))
+        await asyncio.sleep(0.05)  # checked (0.30 fits) and waiting to be written
+        clock.advance(minutes=6)
+        tick = asyncio.create_task(rt.scheduler.tick())
+        await asyncio.sleep(0.05)  # the run checked too (0.30 fits) and waiting to be written
+    assert len(await send) == 1
+    await tick
+    held = rt.scheduler.get(item.id)
+    assert held.state == "held", held
+    assert "close to its monthly limit of £0.35 meanwhile" in held.reason and "Send now" in held.reason
+    assert len(rt.sending.messages.recent(10, direction="out")) == 3
+    await _settled(rt)
