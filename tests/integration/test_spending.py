@@ -111,6 +111,7 @@ async def test_a_bulk_send_still_sending_counts_toward_the_limit(runtime: Runtim
     runtime.bulk_send.window = 1
     run_id = await ready_to_send(runtime.bulk_send, _people(tmp_path, "five", 5), acct, "Hi {{name}}").start()
     await runtime.bulk_send.pause(run_id)  # one row queued, four to come
+    assert runtime.store.reports.pending_parts(acct) == 4
     four = Draft(acct, ["07911 100003", "07911 100004", "07911 100007", "07911 100008"], "Four more")
     over = runtime.sending.plan(four).over_limit
     assert over == (
@@ -146,6 +147,7 @@ async def test_two_bulk_sends_that_each_fit_but_not_together_start_only_the_firs
     await until(lambda: runtime.bulk_send.progress(started).done, timeout=20)
     await _settled(runtime)
     assert len(runtime.sending.messages.recent(20, direction="out")) == 5
+    assert runtime.store.reports.pending_parts(acct) == 0  # every row is a message now
 
 
 def _people(folder: Path, name: str, count: int) -> Path:
