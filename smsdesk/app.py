@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QIcon, QWindow
@@ -50,6 +51,9 @@ from smsdesk.ui import aio, theme  # noqa: E402
 from smsdesk.ui.context import SettingsFile, StartupFacts, UiContext, UiServices  # noqa: E402
 from smsdesk.ui.gc_policy import GuiThreadGc  # noqa: E402
 from smsdesk.ui.main_window import MainWindow  # noqa: E402
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +130,10 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
     assert app is not None
     app.aboutToQuit.connect(closed.set)
     window.sig_closed.connect(closed.set)
-    if window.isVisible():  # not closed already (a quit while it was being shown)
+    if quit_after is not None:
+        asyncio.get_running_loop().call_later(quit_after, window.close)
+    if window.isVisible() and await _until_open(rt, closed):  # not closed already (or meanwhile)
         loop = asyncio.get_running_loop()
-        # Imports the services need, in a worker thread: the window stays responsive meanwhile.
-        await loop.run_in_executor(None, warmup.warm, warmup.FOR_START)
         # Left by Runtime.open(window=True): it loads each account's provider module and may
         # write, so it runs off the GUI thread too (it publishes nothing).
         await loop.run_in_executor(None, rt.accounts.fill_generated_fields)
@@ -144,10 +148,18 @@ async def run(rt: Runtime, window: MainWindow, quit_after: float | None, demo: b
         # The worker processes a big import's check runs in: spawned now, while the window is
         # idle, rather than when a file has just been read and its pages are being filled.
         loop.run_in_executor(None, rt.cpu_pool.warm)
-        if quit_after is not None:
-            asyncio.get_running_loop().call_later(quit_after, window.close)
         await closed.wait()
     await rt.stop()
+
+
+async def _until_open(rt: Runtime, closed: asyncio.Event) -> bool:
+    """Import what the services need (in a worker thread: the window stays responsive), and on
+    a workspace that did not answer at start-up wait for it, while the window shows a banner
+    and keeps what is typed. False when the window closed first."""
+    import asyncio
+
+    await asyncio.get_running_loop().run_in_executor(None, warmup.warm, warmup.FOR_START)
+    return await rt.finish_open(until=closed) and not closed.is_set()
 
 
 def paint_first(window: MainWindow, limit_s: float = 0.5) -> None:
@@ -243,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
 
     def open_runtime() -> Runtime:
-        return Runtime.open(args.home, role="the smsdesk window", window=True)
+        return Runtime.open(args.home, role="the smsdesk window", window=True, wait_for_store=True)
 
     try:
         try:
@@ -251,7 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except StoreUnreachable as exc:
             if app.platformName() in ("offscreen", "minimal"):
                 raise
-            # A team workspace's server down or not reachable yet: wait for it, retrying.
+            # A team workspace refused the login (one that does not answer opens the window
+            # with a banner): say what to do, and retry until it is done.
             from smsdesk.ui.startup_wait import wait_for_workspace
 
             waited = wait_for_workspace(str(exc), open_runtime)

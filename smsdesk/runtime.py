@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from smsdesk.config.paths import STAGED_RESTORE, Paths, resolve
-from smsdesk.config.privacy import PrivacyReport
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
 from smsdesk.domain.errors import SmsdeskError
 from smsdesk.domain.events import Changes
+from smsdesk.runtime_facts import RuntimeStatus, StartupReport
 from smsdesk.runtime_ports import LateOutbox, LateSpending
 from smsdesk.services.bus import EventBus
 from smsdesk.storage.sqlite_store import SqliteStore
@@ -30,6 +29,7 @@ from smsdesk.storage.sqlite_store import SqliteStore
 if TYPE_CHECKING:
     import asyncio
 
+    from smsdesk.config.privacy import PrivacyReport
     from smsdesk.domain.autoreply import BusinessHours
     from smsdesk.domain.models import Account
     from smsdesk.receiver.receiver import ReceiverThread
@@ -67,31 +67,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class StartupReport:
-    """What opening the data folder found, for a notice in the window.
-
-    Attributes:
-        privacy: what was made private (and whether a folder the person chose is open to others).
-        restored: a restore staged in Settings -> Data and done at this start, or None.
-        restore_error: why a staged restore still waits, or "".
-    """
-
-    privacy: PrivacyReport
-    restored: RestoreResult | None = None
-    restore_error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeStatus:
-    """Where this process's receiver and sandbox run, or why they do not (a snapshot)."""
-
-    receiver_url: str = ""
-    receiver_error: str = ""
-    sandbox_url: str = ""
-    sandbox_error: str = ""
-
-
 class Runtime:
     """Everything one smsdesk process runs. Build with :meth:`open`.
 
@@ -119,6 +94,8 @@ class Runtime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._shown_region = self.settings.default_region
         self.proc_key = ""
+        self._role, self._window = "smsdesk", False
+        self.open_pending = False  # open() could not finish: the workspace did not answer
         self.workspace_name = ""  # "smsdesk on db.example.com:5432" when on a team workspace
         self.workspace_url = ""  # its address (never a password), "" on this computer's own database
 
@@ -363,6 +340,7 @@ class Runtime:
         *,
         window: bool = False,
         database: str | None = None,
+        wait_for_store: bool = False,
     ) -> Runtime:
         """Open (creating on first start) the data folder, its settings and its database.
 
@@ -371,6 +349,8 @@ class Runtime:
         first; it calls :meth:`AccountService.fill_generated_fields` after its first paint
         (that loads each account's provider module), before :meth:`start`. ``database``: a
         workspace URL for this run (``smsdesk/workspace.py`` says how the store is chosen).
+        ``wait_for_store``: a workspace that does not answer is not an error; :attr:`health`
+        says why, and :meth:`finish_open` waits for it before :meth:`start`.
 
         Raises:
             StorageError: the database is damaged or from a newer smsdesk (nothing was
@@ -388,7 +368,7 @@ class Runtime:
                 restore_error = str(exc)
                 log.warning("the restore chosen in Settings waits: %s", exc)
         settings_file = SettingsFile(paths.settings)
-        news = settings_file.ensure_receiver_port(_free_port)
+        news = settings_file.ensure_receiver_port()
         news = settings_file.warn_open_folder_once(privacy) or news
         if news or not paths.settings.exists():
             settings_file.save()
@@ -396,20 +376,54 @@ class Runtime:
         from smsdesk import workspace
 
         chosen = workspace.chosen(database, settings_file.settings)
-        store: Store = workspace.open_store(chosen, secrets) if chosen else SqliteStore.open(paths.database)
+        store: Store
+        unreachable = ""
         if chosen:  # the sandbox and demo mode belong to one desktop on its own (for this run)
+            store = pg_store = workspace.open_store(chosen, secrets, wait_if_unreachable=wait_for_store)
+            unreachable = pg_store.unreachable_at_open
             settings_file.settings.demo_mode = False
-        from smsdesk.services.accounts import SANDBOX_SEED
-
-        store.setup.first_start(SANDBOX_SEED)
-        startup = StartupReport(privacy, restored, restore_error)
-        rt = cls(paths, settings_file, store, secrets, startup)
+        else:
+            store = SqliteStore.open(paths.database)
+        rt = cls(paths, settings_file, store, secrets, StartupReport(privacy, restored, restore_error))
         rt.workspace_name = workspace.parse(chosen).display() if chosen else ""
         rt.workspace_url = chosen
-        if not window:
-            rt.accounts.fill_generated_fields()
-        rt.proc_key = store.processes.register(role)
+        rt._role, rt._window = role, window
+        if unreachable:
+            rt.health.lost(unreachable)  # finish_open() does the rest once the workspace answers
+            rt.open_pending = True
+        else:
+            rt._finish_open()
         return rt
+
+    def _finish_open(self) -> None:
+        """Blocking: the writes that end :meth:`open` (the first start's sandbox account, this
+        process in the list of the database's users)."""
+        from smsdesk.services.accounts import SANDBOX_SEED
+
+        self.store.setup.first_start(SANDBOX_SEED)
+        if not self._window:
+            self.accounts.fill_generated_fields()
+        self.proc_key = self.store.processes.register(self._role)
+        self.open_pending = False
+
+    async def finish_open(self, until: asyncio.Event) -> bool:
+        """After an :meth:`open` (``wait_for_store``) that found the workspace out of reach: try
+        every few seconds until it answers, then end the open and say the workspace is back.
+        True at once when the open was whole; False when ``until`` was set first (the window
+        closed, Ctrl+C)."""
+        if not self.open_pending:
+            return True
+        import asyncio
+
+        from smsdesk.services.health import reach
+
+        self.bus.bind(asyncio.get_running_loop())
+        return await reach(
+            self.health,
+            self._finish_open,
+            lambda: self.bus.publish(Changes(connection=True, everything=self.health.ok)),
+            until,
+        )
 
     def _webhook_base(self) -> str:
         return self.receiver_host.base_url()
@@ -580,11 +594,3 @@ def backup_files(paths: Paths) -> BackupStore:
     """The backup side of the store in ``paths``, usable before (and without) opening it: a
     restore puts a backup in its place."""
     return SqliteStore.files(paths.database)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -59,8 +59,9 @@ def password_for(url: WorkspaceUrl, secrets: SecretStore, given: str | None = No
         return None  # no keyring here: the server may still let this login in (a local socket)
 
 
-def open_store(text: str, secrets: SecretStore) -> PostgresStore:
-    """Connect to the workspace at ``text`` (bringing its schema up to date).
+def open_store(text: str, secrets: SecretStore, *, wait_if_unreachable: bool = False) -> PostgresStore:
+    """Connect to the workspace at ``text`` (bringing its schema up to date);
+    ``wait_if_unreachable``: see :meth:`PostgresStore.open`.
 
     Raises:
         StorageError: a URL with a password, an unreachable server, a refused login.
@@ -68,7 +69,7 @@ def open_store(text: str, secrets: SecretStore) -> PostgresStore:
     from smsdesk.storage.pg.store import PostgresStore
 
     url = parse(text)
-    return PostgresStore.open(url, password_for(url, secrets))
+    return PostgresStore.open(url, password_for(url, secrets), wait_if_unreachable=wait_if_unreachable)
 
 
 @dataclass(frozen=True, slots=True)

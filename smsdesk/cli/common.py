@@ -50,11 +50,13 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def open_runtime(args: argparse.Namespace) -> Runtime:
+def open_runtime(args: argparse.Namespace, *, wait_for_store: bool = False) -> Runtime:
+    """The command's runtime; ``wait_for_store``: see :meth:`Runtime.open`."""
     return Runtime.open(
         getattr(args, "home", None),
         role=f"smsdesk {getattr(args, 'command', '')}".strip(),
         database=getattr(args, "database", None),
+        wait_for_store=wait_for_store,
     )
 
 

@@ -1,6 +1,7 @@
 """``smsdesk serve``: the headless relay (receiver, dispatcher, sandbox for the Sandbox account).
 
-Writes the same database the GUI reads. Runs until interrupted (Ctrl+C or SIGTERM).
+Writes the same database the GUI reads. Runs until interrupted (Ctrl+C or SIGTERM). A
+workspace whose server does not answer yet is waited for (tried every few seconds).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    rt = open_runtime(args)
+    # A relay may start before its workspace's server does (both after a power cut): it waits.
+    rt = open_runtime(args, wait_for_store=True)
     if args.port is not None:
         rt.settings.receiver_port = args.port
     # For this run only: the settings file (which the GUI also reads) is left as it is.
@@ -54,6 +56,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _serve(rt: Runtime, args: argparse.Namespace) -> None:
     stop = stop_event_on_signals()
+    if rt.open_pending:
+        info(f"{rt.health.reason} Waiting for it; press Ctrl+C to stop.")
+        if not await rt.finish_open(until=stop):
+            return
+        info("The workspace answers.")
     await rt.start(sandbox=False if args.no_sandbox else None, relay=True)
     await _show_tunnel_and_polling(rt)
     status = rt.status

@@ -93,12 +93,13 @@ class SettingsFile:
         except (OSError, ValueError) as exc:
             log.warning("could not keep %s in %s: %s", name, self.path, exc)
 
-    def ensure_receiver_port(self, pick: Callable[[], int]) -> bool:
+    def ensure_receiver_port(self, pick: Callable[[], int] | None = None) -> bool:
         """Give the receiver a port to keep on the first start (a stable port keeps webhook URLs,
-        and tunnels pointing at them, valid across runs); True when it was picked now."""
+        and tunnels pointing at them, valid across runs): ``pick``'s, else one free now on this
+        computer; True when it was picked now."""
         if self.settings.receiver_port:
             return False
-        self.settings.receiver_port = pick()
+        self.settings.receiver_port = (pick or _free_port)()
         return True
 
     def warn_open_folder_once(self, report: PrivacyReport) -> bool:
@@ -113,3 +114,11 @@ class SettingsFile:
         else:
             self.settings.extra.pop("open_folder_warned", None)  # private now: say it again if that changes
         return True
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -7,19 +7,28 @@ leaving the office Wi-Fi). The change watch notices within seconds (:class:`Stor
 and a reply written meanwhile is kept as an *offline draft*: a small JSON file in the data
 folder (:class:`OfflineDrafts`), never sent behind the person's back and never lost. When
 the database answers again each offline draft becomes the conversation's draft once more,
-waiting in its reply box for the person to send.
+waiting in its reply box for the person to send. A window (or relay) that starts while the
+workspace does not answer opens without it and tries again every few seconds (:func:`reach`).
 
 Qt-free; the file is written atomically (a temporary file renamed over it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smsdesk.domain.errors import StorageError
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +119,35 @@ class StoreHealth:
             f"{self.place} unreachable since {self.lost_since.strftime('%H:%M')}, retrying. "
             "Replies you write meanwhile are kept on this computer as drafts."
         )
+
+
+#: How often a window that opened without its workspace tries to reach it again (seconds).
+RETRY_EVERY_S = 5.0
+
+
+async def reach(
+    health: StoreHealth,
+    attempt: Callable[[], None],
+    announce: Callable[[], None],
+    until: asyncio.Event,
+    every: float | None = None,
+) -> bool:
+    """Run ``attempt`` (blocking: in a worker thread) until it succeeds, ``every`` seconds apart
+    (:data:`RETRY_EVERY_S` unless given), or until ``until`` is set (then False). ``health``
+    says why meanwhile; ``announce`` is called when it goes out of reach or comes back."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    while not until.is_set():
+        try:
+            await loop.run_in_executor(None, attempt)
+        except StorageError as exc:
+            if health.lost(str(exc)):
+                announce()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(until.wait(), RETRY_EVERY_S if every is None else every)
+            continue
+        if health.back():
+            announce()
+        return True
+    return False

@@ -106,6 +106,8 @@ class ServiceSource(Protocol):
     @property
     def health(self) -> StoreHealth: ...
 
+    open_pending: bool
+
 
 class UiServices:
     """The services the window uses, one property each.
@@ -199,6 +201,12 @@ class UiServices:
     def health(self) -> StoreHealth:
         """Whether the database answers now, and the replies kept on this computer meanwhile."""
         return self._source.health
+
+    @property
+    def waiting_for_store(self) -> bool:
+        """The workspace did not answer when smsdesk started, and has not yet: the window shows,
+        its services wait for it (reading this builds nothing, unlike :attr:`health`)."""
+        return self._source.open_pending
 
 
 class Restart:

@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self.notifier = InboxNotifier(ctx, self)  # replies notified and counted whatever page shows
         self.nav.setCurrentRow(0)
         self.refresh_status()
+        if ctx.services.waiting_for_store:  # a workspace that did not answer at start-up
+            self.refresh_store_notice()
 
     def services_ready(self) -> None:
         """The runtime's services have started: fill what reads them (the status line, the held
@@ -191,7 +193,14 @@ class MainWindow(QMainWindow):
         spec = self._specs[row]
         widget = self.pages.get(spec.key)
         if widget is None:
-            widget = spec.factory(self.ctx)
+            try:
+                widget = spec.factory(self.ctx)
+            except StorageError:
+                if self.ctx.services.health.ok:
+                    raise
+                # Built from the database, which does not answer: a stand-in says so, and the
+                # page is built when it answers again (or the next time it is asked for).
+                return self._unbuilt(row)
             widget.setObjectName(widget.objectName() or f"page_{spec.key}")
             old = self.stack.widget(row)  # the empty stand-in made in __init__
             self.stack.insertWidget(row, widget)
@@ -202,6 +211,24 @@ class MainWindow(QMainWindow):
             if self._services_up:
                 _tell_services_ready(widget)
         return widget
+
+    def _unbuilt(self, row: int) -> QWidget:
+        stand_in = self.stack.widget(row)
+        if stand_in is not None and stand_in.layout() is None:
+            words = QLabel(
+                f"{self._specs[row].title} opens as soon as the workspace answers again: smsdesk keeps trying.",
+                wordWrap=True,
+                alignment=Qt.AlignmentFlag.AlignCenter,
+            )
+            words.setObjectName("page_waiting")
+            QVBoxLayout(stand_in).addWidget(words)
+        return stand_in or QWidget()
+
+    def _build_missing_page(self) -> None:
+        """Back from an outage: build the page in front if it could not be built meanwhile."""
+        row = self.nav.currentRow()
+        if 0 <= row < len(self._specs) and self._specs[row].key not in self.pages:
+            self._show_row(row)
 
     def _show_row(self, row: int) -> None:
         if row < 0:
@@ -221,7 +248,8 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         """The status line in words; the tooltip has each account's reception and the addresses."""
         if not self._services_up:
-            self.state_label.setText("Starting…")
+            held_up = self.ctx.services.waiting_for_store
+            self.state_label.setText("Waiting for the workspace…" if held_up else "Starting…")
             return
         services = self.ctx.services
         st = services.reception.status()
@@ -360,15 +388,18 @@ class MainWindow(QMainWindow):
 
     @aio.redraw_slot
     def _on_changes(self, changes: Changes) -> None:
+        if changes.connection:
+            self.refresh_store_notice()
+            if self.ctx.services.health.ok:
+                self._build_missing_page()
         if not self._services_up:
+            self.refresh_status()
             return  # services_ready() reads everything once they are
         # ``webhooks`` also announces a relay (smsdesk serve) appearing, changing or going away.
         if (changes.accounts or changes.webhooks or changes.everything) and self.isVisible():
             self.refresh_status()
         if (changes.balances or changes.accounts or changes.everything) and self.isVisible():
             self.refresh_balance_notice()
-        if changes.connection:
-            self.refresh_store_notice()
         if not self.ctx.services.health.ok:
             return  # nothing can be read; the catch-up once back redraws everything
         if self._waiting_poll.isActive() and (

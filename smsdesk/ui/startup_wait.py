@@ -1,10 +1,12 @@
-"""At start-up, a team workspace that does not answer: wait for it instead of giving up.
+"""At start-up, a team workspace that refuses this desktop's login: wait instead of giving up.
 
-The server may be restarting or the laptop not yet on the office network. Before the main
-window exists, a small dialog says what happened ("smsdesk on db.example.com:5432 is
-unreachable ...") and that smsdesk tries again every few seconds; each try runs in a worker
-thread (the dialog stays responsive), and the first that succeeds closes the dialog and the
-window opens. **Try now** tries at once; **Quit** gives up.
+A workspace that does not answer opens the window with a banner (``Runtime.finish_open``).
+One that answers *no* (a wrong or missing password, a person removed, a database not yet
+created) cannot be worked in at all: before the main window exists, a small dialog says what
+happened and what to do ("... Give it again with 'smsdesk workspace join URL
+--password-stdin'"), and tries again every few seconds in a worker thread (the dialog stays
+responsive), so the fix made meanwhile (the password given again, the person re-admitted)
+opens the window. **Try now** tries at once; **Quit** gives up.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from smsdesk.app import build_window
 from smsdesk.runtime import Runtime
@@ -44,14 +44,7 @@ def desk(qapp: Any, qloop: Any, pg_workspace: str, tmp_path: Path) -> Iterator[G
 
 
 def _cut(pg_cluster: Any, database: str, allow: bool) -> None:
-    """Refuse (or allow again) every connection to the workspace, ending the open ones: as
-    a server restart or a network cut looks from the desktop."""
-    pg_cluster.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allow).lower()}')
-    if not allow:
-        pg_cluster.execute(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
-            " AND pid <> pg_backend_pid()"
-        )
+    pg_cluster.allow_connections(database, allow)
 
 
 def test_a_lost_workspace_keeps_the_window_and_the_reply(
@@ -115,7 +108,7 @@ def test_a_workspace_desktop_types_no_provider_keys(desk: GuiHarness, qtbot: Any
     assert memory_keyring.store == {}
 
 
-def test_a_workspace_that_does_not_answer_at_start_is_waited_for(qapp: Any) -> None:
+def test_a_workspace_that_refuses_the_login_at_start_is_waited_for(qapp: Any) -> None:
     """Before the window exists: the dialog says why, tries again by itself, and hands over
     what the first successful try opened."""
     from smsdesk.domain.errors import StoreUnreachable
@@ -135,3 +128,127 @@ def test_a_workspace_that_does_not_answer_at_start_is_waited_for(qapp: Any) -> N
     box.exec()
     assert box.result_value == "the runtime" and len(tries) == 3
     assert "The workspace is unreachable (try 2)." in reasons
+
+
+def _open_without_the_workspace(home: Path, pg_workspace: str, monkeypatch: Any) -> tuple[Runtime, Any, Any]:
+    """smsdesk-gui's start on a workspace whose server does not answer: the runtime opens,
+    and the window is built and shown, as ``app.main`` does (retrying every 0.2 s)."""
+    import smsdesk.app
+    import smsdesk.services.health as health
+
+    monkeypatch.setattr(health, "RETRY_EVERY_S", 0.2)
+    # The tests' loop leaves Qt's event loop after each step, and Qt then says the app is about
+    # to quit; the app's loop runs once, for its whole life. app.run listens to the window only.
+    monkeypatch.setattr(smsdesk.app, "QApplication", _NoQuitSignal)
+    rt = Runtime.open(str(home), window=True, database=pg_workspace, wait_for_store=True)
+    window, ctx = build_window(rt, services_later=True)
+    window.focus_compose()
+    window.show()
+    QApplication.processEvents()
+    return rt, window, ctx
+
+
+def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banner(
+    qapp: Any, qloop: Any, pg_cluster: Any, pg_workspace: str, tmp_path: Path, monkeypatch: Any, expect_warnings: Any
+) -> None:
+    """The window opens at once: a banner says the workspace is unreachable, Compose takes a
+    message but keeps it rather than sending it, other pages say they open once it answers.
+    When the server answers the banner goes, the services start, and the message goes."""
+    import asyncio
+
+    from smsdesk import app
+    from smsdesk.ui.views.compose_view import ComposeView
+
+    database = pg_workspace.rsplit("/", 1)[1]
+    _cut(pg_cluster, database, allow=False)
+    try:
+        rt, window, ctx = _open_without_the_workspace(tmp_path / "desk", pg_workspace, monkeypatch)
+        running = qloop.create_task(app.run(rt, window, None, demo=False))
+        mark_running(qloop)
+        notice = window.store_notice
+        assert notice.isVisible() and "unreachable since" in notice.text() and "retrying" in notice.text()
+        assert window.state_label.text() == "Waiting for the workspace…"
+        compose = window.page("compose")
+        assert isinstance(compose, ComposeView)
+        assert window.focusWidget() is compose.to  # ready to type, as at any start
+        type_text(compose.to, "07911 123456")
+        type_text(compose.body, "Your table is booked")
+        press(compose.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert compose.feedback.text().startswith("Not sent: the workspace does not answer.")
+        assert "checked once the workspace answers" in compose.to_status.text()
+        assert compose.body.toPlainText() == "Your table is booked" and compose.to.text() == "07911 123456"
+        press(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)  # Contacts
+        waiting = window.findChild(QLabel, "page_waiting")
+        assert waiting is not None and waiting.isVisible()
+        assert waiting.text().startswith("Contacts opens as soon as the workspace answers")
+        _settle(qloop, 0.6)  # a few tries, each failing
+        assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]  # the banner says it
+    finally:
+        _cut(pg_cluster, database, allow=True)
+
+    _wait(qloop, lambda: not notice.isVisible() and "Waiting" not in window.state_label.text())
+    assert window.pages.get("contacts") is not None and window.stack.currentWidget() is window.pages["contacts"]
+    press(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    _wait(qloop, lambda: compose.account.count() == 1)  # the workspace's account, read once it answered
+    focus(compose.body)
+    press(compose.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    _wait(qloop, lambda: compose.feedback.text().startswith("Queued 1 message"))
+    assert [m.body for m in rt.sending.messages.recent(10, direction="out")] == ["Your table is booked"]
+    window.close()
+    qloop.run_until_complete(asyncio.wait_for(running, 30))
+    mark_running(qloop)
+    ctx.bridge.close()
+    rt.close()
+
+
+def test_closing_the_window_while_waiting_for_the_workspace_quits(
+    qapp: Any, qloop: Any, pg_cluster: Any, pg_workspace: str, tmp_path: Path, monkeypatch: Any, expect_warnings: Any
+) -> None:
+    """Nobody waits for a server that never answers: closing the window ends the wait."""
+    import asyncio
+
+    from smsdesk import app
+
+    database = pg_workspace.rsplit("/", 1)[1]
+    _cut(pg_cluster, database, allow=False)
+    try:
+        rt, window, ctx = _open_without_the_workspace(tmp_path / "desk", pg_workspace, monkeypatch)
+        running = qloop.create_task(app.run(rt, window, None, demo=False))
+        mark_running(qloop)
+        _settle(qloop, 0.5)
+        window.close()
+        qloop.run_until_complete(asyncio.wait_for(running, 10))
+        mark_running(qloop)
+        assert not rt.health.ok and rt.proc_key == ""  # it never opened, and so registered nothing
+        ctx.bridge.close()
+        rt.close()
+    finally:
+        _cut(pg_cluster, database, allow=True)
+
+
+class _NoQuitSignal:
+    class _App:
+        class aboutToQuit:  # noqa: N801 - Qt's name
+            @staticmethod
+            def connect(_slot: Any) -> None:
+                pass
+
+    @staticmethod
+    def instance() -> Any:
+        return _NoQuitSignal._App
+
+
+def _settle(loop: Any, seconds: float) -> None:
+    import asyncio
+
+    loop.run_until_complete(asyncio.sleep(seconds))
+    mark_running(loop)
+
+
+def _wait(loop: Any, predicate: Any, timeout: float = 20.0) -> None:
+    import time
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        _settle(loop, 0.05)

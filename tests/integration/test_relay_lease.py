@@ -62,6 +62,52 @@ def test_one_relay_leads_and_another_takes_over_when_it_is_killed(pg_workspace: 
         db.close()
 
 
+def test_a_relay_started_before_its_workspace_answers_waits_for_it(
+    pg_cluster: Any, pg_workspace: str, tmp_path: Path
+) -> None:
+    """After a power cut the relay's computer may be up before the database server: ``smsdesk
+    serve`` says why it waits, tries again every few seconds, and serves once it answers."""
+    import subprocess
+    import sys
+    import threading
+
+    database = pg_workspace.rsplit("/", 1)[1]
+    pg_cluster.allow_connections(database, False)
+    env = {**os.environ, "SMSDESK_HOME": str(tmp_path / "relay"), "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "smsdesk", "serve", "--database", pg_workspace, "--no-sandbox", "--tunnel", "none"]
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        with proc.stderr:
+            lines.extend(line.rstrip() for line in proc.stderr)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        _wait_for(lambda: any("Waiting for it; press Ctrl+C to stop." in ln for ln in lines), 60, lines)
+        waiting = next(ln for ln in lines if "Waiting for it" in ln)
+        assert "is unreachable" in waiting and "not currently accepting connections" in waiting
+        time.sleep(1.0)
+        assert proc.poll() is None and not any(ln.startswith("Serving;") for ln in lines)
+        pg_cluster.allow_connections(database, True)
+        _wait_for(lambda: any(ln.startswith("Serving;") for ln in lines), 30, lines)
+        assert "The workspace answers." in lines
+    finally:
+        pg_cluster.allow_connections(database, True)
+        proc.terminate()
+        assert proc.wait(20) == 0, lines
+        reader.join(10)
+
+
+def _wait_for(predicate: Any, timeout: float, lines: list[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.1)
+
+
 @pytest.mark.asyncio
 async def test_only_the_leading_relay_runs_the_scheduler_and_its_successor_takes_over(
     pg_database: str, tmp_path: Path, memory_keyring: Any, monkeypatch: pytest.MonkeyPatch

@@ -136,6 +136,16 @@ class PgCluster:
         with psycopg.connect(self.url(database), autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]  # test-only SQL, built from known names
 
+    def allow_connections(self, database: str, allow: bool) -> None:
+        """Refuse (or allow again) every connection to ``database``, ending the open ones: as a
+        server restart or a network cut looks from a desktop."""
+        self.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allow).lower()}')
+        if not allow:
+            self.execute(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+                " AND pid <> pg_backend_pid()"
+            )
+
     def create_database(self, template: str | None = None) -> str:
         """A fresh database (a clone of ``template`` when given); returns its name."""
         name = f"t_{os.getpid()}_{next(self._names)}"

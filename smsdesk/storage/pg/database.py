@@ -127,6 +127,11 @@ class ConnectionLost(StoreUnreachable):
     driver's exception; the connection is broken and is opened again on next use."""
 
 
+class LoginRefused(StoreUnreachable):
+    """The server answered and refused this login (a wrong password, a removed person, a
+    workspace that does not exist): trying again will not help until someone acts."""
+
+
 class NotAllowed(StorageError):
     """The database's grants refuse this login the change (accounts are the owner's, and
     perhaps bulk sends): said in plain words."""
@@ -210,6 +215,8 @@ def connect(url: WorkspaceUrl, password: str | None = None, *, read_only: bool =
             **KEEPALIVES,
         )
     except psycopg.OperationalError as exc:
+        if url.refused(exc):
+            raise LoginRefused(url.explain(exc)) from exc
         raise StoreUnreachable(url.explain(exc)) from exc
     raw.adapters.register_dumper(bool, _BoolAsInteger)
     return PgConnection(raw, url.explain)
@@ -296,16 +303,39 @@ class PgDatabase:
     dialect = "postgresql"
     max_savepoints = MAX_SAVEPOINTS
 
-    def __init__(self, url: WorkspaceUrl, password: str | None = None, *, migrate_schema: bool = True) -> None:
+    def __init__(
+        self,
+        url: WorkspaceUrl,
+        password: str | None = None,
+        *,
+        migrate_schema: bool = True,
+        wait_if_unreachable: bool = False,
+    ) -> None:
+        """Connect (checking, and bringing up to date, the schema unless ``migrate_schema`` is
+        False). ``wait_if_unreachable``: a server that does not answer now is not an error (the
+        window opens without it): :attr:`unreachable_at_open` says why, and the first read or
+        write that reaches it checks the schema then.
+
+        Raises:
+            StoreUnreachable: the server does not answer (unless ``wait_if_unreachable``), or
+                refused the login (:class:`LoginRefused`, always).
+            StorageError: the schema is newer than this smsdesk, or needs its owner to update it.
+        """
         self.url = url
         self.password = password
         self.closed = False
-        first = connect(url, password)
+        self.unreachable_at_open = ""
+        self._schema_checked = not migrate_schema
+        self._schema_lock = threading.Lock()
         try:
-            if migrate_schema:
-                migrate(first)
-        finally:
-            first.close()
+            self._check_schema()
+        except LoginRefused:
+            raise
+        except StoreUnreachable as exc:
+            if not wait_if_unreachable:
+                raise
+            self.unreachable_at_open = str(exc)
+            log.warning("opening without the workspace, which does not answer: %s", exc)
         self._local = threading.local()
         self._readers: list[PgConnection] = []
         self._readers_lock = threading.Lock()
@@ -320,12 +350,31 @@ class PgDatabase:
         """Where the data lives, for messages (the URL without any password)."""
         return self.url.display()
 
+    def _check_schema(self) -> None:
+        """Bring the schema up to date, once, on a connection of its own (at open, or at the
+        first connection after an open that found the server out of reach)."""
+        if self._schema_checked:
+            return
+        with self._schema_lock:
+            if self._schema_checked:
+                return
+            first = connect(self.url, self.password)
+            try:
+                migrate(first)
+            finally:
+                first.close()
+            self._schema_checked = True
+
+    def _connect(self, *, read_only: bool = False) -> PgConnection:
+        self._check_schema()
+        return connect(self.url, self.password, read_only=read_only)
+
     # ---- reads -------------------------------------------------------------------------
     def reader(self) -> PgConnection:
         """This thread's read connection (connected again after a loss)."""
         conn: PgConnection | None = getattr(self._local, "conn", None)
         if conn is None or conn.raw.broken or conn.raw.closed:
-            conn = connect(self.url, self.password, read_only=True)
+            conn = self._connect(read_only=True)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -384,7 +433,7 @@ class PgDatabase:
     def _writer_connection(self) -> PgConnection:
         conn = self._writer_conn
         if conn is None or conn.raw.broken or conn.raw.closed:
-            conn = self._writer_conn = connect(self.url, self.password)
+            conn = self._writer_conn = self._connect()
         return conn
 
     def _run_batch(self, batch: list[_Job]) -> None:

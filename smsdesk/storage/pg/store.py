@@ -29,13 +29,21 @@ class PostgresStore(RepositorySet):
         self.pg = db
 
     @classmethod
-    def open(cls, url: WorkspaceUrl, password: str | None = None) -> PostgresStore:
-        """Connect to (and bring up to date) the workspace at ``url``.
+    def open(
+        cls, url: WorkspaceUrl, password: str | None = None, *, wait_if_unreachable: bool = False
+    ) -> PostgresStore:
+        """Connect to (and bring up to date) the workspace at ``url``. ``wait_if_unreachable``:
+        a server that does not answer yet is not an error (:attr:`unreachable_at_open` says why).
 
         Raises:
             StorageError: unreachable, a refused login or a newer schema, in plain words.
         """
-        return cls(PgDatabase(url, password))
+        return cls(PgDatabase(url, password, wait_if_unreachable=wait_if_unreachable))
+
+    @property
+    def unreachable_at_open(self) -> str:
+        """Why the workspace did not answer when opened ("" when it did)."""
+        return self.pg.unreachable_at_open
 
     @functools.cached_property
     def changes(self) -> api.ChangeFeed:

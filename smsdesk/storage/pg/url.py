@@ -78,6 +78,17 @@ class WorkspaceUrl:
         """Which password this is in the keyring (one per user, server and database)."""
         return f"database:{self.user}@{self.host}:{self.port}/{self.database}"
 
+    @staticmethod
+    def refused(exc: BaseException) -> bool:
+        """True when the server answered and refused the login (see :meth:`explain`)."""
+        lowered = str(exc).lower()
+        return (
+            "password authentication failed" in lowered
+            or "no password supplied" in lowered
+            or "not permitted to log in" in lowered
+            or "does not exist" in lowered  # the database, or the login's role
+        )
+
     def explain(self, exc: BaseException) -> str:
         """Plain words for a failure to connect, and what to do about it."""
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import SmsdeskError, StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.template import compile_template
 from smsdesk.ui.aio import spawn
@@ -173,6 +173,7 @@ class ComposeView(QWidget):
         ctx.bridge.sig_changed.connect(self._on_changes)
 
         self._sent_stale = False  # the sent list missed changes while the page was hidden
+        self._unchecked = ""  # why To could not be checked (the database out of reach), or ""
         self.reload_accounts()
         self.validate_recipients()
 
@@ -184,9 +185,15 @@ class ComposeView(QWidget):
     # ---- accounts ----------------------------------------------------------------------
     def reload_accounts(self) -> None:
         current = self.account.currentData()
+        try:
+            accounts = self.ctx.services.accounts.all()
+        except StorageError:  # a workspace that does not answer yet: read once it does (_on_changes)
+            if self.account.count() == 0:
+                self.account.setPlaceholderText("Read once the workspace answers")
+            return
         self.account.blockSignals(True)
         self.account.clear()
-        for acct in self.ctx.services.accounts.all():
+        for acct in accounts:
             self.account.addItem(f"{acct.name}  ({self.ctx.services.accounts.spec(acct).name})", acct.id)
         idx = self.account.findData(current)
         self.account.setCurrentIndex(idx if idx >= 0 else 0)
@@ -237,7 +244,10 @@ class ComposeView(QWidget):
     def _suggest(self, part: str) -> list[recipients.Suggestion]:
         from smsdesk.services import recipients
 
-        return recipients.suggest(part, self.ctx.services.contacts, self.ctx.services.groups)
+        try:
+            return recipients.suggest(part, self.ctx.services.contacts, self.ctx.services.groups)
+        except StorageError:
+            return []  # the address book is out of reach: numbers can still be typed
 
     def _read_to(self) -> recipients.Read:
         from smsdesk.services import recipients
@@ -277,6 +287,20 @@ class ComposeView(QWidget):
         self.to_chips.set_chips(chips)
 
     def validate_recipients(self) -> bool:
+        """Check To as typed and say what is wrong, or who the message goes to; True when it
+        can be sent."""
+        self._unchecked = ""
+        try:
+            return self._check_recipients()
+        except StorageError as exc:
+            # Names, groups and opt-outs live in the database, which does not answer (a
+            # workspace's server away): nothing is checked, so nothing can be sent yet.
+            self._unchecked = str(exc)
+            self.to_status.setStyleSheet(WARN_STYLE)
+            self.to_status.setText("Recipients are checked once the workspace answers again.")
+            return False
+
+    def _check_recipients(self) -> bool:
         parts = split_recipients(self.to.text())
         self._show_chips(parts)
         if not parts:
@@ -331,7 +355,12 @@ class ComposeView(QWidget):
             return
         if not self.validate_recipients():
             self.feedback.setStyleSheet(ERR_STYLE)
-            self.feedback.setText("Fix the recipients first.")
+            self.feedback.setText(
+                "Not sent: the workspace does not answer. Your message stays here; send it once the "
+                "banner above has gone."
+                if self._unchecked
+                else "Fix the recipients first."
+            )
             self.to.setFocus()
             return
         account_id = self.account.currentData()
@@ -442,8 +471,8 @@ class ComposeView(QWidget):
         self.feedback.setText(str(exc) if isinstance(exc, SmsdeskError) else f"Could not send: {exc}")
 
     def _on_changes(self, changes: Changes) -> None:
-        if changes.accounts:
-            self.reload_accounts()
+        if changes.accounts or (changes.everything and self.account.count() == 0):
+            self.reload_accounts()  # (the list may be empty because the workspace did not answer)
         if changes.optouts:
             self._validate_timer.start()
         if self.isVisible():

@@ -158,6 +158,40 @@ def test_a_server_that_is_not_there_is_said_in_plain_words() -> None:
         PgDatabase(url)
 
 
+def test_a_workspace_out_of_reach_at_open_can_be_waited_for_and_set_up_when_it_answers(
+    pg_cluster: Any, pg_database: str, expect_warnings: Any
+) -> None:
+    """A window opens without its server (``wait_if_unreachable``): reads and writes fail in
+    plain words meanwhile, and the first that reaches the server checks (here: creates) the
+    schema first."""
+    name = pg_database.rsplit("/", 1)[1]
+    pg_cluster.allow_connections(name, False)
+    try:
+        db = PgDatabase(WorkspaceUrl.parse(pg_database), wait_if_unreachable=True)
+        assert "is unreachable" in db.unreachable_at_open
+        with pytest.raises(StorageError, match="is unreachable"):
+            db.query("SELECT count(*) FROM messages")
+        with pytest.raises(StorageError, match="is unreachable"):
+            db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('x', 'y')"))
+    finally:
+        pg_cluster.allow_connections(name, True)
+    try:
+        db.write_sync(lambda c: c.execute("INSERT INTO kv (key, value) VALUES ('x', 'y')"))
+        assert db.query_one("SELECT value FROM kv WHERE key = 'x'")[0] == "y"
+        assert db.query_one("SELECT max(version) FROM schema_version")[0] >= 1
+    finally:
+        db.close()
+
+
+def test_a_refused_login_is_never_waited_for(pg_cluster: Any) -> None:
+    """Waiting only helps a server that does not answer; one that says no is said at once."""
+    from smsdesk.storage.pg.database import LoginRefused
+
+    url = WorkspaceUrl.parse(pg_cluster.url("no_such_workspace"))
+    with pytest.raises(LoginRefused, match="does not exist|refused the login"):
+        PgDatabase(url, wait_if_unreachable=True)
+
+
 def test_two_dispatchers_claiming_one_outbox_take_each_message_exactly_once(writers: Writers) -> None:
     first, second = writers
     shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", {}))
