@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -67,7 +69,7 @@ async def test_two_sends_that_each_fit_but_not_together_hold_the_second(runtime:
     assert not runtime.sending.plan(first).over_limit and not runtime.sending.plan(second).over_limit
     async with _writer_held(runtime):  # both are checked before either is written
         sends = [asyncio.create_task(runtime.sending.queue(d)) for d in (first, second)]
-        await asyncio.sleep(0.05)
+        await _written_after(2)
     results = await asyncio.gather(*sends, return_exceptions=True)
     assert isinstance(results[0], list) and len(results[0]) == 1
     assert isinstance(results[1], OverLimit)
@@ -92,7 +94,7 @@ async def test_an_automatic_reply_checked_beside_a_send_that_takes_the_limit_is_
     async with _writer_held(runtime):
         send = asyncio.create_task(runtime.sending.queue(Draft(acct, ["07911 100003"], "One more")))
         answer = asyncio.create_task(runtime.autoreplies.answer({inbound.id}))
-        await asyncio.sleep(0.05)
+        await _written_after(2)
     assert len(await send) == 1
     assert await answer == []
     out = runtime.sending.messages.recent(10, direction="out")
@@ -138,7 +140,7 @@ async def test_two_bulk_sends_that_each_fit_but_not_together_start_only_the_firs
     assert not first.over_limit() and not second.over_limit()  # 0.20 spent, 0.30 each: each fits alone
     async with _writer_held(runtime):
         starts = [asyncio.create_task(wiz.start()) for wiz in (first, second)]
-        await asyncio.sleep(0.05)
+        await _written_after(2)
     started, refused = await asyncio.gather(*starts, return_exceptions=True)
     assert isinstance(started, int)
     assert isinstance(refused, InvalidInput)
@@ -157,17 +159,48 @@ def _people(folder: Path, name: str, count: int) -> Path:
     return path
 
 
+_ASKED: ContextVar[list[int] | None] = ContextVar("asked", default=None)
+
+
 @contextlib.asynccontextmanager
 async def _writer_held(rt: Runtime) -> AsyncIterator[None]:
     """Hold the database's writer until the block ends: writes asked meanwhile wait, and run
-    together after it, in the order they were asked."""
-    gate = threading.Event()
-    held = rt.store.db.submit(lambda _conn: gate.wait(10))
+    together after it, in the order they were asked. Writes asked by tasks the block starts
+    are counted (:func:`_written_after`); the runtime's own background writes are not."""
+    gate, holding = threading.Event(), threading.Event()
+    db = rt.store.db
+    original = db.write
+    asked = [0]
+
+    async def counted(fn: Any) -> Any:
+        mine = _ASKED.get()
+        if mine is not None:
+            mine[0] += 1
+        return await original(fn)
+
+    def hold(_conn: object) -> None:
+        holding.set()
+        gate.wait(10)
+
+    held = db.submit(hold)
+    db.write = counted  # type: ignore[method-assign]
+    token = _ASKED.set(asked)  # tasks created in the block count their writes here
     try:
+        await until(holding.is_set)
         yield
     finally:
+        _ASKED.reset(token)
+        del db.write  # the class's own again
         gate.set()
         await asyncio.wrap_future(held)
+
+
+async def _written_after(count: int) -> None:
+    """Until the block's tasks have asked for ``count`` writes: each was checked and waits to be
+    written (a slow machine takes longer than any fixed pause)."""
+    asked = _ASKED.get()
+    assert asked is not None, "only inside _writer_held"
+    await until(lambda: asked[0] >= count, timeout=20)
 
 
 @pytest.mark.asyncio
@@ -241,10 +274,10 @@ async def test_a_scheduled_run_that_a_send_meanwhile_takes_over_the_limit_is_hel
     )
     async with _writer_held(rt):
         send = asyncio.create_task(rt.sending.queue(Draft(acct, ["07911 100003"], "One more")))
-        await asyncio.sleep(0.05)  # checked (0.30 fits) and waiting to be written
+        await _written_after(1)  # checked (0.30 fits) and waiting to be written
         clock.advance(minutes=6)
         tick = asyncio.create_task(rt.scheduler.tick())
-        await asyncio.sleep(0.05)  # the run checked too (0.30 fits) and waiting to be written
+        await _written_after(2)  # the run checked too (0.30 fits) and waiting to be written
     assert len(await send) == 1
     await tick
     held = rt.scheduler.get(item.id)
