@@ -186,9 +186,8 @@ class ComposeView(QWidget):
             return
         self.to.setText(kept.to)
         self.body.setPlainText(kept.body)
-        when = kept.at[11:16]
         self.feedback.setStyleSheet(HINT_STYLE)
-        self.feedback.setText(f"Your message from {when} was not sent; it is back here." if when else "")
+        self.feedback.setText(f"Your message{_from(kept.at)} was not sent; it is back here.")
 
     def keep_unsent(self, reason: str = "") -> None:
         """Keep what To and the message box hold on this computer (the window is closing, or the
@@ -510,6 +509,18 @@ class ComposeView(QWidget):
         if self._sent_stale:
             self._sent_stale = False
             self.model.reload()
+
+
+def _from(at: str) -> str:
+    """ " from 10:42" today, " from 5 Dec 10:42" another day ("" when ``at`` does not read)."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return ""
+    today = datetime.now(when.tzinfo).date()
+    return f" from {when:%H:%M}" if when.date() == today else f" from {when.day} {when:%b %H:%M}"
 
 
 def _wrap(layout: QHBoxLayout) -> QWidget:
