@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
+from smsdesk.domain.errors import InvalidInput, NotFound, OverLimit, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
@@ -264,16 +264,25 @@ class BulkSendService:
         group = (req.group or "").strip()
         merge = req.contact_policy != "skip"
 
-        run_id = await self.repo.create(
-            new,
-            items,
-            group,
-            merge,
-            account.name,
-            rows=report.rows,
-            accepted=report.accepted,
-            at=send_at_iso,
-        )
+        # Checked again as it is written, with its own rows: another desktop's run or send
+        # written meanwhile may leave no room for it.
+        cap = None if req.over_limit_ok or self.spending is None else self.spending.cap(req.account_id)
+        try:
+            run_id = await self.repo.create(
+                new,
+                items,
+                group,
+                merge,
+                account.name,
+                cap,
+                rows=report.rows,
+                accepted=report.accepted,
+                at=send_at_iso,
+            )
+        except OverLimit as exc:
+            raise InvalidInput(
+                f"{exc} Nothing was sent. Tick 'Send over the limit' to send anyway, or raise the limit in Settings."
+            ) from exc
         if state == "scheduled":
             await self._schedule(run_id, req, account.id)
         else:

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from smsdesk.config.settings import Settings
 from smsdesk.domain import phone
-from smsdesk.domain.errors import InvalidInput, NotFound, SmsdeskError
+from smsdesk.domain.errors import InvalidInput, NotFound, OverLimit, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.schedule import (
     QuietHours,
@@ -73,6 +73,7 @@ BULK_TEXT = (
     "The text of a bulk send is personalised for each recipient from its import; to change it, "
     "cancel this send and import the file again with the new message."
 )
+CONFIRM_OVER = "Confirm to send it anyway (Send now), or skip it."
 CHANGED = "It was changed elsewhere (another window or smsdesk serve) a moment ago; look again and retry."
 
 
@@ -459,9 +460,12 @@ class SchedulerService:
             if item.next_run is not None and now - item.next_run > limit:
                 await self._hold(item, now)
             elif over := self._over_limit(item):
-                await self._hold(item, now, f"{over} Confirm to send it anyway (Send now), or skip it.")
-            elif await self._run_due(item, now):
-                started += 1
+                await self._hold(item, now, f"{over} {CONFIRM_OVER}")
+            else:
+                try:
+                    started += await self._run_due(item, now)
+                except OverLimit as exc:  # sends written meanwhile (another desktop, a bulk run) took the room
+                    await self._hold(self.get(item.id), now, f"{exc} {CONFIRM_OVER}")
         await self.provider.tick(now)
         return started
 
@@ -515,7 +519,10 @@ class SchedulerService:
         plan = await off_loop(item.recipient_count, make_plan, self.policy, self.repo, self.sending.optouts, item, now)
         if left:
             plan.note = f"{plan.note} {len(left)} of the group left out: {'; '.join(left[:3])}.".strip()
-        ids = await self.repo.start_run(item, plan, due, self.id, new_next, now=at_once)
+        # A due run's cost is checked again as it is written (a person's Send now is their say).
+        spending = self.sending.spending
+        cap = None if at_once or spending is None else spending.cap(item.account_id)
+        ids = await self.repo.start_run(item, plan, due, self.id, new_next, now=at_once, cap=cap)
         if ids is None:
             return False
         self.bus.publish(Changes(message_ids=set(ids), queue=True, bulk=item.bulk_run_id is not None))

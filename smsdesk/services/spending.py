@@ -4,8 +4,10 @@ A send that would take this calendar month's spending (in the business's time zo
 account's currency) over the account's limit waits for a person: Compose and the bulk wizard
 ask, the command line needs ``--over-limit``, and automatic replies are not sent. Spending is
 every message queued this month at the price it was queued at (cancelled ones and those the
-provider refused cost nothing); a message whose price is unknown cannot be counted, and a send
-whose cost is unknown is not held (the estimate says "cost unknown" instead).
+provider refused cost nothing), and the rows of running and paused bulk sends still to be
+queued (a bulk send queues a window at a time) at the account's price per part; a message
+whose price is unknown cannot be counted, and a send whose cost is unknown is not held (the
+estimate says "cost unknown" instead).
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class SpendGuard:
             f"{money(limit, currency)} meanwhile, and this one would go over it."
         )
         since = self.month_start(now).isoformat(timespec="milliseconds")
-        return SpendCap(account_id, since, str(limit), currency, reason)
+        base = self.accounts.prices(account_id).base or ""
+        return SpendCap(account_id, since, str(limit), currency, reason, pending_price=base)
 
     def over_limit(self, account_id: int, cost: Decimal | float | None, now: datetime | None = None) -> str:
         """Why a send costing ``cost`` must wait for a person, or "" when it may go."""
@@ -80,12 +83,22 @@ class SpendGuard:
         cost = Decimal(str(cost))
         if cost <= 0:
             return ""
-        spent = self.spent(account_id, now)
-        if spent + cost <= limit:
+        spent, coming = self.spent(account_id, now), self.still_to_send(account_id)
+        if spent + coming + cost <= limit:
             return ""
         name = self.accounts.get(account_id).name
         currency = self.accounts.prices(account_id).currency
+        also = f", {money(coming, currency)} more in bulk sends still sending" if coming else ""
         return (
-            f"This would take {name}'s spending this month to {money(spent + cost, currency)}, over its "
-            f"monthly limit of {money(limit, currency)} ({money(spent, currency)} spent so far)."
+            f"This would take {name}'s spending this month to {money(spent + coming + cost, currency)}, over "
+            f"its monthly limit of {money(limit, currency)} ({money(spent, currency)} spent so far{also})."
         )
+
+    def still_to_send(self, account_id: int) -> Decimal:
+        """What the account's running and paused bulk sends will still spend: their rows not yet
+        queued, at the account's price per part (a bulk send queues a window at a time)."""
+        base = self.accounts.prices(account_id).base
+        if not base:
+            return Decimal(0)
+        parts = self.reports.pending_parts(account_id)
+        return Decimal(base) * parts if parts else Decimal(0)

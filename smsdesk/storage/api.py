@@ -458,9 +458,17 @@ class BulkSendStore(Protocol):
     outbox messages a window at a time, each exactly once."""
 
     async def create(
-        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+        self,
+        new: NewRun,
+        items: Sequence[NewItem],
+        group: str,
+        merge: bool,
+        account_name: str,
+        cap: SpendCap | None = None,
+        **detail: Any,
     ) -> int:
-        """Store a run with every row (saving its recipients as contact group ``group`` if named)."""
+        """Store a run with every row (saving its recipients as contact group ``group`` if named);
+        undone with :class:`OverLimit` when its rows take the account's spending past ``cap``."""
         ...
 
     async def link_schedule(self, run_id: int, schedule_id: int) -> None: ...

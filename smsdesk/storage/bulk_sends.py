@@ -28,7 +28,8 @@ from smsdesk.storage.db import Database, utcnow
 from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.messages import NewOutgoing
 from smsdesk.storage.records import BULK_ACTIVE as ACTIVE
-from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow
+from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow, SpendCap
+from smsdesk.storage.spend_cap import check_cap, item_parts
 
 HELD = ("paused", "cancelled")  # the dispatcher does not claim these runs' rows
 
@@ -101,7 +102,18 @@ def create_run(conn: sqlite3.Connection, run: NewRun, items: Iterable[NewItem]) 
             for it in items
         ),
     )
+    if run.state in ("running", "paused"):  # (a scheduled run's rows count once it starts)
+        count_parts_left(conn, run_id)
     return run_id
+
+
+def count_parts_left(conn: sqlite3.Connection, run_id: int) -> None:
+    """Set the run's ``parts_left`` from its rows (``storage/spend_cap.py``)."""
+    conn.execute(
+        """UPDATE bulk_runs SET parts_left = (SELECT coalesce(sum(coalesce(segments, 1)), 0) FROM bulk_run_items
+             WHERE run_id = ? AND status = 'accepted' AND message_id IS NULL) WHERE id = ?""",
+        (run_id, run_id),
+    )
 
 
 def set_state(conn: sqlite3.Connection, run_id: int, state: str, allowed_from: Sequence[str]) -> bool:
@@ -124,6 +136,7 @@ def set_schedule(conn: sqlite3.Connection, run_id: int, schedule_id: int) -> Non
         "UPDATE bulk_run_items SET message_id = 0 WHERE run_id = ? AND status = 'accepted' AND message_id IS NULL",
         (run_id,),
     )
+    conn.execute("UPDATE bulk_runs SET parts_left = 0 WHERE id = ?", (run_id,))
 
 
 def materialise(
@@ -174,6 +187,8 @@ def materialise(
         "UPDATE bulk_run_items SET message_id = ? WHERE run_id = ? AND row_no = ?",
         ((mid, run_id, r["row_no"]) for mid, r in zip(ids, rows, strict=True)),
     )
+    made = sum(item_parts(r["segments"]) for r in rows)  # now messages: spending counts them there
+    conn.execute("UPDATE bulk_runs SET parts_left = parts_left - ? WHERE id = ?", (made, run_id))
     if opted:
         conn.executemany(
             "UPDATE messages SET raw_status = 'opted out', error = ? WHERE id = ?",
@@ -289,12 +304,25 @@ class BulkSendRepository:
 
     # ---- writes --------------------------------------------------------------------------
     async def create(
-        self, new: NewRun, items: Sequence[NewItem], group: str, merge: bool, account_name: str, **detail: Any
+        self,
+        new: NewRun,
+        items: Sequence[NewItem],
+        group: str,
+        merge: bool,
+        account_name: str,
+        cap: SpendCap | None = None,
+        **detail: Any,
     ) -> int:
-        """Store a run with all its rows (and save its recipients as ``group``, if named); audited."""
+        """Store a run with all its rows (and save its recipients as ``group``, if named); audited.
+
+        Raises:
+            OverLimit: with the run's rows, the account's spending would pass ``cap`` (sends
+                written meanwhile by other desktops or runs); nothing was stored.
+        """
 
         def write(conn: sqlite3.Connection) -> int:
             run_id = create_run(conn, new, items)
+            check_cap(conn, cap)  # its rows count from now on (storage/spend_cap.py)
             if group:
                 save_group(conn, group, run_id, merge)
             audit(conn, "bulk.start", account_name, run=run_id, group=group or None, **detail)
@@ -307,7 +335,12 @@ class BulkSendRepository:
 
     async def store_scheduled(self, run_id: int, send_at: str) -> None:
         """Make every accepted row a message scheduled for ``send_at`` (no scheduled queue runs here)."""
-        await self.db.write(lambda c: set_state(c, run_id, "running", ("scheduled",)))
+
+        def start(conn: sqlite3.Connection) -> None:
+            if set_state(conn, run_id, "running", ("scheduled",)):
+                count_parts_left(conn, run_id)
+
+        await self.db.write(start)
         while await self.db.write(lambda c: materialise(c, run_id, 5000, Status.SCHEDULED, send_at)):
             pass
 

@@ -568,6 +568,7 @@ V14 = [
     f"CREATE INDEX messages_failures ON messages(created_at) WHERE {FAILED_CONDITION}",
 ]
 
+from smsdesk.storage.spend_cap import PARTS_LEFT_SCHEMA as V16  # noqa: E402 - kept with the spending sums
 from smsdesk.storage.team_schema import V15  # noqa: E402 - the team inbox's schema, in a module of its own
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -586,6 +587,7 @@ MIGRATIONS: dict[int, list[str]] = {
     13: V13,
     14: V14,
     15: V15,
+    16: V16,
 }
 
 LATEST_VERSION = max(MIGRATIONS)

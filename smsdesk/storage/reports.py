@@ -20,7 +20,7 @@ from smsdesk.storage.report_records import (
     RunMessage,
     RunTotals,
 )
-from smsdesk.storage.spend_cap import SPEND_SQL
+from smsdesk.storage.spend_cap import PENDING_SQL, SPEND_SQL
 
 
 def _account(account_id: int | None, column: str = "account_id") -> tuple[str, tuple[object, ...]]:
@@ -75,6 +75,11 @@ class ReportRepository:
         that cost or will cost money (not cancelled, not refused by the provider)."""
         rows = self.db.query(SPEND_SQL, (account_id, start[:13]))
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def pending_parts(self, account_id: int) -> int:
+        """Parts of the account's running and paused bulk runs still to be sent (``spend_cap``)."""
+        row = self.db.query_one(PENDING_SQL, (account_id,))
+        return int(row[0]) if row else 0
 
     def new_optouts(self, start: str, end: str) -> int:
         """Numbers that opted out in the period and are still opted out."""

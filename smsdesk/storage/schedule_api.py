@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only (see storage.api)
     from smsdesk.domain.schedule import ScheduleItem
-    from smsdesk.storage.records import AuditEntry, NewOutgoing, NewSchedule, ProviderHeld, RunMessages
+    from smsdesk.storage.records import AuditEntry, NewOutgoing, NewSchedule, ProviderHeld, RunMessages, SpendCap
 
 __all__ = ["ScheduleStore"]
 
@@ -45,9 +45,17 @@ class ScheduleStore(Protocol):
     async def skip(self, item: ScheduleItem, fields: dict[str, Any], ends: bool) -> None: ...
 
     async def start_run(
-        self, item: ScheduleItem, run: RunMessages, due: str, me: str, new_next: str | None, now: bool
+        self,
+        item: ScheduleItem,
+        run: RunMessages,
+        due: str,
+        me: str,
+        new_next: str | None,
+        now: bool,
+        cap: SpendCap | None = None,
     ) -> list[int] | None:
-        """Claim ``item`` and store its run's messages in one transaction; None: claim lost."""
+        """Claim ``item`` and store its run's messages in one transaction; None: claim lost.
+        Undone with :class:`OverLimit` when they take the account's spending past ``cap``."""
         ...
 
     async def housekeeping(self, now: str) -> tuple[list[int], list[int]]:

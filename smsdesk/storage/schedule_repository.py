@@ -18,8 +18,9 @@ from smsdesk.storage import schedule as store
 from smsdesk.storage import schedule_handoff as handoff
 from smsdesk.storage.audit import audit
 from smsdesk.storage.db import Database
-from smsdesk.storage.records import AuditEntry, NewOutgoing, NewSchedule, ProviderHeld, RunMessages
+from smsdesk.storage.records import AuditEntry, NewOutgoing, NewSchedule, ProviderHeld, RunMessages, SpendCap
 from smsdesk.storage.schedule import _SELECT, row_to_item
+from smsdesk.storage.spend_cap import check_cap
 
 
 class ScheduleRepository:
@@ -109,11 +110,23 @@ class ScheduleRepository:
         await self.db.write(write)
 
     async def start_run(
-        self, item: ScheduleItem, run: RunMessages, due: str, me: str, new_next: str | None, now: bool
+        self,
+        item: ScheduleItem,
+        run: RunMessages,
+        due: str,
+        me: str,
+        new_next: str | None,
+        now: bool,
+        cap: SpendCap | None = None,
     ) -> list[int] | None:
         """Claim ``item`` for a run (the due one, or ``now``: an extra run asked for by a person)
         and store the run's messages, in one transaction; the message ids, or None when the
-        claim was lost (another dispatcher ran it, or it changed since it was read)."""
+        claim was lost (another dispatcher ran it, or it changed since it was read).
+
+        Raises:
+            OverLimit: the run's messages would take the account's spending past ``cap``
+                (counting sends written meanwhile); nothing was stored or claimed.
+        """
 
         def write(conn: sqlite3.Connection) -> list[int] | None:
             won = (
@@ -124,6 +137,7 @@ class ScheduleRepository:
             if not won:
                 return None
             run_id, ids = store.write_run(conn, item, run, due, me, new_next)
+            check_cap(conn, cap)
             audit(conn, "schedule.run", item.account, id=item.id, run=run_id, messages=len(ids), skipped=run.skipped)
             return ids
 

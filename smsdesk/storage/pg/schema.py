@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from smsdesk.storage.dialect import CHANGE_ORDER_LOCK
 from smsdesk.storage.report_schema import COUNTED
+from smsdesk.storage.spend_cap import PARTS_LEFT_SCHEMA
 
 #: Held (transaction-scoped) while a migration runs: one migrator at a time.
 MIGRATION_LOCK = 0x736D7364  # "smsd"
@@ -492,6 +493,7 @@ MIGRATIONS: dict[int, list[str]] = {
     1: [*_COMPAT, *_TABLES, *_INDEXES, *_TRIGGERS],
     2: _TEAM_INBOX,
     3: _EXPORTS,
+    4: PARTS_LEFT_SCHEMA,  # bulk runs' parts still to send (storage/spend_cap.py)
 }
 LATEST_VERSION = max(MIGRATIONS)
 

@@ -86,7 +86,8 @@ class SpendCap:
     workspace, or a desktop and a relay's automatic reply, queueing at the same moment would
     each pass that check alone; the write stores its rows, then sums the month's spending
     again, now with every committed send and its own, and is undone when the total is over
-    ``limit`` (:class:`~smsdesk.domain.errors.OverLimit` with ``reason``).
+    ``limit`` (:class:`~smsdesk.domain.errors.OverLimit` with ``reason``). Rows of running or
+    paused bulk runs not yet made messages count at ``pending_price`` a part: they will be sent.
     """
 
     account_id: int
@@ -94,6 +95,7 @@ class SpendCap:
     limit: str  # decimal text, in ``currency``
     currency: str
     reason: str  # the sentence the person reads when the send is held
+    pending_price: str = ""  # the account's price per part, for bulk rows still to be sent ("": not counted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,3 +183,34 @@ def test_each_search_index_step_empties_one_to_do_table() -> None:
     from smsdesk.storage.migrations import INDEX_PENDING, INDEX_STEPS
 
     assert [statement for statement, _table in INDEX_STEPS] == INDEX_PENDING
+
+
+def test_bulk_sends_running_at_the_upgrade_count_their_rows_still_to_send(tmp_path: Path) -> None:
+    # Migration 16 keeps each bulk run's parts still to send (the spending limit counts them):
+    # a run under way when smsdesk is updated gets its figure from its rows.
+    path = tmp_path / "smsdesk.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(1, 16):
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 15")
+    conn.execute(
+        "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES ('A', 'sandbox', '{}', '', '')"
+    )
+    for run_id, state in ((1, "running"), (2, "paused"), (3, "done")):
+        conn.execute(
+            "INSERT INTO bulk_runs (id, account_id, state, created_at, updated_at) VALUES (?, 1, ?, '', '')",
+            (run_id, state),
+        )
+        rows = [(run_id, 1, "accepted", 2, None), (run_id, 2, "accepted", None, None), (run_id, 3, "rejected", 1, None)]
+        rows.append((run_id, 4, "accepted", 3, 99))  # already a message
+        conn.executemany(
+            "INSERT INTO bulk_run_items (run_id, row_no, status, segments, message_id) VALUES (?, ?, ?, ?, ?)", rows
+        )
+    conn.close()
+    db = Database(path)
+    try:
+        left = {r["id"]: r["parts_left"] for r in db.query("SELECT id, parts_left FROM bulk_runs")}
+    finally:
+        db.close()
+    assert left == {1: 3, 2: 3, 3: 0}  # 2 parts + 1 of unknown parts; a finished run owes nothing
