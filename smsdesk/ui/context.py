@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the services are imported by whoever builds them, when firs
     from smsdesk.services.send import SendService
     from smsdesk.services.templates import TemplateService
     from smsdesk.services.tunnel import TunnelService
+    from smsdesk.services.unsent import UnsentMessage
     from smsdesk.services.webhook_intake import WebhookIntakeService
     from smsdesk.workspace import WorkspaceChoice
 
@@ -201,6 +202,13 @@ class UiServices:
     def health(self) -> StoreHealth:
         """Whether the database answers now, and the replies kept on this computer meanwhile."""
         return self._source.health
+
+    @property
+    def unsent(self) -> UnsentMessage:
+        """Compose's message not sent when the window closed (or the database did not answer)."""
+        from smsdesk.services.unsent import UnsentMessage
+
+        return UnsentMessage(self.startup.data_folder / "unsent-message.json")
 
     @property
     def waiting_for_store(self) -> bool:

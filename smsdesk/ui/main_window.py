@@ -457,6 +457,9 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        keep_unsent = getattr(self.pages.get("compose"), "keep_unsent", None)
+        if keep_unsent is not None:
+            keep_unsent()  # a message typed and not sent comes back at the next start
         aio.set_error_reporter(None)
         super().closeEvent(event)
         self.sig_closed.emit()

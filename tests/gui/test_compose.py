@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from smsdesk.ui.models.sent_messages_model import STATUS_COL
 from smsdesk.ui.views.compose_view import ComposeView
-from tests.support.typing import press, replace_text, type_text
+from tests.support.typing import focus, press, replace_text, type_text
 
 
 def _status(view: ComposeView, row: int = 0) -> str:
@@ -96,3 +96,32 @@ def test_the_cost_of_a_message_shows_under_it_once_the_account_has_a_price(gui) 
     gui.wait_until(lambda: view.counter.text().endswith("· about £0.16 for 2 people"))
     press(view.body, Qt.Key.Key_Backspace)
     assert view.counter.text() == "160 characters · 1 text message · about £0.08 for 2 people"
+
+
+def test_a_message_typed_and_not_sent_comes_back_at_the_next_start(gui, qtbot) -> None:
+    """Nothing typed is lost: closing the window keeps Compose's message on this computer, the
+    next window puts it back and says so, and once sent it is gone for good."""
+    from smsdesk.app import build_window
+
+    view = gui.window.show_page("compose")
+    type_text(view.to, "07911 123458")
+    type_text(view.body, "Your glasses are ready")
+    gui.window.close()
+    kept = gui.rt.paths.home / "unsent-message.json"
+    assert kept.exists()
+
+    window, ctx = build_window(gui.rt)
+    try:
+        again = window.page("compose")
+        assert isinstance(again, ComposeView)
+        assert again.to.text() == "07911 123458" and again.body.toPlainText() == "Your glasses are ready"
+        assert again.feedback.text().endswith("was not sent; it is back here.")
+        window.show()
+        focus(again.body)
+        press(again.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        gui.wait_until(lambda: again.feedback.text().startswith("Queued 1 message"))
+        assert not kept.exists()
+        window.close()  # the boxes are empty: nothing to keep
+        assert not kept.exists()
+    finally:
+        ctx.bridge.close()

@@ -177,6 +177,8 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
         assert compose.feedback.text().startswith("Not sent: the workspace does not answer.")
         assert "checked once the workspace answers" in compose.to_status.text()
         assert compose.body.toPlainText() == "Your table is booked" and compose.to.text() == "07911 123456"
+        kept = json.loads((rt.paths.home / "unsent-message.json").read_text(encoding="utf-8"))
+        assert kept["body"] == "Your table is booked" and "is unreachable" in kept["reason"]  # even if closed now
         press(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)  # Contacts
         waiting = window.findChild(QLabel, "page_waiting")
         assert waiting is not None and waiting.isVisible()
@@ -193,6 +195,7 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
     focus(compose.body)
     press(compose.body, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     _wait(qloop, lambda: compose.feedback.text().startswith("Queued 1 message"))
+    assert not (rt.paths.home / "unsent-message.json").exists()
     assert [m.body for m in rt.sending.messages.recent(10, direction="out")] == ["Your table is booked"]
     window.close()
     qloop.run_until_complete(asyncio.wait_for(running, 30))

@@ -176,6 +176,23 @@ class ComposeView(QWidget):
         self._unchecked = ""  # why To could not be checked (the database out of reach), or ""
         self.reload_accounts()
         self.validate_recipients()
+        self._put_back_unsent()
+
+    def _put_back_unsent(self) -> None:
+        """What was typed and not sent when smsdesk last closed (or could not reach its
+        database) comes back, so nothing typed is lost."""
+        kept = self.ctx.services.unsent.get()
+        if kept is None:
+            return
+        self.to.setText(kept.to)
+        self.body.setPlainText(kept.body)
+        self.feedback.setStyleSheet(HINT_STYLE)
+        self.feedback.setText(f"Your message{_from(kept.at)} was not sent; it is back here.")
+
+    def keep_unsent(self, reason: str = "") -> None:
+        """Keep what To and the message box hold on this computer (the window is closing, or the
+        send could not be written); put back at the next start."""
+        self.ctx.services.unsent.keep(self.to.text(), self.body.toPlainText(), reason)
 
     def services_ready(self) -> None:
         """The window's services are up (``MainWindow.services_ready``): show the sent messages."""
@@ -354,6 +371,8 @@ class ComposeView(QWidget):
         if not self.send_button.isEnabled() or self._confirm is not None:
             return
         if not self.validate_recipients():
+            if self._unchecked:
+                self.keep_unsent(self._unchecked)  # kept on this computer even if smsdesk is closed now
             self.feedback.setStyleSheet(ERR_STYLE)
             self.feedback.setText(
                 "Not sent: the workspace does not answer. Your message stays here; send it once the "
@@ -457,6 +476,7 @@ class ComposeView(QWidget):
         self.feedback.setText(
             f"Queued {len(ids)} message{'s' if len(ids) != 1 else ''}; watch the status below.{left_out}"
         )
+        self.ctx.services.unsent.forget()
         self.body.clear()
         # The numbers stay in the sent list below; an emptied To box means pressing Send
         # again cannot send the same message to them a second time.
@@ -466,6 +486,8 @@ class ComposeView(QWidget):
         self.sig_sent.emit(len(ids))
 
     def _send_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, StorageError):  # not written: kept on this computer too
+            self.keep_unsent(str(exc))
         self.send_button.setEnabled(True)
         self.feedback.setStyleSheet(ERR_STYLE)
         self.feedback.setText(str(exc) if isinstance(exc, SmsdeskError) else f"Could not send: {exc}")
@@ -487,6 +509,18 @@ class ComposeView(QWidget):
         if self._sent_stale:
             self._sent_stale = False
             self.model.reload()
+
+
+def _from(at: str) -> str:
+    """ " from 10:42" today, " from 5 Dec 10:42" another day ("" when ``at`` does not read)."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return ""
+    today = datetime.now(when.tzinfo).date()
+    return f" from {when:%H:%M}" if when.date() == today else f" from {when.day} {when:%b %H:%M}"
 
 
 def _wrap(layout: QHBoxLayout) -> QWidget:
