@@ -7,8 +7,10 @@ queueing transaction, after its rows are stored:
 
 - SQLite: one writer at a time, so nothing else can add spending between the sum and COMMIT.
 - PostgreSQL: every transaction that stores messages holds the change-order lock until it
-  commits (``storage/pg/changes.py``), taken before its inserts. Spending grows only by
-  stored messages, so the sum sees every committed send, and none commits before this one.
+  commits (``storage/pg/changes.py``), taken before its inserts, and the check takes it too
+  before it sums (a bulk send's creation stores rows, not messages). Spending grows only by
+  stored messages and bulk rows, so the sum sees every committed send, and none commits
+  before this one.
 
 Spending is summed as the reports sum it (``report_hours``, kept by triggers in the same
 transaction): messages queued since the month's start at the price they were queued at,
@@ -24,6 +26,7 @@ import sqlite3
 from decimal import Decimal
 
 from smsdesk.domain.errors import OverLimit
+from smsdesk.storage.dialect import CHANGE_ORDER_LOCK, is_postgres
 from smsdesk.storage.records import SpendCap
 
 SPEND_SQL = """SELECT currency, price, sum(parts) FROM report_hours
@@ -70,6 +73,8 @@ def check_cap(conn: sqlite3.Connection, cap: SpendCap | None) -> None:
     month, the rows just stored included, is over ``cap.limit``."""
     if cap is None:
         return
+    if is_postgres(conn):  # in line with every other send's write until COMMIT (see above)
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (CHANGE_ORDER_LOCK,))
     total = Decimal(0)
     for currency, price, parts in spend_rows(conn, cap.account_id, cap.since):
         if price and currency == cap.currency:

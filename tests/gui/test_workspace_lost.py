@@ -183,6 +183,15 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
         waiting = window.findChild(QLabel, "page_waiting")
         assert waiting is not None and waiting.isVisible()
         assert waiting.text().startswith("Contacts opens as soon as the workspace answers")
+        # Settings opens: tabs that need the database say so; Workspace works (where one leaves it).
+        press(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+        settings = window.pages["settings"]
+        tab = settings.by_key  # type: ignore[attr-defined]
+        assert tab["accounts"].objectName() == "tab_waiting" and tab["general"].objectName() != "tab_waiting"
+        settings.show_tab("workspace")  # type: ignore[attr-defined]
+        where = settings.findChild(QLabel, "workspace_where")
+        _wait(qloop, lambda: where is not None and "uses the team workspace" in where.text())
+        press(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)  # back to Contacts
         _settle(qloop, 0.6)  # a few tries, each failing
         assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]  # the banner says it
     finally:
@@ -190,6 +199,9 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
 
     _wait(qloop, lambda: not notice.isVisible() and "Waiting" not in window.state_label.text())
     assert window.pages.get("contacts") is not None and window.stack.currentWidget() is window.pages["contacts"]
+    from smsdesk.ui.views.accounts_view import AccountsView
+
+    assert isinstance(settings.by_key["accounts"], AccountsView)  # type: ignore[attr-defined]
     press(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     _wait(qloop, lambda: compose.account.count() == 1)  # the workspace's account, read once it answered
     focus(compose.body)

@@ -463,6 +463,62 @@ def test_two_desktops_sending_at_once_stay_within_the_monthly_spending_limit(wri
     assert audits is not None and int(audits[0]) == 10  # a held send left no audit line either
 
 
+def test_a_bulk_send_and_sends_from_another_desktop_stay_within_the_monthly_limit(writers: Writers) -> None:
+    """A bulk send's rows count toward the limit from the moment it is stored (they are sent a
+    window at a time). One desktop starts bulk sends of 3 rows while another sends one message
+    at a time, all at 0.10 against a limit of 5.00: whatever the order, what was stored (sent
+    or still to send) never passes it, and the sends that did not fit were held."""
+    from smsdesk.domain.errors import OverLimit
+    from smsdesk.storage.bulk_sends import BulkSendRepository
+    from smsdesk.storage.records import AuditEntry, NewItem, NewRun, SpendCap
+
+    first, second = writers
+    settings = {"price_per_segment": "0.10", "currency": "GBP"}
+    shop = first.write_sync(lambda c: acc_store.insert_account(c, "Shop", "sandbox", "", "Shop", settings))
+    cap = SpendCap(shop, "2000-01-01T00:00:00.000+00:00", "5.00", "GBP", "Over the limit.", pending_price="0.10")
+    start = threading.Barrier(2)
+    held: list[str] = []
+
+    async def runs(repo: BulkSendRepository) -> None:
+        for r in range(20):
+            items = [NewItem(i, "accepted", f"+447812{r:02d}{i:03d}", body="Hi", segments=1) for i in range(3)]
+            try:
+                await repo.create(
+                    NewRun(shop, f"{r}.csv", str(r), "Hi", "Shop", ("phone",), 3, 3, 0, {}),
+                    items,
+                    "",
+                    False,
+                    "Shop",
+                    cap,
+                )
+            except OverLimit as exc:
+                held.append(exc.reason)
+
+    async def sends(repo: store.MessageRepository) -> None:
+        for i in range(60):
+            try:
+                await repo.queue(
+                    [NewOutgoing(shop, f"+44781250{i:03d}", "Shop", "Hi", 1, "GSM-7")], AuditEntry("send", "Shop"), cap
+                )
+            except OverLimit as exc:
+                held.append(exc.reason)
+
+    def desktop(work: Any) -> None:
+        start.wait(10)
+        asyncio.run(work)
+
+    _at_once(
+        [
+            threading.Thread(target=desktop, args=(runs(BulkSendRepository(first)),)),  # type: ignore[arg-type]
+            threading.Thread(target=desktop, args=(sends(store.MessageRepository(second)),)),  # type: ignore[arg-type]
+        ]
+    )
+    sent = first.query_one("SELECT count(*) FROM messages WHERE direction = 'out'")
+    left = first.query_one("SELECT coalesce(sum(parts_left), 0) FROM bulk_runs WHERE state = 'running'")
+    assert sent is not None and left is not None
+    assert int(sent[0]) + int(left[0]) <= 50 and held  # 60 + 60 parts were asked for
+
+
 def test_two_relays_promoting_the_same_due_messages_queue_each_once(writers: Writers) -> None:
     """Only the leading relay runs the scheduler, but during a hand-over two may for a moment:
     each scheduled message whose time has come joins the outbox once, with one move recorded,
