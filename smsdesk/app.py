@@ -45,7 +45,7 @@ _skip_feature_scan()  # before smsdesk's own modules are imported below
 
 from smsdesk import APP_NAME, __version__, resources, warmup  # noqa: E402
 from smsdesk.domain import pacing  # noqa: E402
-from smsdesk.domain.errors import SmsdeskError, StoreUnreachable  # noqa: E402
+from smsdesk.domain.errors import SmsdeskError  # noqa: E402
 from smsdesk.runtime import Runtime  # noqa: E402
 from smsdesk.ui import aio, theme  # noqa: E402
 from smsdesk.ui.context import SettingsFile, StartupFacts, UiContext, UiServices  # noqa: E402
@@ -254,23 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The loop must outlive the window: we stop the runtime (flushing writes) before quitting.
     app.setQuitOnLastWindowClosed(False)
 
-    def open_runtime() -> Runtime:
-        return Runtime.open(args.home, role="the smsdesk window", window=True, wait_for_store=True)
-
     try:
-        try:
-            rt = open_runtime()
-        except StoreUnreachable as exc:
-            if app.platformName() in ("offscreen", "minimal"):
-                raise
-            # A team workspace refused the login (one that does not answer opens the window
-            # with a banner): say what to do, and retry until it is done.
-            from smsdesk.ui.startup_wait import wait_for_workspace
-
-            waited = wait_for_workspace(str(exc), open_runtime)
-            if waited is None:
-                return 1
-            rt = waited
+        # A team workspace that does not answer, or refuses the login, opens the window all the
+        # same: a banner says why, and smsdesk tries again (Runtime.finish_open).
+        rt = Runtime.open(args.home, role="the smsdesk window", window=True, wait_for_store=True)
     except SmsdeskError as exc:
         print(f"smsdesk: error: {exc}", file=sys.stderr)
         # Before the event loop exists, a modal dialog is safe (no coroutine is running);

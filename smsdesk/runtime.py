@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from smsdesk.config.paths import STAGED_RESTORE, Paths, resolve
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
-from smsdesk.domain.errors import SmsdeskError
+from smsdesk.domain.errors import LoginRefused, SmsdeskError, StoreUnreachable
 from smsdesk.domain.events import Changes
 from smsdesk.runtime_facts import RuntimeStatus, StartupReport
 from smsdesk.runtime_ports import LateOutbox, LateSpending
@@ -377,7 +377,7 @@ class Runtime:
 
         chosen = workspace.chosen(database, settings_file.settings)
         store: Store
-        unreachable = ""
+        unreachable: StoreUnreachable | None = None
         if chosen:  # the sandbox and demo mode belong to one desktop on its own (for this run)
             store = pg_store = workspace.open_store(chosen, secrets, wait_if_unreachable=wait_for_store)
             unreachable = pg_store.unreachable_at_open
@@ -388,8 +388,8 @@ class Runtime:
         rt.workspace_name = workspace.parse(chosen).display() if chosen else ""
         rt.workspace_url = chosen
         rt._role, rt._window = role, window
-        if unreachable:
-            rt.health.lost(unreachable)  # finish_open() does the rest once the workspace answers
+        if unreachable is not None:  # finish_open() does the rest once the workspace answers
+            rt.health.lost(str(unreachable), refused=isinstance(unreachable, LoginRefused))
             rt.open_pending = True
         else:
             rt._finish_open()

@@ -52,6 +52,11 @@ class StoreUnreachable(StorageError):
     may answer again, so a window waits and retries rather than giving up."""
 
 
+class LoginRefused(StoreUnreachable):
+    """A team workspace's server answered and refused this login (a wrong password, a person
+    removed, a workspace that does not exist): it is retried too, but someone must act first."""
+
+
 class SecretStoreUnavailable(SmsdeskError):
     """No usable OS keyring backend."""
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smsdesk.domain.errors import StorageError
+from smsdesk.domain.errors import LoginRefused, StorageError
 
 if TYPE_CHECKING:
     import asyncio
@@ -89,32 +89,38 @@ class StoreHealth:
         self.drafts = drafts
         self.lost_since: datetime | None = None
         self.reason = ""
+        self.refused = False  # the server answered and refused the login (see words())
 
     @property
     def ok(self) -> bool:
         return self.lost_since is None
 
-    def lost(self, reason: str) -> bool:
-        """The database could not be reached; True when it had been reachable until now."""
+    def lost(self, reason: str, refused: bool = False) -> bool:
+        """The database could not be reached (``refused``: it refused the login); True when that
+        is news: it had been reachable until now, or it now says no where it did not answer."""
         self.reason = reason
-        if self.lost_since is not None:
-            return False
-        self.lost_since = datetime.now().astimezone()
-        log.warning("%s is unreachable: %s", self.place, reason)
-        return True
+        news = self.lost_since is None or refused != self.refused
+        self.refused = refused
+        if self.lost_since is None:
+            self.lost_since = datetime.now().astimezone()
+        if news:
+            log.warning("%s is %s: %s", self.place, "refusing the login" if refused else "unreachable", reason)
+        return news
 
     def back(self) -> bool:
         """The database answered; True when it had been out of reach."""
         if self.lost_since is None:
             return False
         log.warning("%s answers again (out of reach since %s)", self.place, self.lost_since.strftime("%H:%M:%S"))
-        self.lost_since, self.reason = None, ""
+        self.lost_since, self.reason, self.refused = None, "", False
         return True
 
     def words(self) -> str:
         """The banner's words while out of reach ("" when reachable)."""
         if self.lost_since is None:
             return ""
+        if self.refused:  # said as the server said it: someone must act (the words say who)
+            return f"{self.reason} smsdesk tries again every few seconds."
         return (
             f"{self.place} unreachable since {self.lost_since.strftime('%H:%M')}, retrying. "
             "Replies you write meanwhile are kept on this computer as drafts."
@@ -142,7 +148,7 @@ async def reach(
         try:
             await loop.run_in_executor(None, attempt)
         except StorageError as exc:
-            if health.lost(str(exc)):
+            if health.lost(str(exc), refused=isinstance(exc, LoginRefused)):
                 announce()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(until.wait(), RETRY_EVERY_S if every is None else every)

@@ -108,28 +108,6 @@ def test_a_workspace_desktop_types_no_provider_keys(desk: GuiHarness, qtbot: Any
     assert memory_keyring.store == {}
 
 
-def test_a_workspace_that_refuses_the_login_at_start_is_waited_for(qapp: Any) -> None:
-    """Before the window exists: the dialog says why, tries again by itself, and hands over
-    what the first successful try opened."""
-    from smsdesk.domain.errors import StoreUnreachable
-    from smsdesk.ui.startup_wait import WorkspaceWait
-
-    tries: list[int] = []
-    reasons: list[str] = []
-
-    def attempt() -> str:
-        tries.append(1)
-        if len(tries) < 3:
-            raise StoreUnreachable(f"The workspace is unreachable (try {len(tries)}).")
-        return "the runtime"
-
-    box = WorkspaceWait("The workspace is unreachable (at start).", attempt, every_ms=50)
-    box._poll.timeout.connect(lambda: reasons.append(box.reason.text()))
-    box.exec()
-    assert box.result_value == "the runtime" and len(tries) == 3
-    assert "The workspace is unreachable (try 2)." in reasons
-
-
 def _open_without_the_workspace(home: Path, pg_workspace: str, monkeypatch: Any) -> tuple[Runtime, Any, Any]:
     """smsdesk-gui's start on a workspace whose server does not answer: the runtime opens,
     and the window is built and shown, as ``app.main`` does (retrying every 0.2 s)."""
@@ -214,6 +192,37 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
     mark_running(qloop)
     ctx.bridge.close()
     rt.close()
+
+
+def test_a_workspace_that_refuses_the_login_at_start_says_why_and_opens_once_it_lets_in(
+    qapp: Any, qloop: Any, pg_cluster: Any, pg_template: str, tmp_path: Path, monkeypatch: Any, expect_warnings: Any
+) -> None:
+    """A server that answers "no" (here: the workspace does not exist yet) opens the window too;
+    the banner gives the server's reason rather than "unreachable", and once the owner has
+    set the workspace up the window starts as usual."""
+    import asyncio
+
+    from smsdesk import app
+
+    name = f"later_{tmp_path.name[-8:]}".lower().replace("-", "_")
+    url = pg_cluster.url(name)
+    rt, window, ctx = _open_without_the_workspace(tmp_path / "desk", url, monkeypatch)
+    running = qloop.create_task(app.run(rt, window, None, demo=False))
+    mark_running(qloop)
+    try:
+        notice = window.store_notice
+        assert notice.isVisible() and "does not exist" in notice.text() and "unreachable" not in notice.text()
+        assert "tries again every few seconds" in notice.text()
+        pg_cluster.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')  # the owner sets it up
+        _wait(qloop, lambda: not notice.isVisible() and "Waiting" not in window.state_label.text())
+        assert rt.health.ok and rt.proc_key
+    finally:
+        window.close()
+        qloop.run_until_complete(asyncio.wait_for(running, 30))
+        mark_running(qloop)
+        ctx.bridge.close()
+        rt.close()
+        pg_cluster.drop_database(name)
 
 
 def test_closing_the_window_while_waiting_for_the_workspace_quits(

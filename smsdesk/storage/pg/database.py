@@ -37,7 +37,7 @@ import psycopg
 from psycopg import adapt, pq
 from psycopg.rows import tuple_row
 
-from smsdesk.domain.errors import StorageError, StoreUnreachable
+from smsdesk.domain.errors import LoginRefused, StorageError, StoreUnreachable
 from smsdesk.storage.db import take_batch
 from smsdesk.storage.pg import schema
 from smsdesk.storage.pg.dialect import Row, row_class, translate
@@ -125,11 +125,6 @@ class ConnectionLost(StoreUnreachable):
     """The server went away under a statement (a restart, a cut network): said in plain words.
     Everything that reads or writes through storage sees a :class:`StorageError`, never a
     driver's exception; the connection is broken and is opened again on next use."""
-
-
-class LoginRefused(StoreUnreachable):
-    """The server answered and refused this login (a wrong password, a removed person, a
-    workspace that does not exist): trying again will not help until someone acts."""
 
 
 class NotAllowed(StorageError):
@@ -312,30 +307,28 @@ class PgDatabase:
         wait_if_unreachable: bool = False,
     ) -> None:
         """Connect (checking, and bringing up to date, the schema unless ``migrate_schema`` is
-        False). ``wait_if_unreachable``: a server that does not answer now is not an error (the
-        window opens without it): :attr:`unreachable_at_open` says why, and the first read or
-        write that reaches it checks the schema then.
+        False). ``wait_if_unreachable``: a server that does not answer now, or refuses the login,
+        is not an error (the window opens without it): :attr:`unreachable_at_open` is what
+        happened, and the first read or write that reaches it checks the schema then.
 
         Raises:
-            StoreUnreachable: the server does not answer (unless ``wait_if_unreachable``), or
-                refused the login (:class:`LoginRefused`, always).
+            StoreUnreachable: the server does not answer, or refused the login
+                (:class:`LoginRefused`); unless ``wait_if_unreachable``.
             StorageError: the schema is newer than this smsdesk, or needs its owner to update it.
         """
         self.url = url
         self.password = password
         self.closed = False
-        self.unreachable_at_open = ""
+        self.unreachable_at_open: StoreUnreachable | None = None
         self._schema_checked = not migrate_schema
         self._schema_lock = threading.Lock()
         try:
             self._check_schema()
-        except LoginRefused:
-            raise
         except StoreUnreachable as exc:
             if not wait_if_unreachable:
                 raise
-            self.unreachable_at_open = str(exc)
-            log.warning("opening without the workspace, which does not answer: %s", exc)
+            self.unreachable_at_open = exc
+            log.warning("opening without the workspace: %s", exc)
         self._local = threading.local()
         self._readers: list[PgConnection] = []
         self._readers_lock = threading.Lock()

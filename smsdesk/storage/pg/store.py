@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smsdesk.domain.errors import StorageError
+from smsdesk.domain.errors import StorageError, StoreUnreachable
 from smsdesk.storage.pg.database import PgDatabase
 from smsdesk.storage.repository_set import RepositorySet
 
@@ -41,8 +41,8 @@ class PostgresStore(RepositorySet):
         return cls(PgDatabase(url, password, wait_if_unreachable=wait_if_unreachable))
 
     @property
-    def unreachable_at_open(self) -> str:
-        """Why the workspace did not answer when opened ("" when it did)."""
+    def unreachable_at_open(self) -> StoreUnreachable | None:
+        """Why the workspace could not be used when opened (None when it could)."""
         return self.pg.unreachable_at_open
 
     @functools.cached_property

@@ -512,7 +512,8 @@ class ComposeView(QWidget):
 
 
 def _from(at: str) -> str:
-    """ " from 10:42" today, " from 5 Dec 10:42" another day ("" when ``at`` does not read)."""
+    """When a kept message was written, in words: ' from 10:42' today, ' from 5 Dec 10:42'
+    another day, '' when ``at`` does not read."""
     from datetime import datetime
 
     try:
