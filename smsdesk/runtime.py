@@ -349,8 +349,8 @@ class Runtime:
         first; it calls :meth:`AccountService.fill_generated_fields` after its first paint
         (that loads each account's provider module), before :meth:`start`. ``database``: a
         workspace URL for this run (``smsdesk/workspace.py`` says how the store is chosen).
-        ``wait_for_store``: a workspace that does not answer is not an error; :attr:`health`
-        says why, and :meth:`finish_open` waits for it before :meth:`start`.
+        ``wait_for_store``: a workspace that does not answer, or refuses the login, is not an
+        error; :attr:`health` says why, and :meth:`finish_open` waits for it before :meth:`start`.
 
         Raises:
             StorageError: the database is damaged or from a newer smsdesk (nothing was
@@ -407,7 +407,7 @@ class Runtime:
         self.open_pending = False
 
     async def finish_open(self, until: asyncio.Event) -> bool:
-        """After an :meth:`open` (``wait_for_store``) that found the workspace out of reach: try
+        """After an :meth:`open` (``wait_for_store``) that could not use the workspace: try
         every few seconds until it answers, then end the open and say the workspace is back.
         True at once when the open was whole; False when ``until`` was set first (the window
         closed, Ctrl+C)."""

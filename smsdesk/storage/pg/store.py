@@ -33,7 +33,8 @@ class PostgresStore(RepositorySet):
         cls, url: WorkspaceUrl, password: str | None = None, *, wait_if_unreachable: bool = False
     ) -> PostgresStore:
         """Connect to (and bring up to date) the workspace at ``url``. ``wait_if_unreachable``:
-        a server that does not answer yet is not an error (:attr:`unreachable_at_open` says why).
+        a server that does not answer, or refuses the login, is not an error
+        (:attr:`unreachable_at_open` says what happened).
 
         Raises:
             StorageError: unreachable, a refused login or a newer schema, in plain words.
