@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from smsdesk.config.paths import STAGED_RESTORE, Paths, resolve
 from smsdesk.config.secrets import SecretStore
 from smsdesk.config.settings import SettingsFile
-from smsdesk.domain.errors import LoginRefused, SmsdeskError, StoreUnreachable
+from smsdesk.domain.errors import SmsdeskError, StoreUnreachable
 from smsdesk.domain.events import Changes
 from smsdesk.runtime_facts import RuntimeStatus, StartupReport
 from smsdesk.runtime_ports import LateOutbox, LateSpending
@@ -389,7 +389,7 @@ class Runtime:
         rt.workspace_url = chosen
         rt._role, rt._window = role, window
         if unreachable is not None:  # finish_open() does the rest once the workspace answers
-            rt.health.lost(str(unreachable), refused=isinstance(unreachable, LoginRefused))
+            rt.health.failed(unreachable)
             rt.open_pending = True
         else:
             rt._finish_open()

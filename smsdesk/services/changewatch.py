@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from smsdesk.domain.errors import LoginRefused, StorageError
+from smsdesk.domain.errors import StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.services.bus import EventBus
 from smsdesk.services.health import StoreHealth
@@ -135,7 +135,7 @@ class ChangeWatch:
 
     def _lost(self, exc: StorageError) -> None:
         """A pass could not read the database: say so once (the next passes keep trying)."""
-        if self.health is not None and self.health.lost(str(exc), refused=isinstance(exc, LoginRefused)):
+        if self.health is not None and self.health.failed(exc):
             self.bus.publish(Changes(connection=True))
 
     def _back(self) -> None:

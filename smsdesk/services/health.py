@@ -107,6 +107,10 @@ class StoreHealth:
             log.warning("%s is %s: %s", self.place, "refusing the login" if refused else "unreachable", reason)
         return news
 
+    def failed(self, exc: StorageError) -> bool:
+        """:meth:`lost` for a storage error (a :class:`LoginRefused` is a refusal)."""
+        return self.lost(str(exc), refused=isinstance(exc, LoginRefused))
+
     def back(self) -> bool:
         """The database answered; True when it had been out of reach."""
         if self.lost_since is None:
@@ -148,7 +152,7 @@ async def reach(
         try:
             await loop.run_in_executor(None, attempt)
         except StorageError as exc:
-            if health.lost(str(exc), refused=isinstance(exc, LoginRefused)):
+            if health.failed(exc):
                 announce()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(until.wait(), RETRY_EVERY_S if every is None else every)

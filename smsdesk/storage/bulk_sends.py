@@ -29,7 +29,7 @@ from smsdesk.storage.dialect import is_postgres
 from smsdesk.storage.messages import NewOutgoing
 from smsdesk.storage.records import BULK_ACTIVE as ACTIVE
 from smsdesk.storage.records import BulkReject, NewItem, NewRun, OptOutHow, RunRow, SpendCap
-from smsdesk.storage.spend_cap import check_cap, item_parts
+from smsdesk.storage.spend_cap import PARTS_LEFT_OF_ROWS, check_cap, item_parts
 
 HELD = ("paused", "cancelled")  # the dispatcher does not claim these runs' rows
 
@@ -109,11 +109,7 @@ def create_run(conn: sqlite3.Connection, run: NewRun, items: Iterable[NewItem]) 
 
 def count_parts_left(conn: sqlite3.Connection, run_id: int) -> None:
     """Set the run's ``parts_left`` from its rows (``storage/spend_cap.py``)."""
-    conn.execute(
-        """UPDATE bulk_runs SET parts_left = (SELECT coalesce(sum(coalesce(segments, 1)), 0) FROM bulk_run_items
-             WHERE run_id = ? AND status = 'accepted' AND message_id IS NULL) WHERE id = ?""",
-        (run_id, run_id),
-    )
+    conn.execute(f"UPDATE bulk_runs SET parts_left = {PARTS_LEFT_OF_ROWS} WHERE id = ?", (run_id,))
 
 
 def set_state(conn: sqlite3.Connection, run_id: int, state: str, allowed_from: Sequence[str]) -> bool:

@@ -39,19 +39,20 @@ SPEND_SQL = """SELECT currency, price, sum(parts) FROM report_hours
 # set as it is created, lowered as rows become messages, 0 once a scheduled queue makes them):
 # summing 100,000 rows at each check took ~25 ms, this reads one row per active run. Both
 # stores add it with these statements (SQLite migration 16, PostgreSQL migration 4).
+#: A bulk run's parts still to send, counted from its rows (in an UPDATE of ``bulk_runs``).
+PARTS_LEFT_OF_ROWS = """(SELECT coalesce(sum(coalesce(i.segments, 1)), 0) FROM bulk_run_items i
+     WHERE i.run_id = bulk_runs.id AND i.status = 'accepted' AND i.message_id IS NULL)"""
 PARTS_LEFT_SCHEMA = [
     "ALTER TABLE bulk_runs ADD COLUMN parts_left INTEGER NOT NULL DEFAULT 0",
-    """UPDATE bulk_runs SET parts_left = (
-         SELECT coalesce(sum(coalesce(i.segments, 1)), 0) FROM bulk_run_items i
-         WHERE i.run_id = bulk_runs.id AND i.status = 'accepted' AND i.message_id IS NULL)
-       WHERE state IN ('running', 'paused')""",
+    f"UPDATE bulk_runs SET parts_left = {PARTS_LEFT_OF_ROWS} WHERE state IN ('running', 'paused')",
 ]
 PENDING_SQL = """SELECT coalesce(sum(parts_left), 0) FROM bulk_runs
    WHERE account_id = ? AND state IN ('running', 'paused')"""
 
 
 def item_parts(segments: int | None) -> int:
-    """What one bulk row counts for in ``parts_left`` (a row whose parts are unknown: one)."""
+    """What one bulk row counts for in ``parts_left`` (a row whose parts are unknown: one, as
+    in :data:`PARTS_LEFT_OF_ROWS`)."""
     return 1 if segments is None else segments
 
 
