@@ -31,6 +31,7 @@ from smsdesk.ui import aio, theme
 from smsdesk.ui.context import UiContext
 from smsdesk.ui.notifier import InboxNotifier
 from smsdesk.ui.pages import PAGES, PageSpec
+from smsdesk.ui.widgets.labels import waiting_for_store
 
 NAME_ROOM = 24  # characters of an account's name the status line can take
 
@@ -215,13 +216,7 @@ class MainWindow(QMainWindow):
     def _unbuilt(self, row: int) -> QWidget:
         stand_in = self.stack.widget(row)
         if stand_in is not None and stand_in.layout() is None:
-            words = QLabel(
-                f"{self._specs[row].title} opens as soon as the workspace answers again: smsdesk keeps trying.",
-                wordWrap=True,
-                alignment=Qt.AlignmentFlag.AlignCenter,
-            )
-            words.setObjectName("page_waiting")
-            QVBoxLayout(stand_in).addWidget(words)
+            QVBoxLayout(stand_in).addWidget(waiting_for_store(self._specs[row].title, "page_waiting"))
         return stand_in or QWidget()
 
     def _build_missing_page(self) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from smsdesk.domain.errors import StorageError
 from smsdesk.domain.events import Changes
 from smsdesk.ui import aio
 from smsdesk.ui.context import UiContext
+from smsdesk.ui.widgets.labels import waiting_for_store
 
 
 class SettingsView(QWidget):
@@ -41,12 +41,7 @@ class SettingsView(QWidget):
         except StorageError:
             if self.ctx.services.health.ok:
                 raise
-            widget = QLabel(
-                f"{tab.title} opens as soon as the workspace answers again: smsdesk keeps trying.",
-                wordWrap=True,
-                alignment=Qt.AlignmentFlag.AlignCenter,
-            )
-            widget.setObjectName("tab_waiting")
+            widget = waiting_for_store(tab.title, "tab_waiting")
             self._waiting[tab.key] = tab
         else:
             self._waiting.pop(tab.key, None)

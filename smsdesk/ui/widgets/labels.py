@@ -124,3 +124,15 @@ def wrapped_label(text: str = "", name: str = "") -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def waiting_for_store(what: str, name: str) -> QLabel:
+    """The stand-in for a page or tab built from a database that does not answer yet:
+    "Contacts opens as soon as the workspace answers again: smsdesk keeps trying."."""
+    label = QLabel(
+        f"{what} opens as soon as the workspace answers again: smsdesk keeps trying.",
+        wordWrap=True,
+        alignment=Qt.AlignmentFlag.AlignCenter,
+    )
+    label.setObjectName(name)
+    return label
