@@ -108,9 +108,10 @@ def test_a_workspace_desktop_types_no_provider_keys(desk: GuiHarness, qtbot: Any
     assert memory_keyring.store == {}
 
 
-def _open_without_the_workspace(home: Path, pg_workspace: str, monkeypatch: Any) -> tuple[Runtime, Any, Any]:
-    """smsdesk-gui's start on a workspace whose server does not answer: the runtime opens,
-    and the window is built and shown, as ``app.main`` does (retrying every 0.2 s)."""
+def _start_without_the_workspace(qloop: Any, home: Path, url: str, monkeypatch: Any) -> tuple[Runtime, Any, Any, Any]:
+    """smsdesk-gui's start on a workspace whose server does not answer: the runtime opens, the
+    window is built and shown, and ``app.run`` goes on the loop, as ``app.main`` does (retrying
+    every 0.2 s). Returns the runtime, the window, its context and the running ``app.run``."""
     import smsdesk.app
     import smsdesk.services.health as health
 
@@ -118,12 +119,25 @@ def _open_without_the_workspace(home: Path, pg_workspace: str, monkeypatch: Any)
     # The tests' loop leaves Qt's event loop after each step, and Qt then says the app is about
     # to quit; the app's loop runs once, for its whole life. app.run listens to the window only.
     monkeypatch.setattr(smsdesk.app, "QApplication", _NoQuitSignal)
-    rt = Runtime.open(str(home), window=True, database=pg_workspace, wait_for_store=True)
+    rt = Runtime.open(str(home), window=True, database=url, wait_for_store=True)
     window, ctx = build_window(rt, services_later=True)
     window.focus_compose()
     window.show()
     QApplication.processEvents()
-    return rt, window, ctx
+    running = qloop.create_task(smsdesk.app.run(rt, window, None, demo=False))
+    mark_running(qloop)
+    return rt, window, ctx, running
+
+
+def _quit(qloop: Any, rt: Runtime, window: Any, ctx: Any, running: Any, timeout: float = 30) -> None:
+    """Close the window as a person does; ``app.run`` ends (within ``timeout``), then the rest."""
+    import asyncio
+
+    window.close()
+    qloop.run_until_complete(asyncio.wait_for(running, timeout))
+    mark_running(qloop)
+    ctx.bridge.close()
+    rt.close()
 
 
 def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banner(
@@ -132,17 +146,13 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
     """The window opens at once: a banner says the workspace is unreachable, Compose takes a
     message but keeps it rather than sending it, other pages say they open once it answers.
     When the server answers the banner goes, the services start, and the message goes."""
-    import asyncio
 
-    from smsdesk import app
     from smsdesk.ui.views.compose_view import ComposeView
 
     database = pg_workspace.rsplit("/", 1)[1]
     _cut(pg_cluster, database, allow=False)
     try:
-        rt, window, ctx = _open_without_the_workspace(tmp_path / "desk", pg_workspace, monkeypatch)
-        running = qloop.create_task(app.run(rt, window, None, demo=False))
-        mark_running(qloop)
+        rt, window, ctx, running = _start_without_the_workspace(qloop, tmp_path / "desk", pg_workspace, monkeypatch)
         notice = window.store_notice
         assert notice.isVisible() and "unreachable since" in notice.text() and "retrying" in notice.text()
         assert window.state_label.text() == "Waiting for the workspace…"
@@ -187,11 +197,7 @@ def test_a_workspace_that_does_not_answer_at_start_opens_the_window_with_a_banne
     _wait(qloop, lambda: compose.feedback.text().startswith("Queued 1 message"))
     assert not (rt.paths.home / "unsent-message.json").exists()
     assert [m.body for m in rt.sending.messages.recent(10, direction="out")] == ["Your table is booked"]
-    window.close()
-    qloop.run_until_complete(asyncio.wait_for(running, 30))
-    mark_running(qloop)
-    ctx.bridge.close()
-    rt.close()
+    _quit(qloop, rt, window, ctx, running)
 
 
 def test_a_workspace_that_refuses_the_login_at_start_says_why_and_opens_once_it_lets_in(
@@ -200,15 +206,10 @@ def test_a_workspace_that_refuses_the_login_at_start_says_why_and_opens_once_it_
     """A server that answers "no" (here: the workspace does not exist yet) opens the window too;
     the banner gives the server's reason rather than "unreachable", and once the owner has
     set the workspace up the window starts as usual."""
-    import asyncio
-
-    from smsdesk import app
 
     name = f"later_{tmp_path.name[-8:]}".lower().replace("-", "_")
     url = pg_cluster.url(name)
-    rt, window, ctx = _open_without_the_workspace(tmp_path / "desk", url, monkeypatch)
-    running = qloop.create_task(app.run(rt, window, None, demo=False))
-    mark_running(qloop)
+    rt, window, ctx, running = _start_without_the_workspace(qloop, tmp_path / "desk", url, monkeypatch)
     try:
         notice = window.store_notice
         assert notice.isVisible() and "does not exist" in notice.text() and "unreachable" not in notice.text()
@@ -217,11 +218,7 @@ def test_a_workspace_that_refuses_the_login_at_start_says_why_and_opens_once_it_
         _wait(qloop, lambda: not notice.isVisible() and "Waiting" not in window.state_label.text())
         assert rt.health.ok and rt.proc_key
     finally:
-        window.close()
-        qloop.run_until_complete(asyncio.wait_for(running, 30))
-        mark_running(qloop)
-        ctx.bridge.close()
-        rt.close()
+        _quit(qloop, rt, window, ctx, running)
         pg_cluster.drop_database(name)
 
 
@@ -229,23 +226,14 @@ def test_closing_the_window_while_waiting_for_the_workspace_quits(
     qapp: Any, qloop: Any, pg_cluster: Any, pg_workspace: str, tmp_path: Path, monkeypatch: Any, expect_warnings: Any
 ) -> None:
     """Nobody waits for a server that never answers: closing the window ends the wait."""
-    import asyncio
-
-    from smsdesk import app
 
     database = pg_workspace.rsplit("/", 1)[1]
     _cut(pg_cluster, database, allow=False)
     try:
-        rt, window, ctx = _open_without_the_workspace(tmp_path / "desk", pg_workspace, monkeypatch)
-        running = qloop.create_task(app.run(rt, window, None, demo=False))
-        mark_running(qloop)
+        rt, window, ctx, running = _start_without_the_workspace(qloop, tmp_path / "desk", pg_workspace, monkeypatch)
         _settle(qloop, 0.5)
-        window.close()
-        qloop.run_until_complete(asyncio.wait_for(running, 10))
-        mark_running(qloop)
+        _quit(qloop, rt, window, ctx, running, timeout=10)  # returns: the wait ended
         assert not rt.health.ok and rt.proc_key == ""  # it never opened, and so registered nothing
-        ctx.bridge.close()
-        rt.close()
     finally:
         _cut(pg_cluster, database, allow=True)
 

@@ -32,6 +32,16 @@ def _user_version(path: Path) -> int:
         conn.close()
 
 
+def _database_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database file as smsdesk left it at schema ``version`` (for an upgrade to work on)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for step in range(1, version + 1):
+        for statement in MIGRATIONS[step]:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    return conn
+
+
 def test_versions_are_numbered_from_one_without_gaps() -> None:
     assert sorted(MIGRATIONS) == list(range(1, LATEST_VERSION + 1))
     assert all(MIGRATIONS[v] for v in MIGRATIONS), "every version has statements"
@@ -92,11 +102,7 @@ def test_each_version_applies_on_top_of_the_previous_one() -> None:
 def test_an_accounts_old_default_price_of_0_becomes_unknown(tmp_path: Path) -> None:
     # "0" was the form's default, so it meant "never set", not "free": estimates showed 0.00.
     path = tmp_path / "smsdesk.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(1, 9):
-        for statement in MIGRATIONS[version]:
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 8")
+    conn = _database_at(path, 8)
     for name, settings in (
         ("Default", '{"price_per_segment": "0", "unicode": "Allow"}'),
         ("Number", '{"price_per_segment": 0}'),
@@ -123,11 +129,7 @@ def test_history_from_before_reports_gets_its_replies_answers_and_totals(tmp_pat
     # Migration 13 works out, for messages already stored, what is kept as new ones are
     # written: which send got a reply, how long a person took to answer, and hourly totals.
     path = tmp_path / "smsdesk.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(1, 13):
-        for statement in MIGRATIONS[version]:
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 12")
+    conn = _database_at(path, 12)
     conn.execute("INSERT INTO accounts (name, provider, created_at, updated_at) VALUES ('A', 'sandbox', '', '')")
     rows = [  # (direction, remote, at, status, automatic)
         ("out", "+1", "2026-03-01T10:00:00.000+00:00", "delivered", None),  # 1: replied by 2
@@ -189,11 +191,7 @@ def test_bulk_sends_running_at_the_upgrade_count_their_rows_still_to_send(tmp_pa
     # Migration 16 keeps each bulk run's parts still to send (the spending limit counts them):
     # a run under way when smsdesk is updated gets its figure from its rows.
     path = tmp_path / "smsdesk.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(1, 16):
-        for statement in MIGRATIONS[version]:
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 15")
+    conn = _database_at(path, 15)
     conn.execute(
         "INSERT INTO accounts (name, provider, settings, created_at, updated_at) VALUES ('A', 'sandbox', '{}', '', '')"
     )
