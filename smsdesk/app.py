@@ -278,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         window.focus_compose()  # the first thing to type is who the message goes to
     paint_first(window)
+    window.painted()  # Compose's Account box, before any key press waiting in Qt's queue is handled
     # What comes next is imported after the first paint: the log file's handler, then asyncio
     # and qasync. Until here, log lines went to stderr only.
     _log_to_file(rt.paths.logs / "smsdesk.log")

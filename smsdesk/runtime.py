@@ -29,7 +29,6 @@ from smsdesk.storage.sqlite_store import SqliteStore
 if TYPE_CHECKING:
     import asyncio
 
-    from smsdesk.config.privacy import PrivacyReport
     from smsdesk.domain.autoreply import BusinessHours
     from smsdesk.domain.models import Account
     from smsdesk.receiver.receiver import ReceiverThread
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from smsdesk.services.tunnel import TunnelService
     from smsdesk.services.webhook_intake import WebhookIntakeService
     from smsdesk.storage.api import BackupStore, Store
+    from smsdesk.storage.records import NewAccount
     from smsdesk.workspace import WorkspaceChoice
 
 log = logging.getLogger(__name__)
@@ -398,9 +398,7 @@ class Runtime:
     def _finish_open(self) -> None:
         """Blocking: the writes that end :meth:`open` (the first start's sandbox account, this
         process in the list of the database's users)."""
-        from smsdesk.services.accounts import SANDBOX_SEED
-
-        self.store.setup.first_start(SANDBOX_SEED)
+        self.store.setup.first_start(_sandbox_seed)
         if not self._window:
             self.accounts.fill_generated_fields()
         self.proc_key = self.store.processes.register(self._role)
@@ -458,10 +456,6 @@ class Runtime:
     def status(self) -> RuntimeStatus:
         r, s = self._built("receiver_host"), self._built("sandbox_host")
         return RuntimeStatus(r.url if r else "", r.error if r else "", s.url if s else "", s.error if s else "")
-
-    @property
-    def privacy(self) -> PrivacyReport:
-        return self.startup.privacy
 
     @property
     def restore_error(self) -> str:
@@ -594,3 +588,10 @@ def backup_files(paths: Paths) -> BackupStore:
     """The backup side of the store in ``paths``, usable before (and without) opening it: a
     restore puts a backup in its place."""
     return SqliteStore.files(paths.database)
+
+
+def _sandbox_seed() -> NewAccount:
+    """The Sandbox account a database gets on its first start (imported then only)."""
+    from smsdesk.services.accounts import SANDBOX_SEED
+
+    return SANDBOX_SEED

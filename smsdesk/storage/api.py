@@ -395,9 +395,9 @@ class RelayStore(Protocol):
 class SetupStore(Protocol):
     """Embedded defaults, once per store."""
 
-    def first_start(self, seed: NewAccount) -> bool:
-        """Blocking: on the first start only, add ``seed`` (unless an account has its name).
-        True when this was the first start."""
+    def first_start(self, make_seed: Callable[[], NewAccount]) -> bool:
+        """Blocking: on the first start only, add the account ``make_seed()`` gives (unless an
+        account has its name; called then only). True when this was the first start."""
         ...
 
 

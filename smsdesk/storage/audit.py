@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsdesk.storage.db import utcnow
-from smsdesk.storage.records import AuditEntry
+
+if TYPE_CHECKING:  # the records load on first use (storage/records/__init__.py)
+    from smsdesk.storage.records import AuditEntry
 
 
 def audit(conn: sqlite3.Connection, action: str, subject: str = "", **detail: Any) -> None:

@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import sqlite3
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from smsdesk.domain.errors import OverLimit
 from smsdesk.storage.dialect import CHANGE_ORDER_LOCK, is_postgres
-from smsdesk.storage.records import SpendCap
+
+if TYPE_CHECKING:  # the migrations import this module; the records load on first use
+    from smsdesk.storage.records import SpendCap
 
 SPEND_SQL = """SELECT currency, price, sum(parts) FROM report_hours
    WHERE account_id = ? AND hour >= ? AND direction = 'out' AND status NOT IN ('cancelled', 'rejected')

@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self._services_up = False  # until services_ready(): pages wait to read what the services hold
+        self._painted = False  # until painted(): pages leave out what the first paint need not wait for
         self.setWindowTitle("smsdesk")
         self.resize(1100, 720)
         self.nav = QListWidget()
@@ -128,13 +129,23 @@ class MainWindow(QMainWindow):
         if ctx.services.waiting_for_store:  # a workspace that did not answer at start-up
             self.refresh_store_notice()
 
+    def painted(self) -> None:
+        """The first paint is on screen (``app.paint_first``): pages fill in what it left out
+        (Compose's Account box: reading it imports the accounts service and the providers'
+        specs, ~25 ms the window need not wait for). Key presses wait in Qt's queue meanwhile."""
+        self._painted = True
+        for page in self.pages.values():
+            _tell(page, "painted")
+
     def services_ready(self) -> None:
         """The runtime's services have started: fill what reads them (the status line, the held
         sends, the unread badge, a low balance). Until then the status line says "Starting…",
         so the first paint waits for none of them."""
+        if not self._painted:  # a window that was never shown on its own (tests, benches)
+            self.painted()
         self._services_up = True
         for page in self.pages.values():
-            _tell_services_ready(page)
+            _tell(page, "services_ready")
         self.notifier.start()
         self.refresh_status()
         self.refresh_held()
@@ -209,8 +220,10 @@ class MainWindow(QMainWindow):
                 self.stack.removeWidget(old)
                 old.deleteLater()
             self.pages[spec.key] = widget
+            if self._painted:
+                _tell(widget, "painted")
             if self._services_up:
-                _tell_services_ready(widget)
+                _tell(widget, "services_ready")
         return widget
 
     def _unbuilt(self, row: int) -> QWidget:
@@ -475,8 +488,9 @@ def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _tell_services_ready(page: QWidget) -> None:
-    """A page that fills itself from the services once they are up (Compose's sent list) is told."""
-    ready = getattr(page, "services_ready", None)
-    if callable(ready):
-        ready()
+def _tell(page: QWidget, news: str) -> None:
+    """Tell ``page`` the window's news if it listens for it: ``painted`` (the first paint is on
+    screen) or ``services_ready`` (the runtime's services are up: Compose's sent list)."""
+    listener = getattr(page, news, None)
+    if callable(listener):
+        listener()

@@ -125,3 +125,31 @@ def test_a_message_typed_and_not_sent_comes_back_at_the_next_start(gui, qtbot) -
         assert not kept.exists()
     finally:
         ctx.bridge.close()
+
+
+def test_the_account_box_is_filled_right_after_the_first_paint_and_typing_waits_for_nothing(gui, qtbot) -> None:
+    """smsdesk-gui's start (app.main): the window is painted with the Account box still empty
+    (reading it imports the accounts service), the keyboard already in To; the box is filled
+    once the paint is on screen, and what was typed meanwhile stays."""
+    from smsdesk.app import build_window, paint_first
+    from tests.gui.conftest import drain
+
+    window, ctx = build_window(gui.rt, services_later=True)  # as app.main builds it
+    try:
+        window.focus_compose()
+        paint_first(window)
+        view = window.pages["compose"]
+        assert isinstance(view, ComposeView)
+        assert view.account.count() == 0 and view.to.hasFocus()
+        type_text(view.to, "07911 123456")
+        window.painted()
+        assert view.account.currentText() == "Sandbox  (Sandbox)"
+        assert view.sender_id.text() == "smsdesk"  # the account's sender, as after any start
+        assert view.to.text() == "07911 123456"
+        type_text(view.body, "Hi")
+        assert view.counter.text() == "2 characters · 1 text message · cost unknown"
+    finally:
+        window.close()
+        ctx.bridge.close()
+        window.deleteLater()
+        drain(gui.loop)

@@ -122,8 +122,8 @@ def _start_without_the_workspace(qloop: Any, home: Path, url: str, monkeypatch: 
     rt = Runtime.open(str(home), window=True, database=url, wait_for_store=True)
     window, ctx = build_window(rt, services_later=True)
     window.focus_compose()
-    window.show()
-    QApplication.processEvents()
+    smsdesk.app.paint_first(window)
+    window.painted()
     running = qloop.create_task(smsdesk.app.run(rt, window, None, demo=False))
     mark_running(qloop)
     return rt, window, ctx, running

@@ -16,11 +16,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from smsdesk.domain.events import Changes
-from smsdesk.domain.models import Message
 from smsdesk.domain.status import Status
 from smsdesk.ui.plain import without_codes
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rows come with the send service, after the first paint
+    from smsdesk.domain.models import Message
     from smsdesk.services.contacts import ContactLabel, ContactService
     from smsdesk.services.send import SendService
 
@@ -47,11 +47,14 @@ def local_time(iso: str) -> str:
 
 
 class SentMessagesModel(QAbstractTableModel):
-    def __init__(self, sending: SendService, contacts: Callable[[], ContactService], limit: int = 500) -> None:
-        """``contacts`` gives the contact service for names beside numbers when the list is first
-        filled (:meth:`reload`), not before: the list is empty until then."""
+    def __init__(
+        self, sending: Callable[[], SendService], contacts: Callable[[], ContactService], limit: int = 500
+    ) -> None:
+        """``sending`` and ``contacts`` give the send service (the rows) and the contact service
+        (names beside numbers) when the list is first filled (:meth:`reload`), not before: the
+        list is empty until then, and the first paint imports neither."""
         super().__init__()
-        self._sending = sending
+        self._sending_of = sending
         self._contacts_of = contacts
         self._limit = limit
         self._rows: list[Message] = []
@@ -60,7 +63,7 @@ class SentMessagesModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows = self._sending.recent_outgoing(self._limit)
+        self._rows = self._sending_of().recent_outgoing(self._limit)
         self._pos = {m.id: i for i, m in enumerate(self._rows)}
         self._labels = self._contacts_of().labels_for(m.remote for m in self._rows)
         self.endResetModel()
@@ -96,7 +99,7 @@ class SentMessagesModel(QAbstractTableModel):
         oldest = self._rows[-1].id if len(self._rows) >= self._limit else 0
         new = sorted((i for i in ids if i not in self._pos and i > oldest), reverse=True)[: self._limit]
         if new:
-            fresh = self._sending.outgoing(new)
+            fresh = self._sending_of().outgoing(new)
             if fresh:
                 fresh.sort(key=lambda m: m.id, reverse=True)
                 self._label_new(fresh)
@@ -106,7 +109,7 @@ class SentMessagesModel(QAbstractTableModel):
                 self._pos = {m.id: i for i, m in enumerate(self._rows)}
                 self.endInsertRows()
         if known:
-            for m in self._sending.outgoing(known):
+            for m in self._sending_of().outgoing(known):
                 row = self._pos.get(m.id)
                 if row is None:
                     continue

@@ -119,7 +119,7 @@ class ComposeView(QWidget):
         top.setLayout(form)
 
         # Filled once the services are up (services_ready), right after the first paint.
-        self.model = SentMessagesModel(ctx.services.sending, lambda: ctx.services.contacts)
+        self.model = SentMessagesModel(lambda: ctx.services.sending, lambda: ctx.services.contacts)
         self._confirm: SendConfirmDialog | None = None
         self.table = QTableView()
         self.table.setObjectName("sent_table")
@@ -174,7 +174,6 @@ class ComposeView(QWidget):
 
         self._sent_stale = False  # the sent list missed changes while the page was hidden
         self._unchecked = ""  # why To could not be checked (the database out of reach), or ""
-        self.reload_accounts()
         self.validate_recipients()
         self._put_back_unsent()
 
@@ -193,6 +192,11 @@ class ComposeView(QWidget):
         """Keep what To and the message box hold on this computer (the window is closing, or the
         send could not be written); put back at the next start."""
         self.ctx.services.unsent.keep(self.to.text(), self.body.toPlainText(), reason)
+
+    def painted(self) -> None:
+        """The window is on screen (``MainWindow.painted``): fill the Account box, which the
+        first paint leaves empty (what it reads is imported meanwhile)."""
+        self.reload_accounts()
 
     def services_ready(self) -> None:
         """The window's services are up (``MainWindow.services_ready``): show the sent messages."""
