@@ -30,6 +30,10 @@ def register(subs: Any, shared: argparse.ArgumentParser) -> None:
         # SUPPRESS: without it this default (False) overwrites a --json given before the action
         # (``queue --json cancel 1``); the parent parser's default still applies when neither has it.
         a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+        if name == "send-now":
+            a.add_argument(
+                "--over-limit", action="store_true", help="send even if it takes the account over its monthly limit"
+            )
         a.set_defaults(handler=cmd_action)
     o = acts.add_parser("options", help="quiet hours and provider-side scheduling of an account", parents=[shared])
     o.add_argument("--account", required=True)
@@ -70,7 +74,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _act(rt: Any, action: str, sid: int) -> str:
+async def _act(rt: Any, action: str, sid: int, over_limit: bool = False) -> str:
     svc = rt.scheduler
     if action == "cancel":
         return str(await svc.cancel(sid))
@@ -83,7 +87,7 @@ async def _act(rt: Any, action: str, sid: int) -> str:
     if action == "skip":
         item = await svc.skip(sid)
         return "Skipped; " + ("nothing further is scheduled." if item.next_run is None else "the next run stays.")
-    item = await svc.send_now(sid)
+    item = await svc.send_now(sid, over_limit_ok=over_limit)
     return "Queued now; smsdesk serve or the app sends it." if item else ""
 
 
@@ -103,7 +107,7 @@ def cmd_action(args: argparse.Namespace) -> int:
                     + (f"  ({r['note']})" if r["note"] else "")
                 )
             return 0
-        text = asyncio.run(_act(rt, args.action, args.id))
+        text = asyncio.run(_act(rt, args.action, args.id, getattr(args, "over_limit", False)))
         item = rt.scheduler.get(args.id)
     finally:
         rt.close()

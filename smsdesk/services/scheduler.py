@@ -362,15 +362,23 @@ class SchedulerService:
         self.kick()
         self.kick_dispatcher()
 
-    async def send_now(self, sid: int) -> ScheduleItem:
+    async def send_now(self, sid: int, *, over_limit_ok: bool = False) -> ScheduleItem:
         """Run an item now (also a held item's confirmation).
 
         An overdue or held run is replaced by this one; a recurring item that was not due yet
         keeps its next run (this is an extra run).
+
+        Raises:
+            OverLimit: the run would take its account over the monthly spending limit and
+                ``over_limit_ok`` is not set, as a Compose send asks (an item held for that
+                reason is not asked about again: Send now is the confirmation it waits for).
         """
         item = self.get(sid)
         if item.state not in ("scheduled", "paused", "held"):
             raise InvalidInput(STARTED if item.state == "running" else f"It is {item.state_label.lower()}.")
+        held_for_limit = item.state == "held" and item.reason.endswith(CONFIRM_OVER)
+        if not (over_limit_ok or held_for_limit) and (over := self._over_limit(item)):
+            raise OverLimit(over)
         if item.location == "provider" and item.handed_off:
             await self.provider.withdraw(item)  # raises when the provider cannot cancel
             item = self.get(sid)

@@ -119,6 +119,34 @@ def test_held_item_shows_a_banner_and_send_now_sends_it(gui, qtbot) -> None:
     assert rt.scheduler.held_count() == 0 and rt.scheduler.get(item.id).state in ("running", "done")
 
 
+def test_send_now_over_the_monthly_limit_asks_first_and_sends_on_yes(gui, qtbot) -> None:
+    view = _view(gui)
+    rt = gui.rt
+    acct = rt.accounts.by_name("Sandbox")
+    gui.run(
+        rt.accounts.update(
+            acct, {**acct.settings, "price_per_segment": "0.10", "currency": "GBP", "monthly_limit": "0.05"}
+        )
+    )
+    when = rt.scheduler.clock() + timedelta(days=1)
+    item = gui.run(rt.scheduler.create(ScheduleRequest(acct.id, ["07911 123456"], "Your table is ready", when)))
+    gui.wait_until(lambda: view.model.rowCount() == 1)
+    view.select(item.id)
+    qtbot.mouseClick(view.send_now_button, Qt.MouseButton.LeftButton)
+    box = gui.wait_until(lambda: view.findChild(QMessageBox, "confirm_over_limit"))
+    assert "over its monthly limit of £0.05" in box.text() and "Send it anyway?" in box.text()
+    assert "not sent" in view.feedback.text() and rt.sandbox.server.sent == []
+    box.button(QMessageBox.StandardButton.No).click()
+    gui.settle(0.2)
+    assert rt.sandbox.server.sent == [] and rt.scheduler.get(item.id).state == "scheduled"
+
+    qtbot.mouseClick(view.send_now_button, Qt.MouseButton.LeftButton)
+    _press_yes(gui, view, "confirm_over_limit")
+    gui.wait_until(lambda: len(rt.sandbox.server.sent) == 1)
+    assert f"#{item.id} is being sent now." in view.feedback.text()
+    gui.wait_until(lambda: all(m.status.is_final for m in rt.sending.recent_outgoing(10)))
+
+
 def test_options_set_quiet_hours_and_provider_side(gui, qtbot) -> None:
     view = _view(gui)
     qtbot.mouseClick(view.options_button, Qt.MouseButton.LeftButton)

@@ -75,3 +75,19 @@ def test_json_is_honoured_before_or_after_the_action(capsys: pytest.CaptureFixtu
     assert item["id"] == 1 and item["state"] == "cancelled"
     assert main(["queue", "history", "1"]) == 0  # and without --json the words come back
     assert capsys.readouterr().out == ""
+
+
+def test_send_now_over_the_monthly_limit_says_so_and_needs_over_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    limit = ["--set", "price_per_segment=0.10", "--set", "currency=GBP", "--set", "monthly_limit=0.05"]
+    assert main(["accounts", "edit", "Sandbox", *limit]) == 0
+    later = ["--at", "2031-12-01T09:00"]
+    assert main(["send", "--account", "Sandbox", "--to", "07911 123456", "--text", "x", *later]) == 0
+    capsys.readouterr()
+    assert main(["queue", "send-now", "1"]) == 2  # refused: bad input, with the reason
+    err = capsys.readouterr().err
+    assert "over its monthly limit of £0.05" in err and "add --over-limit" in err
+    assert main(["queue", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert item["state"] == "scheduled"  # nothing was written
+    assert main(["queue", "send-now", "1", "--over-limit"]) == 0
+    assert "Queued now" in capsys.readouterr().err

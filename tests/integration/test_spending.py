@@ -245,6 +245,23 @@ async def test_a_scheduled_run_over_the_limit_is_held_until_confirmed(clocked: t
 
 
 @pytest.mark.asyncio
+async def test_send_now_on_a_scheduled_item_over_the_limit_asks_first(clocked: tuple[Runtime, Clock]) -> None:
+    """Send now on an item that is not due yet: the run would go over the limit, so it is asked
+    about (as a Compose send is) and nothing is written until the person says yes."""
+    rt, clock = clocked
+    acct = await _limited(rt)
+    item = await rt.scheduler.create(ScheduleRequest(acct, ["07911 100004"], "Reminder", clock.now + timedelta(days=1)))
+    with pytest.raises(OverLimit, match="Nothing was sent: confirm to send anyway") as refused:
+        await rt.scheduler.send_now(item.id)
+    assert refused.value.reason == f"This would take Sandbox's spending this month to £0.30, {REASON}."
+    assert rt.scheduler.get(item.id).state == "scheduled"
+    assert len(rt.sending.messages.recent(10, direction="out")) == 2
+    await rt.scheduler.send_now(item.id, over_limit_ok=True)
+    await until(lambda: len(rt.sending.messages.recent(10, direction="out")) == 3)
+    await _settled(rt)
+
+
+@pytest.mark.asyncio
 async def test_a_bulk_send_over_the_limit_needs_the_tick(runtime: Runtime, tmp_path: Path) -> None:
     acct = await _limited(runtime)
     people = tmp_path / "people.csv"

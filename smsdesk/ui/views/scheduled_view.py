@@ -6,6 +6,7 @@ closed and are held for confirmation. Cancel and skip ask first (``QMessageBox.o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smsdesk.domain.errors import InvalidInput, SmsdeskError
+from smsdesk.domain.errors import InvalidInput, OverLimit, SmsdeskError
 from smsdesk.domain.events import Changes
 from smsdesk.domain.schedule import ScheduleItem, counts_text, to_local, to_utc
 from smsdesk.services.recipients import GROUP_MARK, read, suggest
@@ -412,7 +413,9 @@ class ScheduledView(QWidget):
         dialog.open()
 
     # ---- actions -----------------------------------------------------------------------------
-    def _run(self, coro: Any, ok: str) -> None:
+    def _run(self, coro: Any, ok: str, refused: Callable[[BaseException], None] | None = None) -> None:
+        """Run an action on the item; ``refused`` is told of its failure after the line says it."""
+
         def done(result: Any) -> None:
             theme.set_tone(self.feedback, "")
             self.feedback.setText(result if isinstance(result, str) else ok)
@@ -422,13 +425,30 @@ class ScheduledView(QWidget):
             theme.set_tone(self.feedback, "error")
             self.feedback.setText(str(exc))
             self.reload()
+            if refused is not None:
+                refused(exc)
 
         spawn(coro, title="Scheduled send", on_done=done, on_error=failed)
 
     def send_now(self) -> None:
         it = self.selected()
-        if it is not None:
-            self._run(self.svc.send_now(it.id), f"#{it.id} is being sent now.")
+        if it is None:
+            return
+        sid = it.id
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, OverLimit):
+                return
+            # As Compose does: say why, and send anyway only if the person says so.
+            self.feedback.setText(f"#{sid} was not sent: it would go over the account's monthly spending limit.")
+            self._confirm(
+                "confirm_over_limit",
+                "Over the spending limit",
+                f"{exc.reason}\n\nSend it anyway?",
+                lambda: self._run(self.svc.send_now(sid, over_limit_ok=True), f"#{sid} is being sent now."),
+            )
+
+        self._run(self.svc.send_now(sid), f"#{sid} is being sent now.", refused)
 
     def pause(self) -> None:
         it = self.selected()
