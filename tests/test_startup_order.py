@@ -58,6 +58,7 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "asyncio",  # with qasync, the event loop comes after the first paint
     "qasync",
     "ssl",
+    "socket",  # the process list names this computer from os.uname (storage/liveness.host_name)
     "logging.handlers",  # the log file is attached after it too
     "phonenumbers",
     "aiohttp",
@@ -106,7 +107,12 @@ NOT_BEFORE_THE_FIRST_PAINT = (
 )
 
 # A first start adds the Sandbox account, which the accounts service defines.
-SEEDED_ON_A_FIRST_START = ("smsdesk.services.accounts", "smsdesk.providers.spec", "smsdesk.storage.records.outbox")
+SEEDED_ON_A_FIRST_START = (
+    "smsdesk.services.accounts",
+    "smsdesk.providers.spec",
+    "smsdesk.storage.records.outbox",
+    "socket",
+)
 
 _FIRST_PAINT = """
 import sys

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 from datetime import UTC, datetime
 
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.liveness import process_alive
+from smsdesk.storage.liveness import host_name, process_alive
 
 PREFIX = "proc:"
 
 
 def key(host: str | None = None, pid: int | None = None) -> str:
-    return f"{PREFIX}{host or socket.gethostname()}:{pid or os.getpid()}"
+    return f"{PREFIX}{host or host_name()}:{pid or os.getpid()}"
 
 
 def register(conn: sqlite3.Connection, proc_key: str, what: str) -> None:
@@ -54,7 +53,7 @@ def others(conn: sqlite3.Connection, dead_after_s: float, me: int | None = None)
     """Other smsdesk processes with the database open, each named for a person
     ("smsdesk serve (process 4242 on this computer)"). ``me``: our own process id."""
     me = os.getpid() if me is None else me
-    here = socket.gethostname()
+    here = host_name()
     now = datetime.now(UTC)
     beats: dict[tuple[str, int], float] = {}  # (host, pid) -> age of its freshest heartbeat
     for k, value in conn.execute(

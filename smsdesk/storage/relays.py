@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from smsdesk.storage.db import Database, utcnow
-from smsdesk.storage.liveness import process_alive
+from smsdesk.storage.liveness import host_name, process_alive
 
 RELAY_PREFIX = "relay:"
 
 
 def relay_key(host: str | None = None, pid: int | None = None) -> str:
-    return f"{RELAY_PREFIX}{host or socket.gethostname()}:{pid or os.getpid()}"
+    return f"{RELAY_PREFIX}{host or host_name()}:{pid or os.getpid()}"
 
 
 def beat_relay(conn: sqlite3.Connection, key: str, info: dict[str, Any]) -> None:
@@ -38,7 +37,7 @@ def end_relay(conn: sqlite3.Connection, key: str) -> None:
 def live_relays(conn: sqlite3.Connection, dead_after_s: float, exclude: str = "") -> list[dict[str, Any]]:
     """Relays whose heartbeat is fresher than ``dead_after_s`` (and, on this computer, whose
     process still exists: a killed relay is gone at once, not after the timeout)."""
-    here = socket.gethostname()
+    here = host_name()
     now = datetime.now(UTC)
     found = []
     for key, value in conn.execute("SELECT key, value FROM kv WHERE key LIKE 'relay:%'").fetchall():

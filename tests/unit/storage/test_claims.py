@@ -12,7 +12,7 @@ from smsdesk.storage import claims
 from smsdesk.storage import messages as store
 from smsdesk.storage import optouts as opt_store
 from smsdesk.storage.db import Database
-from smsdesk.storage.liveness import claimer_gone
+from smsdesk.storage.liveness import claimer_gone, host_name
 from smsdesk.storage.messages import MessageRepository, NewOutgoing
 
 S = Status
@@ -73,6 +73,8 @@ def test_who_holds_a_claim_is_gone_by_heartbeat_and_process_table() -> None:
         "2026-11-30T09:59:00.000+00:00",
         "2026-11-30T10:00:00.000+00:00",
     )
+    # The dispatcher names itself with socket's host name; storage reads it without socket.
+    assert host_name() == socket.gethostname()
     me_here = f"{socket.gethostname()}:{os.getpid()}:abcd1234"
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_here = f"{socket.gethostname()}:{int(done.stdout)}:abcd1234"  # that process has ended
