@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from smsdesk.domain.events import Changes
 from smsdesk.services.conversations import ConversationRow, ListFilter
+from smsdesk.services.reply_drafts import ReplyDrafts
 from smsdesk.services.report_export import export_log
 from smsdesk.services.reports import LogFilter
 from smsdesk.ui.aio import redraw_slot, spawn
@@ -52,9 +53,9 @@ class ConversationsView(QWidget):
             contacts,
             ctx.services.groups,
             ctx.services.templates,
+            ReplyDrafts(self.svc, ctx.services.health),
             prices=ctx.services.accounts.prices,
             export=self._export,
-            health=ctx.services.health,
         )
         # The parts people (and tests) reach for, by their names on this page.
         self.results = self.search.results

@@ -13,7 +13,6 @@ right after a colleague replied asks first. While the database is out of reach
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -32,12 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from smsdesk.domain.contacts import Contact, ContactNumber
-from smsdesk.domain.errors import OverLimit, SmsdeskError, StorageError
+from smsdesk.domain.errors import OverLimit, SmsdeskError
 from smsdesk.domain.pricing import Prices
 from smsdesk.services.contacts import ContactService
 from smsdesk.services.conversations import ConversationRow, ConversationService
 from smsdesk.services.groups import GroupService
-from smsdesk.services.health import StoreHealth
+from smsdesk.services.reply_drafts import ReplyDrafts
 from smsdesk.services.templates import SavedTemplate, TemplateService
 from smsdesk.ui import theme
 from smsdesk.ui.aio import spawn
@@ -79,17 +78,18 @@ class ThreadPane(QWidget):
         contacts: ContactService,
         groups: GroupService,
         templates: TemplateService,
+        drafts: ReplyDrafts,
         parent: QWidget | None = None,
         prices: Callable[[int], Prices] | None = None,
         export: Callable[[int, str, Path], Coroutine[Any, Any, int]] | None = None,
-        health: StoreHealth | None = None,
     ) -> None:
-        """``prices``: an account's price per part and currency, for the cost under the reply;
-        ``export``: writes a conversation (account, number) to a .csv or .xlsx file."""
+        """``drafts``: where the reply box's text is kept (on this computer while the database
+        is out of reach); ``prices``: an account's price per part and currency, for the cost
+        under the reply; ``export``: writes a conversation (account, number) to a .csv or .xlsx file."""
         super().__init__(parent)
         self._prices = prices
         self._export = export
-        self._health = health  # while the database is out of reach, replies are kept on this computer
+        self._drafts = drafts
         self._conversations = conversations
         self._contacts = contacts
         self._groups = groups
@@ -215,8 +215,7 @@ class ThreadPane(QWidget):
         self._show_header(conv)
         if self.notes is not None:
             self.notes.show_for(conv.id)
-        offline = self._health.drafts.get(conv.id) if self._health is not None else None
-        draft = conv.draft if offline is None else offline  # written while the database was away
+        draft = self._drafts.text_for(conv)  # or a reply kept on this computer while the database was away
         self.reply.blockSignals(True)
         self.reply.setPlainText(draft)
         self.reply.blockSignals(False)
@@ -290,10 +289,10 @@ class ThreadPane(QWidget):
         text = self.reply.toPlainText()
         if text == self._saved_draft:
             return
-        if self._keep_offline(self.current.id, text):
+        if self._drafts.keep_here_if_away(self.current.id, text):
             return
         self._saved_draft = text
-        spawn(self._conversations.save_draft(self.current.id, text), title="Save draft")
+        spawn(self._drafts.save(self.current.id, text), title="Save draft")
 
     def save_draft_now(self) -> None:
         """Save an unsaved draft before the window closes (the debounce would lose the last
@@ -302,47 +301,26 @@ class ThreadPane(QWidget):
         if self.current is None or self.reply.toPlainText() == self._saved_draft:
             return
         text = self.reply.toPlainText()
-        if self._keep_offline(self.current.id, text):
-            return
         try:
-            self._conversations.save_draft_now(self.current.id, text)
-        except StorageError as exc:  # out of reach: kept on this computer, never lost
-            if self._health is not None:
-                self._health.drafts.keep(self.current.id, text, str(exc))
-            log.info("the draft is kept on this computer: %s", exc)
-            return
+            stored = self._drafts.save_now(self.current.id, text)  # or kept on this computer
         except SmsdeskError:
             log.exception("the draft could not be saved while closing")
             return
-        self._saved_draft = text
-
-    def _keep_offline(self, conversation_id: int, text: str) -> bool:
-        """While the database is out of reach, keep the reply on this computer; True if so."""
-        if self._health is None or self._health.ok:
-            return False
-        self._health.drafts.keep(conversation_id, text, self._health.reason)
-        return True
+        if stored:
+            self._saved_draft = text
 
     def connection_changed(self) -> None:
         """The database went away or came back: once back, every reply kept on this computer
         becomes its conversation's draft again (and leaves the offline file once stored)."""
-        if self._health is None or not self._health.ok:
+        if self._drafts.away:
             return
-        for conversation_id, text in self._health.drafts.all().items():
+        for conversation_id, text in self._drafts.kept().items():
             if self.current is not None and self.current.id == conversation_id:
                 text = self.reply.toPlainText() or text  # what the box shows now is the newest
                 self._saved_draft = text
-            spawn(
-                self._conversations.save_draft(conversation_id, text),
-                title="Save draft",
-                on_done=functools.partial(self._forget_offline, conversation_id),
-            )
+            spawn(self._drafts.put_back(conversation_id, text), title="Save draft")
         if self.current is not None and self.feedback.text().startswith("Not sent: the database"):
             self.feedback.clear()
-
-    def _forget_offline(self, conversation_id: int, _stored: object = None) -> None:
-        if self._health is not None:
-            self._health.drafts.forget(conversation_id)
 
     # ---- reply -------------------------------------------------------------------------
     def send(self) -> None:
@@ -350,7 +328,7 @@ class ThreadPane(QWidget):
         self._draft_timer.stop()
         if self.current is None or not self.reply.toPlainText().strip():
             return
-        if self._keep_offline(self.current.id, self.reply.toPlainText()):
+        if self._drafts.keep_here_if_away(self.current.id, self.reply.toPlainText()):
             self.feedback.setStyleSheet(ERR_STYLE)
             self.feedback.setText(
                 "Not sent: the database cannot be reached. Your reply is kept here as a draft; "
@@ -413,8 +391,8 @@ class ThreadPane(QWidget):
 
     def _send_failed(self, exc: BaseException, conv_id: int | None = None, text: str = "") -> None:
         self._saved_draft = None  # not sent: the text in the box is a draft again
-        if isinstance(exc, StorageError) and conv_id is not None and self._health is not None:
-            self._health.drafts.keep(conv_id, text, str(exc))  # kept on this computer, never lost
+        if conv_id is not None:
+            self._drafts.not_sent(conv_id, text, exc)  # the database away: kept on this computer
         self.refresh_current()
         self.send_button.setEnabled(self.banner.isHidden())
         self.feedback.setStyleSheet(ERR_STYLE)
