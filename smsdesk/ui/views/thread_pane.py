@@ -7,8 +7,8 @@ closes. Sending shows "Sending…" below the box; a failure says why in plain wo
 
 With a team (``ConversationService.team``) the header gains the team bar (who has the
 conversation, resolve, snooze, who else is viewing) and the thread the team notes; sending
-right after a colleague replied asks first. While the database is out of reach
-(``StoreHealth``), the reply is kept on this computer as an offline draft instead.
+right after a colleague replied asks first. Where the reply is kept is ``ReplyDrafts``'
+business: on this computer while the database is out of reach, stored once it answers.
 """
 
 from __future__ import annotations
