@@ -10,7 +10,7 @@ the database answers again each offline draft becomes the conversation's draft o
 waiting in its reply box for the person to send. A window (or relay) that starts while the
 workspace does not answer opens without it and tries again every few seconds (:func:`reach`).
 
-Qt-free; the file is written atomically (a temporary file renamed over it).
+Qt-free; the file is written whole or not at all, private to the login (``0600``).
 """
 
 from __future__ import annotations
