@@ -34,8 +34,22 @@ _OPEN_BITS = stat.S_IRWXG | stat.S_IRWXO
 
 # What smsdesk itself keeps in a data folder; in a folder the person chose, only these are
 # made private (their other files there are left alone). Names starting "smsdesk" cover the
-# database, its -wal/-shm/-journal and anything else smsdesk names after itself.
-OWN_NAMES = frozenset({"settings.toml", "settings.tmp", "logs", "exports", "backups"})
+# database, its -wal/-shm/-journal and anything else smsdesk names after itself. The two
+# JSON files hold message text: replies kept while a workspace was away (services/health.py)
+# and Compose's unsent message (services/unsent.py).
+OWN_NAMES = frozenset(
+    {
+        "settings.toml",
+        "settings.tmp",
+        "logs",
+        "exports",
+        "backups",
+        "offline-drafts.json",
+        "offline-drafts.tmp",
+        "unsent-message.json",
+        "unsent-message.tmp",
+    }
+)
 
 
 def _is_own(name: str) -> bool:
@@ -87,6 +101,14 @@ def write_private_text(path: Path, text: str) -> None:
     fd = open_private(path, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def replace_private_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a private ``.tmp`` beside it
+    (``0600``), then renamed over it (the rename keeps the mode)."""
+    tmp = path.with_suffix(".tmp")
+    write_private_text(tmp, text)
+    os.replace(tmp, path)
 
 
 @dataclass

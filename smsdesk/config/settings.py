@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -12,7 +11,7 @@ from typing import Any
 
 import tomli_w
 
-from smsdesk.config.privacy import PrivacyReport, write_private_text
+from smsdesk.config.privacy import PrivacyReport, replace_private_text
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +59,7 @@ class Settings:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        write_private_text(tmp, tomli_w.dumps(asdict(self)))  # 0600: the replace keeps the mode
-        os.replace(tmp, path)
+        replace_private_text(path, tomli_w.dumps(asdict(self)))
 
 
 class SettingsFile:

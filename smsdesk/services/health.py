@@ -10,7 +10,7 @@ the database answers again each offline draft becomes the conversation's draft o
 waiting in its reply box for the person to send. A window (or relay) that starts while the
 workspace does not answer opens without it and tries again every few seconds (:func:`reach`).
 
-Qt-free; the file is written atomically (a temporary file renamed over it).
+Qt-free; the file is written whole or not at all, private to the login (``0600``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from smsdesk.config.privacy import replace_private_text
 from smsdesk.domain.errors import LoginRefused, StorageError
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ class OfflineDrafts:
         if not data:
             self.path.unlink(missing_ok=True)
             return
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        replace_private_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
 
     def keep(self, conversation_id: int, text: str, reason: str) -> None:
         """Keep ``text`` as the conversation's reply (empty text forgets it)."""

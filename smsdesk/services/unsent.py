@@ -4,17 +4,18 @@ When the window closes with something in Compose's To or message box, and when a
 be written because the database does not answer (a team workspace's server away), what was
 typed is kept in a small JSON file in the data folder, with the reason. The next start puts
 it back in Compose and says so; once it is sent, or the boxes are emptied and the window
-closed, the file goes. Qt-free; written atomically (a temporary file renamed over it).
+closed, the file goes. Qt-free; written whole or not at all, private to the login (``0600``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
+
+from smsdesk.config.privacy import replace_private_text
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,8 @@ class UnsentMessage:
             self.forget()
             return
         data = {"to": to, "body": body, "reason": reason, "at": datetime.now().astimezone().isoformat()}
-        tmp = self.path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            replace_private_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
         except OSError as exc:
             log.warning("the unsent message could not be kept in %s: %s", self.path, exc)
 

@@ -144,3 +144,30 @@ def test_a_chosen_folder_is_left_as_it_is_its_smsdesk_files_made_private_and_sai
     Runtime.open(str(tmp_path / "new-home")).close()
     assert modes(tmp_path / "new-home")["."] == "700"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_replies_and_a_message_kept_on_this_computer_are_private_in_a_chosen_folder(
+    tmp_path: Path, expect_warnings: list[bool]
+) -> None:
+    """The two files that hold typed text (replies kept while a workspace was away, Compose's
+    unsent message) are the login's alone, even in an open folder the person chose; an older
+    copy left readable is made private at the next start."""
+    from smsdesk.services.unsent import UnsentMessage
+
+    stick = tmp_path / "usb-stick"
+    stick.mkdir()
+    stick.chmod(0o755)
+    with umask(0o022):
+        rt = Runtime.open(str(stick))
+        try:
+            rt.health.drafts.keep(7, "Can we make it 8pm?", "the workspace does not answer")
+            UnsentMessage(stick / "unsent-message.json").keep("07911 123456", "Your table is ready")
+        finally:
+            rt.close()
+    found = modes(stick)
+    assert (found["offline-drafts.json"], found["unsent-message.json"]) == ("600", "600")
+    for name in ("offline-drafts.json", "unsent-message.json"):
+        (stick / name).chmod(0o644)  # as the previous version wrote them
+    Runtime.open(str(stick)).close()
+    found = modes(stick)
+    assert (found["offline-drafts.json"], found["unsent-message.json"]) == ("600", "600")
