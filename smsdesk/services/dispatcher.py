@@ -6,11 +6,14 @@ time-outs, 10 in flight gave none) under a token-bucket rate limit. Each row is 
 (``ClaimStore``) first, so when the GUI and ``smsdesk serve`` share a database exactly one
 dispatcher sends it.
 
-A lane claims its next rows while its sends are in flight: twice as many workers as slots,
-because a claim is a committed write, and waiting for it between two sends left each slot
-idle for longer than the provider took to answer. A row claimed but not yet handed to the
-provider when smsdesk stops is given back to the queue; if smsdesk is killed instead, it is
-marked to check like a send that was in flight (at most ``concurrency`` more of them).
+A lane claims its next rows while its sends are in flight: three workers per slot, one
+sending and two claiming ahead, because a claim is a committed write (an fsync) and the
+writer commits one group at a time, so a claim asked when a send ends waits one to two
+commits. With one worker ahead per slot the lane ran dry whenever that wait outlasted the
+sends in flight: a fifth of a 10,000-message send had nothing in flight at all, every worker
+waiting for its claim. A row claimed but not yet handed to the provider when smsdesk stops
+is given back to the queue; if smsdesk is killed instead, it is marked to check like a send
+that was in flight (at most twice ``concurrency`` more of them).
 
 Failures follow the error kind: retryable -> back-off with jitter, honouring Retry-After;
 ambiguous -> ``needs_review``, which ``ReviewService`` settles with the provider where it can
@@ -93,8 +96,8 @@ class _Lane:
 
     @property
     def most_workers(self) -> int:
-        """Each slot has a worker sending and one claiming the next rows meanwhile."""
-        return 2 * self.concurrency
+        """Each slot has a worker sending and two claiming the next rows meanwhile."""
+        return 3 * self.concurrency
 
     async def take_slot(self) -> None:
         """Wait for one of the lane's ``concurrency`` sends in flight (read at each wait, so an
@@ -322,9 +325,9 @@ class Dispatcher:
                     while lane.queue and len(batch) < caps.max_batch and lane.queue[0][1] == run_id:
                         batch.append(lane.queue.popleft()[0])
                 await lane.limiter.acquire()
-                # One message is claimed while the lane's sends are in flight (see the module's
-                # doc); a batch waits for its slot first: claimed ahead, a kill would leave up
-                # to a whole batch per slot to check.
+                # A single message is claimed ahead, while the lane's sends are in flight (see
+                # the module's doc); a batch waits for its slot first: claimed ahead, a kill
+                # would leave up to a whole batch per waiting worker to check.
                 ahead = len(batch) == 1
                 if not ahead:
                     await lane.take_slot()
