@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from smsdesk.domain.errors import ErrorKind, ProviderError
+from smsdesk.domain.errors import ErrorKind, InvalidNumber, ProviderError
 from smsdesk.domain.models import OutboundMessage
 from smsdesk.domain.status import Status
 from smsdesk.providers import registry
 from smsdesk.providers._http import make_client
-from smsdesk.providers.base import AccountConfig, Provider
+from smsdesk.providers.base import AccountConfig, Provider, international_digits
 from tests.providers.cases import CASES
 from tests.providers.fakes import FakeProvider, Reply
 
@@ -97,3 +97,18 @@ async def test_an_answer_in_latin_1_is_read_in_its_own_charset(fake: FakeProvide
     with pytest.raises(ProviderError) as info:
         await adapter.send(msg(1))
     assert "Numéro refusé" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("number", "digits"),
+    [("+447911123456", "447911123456"), ("0044 7911 123456", "447911123456"), ("447911123456", "447911123456")],
+)
+async def test_international_digits_reads_the_forms_adapters_get(number: str, digits: str) -> None:
+    assert international_digits(number, "PureSMS") == digits
+
+
+@pytest.mark.parametrize("number", ["+0447911123", "+44-7911", "+١٢٣٤٥٦٧٨٩", "+44²7911123", "+4479", ""])
+async def test_international_digits_refuses_anything_else(number: str) -> None:
+    # The last guard before a provider: Arabic-Indic or superscript digits pass str.isdigit().
+    with pytest.raises(InvalidNumber):
+        international_digits(number, "PureSMS")
