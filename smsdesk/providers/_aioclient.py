@@ -43,13 +43,15 @@ class _Deadlines:
         self.tick = max(0.01, min(1.0, seconds / 4))
         self._due: dict[_InFlight, float] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> _InFlight:
         task = asyncio.current_task(loop)
         assert task is not None, "a provider request runs in a task"
         req = _InFlight(task)
         self._due[req] = loop.time() + self.seconds
-        if self._timer is None:
+        if self._timer is None or self._loop is not loop:  # (a timer of a loop since closed never fires)
+            self._loop = loop
             self._timer = loop.call_later(self.tick, self._check, loop)
         return req
 
@@ -57,6 +59,8 @@ class _Deadlines:
         self._due.pop(req, None)
 
     def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self._loop:
+            return  # a timer left from an earlier loop: the current one has its own
         now = loop.time()
         late = [req for req, due in self._due.items() if due <= now]
         for req in late:
