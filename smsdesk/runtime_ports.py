@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
     from decimal import Decimal
 
@@ -27,6 +28,9 @@ class LateOutbox:
 
     def kick(self) -> None:
         self._rt.dispatcher.kick()
+
+    def queued(self, account_id: int, ids: Sequence[int]) -> None:
+        self._rt.dispatcher.queued(account_id, ids)
 
 
 class LateSpending:

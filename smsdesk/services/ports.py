@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from smsdesk.storage.records import OptOutChange, SpendCap
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
     from decimal import Decimal
 
@@ -23,6 +24,12 @@ class OutboxKick(Protocol):
     """Wakes the dispatcher: something was queued (or is due) now."""
 
     def kick(self) -> None: ...
+
+
+class OutboxDoor(OutboxKick, Protocol):
+    """The dispatcher as the send service sees it: also told which rows were just queued."""
+
+    def queued(self, account_id: int, ids: Sequence[int]) -> None: ...
 
 
 class OutboxHandle(OutboxKick, Protocol):

@@ -21,7 +21,7 @@ from smsdesk.domain.sender import check_sender
 from smsdesk.domain.status import Status
 from smsdesk.services.accounts import AccountService
 from smsdesk.services.bus import EventBus
-from smsdesk.services.ports import OutboxKick, SpendingLimit
+from smsdesk.services.ports import OutboxDoor, SpendingLimit
 from smsdesk.storage.api import MessageStore, OptOutStore
 from smsdesk.storage.records import AuditEntry, NewOutgoing
 
@@ -90,7 +90,7 @@ class SendService:
         accounts: AccountService,
         bus: EventBus,
         settings: Settings,
-        outbox: OutboxKick | None = None,
+        outbox: OutboxDoor | None = None,
         spending: SpendingLimit | None = None,
     ) -> None:
         self.messages = messages
@@ -230,7 +230,10 @@ class SendService:
         cap = None if draft.over_limit_ok or self.spending is None else self.spending.cap(account.id)
         ids = await self.messages.queue(items, audit, cap)
         self.bus.publish(Changes(message_ids=set(ids)))
-        self._kick()
+        if status == Status.QUEUED and self._outbox is not None:
+            self._outbox.queued(account.id, ids)  # due now: no need to read them back
+        else:
+            self._kick()
         return ids
 
     def _kick(self) -> None:

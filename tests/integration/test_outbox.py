@@ -4,6 +4,7 @@ statuses under duplicate and out-of-order receipts, and every failure kind of is
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -295,3 +296,33 @@ async def test_a_row_claimed_ahead_goes_back_to_the_queue_when_smsdesk_stops(run
     # the one in flight stays claimed (its outcome is not known); the other is given back
     await until(lambda: rows() == [("queued", False, 0), ("queued", True, 1)])
     assert len(requests) == 1 and server.peak_in_flight == 1
+
+
+@pytest.mark.asyncio
+async def test_a_send_goes_out_without_waiting_for_the_outbox_to_be_read(runtime) -> None:
+    """The ids a send just queued go straight into the dispatcher's lane: the first message
+    does not wait for a pass to read 5,000 due rows back. Here every pass is held up in its
+    thread, and the message still goes out (and is claimed once: passes that find it later
+    skip it)."""
+    dispatcher = runtime.dispatcher
+    store = dispatcher.messages
+    original = store.due_outbox
+    entered, release = threading.Event(), threading.Event()
+
+    def held_pass(now: str, limit: int = 5000) -> Any:
+        entered.set()
+        release.wait(15)
+        return original(now, limit)
+
+    store.due_outbox = held_pass  # the real read, held until the test lets it go
+    try:
+        dispatcher.kick()
+        await until(entered.is_set)  # the outbox's one reader thread is now held
+        msg = await _send(runtime)
+        await _settled(runtime, msg.id)
+        assert "sent" in _transitions(runtime, msg.id)
+        assert not release.is_set()  # no pass ran meanwhile
+    finally:
+        release.set()
+        store.due_outbox = original
+    assert _transitions(runtime, msg.id).count("sent") == 1
