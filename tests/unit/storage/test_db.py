@@ -6,13 +6,14 @@ import asyncio
 import hashlib
 import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from smsdesk.domain.errors import StorageError
-from smsdesk.storage.db import Database
+from smsdesk.storage.db import WRITER_NICE, Database
 from smsdesk.storage.migrations import LATEST_VERSION
 
 
@@ -232,3 +233,17 @@ def test_a_closed_database_refuses_writes(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="closed"):
         db.submit(lambda c: None)
     db.close()  # twice is harmless
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority: Linux")
+def test_the_writer_thread_gives_way_to_the_event_loop(tmp_path: Path) -> None:
+    db = Database(tmp_path / "nice.db")
+    try:
+        db.write_sync(lambda c: None)  # the writer has started
+        writer = db._writer.native_id
+        assert writer is not None
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, writer) == min(19, mine + WRITER_NICE)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # this thread (the event loop's) untouched
+    finally:
+        db.close()
