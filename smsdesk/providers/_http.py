@@ -17,7 +17,9 @@ provider have acted on this request?", because PureSMS and Send-2 have no idempo
 and a second attempt could send the SMS twice:
 
 - Retryable, the request provably never reached the provider: connect refused or timed out,
-  no pooled connection free in time (the request was never written); 429 (refused, not
+  no pooled connection free in time (httpx's transport only: on aiohttp's, a request still
+  waiting for one of the 200 pooled connections when its answer's deadline passes counts as
+  ambiguous, see ``_aioclient``; the dispatcher never has that many in flight); 429 (refused, not
   processed); 503 (RFC 9110: the server is "currently unable to handle the request", which
   load balancers, maintenance pages and overloaded servers answer before the application
   sees it), with or without ``Retry-After``.
@@ -49,21 +51,14 @@ _AIOCLIENT = "smsdesk.providers._aioclient"
 # Request bodies: compact JSON, from one encoder built once. ``JSONEncoder.encode`` builds its
 # C encoder again on every call (half of its ~3 µs per message); the bodies are plain dicts,
 # lists and strings, so the circular-reference check it also sets up is not needed.
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-_C_COMPACT = (
-    None
-    if json.encoder.c_make_encoder is None  # type: ignore[attr-defined]
-    else json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-        None, _COMPACT.default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True
-    )
+_C_COMPACT = json.encoder.c_make_encoder(  # type: ignore[attr-defined]  # (CPython's C accelerator)
+    None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True
 )
 _DECODER = json.JSONDecoder()
 
 
 def compact_json(body: Any) -> bytes:
-    """``body`` as compact JSON bytes (ASCII, as ``json.dumps`` writes it)."""
-    if _C_COMPACT is None:
-        return _COMPACT.encode(body).encode()
+    """``body`` as compact JSON bytes (ASCII, as ``json.dumps(body, separators=(",", ":"))``)."""
     return "".join(_C_COMPACT(body, 0)).encode()
 
 
@@ -96,10 +91,10 @@ class Reply:
         headers: Mapping[str, str],
         content: bytes,
         reason_phrase: str,
-        charset: Callable[[], str | None] | str | None = None,
+        charset: Callable[[], str | None],
     ) -> None:
-        """``charset``: the charset the answer named, or how to read it (parsing the
-        Content-Type costs a few µs, and only an answer read as text needs it)."""
+        """``charset``: how to read the charset the answer named (parsing the Content-Type
+        costs a few µs, and only an answer read as text needs it)."""
         self.status_code = status_code
         self.headers = headers
         self.content = content
@@ -109,8 +104,7 @@ class Reply:
     @property
     def encoding(self) -> str:
         """The charset the answer named, else UTF-8 (as httpx decodes)."""
-        charset = self._charset() if callable(self._charset) else self._charset
-        return charset or "utf-8"
+        return self._charset() or "utf-8"
 
     @property
     def text(self) -> str:
@@ -131,7 +125,8 @@ class Reply:
 
 def make_client(timeout: httpx.Timeout | float | None = None, transport: str | None = None) -> httpx.AsyncClient:
     """The one way smsdesk builds an HTTP client for providers (default timeout: 20 s; connect
-    10 s; waiting for a pooled connection 30 s)."""
+    10 s; waiting for a pooled connection 30 s, on the aiohttp transport within the answer's
+    deadline of connect + read instead)."""
     import httpx
 
     if timeout is None:

@@ -58,8 +58,6 @@ def international_digits(number: str, provider: str) -> str:
     Raises:
         InvalidNumber: not 7-15 digits after the prefix, or a national number (leading 0).
     """
-    if number[:1] == "+" and number[1:2] != "0" and 7 <= len(number) - 1 <= 15 and _ascii_digits(number[1:]):
-        return number[1:]  # canonical +E.164, as the send service stores every number
     s = (number or "").strip().replace(" ", "").replace("-", "")
     digits = s[1:] if s.startswith("+") else s[2:] if s.startswith("00") else s
     if not _ascii_digits(digits) or not 7 <= len(digits) <= 15 or digits.startswith("0"):
